@@ -1,0 +1,238 @@
+"""Command line: parses arguments, calls one library function per command, prints a short summary.
+
+Only this module knows the default file layout (``archive/``, ``site/``, ``demo/``).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import build, rebuild_site, validate
+from .errors import HallscoreError
+from .fsutil import write_json_atomic
+from .intake import REJECTED, STATUS_LABELS, STATUSES
+from .problems import CATALOGUE
+from .register import load_register, write_register
+from .standard import load_standard
+from .templates import write_templates
+
+DEFAULT_ARCHIVE = Path("archive")
+DEFAULT_SITE = Path("site")
+
+
+def fatal_errors(func):
+    """Turn a fatal library error into one clear line and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except HallscoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+register_option = click.option(
+    "--register", "register_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="营业厅清单(.xlsx 或 .csv),列:厅编码、厅名称、省、市、区县、级别、类型。")
+standard_option = click.option(
+    "--standard", "standard_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="评价标准文件(YAML),默认使用内置的 ct-hall-2016。")
+year_option = click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year,
+                           show_default="今年", help="评价年度。")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hallscore")
+def main():
+    """hallscore:营业厅服务评价 —— 生成检查表、校验回收的检查表、评分定级并生成结果站点。
+
+    \b
+    典型流程:
+      hallscore templates --register 清单.xlsx --out 检查表/
+      hallscore validate 回收/ --register 清单.xlsx
+      hallscore build 回收/ --register 清单.xlsx --year 2025
+    """
+
+
+@main.command()
+@register_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="输出目录,按 <省>/<市>/ 分目录存放。")
+@year_option
+@standard_option
+@fatal_errors
+def templates(register_path, out_dir, year, standard_path):
+    """为清单中的每个营业厅生成一份预填厅信息的检查表。
+
+    \b
+    Example:
+      hallscore templates --register 清单.xlsx --out 检查表/ --year 2025
+    """
+    standard = load_standard(standard_path)
+    halls = load_register(register_path)
+    paths = write_templates(halls, standard, out_dir, year)
+    click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}")
+
+
+@main.command(name="validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@register_option
+@year_option
+@standard_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="把每个文件的状态和问题写入 JSON 文件。")
+@fatal_errors
+def validate_command(paths, register_path, year, standard_path, json_path):
+    """校验回收的检查表:每个文件给出状态(已接收/已退回/已被替代/已忽略)和问题。
+
+    全部接收时退出码为 0,有退回的文件时为 1。
+
+    \b
+    Example:
+      hallscore validate 回收/ --register 清单.xlsx --year 2025 --json 校验结果.json
+    """
+    report = validate(paths, register_path, year, standard_path)
+    if json_path:
+        write_json_atomic(json_path, report.to_dict())
+    _print_intake(report, details=True)
+    raise SystemExit(0 if report.ok else 1)
+
+
+@main.command(name="build")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@register_option
+@year_option
+@standard_option
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
+              show_default=True, help="生成的静态站点目录。")
+@click.option("--strict", is_flag=True, help="站点构建出现警告即失败(mkdocs --strict)。")
+@fatal_errors
+def build_command(paths, register_path, year, standard_path, archive_dir, site_dir, strict):
+    """校验、评分、定级,写入年度档案,并生成结果站点。
+
+    有问题的检查表会被退回,其余照常评分;站点构建失败时保留原有站点。
+
+    \b
+    Example:
+      hallscore build 回收/ --register 清单.xlsx --year 2025 --archive archive --site-dir site
+    """
+    summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict)
+    _print_build(summary)
+
+
+@main.command(name="site")
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
+              show_default=True, help="生成的静态站点目录。")
+@click.option("--strict", is_flag=True, help="站点构建出现警告即失败。")
+@fatal_errors
+def site_command(archive_dir, site_dir, strict):
+    """只根据年度档案重新生成结果站点(不重新读取检查表)。
+
+    \b
+    Example:
+      hallscore site --archive archive --site-dir site
+    """
+    pages = rebuild_site(archive_dir, site_dir, strict=strict)
+    click.echo(f"站点已生成({pages} 个页面):{Path(site_dir).resolve() / 'index.html'}")
+
+
+@main.command()
+@click.option("--site-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_SITE,
+              show_default=True, help="要预览的站点目录。")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+def serve(site_dir, port):
+    """在本机预览生成的站点(仅监听 127.0.0.1)。
+
+    \b
+    Example:
+      hallscore serve --site-dir site --port 8000
+    """
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        click.echo(f"预览地址:http://127.0.0.1:{port}/ (Ctrl+C 退出)")
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+@main.command()
+@click.option("--halls", type=click.IntRange(31, 100000), default=600, show_default=True, help="营业厅数量。")
+@click.option("--seed", type=int, default=2025, show_default=True, help="随机种子(同一种子结果相同)。")
+@click.option("--year", type=click.IntRange(2000, 2100), default=2025, show_default=True, help="评价年度。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="演示数据和站点的输出目录。")
+@fatal_errors
+def demo(halls, seed, year, out_dir):
+    """用合成数据跑通全流程:清单 → 检查表 → 模拟填写 → 校验评分定级 → 站点。
+
+    \b
+    Example:
+      hallscore demo --halls 600 --out demo
+    """
+    from .demo import make_demo, make_register
+
+    standard = load_standard()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    register = make_register(halls, seed)
+    register_path = out_dir / "register.xlsx"
+    write_register(register, register_path)
+    click.echo(f"1/3 生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
+    made = make_demo(standard, register, year, out_dir, seed)
+    click.echo(f"2/3 生成检查表并模拟填写:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
+    summary = build([made["returns"]], register_path, year, out_dir / "archive", out_dir / "site")
+    click.echo("3/3 校验、评分、定级并生成站点")
+    _print_build(summary)
+
+
+@main.command(name="problems")
+def problems_command():
+    """列出所有问题代码及其含义。"""
+    for code, kind in CATALOGUE.items():
+        click.echo(f"{code:28} {'错误' if kind.severity == 'error' else '提示'}  {kind.title}")
+
+
+def _print_intake(report, details: bool) -> None:
+    counts = report.counts
+    click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
+    common = report.problem_counts()[:5]
+    if common:
+        click.echo("最常见的问题:" + ";".join(f"{CATALOGUE[c].title}({c})× {n}" for c, n in common))
+    if details:
+        for f in report.files:
+            if f.status == REJECTED:
+                click.echo(f"\n✗ {f.path}")
+                for p in f.problems:
+                    where = " ".join(x for x in (p.sheet, p.cell) if x)
+                    click.echo(f"  [{p.code}] {where + ':' if where else ''}{p.message}")
+
+
+def _print_build(summary) -> None:
+    _print_intake(summary.intake, details=False)
+    tiers: dict[str, int] = {}
+    for hall in summary.results["halls"]:
+        tiers[hall["tier"]] = tiers.get(hall["tier"], 0) + 1
+    click.echo(f"{summary.year} 年:{len(summary.results['halls'])} 个营业厅," +
+               ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: kv[0])))
+    times = ",".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
+    click.echo(f"用时:{times}")
+    click.echo(f"档案:{(summary.archive_dir / str(summary.year) / 'results.json').resolve()}")
+    if summary.site_dir is not None:
+        click.echo(f"站点:{(summary.site_dir / 'index.html').resolve()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Demo data: a synthetic national register and returns filled the way inspectors fill them.
+
+Deterministic for a given seed. The spread is set so that every tier appears and the quotas bite, with some
+不适用, bonus and deduction events, a veto or two, second rounds, and a few faulty returns for the 数据质量 page.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from . import workbook as wbk
+from .regions import PROVINCES
+from .register import Hall
+from .templates import build_workbook, template_path
+
+# Rough weights: populous provinces have more halls.
+_WEIGHTS = {"广东": 9, "江苏": 7, "山东": 7, "浙江": 6, "河南": 6, "四川": 6, "湖北": 4, "湖南": 4, "河北": 4,
+            "福建": 4, "安徽": 4, "上海": 4, "北京": 4, "西藏": 1, "青海": 1, "宁夏": 1, "海南": 1}
+_STREETS = ("人民路", "解放路", "中山路", "建设路", "新华路", "胜利路", "和平路", "文化路", "青年路", "长江路",
+            "黄河路", "滨江路", "东风路", "友谊路", "朝阳路", "南京路", "北京路", "光明路")
+_KINDS = ("旗舰厅", "中心营业厅", "营业厅", "营业厅", "营业厅", "社区营业厅")
+_DISTRICTS = ("城区", "新区", "开发区", "高新区", "东区", "西区", "南区", "北区")
+_REASONS = {
+    "迎宾接待": ("客户进厅后无人问候", "引导员离岗", "未使用规范用语", "员工未佩戴工号牌", "离厅无送别"),
+    "排队等候": ("叫号屏显示与窗口不一致", "等候超过10分钟未增开窗口", "饮水机无水", "未告知等候时长"),
+    "业务办理": ("一笔工单未人像比对", "未一次性告知所需材料", "合约期解释不清", "协议缺客户签字",
+             "抽查工单有1笔差错", "新装号码办理超过15分钟", "员工在柜台玩手机"),
+    "咨询投诉": ("咨询被转给他人未跟进", "资费问题解答错误", "投诉台账登记不完整", "意见簿留言未回复"),
+    "厅店环境": ("门头灯箱有一处不亮", "台面有杂物", "发现过期宣传单页", "体验机价签错误", "后台纸箱外露"),
+    "服务设施与信息公开": ("资费公示不全", "自助终端故障无人协助", "爱心座椅被占用堆物", "证件复印件放在台面"),
+}
+_INSPECTORS = ("王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴霞", "徐强", "孙悦")
+ROUND_SELF, ROUND_CITY = wbk.ROUNDS[0], wbk.ROUNDS[1]
+
+
+def make_register(count: int, seed: int) -> list[Hall]:
+    """``count`` halls across all 31 provincial-level regions; levels 1-4 and some partner halls."""
+    rng = random.Random(seed)
+    weights = [_WEIGHTS.get(name, 2) for _, name, _ in PROVINCES]
+    total = sum(weights)
+    # Every region gets a share, then the rest goes by weight, so all 31 appear.
+    shares = [max(1, count * w // total) for w in weights]
+    while sum(shares) < count:
+        shares[rng.choices(range(len(PROVINCES)), weights)[0]] += 1
+    while sum(shares) > count:
+        shares[shares.index(max(shares))] -= 1
+    halls = []
+    for (code, province, cities), share in zip(PROVINCES, shares):
+        for n in range(share):
+            city_no = rng.randrange(len(cities))
+            city = cities[city_no]
+            level = rng.choices((1, 2, 3, 4), (5, 20, 45, 30))[0]
+            kind = "社会合作" if rng.random() < 0.06 else "自营"
+            name = f"{city}{rng.choice(_STREETS)}{'合作' if kind == '社会合作' else ''}{rng.choice(_KINDS)}"
+            halls.append(Hall(f"{code}{city_no + 1:02d}{n + 1:04d}", name, province, city,
+                              f"{city}{rng.choice(_DISTRICTS)}", level, kind))
+    return sorted(halls, key=lambda h: h.hall_id)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What one inspector writes into one workbook."""
+
+    round: str
+    date: date
+    inspector: str
+    scores: dict[str, object]
+    reasons: dict[str, str]
+    events: dict[str, int]
+    event_notes: dict[str, str]
+    vetoes: dict[str, str]
+
+
+def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
+              quality: float | None = None) -> Fill:
+    """Scores for one visit. ``quality`` is the chance that an item is done perfectly."""
+    if quality is None:
+        quality = rng.choice((0.99, 0.97, 0.95, 0.93, 0.9, 0.87, 0.84, 0.8, 0.75, 0.7, 0.6, 0.5))
+    scores, reasons = {}, {}
+    for item in standard.items:
+        if item.allow_na and rng.random() < 0.12:
+            scores[item.id] = wbk.NOT_APPLICABLE
+            continue
+        if rng.random() < quality:
+            scores[item.id] = float(item.max_points)
+            continue
+        lost = min(item.max_points, standard.score_step * rng.randint(1, 4))
+        scores[item.id] = float(item.max_points - lost)
+        reasons[item.id] = rng.choice(_REASONS.get(item.section, ("现场检查发现问题",)))
+    events, notes = {}, {}
+    for rule in standard.bonus:
+        if rng.random() < 0.08:
+            events[rule.id] = rng.randint(1, 2)
+            notes[rule.id] = f"{rule.text}(示例)"
+    for rule in standard.deductions:
+        if rng.random() < (0.1 if rule.per_event <= 1 else 0.015):
+            events[rule.id] = 1
+            notes[rule.id] = f"{rule.text}(示例)"
+    vetoes = {v.id: wbk.NO for v in standard.vetoes}
+    if rng.random() < 0.006:
+        vetoes[rng.choice(standard.vetoes).id] = wbk.YES
+    visit = date(year, 3, 1) + timedelta(days=rng.randrange(200))
+    return Fill(round_name, visit, rng.choice(_INSPECTORS), scores, reasons, events, notes, vetoes)
+
+
+def apply_fill(wb, standard, fill: Fill) -> None:
+    """Type ``fill`` into a workbook made by :func:`generator.templates.build_workbook`."""
+    cover = wb[wbk.SHEET_COVER]
+    rows = wbk.cover_rows()
+    cover.cell(row=rows["检查轮次"], column=2, value=fill.round)
+    cover.cell(row=rows["检查日期"], column=2, value=datetime(fill.date.year, fill.date.month, fill.date.day))
+    cover.cell(row=rows["检查人"], column=2, value=fill.inspector)
+    items = wb[wbk.SHEET_ITEMS]
+    score_col = wbk.ITEMS_HEADERS.index("得分") + 1
+    reason_col = wbk.ITEMS_HEADERS.index("扣分原因") + 1
+    for item_id, row in wbk.item_rows(standard).items():
+        items.cell(row=row, column=score_col).value = fill.scores.get(item_id)
+        items.cell(row=row, column=reason_col).value = fill.reasons.get(item_id)
+    events = wb[wbk.SHEET_EVENTS]
+    count_col = wbk.EVENTS_HEADERS.index("次数") + 1
+    note_col = wbk.EVENTS_HEADERS.index("说明") + 1
+    for rule_id, row in wbk.event_rows(standard).items():
+        events.cell(row=row, column=count_col).value = fill.events.get(rule_id, 0)
+        events.cell(row=row, column=note_col).value = fill.event_notes.get(rule_id)
+    vetoes = wb[wbk.SHEET_VETO]
+    answer_col = wbk.VETO_HEADERS.index("是否发生") + 1
+    for rule_id, row in wbk.veto_rows(standard).items():
+        vetoes.cell(row=row, column=answer_col).value = fill.vetoes.get(rule_id, wbk.NO)
+
+
+# Faults a real return season brings; each is applied to one workbook.
+FAULTS = ("score-text", "reason-missing", "score-blank", "wrong-hall", "out-of-range")
+
+
+def _break(wb, standard, fault: str) -> None:
+    items = wb[wbk.SHEET_ITEMS]
+    score_col = wbk.ITEMS_HEADERS.index("得分") + 1
+    reason_col = wbk.ITEMS_HEADERS.index("扣分原因") + 1
+    row = wbk.item_rows(standard)[standard.items[2].id]
+    # Assign .value: ws.cell(..., value=None) would leave the old value in place.
+    if fault == "score-text":
+        items.cell(row=row, column=score_col).value = "满分"
+    elif fault == "reason-missing":
+        items.cell(row=row, column=score_col).value = 0
+        items.cell(row=row, column=reason_col).value = None
+    elif fault == "score-blank":
+        items.cell(row=row, column=score_col).value = None
+    elif fault == "out-of-range":
+        items.cell(row=row, column=score_col).value = float(standard.items[2].max_points) + 1
+    elif fault == "wrong-hall":
+        wb[wbk.SHEET_COVER].cell(row=wbk.cover_rows()["厅编码"], column=2).value = "99999999"
+
+
+def _write_one(job) -> str:
+    standard, hall, year, fill, fault, path, created = job
+    wb = build_workbook(standard, hall, year, created)
+    if fill is not None:
+        apply_fill(wb, standard, fill)
+    if fault:
+        _break(wb, standard, fault)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return str(path)
+
+
+def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2) -> dict:
+    """Write blank templates and filled returns for ``halls`` under ``out``; return what was made."""
+    rng = random.Random(seed + 1)
+    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    templates_dir, returns_dir = out / "templates", out / "returns"
+    jobs = [(standard, h, year, None, None, template_path(templates_dir, h), created) for h in halls]
+    inspected = [h for h in halls if rng.random() < 0.96]  # a few halls never send a return
+    faulty = {h.hall_id: FAULTS[n % len(FAULTS)] for n, h in enumerate(rng.sample(inspected, min(len(FAULTS), len(inspected))))}
+    returns = 0
+    for hall in inspected:
+        self_fill = plan_fill(standard, hall, year, rng)
+        path = template_path(returns_dir / ROUND_SELF, hall)
+        jobs.append((standard, hall, year, self_fill, faulty.get(hall.hall_id), path, created))
+        returns += 1
+        if rng.random() < 0.25:
+            # A city inspection that finds a little less than the hall claimed for itself.
+            review = plan_fill(standard, hall, year, rng, ROUND_CITY, quality=0.85)
+            jobs.append((standard, hall, year, review, None, template_path(returns_dir / ROUND_CITY, hall), created))
+            returns += 1
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(_write_one, jobs, chunksize=16))
+    # The same return sent twice (superseded), a note and an office lock file attached by mistake.
+    resent = jobs[len(halls)][5]
+    (returns_dir / "重复发送").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(resent, returns_dir / "重复发送" / Path(resent).name)
+    (returns_dir / "说明.txt").write_text("请查收本市各厅的检查表。\n", encoding="utf-8")
+    (returns_dir / f"~${halls[0].hall_id}.xlsx").write_bytes(b"")
+    return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
+

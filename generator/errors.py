@@ -1,0 +1,21 @@
+"""Fatal errors: a broken input the run cannot go on without. Data problems in returns are never exceptions."""
+
+
+class HallscoreError(Exception):
+    """Base class: the CLI prints the message as one clear line and exits non-zero."""
+
+
+class StandardError(HallscoreError):
+    """The standard file is unreadable or inconsistent."""
+
+
+class RegisterError(HallscoreError):
+    """The hall register is unreadable or inconsistent."""
+
+
+class ConfigError(HallscoreError):
+    """The yearly configuration has a bad value."""
+
+
+class SiteError(HallscoreError):
+    """Rendering pages or building the site failed."""

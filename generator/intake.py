@@ -1,0 +1,486 @@
+"""Intake: read and validate returned workbooks; every file found ends with exactly one status.
+
+``check_file`` turns one file into a :class:`ReturnRecord` (or none) plus its problems; ``run_intake`` does
+that for every file found, settles duplicate returns, and gives an :class:`IntakeReport`. Input files are
+only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from . import workbook as wbk
+from .problems import ERROR, Problem, problem
+from .reader import Grid, read_grids
+
+ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
+STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
+STATUS_LABELS = {ACCEPTED: "已接收", REJECTED: "已退回", SUPERSEDED: "已被替代", IGNORED: "已忽略"}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class ReturnRecord:
+    """What one accepted return says; scores are Decimal, None meaning 不适用."""
+
+    hall_id: str
+    round: str
+    date: str
+    inspector: str
+    scores: dict[str, Decimal | None]
+    reasons: dict[str, str]
+    events: dict[str, int]
+    event_notes: dict[str, str]
+    vetoes: dict[str, bool]
+    veto_notes: dict[str, str]
+    file: str = ""
+    sha256: str = ""
+
+    def fingerprint(self) -> str:
+        """Hash of the content that matters, so that two saves of the same return compare equal."""
+        content = {k: v for k, v in asdict(self).items() if k not in ("file", "sha256")}
+        blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class FileStatus:
+    """The fate of one file found under the input paths."""
+
+    path: str
+    status: str
+    hall_id: str = ""
+    round: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "hall_id": self.hall_id,
+            "round": self.round,
+            "note": self.note,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class IntakeReport:
+    files: list[FileStatus]
+    records: list[ReturnRecord]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.files if f.status == s) for s in STATUSES}
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == REJECTED for f in self.files)
+
+    def problem_counts(self) -> list[tuple[str, int]]:
+        """Problem codes by how often they occur, most common first."""
+        seen: dict[str, int] = {}
+        for f in self.files:
+            for p in f.problems:
+                seen[p.code] = seen.get(p.code, 0) + 1
+        return sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def to_dict(self) -> dict:
+        return {
+            "summary": {"files": len(self.files), **self.counts, "problems": dict(self.problem_counts())},
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+def discover(paths) -> list[tuple[Path, str]]:
+    """Every file under ``paths`` with the name to report it by (relative to the path given), sorted."""
+    found: dict[str, Path] = {}
+    for given in paths:
+        given = Path(given)
+        if given.is_dir():
+            for path in given.rglob("*"):
+                if path.is_file():
+                    found[(Path(given.name) / path.relative_to(given)).as_posix()] = path
+        elif given.is_file():
+            found[given.name] = given
+    return [(found[name], name) for name in sorted(found)]
+
+
+def run_intake(paths, standard, halls, year: int, today: date | None = None) -> IntakeReport:
+    """Check every file found under ``paths`` against the standard and the register."""
+    register = {h.hall_id: h for h in halls}
+    statuses: list[FileStatus] = []
+    candidates: list[tuple[FileStatus, ReturnRecord]] = []
+    for path, name in discover(paths):
+        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
+            continue
+        record, problems, hall_hint = check_file(path, name, standard, register, year, today)
+        status = FileStatus(name, REJECTED if record is None else ACCEPTED, hall_id=hall_hint, problems=problems)
+        if record is not None:
+            status.round = record.round
+            candidates.append((status, record))
+        statuses.append(status)
+    records = _settle_duplicates(candidates)
+    return IntakeReport(statuses, records)
+
+
+def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> list[ReturnRecord]:
+    """One return per hall and round: same content → keep one; later 检查日期 wins; same date → conflict."""
+    groups: dict[tuple[str, str], list[tuple[FileStatus, ReturnRecord]]] = {}
+    for status, record in candidates:
+        groups.setdefault((record.hall_id, record.round), []).append((status, record))
+    kept: list[ReturnRecord] = []
+    for key in sorted(groups):
+        group = sorted(groups[key], key=lambda sr: (sr[1].date, sr[1].fingerprint(), sr[0].path))
+        latest_date = group[-1][1].date
+        latest = [sr for sr in group if sr[1].date == latest_date]
+        if len({r.fingerprint() for _, r in latest}) > 1:
+            names = [s.path for s, _ in latest]
+            for status, _ in latest:
+                status.status = REJECTED
+                others = "、".join(n for n in names if n != status.path)
+                status.problems.append(problem("duplicate-conflict", file=status.path, other=others))
+            winner = None
+        else:
+            winner = min(latest, key=lambda sr: sr[0].path)
+            kept.append(winner[1])
+        for status, record in group:
+            if winner is not None and status is not winner[0]:
+                status.status = SUPERSEDED
+                how = "内容相同" if record.fingerprint() == winner[1].fingerprint() else "检查日期较早"
+                status.note = f"{how},以 {winner[0].path} 为准"
+            elif winner is None and status.status != REJECTED:
+                status.status = SUPERSEDED
+                status.note = "同一厅同一轮次有更晚日期的检查表,但其存在冲突待处理"
+    return kept
+
+
+def check_file(path: Path, name: str, standard, register: dict, year: int, today: date | None = None):
+    """Validate one returned workbook: ``(record or None, problems, hall id as far as known)``.
+
+    Never raises on bad content: whatever is wrong with the file becomes a problem.
+    """
+    today = today or date.today()
+    if path.stat().st_size == 0:
+        return None, [problem("file-empty", file=name)], ""
+    try:
+        data = path.read_bytes()
+        grids = read_grids(path)
+    except Exception as exc:  # any parser failure is a property of the file, not of our run
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return None, [problem("file-unreadable", file=name, detail=detail)], ""
+    checker = _Checker(name, standard, register, year, today, grids)
+    record = checker.run()
+    if record is not None:
+        record.file = name
+        record.sha256 = hashlib.sha256(data).hexdigest()
+    return record, checker.problems, checker.hall_id
+
+
+class _Checker:
+    """Collects every problem of one workbook before deciding whether it is accepted."""
+
+    def __init__(self, name, standard, register, year, today, grids: dict[str, Grid]):
+        self.name, self.standard, self.register = name, standard, register
+        self.year, self.today, self.grids = year, today, grids
+        self.problems: list[Problem] = []
+        self.hall_id = ""
+
+    def add(self, code: str, sheet: str = "", cell: str = "", **fields) -> None:
+        self.problems.append(problem(code, file=self.name, sheet=sheet, cell=cell, **fields))
+
+    def run(self) -> ReturnRecord | None:
+        meta = self._meta()
+        if meta is None:
+            return None
+        self.hall_id = meta["hall_id"]
+        missing = [s for s in wbk.SHEETS if s not in self.grids]
+        for sheet in missing:
+            self.add("template-sheet-missing", sheet=sheet)
+        if missing:
+            return None
+        hall_id, rnd, when, inspector = self._cover(meta)
+        scores, reasons = self._items()
+        events, event_notes = self._events()
+        vetoes, veto_notes = self._vetoes()
+        if any(p.severity == ERROR for p in self.problems):
+            return None
+        return ReturnRecord(hall_id, rnd, when, inspector, scores, reasons, events, event_notes, vetoes, veto_notes)
+
+    # -- _meta and cover ---------------------------------------------------------------------------
+    def _meta(self) -> dict | None:
+        grid = self.grids.get(wbk.SHEET_META)
+        if grid is None:
+            self.add("template-unknown", sheet=wbk.SHEET_META, detail="没有 _meta 工作表")
+            return None
+        meta = {str(r[0]): _text(r[1]) for r in grid.rows if len(r) >= 2 and r[0] is not None}
+        lacking = [k for k in wbk.META_KEYS if not meta.get(k)]
+        if lacking or not meta["template_id"].startswith(wbk.TEMPLATE_PREFIX + ":"):
+            self.add("template-unknown", sheet=wbk.SHEET_META, detail="缺少 " + "、".join(lacking or ["template_id"]))
+            return None
+        std = self.standard
+        found = f"{meta['standard_id']} {meta['standard_version']}"
+        if (meta["standard_id"], meta["standard_version"]) != (std.id, std.version) or meta[
+            "standard_checksum"
+        ] != std.checksum:
+            self.add("template-standard-mismatch", sheet=wbk.SHEET_META, cell="B2",
+                     found=found, expected=f"{std.id} {std.version}")
+            return None
+        if meta["year"] != str(self.year):
+            self.add("template-year-mismatch", sheet=wbk.SHEET_META, cell="B6",
+                     found=meta["year"], expected=self.year)
+            return None
+        return meta
+
+    def _cover(self, meta: dict):
+        grid = self.grids[wbk.SHEET_COVER]
+        sheet = wbk.SHEET_COVER
+        where: dict[str, tuple[int, object]] = {}
+        for r, row in enumerate(grid.rows, 1):
+            label = _text(row[0]) if row else ""
+            if label in wbk.COVER_FIELDS and label not in where:
+                where[label] = (r, row[1] if len(row) > 1 else None)
+        for label in wbk.COVER_FIELDS:
+            if label not in where:
+                self.add("template-header-missing", sheet=sheet, column=label)
+        if len(where) != len(wbk.COVER_FIELDS):
+            return "", "", "", ""
+
+        def cell(label):
+            return f"B{where[label][0]}"
+
+        hall_id = _text(where["厅编码"][1])
+        hall = self.register.get(hall_id)
+        if hall_id != meta["hall_id"]:
+            self.add("hall-meta-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=meta["hall_id"])
+        elif hall is None:
+            self.add("hall-unknown", sheet=sheet, cell=cell("厅编码"), found=hall_id)
+        else:
+            expected = {"厅名称": hall.name, "省": hall.province, "市": hall.city, "区县": hall.district,
+                        "级别": str(hall.level), "类型": hall.type}
+            for label, want in expected.items():
+                got = _text(where[label][1])
+                if got != want:
+                    self.add("hall-data-edited", sheet=sheet, cell=cell(label), field=label, found=got, expected=want)
+
+        rnd = _text(where["检查轮次"][1])
+        if rnd not in wbk.ROUNDS:
+            self.add("cover-round-invalid", sheet=sheet, cell=cell("检查轮次"), found=rnd)
+        raw_date = where["检查日期"][1]
+        when = _as_date(raw_date)
+        if when is None or when.year != self.year or when > self.today:
+            self.add("cover-date-invalid", sheet=sheet, cell=cell("检查日期"), found=_text(raw_date), year=self.year)
+        inspector = _text(where["检查人"][1])
+        if not inspector:
+            self.add("cover-inspector-missing", sheet=sheet, cell=cell("检查人"))
+        return hall_id, rnd, when.isoformat() if when else "", inspector
+
+    # -- tables ------------------------------------------------------------------------------------
+    def _table(self, sheet: str, needed: tuple[str, ...], expected_ids: list[str]):
+        """Map 编号 → (row number, {header: value}) for one sheet, reporting structural problems."""
+        grid = self.grids[sheet]
+        header = [_text(v) for v in (grid.rows[wbk.HEADER_ROW - 1] if grid.rows else [])]
+        cols = {}
+        for name in needed:
+            if name in header:
+                cols[name] = header.index(name) + 1
+            else:
+                self.add("template-header-missing", sheet=sheet, cell=f"{wbk.HEADER_ROW}", column=name)
+        if len(cols) != len(needed):
+            return None, cols
+        rows: dict[str, tuple[int, dict]] = {}
+        for r in range(wbk.HEADER_ROW + 1, len(grid.rows) + 1):
+            rid = _text(grid.value(r, cols["编号"]))
+            if not rid:
+                continue
+            if rid in rows:
+                self.add("template-row-duplicate", sheet=sheet, cell=f"{_col(cols['编号'])}{r}", id=rid)
+                continue
+            if rid not in expected_ids:
+                self.add("template-row-extra", sheet=sheet, cell=f"{_col(cols['编号'])}{r}", id=rid)
+                continue
+            rows[rid] = (r, {name: grid.value(r, c) for name, c in cols.items()})
+        for rid in expected_ids:
+            if rid not in rows:
+                self.add("template-row-missing", sheet=sheet, id=rid)
+        return rows, cols
+
+    def _items(self):
+        sheet = wbk.SHEET_ITEMS
+        std = self.standard
+        rows, cols = self._table(sheet, ("编号", "检查内容", "分值", "得分", "扣分原因"), [i.id for i in std.items])
+        scores: dict[str, Decimal | None] = {}
+        reasons: dict[str, str] = {}
+        if rows is None:
+            return scores, reasons
+        for item in std.items:
+            if item.id not in rows:
+                continue
+            r, cells = rows[item.id]
+            at = lambda name: f"{_col(cols[name])}{r}"  # noqa: E731
+            if _text(cells["检查内容"]) != item.text:
+                self.add("template-item-edited", sheet=sheet, cell=at("检查内容"), id=item.id, field="检查内容",
+                         found=_text(cells["检查内容"]), expected=item.text)
+            if _decimal(cells["分值"]) != item.max_points:
+                self.add("template-item-edited", sheet=sheet, cell=at("分值"), id=item.id, field="分值",
+                         found=_text(cells["分值"]), expected=_fmt(item.max_points))
+            score = self._score(item, cells["得分"], at("得分"))
+            reason = _text(cells["扣分原因"])
+            if score is _INVALID:
+                continue
+            scores[item.id] = score
+            if reason:
+                reasons[item.id] = reason
+            if score is not None and score < item.max_points and not reason:
+                self.add("reason-missing", sheet=sheet, cell=at("扣分原因"), id=item.id,
+                         found=_fmt(score), max=_fmt(item.max_points))
+        return scores, reasons
+
+    def _score(self, item, value, cell: str):
+        sheet = wbk.SHEET_ITEMS
+        na = ",或填“不适用”" if item.allow_na else ""
+        mx = _fmt(item.max_points)
+        text = _text(value)
+        if text == "":
+            self.add("score-blank", sheet=sheet, cell=cell, id=item.id, max=mx, na=na)
+            return _INVALID
+        if isinstance(value, str) and text.startswith("="):
+            self.add("score-formula", sheet=sheet, cell=cell, id=item.id, found=text)
+            return _INVALID
+        if text == wbk.NOT_APPLICABLE:
+            if not item.allow_na:
+                self.add("score-na-forbidden", sheet=sheet, cell=cell, id=item.id, max=mx)
+                return _INVALID
+            return None
+        number = _decimal(value)
+        if number is None:
+            self.add("score-not-number", sheet=sheet, cell=cell, id=item.id, found=text, max=mx, na=na)
+            return _INVALID
+        if number < 0 or number > item.max_points:
+            self.add("score-out-of-range", sheet=sheet, cell=cell, id=item.id, found=_fmt(number), max=mx)
+            return _INVALID
+        if number % self.standard.score_step:
+            self.add("score-step", sheet=sheet, cell=cell, id=item.id, found=_fmt(number),
+                     step=_fmt(self.standard.score_step))
+            return _INVALID
+        return number
+
+    def _events(self):
+        sheet = wbk.SHEET_EVENTS
+        ids = [r.id for r in self.standard.bonus] + [r.id for r in self.standard.deductions]
+        rows, cols = self._table(sheet, ("编号", "次数", "说明"), ids)
+        events: dict[str, int] = {}
+        notes: dict[str, str] = {}
+        if rows is None:
+            return events, notes
+        for rid in ids:
+            if rid not in rows:
+                continue
+            r, cells = rows[rid]
+            value = cells["次数"]
+            text = _text(value)
+            count = _decimal(value) if text else Decimal(0)
+            if (isinstance(value, str) and text.startswith("=")) or count is None or count < 0 or count % 1:
+                self.add("event-count-invalid", sheet=sheet, cell=f"{_col(cols['次数'])}{r}", id=rid, found=text)
+                continue
+            events[rid] = int(count)
+            note = _text(cells["说明"])
+            if note:
+                notes[rid] = note
+            elif count:
+                self.add("event-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
+        return events, notes
+
+    def _vetoes(self):
+        sheet = wbk.SHEET_VETO
+        ids = [v.id for v in self.standard.vetoes]
+        rows, cols = self._table(sheet, ("编号", "是否发生", "说明"), ids)
+        vetoes: dict[str, bool] = {}
+        notes: dict[str, str] = {}
+        if rows is None:
+            return vetoes, notes
+        for rid in ids:
+            if rid not in rows:
+                continue
+            r, cells = rows[rid]
+            answer = _text(cells["是否发生"])
+            if answer not in (wbk.YES, wbk.NO):
+                self.add("veto-invalid", sheet=sheet, cell=f"{_col(cols['是否发生'])}{r}", id=rid, found=answer)
+                continue
+            vetoes[rid] = answer == wbk.YES
+            if _text(cells["说明"]):
+                notes[rid] = _text(cells["说明"])
+        return vetoes, notes
+
+
+_INVALID = object()
+
+
+def _col(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _decimal(value) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        # repr of a float is its shortest round-trip text: 7.5 stays 7.5, never 7.4999…
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _fmt(number: Decimal) -> str:
+    text = format(number.normalize(), "f")
+    return text
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,218 @@
+"""Pages: archived years → the site's pages (Jinja2 → HTML inside Markdown files) and its navigation.
+
+Every page body is rendered here as HTML with autoescaping on, so no text from a workbook or the register can
+reach a page unescaped; the ``hallscore`` hook hands that HTML to MkDocs without Markdown re-parsing it.
+Pages are yielded one at a time so a national year never sits in memory as a whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from statistics import mean
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
+from .regions import province_slug
+from .scoring import half_up
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TIER_ORDER = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
+TIER_CLASSES = {EXCELLENT: "excellent", GOOD: "good", PASS: "pass", FAIL: "fail",
+                NOT_RATED: "unrated", NOT_INSPECTED: "uninspected"}
+
+
+def hall_slug(hall_id: str) -> str:
+    """A file name for a hall page: the 厅编码 itself when it is plain ASCII, else a stable hash."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", hall_id) and not hall_id.endswith("."):
+        return hall_id
+    return "h" + hashlib.sha256(hall_id.encode("utf-8")).hexdigest()[:12]
+
+
+def fmt(value, places: int = 1) -> str:
+    """Scores on pages: one decimal, '—' for none, 不适用 as is."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        return value
+    return f"{half_up(Decimal(str(value)), places):.{places}f}"
+
+
+def fmt_points(value) -> str:
+    """Item points as entered: 3, 2.5."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _environment(template_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(template_dir)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["fmt"] = fmt
+    env.filters["points"] = fmt_points
+    env.filters["tier_class"] = lambda tier: TIER_CLASSES.get(tier, "")
+    env.filters["percent"] = lambda ratio: format((Decimal(str(ratio)) * 100).normalize(), "f") + "%"
+    env.filters["hall_slug"] = hall_slug
+    env.filters["province_slug"] = province_slug
+    return env
+
+
+def _front_matter(title: str, search: bool = True) -> str:
+    # JSON strings are valid YAML flow scalars, so any title is quoted safely.
+    lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}", "hallscore: html"]
+    if not search:
+        lines += ["search:", "  exclude: true"]
+    return "\n".join(lines) + "\n---\n"
+
+
+def _avg(values) -> float | None:
+    values = [v for v in values if isinstance(v, (int, float))]
+    return mean(values) if values else None
+
+
+class YearView:
+    """Aggregates of one archived year that several pages share, computed once."""
+
+    def __init__(self, year_data):
+        self.year = year_data.year
+        self.results = year_data.results
+        self.intake = year_data.intake
+        self.standard = year_data.standard
+        self.halls = self.results["halls"]
+        self.scored = [h for h in self.halls if h["final_score"] is not None]
+        self.by_province: dict[str, list[dict]] = defaultdict(list)
+        for hall in self.halls:
+            self.by_province[hall["province"]].append(hall)
+        self.provinces = sorted(self.by_province)
+        self.tier_counts = Counter(h["tier"] for h in self.halls)
+        self.quotas = self.results.get("quotas", [])
+        self.section_names = list(self.scored[0]["sections"]) if self.scored else (
+            list(self.standard.sections) if self.standard else [])
+
+    def section_averages(self, halls) -> dict[str, float | None]:
+        return {name: _avg(h["sections"].get(name) for h in halls if h["final_score"] is not None)
+                for name in self.section_names}
+
+    def province_rows(self) -> list[dict]:
+        rows = []
+        for name in self.provinces:
+            halls = self.by_province[name]
+            scored = [h for h in halls if h["final_score"] is not None]
+            counts = Counter(h["tier"] for h in halls)
+            rows.append({
+                "name": name,
+                "slug": province_slug(name),
+                "halls": len(halls),
+                "scored": len(scored),
+                "avg": _avg(h["final_score"] for h in scored),
+                "counts": counts,
+                "quotas": {q["tier"]: q for q in self.quotas if q["scope"] == name},
+            })
+        ranked = sorted((r for r in rows if r["avg"] is not None), key=lambda r: (-r["avg"], r["name"]))
+        for n, row in enumerate(ranked, 1):
+            row["rank"] = n
+        return ranked + [r for r in rows if r["avg"] is None]
+
+    def weakest_items(self, halls, limit: int = 10) -> list[dict]:
+        """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""
+        if not self.standard:
+            return []
+        lost = Counter()
+        applicable = Counter()
+        for hall in halls:
+            for item in self.standard.items:
+                score = hall["items"].get(item.id)
+                if isinstance(score, (int, float)):
+                    lost[item.id] += float(item.max_points) - score
+                    applicable[item.id] += 1
+        rows = []
+        for item in self.standard.items:
+            if lost[item.id] > 0:
+                rows.append({"item": item, "lost": lost[item.id], "per_hall": lost[item.id] / applicable[item.id]})
+        rows.sort(key=lambda r: (-r["lost"], r["item"].id))
+        return rows[:limit]
+
+
+def iter_pages(years, template_dir: Path = TEMPLATE_DIR):
+    """Yield ``(relative path, file text)`` for every page of the site, years latest first."""
+    env = _environment(template_dir)
+    views = [YearView(y) for y in years]
+    history = _history(views)
+    yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(years=views)
+    for view in views:
+        y = str(view.year)
+        common = {"view": view, "tiers": TIER_ORDER}
+        yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
+            provinces=view.province_rows(), national=view.section_averages(view.halls),
+            weakest=view.weakest_items(view.scored), **common)
+        national = view.section_averages(view.halls)
+        for row in view.province_rows():
+            halls = view.by_province[row["name"]]
+            yield (f"{y}/provinces/{row['slug']}.md",
+                   _front_matter(f"{y} 年{row['name']}") + env.get_template("province.html.j2").render(
+                       province=row, halls=halls, averages=view.section_averages(halls), national=national,
+                       weakest=view.weakest_items([h for h in halls if h["final_score"] is not None]), **common))
+        yield f"{y}/methodology.md", _front_matter(f"{y} 年评价方法") + env.get_template(
+            "methodology.html.j2").render(**common)
+        yield f"{y}/quality.md", _front_matter(f"{y} 年数据质量") + env.get_template("quality.html.j2").render(
+            intake=view.intake, **common)
+        averages = {name: view.section_averages(view.by_province[name]) for name in view.provinces}
+        hall_template = env.get_template("hall.html.j2")
+        for hall in view.halls:
+            yield (f"{y}/halls/{hall_slug(hall['hall_id'])}.md",
+                   _front_matter(f"{hall['name']}({hall['hall_id']})", search=False) + hall_template.render(
+                       hall=hall, lost=_lost_items(hall, view.standard), province_avg=averages[hall["province"]],
+                       national=national, history=history.get(hall["hall_id"], []), **common))
+
+
+def _lost_items(hall: dict, standard) -> list[dict]:
+    """整改清单: every item that lost points, biggest loss first."""
+    if not standard or hall["final_score"] is None:
+        return []
+    rows = []
+    for item in standard.items:
+        score = hall["items"].get(item.id)
+        if isinstance(score, (int, float)) and score < item.max_points:
+            rows.append({"item": item, "score": score, "lost": float(item.max_points) - score,
+                         "reason": hall["reasons"].get(item.id, "")})
+    rows.sort(key=lambda r: (-r["lost"], r["item"].id))
+    return rows
+
+
+def _history(views) -> dict[str, list[dict]]:
+    """Each hall's final score and tier in every archived year, oldest first."""
+    history: dict[str, list[dict]] = defaultdict(list)
+    for view in sorted(views, key=lambda v: v.year):
+        for hall in view.halls:
+            history[hall["hall_id"]].append({"year": view.year, "final_score": hall["final_score"],
+                                             "tier": hall["tier"]})
+    return history
+
+
+def navigation(years) -> list:
+    """The site's nav: home, then per year its overview, provinces and methodology. Halls stay out of it."""
+    nav: list = [{"首页": "index.md"}]
+    for year in years:
+        y = str(year.year)
+        provinces = sorted({h["province"] for h in year.results["halls"]})
+        nav.append({f"{y} 年": [
+            {"全国概览": f"{y}/index.md"},
+            {"各省": [{p: f"{y}/provinces/{province_slug(p)}.md"} for p in provinces]},
+            {"评价方法": f"{y}/methodology.md"},
+            {"数据质量": f"{y}/quality.md"},
+        ]})
+    return nav
+

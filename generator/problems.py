@@ -1,0 +1,87 @@
+"""The catalogue of problems intake can find in a returned file.
+
+Every problem has a stable kebab-case code, a severity and a Chinese message template that says what was
+found and what is expected. Codes are a public contract: inspectors' 问题清单, `--json` consumers and the
+docs refer to them, so a code is never renamed or reused. Validators build problems with :func:`problem`;
+they never raise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    code: str
+    severity: str
+    title: str
+    template: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in one file, pinned to a sheet and cell where it has one."""
+
+    code: str
+    severity: str
+    message: str
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _types(*rows: tuple[str, str, str, str]) -> dict[str, ProblemType]:
+    return {code: ProblemType(code, severity, title, template) for code, severity, title, template in rows}
+
+
+CATALOGUE: dict[str, ProblemType] = _types(
+    # The file itself
+    ("file-unreadable", ERROR, "文件无法读取", "文件无法作为 xlsx 工作簿打开({detail});请用 Excel/WPS 另存为 .xlsx 后重新提交"),
+    ("file-empty", ERROR, "空文件", "文件大小为 0 字节;请重新保存并提交"),
+    # The template
+    ("template-unknown", ERROR, "不是本系统生成的检查表", "缺少隐藏工作表 _meta 或其内容({detail});请使用下发的检查表填写"),
+    ("template-standard-mismatch", ERROR, "评价标准版本不符", "检查表的评价标准为 {found},本次评价使用 {expected};请使用本年度下发的检查表"),
+    ("template-year-mismatch", ERROR, "检查表年度不符", "检查表年度为 {found},本次评价年度为 {expected};请使用本年度下发的检查表"),
+    ("template-sheet-missing", ERROR, "缺少工作表", "缺少工作表“{sheet}”;请勿删除或重命名工作表"),
+    ("template-header-missing", ERROR, "表头被改动", "未找到列“{column}”;请勿修改表头"),
+    ("template-row-missing", ERROR, "检查项被删除", "未找到编号 {id} 的行;请勿删除行"),
+    ("template-row-extra", ERROR, "多出的检查项", "编号 {id} 不属于评价标准;请勿增加行"),
+    ("template-row-duplicate", ERROR, "检查项重复", "编号 {id} 出现多次;请勿复制行"),
+    ("template-item-edited", ERROR, "检查内容或分值被改动", "编号 {id} 的{field}被改为“{found}”,应为“{expected}”;请勿修改"),
+    # The hall
+    ("hall-unknown", ERROR, "厅编码不在营业厅清单中", "厅编码“{found}”不在营业厅清单中;请核对封面的厅编码"),
+    ("hall-meta-mismatch", ERROR, "厅编码与检查表不符", "封面厅编码“{found}”与该检查表生成时的厅编码“{expected}”不符;请使用本厅的检查表"),
+    ("hall-data-edited", ERROR, "封面厅信息被改动", "封面“{field}”为“{found}”,营业厅清单中为“{expected}”;请勿修改厅信息"),
+    # The cover
+    ("cover-round-invalid", ERROR, "检查轮次无效", "检查轮次为“{found}”;应为 自评、市级检查、省级复核 或 集团复核"),
+    ("cover-date-invalid", ERROR, "检查日期无效", "检查日期为“{found}”;应为 {year} 年内不晚于今天的日期,如 {year}-06-30"),
+    ("cover-inspector-missing", ERROR, "检查人未填写", "检查人为空;请填写检查人姓名"),
+    # Base item scores
+    ("score-blank", ERROR, "得分未填写", "编号 {id} 的得分为空;应填 0 至 {max} 的分数{na}"),
+    ("score-not-number", ERROR, "得分不是数字", "编号 {id} 的得分为“{found}”;应填 0 至 {max} 的数字{na}"),
+    ("score-formula", ERROR, "得分是公式", "编号 {id} 的得分为公式“{found}”;请直接填写数字"),
+    ("score-out-of-range", ERROR, "得分超出范围", "编号 {id} 的得分为 {found};应在 0 至 {max} 之间"),
+    ("score-step", ERROR, "得分步长不符", "编号 {id} 的得分为 {found};应为 {step} 的整数倍"),
+    ("score-na-forbidden", ERROR, "该项不可填不适用", "编号 {id} 不允许填写“不适用”;应填 0 至 {max} 的分数"),
+    ("reason-missing", ERROR, "扣分未写原因", "编号 {id} 得分 {found}(满分 {max}),但扣分原因为空;请写明扣分原因"),
+    # Bonus and deduction events
+    ("event-count-invalid", ERROR, "次数无效", "编号 {id} 的次数为“{found}”;应为 0 或正整数"),
+    ("event-note-missing", WARNING, "事项未写说明", "编号 {id} 发生 {found} 次,但说明为空;建议写明事由"),
+    # Veto items
+    ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
+    # Between files
+    ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
+)
+
+
+def problem(code: str, file: str = "", sheet: str = "", cell: str = "", **fields) -> Problem:
+    """Build a problem of a catalogued type, its message filled from ``fields``."""
+    kind = CATALOGUE[code]
+    return Problem(code, kind.severity, kind.template.format(**fields), file, sheet, cell)

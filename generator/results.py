@@ -1,0 +1,192 @@
+"""Results: the canonical, versioned record of one year (``archive/<Y>/results.json``).
+
+``evaluate`` runs scoring and tiering over the accepted returns and gives the results as plain JSON-ready
+data; ``save_year`` and ``load_archive`` keep the archive, one folder per year, from which every page can be
+rebuilt. No timestamps and no paths outside the inputs' own names go in, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from .config import NOT_INSPECTED
+from .fsutil import write_json_atomic, write_text_atomic
+from .scoring import half_up, score_return
+from .standard import BUSINESS_SECTION, load_standard
+from .tiering import Candidate, assign_tiers
+from .workbook import NOT_APPLICABLE
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
+INTAKE_FILE = "intake.json"
+STANDARD_FILE = "standard.yaml"
+
+
+def number(value: Decimal | None):
+    """A reported number in JSON: int when whole, else float with one decimal (e.g. 94.3)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def evaluate(halls, records, standard, config, intake_summary: dict | None = None) -> dict:
+    """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results."""
+    by_hall: dict[str, list] = {}
+    for record in records:
+        by_hall.setdefault(record.hall_id, []).append(record)
+    round_order = {name: n for n, name in enumerate(config.rounds)}
+
+    hall_rows: dict[str, dict] = {}
+    candidates: dict[str, Candidate] = {}
+    for hall in halls:
+        returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
+        cards = [(r, score_return(r, standard, config.bonus_cap)) for r in returns]
+        hall_rows[hall.hall_id] = _hall_row(hall, cards, standard)
+        if cards:
+            record, card = cards[-1]  # the highest round present decides
+            business = card.section(BUSINESS_SECTION).rate if BUSINESS_SECTION in standard.sections else None
+            candidates[hall.hall_id] = Candidate(
+                hall.hall_id,
+                final=half_up(card.final),
+                base=half_up(card.base),
+                deduction=half_up(card.deduction),
+                business=half_up(business) if business is not None else None,
+                vetoes=card.vetoes,
+            )
+    placements, quotas = assign_tiers(halls, candidates, config, {v.id: v.text for v in standard.vetoes})
+    for hall_id, row in hall_rows.items():
+        place = placements[hall_id]
+        row.update(tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
+                   pending_tier=place.pending_tier, rank=place.rank)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "year": config.year,
+        "standard": {"id": standard.id, "version": standard.version, "title": standard.title,
+                     "checksum": standard.checksum},
+        "config": {
+            "levels": list(config.levels),
+            "hall_types": list(config.hall_types),
+            "thresholds": {k: number(v) for k, v in config.thresholds.items()},
+            "quotas": {k: str(v) for k, v in config.quotas.items()},
+            "quota_scope": config.quota_scope,
+            "rounds": list(config.rounds),
+        },
+        "quotas": [
+            {"scope": q.scope, "tier": q.tier, "base": q.base, "cap": q.cap, "used": q.used, "pending": q.pending}
+            for q in quotas
+        ],
+        "intake": intake_summary or {},
+        "halls": [hall_rows[h.hall_id] for h in sorted(halls, key=lambda h: h.hall_id)],
+    }
+
+
+def _hall_row(hall, cards, standard) -> dict:
+    row = {
+        "hall_id": hall.hall_id,
+        "name": hall.name,
+        "province": hall.province,
+        "city": hall.city,
+        "district": hall.district,
+        "level": hall.level,
+        "type": hall.type,
+        "round": "",
+        "date": "",
+        "inspector": "",
+        "base_score": None,
+        "bonus": None,
+        "deduction": None,
+        "final_score": None,
+        "items": {},
+        "reasons": {},
+        "sections": {},
+        "bonus_events": [],
+        "deduction_events": [],
+        "vetoes": [],
+        "rounds": [],
+        "self_gap": None,
+        "tier": NOT_INSPECTED,
+        "tier_reason": "",
+    }
+    if not cards:
+        return row
+    rounds = []
+    for record, card in cards:
+        rounds.append({
+            "round": record.round,
+            "date": record.date,
+            "inspector": record.inspector,
+            "base_score": number(half_up(card.base)),
+            "final_score": number(half_up(card.final)),
+            "file": record.file,
+            "sha256": record.sha256,
+        })
+    record, card = cards[-1]
+    row.update(
+        round=record.round,
+        date=record.date,
+        inspector=record.inspector,
+        base_score=number(half_up(card.base)),
+        bonus=number(half_up(card.bonus)),
+        deduction=number(half_up(card.deduction)),
+        final_score=number(half_up(card.final)),
+        items={i.id: (NOT_APPLICABLE if record.scores.get(i.id) is None else number(record.scores[i.id]))
+               for i in standard.items},
+        reasons=dict(sorted(record.reasons.items())),
+        sections={s.section: (NOT_APPLICABLE if s.rate is None else number(half_up(s.rate)))
+                  for s in card.sections},
+        bonus_events=[
+            {"id": r.id, "count": record.events.get(r.id, 0), "points": number(half_up(card.bonus_items[r.id])),
+             "note": record.event_notes.get(r.id, "")}
+            for r in standard.bonus if r.id in card.bonus_items
+        ],
+        deduction_events=[
+            {"id": r.id, "count": record.events.get(r.id, 0),
+             "points": number(half_up(card.deduction_items[r.id])), "note": record.event_notes.get(r.id, "")}
+            for r in standard.deductions if r.id in card.deduction_items
+        ],
+        vetoes=[{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
+        rounds=rounds,
+    )
+    first = cards[0]
+    if len(cards) > 1 and first[0].round == "自评":
+        # Gap between the deciding review and the self-assessment, both as reported.
+        row["self_gap"] = number(half_up(card.final) - half_up(first[1].final))
+    return row
+
+
+# -- the archive: one folder per year ------------------------------------------------------------------
+
+@dataclass
+class YearData:
+    year: int
+    results: dict
+    intake: dict
+    standard: object
+
+
+def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path) -> Path:
+    """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``."""
+    folder = Path(archive) / str(results["year"])
+    write_json_atomic(folder / RESULTS_FILE, results)
+    write_json_atomic(folder / INTAKE_FILE, intake)
+    write_text_atomic(folder / STANDARD_FILE, Path(standard_path).read_text(encoding="utf-8"))
+    return folder
+
+
+def load_archive(archive: str | Path) -> list[YearData]:
+    """Every archived year, latest first."""
+    years = []
+    root = Path(archive)
+    if not root.is_dir():
+        return years
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
+            results = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
+            intake_path = folder / INTAKE_FILE
+            intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
+            standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
+            years.append(YearData(int(folder.name), results, intake, standard))
+    return sorted(years, key=lambda y: -y.year)

@@ -1,0 +1,65 @@
+"""The workbook contract shared by the template writer, the intake reader and the demo filler.
+
+Sheet names, header names and cover labels live here only. The reader finds rows by 编号 and columns by
+header name, so a later layout change in the writer does not break returns made from older templates.
+"""
+
+from __future__ import annotations
+
+SHEET_GUIDE = "说明"
+SHEET_COVER = "封面"
+SHEET_ITEMS = "检查表"
+SHEET_EVENTS = "加分扣分"
+SHEET_VETO = "一票否决"
+SHEET_META = "_meta"
+SHEETS = (SHEET_GUIDE, SHEET_COVER, SHEET_ITEMS, SHEET_EVENTS, SHEET_VETO, SHEET_META)
+
+# 封面: labels in column A, values in column B.
+COVER_HALL_FIELDS = ("厅编码", "厅名称", "省", "市", "区县", "级别", "类型")
+COVER_INPUT_FIELDS = ("检查轮次", "检查日期", "检查人")
+COVER_FIELDS = COVER_HALL_FIELDS + COVER_INPUT_FIELDS
+COVER_FIRST_ROW = 3  # row 1 holds the title
+
+# Header rows: one row naming the columns, data from the next row on.
+HEADER_ROW = 1
+ITEMS_HEADERS = ("编号", "环节", "检查内容", "评分标准", "分值", "可填不适用", "得分", "扣分原因")
+EVENTS_HEADERS = ("编号", "类别", "项目", "每次分值", "本项上限", "次数", "说明")
+VETO_HEADERS = ("编号", "项目", "是否发生", "说明")
+
+NOT_APPLICABLE = "不适用"
+YES, NO = "是", "否"
+EVENT_BONUS, EVENT_DEDUCTION = "加分", "扣分"
+
+# Rounds in ascending authority: the highest present decides the tier (自评上报,逐级认定).
+ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")
+
+# _meta keys (also written as custom document properties, always as strings).
+META_KEYS = ("template_id", "standard_id", "standard_version", "standard_checksum", "hall_id", "year", "created")
+TEMPLATE_PREFIX = "hallscore"
+
+
+def template_id(standard) -> str:
+    return f"{TEMPLATE_PREFIX}:{standard.id}:{standard.version}"
+
+
+def item_rows(standard) -> dict[str, int]:
+    """Row of each base item on 检查表 in a fresh template."""
+    return {item.id: HEADER_ROW + 1 + n for n, item in enumerate(standard.items)}
+
+
+def event_rows(standard) -> dict[str, int]:
+    """Row of each bonus and deduction item on 加分扣分 in a fresh template."""
+    ids = [r.id for r in standard.bonus] + [r.id for r in standard.deductions]
+    return {rid: HEADER_ROW + 1 + n for n, rid in enumerate(ids)}
+
+
+def veto_rows(standard) -> dict[str, int]:
+    return {v.id: HEADER_ROW + 1 + n for n, v in enumerate(standard.vetoes)}
+
+
+def cover_rows() -> dict[str, int]:
+    return {label: COVER_FIRST_ROW + n for n, label in enumerate(COVER_FIELDS)}
+
+
+def column_letter(headers: tuple[str, ...], name: str) -> str:
+    return chr(ord("A") + headers.index(name))
