@@ -39,7 +39,7 @@ class Placement:
     reason: str
     needs_decision: bool = False
     pending_tier: str | None = None  # the capped tier a 需裁定 hall waits for
-    rank: int | None = None  # rank within the quota scope among the halls that reached a capped tier
+    rank: int | None = None  # overall rank within the quota scope (competition ranking)
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,10 @@ def _place_scope(members, candidates, config, veto_texts):
     pool: list[Candidate] = []
     falls: dict[str, list[str]] = {}  # hall id → why it sits below the tier its score reached
     pending: dict[str, str] = {}  # hall id → the capped tier it waits for a decision on
+    # One ranking over every tierable hall of the scope: the rank a committee sees is the overall one.
+    ranks = _ranks(sorted((c for group in pool_by_tier.values() for c in group), key=Candidate.rank_key, reverse=True))
     for tier in (EXCELLENT, GOOD, PASS):
         pool = sorted(pool + pool_by_tier[tier], key=Candidate.rank_key, reverse=True)
-        ranks = _ranks(pool)
         cap = caps.get(tier)
         winners, tied, rest = _cut(pool, cap)
         used[tier] = len(winners)
@@ -135,7 +136,7 @@ def _place_scope(members, candidates, config, veto_texts):
             placed[cand.hall_id] = Placement(
                 cand.hall_id, tier, _reason(cand, tier, config, cap, ranks[cand.hall_id], falls, label),
                 needs_decision=cand.hall_id in pending, pending_tier=pending.get(cand.hall_id),
-                rank=ranks[cand.hall_id] if cap is not None else None)
+                rank=ranks[cand.hall_id])
         for cand in tied:
             pending.setdefault(cand.hall_id, tier)
             falls.setdefault(cand.hall_id, []).append(

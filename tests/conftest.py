@@ -1,0 +1,84 @@
+"""Shared fixtures: real registers and real workbooks written by openpyxl in tmp_path."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from generator import workbook as wbk
+from generator.demo import Fill, apply_fill
+from generator.register import Hall, write_register
+from generator.standard import load_standard
+from generator.templates import build_workbook, template_path
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="session")
+def standard():
+    return load_standard()
+
+
+def make_halls(province_sizes: dict[str, int], level: int = 2, hall_type: str = "自营") -> list[Hall]:
+    halls = []
+    for p_no, (province, size) in enumerate(sorted(province_sizes.items()), 1):
+        for n in range(size):
+            halls.append(Hall(f"H{p_no:02d}{n:04d}", f"{province}第{n}营业厅", province, f"{province}市",
+                              f"{province}区", level, hall_type))
+    return halls
+
+
+def full_fill(standard, round_name: str = "自评", when: date = date(YEAR, 5, 10), **changes) -> Fill:
+    """A return with every item at full marks, no events, no veto; ``changes`` override fields."""
+    fields = dict(
+        round=round_name,
+        date=when,
+        inspector="张三",
+        scores={i.id: float(i.max_points) for i in standard.items},
+        reasons={},
+        events={},
+        event_notes={},
+        vetoes={v.id: wbk.NO for v in standard.vetoes},
+    )
+    fields.update(changes)
+    return Fill(**fields)
+
+
+def fill_scoring(standard, earned_target: float, rng: random.Random | None = None, **changes) -> Fill:
+    """A return whose applicable base items sum to ``earned_target`` (full marks minus losses, with reasons)."""
+    fill = full_fill(standard, **changes)
+    scores = dict(fill.scores)
+    reasons = dict(fill.reasons)
+    applicable = [i for i in standard.items if scores[i.id] != wbk.NOT_APPLICABLE]
+    to_lose = sum(float(i.max_points) for i in applicable) - earned_target
+    assert to_lose >= 0 and (to_lose * 2) == int(to_lose * 2)
+    for item in applicable:
+        if to_lose <= 0:
+            break
+        cut = min(float(item.max_points), to_lose)
+        scores[item.id] = float(item.max_points) - cut
+        reasons[item.id] = f"测试扣分 {cut}"
+        to_lose -= cut
+    return Fill(fill.round, fill.date, fill.inspector, scores, reasons, fill.events, fill.event_notes, fill.vetoes)
+
+
+def write_return(standard, hall: Hall, fill: Fill, folder: Path, year: int = YEAR, name: str | None = None) -> Path:
+    wb = build_workbook(standard, hall, year)
+    apply_fill(wb, standard, fill)
+    path = Path(folder) / name if name else template_path(Path(folder) / fill.round, hall)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def write_reg(tmp_path):
+    def _write(halls, name="register.xlsx"):
+        path = tmp_path / name
+        write_register(halls, path)
+        return path
+
+    return _write

@@ -1,0 +1,91 @@
+"""Scoring against hand-computed cases from standard.md."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from generator.intake import ReturnRecord
+from generator.scoring import half_up, score_return
+
+
+def record(standard, scores=None, events=None, vetoes=None):
+    full = {i.id: Decimal(i.max_points) for i in standard.items}
+    full.update(scores or {})
+    return ReturnRecord("H1", "自评", "2025-05-01", "张三", full, {}, events or {}, {},
+                        {v.id: v.id in (vetoes or ()) for v in standard.vetoes}, {})
+
+
+@pytest.mark.parametrize("value, expected", [
+    (Fraction("94.25"), "94.3"), (Fraction("93.75"), "93.8"), (Fraction("94.15"), "94.2"),
+    (Fraction("0.05"), "0.1"), (Fraction(0), "0.0"), (Fraction(100), "100.0"), (Fraction(200, 3), "66.7"),
+    (Fraction("94.2499999"), "94.2"),
+])
+def test_half_up(value, expected):
+    assert str(half_up(value)) == expected
+
+
+def test_issue_example_not_applicable_and_bonus(standard):
+    # 不适用 on A06 and F03 leaves 96 applicable points; 90 earned gives 93.75; J03 (+0.5) gives 94.25 → 94.3.
+    scores = {"A06": None, "F03": None, "A01": Decimal(0), "A02": Decimal(1)}  # loses 4 + 2 = 6 of 96
+    card = score_return(record(standard, scores, events={"J03": 1}), standard)
+    assert card.applicable_max == 96 and card.earned == 90
+    assert card.base == Fraction("93.75")
+    assert card.final == Fraction("94.25")
+    assert half_up(card.final) == Decimal("94.3")
+    assert round(94.25, 1) == 94.2  # what Python's round() would have reported
+    assert half_up(card.base) == Decimal("93.8")
+
+
+def test_full_marks_and_section_not_applicable(standard):
+    card = score_return(record(standard), standard)
+    assert card.base == 100 and card.final == 100
+    na_all = {i.id: None for i in standard.items if i.allow_na}
+    # D05 is the only 不适用-able item of 咨询投诉: the section stays applicable through its other items.
+    card = score_return(record(standard, na_all), standard)
+    assert card.section("咨询投诉").rate == 100
+    assert all(s.rate is not None for s in card.sections)
+
+
+def test_section_with_nothing_applicable_shows_none(standard):
+    from dataclasses import replace
+
+    # A standard in which every 服务设施与信息公开 item may be 不适用.
+    items = tuple(replace(i, allow_na=True) if i.section == "服务设施与信息公开" else i for i in standard.items)
+    std = replace(standard, items=items)
+    scores = {i.id: None for i in items if i.section == "服务设施与信息公开"}
+    card = score_return(record(std, scores), std)
+    assert card.section("服务设施与信息公开").rate is None
+    assert card.applicable_max == 90 and card.base == 100
+
+
+def test_bonus_caps_per_item_and_total(standard):
+    # J03: 5 letters × 0.5 = 2.5, capped at 1; J01 2 + J02 2 + J04 3×1 capped at 2 → 7, capped at 5.
+    card = score_return(record(standard, events={"J01": 1, "J02": 1, "J03": 5, "J04": 3}), standard)
+    assert card.bonus_items == {"J01": 2, "J02": 2, "J03": 1, "J04": 2}
+    assert card.bonus == 5
+    assert card.final == 105  # full marks + 5: the final score is not capped at 100
+    assert score_return(record(standard, events={"J03": 1}), standard, bonus_cap=Decimal(0)).bonus == 0
+
+
+def test_deductions_and_floor(standard):
+    card = score_return(record(standard, events={"K01": 2, "K02": 1}), standard)
+    assert card.deduction == 5 and card.final == 95
+    zero = {i.id: Decimal(0) for i in standard.items}
+    card = score_return(record(standard, zero, events={"K03": 1}), standard)
+    assert card.base == 0 and card.final == 0
+
+
+def test_vetoes_are_reported(standard):
+    card = score_return(record(standard, vetoes=("V02",)), standard)
+    assert card.vetoes == ("V02",) and card.final == 100
+
+
+def test_repeating_base_is_kept_exact(standard):
+    # 不适用 on A06, B05, F03 leaves 94 points; losing C01 (5) and C03 (4) earns 85: 100 × 85/94 = 90.4255…
+    scores = {"A06": None, "B05": None, "F03": None, "C01": Decimal(0), "C03": Decimal(0)}
+    card = score_return(record(standard, scores, events={"J03": 1}), standard)
+    assert card.base == Fraction(8500, 94)
+    assert card.final == Fraction(8500, 94) + Fraction(1, 2)
+    assert (str(half_up(card.base)), str(half_up(card.final))) == ("90.4", "90.9")
+    assert card.section("业务办理").rate == Fraction(1600, 25)

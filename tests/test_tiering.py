@@ -1,0 +1,94 @@
+"""Tiers and quotas, hand-computed (standard.md, 档次与名额)."""
+
+from decimal import Decimal
+
+from generator.config import Config
+from generator.register import Hall
+from generator.tiering import Candidate, assign_tiers
+
+from conftest import make_halls
+
+
+def cand(hall_id, final, base=None, deduction=0, business=100, vetoes=()):
+    final = Decimal(str(final))
+    return Candidate(hall_id, final, Decimal(str(base)) if base is not None else final, Decimal(deduction),
+                     Decimal(business), tuple(vetoes))
+
+
+def tiers(placements):
+    return {h: p.tier for h, p in placements.items()}
+
+
+def test_thresholds_lower_bound_belongs_to_higher_tier():
+    halls = make_halls({"甲": 100})
+    scores = {"H010000": 95, "H010001": 94.9, "H010002": 90, "H010003": 89.9, "H010004": 80, "H010005": 79.9}
+    placed, _ = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
+    assert [placed[h].tier for h in scores] == ["优秀", "良好", "良好", "达标", "达标", "不达标"]
+    assert placed["H010000"].reason == "得分 95,达到优秀标准(95 分及以上),在本省优秀名额 5 个中排名第 1,评为优秀。"
+    assert placed["H010006"].tier == "未检查"
+
+
+def test_quota_cascades_and_counts_uninspected_halls():
+    # 40 halls in the register → 优秀 cap ⌊2⌋ = 2, 良好 cap ⌊8⌋ = 8; only 12 were inspected.
+    halls = make_halls({"甲": 40})
+    scores = [99, 98, 97, 96, 94, 93, 92, 91, 90.5, 90.4, 90.3, 90.2]
+    cands = {f"H01{n:04d}": cand(f"H01{n:04d}", s) for n, s in enumerate(scores)}
+    placed, quotas = assign_tiers(halls, cands, Config(year=2025))
+    got = [placed[h].tier for h in cands]
+    assert got == ["优秀", "优秀"] + ["良好"] * 8 + ["达标", "达标"]
+    assert placed["H010002"].reason == "得分 97,本省优秀名额 2 个已满(排名第 3),按规则评为良好。"
+    assert placed["H010011"].reason == "得分 90.2,本省良好名额 8 个已满(排名第 12),按规则评为达标。"
+    assert {(q.tier, q.base, q.cap, q.used) for q in quotas} == {("优秀", 40, 2, 2), ("良好", 40, 8, 8)}
+    assert sum(1 for p in placed.values() if p.tier == "未检查") == 28
+
+
+def test_small_province_has_no_excellent_quota():
+    halls = make_halls({"小": 19})
+    placed, quotas = assign_tiers(halls, {"H010000": cand("H010000", 99)}, Config(year=2025))
+    assert placed["H010000"].tier == "良好"
+    assert placed["H010000"].reason == (
+        "得分 99,本省优秀名额为 0 个(评价范围内 19 个厅 × 5% 向下取整),按规则评为良好。")
+
+
+def test_ranking_tiebreaks_then_unbroken_tie_needs_decision():
+    halls = make_halls({"甲": 40})  # 优秀 cap 2
+    cands = {
+        "H010000": cand("H010000", 97, base=96),
+        "H010001": cand("H010001", 97, base=97),           # wins on base
+        "H010002": cand("H010002", 96, base=96, deduction=0, business=90),
+        "H010003": cand("H010003", 96, base=96, deduction=0, business=90),  # same key as H010002
+    }
+    placed, _ = assign_tiers(halls, cands, Config(year=2025))
+    assert tiers(placed)["H010001"] == "优秀" and tiers(placed)["H010000"] == "优秀"
+    assert placed["H010002"].tier == "良好" and not placed["H010002"].needs_decision
+
+    cands["H010000"] = cand("H010000", 96, base=96, business=90)  # now three halls tie for the last place
+    placed, quotas = assign_tiers(halls, cands, Config(year=2025))
+    assert placed["H010001"].tier == "优秀"
+    for h in ("H010000", "H010002", "H010003"):
+        assert placed[h].tier == "良好" and placed[h].needs_decision and placed[h].pending_tier == "优秀"
+        assert "需裁定" in placed[h].reason and "裁定前暂评为良好" in placed[h].reason
+    excellent = next(q for q in quotas if q.tier == "优秀")
+    assert (excellent.cap, excellent.used, excellent.pending) == (2, 1, 3)
+
+
+def test_veto_level_four_and_partner_halls():
+    halls = make_halls({"甲": 40}) + [
+        Hall("L4", "四级厅", "甲", "甲市", "甲区", 4, "自营"),
+        Hall("P1", "合作厅", "甲", "甲市", "甲区", 2, "社会合作"),
+    ]
+    cands = {"H010000": cand("H010000", 98, vetoes=("V02",)), "L4": cand("L4", 99), "P1": cand("P1", 99)}
+    placed, quotas = assign_tiers(halls, cands, Config(year=2025), {"V02": "泄露客户个人信息"})
+    assert placed["H010000"].tier == "不达标"
+    assert placed["H010000"].reason == "得分 98,但发生一票否决事项 V02(泄露客户个人信息),无论得分均评为不达标。"
+    assert placed["L4"].tier == "不参评" and "只对 1-3 级厅开展服务评价" in placed["L4"].reason
+    assert placed["P1"].tier == "不参评" and "社会合作厅" in placed["P1"].reason
+    assert all(q.base == 40 for q in quotas)  # level 4 and partner halls are not in the quota base
+
+
+def test_national_scope():
+    halls = make_halls({"甲": 10, "乙": 10})  # 20 halls nationally → 1 优秀
+    cands = {"H010000": cand("H010000", 99), "H020000": cand("H020000", 98)}
+    placed, _ = assign_tiers(halls, cands, Config(year=2025, quota_scope="national"))
+    assert (placed["H010000"].tier, placed["H020000"].tier) == ("优秀", "良好")
+    assert "全国优秀名额 1 个已满" in placed["H020000"].reason
