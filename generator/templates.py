@@ -76,7 +76,8 @@ def template_path(out_dir: Path, hall) -> Path:
         Path(out_dir)
         / safe_name(hall.province)
         / safe_name(hall.city)
-        / f"{safe_name(hall.hall_id, 40)}_{safe_name(hall.name)}.xlsx"
+        # ext4 allows 255 bytes per name: 40 + 60 Chinese characters (3 bytes each) + ".xlsx" stay below it.
+        / f"{safe_name(hall.hall_id, 40)}_{safe_name(hall.name, 60)}.xlsx"
     )
 
 

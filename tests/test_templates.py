@@ -225,7 +225,7 @@ def test_stamped_workbooks_equal_built_ones(written, standard, tmp_path):
     assert cover[f"B{wbk.cover_rows()['级别']}"].value == 4
 
 
-def test_paths_and_city_zips(written):
+def test_paths_and_city_zips(written, standard):
     out, paths = written
     assert [p.relative_to(out).as_posix() for p in paths] == [
         "广东/广州/GD0001_广州天河营业厅.xlsx",
@@ -238,6 +238,9 @@ def test_paths_and_city_zips(written):
     with zipfile.ZipFile(out / "广东" / "广州.zip") as zf:
         assert zf.namelist() == ["广州/" + paths[0].name, "广州/" + paths[1].name]
         assert zf.read("广州/" + paths[1].name) == paths[1].read_bytes()
+    long = Hall("GD0009", "很长的营业厅名称" * 20, "广东", "广州", "天河区", 2, "自营")
+    path = write_templates([long], standard, out / "long", YEAR, CREATED)[0]
+    assert path.exists() and len(path.name.encode("utf-8")) <= 255
     assert safe_name("CON") == "_CON" and safe_name("a\\b/c:d*e?f") == "a_b_c_d_e_f" and safe_name(" . ") == "_"
 
 
