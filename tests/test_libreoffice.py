@@ -125,6 +125,8 @@ def test_guards_survive_libreoffice(trip, standard):
     assert items.protection.sheet and not items["G2"].protection.locked and items["C2"].protection.locked
     dv = next(dv for dv in items.data_validations.dataValidation if "G2" in dv.sqref)
     assert dv.type == "list" and dv.showErrorMessage and dv.formula1 in wb.defined_names
+    rules = [r.formula[0] for cf in items.conditional_formatting for r in cf.rules]
+    assert any("LEN(TRIM(" in f for f in rules)
 
 
 def test_reader_ignores_how_the_file_was_saved(trip, tmp_path):
