@@ -19,7 +19,7 @@ from .intake import REJECTED, STATUS_LABELS, STATUSES
 from .problems import CATALOGUE
 from .register import load_register, write_register
 from .standard import load_standard
-from .templates import write_templates
+from .templates import write_master, write_templates
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")
@@ -62,23 +62,32 @@ def main():
 
 
 @main.command()
-@register_option
+@click.option("--register", "register_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="营业厅清单(.xlsx 或 .csv),列:厅编码、厅名称、省、市、区县、级别、类型。")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="输出目录,按 <省>/<市>/ 分目录存放。")
 @year_option
 @standard_option
+@click.option("--zip", "zip_by_city", is_flag=True, help="另为每个市打一个 zip 包(<省>/<市>.zip),便于邮件发送。")
+@click.option("--master", is_flag=True, help="只生成评价标准的空白母版(不需要清单),用于更新 input_templates/。")
 @fatal_errors
-def templates(register_path, out_dir, year, standard_path):
+def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
     """为清单中的每个营业厅生成一份预填厅信息的检查表。
 
     \b
     Example:
-      hallscore templates --register 清单.xlsx --out 检查表/ --year 2025
+      hallscore templates --register 清单.xlsx --out 检查表/ --year 2025 --zip
+      hallscore templates --master --out input_templates/
     """
     standard = load_standard(standard_path)
+    if master:
+        click.echo(f"已生成空白母版:{write_master(standard, out_dir)}")
+        return
+    if register_path is None:
+        raise click.UsageError("缺少 --register(生成空白母版时用 --master)")
     halls = load_register(register_path)
-    paths = write_templates(halls, standard, out_dir, year)
-    click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}")
+    paths = write_templates(halls, standard, out_dir, year, zip_by_city=zip_by_city)
+    click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}" + ("(每个市另有一个 zip 包)" if zip_by_city else ""))
 
 
 @main.command(name="validate")

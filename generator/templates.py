@@ -1,21 +1,43 @@
-"""Inspector workbooks: one per hall, pre-filled from the register (register + standard → templates)."""
+"""Inspector workbooks: one per hall, pre-filled from the register (register + standard → templates).
+
+The workbook guards the inspector: dropdowns and typed validations on every input cell, every other cell locked,
+live subtotals, highlighted missing reasons, print set-up. :func:`build_workbook` is the one description of the
+layout; :func:`write_templates` renders it once per run and stamps each hall into a copy of the saved bytes,
+which is many times faster than building 3,000 workbooks with openpyxl (a test checks both give the same content).
+"""
 
 from __future__ import annotations
 
+import io
 import re
-from datetime import datetime, timezone
+import zipfile
+from datetime import date, datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils.datetime import to_excel
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import workbook as wbk
+from .fsutil import write_bytes_atomic
+from .register import Hall
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+TOTAL_FILL = PatternFill("solid", fgColor="E2EFDA")
+ALERT_FILL = PatternFill("solid", fgColor="FFC7CE")
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
+UNLOCKED = Protection(locked=False)
+# Excel refuses an input or error message over 255 characters and a title over 32.
+MESSAGE_LIMIT, TITLE_LIMIT = 255, 32
+LIST_PREFIX = "hs_"
 
 GUIDE_LINES = (
     "营业厅服务评价检查表 填写说明",
@@ -29,11 +51,23 @@ GUIDE_LINES = (
     "7. 表内合计仅供参考,最终得分由系统按评价标准重新计算。",
     "8. 填写完成后保存为 .xlsx 格式,文件名保持不变,通过邮件交回。",
 )
+GUIDE_MORE = (
+    "",
+    "填写提示",
+    "· 浅黄色单元格是填写处,其余单元格已锁定(工作表保护,无密码),防止误改厅信息、检查内容和分值。",
+    "· 得分、检查轮次、是否发生请从下拉列表中选择;选中得分单元格时会显示该项的评分标准。",
+    "· 填入不允许的值时会弹出提示并拒绝输入。复制粘贴可能绕过这些检查,系统收回后仍会逐项校验。",
+    "· 扣了分却未写扣分原因的单元格显示为红色;检查表下方的小计和合计随填写实时更新。",
+    "· 可使用 Excel、WPS 或 LibreOffice 填写;请保存为 .xlsx(不要另存为 .xls 或 .et)。",
+    "· 打印:A4 纸,按页宽缩放,每页重复表头,页眉显示营业厅名称。",
+)
 
 
 def safe_name(text: str, limit: int = 80) -> str:
     """A file or folder name that every file system accepts (Windows is the strictest)."""
     text = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip().rstrip(".")
+    if re.fullmatch(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?", text):
+        text = "_" + text  # reserved device names on Windows
     return (text or "_")[:limit]
 
 
@@ -42,34 +76,41 @@ def template_path(out_dir: Path, hall) -> Path:
         Path(out_dir)
         / safe_name(hall.province)
         / safe_name(hall.city)
-        / f"{safe_name(hall.hall_id, 40)}_{safe_name(hall.name)}.xlsx"
+        # ext4 allows 255 bytes per name: 40 + 60 Chinese characters (3 bytes each) + ".xlsx" stay below it.
+        / f"{safe_name(hall.hall_id, 40)}_{safe_name(hall.name, 60)}.xlsx"
     )
 
 
-def build_workbook(standard, hall, year: int, created: datetime | None = None) -> Workbook:
-    """The workbook for one hall, in memory; callers save it or fill it first."""
-    created = created or datetime.now(timezone.utc).replace(microsecond=0)
+def master_path(out_dir: Path, standard) -> Path:
+    """Where the blank master workbook of ``standard`` lives, e.g. ``input_templates/ct-hall_2016.1.xlsx``."""
+    return Path(out_dir) / f"{safe_name(standard.id)}_{safe_name(standard.version)}.xlsx"
+
+
+def build_workbook(standard, hall: Hall | None, year: int | None, created: datetime | None = None) -> Workbook:
+    """The workbook for one hall, in memory; callers save it or fill it first.
+
+    ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp.
+    """
+    if hall is not None and created is None:
+        created = datetime.now(timezone.utc).replace(microsecond=0)
     wb = Workbook()
     guide = wb.active
     guide.title = wbk.SHEET_GUIDE
-    for line in GUIDE_LINES:
-        guide.append([line])
-    guide["A1"].font = Font(bold=True, size=14)
-    guide.column_dimensions["A"].width = 110
-
-    _cover(wb.create_sheet(wbk.SHEET_COVER), hall, year)
-    _items(wb.create_sheet(wbk.SHEET_ITEMS), standard)
+    _guide(guide, standard)
+    lists = _lists(wb, standard)
+    _cover(wb.create_sheet(wbk.SHEET_COVER), hall, year, lists)
+    _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists)
     _events(wb.create_sheet(wbk.SHEET_EVENTS), standard)
-    _vetoes(wb.create_sheet(wbk.SHEET_VETO), standard)
+    _vetoes(wb.create_sheet(wbk.SHEET_VETO), standard, lists)
 
     meta = {
         "template_id": wbk.template_id(standard),
         "standard_id": standard.id,
         "standard_version": standard.version,
         "standard_checksum": standard.checksum,
-        "hall_id": hall.hall_id,
-        "year": str(year),
-        "created": created.isoformat(),
+        "hall_id": hall.hall_id if hall else "",
+        "year": str(year) if year else "",
+        "created": created.isoformat() if created else "",
     }
     ws = wb.create_sheet(wbk.SHEET_META)
     for key in wbk.META_KEYS:
@@ -78,96 +119,382 @@ def build_workbook(standard, hall, year: int, created: datetime | None = None) -
     for key in wbk.META_KEYS:
         # Strings only: LibreOffice turns integer properties into floats.
         wb.custom_doc_props.append(StringProperty(name=f"hallscore.{key}", value=meta[key]))
+    wb.move_sheet(wbk.SHEET_LISTS, offset=len(wb.sheetnames))  # keep the contract's sheet order first
     wb.properties.creator = "hallscore"
-    wb.properties.created = created.replace(tzinfo=None)
-    wb.properties.modified = created.replace(tzinfo=None)
+    wb.properties.title = standard.title
+    if created is not None:
+        wb.properties.created = created.replace(tzinfo=None)
+        wb.properties.modified = created.replace(tzinfo=None)
+
+    header = f"{hall.hall_id} {hall.name}" if hall else "营业厅服务评价检查表(空白母版)"
+    for sheet in wb.worksheets:
+        sheet.protection.sheet = True
+        # Inspectors may widen columns and rows to read long texts; nothing else.
+        sheet.protection.formatColumns = False
+        sheet.protection.formatRows = False
+        if sheet.sheet_state == "visible":
+            _print_setup(sheet, header)
+    wb.security = WorkbookProtection(lockStructure=True)  # no adding, deleting, renaming or unhiding sheets
     wb.active = 1
     return wb
 
+
+# -- sheets ------------------------------------------------------------------------------------------
+
+def _guide(ws, standard) -> None:
+    na_items = [i for i in standard.items if i.allow_na]
+    lines = list(GUIDE_LINES) + list(GUIDE_MORE) + ["", "可填“不适用”的项目(其余项目必须打分):"]
+    lines += [f"· {i.id} {i.section}:{i.text}" for i in na_items] or ["· 无"]
+    for line in lines:
+        ws.append([line])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 110
+    for row in ws.iter_rows(min_row=2):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _lists(wb, standard) -> dict[str, str]:
+    """Write every dropdown list on the hidden sheet; return list key → defined name.
+
+    LibreOffice cuts inline list validations longer than 255 characters, so lists live in cells.
+    """
+    ws = wb.create_sheet(wbk.SHEET_LISTS)
+    ws.sheet_state = "hidden"
+    columns: dict[str, list] = {"rounds": list(wbk.ROUNDS), "yesno": [wbk.YES, wbk.NO]}
+    for item in standard.items:
+        key = _score_key(item)
+        if key not in columns:
+            values = [_number(v) for v in standard.allowed_scores(item)]
+            columns[key] = values + ([wbk.NOT_APPLICABLE] if item.allow_na else [])
+    names = {}
+    for col, (key, values) in enumerate(columns.items(), 1):
+        name = LIST_PREFIX + key
+        letter = _letter(col)
+        ws.cell(row=1, column=col, value=name).font = BOLD
+        for row, value in enumerate(values, 2):
+            ws.cell(row=row, column=col, value=value)
+        wb.defined_names[name] = DefinedName(
+            name, attr_text=f"'{wbk.SHEET_LISTS}'!${letter}$2:${letter}${len(values) + 1}")
+        names[key] = name
+    return names
+
+
+def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> None:
+    ws["A1"] = f"{year} 年营业厅服务评价检查表" if year else "营业厅服务评价检查表(空白母版)"
+    ws["A1"].font = Font(bold=True, size=14)
+    values = {}
+    if hall is not None:
+        values = {"厅编码": hall.hall_id, "厅名称": hall.name, "省": hall.province, "市": hall.city,
+                  "区县": hall.district, "级别": hall.level, "类型": hall.type}
+    rows = wbk.cover_rows()
+    for label, row in rows.items():
+        ws.cell(row=row, column=1, value=label).font = BOLD
+        cell = ws.cell(row=row, column=2, value=values.get(label))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # a register text starting with "=" stays text, never a formula
+        if label in wbk.COVER_INPUT_FIELDS:
+            cell.fill = INPUT_FILL
+            cell.protection = UNLOCKED
+    first, last = date(year or 2000, 1, 1), date(year or 2099, 12, 31)
+    when = f"B{rows['检查日期']}"
+    ws[when].number_format = "yyyy-mm-dd"
+    _validate(ws, f"B{rows['检查轮次']}", DataValidation(
+        type="list", formula1=lists["rounds"], errorTitle="检查轮次无效",
+        error="请从下拉列表中选择:" + "/".join(wbk.ROUNDS) + "。",
+        promptTitle="检查轮次", prompt="请选择:" + "/".join(wbk.ROUNDS)))
+    _validate(ws, when, DataValidation(
+        type="date", operator="between", formula1=str(int(to_excel(first))), formula2=str(int(to_excel(last))),
+        errorTitle="检查日期无效",
+        error=f"请填写 {first.year}-01-01 至 {last.year}-12-31 之间的日期,格式 年-月-日,如 {first.year}-05-10。"
+        if year else "请填写有效日期,格式 年-月-日。",
+        promptTitle="检查日期", prompt="格式:年-月-日,例如 " + f"{first.year}-05-10"))
+    _validate(ws, f"B{rows['检查人']}", DataValidation(
+        type="textLength", operator="between", formula1="1", formula2="50", errorTitle="检查人",
+        error="请填写检查人姓名(不超过 50 个字)。", promptTitle="检查人", prompt="填写检查人姓名,多人用顿号分隔"))
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 40
+
+
+def _items(ws, standard, lists: dict[str, str]) -> None:
+    _header(ws, wbk.ITEMS_HEADERS)
+    for item in standard.items:
+        ws.append([item.id, item.section, item.text, item.guidance, _number(item.max_points),
+                   "是" if item.allow_na else "否", None, None])
+    first, last = wbk.HEADER_ROW + 1, ws.max_row
+    col = {name: wbk.column_letter(wbk.ITEMS_HEADERS, name) for name in wbk.ITEMS_HEADERS}
+    sec, pts, score, reason = col["环节"], col["分值"], col["得分"], col["扣分原因"]
+    for row, item in zip(range(first, last + 1), standard.items):
+        for name in ("得分", "扣分原因"):
+            cell = ws[f"{col[name]}{row}"]
+            cell.fill = INPUT_FILL
+            cell.protection = UNLOCKED
+        for name in ("检查内容", "评分标准", "扣分原因"):
+            ws[f"{col[name]}{row}"].alignment = WRAP
+        na = ",或选“不适用”" if item.allow_na else "(本项不可填“不适用”)"
+        _validate(ws, f"{score}{row}", DataValidation(
+            type="list", formula1=lists[_score_key(item)], errorTitle="得分无效",
+            error=_clip(f"{item.id} 的得分应为 0 至 {_fmt(item.max_points)} 分,步长 "
+                        f"{_fmt(standard.score_step)} 分{na}。请从下拉列表中选择。"),
+            promptTitle=_clip(f"{item.id} 评分标准(满分 {_fmt(item.max_points)})", TITLE_LIMIT),
+            prompt=_clip(item.guidance or item.text)))
+    # Lost points without a reason turn red (intake rejects them as reason-missing).
+    ws.conditional_formatting.add(
+        f"{reason}{first}:{reason}{last}",
+        FormulaRule(formula=[f'AND(ISNUMBER(${score}{first}),${score}{first}<${pts}{first},'
+                             f'LEN(TRIM(${reason}{first}))=0)'], fill=ALERT_FILL))
+
+    # Live subtotals for the inspector, below the items with 编号 left empty so intake skips them.
+    # The generator never trusts them and recomputes from the inputs.
+    rng = lambda c: f"${c}${first}:${c}${last}"  # noqa: E731
+    row = last + 2
+    _total(ws, row, "各环节小计(仅供参考,不适用项不计入分值;系统按填写内容重新计算)", pts="适用分值", score="得分")
+    for section in standard.sections:
+        row += 1
+        _total(ws, row, f"小计:{section}",
+               pts=f'=SUMIFS({rng(pts)},{rng(sec)},"{section}",{rng(score)},"<>{wbk.NOT_APPLICABLE}")',
+               score=f'=SUMIF({rng(sec)},"{section}",{rng(score)})')
+    row += 1
+    total = row
+    _total(ws, row, "合计(仅供参考,不含不适用项)",
+           pts=f'=SUMIF({rng(score)},"<>{wbk.NOT_APPLICABLE}",{rng(pts)})', score=f"=SUM({rng(score)})")
+    events = f"'{wbk.SHEET_EVENTS}'!"
+    n_bonus, n_events = len(standard.bonus), len(standard.bonus) + len(standard.deductions)
+    ev_first, ev_last = wbk.HEADER_ROW + 1, wbk.HEADER_ROW + n_events
+    base = f"IF({pts}{total}>0,100*{score}{total}/{pts}{total},0)"
+    lines = (
+        ("基础分(按百分制折算)", f"={base}"),
+        (f"加分(合计上限 {_fmt(standard.bonus_cap)} 分,见“加分扣分”)",
+         f"=MIN({_number(standard.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
+        ("扣分(见“加分扣分”)", f"=SUM({events}$H${ev_first + n_bonus}:$H${ev_last})"),
+        ("预计最终得分(仅供参考)", f"=MAX(0,{score}{total + 1}+{score}{total + 2}-{score}{total + 3})"),
+    )
+    for label, formula in lines:
+        row += 1
+        _total(ws, row, label, score=formula)
+    for r in range(total + 1, row + 1):
+        ws[f"{score}{r}"].number_format = "0.0"
+    for letter, width in zip("ABCDEFGH", (7, 12, 46, 46, 7, 10, 9, 30)):
+        ws.column_dimensions[letter].width = width
+
+
+def _events(ws, standard) -> None:
+    _header(ws, wbk.EVENTS_HEADERS)
+    sub = _letter(len(wbk.EVENTS_HEADERS) + 1)
+    ws[f"{sub}{wbk.HEADER_ROW}"] = "小计(参考)"
+    ws[f"{sub}{wbk.HEADER_ROW}"].font, ws[f"{sub}{wbk.HEADER_ROW}"].fill = BOLD, HEADER_FILL
+    for rule in standard.bonus:
+        ws.append([rule.id, wbk.EVENT_BONUS, rule.text, _number(rule.per_event), _number(rule.cap), 0, None])
+        r = ws.max_row
+        ws[f"{sub}{r}"] = f"=IFERROR(MIN(E{r},D{r}*F{r}),0)"
+    for rule in standard.deductions:
+        ws.append([rule.id, wbk.EVENT_DEDUCTION, rule.text, -_number(rule.per_event), None, 0, None])
+        r = ws.max_row
+        ws[f"{sub}{r}"] = f"=IFERROR(-D{r}*F{r},0)"
+    first, last = wbk.HEADER_ROW + 1, ws.max_row
+    count = wbk.column_letter(wbk.EVENTS_HEADERS, "次数")
+    note = wbk.column_letter(wbk.EVENTS_HEADERS, "说明")
+    for row in range(first, last + 1):
+        for letter in (count, note):
+            ws[f"{letter}{row}"].fill = INPUT_FILL
+            ws[f"{letter}{row}"].protection = UNLOCKED
+        ws[f"C{row}"].alignment = WRAP
+        ws[f"{note}{row}"].alignment = WRAP
+    _validate(ws, f"{count}{first}:{count}{last}", DataValidation(
+        type="whole", operator="between", formula1="0", formula2="999", errorTitle="次数无效",
+        error="次数应为 0 或正整数(不超过 999)。", promptTitle="次数", prompt="填写发生次数:0 或正整数;不为 0 时请在“说明”中写明事由。"))
+    ws.conditional_formatting.add(
+        f"{note}{first}:{note}{last}",
+        FormulaRule(formula=[f"AND(ISNUMBER(${count}{first}),${count}{first}>0,LEN(TRIM(${note}{first}))=0)"],
+                    fill=ALERT_FILL))
+    for letter, width in zip("ABCDEFGH", (7, 8, 44, 10, 10, 8, 40, 11)):
+        ws.column_dimensions[letter].width = width
+
+
+def _vetoes(ws, standard, lists: dict[str, str]) -> None:
+    _header(ws, wbk.VETO_HEADERS)
+    for rule in standard.vetoes:
+        ws.append([rule.id, rule.text, wbk.NO, None])
+    first, last = wbk.HEADER_ROW + 1, ws.max_row
+    answer = wbk.column_letter(wbk.VETO_HEADERS, "是否发生")
+    note = wbk.column_letter(wbk.VETO_HEADERS, "说明")
+    for row in range(first, last + 1):
+        for letter in (answer, note):
+            ws[f"{letter}{row}"].fill = INPUT_FILL
+            ws[f"{letter}{row}"].protection = UNLOCKED
+        ws[f"B{row}"].alignment = WRAP
+        ws[f"{note}{row}"].alignment = WRAP
+    _validate(ws, f"{answer}{first}:{answer}{last}", DataValidation(
+        type="list", formula1=lists["yesno"], errorTitle="是否发生无效", error="请从下拉列表中选择 是 或 否。",
+        promptTitle="是否发生", prompt="选择 是 或 否;填“是”的营业厅评为不达标,请在“说明”中写明情况。"))
+    for letter, width in zip("ABCD", (7, 44, 10, 40)):
+        ws.column_dimensions[letter].width = width
+
+
+# -- writing many -------------------------------------------------------------------------------------
+
+# Placeholders stamped per hall: text fields in shared strings, custom properties and page headers, and the
+# level (a number cell) by a sentinel value no real workbook holds.
+_TOKENS = {field: f"@@hallscore.{field}@@" for field in ("hall_id", "name", "province", "city", "district", "type")}
+_LEVEL_SENTINEL = 987654321
+_STAMPED_PARTS = re.compile(r"^(xl/sharedStrings\.xml|xl/worksheets/sheet\d+\.xml|docProps/custom\.xml)$")
+_HEADER_FOOTER = re.compile(r"<(odd|even|first)(Header|Footer)>.*?</\1\2>", re.S)
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class _Stamper:
+    """Renders the workbook once with placeholders, then fills in one hall per copy, at the XML level."""
+
+    def __init__(self, standard, year: int, created: datetime):
+        placeholder = Hall(_TOKENS["hall_id"], _TOKENS["name"], _TOKENS["province"], _TOKENS["city"],
+                           _TOKENS["district"], _LEVEL_SENTINEL, _TOKENS["type"])
+        buffer = io.BytesIO()
+        build_workbook(standard, placeholder, year, created).save(buffer)
+        with zipfile.ZipFile(buffer) as zf:
+            self.parts = [(info.filename, zf.read(info)) for info in zf.infolist()]
+        self.stamp_time = created.timetuple()[:6]
+        level = f"<v>{_LEVEL_SENTINEL}</v>".encode()
+        assert any(level in data for _, data in self.parts), "level placeholder not found"
+
+    def render(self, hall: Hall) -> bytes:
+        values = {"hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
+                  "district": hall.district, "type": hall.type}
+        for field, value in values.items():
+            if _ILLEGAL_XML.search(value):
+                raise ValueError(f"营业厅 {hall.hall_id} 的{field}含有不可见控制字符,无法写入工作簿")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            for name, data in self.parts:
+                if _STAMPED_PARTS.match(name):
+                    data = self._stamp(name, data, values, hall.level)
+                info = zipfile.ZipInfo(name, self.stamp_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        return out.getvalue()
+
+    @staticmethod
+    def _stamp(name: str, data: bytes, values: dict[str, str], level: int) -> bytes:
+        def fill(text: str, header: bool) -> str:
+            for field, token in _TOKENS.items():
+                # In page headers and footers "&" starts a code, so a literal one is doubled.
+                text = text.replace(token, escape(values[field].replace("&", "&&") if header else values[field]))
+            return text
+
+        text = _HEADER_FOOTER.sub(lambda m: fill(m[0], True), data.decode("utf-8"))
+        text = fill(text, False)
+        return text.replace(f"<v>{_LEVEL_SENTINEL}</v>", f"<v>{int(level)}</v>").encode("utf-8")
+
+
+def write_templates(halls, standard, out_dir: str | Path, year: int, created: datetime | None = None,
+                    zip_by_city: bool = False) -> list[Path]:
+    """Write one workbook per hall under ``out_dir/<省>/<市>/``; return the paths in register order.
+
+    With ``zip_by_city`` also write ``out_dir/<省>/<市>.zip`` holding that city's workbooks, ready to email.
+    """
+    created = created or datetime.now(timezone.utc).replace(microsecond=0)
+    stamper = _Stamper(standard, year, created)
+    paths = []
+    for hall in halls:
+        path = template_path(Path(out_dir), hall)
+        write_bytes_atomic(path, stamper.render(hall))
+        paths.append(path)
+    if zip_by_city:
+        zip_cities(paths, created)
+    return paths
+
+
+def zip_cities(paths, created: datetime) -> list[Path]:
+    """One zip per city folder, next to it; members sorted and dated ``created`` so reruns give equal bytes."""
+    by_city: dict[Path, list[Path]] = {}
+    for path in paths:
+        by_city.setdefault(Path(path).parent, []).append(Path(path))
+    zips = []
+    for folder in sorted(by_city):
+        target = folder.with_name(folder.name + ".zip")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:  # xlsx is compressed already
+            for path in sorted(by_city[folder]):
+                zf.writestr(zipfile.ZipInfo(f"{folder.name}/{path.name}", created.timetuple()[:6]),
+                            path.read_bytes())
+        write_bytes_atomic(target, buffer.getvalue())
+        zips.append(target)
+    return zips
+
+
+def write_master(standard, out_dir: str | Path) -> Path:
+    """Write the blank master workbook of ``standard`` (no hall, no year, no date: reproducible content)."""
+    path = master_path(Path(out_dir), standard)
+    buffer = io.BytesIO()
+    build_workbook(standard, None, None).save(buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+    return path
+
+
+# -- helpers -------------------------------------------------------------------------------------------
 
 def _header(ws, headers) -> None:
     ws.append(list(headers))
     for cell in ws[wbk.HEADER_ROW]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
     ws.freeze_panes = f"A{wbk.HEADER_ROW + 1}"
 
 
-def _cover(ws, hall, year: int) -> None:
-    ws["A1"] = f"{year} 年营业厅服务评价检查表"
-    ws["A1"].font = Font(bold=True, size=14)
-    values = {
-        "厅编码": hall.hall_id,
-        "厅名称": hall.name,
-        "省": hall.province,
-        "市": hall.city,
-        "区县": hall.district,
-        "级别": hall.level,
-        "类型": hall.type,
-    }
-    for label, row in wbk.cover_rows().items():
-        ws.cell(row=row, column=1, value=label).font = BOLD
-        cell = ws.cell(row=row, column=2, value=values.get(label))
-        if label in wbk.COVER_INPUT_FIELDS:
-            cell.fill = INPUT_FILL
-            if label == "检查日期":
-                cell.number_format = "yyyy-mm-dd"
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 40
+def _total(ws, row: int, label: str, pts=None, score=None) -> None:
+    """One subtotal row: label in 检查内容, figures under 分值 and 得分; 编号 stays empty."""
+    cells = ((wbk.column_letter(wbk.ITEMS_HEADERS, "检查内容"), label),
+             (wbk.column_letter(wbk.ITEMS_HEADERS, "分值"), pts),
+             (wbk.column_letter(wbk.ITEMS_HEADERS, "得分"), score))
+    for letter, value in cells:
+        cell = ws[f"{letter}{row}"]
+        cell.value = value
+        cell.font = BOLD
+        cell.fill = TOTAL_FILL
 
 
-def _items(ws, standard) -> None:
-    _header(ws, wbk.ITEMS_HEADERS)
-    for item in standard.items:
-        ws.append([item.id, item.section, item.text, item.guidance, float(item.max_points),
-                   "是" if item.allow_na else "否", None, None])
-    last = ws.max_row
-    score = wbk.column_letter(wbk.ITEMS_HEADERS, "得分")
-    points = wbk.column_letter(wbk.ITEMS_HEADERS, "分值")
-    for row in range(wbk.HEADER_ROW + 1, last + 1):
-        ws[f"{score}{row}"].fill = INPUT_FILL
-        ws[f"{wbk.column_letter(wbk.ITEMS_HEADERS, '扣分原因')}{row}"].fill = INPUT_FILL
-        for col in "CD":
-            ws[f"{col}{row}"].alignment = WRAP
-    # A live total for the inspector; the generator never trusts it and recomputes from the inputs.
-    total_row = last + 2
-    ws[f"C{total_row}"] = "合计(仅供参考,不含不适用项)"
-    ws[f"{points}{total_row}"] = f'=SUMIF({score}2:{score}{last},"<>不适用",{points}2:{points}{last})'
-    ws[f"{score}{total_row}"] = f"=SUM({score}2:{score}{last})"
-    for widths in zip("ABCDEFGH", (7, 12, 46, 46, 7, 10, 8, 30)):
-        ws.column_dimensions[widths[0]].width = widths[1]
+def _validate(ws, ref: str, dv: DataValidation) -> None:
+    """Attach ``dv`` with the error and input messages switched on (openpyxl leaves them off)."""
+    dv.allow_blank = True
+    dv.showErrorMessage = True
+    dv.showInputMessage = True
+    dv.errorStyle = "stop"
+    dv.add(ref)
+    ws.add_data_validation(dv)
 
 
-def _events(ws, standard) -> None:
-    _header(ws, wbk.EVENTS_HEADERS)
-    for rule in standard.bonus:
-        ws.append([rule.id, wbk.EVENT_BONUS, rule.text, float(rule.per_event), float(rule.cap), 0, None])
-    for rule in standard.deductions:
-        ws.append([rule.id, wbk.EVENT_DEDUCTION, rule.text, -float(rule.per_event), None, 0, None])
-    for row in range(wbk.HEADER_ROW + 1, ws.max_row + 1):
-        ws[f"F{row}"].fill = INPUT_FILL
-        ws[f"G{row}"].fill = INPUT_FILL
-    for col, width in zip("ABCDEFG", (7, 8, 44, 10, 10, 8, 40)):
-        ws.column_dimensions[col].width = width
+def _print_setup(ws, header: str) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if ws.title == wbk.SHEET_ITEMS else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if ws.title not in (wbk.SHEET_GUIDE, wbk.SHEET_COVER):
+        ws.print_title_rows = f"{wbk.HEADER_ROW}:{wbk.HEADER_ROW}"
+        ws.print_options.gridLines = True
+    ws.oddHeader.center.text = header.replace("&", "&&")  # "&" starts a header code
+    ws.oddFooter.center.text = "第 &P 页,共 &N 页"
 
 
-def _vetoes(ws, standard) -> None:
-    _header(ws, wbk.VETO_HEADERS)
-    for rule in standard.vetoes:
-        ws.append([rule.id, rule.text, wbk.NO, None])
-    for row in range(wbk.HEADER_ROW + 1, ws.max_row + 1):
-        ws[f"C{row}"].fill = INPUT_FILL
-        ws[f"D{row}"].fill = INPUT_FILL
-    for col, width in zip("ABCD", (7, 44, 10, 40)):
-        ws.column_dimensions[col].width = width
+def _score_key(item) -> str:
+    return "score_" + _fmt(item.max_points).replace(".", "_") + ("_na" if item.allow_na else "")
 
 
-def write_templates(halls, standard, out_dir: str | Path, year: int, created: datetime | None = None) -> list[Path]:
-    """Write one workbook per hall under ``out_dir/<省>/<市>/``; return the paths in register order."""
-    paths = []
-    for hall in halls:
-        path = template_path(Path(out_dir), hall)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        build_workbook(standard, hall, year, created).save(path)
-        paths.append(path)
-    return paths
+def _number(value):
+    """A Decimal as the int or float a spreadsheet shows."""
+    return int(value) if value == int(value) else float(value)
+
+
+def _fmt(value) -> str:
+    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+
+
+def _clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _letter(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

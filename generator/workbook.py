@@ -13,6 +13,8 @@ SHEET_EVENTS = "加分扣分"
 SHEET_VETO = "一票否决"
 SHEET_META = "_meta"
 SHEETS = (SHEET_GUIDE, SHEET_COVER, SHEET_ITEMS, SHEET_EVENTS, SHEET_VETO, SHEET_META)
+# Hidden sheet holding the dropdown lists behind defined names (not part of what intake needs).
+SHEET_LISTS = "_lists"
 
 # 封面: labels in column A, values in column B.
 COVER_HALL_FIELDS = ("厅编码", "厅名称", "省", "市", "区县", "级别", "类型")

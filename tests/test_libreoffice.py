@@ -1,0 +1,172 @@
+"""Returns saved again by LibreOffice (headless, real soffice) score exactly like the originals.
+
+In CI (env CI set) a missing soffice is a failure, not a skip: .ci/run installs libreoffice-calc-nogui.
+"""
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from generator import workbook as wbk
+from generator.config import Config
+from generator.demo import apply_fill, plan_fill
+from generator.intake import ACCEPTED, run_intake
+from generator.reader import read_grids
+from generator.results import evaluate
+from generator.scoring import score_return
+from generator.templates import write_templates
+
+from conftest import YEAR, fill_scoring, make_halls
+
+CREATED = datetime(YEAR, 1, 2, tzinfo=timezone.utc)
+TODAY = date(YEAR, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def soffice():
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI 中找不到 LibreOffice(soffice):.ci/run 应安装 libreoffice-calc-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return found
+
+
+def convert(soffice: str, files: list[Path], out_dir: Path, profile: Path) -> list[Path]:
+    """``soffice --headless --convert-to xlsx`` with a private profile; every output must exist."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+           "--convert-to", "xlsx", "--outdir", str(out_dir), *map(str, files)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    outputs = [out_dir / f.name for f in files]
+    missing = [p.name for p in outputs if not p.exists()]
+    assert done.returncode == 0 and not missing, (done.returncode, missing, done.stderr[-2000:])
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def trip(tmp_path_factory, standard, soffice):
+    """Filled returns (openpyxl, no cached values) and the same returns saved by LibreOffice."""
+    root = tmp_path_factory.mktemp("lo")
+    halls = make_halls({"广东": 5, "江苏": 4}, level=2)
+    templates = write_templates(halls, standard, root / "templates", YEAR, CREATED)
+    rng = random.Random(7)
+    original = root / "original"
+    original.mkdir()
+    files = []
+    for n, (hall, path) in enumerate(zip(halls, templates)):
+        fill = fill_scoring(standard, 96.5) if n == 0 else plan_fill(standard, hall, YEAR, rng)
+        if n == 1:  # bonus and deduction events, with notes
+            fill = plan_fill(standard, hall, YEAR, rng)
+            fill = fill.__class__(**{**fill.__dict__, "events": {"J01": 1, "J03": 3, "K01": 2},
+                                     "event_notes": {"J01": "创新", "J03": "锦旗", "K01": "投诉"}})
+        wb = openpyxl.load_workbook(path)
+        apply_fill(wb, standard, fill)
+        target = original / f"{hall.hall_id}.xlsx"
+        wb.save(target)
+        files.append(target)
+    saved = convert(soffice, files, root / "libreoffice", root / "profile")
+    return halls, files, saved
+
+
+def outcome(folder: Path, standard, halls):
+    report = run_intake([folder], standard, halls, YEAR, today=TODAY)
+    assert [f.status for f in report.files] == [ACCEPTED] * len(halls), report.to_dict()
+    results = evaluate(halls, report.records, standard, Config(year=YEAR))
+    for hall in results["halls"]:
+        for visit in hall["rounds"]:
+            visit.pop("file"), visit.pop("sha256")  # the bytes differ by design
+    return report, results
+
+
+def test_libreoffice_copy_scores_and_tiers_the_same(trip, standard):
+    halls, files, saved = trip
+    report_a, results_a = outcome(files[0].parent, standard, halls)
+    report_b, results_b = outcome(saved[0].parent, standard, halls)
+    assert [r.fingerprint() for r in report_a.records] == [r.fingerprint() for r in report_b.records]
+    assert results_a == results_b
+    tiers = [(h["hall_id"], h["final_score"], h["tier"]) for h in results_a["halls"]]
+    assert all(final is not None for _, final, _ in tiers)
+    assert any(h["bonus"] for h in results_a["halls"]) and any(h["deduction"] for h in results_a["halls"])
+
+
+def test_live_totals_match_the_scoring(trip, standard):
+    """LibreOffice computes the sheet's formulas: the inspector's live figures equal the real scores."""
+    halls, files, saved = trip
+    report, _ = outcome(saved[0].parent, standard, halls)
+    cards = {r.hall_id: score_return(r, standard) for r in report.records}
+    col = wbk.ITEMS_HEADERS.index("得分")
+    for hall, path in zip(halls, saved):
+        ws = openpyxl.load_workbook(path, data_only=True)[wbk.SHEET_ITEMS]
+        figures = {row[2].value: row[col].value for row in ws.iter_rows(min_row=2) if row[0].value is None}
+        card = cards[hall.hall_id]
+        assert figures["基础分(按百分制折算)"] == pytest.approx(float(card.base), abs=1e-9)
+        assert figures["预计最终得分(仅供参考)"] == pytest.approx(float(card.final), abs=1e-9)
+        for section in card.sections:
+            assert figures[f"小计:{section.section}"] == pytest.approx(float(section.earned))
+
+
+def test_guards_survive_libreoffice(trip, standard):
+    halls, files, saved = trip
+    wb = openpyxl.load_workbook(saved[0])
+    assert wb.sheetnames[: len(wbk.SHEETS)] == list(wbk.SHEETS)
+    assert wb[wbk.SHEET_META].sheet_state == "hidden" and wb[wbk.SHEET_LISTS].sheet_state == "hidden"
+    props = {p.name: p.value for p in wb.custom_doc_props}
+    assert props["hallscore.hall_id"] == halls[0].hall_id and props["hallscore.year"] == str(YEAR)
+    items = wb[wbk.SHEET_ITEMS]
+    assert items.protection.sheet and not items["G2"].protection.locked and items["C2"].protection.locked
+    dv = next(dv for dv in items.data_validations.dataValidation if "G2" in dv.sqref)
+    assert dv.type == "list" and dv.showErrorMessage and dv.formula1 in wb.defined_names
+    rules = [r.formula[0] for cf in items.conditional_formatting for r in cf.rules]
+    assert any("LEN(TRIM(" in f for f in rules)
+
+
+def test_reader_ignores_how_the_file_was_saved(trip, tmp_path):
+    """openpyxl (inline strings, no cached values) and LibreOffice (shared strings, cached values) read alike."""
+    halls, files, saved = trip
+    a, b = read_grids(files[1]), read_grids(saved[1])
+    for sheet in (wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META):
+        rows_a = [[v for v in row if not _formula(v)] for row in a[sheet].rows]
+        rows_b = [[v for v in row if not _formula(v)] for row in b[sheet].rows]
+        assert _trim(rows_a) == _trim(rows_b), sheet
+    # Formulas come back as text, never as LibreOffice's cached values.
+    assert any(_formula(v) for row in b[wbk.SHEET_ITEMS].rows for v in row)
+
+
+def test_reader_ignores_wrong_dimension_tags(trip, tmp_path):
+    """Excel, WPS and mail gateways write wrong <dimension ref>; the reader must not stop there."""
+    halls, files, saved = trip
+    for source in (files[2], saved[2]):
+        broken = tmp_path / f"dim_{source.parent.name}.xlsx"
+        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                if info.filename.startswith("xl/worksheets/sheet"):
+                    data, n = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', data)
+                    assert n == 1
+                zout.writestr(info, data)
+        assert read_grids(broken) == read_grids(source)
+
+
+def _formula(value) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def _trim(rows):
+    """Drop trailing empty cells and rows: writers differ in how far they write empties."""
+    out = []
+    for row in rows:
+        while row and row[-1] in (None, ""):
+            row = row[:-1]
+        out.append(row)
+    while out and not out[-1]:
+        out.pop()
+    return out
