@@ -129,8 +129,16 @@ def write_register(halls, path: str | Path) -> None:
         return
     import openpyxl
 
+    from openpyxl.cell import WriteOnlyCell
+
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("营业厅清单")
     for row in rows:
-        ws.append(row)
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a name that starts with "=" is text, never a formula
+            cells.append(cell)
+        ws.append(cells)
     wb.save(path)

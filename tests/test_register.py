@@ -39,3 +39,13 @@ def test_register_wrong_kind_of_file(tmp_path):
     path.write_text("x", encoding="utf-8")
     with pytest.raises(RegisterError, match="应为 .xlsx 或 .csv"):
         load_register(path)
+
+
+def test_register_keeps_names_that_look_like_formulas(tmp_path):
+    halls = make_halls({"甲": 1})
+    from dataclasses import replace
+
+    odd = [replace(halls[0], name="=SUM(1,2)营业厅")]
+    path = tmp_path / "r.xlsx"
+    write_register(odd, path)
+    assert load_register(path)[0].name == "=SUM(1,2)营业厅"
