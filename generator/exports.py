@@ -46,12 +46,14 @@ def _text(value):
 
 
 def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str | None = None) -> bytes:
-    """One results workbook: sheet 营业厅 (one row per hall) and, when present, sheet 上报名单."""
+    """One results workbook: sheet 营业厅 (one row per hall; none when ``halls`` is None) and, when present,
+    sheet 上报名单."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("营业厅")
-    ws.append(HALL_HEADERS + [f"{name}得分率(%)" for name in section_names])
-    for row in hall_rows(halls, section_names):
-        ws.append([_text(v) for v in row])
+    if halls is not None:
+        ws = wb.create_sheet("营业厅")
+        ws.append(HALL_HEADERS + [f"{name}得分率(%)" for name in section_names])
+        for row in hall_rows(halls, section_names):
+            ws.append([_text(v) for v in row])
     rows = list(shortlist_rows(shortlists, scope))
     if rows:
         sl = wb.create_sheet("上报名单")
@@ -79,6 +81,9 @@ def _normalise(data: bytes, year: int) -> bytes:
     return out.getvalue()
 
 
+SHORTLIST_NAME = "shortlist-{year}.xlsx"
+
+
 def export_name(year: int, scope: str | None = None) -> str:
     from .regions import province_slug
 
@@ -98,5 +103,9 @@ def write_exports(view, docs_dir: Path) -> list[str]:
         name = export_name(view.year, province)
         (folder / name).write_bytes(workbook_bytes(view.year, view.by_province[province], view.section_names,
                                                    shortlists, scope=province))
+        written.append(name)
+    if shortlists:
+        name = SHORTLIST_NAME.format(year=view.year)
+        (folder / name).write_bytes(workbook_bytes(view.year, None, [], shortlists))
         written.append(name)
     return written

@@ -7,6 +7,7 @@ Pages are yielded one at a time so a national year never sits in memory as a who
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -42,6 +43,12 @@ def fmt(value, places: int = 1) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    return _fmt_number(value, places)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fmt_number(value, places: int) -> str:
+    # Scores repeat a lot across 20,000 halls; Decimal rounding is the costly part of a hall page.
     return f"{half_up(Decimal(str(value)), places):.{places}f}"
 
 

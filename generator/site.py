@@ -25,6 +25,7 @@ from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 HOOKS = Path(__file__).resolve().parent / "mkdocs_hooks.py"
+THEME_OVERRIDES = Path(__file__).resolve().parent / "theme"
 BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 
 
@@ -52,6 +53,7 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
             "docs_dir": str(docs),
             "site_dir": str(work / "site"),
             "nav": navigation(years),
+            "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
             "hooks": [str(HOOKS)],
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -168,8 +168,10 @@ def test_fields_from_tiering_render_when_present(tmp_path):
     assert "上报名单(名额 1,名单 2 个)" in province and "<td>-3.5</td>" in province
     overview = (site / "index.html").read_text(encoding="utf-8")
     assert "平均比自评低 2.3 分" in overview  # half-up of 2.25
-    ws = openpyxl.load_workbook(site / "downloads" / "results-2025.xlsx", read_only=True)["上报名单"]
-    assert list(ws.iter_rows(values_only=True))[1][5] == first["hall_id"]
+    for name in ("results-2025.xlsx", "shortlist-2025.xlsx"):
+        ws = openpyxl.load_workbook(site / "downloads" / name, read_only=True)["上报名单"]
+        assert list(ws.iter_rows(values_only=True))[1][5] == first["hall_id"]
+    assert 'href="downloads/shortlist-2025.xlsx"' in overview
 
 
 def test_archive_freezes_a_year_with_manifest(tmp_path):
