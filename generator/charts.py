@@ -76,17 +76,18 @@ def histogram(title: str, scores: list[float], high: int = 100,
               marks: dict[str, float] | None = None) -> Markup:
     """Score distribution in bins; ``marks`` draws tier thresholds as dashed lines.
 
-    The axis starts at 60 (bins of 2 points) unless lower scores exist, then at the tens below (bins of 5)."""
+    The axis starts at 60 (bins of 2.5 points) unless lower scores exist, then at the tens below (bins of 5);
+    either way the tier thresholds (multiples of 5) fall on bin edges."""
     lowest = min(scores, default=high)
     low = 60 if lowest >= 60 else int(max(0, lowest) // 10 * 10)
-    step = 2 if low >= 60 else 5
-    bins = list(range(low, high, step))
+    step = 2.5 if low >= 60 else 5
+    bins = [low + i * step for i in range(int((high - low) / step))]
     counts = [0] * len(bins)
     for s in scores:
         i = min(len(bins) - 1, max(0, int((s - low) // step)))
         counts[i] += 1
     top = max(counts) or 1
-    width, height, left, bottom, plot_h = WIDTH, 230, 40, 200, 170
+    width, height, left, bottom, plot_h = WIDTH, 250, 40, 215, 165
     col = (width - left - 10) / len(bins)
     body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}"/>']
     for i, (start, count) in enumerate(zip(bins, counts)):
@@ -96,21 +97,24 @@ def histogram(title: str, scores: list[float], high: int = 100,
             body.append(f'<rect class="hs-c1" x="{x + 1:.1f}" y="{bottom - h:.1f}" width="{col - 2:.1f}" height="{h:.1f}"/>')
             body.append(f'<text class="hs-c-value" x="{x + col / 2:.1f}" y="{bottom - h - 3:.1f}" '
                         f'text-anchor="middle">{count}</text>')
-        if i % (5 if step == 2 else 2) == 0:
-            body.append(f'<text class="hs-c-label" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{start}</text>')
+        if i % (4 if step == 2.5 else 2) == 0:
+            body.append(f'<text class="hs-c-label" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{start:g}</text>')
     body.append(f'<text class="hs-c-label" x="{width - 10}" y="{bottom + 16}" text-anchor="end">{high} 分</text>')
     for label, value in sorted((marks or {}).items(), key=lambda kv: kv[1]):
         if not low <= float(value) <= high:
             continue
         x = left + (float(value) - low) / step * col
-        body.append(f'<line class="hs-c-mark" x1="{x:.1f}" y1="{bottom - plot_h - 10}" x2="{x:.1f}" y2="{bottom}"/>')
-        body.append(f'<text class="hs-c-label" x="{x + 3:.1f}" y="{bottom - plot_h - 2}">{escape(label)}</text>')
+        # Threshold labels sit in their own row above the tallest bar and its count.
+        body.append(f'<line class="hs-c-mark" x1="{x:.1f}" y1="22" x2="{x:.1f}" y2="{bottom}"/>')
+        body.append(f'<text class="hs-c-label" x="{x:.1f}" y="16" text-anchor="middle">{escape(label)}</text>')
     return _svg(width, height, title, body)
 
 
 def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
     """Quota use per scope: a grey bar for the cap, a coloured bar for the places used, 'used / cap'."""
-    top = max((cap for _, _, cap in rows), default=0) or 1
+    top = max((cap for _, _, cap in rows), default=0)
+    if not top:
+        return Markup("")  # no places anywhere: the table beside it says so
     body = []
     for n, (label, used, cap) in enumerate(rows):
         y = 6 + n * ROW
