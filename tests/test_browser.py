@@ -123,7 +123,7 @@ class Browser:
         """Type into the theme's search box the way a person does; return the result links."""
         self.js("document.querySelector('label.md-search__icon, .md-header__button[for=__search]')?.click();"
                 "document.getElementById('__search') && (document.getElementById('__search').checked = true);"
-                "document.querySelector('.md-search__input').focus(); true")
+                "const q = document.querySelector('.md-search__input'); q.value = ''; q.focus(); true")
         self.call("Input.insertText", text=query)
         for key in ("keyDown", "keyUp"):
             self.call("Input.dispatchKeyEvent", type=key, key="End", code="End", windowsVirtualKeyCode=35)
@@ -207,6 +207,9 @@ def test_pages_open_offline_and_search_finds_a_hall(mode, built_site, server, br
     browser.screenshot(f"{mode}-search.png")
     target = f"{year}/halls/{hall_slug(hall['hall_id'])}.html"
     assert any(link.split("#")[0].endswith(target) for link in links), links
+    browser.goto(pages["province"])
+    links = browser.search(hall["hall_id"])
+    assert any(link.split("#")[0].endswith(target) for link in links), links
     assert not _foreign(browser.requests, base), _foreign(browser.requests, base)
     assert any(u.endswith("search_index.js") or u.endswith("search_index.json") for u in browser.requests)
 
@@ -223,3 +226,12 @@ def test_province_table_sorts_by_score(built_site, server, browser):
                         f".map(r => parseFloat(r.cells[{column}].textContent)).filter(v => !isNaN(v))")
     assert len(values) >= 2 and values == sorted(values)
     assert not _foreign(browser.requests, server)
+
+
+def test_missing_chromium_fails_in_ci(monkeypatch, tmp_path):
+    # In CI a missing browser must fail the run, not skip it: the module-level skip only applies outside CI.
+    import test_browser
+
+    monkeypatch.setattr(test_browser, "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(pytest.fail.Exception, match="chromium not found"):
+        Browser(tmp_path)
