@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "认定轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值"]
@@ -40,9 +41,16 @@ def _cell(value):
     return value if value is None or isinstance(value, (int, float)) else str(value)
 
 
-def _text(value):
-    # A cell whose text starts with '=' would become a formula in Excel: keep workbook text as text.
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+def _row(ws, values):
+    # openpyxl writes a string starting with '=' as a formula: text from workbooks stays text, unchanged.
+    out = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(ws, value)
+            cell.data_type = "s"
+            value = cell
+        out.append(value)
+    return out
 
 
 def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str | None = None) -> bytes:
@@ -53,13 +61,13 @@ def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str 
         ws = wb.create_sheet("营业厅")
         ws.append(HALL_HEADERS + [f"{name}得分率(%)" for name in section_names])
         for row in hall_rows(halls, section_names):
-            ws.append([_text(v) for v in row])
+            ws.append(_row(ws, row))
     rows = list(shortlist_rows(shortlists, scope))
     if rows:
         sl = wb.create_sheet("上报名单")
         sl.append(SHORTLIST_HEADERS)
         for row in rows:
-            sl.append([_text(v) for v in row])
+            sl.append(_row(sl, row))
     buffer = io.BytesIO()
     wb.save(buffer)
     return _normalise(buffer.getvalue(), year)

@@ -136,9 +136,6 @@ class YearView:
         return {name: _avg(h["sections"].get(name) for h in halls if h["final_score"] is not None)
                 for name in self.section_names}
 
-    def province_rows(self) -> list[dict]:
-        return self.rows
-
     def _province_rows(self) -> list[dict]:
         quotas = defaultdict(dict)
         for q in self.quotas:

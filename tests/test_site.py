@@ -213,3 +213,19 @@ def test_charts_count_every_score_and_escape_labels():
     bars = str(charts.hbars("各省", [("<b>省</b>", 91.25), ("空", None)]))
     assert "&lt;b&gt;省&lt;/b&gt;" in bars and "91.3" in bars and ">—<" in bars
     assert str(charts.quota_bars("名额", [("甲", 0, 0)])) == ""
+
+
+def test_export_keeps_formula_like_text_as_text():
+    import io
+
+    from generator.exports import workbook_bytes
+
+    hall = {"hall_id": "H1", "name": '=HYPERLINK("http://x")', "province": "甲", "city": "乙", "district": "丙",
+            "level": 2, "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": 85.5,
+            "base_score": 85.5, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+    data = workbook_bytes(2025, [hall], ["业务办理"])
+    assert data == workbook_bytes(2025, [hall], ["业务办理"])
+    ws = openpyxl.load_workbook(io.BytesIO(data))["营业厅"]
+    name = ws.cell(row=2, column=2)
+    assert (name.value, name.data_type) == ('=HYPERLINK("http://x")', "s")
+    assert ws.cell(row=2, column=12).value == 85.5 and ws.cell(row=1, column=17).value == "业务办理得分率(%)"
