@@ -178,6 +178,27 @@ def serve(site_dir, port):
             pass
 
 
+@main.command(name="archive")
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="要归档的年度。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="site-<年度>.zip 的输出目录。")
+@fatal_errors
+def archive_command(archive_dir, year, out_dir):
+    """把某一年度的结果站点(该年及以前各年)冻结为 site-<年度>.zip,内含 SHA-256 清单 SHA256SUMS。
+
+    \b
+    Example:
+      hallscore archive --year 2025 --archive archive --out 归档/
+    """
+    from .site import freeze_year
+
+    frozen = freeze_year(archive_dir, year, out_dir)
+    click.echo(f"已归档 {frozen['files']} 个文件:{Path(frozen['zip']).resolve()}")
+    click.echo(f"SHA-256:{frozen['sha256']}")
+
+
 @main.command()
 @click.option("--halls", type=click.IntRange(31, 100000), default=600, show_default=True, help="营业厅数量。")
 @click.option("--seed", type=int, default=2025, show_default=True, help="随机种子(同一种子结果相同)。")

@@ -7,7 +7,9 @@ Pages are yielded one at a time so a national year never sits in memory as a who
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import html
 import json
 import re
 from collections import Counter, defaultdict
@@ -17,6 +19,7 @@ from statistics import mean
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .regions import province_slug
 from .scoring import half_up
@@ -40,6 +43,12 @@ def fmt(value, places: int = 1) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    return _fmt_number(value, places)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fmt_number(value, places: int) -> str:
+    # Scores repeat a lot across 20,000 halls; Decimal rounding is the costly part of a hall page.
     return f"{half_up(Decimal(str(value)), places):.{places}f}"
 
 
@@ -66,15 +75,19 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["tier_class"] = lambda tier: TIER_CLASSES.get(tier, "")
     env.filters["percent"] = lambda ratio: format((Decimal(str(ratio)) * 100).normalize(), "f") + "%"
     env.filters["hall_slug"] = hall_slug
+    env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug
     return env
 
 
-def _front_matter(title: str, search: bool = True) -> str:
-    # JSON strings are valid YAML flow scalars, so any title is quoted safely.
-    lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}", "hallscore: html"]
+def _front_matter(title: str, search: bool = True, summary: str | None = None) -> str:
+    # JSON strings are valid YAML flow scalars, so any title is quoted safely. The theme prints titles
+    # without escaping them, so they go in escaped already.
+    lines = ["---", f"title: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}", "hallscore: html"]
     if not search:
         lines += ["search:", "  exclude: true"]
+    if summary:
+        lines.append(f"hallscore_search: {json.dumps(summary, ensure_ascii=False)}")
     return "\n".join(lines) + "\n---\n"
 
 
@@ -84,7 +97,7 @@ def _avg(values) -> float | None:
 
 
 class YearView:
-    """Aggregates of one archived year that several pages share, computed once."""
+    """Aggregates of one archived year that several pages share, each computed once (O(halls) in all)."""
 
     def __init__(self, year_data):
         self.year = year_data.year
@@ -99,32 +112,64 @@ class YearView:
         self.provinces = sorted(self.by_province)
         self.tier_counts = Counter(h["tier"] for h in self.halls)
         self.quotas = self.results.get("quotas", [])
+        self.shortlists = self.results.get("shortlists") or []
+        self.gaps = self.results.get("gaps") or {}
         self.section_names = list(self.scored[0]["sections"]) if self.scored else (
             list(self.standard.sections) if self.standard else [])
+        self.national = self.section_averages(self.halls)
+        self.province_avgs = {name: self.section_averages(self.by_province[name]) for name in self.provinces}
+        self.rows = self._province_rows()
+        self.row_by_name = {r["name"]: r for r in self.rows}
+        self.avg = _avg(h["final_score"] for h in self.scored)
+        self.self_gap = self.gaps.get("national", _avg(h.get("self_gap") for h in self.halls))
+        self.status = {
+            "营业厅": len(self.halls),
+            "已检查": len(self.scored),
+            "未检查": self.tier_counts.get(NOT_INSPECTED, 0),
+            "不参评": self.tier_counts.get(NOT_RATED, 0),
+            "需裁定": sum(1 for h in self.halls if h.get("needs_decision")),
+            "已裁定": sum(1 for h in self.halls if h.get("override")),
+        }
+        self.thresholds = {k: float(v) for k, v in self.results.get("config", {}).get("thresholds", {}).items()}
 
     def section_averages(self, halls) -> dict[str, float | None]:
         return {name: _avg(h["sections"].get(name) for h in halls if h["final_score"] is not None)
                 for name in self.section_names}
 
-    def province_rows(self) -> list[dict]:
+    def _province_rows(self) -> list[dict]:
+        quotas = defaultdict(dict)
+        for q in self.quotas:
+            quotas[q["scope"]][q["tier"]] = q
+        by_province_gaps = self.gaps.get("by_province") or {}
         rows = []
         for name in self.provinces:
             halls = self.by_province[name]
             scored = [h for h in halls if h["final_score"] is not None]
-            counts = Counter(h["tier"] for h in halls)
             rows.append({
                 "name": name,
                 "slug": province_slug(name),
                 "halls": len(halls),
                 "scored": len(scored),
                 "avg": _avg(h["final_score"] for h in scored),
-                "counts": counts,
-                "quotas": {q["tier"]: q for q in self.quotas if q["scope"] == name},
+                "counts": Counter(h["tier"] for h in halls),
+                "quotas": quotas.get(name, {}),
+                "self_gap": by_province_gaps.get(name, _avg(h.get("self_gap") for h in halls)),
             })
         ranked = sorted((r for r in rows if r["avg"] is not None), key=lambda r: (-r["avg"], r["name"]))
         for n, row in enumerate(ranked, 1):
             row["rank"] = n
         return ranked + [r for r in rows if r["avg"] is None]
+
+    def cities(self, province: str) -> list[dict]:
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for hall in self.by_province[province]:
+            groups[hall["city"]].append(hall)
+        return [{"name": city, "halls": len(halls), "scored": sum(1 for h in halls if h["final_score"] is not None),
+                 "avg": _avg(h["final_score"] for h in halls), "counts": Counter(h["tier"] for h in halls)}
+                for city, halls in sorted(groups.items())]
+
+    def shortlist(self, scope: str | None = None) -> list[dict]:
+        return [s for s in self.shortlists if scope is None or s.get("scope") == scope]
 
     def weakest_items(self, halls, limit: int = 10) -> list[dict]:
         """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""
@@ -146,36 +191,53 @@ class YearView:
         return rows[:limit]
 
 
-def iter_pages(years, template_dir: Path = TEMPLATE_DIR):
+def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
     """Yield ``(relative path, file text)`` for every page of the site, years latest first."""
     env = _environment(template_dir)
-    views = [YearView(y) for y in years]
-    history = _history(views)
-    yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(years=views)
+    views = views if views is not None else [YearView(y) for y in years]
+    history, trends = _history(views)
+    yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(
+        years=views, trends=trends, charts=charts)
     for view in views:
         y = str(view.year)
-        common = {"view": view, "tiers": TIER_ORDER}
+        common = {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
+                  "downloads": _downloads(view)}
         yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
-            provinces=view.province_rows(), national=view.section_averages(view.halls),
-            weakest=view.weakest_items(view.scored), **common)
-        national = view.section_averages(view.halls)
-        for row in view.province_rows():
+            provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
+        province_template = env.get_template("province.html.j2")
+        for row in view.rows:
             halls = view.by_province[row["name"]]
             yield (f"{y}/provinces/{row['slug']}.md",
-                   _front_matter(f"{y} 年{row['name']}") + env.get_template("province.html.j2").render(
-                       province=row, halls=halls, averages=view.section_averages(halls), national=national,
+                   _front_matter(f"{y} 年{row['name']}") + province_template.render(
+                       province=row, halls=halls, averages=view.province_avgs[row["name"]], national=view.national,
+                       cities=view.cities(row["name"]), shortlists=view.shortlist(row["name"]),
                        weakest=view.weakest_items([h for h in halls if h["final_score"] is not None]), **common))
         yield f"{y}/methodology.md", _front_matter(f"{y} 年评价方法") + env.get_template(
             "methodology.html.j2").render(**common)
         yield f"{y}/quality.md", _front_matter(f"{y} 年数据质量") + env.get_template("quality.html.j2").render(
             intake=view.intake, **common)
-        averages = {name: view.section_averages(view.by_province[name]) for name in view.provinces}
         hall_template = env.get_template("hall.html.j2")
         for hall in view.halls:
             yield (f"{y}/halls/{hall_slug(hall['hall_id'])}.md",
-                   _front_matter(f"{hall['name']}({hall['hall_id']})", search=False) + hall_template.render(
-                       hall=hall, lost=_lost_items(hall, view.standard), province_avg=averages[hall["province"]],
-                       national=national, history=history.get(hall["hall_id"], []), **common))
+                   _front_matter(f"{hall['name']}({hall['hall_id']})", search=False, summary=_summary(hall, y))
+                   + hall_template.render(
+                       hall=hall, lost=_lost_items(hall, view.standard), province_avg=view.province_avgs[hall["province"]],
+                       national=view.national, history=history.get(hall["hall_id"], []), **common))
+
+
+def _summary(hall: dict, year: str) -> str:
+    """The hall's whole search entry: what people search a hall by, nothing from its item table."""
+    parts = [f"{year} 年", hall["name"], hall["hall_id"], hall["province"], hall["city"], hall["district"], hall["tier"]]
+    if hall["final_score"] is not None:
+        parts.append(f"最终得分 {fmt(hall['final_score'])}")
+    return " ".join(str(p) for p in parts if p)
+
+
+def _downloads(view) -> dict:
+    from .exports import export_name
+
+    return {"national": export_name(view.year),
+            "provinces": {p: export_name(view.year, p) for p in view.provinces}}
 
 
 def _lost_items(hall: dict, standard) -> list[dict]:
@@ -192,14 +254,19 @@ def _lost_items(hall: dict, standard) -> list[dict]:
     return rows
 
 
-def _history(views) -> dict[str, list[dict]]:
-    """Each hall's final score and tier in every archived year, oldest first."""
+def _history(views):
+    """Each hall's final score and tier in every archived year, and yearly averages per province and nationally."""
     history: dict[str, list[dict]] = defaultdict(list)
+    trends = {"national": [], "provinces": defaultdict(list)}
     for view in sorted(views, key=lambda v: v.year):
         for hall in view.halls:
             history[hall["hall_id"]].append({"year": view.year, "final_score": hall["final_score"],
                                              "tier": hall["tier"]})
-    return history
+        trends["national"].append({"year": view.year, "avg": view.avg, "halls": len(view.halls),
+                                   "counts": view.tier_counts})
+        for row in view.rows:
+            trends["provinces"][row["name"]].append({"year": view.year, "avg": row["avg"], "counts": row["counts"]})
+    return history, trends
 
 
 def navigation(years) -> list:
@@ -210,7 +277,8 @@ def navigation(years) -> list:
         provinces = sorted({h["province"] for h in year.results["halls"]})
         nav.append({f"{y} 年": [
             {"全国概览": f"{y}/index.md"},
-            {"各省": [{p: f"{y}/provinces/{province_slug(p)}.md"} for p in provinces]},
+            # The theme prints nav titles unescaped: province names come from the register.
+            {"各省": [{html.escape(p, quote=False): f"{y}/provinces/{province_slug(p)}.md"} for p in provinces]},
             {"评价方法": f"{y}/methodology.md"},
             {"数据质量": f"{y}/quality.md"},
         ]})

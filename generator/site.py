@@ -1,12 +1,17 @@
-"""Site: pages → ``mkdocs build`` → ``site/``, swapped in only when the whole build succeeded."""
+"""Site: pages → ``mkdocs build`` → ``site/``, swapped in only when the whole build succeeded.
+
+``freeze_year`` keeps a year's site as the record: ``site-<Y>.zip`` with a SHA-256 manifest inside and beside it.
+"""
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -14,11 +19,13 @@ from pathlib import Path
 import yaml
 
 from .errors import SiteError
-from .fsutil import replace_dir
-from .pages import TEMPLATE_DIR, iter_pages, navigation
+from .fsutil import replace_dir, write_bytes_atomic, write_text_atomic
+from .exports import write_exports
+from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 HOOKS = Path(__file__).resolve().parent / "mkdocs_hooks.py"
+THEME_OVERRIDES = Path(__file__).resolve().parent / "theme"
 BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 
 
@@ -31,7 +38,10 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
     try:
         docs = work / "docs"
         pages = 0
-        for rel, text in iter_pages(years, template_dir):
+        views = [YearView(y) for y in years]
+        for view in views:
+            write_exports(view, docs)
+        for rel, text in iter_pages(years, template_dir, views=views):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -43,6 +53,7 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
             "docs_dir": str(docs),
             "site_dir": str(work / "site"),
             "nav": navigation(years),
+            "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
             "hooks": [str(HOOKS)],
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -91,3 +102,50 @@ def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
             build(cfg)
         except (MkDocsException, SystemExit, OSError) as exc:
             raise SiteError(f"站点构建失败:{exc}") from exc
+
+
+MANIFEST = "SHA256SUMS"
+
+
+def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict: bool = False) -> dict:
+    """Build the site as it stood for ``year`` (that year and the ones before it) and zip it reproducibly.
+
+    The zip holds ``SHA256SUMS`` (one ``<sha256>  <path>`` line per file, sha256sum's format); the zip's
+    own digest goes to ``site-<Y>.zip.sha256`` so a copy on a file share can be checked years later.
+    """
+    from .results import load_archive
+
+    chosen = [y for y in load_archive(archive_dir) if y.year <= year]
+    if not any(y.year == year for y in chosen):
+        raise SiteError(f"档案中没有 {year} 年的结果,无法归档。")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".site-{year}.", dir=out_dir))
+    try:
+        site = work / f"site-{year}"
+        build_site(chosen, site, strict=strict)
+        files = sorted(p for p in site.rglob("*") if p.is_file())
+        lines, stamp = [], (year, 12, 31, 0, 0, 0)
+        zip_path = work / f"site-{year}.zip"
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in files:
+                rel = path.relative_to(site).as_posix()
+                data = path.read_bytes()
+                lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}")
+                _zip_write(zf, f"site-{year}/{rel}", data, stamp)
+            _zip_write(zf, f"site-{year}/{MANIFEST}", ("\n".join(lines) + "\n").encode("utf-8"), stamp)
+        data = zip_path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        target = out_dir / f"site-{year}.zip"
+        write_bytes_atomic(target, data)
+        write_text_atomic(out_dir / f"site-{year}.zip.sha256", f"{digest}  {target.name}\n")
+        return {"zip": str(target), "sha256": digest, "files": len(files)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, stamp) -> None:
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)

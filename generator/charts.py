@@ -1,0 +1,153 @@
+"""Charts as inline SVG: nothing to load, readable Chinese labels, and they print like the text around them.
+
+Each function takes plain numbers and labels and returns escaped SVG markup (``Markup``) for the templates.
+Sizes are in viewBox units; the SVG scales to the column width. Colours come from CSS classes in
+``assets/hallscore.css`` so that print styles can turn them to greys.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from markupsafe import Markup
+
+ROW = 22          # height of one bar row
+LABEL_W = 150     # room for the labels on the left of horizontal bars
+BAR_W = 360       # longest bar
+WIDTH = LABEL_W + BAR_W + 70
+
+
+def _num(value: float, places: int = 1) -> str:
+    from .pages import fmt
+
+    return fmt(value, places)
+
+
+def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+    t = escape(title)
+    return Markup(
+        f'<figure class="hs-chart"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(body)}</svg>'
+        f'<figcaption>{t}</figcaption></figure>')
+
+
+def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 100.0, unit: str = "",
+          series_class: str = "hs-c1") -> Markup:
+    """One horizontal bar per row: label, bar, value. ``None`` values show as '—'."""
+    body = []
+    for n, (label, value) in enumerate(rows):
+        y = 6 + n * ROW
+        body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
+        if isinstance(value, (int, float)):
+            w = max(0.0, min(1.0, value / scale_max)) * BAR_W if scale_max else 0
+            body.append(f'<rect class="{series_class}" x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW - 8}"/>')
+            body.append(f'<text class="hs-c-value" x="{LABEL_W + w + 4:.1f}" y="{y + 14}">{_num(value)}{escape(unit)}</text>')
+        else:
+            body.append(f'<text class="hs-c-value" x="{LABEL_W + 4}" y="{y + 14}">—</text>')
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body)
+
+
+def grouped_bars(title: str, labels: list[str], series: list[tuple[str, dict]], scale_max: float = 100.0) -> Markup:
+    """Several series per label (e.g. 本厅 / 本省 / 全国 per section), with a legend on top."""
+    body, legend_h = [], 22
+    for s, (name, _) in enumerate(series):
+        x = LABEL_W + s * 110
+        body.append(f'<rect class="hs-c{s + 1}" x="{x}" y="6" width="12" height="12"/>')
+        body.append(f'<text class="hs-c-label" x="{x + 16}" y="16">{escape(name)}</text>')
+    group_h = ROW * len(series) * 0.7 + 8
+    bar_h = ROW * 0.7 - 3
+    for n, label in enumerate(labels):
+        y0 = legend_h + 6 + n * group_h
+        body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y0 + group_h / 2 + 3:.1f}" '
+                    f'text-anchor="end">{escape(label)}</text>')
+        for s, (_, values) in enumerate(series):
+            value = values.get(label)
+            y = y0 + s * (bar_h + 3)
+            if isinstance(value, (int, float)):
+                w = max(0.0, min(1.0, value / scale_max)) * BAR_W
+                body.append(f'<rect class="hs-c{s + 1}" x="{LABEL_W}" y="{y:.1f}" width="{w:.1f}" height="{bar_h:.1f}"/>')
+                body.append(f'<text class="hs-c-value" x="{LABEL_W + w + 4:.1f}" y="{y + bar_h - 2:.1f}">'
+                            f'{_num(value)}</text>')
+    height = legend_h + 12 + group_h * max(1, len(labels))
+    return _svg(WIDTH, int(height), title, body)
+
+
+def histogram(title: str, scores: list[float], high: int = 100,
+              marks: dict[str, float] | None = None) -> Markup:
+    """Score distribution in bins; ``marks`` draws tier thresholds as dashed lines.
+
+    The axis starts at 60 (bins of 2.5 points) unless lower scores exist, then at the tens below (bins of 5);
+    either way the tier thresholds (multiples of 5) fall on bin edges."""
+    lowest = min(scores, default=high)
+    low = 60 if lowest >= 60 else int(max(0, lowest) // 10 * 10)
+    step = 2.5 if low >= 60 else 5
+    bins = [low + i * step for i in range(int((high - low) / step))]
+    counts = [0] * len(bins)
+    for s in scores:
+        i = min(len(bins) - 1, max(0, int((s - low) // step)))
+        counts[i] += 1
+    top = max(counts) or 1
+    width, height, left, bottom, plot_h = WIDTH, 250, 40, 215, 165
+    col = (width - left - 10) / len(bins)
+    body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}"/>']
+    for i, (start, count) in enumerate(zip(bins, counts)):
+        h = count / top * plot_h
+        x = left + i * col
+        if count:
+            body.append(f'<rect class="hs-c1" x="{x + 1:.1f}" y="{bottom - h:.1f}" width="{col - 2:.1f}" height="{h:.1f}"/>')
+            body.append(f'<text class="hs-c-value" x="{x + col / 2:.1f}" y="{bottom - h - 3:.1f}" '
+                        f'text-anchor="middle">{count}</text>')
+        if i % (4 if step == 2.5 else 2) == 0:
+            body.append(f'<text class="hs-c-label" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{start:g}</text>')
+    body.append(f'<text class="hs-c-label" x="{width - 10}" y="{bottom + 16}" text-anchor="end">{high} 分</text>')
+    for label, value in sorted((marks or {}).items(), key=lambda kv: kv[1]):
+        if not low <= float(value) <= high:
+            continue
+        x = left + (float(value) - low) / step * col
+        # Threshold labels sit in their own row above the tallest bar and its count.
+        body.append(f'<line class="hs-c-mark" x1="{x:.1f}" y1="22" x2="{x:.1f}" y2="{bottom}"/>')
+        body.append(f'<text class="hs-c-label" x="{x:.1f}" y="16" text-anchor="middle">{escape(label)}</text>')
+    return _svg(width, height, title, body)
+
+
+def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
+    """Quota use per scope: a grey bar for the cap, a coloured bar for the places used, 'used / cap'."""
+    top = max((cap for _, _, cap in rows), default=0)
+    if not top:
+        return Markup("")  # no places anywhere: the table beside it says so
+    body = []
+    for n, (label, used, cap) in enumerate(rows):
+        y = 6 + n * ROW
+        w_cap, w_used = cap / top * BAR_W, min(used, cap) / top * BAR_W
+        body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
+        body.append(f'<rect class="hs-c-cap" x="{LABEL_W}" y="{y + 3}" width="{w_cap:.1f}" height="{ROW - 8}"/>')
+        body.append(f'<rect class="hs-c1" x="{LABEL_W}" y="{y + 3}" width="{w_used:.1f}" height="{ROW - 8}"/>')
+        body.append(f'<text class="hs-c-value" x="{LABEL_W + max(w_cap, w_used) + 4:.1f}" y="{y + 14}">{used} / {cap}</text>')
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body)
+
+
+def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, high: float = 100) -> Markup:
+    """Score across archived years, oldest on the left; a single year shows as one labelled dot."""
+    points = [(year, v) for year, v in points if isinstance(v, (int, float))]
+    width, height, left, right, top, bottom = WIDTH, 170, 40, 30, 20, 140
+    body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}"/>']
+    if not points:
+        return _svg(width, height, title, body)
+    # Zoom to the scores present (in steps of 10) so that a change of a few points shows.
+    lo = max(low, min(low + 90, (min(v for _, v in points) - 5) // 10 * 10))
+    span = (high - lo) or 1
+    step = (width - left - right) / max(1, len(points) - 1)
+    xy = []
+    for i, (year, value) in enumerate(points):
+        x = left + (i * step if len(points) > 1 else (width - left - right) / 2)
+        y = bottom - (value - lo) / span * (bottom - top)
+        xy.append((x, y))
+        body.append(f'<circle class="hs-c-dot" cx="{x:.1f}" cy="{y:.1f}" r="4"/>')
+        body.append(f'<text class="hs-c-value" x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">{_num(value)}</text>')
+        body.append(f'<text class="hs-c-label" x="{x:.1f}" y="{bottom + 18}" text-anchor="middle">{year}</text>')
+    body.append(f'<text class="hs-c-label" x="{left - 4}" y="{bottom}" text-anchor="end">{lo:g}</text>')
+    body.append(f'<text class="hs-c-label" x="{left - 4}" y="{top + 4}" text-anchor="end">{high:g}</text>')
+    if len(xy) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+        body.insert(1, f'<polyline class="hs-c-line" points="{path}"/>')
+    return _svg(width, height, title, body)

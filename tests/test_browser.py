@@ -1,0 +1,237 @@
+"""End to end in headless Chromium: the built site over a localhost server and from file://, offline.
+
+Chromium is driven through the DevTools protocol over a websocket. Every request the pages make is recorded;
+anything that is not the local server, a file:// URL or an inline (data:/blob:) resource fails the test, and the
+host resolver maps every other name to nothing so a stray request could not leave the machine anyway.
+Screenshots go to build/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from generator.pages import hall_slug
+from generator.regions import province_slug
+from generator.results import load_archive
+from generator.site import build_site
+
+from sitedata import make_year, site_halls
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+LOCAL_SCHEMES = ("file://", "data:", "blob:", "about:", "chrome-error:", "devtools:")
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="chromium is not installed (in CI this test fails instead)")
+
+
+class Browser:
+    """A headless Chromium with one page, spoken to over the DevTools protocol."""
+
+    def __init__(self, profile: Path):
+        import websocket
+
+        if not Path(CHROMIUM).exists():
+            pytest.fail(f"chromium not found at {CHROMIUM}: .ci/run installs it")
+        self.proc = subprocess.Popen([
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+            f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=1280,900", "about:blank",
+        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = profile / "DevToolsActivePort"
+        for _ in range(300):
+            if port_file.exists() and port_file.read_text().count("\n") >= 1:
+                break
+            if self.proc.poll() is not None:
+                pytest.fail("chromium exited at start")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+        target = next(p for p in pages if p["type"] == "page")
+        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.ids = itertools.count(1)
+        self.requests: list[str] = []
+        self.events: list[dict] = []
+        self.call("Page.enable")
+        self.call("Network.enable")
+        self.call("Runtime.enable")
+
+    def _record(self, message: dict) -> None:
+        method = message.get("method")
+        if method == "Network.requestWillBeSent":
+            self.requests.append(message["params"]["request"]["url"])
+        elif method:
+            self.events.append(message)
+
+    def call(self, method: str, **params):
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == msg_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self._record(message)
+
+    def goto(self, url: str) -> None:
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.wait_for("document.readyState === 'complete'")
+
+    def js(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, tries: int = 150):
+        # Polls a condition in the page; bounded by tries, not by a timing assertion.
+        for _ in range(tries):
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"page never satisfied: {expression}")
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # The whole page, not just the first screen, so the charts and tables further down can be checked.
+        size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip)["data"]
+        path = SCREENSHOTS / name
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def search(self, query: str) -> list[str]:
+        """Type into the theme's search box the way a person does; return the result links."""
+        self.js("document.querySelector('label.md-search__icon, .md-header__button[for=__search]')?.click();"
+                "document.getElementById('__search') && (document.getElementById('__search').checked = true);"
+                "const q = document.querySelector('.md-search__input'); q.value = ''; q.focus(); true")
+        self.call("Input.insertText", text=query)
+        for key in ("keyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=key, key="End", code="End", windowsVirtualKeyCode=35)
+        return self.wait_for(
+            "(() => { const a = [...document.querySelectorAll('.md-search-result__list a')].map(a => a.href);"
+            " return a.length ? a : null })()")
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser-site")
+    halls = site_halls()
+    make_year(root, root / "archive", halls, 2024, reviewed=0)
+    results = make_year(root, root / "archive", halls, 2025)
+    build_site(load_archive(root / "archive"), root / "site", strict=True)
+    hall = next(h for h in results["halls"] if h["name"] == "深圳人民路营业厅")
+    return {"site": root / "site", "year": 2025, "hall": hall}
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    handler = functools.partial(_QuietHandler, directory=str(built_site["site"]))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()
+
+
+def _foreign(requests: list[str], base: str) -> list[str]:
+    return [u for u in requests if not (u.startswith(base) or u.startswith(LOCAL_SCHEMES))]
+
+
+@pytest.mark.parametrize("mode", ["http", "file"])
+def test_pages_open_offline_and_search_finds_a_hall(mode, built_site, server, browser):
+    site = built_site["site"]
+    base = server if mode == "http" else site.as_uri() + "/"
+    hall = built_site["hall"]
+    year = built_site["year"]
+    browser.requests.clear()
+    pages = {
+        "overview": f"{base}{year}/index.html",
+        "province": f"{base}{year}/provinces/{province_slug(hall['province'])}.html",
+        "hall": f"{base}{year}/halls/{hall_slug(hall['hall_id'])}.html",
+    }
+    for name, url in pages.items():
+        browser.goto(url)
+        assert browser.js("document.querySelector('article h1') !== null")
+        # The theme's own script ran (it wires up the search box) and ours sorted nothing yet.
+        assert browser.wait_for("document.querySelector('.md-search__input') !== null")
+        if mode == "http":
+            browser.screenshot(f"{mode}-{name}.png")
+    assert hall["name"] in browser.js("document.querySelector('article h1').textContent")
+    assert browser.js("document.querySelectorAll('article svg').length") >= 1
+
+    browser.goto(pages["overview"])
+    links = browser.search(hall["name"])
+    browser.screenshot(f"{mode}-search.png")
+    target = f"{year}/halls/{hall_slug(hall['hall_id'])}.html"
+    assert any(link.split("#")[0].endswith(target) for link in links), links
+    browser.goto(pages["province"])
+    links = browser.search(hall["hall_id"])
+    assert any(link.split("#")[0].endswith(target) for link in links), links
+    assert not _foreign(browser.requests, base), _foreign(browser.requests, base)
+    assert any(u.endswith("search_index.js") or u.endswith("search_index.json") for u in browser.requests)
+
+
+def test_province_table_sorts_by_score(built_site, server, browser):
+    hall = built_site["hall"]
+    browser.goto(f"{server}{built_site['year']}/provinces/{province_slug(hall['province'])}.html")
+    column = browser.js("[...document.querySelectorAll('table.hs-sortable')].pop()"
+                        ".tHead.rows[0].cells.length && [...[...document.querySelectorAll('table.hs-sortable')]"
+                        ".pop().tHead.rows[0].cells].findIndex(th => th.textContent.startsWith('最终得分'))")
+    assert column >= 0
+    browser.js(f"[...document.querySelectorAll('table.hs-sortable')].pop().tHead.rows[0].cells[{column}].click()")
+    values = browser.js(f"[...[...document.querySelectorAll('table.hs-sortable')].pop().tBodies[0].rows]"
+                        f".map(r => parseFloat(r.cells[{column}].textContent)).filter(v => !isNaN(v))")
+    assert len(values) >= 2 and values == sorted(values)
+    assert not _foreign(browser.requests, server)
+
+
+def test_missing_chromium_fails_in_ci(monkeypatch, tmp_path):
+    # In CI a missing browser must fail the run, not skip it: the module-level skip only applies outside CI.
+    import test_browser
+
+    monkeypatch.setattr(test_browser, "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(pytest.fail.Exception, match="chromium not found"):
+        Browser(tmp_path)

@@ -1,0 +1,231 @@
+"""The results site: strict build on demo data, offline assets, Chinese search index, escaping, archive, exports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.demo import make_demo, make_register
+from generator.build import build
+from generator.pages import hall_slug
+from generator.register import Hall, write_register
+from generator.regions import province_slug
+from generator.results import load_archive, save_year
+from generator.site import build_site
+from generator.standard import DEFAULT_STANDARD
+
+from sitedata import make_year, site_halls
+
+TEXT_SUFFIXES = {".html", ".js", ".json", ".xml", ".css", ".txt", ".md"}
+FOREIGN = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)
+
+
+def _text_files(site: Path):
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and path.suffix in TEXT_SUFFIXES:
+            yield path, path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory, standard):
+    """The demo pipeline end to end on real workbooks (some faulty), built with --strict."""
+    root = tmp_path_factory.mktemp("demo")
+    register = make_register(40, 11)
+    write_register(register, root / "register.xlsx")
+    made = make_demo(standard, register, 2025, root, 11, workers=1)
+    summary = build([made["returns"]], root / "register.xlsx", 2025, root / "archive", root / "site", strict=True)
+    return {"site": root / "site", "results": summary.results, "standard": standard}
+
+
+def test_demo_builds_strict_with_every_page(demo_site):
+    site, results = demo_site["site"], demo_site["results"]
+    assert (site / "index.html").is_file() and (site / "2025" / "index.html").is_file()
+    for hall in results["halls"]:
+        assert (site / "2025" / "halls" / f"{hall_slug(hall['hall_id'])}.html").is_file()
+    for province in {h["province"] for h in results["halls"]}:
+        page = (site / "2025" / "provinces" / f"{province_slug(province)}.html").read_text(encoding="utf-8")
+        assert "hs-sortable" in page and "上报名单" in page and "<svg" in page
+    overview = (site / "2025" / "index.html").read_text(encoding="utf-8")
+    for heading in ("营业厅状态与服务等级", "得分分布", "各省排名与名额使用", "各环节平均得分率", "全国失分最多的十个检查项",
+                    "自评与认定的差距"):
+        assert heading in overview
+
+
+def test_nothing_is_fetched_from_outside(demo_site):
+    site = demo_site["site"]
+    for path, text in _text_files(site):
+        if path.suffix == ".html":
+            assert not FOREIGN.search(text), (path, FOREIGN.search(text).group(0))
+            assert "fonts.googleapis" not in text and "unpkg.com" not in text, path
+    page = (site / "2025" / "index.html").read_text(encoding="utf-8")
+    assert 'src="../assets/iframe-worker-shim.js"' in page
+    assert (site / "assets" / "iframe-worker-shim.js").is_file()
+    # The offline plugin inlines the index for file://.
+    assert (site / "search" / "search_index.js").read_text(encoding="utf-8").startswith("var __index = ")
+
+
+def test_search_index_is_chinese_segmented_and_small_per_hall(demo_site):
+    site, results, standard = demo_site["site"], demo_site["results"], demo_site["standard"]
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = index["docs"]
+    assert any("\u200b" in d["text"] for d in docs)
+    hall_docs = {d["location"]: d for d in docs if "/halls/" in d["location"]}
+    assert len(hall_docs) == len(results["halls"])
+    for hall in results["halls"]:
+        doc = hall_docs[f"2025/halls/{hall_slug(hall['hall_id'])}.html"]
+        plain = (doc["title"] + " " + doc["text"]).replace("\u200b", "")
+        for field in ("name", "hall_id", "province", "city"):
+            assert hall[field] in plain, (field, plain)
+    size = sum(len(json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+               for d in hall_docs.values())
+    assert size / len(hall_docs) <= 2048
+    # Item tables of hall pages stay out: no item's text is in any hall entry.
+    texts = " ".join(d["text"].replace("\u200b", "") for d in hall_docs.values())
+    assert not any(item.text in texts for item in standard.items)
+
+
+def test_downloads_are_real_workbooks_linked_from_pages(demo_site):
+    site, results = demo_site["site"], demo_site["results"]
+    national = site / "2025" / "downloads" / "results-2025.xlsx"
+    ws = openpyxl.load_workbook(national, read_only=True)["营业厅"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:2] == ("厅编码", "厅名称") and len(rows) == len(results["halls"]) + 1
+    assert 'href="downloads/results-2025.xlsx"' in (site / "2025" / "index.html").read_text(encoding="utf-8")
+    province = results["halls"][0]["province"]
+    page = (site / "2025" / "provinces" / f"{province_slug(province)}.html").read_text(encoding="utf-8")
+    link = re.search(r'href="\.\./(downloads/results-2025-[^"]+\.xlsx)"', page).group(1)
+    ws = openpyxl.load_workbook(site / "2025" / link, read_only=True)["营业厅"]
+    ids = [r[0] for r in list(ws.iter_rows(values_only=True))[1:]]
+    assert ids == [h["hall_id"] for h in results["halls"] if h["province"] == province]
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def test_hostile_names_never_reach_a_page_unescaped(tmp_path):
+    halls = site_halls([Hall("44019999", HOSTILE, "广东", "广州", "广州城区", 2, "自营"),
+                        Hall("99010001", "正常营业厅", "<b>坏省</b>", "<i>坏市</i>", "<u>区</u>", 2, "自营")])
+    results = make_year(tmp_path, tmp_path / "archive", halls, 2025)
+    assert any(h["name"] == HOSTILE and h["final_score"] is not None for h in results["halls"])
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site", strict=True)
+    site = tmp_path / "site"
+    checked = 0
+    for path, text in _text_files(site):
+        for markup in (HOSTILE, "<b>坏省", "<i>坏市", "<u>区", "<script>alert"):
+            assert markup not in text, (path, markup)
+        checked += 1
+    assert checked > 10
+    hall_page = (site / "2025" / "halls" / "44019999.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hall_page
+    assert "&amp;lt;" not in hall_page  # escaped once, so it reads as the name
+    nav = (site / "2025" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;b&gt;坏省&lt;/b&gt;" in nav
+
+
+def test_earlier_year_score_shows_on_later_hall_page_and_trends(tmp_path):
+    halls = site_halls()
+    target = halls[1]
+    old = make_year(tmp_path, tmp_path / "archive", halls, 2024, finals={target.hall_id: 81.5}, reviewed=0)
+    new = make_year(tmp_path, tmp_path / "archive", halls, 2025, finals={target.hall_id: 97})
+    old_score = next(h for h in old["halls"] if h["hall_id"] == target.hall_id)["final_score"]
+    new_score = next(h for h in new["halls"] if h["hall_id"] == target.hall_id)["final_score"]
+    assert old_score != new_score
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site", strict=True)
+    page = (tmp_path / "site" / "2025" / "halls" / f"{target.hall_id}.html").read_text(encoding="utf-8")
+    history = page[page.index("历年结果"):]
+    assert f'<a href="../../2024/halls/{target.hall_id}.html">2024</a></td><td>{old_score:.1f}</td>' in history
+    assert f"<td>2025</td><td>{new_score:.1f}</td>" in history
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert home.index('href="2025/index.html"') < home.index('href="2024/index.html"')  # latest first
+    for page in ("2025/index.html", f"2025/provinces/{province_slug(target.province)}.html"):
+        assert "历年趋势" in (tmp_path / "site" / page).read_text(encoding="utf-8")
+
+
+def test_fields_from_tiering_render_when_present(tmp_path):
+    halls = site_halls()
+    results = make_year(tmp_path, tmp_path / "archive", halls, 2025)
+    first = results["halls"][0]
+    first["override"] = {"tier": "良好", "reason": "并列,按服务投诉记录裁定<b>", "decided_by": "省公司评审组",
+                         "date": "2025-11-20", "rule_tier": "达标"}
+    results["shortlists"] = [{"scope": first["province"], "tier": "优秀", "quota": 1, "size": 2, "nominees": [
+        {"hall_id": first["hall_id"], "name": first["name"], "final_score": first["final_score"], "rank": 1,
+         "confirmed": True}]}]
+    results["gaps"] = {"national": -2.25, "by_province": {first["province"]: -3.5}}
+    save_year(tmp_path / "archive", results, {}, DEFAULT_STANDARD)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site", strict=True)
+    site = tmp_path / "site" / "2025"
+    hall_page = (site / "halls" / f"{hall_slug(first['hall_id'])}.html").read_text(encoding="utf-8")
+    assert "省公司评审组" in hall_page and "按服务投诉记录裁定&lt;b&gt;" in hall_page and "按规则应为 达标" in hall_page
+    province = (site / "provinces" / f"{province_slug(first['province'])}.html").read_text(encoding="utf-8")
+    assert "上报名单(名额 1,名单 2 个)" in province and "<td>-3.5</td>" in province
+    overview = (site / "index.html").read_text(encoding="utf-8")
+    assert "平均比自评低 2.3 分" in overview  # half-up of 2.25
+    for name in ("results-2025.xlsx", "shortlist-2025.xlsx"):
+        ws = openpyxl.load_workbook(site / "downloads" / name, read_only=True)["上报名单"]
+        assert list(ws.iter_rows(values_only=True))[1][5] == first["hall_id"]
+    assert 'href="downloads/shortlist-2025.xlsx"' in overview
+
+
+def test_archive_freezes_a_year_with_manifest(tmp_path):
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2024, reviewed=0)
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, reviewed=0)
+    runner = CliRunner()
+    args = ["archive", "--year", "2024", "--archive", str(tmp_path / "archive"), "--out", str(tmp_path / "out")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    zip_path = tmp_path / "out" / "site-2024.zip"
+    first = zip_path.read_bytes()
+    digest = hashlib.sha256(first).hexdigest()
+    assert (tmp_path / "out" / "site-2024.zip.sha256").read_text() == f"{digest}  site-2024.zip\n"
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        assert "site-2024/2024/index.html" in names and not any(n.startswith("site-2024/2025/") for n in names)
+        manifest = zf.read("site-2024/SHA256SUMS").decode().splitlines()
+        assert len(manifest) == len(names) - 1
+        for line in manifest:
+            sha, rel = line.split("  ", 1)
+            assert hashlib.sha256(zf.read(f"site-2024/{rel}")).hexdigest() == sha
+    assert runner.invoke(main, args).exit_code == 0
+    assert zip_path.read_bytes() == first  # same archive, same bytes
+    missing = runner.invoke(main, ["archive", "--year", "2023", "--archive", str(tmp_path / "archive"),
+                                   "--out", str(tmp_path / "out")])
+    assert missing.exit_code == 1 and "没有 2023 年的结果" in missing.output
+
+
+def test_charts_count_every_score_and_escape_labels():
+    from generator import charts
+
+    scores = [59.5, 80, 89.9, 90, 95, 100]
+    svg = str(charts.histogram("分布<x>", scores, marks={"优秀": 95, "良好": 90, "达标": 80}))
+    counts = [int(n) for n in re.findall(r'class="hs-c-value"[^>]*>(\d+)</text>', svg)]
+    assert "分布&lt;x&gt;" in svg and "<x>" not in svg
+    # 59.5 opens the axis at 50 in bins of 5; 100 belongs to the last bin (95-100).
+    assert counts == [1, 1, 1, 1, 2] and svg.count('class="hs-c1"') == 5
+    bars = str(charts.hbars("各省", [("<b>省</b>", 91.25), ("空", None)]))
+    assert "&lt;b&gt;省&lt;/b&gt;" in bars and "91.3" in bars and ">—<" in bars
+    assert str(charts.quota_bars("名额", [("甲", 0, 0)])) == ""
+
+
+def test_export_keeps_formula_like_text_as_text():
+    import io
+
+    from generator.exports import workbook_bytes
+
+    hall = {"hall_id": "H1", "name": '=HYPERLINK("http://x")', "province": "甲", "city": "乙", "district": "丙",
+            "level": 2, "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": 85.5,
+            "base_score": 85.5, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+    data = workbook_bytes(2025, [hall], ["业务办理"])
+    assert data == workbook_bytes(2025, [hall], ["业务办理"])
+    ws = openpyxl.load_workbook(io.BytesIO(data))["营业厅"]
+    name = ws.cell(row=2, column=2)
+    assert (name.value, name.data_type) == ('=HYPERLINK("http://x")', "s")
+    assert ws.cell(row=2, column=12).value == 85.5 and ws.cell(row=1, column=17).value == "业务办理得分率(%)"
