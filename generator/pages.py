@@ -114,8 +114,9 @@ class YearView:
         self.quotas = self.results.get("quotas", [])
         self.shortlists = self.results.get("shortlists") or []
         self.gaps = self.results.get("gaps") or {}
-        self.section_names = list(self.scored[0]["sections"]) if self.scored else (
-            list(self.standard.sections) if self.standard else [])
+        # The standard's order, not results.json's (its keys are sorted for byte-stable output).
+        self.section_names = list(self.standard.sections) if self.standard else (
+            list(self.scored[0]["sections"]) if self.scored else [])
         self.national = self.section_averages(self.halls)
         self.province_avgs = {name: self.section_averages(self.by_province[name]) for name in self.provinces}
         self.rows = self._province_rows()
