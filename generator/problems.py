@@ -103,7 +103,8 @@ def problem(code: str, file: str = "", sheet: str = "", cell: str = "", **fields
     """Build a problem of a catalogued type, its message filled from ``fields``."""
     kind = CATALOGUE[code]
     fields = {k: _short(v) for k, v in fields.items()}
-    return Problem(code, kind.severity, kind.template.format(**fields), file, sheet, cell)
+    # sheet and cell are fields too: a template may name the sheet ("缺少工作表“{sheet}”").
+    return Problem(code, kind.severity, kind.template.format(sheet=sheet, cell=cell, **fields), file, sheet, cell)
 
 
 def _short(value):
