@@ -8,7 +8,9 @@ reads of each part, so a bad file costs little time and memory. The file is only
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +61,8 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS) -> l
     try:
         with zipfile.ZipFile(path) as zf:
             return _check_zip(zf, path, name, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError,
-            RuntimeError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError) as exc:
         # Truncated by a mail gateway, bytes flipped (CRC error), an unsupported compression method …
         return [problem("file-damaged", file=name, detail=f"{type(exc).__name__}: {exc}"[:120])]
 

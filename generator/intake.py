@@ -279,7 +279,8 @@ class _Checker:
         hall_id = _text(where["厅编码"][1])
         hall = self.register.get(hall_id)
         named = _NAME_ID.match(Path(self.name).name)
-        if named and named[1] != hall_id:
+        # Only a prefix shaped like a hall id counts: "2025_自评.xlsx" names a year, not a hall.
+        if named and named[1] != hall_id and (named[1] in self.register or len(named[1]) == len(hall_id)):
             self.add("hall-filename-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=named[1])
         if hall_id != meta["hall_id"]:
             self.add("hall-meta-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=meta["hall_id"])

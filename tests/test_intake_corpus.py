@@ -181,3 +181,11 @@ def test_row_order_compares_against_the_standard(corpus, standard):
     _, made, _, _ = corpus
     [p] = [p for p in made["rows-reordered"].problems if p.code == "template-row-order"]
     assert standard.items[1].id in p.message and standard.items[2].id in p.message
+
+
+def test_a_file_name_prefix_that_is_no_hall_id_is_not_checked(tmp_path, standard):
+    halls = make_halls({"甲": 1})
+    write_return(standard, halls[0], full_fill(standard), tmp_path, name="2025_自评_第一批.xlsx")
+    write_return(standard, halls[0], full_fill(standard, round_name="市级检查"), tmp_path, name="复核 (1).xlsx")
+    report = run_intake([tmp_path], standard, halls, YEAR, today=TODAY)
+    assert [(f.status, f.problems) for f in report.files] == [("accepted", [])] * 2
