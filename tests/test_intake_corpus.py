@@ -78,6 +78,8 @@ def cases(standard):
         "level-edited": (cells({(C, "B8"): 1}), [("hall-data-edited", C, "B8")]),
         "item-text": (cells({(I, "C6"): "改过的检查内容"}), [("template-item-edited", I, "C6")]),
         "item-points": (cells({(I, "E6"): 10}), [("template-item-edited", I, "E6")]),
+        "event-text": (cells({(E, "C3"): "随便写的加分项"}), [("template-item-edited", E, "C3")]),
+        "veto-item-text": (cells({(V, "B2"): None}), [("template-item-edited", V, "B2")]),
         "row-added": (book(insert_row), [("template-row-extra", I, "A5")]),
         "row-removed": (book(lambda wb: wb[I].delete_rows(4)), [("template-row-missing", I, "")]),
         "rows-reordered": (book(lambda wb: ff.swap_rows(wb[I], 3, 4)), [("template-row-order", I, "A3")]),
