@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,11 +17,6 @@ import intake_faults as ff
 
 TODAY = date(YEAR, 12, 1)
 C, I, E, V, M = wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META
-LAST_ITEM_ROW = None  # set from the standard
-
-
-def _cells(**kw):
-    return kw
 
 
 # name → (how to break it, [(code, sheet, cell)] expected among errors, in order)
