@@ -38,6 +38,12 @@ def fatal_errors(func):
     return wrapper
 
 
+class InputError(click.ClickException):
+    """A register or standard that cannot be used: exit 2, since validate's 1 means 'files were rejected'."""
+
+    exit_code = 2
+
+
 register_option = click.option(
     "--register", "register_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="营业厅清单(.xlsx 或 .csv),列:厅编码、厅名称、省、市、区县、级别、类型。")
@@ -97,20 +103,32 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
 @standard_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把每个文件的状态和问题写入 JSON 文件。")
-@fatal_errors
-def validate_command(paths, register_path, year, standard_path, json_path):
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="把问题清单(按省、市分组,每个问题一行)写入 xlsx 文件,可直接发回检查人。")
+def validate_command(paths, register_path, year, standard_path, json_path, report_path):
     """校验回收的检查表:每个文件给出状态(已接收/已退回/已被替代/已忽略)和问题。
 
-    全部接收时退出码为 0,有退回的文件时为 1。
+    退出码:0 全部接收;1 有退回的文件;2 参数、营业厅清单或评价标准有误。
 
     \b
     Example:
-      hallscore validate 回收/ --register 清单.xlsx --year 2025 --json 校验结果.json
+      hallscore validate 回收/ --register 清单.xlsx --year 2025 --json 校验结果.json --report 问题清单.xlsx
     """
-    report = validate(paths, register_path, year, standard_path)
-    if json_path:
-        write_json_atomic(json_path, report.to_dict())
+    from .report_xlsx import write_report
+
+    try:
+        report = validate(paths, register_path, year, standard_path)
+        if json_path:
+            write_json_atomic(json_path, report.to_dict())
+        if report_path:
+            write_report(report_path, report, load_register(register_path))
+    except HallscoreError as exc:
+        raise InputError(str(exc)) from exc
     _print_intake(report, details=True)
+    if json_path:
+        click.echo(f"JSON:{json_path}")
+    if report_path:
+        click.echo(f"问题清单:{report_path}")
     raise SystemExit(0 if report.ok else 1)
 
 
@@ -241,13 +259,19 @@ def _print_intake(report, details: bool) -> None:
     common = report.problem_counts()[:5]
     if common:
         click.echo("最常见的问题:" + ";".join(f"{CATALOGUE[c].title}({c})× {n}" for c, n in common))
-    if details:
-        for f in report.files:
-            if f.status == REJECTED:
-                click.echo(f"\n✗ {f.path}")
-                for p in f.problems:
-                    where = " ".join(x for x in (p.sheet, p.cell) if x)
-                    click.echo(f"  [{p.code}] {where + ':' if where else ''}{p.message}")
+    rejected = [f for f in report.files if f.status == REJECTED]
+    if details and rejected:
+        click.echo("\n退回的文件:")
+        click.echo(f"  {'文件':40}  {'厅编码':10}  {'错误数':>4}  首个问题")
+        for f in rejected:
+            errors = [p for p in f.problems if p.severity == "error"]
+            first = f"{errors[0].code} {errors[0].sheet}{errors[0].cell}".strip() if errors else ""
+            click.echo(f"  {f.path:40}  {f.hall_id or '-':10}  {len(errors):>4}  {first}")
+        for f in rejected:
+            click.echo(f"\n✗ {f.path}")
+            for p in f.problems:
+                where = " ".join(x for x in (p.sheet, p.cell) if x)
+                click.echo(f"  [{p.code}] {where + ':' if where else ''}{p.message}")
 
 
 def _print_build(summary) -> None:

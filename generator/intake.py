@@ -16,13 +16,18 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import workbook as wbk
+from .container import DEFAULT_LIMITS, Limits, check_container
 from .problems import ERROR, Problem, problem
 from .reader import Grid, read_grids
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
 STATUS_LABELS = {ACCEPTED: "已接收", REJECTED: "已退回", SUPERSEDED: "已被替代", IGNORED: "已忽略"}
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# .xls is not readable, but a return saved in it must be sent back with a reason, not silently ignored.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# File names are `<厅编码>_<厅名称>.xlsx`; a name that starts like an id and `_` is checked against the cover.
+_NAME_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*)_")
+MAX_EVENTS = 10_000
 
 
 @dataclass
@@ -113,7 +118,8 @@ def discover(paths) -> list[tuple[Path, str]]:
     return [(found[name], name) for name in sorted(found)]
 
 
-def run_intake(paths, standard, halls, year: int, today: date | None = None) -> IntakeReport:
+def run_intake(paths, standard, halls, year: int, today: date | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> IntakeReport:
     """Check every file found under ``paths`` against the standard and the register."""
     register = {h.hall_id: h for h in halls}
     statuses: list[FileStatus] = []
@@ -122,7 +128,7 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None) -> 
         if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
             statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
             continue
-        record, problems, hall_hint = check_file(path, name, standard, register, year, today)
+        record, problems, hall_hint = check_file(path, name, standard, register, year, today, limits)
         status = FileStatus(name, REJECTED if record is None else ACCEPTED, hall_id=hall_hint, problems=problems)
         if record is not None:
             status.round = record.round
@@ -152,6 +158,9 @@ def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> lis
         else:
             winner = min(latest, key=lambda sr: sr[0].path)
             kept.append(winner[1])
+            replaced = [s.path for s, _ in group if s is not winner[0]]
+            if replaced:
+                winner[0].note = "替代了 " + "、".join(replaced)
         for status, record in group:
             if winner is not None and status is not winner[0]:
                 status.status = SUPERSEDED
@@ -163,26 +172,36 @@ def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> lis
     return kept
 
 
-def check_file(path: Path, name: str, standard, register: dict, year: int, today: date | None = None):
+def check_file(path: Path, name: str, standard, register: dict, year: int, today: date | None = None,
+               limits: Limits = DEFAULT_LIMITS):
     """Validate one returned workbook: ``(record or None, problems, hall id as far as known)``.
 
-    Never raises on bad content: whatever is wrong with the file becomes a problem.
+    Never raises on bad content: whatever is wrong with the file becomes a problem. The container is
+    checked before any XML parser sees the file.
     """
     today = today or date.today()
-    if path.stat().st_size == 0:
-        return None, [problem("file-empty", file=name)], ""
+    try:
+        found = check_container(Path(path), name, limits)
+    except OSError as exc:  # vanished or unreadable between discovery and now
+        return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
+    if any(p.severity == ERROR for p in found):
+        return None, found, ""
     try:
         data = path.read_bytes()
         grids = read_grids(path)
     except Exception as exc:  # any parser failure is a property of the file, not of our run
         detail = f"{type(exc).__name__}: {exc}"[:200]
-        return None, [problem("file-unreadable", file=name, detail=detail)], ""
+        return None, found + [problem("file-unreadable", file=name, detail=detail)], ""
     checker = _Checker(name, standard, register, year, today, grids)
-    record = checker.run()
+    try:
+        record = checker.run()
+    except Exception as exc:  # a bug of ours must not stop the other files; it is reported, not hidden
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return None, found + checker.problems + [problem("check-failed", file=name, detail=detail)], checker.hall_id
     if record is not None:
         record.file = name
         record.sha256 = hashlib.sha256(data).hexdigest()
-    return record, checker.problems, checker.hall_id
+    return record, found + checker.problems, checker.hall_id
 
 
 class _Checker:
@@ -259,6 +278,10 @@ class _Checker:
 
         hall_id = _text(where["厅编码"][1])
         hall = self.register.get(hall_id)
+        named = _NAME_ID.match(Path(self.name).name)
+        # Only a prefix shaped like a hall id counts: "2025_自评.xlsx" names a year, not a hall.
+        if named and named[1] != hall_id and (named[1] in self.register or len(named[1]) == len(hall_id)):
+            self.add("hall-filename-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=named[1])
         if hall_id != meta["hall_id"]:
             self.add("hall-meta-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=meta["hall_id"])
         elif hall is None:
@@ -272,12 +295,23 @@ class _Checker:
                     self.add("hall-data-edited", sheet=sheet, cell=cell(label), field=label, found=got, expected=want)
 
         rnd = _text(where["检查轮次"][1])
-        if rnd not in wbk.ROUNDS:
+        if not rnd:
+            self.add("cover-round-missing", sheet=sheet, cell=cell("检查轮次"))
+        elif rnd not in wbk.ROUNDS:
             self.add("cover-round-invalid", sheet=sheet, cell=cell("检查轮次"), found=rnd)
         raw_date = where["检查日期"][1]
         when = _as_date(raw_date)
-        if when is None or when.year != self.year or when > self.today:
-            self.add("cover-date-invalid", sheet=sheet, cell=cell("检查日期"), found=_text(raw_date), year=self.year)
+        at = cell("检查日期")
+        if _text(raw_date) == "":
+            self.add("cover-date-missing", sheet=sheet, cell=at, year=self.year)
+        elif when is None:
+            self.add("cover-date-invalid", sheet=sheet, cell=at, found=_text(raw_date), year=self.year)
+        elif when.year != self.year:
+            self.add("cover-date-wrong-year", sheet=sheet, cell=at, found=when.isoformat(), year=self.year)
+        elif when > self.today:
+            self.add("cover-date-future", sheet=sheet, cell=at, found=when.isoformat(), today=self.today.isoformat())
+        if when is not None and (when.year != self.year or when > self.today):
+            when = None
         inspector = _text(where["检查人"][1])
         if not inspector:
             self.add("cover-inspector-missing", sheet=sheet, cell=cell("检查人"))
@@ -311,6 +345,14 @@ class _Checker:
         for rid in expected_ids:
             if rid not in rows:
                 self.add("template-row-missing", sheet=sheet, id=rid)
+        # Rows moved or sorted: compare the order found with the standard's, ignoring missing rows.
+        order = sorted(rows, key=lambda rid: rows[rid][0])
+        wanted = [rid for rid in expected_ids if rid in rows]
+        for got, want in zip(order, wanted):
+            if got != want:
+                self.add("template-row-order", sheet=sheet, cell=f"{_col(cols['编号'])}{rows[got][0]}",
+                         expected=want, found=got)
+                break
         return rows, cols
 
     def _items(self):
@@ -376,7 +418,8 @@ class _Checker:
     def _events(self):
         sheet = wbk.SHEET_EVENTS
         ids = [r.id for r in self.standard.bonus] + [r.id for r in self.standard.deductions]
-        rows, cols = self._table(sheet, ("编号", "次数", "说明"), ids)
+        rows, cols = self._table(sheet, ("编号", "项目", "次数", "说明"), ids)
+        texts = {r.id: r.text for r in (*self.standard.bonus, *self.standard.deductions)}
         events: dict[str, int] = {}
         notes: dict[str, str] = {}
         if rows is None:
@@ -385,10 +428,12 @@ class _Checker:
             if rid not in rows:
                 continue
             r, cells = rows[rid]
+            self._same_text(sheet, r, cols, cells, rid, texts[rid])
             value = cells["次数"]
             text = _text(value)
             count = _decimal(value) if text else Decimal(0)
-            if (isinstance(value, str) and text.startswith("=")) or count is None or count < 0 or count % 1:
+            bad = count is None or count < 0 or count > MAX_EVENTS or count % 1
+            if (isinstance(value, str) and text.startswith("=")) or bad:
                 self.add("event-count-invalid", sheet=sheet, cell=f"{_col(cols['次数'])}{r}", id=rid, found=text)
                 continue
             events[rid] = int(count)
@@ -399,10 +444,16 @@ class _Checker:
                 self.add("event-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
         return events, notes
 
+    def _same_text(self, sheet, r, cols, cells, rid, expected) -> None:
+        if _text(cells["项目"]) != expected:
+            self.add("template-item-edited", sheet=sheet, cell=f"{_col(cols['项目'])}{r}", id=rid, field="项目",
+                     found=_text(cells["项目"]), expected=expected)
+
     def _vetoes(self):
         sheet = wbk.SHEET_VETO
         ids = [v.id for v in self.standard.vetoes]
-        rows, cols = self._table(sheet, ("编号", "是否发生", "说明"), ids)
+        rows, cols = self._table(sheet, ("编号", "项目", "是否发生", "说明"), ids)
+        texts = {v.id: v.text for v in self.standard.vetoes}
         vetoes: dict[str, bool] = {}
         notes: dict[str, str] = {}
         if rows is None:
@@ -411,6 +462,7 @@ class _Checker:
             if rid not in rows:
                 continue
             r, cells = rows[rid]
+            self._same_text(sheet, r, cols, cells, rid, texts[rid])
             answer = _text(cells["是否发生"])
             if answer not in (wbk.YES, wbk.NO):
                 self.add("veto-invalid", sheet=sheet, cell=f"{_col(cols['是否发生'])}{r}", id=rid, found=answer)
@@ -447,12 +499,13 @@ def _text(value) -> str:
 def _decimal(value) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        # repr of a float is its shortest round-trip text: 7.5 stays 7.5, never 7.4999…
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
+        if isinstance(value, (int, float)):
+            # repr of a float is its shortest round-trip text: 7.5 stays 7.5, never 7.4999…
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        else:
+            number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
 

@@ -41,10 +41,20 @@ def _types(*rows: tuple[str, str, str, str]) -> dict[str, ProblemType]:
     return {code: ProblemType(code, severity, title, template) for code, severity, title, template in rows}
 
 
-CATALOGUE: dict[str, ProblemType] = _types(
+ROWS: tuple[tuple[str, str, str, str], ...] = (
     # The file itself
     ("file-unreadable", ERROR, "文件无法读取", "文件无法作为 xlsx 工作簿打开({detail});请用 Excel/WPS 另存为 .xlsx 后重新提交"),
     ("file-empty", ERROR, "空文件", "文件大小为 0 字节;请重新保存并提交"),
+    ("file-not-zip", ERROR, "不是 xlsx 文件", "文件内容不是 xlsx(zip)格式,可能被改了扩展名或被邮件系统转码;请用 Excel/WPS 另存为 .xlsx 后重新提交"),
+    ("file-damaged", ERROR, "文件已损坏", "文件是不完整或已损坏的 zip({detail}),可能在邮件传输中被截断;请重新发送原文件"),
+    ("file-not-xlsx", ERROR, "不是 Excel 工作簿", "文件是 zip 压缩包但不是 Excel 工作簿({detail});请提交下发的 .xlsx 检查表"),
+    ("file-encrypted", ERROR, "文件已加密", "文件设置了打开密码或已加密,系统无法读取;请取消密码后另存为 .xlsx 重新提交"),
+    ("file-legacy-xls", ERROR, "旧版 xls 格式", "文件是旧版 Excel 97-2003(.xls)格式;请用 Excel/WPS 另存为 .xlsx 后重新提交"),
+    ("file-too-large", ERROR, "文件过大", "文件大小为 {found},超过上限 {limit};检查表正常不足 1 MB,请勿插入图片或附件"),
+    ("file-zip-limits", ERROR, "文件解压后超出限制", "文件解压后超出安全限制({detail}),未作解析;请提交下发的检查表"),
+    ("file-xml-entities", ERROR, "文件含 XML 实体声明", "文件部件 {part} 含 DOCTYPE/ENTITY 声明,Excel 不会生成这样的文件,未作解析;请用 Excel/WPS 另存为 .xlsx 后重新提交"),
+    ("file-macros", WARNING, "文件含宏", "文件含宏(.xlsm 或 vbaProject.bin);系统不会运行宏,只读取单元格内容,建议另存为 .xlsx"),
+    ("check-failed", ERROR, "校验程序出错", "校验该文件时程序出错({detail});请把文件转交系统管理员"),
     # The template
     ("template-unknown", ERROR, "不是本系统生成的检查表", "缺少隐藏工作表 _meta 或其内容({detail});请使用下发的检查表填写"),
     ("template-standard-mismatch", ERROR, "评价标准版本不符", "检查表的评价标准为 {found},本次评价使用 {expected};请使用本年度下发的检查表"),
@@ -54,14 +64,20 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ("template-row-missing", ERROR, "检查项被删除", "未找到编号 {id} 的行;请勿删除行"),
     ("template-row-extra", ERROR, "多出的检查项", "编号 {id} 不属于评价标准;请勿增加行"),
     ("template-row-duplicate", ERROR, "检查项重复", "编号 {id} 出现多次;请勿复制行"),
+    ("template-row-order", ERROR, "检查项顺序被改动", "此处应为编号 {expected},实为 {found};请勿移动或排序行"),
     ("template-item-edited", ERROR, "检查内容或分值被改动", "编号 {id} 的{field}被改为“{found}”,应为“{expected}”;请勿修改"),
     # The hall
     ("hall-unknown", ERROR, "厅编码不在营业厅清单中", "厅编码“{found}”不在营业厅清单中;请核对封面的厅编码"),
     ("hall-meta-mismatch", ERROR, "厅编码与检查表不符", "封面厅编码“{found}”与该检查表生成时的厅编码“{expected}”不符;请使用本厅的检查表"),
+    ("hall-filename-mismatch", ERROR, "厅编码与文件名不符", "封面厅编码“{found}”与文件名中的厅编码“{expected}”不符;请核对是否填错了检查表"),
     ("hall-data-edited", ERROR, "封面厅信息被改动", "封面“{field}”为“{found}”,营业厅清单中为“{expected}”;请勿修改厅信息"),
     # The cover
+    ("cover-round-missing", ERROR, "检查轮次未填写", "检查轮次为空;应为 自评、市级检查、省级复核 或 集团复核"),
     ("cover-round-invalid", ERROR, "检查轮次无效", "检查轮次为“{found}”;应为 自评、市级检查、省级复核 或 集团复核"),
+    ("cover-date-missing", ERROR, "检查日期未填写", "检查日期为空;应为 {year} 年内不晚于今天的日期,如 {year}-06-30"),
     ("cover-date-invalid", ERROR, "检查日期无效", "检查日期为“{found}”;应为 {year} 年内不晚于今天的日期,如 {year}-06-30"),
+    ("cover-date-wrong-year", ERROR, "检查日期不在评价年度内", "检查日期为 {found},不在 {year} 年内;应为 {year} 年内的日期"),
+    ("cover-date-future", ERROR, "检查日期晚于今天", "检查日期为 {found},晚于今天 {today};请填写实际检查日期"),
     ("cover-inspector-missing", ERROR, "检查人未填写", "检查人为空;请填写检查人姓名"),
     # Base item scores
     ("score-blank", ERROR, "得分未填写", "编号 {id} 的得分为空;应填 0 至 {max} 的分数{na}"),
@@ -79,9 +95,40 @@ CATALOGUE: dict[str, ProblemType] = _types(
     # Between files
     ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
 )
+CATALOGUE: dict[str, ProblemType] = _types(*ROWS)
+FIELD_LIMIT = 60  # a value quoted from a cell is cut to this many characters in messages
 
 
 def problem(code: str, file: str = "", sheet: str = "", cell: str = "", **fields) -> Problem:
     """Build a problem of a catalogued type, its message filled from ``fields``."""
     kind = CATALOGUE[code]
-    return Problem(code, kind.severity, kind.template.format(**fields), file, sheet, cell)
+    fields = {k: _short(v) for k, v in fields.items()}
+    # sheet and cell are fields too: a template may name the sheet ("缺少工作表“{sheet}”").
+    return Problem(code, kind.severity, kind.template.format(sheet=sheet, cell=cell, **fields), file, sheet, cell)
+
+
+def _short(value):
+    text = str(value)
+    return text if len(text) <= FIELD_LIMIT else text[:FIELD_LIMIT] + "…"
+
+
+def catalogue_markdown() -> str:
+    """The code list for docs/problems.md (regenerate with ``python -m generator.problems``)."""
+    lines = [
+        "# 问题代码",
+        "",
+        "校验回收检查表时可能报告的全部问题。代码是稳定的公开约定:不会改名,也不会被另作他用。",
+        "“错误”使文件被退回;“提示”不影响接收。本页由 `python -m generator.problems > docs/problems.md` 生成。",
+        "",
+        "| 代码 | 级别 | 名称 | 说明模板 |",
+        "|---|---|---|---|",
+    ]
+    for kind in CATALOGUE.values():
+        level = "错误" if kind.severity == ERROR else "提示"
+        template = kind.template.replace("|", "\\|")
+        lines.append(f"| `{kind.code}` | {level} | {kind.title} | {template} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown(), end="")

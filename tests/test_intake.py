@@ -55,7 +55,7 @@ def edit(path, sheet, cell, value):
     ("检查表", "C2", "被改过的内容", "template-item-edited"),
     ("检查表", "E2", 5, "template-item-edited"),
     ("封面", "B10", "总部检查", "cover-round-invalid"),
-    ("封面", "B11", "2024-05-01", "cover-date-invalid"),
+    ("封面", "B11", "2024-05-01", "cover-date-wrong-year"),
     ("封面", "B11", "昨天", "cover-date-invalid"),
     ("封面", "B12", None, "cover-inspector-missing"),
     ("封面", "B4", "改名营业厅", "hall-data-edited"),
@@ -86,7 +86,7 @@ def test_lost_points_need_a_reason(tmp_path, standard, halls):
 def test_future_date_is_rejected(tmp_path, standard, halls):
     write_return(standard, halls[0], full_fill(standard, when=date(YEAR, 11, 1)), tmp_path / "returns")
     report = intake(tmp_path, standard, halls, today=date(YEAR, 10, 1))
-    assert [p.code for p in report.files[0].problems] == ["cover-date-invalid"]
+    assert [p.code for p in report.files[0].problems] == ["cover-date-future"]
 
 
 def test_statuses_add_up_and_duplicates_settle(tmp_path, standard, halls):
@@ -109,7 +109,7 @@ def test_statuses_add_up_and_duplicates_settle(tmp_path, standard, halls):
     assert sum(report.counts.values()) == len(report.files) == 10
     codes = {f.path.split("/")[-1]: [p.code for p in f.problems] for f in report.files}
     assert codes["e.xlsx"] == codes["f.xlsx"] == ["duplicate-conflict"]
-    assert codes["empty.xlsx"] == ["file-empty"] and codes["fake.xlsx"] == ["file-unreadable"]
+    assert codes["empty.xlsx"] == ["file-empty"] and codes["fake.xlsx"] == ["file-not-zip"]
     assert sorted(r.hall_id for r in report.records) == [halls[0].hall_id, halls[1].hall_id]
     assert a.exists()
 

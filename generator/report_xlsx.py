@@ -1,0 +1,106 @@
+"""The 问题清单 workbook: every problem of every file, grouped by 省 and 市, ready to email to inspectors.
+
+Output bytes depend only on the intake report and the register: no timestamps (zip entry times and document
+properties are fixed), rows in a stable order.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+
+from .fsutil import write_bytes_atomic
+from .intake import STATUS_LABELS
+
+UNKNOWN = "(未能识别)"
+HEADERS = ("省", "市", "文件", "厅编码", "厅名称", "状态", "工作表", "单元格", "代码", "级别", "问题")
+WIDTHS = (8, 10, 40, 12, 24, 8, 10, 8, 24, 6, 80)
+FIXED_TIME = datetime(2000, 1, 1)
+_NAME_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)_")
+
+
+def report_rows(report, halls) -> list[tuple]:
+    """One row per problem, sorted by 省, 市, file; problems of a file keep the order they were found in."""
+    register = {h.hall_id: h for h in halls}
+    rows = []
+    for f in report.files:
+        hall = register.get(f.hall_id)
+        if hall is None:  # unreadable file: the name may still say which hall it is
+            named = _NAME_ID.match(Path(f.path).name)
+            hall = register.get(named[1]) if named else None
+        province, city = (hall.province, hall.city) if hall else (UNKNOWN, UNKNOWN)
+        for n, p in enumerate(f.problems):
+            level = "错误" if p.severity == "error" else "提示"
+            rows.append(((province, city, f.path, n), (province, city, f.path, hall.hall_id if hall else f.hall_id,
+                         hall.name if hall else "", STATUS_LABELS[f.status], p.sheet, p.cell, p.code, level,
+                         p.message)))
+    return [row for _, row in sorted(rows, key=lambda kr: kr[0])]
+
+
+def build_report(report, halls) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "问题清单"
+    ws.append(HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    rows = report_rows(report, halls)
+    for row in rows:
+        ws.append([_safe(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # a file name or message starting with "=" stays text, never a formula
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:K{max(ws.max_row, 1)}"
+    for n, width in enumerate(WIDTHS):
+        ws.column_dimensions[chr(65 + n)].width = width
+
+    summary = wb.create_sheet("汇总")
+    summary.append(("省", "市", "有问题的文件", "错误", "提示"))
+    for cell in summary[1]:
+        cell.font = Font(bold=True)
+    groups: dict[tuple[str, str], list] = {}
+    for row in rows:
+        groups.setdefault((row[0], row[1]), []).append(row)
+    for (province, city), group in sorted(groups.items()):
+        summary.append((_safe(province), _safe(city), len({r[2] for r in group}),
+                        sum(r[9] == "错误" for r in group), sum(r[9] == "提示" for r in group)))
+    counts = report.counts
+    summary.append(())
+    for status, label in STATUS_LABELS.items():
+        summary.append((label, None, counts[status]))
+    wb.properties.creator = "hallscore"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue())
+
+
+def write_report(path, report, halls) -> None:
+    write_bytes_atomic(path, build_report(report, halls))
+
+
+def _safe(value):
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """Rewrite the zip with fixed entry times and the save time removed from docProps/core.xml."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), body,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

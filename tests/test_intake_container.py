@@ -1,0 +1,130 @@
+"""Container checks: hostile and broken files are stopped before any XML parser or decompressor runs wild."""
+
+from __future__ import annotations
+
+import struct
+import tracemalloc
+import zipfile
+from datetime import date
+
+import openpyxl.xml
+import pytest
+
+from generator.container import Limits, check_container
+from generator.intake import check_file, run_intake
+
+from conftest import YEAR, full_fill, make_halls, write_return
+import intake_faults as ff
+
+TODAY = date(YEAR, 12, 1)
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory, standard):
+    folder = tmp_path_factory.mktemp("good")
+    halls = make_halls({"甲": 2})
+    return write_return(standard, halls[0], full_fill(standard), folder), halls
+
+
+def checked(path, standard, halls, limits=Limits()):
+    """check_file under tracemalloc: the problems and the peak memory Python allocated."""
+    tracemalloc.start()
+    try:
+        record, problems, _ = check_file(path, path.name, standard, {h.hall_id: h for h in halls}, YEAR, TODAY,
+                                         limits)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return record, [p.code for p in problems], peak
+
+
+def test_defusedxml_is_what_openpyxl_parses_with():
+    assert openpyxl.xml.DEFUSEDXML
+
+
+def test_zip_bomb_is_rejected_from_the_directory_alone(tmp_path, good, standard):
+    path, halls = good
+    sheet = ff.sheet_part(path, "检查表")
+    bomb = ff.rezip(path, tmp_path / "bomb.xlsx", {sheet: b"<a>" + b" " * (60 * MB) + b"</a>"})
+    assert bomb.stat().st_size < MB
+    record, codes, peak = checked(bomb, standard, halls)
+    assert record is None and codes == ["file-zip-limits"]
+    assert peak < 5 * MB  # nothing was inflated
+
+
+def test_zip_with_lying_sizes_is_read_no_further_than_it_declares(tmp_path, good, standard):
+    """A part that claims 1 KB but inflates to 60 MB: reads stop at the claim and the CRC gives it away."""
+    path, halls = good
+    sheet = ff.sheet_part(path, "检查表")
+    liar = ff.rezip(path, tmp_path / "liar.xlsx", {sheet: b"<a>" + b" " * (60 * MB) + b"</a>"})
+    data = bytearray(liar.read_bytes())
+    with zipfile.ZipFile(liar) as zf:
+        info = zf.getinfo(sheet)
+    name = sheet.encode()
+    # The uncompressed size sits at offset 22 of the local header and 24 of the central one.
+    struct.pack_into("<I", data, info.header_offset + 22, 1024)
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        if data[central + 46:central + 46 + len(name)] == name:
+            struct.pack_into("<I", data, central + 24, 1024)
+        central = data.find(b"PK\x01\x02", central + 4)
+    liar.write_bytes(bytes(data))
+    record, codes, peak = checked(liar, standard, halls)
+    assert record is None and codes == ["file-damaged"]
+    assert peak < 5 * MB
+
+
+def test_billion_laughs_is_caught_by_the_container_scan(tmp_path, good, standard):
+    path, halls = good
+    bomb = ff.rezip(path, tmp_path / "laughs.xlsx", {"xl/sharedStrings.xml": ff.BILLION_LAUGHS})
+    record, codes, peak = checked(bomb, standard, halls)
+    assert record is None and codes == ["file-xml-entities"]
+    assert peak < 5 * MB
+
+
+@pytest.mark.parametrize("part_body", [
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>'.encode("utf-16-le"),
+    b"<x/>" + b" " * 70_000 + b"<!DOCTYPE across-a-chunk-boundary>",
+])
+def test_entity_declarations_anywhere_are_refused(tmp_path, good, standard, part_body):
+    path, halls = good
+    bad = ff.rezip(path, tmp_path / "xxe.xlsx", {"xl/workbook.xml": part_body})
+    assert checked(bad, standard, halls)[1] == ["file-xml-entities"]
+
+
+@pytest.mark.parametrize("limits, detail", [
+    (Limits(max_entries=5), "个部件"),
+    (Limits(max_total_bytes=5_000), "解压后共"),
+    (Limits(max_ratio=2, ratio_floor=1000), "压缩比"),
+])
+def test_each_zip_limit(good, standard, limits, detail):
+    path, halls = good
+    record, problems, _ = check_file(path, path.name, standard, {h.hall_id: h for h in halls}, YEAR, TODAY, limits)
+    assert record is None and [p.code for p in problems] == ["file-zip-limits"] and detail in problems[0].message
+
+
+def test_size_limit(good, standard):
+    path, halls = good
+    problems = check_container(path, path.name, Limits(max_file_bytes=1000))
+    assert [p.code for p in problems] == ["file-too-large"]
+
+
+def test_encrypted_and_legacy_ole_files_are_told_apart(tmp_path, good, standard):
+    _, halls = good
+    assert checked(ff.ole_file(tmp_path / "a.xlsx", True), standard, halls)[1] == ["file-encrypted"]
+    assert checked(ff.ole_file(tmp_path / "b.xlsx", False), standard, halls)[1] == ["file-legacy-xls"]
+
+
+def test_xls_files_are_rejected_not_ignored(tmp_path, standard):
+    ff.ole_file(tmp_path / "H010000_旧表.xls", False)
+    report = run_intake([tmp_path], standard, make_halls({"甲": 1}), YEAR, today=TODAY)
+    assert [(f.status, [p.code for p in f.problems]) for f in report.files] == [("rejected", ["file-legacy-xls"])]
+
+
+def test_macros_warn_but_the_return_is_accepted(tmp_path, good, standard):
+    path, halls = good
+    macro = ff.rezip(path, tmp_path / "m.xlsm", {"xl/vbaProject.bin": b"\x00" * 64})
+    record, codes, _ = checked(macro, standard, halls)
+    assert record is not None and codes == ["file-macros"]
