@@ -90,3 +90,22 @@ def test_unknown_key_and_broken_file(tmp_path):
         load_config(write(tmp_path, "优秀 = 95"), 2016)  # bare non-ASCII keys are not TOML
     with pytest.raises(ConfigError, match="无法读取配置文件"):
         load_config(tmp_path / "missing.toml", 2016)
+
+
+def test_cli_build_reports_a_bad_config_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+    from generator.register import write_register
+
+    from conftest import make_halls
+
+    write_register(make_halls({"甲": 3}), tmp_path / "register.xlsx")
+    (tmp_path / "returns").mkdir()
+    bad = write(tmp_path, "quota_scope = 'city'\n")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "returns"), "--register", str(tmp_path / "register.xlsx"),
+                                       "--config", str(bad), "--archive", str(tmp_path / "archive"),
+                                       "--site-dir", str(tmp_path / "site")])
+    assert result.exit_code == 1
+    assert "quota_scope = 'city' 不合法,应为 province(各省分别计算)或 national(全国统一计算)" in result.output
+    assert not (tmp_path / "archive").exists()
