@@ -142,17 +142,28 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
               show_default=True, help="生成的静态站点目录。")
 @click.option("--strict", is_flag=True, help="站点构建出现警告即失败(mkdocs --strict)。")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="年度配置文件(TOML,见 hallscore.toml);其中的 year 在未给 --year 时生效。")
+@click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="裁定文件(.yaml 或 .xlsx:厅编码、档次、理由、裁定人、日期),在规则定级之后生效。")
 @fatal_errors
-def build_command(paths, register_path, year, standard_path, archive_dir, site_dir, strict):
+def build_command(paths, register_path, year, standard_path, archive_dir, site_dir, strict, config_path,
+                  overrides_path):
     """校验、评分、定级,写入年度档案,并生成结果站点。
 
     有问题的检查表会被退回,其余照常评分;站点构建失败时保留原有站点。
 
     \b
+    各省上报名单(差额)写入 <档案>/<年度>/上报名单/。
+
+    \b
     Example:
       hallscore build 回收/ --register 清单.xlsx --year 2025 --archive archive --site-dir site
+      hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
     """
-    summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict)
+    year_explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
+    summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
+                    config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit)
     _print_build(summary)
 
 

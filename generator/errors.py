@@ -19,3 +19,7 @@ class ConfigError(HallscoreError):
 
 class SiteError(HallscoreError):
     """Rendering pages or building the site failed."""
+
+
+class OverrideError(HallscoreError):
+    """The overrides file (recorded decisions) is unreadable or would break a rule."""

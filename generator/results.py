@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from fractions import Fraction
+
 from .config import NOT_INSPECTED
 from .fsutil import write_json_atomic, write_text_atomic
+from .overrides import apply_overrides
 from .scoring import half_up, score_return
+from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, load_standard
-from .tiering import Candidate, assign_tiers
+from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
 SCHEMA_VERSION = 1
@@ -32,8 +36,12 @@ def number(value: Decimal | None):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def evaluate(halls, records, standard, config, intake_summary: dict | None = None) -> dict:
-    """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results."""
+def evaluate(halls, records, standard, config, intake_summary: dict | None = None, overrides=()) -> dict:
+    """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results.
+
+    ``overrides`` (recorded decisions, overrides.py) are applied after the rules; a refused decision raises
+    ``OverrideError`` and nothing is written.
+    """
     by_hall: dict[str, list] = {}
     for record in records:
         by_hall.setdefault(record.hall_id, []).append(record)
@@ -57,10 +65,13 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
                 vetoes=card.vetoes,
             )
     placements, quotas = assign_tiers(halls, candidates, config, {v.id: v.text for v in standard.vetoes})
+    if overrides:
+        placements = apply_overrides(halls, placements, overrides, config, candidates)
+        quotas = quota_use(halls, placements, config)
     for hall_id, row in hall_rows.items():
         place = placements[hall_id]
         row.update(tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
-                   pending_tier=place.pending_tier, rank=place.rank)
+                   pending_tier=place.pending_tier, rank=place.rank, override=place.override)
     return {
         "schema_version": SCHEMA_VERSION,
         "year": config.year,
@@ -72,6 +83,10 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
             "thresholds": {k: number(v) for k, v in config.thresholds.items()},
             "quotas": {k: str(v) for k, v in config.quotas.items()},
             "quota_scope": config.quota_scope,
+            "cap_rounding": config.cap_rounding,
+            "shortlist_ratio": str(config.shortlist_ratio),
+            "bonus_cap": None if config.bonus_cap is None else number(config.bonus_cap),
+            "good_shortlist": config.good_shortlist,
             "rounds": list(config.rounds),
         },
         "quotas": [
@@ -79,6 +94,8 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
             for q in quotas
         ],
         "intake": intake_summary or {},
+        "shortlists": build_shortlists(halls, candidates, placements, config),
+        "gaps": _gaps(halls, hall_rows),
         "halls": [hall_rows[h.hall_id] for h in sorted(halls, key=lambda h: h.hall_id)],
     }
 
@@ -107,6 +124,7 @@ def _hall_row(hall, cards, standard) -> dict:
         "vetoes": [],
         "rounds": [],
         "self_gap": None,
+        "override": None,
         "tier": NOT_INSPECTED,
         "tier_reason": "",
     }
@@ -155,6 +173,23 @@ def _hall_row(hall, cards, standard) -> dict:
         # Gap between the deciding review and the self-assessment, both as reported.
         row["self_gap"] = number(half_up(card.final) - half_up(first[1].final))
     return row
+
+
+def _gaps(halls, rows: dict[str, dict]) -> dict:
+    """Average gap (deciding review − 自评), nationally and per province, half up on the exact mean."""
+    def average(values):
+        return number(half_up(sum(values, Fraction(0)) / len(values))) if values else None
+
+    by_province: dict[str, list[Fraction]] = {h.province: [] for h in halls}
+    everyone = []
+    for hall in halls:
+        gap = rows[hall.hall_id]["self_gap"]
+        if gap is not None:
+            exact = Fraction(str(gap))  # a reported one-decimal number: its text is exact
+            by_province[hall.province].append(exact)
+            everyone.append(exact)
+    return {"national": average(everyone),
+            "by_province": {p: average(v) for p, v in sorted(by_province.items())}}
 
 
 # -- the archive: one folder per year ------------------------------------------------------------------

@@ -4,6 +4,10 @@ Rules (standard.md, 档次与名额): thresholds 95/90/80 on the reported final 
 quota scope at ⌊ratio × evaluated halls in the register⌋; a hall over a full quota falls to the next tier with
 room; ranking is final, then base, then fewer deduction points, then the 业务办理 section. A tie still unbroken
 at a cut line is never settled by hall id: the tied halls are marked 需裁定 and kept out of the capped tier.
+
+The decision uses the *reported* numbers (each rounded once, half up, to one decimal): the threshold test is on
+the reported final score and the ranking key is made of reported numbers. A committee can then check every
+placement against the figures printed on the pages; two halls that look equal on paper are a tie.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Placement:
     needs_decision: bool = False
     pending_tier: str | None = None  # the capped tier a 需裁定 hall waits for
     rank: int | None = None  # overall rank within the quota scope (competition ranking)
+    override: dict | None = None  # recorded decision applied after the rules (overrides.py)
 
 
 @dataclass(frozen=True)
@@ -80,16 +85,25 @@ def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: di
             continue
         scopes.setdefault(config.scope_key(hall), []).append(hall)
 
-    quotas: list[Quota] = []
+    for scope in sorted(scopes):
+        placements.update(_place_scope(scopes[scope], candidates, config, veto_texts))
+    return placements, quota_use(halls, placements, config)
+
+
+def quota_use(halls, placements: dict[str, Placement], config) -> list[Quota]:
+    """Caps, halls placed and halls waiting for a decision, per quota scope and capped tier."""
+    scopes: dict[str, list] = {}
+    for hall in halls:
+        if config.evaluated(hall):
+            scopes.setdefault(config.scope_key(hall), []).append(hall.hall_id)
+    quotas = []
     for scope in sorted(scopes):
         members = scopes[scope]
-        placed, used = _place_scope(members, candidates, config, veto_texts)
-        placements.update(placed)
-        caps = quota_caps(config, len(members))
-        for tier, cap in caps.items():
-            pending = sum(1 for p in placed.values() if p.pending_tier == tier)
-            quotas.append(Quota(scope, tier, len(members), cap, used.get(tier, 0), pending))
-    return placements, quotas
+        for tier, cap in quota_caps(config, len(members)).items():
+            used = sum(1 for h in members if placements[h].tier == tier)
+            pending = sum(1 for h in members if placements[h].needs_decision and placements[h].pending_tier == tier)
+            quotas.append(Quota(scope, tier, len(members), cap, used, pending))
+    return quotas
 
 
 def _levels(config) -> str:
@@ -107,7 +121,8 @@ def _place_scope(members, candidates, config, veto_texts):
     for hall in members:
         cand = candidates.get(hall.hall_id)
         if cand is None:
-            placed[hall.hall_id] = Placement(hall.hall_id, NOT_INSPECTED, "没有被接收的检查表,未检查。")
+            placed[hall.hall_id] = Placement(
+                hall.hall_id, NOT_INSPECTED, f"没有被接收的检查表,未检查;仍计入{label}名额基数({len(members)} 个厅)。")
             continue
         if cand.vetoes:
             items = "、".join(f"{v}({veto_texts.get(v, '')})" if veto_texts.get(v) else v for v in cand.vetoes)
@@ -121,7 +136,6 @@ def _place_scope(members, candidates, config, veto_texts):
             continue
         pool_by_tier[tier].append(cand)
 
-    used: dict[str, int] = {}
     pool: list[Candidate] = []
     falls: dict[str, list[str]] = {}  # hall id → why it sits below the tier its score reached
     pending: dict[str, str] = {}  # hall id → the capped tier it waits for a decision on
@@ -131,7 +145,6 @@ def _place_scope(members, candidates, config, veto_texts):
         pool = sorted(pool + pool_by_tier[tier], key=Candidate.rank_key, reverse=True)
         cap = caps.get(tier)
         winners, tied, rest = _cut(pool, cap)
-        used[tier] = len(winners)
         for cand in winners:
             placed[cand.hall_id] = Placement(
                 cand.hall_id, tier, _reason(cand, tier, config, cap, ranks[cand.hall_id], falls, label),
@@ -150,7 +163,7 @@ def _place_scope(members, candidates, config, veto_texts):
                 why = f"{label}{tier}名额 {cap} 个已满(排名第 {ranks[cand.hall_id]})"
             falls.setdefault(cand.hall_id, []).append(why)
         pool = tied + rest
-    return placed, used
+    return placed
 
 
 def _cut(pool: list[Candidate], cap: int | None):

@@ -89,3 +89,49 @@ def test_repeating_base_is_kept_exact(standard):
     assert card.final == Fraction(8500, 94) + Fraction(1, 2)
     assert (str(half_up(card.base)), str(half_up(card.final))) == ("90.4", "90.9")
     assert card.section("业务办理").rate == Fraction(1600, 25)
+
+
+def lose_points(standard, hall_id, round_name, lose=Decimal(0), events=None, vetoes=(), date="2025-05-01"):
+    """A return at full marks minus ``lose`` points taken from the first items, in order."""
+    scores = {}
+    for item in standard.items:
+        cut = min(Decimal(item.max_points), lose)
+        scores[item.id] = Decimal(item.max_points) - cut
+        lose -= cut
+    return ReturnRecord(hall_id, round_name, date, "王五", scores, {}, events or {}, {},
+                        {v.id: v.id in vetoes for v in standard.vetoes}, {}, file=f"{round_name}/{hall_id}.xlsx",
+                        sha256=f"{hall_id}-{round_name}")
+
+
+def test_rounds_highest_present_decides_all_kept_and_gaps(standard):
+    from conftest import make_halls
+    from generator.config import Config
+    from generator.results import evaluate
+
+    halls = make_halls({"甲": 20, "乙": 20})  # each province: 优秀 cap 1; H01… is 乙, H02… is 甲 (sorted)
+    records = [
+        lose_points(standard, "H010000", "省级复核", Decimal("3.5")),  # found out of order on disk
+        lose_points(standard, "H010000", "自评"),
+        lose_points(standard, "H010000", "市级检查", Decimal(3)),
+        lose_points(standard, "H010001", "集团复核", Decimal(6)),
+        lose_points(standard, "H010001", "自评", Decimal(2)),
+        lose_points(standard, "H010002", "自评", Decimal(7)),
+        lose_points(standard, "H010003", "自评", Decimal(2), vetoes=("V02",)),
+        lose_points(standard, "H020000", "自评", Decimal(0)),
+        lose_points(standard, "H020000", "市级检查", Decimal("0.5")),
+    ]
+    results = evaluate(halls, records, standard, Config(year=2025))
+    rows = {h["hall_id"]: h for h in results["halls"]}
+    first = rows["H010000"]
+    assert [r["round"] for r in first["rounds"]] == ["自评", "市级检查", "省级复核"]
+    assert [r["final_score"] for r in first["rounds"]] == [100, 97, 96.5]
+    assert first["round"] == "省级复核" and first["final_score"] == 96.5 and first["self_gap"] == -3.5
+    assert first["tier"] == "优秀" and first["override"] is None
+    assert rows["H010001"]["round"] == "集团复核" and rows["H010001"]["self_gap"] == -4
+    assert rows["H010001"]["tier"] == "良好"
+    assert rows["H010002"]["self_gap"] is None and len(rows["H010002"]["rounds"]) == 1
+    # A veto on a 98-point hall: the score is still reported, the tier is 不达标.
+    assert rows["H010003"]["final_score"] == 98 and rows["H010003"]["tier"] == "不达标"
+    assert "一票否决事项 V02" in rows["H010003"]["tier_reason"]
+    # 乙: (−3.5 − 4) / 2 = −3.75 → −3.8 (half away from zero); 甲: −0.5; nationally (−3.5 − 4 − 0.5) / 3 = −2.666…
+    assert results["gaps"] == {"national": -2.7, "by_province": {"乙": -3.8, "甲": -0.5}}

@@ -92,3 +92,48 @@ def test_national_scope():
     placed, _ = assign_tiers(halls, cands, Config(year=2025, quota_scope="national"))
     assert (placed["H010000"].tier, placed["H020000"].tier) == ("优秀", "良好")
     assert "全国优秀名额 1 个已满" in placed["H020000"].reason
+
+
+def test_uninspected_hall_counts_in_base_and_says_so():
+    # 20 halls, one inspected: the 19 未检查 halls still make the base, so 优秀 cap is ⌊20 × 5%⌋ = 1.
+    halls = make_halls({"甲": 20})
+    placed, quotas = assign_tiers(halls, {"H010000": cand("H010000", 96)}, Config(year=2025))
+    assert placed["H010000"].tier == "优秀"
+    assert placed["H010001"].reason == "没有被接收的检查表,未检查;仍计入本省名额基数(20 个厅)。"
+    assert {(q.tier, q.base, q.cap, q.used) for q in quotas} == {("优秀", 20, 1, 1), ("良好", 20, 4, 0)}
+
+
+def test_falls_through_two_full_quotas():
+    # 20 halls: 优秀 cap 1, 良好 cap ⌊4⌋ = 4. Six halls reach 95.
+    halls = make_halls({"甲": 20})
+    scores = {"H010000": 99, "H010001": 98, "H010002": 97, "H010003": 96, "H010004": 95.5, "H010005": 95.2}
+    placed, quotas = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
+    assert [placed[h].tier for h in scores] == ["优秀", "良好", "良好", "良好", "良好", "达标"]
+    assert placed["H010005"].reason == (
+        "得分 95.2,本省优秀名额 1 个已满(排名第 6);本省良好名额 4 个已满(排名第 6),按规则评为达标。")
+    assert placed["H010005"].rank == 6
+
+
+def test_tie_at_the_good_cut_line():
+    halls = make_halls({"甲": 20})  # 良好 cap 4
+    scores = {"H010000": 99, "H010001": 93, "H010002": 92, "H010003": 91, "H010004": 90.5, "H010005": 90.5}
+    placed, quotas = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
+    assert [placed[h].tier for h in scores] == ["优秀", "良好", "良好", "良好", "达标", "达标"]
+    for h in ("H010004", "H010005"):
+        assert placed[h].needs_decision and placed[h].pending_tier == "良好"
+        assert placed[h].reason == ("得分 90.5,与另外 1 个厅并列排名第 5,处在本省良好名额 4 个的分界线上,"
+                                    "按规则不以厅编码决定,需裁定,裁定前暂评为达标。")
+    good = next(q for q in quotas if q.tier == "良好")
+    assert (good.cap, good.used, good.pending) == (4, 3, 2)
+
+
+def test_small_province_good_cap_and_level_four_with_score():
+    # 19 halls: 优秀 ⌊0.95⌋ = 0, 良好 ⌊3.8⌋ = 3; a level 4 hall scoring 99 is not in the base and not tiered.
+    halls = make_halls({"小": 19}) + [Hall("L4", "四级厅", "小", "小市", "小区", 4, "自营")]
+    scores = {"H010000": 99, "H010001": 97, "H010002": 96, "H010003": 95, "L4": 99}
+    placed, quotas = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
+    assert [placed[h].tier for h in scores] == ["良好", "良好", "良好", "达标", "不参评"]
+    assert placed["H010003"].reason == (
+        "得分 95,本省优秀名额为 0 个(评价范围内 19 个厅 × 5% 向下取整);本省良好名额 3 个已满(排名第 4),按规则评为达标。")
+    assert placed["L4"].reason == "得分 99;2025 年只对 1-3 级厅开展服务评价,本厅为 4 级厅,不参评。"
+    assert {(q.tier, q.base, q.cap) for q in quotas} == {("优秀", 19, 0), ("良好", 19, 3)}

@@ -1,0 +1,147 @@
+"""Recorded decisions (裁定): placing 需裁定 halls, changing a tier, and refusing what would break a rule."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+import yaml
+
+from generator.config import Config
+from generator.errors import OverrideError
+from generator.overrides import apply_overrides, load_overrides
+from generator.register import Hall
+from generator.tiering import Candidate, assign_tiers, quota_use
+
+from conftest import make_halls
+
+CONFIG = Config(year=2025)
+
+
+def cand(hall_id, final, base=None, vetoes=()):
+    final = Decimal(str(final))
+    return Candidate(hall_id, final, Decimal(str(base)) if base is not None else final, Decimal(0), Decimal(90),
+                     tuple(vetoes))
+
+
+@pytest.fixture
+def tied():
+    """40 halls (优秀 cap 2): H010001 wins on base; H010000, H010002, H010003 tie for the last place."""
+    halls = make_halls({"甲": 40}) + [Hall("L4", "四级厅", "甲", "甲市", "甲区", 4, "自营")]
+    cands = {"H010001": cand("H010001", 97), "H010000": cand("H010000", 96), "H010002": cand("H010002", 96),
+             "H010003": cand("H010003", 96), "H010004": cand("H010004", 98, vetoes=("V02",)), "L4": cand("L4", 99)}
+    placed, _ = assign_tiers(halls, cands, CONFIG)
+    return halls, cands, placed
+
+
+def write_yaml(tmp_path, rows, name="裁定.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def decision(hall_id, tier="优秀", **changes):
+    row = {"厅编码": hall_id, "档次": tier, "理由": "现场复核服务更优", "裁定人": "省评审委员会", "日期": "2025-06-30"}
+    row.update(changes)
+    return row
+
+
+def test_override_places_a_hall_that_needs_decision(tmp_path, tied):
+    halls, cands, placed = tied
+    assert placed["H010002"].tier == "良好" and placed["H010002"].needs_decision
+    overrides = load_overrides(write_yaml(tmp_path, [decision("H010002")]))
+    after = apply_overrides(halls, placed, overrides, CONFIG, cands)
+    got = after["H010002"]
+    assert got.tier == "优秀" and not got.needs_decision and got.pending_tier is None
+    assert got.override == {"tier": "优秀", "reason": "现场复核服务更优", "decided_by": "省评审委员会",
+                            "date": "2025-06-30", "rule_tier": "良好"}
+    assert got.reason == (
+        "得分 96,与另外 2 个厅并列排名第 2,处在本省优秀名额 2 个的分界线上,按规则不以厅编码决定,需裁定,"
+        "裁定前暂评为良好。经省评审委员会于 2025-06-30 裁定为优秀:现场复核服务更优。")
+    # The other two tied halls still wait; quota use is recounted.
+    assert after["H010000"].needs_decision and after["H010003"].needs_decision
+    excellent = next(q for q in quota_use(halls, after, CONFIG) if q.tier == "优秀")
+    assert (excellent.cap, excellent.used, excellent.pending) == (2, 2, 2)
+    assert placed["H010002"].tier == "良好"  # the rules' placements are not modified
+
+
+def test_override_refused_when_it_breaks_a_quota(tmp_path, tied):
+    halls, cands, placed = tied
+    overrides = load_overrides(write_yaml(tmp_path, [decision("H010002"), decision("H010000")]))
+    with pytest.raises(OverrideError) as exc:
+        apply_overrides(halls, placed, overrides, CONFIG, cands)
+    assert str(exc.value) == ("裁定文件:裁定后甲优秀为 3 个,超过名额 2 个(评价范围内 40 个厅),裁定被拒绝;"
+                              "涉及的裁定:H010000、H010002")
+
+
+def test_override_may_lower_a_tier_and_then_another_fills_the_room(tmp_path, tied):
+    halls, cands, placed = tied
+    rows = [decision("H010001", "良好", 理由="材料补正后复核"), decision("H010000"), decision("H010002")]
+    after = apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, rows)), CONFIG, cands)
+    assert [after[h].tier for h in ("H010001", "H010000", "H010002", "H010003")] == ["良好", "优秀", "优秀", "良好"]
+    assert after["H010001"].override["rule_tier"] == "优秀"
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([decision("H999999")], "厅编码 H999999 不在营业厅清单中"),
+    ([decision("L4")], "厅编码 L4 按规则为不参评,不参与定级"),
+    ([decision("H010020")], "厅编码 H010020 按规则为未检查"),
+    ([decision("H010004")], "发生一票否决事项 V02,只能为不达标"),
+    ([decision("H010002"), decision("H010002")], "已在 裁定.yaml 第 1 条 裁定过"),
+])
+def test_override_refused_for_bad_halls(tmp_path, tied, rows, message):
+    halls, cands, placed = tied
+    with pytest.raises(OverrideError, match=message):
+        apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, rows)), CONFIG, cands)
+
+
+@pytest.mark.parametrize("row, message", [
+    (decision("H010002", 理由=""), "第 1 条:缺少理由"),
+    ({"厅编码": "H010002", "档次": "优秀", "日期": "2025-06-30"}, "第 1 条:缺少理由、裁定人"),
+    (decision("H010002", 档次="特优"), "档次“特优”不合法"),
+])
+def test_override_without_reason_or_decider_is_refused(tmp_path, row, message):
+    with pytest.raises(OverrideError, match=message):
+        load_overrides(write_yaml(tmp_path, [row]))
+
+
+def test_xlsx_overrides_and_english_yaml_keys(tmp_path, tied):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["厅编码", "档次", "理由", "裁定人", "日期"])
+    ws.append(["H010003", "优秀", "集团抽查确认", "集团评审组", datetime(2025, 7, 1)])
+    ws.append([None, None, None, None, None])  # blank rows are skipped
+    wb.save(tmp_path / "裁定.xlsx")
+    [row] = load_overrides(tmp_path / "裁定.xlsx")
+    assert (row.hall_id, row.tier, row.decided_by, row.date) == ("H010003", "优秀", "集团评审组", "2025-07-01")
+    assert row.where == "裁定.xlsx 第 2 行"
+
+    path = write_yaml(tmp_path, {"overrides": [{"hall_id": "H010003", "tier": "优秀", "reason": "r",
+                                                "decided_by": "d", "date": "2025-07-01"}]}, "en.yml")
+    assert load_overrides(path)[0].hall_id == "H010003"
+    with pytest.raises(OverrideError, match="应为 .yaml、.yml 或 .xlsx"):
+        load_overrides(tmp_path / "裁定.csv")
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(OverrideError, match="无法读取裁定文件"):
+        load_overrides(tmp_path / "broken.xlsx")
+
+
+def test_evaluate_records_the_decision_in_results(tmp_path, standard):
+    from generator.results import evaluate
+    from test_scoring import lose_points
+
+    halls = make_halls({"甲": 20})  # 优秀 cap 1: two halls tie at 97
+    records = [lose_points(standard, h, "自评", Decimal(3)) for h in ("H010000", "H010001")]
+    results = evaluate(halls, records, standard, CONFIG)
+    rows = {h["hall_id"]: h for h in results["halls"]}
+    assert rows["H010000"]["needs_decision"] and rows["H010000"]["tier"] == "良好"
+    overrides = load_overrides(write_yaml(tmp_path, [decision("H010001")]))
+    results = evaluate(halls, records, standard, CONFIG, overrides=overrides)
+    rows = {h["hall_id"]: h for h in results["halls"]}
+    assert rows["H010001"]["tier"] == "优秀" and rows["H010001"]["override"]["rule_tier"] == "良好"
+    assert rows["H010001"]["tier_reason"].endswith("经省评审委员会于 2025-06-30 裁定为优秀:现场复核服务更优。")
+    assert rows["H010000"]["override"] is None and rows["H010000"]["needs_decision"]
+    excellent = next(q for q in results["quotas"] if q["tier"] == "优秀")
+    assert (excellent["used"], excellent["pending"]) == (1, 1)
+    confirmed = {n["hall_id"]: n["confirmed"] for n in results["shortlists"][0]["nominees"]}
+    assert confirmed == {"H010000": False, "H010001": True}
