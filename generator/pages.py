@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
-from .regions import province_slug
+from .regions import province_order, province_slug
 from .scoring import half_up
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -109,7 +109,7 @@ class YearView:
         self.by_province: dict[str, list[dict]] = defaultdict(list)
         for hall in self.halls:
             self.by_province[hall["province"]].append(hall)
-        self.provinces = sorted(self.by_province)
+        self.provinces = sorted(self.by_province, key=province_order)
         self.tier_counts = Counter(h["tier"] for h in self.halls)
         self.quotas = self.results.get("quotas", [])
         self.shortlists = self.results.get("shortlists") or []
@@ -275,7 +275,7 @@ def navigation(years) -> list:
     nav: list = [{"首页": "index.md"}]
     for year in years:
         y = str(year.year)
-        provinces = sorted({h["province"] for h in year.results["halls"]})
+        provinces = sorted({h["province"] for h in year.results["halls"]}, key=province_order)
         nav.append({f"{y} 年": [
             {"全国概览": f"{y}/index.md"},
             # The theme prints nav titles unescaped: province names come from the register.

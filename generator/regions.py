@@ -47,3 +47,9 @@ _CODES = {name: code for code, name, _ in PROVINCES}
 def province_slug(name: str) -> str:
     """An ASCII file name for a province page: its GB/T 2260 code, or a short hash for other names."""
     return _CODES.get(name) or "p" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+
+
+def province_order(name: str) -> tuple:
+    """Sort key in the customary order (北京, 天津, 河北 … 新疆), other names after them by name."""
+    code = _CODES.get(name)
+    return (0, code, "") if code else (1, "", name)
