@@ -5,6 +5,7 @@ Each stage takes the value the previous one gave; the CLI decides where the file
 
 from __future__ import annotations
 
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,26 +27,65 @@ class BuildSummary:
     site_dir: Path | None
     pages: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    cache_hits: int = 0
+    files_read: int = 0
+    workers: int = 1
 
 
-def validate(paths, register_path, year: int, standard_path=None) -> IntakeReport:
+def _intake_options(workers, cache_dir, progress):
+    """The cache object and intake progress callback for one run."""
+    cache = None
+    if cache_dir is not None:
+        from .cache import IntakeCache
+
+        cache = IntakeCache(cache_dir)
+    tick = (lambda done, total: progress("intake", done, total)) if progress is not None else None
+    return cache, tick
+
+
+def validate(paths, register_path, year: int, standard_path=None, workers: int = 1, cache_dir=None,
+             progress=None) -> IntakeReport:
     """Intake only: what `hallscore validate` reports."""
     standard = load_standard(standard_path)
     halls = load_register(register_path)
-    return run_intake(paths, standard, halls, year)
+    cache, tick = _intake_options(workers, cache_dir, progress)
+    try:
+        return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the intake workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def build(paths, register_path, year: int, archive_dir, site_dir=None, standard_path=None,
-          config: Config | None = None, strict: bool = False) -> BuildSummary:
-    """Run the whole pipeline for one year; ``site_dir=None`` stops after the archive (score only)."""
+          config: Config | None = None, strict: bool = False, workers: int = 1, cache_dir=None,
+          progress=None) -> BuildSummary:
+    """Run the whole pipeline for one year; ``site_dir=None`` stops after the archive (score only).
+
+    ``workers`` processes check the returns; ``cache_dir`` keeps intake results between builds (see
+    :mod:`generator.cache`); ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
+    cannot count its steps).
+    """
     seconds: dict[str, float] = {}
-    clock = time.perf_counter()
+    cpu_seconds: dict[str, float] = {}
+    clock, cpu_clock = time.perf_counter(), _cpu()
 
     def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
+        nonlocal clock, cpu_clock
+        now, cpu_now = time.perf_counter(), _cpu()
         seconds[stage] = now - clock
-        clock = now
+        cpu_seconds[stage] = cpu_now - cpu_clock
+        clock, cpu_clock = now, cpu_now
+
+    def announce(stage: str) -> None:
+        if progress is not None:
+            progress(stage, 0, None)
 
     standard_path = Path(standard_path) if standard_path else DEFAULT_STANDARD
     standard = load_standard(standard_path)
@@ -53,16 +93,29 @@ def build(paths, register_path, year: int, archive_dir, site_dir=None, standard_
     config = config or Config(year=year)
     lap("load")
     # Intake first: it needs nothing but the inputs, and its report is part of the record.
-    report = run_intake(paths, standard, halls, year)
+    cache, tick = _intake_options(workers, cache_dir, progress)
+    try:
+        report = run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
+    finally:
+        if cache is not None:
+            cache.close()
     lap("intake")
+    announce("scoring")
     intake = report.to_dict()
     results = evaluate(halls, report.records, standard, config, intake["summary"])
     lap("scoring")
+    announce("archive")
     archive_dir = Path(archive_dir)
     save_year(archive_dir, results, intake, standard_path)
     lap("archive")
-    summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None, seconds=seconds)
+    summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None, seconds=seconds,
+                           cpu_seconds=cpu_seconds, workers=workers)
+    if cache is not None:
+        summary.cache_hits, summary.files_read = cache.hits, cache.misses
+    else:
+        summary.files_read = sum(1 for f in report.files if f.status != "ignored")
     if site_dir is not None:
+        announce("site")
         # Pages come from the archive, not from memory: every published year is re-derivable from it.
         built = build_site(load_archive(archive_dir), site_dir, strict=strict)
         summary.pages = built["pages"]
