@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .fsutil import write_text_atomic
 from .intake import IntakeReport, run_intake
 from .register import load_register
 from .results import evaluate, load_archive, save_year
@@ -31,6 +32,7 @@ class BuildSummary:
     cache_hits: int = 0
     files_read: int = 0
     workers: int = 1
+    site_reused: bool = False
 
 
 def _intake_options(workers, cache_dir, progress):
@@ -116,11 +118,30 @@ def build(paths, register_path, year: int, archive_dir, site_dir=None, standard_
         summary.files_read = sum(1 for f in report.files if f.status != "ignored")
     if site_dir is not None:
         announce("site")
-        # Pages come from the archive, not from memory: every published year is re-derivable from it.
-        built = build_site(load_archive(archive_dir), site_dir, strict=strict)
-        summary.pages = built["pages"]
+        summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
         lap("site")
     return summary
+
+
+def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool]:
+    """Build the site, or keep it when nothing it is made from changed since the last successful build."""
+    stamp = key = None
+    if cache_dir is not None:
+        from .cache import site_key
+
+        stamp = Path(cache_dir) / "site.key"
+        key = site_key(archive_dir, site_dir, strict)
+        try:
+            last_key, pages = stamp.read_text(encoding="utf-8").split()
+            if last_key == key and (site_dir / "index.html").is_file():
+                return int(pages), True
+        except (OSError, ValueError):
+            pass
+    # Pages come from the archive, not from memory: every published year is re-derivable from it.
+    built = build_site(load_archive(archive_dir), site_dir, strict=strict)
+    if stamp is not None:
+        write_text_atomic(stamp, f"{key} {built['pages']}\n")
+    return built["pages"], False
 
 
 def rebuild_site(archive_dir, site_dir, strict: bool = False) -> int:

@@ -127,3 +127,28 @@ class IntakeCache:
             self._db = db
             return db
         return None
+
+
+def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:
+    """What the site is a function of: the archive's bytes, the code, templates, assets, base config, MkDocs.
+
+    A build whose key equals the last successful one's can keep ``site/`` as it is: same inputs, same bytes.
+    """
+    from importlib import metadata
+
+    digest = hashlib.sha256(f"{code_version()}\n{Path(site_dir).resolve()}\n{strict}\n".encode())
+    for dist in ("mkdocs", "mkdocs-material", "jieba", "jinja2"):
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{dist}=-\n".encode())
+    roots = [("archive", Path(archive_dir)), ("templates", _PACKAGE.parent / "templates"),
+             ("assets", _PACKAGE / "assets")]
+    for label, root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
+            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode("utf-8"))
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    base = _PACKAGE.parent / "mkdocs.yml"
+    if base.is_file():
+        digest.update(base.read_bytes())
+    return digest.hexdigest()

@@ -298,7 +298,8 @@ def _print_build(summary) -> None:
     intake_s = summary.seconds.get("intake", 0.0)
     rate = f",{summary.files_read / intake_s:.0f} 份/秒" if summary.files_read and intake_s > 0 else ""
     click.echo(f"检查表:新读取 {summary.files_read} 份,缓存命中 {summary.cache_hits} 份"
-               f"({summary.workers} 个进程{rate})" + (f";站点 {summary.pages} 个页面" if summary.pages else ""))
+               f"({summary.workers} 个进程{rate})" + (f";站点 {summary.pages} 个页面" if summary.pages else "")
+               + (",输入未变,沿用上次生成的站点" if summary.site_reused else ""))
     click.echo(f"档案:{(summary.archive_dir / str(summary.year) / 'results.json').resolve()}")
     if summary.site_dir is not None:
         click.echo(f"站点:{(summary.site_dir / 'index.html').resolve()}")
