@@ -4,7 +4,6 @@ page and nothing it should not."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import sqlite3
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from generator import workbook as wbk
 from generator.build import build
 from generator.pages import hall_slug
 from generator.regions import province_slug
