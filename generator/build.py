@@ -104,7 +104,7 @@ def build(paths, register_path, year: int, archive_dir, site_dir=None, standard_
     lap("intake")
     announce("scoring")
     intake = report.to_dict()
-    results = evaluate(halls, report.records, standard, config, intake["summary"])
+    results = _evaluate(halls, report.records, standard, config, intake["summary"], cache_dir)
     lap("scoring")
     announce("archive")
     archive_dir = Path(archive_dir)
@@ -121,6 +121,31 @@ def build(paths, register_path, year: int, archive_dir, site_dir=None, standard_
         summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
         lap("site")
     return summary
+
+
+def _evaluate(halls, records, standard, config, summary: dict, cache_dir) -> dict:
+    """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build)."""
+    if cache_dir is None:
+        return evaluate(halls, records, standard, config, summary)
+    import hashlib
+    import json
+    import pickle
+
+    from .cache import code_version
+
+    # Pickle bytes can differ for equal content (shared objects), which only costs a miss, never a wrong hit.
+    blob = pickle.dumps((tuple(halls), list(records), standard.checksum, config, summary), protocol=4)
+    key = hashlib.sha256(code_version().encode() + blob).hexdigest()
+    stored = Path(cache_dir) / f"results-{config.year}.json"
+    try:
+        last = json.loads(stored.read_text(encoding="utf-8"))
+        if last.get("key") == key:
+            return last["results"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    results = evaluate(halls, records, standard, config, summary)
+    write_text_atomic(stored, json.dumps({"key": key, "results": results}, ensure_ascii=False))
+    return results
 
 
 def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool]:
