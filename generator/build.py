@@ -129,13 +129,16 @@ def _evaluate(halls, records, standard, config, summary: dict, cache_dir) -> dic
         return evaluate(halls, records, standard, config, summary)
     import hashlib
     import json
-    import pickle
 
     from .cache import code_version
 
-    # Pickle bytes can differ for equal content (shared objects), which only costs a miss, never a wrong hit.
-    blob = pickle.dumps((tuple(halls), list(records), standard.checksum, config, summary), protocol=4)
-    key = hashlib.sha256(code_version().encode() + blob).hexdigest()
+    # repr of the dataclasses: every field, Decimals with their exponent, dicts in order; unlike pickle it does
+    # not depend on which equal objects happen to be shared, and it is fast enough for 20,000 records.
+    digest = hashlib.sha256(code_version().encode())
+    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config),
+                 json.dumps(summary, ensure_ascii=False, sort_keys=True)):
+        digest.update(part.encode("utf-8") + b"\x1e")
+    key = digest.hexdigest()
     stored = Path(cache_dir) / f"results-{config.year}.json"
     try:
         last = json.loads(stored.read_text(encoding="utf-8"))
