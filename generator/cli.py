@@ -6,6 +6,8 @@ Only this module knows the default file layout (``archive/``, ``site/``, ``demo/
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -50,6 +52,13 @@ register_option = click.option(
 standard_option = click.option(
     "--standard", "standard_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="评价标准文件(YAML),默认使用内置的 ct-hall-2016。")
+workers_option = click.option(
+    "--workers", type=click.IntRange(1, 64), default=lambda: os.cpu_count() or 1, show_default="CPU 核数",
+    help="并行读取检查表的进程数。")
+cache_option = click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="校验结果缓存目录(按文件内容哈希,文件一改即重读),默认为档案目录旁的 .hallscore-cache。")
+no_cache_option = click.option("--no-cache", is_flag=True, help="不使用缓存,重新读取全部检查表。")
 year_option = click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year,
                            show_default="今年", help="评价年度。")
 
@@ -105,7 +114,10 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
               help="把每个文件的状态和问题写入 JSON 文件。")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把问题清单(按省、市分组,每个问题一行)写入 xlsx 文件,可直接发回检查人。")
-def validate_command(paths, register_path, year, standard_path, json_path, report_path):
+@workers_option
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="校验结果缓存目录(按文件内容哈希);不给则不用缓存。")
+def validate_command(paths, register_path, year, standard_path, json_path, report_path, workers, cache_dir):
     """校验回收的检查表:每个文件给出状态(已接收/已退回/已被替代/已忽略)和问题。
 
     退出码:0 全部接收;1 有退回的文件;2 参数、营业厅清单或评价标准有误。
@@ -117,7 +129,9 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     from .report_xlsx import write_report
 
     try:
-        report = validate(paths, register_path, year, standard_path)
+        with _Progress() as progress:
+            report = validate(paths, register_path, year, standard_path, workers=workers, cache_dir=cache_dir,
+                              progress=progress)
         if json_path:
             write_json_atomic(json_path, report.to_dict())
         if report_path:
@@ -146,9 +160,12 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
               help="年度配置文件(TOML,见 hallscore.toml);其中的 year 在未给 --year 时生效。")
 @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="裁定文件(.yaml 或 .xlsx:厅编码、档次、理由、裁定人、日期),在规则定级之后生效。")
+@workers_option
+@cache_option
+@no_cache_option
 @fatal_errors
 def build_command(paths, register_path, year, standard_path, archive_dir, site_dir, strict, config_path,
-                  overrides_path):
+                  overrides_path, workers, cache_dir, no_cache):
     """校验、评分、定级,写入年度档案,并生成结果站点。
 
     有问题的检查表会被退回,其余照常评分;站点构建失败时保留原有站点。
@@ -162,8 +179,14 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
       hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
     """
     year_explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
-    summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
-                    config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit)
+    if no_cache:
+        cache_dir = None
+    elif cache_dir is None:
+        cache_dir = Path(archive_dir).parent / ".hallscore-cache"
+    with _Progress() as progress:
+        summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
+                        config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit,
+                        workers=workers, cache_dir=cache_dir, progress=progress)
     _print_build(summary)
 
 
@@ -252,7 +275,8 @@ def demo(halls, seed, year, out_dir):
     click.echo(f"1/3 生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
     made = make_demo(standard, register, year, out_dir, seed)
     click.echo(f"2/3 生成检查表并模拟填写:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
-    summary = build([made["returns"]], register_path, year, out_dir / "archive", out_dir / "site")
+    summary = build([made["returns"]], register_path, year, out_dir / "archive", out_dir / "site",
+                    workers=os.cpu_count() or 1)
     click.echo("3/3 校验、评分、定级并生成站点")
     _print_build(summary)
 
@@ -285,6 +309,47 @@ def _print_intake(report, details: bool) -> None:
                 click.echo(f"  [{p.code}] {where + ':' if where else ''}{p.message}")
 
 
+_STAGE_LABELS = {"intake": "读取并校验检查表", "scoring": "评分定级", "archive": "写入档案", "site": "生成站点",
+                 "load": "载入标准和清单"}
+
+
+class _Progress:
+    """Progress on stderr: a bar for stages that count their steps, a line for the others; silent off a terminal.
+
+    stdout keeps only the results, so scripts that read it see the same lines as before.
+    """
+
+    def __init__(self):
+        self.bar = None
+        self.stage = None
+        self.err = sys.stderr
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._close()
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage != self.stage:
+            self._close()
+            self.stage = stage
+            if total is None:
+                if self.err.isatty():
+                    click.echo(f"{_STAGE_LABELS.get(stage, stage)}…", err=True)
+                return
+            self.bar = click.progressbar(length=total, label=_STAGE_LABELS.get(stage, stage), file=self.err,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        if self.bar is not None and done:
+            self.bar.update(done)
+
+    def _close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 def _print_build(summary) -> None:
     _print_intake(summary.intake, details=False)
     tiers: dict[str, int] = {}
@@ -293,7 +358,12 @@ def _print_build(summary) -> None:
     click.echo(f"{summary.year} 年:{len(summary.results['halls'])} 个营业厅," +
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: kv[0])))
     times = ",".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
-    click.echo(f"用时:{times}")
+    click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f}s)")
+    intake_s = summary.seconds.get("intake", 0.0)
+    rate = f",{summary.files_read / intake_s:.0f} 份/秒" if summary.files_read and intake_s > 0 else ""
+    click.echo(f"检查表:新读取 {summary.files_read} 份,缓存命中 {summary.cache_hits} 份"
+               f"({summary.workers} 个进程{rate})" + (f";站点 {summary.pages} 个页面" if summary.pages else "")
+               + (",输入未变,沿用上次生成的站点" if summary.site_reused else ""))
     click.echo(f"档案:{(summary.archive_dir / str(summary.year) / 'results.json').resolve()}")
     if summary.site_dir is not None:
         click.echo(f"站点:{(summary.site_dir / 'index.html').resolve()}")

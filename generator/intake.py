@@ -118,24 +118,98 @@ def discover(paths) -> list[tuple[Path, str]]:
     return [(found[name], name) for name in sorted(found)]
 
 
-def run_intake(paths, standard, halls, year: int, today: date | None = None,
+def run_intake(paths, standard, halls, year: int, today: date | None = None, workers: int = 1,
+               cache=None, progress=None,
                limits: Limits = DEFAULT_LIMITS) -> IntakeReport:
-    """Check every file found under ``paths`` against the standard and the register."""
+    """Check every file found under ``paths`` against the standard and the register.
+
+    ``workers`` > 1 checks files in that many processes; ``cache`` (a :class:`generator.cache.IntakeCache`)
+    skips files already checked with the same content and context; ``progress(done, total)`` is called as files
+    are done (``done`` files more, out of ``total``).
+    The report is the same whatever the workers, the cache or the order of completion.
+    """
+    today = today or date.today()
     register = {h.hall_id: h for h in halls}
+    found = discover(paths)
+    outcomes: list = [None] * len(found)
+    todo: list[tuple[int, Path, str]] = []
+    keys: dict[int, str] = {}
+    if cache is not None:
+        cache.bind(standard, halls, year, today)
+    for index, (path, name) in enumerate(found):
+        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            outcomes[index] = IGNORED
+            continue
+        if cache is not None:
+            try:
+                keys[index] = cache.key(name, hashlib.sha256(path.read_bytes()).hexdigest())
+            except OSError:
+                keys[index] = ""  # unreadable now: check_file will say why
+            hit = cache.get(keys[index]) if keys[index] else None
+            if hit is not None:
+                outcomes[index] = hit
+                continue
+        todo.append((index, path, name))
+    total = len(found)
+    tick = (lambda n: progress(n, total)) if progress is not None else None
+    if tick is not None:
+        tick(total - len(todo))
+    for index, outcome in _check_all(todo, standard, register, year, today, limits, workers, tick):
+        outcomes[index] = outcome
+        if cache is not None and keys.get(index):
+            cache.put(keys[index], outcome)
+    if cache is not None:
+        cache.flush()
     statuses: list[FileStatus] = []
     candidates: list[tuple[FileStatus, ReturnRecord]] = []
-    for path, name in discover(paths):
-        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    for (path, name), outcome in zip(found, outcomes):
+        if outcome is IGNORED:
             statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
             continue
-        record, problems, hall_hint = check_file(path, name, standard, register, year, today, limits)
-        status = FileStatus(name, REJECTED if record is None else ACCEPTED, hall_id=hall_hint, problems=problems)
+        record, problems, hall_hint = outcome
+        # Copies: settling duplicates appends to problems, and a cached outcome must stay as it was.
+        status = FileStatus(name, REJECTED if record is None else ACCEPTED, hall_id=hall_hint, problems=list(problems))
         if record is not None:
             status.round = record.round
             candidates.append((status, record))
         statuses.append(status)
     records = _settle_duplicates(candidates)
     return IntakeReport(statuses, records)
+
+
+_CHUNK = 32
+_WORKER_CONTEXT: tuple = ()
+
+
+def _init_worker(context: tuple) -> None:
+    global _WORKER_CONTEXT
+    _WORKER_CONTEXT = context
+
+
+def _check_chunk(jobs: list[tuple[int, Path, str]]) -> list[tuple[int, tuple]]:
+    standard, register, year, today, limits = _WORKER_CONTEXT
+    return [(index, check_file(path, name, standard, register, year, today, limits)) for index, path, name in jobs]
+
+
+def _check_all(todo, standard, register, year, today, limits, workers: int, progress):
+    """``(index, check_file outcome)`` for every job, in processes when it pays."""
+    if workers <= 1 or len(todo) < 2 * _CHUNK:
+        for index, path, name in todo:
+            yield index, check_file(path, name, standard, register, year, today, limits)
+            if progress is not None:
+                progress(1)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    chunks = [todo[i:i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=((standard, register, year, today, limits),)) as pool:
+        futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            done = future.result()
+            yield from done
+            if progress is not None:
+                progress(len(done))
 
 
 def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> list[ReturnRecord]:
@@ -145,6 +219,9 @@ def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> lis
         groups.setdefault((record.hall_id, record.round), []).append((status, record))
     kept: list[ReturnRecord] = []
     for key in sorted(groups):
+        if len(groups[key]) == 1:  # the usual case; fingerprints cost ~1 ms each, 20 s for a national year
+            kept.append(groups[key][0][1])
+            continue
         group = sorted(groups[key], key=lambda sr: (sr[1].date, sr[1].fingerprint(), sr[0].path))
         latest_date = group[-1][1].date
         latest = [sr for sr in group if sr[1].date == latest_date]

@@ -1,0 +1,234 @@
+"""Time the pipeline on a dataset made by bench/make_national.py: per stage wall and CPU seconds, rate, peak
+memory of the whole process tree, site and search index size; a cold build, then a second build with unchanged
+inputs (cache warm), and an openpyxl read-only loop over the same files beside our reader, in the same run.
+
+    python bench/bench_pipeline.py --data /tmp/national/subset-1000 --work /tmp/bench-1000 --workers 2
+
+The openpyxl loop is single-process, as is the "our reader" loop beside it; ``--baseline-sample N`` limits both to
+N files spread over the set (every k-th), since openpyxl needs minutes for 20,000. Prints Markdown and writes
+``<work>/bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generator.build import build  # noqa: E402
+from generator.intake import WORKBOOK_SUFFIXES, discover  # noqa: E402
+from generator.reader import read_grids, read_grids_openpyxl  # noqa: E402
+
+YEAR = 2025
+
+
+class PeakMemory:
+    """Peak resident memory of this process and all its descendants together, sampled every 50 ms."""
+
+    def __init__(self):
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+            self._stop.wait(0.05)
+
+
+def tree_rss(pid: int) -> int:
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            proc = psutil.Process(pid)
+            total = proc.memory_info().rss
+            for child in proc.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            return total
+        except psutil.Error:
+            return 0
+    total, stack = 0, [pid]
+    while stack:  # /proc: VmRSS of each process, children from /proc/<pid>/task/*/children
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def reader_loops(files: list[Path]) -> dict:
+    """Single-process loops over the same files: openpyxl read-only (the old reader) and ours."""
+    out = {}
+    for label, func in (("openpyxl", read_grids_openpyxl), ("ours", read_grids)):
+        started, cpu0 = time.perf_counter(), cpu_seconds()
+        for path in files:
+            func(path)
+        wall = time.perf_counter() - started
+        out[label] = {"files": len(files), "wall": wall, "cpu": cpu_seconds() - cpu0, "rate": len(files) / wall}
+    try:
+        import python_calamine  # reference only: not used by hallscore (no formulas, floats only)
+
+        started = time.perf_counter()
+        for path in files:
+            wb = python_calamine.CalamineWorkbook.from_path(str(path))
+            for name in wb.sheet_names:
+                wb.get_sheet_by_name(name).to_python()
+        wall = time.perf_counter() - started
+        out["calamine"] = {"files": len(files), "wall": wall, "rate": len(files) / wall}
+    except ImportError:
+        pass
+    return out
+
+
+def run_build(data: Path, work: Path, workers: int, cache: Path) -> dict:
+    archive, site = work / "archive", work / "site"
+    started, cpu0 = time.perf_counter(), cpu_seconds()
+    with PeakMemory() as mem:
+        summary = build([data / "returns"], data / "register.xlsx", YEAR, archive, site, workers=workers,
+                        cache_dir=cache)
+    wall = time.perf_counter() - started
+    files = len(summary.intake.files)
+    halls = len(summary.results["halls"])
+    hall_pages = sum(1 for _ in (site / str(YEAR) / "halls").glob("*.html"))
+    index = site / "search" / "search_index.json"
+    stages = {}
+    for stage, seconds in summary.seconds.items():
+        count = {"intake": files, "scoring": halls, "site": summary.pages}.get(stage)
+        stages[stage] = {"wall": seconds, "cpu": summary.cpu_seconds.get(stage, 0.0),
+                         "rate": (count / seconds) if count and seconds else None}
+    return {
+        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "files": files, "halls": halls,
+        "accepted": summary.intake.counts["accepted"], "rejected": summary.intake.counts["rejected"],
+        "files_read": summary.files_read, "cache_hits": summary.cache_hits, "pages": summary.pages,
+        "site_reused": summary.site_reused,
+        "hall_pages": hall_pages, "stages": stages, "site_bytes": dir_size(site),
+        "search_index_bytes": index.stat().st_size if index.exists() else 0,
+        "results_json": (archive / str(YEAR) / "results.json").read_bytes(),
+    }
+
+
+def machine() -> dict:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+    load = os.getloadavg()
+    return {"nproc": os.cpu_count(), "cpu": model, "ram_gb": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "load_before": [round(x, 2) for x in load]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder with register.xlsx and returns/")
+    parser.add_argument("--work", type=Path, required=True, help="scratch folder (emptied first)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--baseline-sample", type=int, default=2000,
+                        help="files for the single-process reader loops (0: all)")
+    args = parser.parse_args()
+    if args.work.exists():
+        shutil.rmtree(args.work)
+    args.work.mkdir(parents=True)
+    info = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": " ".join(["python"] + sys.argv), "workers": args.workers}
+    workbooks = [p for p, _ in discover([args.data / "returns"])
+                 if p.suffix.lower() in WORKBOOK_SUFFIXES and p.stat().st_size and not p.name.startswith("~$")]
+    sample = workbooks
+    if args.baseline_sample and len(workbooks) > args.baseline_sample:
+        step = len(workbooks) / args.baseline_sample
+        sample = [workbooks[int(i * step)] for i in range(args.baseline_sample)]
+    # Warm the page cache for every run alike, so the first measured stage is not paying for disk reads.
+    for path in workbooks:
+        path.read_bytes()
+    info["readers"] = reader_loops(sample)
+    cache = args.work / "cache"
+    # The second build is what happens when the build is simply run again: same archive, same site, same cache.
+    cold = run_build(args.data, args.work / "out", args.workers, cache)
+    warm = run_build(args.data, args.work / "out", args.workers, cache)
+    info["same_results"] = cold.pop("results_json") == warm.pop("results_json")
+    info["cold"], info["warm"] = cold, warm
+    (args.work / "bench.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(report(info))
+
+
+def report(info: dict) -> str:
+    m, cold, warm, rd = info["machine"], info["cold"], info["warm"], info["readers"]
+    intake = cold["stages"]["intake"]
+    lines = [
+        f"- machine: {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
+        f"load average before the run {m['load_before']}",
+        f"- date: {info['date']}; command: `{info['command']}`",
+        f"- dataset: {cold['halls']} halls, {cold['files']} files ({cold['accepted']} accepted, "
+        f"{cold['rejected']} rejected)",
+        "",
+        "| stage | wall s | CPU s | rate |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    units = {"intake": "files/s", "scoring": "halls/s", "site": "pages/s"}
+    for stage, row in cold["stages"].items():
+        rate = f"{row['rate']:.0f} {units[stage]}" if row["rate"] else ""
+        lines.append(f"| {stage} | {row['wall']:.2f} | {row['cpu']:.2f} | {rate} |")
+    lines += [
+        f"| **whole build (cold)** | **{cold['wall']:.1f}** | {cold['cpu']:.1f} | |",
+        f"| whole build (second, unchanged inputs) | {warm['wall']:.1f} | {warm['cpu']:.1f} | "
+        f"{cold['wall'] / warm['wall']:.1f}× faster; {warm['cache_hits']} cache hits"
+        f"{', site kept' if warm['site_reused'] else ''} |",
+        "",
+        "| stage (second build) | wall s | CPU s |",
+        "| --- | ---: | ---: |",
+        *[f"| {stage} | {row['wall']:.2f} | {row['cpu']:.2f} |" for stage, row in warm["stages"].items()],
+        "",
+        f"- intake: {intake['rate']:.0f} workbooks/s with {info['workers']} workers; single-process reader loops "
+        f"over {rd['openpyxl']['files']} of the same files: openpyxl read-only {rd['openpyxl']['rate']:.0f}/s, "
+        f"ours {rd['ours']['rate']:.0f}/s" + (f", python-calamine {rd['calamine']['rate']:.0f}/s (reference)"
+                                              if "calamine" in rd else "")
+        + f"; intake ÷ openpyxl loop = **{intake['rate'] / rd['openpyxl']['rate']:.1f}×**",
+        f"- peak memory (process tree): cold {cold['peak_rss'] / 2**20:.0f} MB, second {warm['peak_rss'] / 2**20:.0f} MB",
+        f"- site: {cold['pages']} pages ({cold['hall_pages']} hall pages), {cold['site_bytes'] / 2**20:.1f} MB; "
+        f"search index {cold['search_index_bytes'] / 2**20:.2f} MB",
+        f"- results.json of the second build identical to the cold one: {info['same_results']}",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Intake cache: the result of checking one file, kept between builds.
+
+An entry is found by what decides the result and by nothing else: the file's bytes (SHA-256), the name it is
+reported by, the standard's checksum, the register's fingerprint, the year, the day (a return dated "in the
+future" becomes valid later) and the code that checks. Modification times are never used, so a file changed in
+place, even with its old mtime restored, is always read again. The store is one SQLite file; a missing, locked or
+damaged store only means a cold build, never a wrong one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from . import __version__
+
+_FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def code_version() -> str:
+    """Hash of the package's own source: any change to the code that checks gives new keys."""
+    digest = hashlib.sha256(f"{__version__}:{_FORMAT}".encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+        digest.update(path.read_bytes())
+    for path in sorted((_PACKAGE / "standards").glob("*")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def register_fingerprint(halls) -> str:
+    """Hash of every register field, in a fixed order."""
+    digest = hashlib.sha256()
+    for hall in sorted(halls, key=lambda h: h.hall_id):
+        fields = (hall.hall_id, hall.name, hall.province, hall.city, hall.district, str(hall.level), hall.type)
+        digest.update("\x1f".join(fields).encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+class IntakeCache:
+    """Results of ``check_file`` by content key, stored in ``<folder>/intake.sqlite``."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / "intake.sqlite"
+        self.hits = 0
+        self.misses = 0
+        self._pending: list[tuple[str, bytes]] = []
+        self._context = ""
+        self._db: sqlite3.Connection | None = None
+
+    def bind(self, standard, halls, year: int, today: date) -> None:
+        """Fix everything but the file for the keys of one run."""
+        parts = (standard.checksum, register_fingerprint(halls), str(year), today.isoformat(), code_version())
+        self._context = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def key(self, name: str, content_sha256: str) -> str:
+        if not self._context:
+            raise RuntimeError("IntakeCache.bind() must come first")
+        return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode("utf-8")).hexdigest()
+
+    def get(self, key: str):
+        """The stored ``(record, problems, hall_hint)``, or None."""
+        db = self._open()
+        row = None
+        if db is not None:
+            try:
+                row = db.execute("SELECT value FROM intake WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                row = None
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(row[0])
+        except Exception:  # an entry written by other code: treat as absent
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value) -> None:
+        self._pending.append((key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def flush(self) -> None:
+        """Write what this run learnt, in one transaction."""
+        if not self._pending:
+            return
+        db = self._open(create=True)
+        if db is None:
+            self._pending.clear()
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO intake (key, value) VALUES (?, ?)", self._pending)
+        except sqlite3.Error:
+            pass  # a cache that cannot be written costs time next run, nothing else
+        self._pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _open(self, create: bool = False) -> sqlite3.Connection | None:
+        if self._db is not None:
+            return self._db
+        if not create and not self.path.exists():
+            return None
+        for attempt in (1, 2):
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path)
+                db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                db.commit()
+            except (sqlite3.Error, OSError):
+                if not create or attempt == 2:
+                    return None
+                self.path.unlink(missing_ok=True)  # a damaged store: start it again
+                continue
+            self._db = db
+            return db
+        return None
+
+
+def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:
+    """What the site is a function of: the archive's bytes, the code, templates, assets, base config, MkDocs.
+
+    A build whose key equals the last successful one's can keep ``site/`` as it is: same inputs, same bytes.
+    """
+    from importlib import metadata
+
+    digest = hashlib.sha256(f"{code_version()}\n{Path(site_dir).resolve()}\n{strict}\n".encode())
+    for dist in ("mkdocs", "mkdocs-material", "jieba", "jinja2"):
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{dist}=-\n".encode())
+    roots = [("archive", Path(archive_dir)), ("templates", _PACKAGE.parent / "templates"),
+             ("assets", _PACKAGE / "assets")]
+    for label, root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
+            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode("utf-8"))
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    base = _PACKAGE.parent / "mkdocs.yml"
+    if base.is_file():
+        digest.update(base.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,518 @@
+"""The fast path of :mod:`generator.reader`: a .xlsx package read with zipfile, regular expressions and expat.
+
+Sheets come back as plain rows (lists of values), cell for cell what openpyxl's read-only worksheet gives after
+``reset_dimensions()``: a row per row number up to the last one present, each as wide as its last cell. Formulas
+are ``"=..."`` text; cached values are never looked at. Every rule here follows openpyxl's WorkSheetParser, and
+tests/test_reader.py holds the two side by side.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import zipfile
+from xml.parsers import expat
+
+
+class _Unsupported(Exception):
+    """The fast path does not handle this file; openpyxl will."""
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_WORKSHEET_TYPE = _REL + "/worksheet"
+_SEP = "}"
+
+
+def _memo(func):
+    """Remember the parse of a part by its bytes: returns from one template share their workbook, rels and styles."""
+    memo: dict = {}
+
+    def wrapper(*args):
+        key = args
+        if key not in memo:
+            if len(memo) > 64:
+                memo.clear()
+            memo[key] = func(*args)
+        return memo[key]
+
+    return wrapper
+
+
+def read_sheets(path) -> dict[str, list[list]]:
+    """Every worksheet's rows by sheet name; raises on anything this module does not handle."""
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        wb_part = _workbook_part(zf, names)
+        sheets, date1904 = _sheets(zf.read(wb_part))
+        rels = _rels(zf, _rels_path(wb_part), posixpath.dirname(wb_part), names)
+        strings_part = styles_part = None
+        for target, kind in rels.values():
+            if kind.endswith("/sharedStrings"):
+                strings_part = target
+            elif kind.endswith("/styles"):
+                styles_part = target
+        strings = _shared_strings(zf.read(strings_part)) if strings_part in names else []
+        date_styles, td_styles = _date_styles(zf.read(styles_part)) if styles_part in names else (set(), set())
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+        epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        grids = {}
+        for title, rid in sheets:
+            target, kind = rels[rid]
+            if kind != _WORKSHEET_TYPE:
+                if kind.endswith("/chartsheet"):
+                    continue  # openpyxl's worksheets leave chartsheets out too
+                raise _Unsupported(kind)
+            xml = zf.read(target)
+            grid = _scan_sheet(xml, strings, date_styles, td_styles, epoch)
+            if grid is None:  # a layout the scanner does not take: parse it properly
+                grid = _SheetParser(strings, date_styles, td_styles, epoch).parse(xml)
+            grids[title] = grid
+        return grids
+
+
+def _workbook_part(zf, names) -> str:
+    root_rels = _rels(zf, "_rels/.rels", "", names)
+    for target, kind in root_rels.values():
+        if kind.endswith("/officeDocument"):
+            return target
+    raise _Unsupported("no officeDocument")
+
+
+def _rels_path(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _rels(zf, rels_part: str, base: str, names) -> dict[str, tuple[str, str]]:
+    """Relationship id → (part name inside the zip, type)."""
+    if rels_part not in names:
+        raise _Unsupported(rels_part)
+    return _parse_rels(zf.read(rels_part), base)
+
+
+@_memo
+def _parse_rels(xml: bytes, base: str) -> dict[str, tuple[str, str]]:
+    found = {}
+
+    def start(tag, attrs):
+        if tag == _PKG_REL + _SEP + "Relationship" and attrs.get("TargetMode") != "External":
+            target = attrs["Target"]
+            target = target[1:] if target.startswith("/") else posixpath.join(base, target)
+            found[attrs["Id"]] = (posixpath.normpath(target), attrs["Type"])
+
+    _parse(xml, start)
+    return found
+
+
+@_memo
+def _sheets(xml: bytes) -> tuple[list[tuple[str, str]], bool]:
+    sheets: list[tuple[str, str]] = []
+    date1904 = [False]
+
+    def start(tag, attrs):
+        if tag == _MAIN + _SEP + "sheet":
+            sheets.append((attrs["name"], attrs[_REL + _SEP + "id"]))
+        elif tag == _MAIN + _SEP + "workbookPr":
+            date1904[0] = attrs.get("date1904", "false").lower() in ("1", "true")
+        elif tag.startswith("http://purl.oclc.org/ooxml/"):
+            raise _Unsupported("strict OOXML")
+
+    _parse(xml, start)
+    return sheets, date1904[0]
+
+
+def _parse(xml: bytes, start, end=None, chars=None) -> None:
+    parser = expat.ParserCreate(namespace_separator=_SEP)
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if chars is not None:
+        parser.CharacterDataHandler = chars
+    parser.Parse(xml, True)
+
+
+class _TextCollector:
+    """Plain text of an <si> or <is> element the way openpyxl's Text.content gives it.
+
+    The <t> directly under the element comes first, then the <t> of each run; phonetic runs (<rPh>) are left out.
+    """
+
+    SI, IS, T, R, RPH = (_MAIN + _SEP + n for n in ("si", "is", "t", "r", "rPh"))
+
+    def __init__(self):
+        self.plain: list[str] | None = None
+        self.runs: list[str] = []
+        self.path: list[str] = []
+        self.buf: list[str] | None = None
+
+    def reset(self):
+        self.plain, self.runs, self.path, self.buf = None, [], [], None
+
+    def start(self, tag):
+        self.path.append(tag)
+        if tag == self.T:
+            self.buf = []
+
+    def end(self, tag):
+        self.path.pop()
+        if tag == self.T and self.buf is not None:
+            text = "".join(self.buf)
+            parent = self.path[-1] if self.path else ""
+            if parent == self.R:
+                self.runs.append(text)
+            elif parent in (self.SI, self.IS) and self.plain is None:
+                self.plain = text
+            self.buf = None
+
+    def chars(self, data):
+        if self.buf is not None:
+            self.buf.append(data)
+
+    def content(self) -> str:
+        return (self.plain or "") + "".join(self.runs)
+
+
+def _shared_strings(xml: bytes) -> list[str]:
+    strings: list[str] = []
+    text = _TextCollector()
+    inside = [False]
+    si = _TextCollector.SI
+
+    def start(tag, attrs):
+        if tag == si:
+            inside[0] = True
+            text.reset()
+        if inside[0]:
+            text.start(tag)
+
+    def end(tag):
+        if inside[0]:
+            text.end(tag)
+        if tag == si:
+            inside[0] = False
+            strings.append(text.content().replace("x005F_", ""))  # as openpyxl's read_string_table does
+
+    def chars(data):
+        if inside[0]:
+            text.chars(data)
+
+    _parse(xml, start, end, chars)
+    return strings
+
+
+@_memo
+def _date_styles(xml: bytes) -> tuple[set[int], set[int]]:
+    """Indexes of cell formats (``s`` attribute) that show a date, and those that show a duration."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
+    custom: dict[int, str] = {}
+    xf_formats: list[int] = []
+    in_cellxfs = [False]
+
+    def start(tag, attrs):
+        local = tag.rpartition(_SEP)[2]
+        if local == "numFmt":
+            custom[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            in_cellxfs[0] = True
+        elif local == "xf" and in_cellxfs[0]:
+            xf_formats.append(int(attrs.get("numFmtId", 0)))
+
+    def end(tag):
+        if tag.endswith(_SEP + "cellXfs"):
+            in_cellxfs[0] = False
+
+    _parse(xml, start, end)
+    dates, durations = set(), set()
+    for index, fmt_id in enumerate(xf_formats):
+        code = custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id) or "General"
+        if is_date_format(code):
+            dates.add(index)
+            if is_timedelta_format(code):
+                durations.add(index)
+    return dates, durations
+
+
+_CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+class _SheetParser:
+    """One worksheet's <sheetData> into rows, following openpyxl's WorkSheetParser cell by cell."""
+
+    ROW, C, V, F, IS = (_MAIN + _SEP + n for n in ("row", "c", "v", "f", "is"))
+
+    def __init__(self, strings, date_styles, td_styles, epoch):
+        self.strings, self.date_styles, self.td_styles, self.epoch = strings, date_styles, td_styles, epoch
+        self.rows: list[list] = []
+        self.row_no = 0
+        self.cells: list[tuple[int, object]] | None = None
+        self.col_no = 0
+        self.cell: dict | None = None
+        self.text = _TextCollector()
+        self.buf: list[str] | None = None
+        self.shared_formulae: dict[str, object] = {}
+
+    def parse(self, xml: bytes) -> list[list]:
+        _parse(xml, self.start, self.end, self.chars)
+        return self.rows
+
+    def start(self, tag, attrs):
+        cell = self.cell
+        if cell is not None:
+            if cell["in_is"]:
+                self.text.start(tag)
+            elif tag == self.V:
+                self.buf = []
+            elif tag == self.F:
+                self.buf = []
+                cell["f_attrs"] = attrs
+            elif tag == self.IS:
+                cell["in_is"] = True
+                self.text.reset()
+                self.text.start(tag)
+        elif tag == self.C:
+            ref = attrs.get("r")
+            if ref:
+                m = _CELL_REF.match(ref)
+                if m is None:
+                    raise _Unsupported(ref)
+                self.col_no = _column(m[1])
+            else:
+                self.col_no += 1
+            self.cell = {"t": attrs.get("t", "n"), "s": int(attrs.get("s", 0)), "v": None, "f": None,
+                         "f_attrs": None, "in_is": False, "is": None, "ref": ref}
+        elif tag == self.ROW:
+            r = attrs.get("r")
+            self.row_no = int(r) if r else self.row_no + 1
+            self.cells = []
+            self.col_no = 0
+
+    def chars(self, data):
+        if self.buf is not None:
+            self.buf.append(data)
+        elif self.cell is not None and self.cell["in_is"]:
+            self.text.chars(data)
+
+    def end(self, tag):
+        cell = self.cell
+        if cell is not None:
+            if cell["in_is"]:
+                self.text.end(tag)
+                if tag == self.IS:
+                    cell["in_is"] = False
+                    cell["is"] = self.text.content()
+                return
+            if tag == self.V:
+                cell["v"] = "".join(self.buf)
+                self.buf = None
+            elif tag == self.F:
+                cell["f"] = "".join(self.buf)
+                self.buf = None
+            elif tag == self.C:
+                self.cells.append((self.col_no, self._value(cell)))
+                self.cell = None
+        elif tag == self.ROW:
+            self._flush_row()
+
+    def _flush_row(self):
+        # openpyxl yields an empty row for each row number skipped, and a row as wide as its last cell.
+        while len(self.rows) < self.row_no - 1:
+            self.rows.append([])
+        if len(self.rows) >= self.row_no:
+            raise _Unsupported("rows out of order")
+        cells = self.cells or []
+        width = cells[-1][0] if cells else 0
+        row = [None] * width
+        for col, value in cells:
+            if col > width:
+                raise _Unsupported("cells out of order")
+            row[col - 1] = value
+        self.rows.append(row)
+        self.cells = None
+
+    def _value(self, cell):
+        kind = cell["t"]
+        if cell["f_attrs"] is not None:
+            return self._formula(cell)
+        if kind == "inlineStr":
+            return cell["is"]
+        value = cell["v"]
+        if value is None:
+            return None
+        if kind == "n":
+            number = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
+            if cell["s"] in self.date_styles:
+                from openpyxl.utils.datetime import from_excel
+
+                try:
+                    return from_excel(number, self.epoch, timedelta=cell["s"] in self.td_styles)
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+            return number
+        if kind == "s":
+            return self.strings[int(value)]
+        if kind == "str" or kind == "e":
+            return value
+        if kind == "b":
+            return bool(int(value))
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return from_ISO8601(value)
+        raise _Unsupported(kind)
+
+    def _formula(self, cell):
+        attrs = cell["f_attrs"]
+        value = "=" + (cell["f"] or "")
+        kind = attrs.get("t")
+        if kind == "shared":
+            idx = attrs.get("si")
+            from openpyxl.formula.translate import Translator
+
+            if idx in self.shared_formulae:
+                return self.shared_formulae[idx].translate_formula(cell["ref"])
+            if cell["f"]:
+                self.shared_formulae[idx] = Translator(value, cell["ref"])
+        return value
+
+
+# The scanner: regular expressions over the sheet XML, about three times faster than expat callbacks. It takes
+# only the plain layout every producer we know writes (default namespace, double-quoted attributes, children of
+# <c> in schema order); it checks the XML is well formed and that it saw every <row> and <c>, else it returns None.
+_SHEET_DATA = re.compile(r"<sheetData\s*>(.*)</sheetData\s*>|<sheetData\s*/>", re.S)
+_ATTR_RE = re.compile(r'([\w:]+)="([^"]*)"')
+_PLAIN_T = re.compile(r"\s*<t(?:\s[^>]*)?>([^<]*)</t>\s*|\s*<t(?:\s[^>]*)?/>\s*")
+
+
+def _well_formed(xml: bytes) -> None:
+    expat.ParserCreate().Parse(xml, True)
+
+
+def _xml_text(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # what any XML parser does to line ends
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def _attrs(text: str) -> dict:
+    if "'" in text:
+        raise _Unsupported("single-quoted attribute")
+    return {k: _xml_text(v) for k, v in _ATTR_RE.findall(text)}
+
+
+# One token per <row ...> or <c ...>...</c>; the common cell shapes get their own branches so that the lazy
+# catch-all (slow in Python's re) runs only for formulas and other rare shapes.
+_TOKEN = re.compile(
+    r'<c r="([A-Z]{1,3})(\d+)"((?:\s+[\w:]+="[^"]*")*)\s*'
+    r'(?:/>|>(?:(<v>[^<]*</v>)|(<is><t>[^<]*</t></is>)|(.*?))</c>)'
+    r'|<row\b([^>]*?)/?>', re.S)
+_ROW_R = re.compile(r'\br="(\d+)"')
+
+
+def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch) -> list[list] | None:
+    text = xml.decode("utf-8")
+    if "<![CDATA[" in text or 'xmlns="' + _MAIN + '"' not in text:
+        return None
+    found = _SHEET_DATA.search(text)
+    if found is None:
+        return None if "sheetData" in text else []
+    _well_formed(xml)
+    body = found[1] or ""
+    if "'" in body.replace("&apos;", ""):
+        return None  # single-quoted attributes: rare, left to expat
+    expected = body.count("<c ") + body.count("<c>") + body.count("<c/>")
+    expected += body.count("<row ") + body.count("<row>") + body.count("<row/>")
+    seen = 0
+    parser = _SheetParser(strings, date_styles, td_styles, epoch)
+    rows: list[list] = []
+    kinds: dict[str, tuple[str, int]] = {}  # attribute text → (type, style): a sheet has few distinct ones
+    row_no = 0
+    row_tag = str(row_no)
+    cells: list | None = None
+
+    def flush():
+        if len(rows) >= row_no:
+            raise _Unsupported("rows out of order")
+        while len(rows) < row_no - 1:
+            rows.append([])
+        if not cells:
+            rows.append([])
+            return
+        row = [None] * cells[-2]
+        for i in range(0, len(cells), 2):
+            if cells[i] > len(row):
+                raise _Unsupported("cells out of order")
+            row[cells[i] - 1] = cells[i + 1]
+        rows.append(row)
+
+    for letters, row_ref, attr_text, v, inline, other, row_attrs in _TOKEN.findall(body):
+        seen += 1
+        if not letters:  # a <row>
+            if cells is not None:
+                flush()
+            r = _ROW_R.search(row_attrs)
+            row_no = int(r[1]) if r else row_no + 1
+            row_tag = str(row_no)
+            cells = []
+            continue
+        if cells is None or row_ref != row_tag:
+            return None
+        kind = kinds.get(attr_text)
+        if kind is None:
+            attrs = _attrs(attr_text)
+            if set(attrs) - {"s", "t"}:
+                return None
+            kind = kinds[attr_text] = (attrs.get("t", "n"), int(attrs.get("s", 0)))
+        t, s = kind
+        col = ord(letters) - 64 if len(letters) == 1 else _column(letters)
+        if v:
+            v = v[3:-4]
+            if t == "n" and s not in date_styles:
+                value = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
+            elif t == "s":
+                value = strings[int(v)]
+            elif t == "str":
+                value = _xml_text(v)
+            else:
+                value = parser._value({"t": t, "s": s, "v": _xml_text(v), "f_attrs": None})
+        elif inline:
+            value = _xml_text(inline[7:-9]) if t == "inlineStr" else None
+        elif other:
+            full = _INNER.fullmatch(other)
+            if full is None:
+                return None
+            cell = {"t": t, "s": s, "ref": letters + row_ref, "f": None if full[2] is None else _xml_text(full[2]),
+                    "f_attrs": None if full[1] is None else _attrs(full[1]),
+                    "v": None if full[3] is None else _xml_text(full[3]), "is": None}
+            if full[4] is not None:
+                plain = _PLAIN_T.fullmatch(full[4])
+                if plain is None:
+                    return None  # rich text: the expat parser knows which runs count
+                cell["is"] = _xml_text(plain[1] or "")
+            value = parser._value(cell)
+        else:
+            value = None
+        cells.append(col)
+        cells.append(value)
+    if cells is not None:
+        flush()
+    if seen != expected:
+        return None
+    return rows
+
+
+_INNER = re.compile(r"\s*(?:<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*)?(?:<v>(.*?)</v>\s*|<v\s*/>\s*)?(?:<is>(.*?)</is>\s*)?", re.S)

@@ -1,0 +1,164 @@
+"""The intake cache gives exactly what a cold build gives; a changed return is read again and changes its hall's
+page and nothing it should not."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+from generator.pages import hall_slug
+from generator.regions import province_slug
+from generator.register import write_register
+
+from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+
+HALLS = make_halls({"广东": 6, "北京": 4, "西藏": 3})
+
+
+@pytest.fixture
+def inbox(standard, tmp_path):
+    register = tmp_path / "register.xlsx"
+    write_register(HALLS, register)
+    returns = tmp_path / "returns"
+    for n, hall in enumerate(HALLS):
+        write_return(standard, hall, fill_scoring(standard, 100 - 2.5 * n), returns)
+    bad = full_fill(standard, scores={**full_fill(standard).scores, standard.items[1].id: "满分"})
+    write_return(standard, HALLS[0], bad, returns / "退回", name="错误.xlsx")
+    (returns / "说明.txt").write_text("附件\n", encoding="utf-8")
+    return register, returns
+
+
+def run(register, returns, out: Path, cache: Path | None, site=False, workers=1):
+    return build([returns], register, YEAR, out / "archive", out / "site" if site else None, cache_dir=cache,
+                 workers=workers)
+
+
+def test_cached_build_equals_cold_build(inbox, tmp_path):
+    register, returns = inbox
+    cold = run(register, returns, tmp_path / "cold", None)
+    first = run(register, returns, tmp_path / "first", tmp_path / "cache")
+    second = run(register, returns, tmp_path / "second", tmp_path / "cache", workers=2)
+    workbooks = sum(1 for p in returns.rglob("*.xlsx"))
+    assert (first.files_read, first.cache_hits) == (workbooks, 0)
+    assert (second.files_read, second.cache_hits) == (0, workbooks)
+    results = [(out / "archive" / str(YEAR) / "results.json").read_bytes() for out in
+               (tmp_path / "cold", tmp_path / "first", tmp_path / "second")]
+    assert results[0] == results[1] == results[2]
+    reports = [s.intake.to_dict() for s in (cold, first, second)]
+    assert reports[0] == reports[1] == reports[2]
+    assert reports[0]["summary"]["rejected"] == 1 and reports[0]["summary"]["ignored"] == 1
+
+
+def test_changed_file_is_read_again_whatever_its_mtime(standard, inbox, tmp_path):
+    register, returns = inbox
+    cache = tmp_path / "cache"
+    run(register, returns, tmp_path / "a", cache)
+    target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(HALLS[2].hall_id))
+    stat = target.stat()
+    write_return(standard, HALLS[2], fill_scoring(standard, 60), target.parent, name=target.name)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the old mtime: the cache must not care
+    again = run(register, returns, tmp_path / "b", cache)
+    assert again.files_read == 1
+    row = next(h for h in again.results["halls"] if h["hall_id"] == HALLS[2].hall_id)
+    cold = run(register, returns, tmp_path / "c", None)
+    assert again.intake.to_dict() == cold.intake.to_dict()
+    assert [h for h in again.results["halls"]] == cold.results["halls"]
+    assert row == next(h for h in cold.results["halls"] if h["hall_id"] == HALLS[2].hall_id)
+
+
+def test_context_changes_miss_and_a_damaged_store_is_rebuilt(standard, inbox, tmp_path):
+    register, returns = inbox
+    cache = tmp_path / "cache"
+    run(register, returns, tmp_path / "a", cache)
+    # Another year: every key differs.
+    other = build([returns], register, YEAR + 1, tmp_path / "y" / "archive", cache_dir=cache)
+    assert other.cache_hits == 0
+    # A register change (one hall renamed) also changes every key.
+    write_register([HALLS[0].__class__(**{**HALLS[0].__dict__, "name": "新名字"}), *HALLS[1:]], register)
+    renamed = run(register, returns, tmp_path / "r", cache)
+    assert renamed.cache_hits == 0
+    (cache / "intake.sqlite").write_bytes(b"not a database")
+    damaged = run(register, returns, tmp_path / "d", cache)
+    assert damaged.cache_hits == 0 and damaged.files_read > 0
+    with sqlite3.connect(cache / "intake.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM intake").fetchone()[0] == damaged.files_read
+
+
+def snapshot(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _changed(before: dict, after: dict) -> set[str]:
+    return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+
+
+@pytest.fixture
+def built(inbox, tmp_path):
+    register, returns = inbox
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    summary = run(register, returns, out, cache, site=True)
+    site = snapshot(out / "site")
+    kept = run(register, returns, out, cache, site=True)
+    assert kept.site_reused and snapshot(out / "site") == site  # unchanged inputs: the site is kept as it is
+    return register, returns, out, cache, summary, site
+
+
+def test_corrected_reason_changes_that_hall_page_and_nothing_else(standard, built):
+    """A hall resends its return with a reworded deduction reason, same scores: only its own page (and the
+    indexes that list page text) may change."""
+    register, returns, out, cache, before, site_before = built
+    hall = HALLS[7]
+    fill = fill_scoring(standard, 100 - 2.5 * 7)
+    fill = fill.__class__(**{**fill.__dict__, "reasons": {k: f"复核后改写:{v}" for k, v in fill.reasons.items()}})
+    target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(hall.hall_id))
+    write_return(standard, hall, fill, target.parent, name=target.name)
+    after = run(register, returns, out, cache, site=True)
+    assert after.files_read == 1 and not after.site_reused
+    changed = _changed(site_before, snapshot(out / "site"))
+    page = f"{YEAR}/halls/{hall_slug(hall.hall_id)}.html"
+    assert page in changed
+    assert changed <= {page, "search/search_index.json", "sitemap.xml", "sitemap.xml.gz"}, sorted(changed)
+    assert "复核后改写" in (out / "site" / page).read_text(encoding="utf-8")
+
+
+def _figures_blanked(path: Path) -> str:
+    return re.sub(r"\d+(\.\d+)?", "#", path.read_text(encoding="utf-8"))
+
+
+def test_new_score_changes_only_what_depends_on_it(standard, built):
+    """A new score for one Guangdong hall. Allowed to change: the pages of halls whose result row changed (a new
+    score can move another hall's rank or tier in its province), their province pages, the year overview, the
+    quality page, the home page, the search index and the sitemap. Every other hall and province page shows the
+    national section averages, so it may change in its figures only: with digits blanked it stays the same text.
+    Everything else (methodology, assets, …) stays byte for byte."""
+    register, returns, out, cache, before, site_before = built
+    hall = HALLS[7]
+    target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(hall.hall_id))
+    figure_only = {f"{YEAR}/halls/{hall_slug(h.hall_id)}.html" for h in HALLS}
+    figure_only |= {f"{YEAR}/provinces/{province_slug(h.province)}.html" for h in HALLS}
+    blanked_before = {page: _figures_blanked(out / "site" / page) for page in figure_only}
+    write_return(standard, hall, fill_scoring(standard, 71.5), target.parent, name=target.name)
+    after = run(register, returns, out, cache, site=True)
+    assert after.files_read == 1
+    changed = _changed(site_before, snapshot(out / "site"))
+
+    old_rows = {h["hall_id"]: h for h in before.results["halls"]}
+    moved = {h["hall_id"] for h in after.results["halls"] if h != old_rows[h["hall_id"]]}
+    assert hall.hall_id in moved
+    provinces = {h.province for h in HALLS if h.hall_id in moved}
+    allowed = {f"{YEAR}/halls/{hall_slug(h)}.html" for h in moved}
+    allowed |= {f"{YEAR}/provinces/{province_slug(p)}.html" for p in provinces}
+    allowed |= {f"{YEAR}/index.html", f"{YEAR}/quality.html", "index.html", "search/search_index.json",
+                "sitemap.xml", "sitemap.xml.gz"}
+    assert f"{YEAR}/halls/{hall_slug(hall.hall_id)}.html" in changed
+    assert changed - figure_only <= allowed, sorted(changed - figure_only - allowed)
+    for page in (changed & figure_only) - allowed:
+        assert _figures_blanked(out / "site" / page) == blanked_before[page], page
+    assert f"{YEAR}/methodology.html" not in changed and not any(p.startswith("assets/") for p in changed)
