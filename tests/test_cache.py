@@ -137,7 +137,8 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     score can move another hall's rank or tier in its province), their province pages, the year overview, the
     quality page, the home page, the search index and the sitemap. Every other hall and province page shows the
     national section averages, so it may change in its figures only: with digits blanked it stays the same text.
-    Everything else (methodology, assets, …) stays byte for byte."""
+    The downloads of the year and of those provinces change with them. Everything else (methodology, assets, …)
+    stays byte for byte."""
     register, returns, out, cache, before, site_before = built
     hall = HALLS[7]
     target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(hall.hall_id))
@@ -156,7 +157,10 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     allowed = {f"{YEAR}/halls/{hall_slug(h)}.html" for h in moved}
     allowed |= {f"{YEAR}/provinces/{province_slug(p)}.html" for p in provinces}
     allowed |= {f"{YEAR}/index.html", f"{YEAR}/quality.html", "index.html", "search/search_index.json",
-                "sitemap.xml", "sitemap.xml.gz"}
+                "search/search_index.js", "sitemap.xml", "sitemap.xml.gz"}
+    # The year's downloads: the national results and those of the provinces whose rows changed.
+    allowed |= {f"{YEAR}/downloads/results-{YEAR}.xlsx", f"{YEAR}/downloads/shortlist-{YEAR}.xlsx"}
+    allowed |= {f"{YEAR}/downloads/results-{YEAR}-{province_slug(p)}.xlsx" for p in provinces}
     assert f"{YEAR}/halls/{hall_slug(hall.hall_id)}.html" in changed
     assert changed - figure_only <= allowed, sorted(changed - figure_only - allowed)
     for page in (changed & figure_only) - allowed:
