@@ -15,6 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from . import workbook as wbk
 from .container import DEFAULT_LIMITS, Limits, check_container
 from .problems import ERROR, Problem, problem
@@ -554,11 +556,7 @@ _INVALID = object()
 
 
 def _col(n: int) -> str:
-    letters = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return get_column_letter(n)
 
 
 def _text(value) -> str:

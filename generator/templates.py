@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
@@ -293,12 +294,7 @@ def _events(ws, standard) -> None:
     first, last = wbk.HEADER_ROW + 1, ws.max_row
     count = wbk.column_letter(wbk.EVENTS_HEADERS, "次数")
     note = wbk.column_letter(wbk.EVENTS_HEADERS, "说明")
-    for row in range(first, last + 1):
-        for letter in (count, note):
-            ws[f"{letter}{row}"].fill = INPUT_FILL
-            ws[f"{letter}{row}"].protection = UNLOCKED
-        ws[f"C{row}"].alignment = WRAP
-        ws[f"{note}{row}"].alignment = WRAP
+    _mark_inputs(ws, first, last, (count, note), wrapped=("C", note))
     _validate(ws, f"{count}{first}:{count}{last}", DataValidation(
         type="whole", operator="between", formula1="0", formula2="999", errorTitle="次数无效",
         error="次数应为 0 或正整数(不超过 999)。", promptTitle="次数", prompt="填写发生次数:0 或正整数;不为 0 时请在“说明”中写明事由。"))
@@ -317,12 +313,7 @@ def _vetoes(ws, standard, lists: dict[str, str]) -> None:
     first, last = wbk.HEADER_ROW + 1, ws.max_row
     answer = wbk.column_letter(wbk.VETO_HEADERS, "是否发生")
     note = wbk.column_letter(wbk.VETO_HEADERS, "说明")
-    for row in range(first, last + 1):
-        for letter in (answer, note):
-            ws[f"{letter}{row}"].fill = INPUT_FILL
-            ws[f"{letter}{row}"].protection = UNLOCKED
-        ws[f"B{row}"].alignment = WRAP
-        ws[f"{note}{row}"].alignment = WRAP
+    _mark_inputs(ws, first, last, (answer, note), wrapped=("B", note))
     _validate(ws, f"{answer}{first}:{answer}{last}", DataValidation(
         type="list", formula1=lists["yesno"], errorTitle="是否发生无效", error="请从下拉列表中选择 是 或 否。",
         promptTitle="是否发生", prompt="选择 是 或 否;填“是”的营业厅评为不达标,请在“说明”中写明情况。"))
@@ -488,13 +479,19 @@ def _fmt(value) -> str:
     return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
 
 
+def _mark_inputs(ws, first: int, last: int, inputs, wrapped) -> None:
+    """Shade and unlock the input columns of rows first..last; wrap the long-text columns."""
+    for row in range(first, last + 1):
+        for letter in inputs:
+            ws[f"{letter}{row}"].fill = INPUT_FILL
+            ws[f"{letter}{row}"].protection = UNLOCKED
+        for letter in wrapped:
+            ws[f"{letter}{row}"].alignment = WRAP
+
+
 def _clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _letter(n: int) -> str:
-    letters = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return get_column_letter(n)
