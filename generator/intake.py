@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import workbook as wbk
 from .container import DEFAULT_LIMITS, Limits, check_container
+from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Grid, read_grids
 
@@ -586,8 +587,7 @@ def _decimal(value) -> Decimal | None:
 
 
 def _fmt(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return text
+    return plain(number)
 
 
 _DATE_PATTERNS = (

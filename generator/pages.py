@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
+from .numbers import percent, plain
 from .regions import province_order, province_slug
 from .scoring import half_up
 
@@ -58,7 +59,7 @@ def fmt_points(value) -> str:
         return "—"
     if isinstance(value, str):
         return value
-    return format(Decimal(str(value)).normalize(), "f")
+    return plain(value)
 
 
 def _environment(template_dir: Path) -> Environment:
@@ -73,7 +74,7 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["fmt"] = fmt
     env.filters["points"] = fmt_points
     env.filters["tier_class"] = lambda tier: TIER_CLASSES.get(tier, "")
-    env.filters["percent"] = lambda ratio: format((Decimal(str(ratio)) * 100).normalize(), "f") + "%"
+    env.filters["percent"] = percent
     env.filters["hall_slug"] = hall_slug
     env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from fractions import Fraction
 
 from .config import NOT_INSPECTED
+from .numbers import number
 from .fsutil import write_json_atomic, write_text_atomic
 from .overrides import apply_overrides
 from .scoring import half_up, score_return
@@ -27,13 +27,6 @@ SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
 STANDARD_FILE = "standard.yaml"
-
-
-def number(value: Decimal | None):
-    """A reported number in JSON: int when whole, else float with one decimal (e.g. 94.3)."""
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def evaluate(halls, records, standard, config, intake_summary: dict | None = None, overrides=()) -> dict:

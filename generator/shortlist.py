@@ -21,6 +21,7 @@ from fractions import Fraction
 
 from .config import EXCELLENT, GOOD
 from .fsutil import write_bytes_atomic
+from .numbers import number
 from .tiering import Candidate, quota_caps
 
 FOLDER = "上报名单"
@@ -33,7 +34,6 @@ def shortlist_size(config, quota: int) -> int:
 
 def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, config) -> list[dict]:
     """The 上报名单 of every province, sorted by province then tier, as results.json carries them."""
-    from .results import number  # results imports this module
 
     provinces: dict[str, list] = {}
     for hall in halls:

@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import workbook as wbk
 from .fsutil import write_bytes_atomic
+from .numbers import number, plain
 from .register import Hall
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -165,7 +166,7 @@ def _lists(wb, standard) -> dict[str, str]:
     for item in standard.items:
         key = _score_key(item)
         if key not in columns:
-            values = [_number(v) for v in standard.allowed_scores(item)]
+            values = [number(v) for v in standard.allowed_scores(item)]
             columns[key] = values + ([wbk.NOT_APPLICABLE] if item.allow_na else [])
     names = {}
     for col, (key, values) in enumerate(columns.items(), 1):
@@ -219,7 +220,7 @@ def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> No
 def _items(ws, standard, lists: dict[str, str]) -> None:
     _header(ws, wbk.ITEMS_HEADERS)
     for item in standard.items:
-        ws.append([item.id, item.section, item.text, item.guidance, _number(item.max_points),
+        ws.append([item.id, item.section, item.text, item.guidance, number(item.max_points),
                    "是" if item.allow_na else "否", None, None])
     first, last = wbk.HEADER_ROW + 1, ws.max_row
     col = {name: wbk.column_letter(wbk.ITEMS_HEADERS, name) for name in wbk.ITEMS_HEADERS}
@@ -234,9 +235,9 @@ def _items(ws, standard, lists: dict[str, str]) -> None:
         na = ",或选“不适用”" if item.allow_na else "(本项不可填“不适用”)"
         _validate(ws, f"{score}{row}", DataValidation(
             type="list", formula1=lists[_score_key(item)], errorTitle="得分无效",
-            error=_clip(f"{item.id} 的得分应为 0 至 {_fmt(item.max_points)} 分,步长 "
-                        f"{_fmt(standard.score_step)} 分{na}。请从下拉列表中选择。"),
-            promptTitle=_clip(f"{item.id} 评分标准(满分 {_fmt(item.max_points)})", TITLE_LIMIT),
+            error=_clip(f"{item.id} 的得分应为 0 至 {plain(item.max_points)} 分,步长 "
+                        f"{plain(standard.score_step)} 分{na}。请从下拉列表中选择。"),
+            promptTitle=_clip(f"{item.id} 评分标准(满分 {plain(item.max_points)})", TITLE_LIMIT),
             prompt=_clip(item.guidance or item.text)))
     # Lost points without a reason turn red (intake rejects them as reason-missing).
     ws.conditional_formatting.add(
@@ -264,8 +265,8 @@ def _items(ws, standard, lists: dict[str, str]) -> None:
     base = f"IF({pts}{total}>0,100*{score}{total}/{pts}{total},0)"
     lines = (
         ("基础分(按百分制折算)", f"={base}"),
-        (f"加分(合计上限 {_fmt(standard.bonus_cap)} 分,见“加分扣分”)",
-         f"=MIN({_number(standard.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
+        (f"加分(合计上限 {plain(standard.bonus_cap)} 分,见“加分扣分”)",
+         f"=MIN({number(standard.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
         ("扣分(见“加分扣分”)", f"=SUM({events}$H${ev_first + n_bonus}:$H${ev_last})"),
         ("预计最终得分(仅供参考)", f"=MAX(0,{score}{total + 1}+{score}{total + 2}-{score}{total + 3})"),
     )
@@ -284,11 +285,11 @@ def _events(ws, standard) -> None:
     ws[f"{sub}{wbk.HEADER_ROW}"] = "小计(参考)"
     ws[f"{sub}{wbk.HEADER_ROW}"].font, ws[f"{sub}{wbk.HEADER_ROW}"].fill = BOLD, HEADER_FILL
     for rule in standard.bonus:
-        ws.append([rule.id, wbk.EVENT_BONUS, rule.text, _number(rule.per_event), _number(rule.cap), 0, None])
+        ws.append([rule.id, wbk.EVENT_BONUS, rule.text, number(rule.per_event), number(rule.cap), 0, None])
         r = ws.max_row
         ws[f"{sub}{r}"] = f"=IFERROR(MIN(E{r},D{r}*F{r}),0)"
     for rule in standard.deductions:
-        ws.append([rule.id, wbk.EVENT_DEDUCTION, rule.text, -_number(rule.per_event), None, 0, None])
+        ws.append([rule.id, wbk.EVENT_DEDUCTION, rule.text, -number(rule.per_event), None, 0, None])
         r = ws.max_row
         ws[f"{sub}{r}"] = f"=IFERROR(-D{r}*F{r},0)"
     first, last = wbk.HEADER_ROW + 1, ws.max_row
@@ -467,16 +468,7 @@ def _print_setup(ws, header: str) -> None:
 
 
 def _score_key(item) -> str:
-    return "score_" + _fmt(item.max_points).replace(".", "_") + ("_na" if item.allow_na else "")
-
-
-def _number(value):
-    """A Decimal as the int or float a spreadsheet shows."""
-    return int(value) if value == int(value) else float(value)
-
-
-def _fmt(value) -> str:
-    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+    return "score_" + plain(item.max_points).replace(".", "_") + ("_na" if item.allow_na else "")
 
 
 def _mark_inputs(ws, first: int, last: int, inputs, wrapped) -> None:

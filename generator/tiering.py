@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
+from .numbers import percent
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _place_scope(members, candidates, config, veto_texts):
         for cand in rest:
             if cap == 0:
                 why = (f"{label}{tier}名额为 0 个(评价范围内 {len(members)} 个厅 × "
-                       f"{_percent(config.quotas[tier])} 向下取整)")
+                       f"{percent(config.quotas[tier])} 向下取整)")
             else:
                 why = f"{label}{tier}名额 {cap} 个已满(排名第 {ranks[cand.hall_id]})"
             falls.setdefault(cand.hall_id, []).append(why)
@@ -177,10 +178,6 @@ def _cut(pool: list[Candidate], cap: int | None):
         rest = [c for c in pool if c.rank_key() < cut_key]
         return winners, tied, rest
     return pool[:cap], [], pool[cap:]
-
-
-def _percent(ratio: Decimal) -> str:
-    return format((ratio * 100).normalize(), "f") + "%"
 
 
 def _ranks(pool: list[Candidate]) -> dict[str, int]:

@@ -9,7 +9,6 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from generator import workbook as wbk
 from generator.cli import main
 from generator.register import Hall
 
