@@ -11,9 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
-from .fsutil import write_text_atomic
+import os
+import shutil
+import tempfile
+
+from .fsutil import (BuildLock, clean_leftovers, clean_temp_files, recover_swap, swap_dir, undo_swap, work_prefix,
+                     write_text_atomic)
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
+from .paths import check_outputs, check_site_dir
 from .register import load_register
 from .results import evaluate, load_archive, save_year
 from .shortlist import FOLDER as SHORTLIST_FOLDER, write_shortlists
@@ -70,7 +76,7 @@ def _cpu() -> float:
 def build(paths, register_path, year: int | None, archive_dir, site_dir=None, standard_path=None,
           config: Config | None = None, strict: bool = False, config_path=None,
           overrides_path=None, year_explicit: bool = True, workers: int = 1, cache_dir=None,
-          progress=None) -> BuildSummary:
+          progress=None, lock_wait: float | None = None) -> BuildSummary:
     """Run the whole pipeline for one year; ``site_dir=None`` stops after the archive (score only).
 
     ``config_path`` is a TOML configuration (its ``year`` wins over a ``year`` that was not given explicitly,
@@ -80,6 +86,29 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
     :mod:`generator.cache`); ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
     cannot count its steps).
     """
+    archive_dir = Path(archive_dir)
+    inputs = [("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path),
+                                                 ("年度配置", config_path), ("裁定文件", overrides_path)]
+    check_outputs(inputs, [("档案目录", archive_dir), ("站点目录", site_dir), ("缓存目录", cache_dir)])
+    if site_dir is not None:
+        check_site_dir(site_dir)
+    with BuildLock(archive_dir, _lock_wait(lock_wait)):
+        return _build_locked(paths, register_path, year, archive_dir, site_dir, standard_path, config, strict,
+                             config_path, overrides_path, year_explicit, workers, cache_dir, progress)
+
+
+def _lock_wait(wait: float | None) -> float:
+    """Seconds a build waits for another build of the same archive (HALLSCORE_LOCK_WAIT, default 10)."""
+    if wait is not None:
+        return wait
+    try:
+        return max(0.0, float(os.environ.get("HALLSCORE_LOCK_WAIT", "10")))
+    except ValueError:
+        return 10.0
+
+
+def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, standard_path, config, strict,
+                  config_path, overrides_path, year_explicit, workers, cache_dir, progress) -> BuildSummary:
     seconds: dict[str, float] = {}
     cpu_seconds: dict[str, float] = {}
     clock, cpu_clock = time.perf_counter(), _cpu()
@@ -95,6 +124,7 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
         if progress is not None:
             progress(stage, 0, None)
 
+    _clean_archive(archive_dir, cache_dir)
     if config_path is not None:
         config = load_config(config_path, year if year_explicit else None, default_year=year)
     config = config or Config(year=year)
@@ -117,21 +147,57 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
     results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir)
     lap("scoring")
     announce("archive")
-    archive_dir = Path(archive_dir)
-    folder = save_year(archive_dir, results, intake, standard_path)
-    _replace_shortlists(results, folder / SHORTLIST_FOLDER)
-    lap("archive")
-    summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None, seconds=seconds,
-                           cpu_seconds=cpu_seconds, workers=workers)
-    if cache is not None:
-        summary.cache_hits, summary.files_read = cache.hits, cache.misses
-    else:
-        summary.files_read = sum(1 for f in report.files if f.status != "ignored")
-    if site_dir is not None:
-        announce("site")
-        summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
-        lap("site")
+    staged, old = _stage_year(archive_dir, results, intake, standard_path), None
+    target = archive_dir / str(results["year"])
+    try:
+        old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
+        lap("archive")
+        summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
+                               seconds=seconds, cpu_seconds=cpu_seconds, workers=workers)
+        if cache is not None:
+            summary.cache_hits, summary.files_read = cache.hits, cache.misses
+        else:
+            summary.files_read = sum(1 for f in report.files if f.status != "ignored")
+        if site_dir is not None:
+            announce("site")
+            summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
+            lap("site")
+    except BaseException:
+        undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
+        raise
+    finally:
+        shutil.rmtree(staged.parent, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return summary
+
+
+def _clean_archive(archive_dir: Path, cache_dir) -> None:
+    """Leftovers of killed runs: half-done swaps put right, staging folders and temporary files removed."""
+    if not archive_dir.is_dir():
+        return
+    for entry in archive_dir.iterdir():
+        name = entry.name
+        if name.startswith(".") and name.endswith(".old") and name[1:-4].isdigit():
+            recover_swap(archive_dir / name[1:-4])
+    clean_leftovers(archive_dir, ".stage-")
+    for folder in [archive_dir, *(p for p in archive_dir.iterdir() if p.is_dir() and p.name.isdigit())]:
+        clean_temp_files(folder)
+    if cache_dir is not None:
+        clean_temp_files(cache_dir)
+
+
+def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path) -> Path:
+    """Every output of the year (results, intake, standard, 上报名单) in a folder beside the archive's years."""
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
+    try:
+        folder = save_year(root, results, intake, standard_path)
+        _replace_shortlists(results, folder / SHORTLIST_FOLDER)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return folder
 
 
 def _replace_shortlists(results: dict, folder: Path) -> None:
@@ -192,6 +258,11 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
     return built["pages"], False
 
 
-def rebuild_site(archive_dir, site_dir, strict: bool = False) -> int:
+def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float | None = None) -> int:
     """Pages and site from the archive alone."""
-    return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
+    check_outputs([("档案目录", archive_dir)], [("站点目录", site_dir)])
+    check_site_dir(site_dir)
+    if not Path(archive_dir).is_dir():
+        return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
+    with BuildLock(archive_dir, _lock_wait(lock_wait)):
+        return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]

@@ -145,7 +145,10 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
     roots = [("archive", Path(archive_dir)), ("templates", _PACKAGE.parent / "templates"),
              ("assets", _PACKAGE / "assets")]
     for label, root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
+        # Dot names are the archive's lock, staging folders and temporary files, not part of any page.
+        for path in sorted(p for p in root.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(root).parts)) \
+                if root.is_dir() else []:
             digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode("utf-8"))
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     base = _PACKAGE.parent / "mkdocs.yml"

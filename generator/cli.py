@@ -100,6 +100,9 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
         return
     if register_path is None:
         raise click.UsageError("缺少 --register(生成空白母版时用 --master)")
+    from .paths import check_outputs
+
+    check_outputs([("营业厅清单", register_path), ("评价标准", standard_path)], [("输出目录", out_dir)])
     halls = load_register(register_path)
     paths = write_templates(halls, standard, out_dir, year, zip_by_city=zip_by_city)
     click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}" + ("(每个市另有一个 zip 包)" if zip_by_city else ""))
@@ -126,9 +129,12 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     Example:
       hallscore validate 回收/ --register 清单.xlsx --year 2025 --json 校验结果.json --report 问题清单.xlsx
     """
+    from .paths import check_outputs
     from .report_xlsx import write_report
 
     try:
+        check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
+                      [("JSON 文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
         with _Progress() as progress:
             report = validate(paths, register_path, year, standard_path, workers=workers, cache_dir=cache_dir,
                               progress=progress)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -16,7 +18,7 @@ os.umask(_UMASK)
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")
     try:
         # mkstemp makes 0600 files; outputs get the usual mode (0644 under the common umask).
         os.chmod(tmp, 0o666 & ~_UMASK)
@@ -45,12 +47,158 @@ def write_json_atomic(path: str | Path, data) -> None:
 
 def replace_dir(new: Path, target: Path) -> None:
     """Swap a fully built directory into place; the old one is removed only once the new one is there."""
-    new, target = Path(new), Path(target)
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
+    old = swap_dir(new, target)
+    if old is not None:
         shutil.rmtree(old)
+
+
+def swap_dir(new: Path, target: Path) -> Path | None:
+    """Move ``new`` to ``target`` and return where the old ``target`` went (``.<name>.old``), or None.
+
+    A run killed between the two renames leaves only ``.<name>.old``; :func:`recover_swap` puts it back.
+    """
+    new, target = Path(new), Path(target)
+    old = recover_swap(target)
     if target.exists():
         os.replace(target, old)
     os.replace(new, target)
+    return old if old.exists() else None
+
+
+def recover_swap(target: Path) -> Path:
+    """Undo the half of a swap a killed run left, and return the name the old folder is kept under."""
+    target = Path(target)
+    old = target.with_name(f".{target.name}.old")
     if old.exists():
-        shutil.rmtree(old)
+        if target.exists():
+            shutil.rmtree(old)
+        else:
+            os.replace(old, target)
+    return old
+
+
+def undo_swap(old: Path | None, target: Path) -> None:
+    """Put the folder :func:`swap_dir` moved aside back in place (the new one is removed)."""
+    target = Path(target)
+    if target.exists():
+        shutil.rmtree(target)
+    if old is not None:
+        os.replace(old, target)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that id runs on this machine (a signal-0 probe sends nothing)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def work_prefix(prefix: str) -> str:
+    """A temporary name's prefix that carries this process's id, so that leftovers of dead runs can be told apart."""
+    return f"{prefix}{os.getpid()}-"
+
+
+def clean_leftovers(folder: str | Path, prefix: str) -> list[Path]:
+    """Remove ``<prefix><pid>-…`` entries in ``folder`` left by runs that were killed (their process is gone)."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        pid_text = entry.name[len(prefix):].split("-", 1)[0].split(".", 1)[0]
+        if not pid_text.isdigit() or pid_alive(int(pid_text)):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+_TEMP_FILE = re.compile(r"^\..+\.tmp-(\d+)-.*\.tmp$")
+
+
+def clean_temp_files(folder: str | Path) -> None:
+    """Remove the ``.<name>.tmp-<pid>-….tmp`` files of :func:`write_bytes_atomic` left by killed runs."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMP_FILE.match(entry.name)
+        if m and entry.is_file(follow_symlinks=False) and not pid_alive(int(m[1])):
+            Path(entry.path).unlink(missing_ok=True)
+
+
+class BuildLock:
+    """One build at a time per archive: ``<archive>/.hallscore.lock`` holds the pid of the build that owns it.
+
+    A second build waits up to ``wait`` seconds, then refuses; a lock whose process is gone is taken over.
+    """
+
+    NAME = ".hallscore.lock"
+
+    def __init__(self, folder: str | Path, wait: float = 10.0):
+        self.folder, self.wait = Path(folder), wait
+        self.path = self.folder / self.NAME
+        self.held = False
+
+    def __enter__(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = self._owner()
+                if owner is not None and not pid_alive(owner):
+                    # Take a dead run's lock: move it aside under a unique name so that two takers cannot both win.
+                    aside = self.path.with_name(f"{self.NAME}.stale-{os.getpid()}")
+                    try:
+                        os.replace(self.path, aside)
+                        aside.unlink(missing_ok=True)
+                    except OSError:
+                        pass
+                    continue
+                if time.monotonic() >= deadline:
+                    from .errors import HallscoreError
+
+                    who = f"进程 {owner}" if owner else "另一个进程"
+                    raise HallscoreError(
+                        f"档案目录 {self.folder} 正被另一次构建({who})使用,等待 {self.wait:g} 秒后仍未结束;"
+                        f"请等它完成后再运行。若确认没有构建在运行,可删除 {self.path}。")
+                time.sleep(0.1)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            self.held = True
+            return self
+
+    def _owner(self) -> int | None:
+        try:
+            text = self.path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not text.isdigit():
+            # Being written this instant, or junk: junk older than a few seconds counts as dead.
+            try:
+                return 0 if time.time() - self.path.stat().st_mtime > 5 else None
+            except OSError:
+                return None
+        return int(text)
+
+    def __exit__(self, *exc):
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False

@@ -212,9 +212,14 @@ def load_archive(archive: str | Path) -> list[YearData]:
         return years
     for folder in root.iterdir():
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
-            results = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
-            intake_path = folder / INTAKE_FILE
-            intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
+            try:
+                results = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
+                intake_path = folder / INTAKE_FILE
+                intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
+            except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
+                from .errors import SiteError
+
+                raise SiteError(f"档案 {folder} 中的 JSON 文件无法读取:{exc}") from exc
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
             years.append(YearData(int(folder.name), results, intake, standard))
     return sorted(years, key=lambda y: -y.year)

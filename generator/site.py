@@ -19,8 +19,9 @@ from pathlib import Path
 import yaml
 
 from .errors import SiteError
-from .fsutil import replace_dir, write_bytes_atomic, write_text_atomic
+from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .exports import write_exports
+from .paths import check_site_dir, mark_site
 from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -32,9 +33,11 @@ BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None) -> dict:
     """Render every archived year and build the static site into ``site_dir``; return build figures."""
+    check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.build-", dir=site_dir.parent))
+    clean_leftovers(site_dir.parent, f".{site_dir.name}.build-")
+    work = Path(tempfile.mkdtemp(prefix=work_prefix(f".{site_dir.name}.build-"), dir=site_dir.parent))
     try:
         docs = work / "docs"
         pages = 0
@@ -62,6 +65,8 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
             if Path(keep_docs).exists():
                 shutil.rmtree(keep_docs)
             shutil.copytree(docs, keep_docs)
+        mark_site(work / "site")
+        check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
         replace_dir(work / "site", site_dir)
         return {"pages": pages, "site": str(site_dir)}
     finally:

@@ -1,0 +1,175 @@
+"""Outputs never destroy inputs; the archive year and the site change together; one build per archive at a time.
+
+Every case runs the real CLI on real files written by openpyxl.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.paths import SITE_MARKER
+
+from conftest import YEAR, full_fill, make_halls, write_return
+
+HALLS = make_halls({"广东": 2})
+
+
+@pytest.fixture
+def case(tmp_path, standard, write_reg):
+    register = write_reg(HALLS)
+    returns = tmp_path / "returns"
+    for hall in HALLS:
+        write_return(standard, hall, full_fill(standard), returns)
+    return tmp_path, register, returns
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def build(root, register, returns, *extra, site="site", archive="archive"):
+    args = ["build", str(returns), "--register", str(register), "--year", str(YEAR), "--archive",
+            str(root / archive) if archive else None, "--workers", "1", "--no-cache"]
+    if site is not None:
+        args += ["--site-dir", str(root / site) if not os.path.isabs(str(site)) and site != "." else str(site)]
+    return CliRunner().invoke(main, [a for a in args if a is not None] + list(extra))
+
+
+@pytest.mark.parametrize("target", ["returns", "returns/自评", "archive", "archive/2025", "register.xlsx/.."])
+def test_site_dir_over_an_input_is_refused_and_nothing_is_touched(case, target):
+    root, register, returns = case
+    (root / "archive" / "2025").mkdir(parents=True)
+    (root / "archive" / "2025" / "keep.txt").write_text("mine", encoding="utf-8")
+    before, before_archive = snapshot(returns), snapshot(root / "archive")
+    result = build(root, register, returns, site=str(root / target))
+    assert result.exit_code == 1, result.output
+    assert "重叠" in result.output and "Traceback" not in result.output
+    assert snapshot(returns) == before and snapshot(root / "archive") == before_archive
+    assert register.is_file()
+
+
+def test_site_dir_dot_is_refused(case, monkeypatch):
+    root, register, returns = case
+    monkeypatch.chdir(root)
+    before = snapshot(root)
+    result = CliRunner().invoke(main, ["build", "returns", "--register", "register.xlsx", "--year", str(YEAR),
+                                       "--site-dir", ".", "--workers", "1"])
+    assert result.exit_code == 1 and "站点目录 ." in result.output, result.output
+    assert snapshot(root) == before
+
+
+def test_a_folder_of_the_users_is_never_replaced(case):
+    root, register, returns = case
+    docs = root / "我的文档"
+    docs.mkdir()
+    (docs / "报告.docx").write_bytes(b"precious")
+    result = build(root, register, returns, site="我的文档")
+    assert result.exit_code == 1
+    assert "我的文档" in result.output and "不是 hallscore 生成的站点" in result.output
+    assert (docs / "报告.docx").read_bytes() == b"precious"
+    assert not (root / "archive" / str(YEAR)).exists()  # refused before anything was written
+    # The same through `hallscore site`.
+    assert build(root, register, returns, site="site").exit_code == 0
+    result = CliRunner().invoke(main, ["site", "--archive", str(root / "archive"), "--site-dir", str(docs)])
+    assert result.exit_code == 1 and "不是 hallscore 生成的站点" in result.output
+    assert (docs / "报告.docx").read_bytes() == b"precious"
+    result = CliRunner().invoke(main, ["site", "--archive", str(root / "archive"), "--site-dir",
+                                       str(root / "archive")])
+    assert result.exit_code == 1 and "重叠" in result.output
+
+
+def test_empty_missing_and_own_site_folders_are_replaced(case):
+    root, register, returns = case
+    (root / "empty").mkdir()
+    assert build(root, register, returns, site="empty").exit_code == 0
+    assert (root / "empty" / SITE_MARKER).is_file() and (root / "empty" / "index.html").is_file()
+    assert build(root, register, returns, site="empty").exit_code == 0  # hallscore's own: replaced again
+    assert build(root, register, returns, site="new/site").exit_code == 0
+
+
+@pytest.mark.parametrize("option", ["--report", "--json"])
+def test_validate_output_onto_a_return_is_refused(case, option):
+    root, register, returns = case
+    victim = next(returns.rglob("*.xlsx"))
+    before = victim.read_bytes()
+    result = CliRunner().invoke(main, ["validate", str(returns), "--register", str(register), "--year", str(YEAR),
+                                       option, str(victim), "--workers", "1"])
+    assert result.exit_code == 2 and "重叠" in result.output, result.output
+    assert victim.read_bytes() == before
+    result = CliRunner().invoke(main, ["validate", str(returns), "--register", str(register), "--year", str(YEAR),
+                                       option, str(register)])
+    assert result.exit_code == 2 and register.stat().st_size > 0
+
+
+def test_a_failed_site_leaves_the_archive_as_it_was(case, standard):
+    root, register, returns = case
+    assert build(root, register, returns).exit_code == 0
+    before = snapshot(root / "archive")
+    site_before = snapshot(root / "site")
+    # A second run with other returns fails while the site is built (an earlier year's record is damaged).
+    (root / "archive" / "2024").mkdir()
+    (root / "archive" / "2024" / "results.json").write_text("{", encoding="utf-8")
+    other = root / "other"
+    write_return(standard, HALLS[0], full_fill(standard, inspector="王五"), other)
+    result = build(root, register, other)
+    assert result.exit_code == 1 and "2024" in result.output and "Traceback" not in result.output
+    after = snapshot(root / "archive")
+    after.pop("2024/results.json")
+    assert after == before and snapshot(root / "site") == site_before
+    assert not [p for p in (root / "archive").iterdir() if p.name.startswith(".")]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_second_build_of_one_archive_is_refused_while_the_first_runs(case, monkeypatch):
+    root, register, returns = case
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (root / "archive").mkdir()
+        (root / "archive" / ".hallscore.lock").write_text(f"{holder.pid}\n")
+        monkeypatch.setenv("HALLSCORE_LOCK_WAIT", "0.3")
+        result = build(root, register, returns)
+        assert result.exit_code == 1 and f"进程 {holder.pid}" in result.output, result.output
+        assert not (root / "archive" / str(YEAR)).exists() and not (root / "site").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_stale_lock_and_leftovers_of_killed_runs_are_cleaned(case):
+    root, register, returns = case
+    assert build(root, register, returns).exit_code == 0
+    dead = _dead_pid()
+    archive, year = root / "archive", root / "archive" / str(YEAR)
+    (archive / ".hallscore.lock").write_text(f"{dead}\n")
+    (root / f".site.build-{dead}-abc" / "docs").mkdir(parents=True)
+    (archive / f".stage-{dead}-xyz" / str(YEAR)).mkdir(parents=True)
+    (year / f".results.json.tmp-{dead}-q1.tmp").write_text("half")
+    (archive / f".{YEAR}.old").mkdir()  # a swap that was finished except for removing the old folder
+    result = build(root, register, returns)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in archive.iterdir()) == [str(YEAR)]
+    assert sorted(p.name for p in year.iterdir()) == ["intake.json", "results.json", "standard.yaml", "上报名单"]
+    assert not list(root.glob(".site.build-*"))
+
+
+def test_a_swap_killed_between_its_renames_is_put_back(case):
+    root, register, returns = case
+    assert build(root, register, returns).exit_code == 0
+    archive = root / "archive"
+    os.replace(archive / str(YEAR), archive / f".{YEAR}.old")  # killed right after the first rename
+    # The next build puts the year back before it starts.
+    result = build(root, register, returns)
+    assert result.exit_code == 0
+    assert (archive / str(YEAR) / "results.json").is_file() and not (archive / f".{YEAR}.old").exists()
