@@ -37,6 +37,12 @@ class Limits:
     max_total_bytes: int = 100 * 1024 * 1024
     max_ratio: int = 100  # per part, checked once the part is larger than ratio_floor
     ratio_floor: int = 1024 * 1024
+    # What the reader may hold of one file (a return has ~150 rows of ~10 columns on its largest sheet).
+    max_rows: int = 5_000
+    max_cols: int = 200
+    max_cells: int = 200_000
+    max_part_bytes: int = 16 * 1024 * 1024  # one sheet's XML unzipped (a filled return's is ~100 KB)
+    max_problems: int = 100  # per file; the rest are counted in one problems-truncated problem
 
 
 DEFAULT_LIMITS = Limits()
@@ -86,6 +92,9 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits) -> li
     missing = [p for p in REQUIRED_PARTS if p not in names]
     if missing:
         return [problem("file-not-xlsx", file=name, detail="缺少 " + "、".join(missing))]
+    with zf.open("xl/workbook.xml") as part:  # strict OOXML names its own namespace at the top of the part
+        if b"purl.oclc.org/ooxml/spreadsheetml" in part.read(4096):
+            return [problem("file-strict-ooxml", file=name)]
     for info in infos:
         if info.filename.lower().endswith(XML_SUFFIXES) and _declares_entities(zf, info):
             return [problem("file-xml-entities", file=name, part=info.filename[:80])]

@@ -155,6 +155,7 @@ class BuildLock:
         self.held = False
 
     def __enter__(self):
+        self.created = not self.folder.exists()
         self.folder.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.wait
         while True:
@@ -202,3 +203,8 @@ class BuildLock:
         if self.held:
             self.path.unlink(missing_ok=True)
             self.held = False
+            if self.created:  # a run that failed before writing anything leaves no empty archive behind
+                try:
+                    self.folder.rmdir()
+                except OSError:
+                    pass

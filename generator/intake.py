@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from . import workbook as wbk
 from .container import DEFAULT_LIMITS, Limits, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
-from .reader import Grid, read_grids
+from .reader import Budget, Grid, SheetTooLarge, read_grids
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
@@ -108,17 +109,64 @@ class IntakeReport:
 
 
 def discover(paths) -> list[tuple[Path, str]]:
-    """Every file under ``paths`` with the name to report it by (relative to the path given), sorted."""
-    found: dict[str, Path] = {}
+    """Every entry under ``paths`` (files, and also FIFOs, broken links …) with the name to report it by, sorted.
+
+    Names are the file system's bytes shown as UTF-8, undecodable bytes (GBK names from old mail and zip tools)
+    as U+FFFD, so that every name can be printed, hashed and written to JSON; two names that look the same then
+    are told apart by a ``~2`` suffix, in the order of their bytes.
+    """
+    raw: dict[bytes, tuple[Path, str]] = {}
     for given in paths:
         given = Path(given)
         if given.is_dir():
             for path in given.rglob("*"):
-                if path.is_file():
-                    found[(Path(given.name) / path.relative_to(given)).as_posix()] = path
-        elif given.is_file():
-            found[given.name] = given
+                if not path.is_dir():
+                    name = (Path(given.name) / path.relative_to(given)).as_posix()
+                    raw[os.fsencode(name)] = (path, name)
+        elif os.path.lexists(given):
+            raw[os.fsencode(given.name)] = (given, given.name)
+    found: dict[str, Path] = {}
+    for key in sorted(raw):
+        path, name = raw[key]
+        shown = display_name(name)
+        unique, n = shown, 1
+        while unique in found:
+            n += 1
+            unique = f"{shown}~{n}"
+        found[unique] = path
     return [(found[name], name) for name in sorted(found)]
+
+
+def display_name(name: str) -> str:
+    """A file name as the OS gave it (surrogate-escaped bytes included) turned into text that is valid UTF-8."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+# Spreadsheets that are not xlsx: a return saved in one of these is sent back with what to send instead.
+OTHER_FORMATS = {".ods": "OpenDocument 电子表格(.ods)", ".et": "WPS 表格(.et)", ".ett": "WPS 表格模板(.ett)",
+                 ".numbers": "Apple Numbers(.numbers)", ".xlsb": "Excel 二进制工作簿(.xlsb)"}
+
+
+def _entry_outcome(path: Path, name: str):
+    """The outcome of an entry that must not be opened (not a regular file, or another spreadsheet format)."""
+    import stat
+
+    suffix = path.suffix.lower()
+    try:
+        mode = os.stat(path).st_mode
+        kind = None if stat.S_ISREG(mode) else (
+            "命名管道(FIFO)" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备或特殊文件")
+    except FileNotFoundError:
+        kind = "失效的链接(指向的文件不存在)" if os.path.islink(path) else "已不存在的文件"
+    except OSError as exc:
+        kind = f"无法访问的文件({type(exc).__name__})"
+    if kind is not None:
+        if suffix in WORKBOOK_SUFFIXES or suffix in OTHER_FORMATS:
+            return None, [problem("file-not-regular", file=name, kind=kind)], ""
+        return IGNORED
+    if suffix in OTHER_FORMATS and not path.name.startswith(("~$", ".~lock")):
+        return None, [problem("file-other-format", file=name, format=OTHER_FORMATS[suffix])], ""
+    return None
 
 
 def run_intake(paths, standard, halls, year: int, today: date | None = None, workers: int = 1,
@@ -140,6 +188,10 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
     if cache is not None:
         cache.bind(standard, halls, year, today)
     for index, (path, name) in enumerate(found):
+        early = _entry_outcome(path, name)
+        if early is not None:  # never opened: a FIFO would block, a broken link cannot be read
+            outcomes[index] = early
+            continue
         if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
             outcomes[index] = IGNORED
             continue
@@ -268,7 +320,13 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         return None, found, ""
     try:
         data = path.read_bytes()
-        grids = read_grids(path)
+        grids = read_grids(path, lambda: Budget(limits.max_rows, limits.max_cols, limits.max_cells,
+                                                     limits.max_part_bytes))
+    except SheetTooLarge as exc:
+        what = {"rows": "行数", "columns": "列数", "cells": "单元格数", "strings": "共享字符串数",
+                "bytes": "解压后大小(字节)"}[exc.what]
+        return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=what, found=exc.found,
+                                      limit=exc.limit)], ""
     except Exception as exc:  # any parser failure is a property of the file, not of our run
         detail = f"{type(exc).__name__}: {exc}"[:200]
         return None, found + [problem("file-unreadable", file=name, detail=detail)], ""
@@ -277,11 +335,20 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         record = checker.run()
     except Exception as exc:  # a bug of ours must not stop the other files; it is reported, not hidden
         detail = f"{type(exc).__name__}: {exc}"[:200]
-        return None, found + checker.problems + [problem("check-failed", file=name, detail=detail)], checker.hall_id
+        return None, _bounded(found + checker.problems + [problem("check-failed", file=name, detail=detail)],
+                              name, limits), checker.hall_id
     if record is not None:
         record.file = name
         record.sha256 = hashlib.sha256(data).hexdigest()
-    return record, found + checker.problems, checker.hall_id
+    return record, _bounded(found + checker.problems, name, limits), checker.hall_id
+
+
+def _bounded(problems: list[Problem], name: str, limits: Limits) -> list[Problem]:
+    """At most ``max_problems`` per file, errors first kept; the rest summed up in one problem."""
+    if len(problems) <= limits.max_problems:
+        return problems
+    kept = problems[:limits.max_problems]
+    return kept + [problem("problems-truncated", file=name, count=len(problems) - len(kept), total=len(problems))]
 
 
 class _Checker:

@@ -54,6 +54,11 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("file-zip-limits", ERROR, "文件解压后超出限制", "文件解压后超出安全限制({detail}),未作解析;请提交下发的检查表"),
     ("file-xml-entities", ERROR, "文件含 XML 实体声明", "文件部件 {part} 含 DOCTYPE/ENTITY 声明,Excel 不会生成这样的文件,未作解析;请用 Excel/WPS 另存为 .xlsx 后重新提交"),
     ("file-macros", WARNING, "文件含宏", "文件含宏(.xlsm 或 vbaProject.bin);系统不会运行宏,只读取单元格内容,建议另存为 .xlsx"),
+    ("sheet-too-large", ERROR, "工作表超出大小限制", "工作表“{sheet}”的{what}超出上限(读到 {found},上限 {limit}),未继续读取;检查表不会有这么多内容,请删除多余的行列或使用下发的检查表重新填写"),
+    ("file-not-regular", ERROR, "不是普通文件", "该文件名指向{kind},不是普通文件,未读取;请提交 .xlsx 检查表文件本身"),
+    ("file-other-format", ERROR, "不是 xlsx 格式", "文件是 {format} 格式,系统只读取 .xlsx;请用 Excel/WPS 打开后“另存为”Excel 工作簿(.xlsx)再提交"),
+    ("file-strict-ooxml", ERROR, "Strict Open XML 格式", "文件保存为“Strict Open XML 电子表格”格式,系统无法读取;请用 Excel 另存为“Excel 工作簿(.xlsx)”后重新提交"),
+    ("problems-truncated", WARNING, "问题过多,未全部列出", "该文件另有 {count} 个问题未列出(共 {total} 个);请先改正以上问题,或使用下发的检查表重新填写"),
     ("check-failed", ERROR, "校验程序出错", "校验该文件时程序出错({detail});请把文件转交系统管理员"),
     # The template
     ("template-unknown", ERROR, "不是本系统生成的检查表", "缺少隐藏工作表 _meta 或其内容({detail});请使用下发的检查表填写"),

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .xlsx import read_sheets
+from .xlsx import Budget, SheetTooLarge, read_sheets
+
+__all__ = ["Budget", "Grid", "SheetTooLarge", "read_grids", "read_grids_fast", "read_grids_openpyxl"]
 
 
 @dataclass
@@ -32,29 +34,44 @@ class Grid:
         return None
 
 
-def read_grids(path) -> dict[str, Grid]:
-    """Every sheet of the workbook at ``path`` as a :class:`Grid`, keyed by sheet name."""
+def read_grids(path, budget_factory=Budget) -> dict[str, Grid]:
+    """Every sheet of the workbook at ``path`` as a :class:`Grid`, keyed by sheet name.
+
+    Either reader stops with :class:`SheetTooLarge` once a sheet passes the bounds of ``budget_factory()``.
+    """
     try:
-        return read_grids_fast(path)
+        return read_grids_fast(path, budget_factory())
+    except SheetTooLarge:
+        raise
     except Exception:  # anything unexpected: openpyxl decides, and its error is the one reported
-        return read_grids_openpyxl(path)
+        return read_grids_openpyxl(path, budget_factory())
 
 
-def read_grids_fast(path) -> dict[str, Grid]:
+def read_grids_fast(path, budget: Budget | None = None) -> dict[str, Grid]:
     """The fast path alone (:mod:`generator.xlsx`); raises on anything it does not handle."""
-    return {name: Grid(rows) for name, rows in read_sheets(path).items()}
+    return {name: Grid(rows) for name, rows in read_sheets(path, budget).items()}
 
 
-def read_grids_openpyxl(path) -> dict[str, Grid]:
-    """The reference reader: openpyxl in read-only mode, formulas as text."""
+def read_grids_openpyxl(path, budget: Budget | None = None) -> dict[str, Grid]:
+    """The reference reader: openpyxl in read-only mode, formulas as text, bounded like the fast path."""
     import openpyxl
 
+    budget = budget or Budget()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
         grids = {}
         for ws in wb.worksheets:
             ws.reset_dimensions()
-            grids[ws.title] = Grid([[_formula_text(v) for v in row] for row in ws.iter_rows(values_only=True)])
+            budget.sheet = ws.title
+            rows = []
+            # Streamed row by row: a row is checked before the next one is parsed, so a claimed million rows
+            # stops at the limit.
+            for row_no, row in enumerate(ws.iter_rows(values_only=True), 1):
+                budget.row(row_no)
+                budget.col(len(row))
+                budget.add(sum(1 for v in row if v is not None))
+                rows.append([_formula_text(v) for v in row])
+            grids[ws.title] = Grid(rows)
         return grids
     finally:
         wb.close()

@@ -19,6 +19,41 @@ class _Unsupported(Exception):
     """The fast path does not handle this file; openpyxl will."""
 
 
+class SheetTooLarge(Exception):
+    """A sheet holds more rows, columns or cells than any return can: reading stops at once (not handed on)."""
+
+    def __init__(self, sheet: str, what: str, found: int, limit: int):
+        super().__init__(f"{sheet}: {what} {found} > {limit}")
+        self.sheet, self.what, self.found, self.limit = sheet, what, found, limit
+
+
+class Budget:
+    """Bounds on what one file may make us hold: rows and columns per sheet, cells (and strings) per file.
+
+    Checked while streaming, so a sheet that claims a million rows or a cell in column XFD costs no memory.
+    """
+
+    def __init__(self, max_rows: int = 5_000, max_cols: int = 200, max_cells: int = 200_000,
+                 max_part_bytes: int = 16 * 1024 * 1024):
+        self.max_rows, self.max_cols, self.max_cells = max_rows, max_cols, max_cells
+        self.max_part_bytes = max_part_bytes
+        self.cells = 0
+        self.sheet = ""
+
+    def row(self, row_no: int) -> None:
+        if row_no > self.max_rows:
+            raise SheetTooLarge(self.sheet, "rows", row_no, self.max_rows)
+
+    def col(self, col_no: int) -> None:
+        if col_no > self.max_cols:
+            raise SheetTooLarge(self.sheet, "columns", col_no, self.max_cols)
+
+    def add(self, n: int = 1) -> None:
+        self.cells += n
+        if self.cells > self.max_cells:
+            raise SheetTooLarge(self.sheet, "cells", self.cells, self.max_cells)
+
+
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -41,8 +76,12 @@ def _memo(func):
     return wrapper
 
 
-def read_sheets(path) -> dict[str, list[list]]:
-    """Every worksheet's rows by sheet name; raises on anything this module does not handle."""
+def read_sheets(path, budget: Budget | None = None) -> dict[str, list[list]]:
+    """Every worksheet's rows by sheet name; raises on anything this module does not handle.
+
+    Raises :class:`SheetTooLarge` as soon as ``budget`` is exceeded.
+    """
+    budget = budget or Budget()
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         wb_part = _workbook_part(zf, names)
@@ -54,7 +93,10 @@ def read_sheets(path) -> dict[str, list[list]]:
                 strings_part = target
             elif kind.endswith("/styles"):
                 styles_part = target
-        strings = _shared_strings(zf.read(strings_part)) if strings_part in names else []
+        budget.sheet = "sharedStrings"
+        if strings_part in names and zf.getinfo(strings_part).file_size > budget.max_part_bytes:
+            raise SheetTooLarge("sharedStrings", "bytes", zf.getinfo(strings_part).file_size, budget.max_part_bytes)
+        strings = _shared_strings(zf.read(strings_part), budget) if strings_part in names else []
         date_styles, td_styles = _date_styles(zf.read(styles_part)) if styles_part in names else (set(), set())
         from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
@@ -66,10 +108,15 @@ def read_sheets(path) -> dict[str, list[list]]:
                 if kind.endswith("/chartsheet"):
                     continue  # openpyxl's worksheets leave chartsheets out too
                 raise _Unsupported(kind)
+            budget.sheet, spent = title, budget.cells
+            size = zf.getinfo(target).file_size
+            if size > budget.max_part_bytes:  # known from the zip directory: refused before a byte is inflated
+                raise SheetTooLarge(title, "bytes", size, budget.max_part_bytes)
             xml = zf.read(target)
-            grid = _scan_sheet(xml, strings, date_styles, td_styles, epoch)
+            grid = _scan_sheet(xml, strings, date_styles, td_styles, epoch, budget)
             if grid is None:  # a layout the scanner does not take: parse it properly
-                grid = _SheetParser(strings, date_styles, td_styles, epoch).parse(xml)
+                budget.cells = spent
+                grid = _SheetParser(strings, date_styles, td_styles, epoch, budget).parse(xml)
             grids[title] = grid
         return grids
 
@@ -177,7 +224,7 @@ class _TextCollector:
         return (self.plain or "") + "".join(self.runs)
 
 
-def _shared_strings(xml: bytes) -> list[str]:
+def _shared_strings(xml: bytes, budget: Budget) -> list[str]:
     strings: list[str] = []
     text = _TextCollector()
     inside = [False]
@@ -195,6 +242,8 @@ def _shared_strings(xml: bytes) -> list[str]:
             text.end(tag)
         if tag == si:
             inside[0] = False
+            if len(strings) >= budget.max_cells:
+                raise SheetTooLarge("sharedStrings", "strings", len(strings) + 1, budget.max_cells)
             strings.append(text.content().replace("x005F_", ""))  # as openpyxl's read_string_table does
 
     def chars(data):
@@ -253,8 +302,9 @@ class _SheetParser:
 
     ROW, C, V, F, IS = (_MAIN + _SEP + n for n in ("row", "c", "v", "f", "is"))
 
-    def __init__(self, strings, date_styles, td_styles, epoch):
+    def __init__(self, strings, date_styles, td_styles, epoch, budget: Budget | None = None):
         self.strings, self.date_styles, self.td_styles, self.epoch = strings, date_styles, td_styles, epoch
+        self.budget = budget or Budget()
         self.rows: list[list] = []
         self.row_no = 0
         self.cells: list[tuple[int, object]] | None = None
@@ -291,11 +341,14 @@ class _SheetParser:
                 self.col_no = _column(m[1])
             else:
                 self.col_no += 1
+            self.budget.col(self.col_no)
+            self.budget.add()
             self.cell = {"t": attrs.get("t", "n"), "s": int(attrs.get("s", 0)), "v": None, "f": None,
                          "f_attrs": None, "in_is": False, "is": None, "ref": ref}
         elif tag == self.ROW:
             r = attrs.get("r")
             self.row_no = int(r) if r else self.row_no + 1
+            self.budget.row(self.row_no)
             self.cells = []
             self.col_no = 0
 
@@ -423,7 +476,7 @@ _TOKEN = re.compile(
 _ROW_R = re.compile(r'\br="(\d+)"')
 
 
-def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch) -> list[list] | None:
+def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budget) -> list[list] | None:
     text = xml.decode("utf-8")
     if "<![CDATA[" in text or 'xmlns="' + _MAIN + '"' not in text:
         return None
@@ -437,7 +490,7 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch) -> list[list
     expected = body.count("<c ") + body.count("<c>") + body.count("<c/>")
     expected += body.count("<row ") + body.count("<row>") + body.count("<row/>")
     seen = 0
-    parser = _SheetParser(strings, date_styles, td_styles, epoch)
+    parser = _SheetParser(strings, date_styles, td_styles, epoch, budget)
     rows: list[list] = []
     kinds: dict[str, tuple[str, int]] = {}  # attribute text → (type, style): a sheet has few distinct ones
     row_no = 0
@@ -459,13 +512,16 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch) -> list[list
             row[cells[i] - 1] = cells[i + 1]
         rows.append(row)
 
-    for letters, row_ref, attr_text, v, inline, other, row_attrs in _TOKEN.findall(body):
+    # finditer, not findall: a sheet of a million rows must not become a million tuples before the limit is seen.
+    for match in _TOKEN.finditer(body):
+        letters, row_ref, attr_text, v, inline, other, row_attrs = match.groups(default="")
         seen += 1
         if not letters:  # a <row>
             if cells is not None:
                 flush()
             r = _ROW_R.search(row_attrs)
             row_no = int(r[1]) if r else row_no + 1
+            budget.row(row_no)
             row_tag = str(row_no)
             cells = []
             continue
@@ -479,6 +535,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch) -> list[list
             kind = kinds[attr_text] = (attrs.get("t", "n"), int(attrs.get("s", 0)))
         t, s = kind
         col = ord(letters) - 64 if len(letters) == 1 else _column(letters)
+        budget.col(col)
+        budget.add()
         if v:
             v = v[3:-4]
             if t == "n" and s not in date_styles:
