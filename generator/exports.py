@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+
+from .textcell import write_only_row
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "认定轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值"]
@@ -42,15 +43,8 @@ def _cell(value):
 
 
 def _row(ws, values):
-    # openpyxl writes a string starting with '=' as a formula: text from workbooks stays text, unchanged.
-    out = []
-    for value in values:
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(ws, value)
-            cell.data_type = "s"
-            value = cell
-        out.append(value)
-    return out
+    # Text from workbooks and the register stays text, whatever it starts with (see generator.textcell).
+    return write_only_row(ws, values)
 
 
 def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str | None = None) -> bytes:

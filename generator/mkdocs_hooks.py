@@ -19,6 +19,12 @@ def on_page_markdown(markdown, page, config, files):
     if page.meta.get("hallscore") == "html":
         setattr(page, _READY, markdown)
         return ""
+    if markdown.lstrip().startswith("---"):
+        # Front matter MkDocs could not parse: rendering the page as Markdown could turn text from a register
+        # into live links, so the build stops instead.
+        from mkdocs.exceptions import PluginError
+
+        raise PluginError(f"页面 {page.file.src_uri} 的页首信息无法解析,已停止生成站点")
     return markdown
 
 

@@ -84,12 +84,22 @@ def _environment(template_dir: Path) -> Environment:
 def _front_matter(title: str, search: bool = True, summary: str | None = None) -> str:
     # JSON strings are valid YAML flow scalars, so any title is quoted safely. The theme prints titles
     # without escaping them, so they go in escaped already.
-    lines = ["---", f"title: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}", "hallscore: html"]
+    lines = ["---", f"title: {_yaml_string(html.escape(title, quote=False))}", "hallscore: html"]
     if not search:
         lines += ["search:", "  exclude: true"]
     if summary:
-        lines.append(f"hallscore_search: {json.dumps(summary, ensure_ascii=False)}")
+        lines.append(f"hallscore_search: {_yaml_string(summary)}")
     return "\n".join(lines) + "\n---\n"
+
+
+# What YAML will not take raw inside quotes (DEL, C1, surrogates, U+FFFE/U+FFFF) or reads as a line break.
+_YAML_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def _yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar that parses back to ``text`` whatever it holds, so front matter cannot break."""
+    quoted = json.dumps(text, ensure_ascii=False)  # escapes quotes, backslashes and C0 controls
+    return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", quoted)
 
 
 def _avg(values) -> float | None:

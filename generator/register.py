@@ -6,7 +6,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from .errors import RegisterError
+from .textcell import unsafe_chars
 
 COLUMNS = ("厅编码", "厅名称", "省", "市", "区县", "级别", "类型")
 HALL_TYPES = ("自营", "社会合作")
@@ -28,10 +31,22 @@ class Hall:
 
 def load_register(path: str | Path) -> tuple[Hall, ...]:
     """Read a register file; raise :class:`RegisterError` listing every bad row. Halls come sorted by id."""
+    return read_register(path)[0]
+
+
+def read_register(path: str | Path) -> tuple[tuple[Hall, ...], str]:
+    """The halls and how the file was read (“UTF-8 编码的 CSV”, “xlsx 工作表“清单””…)."""
     path = Path(path)
-    rows = _read_rows(path)
+    rows, how = _read_rows(path)
     if not rows:
         raise RegisterError(f"营业厅清单 {path} 是空的")
+    try:
+        return _halls(path, rows), how
+    except RegisterError as exc:
+        raise RegisterError(f"{exc}\n(按{how}读取)") from None
+
+
+def _halls(path: Path, rows: list[list]) -> tuple[Hall, ...]:
     header = [str(c).strip() if c is not None else "" for c in rows[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -44,6 +59,14 @@ def load_register(path: str | Path) -> tuple[Hall, ...]:
     for n, row in enumerate(rows[1:], 2):
         cells = {name: _text(row[i] if i < len(row) else None) for name, i in col.items()}
         if not any(cells.values()):
+            continue
+        bad = [(name, unsafe_chars(v) or [f"U+{ord(c):04X}" for c in "\t\n\r" if c in v])
+               for name, v in cells.items()]
+        bad = [(name, chars) for name, chars in bad if chars]
+        if bad:
+            # Control characters and non-characters would break workbooks and pages: refused, not guessed at.
+            problems += [f"第 {n} 行 {get_column_letter(col[name] + 1)} 列({name}):含不可见字符 {'、'.join(chars)}"
+                         f"(控制字符或非字符),请删除后重新保存" for name, chars in bad]
             continue
         hall, row_problems = _hall(cells)
         problems += [f"第 {n} 行:{p}" for p in row_problems]
@@ -64,10 +87,11 @@ def _hall(cells: dict[str, str]) -> tuple[Hall | None, list[str]]:
     level_text = cells["级别"]
     level = None
     try:
-        level = int(float(level_text)) if level_text else None
-    except ValueError:
+        number = float(level_text) if level_text else None
+        level = int(number) if number is not None and number.is_integer() else None
+    except (ValueError, OverflowError):  # “inf”, “二级”, “1e999” …
         pass
-    if level_text and (level not in LEVELS or float(level_text) != level):
+    if level_text and level not in LEVELS:
         problems.append(f"级别应为 1-4 的整数,实际为“{level_text}”")
     if cells["类型"] and cells["类型"] not in HALL_TYPES:
         problems.append(f"类型应为 自营 或 社会合作,实际为“{cells['类型']}”")
@@ -95,26 +119,78 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _read_rows(path: Path) -> list[list]:
+# Encodings a register CSV comes in, tried in this order: Excel's “CSV UTF-8”, plain UTF-8, and what Chinese Excel
+# and WPS write for “CSV” (GBK, read as its superset GB18030). UTF-16 (Excel's “Unicode 文本”) is told by its BOM.
+_CSV_ENCODINGS = (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030"))
+MAX_REGISTER_BYTES = 64 * 1024 * 1024
+SHEET_NAMES = ("清单", "营业厅清单")
+
+
+def _read_rows(path: Path) -> tuple[list[list], str]:
     suffix = path.suffix.lower()
     try:
-        if suffix == ".csv":
-            # utf-8-sig: Excel writes a BOM when it saves CSV as UTF-8.
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                return [row for row in csv.reader(fh)]
+        if suffix in (".csv", ".tsv") or (suffix == ".txt" and _utf16(path)):  # .txt: Excel's “Unicode 文本”
+            return _csv_rows(path)
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
-                return [list(row) for row in wb.worksheets[0].iter_rows(values_only=True)]
+                ws = _register_sheet(wb)
+                return [list(row) for row in ws.iter_rows(values_only=True)], f"xlsx 工作表“{ws.title}”"
             finally:
                 wb.close()
+    except RegisterError:
+        raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
         raise RegisterError(f"无法读取营业厅清单 {path}:{exc}") from exc
     except Exception as exc:  # openpyxl raises zipfile/xml errors on a damaged file
         raise RegisterError(f"无法读取营业厅清单 {path}:{exc}") from exc
-    raise RegisterError(f"营业厅清单 {path} 应为 .xlsx 或 .csv 文件")
+    raise RegisterError(f"营业厅清单 {path} 应为 .xlsx 或 .csv 文件(或 Excel 另存的“Unicode 文本” .txt)")
+
+
+def _utf16(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) in (b"\xff\xfe", b"\xfe\xff")
+
+
+def _register_sheet(wb):
+    """A sheet named 清单 (or 营业厅清单), else the first sheet whose first row has 厅编码, else the first sheet."""
+    sheets = [ws for ws in wb.worksheets if ws.title.strip() in SHEET_NAMES] + list(wb.worksheets)
+    for ws in sheets:
+        first = next(ws.iter_rows(max_row=1, values_only=True), ())
+        if any(str(c).strip() == COLUMNS[0] for c in first if c is not None):
+            return ws
+    if not wb.worksheets:
+        raise RegisterError("营业厅清单中没有工作表")
+    return wb.worksheets[0]
+
+
+def _csv_rows(path: Path) -> tuple[list[list], str]:
+    if path.stat().st_size > MAX_REGISTER_BYTES:
+        raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_BYTES // 1024 // 1024} MB,不像是营业厅清单")
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        text, label = data[3:].decode("utf-8", errors="strict"), "UTF-8(带 BOM)编码的 CSV"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text, label = data.decode("utf-16"), "UTF-16 编码的文本(Excel“Unicode 文本”)"
+    else:
+        for encoding, name in _CSV_ENCODINGS:
+            try:
+                text, label = data.decode(encoding), f"{name} 编码的 CSV"
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RegisterError(f"无法识别营业厅清单 {path} 的编码(不是 UTF-8、GBK/GB18030 或 UTF-16);"
+                                f"请在 Excel 中另存为“CSV UTF-8(逗号分隔)”或 .xlsx")
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    if delimiter == "\t":
+        label += ",制表符分隔"
+    import io
+
+    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], label
 
 
 def write_register(halls, path: str | Path) -> None:

@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
 from .intake import STATUS_LABELS
+from .textcell import append_text_row
 
 UNKNOWN = "(未能识别)"
 HEADERS = ("省", "市", "文件", "厅编码", "厅名称", "状态", "工作表", "单元格", "代码", "级别", "问题")
@@ -54,10 +54,7 @@ def build_report(report, halls) -> bytes:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     rows = report_rows(report, halls)
     for row in rows:
-        ws.append([_safe(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a file name or message starting with "=" stays text, never a formula
+        append_text_row(ws, row)  # a file name or message starting with "=" stays text, never a formula
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:K{max(ws.max_row, 1)}"
     for n, width in enumerate(WIDTHS):
@@ -71,7 +68,7 @@ def build_report(report, halls) -> bytes:
     for row in rows:
         groups.setdefault((row[0], row[1]), []).append(row)
     for (province, city), group in sorted(groups.items()):
-        summary.append((_safe(province), _safe(city), len({r[2] for r in group}),
+        append_text_row(summary, (province, city, len({r[2] for r in group}),
                         sum(r[9] == "错误" for r in group), sum(r[9] == "提示" for r in group)))
     counts = report.counts
     summary.append(())
@@ -86,10 +83,6 @@ def build_report(report, halls) -> bytes:
 
 def write_report(path, report, halls) -> None:
     write_bytes_atomic(path, build_report(report, halls))
-
-
-def _safe(value):
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _stable_zip(data: bytes) -> bytes:

@@ -111,17 +111,21 @@ def write_shortlists(results: dict, folder) -> list:
 def _workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
     from openpyxl import Workbook
 
+    from .textcell import append_text_row
+
     wb = Workbook()
     wb.remove(wb.active)
     for entry in entries:
         ws = wb.create_sheet(entry["tier"])
-        ws.append([f"{year} 年 {province} {entry['tier']}上报名单(差额):名额 {entry['quota']} 个,"
-                   f"上报 {entry['size']} 个"])
-        ws.append(list(HEADERS))
+        # Every string a text cell: a register name starting with "=" is a name, never a formula.
+        append_text_row(ws, [f"{year} 年 {province} {entry['tier']}上报名单(差额):名额 {entry['quota']} 个,"
+                             f"上报 {entry['size']} 个"])
+        append_text_row(ws, list(HEADERS))
         for n in entry["nominees"]:
-            ws.append([n["rank"], n["hall_id"], n["name"], n["final_score"], "是" if n["confirmed"] else "否"])
+            append_text_row(ws, [n["rank"], n["hall_id"], n["name"], n["final_score"],
+                                 "是" if n["confirmed"] else "否"])
         if entry["needs_decision"]:
-            ws.append([f"并列于名单分界线、需裁定:{'、'.join(entry['needs_decision'])}"])
+            append_text_row(ws, [f"并列于名单分界线、需裁定:{'、'.join(entry['needs_decision'])}"])
         for col, width in zip("ABCDE", (8, 14, 30, 10, 10)):
             ws.column_dimensions[col].width = width
     raw = io.BytesIO()

@@ -25,6 +25,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .textcell import UNSAFE
 from . import workbook as wbk
 from .fsutil import write_bytes_atomic
 from .numbers import number, plain
@@ -330,7 +331,7 @@ _TOKENS = {field: f"@@hallscore.{field}@@" for field in ("hall_id", "name", "pro
 _LEVEL_SENTINEL = 987654321
 _STAMPED_PARTS = re.compile(r"^(xl/sharedStrings\.xml|xl/worksheets/sheet\d+\.xml|docProps/custom\.xml)$")
 _HEADER_FOOTER = re.compile(r"<(odd|even|first)(Header|Footer)>.*?</\1\2>", re.S)
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL_XML = UNSAFE  # the register refuses these; never written into a workbook
 
 
 class _Stamper:
