@@ -12,8 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-import yaml
-
+from .yamlsafe import load_yaml
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
 from .tiering import quota_use
@@ -112,7 +111,7 @@ def _text(value) -> str:
 
 
 def _yaml_rows(path: Path):
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path)  # no aliases, bounded size: a small file cannot expand to gigabytes
     if isinstance(data, dict) and "overrides" in data:
         data = data["overrides"]
     if data is None:

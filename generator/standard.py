@@ -107,8 +107,10 @@ def load_standard(path: str | Path | None = None) -> Standard:
     """Load and check a standard file; raise :class:`StandardError` listing every problem found."""
     path = Path(path) if path else DEFAULT_STANDARD
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        from .yamlsafe import load_yaml
+
+        raw = load_yaml(path)  # no aliases, bounded size
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise StandardError(f"无法读取评价标准文件 {path}:{exc}") from exc
     problems: list[str] = []
     standard = _parse(raw, problems)

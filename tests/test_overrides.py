@@ -145,3 +145,45 @@ def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     assert (excellent["used"], excellent["pending"]) == (1, 1)
     confirmed = {n["hall_id"]: n["confirmed"] for n in results["shortlists"][0]["nominees"]}
     assert confirmed == {"H010000": False, "H010001": True}
+
+
+def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):
+    import tracemalloc
+
+    from click.testing import CliRunner
+
+    from generator.cli import main
+    from generator.register import write_register
+
+    from conftest import make_halls
+
+    write_register(make_halls({"甲": 3}), tmp_path / "register.xlsx")
+    (tmp_path / "returns").mkdir()
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for n in range(1, 12):
+        lines.append(f"{chr(97 + n)}: &{chr(97 + n)} [*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)},"
+                     f"*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)},*{chr(96 + n)}]")
+    bomb = tmp_path / "裁定.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert bomb.stat().st_size < 1000
+    tracemalloc.start()
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "returns"), "--register", str(tmp_path / "register.xlsx"),
+                                       "--overrides", str(bomb), "--archive", str(tmp_path / "archive"),
+                                       "--site-dir", str(tmp_path / "site"), "--year", "2025", "--workers", "1"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert result.exit_code == 1 and ("别名" in result.output or "锚点" in result.output), result.output
+    assert "裁定文件" in result.output and peak < 50 * 1024 * 1024
+    assert not (tmp_path / "archive").exists()
+
+
+def test_an_oversized_overrides_file_is_refused(tmp_path):
+    import pytest
+
+    from generator.errors import OverrideError
+    from generator.overrides import load_overrides
+
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    with pytest.raises(OverrideError, match="超过上限"):
+        load_overrides(path)
