@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+import warnings
 import zipfile
 from xml.parsers import expat
 
@@ -87,16 +88,17 @@ def read_sheets(path, budget: Budget | None = None) -> dict[str, list[list]]:
         wb_part = _workbook_part(zf, names)
         sheets, date1904 = _sheets(zf.read(wb_part))
         rels = _rels(zf, _rels_path(wb_part), posixpath.dirname(wb_part), names)
-        strings_part = styles_part = None
+        strings_part = None
         for target, kind in rels.values():
             if kind.endswith("/sharedStrings"):
                 strings_part = target
-            elif kind.endswith("/styles"):
-                styles_part = target
         budget.sheet = "sharedStrings"
         if strings_part in names and zf.getinfo(strings_part).file_size > budget.max_part_bytes:
             raise SheetTooLarge("sharedStrings", "bytes", zf.getinfo(strings_part).file_size, budget.max_part_bytes)
         strings = _shared_strings(zf.read(strings_part), budget) if strings_part in names else []
+        # openpyxl reads the stylesheet from xl/styles.xml and nowhere else, whatever the relationships say;
+        # a package without one (or with it elsewhere) has no date formats for it, and so none here.
+        styles_part = "xl/styles.xml"
         date_styles, td_styles = _date_styles(zf.read(styles_part)) if styles_part in names else (set(), set())
         from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
@@ -207,6 +209,9 @@ class _TextCollector:
 
     def end(self, tag):
         self.path.pop()
+        if tag == self.T and self.buf is not None and self.RPH in self.path:
+            self.buf = None  # a phonetic run's text (even inside its own <r>) is not part of the string
+            return
         if tag == self.T and self.buf is not None:
             text = "".join(self.buf)
             parent = self.path[-1] if self.path else ""
@@ -256,8 +261,14 @@ def _shared_strings(xml: bytes, budget: Budget) -> list[str]:
 
 @_memo
 def _date_styles(xml: bytes) -> tuple[set[int], set[int]]:
-    """Indexes of cell formats (``s`` attribute) that show a date, and those that show a duration."""
+    """Indexes of cell formats (``s`` attribute) that show a date, and those that show a duration.
+
+    A stylesheet openpyxl cannot apply (a cell style naming a missing cellStyleXfs entry, say) is not read here
+    either: the file goes to openpyxl, whose error is the one reported. Memoised, so this costs once per stylesheet.
+    """
     from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
+    _openpyxl_applies(xml)
 
     custom: dict[int, str] = {}
     xf_formats: list[int] = []
@@ -285,6 +296,26 @@ def _date_styles(xml: bytes) -> tuple[set[int], set[int]]:
             if is_timedelta_format(code):
                 durations.add(index)
     return dates, durations
+
+
+class _OnePart:
+    def __init__(self, xml: bytes):
+        self.xml = xml
+
+    def read(self, name):
+        return self.xml
+
+
+def _openpyxl_applies(xml: bytes) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no default style" and the like: openpyxl's notes, not ours
+            apply_stylesheet(_OnePart(xml), Workbook())
+    except Exception as exc:
+        raise _Unsupported(f"stylesheet: {type(exc).__name__}") from exc
 
 
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
@@ -343,7 +374,7 @@ class _SheetParser:
                 self.col_no += 1
             self.budget.col(self.col_no)
             self.budget.add()
-            self.cell = {"t": attrs.get("t", "n"), "s": int(attrs.get("s", 0)), "v": None, "f": None,
+            self.cell = {"t": attrs.get("t", "n"), "s": int(attrs.get("s") or 0), "v": None, "f": None,
                          "f_attrs": None, "in_is": False, "is": None, "ref": ref}
         elif tag == self.ROW:
             r = attrs.get("r")
@@ -532,7 +563,7 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
             attrs = _attrs(attr_text)
             if set(attrs) - {"s", "t"}:
                 return None
-            kind = kinds[attr_text] = (attrs.get("t", "n"), int(attrs.get("s", 0)))
+            kind = kinds[attr_text] = (attrs.get("t", "n"), int(attrs.get("s") or 0))  # s="" is 0, as in openpyxl
         t, s = kind
         col = ord(letters) - 64 if len(letters) == 1 else _column(letters)
         budget.col(col)
