@@ -125,6 +125,9 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
             progress(stage, 0, None)
 
     _clean_archive(archive_dir, cache_dir)
+    if site_dir is not None:  # also when the site is reused and build_site (which cleans too) is not called
+        site = Path(site_dir).resolve()
+        clean_leftovers(site.parent, f".{site.name}.build-")
     if config_path is not None:
         config = load_config(config_path, year if year_explicit else None, default_year=year)
     config = config or Config(year=year)

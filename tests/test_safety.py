@@ -173,3 +173,16 @@ def test_a_swap_killed_between_its_renames_is_put_back(case):
     result = build(root, register, returns)
     assert result.exit_code == 0
     assert (archive / str(YEAR) / "results.json").is_file() and not (archive / f".{YEAR}.old").exists()
+
+
+def test_a_bel_in_the_register_city_is_refused_before_the_archive_changes(case, tmp_path):
+    root, register, returns = case
+    assert build(root, register, returns).exit_code == 0
+    before = snapshot(root / "archive")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("厅编码,厅名称,省,市,区县,级别,类型\n" + "\n".join(
+        f"{h.hall_id},{h.name},{h.province},{h.city}\x07,{h.district},{h.level},{h.type}" for h in HALLS) + "\n",
+        encoding="utf-8")
+    result = build(root, bad, returns)
+    assert result.exit_code == 1 and "第 2 行 D 列(市):含不可见字符 U+0007" in result.output, result.output
+    assert snapshot(root / "archive") == before
