@@ -23,6 +23,7 @@ from .container import DEFAULT_LIMITS, Limits, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
+from .textcell import clean as clean_text, unsafe_chars
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
@@ -379,7 +380,19 @@ class _Checker:
         vetoes, veto_notes = self._vetoes()
         if any(p.severity == ERROR for p in self.problems):
             return None
+        inspector = self._clean(wbk.SHEET_COVER, "检查人", inspector)
+        reasons = {k: self._clean(wbk.SHEET_ITEMS, f"编号 {k} 的扣分原因", v) for k, v in reasons.items()}
+        event_notes = {k: self._clean(wbk.SHEET_EVENTS, f"编号 {k} 的说明", v) for k, v in event_notes.items()}
+        veto_notes = {k: self._clean(wbk.SHEET_VETO, f"编号 {k} 的说明", v) for k, v in veto_notes.items()}
         return ReturnRecord(hall_id, rnd, when, inspector, scores, reasons, events, event_notes, vetoes, veto_notes)
+
+    def _clean(self, sheet: str, field: str, text: str) -> str:
+        """Typed text goes on into pages and exports: control characters and non-characters removed, and said."""
+        bad = unsafe_chars(text)
+        if not bad:
+            return text
+        self.add("text-cleaned", sheet=sheet, field=field, chars="、".join(bad[:5]))
+        return clean_text(text)
 
     # -- _meta and cover ---------------------------------------------------------------------------
     def _meta(self) -> dict | None:

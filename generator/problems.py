@@ -97,6 +97,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("event-note-missing", WARNING, "事项未写说明", "编号 {id} 发生 {found} 次,但说明为空;建议写明事由"),
     # Veto items
     ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
+    ("text-cleaned", WARNING, "文字含不可见字符", "{field}含不可见字符 {chars}(控制字符或非字符),已删除后接收;建议检查原文"),
     # Between files
     ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
 )

@@ -123,3 +123,28 @@ def test_no_export_ever_holds_a_formula_and_no_name_becomes_a_link(tmp_path, sta
     hall_page = next((tmp_path / "site").rglob("GD0004*/index.html"), None) or next(
         p for p in (tmp_path / "site").rglob("*.html") if "GD0004" in p.as_posix())
     assert "[x](javascript:alert(1))4" in hall_page.read_text(encoding="utf-8")
+
+
+def test_control_characters_typed_into_a_return_are_removed_and_said(tmp_path, standard, write_reg):
+    halls = make_halls({"广东": 1})
+    register = write_reg(halls)
+    item = standard.items[0]
+    fill = full_fill(standard, inspector="张\x85三\x9f", scores={**full_fill(standard).scores, item.id: 0},
+                     reasons={item.id: "未\x80问候"})
+    write_return(standard, halls[0], fill, tmp_path / "returns")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "returns"), "--register", str(register), "--year",
+                                       str(YEAR), "--archive", str(tmp_path / "archive"), "--site-dir",
+                                       str(tmp_path / "site"), "--workers", "1", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    intake = json.loads((tmp_path / "archive" / str(YEAR) / "intake.json").read_text(encoding="utf-8"))
+    f = intake["files"][0]
+    assert f["status"] == "accepted"
+    messages = [p["message"] for p in f["problems"] if p["code"] == "text-cleaned"]
+    assert any("检查人" in m and "U+0085" in m for m in messages), f["problems"]
+    results = (tmp_path / "archive" / str(YEAR) / "results.json").read_text(encoding="utf-8")
+    assert "张三" in results and "\\u0085" not in results and "\x85" not in results
+    for page in (tmp_path / "site").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]", text), page
