@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.register import COLUMNS, Hall, load_register, read_register
+from generator.register import COLUMNS, Hall, read_register
 
 from conftest import YEAR, full_fill, make_halls, write_return
 
