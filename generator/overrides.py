@@ -121,12 +121,21 @@ def _yaml_rows(path: Path):
     return [(f"第 {n} 条", {str(k): v for k, v in r.items()}) for n, r in enumerate(data, 1)]
 
 
+MAX_ROWS, MAX_COLS = 100_000, 64
+
+
 def _xlsx_rows(path: Path):
     from openpyxl import load_workbook
 
+    if path.stat().st_size > 20 * 1024 * 1024:
+        raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        rows = []
+        for row in wb.worksheets[0].iter_rows(values_only=True):  # bounded while streaming
+            if len(rows) >= MAX_ROWS:
+                raise OverrideError(f"裁定文件 {path} 超过 {MAX_ROWS} 行")
+            rows.append(row[:MAX_COLS])
     finally:
         wb.close()
     if not rows:

@@ -134,10 +134,13 @@ def _read_rows(path: Path) -> tuple[list[list], str]:
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 
+            if path.stat().st_size > MAX_REGISTER_BYTES:
+                raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_BYTES // 1024 // 1024} MB,不像是营业厅清单")
+
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 ws = _register_sheet(wb)
-                return [list(row) for row in ws.iter_rows(values_only=True)], f"xlsx 工作表“{ws.title}”"
+                return _bounded_rows(ws, path), f"xlsx 工作表“{ws.title}”"
             finally:
                 wb.close()
     except RegisterError:
@@ -147,6 +150,19 @@ def _read_rows(path: Path) -> tuple[list[list], str]:
     except Exception as exc:  # openpyxl raises zipfile/xml errors on a damaged file
         raise RegisterError(f"无法读取营业厅清单 {path}:{exc}") from exc
     raise RegisterError(f"营业厅清单 {path} 应为 .xlsx 或 .csv 文件(或 Excel 另存的“Unicode 文本” .txt)")
+
+
+MAX_REGISTER_ROWS = 500_000  # a national register has ~20,000 halls
+MAX_REGISTER_COLS = 64  # the columns needed are in the first few; a stray cell in column XFD is not kept
+
+
+def _bounded_rows(ws, path: Path) -> list[list]:
+    rows = []
+    for row in ws.iter_rows(values_only=True):
+        if len(rows) >= MAX_REGISTER_ROWS:
+            raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_ROWS} 行,不像是营业厅清单")
+        rows.append(list(row[:MAX_REGISTER_COLS]))
+    return rows
 
 
 def _utf16(path: Path) -> bool:

@@ -111,3 +111,35 @@ def test_problems_per_file_are_capped_and_summed_up(tmp_path, standard):
     assert record is None and len(problems) == 11
     last = problems[-1]
     assert last.code == "problems-truncated" and f"共 {len(standard.items)} 个" in last.message
+
+
+def test_a_register_with_a_cell_in_column_xfd_on_every_row_stays_small(tmp_path):
+    import openpyxl
+
+    from generator.register import COLUMNS, load_register
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(COLUMNS))
+    for n in range(3000):
+        ws.append([f"A{n:05d}", f"厅{n}", "广东", "广州", "天河", 2, "自营"])
+        ws.cell(row=n + 2, column=16384, value="x")
+    wb.save(tmp_path / "r.xlsx")
+    halls, peak = _peak(lambda: load_register(tmp_path / "r.xlsx"))
+    assert len(halls) == 3000 and peak < PEAK_LIMIT, peak
+
+
+def test_an_overrides_workbook_with_column_xfd_stays_small(tmp_path):
+    import openpyxl
+
+    from generator.overrides import load_overrides
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["厅编码", "档次", "理由", "裁定人", "日期"])
+    for n in range(2000):
+        ws.append([f"A{n:05d}", "优秀", "复核", "张三", "2025-12-01"])
+        ws.cell(row=n + 2, column=16384, value="x")
+    wb.save(tmp_path / "o.xlsx")
+    rows, peak = _peak(lambda: load_overrides(tmp_path / "o.xlsx"))
+    assert len(rows) == 2000 and peak < PEAK_LIMIT, peak
