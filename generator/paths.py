@@ -54,7 +54,7 @@ def check_site_dir(site_dir) -> None:
         return
     if site.is_symlink() or not site.is_dir():
         raise OutputPathError(f"站点目录 {site} 已存在且不是文件夹(或是链接);hallscore 不会替换它,请另选站点目录。")
-    if (site / SITE_MARKER).is_file():
+    if (site / SITE_MARKER).is_file() or _legacy_site(site):
         return
     try:
         empty = next(os.scandir(site), None) is None
@@ -64,6 +64,11 @@ def check_site_dir(site_dir) -> None:
         raise OutputPathError(
             f"站点目录 {site} 已存在、不是空文件夹,也不是 hallscore 生成的站点(缺少 {SITE_MARKER});"
             f"为免删除其中的文件,已停止。请另选站点目录,或先清空该目录。")
+
+
+def _legacy_site(site: Path) -> bool:
+    """A site built before the marker existed: MkDocs' index page beside hallscore's own script and style."""
+    return all((site / rel).is_file() for rel in ("index.html", "assets/hallscore.css", "assets/hallscore.js"))
 
 
 def mark_site(site_dir) -> None:

@@ -186,3 +186,16 @@ def test_a_bel_in_the_register_city_is_refused_before_the_archive_changes(case, 
     result = build(root, bad, returns)
     assert result.exit_code == 1 and "第 2 行 D 列(市):含不可见字符 U+0007" in result.output, result.output
     assert snapshot(root / "archive") == before
+
+
+def test_a_site_built_before_the_marker_is_still_recognised(case):
+    root, register, returns = case
+    assert build(root, register, returns).exit_code == 0
+    (root / "site" / SITE_MARKER).unlink()  # as an earlier version left it
+    assert build(root, register, returns).exit_code == 0
+    assert (root / "site" / SITE_MARKER).is_file()
+    # An index.html alone does not make a folder hallscore's.
+    (root / "mine").mkdir()
+    (root / "mine" / "index.html").write_text("my page", encoding="utf-8")
+    assert build(root, register, returns, site="mine").exit_code == 1
+    assert (root / "mine" / "index.html").read_text(encoding="utf-8") == "my page"
