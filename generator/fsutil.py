@@ -115,8 +115,16 @@ def clean_leftovers(folder: str | Path, prefix: str) -> list[Path]:
         if not entry.name.startswith(prefix):
             continue
         pid_text = entry.name[len(prefix):].split("-", 1)[0].split(".", 1)[0]
-        if not pid_text.isdigit() or pid_alive(int(pid_text)):
-            continue
+        if pid_text.isdigit():
+            if pid_alive(int(pid_text)):
+                continue
+        else:
+            # Named by an earlier version, without a pid: taken as abandoned once a day old.
+            try:
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime < 86400:
+                    continue
+            except OSError:
+                continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(path, ignore_errors=True)

@@ -154,6 +154,11 @@ def test_stale_lock_and_leftovers_of_killed_runs_are_cleaned(case):
     archive, year = root / "archive", root / "archive" / str(YEAR)
     (archive / ".hallscore.lock").write_text(f"{dead}\n")
     (root / f".site.build-{dead}-abc" / "docs").mkdir(parents=True)
+    old_style = root / ".site.build-k2j3xq"  # an earlier version's name, no pid: removed once a day old
+    old_style.mkdir()
+    os.utime(old_style, (0, 0))
+    recent = root / ".site.build-zz9"
+    recent.mkdir()
     (archive / f".stage-{dead}-xyz" / str(YEAR)).mkdir(parents=True)
     (year / f".results.json.tmp-{dead}-q1.tmp").write_text("half")
     (archive / f".{YEAR}.old").mkdir()  # a swap that was finished except for removing the old folder
@@ -161,7 +166,7 @@ def test_stale_lock_and_leftovers_of_killed_runs_are_cleaned(case):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in archive.iterdir()) == [str(YEAR)]
     assert sorted(p.name for p in year.iterdir()) == ["intake.json", "results.json", "standard.yaml", "上报名单"]
-    assert not list(root.glob(".site.build-*"))
+    assert [p.name for p in root.glob(".site.build-*")] == [recent.name]
 
 
 def test_a_swap_killed_between_its_renames_is_put_back(case):
