@@ -5,16 +5,15 @@ Each stage takes the value the previous one gave; the CLI decides where the file
 
 from __future__ import annotations
 
+import os
 import resource
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
-import os
-import shutil
-import tempfile
-
 from .fsutil import (BuildLock, clean_leftovers, clean_temp_files, recover_swap, swap_dir, undo_swap, work_prefix,
                      write_text_atomic)
 from .intake import IntakeReport, run_intake
@@ -197,10 +196,28 @@ def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path) -
     try:
         folder = save_year(root, results, intake, standard_path)
         _replace_shortlists(results, folder / SHORTLIST_FOLDER)
+        _carry_over(archive_dir / str(results["year"]), folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
     return folder
+
+
+def _carry_over(old: Path, new: Path) -> None:
+    """Files in the year's folder that this run does not write (someone's notes, say) go into the new folder.
+
+    This run's own outputs replace their old copies; the 上报名单 folder is this run's alone (a province's list
+    left from an earlier run is dropped).
+    """
+    if not old.is_dir():
+        return
+    for entry in old.iterdir():
+        if entry.name.startswith(".") or entry.name == SHORTLIST_FOLDER or (new / entry.name).exists():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, new / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, new / entry.name, follow_symlinks=False)
 
 
 def _replace_shortlists(results: dict, folder: Path) -> None:

@@ -204,3 +204,15 @@ def test_a_site_built_before_the_marker_is_still_recognised(case):
     (root / "mine" / "index.html").write_text("my page", encoding="utf-8")
     assert build(root, register, returns, site="mine").exit_code == 1
     assert (root / "mine" / "index.html").read_text(encoding="utf-8") == "my page"
+
+
+def test_files_of_someone_else_in_the_year_folder_are_kept(case):
+    root, register, returns = case
+    assert build(root, register, returns).exit_code == 0
+    year = root / "archive" / str(YEAR)
+    (year / "备注.txt").write_text("省公司的说明", encoding="utf-8")
+    (year / "附件").mkdir()
+    (year / "附件" / "a.pdf").write_bytes(b"%PDF")
+    assert build(root, register, returns).exit_code == 0
+    assert (year / "备注.txt").read_text(encoding="utf-8") == "省公司的说明"
+    assert (year / "附件" / "a.pdf").read_bytes() == b"%PDF"
