@@ -369,5 +369,9 @@ def _print_build(summary) -> None:
         click.echo(f"站点:{(summary.site_dir / 'index.html').resolve()}")
 
 
+from .cli_mail import mail as _mail  # noqa: E402  (the mail group lives in its own module)
+
+main.add_command(_mail)
+
 if __name__ == "__main__":
     main()
