@@ -135,7 +135,8 @@ def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, ra
         raise _Fatal(f"给了 --smtp-user,但环境变量 {PASSWORD_ENV} 中没有密码")
     result = send_mail(drafts, outbox, host, port, "ssl" if use_ssl else "starttls" if starttls else "none",
                        smtp_user, password, rate)
-    write_drafts(drafts, outbox, unsent=False)  # the record of what went out, beside sent.jsonl
+    # The record of what went out now, beside sent.jsonl (earlier ones keep their files).
+    write_drafts([d for d in drafts if d.message_id in set(result.sent)], outbox, unsent=False)
     click.echo(f"{what}:本次发送 {len(result.sent)} 封,以前已发送(跳过){len(result.skipped)} 封")
     for message_id, addr, answer in result.refused:
         click.echo(f"  ✗ 收件人被拒收:{addr}({answer})邮件 {message_id}")
@@ -150,7 +151,7 @@ def mail():
     """邮件:向各市下发检查表、给被退回的检查人回信、催报未回传的营业厅。
 
     \b
-    典型流程:
+    Example:(典型流程)
       hallscore templates --register 清单.xlsx --out 检查表/ --zip
       hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ --from fw@example.cn
       hallscore validate 收件箱.mbox --register 清单.xlsx --json 校验结果.json

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .regions import province_order
+
 
 def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
     """One row per city, in 省, 市 order: expected, received, accepted, rejected, missing halls, latest return."""
@@ -22,9 +24,9 @@ def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
         if when and when > latest.get(hall_id, ""):
             latest[hall_id] = when
     for hall in halls:  # a return from a folder has no mail date: its 检查日期 stands in
-        for r in hall.get("rounds") or ():
-            if r.get("date") and hall["hall_id"] not in latest:
-                latest[hall["hall_id"]] = max(x.get("date", "") for x in hall["rounds"])
+        dates = [r.get("date") or "" for r in hall.get("rounds") or ()]
+        if hall["hall_id"] not in latest and any(dates):
+            latest[hall["hall_id"]] = max(dates)
     rows: dict[tuple[str, str], dict] = {}
     for hall in halls:
         row = rows.setdefault((hall["province"], hall["city"]), {
@@ -37,7 +39,7 @@ def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
         row["rejected"] += bool(got) and "accepted" not in got and "rejected" in got
         row["missing"] += not got
         row["latest"] = max(row["latest"], latest.get(hall["hall_id"], ""))
-    return [rows[k] for k in sorted(rows)]
+    return [rows[k] for k in sorted(rows, key=lambda pc: (province_order(pc[0]), pc[1]))]
 
 
 def mail_returns(files: list[dict]) -> list[dict]:

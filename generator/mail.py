@@ -218,6 +218,10 @@ def send(drafts, outbox: str | Path, host: str, port: int, security: str = "none
 def _send_one(server, draft: Draft, result: SendResult, log, now) -> None:
     msg = draft.message
     del msg["X-Unsent"]
+    # The draft's Date is fixed for byte-stable drafts; a sent message says when it went (the Message-ID,
+    # which the sent log keys on, does not depend on it).
+    del msg["Date"]
+    msg["Date"] = format_datetime(now())
     recipients = draft.recipients()
     try:
         refused = server.send_message(msg, to_addrs=recipients)

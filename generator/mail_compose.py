@@ -94,7 +94,7 @@ def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when
     for message_id, files in sorted(by_mail.items()):
         mail = files[0].mail
         reply_to = [a for _, a in getaddresses([mail.get("reply_to") or mail["sender"]]) if a]
-        entries = [{"name": f.path.rpartition("/")[2] or f.path, "path": f.path, "hall_id": f.hall_id,
+        entries = [{"name": "本邮件" if f.path == _mail_part(f) else f.path.rpartition("/")[2], "path": f.path, "hall_id": f.hall_id,
                     "problems": [{"where": " ".join(x for x in (p.sheet, p.cell) if x), "message": p.message,
                                   "code": p.code} for p in f.problems if p.severity == "error"]} for f in files]
         original = _mail_date(mail.get("date", ""))
@@ -135,6 +135,11 @@ def reminder_drafts(intake: dict, halls, contacts: dict, year: int, sender: str,
                           when or at_nine(date.today()))
         drafts.append(Draft(draft_name("催报", *key), msg))
     return drafts
+
+
+def _mail_part(status) -> str:
+    """The name of a status that stands for a whole message (no workbook in it)."""
+    return status.path if any(p.code.startswith("mail-") for p in status.problems) else ""
 
 
 def _strip_re(subject: str) -> str:

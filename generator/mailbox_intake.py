@@ -41,9 +41,10 @@ def is_mail_file(path: Path) -> bool:
 
 def read_messages(path: Path):
     """The messages of a mail file, as :class:`email.message.EmailMessage`, in file order."""
-    data = path.read_bytes()
-    if path.suffix.lower() == ".eml" or not data.startswith(b"From "):
-        return [BytesParser(policy=policy.default).parsebytes(data)]
+    with open(path, "rb") as fh:
+        head = fh.read(5)
+    if path.suffix.lower() == ".eml" or head != b"From ":
+        return [BytesParser(policy=policy.default).parsebytes(path.read_bytes())]
     box = mailbox.mbox(str(path), factory=None, create=False)
     try:
         return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(key)) for key in box.keys()]

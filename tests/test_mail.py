@@ -199,6 +199,8 @@ def test_send_over_smtp_once_and_refused_recipient(setup, smtp_server):
     assert set(by_rcpt) == {("wang@gd.example.cn", "boss@example.cn"), ("zhao@js.example.cn",)}
     msg = by_rcpt[("zhao@js.example.cn",)]
     assert "X-Unsent" not in msg
+    assert msg["Date"].datetime.year >= 2024 and msg["Date"].datetime.tzinfo is not None
+    assert sorted(p.name for p in out.glob("*.eml")) == ["广东_广东市.eml", "江苏_江苏市.eml"]  # the record
     assert msg["Subject"] == "2025 年营业厅服务评价检查表(江苏江苏市,共 2 个营业厅)"
     assert msg["From"].addresses[0].display_name == "省公司服务管理"
     assert "赵经理,您好" in msg.get_body().get_content()
@@ -324,6 +326,8 @@ def test_end_to_end_templates_mbox_build_and_replies(setup, standard, tmp_path):
     assert [a.addr_spec for a in three["To"].addresses] == ["zhao@js.example.cn"]
     body = three.get_body().get_content()
     assert bad.name in body and "封面 B" in body and "检查人为空" in body
+    five = next(d for d in drafts if d["In-Reply-To"] == "<reply5@gd.example.cn>").get_body().get_content()
+    assert "1. 本邮件" in five and "https://pan.example.cn/s/abc" in five
     (sheet,) = three.iter_attachments()
     assert sheet.get_filename() == "问题清单.xlsx"
     import openpyxl
@@ -338,7 +342,7 @@ def test_end_to_end_templates_mbox_build_and_replies(setup, standard, tmp_path):
     assert result.exit_code == 0, result.output
     (only,) = sorted(reminders.glob("*.eml"))
     msg = parse(only.read_bytes())
-    assert "江苏江苏市" in msg["Subject"] and "2 个营业厅未回传" in msg["Subject"]
+    assert "江苏江苏市" in msg["Subject"] and "尚缺 2 个营业厅的检查表" in msg["Subject"]
     text = msg.get_body().get_content()
     assert all(h.hall_id in text for h in halls[3:]) and "已退回" in text and "2025 年 6 月 30 日" in text
 
