@@ -366,3 +366,56 @@ def test_single_eml_and_mbox_without_extension(setup, standard, tmp_path):
     assert any(p.startswith("收件/Inbox#") and p.endswith(path.name) for p in paths)
     assert sorted(f.status for f in report.files) == ["accepted", "superseded"]
     assert all(f.mail["message_id"] == "<reply7@gd.example.cn>" for f in report.files)
+
+
+def test_attachments_odd_names_xls_and_temp_folder_removed(setup, standard, tmp_path, monkeypatch):
+    import tempfile
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    hall = setup["halls"][0]
+    path = write_return(standard, hall, full_fill(standard), tmp_path / "f")
+    data = path.read_bytes()
+    original = EmailMessage()
+    original["From"], original["Subject"], original["Message-ID"] = SENDER, "检查表", "<orig@example.cn>"
+    msg = _reply(original, "王 <wang@gd.example.cn>", [
+        ("..\\..\\" + path.name, data, XLSX),  # a Windows path from an old client: only the name counts
+        (path.name, data, XLSX),  # the same name twice in one mail
+        ("旧表.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, ("application", "vnd.ms-excel")),
+    ], 8)
+    eml = tmp_path / "回复.eml"
+    eml.write_bytes(msg.as_bytes(policy=policy.SMTP))
+    report = run_intake([eml], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))
+    by_path = {f.path: f for f in report.files}
+    assert set(by_path) == {f"回复.eml/{path.name}", f"回复.eml/{path.stem}(2).xlsx", "回复.eml/旧表.xls"}
+    assert sorted(f.status for f in report.files) == ["accepted", "rejected", "superseded"]
+    assert by_path["回复.eml/旧表.xls"].problems[0].code == "file-legacy-xls"
+    assert all(f.mail["sender"] == "王 <wang@gd.example.cn>" for f in report.files)
+    assert list(private.iterdir()) == []  # the attachments' temporary folder is gone
+
+
+def test_damaged_mail_file_is_reported(setup, standard, tmp_path):
+    box = tmp_path / "坏.mbox"
+    box.write_bytes(b"\x00\xff not a mailbox")
+    report = run_intake([box], standard, setup["halls"], YEAR)
+    (status,) = report.files
+    assert status.status == "rejected" and status.problems[0].code == "mail-no-workbook"
+    assert "没有附件" in status.problems[0].message
+
+
+def test_smtp_unreachable_and_password_rules(setup):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    base = ["mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"],
+            "--out", setup["tmp"] / "o", "--from", SENDER, "--year", YEAR, "--send"]
+    result = run(*base, "--smtp", f"127.0.0.1:{port}")
+    assert result.exit_code == 1 and "无法通过 SMTP 服务器" in result.output and "Traceback" not in result.output
+    result = run(*base, "--smtp", f"127.0.0.1:{port}", "--smtp-user", "fw")
+    assert result.exit_code == 1 and "HALLSCORE_SMTP_PASSWORD" in result.output
+    result = run(*base)
+    assert result.exit_code == 1 and "--smtp" in result.output
+    result = run(*base, "--smtp", "no-port")
+    assert result.exit_code == 1 and "主机:端口" in result.output
+    assert not (setup["tmp"] / "o" / "sent.jsonl").exists() or not (setup["tmp"] / "o" / "sent.jsonl").read_text()
