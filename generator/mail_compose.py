@@ -86,14 +86,14 @@ def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when
     for f in report.files:
         if f.status != REJECTED:
             continue
-        if f.mail.get("message_id") and f.mail.get("sender"):
+        if f.mail.get("message_id") and _reply_to(f.mail):
             by_mail.setdefault(f.mail["message_id"], []).append(f)
         else:
             unmailed.append(f.path)
     drafts = []
     for message_id, files in sorted(by_mail.items()):
         mail = files[0].mail
-        reply_to = [a for _, a in getaddresses([mail.get("reply_to") or mail["sender"]]) if a]
+        reply_to = _reply_to(mail)
         entries = [{"name": "本邮件" if f.path == _mail_part(f) else f.path.rpartition("/")[2], "path": f.path, "hall_id": f.hall_id,
                     "problems": [{"where": " ".join(x for x in (p.sheet, p.cell) if x), "message": p.message,
                                   "code": p.code} for p in f.problems if p.severity == "error"]} for f in files]
@@ -135,6 +135,12 @@ def reminder_drafts(intake: dict, halls, contacts: dict, year: int, sender: str,
                           when or at_nine(date.today()))
         drafts.append(Draft(draft_name("催报", *key), msg))
     return drafts
+
+
+def _reply_to(mail: dict) -> list[str]:
+    """Where a reply goes: Reply-To if the sender set one, else From; only addresses that look like one."""
+    found = getaddresses([mail.get("reply_to") or mail.get("sender", "")])
+    return [a for _, a in found if a and "@" in a]
 
 
 def _mail_part(status) -> str:
