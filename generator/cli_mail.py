@@ -101,7 +101,8 @@ def _common(func):
     options = [
         click.option("--out", "outbox", required=True, type=click.Path(file_okay=False, path_type=Path),
                      help="发件箱目录:写入 .eml 草稿(Outlook 打开即可发送),以及已发送记录 sent.jsonl。"),
-        click.option("--from", "sender", required=True, help="发件人,如 “省公司服务管理 <fw@example.cn>”。"),
+        click.option("--from", "sender", required=True, envvar="HALLSCORE_MAIL_FROM",
+                     help="发件人,如 “省公司服务管理 <fw@example.cn>”;也可放在环境变量 HALLSCORE_MAIL_FROM 中。"),
         click.option("--date", "date_text", help="邮件日期 YYYY-MM-DD(草稿的 Date 头;默认见各命令说明)。"),
         click.option("--body-template", type=click.Path(path_type=Path),
                      help="自定义的邮件模板(Jinja2 文本,第一行为主题),默认使用内置模板。"),

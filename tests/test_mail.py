@@ -95,6 +95,10 @@ def test_drafts_carry_the_right_zip_for_each_city(setup):
         assert attachment["Content-Type"].params["name"] == attachment.get_filename()
         raw = path.read_bytes()
         assert b"filename*=utf-8''" in raw and b'name="=?utf-8?b?' in raw  # RFC 2231 and the Outlook form
+        assert b'filename="=?utf-8?b?' in raw
+        lines = raw.split(b"\r\n")
+        assert raw.endswith(b"\r\n") and not any(b"\n" in line or len(line) > 998 for line in lines)
+        assert raw.isascii()  # every header and the body encoded: nothing for a 7-bit relay to mangle
         zf = zipfile.ZipFile(__import__("io").BytesIO(attachment.get_content()))
         halls = [h for h in setup["halls"] if h.city == city]
         assert len(zf.namelist()) == len(halls) and all(n.startswith(city + "/") for n in zf.namelist())
@@ -393,6 +397,17 @@ def test_attachments_odd_names_xls_and_temp_folder_removed(setup, standard, tmp_
     assert by_path["回复.eml/旧表.xls"].problems[0].code == "file-legacy-xls"
     assert all(f.mail["sender"] == "王 <wang@gd.example.cn>" for f in report.files)
     assert list(private.iterdir()) == []  # the attachments' temporary folder is gone
+    # validate --json, then a reply from that file: the .xls is the one problem, answered to its sender.
+    checked = tmp_path / "校验结果.json"
+    result = run("validate", eml, "--register", setup["register"], "--year", YEAR, "--json", checked)
+    assert result.exit_code == 1 and "回复.eml/旧表.xls" in result.output
+    monkeypatch.setenv("HALLSCORE_MAIL_FROM", SENDER)
+    result = run("mail", "problems", "--json", checked, "--out", tmp_path / "退回", "--date", "2025-06-01")
+    assert result.exit_code == 0, result.output
+    (reply,) = [parse(p.read_bytes()) for p in (tmp_path / "退回").glob("*.eml")]
+    assert reply["In-Reply-To"] == "<reply8@gd.example.cn>" and reply["From"].addresses[0].addr_spec == "fw@example.cn"
+    assert "旧表.xls" in reply.get_body().get_content() and "旧版 Excel 97-2003" in reply.get_body().get_content()
+    assert reply["Date"].datetime.date() == date(2025, 6, 1)
 
 
 def test_damaged_mail_file_is_reported(setup, standard, tmp_path):
