@@ -111,6 +111,8 @@ def _common(func):
         click.option("--starttls", is_flag=True, help="连接后用 STARTTLS 加密(常用端口 587)。"),
         click.option("--ssl", "use_ssl", is_flag=True, help="用 SSL 连接(常用端口 465)。"),
         click.option("--smtp-user", help=f"SMTP 登录用户名;密码只从环境变量 {PASSWORD_ENV} 读取。"),
+        click.option("--smtp-cafile", type=click.Path(path_type=Path),
+                     help="校验 SMTP 服务器证书用的 CA 证书文件(PEM),用于单位内部 CA 签发的证书。"),
         click.option("--rate", type=click.FloatRange(0.1, 100000), default=20, show_default=True,
                      help="发送速度上限(封/分钟)。"),
     ]
@@ -119,7 +121,7 @@ def _common(func):
     return func
 
 
-def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, rate, what: str) -> None:
+def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, what: str) -> None:
     from .mail import parse_server, send as send_mail, write_drafts
 
     if not send:
@@ -135,7 +137,8 @@ def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, ra
     if smtp_user and password is None:
         raise _Fatal(f"给了 --smtp-user,但环境变量 {PASSWORD_ENV} 中没有密码")
     result = send_mail(drafts, outbox, host, port, "ssl" if use_ssl else "starttls" if starttls else "none",
-                       smtp_user, password, rate)
+                       smtp_user, password, rate,
+                       cafile=str(_existing("CA 证书文件", smtp_cafile)) if smtp_cafile else None)
     # The record of what went out now, beside sent.jsonl (earlier ones keep their files).
     write_drafts([d for d in drafts if d.message_id in set(result.sent)], outbox, unsent=False)
     click.echo(f"{what}:本次发送 {len(result.sent)} 封,以前已发送(跳过){len(result.skipped)} 封")
@@ -173,7 +176,7 @@ def mail():
 @_common
 @_run
 def templates_command(contacts_path, templates_dir, deadline, register_path, year, outbox, sender, date_text,
-                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, rate):
+                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
     """每个市一封邮件,附该市检查表 zip 包;默认写成 .eml 草稿,加 --send 直接发送。
 
     邮件日期默认为检查表生成的时间(zip 包内的时间),同样的输入重跑得到相同的文件。
@@ -197,7 +200,7 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
     day = _day(date_text, "邮件日期 --date ")
     drafts = template_drafts(contacts, templates_dir, year, sender, _deadline_text(deadline), halls,
                              at_nine(day) if day else None, body_template)
-    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, rate, "检查表下发邮件")
+    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "检查表下发邮件")
 
 
 def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
@@ -226,7 +229,7 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
 @_common
 @_run
 def problems_command(json_path, archive_dir, year, register_path, deadline, outbox, sender, date_text,
-                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, rate):
+                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
     """给每封有被退回检查表的来信写回复(In-Reply-To),逐条列出问题并附该发件人的问题清单.xlsx。
 
     邮件日期默认为今天。只来自文件夹(不是邮件)的退回文件不会有回信,会列出来。
@@ -249,7 +252,7 @@ def problems_command(json_path, archive_dir, year, register_path, deadline, outb
     if unmailed:
         click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信(见问题清单):"
                    + "、".join(unmailed[:10]) + ("……" if len(unmailed) > 10 else ""))
-    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, rate, "退回说明邮件")
+    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "退回说明邮件")
 
 
 @mail.command(name="reminders")
@@ -262,7 +265,7 @@ def problems_command(json_path, archive_dir, year, register_path, deadline, outb
 @_common
 @_run
 def reminders_command(register_path, contacts_path, json_path, archive_dir, year, deadline, outbox, sender,
-                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, rate):
+                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
     """每个市一封催报邮件,列出尚无通过校验的检查表的营业厅;全部收齐的市不发。邮件日期默认为今天。
 
     \b
@@ -283,4 +286,4 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     day = _day(date_text, "邮件日期 --date ")
     drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline),
                              at_nine(day) if day else None, body_template)
-    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, rate, "催报邮件")
+    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "催报邮件")

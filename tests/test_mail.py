@@ -434,3 +434,65 @@ def test_smtp_unreachable_and_password_rules(setup):
     result = run(*base, "--smtp", "no-port")
     assert result.exit_code == 1 and "主机:端口" in result.output
     assert not (setup["tmp"] / "o" / "sent.jsonl").exists() or not (setup["tmp"] / "o" / "sent.jsonl").read_text()
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made by the openssl command line."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd on the SSL port
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_send_with_tls_and_login(setup, mode, monkeypatch):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = _certificate(setup["tmp"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        ok = (auth_data.login, auth_data.password) == (b"fw", "密码 secret".encode())
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = _Handler()
+    # aiosmtpd counts only STARTTLS as TLS for AUTH; on an SSL port the whole connection is TLS already.
+    tls = ({"tls_context": context, "require_starttls": True, "auth_require_tls": True} if mode == "starttls"
+           else {"ssl_context": context, "auth_require_tls": False})
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, **tls)
+    controller.start()
+    try:
+        args = ["mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"],
+                "--out", setup["tmp"] / "o", "--from", SENDER, "--year", YEAR, "--send", "--smtp",
+                f"127.0.0.1:{port}", f"--{mode}", "--smtp-user", "fw", "--rate", "6000"]
+        monkeypatch.setenv("HALLSCORE_SMTP_PASSWORD", "wrong")
+        result = run(*args, "--smtp-cafile", cert)
+        assert result.exit_code == 1 and "535" in result.output and not handler.received
+        monkeypatch.setenv("HALLSCORE_SMTP_PASSWORD", "密码 secret")
+        result = run(*args, "--smtp-cafile", cert)
+        assert result.exit_code == 0, result.output
+        assert len(handler.received) == 2 and logins[-1] == (b"fw", "密码 secret".encode())
+        # Without our CA the server's certificate is refused, so nothing goes out unchecked.
+        args[args.index("--out") + 1] = setup["tmp"] / "o2"
+        result = run(*args)
+        assert result.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in result.output
+        assert len(handler.received) == 2
+    finally:
+        controller.stop()
