@@ -496,3 +496,25 @@ def test_send_with_tls_and_login(setup, mode, monkeypatch):
         assert len(handler.received) == 2
     finally:
         controller.stop()
+
+
+def test_mail_returns_through_the_cache_give_the_same_report(setup, standard, tmp_path):
+    from generator.cache import IntakeCache
+
+    hall = setup["halls"][1]
+    path = write_return(standard, hall, full_fill(standard), tmp_path / "f")
+    original = EmailMessage()
+    original["From"], original["Subject"], original["Message-ID"] = SENDER, "检查表", "<o@example.cn>"
+    box = mailbox.mbox(str(tmp_path / "inbox.mbox"))
+    box.add(_reply(original, "李 <li@gd.example.cn>", [(path.name, path.read_bytes(), XLSX)], 9).as_bytes())
+    box.add(_reply(original, "李 <li@gd.example.cn>", [], 10).as_bytes())
+    box.close()
+    reports = []
+    for _ in range(2):
+        cache = IntakeCache(tmp_path / "cache")
+        reports.append(run_intake([tmp_path / "inbox.mbox"], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1),
+                                  cache=cache))
+        cache.close()
+    assert cache.hits == 1
+    assert reports[0].to_dict() == reports[1].to_dict()
+    assert [f.status for f in reports[1].files].count("accepted") == 1 and reports[1].files[0].mail
