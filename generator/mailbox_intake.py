@@ -110,7 +110,13 @@ class MailInputs:
             seen[where] = seen.get(where, 0) + 1
             if seen[where] > 1:  # the same message twice in one mbox
                 where = f"{where}-{seen[where]}"
-            self._message(msg, where, source, index)
+            try:
+                self._message(msg, where, source, index)
+            except Exception as exc:  # a malformed MIME structure: this message is reported, the others go on
+                from .intake import REJECTED, FileStatus
+
+                self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
+                    "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
 
     def _message(self, msg, where: str, source: dict, index: int) -> None:
         from .intake import IGNORED, REJECTED, FileStatus

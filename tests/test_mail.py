@@ -417,6 +417,18 @@ def test_damaged_mail_file_is_reported(setup, standard, tmp_path):
     (status,) = report.files
     assert status.status == "rejected" and status.problems[0].code == "mail-no-workbook"
     assert "没有附件" in status.problems[0].message
+    # Broken MIME: no boundary, a boundary never closed, a bad base64 attachment, a header of garbage.
+    mails = tmp_path / "坏邮件"
+    mails.mkdir()
+    (mails / "a.eml").write_bytes(b"From: x@y.cn\r\nContent-Type: multipart/mixed\r\n\r\nbody\r\n")
+    (mails / "b.eml").write_bytes(b"From: x@y.cn\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
+                                  b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+                                  b"filename=a.xlsx\r\nContent-Transfer-Encoding: base64\r\n\r\n@@@!!\r\n")
+    (mails / "c.eml").write_bytes(b"From: \xff\xfe\r\nDate: not a date\r\nMessage-ID: <c@y.cn>\r\n\r\nhi\r\n")
+    report = run_intake([mails], standard, setup["halls"], YEAR)
+    assert {f.path.split("/")[1] for f in report.files} == {"a.eml", "b.eml", "c.eml"}
+    assert all(f.status == "rejected" for f in report.files)
+    assert report.files[-1].mail["date"] == "not a date" and report.files[-1].mail["message_id"] == "<c@y.cn>"
 
 
 def test_smtp_unreachable_and_password_rules(setup):
