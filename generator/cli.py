@@ -281,10 +281,20 @@ def demo(halls, seed, year, out_dir):
     click.echo(f"1/3 生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
     made = make_demo(standard, register, year, out_dir, seed)
     click.echo(f"2/3 生成检查表并模拟填写:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
-    summary = build([made["returns"]], register_path, year, out_dir / "archive", out_dir / "site",
+    mail = _demo_mail(standard, register, year, out_dir, made["returns"])
+    summary = build([made["returns"], mail["inbox"]], register_path, year, out_dir / "archive", out_dir / "site",
                     workers=os.cpu_count() or 1)
     click.echo("3/3 校验、评分、定级并生成站点")
     _print_build(summary)
+
+
+def _demo_mail(standard, register, year, out_dir, returns_dir) -> dict:
+    from .demo import make_mail_demo
+
+    mail = make_mail_demo(standard, register, year, out_dir, returns_dir)
+    click.echo(f"    邮件:{mail['drafts']} 封下发草稿 → {mail['outbox']};{mail['moved']} 份检查表改为从 "
+               f"{mail['inbox']}({mail['mails']} 封回信)读取")
+    return mail
 
 
 @main.command(name="problems")
@@ -374,6 +384,10 @@ def _print_build(summary) -> None:
     if summary.site_dir is not None:
         click.echo(f"站点:{(summary.site_dir / 'index.html').resolve()}")
 
+
+from .cli_mail import mail as _mail  # noqa: E402  (the mail group lives in its own module)
+
+main.add_command(_mail)
 
 if __name__ == "__main__":
     main()

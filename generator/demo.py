@@ -205,3 +205,59 @@ def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, work
     (returns_dir / f"~${halls[0].hall_id}.xlsx").write_bytes(b"")
     return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
 
+
+
+def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
+    """The email loop on demo data: a contacts list, one draft per city with its zip in ``out/mail/发件箱``,
+    and the self-assessments of the first ``cities`` cities moved out of ``returns_dir`` into replies in
+    ``out/mail/inbox.mbox`` (plus one reply with only a link, which intake rejects under the mail)."""
+    import mailbox
+    from email import policy
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from .contacts import Contact, write_contacts
+    from .mail import write_drafts
+    from .mail_compose import template_drafts
+
+    folder = out / "mail"
+    if folder.exists():
+        shutil.rmtree(folder)
+    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    write_templates(halls, standard, folder / "检查表", year, created, zip_by_city=True)
+    keys = sorted({(h.province, h.city) for h in halls})
+    contacts = {key: Contact(*key, f"{key[1]}联系人", (f"city{n:03d}@example.cn",)) for n, key in enumerate(keys, 1)}
+    write_contacts(contacts.values(), folder / "联系人.xlsx")
+    drafts = template_drafts(contacts, folder / "检查表", year, "省公司服务管理 <fw@example.cn>", f"{year} 年 6 月 30 日",
+                             halls)
+    write_drafts(drafts, folder / "发件箱")
+    by_id = {d.file_name: d.message for d in drafts}
+    box = mailbox.mbox(str(folder / "inbox.mbox"))
+    moved = 0
+    for n, key in enumerate(keys[:cities]):
+        original = by_id[f"{key[0]}_{key[1]}.eml"]
+        reply = EmailMessage(policy=policy.SMTP)
+        reply["From"] = f"{contacts[key].name} <{contacts[key].to[0]}>"
+        reply["To"] = original["From"]
+        reply["Subject"] = "回复:" + original["Subject"]
+        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=timezone.utc))
+        reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
+        reply["In-Reply-To"] = original["Message-ID"]
+        reply.set_content("附件是本市填好的检查表,请查收。")
+        for hall in (h for h in halls if (h.province, h.city) == key):
+            path = template_path(returns_dir / ROUND_SELF, hall)
+            if path.is_file():
+                reply.add_attachment(path.read_bytes(), maintype="application",
+                                     subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=path.name)
+                path.unlink()  # this return now arrives by mail only
+                moved += 1
+        box.add(reply.as_bytes(policy=policy.SMTP))
+    link = EmailMessage(policy=policy.SMTP)
+    link["From"], link["To"] = f"{contacts[keys[-1]].name} <{contacts[keys[-1]].to[0]}>", "fw@example.cn"
+    link["Subject"], link["Message-ID"] = "回复:检查表", "<demo-link@example.cn>"
+    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=timezone.utc))
+    link.set_content("检查表已上传网盘:https://pan.example.cn/s/demo")
+    box.add(link.as_bytes(policy=policy.SMTP))
+    box.close()
+    return {"outbox": folder / "发件箱", "drafts": len(drafts), "inbox": folder / "inbox.mbox", "mails": cities + 1,
+            "moved": moved, "contacts": folder / "联系人.xlsx"}

@@ -68,6 +68,7 @@ class FileStatus:
     round: str = ""
     problems: list[Problem] = field(default_factory=list)
     note: str = ""
+    mail: dict = field(default_factory=dict)  # provenance of a return that came by mail (mailbox_intake)
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +78,7 @@ class FileStatus:
             "round": self.round,
             "note": self.note,
             "problems": [p.to_dict() for p in self.problems],
+            **({"mail": self.mail} if self.mail else {}),
         }
 
 
@@ -125,7 +127,10 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
     """
     today = today or date.today()
     register = {h.hall_id: h for h in halls}
-    found = discover(paths)
+    from .mailbox_intake import MailInputs
+
+    mail = MailInputs(discover(paths))  # .eml/mbox → their attachments, in a temporary folder
+    found = mail.found
     outcomes: list = [None] * len(found)
     todo: list[tuple[int, Path, str]] = []
     keys: dict[int, str] = {}
@@ -173,7 +178,8 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
             candidates.append((status, record))
         statuses.append(status)
     records = _settle_duplicates(candidates)
-    return IntakeReport(statuses, records)
+    mail.cleanup()
+    return IntakeReport(mail.annotate(statuses), records)
 
 
 _CHUNK = 32

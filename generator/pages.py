@@ -227,7 +227,7 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
         yield f"{y}/methodology.md", _front_matter(f"{y} 年评价方法") + env.get_template(
             "methodology.html.j2").render(**common)
         yield f"{y}/quality.md", _front_matter(f"{y} 年数据质量") + env.get_template("quality.html.j2").render(
-            intake=view.intake, **common)
+            intake=view.intake, **_collection(view), **common)
         hall_template = env.get_template("hall.html.j2")
         for hall in view.halls:
             yield (f"{y}/halls/{hall_slug(hall['hall_id'])}.md",
@@ -235,6 +235,13 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
                    + hall_template.render(
                        hall=hall, lost=_lost_items(hall, view.standard), province_avg=view.province_avgs[hall["province"]],
                        national=view.national, history=history.get(hall["hall_id"], []), **common))
+
+
+def _collection(view) -> dict:
+    from .collection import collection_rows, mail_returns
+
+    files = view.intake.get("files", [])
+    return {"collection": collection_rows(view.halls, files), "mail_returns": mail_returns(files)}
 
 
 def _summary(hall: dict, year: str) -> str:

@@ -1,0 +1,289 @@
+"""`hallscore mail …`: templates out to every city, problems back to senders, reminders; drafts or SMTP."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .errors import HallscoreError
+
+PASSWORD_ENV = "HALLSCORE_SMTP_PASSWORD"
+
+
+class _Fatal(click.ClickException):
+    """One clear line in Chinese, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误:{self.format_message()}", err=True)
+
+
+class _UsageError(click.UsageError):
+    """Click's usage error, shown in Chinese."""
+
+    def show(self, file=None) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            click.echo(f"用法:{ctx.command_path} [选项]", err=True)
+            click.echo(f"运行“{ctx.command_path} --help”查看帮助。\n", err=True)
+        click.echo(f"错误:{self.format_message()}", err=True)
+
+
+class _Command(click.Command):
+    """Argument errors in Chinese: the people running this read Chinese."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            hint = f";是否想用 {'、'.join(sorted(exc.possibilities))}?" if exc.possibilities else ""
+            raise _UsageError(f"没有选项 {exc.option_name}{hint}", ctx) from exc
+        except click.MissingParameter as exc:
+            names = "、".join(exc.param.opts) if exc.param is not None else ""
+            raise _UsageError(f"缺少必填选项 {names}", ctx) from exc
+        except click.BadParameter as exc:
+            names = "、".join(exc.param.opts) if exc.param is not None else ""
+            raise _UsageError(f"选项 {names} 的值无效:{exc.message}", ctx) from exc
+        except click.UsageError as exc:
+            raise _UsageError(f"参数有误:{exc.message}", ctx) from exc
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise _UsageError(f"没有子命令“{args[0] if args else ''}”;可用:{'、'.join(self.list_commands(ctx))}",
+                              ctx) from exc
+
+
+def _run(func):
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except HallscoreError as exc:
+            raise _Fatal(str(exc)) from exc
+        except (OSError, ValueError) as exc:  # a file that vanished, a JSON that is not a report …
+            raise _Fatal(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
+    if path is not None and not (path.is_dir() if folder else path.is_file()):
+        raise _Fatal(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件"))
+    return path
+
+
+def _day(text: str | None, what: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Fatal(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”") from None
+
+
+def _deadline_text(text: str | None) -> str:
+    day = _day(text, "截止日期 --deadline ")
+    return f"{day.year} 年 {day.month} 月 {day.day} 日" if day else ""
+
+
+def _common(func):
+    options = [
+        click.option("--out", "outbox", required=True, type=click.Path(file_okay=False, path_type=Path),
+                     help="发件箱目录:写入 .eml 草稿(Outlook 打开即可发送),以及已发送记录 sent.jsonl。"),
+        click.option("--from", "sender", required=True, envvar="HALLSCORE_MAIL_FROM",
+                     help="发件人,如 “省公司服务管理 <fw@example.cn>”;也可放在环境变量 HALLSCORE_MAIL_FROM 中。"),
+        click.option("--date", "date_text", help="邮件日期 YYYY-MM-DD(草稿的 Date 头;默认见各命令说明)。"),
+        click.option("--body-template", type=click.Path(path_type=Path),
+                     help="自定义的邮件模板(Jinja2 文本,第一行为主题),默认使用内置模板。"),
+        click.option("--send", is_flag=True, help="直接通过 SMTP 发送(已发送过的不会重发),而不只是写草稿。"),
+        click.option("--smtp", "smtp_server", help="SMTP 服务器 主机:端口,如 smtp.example.cn:465。"),
+        click.option("--starttls", is_flag=True, help="连接后用 STARTTLS 加密(常用端口 587)。"),
+        click.option("--ssl", "use_ssl", is_flag=True, help="用 SSL 连接(常用端口 465)。"),
+        click.option("--smtp-user", help=f"SMTP 登录用户名;密码只从环境变量 {PASSWORD_ENV} 读取。"),
+        click.option("--smtp-cafile", type=click.Path(path_type=Path),
+                     help="校验 SMTP 服务器证书用的 CA 证书文件(PEM),用于单位内部 CA 签发的证书。"),
+        click.option("--rate", type=click.FloatRange(0.1, 100000), default=20, show_default=True,
+                     help="发送速度上限(封/分钟)。"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, what: str) -> None:
+    from .mail import parse_server, send as send_mail, write_drafts
+
+    if not send:
+        paths = write_drafts(drafts, outbox)
+        click.echo(f"已写入 {len(paths)} 封{what}草稿(X-Unsent,Outlook 打开即可发送):{Path(outbox).resolve()}")
+        return
+    if not smtp_server:
+        raise _Fatal("使用 --send 时须给出 --smtp 主机:端口")
+    if starttls and use_ssl:
+        raise _Fatal("--starttls 与 --ssl 只能选一个")
+    host, port = parse_server(smtp_server)
+    password = os.environ.get(PASSWORD_ENV)
+    if smtp_user and password is None:
+        raise _Fatal(f"给了 --smtp-user,但环境变量 {PASSWORD_ENV} 中没有密码")
+    result = send_mail(drafts, outbox, host, port, "ssl" if use_ssl else "starttls" if starttls else "none",
+                       smtp_user, password, rate,
+                       cafile=str(_existing("CA 证书文件", smtp_cafile)) if smtp_cafile else None)
+    # The record of what went out now, beside sent.jsonl (earlier ones keep their files).
+    write_drafts([d for d in drafts if d.message_id in set(result.sent)], outbox, unsent=False)
+    click.echo(f"{what}:本次发送 {len(result.sent)} 封,以前已发送(跳过){len(result.skipped)} 封")
+    for message_id, addr, answer in result.refused:
+        click.echo(f"  ✗ 收件人被拒收:{addr}({answer})邮件 {message_id}")
+    for message_id, reason in result.failed:
+        click.echo(f"  ✗ 未发出:{message_id}({reason}),重新运行将再次尝试")
+    if result.refused or result.failed:
+        raise SystemExit(1)
+
+
+@click.group(cls=_Group)
+def mail():
+    """邮件:向各市下发检查表、给被退回的检查人回信、催报未回传的营业厅。
+
+    \b
+    Example:(典型流程)
+      hallscore templates --register 清单.xlsx --out 检查表/ --zip
+      hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ --from fw@example.cn
+      hallscore validate 收件箱.mbox --register 清单.xlsx --json 校验结果.json
+      hallscore mail problems --json 校验结果.json --out 发件箱/退回/ --from fw@example.cn
+      hallscore mail reminders --register 清单.xlsx --contacts 联系人.xlsx --json 校验结果.json --out 发件箱/催报/ --from fw@example.cn
+    """
+
+
+@mail.command(name="templates")
+@click.option("--contacts", "contacts_path", required=True, type=click.Path(path_type=Path),
+              help="联系人清单(.xlsx 或 .csv):省、市、联系人、邮箱(可多个)、抄送(可选)。")
+@click.option("--templates", "templates_dir", required=True, type=click.Path(path_type=Path),
+              help="hallscore templates --zip 的输出目录(内有 <省>/<市>.zip)。")
+@click.option("--deadline", help="回传截止日期 YYYY-MM-DD,写入正文。")
+@click.option("--register", "register_path", type=click.Path(path_type=Path),
+              help="营业厅清单:给出时检查每个市都有联系人,并写明各市营业厅数。")
+@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year, show_default="今年")
+@_common
+@_run
+def templates_command(contacts_path, templates_dir, deadline, register_path, year, outbox, sender, date_text,
+                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+    """每个市一封邮件,附该市检查表 zip 包;默认写成 .eml 草稿,加 --send 直接发送。
+
+    邮件日期默认为检查表生成的时间(zip 包内的时间),同样的输入重跑得到相同的文件。
+
+    \b
+    Example:
+      hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ \\
+        --from "省公司 <fw@example.cn>" --deadline 2025-06-30 --register 清单.xlsx --year 2025
+    """
+    from .contacts import load_contacts
+    from .mail import check_sender
+    from .mail_compose import at_nine, template_drafts
+    from .register import load_register
+
+    sender = check_sender(sender)
+    _existing("联系人清单", contacts_path)
+    _existing("检查表目录", templates_dir, folder=True)
+    _existing("邮件模板", body_template)
+    halls = load_register(_existing("营业厅清单", register_path)) if register_path else None
+    contacts = load_contacts(contacts_path, halls)
+    day = _day(date_text, "邮件日期 --date ")
+    drafts = template_drafts(contacts, templates_dir, year, sender, _deadline_text(deadline), halls,
+                             at_nine(day) if day else None, body_template)
+    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "检查表下发邮件")
+
+
+def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
+    if json_path is None and archive_dir is None:
+        raise _Fatal("请给出 --json(validate --json 的输出)或 --archive(年度档案目录)")
+    if json_path is None:
+        json_path = archive_dir / str(year or date.today().year) / "intake.json"
+    _existing("校验结果", json_path)
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _Fatal(f"校验结果 {json_path} 不是 JSON:{exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 的输出(缺少 files)")
+    return data
+
+
+@mail.command(name="problems")
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="hallscore validate --json 写出的校验结果(或档案中的 intake.json)。")
+@click.option("--archive", "archive_dir", type=click.Path(path_type=Path), help="年度档案目录(读其中的 intake.json)。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="与 --archive 一起用:年度,默认今年。")
+@click.option("--register", "register_path", type=click.Path(path_type=Path),
+              help="营业厅清单:给出时问题清单里写明省、市和厅名称。")
+@click.option("--deadline", help="重新发送的截止日期 YYYY-MM-DD。")
+@_common
+@_run
+def problems_command(json_path, archive_dir, year, register_path, deadline, outbox, sender, date_text,
+                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+    """给每封有被退回检查表的来信写回复(In-Reply-To),逐条列出问题并附该发件人的问题清单.xlsx。
+
+    邮件日期默认为今天。只来自文件夹(不是邮件)的退回文件不会有回信,会列出来。
+
+    \b
+    Example:
+      hallscore mail problems --json 校验结果.json --register 清单.xlsx --out 发件箱/退回/ --from fw@example.cn
+    """
+    from .mail import check_sender
+    from .mail_compose import at_nine, problem_drafts
+    from .register import load_register
+
+    sender = check_sender(sender)
+    intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
+    _existing("邮件模板", body_template)
+    halls = load_register(_existing("营业厅清单", register_path)) if register_path else ()
+    day = _day(date_text, "邮件日期 --date ")
+    drafts, unmailed = problem_drafts(intake, sender, halls, _deadline_text(deadline), at_nine(day) if day else None,
+                                      body_template)
+    if unmailed:
+        click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信(见问题清单):"
+                   + "、".join(unmailed[:10]) + ("……" if len(unmailed) > 10 else ""))
+    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "退回说明邮件")
+
+
+@mail.command(name="reminders")
+@click.option("--register", "register_path", required=True, type=click.Path(path_type=Path), help="营业厅清单。")
+@click.option("--contacts", "contacts_path", required=True, type=click.Path(path_type=Path), help="联系人清单。")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="hallscore validate --json 写出的校验结果。")
+@click.option("--archive", "archive_dir", type=click.Path(path_type=Path), help="年度档案目录(读其中的 intake.json)。")
+@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year, show_default="今年")
+@click.option("--deadline", help="回传截止日期 YYYY-MM-DD。")
+@_common
+@_run
+def reminders_command(register_path, contacts_path, json_path, archive_dir, year, deadline, outbox, sender,
+                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+    """每个市一封催报邮件,列出尚无通过校验的检查表的营业厅;全部收齐的市不发。邮件日期默认为今天。
+
+    \b
+    Example:
+      hallscore mail reminders --register 清单.xlsx --contacts 联系人.xlsx --json 校验结果.json \\
+        --out 发件箱/催报/ --from fw@example.cn --deadline 2025-06-30
+    """
+    from .contacts import load_contacts
+    from .mail import check_sender
+    from .mail_compose import at_nine, reminder_drafts
+    from .register import load_register
+
+    sender = check_sender(sender)
+    halls = load_register(_existing("营业厅清单", register_path))
+    contacts = load_contacts(_existing("联系人清单", contacts_path), halls)
+    intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
+    _existing("邮件模板", body_template)
+    day = _day(date_text, "邮件日期 --date ")
+    drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline),
+                             at_nine(day) if day else None, body_template)
+    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "催报邮件")

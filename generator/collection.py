@@ -1,0 +1,54 @@
+"""Collection state per city for the data-quality page: what was expected, what came in, what is missing.
+
+Built from a year's results (halls with 省/市) and its intake report (each file's status, hall and, for
+returns that came by mail, the mail's date), so the archive alone is enough.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .regions import province_order
+
+
+def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
+    """One row per city, in 省, 市 order: expected, received, accepted, rejected, missing halls, latest return."""
+    received: dict[str, set[str]] = {}
+    latest: dict[str, str] = {}
+    for f in files:
+        hall_id, status = f.get("hall_id"), f.get("status")
+        if not hall_id or status == "ignored":
+            continue
+        received.setdefault(hall_id, set()).add(status)
+        when = _day((f.get("mail") or {}).get("date", ""))
+        if when and when > latest.get(hall_id, ""):
+            latest[hall_id] = when
+    for hall in halls:  # a return from a folder has no mail date: its 检查日期 stands in
+        dates = [r.get("date") or "" for r in hall.get("rounds") or ()]
+        if hall["hall_id"] not in latest and any(dates):
+            latest[hall["hall_id"]] = max(dates)
+    rows: dict[tuple[str, str], dict] = {}
+    for hall in halls:
+        row = rows.setdefault((hall["province"], hall["city"]), {
+            "province": hall["province"], "city": hall["city"], "expected": 0, "received": 0, "accepted": 0,
+            "rejected": 0, "missing": 0, "latest": ""})
+        got = received.get(hall["hall_id"], set())
+        row["expected"] += 1
+        row["received"] += bool(got)
+        row["accepted"] += "accepted" in got
+        row["rejected"] += bool(got) and "accepted" not in got and "rejected" in got
+        row["missing"] += not got
+        row["latest"] = max(row["latest"], latest.get(hall["hall_id"], ""))
+    return [rows[k] for k in sorted(rows, key=lambda pc: (province_order(pc[0]), pc[1]))]
+
+
+def mail_returns(files: list[dict]) -> list[dict]:
+    """The files that came by mail with their provenance, for the page's table (sorted by path already)."""
+    return [f for f in files if f.get("mail")]
+
+
+def _day(text: str) -> str:
+    try:
+        return datetime.fromisoformat(text).date().isoformat() if text else ""
+    except ValueError:
+        return ""

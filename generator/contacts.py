@@ -1,0 +1,118 @@
+"""The contacts list (联系人清单): who receives a city's templates, an .xlsx or .csv read like the register.
+
+Columns 省, 市, 联系人, 邮箱 (one or more addresses), 抄送 (optional). Every problem is collected before
+anything is raised, so one run tells the user everything to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HallscoreError
+from .register import RegisterError, _read_rows, _text
+
+COLUMNS = ("省", "市", "联系人", "邮箱")
+OPTIONAL = ("抄送",)
+# Addresses in one cell: ; , 、 ; , or white space between them.
+_SPLIT = re.compile(r"[;,、;,\s]+")
+# A strict dot-atom address: what mail clients accept without quoting; no display names, no comments.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$")
+
+
+class ContactsError(HallscoreError):
+    """The contacts list is unreadable or does not fit the register."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    province: str
+    city: str
+    name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+
+
+def valid_address(text: str) -> bool:
+    return len(text) <= 254 and bool(_ADDRESS.match(text))
+
+
+def split_addresses(text: str) -> list[str]:
+    return [a for a in _SPLIT.split(text or "") if a]
+
+
+def load_contacts(path: str | Path, halls=None) -> dict[tuple[str, str], Contact]:
+    """Contacts by (省, 市); with ``halls`` every city of the register must have one and no other city may appear."""
+    path = Path(path)
+    try:
+        rows = _read_rows(path)
+    except RegisterError as exc:
+        raise ContactsError(str(exc).replace("营业厅清单", "联系人清单")) from exc
+    if not rows:
+        raise ContactsError(f"联系人清单 {path} 是空的")
+    header = [_text(c) for c in rows[0]]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ContactsError(f"联系人清单 {path} 第 1 行缺少列:{'、'.join(missing)}"
+                            f"(应包含:{'、'.join(COLUMNS)},可选:{'、'.join(OPTIONAL)})")
+    col = {name: header.index(name) for name in COLUMNS + OPTIONAL if name in header}
+    cities = {(h.province, h.city) for h in halls} if halls is not None else None
+    contacts: dict[tuple[str, str], Contact] = {}
+    problems: list[str] = []
+    for n, row in enumerate(rows[1:], 2):
+        cells = {name: _text(row[i] if i < len(row) else None) for name, i in col.items()}
+        if not any(cells.values()):
+            continue
+        where = f"第 {n} 行"
+        empty = [name for name in COLUMNS if not cells[name]]
+        if empty:
+            problems.append(f"{where}:{'、'.join(empty)} 为空")
+            continue
+        to, cc = split_addresses(cells["邮箱"]), split_addresses(cells.get("抄送", ""))
+        bad = [a for a in to + cc if not valid_address(a)]
+        if bad:
+            problems.append(f"{where}:邮箱地址无效:{'、'.join(bad)}")
+            continue
+        key = (cells["省"], cells["市"])
+        if key in contacts:
+            problems.append(f"{where}:{key[0]}{key[1]} 重复")
+            continue
+        if cities is not None and key not in cities:
+            problems.append(f"{where}:{key[0]} {key[1]} 不在营业厅清单中")
+            continue
+        contacts[key] = Contact(key[0], key[1], cells["联系人"], tuple(to), tuple(a for a in cc if a not in to))
+    if cities is not None:
+        lacking = sorted(cities - contacts.keys())
+        problems += [f"营业厅清单中的 {p} {c} 没有联系人" for p, c in lacking[:50]]
+        if len(lacking) > 50:
+            problems.append(f"……另有 {len(lacking) - 50} 个市没有联系人")
+    if problems:
+        shown = problems[:80] + ([f"……另有 {len(problems) - 80} 处"] if len(problems) > 80 else [])
+        raise ContactsError(f"联系人清单 {path} 有误:\n  - " + "\n  - ".join(shown))
+    return dict(sorted(contacts.items()))
+
+
+def write_contacts(contacts, path: str | Path) -> None:
+    """Write a contacts list as .xlsx or .csv (used by the demo and by tests)."""
+    import csv
+
+    path = Path(path)
+    rows = [list(COLUMNS + OPTIONAL)] + [[c.province, c.city, c.name, ";".join(c.to), ";".join(c.cc)]
+                                          for c in contacts]
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+        return
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "联系人"
+    for row in rows:
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
+    wb.save(path)

@@ -1,0 +1,164 @@
+"""The three kinds of message hallscore writes: templates to a city, problems back to a sender, reminders.
+
+Inputs are plain data: contacts, halls, the intake report as its JSON dict (``validate --json`` or the
+archive's intake.json), so these work from a saved report without rereading any workbook.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime, time, timedelta, timezone
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+
+from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
+from .mail import Draft, MailError, address, draft_name, new_message, render
+from .problems import Problem
+from .templates import safe_name
+from .workbook import ROUNDS
+
+CHINA = timezone(timedelta(hours=8))
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def at_nine(day: date) -> datetime:
+    """A message date that depends on the day only, so that reruns on the same day give the same bytes."""
+    return datetime.combine(day, time(9, 0), CHINA)
+
+
+def city_zip(templates_dir: Path, province: str, city: str) -> Path:
+    """Where ``hallscore templates --zip`` puts a city's zip."""
+    return Path(templates_dir) / safe_name(province) / f"{safe_name(city)}.zip"
+
+
+def template_drafts(contacts: dict, templates_dir, year: int, sender: str, deadline: str = "", halls=None,
+                    when: datetime | None = None, body_template=None) -> list[Draft]:
+    """One message per contact city with that city's zip; every missing zip is named before any is written."""
+    counts: dict[tuple[str, str], int] = {}
+    for hall in halls or ():
+        counts[(hall.province, hall.city)] = counts.get((hall.province, hall.city), 0) + 1
+    missing = [str(city_zip(templates_dir, p, c)) for p, c in contacts if not city_zip(templates_dir, p, c).is_file()]
+    if missing:
+        shown = missing[:30] + ([f"……另有 {len(missing) - 30} 个"] if len(missing) > 30 else [])
+        raise MailError("检查表目录中缺少以下市的 zip 包(请先运行 hallscore templates --zip):\n  - "
+                        + "\n  - ".join(shown))
+    drafts = []
+    for (province, city), contact in contacts.items():
+        path = city_zip(templates_dir, province, city)
+        data = path.read_bytes()
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [i for i in zf.infolist() if i.filename.lower().endswith(".xlsx")]
+                stamp = (datetime(*members[0].date_time, tzinfo=timezone.utc).astimezone(CHINA) if members else None)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise MailError(f"zip 包 {path} 无法读取:{exc}") from exc
+        filename = f"{year}年营业厅服务评价检查表_{province}{city}.zip"
+        subject, body = render(body_template, "templates.txt.j2", year=year, province=province, city=city,
+                               contact=contact.name, deadline=deadline, rounds=ROUNDS, attachment=filename,
+                               halls_count=counts.get((province, city), len(members)))
+        # Default date: when the templates were made (their zip entries' time), stable across reruns.
+        sent_at = when or stamp or at_nine(date(year, 1, 1))
+        msg = new_message("templates", (year, province, city), sender, [address(contact.name, a) for a in contact.to],
+                          list(contact.cc), subject, body, sent_at, [(filename, data, "application", "zip")])
+        drafts.append(Draft(draft_name(province, city), msg))
+    return drafts
+
+
+def report_from_dict(intake: dict) -> IntakeReport:
+    """An intake report back from its JSON form (enough for the 问题清单 and for mail)."""
+    files = []
+    for f in intake.get("files", []):
+        status = FileStatus(f["path"], f["status"], f.get("hall_id", ""), f.get("round", ""),
+                            [Problem(**p) for p in f.get("problems", [])], f.get("note", ""))
+        status.mail = f.get("mail") or {}
+        files.append(status)
+    return IntakeReport(files, [])
+
+
+def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when: datetime | None = None,
+                   body_template=None) -> tuple[list[Draft], list[str]]:
+    """A reply to every mail with a rejected return, and the rejected files that came from no mail."""
+    from .report_xlsx import build_report
+
+    report = report_from_dict(intake)
+    by_mail: dict[str, list[FileStatus]] = {}
+    unmailed = []
+    for f in report.files:
+        if f.status != REJECTED:
+            continue
+        if f.mail.get("message_id") and _reply_to(f.mail):
+            by_mail.setdefault(f.mail["message_id"], []).append(f)
+        else:
+            unmailed.append(f.path)
+    drafts = []
+    for message_id, files in sorted(by_mail.items()):
+        mail = files[0].mail
+        reply_to = _reply_to(mail)
+        entries = [{"name": "本邮件" if f.path == _mail_part(f) else f.path.rpartition("/")[2], "path": f.path, "hall_id": f.hall_id,
+                    "problems": [{"where": " ".join(x for x in (p.sheet, p.cell) if x), "message": p.message,
+                                  "code": p.code} for p in f.problems if p.severity == "error"]} for f in files]
+        original = _mail_date(mail.get("date", ""))
+        subject, body = render(body_template, "problems.txt.j2", subject=_strip_re(mail.get("subject", "")),
+                               date=original.strftime("%Y-%m-%d %H:%M") if original else "", files=entries,
+                               deadline=deadline)
+        sheet = build_report(IntakeReport(files, []), halls)
+        references = " ".join(x for x in (mail.get("references", ""), message_id) if x)
+        msg = new_message("problems", (message_id, *[f.path for f in files]), sender, reply_to, [], subject, body,
+                          when or at_nine(date.today()), [("问题清单.xlsx", sheet, *XLSX)])
+        msg["In-Reply-To"] = message_id
+        msg["References"] = references
+        who = reply_to[0] if reply_to else "unknown"
+        drafts.append(Draft(draft_name("退回", who, message_id.strip("<>")[:24]), msg))
+    return drafts, unmailed
+
+
+def reminder_drafts(intake: dict, halls, contacts: dict, year: int, sender: str, deadline: str = "",
+                    when: datetime | None = None, body_template=None) -> list[Draft]:
+    """Per city, the halls with no accepted return yet; cities with everything in get nothing."""
+    accepted = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == ACCEPTED}
+    rejected = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == REJECTED}
+    by_city: dict[tuple[str, str], list] = {}
+    for hall in halls:
+        by_city.setdefault((hall.province, hall.city), []).append(hall)
+    drafts = []
+    for key in sorted(by_city):
+        lacking = [h for h in by_city[key] if h.hall_id not in accepted]
+        contact = contacts.get(key)
+        if not lacking or contact is None:
+            continue
+        rows = [{"hall_id": h.hall_id, "name": h.name, "district": h.district,
+                 "state": "已退回,待重新发送" if h.hall_id in rejected else ""} for h in lacking]
+        subject, body = render(body_template, "reminders.txt.j2", year=year, province=key[0], city=key[1],
+                               contact=contact.name, expected=len(by_city[key]), halls=rows, deadline=deadline)
+        msg = new_message("reminders", (year, *key, *[h.hall_id for h in lacking]), sender,
+                          [address(contact.name, a) for a in contact.to], list(contact.cc), subject, body,
+                          when or at_nine(date.today()))
+        drafts.append(Draft(draft_name("催报", *key), msg))
+    return drafts
+
+
+def _reply_to(mail: dict) -> list[str]:
+    """Where a reply goes: Reply-To if the sender set one, else From; only addresses that look like one."""
+    found = getaddresses([mail.get("reply_to") or mail.get("sender", "")])
+    return [a for _, a in found if a and "@" in a]
+
+
+def _mail_part(status) -> str:
+    """The name of a status that stands for a whole message (no workbook in it)."""
+    return status.path if any(p.code.startswith("mail-") for p in status.problems) else ""
+
+
+def _strip_re(subject: str) -> str:
+    while subject[:3].lower() in ("re:", "re:") or subject[:3] in ("回复:", "回复:"):
+        subject = subject[3:].lstrip()
+    return subject
+
+
+def _mail_date(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
