@@ -235,3 +235,100 @@ def test_missing_chromium_fails_in_ci(monkeypatch, tmp_path):
     monkeypatch.setattr(test_browser, "CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(pytest.fail.Exception, match="chromium not found"):
         Browser(tmp_path)
+
+
+# --- Screen widths and print (issue 13) -------------------------------------------------------------------
+
+WIDTHS = (390, 1400)
+
+# Per page: widest layout box, header cells that take more than one line, and chart text smaller than 10 CSS px.
+_MEASURE = """(() => {
+  const lines = th => {
+    const tops = new Set();
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      for (const rect of r.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top));
+    }
+    return tops.size;
+  };
+  const wrapped = [...document.querySelectorAll('article th')].filter(th => lines(th) > 1)
+    .map(th => th.textContent.trim());
+  const tiny = [];
+  for (const svg of document.querySelectorAll('article .hs-chart svg')) {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) {
+      const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+      if (px < 10) tiny.push(t.textContent + ' ' + px.toFixed(1));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wrapped, tiny,
+          charts: document.querySelectorAll('article .hs-chart svg').length};
+})()"""
+
+
+def _page_kinds(built_site) -> dict[str, str]:
+    year, hall = built_site["year"], built_site["hall"]
+    return {
+        "home": "index.html",
+        "overview": f"{year}/index.html",
+        "province": f"{year}/provinces/{province_slug(hall['province'])}.html",
+        "hall": f"{year}/halls/{hall_slug(hall['hall_id'])}.html",
+        "methodology": f"{year}/methodology.html",
+        "quality": f"{year}/quality.html",
+    }
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_kind_fits_the_screen(width, built_site, server, browser):
+    browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                 mobile=width < 600)
+    try:
+        seen = {}
+        for kind, rel in _page_kinds(built_site).items():
+            browser.goto(server + rel)
+            browser.wait_for("document.querySelector('article h1') !== null")
+            m = browser.js(_MEASURE)
+            seen[kind] = m
+            browser.screenshot(f"{kind}-{width}.png")
+            assert m["scroll"] <= m["inner"], (kind, width, m)
+            assert not m["wrapped"], (kind, width, m["wrapped"])
+            assert not m["tiny"], (kind, width, m["tiny"][:5])
+        # The data pages carry charts, so the chart check above measured something.
+        assert seen["overview"]["charts"] and seen["hall"]["charts"] and seen["province"]["charts"]
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
+
+
+def test_desktop_content_uses_the_width(built_site, server, browser):
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    try:
+        browser.goto(server + _page_kinds(built_site)["province"])
+        width = browser.js("document.querySelector('.md-content').getBoundingClientRect().width")
+        assert width >= 900, width
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
+
+
+def test_hall_page_prints_on_two_a4_pages_with_the_fix_list_first(built_site, server, browser, tmp_path):
+    hall, year = built_site["hall"], built_site["year"]
+    browser.goto(server + _page_kinds(built_site)["hall"])
+    data = browser.call("Page.printToPDF", preferCSSPageSize=True, printBackground=False)["data"]
+    pdf = SCREENSHOTS / "hall-print.pdf"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf.write_bytes(base64.b64decode(data))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    size = next(line for line in info.splitlines() if line.startswith("Page size:"))
+    assert 1 <= pages <= 2, info
+    # A4 is 595 × 842 pt; Letter would be 612 × 792.
+    assert "(A4)" in size, size
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    first = "".join(text.split())
+    assert "整改清单" in first and f"{year}年度" in first, first[:500]
+    assert hall["name"] in first and hall["tier"] in first and hall["hall_id"] in first
+    # Header, tabs, search and footer stay off paper: the page starts with the hall's name.
+    assert first.startswith(hall["name"]), first[:80]
+    assert "搜索" not in first
