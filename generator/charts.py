@@ -28,9 +28,10 @@ def _num(value: float, places: int = 1) -> str:
 
 def _svg(width: int, height: int, title: str, body: list[str], note: str = "") -> Markup:
     t = escape(title)
+    # Out of the search index: axis labels would read as one long number in a snippet.
     caption = f"{t}。{escape(note)}" if note else t
     return Markup(
-        f'<figure class="hs-chart"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
+        f'<figure class="hs-chart" data-search-exclude><svg viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(body)}</svg>'
         f'<figcaption>{caption}</figcaption></figure>')
 

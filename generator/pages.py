@@ -78,7 +78,15 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["hall_slug"] = hall_slug
     env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug
+    env.filters["problem_title"] = _problem_title
     return env
+
+
+def _problem_title(code: str) -> str:
+    from .problems import CATALOGUE
+
+    entry = CATALOGUE.get(code)
+    return entry.title if entry else ""
 
 
 def _front_matter(title: str, search: bool = True, summary: str | None = None) -> str:

@@ -13,6 +13,7 @@ import functools
 import http.server
 import itertools
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from generator.pages import hall_slug
+from generator.register import Hall
 from generator.regions import province_slug
 from generator.results import load_archive
 from generator.site import build_site
@@ -145,12 +147,14 @@ class Browser:
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser-site")
-    halls = site_halls()
+    # Two 北京 halls: the place name is also part of the 北京路 halls' names, which must not outrank 北京 itself.
+    halls = site_halls([Hall("11010000", "东城王府井营业厅", "北京", "北京", "东城区", 2, "自营"),
+                        Hall("11010001", "西城西单营业厅", "北京", "北京", "西城区", 2, "自营")])
     make_year(root, root / "archive", halls, 2024, reviewed=0)
     results = make_year(root, root / "archive", halls, 2025)
     build_site(load_archive(root / "archive"), root / "site", strict=True)
     hall = next(h for h in results["halls"] if h["name"] == "深圳人民路营业厅")
-    return {"site": root / "site", "year": 2025, "hall": hall}
+    return {"site": root / "site", "year": 2025, "hall": hall, "halls": results["halls"]}
 
 
 @pytest.fixture(scope="module")
@@ -332,3 +336,39 @@ def test_hall_page_prints_on_two_a4_pages_with_the_fix_list_first(built_site, se
     # Header, tabs, search and footer stay off paper: the page starts with the hall's name.
     assert first.startswith(hall["name"]), first[:80]
     assert "搜索" not in first
+
+
+# --- Search as a reader types it (issue 13) --------------------------------------------------------------
+
+def test_search_finds_places_tiers_and_terms(built_site, server, browser):
+    year = built_site["year"]
+    tiers = {f"{year}/halls/{hall_slug(h['hall_id'])}.html": h["tier"] for h in built_site["halls"]}
+    browser.goto(f"{server}{year}/index.html")
+
+    links = [link.removeprefix(server).split("#")[0] for link in browser.search("北京")]
+    # The province page comes first, above the 北京路 halls and the halls in 北京.
+    assert links[0] == f"{year}/provinces/{province_slug('北京')}.html", links
+    assert any("北京路" in h["name"] for h in built_site["halls"])
+
+    browser.goto(f"{server}{year}/index.html")
+    links = [link.removeprefix(server).split("#")[0] for link in browser.search("不达标")]
+    halls = [link for link in links if "/halls/" in link]
+    # Whole word: halls found are 不达标 halls, never every 达标 hall; pages with tier tables are found too.
+    assert all(tiers[link] == "不达标" for link in halls), [(link, tiers[link]) for link in halls]
+    assert any("/halls/" not in link for link in links), links
+
+    browser.goto(f"{server}{year}/index.html")
+    links = browser.search("整改")
+    assert any(link.split("#")[0].endswith(f"{year}/methodology.html") for link in links), links
+
+
+def test_search_snippets_keep_numbers_apart(built_site):
+    index = json.loads((built_site["site"] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    province = [d for d in index["docs"] if "/provinces/" in d["location"]]
+    assert province
+    # Table cells are separated: no run of digits and dots longer than a score, an id or a count would be.
+    for doc in province:
+        runs = re.findall(r"[\d.]{12,}", doc["text"].replace("\u200b", " "))
+        assert not runs, (doc["location"], runs[:3])
+    first = next(d for d in province if d["location"].endswith(f"{province_slug('广东')}.html"))
+    assert "广州" in first["title"] and "深圳" in first["title"] and first.get("boost", 0) > 1
