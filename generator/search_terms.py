@@ -8,7 +8,8 @@ dictionary of the year's tier names, the standard's terms and the register's pla
 
 from __future__ import annotations
 
-TIERS = ("优秀", "良好", "达标", "不达标", "不参评", "未检查")
+from .config import TIERS
+
 TERMS = ("整改", "整改清单", "上报名单", "差额", "认定", "逐级认定", "自评", "市级检查", "省级复核", "集团复核",
          "一票否决", "加分", "扣分", "基础分", "最终得分", "得分率", "名额", "需裁定", "已确认", "营业厅")
 
