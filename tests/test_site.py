@@ -259,3 +259,29 @@ def test_charts_start_where_the_data_starts_and_say_so():
     dev = str(charts.deviation("差", ["迎宾", "排队"], [("本厅", {"迎宾": 95.0, "排队": 90.0})],
                                {"迎宾": 93.0, "排队": 93.0}))
     assert ">+2.0<" in dev and ">-3.0<" in dev and "高于全国平均" in dev
+
+
+def test_export_opens_ready_to_use():
+    import io
+
+    from generator.exports import workbook_bytes
+
+    def hall(n, score):
+        return {"hall_id": f"H{n}", "name": f"厅{n}", "province": "甲", "city": "乙", "district": "丙", "level": 2,
+                "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": score,
+                "base_score": score, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+
+    halls = [hall(1, 88.5), hall(2, 95.0), hall(3, 88.5), hall(4, None)]
+    data = workbook_bytes(2025, halls, ["业务办理"])
+    assert data == workbook_bytes(2025, halls, ["业务办理"])
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["营业厅", "说明"]
+    ws = wb["营业厅"]
+    headers = [c.value for c in ws[1]]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(headers))}5"
+    assert ws["A1"].font.bold and ws.column_dimensions["B"].width >= 20
+    assert headers[-1] == "排名" and [ws.cell(row=r, column=len(headers)).value for r in range(2, 6)] == [2, 1, 2, None]
+    final = headers.index("最终得分") + 1
+    assert ws.cell(row=2, column=final).number_format == "0.0"
+    notes = [row[0].value for row in wb["说明"].iter_rows(min_row=2)]
+    assert "排名" in notes and "最终得分" in notes
