@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,15 @@ def built_site(tmp_path_factory):
     halls = site_halls([Hall("11010000", "东城王府井营业厅", "北京", "北京", "东城区", 2, "自营"),
                         Hall("11010001", "西城西单营业厅", "北京", "北京", "西城区", 2, "自营")])
     make_year(root, root / "archive", halls, 2024, reviewed=0)
+    # Rejected returns, so that the quality page shows its tables of files, sheets, cells and codes.
+    from conftest import full_fill, write_return
+    from generator.standard import load_standard
+    import intake_faults
+
+    bad = write_return(load_standard(), halls[0], full_fill(load_standard(), when=date(2025, 5, 10)),
+                       root / "returns-2025" / "退回", year=2025, name="44010000_广州中山路营业厅_第二次重新填写版.xlsx")
+    intake_faults.edit_cells(bad, {("检查表", "G2"): "满分", ("封面", "B12"): None})
+    (root / "returns-2025" / "退回" / "坏文件.xlsx").write_bytes(b"not a workbook")
     results = make_year(root, root / "archive", halls, 2025)
     build_site(load_archive(root / "archive"), root / "site", strict=True)
     hall = next(h for h in results["halls"] if h["name"] == "深圳人民路营业厅")
