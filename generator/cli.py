@@ -240,7 +240,7 @@ def serve(site_dir, port):
     """
     import http.server
 
-    handler = functools.partial(_ChineseHandler, directory=str(site_dir))
+    handler = functools.partial(_chinese_handler(), directory=str(site_dir))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
         click.echo(f"预览地址:http://127.0.0.1:{port}/ (Ctrl+C 退出)")
         try:
@@ -249,15 +249,9 @@ def serve(site_dir, port):
             pass
 
 
-class _ChineseHandler:
-    """Defined on first use (http.server is imported only by ``serve``); see :func:`_chinese_handler`."""
-
-    def __new__(cls, *args, **kwargs):
-        return _chinese_handler()(*args, **kwargs)
-
-
 @functools.cache
 def _chinese_handler():
+    """The request handler of ``serve``, made on first use (http.server is imported only there)."""
     import http.server
 
     class Handler(http.server.SimpleHTTPRequestHandler):

@@ -33,9 +33,10 @@ def on_config(config):
         return config
     jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
     terms = (config.get("extra") or {}).get("hallscore_search") or {}
-    for word in terms.get("words", ()):
-        # A frequency above the split's keeps the word whole (不达标, not 不 + 达标).
-        jieba.add_word(word, freq=max(jieba.suggest_freq(word, tune=False), 1000))
+    # Shorter words first, so that a longer one's frequency is worked out against them: the frequency jieba
+    # suggests is just above what splitting would score, which keeps the word whole (不达标, not 不 + 达标).
+    for word in sorted(terms.get("words", ()), key=lambda w: (len(w), w)):
+        jieba.add_word(word, freq=jieba.suggest_freq(word, tune=False))
     return config
 
 
