@@ -1,12 +1,15 @@
 """Charts as inline SVG: nothing to load, readable Chinese labels, and they print like the text around them.
 
 Each function takes plain numbers and labels and returns escaped SVG markup (``Markup``) for the templates.
-Sizes are in viewBox units; the SVG scales to the column width. Colours come from CSS classes in
-``assets/hallscore.css`` so that print styles can turn them to greys.
+Sizes are in viewBox units; the stylesheet keeps the SVG at least as wide as its viewBox, so 12 units of text
+stay 12 CSS px (a phone scrolls the chart in its box). Colours come from CSS classes in
+``assets/hallscore.css`` so that print styles can turn them to greys. Each chart carries a one-line caption
+saying what to read from it, and where its axis starts when that is not 0.
 """
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from markupsafe import Markup
@@ -23,28 +26,89 @@ def _num(value: float, places: int = 1) -> str:
     return fmt(value, places)
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+def _svg(width: int, height: int, title: str, body: list[str], note: str = "") -> Markup:
     t = escape(title)
+    # Out of the search index: axis labels would read as one long number in a snippet.
+    caption = f"{t}。{escape(note)}" if note else t
     return Markup(
-        f'<figure class="hs-chart"><svg viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
+        f'<figure class="hs-chart" data-search-exclude><svg viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(body)}</svg>'
-        f'<figcaption>{t}</figcaption></figure>')
+        f'<figcaption>{caption}</figcaption></figure>')
+
+
+def axis_start(values, high: float = 100.0, step: float = 5.0) -> float:
+    """Where a score axis starts: the multiple of ``step`` at least one point below the lowest value."""
+    values = [v for v in values if isinstance(v, (int, float))]
+    if not values:
+        return 0.0
+    return max(0.0, min(high - step, math.floor((min(values) - 1) / step) * step))
 
 
 def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 100.0, unit: str = "",
-          series_class: str = "hs-c1") -> Markup:
-    """One horizontal bar per row: label, bar, value. ``None`` values show as '—'."""
+          series_class: str = "hs-c1", low: float | str = 0.0, note: str = "") -> Markup:
+    """One horizontal bar per row: label, bar, value. ``None`` values show as '—'.
+
+    ``low`` starts the axis there (``"auto"``: just below the lowest value) so that close values differ visibly;
+    the caption then says where the axis starts."""
+    if low == "auto":
+        low = axis_start((v for _, v in rows), scale_max)
+    span = scale_max - low
     body = []
+    if low:
+        note = (note + ";" if note else "") + f"横轴从 {low:g}{unit} 起"
+        body.append(f'<text class="hs-c-label" x="{LABEL_W}" y="{12 + ROW * max(1, len(rows)) + 10}" '
+                    f'text-anchor="middle">{low:g}</text>')
     for n, (label, value) in enumerate(rows):
         y = 6 + n * ROW
         body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
         if isinstance(value, (int, float)):
-            w = max(0.0, min(1.0, value / scale_max)) * BAR_W if scale_max else 0
+            w = max(0.0, min(1.0, (value - low) / span)) * BAR_W if span > 0 else 0
             body.append(f'<rect class="{series_class}" x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW - 8}"/>')
             body.append(f'<text class="hs-c-value" x="{LABEL_W + w + 4:.1f}" y="{y + 14}">{_num(value)}{escape(unit)}</text>')
         else:
             body.append(f'<text class="hs-c-value" x="{LABEL_W + 4}" y="{y + 14}">—</text>')
-    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body)
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)) + (14 if low else 0), title, body, note)
+
+
+def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], reference: dict,
+              unit: str = "", note: str = "") -> Markup:
+    """Each series' difference from ``reference`` per label, as bars left (below) or right (above) of a zero line.
+
+    Section rates all sit near 93 %; the differences from the nation are what a reader compares."""
+    diffs = [[(values.get(label) - reference[label])
+              if isinstance(values.get(label), (int, float)) and isinstance(reference.get(label), (int, float))
+              else None for label in labels] for _, values in series]
+    reach = max([abs(d) for row in diffs for d in row if d is not None] + [1.0])
+    reach = math.ceil(reach)
+    legend_h, bar_h = 22, ROW * 0.7 - 3
+    group_h = (bar_h + 3) * len(series) + 8
+    zero, half = LABEL_W + BAR_W / 2, BAR_W / 2 - 30
+    body = []
+    for s, (name, _) in enumerate(series):
+        x = LABEL_W + s * 110
+        body.append(f'<rect class="hs-c{s + 1}" x="{x}" y="6" width="12" height="12"/>')
+        body.append(f'<text class="hs-c-label" x="{x + 16}" y="16">{escape(name)}</text>')
+    height = legend_h + 12 + group_h * max(1, len(labels)) + 16
+    body.append(f'<line class="hs-c-axis" x1="{zero}" y1="{legend_h}" x2="{zero}" y2="{height - 18}"/>')
+    for n, label in enumerate(labels):
+        y0 = legend_h + 6 + n * group_h
+        body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y0 + group_h / 2 + 3:.1f}" '
+                    f'text-anchor="end">{escape(label)}</text>')
+        for s in range(len(series)):
+            d = diffs[s][n]
+            y = y0 + s * (bar_h + 3)
+            if d is None:
+                body.append(f'<text class="hs-c-value" x="{zero + 4}" y="{y + bar_h - 2:.1f}">—</text>')
+                continue
+            w = abs(d) / reach * half
+            x = zero if d >= 0 else zero - w
+            body.append(f'<rect class="hs-c{s + 1}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_h:.1f}"/>')
+            tx, anchor = (zero + w + 4, "start") if d >= 0 else (zero - w - 4, "end")
+            body.append(f'<text class="hs-c-value" x="{tx:.1f}" y="{y + bar_h - 2:.1f}" text-anchor="{anchor}">'
+                        f'{"+" if d > 0 else ""}{_num(d)}</text>')
+    for x, text in ((zero - half, f"-{reach}"), (zero, "0"), (zero + half, f"+{reach}")):
+        body.append(f'<text class="hs-c-label" x="{x:.1f}" y="{height - 4}" text-anchor="middle">{text}{escape(unit)}</text>')
+    return _svg(WIDTH, int(height), title, body, note or "向右高于全国平均,向左低于全国平均")
 
 
 def grouped_bars(title: str, labels: list[str], series: list[tuple[str, dict]], scale_max: float = 100.0) -> Markup:
@@ -107,11 +171,15 @@ def histogram(title: str, scores: list[float], high: int = 100,
         # Threshold labels sit in their own row above the tallest bar and its count.
         body.append(f'<line class="hs-c-mark" x1="{x:.1f}" y1="22" x2="{x:.1f}" y2="{bottom}"/>')
         body.append(f'<text class="hs-c-label" x="{x:.1f}" y="16" text-anchor="middle">{escape(label)}</text>')
-    return _svg(width, height, title, body)
+    note = f"横轴从 {low:g} 分起,每格 {step:g} 分;虚线为等级分数线" if low else "每格 5 分;虚线为等级分数线"
+    return _svg(width, height, title, body, note)
 
 
 def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
-    """Quota use per scope: a grey bar for the cap, a coloured bar for the places used, 'used / cap'."""
+    """Quota use per scope: a grey bar for the cap, a coloured bar for the places used, 'used / cap'.
+
+    Scopes without places are left out: a row of 0 / 0 says nothing."""
+    rows = [r for r in rows if r[2] > 0]
     top = max((cap for _, _, cap in rows), default=0)
     if not top:
         return Markup("")  # no places anywhere: the table beside it says so
@@ -123,7 +191,7 @@ def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
         body.append(f'<rect class="hs-c-cap" x="{LABEL_W}" y="{y + 3}" width="{w_cap:.1f}" height="{ROW - 8}"/>')
         body.append(f'<rect class="hs-c1" x="{LABEL_W}" y="{y + 3}" width="{w_used:.1f}" height="{ROW - 8}"/>')
         body.append(f'<text class="hs-c-value" x="{LABEL_W + max(w_cap, w_used) + 4:.1f}" y="{y + 14}">{used} / {cap}</text>')
-    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body)
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body, "灰条为名额,蓝条为已评定的营业厅数;只列有名额的范围")
 
 
 def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, high: float = 100) -> Markup:
@@ -150,4 +218,5 @@ def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, hi
     if len(xy) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         body.insert(1, f'<polyline class="hs-c-line" points="{path}"/>')
-    return _svg(width, height, title, body)
+    note = f"纵轴从 {lo:g} 分起" if lo > 0 else ""
+    return _svg(width, height, title, body, note)

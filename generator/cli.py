@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 
+from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
 from . import __version__
 from .build import build, rebuild_site, validate
+from .config import TIERS
 from .errors import HallscoreError
 from .fsutil import write_json_atomic
 from .intake import REJECTED, STATUS_LABELS, STATUSES
@@ -90,7 +92,7 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
     """为清单中的每个营业厅生成一份预填厅信息的检查表。
 
     \b
-    Example:
+    示例:
       hallscore templates --register 清单.xlsx --out 检查表/ --year 2025 --zip
       hallscore templates --master --out input_templates/
     """
@@ -109,7 +111,8 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
 
 
 @main.command(name="validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
+                metavar="回收目录或文件...")
 @register_option
 @year_option
 @standard_option
@@ -126,12 +129,14 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     退出码:0 全部接收;1 有退回的文件;2 参数、营业厅清单或评价标准有误。
 
     \b
-    Example:
+    示例:
       hallscore validate 回收/ --register 清单.xlsx --year 2025 --json 校验结果.json --report 问题清单.xlsx
     """
     from .paths import check_outputs
     from .report_xlsx import write_report
 
+    if click.get_current_context().get_parameter_source("year").name == "DEFAULT":
+        year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
                       [("JSON 文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
@@ -152,8 +157,22 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     raise SystemExit(0 if report.ok else 1)
 
 
+def _year_of_returns(paths, fallback: int) -> int:
+    """Without --year, the year the returns carry in _meta (the most common one), said out loud."""
+    from .meta_year import returns_year
+
+    found, count, total = returns_year(paths)
+    if found is None:
+        click.echo(f"未给 --year,检查表中也没有年度信息,按 {fallback} 年校验。")
+        return fallback
+    others = f";另有 {total - count} 份为其他年度" if total > count else ""
+    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年校验({count} 份{others})。")
+    return found
+
+
 @main.command(name="build")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
+                metavar="回收目录或文件...")
 @register_option
 @year_option
 @standard_option
@@ -180,7 +199,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     各省上报名单(差额)写入 <档案>/<年度>/上报名单/。
 
     \b
-    Example:
+    示例:
       hallscore build 回收/ --register 清单.xlsx --year 2025 --archive archive --site-dir site
       hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
     """
@@ -207,7 +226,7 @@ def site_command(archive_dir, site_dir, strict):
     """只根据年度档案重新生成结果站点(不重新读取检查表)。
 
     \b
-    Example:
+    示例:
       hallscore site --archive archive --site-dir site
     """
     pages = rebuild_site(archive_dir, site_dir, strict=strict)
@@ -217,23 +236,62 @@ def site_command(archive_dir, site_dir, strict):
 @main.command()
 @click.option("--site-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_SITE,
               show_default=True, help="要预览的站点目录。")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="监听端口。")
 def serve(site_dir, port):
     """在本机预览生成的站点(仅监听 127.0.0.1)。
 
     \b
-    Example:
+    示例:
       hallscore serve --site-dir site --port 8000
     """
     import http.server
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
+    handler = functools.partial(_chinese_handler(), directory=str(site_dir))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
         click.echo(f"预览地址:http://127.0.0.1:{port}/ (Ctrl+C 退出)")
         try:
             httpd.serve_forever()
         except KeyboardInterrupt:
             pass
+
+
+@functools.cache
+def _chinese_handler():
+    """The request handler of ``serve``, made on first use (http.server is imported only there)."""
+    import http.server
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        """Error pages in Chinese and a short Chinese access line instead of the English log format."""
+
+        PAGE = ('<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>{code} {title}</title></head>'
+                '<body><h1>{code} {title}</h1><p>{text}</p><p><a href="/index.html">返回首页</a></p></body></html>')
+        MESSAGES = {404: ("找不到页面", "站点中没有这个地址,请检查链接或从首页进入。"),
+                    403: ("禁止访问", "没有权限读取这个地址。"),
+                    400: ("请求无效", "浏览器发来的请求无法识别。"),
+                    405: ("方法不允许", "预览服务器只支持读取页面。"),
+                    501: ("不支持的请求", "预览服务器只支持读取页面。")}
+
+        def send_error(self, code, message=None, explain=None):
+            if code not in self.MESSAGES:
+                return super().send_error(code, message, explain)
+            title, text = self.MESSAGES[code]
+            body = self.PAGE.format(code=int(code), title=title, text=text).encode("utf-8")
+            self.send_response(code)  # the status line itself must stay Latin-1
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format, *args):
+            pass
+
+        def log_request(self, code="-", size="-"):
+            if str(code).startswith(("4", "5")):
+                click.echo(f"{code} {self.path}", err=True)
+
+    return Handler
 
 
 @main.command(name="archive")
@@ -247,7 +305,7 @@ def archive_command(archive_dir, year, out_dir):
     """把某一年度的结果站点(该年及以前各年)冻结为 site-<年度>.zip,内含 SHA-256 清单 SHA256SUMS。
 
     \b
-    Example:
+    示例:
       hallscore archive --year 2025 --archive archive --out 归档/
     """
     from .site import freeze_year
@@ -268,7 +326,7 @@ def demo(halls, seed, year, out_dir):
     """用合成数据跑通全流程:清单 → 检查表 → 模拟填写 → 校验评分定级 → 站点。
 
     \b
-    Example:
+    示例:
       hallscore demo --halls 600 --out demo
     """
     from .demo import make_demo, make_register
@@ -371,10 +429,11 @@ def _print_build(summary) -> None:
     tiers: dict[str, int] = {}
     for hall in summary.results["halls"]:
         tiers[hall["tier"]] = tiers.get(hall["tier"], 0) + 1
+    order = {t: n for n, t in enumerate(TIERS)}
     click.echo(f"{summary.year} 年:{len(summary.results['halls'])} 个营业厅," +
-               ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: kv[0])))
-    times = ",".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
-    click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f}s)")
+               ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
+    times = ",".join(f"{_STAGE_LABELS.get(k, k)} {v:.1f} 秒" for k, v in summary.seconds.items())
+    click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f} 秒)")
     intake_s = summary.seconds.get("intake", 0.0)
     rate = f",{summary.files_read / intake_s:.0f} 份/秒" if summary.files_read and intake_s > 0 else ""
     click.echo(f"检查表:新读取 {summary.files_read} 份,缓存命中 {summary.cache_hits} 份"
@@ -388,6 +447,7 @@ def _print_build(summary) -> None:
 from .cli_mail import mail as _mail  # noqa: E402  (the mail group lives in its own module)
 
 main.add_command(_mail)
+cli_zh.chinese_usage(main)
 
 if __name__ == "__main__":
     main()

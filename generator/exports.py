@@ -3,6 +3,9 @@
 Files are written with openpyxl's write-only mode (rows stream; a national year is ~20,000 rows) and then
 normalised so the same results give the same bytes: openpyxl stamps the save time into docProps/core.xml
 and into every zip entry, both replaced here by a date fixed by the data (31 December of the year).
+
+Made to be used as opened: bold frozen header with a filter, column widths, number formats, a rank column
+(last, so the columns before it keep their places) and a 说明 sheet saying what each column means.
 """
 
 from __future__ import annotations
@@ -13,12 +16,34 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from .textcell import write_only_row
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "认定轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值"]
 SHORTLIST_HEADERS = ["范围", "等级", "名额", "名单人数", "名次", "厅编码", "厅名称", "最终得分", "已确认"]
+RANK_HEADER = "排名"
+# Widths in Excel units per header; a section rate column gets SECTION_WIDTH.
+WIDTHS = {"厅编码": 11, "厅名称": 24, "省": 8, "市": 8, "区县": 10, "级别": 6, "类型": 7, "认定轮次": 10,
+          "服务等级": 9, "定级说明": 40, "需裁定": 7, "最终得分": 9, "基础分": 8, "加分": 6, "扣分": 6,
+          "自评差值": 9, RANK_HEADER: 6, "范围": 8, "等级": 7, "名额": 6, "名单人数": 9, "名次": 6, "已确认": 7}
+SECTION_WIDTH = 12
+SCORE_FORMAT = "0.0"
+SCORE_HEADERS = {"最终得分", "基础分", "加分", "扣分", "自评差值"}
+HEADER_FONT, HEADER_FILL = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+NOTES = (
+    ("营业厅", "每个营业厅一行,顺序与营业厅清单一致;第一行为表头,已冻结并可筛选。"),
+    ("最终得分", "基础分 + 加分 − 扣分,最低 0 分;保留一位小数(四舍五入)。未检查的营业厅为空。"),
+    ("基础分", "100 × 适用检查项得分之和 ÷ 适用检查项分值之和。"),
+    ("自评差值", "认定轮次得分减自评得分;只有自评和上级认定都有的营业厅才有。"),
+    ("需裁定", "“是”表示并列处在名额分界线上,等待记录在案的裁定。"),
+    ("各环节得分率(%)", "该环节得分占适用分值的百分比。"),
+    (RANK_HEADER, "按最终得分从高到低的名次(全国表为全国名次,分省表为本省名次);同分同名次,未检查为空。"),
+    ("上报名单", "各省按排名取名额 ×(1 + 差额比例)个营业厅上报;“已确认”为“是”的营业厅已按名额评为该等级。"),
+)
 
 
 def hall_rows(halls, section_names):
@@ -47,21 +72,61 @@ def _row(ws, values):
     return write_only_row(ws, values)
 
 
+def ranks(halls) -> list[int | None]:
+    """Competition ranks by final score (1, 2, 2, 4); None for halls without a score."""
+    scores = sorted((h["final_score"] for h in halls if isinstance(h["final_score"], (int, float))), reverse=True)
+    first = {}
+    for n, score in enumerate(scores, 1):
+        first.setdefault(score, n)
+    return [first.get(h["final_score"]) if isinstance(h["final_score"], (int, float)) else None for h in halls]
+
+
+def _table(ws, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
+    """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only)."""
+    for n, header in enumerate(headers, 1):
+        ws.column_dimensions[get_column_letter(n)].width = WIDTHS.get(header, SECTION_WIDTH)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    head = []
+    for header in headers:
+        cell = WriteOnlyCell(ws, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        head.append(cell)
+    ws.append(head)
+    for row in rows:
+        out = _row(ws, row)
+        for col, fmt in formats.items():
+            value = out[col]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell = WriteOnlyCell(ws, value)
+                cell.number_format = fmt
+                out[col] = cell
+        ws.append(out)
+
+
 def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str | None = None) -> bytes:
-    """One results workbook: sheet 营业厅 (one row per hall; none when ``halls`` is None) and, when present,
-    sheet 上报名单."""
+    """One results workbook: sheet 营业厅 (one row per hall; none when ``halls`` is None), when present
+    sheet 上报名单, and 说明."""
     wb = Workbook(write_only=True)
     if halls is not None:
         ws = wb.create_sheet("营业厅")
-        ws.append(HALL_HEADERS + [f"{name}得分率(%)" for name in section_names])
-        for row in hall_rows(halls, section_names):
-            ws.append(_row(ws, row))
+        headers = HALL_HEADERS + [f"{name}得分率(%)" for name in section_names] + [RANK_HEADER]
+        rows = [row + [rank] for row, rank in zip(hall_rows(halls, section_names), ranks(halls))]
+        formats = {n: SCORE_FORMAT for n, h in enumerate(headers) if h in SCORE_HEADERS or h.endswith("(%)")}
+        _table(ws, headers, rows, formats)
     rows = list(shortlist_rows(shortlists, scope))
     if rows:
-        sl = wb.create_sheet("上报名单")
-        sl.append(SHORTLIST_HEADERS)
-        for row in rows:
-            sl.append(_row(sl, row))
+        _table(wb.create_sheet("上报名单"), SHORTLIST_HEADERS, rows, {SHORTLIST_HEADERS.index("最终得分"): SCORE_FORMAT})
+    notes = wb.create_sheet("说明")
+    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 18, 90
+    title = WriteOnlyCell(notes, f"{year} 年营业厅服务评价结果" + (f"({scope})" if scope else ""))
+    title.font = Font(bold=True, size=13)
+    notes.append([title])
+    for label, text in NOTES:
+        cell = WriteOnlyCell(notes, label)
+        cell.font = HEADER_FONT
+        notes.append([cell, text])
     buffer = io.BytesIO()
     wb.save(buffer)
     return _normalise(buffer.getvalue(), year)

@@ -7,15 +7,43 @@ hook stashes the body before Markdown sees it and hands it back as the page cont
 Hall pages are excluded from the full-text index (≈ 32 KB each with their item tables). Instead each gets one
 short entry — name, 厅编码, 省, 市, 区县, tier, score — taken from its front matter (``hallscore_search``) and
 segmented the way the search plugin segments everything else, so halls stay findable at a few hundred bytes each.
+
+Search quality (issue 13): jieba gets the year's user dictionary before any page is segmented; province pages
+carry their cities in the search title and a document boost, so a place name finds the place before its halls;
+table cells get a space between them so that snippets do not run numbers together.
 """
 
 import html
+import logging
+import re
 
 _READY = "_hallscore_html"
 _SEARCH_PLUGINS = ("material/search", "search")
 
 
+PLACE_BOOST = 10      # province pages above the halls named after their places
+METHOD_BOOST = 3      # the methodology page for terms of the standard
+_CELL_GAP = re.compile(r"</(td|th)>\s*<(td|th)")
+
+
+def on_config(config):
+    try:
+        import jieba
+    except ImportError:
+        return config
+    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
+    terms = (config.get("extra") or {}).get("hallscore_search") or {}
+    # Shorter words first, so that a longer one's frequency is worked out against them: the frequency jieba
+    # suggests is just above what splitting would score, which keeps the word whole (不达标, not 不 + 达标).
+    for word in sorted(terms.get("words", ()), key=lambda w: (len(w), w)):
+        jieba.add_word(word, freq=jieba.suggest_freq(word, tune=False))
+    return config
+
+
 def on_page_markdown(markdown, page, config, files):
+    boost = _boost(page, config)
+    if boost:
+        page.meta["search"] = {**(page.meta.get("search") or {}), "boost": boost}
     if page.meta.get("hallscore") == "html":
         setattr(page, _READY, markdown)
         return ""
@@ -30,10 +58,27 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_page_content(html_text, page, config, files):
     ready = getattr(page, _READY, None)
-    return html_text if ready is None else ready
+    if ready is None or page.meta.get("hallscore_search"):
+        return html_text if ready is None else ready  # hall pages are not full-text indexed
+    # Whitespace between cells changes nothing on screen but separates them in the search text.
+    return _CELL_GAP.sub(r"</\1> <\2", ready)
+
+
+def _boost(page, config) -> int:
+    url = page.file.url if page.file else ""
+    latest = ((config.get("extra") or {}).get("hallscore_search") or {}).get("latest")
+    # The latest year's page a little above the same page of earlier years.
+    newer = 1 if latest and url.startswith(f"{latest}/") else 0
+    if "/provinces/" in url:
+        return PLACE_BOOST + newer
+    if url.endswith("methodology.html"):
+        return METHOD_BOOST + newer
+    return 0
 
 
 def on_page_context(context, page, config, nav):
+    if "/provinces/" in (page.file.url if page.file else ""):
+        _title_with_cities(page, config)
     summary = page.meta.get("hallscore_search")
     if summary:
         index = _search_index(config)
@@ -44,6 +89,21 @@ def on_page_context(context, page, config, nav):
                 title, text = index._segment_chinese(title), index._segment_chinese(text)
             index.entries.append({"location": page.url, "title": title, "text": text})
     return context
+
+
+def _title_with_cities(page, config) -> None:
+    """The province page's first entry is titled with its cities, e.g. "2025 年广东(广州、深圳)"."""
+    index = _search_index(config)
+    places = ((config.get("extra") or {}).get("hallscore_search") or {}).get("places") or {}
+    title = str(page.meta.get("title", page.title))
+    province = next((p for p in sorted(places, key=len, reverse=True) if title.endswith(p)), None)
+    if index is None or province is None or not places[province]:
+        return
+    for entry in index.entries:
+        if entry["location"] == page.url:
+            text = f"{title}({'、'.join(places[province])})"
+            entry["title"] = index._segment_chinese(text) if _jieba_ready(index) else text
+            return
 
 
 def _search_index(config):

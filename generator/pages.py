@@ -78,7 +78,15 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["hall_slug"] = hall_slug
     env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug
+    env.filters["problem_title"] = _problem_title
     return env
+
+
+def _problem_title(code: str) -> str:
+    from .problems import CATALOGUE
+
+    entry = CATALOGUE.get(code)
+    return entry.title if entry else ""
 
 
 def _front_matter(title: str, search: bool = True, summary: str | None = None) -> str:
@@ -181,7 +189,11 @@ class YearView:
                 for city, halls in sorted(groups.items())]
 
     def shortlist(self, scope: str | None = None) -> list[dict]:
-        return [s for s in self.shortlists if scope is None or s.get("scope") == scope]
+        """Lists that name someone (or a tie to decide), in the customary province order, 优秀 before 良好."""
+        chosen = [s for s in self.shortlists if (scope is None or s.get("scope") == scope)
+                  and (s.get("nominees") or s.get("needs_decision"))]
+        return sorted(chosen, key=lambda s: (province_order(s["scope"]), TIER_ORDER.index(s["tier"])
+                                             if s["tier"] in TIER_ORDER else 9))
 
     def weakest_items(self, halls, limit: int = 10) -> list[dict]:
         """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""

@@ -23,6 +23,7 @@ from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomi
 from .exports import write_exports
 from .paths import check_site_dir, mark_site
 from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
+from .search_terms import places, search_words
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 HOOKS = Path(__file__).resolve().parent / "mkdocs_hooks.py"
@@ -58,6 +59,9 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
             "nav": navigation(years),
             "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
             "hooks": [str(HOOKS)],
+            # Read by mkdocs_hooks: jieba's user words and each province's cities (search only).
+            "extra": {"hallscore_search": {"words": search_words(views), "places": places(views),
+                                            "latest": max((v.year for v in views), default=0)}},
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         _mkdocs_build(config_path, strict, _build_epoch(years))

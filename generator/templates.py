@@ -9,6 +9,7 @@ which is many times faster than building 3,000 workbooks with openpyxl (a test c
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from datetime import date, datetime, timezone
@@ -19,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.utils import get_column_letter
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
@@ -41,6 +42,12 @@ UNLOCKED = Protection(locked=False)
 # Excel refuses an input or error message over 255 characters and a title over 32.
 MESSAGE_LIMIT, TITLE_LIMIT = 255, 32
 LIST_PREFIX = "hs_"
+# Print layout: portrait A4 holds about 75 column units at 100 % (LibreOffice), so widths stay near that and
+# fit-to-width shrinks little.
+ITEM_WIDTHS = dict(zip("ABCDEFGH", (5, 7, 22, 25, 5, 6, 5, 13)))
+GUIDE_WIDTH = 72
+LINE_HEIGHT = 14.5  # points per line of 11 pt text
+SIGN_OFF = ("检查人签字", "签字日期", "营业厅负责人签字", "确认日期")
 
 GUIDE_LINES = (
     "营业厅服务评价检查表 填写说明",
@@ -62,7 +69,7 @@ GUIDE_MORE = (
     "· 填入不允许的值时会弹出提示并拒绝输入。复制粘贴可能绕过这些检查,系统收回后仍会逐项校验。",
     "· 扣了分却未写扣分原因的单元格显示为红色;检查表下方的小计和合计随填写实时更新。",
     "· 可使用 Excel、WPS 或 LibreOffice 填写;请保存为 .xlsx(不要另存为 .xls 或 .et)。",
-    "· 打印:A4 纸,按页宽缩放,每页重复表头,页眉显示营业厅名称。",
+    "· 打印:A4 纵向,按页宽缩放,每页重复表头,页眉显示营业厅名称;打印后在“封面”下方由检查人和营业厅负责人签字。",
 )
 
 
@@ -151,9 +158,10 @@ def _guide(ws, standard) -> None:
     for line in lines:
         ws.append([line])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 110
-    for row in ws.iter_rows(min_row=2):
+    ws.column_dimensions["A"].width = GUIDE_WIDTH
+    for row in ws.iter_rows(min_row=1):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_rows(ws, 2, ws.max_row, {"A": GUIDE_WIDTH})
 
 
 def _lists(wb, standard) -> dict[str, str]:
@@ -214,8 +222,20 @@ def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> No
     _validate(ws, f"B{rows['检查人']}", DataValidation(
         type="textLength", operator="between", formula1="1", formula2="50", errorTitle="检查人",
         error="请填写检查人姓名(不超过 50 个字)。", promptTitle="检查人", prompt="填写检查人姓名,多人用顿号分隔"))
-    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 40
+    _sign_off(ws, max(rows.values()) + 2)
+
+
+def _sign_off(ws, row: int) -> None:
+    """Lines to sign on paper, below the cover fields; their labels are no cover field, so intake skips them."""
+    line = Border(bottom=Side(style="thin"))
+    for label in SIGN_OFF:
+        ws.cell(row=row, column=1, value=label).font = BOLD
+        ws.cell(row=row, column=1).alignment = Alignment(vertical="bottom")
+        ws.cell(row=row, column=2).border = line
+        ws.row_dimensions[row].height = 30
+        row += 1
 
 
 def _items(ws, standard, lists: dict[str, str]) -> None:
@@ -231,7 +251,7 @@ def _items(ws, standard, lists: dict[str, str]) -> None:
             cell = ws[f"{col[name]}{row}"]
             cell.fill = INPUT_FILL
             cell.protection = UNLOCKED
-        for name in ("检查内容", "评分标准", "扣分原因"):
+        for name in ("编号", "环节", "检查内容", "评分标准", "分值", "可填不适用", "得分", "扣分原因"):
             ws[f"{col[name]}{row}"].alignment = WRAP
         na = ",或选“不适用”" if item.allow_na else "(本项不可填“不适用”)"
         _validate(ws, f"{score}{row}", DataValidation(
@@ -276,8 +296,10 @@ def _items(ws, standard, lists: dict[str, str]) -> None:
         _total(ws, row, label, score=formula)
     for r in range(total + 1, row + 1):
         ws[f"{score}{r}"].number_format = "0.0"
-    for letter, width in zip("ABCDEFGH", (7, 12, 46, 46, 7, 10, 9, 30)):
+    for letter, width in ITEM_WIDTHS.items():
         ws.column_dimensions[letter].width = width
+    ws.row_dimensions[wbk.HEADER_ROW].height = 30
+    _fit_rows(ws, first, last, {letter: ITEM_WIDTHS[letter] for letter in (col["环节"], col["检查内容"], col["评分标准"])})
 
 
 def _events(ws, standard) -> None:
@@ -304,8 +326,11 @@ def _events(ws, standard) -> None:
         f"{note}{first}:{note}{last}",
         FormulaRule(formula=[f"AND(ISNUMBER(${count}{first}),${count}{first}>0,LEN(TRIM(${note}{first}))=0)"],
                     fill=ALERT_FILL))
-    for letter, width in zip("ABCDEFGH", (7, 8, 44, 10, 10, 8, 40, 11)):
+    widths = dict(zip("ABCDEFGH", (5, 5, 30, 6, 6, 5, 22, 8)))
+    for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
+    ws.row_dimensions[wbk.HEADER_ROW].height = 30
+    _fit_rows(ws, first, last, {"C": widths["C"]})
 
 
 def _vetoes(ws, standard, lists: dict[str, str]) -> None:
@@ -319,8 +344,10 @@ def _vetoes(ws, standard, lists: dict[str, str]) -> None:
     _validate(ws, f"{answer}{first}:{answer}{last}", DataValidation(
         type="list", formula1=lists["yesno"], errorTitle="是否发生无效", error="请从下拉列表中选择 是 或 否。",
         promptTitle="是否发生", prompt="选择 是 或 否;填“是”的营业厅评为不达标,请在“说明”中写明情况。"))
-    for letter, width in zip("ABCD", (7, 44, 10, 40)):
+    widths = dict(zip("ABCD", (5, 36, 6, 28)))
+    for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
+    _fit_rows(ws, first, last, {"B": widths["B"]})
 
 
 # -- writing many -------------------------------------------------------------------------------------
@@ -457,7 +484,7 @@ def _validate(ws, ref: str, dv: DataValidation) -> None:
 
 def _print_setup(ws, header: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if ws.title == wbk.SHEET_ITEMS else "portrait"
+    ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -466,6 +493,24 @@ def _print_setup(ws, header: str) -> None:
         ws.print_options.gridLines = True
     ws.oddHeader.center.text = header.replace("&", "&&")  # "&" starts a header code
     ws.oddFooter.center.text = "第 &P 页,共 &N 页"
+
+
+def _text_width(text: str) -> int:
+    """Width in Excel column units: a CJK character takes about two digit widths."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def _fit_rows(ws, first: int, last: int, widths: dict[str, float]) -> None:
+    """Row heights for wrapped text: Excel and LibreOffice do not grow rows written by openpyxl."""
+    for row in range(first, last + 1):
+        lines = 1
+        for letter, width in widths.items():
+            value = ws[f"{letter}{row}"].value
+            if isinstance(value, str) and not value.startswith("="):
+                usable = max(1.0, width - 1.5)
+                lines = max(lines, sum(max(1, math.ceil(_text_width(part) / usable)) for part in value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
 
 
 def _score_key(item) -> str:

@@ -13,17 +13,20 @@ import functools
 import http.server
 import itertools
 import json
+import re
 import os
 import shutil
 import subprocess
 import threading
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from generator.pages import hall_slug
+from generator.register import Hall
 from generator.regions import province_slug
 from generator.results import load_archive
 from generator.site import build_site
@@ -145,12 +148,23 @@ class Browser:
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser-site")
-    halls = site_halls()
+    # Two 北京 halls: the place name is also part of the 北京路 halls' names, which must not outrank 北京 itself.
+    halls = site_halls([Hall("11010000", "东城王府井营业厅", "北京", "北京", "东城区", 2, "自营"),
+                        Hall("11010001", "西城西单营业厅", "北京", "北京", "西城区", 2, "自营")])
     make_year(root, root / "archive", halls, 2024, reviewed=0)
+    # Rejected returns, so that the quality page shows its tables of files, sheets, cells and codes.
+    from conftest import full_fill, write_return
+    from generator.standard import load_standard
+    import intake_faults
+
+    bad = write_return(load_standard(), halls[0], full_fill(load_standard(), when=date(2025, 5, 10)),
+                       root / "returns-2025" / "退回", year=2025, name="44010000_广州中山路营业厅_第二次重新填写版.xlsx")
+    intake_faults.edit_cells(bad, {("检查表", "G2"): "满分", ("封面", "B12"): None})
+    (root / "returns-2025" / "退回" / "坏文件.xlsx").write_bytes(b"not a workbook")
     results = make_year(root, root / "archive", halls, 2025)
     build_site(load_archive(root / "archive"), root / "site", strict=True)
     hall = next(h for h in results["halls"] if h["name"] == "深圳人民路营业厅")
-    return {"site": root / "site", "year": 2025, "hall": hall}
+    return {"site": root / "site", "year": 2025, "hall": hall, "halls": results["halls"]}
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +249,143 @@ def test_missing_chromium_fails_in_ci(monkeypatch, tmp_path):
     monkeypatch.setattr(test_browser, "CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(pytest.fail.Exception, match="chromium not found"):
         Browser(tmp_path)
+
+
+# --- Screen widths and print (issue 13) -------------------------------------------------------------------
+
+WIDTHS = (390, 1400)
+
+# Per page: widest layout box, header cells that take more than one line, and chart text smaller than 10 CSS px.
+_MEASURE = """(() => {
+  const lines = th => {
+    const tops = new Set();
+    const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      for (const rect of r.getClientRects()) if (rect.width > 0) tops.add(Math.round(rect.top));
+    }
+    return tops.size;
+  };
+  const wrapped = [...document.querySelectorAll('article th')].filter(th => lines(th) > 1)
+    .map(th => th.textContent.trim());
+  const tiny = [];
+  for (const svg of document.querySelectorAll('article .hs-chart svg')) {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) {
+      const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+      if (px < 10) tiny.push(t.textContent + ' ' + px.toFixed(1));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wrapped, tiny,
+          charts: document.querySelectorAll('article .hs-chart svg').length};
+})()"""
+
+
+def _page_kinds(built_site) -> dict[str, str]:
+    year, hall = built_site["year"], built_site["hall"]
+    return {
+        "home": "index.html",
+        "overview": f"{year}/index.html",
+        "province": f"{year}/provinces/{province_slug(hall['province'])}.html",
+        "hall": f"{year}/halls/{hall_slug(hall['hall_id'])}.html",
+        "methodology": f"{year}/methodology.html",
+        "quality": f"{year}/quality.html",
+    }
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_kind_fits_the_screen(width, built_site, server, browser):
+    browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                 mobile=width < 600)
+    try:
+        seen = {}
+        for kind, rel in _page_kinds(built_site).items():
+            browser.goto(server + rel)
+            browser.wait_for("document.querySelector('article h1') !== null")
+            m = browser.js(_MEASURE)
+            seen[kind] = m
+            browser.screenshot(f"{kind}-{width}.png")
+            assert m["scroll"] <= m["inner"], (kind, width, m)
+            assert not m["wrapped"], (kind, width, m["wrapped"])
+            assert not m["tiny"], (kind, width, m["tiny"][:5])
+        # The data pages carry charts, so the chart check above measured something.
+        assert seen["overview"]["charts"] and seen["hall"]["charts"] and seen["province"]["charts"]
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
+
+
+def test_desktop_content_uses_the_width(built_site, server, browser):
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    try:
+        browser.goto(server + _page_kinds(built_site)["province"])
+        width = browser.js("document.querySelector('.md-content').getBoundingClientRect().width")
+        assert width >= 900, width
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
+
+
+@pytest.mark.parametrize("which", ["sample", "lowest"])
+def test_hall_page_prints_on_two_a4_pages_with_the_fix_list_first(which, built_site, server, browser):
+    year = built_site["year"]
+    scored = [h for h in built_site["halls"] if h["final_score"] is not None]
+    # The lowest score has the longest 整改清单: the page must still fit two sheets.
+    hall = built_site["hall"] if which == "sample" else min(scored, key=lambda h: h["final_score"])
+    browser.goto(f"{server}{year}/halls/{hall_slug(hall['hall_id'])}.html")
+    data = browser.call("Page.printToPDF", preferCSSPageSize=True, printBackground=False)["data"]
+    pdf = SCREENSHOTS / f"hall-print-{which}.pdf"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf.write_bytes(base64.b64decode(data))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    size = next(line for line in info.splitlines() if line.startswith("Page size:"))
+    assert 1 <= pages <= 2, info
+    # A4 is 595 × 842 pt; Letter would be 612 × 792.
+    assert "(A4)" in size, size
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    first = "".join(text.split())
+    assert "整改清单" in first and f"{year}年度" in first, first[:500]
+    assert hall["name"] in first and hall["tier"] in first and hall["hall_id"] in first
+    # Header, tabs, search and footer stay off paper: the page starts with the hall's name.
+    assert first.startswith(hall["name"]), first[:80]
+    assert "搜索" not in first
+
+
+# --- Search as a reader types it (issue 13) --------------------------------------------------------------
+
+def test_search_finds_places_tiers_and_terms(built_site, server, browser):
+    year = built_site["year"]
+    tiers = {f"{year}/halls/{hall_slug(h['hall_id'])}.html": h["tier"] for h in built_site["halls"]}
+    browser.goto(f"{server}{year}/index.html")
+
+    links = [link.removeprefix(server).split("#")[0] for link in browser.search("北京")]
+    # The province page comes first, above the 北京路 halls and the halls in 北京.
+    assert links[0] == f"{year}/provinces/{province_slug('北京')}.html", links
+    assert any("北京路" in h["name"] for h in built_site["halls"])
+
+    browser.goto(f"{server}{year}/index.html")
+    links = [link.removeprefix(server).split("#")[0] for link in browser.search("不达标")]
+    halls = [link for link in links if "/halls/" in link]
+    # Whole word: halls found are 不达标 halls, never every 达标 hall; pages with tier tables are found too.
+    assert all(tiers[link] == "不达标" for link in halls), [(link, tiers[link]) for link in halls]
+    assert any("/halls/" not in link for link in links), links
+
+    browser.goto(f"{server}{year}/index.html")
+    links = browser.search("整改")
+    assert any(link.split("#")[0].endswith(f"{year}/methodology.html") for link in links), links
+    browser.goto(f"{server}{year}/index.html")
+    links = browser.search("整改清单")
+    assert any(link.endswith(f"{year}/methodology.html#rectify") for link in links), links
+
+
+def test_search_snippets_keep_numbers_apart(built_site):
+    index = json.loads((built_site["site"] / "search" / "search_index.json").read_text(encoding="utf-8"))
+    province = [d for d in index["docs"] if "/provinces/" in d["location"]]
+    assert province
+    # Table cells are separated: no run of digits and dots longer than a score, an id or a count would be.
+    for doc in province:
+        runs = re.findall(r"[\d.]{12,}", doc["text"].replace("\u200b", " "))
+        assert not runs, (doc["location"], runs[:3])
+    first = next(d for d in province if d["location"].endswith(f"{province_slug('广东')}.html"))
+    assert "广州" in first["title"] and "深圳" in first["title"] and first.get("boost", 0) > 1

@@ -200,4 +200,4 @@ def test_every_command_has_help_with_example():
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0
         if name != "problems":
-            assert "Example:" in result.output, name
+            assert "示例:" in result.output, name

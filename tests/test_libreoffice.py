@@ -170,3 +170,55 @@ def _trim(rows):
     while out and not out[-1]:
         out.pop()
     return out
+
+
+def test_printed_workbook_shows_every_criterion_whole(tmp_path, standard, soffice):
+    """LibreOffice prints the workbook to PDF: each 评分标准 and 检查内容 text is there whole, nothing cut by a row."""
+    hall = make_halls({"广东": 1}, level=2)[0]
+    [path] = write_templates([hall], standard, tmp_path / "templates", YEAR, CREATED)
+    out = tmp_path / "pdf"
+    done = subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                           "--norestore", "--convert-to", "pdf", "--outdir", str(out), str(path)],
+                          capture_output=True, text=True, timeout=300)
+    pdf = out / (path.stem + ".pdf")
+    assert done.returncode == 0 and pdf.exists(), done.stderr[-2000:]
+    shutil.copy(pdf, Path(__file__).resolve().parent.parent / "build" / "workbook.pdf") if (
+        Path(__file__).resolve().parent.parent / "build").is_dir() else None
+    columns = _pdf_columns(pdf, ("检查内容", "评分标准", "分值"))
+    missing = [item.id for item in standard.items
+               if "".join(item.text.split()) not in columns["检查内容"]
+               or "".join(item.guidance.split()) not in columns["评分标准"]]
+    assert not missing, missing
+    flat = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                  check=True).stdout.split())
+    for label in ("检查人签字", "营业厅负责人签字"):
+        assert label in flat
+    # The guide's lines stay inside the page: line 1 ends before 2. starts on the next printed line.
+    guide = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    widest = max(len(line.rstrip()) for line in guide.splitlines())
+    assert widest <= 100, widest
+
+
+def _pdf_columns(pdf: Path, headers: tuple[str, ...]) -> dict[str, str]:
+    """The text of each table column of the 检查表 pages, top to bottom, whitespace removed.
+
+    A column runs from its header word's left edge to the next header's; words come from ``pdftotext -bbox``.
+    """
+    import xml.etree.ElementTree as ET
+
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    out = {h: "" for h in headers[:-1]}
+    for page in ET.fromstring(xhtml).iterfind(".//h:page", ns):
+        words = [(float(w.get("yMin")), float(w.get("xMin")), w.text or "") for w in page.iterfind("h:word", ns)]
+        starts = {text: x for y, x, text in words if text in headers}
+        if len(starts) != len(headers):
+            continue  # not a 检查表 page
+        for here, after in zip(headers, headers[1:]):
+            left, right = starts[here] - 2, starts[after] - 2
+            head_y = min(y for y, x, text in words if text == here)
+            # Lines of one cell share a y; rows come in order. Round y so a line's words sort left to right.
+            cells = sorted((round(y), x, t) for y, x, t in words if left <= x < right and y > head_y + 1)
+            out[here] += "".join(t for _, _, t in cells)
+    return {h: "".join(v.split()) for h, v in out.items()}

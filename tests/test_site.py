@@ -158,6 +158,13 @@ def test_fields_from_tiering_render_when_present(tmp_path):
     results["shortlists"] = [{"scope": first["province"], "tier": "优秀", "quota": 1, "size": 2, "nominees": [
         {"hall_id": first["hall_id"], "name": first["name"], "final_score": first["final_score"], "rank": 1,
          "confirmed": True}]}]
+    # Lists come in the customary province order (浙江 33 before 广东 44); an empty list stays off the page.
+    other = next(h for h in results["halls"] if h["province"] != first["province"])
+    results["shortlists"] += [
+        {"scope": first["province"], "tier": "良好", "quota": 0, "size": 0, "nominees": []},
+        {"scope": other["province"], "tier": "优秀", "quota": 1, "size": 2, "nominees": [
+            {"hall_id": other["hall_id"], "name": other["name"], "final_score": other["final_score"], "rank": 1,
+             "confirmed": False}]}]
     results["gaps"] = {"national": -2.25, "by_province": {first["province"]: -3.5}}
     save_year(tmp_path / "archive", results, {}, DEFAULT_STANDARD)
     build_site(load_archive(tmp_path / "archive"), tmp_path / "site", strict=True)
@@ -165,8 +172,16 @@ def test_fields_from_tiering_render_when_present(tmp_path):
     hall_page = (site / "halls" / f"{hall_slug(first['hall_id'])}.html").read_text(encoding="utf-8")
     assert "省公司评审组" in hall_page and "按服务投诉记录裁定&lt;b&gt;" in hall_page and "按规则应为 达标" in hall_page
     province = (site / "provinces" / f"{province_slug(first['province'])}.html").read_text(encoding="utf-8")
-    assert "上报名单(名额 1,名单 2 个)" in province and "<td>-3.5</td>" in province
+    assert "上报名单(名额 1,可上报 2 个,实报 1 个)" in province and "<td>-3.5</td>" in province
     overview = (site / "index.html").read_text(encoding="utf-8")
+    listed = overview[overview.index("<h2>上报名单</h2>"):]
+    listed = listed[:listed.index("<h2>", 5)]
+    from generator.regions import province_order
+
+    order = sorted((first["province"], other["province"]), key=province_order)
+    assert listed.count("<h3") == 2 and listed.index(order[0] + " ·") < listed.index(order[1] + " ·")
+    method = (site / "methodology.html").read_text(encoding="utf-8")
+    assert "差额" in method and "共 2 份名单有营业厅入选,合计 2 个营业厅" in method and "(本年 1 个)" in method
     assert "平均比自评低 2.3 分" in overview  # half-up of 2.25
     for name in ("results-2025.xlsx", "shortlist-2025.xlsx"):
         ws = openpyxl.load_workbook(site / "downloads" / name, read_only=True)["上报名单"]
@@ -229,3 +244,44 @@ def test_export_keeps_formula_like_text_as_text():
     name = ws.cell(row=2, column=2)
     assert (name.value, name.data_type) == ('=HYPERLINK("http://x")', "s")
     assert ws.cell(row=2, column=12).value == 85.5 and ws.cell(row=1, column=17).value == "业务办理得分率(%)"
+
+
+def test_charts_start_where_the_data_starts_and_say_so():
+    from generator import charts
+
+    bars = str(charts.hbars("各省平均得分", [("甲", 89.8), ("乙", 96.0)], low="auto"))
+    widths = [float(w) for w in re.findall(r'<rect class="hs-c1"[^>]*width="([\d.]+)"', bars)]
+    # From 85 the two bars differ by more than half; from 0 they would differ by 6 %.
+    assert "横轴从 85 起" in bars and widths[0] < widths[1] * 0.5
+    assert charts.axis_start([0.5, 60]) == 0 and charts.axis_start([96.0, 97.0]) == 95
+    quota = str(charts.quota_bars("名额", [("甲", 1, 2), ("乙", 0, 0)]))
+    assert ">甲<" in quota and ">乙<" not in quota and "<figcaption>" in quota
+    dev = str(charts.deviation("差", ["迎宾", "排队"], [("本厅", {"迎宾": 95.0, "排队": 90.0})],
+                               {"迎宾": 93.0, "排队": 93.0}))
+    assert ">+2.0<" in dev and ">-3.0<" in dev and "高于全国平均" in dev
+
+
+def test_export_opens_ready_to_use():
+    import io
+
+    from generator.exports import workbook_bytes
+
+    def hall(n, score):
+        return {"hall_id": f"H{n}", "name": f"厅{n}", "province": "甲", "city": "乙", "district": "丙", "level": 2,
+                "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": score,
+                "base_score": score, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+
+    halls = [hall(1, 88.5), hall(2, 95.0), hall(3, 88.5), hall(4, None)]
+    data = workbook_bytes(2025, halls, ["业务办理"])
+    assert data == workbook_bytes(2025, halls, ["业务办理"])
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["营业厅", "说明"]
+    ws = wb["营业厅"]
+    headers = [c.value for c in ws[1]]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(headers))}5"
+    assert ws["A1"].font.bold and ws.column_dimensions["B"].width >= 20
+    assert headers[-1] == "排名" and [ws.cell(row=r, column=len(headers)).value for r in range(2, 6)] == [2, 1, 2, None]
+    final = headers.index("最终得分") + 1
+    assert ws.cell(row=2, column=final).number_format == "0.0"
+    notes = [row[0].value for row in wb["说明"].iter_rows(min_row=2)]
+    assert "排名" in notes and "最终得分" in notes

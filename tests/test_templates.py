@@ -161,8 +161,22 @@ def test_print_setup(wb):
         ws = wb[name]
         assert ws.print_title_rows.replace("$", "") == "1:1"
         assert ws.freeze_panes == "A2"
+        assert ws.page_setup.orientation == "portrait"
     items = wb[wbk.SHEET_ITEMS]
-    assert items.column_dimensions["C"].width >= 40 and items["C2"].alignment.wrap_text
+    assert items["C2"].alignment.wrap_text and items["D2"].alignment.wrap_text
+    # Rows are as tall as their wrapped text needs (openpyxl rows do not grow by themselves).
+    longest = max(range(2, 2 + len(wb[wbk.SHEET_ITEMS]["D"]) - 1),
+                  key=lambda r: len(str(items[f"D{r}"].value or "")))
+    assert (items.row_dimensions[longest].height or 0) >= 2 * 14.5
+
+
+def test_cover_has_sign_off_lines_below_the_fields(wb):
+    cover = wb[wbk.SHEET_COVER]
+    labels = {cover.cell(row=r, column=1).value: r for r in range(1, cover.max_row + 1)}
+    last_field = max(wbk.cover_rows().values())
+    for label in ("检查人签字", "营业厅负责人签字"):
+        assert labels[label] > last_field and label not in wbk.COVER_FIELDS
+        assert cover.cell(row=labels[label], column=2).border.bottom.style == "thin"
 
 
 def test_subtotals_leave_the_id_column_empty(wb, standard):
