@@ -155,7 +155,7 @@ def mail():
     """邮件:向各市下发检查表、给被退回的检查人回信、催报未回传的营业厅。
 
     \b
-    Example:(典型流程)
+    示例:(典型流程)
       hallscore templates --register 清单.xlsx --out 检查表/ --zip
       hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ --from fw@example.cn
       hallscore validate 收件箱.mbox --register 清单.xlsx --json 校验结果.json
@@ -182,7 +182,7 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
     邮件日期默认为检查表生成的时间(zip 包内的时间),同样的输入重跑得到相同的文件。
 
     \b
-    Example:
+    示例:
       hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ \\
         --from "省公司 <fw@example.cn>" --deadline 2025-06-30 --register 清单.xlsx --year 2025
     """
@@ -235,7 +235,7 @@ def problems_command(json_path, archive_dir, year, register_path, deadline, outb
     邮件日期默认为今天。只来自文件夹(不是邮件)的退回文件不会有回信,会列出来。
 
     \b
-    Example:
+    示例:
       hallscore mail problems --json 校验结果.json --register 清单.xlsx --out 发件箱/退回/ --from fw@example.cn
     """
     from .mail import check_sender
@@ -269,7 +269,7 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     """每个市一封催报邮件,列出尚无通过校验的检查表的营业厅;全部收齐的市不发。邮件日期默认为今天。
 
     \b
-    Example:
+    示例:
       hallscore mail reminders --register 清单.xlsx --contacts 联系人.xlsx --json 校验结果.json \\
         --out 发件箱/催报/ --from fw@example.cn --deadline 2025-06-30
     """

@@ -48,7 +48,7 @@ def load_contacts(path: str | Path, halls=None) -> dict[tuple[str, str], Contact
     """Contacts by (省, 市); with ``halls`` every city of the register must have one and no other city may appear."""
     path = Path(path)
     try:
-        rows = _read_rows(path)
+        rows, _encoding = _read_rows(path)
     except RegisterError as exc:
         raise ContactsError(str(exc).replace("营业厅清单", "联系人清单")) from exc
     if not rows:
