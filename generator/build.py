@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
+from .decisions import load_decisions
 from .fsutil import write_text_atomic
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
@@ -70,14 +71,15 @@ def _cpu() -> float:
 def build(paths, register_path, year: int | None, archive_dir, site_dir=None, standard_path=None,
           config: Config | None = None, strict: bool = False, config_path=None,
           overrides_path=None, year_explicit: bool = True, workers: int = 1, cache_dir=None,
-          progress=None) -> BuildSummary:
+          progress=None, decisions_paths=()) -> BuildSummary:
     """Run the whole pipeline for one year; ``site_dir=None`` stops after the archive (score only).
 
     ``config_path`` is a TOML configuration (its ``year`` wins over a ``year`` that was not given explicitly,
     ``year_explicit=False``, and must agree with an explicit one); ``overrides_path`` a file
     of recorded decisions. The 上报名单 workbooks go into ``archive/<year>/上报名单/``, next to results.json.
     ``workers`` processes check the returns; ``cache_dir`` keeps intake results between builds (see
-    :mod:`generator.cache`); ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
+    :mod:`generator.cache`); ``decisions_paths`` are returned 上报名单 (files or folders, decisions.py);
+    ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
     cannot count its steps).
     """
     seconds: dict[str, float] = {}
@@ -103,6 +105,7 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
     standard = load_standard(standard_path)
     halls = load_register(register_path)
     overrides = load_overrides(overrides_path) if overrides_path is not None else ()
+    decisions = load_decisions(decisions_paths) if decisions_paths else ()
     lap("load")
     # Intake first: it needs nothing but the inputs, and its report is part of the record.
     cache, tick = _intake_options(workers, cache_dir, progress)
@@ -114,7 +117,7 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
     lap("intake")
     announce("scoring")
     intake = report.to_dict()
-    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir)
+    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir, decisions)
     lap("scoring")
     announce("archive")
     archive_dir = Path(archive_dir)
@@ -143,10 +146,10 @@ def _replace_shortlists(results: dict, folder: Path) -> None:
                 old.unlink()
 
 
-def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir) -> dict:
+def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir, decisions=()) -> dict:
     """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build)."""
     if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides)
+        return evaluate(halls, records, standard, config, summary, overrides, decisions)
     import hashlib
     import json
 
@@ -155,7 +158,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     # repr of the dataclasses: every field, Decimals with their exponent, dicts in order; unlike pickle it does
     # not depend on which equal objects happen to be shared, and it is fast enough for 20,000 records.
     digest = hashlib.sha256(code_version().encode())
-    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config), repr(tuple(overrides)),
+    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config), repr(tuple(overrides)), repr(tuple(decisions)),
                  json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
     key = digest.hexdigest()
@@ -166,7 +169,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
             return last["results"]
     except (OSError, ValueError, AttributeError):
         pass
-    results = evaluate(halls, records, standard, config, summary, overrides)
+    results = evaluate(halls, records, standard, config, summary, overrides, decisions)
     write_text_atomic(stored, json.dumps({"key": key, "results": results}, ensure_ascii=False))
     return results
 

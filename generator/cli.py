@@ -160,12 +160,15 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
               help="年度配置文件(TOML,见 hallscore.toml);其中的 year 在未给 --year 时生效。")
 @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="裁定文件(.yaml 或 .xlsx:厅编码、档次、理由、裁定人、日期),在规则定级之后生效。")
+@click.option("--decisions", "decisions_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="退回的上报名单(填好认定结果的 .xlsx,或其所在目录;可重复):认定的厅按认定定级,不认定的厅"
+                   "不得评为该等级。名单有误时整份退回,档案和站点保持不变。")
 @workers_option
 @cache_option
 @no_cache_option
 @fatal_errors
 def build_command(paths, register_path, year, standard_path, archive_dir, site_dir, strict, config_path,
-                  overrides_path, workers, cache_dir, no_cache):
+                  overrides_path, decisions_paths, workers, cache_dir, no_cache):
     """校验、评分、定级,写入年度档案,并生成结果站点。
 
     有问题的检查表会被退回,其余照常评分;站点构建失败时保留原有站点。
@@ -177,6 +180,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     Example:
       hallscore build 回收/ --register 清单.xlsx --year 2025 --archive archive --site-dir site
       hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
+      hallscore build 回收/ --register 清单.xlsx --year 2025 --decisions 集团认定/ --decisions 广东-良好.xlsx
     """
     year_explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
     if no_cache:
@@ -186,7 +190,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     with _Progress() as progress:
         summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
                         config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit,
-                        workers=workers, cache_dir=cache_dir, progress=progress)
+                        workers=workers, cache_dir=cache_dir, progress=progress, decisions_paths=decisions_paths)
     _print_build(summary)
 
 

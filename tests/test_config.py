@@ -21,7 +21,7 @@ def test_sample_file_is_the_seed_defaults():
     config = load_config(SAMPLE, default_year=2016)
     assert config == Config(year=2016, bonus_cap=Decimal(5))
     assert config.quotas == {"优秀": Decimal("0.05"), "良好": Decimal("0.2")}  # TOML floats kept exact
-    assert config.shortlist_ratio == Decimal("0.2") and config.good_shortlist is False
+    assert config.shortlist_ratio == Decimal("0.2") and config.good_shortlist is True
 
 
 def test_empty_file_gives_defaults_and_years(tmp_path):
@@ -42,7 +42,7 @@ levels = [1, 2, 3, 4]
 hall_types = ["自营", "社会合作"]
 quota_scope = "national"
 shortlist_ratio = 0.25
-good_shortlist = true
+good_shortlist = false
 bonus_cap = 3
 [thresholds]
 "优秀" = 96.5
@@ -55,7 +55,7 @@ bonus_cap = 3
     assert config.year == 2020 and config.levels == (1, 2, 3, 4) and config.quota_scope == "national"
     assert config.thresholds == {"优秀": Decimal("96.5"), "良好": Decimal(91), "达标": Decimal(85)}
     assert config.quotas == {"优秀": Decimal("0.1")}  # no 良好 cap this year
-    assert (config.shortlist_ratio, config.bonus_cap, config.good_shortlist) == (Decimal("0.25"), 3, True)
+    assert (config.shortlist_ratio, config.bonus_cap, config.good_shortlist) == (Decimal("0.25"), 3, False)
 
 
 @pytest.mark.parametrize("text, key, allowed", [
