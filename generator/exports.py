@@ -16,15 +16,16 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "认定轮次", "服务等级", "定级说明", "需裁定",
-                "最终得分", "基础分", "加分", "扣分", "自评差值"]
-SHORTLIST_HEADERS = ["范围", "等级", "名额", "名单人数", "名次", "厅编码", "厅名称", "最终得分", "已确认"]
+                "最终得分", "基础分", "加分", "扣分", "自评差值", "已认定等级", "待认定"]
+SHORTLIST_HEADERS = ["范围", "等级", "名额", "名单人数", "名次", "厅编码", "厅名称", "最终得分", "认定结果", "已认定"]
 
 
 def hall_rows(halls, section_names):
     for h in halls:
         yield [h["hall_id"], h["name"], h["province"], h["city"], h["district"], h["level"], h["type"], h["round"],
                h["tier"], h["tier_reason"], "是" if h.get("needs_decision") else "",
-               h["final_score"], h["base_score"], h["bonus"], h["deduction"], h.get("self_gap")] + [
+               h["final_score"], h["base_score"], h["bonus"], h["deduction"], h.get("self_gap"),
+               h.get("confirmed_tier") or "", f"待{h['awaiting']}认定" if h.get("awaiting") else ""] + [
             _cell(h["sections"].get(name)) for name in section_names]
 
 
@@ -34,7 +35,7 @@ def shortlist_rows(shortlists, scope: str | None = None):
             continue
         for n in s.get("nominees", []):
             yield [s.get("scope"), s.get("tier"), s.get("quota"), s.get("size"), n.get("rank"), n.get("hall_id"),
-                   n.get("name"), n.get("final_score"), "是" if n.get("confirmed") else "否"]
+                   n.get("name"), n.get("final_score"), n.get("decision") or "", "是" if n.get("confirmed") else "否"]
 
 
 def _cell(value):

@@ -133,6 +133,12 @@ class YearView:
             "已裁定": sum(1 for h in self.halls if h.get("override")),
         }
         self.thresholds = {k: float(v) for k, v in self.results.get("config", {}).get("thresholds", {}).items()}
+        self.todo = todo_lists(self.halls)
+        self.todo_by_province = {p: todo_lists(self.by_province[p]) for p in self.provinces}
+        self.confirmed_counts = Counter(h.get("confirmed_tier") for h in self.halls if h.get("confirmed_tier"))
+
+    def confirmed_counts_of(self, province: str) -> Counter:
+        return Counter(h.get("confirmed_tier") for h in self.by_province[province] if h.get("confirmed_tier"))
 
     def section_averages(self, halls) -> dict[str, float | None]:
         return {name: _avg(h["sections"].get(name) for h in halls if h["final_score"] is not None)
@@ -191,6 +197,23 @@ class YearView:
                 rows.append({"item": item, "lost": lost[item.id], "per_hall": lost[item.id] / applicable[item.id]})
         rows.sort(key=lambda r: (-r["lost"], r["item"].id))
         return rows[:limit]
+
+
+WAITING_LEVELS = ("市", "省", "集团")
+
+
+def todo_lists(halls) -> dict[str, list[dict]]:
+    """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls not inspected; by hall id."""
+    out: dict[str, list[dict]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
+    out["需裁定"], out["未检查"] = [], []
+    for hall in sorted(halls, key=lambda h: h["hall_id"]):
+        if hall.get("awaiting") in WAITING_LEVELS:
+            out[f"待{hall['awaiting']}认定"].append(hall)
+        if hall.get("needs_decision"):
+            out["需裁定"].append(hall)
+        if hall["tier"] == NOT_INSPECTED:
+            out["未检查"].append(hall)
+    return out
 
 
 def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
