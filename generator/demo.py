@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -81,6 +81,7 @@ class Fill:
     events: dict[str, int]
     event_notes: dict[str, str]
     vetoes: dict[str, str]
+    veto_notes: dict[str, str] = field(default_factory=dict)
 
 
 def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
@@ -109,10 +110,17 @@ def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: s
             events[rule.id] = 1
             notes[rule.id] = f"{rule.text}(示例)"
     vetoes = {v.id: wbk.NO for v in standard.vetoes}
+    veto_notes = {}
     if rng.random() < 0.006:
-        vetoes[rng.choice(standard.vetoes).id] = wbk.YES
+        veto = rng.choice(standard.vetoes)
+        vetoes[veto.id] = wbk.YES
+        veto_notes[veto.id] = f"{visit_month(year, rng)}发生:{veto.text}(示例)"
     visit = date(year, 3, 1) + timedelta(days=rng.randrange(200))
-    return Fill(round_name, visit, rng.choice(_INSPECTORS), scores, reasons, events, notes, vetoes)
+    return Fill(round_name, visit, rng.choice(_INSPECTORS), scores, reasons, events, notes, vetoes, veto_notes)
+
+
+def visit_month(year: int, rng: random.Random) -> str:
+    return f"{year} 年 {rng.randint(1, 6)} 月"
 
 
 def apply_fill(wb, standard, fill: Fill) -> None:
@@ -136,8 +144,10 @@ def apply_fill(wb, standard, fill: Fill) -> None:
         events.cell(row=row, column=note_col).value = fill.event_notes.get(rule_id)
     vetoes = wb[wbk.SHEET_VETO]
     answer_col = wbk.VETO_HEADERS.index("是否发生") + 1
+    veto_note_col = wbk.VETO_HEADERS.index("说明") + 1
     for rule_id, row in wbk.veto_rows(standard).items():
         vetoes.cell(row=row, column=answer_col).value = fill.vetoes.get(rule_id, wbk.NO)
+        vetoes.cell(row=row, column=veto_note_col).value = fill.veto_notes.get(rule_id)
 
 
 # Faults a real return season brings; each is applied to one workbook.

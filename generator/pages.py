@@ -246,7 +246,8 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
             yield (f"{y}/halls/{hall_slug(hall['hall_id'])}.md",
                    _front_matter(f"{hall['name']}({hall['hall_id']})", search=False, summary=_summary(hall, y))
                    + hall_template.render(
-                       hall=hall, lost=_lost_items(hall, view.standard), province_avg=view.province_avgs[hall["province"]],
+                       hall=hall, lost=_lost_items(hall, view.standard), veto_items=_veto_items(hall, view.standard),
+                       province_avg=view.province_avgs[hall["province"]],
                        national=view.national, history=history.get(hall["hall_id"], []), **common))
 
 
@@ -277,6 +278,12 @@ def _lost_items(hall: dict, standard) -> list[dict]:
                          "reason": hall["reasons"].get(item.id, "")})
     rows.sort(key=lambda r: (-r["lost"], r["item"].id))
     return rows
+
+
+def _veto_items(hall: dict, standard) -> list[dict]:
+    """The vetoes that made the hall 不达标: the first lines of its 整改清单."""
+    texts = {v.id: v.text for v in standard.vetoes} if standard else {}
+    return [{"id": v["id"], "text": texts.get(v["id"], ""), "note": v.get("note", "")} for v in hall.get("vetoes", [])]
 
 
 def _history(views):

@@ -92,7 +92,9 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("event-note-missing", WARNING, "事项未写说明", "编号 {id} 发生 {found} 次,但说明为空;建议写明事由"),
     # Veto items
     ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
+    ("veto-note-missing", ERROR, "一票否决未写说明", "编号 {id}({text})填了“是”,但说明为空;一票否决使营业厅评为不达标,请写明发生的事件"),
     # Between files
+    ("round-date-order", WARNING, "自评日期晚于上级检查", "自评日期 {found} 晚于本厅{other}的检查日期 {expected};自评应在上级检查之前,请核对日期"),
     ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
 )
 CATALOGUE: dict[str, ProblemType] = _types(*ROWS)
