@@ -118,3 +118,58 @@ def write_exports(view, docs_dir: Path) -> list[str]:
         (folder / name).write_bytes(workbook_bytes(view.year, None, [], shortlists))
         written.append(name)
     return written
+
+
+# -- 结果应用 (application.py) --------------------------------------------------------------------------
+
+ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
+                      "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显"]
+REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
+ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
+
+
+def application_name(year: int, scope: str | None = None) -> str:
+    from .regions import province_slug
+
+    return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
+
+
+def application_bytes(year: int, application: dict, provinces) -> bytes:
+    """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("省公司服务考核")
+    ws.append(ASSESSMENT_HEADERS)
+    wanted = set(provinces)
+    for r in application["assessment"]:
+        if r["province"] in wanted:
+            ws.append(_row(ws, [r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
+                           + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["average"],
+                              r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]))
+    ws = wb.create_sheet("划小承包奖惩清单")
+    ws.append(REWARD_HEADERS)
+    for province in provinces:
+        for r in application["rewards"].get(province, []):
+            ws.append(_row(ws, [province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
+                                r["consequence"], r["note"]]))
+    ws = wb.create_sheet("创先评优")
+    ws.append(ELIGIBLE_HEADERS)
+    for h in application["eligible"]:
+        if h["province"] in wanted:
+            ws.append(_row(ws, [h["province"], h["hall_id"], h["name"], h["city"], h["confirmed_tier"],
+                                h["final_score"]]))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return _normalise(buffer.getvalue(), year)
+
+
+def write_application_exports(view, docs_dir: Path) -> list[str]:
+    """``application-<Y>.xlsx`` (all provinces) and one per province, beside the results downloads."""
+    folder = Path(docs_dir) / str(view.year) / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [application_name(view.year)]
+    (folder / written[0]).write_bytes(application_bytes(view.year, view.application, view.provinces))
+    for province in view.provinces:
+        name = application_name(view.year, province)
+        (folder / name).write_bytes(application_bytes(view.year, view.application, [province]))
+        written.append(name)
+    return written

@@ -216,10 +216,32 @@ def todo_lists(halls) -> dict[str, list[dict]]:
     return out
 
 
+def attach_application(views) -> None:
+    """结果应用 of every year against the previous archived one (application.py), once per view."""
+    from . import application as app
+
+    ordered = sorted(views, key=lambda v: v.year)
+    for n, view in enumerate(ordered):
+        if getattr(view, "application", None) is not None:
+            continue
+        previous = ordered[n - 1] if n else None
+        lines = view.results.get("config", {}).get("improvement")
+        view.application = {
+            "previous_year": previous.year if previous else None,
+            "lines": lines or {k: str(v) for k, v in app.DEFAULT_IMPROVEMENT.items()},
+            "assessment": app.service_assessment(view.by_province, view.provinces,
+                                                 previous.by_province if previous else None, lines),
+            "rewards": {p: app.reward_list(view.by_province[p]) for p in view.provinces},
+            "eligible": app.eligible(view.halls),
+        }
+        view.application["assessment_by"] = {r["province"]: r for r in view.application["assessment"]}
+
+
 def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
     """Yield ``(relative path, file text)`` for every page of the site, years latest first."""
     env = _environment(template_dir)
     views = views if views is not None else [YearView(y) for y in years]
+    attach_application(views)
     history, trends = _history(views)
     yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(
         years=views, trends=trends, charts=charts)
@@ -262,8 +284,12 @@ def _summary(hall: dict, year: str) -> str:
 def _downloads(view) -> dict:
     from .exports import export_name
 
+    from .exports import application_name
+
     return {"national": export_name(view.year),
-            "provinces": {p: export_name(view.year, p) for p in view.provinces}}
+            "provinces": {p: export_name(view.year, p) for p in view.provinces},
+            "application": application_name(view.year),
+            "application_provinces": {p: application_name(view.year, p) for p in view.provinces}}
 
 
 def _lost_items(hall: dict, standard) -> list[dict]:

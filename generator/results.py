@@ -97,6 +97,7 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
             "bonus_cap": None if config.bonus_cap is None else number(config.bonus_cap),
             "good_shortlist": config.good_shortlist,
             "rounds": list(config.rounds),
+            "improvement": {k: str(v) for k, v in sorted(config.improvement.items())},
         },
         "quotas": [
             {"scope": q.scope, "tier": q.tier, "base": q.base, "cap": q.cap, "used": q.used, "pending": q.pending}

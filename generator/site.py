@@ -20,8 +20,8 @@ import yaml
 
 from .errors import SiteError
 from .fsutil import replace_dir, write_bytes_atomic, write_text_atomic
-from .exports import write_exports
-from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
+from .exports import write_application_exports, write_exports
+from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 HOOKS = Path(__file__).resolve().parent / "mkdocs_hooks.py"
@@ -39,8 +39,10 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         docs = work / "docs"
         pages = 0
         views = [YearView(y) for y in years]
+        attach_application(views)
         for view in views:
             write_exports(view, docs)
+            write_application_exports(view, docs)
         for rel, text in iter_pages(years, template_dir, views=views):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
