@@ -263,25 +263,38 @@ def archive_command(archive_dir, year, out_dir):
               show_default=True, help="演示数据和站点的输出目录。")
 @fatal_errors
 def demo(halls, seed, year, out_dir):
-    """用合成数据跑通全流程:清单 → 检查表 → 模拟填写 → 校验评分定级 → 站点。
+    """用合成数据跑通两年的全流程:清单 → 检查表 → 自评 → 市级检查 → 上报名单 → 省级复核 → 集团认定 → 站点。
 
     \b
     Example:
       hallscore demo --halls 600 --out demo
     """
-    from .demo import make_demo, make_register
+    from .demo import answer_lists, make_demo, make_register, province_reviews
+    from .shortlist import FOLDER as LISTS
 
     standard = load_standard()
     out_dir.mkdir(parents=True, exist_ok=True)
     register = make_register(halls, seed)
     register_path = out_dir / "register.xlsx"
     write_register(register, register_path)
-    click.echo(f"1/3 生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
-    made = make_demo(standard, register, year, out_dir, seed)
-    click.echo(f"2/3 生成检查表并模拟填写:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
-    summary = build([made["returns"]], register_path, year, out_dir / "archive", out_dir / "site",
-                    workers=os.cpu_count() or 1)
-    click.echo("3/3 校验、评分、定级并生成站点")
+    click.echo(f"生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
+    workers = os.cpu_count() or 1
+    archive, cache = out_dir / "archive", out_dir / ".hallscore-cache"
+    for n, y in enumerate((year - 1, year)):
+        last = y == year
+        made = make_demo(standard, register, y, out_dir, seed + n, workers=workers, earlier=not last,
+                         subdir=str(y), city_share=0.85)
+        click.echo(f"{y} 年 1/4 自评与市级检查:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
+        first = build([made["returns"]], register_path, y, archive, None, workers=workers, cache_dir=cache)
+        nominees = [x["hall_id"] for s in first.results["shortlists"] for x in s["nominees"]]
+        reviewed = province_reviews(standard, register, y, made["returns"], nominees, seed, workers, not last)
+        click.echo(f"{y} 年 2/4 各省对上报名单中的营业厅做省级复核:{reviewed} 份")
+        second = build([made["returns"]], register_path, y, archive, None, workers=workers, cache_dir=cache)
+        answers = answer_lists(archive / str(y) / LISTS, out_dir / str(y) / "集团答复", second.results)
+        click.echo(f"{y} 年 3/4 集团答复优秀上报名单(认定/不认定):{answers}")
+        summary = build([made["returns"]], register_path, y, archive, out_dir / "site" if last else None,
+                        workers=workers, cache_dir=cache, decisions_paths=[answers])
+        click.echo(f"{y} 年 4/4 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
 
 
