@@ -374,6 +374,13 @@ def _print_build(summary) -> None:
         tiers[hall["tier"]] = tiers.get(hall["tier"], 0) + 1
     click.echo(f"{summary.year} 年:{len(summary.results['halls'])} 个营业厅," +
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: kv[0])))
+    waiting: dict[str, int] = {}
+    for hall in summary.results["halls"]:
+        if hall.get("awaiting"):
+            waiting[hall["awaiting"]] = waiting.get(hall["awaiting"], 0) + 1
+    recognised = sum(1 for h in summary.results["halls"] if h.get("confirmed_tier") and not h.get("awaiting"))
+    click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
+                                                        for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
     times = ",".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
     click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f}s)")
     intake_s = summary.seconds.get("intake", 0.0)
