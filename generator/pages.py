@@ -248,7 +248,7 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
     for view in views:
         y = str(view.year)
         common = {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
-                  "downloads": _downloads(view)}
+                  "downloads": _downloads(view), "authority": _authority()}
         yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
             provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
         province_template = env.get_template("province.html.j2")
@@ -279,6 +279,18 @@ def _summary(hall: dict, year: str) -> str:
     if hall["final_score"] is not None:
         parts.append(f"最终得分 {fmt(hall['final_score'])}")
     return " ".join(str(p) for p in parts if p)
+
+
+def _authority() -> list[dict]:
+    """The table of round authority (config.py), as the methodology page prints it."""
+    from .config import LIST_OWNER, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER
+
+    rows = []
+    for tier in reversed(RECOGNISED_ORDER):
+        rounds = [r for r, tiers in ROUND_AUTHORITY.items() if tier in tiers]
+        rows.append({"tier": tier, "owner": TIER_OWNER[tier], "rounds": rounds,
+                     "list": f"{LIST_OWNER[tier]}答复的{tier}上报名单" if tier in LIST_OWNER else "—"})
+    return rows
 
 
 def _downloads(view) -> dict:

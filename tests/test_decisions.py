@@ -206,3 +206,24 @@ def test_province_good_list_and_group_excellent_list_together_in_any_order(tmp_p
     assert got["H010002"] == ("良好", "达标", "省")     # 不认定 优秀, not yet decided for 良好
     assert got["H010004"] == ("良好", "良好", None)     # 认定 良好 by the province
     assert got["H010005"] == ("达标", "达标", None)     # 不认定 良好: falls to 达标, recognised by the city
+
+
+def test_a_list_answered_and_saved_by_libreoffice_is_read_the_same(tmp_path, standard, issued):
+    """The group may answer in WPS or LibreOffice: a real soffice round trip keeps the list and the answers."""
+    import os
+    import shutil
+
+    from test_libreoffice import convert
+
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI 中找不到 LibreOffice(soffice)")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    _, path = issued
+    filled = fill_list(path, "优秀", {"H010000": "不认定", "H010003": "认定"}, tmp_path / "answer" / "甲.xlsx")
+    [saved] = convert(found, [filled], tmp_path / "lo", tmp_path / "profile")
+    assert load_decisions([saved]) == load_decisions([filled])  # same file name, same rows, same answers
+    once = evaluate(SIXTY, records_for(standard), standard, CONFIG, decisions=load_decisions([filled]))
+    again = evaluate(SIXTY, records_for(standard), standard, CONFIG, decisions=load_decisions([saved]))
+    assert tiers_of(once) == tiers_of(again)
