@@ -182,6 +182,7 @@ def _read_list(path: Path) -> list[Decision]:
         if not row or row[0] is None:
             continue
         tier, year, province, quota, ids, check = (list(row) + [None] * 6)[:6]
+        year, quota = _whole(year), _whole(quota)  # a spreadsheet program may store 2025 as 2025.0
         ids_list = [x for x in str(ids or "").split(",") if x]
         if not (_is_int(year) and _is_int(quota)) or check != checksum(year, str(province), str(tier), quota,
                                                                        ids_list):
@@ -231,6 +232,10 @@ def _read_sheet(path, ws, tier, year, province, ids) -> list[Decision]:
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _whole(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _text(value) -> str:
