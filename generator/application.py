@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from .config import DEFAULT_IMPROVEMENT, EXCELLENT, FAIL, GOOD, PASS
 from .numbers import number
+from .regions import province_order
 from .scoring import half_up
 
 TIERS = (EXCELLENT, GOOD, PASS, FAIL)
@@ -92,4 +93,4 @@ def reward_list(halls) -> list[dict]:
 def eligible(halls) -> list[dict]:
     """创先评优: halls whose 优秀 or 良好 is recognised, best tier first, then by hall id."""
     chosen = [h for h in halls if h.get("confirmed_tier") in (EXCELLENT, GOOD)]
-    return sorted(chosen, key=lambda h: (h["confirmed_tier"] != EXCELLENT, h["province"], h["hall_id"]))
+    return sorted(chosen, key=lambda h: (h["confirmed_tier"] != EXCELLENT, province_order(h["province"]), h["hall_id"]))
