@@ -75,12 +75,24 @@ bonus_cap = 3
     ("[thresholds]\n'优秀' = 'high'\n'良好' = 90\n'达标' = 80", "thresholds.优秀", "0 到 100"),
     ("[quotas]\n'优秀' = 5", "quotas.优秀", "5% 写作 0.05"),
     ("[quotas]\n'达标' = 0.5", "quotas", "只含 优秀、良好"),
+    ("[improvement]\naverage = -1", "improvement.average", "取值 0 到 100"),
+    ("[improvement]\nrank = 3", "improvement", "pass_rate(达标率提高,百分点)"),
 ])
 def test_bad_value_names_key_and_allowed(tmp_path, text, key, allowed):
     with pytest.raises(ConfigError) as exc:
         load_config(write(tmp_path, text), 2016)
     message = str(exc.value)
     assert f":{key} = " in message and "不合法" in message and allowed in message
+
+
+def test_improvement_lines_default_and_from_the_file(tmp_path):
+    from generator.config import Config
+
+    assert Config(year=2025).improvement == {"average": Decimal("2.0"), "pass_rate": Decimal(5)}
+    config = load_config(write(tmp_path, "[improvement]\npass_rate = 3.5\n"), 2016)
+    assert config.improvement == {"average": Decimal("2.0"), "pass_rate": Decimal("3.5")}
+    sample = load_config(Path(__file__).resolve().parent.parent / "hallscore.toml", 2016)
+    assert sample.improvement == {"average": Decimal("2.0"), "pass_rate": Decimal(5)} and sample.good_shortlist
 
 
 def test_unknown_key_and_broken_file(tmp_path):
