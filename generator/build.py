@@ -105,6 +105,7 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
     standard = load_standard(standard_path)
     halls = load_register(register_path)
     overrides = load_overrides(overrides_path) if overrides_path is not None else ()
+    _keep_inputs_apart(decisions_paths, Path(archive_dir) / str(year) / SHORTLIST_FOLDER)
     decisions = load_decisions(decisions_paths) if decisions_paths else ()
     lap("load")
     # Intake first: it needs nothing but the inputs, and its report is part of the record.
@@ -137,11 +138,45 @@ def build(paths, register_path, year: int | None, archive_dir, site_dir=None, st
     return summary
 
 
+def _keep_inputs_apart(decisions_paths, issued: Path) -> None:
+    """The build rewrites the issued lists: an answer kept among them would be overwritten, so refuse it."""
+    from .decisions import decision_files
+    from .errors import DecisionError
+
+    issued = issued.resolve()
+    for path in decision_files(decisions_paths or ()):
+        if issued == path.resolve().parent or issued in path.resolve().parents:
+            raise DecisionError(f"上报名单 {path.name}:放在档案的签发目录 {issued} 中,生成时会被新签发的名单覆盖;"
+                                f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
+
+
 def _replace_shortlists(results: dict, folder: Path) -> None:
-    """Write this run's lists and drop a province's list left over from an earlier run."""
+    """Write this run's lists and drop a province's list left over from an earlier run.
+
+    A list in the folder that someone has already answered (any 认定结果 filled in) is never overwritten or
+    dropped: it is kept beside as ``<name>-答复留存-<hash>.xlsx`` for the user to send back with --decisions.
+    """
+    import hashlib
+
+    from .decisions import FOLDER, load_decisions
+    from .errors import DecisionError
+
+    def keep_if_answered(path: Path) -> None:
+        try:
+            answered = bool(load_decisions([path]))
+        except DecisionError:
+            answered = False  # not a list we can read: one of ours gone bad, replaced as before
+        if answered:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+            path.replace(path.with_name(f"{path.stem}-答复留存-{digest}.xlsx"))
+
+    ours = f"-{FOLDER}.xlsx"
+    if folder.is_dir():
+        for old in folder.glob(f"*{ours}"):
+            keep_if_answered(old)
     written = set(write_shortlists(results, folder))
     if folder.is_dir():
-        for old in folder.glob("*.xlsx"):
+        for old in folder.glob(f"*{ours}"):
             if old not in written:
                 old.unlink()
 

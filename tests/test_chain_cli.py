@@ -109,3 +109,29 @@ def test_the_chain_end_to_end(chain):
     assert "Traceback" not in refused.output
     assert (root / "archive" / "2025" / "results.json").read_bytes() == results_bytes
     assert (site / "index.html").read_bytes() == site_before
+
+
+def test_an_answer_kept_in_the_issued_folder_is_refused_not_overwritten(chain):
+    root = chain
+    assert run(root).exit_code == 0
+    issued = root / "archive" / "2025" / "上报名单" / "甲-上报名单.xlsx"
+    inside = fill_list(issued, "优秀", {"H010001": "认定"}, issued.parent / "甲-集团答复.xlsx")
+    before = inside.read_bytes()
+    result = run(root, "--decisions", str(issued.parent))
+    assert result.exit_code == 1 and "请把答复的名单复制到档案目录之外" in result.output
+    assert inside.read_bytes() == before
+    inside.unlink()
+
+
+def test_a_list_answered_in_place_is_kept_not_overwritten(chain):
+    root = chain
+    assert run(root).exit_code == 0
+    issued = root / "archive" / "2025" / "上报名单" / "甲-上报名单.xlsx"
+    blank = issued.read_bytes()
+    fill_list(issued, "优秀", {"H010001": "认定"}, issued)  # the group typed into the archive's own copy
+    answered = issued.read_bytes()
+    assert run(root).exit_code == 0
+    assert issued.read_bytes() == blank  # a fresh list is issued …
+    [kept] = list(issued.parent.glob("甲-上报名单-答复留存-*.xlsx"))
+    assert kept.read_bytes() == answered  # … and the answer is kept beside it
+    kept.unlink()
