@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
+from .decisions import load_decisions
 from .fsutil import (BuildLock, clean_leftovers, clean_temp_files, recover_swap, swap_dir, undo_swap, work_prefix,
                      write_text_atomic)
 from .intake import IntakeReport, run_intake
@@ -75,25 +76,29 @@ def _cpu() -> float:
 def build(paths, register_path, year: int | None, archive_dir, site_dir=None, standard_path=None,
           config: Config | None = None, strict: bool = False, config_path=None,
           overrides_path=None, year_explicit: bool = True, workers: int = 1, cache_dir=None,
-          progress=None, lock_wait: float | None = None) -> BuildSummary:
+          progress=None, lock_wait: float | None = None, decisions_paths=()) -> BuildSummary:
     """Run the whole pipeline for one year; ``site_dir=None`` stops after the archive (score only).
 
     ``config_path`` is a TOML configuration (its ``year`` wins over a ``year`` that was not given explicitly,
     ``year_explicit=False``, and must agree with an explicit one); ``overrides_path`` a file
     of recorded decisions. The 上报名单 workbooks go into ``archive/<year>/上报名单/``, next to results.json.
     ``workers`` processes check the returns; ``cache_dir`` keeps intake results between builds (see
-    :mod:`generator.cache`); ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
+    :mod:`generator.cache`); ``decisions_paths`` are returned 上报名单 (files or folders, decisions.py);
+    ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
     cannot count its steps).
     """
     archive_dir = Path(archive_dir)
     inputs = [("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path),
                                                  ("年度配置", config_path), ("裁定文件", overrides_path)]
+    _keep_inputs_apart(decisions_paths, archive_dir)
+    inputs += [("上报名单答复", p) for p in decisions_paths or ()]
     check_outputs(inputs, [("档案目录", archive_dir), ("站点目录", site_dir), ("缓存目录", cache_dir)])
     if site_dir is not None:
         check_site_dir(site_dir)
     with BuildLock(archive_dir, _lock_wait(lock_wait)):
         return _build_locked(paths, register_path, year, archive_dir, site_dir, standard_path, config, strict,
-                             config_path, overrides_path, year_explicit, workers, cache_dir, progress)
+                             config_path, overrides_path, year_explicit, workers, cache_dir, progress,
+                             decisions_paths)
 
 
 def _lock_wait(wait: float | None) -> float:
@@ -107,7 +112,8 @@ def _lock_wait(wait: float | None) -> float:
 
 
 def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, standard_path, config, strict,
-                  config_path, overrides_path, year_explicit, workers, cache_dir, progress) -> BuildSummary:
+                  config_path, overrides_path, year_explicit, workers, cache_dir, progress,
+                  decisions_paths=()) -> BuildSummary:
     seconds: dict[str, float] = {}
     cpu_seconds: dict[str, float] = {}
     clock, cpu_clock = time.perf_counter(), _cpu()
@@ -135,6 +141,7 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
     standard = load_standard(standard_path)
     halls = load_register(register_path)
     overrides = load_overrides(overrides_path) if overrides_path is not None else ()
+    decisions = load_decisions(decisions_paths) if decisions_paths else ()
     lap("load")
     # Intake first: it needs nothing but the inputs, and its report is part of the record.
     cache, tick = _intake_options(workers, cache_dir, progress)
@@ -146,7 +153,7 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
     lap("intake")
     announce("scoring")
     intake = report.to_dict()
-    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir)
+    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir, decisions)
     lap("scoring")
     announce("archive")
     staged, old = _stage_year(archive_dir, results, intake, standard_path), None
@@ -195,7 +202,7 @@ def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path) -
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
     try:
         folder = save_year(root, results, intake, standard_path)
-        _replace_shortlists(results, folder / SHORTLIST_FOLDER)
+        _replace_shortlists(results, folder / SHORTLIST_FOLDER, archive_dir / str(results["year"]) / SHORTLIST_FOLDER)
         _carry_over(archive_dir / str(results["year"]), folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
@@ -220,19 +227,53 @@ def _carry_over(old: Path, new: Path) -> None:
             shutil.copy2(entry, new / entry.name, follow_symlinks=False)
 
 
-def _replace_shortlists(results: dict, folder: Path) -> None:
-    """Write this run's lists and drop a province's list left over from an earlier run."""
-    written = set(write_shortlists(results, folder))
-    if folder.is_dir():
-        for old in folder.glob("*.xlsx"):
-            if old not in written:
-                old.unlink()
+def _keep_inputs_apart(decisions_paths, archive_dir: Path) -> None:
+    """The build rewrites the archive's issued lists: an answer kept among them would be lost, so refuse it."""
+    from .decisions import decision_files
+    from .errors import DecisionError
+
+    archive = archive_dir.resolve()
+    for path in decision_files(decisions_paths or ()):
+        if archive in path.resolve().parents:
+            raise DecisionError(f"上报名单 {path.name}:放在档案目录 {archive} 中,生成时签发目录会被新签发的名单替换;"
+                                f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
 
 
-def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir) -> dict:
+def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
+    """Write this run's lists into the staged ``folder``; carry over from the ``previous`` issue what is not ours.
+
+    A province's list left from an earlier run is dropped, but a list someone has already answered in place
+    (any 认定结果 filled in) is kept beside as ``<name>-答复留存-<hash>.xlsx`` for the user to send back with
+    --decisions, and any other file found there (not named like our lists) is carried over untouched.
+    """
+    import hashlib
+
+    from .decisions import load_decisions
+    from .errors import DecisionError
+
+    write_shortlists(results, folder)
+    if not previous.is_dir():
+        return
+    ours = f"-{SHORTLIST_FOLDER}.xlsx"
+    for old in sorted(previous.iterdir()):
+        if old.name.startswith(".") or old.is_dir() or old.is_symlink():
+            continue
+        if not old.name.endswith(ours):
+            shutil.copy2(old, folder / old.name)
+            continue
+        try:
+            answered = bool(load_decisions([old]))
+        except DecisionError:
+            answered = False  # one of ours gone bad: replaced as before
+        if answered:
+            digest = hashlib.sha256(old.read_bytes()).hexdigest()[:8]
+            shutil.copy2(old, folder / f"{old.stem}-答复留存-{digest}.xlsx")
+
+
+def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir, decisions=()) -> dict:
     """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build)."""
     if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides)
+        return evaluate(halls, records, standard, config, summary, overrides, decisions)
     import hashlib
     import json
 
@@ -242,7 +283,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     # not depend on which equal objects happen to be shared, and it is fast enough for 20,000 records.
     digest = hashlib.sha256(code_version().encode())
     for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config), repr(tuple(overrides)),
-                 json.dumps(summary, ensure_ascii=False, sort_keys=True)):
+                 repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
     key = digest.hexdigest()
     stored = Path(cache_dir) / f"results-{config.year}.json"
@@ -252,7 +293,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
             return last["results"]
     except (OSError, ValueError, AttributeError):
         pass
-    results = evaluate(halls, records, standard, config, summary, overrides)
+    results = evaluate(halls, records, standard, config, summary, overrides, decisions)
     write_text_atomic(stored, json.dumps({"key": key, "results": results}, ensure_ascii=False))
     return results
 

@@ -185,12 +185,15 @@ def _year_of_returns(paths, fallback: int) -> int:
               help="年度配置文件(TOML,见 hallscore.toml);其中的 year 在未给 --year 时生效。")
 @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="裁定文件(.yaml 或 .xlsx:厅编码、档次、理由、裁定人、日期),在规则定级之后生效。")
+@click.option("--decisions", "decisions_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="退回的上报名单(填好认定结果的 .xlsx,或其所在目录;可重复):认定的厅按认定定级,不认定的厅"
+                   "不得评为该等级。名单有误时整份退回,档案和站点保持不变。")
 @workers_option
 @cache_option
 @no_cache_option
 @fatal_errors
 def build_command(paths, register_path, year, standard_path, archive_dir, site_dir, strict, config_path,
-                  overrides_path, workers, cache_dir, no_cache):
+                  overrides_path, decisions_paths, workers, cache_dir, no_cache):
     """校验、评分、定级,写入年度档案,并生成结果站点。
 
     有问题的检查表会被退回,其余照常评分;站点构建失败时保留原有站点。
@@ -202,6 +205,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     示例:
       hallscore build 回收/ --register 清单.xlsx --year 2025 --archive archive --site-dir site
       hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
+      hallscore build 回收/ --register 清单.xlsx --year 2025 --decisions 集团认定/ --decisions 广东-良好.xlsx
     """
     year_explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
     if no_cache:
@@ -211,7 +215,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     with _Progress() as progress:
         summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
                         config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit,
-                        workers=workers, cache_dir=cache_dir, progress=progress)
+                        workers=workers, cache_dir=cache_dir, progress=progress, decisions_paths=decisions_paths)
     _print_build(summary)
 
 
@@ -323,26 +327,41 @@ def archive_command(archive_dir, year, out_dir):
               show_default=True, help="演示数据和站点的输出目录。")
 @fatal_errors
 def demo(halls, seed, year, out_dir):
-    """用合成数据跑通全流程:清单 → 检查表 → 模拟填写 → 校验评分定级 → 站点。
+    """用合成数据跑通两年的全流程:清单 → 检查表 → 自评 → 市级检查 → 上报名单 → 省级复核 → 集团认定 → 站点。
 
     \b
     示例:
       hallscore demo --halls 600 --out demo
     """
-    from .demo import make_demo, make_register
+    from .demo import answer_lists, make_demo, make_register, province_reviews
+    from .shortlist import FOLDER as LISTS
 
     standard = load_standard()
     out_dir.mkdir(parents=True, exist_ok=True)
     register = make_register(halls, seed)
     register_path = out_dir / "register.xlsx"
     write_register(register, register_path)
-    click.echo(f"1/3 生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
-    made = make_demo(standard, register, year, out_dir, seed)
-    click.echo(f"2/3 生成检查表并模拟填写:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
-    mail = _demo_mail(standard, register, year, out_dir, made["returns"])
-    summary = build([made["returns"], mail["inbox"]], register_path, year, out_dir / "archive", out_dir / "site",
-                    workers=os.cpu_count() or 1)
-    click.echo("3/3 校验、评分、定级并生成站点")
+    click.echo(f"生成营业厅清单:{len(register)} 个营业厅 → {register_path}")
+    workers = os.cpu_count() or 1
+    archive, cache = out_dir / "archive", out_dir / ".hallscore-cache"
+    for n, y in enumerate((year - 1, year)):
+        last = y == year
+        made = make_demo(standard, register, y, out_dir, seed + n, workers=workers, earlier=not last,
+                         subdir=str(y), city_share=0.85)
+        click.echo(f"{y} 年 1/4 自评与市级检查:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
+        sources = [made["returns"]]
+        if last:  # the email loop: drafts out, part of the returns back from a mailbox
+            sources.append(_demo_mail(standard, register, y, out_dir, made["returns"])["inbox"])
+        first = build(sources, register_path, y, archive, None, workers=workers, cache_dir=cache)
+        nominees = [x["hall_id"] for s in first.results["shortlists"] for x in s["nominees"]]
+        reviewed = province_reviews(standard, register, y, made["returns"], nominees, seed, workers, not last)
+        click.echo(f"{y} 年 2/4 各省对上报名单中的营业厅做省级复核:{reviewed} 份")
+        second = build(sources, register_path, y, archive, None, workers=workers, cache_dir=cache)
+        answers = answer_lists(archive / str(y) / LISTS, out_dir / str(y) / "集团答复", second.results)
+        click.echo(f"{y} 年 3/4 集团答复优秀上报名单(认定/不认定):{answers}")
+        summary = build(sources, register_path, y, archive, out_dir / "site" if last else None,
+                        workers=workers, cache_dir=cache, decisions_paths=[answers])
+        click.echo(f"{y} 年 4/4 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
 
 
@@ -432,6 +451,13 @@ def _print_build(summary) -> None:
     order = {t: n for n, t in enumerate(TIERS)}
     click.echo(f"{summary.year} 年:{len(summary.results['halls'])} 个营业厅," +
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
+    waiting: dict[str, int] = {}
+    for hall in summary.results["halls"]:
+        if hall.get("awaiting"):
+            waiting[hall["awaiting"]] = waiting.get(hall["awaiting"], 0) + 1
+    recognised = sum(1 for h in summary.results["halls"] if h.get("confirmed_tier") and not h.get("awaiting"))
+    click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
+                                                        for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
     times = ",".join(f"{_STAGE_LABELS.get(k, k)} {v:.1f} 秒" for k, v in summary.seconds.items())
     click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f} 秒)")
     intake_s = summary.seconds.get("intake", 0.0)

@@ -21,7 +21,23 @@ SCOPES = {"province": "本省", "national": "全国"}
 CAP_ROUNDINGS = ("down",)  # 不超过: a cap is never rounded up
 HALL_TYPES = ("自营", "社会合作")
 KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "cap_rounding", "shortlist_ratio",
-        "bonus_cap", "rounds", "good_shortlist")
+        "bonus_cap", "rounds", "good_shortlist", "improvement")
+
+# 逐级认定 (standard.md): the one table of authority. Each tier's owner (the level that recognises it) and, per
+# round, the tiers a return of that round recognises. A tier is a claim until its owner has spoken.
+CITY, PROVINCE, GROUP = "市", "省", "集团"
+TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
+ROUND_AUTHORITY = {
+    "自评": (),  # 营业厅自查 recognises nothing
+    "市级检查": (PASS, FAIL),
+    "省级复核": (GOOD, PASS, FAIL),
+    "集团复核": (EXCELLENT, GOOD, PASS, FAIL),
+}
+# The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
+LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
+RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
+# 服务能力提升明显 (结果应用): a province passes when either line is reached against its previous archived year.
+DEFAULT_IMPROVEMENT = {"average": Decimal("2.0"), "pass_rate": Decimal("5")}
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,8 @@ class Config:
     shortlist_ratio: Decimal = Decimal("0.2")  # 差额 20%
     bonus_cap: Decimal | None = None  # None: the standard's own cap
     rounds: tuple[str, ...] = ROUNDS
-    good_shortlist: bool = False  # 良好 also goes through a 差额 list at province level
+    good_shortlist: bool = True  # 良好 also goes through a 差额 list at province level (standard.md: both exist)
+    improvement: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_IMPROVEMENT))
 
     def evaluated(self, hall) -> bool:
         """Whether a register hall is tiered this year (and counts in the quota base)."""
@@ -137,6 +154,8 @@ def config_from_dict(data: dict, year: int | None = None, source: str = "配置"
         if not isinstance(data["good_shortlist"], bool):
             raise bad("good_shortlist", " true 或 false")
         kwargs["good_shortlist"] = data["good_shortlist"]
+    if "improvement" in data:
+        kwargs["improvement"] = _improvement(data["improvement"], bad)
     config = Config(**{**{k: getattr(default, k) for k in KEYS if k != "year"}, **kwargs})
     return config
 
@@ -167,6 +186,19 @@ def _quotas(value, bad) -> dict[str, Decimal]:
             if ratio is None or not 0 <= ratio <= 1:
                 raise bad(f"quotas.{tier}", " 0 到 1 之间的小数(5% 写作 0.05)")
             out[tier] = ratio
+    return out
+
+
+def _improvement(value, bad) -> dict[str, Decimal]:
+    allowed = " 含 average(平均分提高,分)和/或 pass_rate(达标率提高,百分点)的表,取值 0 到 100"
+    if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_IMPROVEMENT):
+        raise bad("improvement", allowed)
+    out = dict(DEFAULT_IMPROVEMENT)
+    for key, raw in value.items():
+        number = _decimal(raw)
+        if number is None or not 0 <= number <= 100:
+            raise bad(f"improvement.{key}", allowed)
+        out[key] = number
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,9 +18,11 @@ from .regions import PROVINCES
 from .register import Hall
 from .templates import build_workbook, template_path, write_templates
 
-# Rough weights: populous provinces have more halls.
-_WEIGHTS = {"广东": 9, "江苏": 7, "山东": 7, "浙江": 6, "河南": 6, "四川": 6, "湖北": 4, "湖南": 4, "河北": 4,
-            "福建": 4, "安徽": 4, "上海": 4, "北京": 4, "西藏": 1, "青海": 1, "宁夏": 1, "海南": 1}
+# A national shape: a few large provinces, many middle ones, a few small — so quotas bite and 优秀 places
+# exist in several provinces (a province needs 20 evaluated halls for one 优秀 place).
+_WEIGHTS = {"广东": 15, "江苏": 14, "山东": 13, "浙江": 13, "河南": 12, "四川": 12,
+            "西藏": 1, "青海": 1, "宁夏": 1, "海南": 1, "新疆": 1}
+_MIDDLE_WEIGHT = 3
 _STREETS = ("人民路", "解放路", "中山路", "建设路", "新华路", "胜利路", "和平路", "文化路", "青年路", "长江路",
             "黄河路", "滨江路", "东风路", "友谊路", "朝阳路", "南京路", "北京路", "光明路")
 _KINDS = ("旗舰厅", "中心营业厅", "营业厅", "营业厅", "营业厅", "社区营业厅")
@@ -48,7 +50,7 @@ ROUND_SELF, ROUND_CITY = wbk.ROUNDS[0], wbk.ROUNDS[1]
 def make_register(count: int, seed: int) -> list[Hall]:
     """``count`` halls across all 31 provincial-level regions; levels 1-4 and some partner halls."""
     rng = random.Random(seed)
-    weights = [_WEIGHTS.get(name, 2) for _, name, _ in PROVINCES]
+    weights = [_WEIGHTS.get(name, _MIDDLE_WEIGHT) for _, name, _ in PROVINCES]
     total = sum(weights)
     # Every region gets a share, then the rest goes by weight, so all 31 appear.
     shares = [max(1, count * w // total) for w in weights]
@@ -61,7 +63,7 @@ def make_register(count: int, seed: int) -> list[Hall]:
         for n in range(share):
             city_no = rng.randrange(len(cities))
             city = cities[city_no]
-            level = rng.choices((1, 2, 3, 4), (5, 20, 45, 30))[0]
+            level = rng.choices((1, 2, 3, 4), (5, 25, 50, 20))[0]
             kind = "社会合作" if rng.random() < 0.06 else "自营"
             name = f"{city}{rng.choice(_STREETS)}{'合作' if kind == '社会合作' else ''}{rng.choice(_KINDS)}"
             halls.append(Hall(f"{code}{city_no + 1:02d}{n + 1:04d}", name, province, city,
@@ -81,6 +83,7 @@ class Fill:
     events: dict[str, int]
     event_notes: dict[str, str]
     vetoes: dict[str, str]
+    veto_notes: dict[str, str] = field(default_factory=dict)
 
 
 def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
@@ -109,10 +112,17 @@ def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: s
             events[rule.id] = 1
             notes[rule.id] = f"{rule.text}(示例)"
     vetoes = {v.id: wbk.NO for v in standard.vetoes}
+    veto_notes = {}
     if rng.random() < 0.006:
-        vetoes[rng.choice(standard.vetoes).id] = wbk.YES
+        veto = rng.choice(standard.vetoes)
+        vetoes[veto.id] = wbk.YES
+        veto_notes[veto.id] = f"{visit_month(year, rng)}发生:{veto.text}(示例)"
     visit = date(year, 3, 1) + timedelta(days=rng.randrange(200))
-    return Fill(round_name, visit, rng.choice(_INSPECTORS), scores, reasons, events, notes, vetoes)
+    return Fill(round_name, visit, rng.choice(_INSPECTORS), scores, reasons, events, notes, vetoes, veto_notes)
+
+
+def visit_month(year: int, rng: random.Random) -> str:
+    return f"{year} 年 {rng.randint(1, 6)} 月"
 
 
 def apply_fill(wb, standard, fill: Fill) -> None:
@@ -136,8 +146,10 @@ def apply_fill(wb, standard, fill: Fill) -> None:
         events.cell(row=row, column=note_col).value = fill.event_notes.get(rule_id)
     vetoes = wb[wbk.SHEET_VETO]
     answer_col = wbk.VETO_HEADERS.index("是否发生") + 1
+    veto_note_col = wbk.VETO_HEADERS.index("说明") + 1
     for rule_id, row in wbk.veto_rows(standard).items():
         vetoes.cell(row=row, column=answer_col).value = fill.vetoes.get(rule_id, wbk.NO)
+        vetoes.cell(row=row, column=veto_note_col).value = fill.veto_notes.get(rule_id)
 
 
 # Faults a real return season brings; each is applied to one workbook.
@@ -175,36 +187,132 @@ def _write_one(job) -> str:
     return str(path)
 
 
-def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2) -> dict:
-    """Write blank templates and filled returns for ``halls`` under ``out``; return what was made."""
+QUALITIES = (0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.87, 0.84, 0.8, 0.75, 0.7, 0.6)
+ROUND_PROVINCE = wbk.ROUNDS[2]
+
+
+def _hall_quality(hall: Hall, seed: int, year: int, earlier: bool) -> float:
+    """How well a hall serves this year; in the earlier year half the provinces did clearly worse (trends)."""
+    quality = random.Random(f"{seed}-{hall.hall_id}").choice(QUALITIES)
+    if earlier:
+        quality -= 0.05 if int(hall.hall_id[:2]) % 2 else 0.01
+    return max(0.3, quality)
+
+
+def _when(year: int, month: int, rng: random.Random, span: int = 55) -> date:
+    return date(year, month, 1) + timedelta(days=rng.randrange(span))
+
+
+def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2, earlier: bool = False,
+              subdir: str = "", city_share: float = 0.25) -> dict:
+    """Write blank templates and filled returns for ``halls`` under ``out`` (``out/subdir``); return what was made.
+
+    Every inspected hall sends its 自评 (March-April); ``city_share`` of them get a 市级检查 (May-July) that
+    finds about what the hall found. ``earlier`` makes a previous year: no blank templates, lower quality in
+    half the provinces.
+    """
     rng = random.Random(seed + 1)
     created = datetime(year, 1, 1, tzinfo=timezone.utc)
-    templates_dir, returns_dir = out / "templates", out / "returns"
-    write_templates(halls, standard, templates_dir, year, created)  # the blank ones, as they are emailed
+    base = out / subdir if subdir else out
+    templates_dir, returns_dir = base / "templates", base / "returns"
+    if not earlier:
+        write_templates(halls, standard, templates_dir, year, created)  # the blank ones, as they are emailed
     jobs = []
     inspected = [h for h in halls if rng.random() < 0.96]  # a few halls never send a return
     faulty = {h.hall_id: FAULTS[n % len(FAULTS)] for n, h in enumerate(rng.sample(inspected, min(len(FAULTS), len(inspected))))}
     returns = 0
+    late_self = None
     for hall in inspected:
-        self_fill = plan_fill(standard, hall, year, rng)
+        quality = _hall_quality(hall, seed, year, earlier)
+        self_fill = replace(plan_fill(standard, hall, year, rng, quality=quality), date=_when(year, 3, rng))
+        city = None
+        if rng.random() < city_share:
+            # A city inspection that finds about what the hall claimed for itself, a little less.
+            city = replace(plan_fill(standard, hall, year, rng, ROUND_CITY, quality=max(0.3, quality - 0.01)),
+                           date=_when(year, 5, rng, 80))
+            if late_self is None and hall.hall_id not in faulty:
+                late_self = hall.hall_id  # one 自评 sent after the city's visit: a warning on the data page
+                self_fill = replace(self_fill, date=city.date + timedelta(days=9))
+            jobs.append((standard, hall, year, city, None, template_path(returns_dir / ROUND_CITY, hall), created))
+            returns += 1
         path = template_path(returns_dir / ROUND_SELF, hall)
         jobs.append((standard, hall, year, self_fill, faulty.get(hall.hall_id), path, created))
         returns += 1
-        if rng.random() < 0.25:
-            # A city inspection that finds a little less than the hall claimed for itself.
-            review = plan_fill(standard, hall, year, rng, ROUND_CITY, quality=0.85)
-            jobs.append((standard, hall, year, review, None, template_path(returns_dir / ROUND_CITY, hall), created))
-            returns += 1
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(_write_one, jobs, chunksize=16))
+    _write_all(jobs, workers)
     # The same return sent twice (superseded), a note and an office lock file attached by mistake.
-    resent = jobs[0][5]
+    resent = next(j[5] for j in jobs if j[3].round == ROUND_SELF and j[4] is None)
     (returns_dir / "重复发送").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(resent, returns_dir / "重复发送" / Path(resent).name)
     (returns_dir / "说明.txt").write_text("请查收本市各厅的检查表。\n", encoding="utf-8")
     (returns_dir / f"~${halls[0].hall_id}.xlsx").write_bytes(b"")
     return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
 
+
+def _write_all(jobs, workers: int) -> None:
+    if workers <= 1 or len(jobs) < 32:
+        for job in jobs:
+            _write_one(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_write_one, jobs, chunksize=16))
+
+
+def province_reviews(standard, halls: list[Hall], year: int, returns_dir: Path, nominees, seed: int,
+                     workers: int = 2, earlier: bool = False) -> int:
+    """省级复核 (August-September) of the halls the province put on its lists; returns how many were written."""
+    by_id = {h.hall_id: h for h in halls}
+    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    jobs = []
+    for hall_id in sorted(set(nominees)):
+        hall = by_id[hall_id]
+        rng = random.Random(f"{seed}-{hall_id}-{year}-省级复核")
+        fill = replace(plan_fill(standard, hall, year, rng, ROUND_PROVINCE,
+                                 quality=_hall_quality(hall, seed, year, earlier)), date=_when(year, 8, rng))
+        fill = replace(fill, vetoes={v.id: wbk.NO for v in standard.vetoes}, veto_notes={})
+        jobs.append((standard, hall, year, fill, None, template_path(Path(returns_dir) / ROUND_PROVINCE, hall), created))
+    _write_all(jobs, workers)
+    return len(jobs)
+
+
+def answer_lists(issued_dir: Path, out_dir: Path, results: dict, skip_last: bool = True) -> Path:
+    """The group's answer: each province's 优秀 sheet filled by its published headers and sent back.
+
+    Within the quota the group 认定s in rank order; in every other province it 不认定s the second nominee and
+    认定s the 差额 spare instead (so a 不认定 falls and a pin lands below the quota line). The last province
+    with nominees is left unanswered, so the site still shows halls 待集团认定.
+    """
+    from openpyxl import load_workbook
+
+    from .decisions import FOLDER, _safe
+
+    lists = [s for s in results["shortlists"] if s["tier"] == "优秀" and s["quota"] and s["nominees"]]
+    if skip_last and len(lists) > 1:
+        lists = lists[:-1]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for n, entry in enumerate(lists):
+        ids = [x["hall_id"] for x in entry["nominees"]]
+        answers = {h: "认定" for h in ids[:entry["quota"]]}
+        if n % 2 == 1 and len(ids) > max(1, entry["quota"]):
+            answers[ids[1] if entry["quota"] > 1 else ids[0]] = "不认定"
+            answers[ids[entry["quota"]]] = "认定"
+        name = f"{_safe(entry['scope'])}-{FOLDER}.xlsx"
+        wb = load_workbook(Path(issued_dir) / name)
+        ws = wb["优秀"]
+        header = next(r for r in ws.iter_rows() if any(c.value == "厅编码" for c in r))
+        col = {c.value: c.column for c in header if c.value}
+        for row in ws.iter_rows(min_row=header[0].row + 1):
+            hall_id = row[col["厅编码"] - 1].value
+            if hall_id in answers:
+                r = row[0].row
+                result = answers[hall_id]
+                ws.cell(row=r, column=col["认定结果"], value=result)
+                ws.cell(row=r, column=col["理由"], value="集团复评:服务规范、现场表现突出" if result == "认定"
+                        else "集团暗访发现等候时间过长,本年度不认定为优秀")
+                ws.cell(row=r, column=col["认定人"], value="集团客户服务部评审组")
+                ws.cell(row=r, column=col["认定日期"], value=datetime(results["year"], 11, 20))
+        wb.save(out_dir / name)
+    return out_dir
 
 
 def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:

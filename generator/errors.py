@@ -23,3 +23,7 @@ class SiteError(HallscoreError):
 
 class OverrideError(HallscoreError):
     """The overrides file (recorded decisions) is unreadable or would break a rule."""
+
+
+class DecisionError(HallscoreError):
+    """A returned 上报名单 is unreadable, edited, foreign or breaks a rule: it is refused whole."""

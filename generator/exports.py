@@ -22,14 +22,14 @@ from openpyxl.utils import get_column_letter
 
 from .textcell import write_only_row
 
-HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "认定轮次", "服务等级", "定级说明", "需裁定",
-                "最终得分", "基础分", "加分", "扣分", "自评差值"]
-SHORTLIST_HEADERS = ["范围", "等级", "名额", "名单人数", "名次", "厅编码", "厅名称", "最终得分", "已确认"]
+HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "定级轮次", "服务等级", "定级说明", "需裁定",
+                "最终得分", "基础分", "加分", "扣分", "自评差值", "已认定等级", "待认定"]
+SHORTLIST_HEADERS = ["范围", "等级", "名额", "名单人数", "名次", "厅编码", "厅名称", "最终得分", "认定结果", "已认定"]
 RANK_HEADER = "排名"
 # Widths in Excel units per header; a section rate column gets SECTION_WIDTH.
-WIDTHS = {"厅编码": 11, "厅名称": 24, "省": 8, "市": 8, "区县": 10, "级别": 6, "类型": 7, "认定轮次": 10,
+WIDTHS = {"厅编码": 11, "厅名称": 24, "省": 8, "市": 8, "区县": 10, "级别": 6, "类型": 7, "定级轮次": 10, "已认定等级": 10, "待认定": 7, "认定结果": 9, "已认定": 7,
           "服务等级": 9, "定级说明": 40, "需裁定": 7, "最终得分": 9, "基础分": 8, "加分": 6, "扣分": 6,
-          "自评差值": 9, RANK_HEADER: 6, "范围": 8, "等级": 7, "名额": 6, "名单人数": 9, "名次": 6, "已确认": 7}
+          "自评差值": 9, RANK_HEADER: 6, "范围": 8, "等级": 7, "名额": 6, "名单人数": 9, "名次": 6}
 SECTION_WIDTH = 12
 SCORE_FORMAT = "0.0"
 SCORE_HEADERS = {"最终得分", "基础分", "加分", "扣分", "自评差值"}
@@ -38,11 +38,13 @@ NOTES = (
     ("营业厅", "每个营业厅一行,顺序与营业厅清单一致;第一行为表头,已冻结并可筛选。"),
     ("最终得分", "基础分 + 加分 − 扣分,最低 0 分;保留一位小数(四舍五入)。未检查的营业厅为空。"),
     ("基础分", "100 × 适用检查项得分之和 ÷ 适用检查项分值之和。"),
-    ("自评差值", "认定轮次得分减自评得分;只有自评和上级认定都有的营业厅才有。"),
+    ("自评差值", "定级轮次得分减自评得分;只有自评和上级认定都有的营业厅才有。"),
     ("需裁定", "“是”表示并列处在名额分界线上,等待记录在案的裁定。"),
     ("各环节得分率(%)", "该环节得分占适用分值的百分比。"),
     (RANK_HEADER, "按最终得分从高到低的名次(全国表为全国名次,分省表为本省名次);同分同名次,未检查为空。"),
-    ("上报名单", "各省按排名取名额 ×(1 + 差额比例)个营业厅上报;“已确认”为“是”的营业厅已按名额评为该等级。"),
+    ("已认定等级", "该等级已由其认定单位认定(市认定达标/不达标,省认定良好,集团认定优秀);为空表示尚无认定。"),
+    ("待认定", "还需哪一级认定(市、省或集团);为空表示已认定完毕或不参与定级。"),
+    ("上报名单", "各省按排名取名额 ×(1 + 差额比例)个已经市级检查的营业厅上报;“认定结果”为上级答复的认定或不认定。"),
 )
 
 
@@ -50,7 +52,8 @@ def hall_rows(halls, section_names):
     for h in halls:
         yield [h["hall_id"], h["name"], h["province"], h["city"], h["district"], h["level"], h["type"], h["round"],
                h["tier"], h["tier_reason"], "是" if h.get("needs_decision") else "",
-               h["final_score"], h["base_score"], h["bonus"], h["deduction"], h.get("self_gap")] + [
+               h["final_score"], h["base_score"], h["bonus"], h["deduction"], h.get("self_gap"),
+               h.get("confirmed_tier") or "", f"待{h['awaiting']}认定" if h.get("awaiting") else ""] + [
             _cell(h["sections"].get(name)) for name in section_names]
 
 
@@ -60,7 +63,7 @@ def shortlist_rows(shortlists, scope: str | None = None):
             continue
         for n in s.get("nominees", []):
             yield [s.get("scope"), s.get("tier"), s.get("quota"), s.get("size"), n.get("rank"), n.get("hall_id"),
-                   n.get("name"), n.get("final_score"), "是" if n.get("confirmed") else "否"]
+                   n.get("name"), n.get("final_score"), n.get("decision") or "", "是" if n.get("confirmed") else "否"]
 
 
 def _cell(value):
@@ -174,5 +177,60 @@ def write_exports(view, docs_dir: Path) -> list[str]:
     if shortlists:
         name = SHORTLIST_NAME.format(year=view.year)
         (folder / name).write_bytes(workbook_bytes(view.year, None, [], shortlists))
+        written.append(name)
+    return written
+
+
+# -- 结果应用 (application.py) --------------------------------------------------------------------------
+
+ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
+                      "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显"]
+REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
+ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
+
+
+def application_name(year: int, scope: str | None = None) -> str:
+    from .regions import province_slug
+
+    return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
+
+
+def application_bytes(year: int, application: dict, provinces) -> bytes:
+    """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("省公司服务考核")
+    ws.append(ASSESSMENT_HEADERS)
+    wanted = set(provinces)
+    for r in application["assessment"]:
+        if r["province"] in wanted:
+            ws.append(_row(ws, [r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
+                           + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["average"],
+                              r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]))
+    ws = wb.create_sheet("划小承包奖惩清单")
+    ws.append(REWARD_HEADERS)
+    for province in provinces:
+        for r in application["rewards"].get(province, []):
+            ws.append(_row(ws, [province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
+                                r["consequence"], r["note"]]))
+    ws = wb.create_sheet("创先评优")
+    ws.append(ELIGIBLE_HEADERS)
+    for h in application["eligible"]:
+        if h["province"] in wanted:
+            ws.append(_row(ws, [h["province"], h["hall_id"], h["name"], h["city"], h["confirmed_tier"],
+                                h["final_score"]]))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return _normalise(buffer.getvalue(), year)
+
+
+def write_application_exports(view, docs_dir: Path) -> list[str]:
+    """``application-<Y>.xlsx`` (all provinces) and one per province, beside the results downloads."""
+    folder = Path(docs_dir) / str(view.year) / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [application_name(view.year)]
+    (folder / written[0]).write_bytes(application_bytes(view.year, view.application, view.provinces))
+    for province in view.provinces:
+        name = application_name(view.year, province)
+        (folder / name).write_bytes(application_bytes(view.year, view.application, [province]))
         written.append(name)
     return written

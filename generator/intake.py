@@ -178,8 +178,28 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
             candidates.append((status, record))
         statuses.append(status)
     records = _settle_duplicates(candidates)
+    _flag_round_dates(candidates, records)
     mail.cleanup()
     return IntakeReport(mail.annotate(statuses), records)
+
+
+def _flag_round_dates(candidates, records) -> None:
+    """A 自评 dated after a higher round of the same hall: a warning on the 自评's file, never a rejection."""
+    kept = {id(r) for r in records}
+    by_hall: dict[str, list] = {}
+    for status, record in candidates:
+        if id(record) in kept:
+            by_hall.setdefault(record.hall_id, []).append((status, record))
+    for hall_id in sorted(by_hall):
+        rounds = by_hall[hall_id]
+        for status, record in rounds:
+            if record.round != wbk.ROUNDS[0]:
+                continue
+            later = sorted((r.date, r.round) for _, r in rounds if r.round != record.round and str(r.date) < str(record.date))
+            if later:
+                when, other = later[0]
+                status.problems.append(problem("round-date-order", file=status.path, sheet=wbk.SHEET_COVER,
+                                               cell=f"B{wbk.cover_rows()['检查日期']}", found=record.date, other=other, expected=when))
 
 
 _CHUNK = 32
@@ -579,6 +599,8 @@ class _Checker:
             vetoes[rid] = answer == wbk.YES
             if _text(cells["说明"]):
                 notes[rid] = _text(cells["说明"])
+            elif vetoes[rid]:  # like points lost without a reason: a veto must say what happened
+                self.add("veto-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, text=texts[rid])
         return vetoes, notes
 
 

@@ -151,6 +151,12 @@ class YearView:
             "已裁定": sum(1 for h in self.halls if h.get("override")),
         }
         self.thresholds = {k: float(v) for k, v in self.results.get("config", {}).get("thresholds", {}).items()}
+        self.todo = todo_lists(self.halls)
+        self.todo_by_province = {p: todo_lists(self.by_province[p]) for p in self.provinces}
+        self.confirmed_counts = Counter(h.get("confirmed_tier") for h in self.halls if h.get("confirmed_tier"))
+
+    def confirmed_counts_of(self, province: str) -> Counter:
+        return Counter(h.get("confirmed_tier") for h in self.by_province[province] if h.get("confirmed_tier"))
 
     def section_averages(self, halls) -> dict[str, float | None]:
         return {name: _avg(h["sections"].get(name) for h in halls if h["final_score"] is not None)
@@ -215,17 +221,56 @@ class YearView:
         return rows[:limit]
 
 
+WAITING_LEVELS = ("市", "省", "集团")
+
+
+def todo_lists(halls) -> dict[str, list[dict]]:
+    """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls not inspected; by hall id."""
+    out: dict[str, list[dict]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
+    out["需裁定"], out["未检查"] = [], []
+    for hall in sorted(halls, key=lambda h: h["hall_id"]):
+        if hall.get("awaiting") in WAITING_LEVELS:
+            out[f"待{hall['awaiting']}认定"].append(hall)
+        if hall.get("needs_decision"):
+            out["需裁定"].append(hall)
+        if hall["tier"] == NOT_INSPECTED:
+            out["未检查"].append(hall)
+    return out
+
+
+def attach_application(views) -> None:
+    """结果应用 of every year against the previous archived one (application.py), once per view."""
+    from . import application as app
+
+    ordered = sorted(views, key=lambda v: v.year)
+    for n, view in enumerate(ordered):
+        if getattr(view, "application", None) is not None:
+            continue
+        previous = ordered[n - 1] if n else None
+        lines = view.results.get("config", {}).get("improvement")
+        view.application = {
+            "previous_year": previous.year if previous else None,
+            "lines": lines or {k: str(v) for k, v in app.DEFAULT_IMPROVEMENT.items()},
+            "assessment": app.service_assessment(view.by_province, view.provinces,
+                                                 previous.by_province if previous else None, lines),
+            "rewards": {p: app.reward_list(view.by_province[p]) for p in view.provinces},
+            "eligible": app.eligible(view.halls),
+        }
+        view.application["assessment_by"] = {r["province"]: r for r in view.application["assessment"]}
+
+
 def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
     """Yield ``(relative path, file text)`` for every page of the site, years latest first."""
     env = _environment(template_dir)
     views = views if views is not None else [YearView(y) for y in years]
+    attach_application(views)
     history, trends = _history(views)
     yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(
         years=views, trends=trends, charts=charts)
     for view in views:
         y = str(view.year)
         common = {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
-                  "downloads": _downloads(view)}
+                  "downloads": _downloads(view), "authority": _authority()}
         yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
             provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
         province_template = env.get_template("province.html.j2")
@@ -245,7 +290,8 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
             yield (f"{y}/halls/{hall_slug(hall['hall_id'])}.md",
                    _front_matter(f"{hall['name']}({hall['hall_id']})", search=False, summary=_summary(hall, y))
                    + hall_template.render(
-                       hall=hall, lost=_lost_items(hall, view.standard), province_avg=view.province_avgs[hall["province"]],
+                       hall=hall, lost=_lost_items(hall, view.standard), veto_items=_veto_items(hall, view.standard),
+                       province_avg=view.province_avgs[hall["province"]],
                        national=view.national, history=history.get(hall["hall_id"], []), **common))
 
 
@@ -264,11 +310,27 @@ def _summary(hall: dict, year: str) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
+def _authority() -> list[dict]:
+    """The table of round authority (config.py), as the methodology page prints it."""
+    from .config import LIST_OWNER, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER
+
+    rows = []
+    for tier in reversed(RECOGNISED_ORDER):
+        rounds = [r for r, tiers in ROUND_AUTHORITY.items() if tier in tiers]
+        rows.append({"tier": tier, "owner": TIER_OWNER[tier], "rounds": rounds,
+                     "list": f"{LIST_OWNER[tier]}答复的{tier}上报名单" if tier in LIST_OWNER else "—"})
+    return rows
+
+
 def _downloads(view) -> dict:
     from .exports import export_name
 
+    from .exports import application_name
+
     return {"national": export_name(view.year),
-            "provinces": {p: export_name(view.year, p) for p in view.provinces}}
+            "provinces": {p: export_name(view.year, p) for p in view.provinces},
+            "application": application_name(view.year),
+            "application_provinces": {p: application_name(view.year, p) for p in view.provinces}}
 
 
 def _lost_items(hall: dict, standard) -> list[dict]:
@@ -283,6 +345,12 @@ def _lost_items(hall: dict, standard) -> list[dict]:
                          "reason": hall["reasons"].get(item.id, "")})
     rows.sort(key=lambda r: (-r["lost"], r["item"].id))
     return rows
+
+
+def _veto_items(hall: dict, standard) -> list[dict]:
+    """The vetoes that made the hall 不达标: the first lines of its 整改清单."""
+    texts = {v.id: v.text for v in standard.vetoes} if standard else {}
+    return [{"id": v["id"], "text": texts.get(v["id"], ""), "note": v.get("note", "")} for v in hall.get("vetoes", [])]
 
 
 def _history(views):

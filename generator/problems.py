@@ -97,11 +97,13 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("event-note-missing", WARNING, "事项未写说明", "编号 {id} 发生 {found} 次,但说明为空;建议写明事由"),
     # Veto items
     ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
+    ("veto-note-missing", ERROR, "一票否决未写说明", "编号 {id}({text})填了“是”,但说明为空;一票否决使营业厅评为不达标,请写明发生的事件"),
     ("text-cleaned", WARNING, "文字含不可见字符", "{field}含不可见字符 {chars}(控制字符或非字符),已删除后接收;建议检查原文"),
     # Returns by mail
     ("mail-no-workbook", ERROR, "邮件中没有 xlsx 检查表", "邮件“{subject}”(发件人 {sender})中没有 .xlsx 检查表附件({detail});请回复该邮件,把填好的 .xlsx 检查表直接作为附件发送(不要压缩,不要只发链接)"),
     ("mail-unreadable", ERROR, "邮件文件无法读取", "邮件文件无法读取({detail});请重新从邮件客户端导出为 .eml 或 mbox"),
     # Between files
+    ("round-date-order", WARNING, "自评日期晚于上级检查", "自评日期 {found} 晚于本厅{other}的检查日期 {expected};自评应在上级检查之前,请核对日期"),
     ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
 )
 CATALOGUE: dict[str, ProblemType] = _types(*ROWS)

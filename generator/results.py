@@ -13,7 +13,9 @@ from pathlib import Path
 
 from fractions import Fraction
 
-from .config import NOT_INSPECTED
+from .config import NOT_INSPECTED, RECOGNISED_ORDER
+from .confirmation import confirm
+from .decisions import RECOGNISE, resolve as resolve_decisions
 from .numbers import number
 from .fsutil import write_json_atomic, write_text_atomic
 from .overrides import apply_overrides
@@ -23,17 +25,19 @@ from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
 STANDARD_FILE = "standard.yaml"
 
 
-def evaluate(halls, records, standard, config, intake_summary: dict | None = None, overrides=()) -> dict:
+def evaluate(halls, records, standard, config, intake_summary: dict | None = None, overrides=(),
+             decisions=()) -> dict:
     """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results.
 
-    ``overrides`` (recorded decisions, overrides.py) are applied after the rules; a refused decision raises
-    ``OverrideError`` and nothing is written.
+    ``decisions`` (rows of returned 上报名单, decisions.py) pin and bar halls inside the rules; ``overrides``
+    (recorded decisions, overrides.py) are applied after the rules. A refused list or decision raises
+    ``DecisionError``/``OverrideError`` and nothing is written.
     """
     by_hall: dict[str, list] = {}
     for record in records:
@@ -57,7 +61,15 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
                 business=half_up(business) if business is not None else None,
                 vetoes=card.vetoes,
             )
-    placements, quotas = assign_tiers(halls, candidates, config, {v.id: v.text for v in standard.vetoes})
+    veto_texts = {v.id: v.text for v in standard.vetoes}
+    placements, quotas = assign_tiers(halls, candidates, config, veto_texts)
+    deciding = {h: row["round"] for h, row in hall_rows.items() if row["round"]}
+    # The lists come from the returns and the rules alone, before any decision.
+    shortlists = build_shortlists(halls, candidates, placements, config, deciding)
+    records_by_hall: dict[str, list[dict]] = {}
+    if decisions:
+        pins, bars, records_by_hall = resolve_decisions(decisions, shortlists, config.year)
+        placements, quotas = assign_tiers(halls, candidates, config, veto_texts, pins, bars)
     if overrides:
         placements = apply_overrides(halls, placements, overrides, config, candidates)
         quotas = quota_use(halls, placements, config)
@@ -65,6 +77,10 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
         place = placements[hall_id]
         row.update(tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
                    pending_tier=place.pending_tier, rank=place.rank, override=place.override)
+        row["decisions"] = records_by_hall.get(hall_id, [])
+        recognised = [d["tier"] for d in row["decisions"] if d["result"] == RECOGNISE]
+        row["confirmed_tier"], row["awaiting"] = confirm(place.tier, row["round"], recognised)
+    _mark_nominees(shortlists, hall_rows)
     return {
         "schema_version": SCHEMA_VERSION,
         "year": config.year,
@@ -81,16 +97,29 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
             "bonus_cap": None if config.bonus_cap is None else number(config.bonus_cap),
             "good_shortlist": config.good_shortlist,
             "rounds": list(config.rounds),
+            "improvement": {k: str(v) for k, v in sorted(config.improvement.items())},
         },
         "quotas": [
             {"scope": q.scope, "tier": q.tier, "base": q.base, "cap": q.cap, "used": q.used, "pending": q.pending}
             for q in quotas
         ],
         "intake": intake_summary or {},
-        "shortlists": build_shortlists(halls, candidates, placements, config),
+        "shortlists": shortlists,
         "gaps": _gaps(halls, hall_rows),
         "halls": [hall_rows[h.hall_id] for h in sorted(halls, key=lambda h: h.hall_id)],
     }
+
+
+def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
+    """Each nominee's answer (认定/不认定/None) and whether its list's tier is now recognised."""
+    for entry in shortlists:
+        for n in entry["nominees"]:
+            row = rows[n["hall_id"]]
+            said = next((d for d in row["decisions"] if d["tier"] == entry["tier"]), None)
+            n["decision"] = said["result"] if said else None
+            confirmed = row["confirmed_tier"]
+            n["confirmed"] = confirmed is not None and RECOGNISED_ORDER.index(confirmed) >= RECOGNISED_ORDER.index(
+                entry["tier"])
 
 
 def _hall_row(hall, cards, standard) -> dict:
@@ -120,6 +149,9 @@ def _hall_row(hall, cards, standard) -> dict:
         "override": None,
         "tier": NOT_INSPECTED,
         "tier_reason": "",
+        "confirmed_tier": None,
+        "awaiting": None,
+        "decisions": [],
     }
     if not cards:
         return row

@@ -20,9 +20,9 @@ import yaml
 
 from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
-from .exports import write_exports
+from .exports import write_application_exports, write_exports
 from .paths import check_site_dir, mark_site
-from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
+from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .search_terms import places, search_words
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -43,8 +43,10 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         docs = work / "docs"
         pages = 0
         views = [YearView(y) for y in years]
+        attach_application(views)
         for view in views:
             write_exports(view, docs)
+            write_application_exports(view, docs)
         for rel, text in iter_pages(years, template_dir, views=views):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -70,9 +70,16 @@ def raw_tier(config, final: Decimal) -> str:
     return FAIL
 
 
-def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: dict[str, str] | None = None):
-    """Place every register hall; return ``(placements by hall id, quota use)``."""
+def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: dict[str, str] | None = None,
+                 pins: dict[str, tuple[str, str]] | None = None, bars: dict[str, dict[str, str]] | None = None):
+    """Place every register hall; return ``(placements by hall id, quota use)``.
+
+    ``pins`` (hall id → (tier, why)) and ``bars`` (hall id → {tier: why}) are the decisions of returned
+    上报名单 (decisions.py): a pinned hall takes its tier and a place of its quota before the rules place the
+    others; a barred hall skips that tier and falls like a hall over a full quota.
+    """
     veto_texts = veto_texts or {}
+    pins, bars = pins or {}, bars or {}
     placements: dict[str, Placement] = {}
     scopes: dict[str, list] = {}
     for hall in halls:
@@ -87,7 +94,7 @@ def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: di
         scopes.setdefault(config.scope_key(hall), []).append(hall)
 
     for scope in sorted(scopes):
-        placements.update(_place_scope(scopes[scope], candidates, config, veto_texts))
+        placements.update(_place_scope(scopes[scope], candidates, config, veto_texts, pins, bars))
     return placements, quota_use(halls, placements, config)
 
 
@@ -114,7 +121,8 @@ def _levels(config) -> str:
     return "、".join(str(x) for x in levels)
 
 
-def _place_scope(members, candidates, config, veto_texts):
+def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
+    pins, bars = pins or {}, bars or {}
     label = config.scope_label
     caps = quota_caps(config, len(members))
     placed: dict[str, Placement] = {}
@@ -145,7 +153,19 @@ def _place_scope(members, candidates, config, veto_texts):
     for tier in (EXCELLENT, GOOD, PASS):
         pool = sorted(pool + pool_by_tier[tier], key=Candidate.rank_key, reverse=True)
         cap = caps.get(tier)
-        winners, tied, rest = _cut(pool, cap)
+        pinned = [c for c in pool if pins.get(c.hall_id, ("",))[0] == tier]
+        for cand in pinned:
+            placed[cand.hall_id] = Placement(cand.hall_id, tier, f"得分 {cand.final},{pins[cand.hall_id][1]}",
+                                             rank=ranks[cand.hall_id])
+        # Held: pinned to a lower tier, they wait for it without competing here.
+        held = [c for c in pool if c.hall_id in pins and pins[c.hall_id][0] != tier]
+        barred = [c for c in pool if tier in bars.get(c.hall_id, {}) and c.hall_id not in pins]
+        for cand in barred:
+            falls.setdefault(cand.hall_id, []).append(bars[cand.hall_id][tier])
+        out = {c.hall_id for c in pinned + held + barred}
+        pool = [c for c in pool if c.hall_id not in out]
+        left = None if cap is None else max(0, cap - len(pinned))  # pinned halls take their places first
+        winners, tied, rest = _cut(pool, left)
         for cand in winners:
             placed[cand.hall_id] = Placement(
                 cand.hall_id, tier, _reason(cand, tier, config, cap, ranks[cand.hall_id], falls, label),
@@ -160,10 +180,12 @@ def _place_scope(members, candidates, config, veto_texts):
             if cap == 0:
                 why = (f"{label}{tier}名额为 0 个(评价范围内 {len(members)} 个厅 × "
                        f"{percent(config.quotas[tier])} 向下取整)")
+            elif pinned:
+                why = f"{label}{tier}名额 {cap} 个已满(其中 {len(pinned)} 个经认定,本厅排名第 {ranks[cand.hall_id]})"
             else:
                 why = f"{label}{tier}名额 {cap} 个已满(排名第 {ranks[cand.hall_id]})"
             falls.setdefault(cand.hall_id, []).append(why)
-        pool = tied + rest
+        pool = sorted(tied + rest + held + barred, key=Candidate.rank_key, reverse=True)
     return placed
 
 

@@ -62,7 +62,8 @@ def fill_scoring(standard, earned_target: float, rng: random.Random | None = Non
         scores[item.id] = float(item.max_points) - cut
         reasons[item.id] = f"测试扣分 {cut}"
         to_lose -= cut
-    return Fill(fill.round, fill.date, fill.inspector, scores, reasons, fill.events, fill.event_notes, fill.vetoes)
+    return Fill(fill.round, fill.date, fill.inspector, scores, reasons, fill.events, fill.event_notes, fill.vetoes,
+                fill.veto_notes)
 
 
 def write_return(standard, hall: Hall, fill: Fill, folder: Path, year: int = YEAR, name: str | None = None) -> Path:

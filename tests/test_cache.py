@@ -161,6 +161,9 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     # The year's downloads: the national results and those of the provinces whose rows changed.
     allowed |= {f"{YEAR}/downloads/results-{YEAR}.xlsx", f"{YEAR}/downloads/shortlist-{YEAR}.xlsx"}
     allowed |= {f"{YEAR}/downloads/results-{YEAR}-{province_slug(p)}.xlsx" for p in provinces}
+    # 结果应用 (service assessment, rewards, awards): nationally and for those provinces.
+    allowed |= {f"{YEAR}/downloads/application-{YEAR}.xlsx"}
+    allowed |= {f"{YEAR}/downloads/application-{YEAR}-{province_slug(p)}.xlsx" for p in provinces}
     assert f"{YEAR}/halls/{hall_slug(hall.hall_id)}.html" in changed
     assert changed - figure_only <= allowed, sorted(changed - figure_only - allowed)
     for page in (changed & figure_only) - allowed:

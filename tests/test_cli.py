@@ -99,7 +99,7 @@ def test_build_output_summary(built):
 def test_results_json_contract(built):
     root, _ = built
     data = results(root)
-    assert data["schema_version"] == 1 and data["year"] == YEAR
+    assert data["schema_version"] == 2 and data["year"] == YEAR
     assert (data["standard"]["id"], data["standard"]["version"]) == ("ct-hall", "2016.1")
     halls = {h["hall_id"]: h for h in data["halls"]}
     assert list(halls) == sorted(h.hall_id for h in HALLS)

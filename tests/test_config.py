@@ -21,7 +21,7 @@ def test_sample_file_is_the_seed_defaults():
     config = load_config(SAMPLE, default_year=2016)
     assert config == Config(year=2016, bonus_cap=Decimal(5))
     assert config.quotas == {"优秀": Decimal("0.05"), "良好": Decimal("0.2")}  # TOML floats kept exact
-    assert config.shortlist_ratio == Decimal("0.2") and config.good_shortlist is False
+    assert config.shortlist_ratio == Decimal("0.2") and config.good_shortlist is True
 
 
 def test_empty_file_gives_defaults_and_years(tmp_path):
@@ -42,7 +42,7 @@ levels = [1, 2, 3, 4]
 hall_types = ["自营", "社会合作"]
 quota_scope = "national"
 shortlist_ratio = 0.25
-good_shortlist = true
+good_shortlist = false
 bonus_cap = 3
 [thresholds]
 "优秀" = 96.5
@@ -55,7 +55,7 @@ bonus_cap = 3
     assert config.year == 2020 and config.levels == (1, 2, 3, 4) and config.quota_scope == "national"
     assert config.thresholds == {"优秀": Decimal("96.5"), "良好": Decimal(91), "达标": Decimal(85)}
     assert config.quotas == {"优秀": Decimal("0.1")}  # no 良好 cap this year
-    assert (config.shortlist_ratio, config.bonus_cap, config.good_shortlist) == (Decimal("0.25"), 3, True)
+    assert (config.shortlist_ratio, config.bonus_cap, config.good_shortlist) == (Decimal("0.25"), 3, False)
 
 
 @pytest.mark.parametrize("text, key, allowed", [
@@ -75,12 +75,24 @@ bonus_cap = 3
     ("[thresholds]\n'优秀' = 'high'\n'良好' = 90\n'达标' = 80", "thresholds.优秀", "0 到 100"),
     ("[quotas]\n'优秀' = 5", "quotas.优秀", "5% 写作 0.05"),
     ("[quotas]\n'达标' = 0.5", "quotas", "只含 优秀、良好"),
+    ("[improvement]\naverage = -1", "improvement.average", "取值 0 到 100"),
+    ("[improvement]\nrank = 3", "improvement", "pass_rate(达标率提高,百分点)"),
 ])
 def test_bad_value_names_key_and_allowed(tmp_path, text, key, allowed):
     with pytest.raises(ConfigError) as exc:
         load_config(write(tmp_path, text), 2016)
     message = str(exc.value)
     assert f":{key} = " in message and "不合法" in message and allowed in message
+
+
+def test_improvement_lines_default_and_from_the_file(tmp_path):
+    from generator.config import Config
+
+    assert Config(year=2025).improvement == {"average": Decimal("2.0"), "pass_rate": Decimal(5)}
+    config = load_config(write(tmp_path, "[improvement]\npass_rate = 3.5\n"), 2016)
+    assert config.improvement == {"average": Decimal("2.0"), "pass_rate": Decimal("3.5")}
+    sample = load_config(Path(__file__).resolve().parent.parent / "hallscore.toml", 2016)
+    assert sample.improvement == {"average": Decimal("2.0"), "pass_rate": Decimal(5)} and sample.good_shortlist
 
 
 def test_unknown_key_and_broken_file(tmp_path):

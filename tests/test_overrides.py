@@ -143,8 +143,9 @@ def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     assert rows["H010000"]["override"] is None and rows["H010000"]["needs_decision"]
     excellent = next(q for q in results["quotas"] if q["tier"] == "优秀")
     assert (excellent["used"], excellent["pending"]) == (1, 1)
-    confirmed = {n["hall_id"]: n["confirmed"] for n in results["shortlists"][0]["nominees"]}
-    assert confirmed == {"H010000": False, "H010001": True}
+    # Known from 自评 alone: no city has recognised them, so nobody is nominated and the 裁定 tier is a claim.
+    assert results["shortlists"][0]["nominees"] == []
+    assert (rows["H010001"]["confirmed_tier"], rows["H010001"]["awaiting"]) == (None, "市")
 
 
 def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):

@@ -142,3 +142,29 @@ def test_the_docstring_example_provisional_tier_can_drop_claimed_cannot():
     assert (before.tier, before.needs_decision) == ("良好", False)
     assert (after.tier, after.needs_decision, after.pending_tier) == ("达标", True, "优秀")
     assert claimed(after) < claimed(before)
+
+
+@SETTINGS
+@given(worlds(), st.randoms(use_true_random=False))
+def test_decisions_pin_bar_and_never_break_a_quota(world, rnd):
+    """Random lists answered within the rules: quotas hold, 认定 pins, 不认定 bars, tiers stay monotone elsewhere."""
+    from generator.shortlist import build_shortlists
+
+    halls, cands, config = world
+    placed, _ = assign_tiers(halls, cands, config)
+    pins, bars = {}, {}
+    for entry in build_shortlists(halls, cands, placed, config):
+        ids = [n["hall_id"] for n in entry["nominees"]]
+        yes = rnd.sample(ids, rnd.randint(0, min(entry["quota"], len(ids))))
+        for hall_id in ids:
+            if hall_id in yes and hall_id not in pins:
+                pins[hall_id] = (entry["tier"], "认定。")
+            elif hall_id not in yes and rnd.random() < 0.4:
+                bars.setdefault(hall_id, {})[entry["tier"]] = "不认定"
+    decided, quotas = assign_tiers(halls, cands, config, pins=pins, bars=bars)
+    assert all(q.used <= q.cap for q in quotas)
+    for hall_id, (tier, _) in pins.items():
+        assert decided[hall_id].tier == tier
+    for hall_id, barred in bars.items():
+        if hall_id not in pins:
+            assert decided[hall_id].tier not in barred

@@ -17,7 +17,7 @@ from generator.tiering import Candidate, assign_tiers
 from conftest import fill_scoring, make_halls, write_return
 from test_scoring import lose_points
 
-CONFIG = Config(year=2025)
+CONFIG = Config(year=2025, good_shortlist=False)  # the 优秀 list alone, unless a test asks for both
 
 
 def cand(hall_id, final, vetoes=()):
@@ -44,8 +44,8 @@ def test_province_nominates_top_candidates_and_group_confirms_quota():
               "H010006": 94.9, "H010007": 99.5}
     [entry] = lists(halls, scores, vetoed={"H010007"})
     assert (entry["scope"], entry["tier"], entry["quota"], entry["size"]) == ("甲", "优秀", 3, 4)
-    assert [(n["hall_id"], n["final_score"], n["rank"], n["confirmed"]) for n in entry["nominees"]] == [
-        ("H010000", 99, 1, True), ("H010001", 98, 2, True), ("H010002", 97, 3, True), ("H010003", 96.5, 4, False)]
+    assert [(n["hall_id"], n["final_score"], n["rank"]) for n in entry["nominees"]] == [
+        ("H010000", 99, 1), ("H010001", 98, 2), ("H010002", 97, 3), ("H010003", 96.5, 4)]
     assert entry["needs_decision"] == []
     assert entry["nominees"][0]["name"] == "甲第0营业厅"
 
@@ -71,19 +71,26 @@ def test_good_list_when_configured():
     excellent, good = lists(halls, scores, config)
     assert good["tier"] == "良好" and (good["quota"], good["size"]) == (4, 5)
     # 良好 candidates: reached 90 and not placed 优秀 — H010001 (97, over the 优秀 quota) leads.
-    assert [(n["hall_id"], n["confirmed"]) for n in good["nominees"]] == [
-        ("H010001", True), ("H010002", True), ("H010003", True), ("H010004", True), ("H010005", False)]
+    assert [n["hall_id"] for n in good["nominees"]] == ["H010001", "H010002", "H010003", "H010004", "H010005"]
     assert [e["tier"] for e in lists(halls, scores)] == ["优秀"]
 
 
-def test_group_review_scores_decide_confirmation(standard):
+def test_group_review_scores_rank_and_self_assessment_alone_is_not_nominated(standard):
     halls = make_halls({"甲": 20})  # quota 1 → size 2
     records = [lose_points(standard, "H010000", "自评", Decimal(1)),          # province sees 99 …
                lose_points(standard, "H010000", "集团复核", Decimal("4.5")),  # … the group finds 95.5
-               lose_points(standard, "H010001", "自评", Decimal(3))]          # 97, not reviewed by the group
-    entry = evaluate(halls, records, standard, CONFIG)["shortlists"][0]
+               lose_points(standard, "H010001", "市级检查", Decimal(3)),      # 97, recognised by its city
+               lose_points(standard, "H010002", "自评", Decimal(0))]          # 100 but only its own word
+    results = evaluate(halls, records, standard, CONFIG)
+    entry = results["shortlists"][0]
     assert [(n["hall_id"], n["final_score"], n["confirmed"]) for n in entry["nominees"]] == [
-        ("H010001", 97, True), ("H010000", 95.5, False)]
+        ("H010001", 97, False), ("H010000", 95.5, False)]
+    rows = {h["hall_id"]: h for h in results["halls"]}
+    # H010002 takes the one 优秀 place by the rules yet is a claim 待市认定; H010001 falls to 良好.
+    assert (rows["H010002"]["tier"], rows["H010002"]["confirmed_tier"], rows["H010002"]["awaiting"]) == (
+        "优秀", None, "市")
+    assert (rows["H010000"]["tier"], rows["H010000"]["confirmed_tier"], rows["H010000"]["awaiting"]) == (
+        "良好", "良好", None)
 
 
 def test_workbooks_written_readable_and_byte_stable(tmp_path):
@@ -95,9 +102,10 @@ def test_workbooks_written_readable_and_byte_stable(tmp_path):
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
     ws = openpyxl.load_workbook(first[1])["优秀"]
     rows = [tuple(c.value for c in row) for row in ws.iter_rows()]
-    assert rows[0] == ("2025 年 甲 优秀上报名单(差额):名额 3 个,上报 4 个", None, None, None, None)
-    assert rows[1:] == [("排名", "厅编码", "厅名称", "得分", "集团确认"), (1, "H020000", "甲第0营业厅", 99, "是"),
-                        (2, "H020001", "甲第1营业厅", 98, "是")]
+    assert rows[0][0].startswith("2025 年 甲 优秀上报名单(差额):名额 3 个,上报 4 个。由集团")
+    assert rows[1:] == [("排名", "厅编码", "厅名称", "得分", "认定结果", "理由", "认定人", "认定日期"),
+                        (1, "H020000", "甲第0营业厅", 99, None, None, None, None),
+                        (2, "H020001", "甲第1营业厅", 98, None, None, None, None)]
 
 
 def test_build_with_config_and_overrides_on_real_workbooks(tmp_path, standard):
@@ -122,7 +130,8 @@ def test_build_with_config_and_overrides_on_real_workbooks(tmp_path, standard):
     rows = {h["hall_id"]: h for h in results["halls"]}
     assert rows["H010001"]["tier"] == "优秀" and rows["H010001"]["override"]["decided_by"] == "集团评审组"
     assert rows["H010000"]["tier"] == "良好" and rows["H010000"]["needs_decision"]
-    [entry] = results["shortlists"]
-    assert (entry["quota"], entry["size"]) == (1, 2)  # ⌈1.5 × 1⌉
+    entry, good = results["shortlists"]
+    assert (entry["tier"], entry["quota"], entry["size"]) == ("优秀", 1, 2)  # ⌈1.5 × 1⌉
+    assert (good["tier"], good["quota"], good["size"]) == ("良好", 4, 6)  # ⌈1.5 × 4⌉
     assert results["config"]["shortlist_ratio"] == "0.5"
     assert [p.name for p in stale.parent.iterdir()] == ["甲-上报名单.xlsx"]

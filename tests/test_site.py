@@ -243,7 +243,7 @@ def test_export_keeps_formula_like_text_as_text():
     ws = openpyxl.load_workbook(io.BytesIO(data))["营业厅"]
     name = ws.cell(row=2, column=2)
     assert (name.value, name.data_type) == ('=HYPERLINK("http://x")', "s")
-    assert ws.cell(row=2, column=12).value == 85.5 and ws.cell(row=1, column=17).value == "业务办理得分率(%)"
+    assert ws.cell(row=2, column=12).value == 85.5 and ws.cell(row=1, column=19).value == "业务办理得分率(%)"
 
 
 def test_charts_start_where_the_data_starts_and_say_so():

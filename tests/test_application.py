@@ -1,0 +1,62 @@
+"""结果应用: 省公司服务考核 with the change from the previous year, 划小承包 奖惩, 创先评优 (hand-computed)."""
+
+import io
+from decimal import Decimal
+
+import openpyxl
+
+from generator.application import eligible, reward_list, service_assessment
+from generator.exports import application_bytes
+
+
+def hall(hall_id, province, tier, final, confirmed=None, awaiting=None, name="厅"):
+    return {"hall_id": hall_id, "name": name, "province": province, "city": f"{province}市", "tier": tier,
+            "final_score": final, "confirmed_tier": confirmed, "awaiting": awaiting}
+
+
+NOW = {"甲": [hall("A1", "甲", "优秀", 96, "优秀"), hall("A2", "甲", "良好", 91, "达标", "省"),
+              hall("A3", "甲", "达标", 85, "达标"), hall("A4", "甲", "不达标", 70, "不达标"),
+              hall("A5", "甲", "未检查", None), hall("A6", "甲", "不参评", 99)],
+       "乙": [hall("B1", "乙", "达标", 82, "达标"), hall("B2", "乙", "不达标", 79.5, None, "市")]}
+BEFORE = {"甲": [hall("A1", "甲", "良好", 92), hall("A2", "甲", "达标", 88), hall("A3", "甲", "不达标", 75),
+                 hall("A4", "甲", "不达标", 70)],
+          "乙": [hall("B1", "乙", "达标", 81), hall("B2", "乙", "不达标", 79)]}
+
+
+def test_service_assessment_hand_computed():
+    rows = service_assessment(NOW, ["甲", "乙"], BEFORE, {"average": Decimal("2.0"), "pass_rate": Decimal(5)})
+    a, b = rows
+    # 甲: tiered A1-A4 (未检查 and 不参评 are not); 3 of 4 at 达标 or better → 75.0%; average (96+91+85+70)/4 = 85.5.
+    assert (a["tiered"], a["counts"], a["pass_rate"], a["average"]) == (
+        4, {"优秀": 1, "良好": 1, "达标": 1, "不达标": 1}, 75, 85.5)
+    assert a["recognised"] == {"优秀": 1, "良好": 0, "达标": 2, "不达标": 1}
+    # Before: 2 of 4 → 50.0%, average (92+88+75+70)/4 = 81.25 → 81.3. Change +4.2 and +25 points → marked.
+    assert (a["average_change"], a["pass_rate_change"], a["improved"]) == (4.2, 25, True)
+    # 乙: 1 of 2 → 50%, both years; average 80.75 → 80.8 vs 80.0: +0.8, +0 → not marked.
+    assert (b["pass_rate"], b["average"], b["average_change"], b["pass_rate_change"], b["improved"]) == (
+        50, 80.8, 0.8, 0, False)
+
+
+def test_no_previous_year_means_no_change_and_no_mark():
+    [row] = service_assessment(NOW, ["乙"], None)
+    assert (row["average_change"], row["pass_rate_change"], row["improved"]) == (None, None, False)
+
+
+def test_rewards_follow_recognised_tiers_only():
+    got = [(r["hall_id"], r["confirmed_tier"], r["consequence"], r["note"]) for r in reward_list(NOW["甲"])]
+    assert got == [("A1", "优秀", "奖励", ""), ("A2", "达标", "—", "按规则良好,待省认定"), ("A3", "达标", "—", ""),
+                   ("A4", "不达标", "扣罚", ""), ("A5", None, "—", "")]  # 不参评 A6 is not on the list
+    assert [h["hall_id"] for h in eligible(NOW["甲"] + NOW["乙"])] == ["A1"]
+
+
+def test_application_workbook_keeps_text_as_text():
+    halls = {"甲": [hall("A1", "甲", "优秀", 96, "优秀", name="=HYPERLINK(\"http://x\")")]}
+    app = {"assessment": service_assessment(halls, ["甲"], None), "rewards": {"甲": reward_list(halls["甲"])},
+           "eligible": eligible(halls["甲"])}
+    data = application_bytes(2025, app, ["甲"])
+    assert data == application_bytes(2025, app, ["甲"])
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["省公司服务考核", "划小承包奖惩清单", "创先评优"]
+    cell = wb["划小承包奖惩清单"]["C2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
+    assert [c.value for c in wb["划小承包奖惩清单"][2]][-2:] == ["奖励", None]

@@ -1,0 +1,137 @@
+"""逐级认定 end to end through the CLI on real workbooks: returns → build → the 上报名单 filled by its published
+headers (the group its 优秀 sheet, the province its 良好 sheet, each in its own copy) → build --decisions →
+the pages show recognised tiers and who waits for whom. A bad list is refused and changes nothing."""
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+from conftest import fill_scoring, make_halls, write_return
+from listfill import fill_list
+
+HALLS = make_halls({"甲": 40})  # 优秀 quota ⌊2⌋ → list 3; 良好 quota 8 → list 10
+# hall → (自评 base, 市级检查 base or None)
+PLAN = {"H010000": (99, 99), "H010001": (99, 98), "H010002": (98, 97), "H010003": (96, 96), "H010004": (93, None),
+        "H010005": (92, 91), "H010006": (88, 85), "H010007": (80, 75)}
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory, standard):
+    root = tmp_path_factory.mktemp("chain")
+    from generator.register import write_register
+
+    write_register(HALLS, root / "register.xlsx")
+    by_id = {h.hall_id: h for h in HALLS}
+    for hall_id, (own, city) in PLAN.items():
+        write_return(standard, by_id[hall_id], fill_scoring(standard, own, when=date(2025, 4, 1)), root / "returns")
+        if city is not None:
+            write_return(standard, by_id[hall_id], fill_scoring(standard, city, round_name="市级检查",
+                                                                when=date(2025, 6, 1)), root / "returns")
+    return root
+
+
+def run(root, *extra, site="site"):
+    args = ["build", str(root / "returns" / "自评"), str(root / "returns" / "市级检查"), "--register",
+            str(root / "register.xlsx"), "--year", "2025", "--archive", str(root / "archive"),
+            "--site-dir", str(root / site), "--no-cache", "--workers", "1", *extra]
+    return CliRunner().invoke(main, args)
+
+
+def halls_of(root):
+    data = json.loads((root / "archive" / "2025" / "results.json").read_text(encoding="utf-8"))
+    return data, {h["hall_id"]: h for h in data["halls"]}
+
+
+def test_the_chain_end_to_end(chain):
+    root = chain
+    first = run(root)
+    assert first.exit_code == 0, first.output
+    data, rows = halls_of(root)
+    got = {h: (rows[h]["tier"], rows[h]["confirmed_tier"], rows[h]["awaiting"]) for h in PLAN}
+    assert got == {"H010000": ("优秀", "达标", "集团"), "H010001": ("优秀", "达标", "集团"),
+                   "H010002": ("良好", "达标", "省"), "H010003": ("良好", "达标", "省"),
+                   "H010004": ("良好", None, "市"), "H010005": ("良好", "达标", "省"),
+                   "H010006": ("达标", "达标", None), "H010007": ("不达标", "不达标", None)}
+    excellent, good = data["shortlists"]
+    assert [n["hall_id"] for n in excellent["nominees"]] == ["H010000", "H010001", "H010002"]
+    # 良好 list: reached 90, not placed 优秀, recognised by the city (H010004 has only its 自评).
+    assert [n["hall_id"] for n in good["nominees"]] == ["H010002", "H010003", "H010005"]
+
+    issued = root / "archive" / "2025" / "上报名单" / "甲-上报名单.xlsx"
+    group = fill_list(issued, "优秀", {"H010000": "不认定", "H010001": "认定", "H010002": "认定"},
+                      root / "集团答复" / "甲-上报名单.xlsx")
+    province = fill_list(issued, "良好", {"H010003": "认定"}, root / "省公司答复" / "甲-良好.xlsx",
+                         by="甲省公司评审委员会")
+    second = run(root, "--decisions", str(group), "--decisions", str(province.parent))
+    assert second.exit_code == 0, second.output
+    data, rows = halls_of(root)
+    got = {h: (rows[h]["tier"], rows[h]["confirmed_tier"], rows[h]["awaiting"]) for h in PLAN}
+    assert got["H010000"] == ("良好", "达标", "省")      # 不认定 优秀: falls, and waits for the province
+    assert got["H010001"] == ("优秀", "优秀", None)
+    assert got["H010002"] == ("优秀", "优秀", None)      # the 差额 spare, 认定 below the quota line
+    assert got["H010003"] == ("良好", "良好", None)      # 认定 by the province's own copy
+    assert got["H010005"] == ("良好", "达标", "省")      # left blank: no decision
+    results_bytes = (root / "archive" / "2025" / "results.json").read_bytes()
+
+    site = root / "site" / "2025"
+    overview = (site / "index.html").read_text(encoding="utf-8")
+    assert "待市认定(1 个)" in overview and "待省认定(2 个)" in overview and "待集团认定(0 个)" in overview
+    assert 'href="halls/H010004.html"' in overview and "未检查(32 个)" in overview
+    assert "省公司服务考核" in overview and "创先评优" in overview
+    pinned = (site / "halls" / "H010002.html").read_text(encoding="utf-8")
+    assert "已认定" in pinned and "集团评审组" in pinned and "认定:评比结果" in pinned and "2025-11-20" in pinned
+    fell = (site / "halls" / "H010000.html").read_text(encoding="utf-8")
+    assert "不认定" in fell and "待省认定" in fell and "hs-claimed" in fell
+    claim = (site / "halls" / "H010004.html").read_text(encoding="utf-8")
+    assert "待市认定" in claim and "目前没有任何等级得到认定" in claim
+    [province_page] = [p.read_text(encoding="utf-8") for p in (site / "provinces").glob("*.html")]
+    assert "划小承包奖惩清单" in province_page and "奖励" in province_page and "扣罚" in province_page
+
+    # Same returns and lists in another order: the same bytes.
+    again = CliRunner().invoke(main, [
+        "build", str(root / "returns" / "市级检查"), str(root / "returns" / "自评"), "--register",
+        str(root / "register.xlsx"), "--year", "2025", "--archive", str(root / "archive"), "--site-dir",
+        str(root / "site"), "--no-cache", "--workers", "1", "--decisions", str(province.parent),
+        "--decisions", str(group)])
+    assert again.exit_code == 0, again.output
+    assert (root / "archive" / "2025" / "results.json").read_bytes() == results_bytes
+
+    # A list that 认定s more than the quota is refused whole: exit 1, archive and site untouched.
+    site_before = (site / "index.html").read_bytes()
+    greedy = fill_list(issued, "优秀", dict.fromkeys(["H010000", "H010001", "H010002"], "认定"), root / "多认定.xlsx")
+    refused = run(root, "--decisions", str(greedy))
+    assert refused.exit_code == 1
+    assert "多认定.xlsx 工作表 优秀 第 5 行" in refused.output and "超过名额 2 个" in refused.output
+    assert "Traceback" not in refused.output
+    assert (root / "archive" / "2025" / "results.json").read_bytes() == results_bytes
+    assert (site / "index.html").read_bytes() == site_before
+
+
+def test_an_answer_kept_in_the_issued_folder_is_refused_not_overwritten(chain):
+    root = chain
+    assert run(root).exit_code == 0
+    issued = root / "archive" / "2025" / "上报名单" / "甲-上报名单.xlsx"
+    inside = fill_list(issued, "优秀", {"H010001": "认定"}, issued.parent / "甲-集团答复.xlsx")
+    before = inside.read_bytes()
+    result = run(root, "--decisions", str(issued.parent))
+    assert result.exit_code == 1 and "请把答复的名单复制到档案目录之外" in result.output
+    assert inside.read_bytes() == before
+    inside.unlink()
+
+
+def test_a_list_answered_in_place_is_kept_not_overwritten(chain):
+    root = chain
+    assert run(root).exit_code == 0
+    issued = root / "archive" / "2025" / "上报名单" / "甲-上报名单.xlsx"
+    blank = issued.read_bytes()
+    fill_list(issued, "优秀", {"H010001": "认定"}, issued)  # the group typed into the archive's own copy
+    answered = issued.read_bytes()
+    assert run(root).exit_code == 0
+    assert issued.read_bytes() == blank  # a fresh list is issued …
+    [kept] = list(issued.parent.glob("甲-上报名单-答复留存-*.xlsx"))
+    assert kept.read_bytes() == answered  # … and the answer is kept beside it
+    kept.unlink()
