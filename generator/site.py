@@ -22,11 +22,8 @@ from .errors import SiteError
 from .fsutil import replace_dir, write_bytes_atomic, write_text_atomic
 from .exports import write_exports
 from .pages import TEMPLATE_DIR, YearView, iter_pages, navigation
+from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-HOOKS = Path(__file__).resolve().parent / "mkdocs_hooks.py"
-THEME_OVERRIDES = Path(__file__).resolve().parent / "theme"
-BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 
 
 def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
