@@ -23,9 +23,10 @@ from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import percent, plain
 from .regions import province_order, province_slug
+from .resources import PAGE_TEMPLATES
 from .scoring import half_up
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = PAGE_TEMPLATES
 TIER_ORDER = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
 TIER_CLASSES = {EXCELLENT: "excellent", GOOD: "good", PASS: "pass", FAIL: "fail",
                 NOT_RATED: "unrated", NOT_INSPECTED: "uninspected"}

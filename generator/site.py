@@ -24,11 +24,8 @@ from .exports import write_application_exports, write_exports
 from .paths import check_site_dir, mark_site
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .search_terms import places, search_words
+from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-HOOKS = Path(__file__).resolve().parent / "mkdocs_hooks.py"
-THEME_OVERRIDES = Path(__file__).resolve().parent / "theme"
-BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 
 
 def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,

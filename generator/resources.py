@@ -1,0 +1,27 @@
+"""Where the files hallscore ships beside its code are: page templates and the site's base configuration.
+
+The sources stay where the design card puts them (top-level ``templates/`` and ``mkdocs.yml``); a wheel carries
+copies of them inside the package (``generator/_shipped/``, made by ``setup.py``'s build step). An installed
+package reads its copies; a checkout, which has no copies, reads the sources.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+_PACKAGE = Path(str(resources.files(__package__)))
+_SHIPPED = _PACKAGE / "_shipped"
+_SOURCE_ROOT = _PACKAGE.parent
+
+
+def _shipped(name: str) -> Path:
+    copy = _SHIPPED / name
+    return copy if copy.exists() else _SOURCE_ROOT / name
+
+
+PAGE_TEMPLATES = _shipped("templates")
+BASE_CONFIG = _shipped("mkdocs.yml")
+ASSETS = _PACKAGE / "assets"
+THEME_OVERRIDES = _PACKAGE / "theme"
+HOOKS = _PACKAGE / "mkdocs_hooks.py"
