@@ -146,7 +146,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
         if json_path:
             write_json_atomic(json_path, report.to_dict())
         if report_path:
-            write_report(report_path, report, load_register(register_path))
+            write_report(report_path, report, load_register(register_path), year)
     except HallscoreError as exc:
         raise InputError(str(exc)) from exc
     _print_intake(report, details=True)

@@ -108,11 +108,11 @@ def write_contacts(contacts, path: str | Path) -> None:
         return
     import openpyxl
 
+    from .xlsxout import append_text_row
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "联系人"
     for row in rows:
-        ws.append(row)
-        for cell in ws[ws.max_row]:
-            cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
+        append_text_row(ws, row)
     wb.save(path)

@@ -11,9 +11,7 @@ tiering applies (standard.md, 逐级认定). A refused list raises ``DecisionErr
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -73,7 +71,7 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
     from openpyxl.workbook.protection import WorkbookProtection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from .textcell import append_text_row
+    from .xlsxout import append_text_row, stable_bytes
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -125,23 +123,7 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
     wb.move_sheet(ISSUED_SHEET, offset=len(wb.sheetnames))
     wb.active = 0
     wb.security = WorkbookProtection(lockStructure=True)
-    raw = io.BytesIO()
-    wb.save(raw)
-    return _stable_zip(raw.getvalue())
-
-
-def _stable_zip(data: bytes) -> bytes:
-    """openpyxl stamps the save time into docProps/core.xml and every zip entry; pin both."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist()):
-            content = src.read(name)
-            if name == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, content)
-    return out.getvalue()
+    return stable_bytes(wb, year)
 
 
 def _safe(name: str) -> str:

@@ -101,10 +101,11 @@ def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when
         subject, body = render(body_template, "problems.txt.j2", subject=_strip_re(mail.get("subject", "")),
                                date=original.strftime("%Y-%m-%d %H:%M") if original else "", files=entries,
                                deadline=deadline)
-        sheet = build_report(IntakeReport(files, []), halls)
+        moment = when or at_nine(date.today())
+        sheet = build_report(IntakeReport(files, []), halls, moment.year)  # dated by the mail's year
         references = " ".join(x for x in (mail.get("references", ""), message_id) if x)
         msg = new_message("problems", (message_id, *[f.path for f in files]), sender, reply_to, [], subject, body,
-                          when or at_nine(date.today()), [("问题清单.xlsx", sheet, *XLSX)])
+                          moment, [("问题清单.xlsx", sheet, *XLSX)])
         msg["In-Reply-To"] = message_id
         msg["References"] = references
         who = reply_to[0] if reply_to else "unknown"

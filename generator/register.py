@@ -221,16 +221,10 @@ def write_register(halls, path: str | Path) -> None:
         return
     import openpyxl
 
-    from openpyxl.cell import WriteOnlyCell
+    from .xlsxout import write_only_row
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("营业厅清单")
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # a name that starts with "=" is text, never a formula
-            cells.append(cell)
-        ws.append(cells)
+        ws.append(write_only_row(ws, row))  # a name that starts with "=" is text, never a formula
     wb.save(path)

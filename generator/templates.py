@@ -26,11 +26,12 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .textcell import UNSAFE
 from . import workbook as wbk
 from .fsutil import write_bytes_atomic
 from .numbers import number, plain
 from .register import Hall
+from .textcell import UNSAFE
+from .xlsxout import keep_text
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -200,9 +201,7 @@ def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> No
     rows = wbk.cover_rows()
     for label, row in rows.items():
         ws.cell(row=row, column=1, value=label).font = BOLD
-        cell = ws.cell(row=row, column=2, value=values.get(label))
-        if isinstance(cell.value, str):
-            cell.data_type = "s"  # a register text starting with "=" stays text, never a formula
+        cell = keep_text(ws.cell(row=row, column=2, value=values.get(label)))  # "=…" from the register stays text
         if label in wbk.COVER_INPUT_FIELDS:
             cell.fill = INPUT_FILL
             cell.protection = UNLOCKED
