@@ -23,7 +23,7 @@ from .intake import REJECTED, STATUS_LABELS, STATUSES
 from .problems import CATALOGUE
 from .register import load_register, write_register
 from .standard import load_standard
-from .templates import write_master, write_templates
+from .forms import write_master, write_templates
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import workbook as wbk
 from .regions import PROVINCES
 from .register import Hall
-from .templates import build_workbook, template_path, write_templates
+from .forms import build_workbook, template_path, write_templates
 
 # A national shape: a few large provinces, many middle ones, a few small — so quotas bite and 优秀 places
 # exist in several provinces (a province needs 20 evaluated halls for one 优秀 place).
@@ -126,7 +126,7 @@ def visit_month(year: int, rng: random.Random) -> str:
 
 
 def apply_fill(wb, standard, fill: Fill) -> None:
-    """Type ``fill`` into a workbook made by :func:`generator.templates.build_workbook`."""
+    """Type ``fill`` into a workbook made by :func:`generator.forms.build_workbook`."""
     cover = wb[wbk.SHEET_COVER]
     rows = wbk.cover_rows()
     cover.cell(row=rows["检查轮次"], column=2, value=fill.round)

@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from .errors import HallscoreError
 from .fsutil import write_bytes_atomic
-from .templates import safe_name
+from .forms import safe_name
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"

@@ -14,7 +14,7 @@ from pathlib import Path
 from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
-from .templates import safe_name
+from .forms import safe_name
 from .workbook import ROUNDS
 
 CHINA = timezone(timedelta(hours=8))

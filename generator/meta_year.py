@@ -1,7 +1,7 @@
 """The evaluation year the returns say they are for, read from each workbook's ``hallscore.year`` property.
 
 ``hallscore validate`` without ``--year`` checks last year's returns against the year they carry instead of
-rejecting them all as template-year-mismatch. The property mirrors ``_meta`` (templates.py writes both); only
+rejecting them all as template-year-mismatch. The property mirrors ``_meta`` (forms.py writes both); only
 ``docProps/custom.xml`` is read, so this stays fast on thousands of files. Intake still checks ``_meta``.
 """
 

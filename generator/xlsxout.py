@@ -11,7 +11,7 @@ two rules live in one place:
   :func:`stable_bytes` replaces both by one fixed moment, 31 December 00:00 (UTC) of the year the data is
   about, so rerunning on the same data gives the same file.
 
-The Excel forms (:mod:`generator.templates`) carry their issue time on purpose and are stamped there.
+The Excel forms (:mod:`generator.forms`) carry their issue time on purpose and are stamped there.
 """
 
 from __future__ import annotations

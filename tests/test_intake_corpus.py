@@ -10,7 +10,7 @@ import pytest
 from generator import workbook as wbk
 from generator.intake import run_intake
 from generator.register import Hall
-from generator.templates import template_path
+from generator.forms import template_path
 
 from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 import intake_faults as ff

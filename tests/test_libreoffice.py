@@ -22,7 +22,7 @@ from generator.intake import ACCEPTED, run_intake
 from generator.reader import read_grids
 from generator.results import evaluate
 from generator.scoring import score_return
-from generator.templates import write_templates
+from generator.forms import write_templates
 
 from conftest import YEAR, fill_scoring, make_halls
 

@@ -23,7 +23,7 @@ from generator.intake import run_intake
 from generator.mail import send, sent_ids
 from generator.mail_compose import template_drafts
 from generator.register import write_register
-from generator.templates import write_templates
+from generator.forms import write_templates
 
 from conftest import YEAR, full_fill, make_halls, write_return
 

@@ -18,7 +18,7 @@ import pytest
 from generator import workbook as wbk
 from generator.demo import plan_fill
 from generator.reader import read_grids, read_grids_fast, read_grids_openpyxl
-from generator.templates import build_workbook
+from generator.forms import build_workbook
 
 from conftest import YEAR, full_fill, make_halls, write_return
 

@@ -15,7 +15,7 @@ from generator.cli import main
 from generator.demo import apply_fill
 from generator.intake import ACCEPTED, run_intake
 from generator.register import Hall, write_register
-from generator.templates import build_workbook, master_path, safe_name, write_master, write_templates
+from generator.forms import build_workbook, master_path, safe_name, write_master, write_templates
 
 from conftest import YEAR, fill_scoring
 

@@ -1,4 +1,4 @@
-"""Inspector workbooks: one per hall, pre-filled from the register (register + standard → templates).
+"""Inspector workbooks: one per hall, pre-filled from the register (register + standard → forms).
 
 The workbook guards the inspector: dropdowns and typed validations on every input cell, every other cell locked,
 live subtotals, highlighted missing reasons, print set-up. :func:`build_workbook` is the one description of the
