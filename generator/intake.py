@@ -29,8 +29,6 @@ STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
 STATUS_LABELS = {ACCEPTED: "已接收", REJECTED: "已退回", SUPERSEDED: "已被替代", IGNORED: "已忽略"}
 # .xls is not readable, but a return saved in it must be sent back with a reason, not silently ignored.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-# File names are `<厅编码>_<厅名称>.xlsx`; a name that starts like an id and `_` is checked against the cover.
-_NAME_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*)_")
 MAX_EVENTS = 10_000
 
 
@@ -407,7 +405,7 @@ class _Checker:
 
         hall_id = _text(where["厅编码"][1])
         hall = self.register.get(hall_id)
-        named = _NAME_ID.match(Path(self.name).name)
+        named = wbk.FILE_HALL_ID.match(Path(self.name).name)
         # Only a prefix shaped like a hall id counts: "2025_自评.xlsx" names a year, not a hall.
         if named and named[1] != hall_id and (named[1] in self.register or len(named[1]) == len(hall_id)):
             self.add("hall-filename-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=named[1])

@@ -10,9 +10,9 @@ from openpyxl.utils import get_column_letter
 
 from .errors import RegisterError
 from .textcell import unsafe_chars
+from .workbook import COVER_HALL_FIELDS, HALL_TYPES
 
-COLUMNS = ("厅编码", "厅名称", "省", "市", "区县", "级别", "类型")
-HALL_TYPES = ("自营", "社会合作")
+COLUMNS = COVER_HALL_FIELDS
 LEVELS = (1, 2, 3, 4)
 
 
@@ -94,7 +94,7 @@ def _hall(cells: dict[str, str]) -> tuple[Hall | None, list[str]]:
     if level_text and level not in LEVELS:
         problems.append(f"级别应为 1-4 的整数,实际为“{level_text}”")
     if cells["类型"] and cells["类型"] not in HALL_TYPES:
-        problems.append(f"类型应为 自营 或 社会合作,实际为“{cells['类型']}”")
+        problems.append(f"类型应为 {' 或 '.join(HALL_TYPES)},实际为“{cells['类型']}”")
     if problems:
         return None, problems
     return (

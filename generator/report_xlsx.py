@@ -6,7 +6,6 @@ through :mod:`generator.xlsxout` (strings stay text, times fixed to the year).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -14,12 +13,12 @@ from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
 from .intake import STATUS_LABELS
+from .workbook import FILE_HALL_ID
 from .xlsxout import append_text_row, stable_bytes
 
 UNKNOWN = "(未能识别)"
 HEADERS = ("省", "市", "文件", "厅编码", "厅名称", "状态", "工作表", "单元格", "代码", "级别", "问题")
 WIDTHS = (8, 10, 40, 12, 24, 8, 10, 8, 24, 6, 80)
-_NAME_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)_")
 
 
 def report_rows(report, halls) -> list[tuple]:
@@ -29,7 +28,7 @@ def report_rows(report, halls) -> list[tuple]:
     for f in report.files:
         hall = register.get(f.hall_id)
         if hall is None:  # unreadable file: the name may still say which hall it is
-            named = _NAME_ID.match(Path(f.path).name)
+            named = FILE_HALL_ID.match(Path(f.path).name)
             hall = register.get(named[1]) if named else None
         province, city = (hall.province, hall.city) if hall else (UNKNOWN, UNKNOWN)
         for n, p in enumerate(f.problems):

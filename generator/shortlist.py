@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from .config import EXCELLENT, GOOD
 from .numbers import number
-from .tiering import Candidate, quota_caps
+from .tiering import Candidate, competition_ranks, quota_caps, take_until_tie
 
 FOLDER = "上报名单"
 
@@ -60,8 +60,8 @@ def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, 
                     and (tier == EXCELLENT or placements[h.hall_id].tier != EXCELLENT)]
             pool.sort(key=Candidate.rank_key, reverse=True)
             size = shortlist_size(config, caps[tier])
-            chosen, tied = _take(pool, size)
-            ranks = _ranks(pool)
+            chosen, tied, _below = take_until_tie(pool, size)
+            ranks = competition_ranks(pool)
             names = {h.hall_id: h.name for h in members}
             lists.append({
                 "scope": province,
@@ -74,24 +74,6 @@ def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, 
                 "needs_decision": sorted(c.hall_id for c in tied),
             })
     return lists
-
-
-def _take(pool: list[Candidate], size: int):
-    if len(pool) <= size:
-        return pool, []
-    cut = pool[size].rank_key()
-    if size > 0 and pool[size - 1].rank_key() == cut:
-        return [c for c in pool if c.rank_key() > cut], [c for c in pool if c.rank_key() == cut]
-    return pool[:size], []
-
-
-def _ranks(pool: list[Candidate]) -> dict[str, int]:
-    ranks, previous, rank = {}, None, 0
-    for n, cand in enumerate(pool, 1):
-        if cand.rank_key() != previous:
-            rank, previous = n, cand.rank_key()
-        ranks[cand.hall_id] = rank
-    return ranks
 
 
 # -- one workbook per province: written and read back by decisions.py -----------------------------------------
