@@ -64,6 +64,17 @@ no_cache_option = click.option("--no-cache", is_flag=True, help="不使用缓存
 year_option = click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year,
                            show_default="今年", help="评价年度。")
 
+returns_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
+                                  metavar="回收目录或文件...")
+
+
+def returns_inputs(func):
+    """The returns to read and what they are read against (validate and build): paths, --register, --year,
+    --standard, in that order in the help."""
+    for option in reversed((returns_argument, register_option, year_option, standard_option)):
+        func = option(func)
+    return func
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hallscore")
@@ -111,11 +122,7 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
 
 
 @main.command(name="validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
-                metavar="回收目录或文件...")
-@register_option
-@year_option
-@standard_option
+@returns_inputs
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把每个文件的状态和问题写入 JSON 文件。")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -171,11 +178,7 @@ def _year_of_returns(paths, fallback: int) -> int:
 
 
 @main.command(name="build")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
-                metavar="回收目录或文件...")
-@register_option
-@year_option
-@standard_option
+@returns_inputs
 @click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,

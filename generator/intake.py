@@ -544,18 +544,10 @@ class _Checker:
 
     def _events(self):
         sheet = wbk.SHEET_EVENTS
-        ids = [r.id for r in self.standard.bonus] + [r.id for r in self.standard.deductions]
-        rows, cols = self._table(sheet, ("编号", "项目", "次数", "说明"), ids)
         texts = {r.id: r.text for r in (*self.standard.bonus, *self.standard.deductions)}
         events: dict[str, int] = {}
         notes: dict[str, str] = {}
-        if rows is None:
-            return events, notes
-        for rid in ids:
-            if rid not in rows:
-                continue
-            r, cells = rows[rid]
-            self._same_text(sheet, r, cols, cells, rid, texts[rid])
+        for rid, r, cells, cols in self._listed_rows(sheet, ("编号", "项目", "次数", "说明"), texts):
             value = cells["次数"]
             text = _text(value)
             count = _decimal(value) if text else Decimal(0)
@@ -571,6 +563,15 @@ class _Checker:
                 self.add("event-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
         return events, notes
 
+    def _listed_rows(self, sheet: str, headers: tuple[str, ...], texts: dict[str, str]):
+        """(id, row, cells, columns) of each row of ``sheet`` the standard lists, its 项目 checked unedited."""
+        rows, cols = self._table(sheet, headers, list(texts))
+        for rid in texts if rows is not None else ():
+            if rid in rows:
+                r, cells = rows[rid]
+                self._same_text(sheet, r, cols, cells, rid, texts[rid])
+                yield rid, r, cells, cols
+
     def _same_text(self, sheet, r, cols, cells, rid, expected) -> None:
         if _text(cells["项目"]) != expected:
             self.add("template-item-edited", sheet=sheet, cell=f"{_col(cols['项目'])}{r}", id=rid, field="项目",
@@ -578,18 +579,10 @@ class _Checker:
 
     def _vetoes(self):
         sheet = wbk.SHEET_VETO
-        ids = [v.id for v in self.standard.vetoes]
-        rows, cols = self._table(sheet, ("编号", "项目", "是否发生", "说明"), ids)
         texts = {v.id: v.text for v in self.standard.vetoes}
         vetoes: dict[str, bool] = {}
         notes: dict[str, str] = {}
-        if rows is None:
-            return vetoes, notes
-        for rid in ids:
-            if rid not in rows:
-                continue
-            r, cells = rows[rid]
-            self._same_text(sheet, r, cols, cells, rid, texts[rid])
+        for rid, r, cells, cols in self._listed_rows(sheet, ("编号", "项目", "是否发生", "说明"), texts):
             answer = _text(cells["是否发生"])
             if answer not in (wbk.YES, wbk.NO):
                 self.add("veto-invalid", sheet=sheet, cell=f"{_col(cols['是否发生'])}{r}", id=rid, found=answer)
