@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
 from . import __version__
@@ -142,7 +143,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     from .paths import check_outputs
     from .report_xlsx import write_report
 
-    if click.get_current_context().get_parameter_source("year").name == "DEFAULT":
+    if click.get_current_context().get_parameter_source("year") is ParameterSource.DEFAULT:
         year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
@@ -210,7 +211,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
       hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
       hallscore build 回收/ --register 清单.xlsx --year 2025 --decisions 集团认定/ --decisions 广东-良好.xlsx
     """
-    year_explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
+    year_explicit = click.get_current_context().get_parameter_source("year") is not ParameterSource.DEFAULT
     if no_cache:
         cache_dir = None
     elif cache_dir is None:

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import date
 from pathlib import Path
+from typing import overload
 
 import click
 
@@ -75,6 +76,16 @@ def _run(func):
             raise _Fatal(f"{type(exc).__name__}: {exc}") from exc
 
     return wrapper
+
+
+@overload
+def _existing(kind: str, path: Path, folder: bool = False) -> Path:
+    ...
+
+
+@overload
+def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
+    ...
 
 
 def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
@@ -207,6 +218,7 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
     if json_path is None and archive_dir is None:
         raise _Fatal("请给出 --json(validate --json 的输出)或 --archive(年度档案目录)")
     if json_path is None:
+        assert archive_dir is not None  # one of the two is given (checked above)
         json_path = archive_dir / str(year or date.today().year) / "intake.json"
     _existing("校验结果", json_path)
     try:

@@ -216,8 +216,8 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _dig(data: dict, dotted: str):
-    value = data
+def _dig(data: dict, dotted: str) -> object:
+    value: object = data
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value

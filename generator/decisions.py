@@ -111,8 +111,8 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
             ws.add_data_validation(when)
         if entry.get("needs_decision"):
             append_text_row(ws, [f"并列于名单分界线、需裁定(不在名单内):{'、'.join(entry['needs_decision'])}"])
-        for col, width in zip("ABCDEFGH", (8, 14, 30, 10, 12, 30, 12, 14)):
-            ws.column_dimensions[col].width = width
+        for letter, width in zip("ABCDEFGH", (8, 14, 30, 10, 12, 30, 12, 14)):
+            ws.column_dimensions[letter].width = width
         ws.protection.sheet = True
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
@@ -174,7 +174,7 @@ def _read_list(path: Path) -> list[Decision]:
                                 f"(名单被改动过),整份退回")
         issued[str(tier)] = (year, str(province), quota, ids_list)
     out = []
-    for tier, (year, province, quota, ids) in sorted(issued.items()):
+    for tier, (year, province, _quota, ids) in sorted(issued.items()):
         if tier not in wb.sheetnames:
             raise DecisionError(f"上报名单 {path.name}:缺少工作表 {tier},整份退回")
         out += _read_sheet(path, wb[tier], tier, year, province, ids)
@@ -268,7 +268,7 @@ def resolve(decisions, shortlists: list[dict], year: int):
     pins: dict[str, tuple[str, str]] = {}
     bars: dict[str, dict[str, str]] = {}
     records: dict[str, list[dict]] = {}
-    for (province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
+    for (_province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
         owner = LIST_OWNER[tier]
         said = f"{owner}({d.decided_by},{d.date}){d.result}为{tier}:{d.reason}(上报名单 {d.where})"
         records.setdefault(hall_id, []).append({

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import workbook as wbk
 from .regions import PROVINCES
 from .register import Hall
+from .standard import Standard
 from .forms import build_workbook, template_path, write_templates
 
 # A national shape: a few large provinces, many middle ones, a few small — so quotas bite and 优秀 places
@@ -85,13 +86,17 @@ class Fill:
     vetoes: dict[str, str]
     veto_notes: dict[str, str] = field(default_factory=dict)
 
+# What one worker process writes: (standard, hall, year, fill, fault, path, created).
+_Job = tuple[Standard, Hall, int, Fill, str | None, Path, datetime]
+
 
 def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
               quality: float | None = None) -> Fill:
     """Scores for one visit. ``quality`` is the chance that an item is done perfectly."""
     if quality is None:
         quality = rng.choice((0.99, 0.97, 0.95, 0.93, 0.9, 0.87, 0.84, 0.8, 0.75, 0.7, 0.6, 0.5))
-    scores, reasons = {}, {}
+    scores: dict[str, object] = {}
+    reasons: dict[str, str] = {}
     for item in standard.items:
         if item.allow_na and rng.random() < 0.12:
             scores[item.id] = wbk.NOT_APPLICABLE
@@ -112,7 +117,7 @@ def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: s
             events[rule.id] = 1
             notes[rule.id] = f"{rule.text}(示例)"
     vetoes = {v.id: wbk.NO for v in standard.vetoes}
-    veto_notes = {}
+    veto_notes: dict[str, str] = {}
     if rng.random() < 0.006:
         veto = rng.choice(standard.vetoes)
         vetoes[veto.id] = wbk.YES
@@ -175,7 +180,7 @@ def _break(wb, standard, fault: str) -> None:
         wb[wbk.SHEET_COVER].cell(row=wbk.cover_rows()["厅编码"], column=2).value = "99999999"
 
 
-def _write_one(job) -> str:
+def _write_one(job: _Job) -> str:
     standard, hall, year, fill, fault, path, created = job
     wb = build_workbook(standard, hall, year, created)
     if fill is not None:
@@ -217,7 +222,7 @@ def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, work
     templates_dir, returns_dir = base / "templates", base / "returns"
     if not earlier:
         write_templates(halls, standard, templates_dir, year, created)  # the blank ones, as they are emailed
-    jobs = []
+    jobs: list[_Job] = []
     inspected = [h for h in halls if rng.random() < 0.96]  # a few halls never send a return
     faulty = {h.hall_id: FAULTS[n % len(FAULTS)] for n, h in enumerate(rng.sample(inspected, min(len(FAULTS), len(inspected))))}
     returns = 0

@@ -69,7 +69,7 @@ def _cell(value):
 def ranks(halls) -> list[int | None]:
     """Competition ranks by final score (1, 2, 2, 4); None for halls without a score."""
     scores = sorted((h["final_score"] for h in halls if isinstance(h["final_score"], (int, float))), reverse=True)
-    first = {}
+    first: dict[float, int] = {}
     for n, score in enumerate(scores, 1):
         first.setdefault(score, n)
     return [first.get(h["final_score"]) if isinstance(h["final_score"], (int, float)) else None for h in halls]

@@ -164,7 +164,7 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
         cache.flush()
     statuses: list[FileStatus] = []
     candidates: list[tuple[FileStatus, ReturnRecord]] = []
-    for (path, name), outcome in zip(found, outcomes):
+    for (_path, name), outcome in zip(found, outcomes):
         if outcome is IGNORED:
             statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
             continue
@@ -494,7 +494,7 @@ class _Checker:
             if item.id not in rows:
                 continue
             r, cells = rows[item.id]
-            at = lambda name: f"{_col(cols[name])}{r}"  # noqa: E731
+            at = lambda name, r=r: f"{_col(cols[name])}{r}"  # noqa: E731
             if _text(cells["检查内容"]) != item.text:
                 self.add("template-item-edited", sheet=sheet, cell=at("检查内容"), id=item.id, field="检查内容",
                          found=_text(cells["检查内容"]), expected=item.text)
@@ -551,8 +551,8 @@ class _Checker:
             value = cells["次数"]
             text = _text(value)
             count = _decimal(value) if text else Decimal(0)
-            bad = count is None or count < 0 or count > MAX_EVENTS or count % 1
-            if (isinstance(value, str) and text.startswith("=")) or bad:
+            if (isinstance(value, str) and text.startswith("=")) or count is None or not 0 <= count <= MAX_EVENTS \
+                    or count % 1:
                 self.add("event-count-invalid", sheet=sheet, cell=f"{_col(cols['次数'])}{r}", id=rid, found=text)
                 continue
             events[rid] = int(count)

@@ -60,6 +60,8 @@ class _RawHeader(str):
     """A header value written exactly as given: the policy would fold ``name=`` as RFC 2231, which Outlook
     and Foxmail show as garbage."""
 
+    name: str
+
     def __new__(cls, name: str, value: str):
         obj = super().__new__(cls, value)
         obj.name = name
@@ -183,16 +185,15 @@ def send(drafts, outbox: str | Path, host: str, port: int, security: str = "none
     outbox.mkdir(parents=True, exist_ok=True)
     done = sent_ids(outbox)
     result = SendResult()
-    todo = []
-    for draft in drafts:
-        (result.skipped if draft.message_id in done else todo).append(draft)
-    result.skipped = [d.message_id for d in result.skipped]
+    todo = [d for d in drafts if d.message_id not in done]
+    result.skipped = [d.message_id for d in drafts if d.message_id in done]
     if not todo:
         return result
     now = now or (lambda: datetime.now().astimezone())
     interval = 60.0 / rate
     try:
         context = ssl.create_default_context(cafile=cafile)  # certificates checked; an own CA via cafile
+        server: smtplib.SMTP
         if security == "ssl":
             server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:

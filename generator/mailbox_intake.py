@@ -14,6 +14,7 @@ import mailbox
 import re
 import tempfile
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ def read_messages(path: Path):
         return [BytesParser(policy=policy.default).parsebytes(path.read_bytes())]
     box = mailbox.mbox(str(path), factory=None, create=False)
     try:
-        return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(key)) for key in box.keys()]
+        return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(key)) for key in box.iterkeys()]
     finally:
         box.close()
 
@@ -121,7 +122,9 @@ class MailInputs:
     def _message(self, msg, where: str, source: dict, index: int) -> None:
         from .intake import IGNORED, REJECTED, FileStatus
 
-        workbooks, others, used = [], [], set()
+        workbooks: list[tuple[str, EmailMessage]] = []
+        others: list[tuple[str, EmailMessage]] = []
+        used: set[str] = set()
         for part in msg.iter_attachments():
             filename = _attachment_name(part, len(workbooks) + len(others) + 1)
             (workbooks if filename.lower().endswith(WORKBOOK_SUFFIXES) else others).append((filename, part))
@@ -134,12 +137,13 @@ class MailInputs:
             used.add(unique)
             name = f"{where}/{unique}"
             try:
-                data = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
             except Exception:
                 data = b""
             self.found.append((self._store(data, unique), name))
             self.provenance[name] = source
-        for filename, part in others:
+        for filename, _part in others:
             name = f"{where}/{filename}"
             kind = "zip 压缩包" if filename.lower().endswith((".zip", ".rar", ".7z")) else "非检查表附件"
             self.statuses.append(FileStatus(name, IGNORED, note=f"邮件附件不是 .xlsx 检查表({kind}),未读取",
@@ -154,7 +158,8 @@ class MailInputs:
                 text = body.get_content() if body is not None else ""
             except Exception:
                 text = ""
-            detail = "只有链接 " + _LINK.search(text)[0][:80] if _LINK.search(text) else "没有附件"
+            link = _LINK.search(text)
+            detail = "只有链接 " + link[0][:80] if link else "没有附件"
         self.statuses.append(FileStatus(where, REJECTED, problems=[problem(
             "mail-no-workbook", file=where, detail=detail, subject=source["subject"] or "(无主题)",
             sender=source["sender"] or "(未知)")], note=f"邮件第 {index} 封", mail=source))

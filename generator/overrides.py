@@ -131,7 +131,7 @@ def _xlsx_rows(path: Path):
         raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = []
+        rows: list[tuple] = []
         for row in wb.worksheets[0].iter_rows(values_only=True):  # bounded while streaming
             if len(rows) >= MAX_ROWS:
                 raise OverrideError(f"裁定文件 {path} 超过 {MAX_ROWS} 行")

@@ -95,7 +95,7 @@ def _hall(cells: dict[str, str]) -> tuple[Hall | None, list[str]]:
         problems.append(f"级别应为 1-4 的整数,实际为“{level_text}”")
     if cells["类型"] and cells["类型"] not in HALL_TYPES:
         problems.append(f"类型应为 {' 或 '.join(HALL_TYPES)},实际为“{cells['类型']}”")
-    if problems:
+    if problems or level is None:
         return None, problems
     return (
         Hall(
@@ -157,7 +157,7 @@ MAX_REGISTER_COLS = 64  # the columns needed are in the first few; a stray cell 
 
 
 def _bounded_rows(ws, path: Path) -> list[list]:
-    rows = []
+    rows: list[list] = []
     for row in ws.iter_rows(values_only=True):
         if len(rows) >= MAX_REGISTER_ROWS:
             raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_ROWS} 行,不像是营业厅清单")

@@ -116,7 +116,7 @@ def load_standard(path: str | Path | None = None) -> Standard:
     standard = _parse(raw, problems)
     if standard is not None:
         _check(standard, problems)
-    if problems:
+    if problems or standard is None:  # _parse returns None only with a problem said
         raise StandardError(f"评价标准文件 {path} 有误:\n  - " + "\n  - ".join(problems))
     return standard
 
@@ -237,6 +237,6 @@ def _check(std: Standard, problems: list[str]) -> None:
             problems.append(f"bonus {rule.id} 的 per 和 cap 应大于 0")
         elif rule.cap < rule.per_event:
             problems.append(f"bonus {rule.id} 的 cap 小于单次分值 per")
-    for rule in std.deductions:
-        if rule.per_event <= 0:
-            problems.append(f"deductions {rule.id} 的 per 应大于 0(填写扣分的绝对值)")
+    for deduction in std.deductions:
+        if deduction.per_event <= 0:
+            problems.append(f"deductions {deduction.id} 的 per 应大于 0(填写扣分的绝对值)")

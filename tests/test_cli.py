@@ -196,7 +196,7 @@ def test_bad_register_is_one_clear_line(tmp_path):
 
 def test_every_command_has_help_with_example():
     runner = CliRunner()
-    for name, command in main.commands.items():
+    for name in main.commands:
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0
         if name != "problems":

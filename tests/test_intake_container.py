@@ -27,12 +27,12 @@ def good(tmp_path_factory, standard):
     return write_return(standard, halls[0], full_fill(standard), folder), halls
 
 
-def checked(path, standard, halls, limits=Limits()):
+def checked(path, standard, halls, limits=None):
     """check_file under tracemalloc: the problems and the peak memory Python allocated."""
     tracemalloc.start()
     try:
         record, problems, _ = check_file(path, path.name, standard, {h.hall_id: h for h in halls}, YEAR, TODAY,
-                                         limits)
+                                         limits or Limits())
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

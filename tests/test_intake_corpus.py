@@ -16,7 +16,7 @@ from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 import intake_faults as ff
 
 TODAY = date(YEAR, 12, 1)
-C, I, E, V, M = wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META
+C, I, E, V, M = wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META  # noqa: E741 - sheet initials, read as a table
 
 
 # name → (how to break it, [(code, sheet, cell)] expected among errors, in order)

@@ -103,7 +103,7 @@ def test_drafts_carry_the_right_zip_for_each_city(setup):
         zf = zipfile.ZipFile(__import__("io").BytesIO(attachment.get_content()))
         halls = [h for h in setup["halls"] if h.city == city]
         assert len(zf.namelist()) == len(halls) and all(n.startswith(city + "/") for n in zf.namelist())
-        assert ("共 %d 个营业厅" % len(halls)) in msg["Subject"]
+        assert f"共 {len(halls)} 个营业厅" in msg["Subject"]
     guangdong = parse(first["广东_广东市.eml"])
     assert [a.addr_spec for a in guangdong["To"].addresses] == ["wang@gd.example.cn", "li@gd.example.cn"]
     assert guangdong["Cc"].addresses[0].addr_spec == "boss@example.cn"

@@ -66,7 +66,7 @@ def test_tie_straddling_the_list_is_not_cut_by_id():
 
 def test_good_list_when_configured():
     halls = make_halls({"甲": 20})  # 优秀 1 → 2; 良好 ⌊4⌋ = 4 → ⌈4.8⌉ = 5
-    scores = {"H01%04d" % n: s for n, s in enumerate([99, 97, 94, 93, 92, 91.5, 91, 90, 89.9])}
+    scores = {f"H01{n:04d}": s for n, s in enumerate([99, 97, 94, 93, 92, 91.5, 91, 90, 89.9])}
     config = Config(year=2025, good_shortlist=True)
     excellent, good = lists(halls, scores, config)
     assert good["tier"] == "良好" and (good["quota"], good["size"]) == (4, 5)
