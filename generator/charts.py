@@ -9,6 +9,8 @@ saying what to read from it, and where its axis starts when that is not 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import math
 from html import escape
 
@@ -36,12 +38,12 @@ def _svg(width: int, height: int, title: str, body: list[str], note: str = "") -
         f'<figcaption>{caption}</figcaption></figure>')
 
 
-def axis_start(values, high: float = 100.0, step: float = 5.0) -> float:
+def axis_start(values: Iterable[float | None], high: float = 100.0, step: float = 5.0) -> float:
     """Where a score axis starts: the multiple of ``step`` at least one point below the lowest value."""
-    values = [v for v in values if isinstance(v, (int, float))]
-    if not values:
+    known = [v for v in values if isinstance(v, (int, float))]
+    if not known:
         return 0.0
-    return max(0.0, min(high - step, math.floor((min(values) - 1) / step) * step))
+    return max(0.0, min(high - step, math.floor((min(known) - 1) / step) * step))
 
 
 def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 100.0, unit: str = "",

@@ -10,6 +10,9 @@ tiering applies (standard.md, 逐级认定). A refused list raises ``DecisionErr
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import hashlib
 import re
 from dataclasses import dataclass
@@ -44,14 +47,14 @@ class Decision:
     where: str  # file · sheet · row, for messages and the hall page
 
 
-def checksum(year: int, province: str, tier: str, quota: int, nominees) -> str:
+def checksum(year: int, province: str, tier: str, quota: int, nominees: Sequence[str]) -> str:
     text = "\n".join([str(year), province, tier, str(quota), ",".join(nominees)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- writing ---------------------------------------------------------------------------------------------
 
-def write_lists(results: dict, folder) -> list[Path]:
+def write_lists(results: dict, folder: str | Path) -> list[Path]:
     """Write ``<folder>/<省>-上报名单.xlsx`` for every province with a list; byte-stable for the same results."""
     folder = Path(folder)
     by_province: dict[str, list[dict]] = {}
@@ -132,7 +135,7 @@ def _safe(name: str) -> str:
 
 # -- reading returned lists ------------------------------------------------------------------------------
 
-def decision_files(paths) -> list[Path]:
+def decision_files(paths: Iterable[str | Path]) -> list[Path]:
     """The .xlsx files among ``paths`` (files, or folders searched recursively), in a fixed order."""
     found = []
     for path in paths:
@@ -144,7 +147,7 @@ def decision_files(paths) -> list[Path]:
     return sorted(set(found), key=lambda p: (p.name, str(p)))
 
 
-def load_decisions(paths) -> tuple[Decision, ...]:
+def load_decisions(paths: Iterable[str | Path]) -> tuple[Decision, ...]:
     """Every decided row of every returned list; a list that is unreadable, edited or malformed is refused."""
     out: list[Decision] = []
     for path in decision_files(paths):
@@ -181,7 +184,7 @@ def _read_list(path: Path) -> list[Decision]:
     return out
 
 
-def _read_sheet(path, ws, tier, year, province, ids) -> list[Decision]:
+def _read_sheet(path: Path, ws: Any, tier: str, year: int, province: str, ids: list[str]) -> list[Decision]:
     header = [_text(c.value) for c in ws[HEADER_ROW]][: len(HEADERS)]
     if tuple(header) != HEADERS:
         raise DecisionError(f"上报名单 {path.name} 工作表 {tier} 第 {HEADER_ROW} 行:表头应为 {'、'.join(HEADERS)},"
@@ -214,7 +217,7 @@ def _read_sheet(path, ws, tier, year, province, ids) -> list[Decision]:
     return out
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -222,7 +225,7 @@ def _whole(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -236,7 +239,8 @@ def _text(value) -> str:
 
 # -- applying them ---------------------------------------------------------------------------------------
 
-def resolve(decisions, shortlists: list[dict], year: int):
+def resolve(decisions: Iterable[Decision], shortlists: list[dict], year: int,
+            ) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, str]], dict[str, list[dict]]]:
     """Check the decisions against the year's lists; return ``(pins, bars, records by hall)``.
 
     Refused whole (``DecisionError``): a list of another year, a row naming a hall that is not a nominee of

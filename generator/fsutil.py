@@ -36,12 +36,12 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def dumps_stable(data) -> str:
+def dumps_stable(data: object) -> str:
     """The one JSON form of the project's outputs: sorted keys, UTF-8 text, a newline at the end."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
 
-def write_json_atomic(path: str | Path, data) -> None:
+def write_json_atomic(path: str | Path, data: object) -> None:
     write_text_atomic(path, dumps_stable(data))
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +114,7 @@ def _hall(cells: dict[str, str]) -> tuple[Hall | None, list[str]]:
     )
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -156,7 +159,7 @@ MAX_REGISTER_ROWS = 500_000  # a national register has ~20,000 halls
 MAX_REGISTER_COLS = 64  # the columns needed are in the first few; a stray cell in column XFD is not kept
 
 
-def _bounded_rows(ws, path: Path) -> list[list]:
+def _bounded_rows(ws: Any, path: Path) -> list[list]:
     rows: list[list] = []
     for row in ws.iter_rows(values_only=True):
         if len(rows) >= MAX_REGISTER_ROWS:
@@ -209,7 +212,7 @@ def _csv_rows(path: Path) -> tuple[list[list], str]:
     return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], label
 
 
-def write_register(halls, path: str | Path) -> None:
+def write_register(halls: Iterable[Hall], path: str | Path) -> None:
     """Write a register as .xlsx or .csv (used by the demo and by tests)."""
     path = Path(path)
     rows = [list(COLUMNS)] + [

@@ -6,13 +6,16 @@ through :mod:`generator.xlsxout` (strings stay text, times fixed to the year).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
-from .intake import STATUS_LABELS
+from .intake import STATUS_LABELS, IntakeReport
+from .register import Hall
 from .workbook import FILE_HALL_ID
 from .xlsxout import append_text_row, stable_bytes
 
@@ -21,7 +24,7 @@ HEADERS = ("省", "市", "文件", "厅编码", "厅名称", "状态", "工作�
 WIDTHS = (8, 10, 40, 12, 24, 8, 10, 8, 24, 6, 80)
 
 
-def report_rows(report, halls) -> list[tuple]:
+def report_rows(report: IntakeReport, halls: Iterable[Hall]) -> list[tuple]:
     """One row per problem, sorted by 省, 市, file; problems of a file keep the order they were found in."""
     register = {h.hall_id: h for h in halls}
     rows = []
@@ -39,7 +42,7 @@ def report_rows(report, halls) -> list[tuple]:
     return [row for _, row in sorted(rows, key=lambda kr: kr[0])]
 
 
-def build_report(report, halls, year: int) -> bytes:
+def build_report(report: IntakeReport, halls: Iterable[Hall], year: int) -> bytes:
     """The 问题清单 of ``report`` as .xlsx bytes, dated 31 December of ``year`` (the evaluation year)."""
     wb = Workbook()
     ws = wb.active
@@ -74,6 +77,6 @@ def build_report(report, halls, year: int) -> bytes:
     return stable_bytes(wb, year)
 
 
-def write_report(path, report, halls, year: int) -> None:
+def write_report(path: str | Path, report: IntakeReport, halls: Iterable[Hall], year: int) -> None:
     write_bytes_atomic(path, build_report(report, halls, year))
 

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from pathlib import Path
 
-from .config import EXCELLENT, GOOD
+from .config import EXCELLENT, GOOD, Config
 from .numbers import number
 from .tiering import Candidate, competition_ranks, quota_caps, take_until_tie
 
 FOLDER = "上报名单"
 
 
-def shortlist_size(config, quota: int) -> int:
+def shortlist_size(config: Config, quota: int) -> int:
     """⌈(1 + 差额 ratio) × quota⌉, exactly."""
     return math.ceil((1 + Fraction(config.shortlist_ratio)) * quota)
 
@@ -79,7 +80,7 @@ def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, 
 # -- one workbook per province: written and read back by decisions.py -----------------------------------------
 
 
-def write_shortlists(results: dict, folder) -> list:
+def write_shortlists(results: dict, folder: str | Path) -> list[Path]:
     """Write ``<folder>/<省>-上报名单.xlsx`` for every province with a list; byte-stable for the same results."""
     from .decisions import write_lists
 

@@ -121,7 +121,7 @@ def load_standard(path: str | Path | None = None) -> Standard:
     return standard
 
 
-def _number(value, where: str, problems: list[str]) -> Decimal:
+def _number(value: object, where: str, problems: list[str]) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
@@ -152,7 +152,7 @@ def _entries(raw: dict, key: str, fields: tuple[str, ...], problems: list[str]) 
     return good
 
 
-def _parse(raw, problems: list[str]) -> Standard | None:
+def _parse(raw: object, problems: list[str]) -> Standard | None:
     if not isinstance(raw, dict):
         problems.append("文件内容应为键值表(YAML mapping)")
         return None

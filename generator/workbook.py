@@ -7,7 +7,12 @@ returns made from older forms.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
+
+if TYPE_CHECKING:
+    from .standard import Standard
 
 SHEET_GUIDE = "说明"
 SHEET_COVER = "封面"
@@ -50,22 +55,22 @@ TEMPLATE_PREFIX = "hallscore"
 FILE_HALL_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*)_")
 
 
-def template_id(standard) -> str:
+def template_id(standard: Standard) -> str:
     return f"{TEMPLATE_PREFIX}:{standard.id}:{standard.version}"
 
 
-def item_rows(standard) -> dict[str, int]:
+def item_rows(standard: Standard) -> dict[str, int]:
     """Row of each base item on 检查表 in a fresh template."""
     return {item.id: HEADER_ROW + 1 + n for n, item in enumerate(standard.items)}
 
 
-def event_rows(standard) -> dict[str, int]:
+def event_rows(standard: Standard) -> dict[str, int]:
     """Row of each bonus and deduction item on 加分扣分 in a fresh template."""
     ids = [r.id for r in standard.bonus] + [r.id for r in standard.deductions]
     return {rid: HEADER_ROW + 1 + n for n, rid in enumerate(ids)}
 
 
-def veto_rows(standard) -> dict[str, int]:
+def veto_rows(standard: Standard) -> dict[str, int]:
     return {v.id: HEADER_ROW + 1 + n for n, v in enumerate(standard.vetoes)}
 
 
