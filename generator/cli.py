@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -16,14 +17,14 @@ from click.core import ParameterSource
 
 from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
 from . import __version__
-from .build import build, rebuild_site, validate
+from .build import BuildSummary, build, rebuild_site, validate
 from .config import TIERS
 from .errors import HallscoreError
 from .fsutil import write_json_atomic
-from .intake import REJECTED, STATUS_LABELS, STATUSES
+from .intake import REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
-from .register import load_register, write_register
-from .standard import load_standard
+from .register import Hall, load_register, write_register
+from .standard import Standard, load_standard
 from .forms import write_master, write_templates
 
 DEFAULT_ARCHIVE = Path("archive")
@@ -165,7 +166,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     raise SystemExit(0 if report.ok else 1)
 
 
-def _year_of_returns(paths, fallback: int) -> int:
+def _year_of_returns(paths: Iterable[Path], fallback: int) -> int:
     """Without --year, the year the returns carry in _meta (the most common one), said out loud."""
     from .meta_year import returns_year
 
@@ -369,7 +370,7 @@ def demo(halls, seed, year, out_dir):
     _print_build(summary)
 
 
-def _demo_mail(standard, register, year, out_dir, returns_dir) -> dict:
+def _demo_mail(standard: Standard, register: list[Hall], year: int, out_dir: Path, returns_dir: Path) -> dict:
     from .demo import make_mail_demo
 
     mail = make_mail_demo(standard, register, year, out_dir, returns_dir)
@@ -385,7 +386,7 @@ def problems_command():
         click.echo(f"{code:28} {'错误' if kind.severity == 'error' else '提示'}  {kind.title}")
 
 
-def _print_intake(report, details: bool) -> None:
+def _print_intake(report: IntakeReport, details: bool) -> None:
     counts = report.counts
     click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
     common = report.problem_counts()[:5]
@@ -447,7 +448,7 @@ class _Progress:
             self.bar = None
 
 
-def _print_build(summary) -> None:
+def _print_build(summary: BuildSummary) -> None:
     _print_intake(summary.intake, details=False)
     tiers: dict[str, int] = {}
     for hall in summary.results["halls"]:

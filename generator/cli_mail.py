@@ -6,11 +6,14 @@ import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import overload
+from typing import IO, TYPE_CHECKING, Any, overload
 
 import click
 
 from .errors import HallscoreError
+
+if TYPE_CHECKING:
+    from .mail import Draft
 
 PASSWORD_ENV = "HALLSCORE_SMTP_PASSWORD"
 
@@ -18,14 +21,14 @@ PASSWORD_ENV = "HALLSCORE_SMTP_PASSWORD"
 class _Fatal(click.ClickException):
     """One clear line in Chinese, exit status 1."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"错误:{self.format_message()}", err=True)
 
 
 class _UsageError(click.UsageError):
     """Click's usage error, shown in Chinese."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         ctx = self.ctx
         if ctx is not None:
             click.echo(f"用法:{ctx.command_path} [选项]", err=True)
@@ -132,7 +135,8 @@ def _common(func):
     return func
 
 
-def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, what: str) -> None:
+def _deliver(drafts: list[Draft], outbox: Path, send: bool, smtp_server: str | None, starttls: bool, use_ssl: bool,
+             smtp_user: str | None, smtp_cafile: Path | None, rate: float, what: str) -> None:
     from .mail import parse_server, send as send_mail, write_drafts
 
     if not send:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+from openpyxl import Workbook
 
 from . import workbook as wbk
 from .regions import PROVINCES
@@ -90,7 +93,7 @@ class Fill:
 _Job = tuple[Standard, Hall, int, Fill, str | None, Path, datetime]
 
 
-def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
+def plan_fill(standard: Standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
               quality: float | None = None) -> Fill:
     """Scores for one visit. ``quality`` is the chance that an item is done perfectly."""
     if quality is None:
@@ -112,10 +115,10 @@ def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: s
         if rng.random() < 0.08:
             events[rule.id] = rng.randint(1, 2)
             notes[rule.id] = f"{rule.text}(示例)"
-    for rule in standard.deductions:
-        if rng.random() < (0.1 if rule.per_event <= 1 else 0.015):
-            events[rule.id] = 1
-            notes[rule.id] = f"{rule.text}(示例)"
+    for deduction in standard.deductions:
+        if rng.random() < (0.1 if deduction.per_event <= 1 else 0.015):
+            events[deduction.id] = 1
+            notes[deduction.id] = f"{deduction.text}(示例)"
     vetoes = {v.id: wbk.NO for v in standard.vetoes}
     veto_notes: dict[str, str] = {}
     if rng.random() < 0.006:
@@ -130,7 +133,7 @@ def visit_month(year: int, rng: random.Random) -> str:
     return f"{year} 年 {rng.randint(1, 6)} 月"
 
 
-def apply_fill(wb, standard, fill: Fill) -> None:
+def apply_fill(wb: Workbook, standard: Standard, fill: Fill) -> None:
     """Type ``fill`` into a workbook made by :func:`generator.forms.build_workbook`."""
     cover = wb[wbk.SHEET_COVER]
     rows = wbk.cover_rows()
@@ -161,7 +164,7 @@ def apply_fill(wb, standard, fill: Fill) -> None:
 FAULTS = ("score-text", "reason-missing", "score-blank", "wrong-hall", "out-of-range")
 
 
-def _break(wb, standard, fault: str) -> None:
+def _break(wb: Workbook, standard: Standard, fault: str) -> None:
     items = wb[wbk.SHEET_ITEMS]
     score_col = wbk.ITEMS_HEADERS.index("得分") + 1
     reason_col = wbk.ITEMS_HEADERS.index("扣分原因") + 1
@@ -208,7 +211,7 @@ def _when(year: int, month: int, rng: random.Random, span: int = 55) -> date:
     return date(year, month, 1) + timedelta(days=rng.randrange(span))
 
 
-def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2, earlier: bool = False,
+def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2, earlier: bool = False,
               subdir: str = "", city_share: float = 0.25) -> dict:
     """Write blank templates and filled returns for ``halls`` under ``out`` (``out/subdir``); return what was made.
 
@@ -253,7 +256,7 @@ def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, work
     return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
 
 
-def _write_all(jobs, workers: int) -> None:
+def _write_all(jobs: list[_Job], workers: int) -> None:
     if workers <= 1 or len(jobs) < 32:
         for job in jobs:
             _write_one(job)
@@ -262,12 +265,13 @@ def _write_all(jobs, workers: int) -> None:
         list(pool.map(_write_one, jobs, chunksize=16))
 
 
-def province_reviews(standard, halls: list[Hall], year: int, returns_dir: Path, nominees, seed: int,
+def province_reviews(standard: Standard, halls: list[Hall], year: int, returns_dir: Path, nominees: Iterable[str],
+                     seed: int,
                      workers: int = 2, earlier: bool = False) -> int:
     """省级复核 (August-September) of the halls the province put on its lists; returns how many were written."""
     by_id = {h.hall_id: h for h in halls}
     created = datetime(year, 1, 1, tzinfo=timezone.utc)
-    jobs = []
+    jobs: list[_Job] = []
     for hall_id in sorted(set(nominees)):
         hall = by_id[hall_id]
         rng = random.Random(f"{seed}-{hall_id}-{year}-省级复核")
@@ -320,7 +324,7 @@ def answer_lists(issued_dir: Path, out_dir: Path, results: dict, skip_last: bool
     return out_dir
 
 
-def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
+def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
     """The email loop on demo data: a contacts list, one draft per city with its zip in ``out/mail/发件箱``,
     and the self-assessments of the first ``cities`` cities moved out of ``returns_dir`` into replies in
     ``out/mail/inbox.mbox`` (plus one reply with only a link, which intake rejects under the mail)."""

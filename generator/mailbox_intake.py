@@ -13,13 +13,18 @@ import hashlib
 import mailbox
 import re
 import tempfile
+from collections.abc import Iterable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import problem
+
+if TYPE_CHECKING:
+    from .intake import FileStatus
 
 MAIL_SUFFIXES = (".eml", ".mbox")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -40,7 +45,7 @@ def is_mail_file(path: Path) -> bool:
         return False
 
 
-def read_messages(path: Path):
+def read_messages(path: Path) -> list[EmailMessage]:
     """The messages of a mail file, as :class:`email.message.EmailMessage`, in file order."""
     with open(path, "rb") as fh:
         head = fh.read(5)
@@ -53,7 +58,7 @@ def read_messages(path: Path):
         box.close()
 
 
-def provenance(msg, name: str) -> dict:
+def provenance(msg: EmailMessage, name: str) -> dict:
     """Who sent the message, when, about what: what the data-quality page and the replies need."""
     def header(key):
         try:
@@ -119,7 +124,7 @@ class MailInputs:
                 self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
                     "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
 
-    def _message(self, msg, where: str, source: dict, index: int) -> None:
+    def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
         from .intake import IGNORED, REJECTED, FileStatus
 
         workbooks: list[tuple[str, EmailMessage]] = []
@@ -174,7 +179,7 @@ class MailInputs:
         path.write_bytes(data)
         return path
 
-    def annotate(self, statuses) -> list:
+    def annotate(self, statuses: Iterable[FileStatus]) -> list[FileStatus]:
         """Provenance onto the statuses of attachments; the mail-level statuses added; sorted by name."""
         for status in statuses:
             if status.path in self.provenance:
@@ -187,7 +192,7 @@ class MailInputs:
             self._tmp = None
 
 
-def _attachment_name(part, n: int) -> str:
+def _attachment_name(part: EmailMessage, n: int) -> str:
     try:
         name = part.get_filename() or ""
     except Exception:

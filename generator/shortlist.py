@@ -15,11 +15,13 @@ A tie that straddles the list's size is not cut by hall id: the tied halls are l
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
 from .config import EXCELLENT, GOOD, Config
 from .numbers import number
+from .register import Hall
 from .tiering import Candidate, competition_ranks, quota_caps, take_until_tie
 
 FOLDER = "上报名单"
@@ -30,7 +32,7 @@ def shortlist_size(config: Config, quota: int) -> int:
     return math.ceil((1 + Fraction(config.shortlist_ratio)) * quota)
 
 
-def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, config,
+def build_shortlists(halls: Iterable[Hall], candidates: dict[str, Candidate], placements: dict, config: Config,
                      deciding_rounds: dict[str, str] | None = None) -> list[dict]:
     """The 上报名单 of every province, sorted by province then tier, as results.json carries them.
 
