@@ -20,7 +20,7 @@ import shutil
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -169,7 +169,7 @@ def main() -> None:
     if args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True)
-    info = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    info = {"machine": machine(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "command": " ".join(["python"] + sys.argv), "workers": args.workers}
     workbooks = [p for p, _ in discover([args.data / "returns"])
                  if p.suffix.lower() in WORKBOOK_SUFFIXES and p.stat().st_size and not p.name.startswith("~$")]

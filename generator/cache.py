@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sqlite3
-from datetime import date
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +68,7 @@ class IntakeCache:
     def key(self, name: str, content_sha256: str) -> str:
         if not self._context:
             raise RuntimeError("IntakeCache.bind() must come first")
-        return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode()).hexdigest()
 
     def get(self, key: str) -> Any:
         """The stored ``(record, problems, hall_hint)``, or None."""
@@ -155,7 +155,7 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
         for path in sorted(p for p in root.rglob("*") if p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(root).parts)) \
                 if root.is_dir() else []:
-            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode("utf-8"))
+            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     base = _PACKAGE.parent / "mkdocs.yml"
     if base.is_file():

@@ -9,9 +9,8 @@ saying what to read from it, and where its axis starts when that is not 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import math
+from collections.abc import Iterable
 from html import escape
 
 from markupsafe import Markup

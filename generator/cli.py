@@ -15,17 +15,19 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
-from . import __version__
+from . import (
+    __version__,
+    cli_zh,  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
+)
 from .build import BuildSummary, build, rebuild_site, validate
 from .config import TIERS
 from .errors import HallscoreError
+from .forms import write_master, write_templates
 from .fsutil import write_json_atomic
 from .intake import REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
 from .register import Hall, load_register, write_register
 from .standard import Standard, load_standard
-from .forms import write_master, write_templates
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")

@@ -137,7 +137,8 @@ def _common(func):
 
 def _deliver(drafts: list[Draft], outbox: Path, send: bool, smtp_server: str | None, starttls: bool, use_ssl: bool,
              smtp_user: str | None, smtp_cafile: Path | None, rate: float, what: str) -> None:
-    from .mail import parse_server, send as send_mail, write_drafts
+    from .mail import parse_server, write_drafts
+    from .mail import send as send_mail
 
     if not send:
         paths = write_drafts(drafts, outbox)

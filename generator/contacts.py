@@ -6,9 +6,8 @@ anything is raised, so one run tells the user everything to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 

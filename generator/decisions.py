@@ -10,14 +10,13 @@ tiering applies (standard.md, 逐级认定). A refused list raises ``DecisionErr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
-
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from .config import EXCELLENT, GOOD, LIST_OWNER
 from .errors import DecisionError

@@ -11,16 +11,16 @@ import shutil
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from . import workbook as wbk
+from .forms import build_workbook, template_path, write_templates
 from .regions import PROVINCES
 from .register import Hall
 from .standard import Standard
-from .forms import build_workbook, template_path, write_templates
 
 # A national shape: a few large provinces, many middle ones, a few small — so quotas bite and 优秀 places
 # exist in several provinces (a province needs 20 evaluated halls for one 优秀 place).
@@ -220,7 +220,7 @@ def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed:
     half the provinces.
     """
     rng = random.Random(seed + 1)
-    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    created = datetime(year, 1, 1, tzinfo=UTC)
     base = out / subdir if subdir else out
     templates_dir, returns_dir = base / "templates", base / "returns"
     if not earlier:
@@ -270,7 +270,7 @@ def province_reviews(standard: Standard, halls: list[Hall], year: int, returns_d
                      workers: int = 2, earlier: bool = False) -> int:
     """省级复核 (August-September) of the halls the province put on its lists; returns how many were written."""
     by_id = {h.hall_id: h for h in halls}
-    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    created = datetime(year, 1, 1, tzinfo=UTC)
     jobs: list[_Job] = []
     for hall_id in sorted(set(nominees)):
         hall = by_id[hall_id]
@@ -340,7 +340,7 @@ def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, 
     folder = out / "mail"
     if folder.exists():
         shutil.rmtree(folder)
-    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    created = datetime(year, 1, 1, tzinfo=UTC)
     write_templates(halls, standard, folder / "检查表", year, created, zip_by_city=True)
     keys = sorted({(h.province, h.city) for h in halls})
     contacts = {key: Contact(*key, f"{key[1]}联系人", (f"city{n:03d}@example.cn",)) for n, key in enumerate(keys, 1)}
@@ -357,7 +357,7 @@ def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, 
         reply["From"] = f"{contacts[key].name} <{contacts[key].to[0]}>"
         reply["To"] = original["From"]
         reply["Subject"] = "回复:" + original["Subject"]
-        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=timezone.utc))
+        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=UTC))
         reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
         reply["In-Reply-To"] = original["Message-ID"]
         reply.set_content("附件是本市填好的检查表,请查收。")
@@ -372,7 +372,7 @@ def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, 
     link = EmailMessage(policy=policy.SMTP)
     link["From"], link["To"] = f"{contacts[keys[-1]].name} <{contacts[keys[-1]].to[0]}>", "fw@example.cn"
     link["Subject"], link["Message-ID"] = "回复:检查表", "<demo-link@example.cn>"
-    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=timezone.utc))
+    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=UTC))
     link.set_content("检查表已上传网盘:https://pan.example.cn/s/demo")
     box.add(link.as_bytes(policy=policy.SMTP))
     box.close()

@@ -7,8 +7,8 @@ a reader, a broken link cannot be read) and spreadsheets in other formats get th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from .problems import problem

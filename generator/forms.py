@@ -13,15 +13,15 @@ import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
@@ -106,7 +106,7 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
     ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp.
     """
     if hall is not None and created is None:
-        created = datetime.now(timezone.utc).replace(microsecond=0)
+        created = datetime.now(UTC).replace(microsecond=0)
     wb = Workbook()
     guide = wb.active
     guide.title = wbk.SHEET_GUIDE
@@ -412,7 +412,7 @@ def write_templates(halls: Iterable[Hall], standard: Standard, out_dir: str | Pa
 
     With ``zip_by_city`` also write ``out_dir/<省>/<市>.zip`` holding that city's workbooks, ready to email.
     """
-    created = created or datetime.now(timezone.utc).replace(microsecond=0)
+    created = created or datetime.now(UTC).replace(microsecond=0)
     stamper = _Stamper(standard, year, created)
     paths = []
     for hall in halls:

@@ -10,7 +10,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 

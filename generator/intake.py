@@ -17,12 +17,14 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from . import entries, workbook as wbk
+from . import entries
+from . import workbook as wbk
 from .container import DEFAULT_LIMITS, Limits, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
-from .textcell import clean as clean_text, unsafe_chars
+from .textcell import clean as clean_text
+from .textcell import unsafe_chars
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)

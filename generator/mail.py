@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy as email_policy
-from email.policy import Policy
 from email.header import Header
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import TextIO
@@ -31,8 +31,8 @@ from typing import TextIO
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from .errors import HallscoreError
-from .fsutil import write_bytes_atomic
 from .forms import safe_name
+from .fsutil import write_bytes_atomic
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
+from .forms import safe_name
 from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
-from .forms import safe_name
 from .workbook import ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
@@ -52,7 +52,7 @@ def template_drafts(contacts: dict, templates_dir: str | Path, year: int, sender
         try:
             with zipfile.ZipFile(path) as zf:
                 members = [i for i in zf.infolist() if i.filename.lower().endswith(".xlsx")]
-                stamp = (datetime(*members[0].date_time, tzinfo=timezone.utc).astimezone(CHINA) if members else None)
+                stamp = (datetime(*members[0].date_time, tzinfo=UTC).astimezone(CHINA) if members else None)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise MailError(f"zip 包 {path} 无法读取:{exc}") from exc
         filename = f"{year}年营业厅服务评价检查表_{province}{city}.zip"

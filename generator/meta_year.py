@@ -7,12 +7,11 @@ rejecting them all as template-year-mismatch. The property mirrors ``_meta`` (fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
 
 from .intake import discover
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .yamlsafe import load_yaml
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
 from .tiering import quota_use
+from .yamlsafe import load_yaml
 
 DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
 COLUMNS = {  # canonical field → accepted headers

@@ -325,9 +325,7 @@ def _authority() -> list[dict]:
 
 
 def _downloads(view) -> dict:
-    from .exports import export_name
-
-    from .exports import application_name
+    from .exports import application_name, export_name
 
     return {"national": export_name(view.year),
             "provinces": {p: export_name(view.year, p) for p in view.provinces},

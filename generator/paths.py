@@ -6,9 +6,8 @@ Every command that writes checks its outputs here first, before any work is done
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import HallscoreError

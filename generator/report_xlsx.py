@@ -7,7 +7,6 @@ through :mod:`generator.xlsxout` (strings stay text, times fixed to the year).
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from pathlib import Path
 
 from openpyxl import Workbook

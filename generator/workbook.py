@@ -7,9 +7,8 @@ returns made from older forms.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import re
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .standard import Standard

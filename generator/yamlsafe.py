@@ -6,9 +6,8 @@ laughs" in YAML). Files of recorded decisions never need them, so an alias or an
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import yaml
 

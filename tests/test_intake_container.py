@@ -7,14 +7,13 @@ import tracemalloc
 import zipfile
 from datetime import date
 
+import intake_faults as ff
 import openpyxl.xml
 import pytest
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.container import Limits, check_container
 from generator.intake import check_file, run_intake
-
-from conftest import YEAR, full_fill, make_halls, write_return
-import intake_faults as ff
 
 TODAY = date(YEAR, 12, 1)
 MB = 1024 * 1024

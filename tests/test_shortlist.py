@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import openpyxl
 import yaml
+from conftest import fill_scoring, make_halls, write_return
+from test_scoring import lose_points
 
 from generator.build import build
 from generator.config import Config
@@ -13,9 +15,6 @@ from generator.register import write_register
 from generator.results import evaluate
 from generator.shortlist import shortlist_size, write_shortlists
 from generator.tiering import Candidate, assign_tiers
-
-from conftest import fill_scoring, make_halls, write_return
-from test_scoring import lose_points
 
 CONFIG = Config(year=2025, good_shortlist=False)  # the 优秀 list alone, unless a test asks for both
 
