@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv clean
+.PHONY: demo test lint venv clean
 
 # Reinstall only when the packaging changes; safe to rerun.
 $(STAMP): pyproject.toml
@@ -18,7 +18,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hallscore demo
 
-test: $(STAMP)
+# ruff and mypy (configured in pyproject.toml) before the tests: a lint error fails `make test`.
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/mypy generator
+
+test: lint
 	$(BIN)/python -m pytest
 
 clean:

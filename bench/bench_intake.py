@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_pipeline import cpu_seconds, PeakMemory, reader_loops  # noqa: E402
+from bench_pipeline import PeakMemory, cpu_seconds, reader_loops  # noqa: E402
+
 from generator.intake import WORKBOOK_SUFFIXES, discover, run_intake  # noqa: E402
 from generator.register import load_register  # noqa: E402
 from generator.standard import load_standard  # noqa: E402

@@ -17,13 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.demo import make_register
+from generator.forms import build_workbook
 from generator.register import write_register
 from generator.standard import load_standard
-from generator.templates import build_workbook
 
 
 def machine() -> str:
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--openpyxl-sample", type=int, default=30)
     args = parser.parse_args()
     hallscore = str(Path(sys.executable).with_name("hallscore"))
-    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}")
+    print(f"date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
     with tempfile.TemporaryDirectory(prefix="bench-templates-") as tmp:
         tmp = Path(tmp)
         halls = make_register(args.halls, args.seed)
@@ -64,7 +64,7 @@ def main() -> None:
                   f"in {seconds:.1f} s ({1000 * seconds / len(files):.1f} ms/workbook)")
             shutil.rmtree(out)
         standard = load_standard()
-        created = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        created = datetime(2025, 1, 1, tzinfo=UTC)
         sample = halls[: args.openpyxl_sample]
         start = time.perf_counter()
         for hall in sample:

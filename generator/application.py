@@ -13,6 +13,7 @@ Plain data in, plain rows out; averages and rates are exact fractions rounded ha
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -26,11 +27,11 @@ REWARD, PENALTY, NONE = "奖励", "扣罚", "—"
 IMPROVED = "服务能力提升明显"
 
 
-def _tiered(halls) -> list[dict]:
+def _tiered(halls: Iterable[dict]) -> list[dict]:
     return [h for h in halls if h["tier"] in TIERS]
 
 
-def province_stats(halls) -> dict:
+def province_stats(halls: Iterable[dict]) -> dict:
     """Counts per tier, 达标率 (%, 达标 or better among tiered halls) and average final of one province."""
     tiered = _tiered(halls)
     counts = Counter(h["tier"] for h in tiered)
@@ -45,7 +46,7 @@ def province_stats(halls) -> dict:
     }
 
 
-def service_assessment(by_province: dict[str, list[dict]], provinces, previous: dict[str, list[dict]] | None,
+def service_assessment(by_province: dict[str, list[dict]], provinces: Iterable[str], previous: dict[str, list[dict]] | None,
                        lines: dict | None = None) -> list[dict]:
     """The 省公司服务考核 table, one row per province in ``provinces`` order."""
     lines = {k: Decimal(str(v)) for k, v in (lines or DEFAULT_IMPROVEMENT).items()}
@@ -76,7 +77,7 @@ def consequence(confirmed: str | None) -> str:
     return NONE
 
 
-def reward_list(halls) -> list[dict]:
+def reward_list(halls: Iterable[dict]) -> list[dict]:
     """划小承包 奖惩清单 of one province: every evaluated hall (未检查 included), by hall id."""
     rows = []
     for h in sorted(halls, key=lambda h: h["hall_id"]):
@@ -90,7 +91,7 @@ def reward_list(halls) -> list[dict]:
     return rows
 
 
-def eligible(halls) -> list[dict]:
+def eligible(halls: Iterable[dict]) -> list[dict]:
     """创先评优: halls whose 优秀 or 良好 is recognised, best tier first, then by hall id."""
     chosen = [h for h in halls if h.get("confirmed_tier") in (EXCELLENT, GOOD)]
     return sorted(chosen, key=lambda h: (h["confirmed_tier"] != EXCELLENT, province_order(h["province"]), h["hall_id"]))

@@ -15,14 +15,23 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .decisions import load_decisions
-from .fsutil import (BuildLock, clean_leftovers, clean_temp_files, recover_swap, swap_dir, undo_swap, work_prefix,
-                     write_text_atomic)
+from .fsutil import (
+    BuildLock,
+    clean_leftovers,
+    clean_temp_files,
+    recover_swap,
+    swap_dir,
+    undo_swap,
+    work_prefix,
+    write_text_atomic,
+)
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
 from .register import load_register
 from .results import evaluate, load_archive, save_year
-from .shortlist import FOLDER as SHORTLIST_FOLDER, write_shortlists
+from .shortlist import FOLDER as SHORTLIST_FOLDER
+from .shortlist import write_shortlists
 from .site import build_site
 from .standard import DEFAULT_STANDARD, load_standard
 

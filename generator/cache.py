@@ -12,10 +12,16 @@ from __future__ import annotations
 import hashlib
 import pickle
 import sqlite3
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .register import Hall
+    from .standard import Standard
 
 _FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent
@@ -33,7 +39,7 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def register_fingerprint(halls) -> str:
+def register_fingerprint(halls: Iterable[Hall]) -> str:
     """Hash of every register field, in a fixed order."""
     digest = hashlib.sha256()
     for hall in sorted(halls, key=lambda h: h.hall_id):
@@ -54,7 +60,7 @@ class IntakeCache:
         self._context = ""
         self._db: sqlite3.Connection | None = None
 
-    def bind(self, standard, halls, year: int, today: date) -> None:
+    def bind(self, standard: Standard, halls: Iterable[Hall], year: int, today: date) -> None:
         """Fix everything but the file for the keys of one run."""
         parts = (standard.checksum, register_fingerprint(halls), str(year), today.isoformat(), code_version())
         self._context = hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -62,9 +68,9 @@ class IntakeCache:
     def key(self, name: str, content_sha256: str) -> str:
         if not self._context:
             raise RuntimeError("IntakeCache.bind() must come first")
-        return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode()).hexdigest()
 
-    def get(self, key: str):
+    def get(self, key: str) -> Any:
         """The stored ``(record, problems, hall_hint)``, or None."""
         db = self._open()
         row = None
@@ -84,7 +90,7 @@ class IntakeCache:
         self.hits += 1
         return value
 
-    def put(self, key: str, value) -> None:
+    def put(self, key: str, value: object) -> None:
         self._pending.append((key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def flush(self) -> None:
@@ -149,7 +155,7 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
         for path in sorted(p for p in root.rglob("*") if p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(root).parts)) \
                 if root.is_dir() else []:
-            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode("utf-8"))
+            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     base = _PACKAGE.parent / "mkdocs.yml"
     if base.is_file():

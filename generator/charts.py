@@ -10,6 +10,7 @@ saying what to read from it, and where its axis starts when that is not 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from html import escape
 
 from markupsafe import Markup
@@ -36,12 +37,12 @@ def _svg(width: int, height: int, title: str, body: list[str], note: str = "") -
         f'<figcaption>{caption}</figcaption></figure>')
 
 
-def axis_start(values, high: float = 100.0, step: float = 5.0) -> float:
+def axis_start(values: Iterable[float | None], high: float = 100.0, step: float = 5.0) -> float:
     """Where a score axis starts: the multiple of ``step`` at least one point below the lowest value."""
-    values = [v for v in values if isinstance(v, (int, float))]
-    if not values:
+    known = [v for v in values if isinstance(v, (int, float))]
+    if not known:
         return 0.0
-    return max(0.0, min(high - step, math.floor((min(values) - 1) / step) * step))
+    return max(0.0, min(high - step, math.floor((min(known) - 1) / step) * step))
 
 
 def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 100.0, unit: str = "",
@@ -50,24 +51,23 @@ def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 1
 
     ``low`` starts the axis there (``"auto"``: just below the lowest value) so that close values differ visibly;
     the caption then says where the axis starts."""
-    if low == "auto":
-        low = axis_start((v for _, v in rows), scale_max)
-    span = scale_max - low
+    start = axis_start((v for _, v in rows), scale_max) if low == "auto" else float(low)
+    span = scale_max - start
     body = []
-    if low:
-        note = (note + ";" if note else "") + f"横轴从 {low:g}{unit} 起"
+    if start:
+        note = (note + ";" if note else "") + f"横轴从 {start:g}{unit} 起"
         body.append(f'<text class="hs-c-label" x="{LABEL_W}" y="{12 + ROW * max(1, len(rows)) + 10}" '
-                    f'text-anchor="middle">{low:g}</text>')
+                    f'text-anchor="middle">{start:g}</text>')
     for n, (label, value) in enumerate(rows):
         y = 6 + n * ROW
         body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
         if isinstance(value, (int, float)):
-            w = max(0.0, min(1.0, (value - low) / span)) * BAR_W if span > 0 else 0
+            w = max(0.0, min(1.0, (value - start) / span)) * BAR_W if span > 0 else 0.0
             body.append(f'<rect class="{series_class}" x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW - 8}"/>')
             body.append(f'<text class="hs-c-value" x="{LABEL_W + w + 4:.1f}" y="{y + 14}">{_num(value)}{escape(unit)}</text>')
         else:
             body.append(f'<text class="hs-c-value" x="{LABEL_W + 4}" y="{y + 14}">—</text>')
-    return _svg(WIDTH, 12 + ROW * max(1, len(rows)) + (14 if low else 0), title, body, note)
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)) + (14 if start else 0), title, body, note)
 
 
 def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], reference: dict,
@@ -78,16 +78,15 @@ def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], ref
     diffs = [[(values.get(label) - reference[label])
               if isinstance(values.get(label), (int, float)) and isinstance(reference.get(label), (int, float))
               else None for label in labels] for _, values in series]
-    reach = max([abs(d) for row in diffs for d in row if d is not None] + [1.0])
-    reach = math.ceil(reach)
+    reach = math.ceil(max([abs(d) for row in diffs for d in row if d is not None] + [1.0]))
     legend_h, bar_h = 22, ROW * 0.7 - 3
     group_h = (bar_h + 3) * len(series) + 8
     zero, half = LABEL_W + BAR_W / 2, BAR_W / 2 - 30
     body = []
     for s, (name, _) in enumerate(series):
-        x = LABEL_W + s * 110
-        body.append(f'<rect class="hs-c{s + 1}" x="{x}" y="6" width="12" height="12"/>')
-        body.append(f'<text class="hs-c-label" x="{x + 16}" y="16">{escape(name)}</text>')
+        key_x = LABEL_W + s * 110
+        body.append(f'<rect class="hs-c{s + 1}" x="{key_x}" y="6" width="12" height="12"/>')
+        body.append(f'<text class="hs-c-label" x="{key_x + 16}" y="16">{escape(name)}</text>')
     height = legend_h + 12 + group_h * max(1, len(labels)) + 16
     body.append(f'<line class="hs-c-axis" x1="{zero}" y1="{legend_h}" x2="{zero}" y2="{height - 18}"/>')
     for n, label in enumerate(labels):
@@ -196,18 +195,18 @@ def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
 
 def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, high: float = 100) -> Markup:
     """Score across archived years, oldest on the left; a single year shows as one labelled dot."""
-    points = [(year, v) for year, v in points if isinstance(v, (int, float))]
+    known = [(year, v) for year, v in points if isinstance(v, (int, float))]
     width, height, left, right, top, bottom = WIDTH, 170, 40, 30, 20, 140
     body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}"/>']
-    if not points:
+    if not known:
         return _svg(width, height, title, body)
     # Zoom to the scores present (in steps of 10) so that a change of a few points shows.
-    lo = max(low, min(low + 90, (min(v for _, v in points) - 5) // 10 * 10))
+    lo = max(low, min(low + 90, (min(v for _, v in known) - 5) // 10 * 10))
     span = (high - lo) or 1
-    step = (width - left - right) / max(1, len(points) - 1)
+    step = (width - left - right) / max(1, len(known) - 1)
     xy = []
-    for i, (year, value) in enumerate(points):
-        x = left + (i * step if len(points) > 1 else (width - left - right) / 2)
+    for i, (year, value) in enumerate(known):
+        x = left + (i * step if len(known) > 1 else (width - left - right) / 2)
         y = bottom - (value - lo) / span * (bottom - top)
         xy.append((x, y))
         body.append(f'<circle class="hs-c-dot" cx="{x:.1f}" cy="{y:.1f}" r="4"/>')

@@ -8,22 +8,26 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
-from . import __version__
-from .build import build, rebuild_site, validate
+from . import (
+    __version__,
+    cli_zh,  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
+)
+from .build import BuildSummary, build, rebuild_site, validate
 from .config import TIERS
 from .errors import HallscoreError
+from .forms import write_master, write_templates
 from .fsutil import write_json_atomic
-from .intake import REJECTED, STATUS_LABELS, STATUSES
+from .intake import REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
-from .register import load_register, write_register
-from .standard import load_standard
-from .templates import write_master, write_templates
+from .register import Hall, load_register, write_register
+from .standard import Standard, load_standard
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")
@@ -63,6 +67,17 @@ cache_option = click.option(
 no_cache_option = click.option("--no-cache", is_flag=True, help="不使用缓存,重新读取全部检查表。")
 year_option = click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year,
                            show_default="今年", help="评价年度。")
+
+returns_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
+                                  metavar="回收目录或文件...")
+
+
+def returns_inputs(func):
+    """The returns to read and what they are read against (validate and build): paths, --register, --year,
+    --standard, in that order in the help."""
+    for option in reversed((returns_argument, register_option, year_option, standard_option)):
+        func = option(func)
+    return func
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,11 +126,7 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
 
 
 @main.command(name="validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
-                metavar="回收目录或文件...")
-@register_option
-@year_option
-@standard_option
+@returns_inputs
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把每个文件的状态和问题写入 JSON 文件。")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -135,7 +146,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     from .paths import check_outputs
     from .report_xlsx import write_report
 
-    if click.get_current_context().get_parameter_source("year").name == "DEFAULT":
+    if click.get_current_context().get_parameter_source("year") is ParameterSource.DEFAULT:
         year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
@@ -146,7 +157,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
         if json_path:
             write_json_atomic(json_path, report.to_dict())
         if report_path:
-            write_report(report_path, report, load_register(register_path))
+            write_report(report_path, report, load_register(register_path), year)
     except HallscoreError as exc:
         raise InputError(str(exc)) from exc
     _print_intake(report, details=True)
@@ -157,7 +168,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     raise SystemExit(0 if report.ok else 1)
 
 
-def _year_of_returns(paths, fallback: int) -> int:
+def _year_of_returns(paths: Iterable[Path], fallback: int) -> int:
     """Without --year, the year the returns carry in _meta (the most common one), said out loud."""
     from .meta_year import returns_year
 
@@ -171,11 +182,7 @@ def _year_of_returns(paths, fallback: int) -> int:
 
 
 @main.command(name="build")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path),
-                metavar="回收目录或文件...")
-@register_option
-@year_option
-@standard_option
+@returns_inputs
 @click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
@@ -207,7 +214,7 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
       hallscore build 回收/ --register 清单.xlsx --config hallscore.toml --overrides 裁定.yaml
       hallscore build 回收/ --register 清单.xlsx --year 2025 --decisions 集团认定/ --decisions 广东-良好.xlsx
     """
-    year_explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
+    year_explicit = click.get_current_context().get_parameter_source("year") is not ParameterSource.DEFAULT
     if no_cache:
         cache_dir = None
     elif cache_dir is None:
@@ -365,7 +372,7 @@ def demo(halls, seed, year, out_dir):
     _print_build(summary)
 
 
-def _demo_mail(standard, register, year, out_dir, returns_dir) -> dict:
+def _demo_mail(standard: Standard, register: list[Hall], year: int, out_dir: Path, returns_dir: Path) -> dict:
     from .demo import make_mail_demo
 
     mail = make_mail_demo(standard, register, year, out_dir, returns_dir)
@@ -381,7 +388,7 @@ def problems_command():
         click.echo(f"{code:28} {'错误' if kind.severity == 'error' else '提示'}  {kind.title}")
 
 
-def _print_intake(report, details: bool) -> None:
+def _print_intake(report: IntakeReport, details: bool) -> None:
     counts = report.counts
     click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
     common = report.problem_counts()[:5]
@@ -443,7 +450,7 @@ class _Progress:
             self.bar = None
 
 
-def _print_build(summary) -> None:
+def _print_build(summary: BuildSummary) -> None:
     _print_intake(summary.intake, details=False)
     tiers: dict[str, int] = {}
     for hall in summary.results["halls"]:

@@ -6,10 +6,14 @@ import json
 import os
 from datetime import date
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, overload
 
 import click
 
 from .errors import HallscoreError
+
+if TYPE_CHECKING:
+    from .mail import Draft
 
 PASSWORD_ENV = "HALLSCORE_SMTP_PASSWORD"
 
@@ -17,14 +21,14 @@ PASSWORD_ENV = "HALLSCORE_SMTP_PASSWORD"
 class _Fatal(click.ClickException):
     """One clear line in Chinese, exit status 1."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"错误:{self.format_message()}", err=True)
 
 
 class _UsageError(click.UsageError):
     """Click's usage error, shown in Chinese."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         ctx = self.ctx
         if ctx is not None:
             click.echo(f"用法:{ctx.command_path} [选项]", err=True)
@@ -77,6 +81,16 @@ def _run(func):
     return wrapper
 
 
+@overload
+def _existing(kind: str, path: Path, folder: bool = False) -> Path:
+    ...
+
+
+@overload
+def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
+    ...
+
+
 def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
     if path is not None and not (path.is_dir() if folder else path.is_file()):
         raise _Fatal(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件"))
@@ -121,8 +135,10 @@ def _common(func):
     return func
 
 
-def _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, what: str) -> None:
-    from .mail import parse_server, send as send_mail, write_drafts
+def _deliver(drafts: list[Draft], outbox: Path, send: bool, smtp_server: str | None, starttls: bool, use_ssl: bool,
+             smtp_user: str | None, smtp_cafile: Path | None, rate: float, what: str) -> None:
+    from .mail import parse_server, write_drafts
+    from .mail import send as send_mail
 
     if not send:
         paths = write_drafts(drafts, outbox)
@@ -207,6 +223,7 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
     if json_path is None and archive_dir is None:
         raise _Fatal("请给出 --json(validate --json 的输出)或 --archive(年度档案目录)")
     if json_path is None:
+        assert archive_dir is not None  # one of the two is given (checked above)
         json_path = archive_dir / str(year or date.today().year) / "intake.json"
     _existing("校验结果", json_path)
     try:

@@ -108,9 +108,9 @@ def install() -> None:
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
             if hasattr(module, "_"):
-                module._ = gettext
+                vars(module)["_"] = gettext
             if hasattr(module, "ngettext"):
-                module.ngettext = ngettext
+                vars(module)["ngettext"] = ngettext
     for cls_name, label in TYPE_NAMES.items():
         cls = getattr(click.types, cls_name, None)
         if cls is not None:

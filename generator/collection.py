@@ -17,7 +17,7 @@ def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
     latest: dict[str, str] = {}
     for f in files:
         hall_id, status = f.get("hall_id"), f.get("status")
-        if not hall_id or status == "ignored":
+        if not hall_id or not status or status == "ignored":
             continue
         received.setdefault(hall_id, set()).add(status)
         when = _day((f.get("mail") or {}).get("date", ""))

@@ -12,14 +12,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import ConfigError
-from .workbook import ROUNDS
+from .workbook import HALL_TYPES, ROUNDS
 
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "达标", "不达标"
 NOT_RATED, NOT_INSPECTED = "不参评", "未检查"
 TIERS = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
 SCOPES = {"province": "本省", "national": "全国"}
 CAP_ROUNDINGS = ("down",)  # 不超过: a cap is never rounded up
-HALL_TYPES = ("自营", "社会合作")
 KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "cap_rounding", "shortlist_ratio",
         "bonus_cap", "rounds", "good_shortlist", "improvement")
 
@@ -217,8 +216,8 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _dig(data: dict, dotted: str):
-    value = data
+def _dig(data: dict, dotted: str) -> object:
+    value: object = data
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value

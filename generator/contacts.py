@@ -7,11 +7,12 @@ anything is raised, so one run tells the user everything to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import HallscoreError
-from .register import RegisterError, _read_rows, _text
+from .register import Hall, RegisterError, _read_rows, _text
 
 COLUMNS = ("省", "市", "联系人", "邮箱")
 OPTIONAL = ("抄送",)
@@ -44,7 +45,7 @@ def split_addresses(text: str) -> list[str]:
     return [a for a in _SPLIT.split(text or "") if a]
 
 
-def load_contacts(path: str | Path, halls=None) -> dict[tuple[str, str], Contact]:
+def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None) -> dict[tuple[str, str], Contact]:
     """Contacts by (省, 市); with ``halls`` every city of the register must have one and no other city may appear."""
     path = Path(path)
     try:
@@ -95,7 +96,7 @@ def load_contacts(path: str | Path, halls=None) -> dict[tuple[str, str], Contact
     return dict(sorted(contacts.items()))
 
 
-def write_contacts(contacts, path: str | Path) -> None:
+def write_contacts(contacts: Iterable[Contact], path: str | Path) -> None:
     """Write a contacts list as .xlsx or .csv (used by the demo and by tests)."""
     import csv
 
@@ -108,11 +109,11 @@ def write_contacts(contacts, path: str | Path) -> None:
         return
     import openpyxl
 
+    from .xlsxout import append_text_row
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "联系人"
     for row in rows:
-        ws.append(row)
-        for cell in ws[ws.max_row]:
-            cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
+        append_text_row(ws, row)
     wb.save(path)

@@ -11,12 +11,12 @@ tiering applies (standard.md, 逐级认定). A refused list raises ``DecisionErr
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from .config import EXCELLENT, GOOD, LIST_OWNER
 from .errors import DecisionError
@@ -46,14 +46,14 @@ class Decision:
     where: str  # file · sheet · row, for messages and the hall page
 
 
-def checksum(year: int, province: str, tier: str, quota: int, nominees) -> str:
+def checksum(year: int, province: str, tier: str, quota: int, nominees: Sequence[str]) -> str:
     text = "\n".join([str(year), province, tier, str(quota), ",".join(nominees)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- writing ---------------------------------------------------------------------------------------------
 
-def write_lists(results: dict, folder) -> list[Path]:
+def write_lists(results: dict, folder: str | Path) -> list[Path]:
     """Write ``<folder>/<省>-上报名单.xlsx`` for every province with a list; byte-stable for the same results."""
     folder = Path(folder)
     by_province: dict[str, list[dict]] = {}
@@ -73,7 +73,7 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
     from openpyxl.workbook.protection import WorkbookProtection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from .textcell import append_text_row
+    from .xlsxout import append_text_row, stable_bytes
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -113,8 +113,8 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
             ws.add_data_validation(when)
         if entry.get("needs_decision"):
             append_text_row(ws, [f"并列于名单分界线、需裁定(不在名单内):{'、'.join(entry['needs_decision'])}"])
-        for col, width in zip("ABCDEFGH", (8, 14, 30, 10, 12, 30, 12, 14)):
-            ws.column_dimensions[col].width = width
+        for letter, width in zip("ABCDEFGH", (8, 14, 30, 10, 12, 30, 12, 14)):
+            ws.column_dimensions[letter].width = width
         ws.protection.sheet = True
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
@@ -125,23 +125,7 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
     wb.move_sheet(ISSUED_SHEET, offset=len(wb.sheetnames))
     wb.active = 0
     wb.security = WorkbookProtection(lockStructure=True)
-    raw = io.BytesIO()
-    wb.save(raw)
-    return _stable_zip(raw.getvalue())
-
-
-def _stable_zip(data: bytes) -> bytes:
-    """openpyxl stamps the save time into docProps/core.xml and every zip entry; pin both."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist()):
-            content = src.read(name)
-            if name == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, content)
-    return out.getvalue()
+    return stable_bytes(wb, year)
 
 
 def _safe(name: str) -> str:
@@ -150,7 +134,7 @@ def _safe(name: str) -> str:
 
 # -- reading returned lists ------------------------------------------------------------------------------
 
-def decision_files(paths) -> list[Path]:
+def decision_files(paths: Iterable[str | Path]) -> list[Path]:
     """The .xlsx files among ``paths`` (files, or folders searched recursively), in a fixed order."""
     found = []
     for path in paths:
@@ -162,7 +146,7 @@ def decision_files(paths) -> list[Path]:
     return sorted(set(found), key=lambda p: (p.name, str(p)))
 
 
-def load_decisions(paths) -> tuple[Decision, ...]:
+def load_decisions(paths: Iterable[str | Path]) -> tuple[Decision, ...]:
     """Every decided row of every returned list; a list that is unreadable, edited or malformed is refused."""
     out: list[Decision] = []
     for path in decision_files(paths):
@@ -192,14 +176,14 @@ def _read_list(path: Path) -> list[Decision]:
                                 f"(名单被改动过),整份退回")
         issued[str(tier)] = (year, str(province), quota, ids_list)
     out = []
-    for tier, (year, province, quota, ids) in sorted(issued.items()):
+    for tier, (year, province, _quota, ids) in sorted(issued.items()):
         if tier not in wb.sheetnames:
             raise DecisionError(f"上报名单 {path.name}:缺少工作表 {tier},整份退回")
         out += _read_sheet(path, wb[tier], tier, year, province, ids)
     return out
 
 
-def _read_sheet(path, ws, tier, year, province, ids) -> list[Decision]:
+def _read_sheet(path: Path, ws: Any, tier: str, year: int, province: str, ids: list[str]) -> list[Decision]:
     header = [_text(c.value) for c in ws[HEADER_ROW]][: len(HEADERS)]
     if tuple(header) != HEADERS:
         raise DecisionError(f"上报名单 {path.name} 工作表 {tier} 第 {HEADER_ROW} 行:表头应为 {'、'.join(HEADERS)},"
@@ -232,7 +216,7 @@ def _read_sheet(path, ws, tier, year, province, ids) -> list[Decision]:
     return out
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -240,7 +224,7 @@ def _whole(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -254,7 +238,8 @@ def _text(value) -> str:
 
 # -- applying them ---------------------------------------------------------------------------------------
 
-def resolve(decisions, shortlists: list[dict], year: int):
+def resolve(decisions: Iterable[Decision], shortlists: list[dict], year: int,
+            ) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, str]], dict[str, list[dict]]]:
     """Check the decisions against the year's lists; return ``(pins, bars, records by hall)``.
 
     Refused whole (``DecisionError``): a list of another year, a row naming a hall that is not a nominee of
@@ -286,7 +271,7 @@ def resolve(decisions, shortlists: list[dict], year: int):
     pins: dict[str, tuple[str, str]] = {}
     bars: dict[str, dict[str, str]] = {}
     records: dict[str, list[dict]] = {}
-    for (province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
+    for (_province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
         owner = LIST_OWNER[tier]
         said = f"{owner}({d.decided_by},{d.date}){d.result}为{tier}:{d.reason}(上报名单 {d.where})"
         records.setdefault(hall_id, []).append({

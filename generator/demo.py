@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from openpyxl import Workbook
+
 from . import workbook as wbk
+from .forms import build_workbook, template_path, write_templates
 from .regions import PROVINCES
 from .register import Hall
-from .templates import build_workbook, template_path, write_templates
+from .standard import Standard
 
 # A national shape: a few large provinces, many middle ones, a few small — so quotas bite and 优秀 places
 # exist in several provinces (a province needs 20 evaluated halls for one 优秀 place).
@@ -85,13 +89,17 @@ class Fill:
     vetoes: dict[str, str]
     veto_notes: dict[str, str] = field(default_factory=dict)
 
+# What one worker process writes: (standard, hall, year, fill, fault, path, created).
+_Job = tuple[Standard, Hall, int, Fill, str | None, Path, datetime]
 
-def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
+
+def plan_fill(standard: Standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
               quality: float | None = None) -> Fill:
     """Scores for one visit. ``quality`` is the chance that an item is done perfectly."""
     if quality is None:
         quality = rng.choice((0.99, 0.97, 0.95, 0.93, 0.9, 0.87, 0.84, 0.8, 0.75, 0.7, 0.6, 0.5))
-    scores, reasons = {}, {}
+    scores: dict[str, object] = {}
+    reasons: dict[str, str] = {}
     for item in standard.items:
         if item.allow_na and rng.random() < 0.12:
             scores[item.id] = wbk.NOT_APPLICABLE
@@ -107,12 +115,12 @@ def plan_fill(standard, hall: Hall, year: int, rng: random.Random, round_name: s
         if rng.random() < 0.08:
             events[rule.id] = rng.randint(1, 2)
             notes[rule.id] = f"{rule.text}(示例)"
-    for rule in standard.deductions:
-        if rng.random() < (0.1 if rule.per_event <= 1 else 0.015):
-            events[rule.id] = 1
-            notes[rule.id] = f"{rule.text}(示例)"
+    for deduction in standard.deductions:
+        if rng.random() < (0.1 if deduction.per_event <= 1 else 0.015):
+            events[deduction.id] = 1
+            notes[deduction.id] = f"{deduction.text}(示例)"
     vetoes = {v.id: wbk.NO for v in standard.vetoes}
-    veto_notes = {}
+    veto_notes: dict[str, str] = {}
     if rng.random() < 0.006:
         veto = rng.choice(standard.vetoes)
         vetoes[veto.id] = wbk.YES
@@ -125,8 +133,8 @@ def visit_month(year: int, rng: random.Random) -> str:
     return f"{year} 年 {rng.randint(1, 6)} 月"
 
 
-def apply_fill(wb, standard, fill: Fill) -> None:
-    """Type ``fill`` into a workbook made by :func:`generator.templates.build_workbook`."""
+def apply_fill(wb: Workbook, standard: Standard, fill: Fill) -> None:
+    """Type ``fill`` into a workbook made by :func:`generator.forms.build_workbook`."""
     cover = wb[wbk.SHEET_COVER]
     rows = wbk.cover_rows()
     cover.cell(row=rows["检查轮次"], column=2, value=fill.round)
@@ -156,7 +164,7 @@ def apply_fill(wb, standard, fill: Fill) -> None:
 FAULTS = ("score-text", "reason-missing", "score-blank", "wrong-hall", "out-of-range")
 
 
-def _break(wb, standard, fault: str) -> None:
+def _break(wb: Workbook, standard: Standard, fault: str) -> None:
     items = wb[wbk.SHEET_ITEMS]
     score_col = wbk.ITEMS_HEADERS.index("得分") + 1
     reason_col = wbk.ITEMS_HEADERS.index("扣分原因") + 1
@@ -175,7 +183,7 @@ def _break(wb, standard, fault: str) -> None:
         wb[wbk.SHEET_COVER].cell(row=wbk.cover_rows()["厅编码"], column=2).value = "99999999"
 
 
-def _write_one(job) -> str:
+def _write_one(job: _Job) -> str:
     standard, hall, year, fill, fault, path, created = job
     wb = build_workbook(standard, hall, year, created)
     if fill is not None:
@@ -203,7 +211,7 @@ def _when(year: int, month: int, rng: random.Random, span: int = 55) -> date:
     return date(year, month, 1) + timedelta(days=rng.randrange(span))
 
 
-def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2, earlier: bool = False,
+def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2, earlier: bool = False,
               subdir: str = "", city_share: float = 0.25) -> dict:
     """Write blank templates and filled returns for ``halls`` under ``out`` (``out/subdir``); return what was made.
 
@@ -212,12 +220,12 @@ def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, work
     half the provinces.
     """
     rng = random.Random(seed + 1)
-    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    created = datetime(year, 1, 1, tzinfo=UTC)
     base = out / subdir if subdir else out
     templates_dir, returns_dir = base / "templates", base / "returns"
     if not earlier:
         write_templates(halls, standard, templates_dir, year, created)  # the blank ones, as they are emailed
-    jobs = []
+    jobs: list[_Job] = []
     inspected = [h for h in halls if rng.random() < 0.96]  # a few halls never send a return
     faulty = {h.hall_id: FAULTS[n % len(FAULTS)] for n, h in enumerate(rng.sample(inspected, min(len(FAULTS), len(inspected))))}
     returns = 0
@@ -248,7 +256,7 @@ def make_demo(standard, halls: list[Hall], year: int, out: Path, seed: int, work
     return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
 
 
-def _write_all(jobs, workers: int) -> None:
+def _write_all(jobs: list[_Job], workers: int) -> None:
     if workers <= 1 or len(jobs) < 32:
         for job in jobs:
             _write_one(job)
@@ -257,12 +265,13 @@ def _write_all(jobs, workers: int) -> None:
         list(pool.map(_write_one, jobs, chunksize=16))
 
 
-def province_reviews(standard, halls: list[Hall], year: int, returns_dir: Path, nominees, seed: int,
+def province_reviews(standard: Standard, halls: list[Hall], year: int, returns_dir: Path, nominees: Iterable[str],
+                     seed: int,
                      workers: int = 2, earlier: bool = False) -> int:
     """省级复核 (August-September) of the halls the province put on its lists; returns how many were written."""
     by_id = {h.hall_id: h for h in halls}
-    created = datetime(year, 1, 1, tzinfo=timezone.utc)
-    jobs = []
+    created = datetime(year, 1, 1, tzinfo=UTC)
+    jobs: list[_Job] = []
     for hall_id in sorted(set(nominees)):
         hall = by_id[hall_id]
         rng = random.Random(f"{seed}-{hall_id}-{year}-省级复核")
@@ -315,7 +324,7 @@ def answer_lists(issued_dir: Path, out_dir: Path, results: dict, skip_last: bool
     return out_dir
 
 
-def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
+def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
     """The email loop on demo data: a contacts list, one draft per city with its zip in ``out/mail/发件箱``,
     and the self-assessments of the first ``cities`` cities moved out of ``returns_dir`` into replies in
     ``out/mail/inbox.mbox`` (plus one reply with only a link, which intake rejects under the mail)."""
@@ -331,7 +340,7 @@ def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_di
     folder = out / "mail"
     if folder.exists():
         shutil.rmtree(folder)
-    created = datetime(year, 1, 1, tzinfo=timezone.utc)
+    created = datetime(year, 1, 1, tzinfo=UTC)
     write_templates(halls, standard, folder / "检查表", year, created, zip_by_city=True)
     keys = sorted({(h.province, h.city) for h in halls})
     contacts = {key: Contact(*key, f"{key[1]}联系人", (f"city{n:03d}@example.cn",)) for n, key in enumerate(keys, 1)}
@@ -348,7 +357,7 @@ def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_di
         reply["From"] = f"{contacts[key].name} <{contacts[key].to[0]}>"
         reply["To"] = original["From"]
         reply["Subject"] = "回复:" + original["Subject"]
-        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=timezone.utc))
+        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=UTC))
         reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
         reply["In-Reply-To"] = original["Message-ID"]
         reply.set_content("附件是本市填好的检查表,请查收。")
@@ -363,7 +372,7 @@ def make_mail_demo(standard, halls: list[Hall], year: int, out: Path, returns_di
     link = EmailMessage(policy=policy.SMTP)
     link["From"], link["To"] = f"{contacts[keys[-1]].name} <{contacts[keys[-1]].to[0]}>", "fw@example.cn"
     link["Subject"], link["Message-ID"] = "回复:检查表", "<demo-link@example.cn>"
-    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=timezone.utc))
+    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=UTC))
     link.set_content("检查表已上传网盘:https://pan.example.cn/s/demo")
     box.add(link.as_bytes(policy=policy.SMTP))
     box.close()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from .problems import problem
 
 
-def discover(paths) -> list[tuple[Path, str]]:
+def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     """Every entry under ``paths`` (files, and also FIFOs, broken links …) with the name to report it by, sorted.
 
     Names are the file system's bytes shown as UTF-8, undecodable bytes (GBK names from old mail and zip tools)
@@ -52,7 +53,7 @@ OTHER_FORMATS = {".ods": "OpenDocument 电子表格(.ods)", ".et": "WPS 表格(.
                  ".numbers": "Apple Numbers(.numbers)", ".xlsb": "Excel 二进制工作簿(.xlsb)"}
 
 
-def early_outcome(path: Path, name: str, workbook_suffixes, ignored):
+def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ignored: object) -> object:
     """The outcome of an entry that must not be opened (not a regular file, or another spreadsheet format).
 
     None when the entry is a regular file intake may go on with.

@@ -1,8 +1,7 @@
 """Downloads: a year's results as .xlsx, national and per province, with the 上报名单 when the year has one.
 
-Files are written with openpyxl's write-only mode (rows stream; a national year is ~20,000 rows) and then
-normalised so the same results give the same bytes: openpyxl stamps the save time into docProps/core.xml
-and into every zip entry, both replaced here by a date fixed by the data (31 December of the year).
+Files are written with openpyxl's write-only mode (rows stream; a national year is ~20,000 rows) through
+:mod:`generator.xlsxout`, so strings stay text and the same results give the same bytes.
 
 Made to be used as opened: bold frozen header with a filter, column widths, number formats, a rank column
 (last, so the columns before it keep their places) and a 说明 sheet saying what each column means.
@@ -10,9 +9,6 @@ Made to be used as opened: bold frozen header with a filter, column widths, numb
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -20,7 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .textcell import write_only_row
+from .xlsxout import stable_bytes, write_only_row
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "定级轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值", "已认定等级", "待认定"]
@@ -70,15 +66,10 @@ def _cell(value):
     return value if value is None or isinstance(value, (int, float)) else str(value)
 
 
-def _row(ws, values):
-    # Text from workbooks and the register stays text, whatever it starts with (see generator.textcell).
-    return write_only_row(ws, values)
-
-
 def ranks(halls) -> list[int | None]:
     """Competition ranks by final score (1, 2, 2, 4); None for halls without a score."""
     scores = sorted((h["final_score"] for h in halls if isinstance(h["final_score"], (int, float))), reverse=True)
-    first = {}
+    first: dict[float, int] = {}
     for n, score in enumerate(scores, 1):
         first.setdefault(score, n)
     return [first.get(h["final_score"]) if isinstance(h["final_score"], (int, float)) else None for h in halls]
@@ -98,7 +89,7 @@ def _table(ws, headers: list[str], rows: list[list], formats: dict[int, str]) ->
         head.append(cell)
     ws.append(head)
     for row in rows:
-        out = _row(ws, row)
+        out = write_only_row(ws, row)
         for col, fmt in formats.items():
             value = out[col]
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -130,25 +121,7 @@ def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str 
         cell = WriteOnlyCell(notes, label)
         cell.font = HEADER_FONT
         notes.append([cell, text])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return _normalise(buffer.getvalue(), year)
-
-
-def _normalise(data: bytes, year: int) -> bytes:
-    """Fixed timestamps inside and on every zip entry, entries in a fixed order."""
-    stamp = f"{year}-12-31T00:00:00Z"
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in src.namelist():
-            body = src.read(name)
-            if name == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
-            info = zipfile.ZipInfo(name, date_time=(year, 12, 31, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, body)
-    return out.getvalue()
+    return stable_bytes(wb, year)
 
 
 SHORTLIST_NAME = "shortlist-{year}.xlsx"
@@ -203,24 +176,22 @@ def application_bytes(year: int, application: dict, provinces) -> bytes:
     wanted = set(provinces)
     for r in application["assessment"]:
         if r["province"] in wanted:
-            ws.append(_row(ws, [r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
+            ws.append(write_only_row(ws, [r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
                            + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["average"],
                               r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]))
     ws = wb.create_sheet("划小承包奖惩清单")
     ws.append(REWARD_HEADERS)
     for province in provinces:
         for r in application["rewards"].get(province, []):
-            ws.append(_row(ws, [province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
+            ws.append(write_only_row(ws, [province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
                                 r["consequence"], r["note"]]))
     ws = wb.create_sheet("创先评优")
     ws.append(ELIGIBLE_HEADERS)
     for h in application["eligible"]:
         if h["province"] in wanted:
-            ws.append(_row(ws, [h["province"], h["hall_id"], h["name"], h["city"], h["confirmed_tier"],
+            ws.append(write_only_row(ws, [h["province"], h["hall_id"], h["name"], h["city"], h["confirmed_tier"],
                                 h["final_score"]]))
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return _normalise(buffer.getvalue(), year)
+    return stable_bytes(wb, year)
 
 
 def write_application_exports(view, docs_dir: Path) -> list[str]:

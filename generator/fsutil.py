@@ -10,7 +10,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -36,12 +35,12 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def dumps_stable(data) -> str:
+def dumps_stable(data: object) -> str:
     """The one JSON form of the project's outputs: sorted keys, UTF-8 text, a newline at the end."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
 
-def write_json_atomic(path: str | Path, data) -> None:
+def write_json_atomic(path: str | Path, data: object) -> None:
     write_text_atomic(path, dumps_stable(data))
 
 
@@ -106,7 +105,7 @@ def work_prefix(prefix: str) -> str:
 
 def clean_leftovers(folder: str | Path, prefix: str) -> list[Path]:
     """Remove ``<prefix><pid>-…`` entries in ``folder`` left by runs that were killed (their process is gone)."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -186,7 +185,7 @@ class BuildLock:
                     who = f"进程 {owner}" if owner else "另一个进程"
                     raise HallscoreError(
                         f"档案目录 {self.folder} 正被另一次构建({who})使用,等待 {self.wait:g} 秒后仍未结束;"
-                        f"请等它完成后再运行。若确认没有构建在运行,可删除 {self.path}。")
+                        f"请等它完成后再运行。若确认没有构建在运行,可删除 {self.path}。") from None
                 time.sleep(0.1)
                 continue
             with os.fdopen(fd, "w") as fh:

@@ -17,20 +17,20 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from . import entries, workbook as wbk
+from . import entries
+from . import workbook as wbk
 from .container import DEFAULT_LIMITS, Limits, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
-from .textcell import clean as clean_text, unsafe_chars
+from .textcell import clean as clean_text
+from .textcell import unsafe_chars
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
 STATUS_LABELS = {ACCEPTED: "已接收", REJECTED: "已退回", SUPERSEDED: "已被替代", IGNORED: "已忽略"}
 # .xls is not readable, but a return saved in it must be sent back with a reason, not silently ignored.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-# File names are `<厅编码>_<厅名称>.xlsx`; a name that starts like an id and `_` is checked against the cover.
-_NAME_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*)_")
 MAX_EVENTS = 10_000
 
 
@@ -166,7 +166,7 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
         cache.flush()
     statuses: list[FileStatus] = []
     candidates: list[tuple[FileStatus, ReturnRecord]] = []
-    for (path, name), outcome in zip(found, outcomes):
+    for (_path, name), outcome in zip(found, outcomes):
         if outcome is IGNORED:
             statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
             continue
@@ -407,7 +407,7 @@ class _Checker:
 
         hall_id = _text(where["厅编码"][1])
         hall = self.register.get(hall_id)
-        named = _NAME_ID.match(Path(self.name).name)
+        named = wbk.FILE_HALL_ID.match(Path(self.name).name)
         # Only a prefix shaped like a hall id counts: "2025_自评.xlsx" names a year, not a hall.
         if named and named[1] != hall_id and (named[1] in self.register or len(named[1]) == len(hall_id)):
             self.add("hall-filename-mismatch", sheet=sheet, cell=cell("厅编码"), found=hall_id, expected=named[1])
@@ -496,7 +496,7 @@ class _Checker:
             if item.id not in rows:
                 continue
             r, cells = rows[item.id]
-            at = lambda name: f"{_col(cols[name])}{r}"  # noqa: E731
+            at = lambda name, r=r: f"{_col(cols[name])}{r}"  # noqa: E731
             if _text(cells["检查内容"]) != item.text:
                 self.add("template-item-edited", sheet=sheet, cell=at("检查内容"), id=item.id, field="检查内容",
                          found=_text(cells["检查内容"]), expected=item.text)
@@ -546,23 +546,15 @@ class _Checker:
 
     def _events(self):
         sheet = wbk.SHEET_EVENTS
-        ids = [r.id for r in self.standard.bonus] + [r.id for r in self.standard.deductions]
-        rows, cols = self._table(sheet, ("编号", "项目", "次数", "说明"), ids)
         texts = {r.id: r.text for r in (*self.standard.bonus, *self.standard.deductions)}
         events: dict[str, int] = {}
         notes: dict[str, str] = {}
-        if rows is None:
-            return events, notes
-        for rid in ids:
-            if rid not in rows:
-                continue
-            r, cells = rows[rid]
-            self._same_text(sheet, r, cols, cells, rid, texts[rid])
+        for rid, r, cells, cols in self._listed_rows(sheet, ("编号", "项目", "次数", "说明"), texts):
             value = cells["次数"]
             text = _text(value)
             count = _decimal(value) if text else Decimal(0)
-            bad = count is None or count < 0 or count > MAX_EVENTS or count % 1
-            if (isinstance(value, str) and text.startswith("=")) or bad:
+            if (isinstance(value, str) and text.startswith("=")) or count is None or not 0 <= count <= MAX_EVENTS \
+                    or count % 1:
                 self.add("event-count-invalid", sheet=sheet, cell=f"{_col(cols['次数'])}{r}", id=rid, found=text)
                 continue
             events[rid] = int(count)
@@ -573,6 +565,15 @@ class _Checker:
                 self.add("event-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
         return events, notes
 
+    def _listed_rows(self, sheet: str, headers: tuple[str, ...], texts: dict[str, str]):
+        """(id, row, cells, columns) of each row of ``sheet`` the standard lists, its 项目 checked unedited."""
+        rows, cols = self._table(sheet, headers, list(texts))
+        for rid in texts if rows is not None else ():
+            if rid in rows:
+                r, cells = rows[rid]
+                self._same_text(sheet, r, cols, cells, rid, texts[rid])
+                yield rid, r, cells, cols
+
     def _same_text(self, sheet, r, cols, cells, rid, expected) -> None:
         if _text(cells["项目"]) != expected:
             self.add("template-item-edited", sheet=sheet, cell=f"{_col(cols['项目'])}{r}", id=rid, field="项目",
@@ -580,18 +581,10 @@ class _Checker:
 
     def _vetoes(self):
         sheet = wbk.SHEET_VETO
-        ids = [v.id for v in self.standard.vetoes]
-        rows, cols = self._table(sheet, ("编号", "项目", "是否发生", "说明"), ids)
         texts = {v.id: v.text for v in self.standard.vetoes}
         vetoes: dict[str, bool] = {}
         notes: dict[str, str] = {}
-        if rows is None:
-            return vetoes, notes
-        for rid in ids:
-            if rid not in rows:
-                continue
-            r, cells = rows[rid]
-            self._same_text(sheet, r, cols, cells, rid, texts[rid])
+        for rid, r, cells, cols in self._listed_rows(sheet, ("编号", "项目", "是否发生", "说明"), texts):
             answer = _text(cells["是否发生"])
             if answer not in (wbk.YES, wbk.NO):
                 self.add("veto-invalid", sheet=sheet, cell=f"{_col(cols['是否发生'])}{r}", id=rid, found=answer)

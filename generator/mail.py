@@ -17,19 +17,22 @@ import smtplib
 import ssl
 import time
 import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy as email_policy
 from email.header import Header
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from .errors import HallscoreError
+from .forms import safe_name
 from .fsutil import write_bytes_atomic
-from .templates import safe_name
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"
@@ -60,12 +63,14 @@ class _RawHeader(str):
     """A header value written exactly as given: the policy would fold ``name=`` as RFC 2231, which Outlook
     and Foxmail show as garbage."""
 
-    def __new__(cls, name: str, value: str):
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _RawHeader:
         obj = super().__new__(cls, value)
         obj.name = name
         return obj
 
-    def fold(self, *, policy) -> str:
+    def fold(self, *, policy: Policy) -> str:
         return f"{self.name}: " + self.replace("\n", policy.linesep) + policy.linesep
 
 
@@ -86,8 +91,8 @@ def attach(msg: EmailMessage, data: bytes, filename: str, maintype: str, subtype
         part[name] = _RawHeader(name, value)
 
 
-def new_message(kind: str, key_parts, sender: str, to, cc, subject: str, body: str, when: datetime,
-                attachments=()) -> EmailMessage:
+def new_message(kind: str, key_parts: Iterable[object], sender: str, to: Iterable[str], cc: Iterable[str], subject: str,
+                body: str, when: datetime, attachments: Iterable[tuple[str, bytes, str, str]] = ()) -> EmailMessage:
     """A message whose Message-ID and boundary are derived from ``kind``, ``key_parts`` and the attachments."""
     digest = hashlib.sha256(kind.encode())
     for part in key_parts:
@@ -115,7 +120,7 @@ def address(name: str, addr: str) -> str:
     return formataddr((name, addr)) if name else addr
 
 
-def render(template: str | Path | None, default: str, **context) -> tuple[str, str]:
+def render(template: str | Path | None, default: str, **context: object) -> tuple[str, str]:
     """(subject, body) from a Jinja2 text template: the first line is the subject, the rest the body."""
     path = Path(template) if template else TEMPLATE_DIR / default
     try:
@@ -131,7 +136,7 @@ def render(template: str | Path | None, default: str, **context) -> tuple[str, s
     return subject, body.lstrip("\n").rstrip() + "\n"
 
 
-def write_drafts(drafts, outbox: str | Path, unsent: bool = True) -> list[Path]:
+def write_drafts(drafts: Iterable[Draft], outbox: str | Path, unsent: bool = True) -> list[Path]:
     """Each draft as ``<outbox>/<file_name>``, marked ``X-Unsent: 1`` so Outlook opens it ready to send."""
     paths = []
     for draft in drafts:
@@ -171,9 +176,10 @@ def sent_ids(outbox: str | Path) -> set[str]:
     return ids
 
 
-def send(drafts, outbox: str | Path, host: str, port: int, security: str = "none", user: str | None = None,
-         password: str | None = None, rate: float = 30.0, timeout: float = 30.0, sleep=time.sleep,
-         clock=time.monotonic, now=None, cafile: str | None = None) -> SendResult:
+def send(drafts: Iterable[Draft], outbox: str | Path, host: str, port: int, security: str = "none",
+         user: str | None = None, password: str | None = None, rate: float = 30.0, timeout: float = 30.0,
+         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+         now: Callable[[], datetime] | None = None, cafile: str | None = None) -> SendResult:
     """Send what the sent log does not list yet, at most ``rate`` per minute; log each as it goes.
 
     ``security`` is ``none``, ``starttls`` or ``ssl``. A refused recipient is reported and the others still get
@@ -183,16 +189,15 @@ def send(drafts, outbox: str | Path, host: str, port: int, security: str = "none
     outbox.mkdir(parents=True, exist_ok=True)
     done = sent_ids(outbox)
     result = SendResult()
-    todo = []
-    for draft in drafts:
-        (result.skipped if draft.message_id in done else todo).append(draft)
-    result.skipped = [d.message_id for d in result.skipped]
+    todo = [d for d in drafts if d.message_id not in done]
+    result.skipped = [d.message_id for d in drafts if d.message_id in done]
     if not todo:
         return result
     now = now or (lambda: datetime.now().astimezone())
     interval = 60.0 / rate
     try:
         context = ssl.create_default_context(cafile=cafile)  # certificates checked; an own CA via cafile
+        server: smtplib.SMTP
         if security == "ssl":
             server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:
@@ -215,7 +220,7 @@ def send(drafts, outbox: str | Path, host: str, port: int, security: str = "none
     return result
 
 
-def _login(server, user: str, password: str) -> None:
+def _login(server: smtplib.SMTP, user: str, password: str) -> None:
     """LOGIN as smtplib does it, except that smtplib sends only ASCII: a Chinese password goes as UTF-8
     AUTH PLAIN (RFC 4616)."""
     if (user + password).isascii():
@@ -230,7 +235,7 @@ def _login(server, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, answer)
 
 
-def _send_one(server, draft: Draft, result: SendResult, log, now) -> None:
+def _send_one(server: smtplib.SMTP, draft: Draft, result: SendResult, log: TextIO, now: Callable[[], datetime]) -> None:
     msg = draft.message
     del msg["X-Unsent"]
     # The draft's Date is fixed for byte-stable drafts; a sent message says when it went (the Message-ID,
@@ -258,7 +263,7 @@ def _send_one(server, draft: Draft, result: SendResult, log, now) -> None:
     result.sent.append(draft.message_id)
 
 
-def _text(answer) -> str:
+def _text(answer: object) -> str:
     return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
 
 

@@ -7,14 +7,16 @@ archive's intake.json), so these work from a saved report without rereading any 
 from __future__ import annotations
 
 import zipfile
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
+from .forms import safe_name
 from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
-from .templates import safe_name
+from .register import Hall
 from .workbook import ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
@@ -26,13 +28,14 @@ def at_nine(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), CHINA)
 
 
-def city_zip(templates_dir: Path, province: str, city: str) -> Path:
+def city_zip(templates_dir: str | Path, province: str, city: str) -> Path:
     """Where ``hallscore templates --zip`` puts a city's zip."""
     return Path(templates_dir) / safe_name(province) / f"{safe_name(city)}.zip"
 
 
-def template_drafts(contacts: dict, templates_dir, year: int, sender: str, deadline: str = "", halls=None,
-                    when: datetime | None = None, body_template=None) -> list[Draft]:
+def template_drafts(contacts: dict, templates_dir: str | Path, year: int, sender: str, deadline: str = "",
+                    halls: Iterable[Hall] | None = None, when: datetime | None = None,
+                    body_template: str | Path | None = None) -> list[Draft]:
     """One message per contact city with that city's zip; every missing zip is named before any is written."""
     counts: dict[tuple[str, str], int] = {}
     for hall in halls or ():
@@ -49,7 +52,7 @@ def template_drafts(contacts: dict, templates_dir, year: int, sender: str, deadl
         try:
             with zipfile.ZipFile(path) as zf:
                 members = [i for i in zf.infolist() if i.filename.lower().endswith(".xlsx")]
-                stamp = (datetime(*members[0].date_time, tzinfo=timezone.utc).astimezone(CHINA) if members else None)
+                stamp = (datetime(*members[0].date_time, tzinfo=UTC).astimezone(CHINA) if members else None)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise MailError(f"zip 包 {path} 无法读取:{exc}") from exc
         filename = f"{year}年营业厅服务评价检查表_{province}{city}.zip"
@@ -75,8 +78,9 @@ def report_from_dict(intake: dict) -> IntakeReport:
     return IntakeReport(files, [])
 
 
-def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when: datetime | None = None,
-                   body_template=None) -> tuple[list[Draft], list[str]]:
+def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadline: str = "",
+                   when: datetime | None = None, body_template: str | Path | None = None,
+                   ) -> tuple[list[Draft], list[str]]:
     """A reply to every mail with a rejected return, and the rejected files that came from no mail."""
     from .report_xlsx import build_report
 
@@ -101,10 +105,11 @@ def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when
         subject, body = render(body_template, "problems.txt.j2", subject=_strip_re(mail.get("subject", "")),
                                date=original.strftime("%Y-%m-%d %H:%M") if original else "", files=entries,
                                deadline=deadline)
-        sheet = build_report(IntakeReport(files, []), halls)
+        moment = when or at_nine(date.today())
+        sheet = build_report(IntakeReport(files, []), halls, moment.year)  # dated by the mail's year
         references = " ".join(x for x in (mail.get("references", ""), message_id) if x)
         msg = new_message("problems", (message_id, *[f.path for f in files]), sender, reply_to, [], subject, body,
-                          when or at_nine(date.today()), [("问题清单.xlsx", sheet, *XLSX)])
+                          moment, [("问题清单.xlsx", sheet, *XLSX)])
         msg["In-Reply-To"] = message_id
         msg["References"] = references
         who = reply_to[0] if reply_to else "unknown"
@@ -112,8 +117,8 @@ def problem_drafts(intake: dict, sender: str, halls=(), deadline: str = "", when
     return drafts, unmailed
 
 
-def reminder_drafts(intake: dict, halls, contacts: dict, year: int, sender: str, deadline: str = "",
-                    when: datetime | None = None, body_template=None) -> list[Draft]:
+def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: int, sender: str, deadline: str = "",
+                    when: datetime | None = None, body_template: str | Path | None = None) -> list[Draft]:
     """Per city, the halls with no accepted return yet; cities with everything in get nothing."""
     accepted = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == ACCEPTED}
     rejected = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == REJECTED}
@@ -143,7 +148,7 @@ def _reply_to(mail: dict) -> list[str]:
     return [a for _, a in found if a and "@" in a]
 
 
-def _mail_part(status) -> str:
+def _mail_part(status: FileStatus) -> str:
     """The name of a status that stands for a whole message (no workbook in it)."""
     return status.path if any(p.code.startswith("mail-") for p in status.problems) else ""
 

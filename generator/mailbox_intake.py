@@ -13,12 +13,18 @@ import hashlib
 import mailbox
 import re
 import tempfile
+from collections.abc import Iterable
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import problem
+
+if TYPE_CHECKING:
+    from .intake import FileStatus
 
 MAIL_SUFFIXES = (".eml", ".mbox")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -39,7 +45,7 @@ def is_mail_file(path: Path) -> bool:
         return False
 
 
-def read_messages(path: Path):
+def read_messages(path: Path) -> list[EmailMessage]:
     """The messages of a mail file, as :class:`email.message.EmailMessage`, in file order."""
     with open(path, "rb") as fh:
         head = fh.read(5)
@@ -47,12 +53,12 @@ def read_messages(path: Path):
         return [BytesParser(policy=policy.default).parsebytes(path.read_bytes())]
     box = mailbox.mbox(str(path), factory=None, create=False)
     try:
-        return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(key)) for key in box.keys()]
+        return [BytesParser(policy=policy.default).parsebytes(box.get_bytes(key)) for key in box.iterkeys()]
     finally:
         box.close()
 
 
-def provenance(msg, name: str) -> dict:
+def provenance(msg: EmailMessage, name: str) -> dict:
     """Who sent the message, when, about what: what the data-quality page and the replies need."""
     def header(key):
         try:
@@ -118,10 +124,12 @@ class MailInputs:
                 self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
                     "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
 
-    def _message(self, msg, where: str, source: dict, index: int) -> None:
+    def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
         from .intake import IGNORED, REJECTED, FileStatus
 
-        workbooks, others, used = [], [], set()
+        workbooks: list[tuple[str, EmailMessage]] = []
+        others: list[tuple[str, EmailMessage]] = []
+        used: set[str] = set()
         for part in msg.iter_attachments():
             filename = _attachment_name(part, len(workbooks) + len(others) + 1)
             (workbooks if filename.lower().endswith(WORKBOOK_SUFFIXES) else others).append((filename, part))
@@ -134,12 +142,13 @@ class MailInputs:
             used.add(unique)
             name = f"{where}/{unique}"
             try:
-                data = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
             except Exception:
                 data = b""
             self.found.append((self._store(data, unique), name))
             self.provenance[name] = source
-        for filename, part in others:
+        for filename, _part in others:
             name = f"{where}/{filename}"
             kind = "zip 压缩包" if filename.lower().endswith((".zip", ".rar", ".7z")) else "非检查表附件"
             self.statuses.append(FileStatus(name, IGNORED, note=f"邮件附件不是 .xlsx 检查表({kind}),未读取",
@@ -154,7 +163,8 @@ class MailInputs:
                 text = body.get_content() if body is not None else ""
             except Exception:
                 text = ""
-            detail = "只有链接 " + _LINK.search(text)[0][:80] if _LINK.search(text) else "没有附件"
+            link = _LINK.search(text)
+            detail = "只有链接 " + link[0][:80] if link else "没有附件"
         self.statuses.append(FileStatus(where, REJECTED, problems=[problem(
             "mail-no-workbook", file=where, detail=detail, subject=source["subject"] or "(无主题)",
             sender=source["sender"] or "(未知)")], note=f"邮件第 {index} 封", mail=source))
@@ -169,7 +179,7 @@ class MailInputs:
         path.write_bytes(data)
         return path
 
-    def annotate(self, statuses) -> list:
+    def annotate(self, statuses: Iterable[FileStatus]) -> list[FileStatus]:
         """Provenance onto the statuses of attachments; the mail-level statuses added; sorted by name."""
         for status in statuses:
             if status.path in self.provenance:
@@ -182,7 +192,7 @@ class MailInputs:
             self._tmp = None
 
 
-def _attachment_name(part, n: int) -> str:
+def _attachment_name(part: EmailMessage, n: int) -> str:
     try:
         name = part.get_filename() or ""
     except Exception:

@@ -1,7 +1,7 @@
 """The evaluation year the returns say they are for, read from each workbook's ``hallscore.year`` property.
 
 ``hallscore validate`` without ``--year`` checks last year's returns against the year they carry instead of
-rejecting them all as template-year-mismatch. The property mirrors ``_meta`` (templates.py writes both); only
+rejecting them all as template-year-mismatch. The property mirrors ``_meta`` (forms.py writes both); only
 ``docProps/custom.xml`` is read, so this stays fast on thousands of files. Intake still checks ``_meta``.
 """
 
@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
 
 from .intake import discover
 
 _YEAR = re.compile(rb'name="hallscore\.year"[^>]*>\s*<vt:lpwstr>(\d{4})</vt:lpwstr>')
 
 
-def returns_year(paths) -> tuple[int | None, int, int]:
+def returns_year(paths: Iterable[str | Path]) -> tuple[int | None, int, int]:
     """(most common year, files carrying it, files with any year); ties go to the later year."""
     years: Counter[int] = Counter()
     for path, _name in discover(paths):
@@ -31,7 +33,7 @@ def returns_year(paths) -> tuple[int | None, int, int]:
     return year, count, sum(years.values())
 
 
-def _property_year(path) -> int | None:
+def _property_year(path: Path) -> int | None:
     try:
         with zipfile.ZipFile(path) as zf:
             found = _YEAR.search(zf.read("docProps/custom.xml"))
@@ -40,7 +42,7 @@ def _property_year(path) -> int | None:
     return int(found[1]) if found else None
 
 
-def _sheet_year(path) -> int | None:
+def _sheet_year(path: Path) -> int | None:
     """The ``_meta`` sheet's year, for a file saved by a program that dropped the custom properties."""
     from . import workbook as wbk
     from .reader import read_grids

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .yamlsafe import load_yaml
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
 from .tiering import quota_use
+from .yamlsafe import load_yaml
 
 DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
 COLUMNS = {  # canonical field → accepted headers
@@ -131,7 +131,7 @@ def _xlsx_rows(path: Path):
         raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = []
+        rows: list[tuple] = []
         for row in wb.worksheets[0].iter_rows(values_only=True):  # bounded while streaming
             if len(rows) >= MAX_ROWS:
                 raise OverrideError(f"裁定文件 {path} 超过 {MAX_ROWS} 行")

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -164,11 +165,11 @@ class YearView:
                 for name in self.section_names}
 
     def _province_rows(self) -> list[dict]:
-        quotas = defaultdict(dict)
+        quotas: dict[str, dict[str, dict]] = defaultdict(dict)
         for q in self.quotas:
             quotas[q["scope"]][q["tier"]] = q
         by_province_gaps = self.gaps.get("by_province") or {}
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name in self.provinces:
             halls = self.by_province[name]
             scored = [h for h in halls if h["final_score"] is not None]
@@ -206,8 +207,8 @@ class YearView:
         """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""
         if not self.standard:
             return []
-        lost = Counter()
-        applicable = Counter()
+        lost: dict[str, float] = defaultdict(float)
+        applicable: Counter[str] = Counter()
         for hall in halls:
             for item in self.standard.items:
                 score = hall["items"].get(item.id)
@@ -324,9 +325,7 @@ def _authority() -> list[dict]:
 
 
 def _downloads(view) -> dict:
-    from .exports import export_name
-
-    from .exports import application_name
+    from .exports import application_name, export_name
 
     return {"national": export_name(view.year),
             "provinces": {p: export_name(view.year, p) for p in view.provinces},
@@ -357,15 +356,17 @@ def _veto_items(hall: dict, standard) -> list[dict]:
 def _history(views):
     """Each hall's final score and tier in every archived year, and yearly averages per province and nationally."""
     history: dict[str, list[dict]] = defaultdict(list)
-    trends = {"national": [], "provinces": defaultdict(list)}
+    national: list[dict] = []
+    provinces: dict[str, list[dict]] = defaultdict(list)
+    trends = {"national": national, "provinces": provinces}
     for view in sorted(views, key=lambda v: v.year):
         for hall in view.halls:
             history[hall["hall_id"]].append({"year": view.year, "final_score": hall["final_score"],
                                              "tier": hall["tier"]})
-        trends["national"].append({"year": view.year, "avg": view.avg, "halls": len(view.halls),
+        national.append({"year": view.year, "avg": view.avg, "halls": len(view.halls),
                                    "counts": view.tier_counts})
         for row in view.rows:
-            trends["provinces"][row["name"]].append({"year": view.year, "avg": row["avg"], "counts": row["counts"]})
+            provinces[row["name"]].append({"year": view.year, "avg": row["avg"], "counts": row["counts"]})
     return history, trends
 
 

@@ -7,6 +7,7 @@ Every command that writes checks its outputs here first, before any work is done
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import HallscoreError
@@ -18,7 +19,7 @@ class OutputPathError(HallscoreError):
     """An output would overwrite or sit inside an input, or replace a folder that is not hallscore's."""
 
 
-def _real(path) -> Path:
+def _real(path: str | Path) -> Path:
     # resolve() follows links and `..`, so `a/../returns` and a link to returns are seen for what they are.
     return Path(os.path.abspath(path)).resolve()
 
@@ -28,7 +29,8 @@ def _inside(a: Path, b: Path) -> bool:
     return a == b or b in a.parents
 
 
-def check_outputs(inputs, outputs) -> None:
+def check_outputs(inputs: Iterable[tuple[str, str | Path | None]],
+                  outputs: Iterable[tuple[str, str | Path | None]]) -> None:
     """Refuse when any output is, contains or lies inside any input, or two outputs overlap.
 
     ``inputs``/``outputs`` are ``(Chinese label, path)`` pairs (“检查表”, “站点目录”…); None paths are skipped.
@@ -47,7 +49,7 @@ def check_outputs(inputs, outputs) -> None:
                 raise OutputPathError(f"{label_a} {given_a} 与{label_b} {given_b} 重叠;请分开存放。")
 
 
-def check_site_dir(site_dir) -> None:
+def check_site_dir(site_dir: str | Path) -> None:
     """A site folder may be replaced only when it is missing, empty, or carries hallscore's marker."""
     site = Path(site_dir)
     if not os.path.lexists(site):
@@ -71,7 +73,7 @@ def _legacy_site(site: Path) -> bool:
     return all((site / rel).is_file() for rel in ("index.html", "assets/hallscore.css", "assets/hallscore.js"))
 
 
-def mark_site(site_dir) -> None:
+def mark_site(site_dir: str | Path) -> None:
     """Put the marker into a freshly built site (before it is swapped into place)."""
     (Path(site_dir) / SITE_MARKER).write_text("hallscore site: this folder is replaced by every build\n",
                                               encoding="utf-8")

@@ -110,7 +110,7 @@ CATALOGUE: dict[str, ProblemType] = _types(*ROWS)
 FIELD_LIMIT = 60  # a value quoted from a cell is cut to this many characters in messages
 
 
-def problem(code: str, file: str = "", sheet: str = "", cell: str = "", **fields) -> Problem:
+def problem(code: str, file: str = "", sheet: str = "", cell: str = "", **fields: object) -> Problem:
     """Build a problem of a catalogued type, its message filled from ``fields``."""
     kind = CATALOGUE[code]
     fields = {k: _short(v) for k, v in fields.items()}

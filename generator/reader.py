@@ -12,7 +12,9 @@ strict OOXML, a broken zip or XML) goes to openpyxl, whose error, if any, is wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .xlsx import Budget, SheetTooLarge, read_sheets
 
@@ -25,7 +27,7 @@ class Grid:
 
     rows: list[list] = field(default_factory=list)
 
-    def value(self, row: int, col: int):
+    def value(self, row: int, col: int) -> object:
         """Cell value by 1-based row and column, None when outside the data."""
         if 1 <= row <= len(self.rows):
             cells = self.rows[row - 1]
@@ -34,7 +36,7 @@ class Grid:
         return None
 
 
-def read_grids(path, budget_factory=Budget) -> dict[str, Grid]:
+def read_grids(path: str | Path, budget_factory: Callable[[], Budget] = Budget) -> dict[str, Grid]:
     """Every sheet of the workbook at ``path`` as a :class:`Grid`, keyed by sheet name.
 
     Either reader stops with :class:`SheetTooLarge` once a sheet passes the bounds of ``budget_factory()``.
@@ -47,12 +49,12 @@ def read_grids(path, budget_factory=Budget) -> dict[str, Grid]:
         return read_grids_openpyxl(path, budget_factory())
 
 
-def read_grids_fast(path, budget: Budget | None = None) -> dict[str, Grid]:
+def read_grids_fast(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
     """The fast path alone (:mod:`generator.xlsx`); raises on anything it does not handle."""
     return {name: Grid(rows) for name, rows in read_sheets(path, budget).items()}
 
 
-def read_grids_openpyxl(path, budget: Budget | None = None) -> dict[str, Grid]:
+def read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
     """The reference reader: openpyxl in read-only mode, formulas as text, bounded like the fast path."""
     import openpyxl
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 
 from .errors import RegisterError
 from .textcell import unsafe_chars
+from .workbook import COVER_HALL_FIELDS, HALL_TYPES
 
-COLUMNS = ("厅编码", "厅名称", "省", "市", "区县", "级别", "类型")
-HALL_TYPES = ("自营", "社会合作")
+COLUMNS = COVER_HALL_FIELDS
 LEVELS = (1, 2, 3, 4)
 
 
@@ -94,8 +96,8 @@ def _hall(cells: dict[str, str]) -> tuple[Hall | None, list[str]]:
     if level_text and level not in LEVELS:
         problems.append(f"级别应为 1-4 的整数,实际为“{level_text}”")
     if cells["类型"] and cells["类型"] not in HALL_TYPES:
-        problems.append(f"类型应为 自营 或 社会合作,实际为“{cells['类型']}”")
-    if problems:
+        problems.append(f"类型应为 {' 或 '.join(HALL_TYPES)},实际为“{cells['类型']}”")
+    if problems or level is None:
         return None, problems
     return (
         Hall(
@@ -111,7 +113,7 @@ def _hall(cells: dict[str, str]) -> tuple[Hall | None, list[str]]:
     )
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -156,8 +158,8 @@ MAX_REGISTER_ROWS = 500_000  # a national register has ~20,000 halls
 MAX_REGISTER_COLS = 64  # the columns needed are in the first few; a stray cell in column XFD is not kept
 
 
-def _bounded_rows(ws, path: Path) -> list[list]:
-    rows = []
+def _bounded_rows(ws: Any, path: Path) -> list[list]:
+    rows: list[list] = []
     for row in ws.iter_rows(values_only=True):
         if len(rows) >= MAX_REGISTER_ROWS:
             raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_ROWS} 行,不像是营业厅清单")
@@ -209,7 +211,7 @@ def _csv_rows(path: Path) -> tuple[list[list], str]:
     return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], label
 
 
-def write_register(halls, path: str | Path) -> None:
+def write_register(halls: Iterable[Hall], path: str | Path) -> None:
     """Write a register as .xlsx or .csv (used by the demo and by tests)."""
     path = Path(path)
     rows = [list(COLUMNS)] + [
@@ -221,16 +223,10 @@ def write_register(halls, path: str | Path) -> None:
         return
     import openpyxl
 
-    from openpyxl.cell import WriteOnlyCell
+    from .xlsxout import write_only_row
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("营业厅清单")
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # a name that starts with "=" is text, never a formula
-            cells.append(cell)
-        ws.append(cells)
+        ws.append(write_only_row(ws, row))  # a name that starts with "=" is text, never a formula
     wb.save(path)

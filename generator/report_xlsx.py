@@ -1,39 +1,36 @@
 """The 问题清单 workbook: every problem of every file, grouped by 省 and 市, ready to email to inspectors.
 
-Output bytes depend only on the intake report and the register: no timestamps (zip entry times and document
-properties are fixed), rows in a stable order.
+Output bytes depend only on the intake report, the register and the year: rows in a stable order, written
+through :mod:`generator.xlsxout` (strings stay text, times fixed to the year).
 """
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
-from .intake import STATUS_LABELS
-from .textcell import append_text_row
+from .intake import STATUS_LABELS, IntakeReport
+from .register import Hall
+from .workbook import FILE_HALL_ID
+from .xlsxout import append_text_row, stable_bytes
 
 UNKNOWN = "(未能识别)"
 HEADERS = ("省", "市", "文件", "厅编码", "厅名称", "状态", "工作表", "单元格", "代码", "级别", "问题")
 WIDTHS = (8, 10, 40, 12, 24, 8, 10, 8, 24, 6, 80)
-FIXED_TIME = datetime(2000, 1, 1)
-_NAME_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)_")
 
 
-def report_rows(report, halls) -> list[tuple]:
+def report_rows(report: IntakeReport, halls: Iterable[Hall]) -> list[tuple]:
     """One row per problem, sorted by 省, 市, file; problems of a file keep the order they were found in."""
     register = {h.hall_id: h for h in halls}
     rows = []
     for f in report.files:
         hall = register.get(f.hall_id)
         if hall is None:  # unreadable file: the name may still say which hall it is
-            named = _NAME_ID.match(Path(f.path).name)
+            named = FILE_HALL_ID.match(Path(f.path).name)
             hall = register.get(named[1]) if named else None
         province, city = (hall.province, hall.city) if hall else (UNKNOWN, UNKNOWN)
         for n, p in enumerate(f.problems):
@@ -44,7 +41,8 @@ def report_rows(report, halls) -> list[tuple]:
     return [row for _, row in sorted(rows, key=lambda kr: kr[0])]
 
 
-def build_report(report, halls) -> bytes:
+def build_report(report: IntakeReport, halls: Iterable[Hall], year: int) -> bytes:
+    """The 问题清单 of ``report`` as .xlsx bytes, dated 31 December of ``year`` (the evaluation year)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "问题清单"
@@ -75,25 +73,9 @@ def build_report(report, halls) -> bytes:
     for status, label in STATUS_LABELS.items():
         summary.append((label, None, counts[status]))
     wb.properties.creator = "hallscore"
-    wb.properties.created = wb.properties.modified = FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _stable_zip(buf.getvalue())
+    return stable_bytes(wb, year)
 
 
-def write_report(path, report, halls) -> None:
-    write_bytes_atomic(path, build_report(report, halls))
+def write_report(path: str | Path, report: IntakeReport, halls: Iterable[Hall], year: int) -> None:
+    write_bytes_atomic(path, build_report(report, halls, year))
 
-
-def _stable_zip(data: bytes) -> bytes:
-    """Rewrite the zip with fixed entry times and the save time removed from docProps/core.xml."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), body,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()

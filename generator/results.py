@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
-
 from fractions import Fraction
+from pathlib import Path
 
 from .config import NOT_INSPECTED, RECOGNISED_ORDER
 from .confirmation import confirm
-from .decisions import RECOGNISE, resolve as resolve_decisions
-from .numbers import number
+from .decisions import RECOGNISE
+from .decisions import resolve as resolve_decisions
 from .fsutil import write_json_atomic, write_text_atomic
+from .numbers import number
 from .overrides import apply_overrides
 from .scoring import half_up, score_return
 from .shortlist import build_shortlists
@@ -238,7 +238,7 @@ def save_year(archive: str | Path, results: dict, intake: dict, standard_path: s
 
 def load_archive(archive: str | Path) -> list[YearData]:
     """Every archived year, latest first."""
-    years = []
+    years: list[YearData] = []
     root = Path(archive)
     if not root.is_dir():
         return years

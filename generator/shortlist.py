@@ -15,21 +15,24 @@ A tie that straddles the list's size is not cut by hall id: the tied halls are l
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from fractions import Fraction
+from pathlib import Path
 
-from .config import EXCELLENT, GOOD
+from .config import EXCELLENT, GOOD, Config
 from .numbers import number
-from .tiering import Candidate, quota_caps
+from .register import Hall
+from .tiering import Candidate, competition_ranks, quota_caps, take_until_tie
 
 FOLDER = "上报名单"
 
 
-def shortlist_size(config, quota: int) -> int:
+def shortlist_size(config: Config, quota: int) -> int:
     """⌈(1 + 差额 ratio) × quota⌉, exactly."""
     return math.ceil((1 + Fraction(config.shortlist_ratio)) * quota)
 
 
-def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, config,
+def build_shortlists(halls: Iterable[Hall], candidates: dict[str, Candidate], placements: dict, config: Config,
                      deciding_rounds: dict[str, str] | None = None) -> list[dict]:
     """The 上报名单 of every province, sorted by province then tier, as results.json carries them.
 
@@ -60,8 +63,8 @@ def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, 
                     and (tier == EXCELLENT or placements[h.hall_id].tier != EXCELLENT)]
             pool.sort(key=Candidate.rank_key, reverse=True)
             size = shortlist_size(config, caps[tier])
-            chosen, tied = _take(pool, size)
-            ranks = _ranks(pool)
+            chosen, tied, _below = take_until_tie(pool, size)
+            ranks = competition_ranks(pool)
             names = {h.hall_id: h.name for h in members}
             lists.append({
                 "scope": province,
@@ -76,28 +79,10 @@ def build_shortlists(halls, candidates: dict[str, Candidate], placements: dict, 
     return lists
 
 
-def _take(pool: list[Candidate], size: int):
-    if len(pool) <= size:
-        return pool, []
-    cut = pool[size].rank_key()
-    if size > 0 and pool[size - 1].rank_key() == cut:
-        return [c for c in pool if c.rank_key() > cut], [c for c in pool if c.rank_key() == cut]
-    return pool[:size], []
-
-
-def _ranks(pool: list[Candidate]) -> dict[str, int]:
-    ranks, previous, rank = {}, None, 0
-    for n, cand in enumerate(pool, 1):
-        if cand.rank_key() != previous:
-            rank, previous = n, cand.rank_key()
-        ranks[cand.hall_id] = rank
-    return ranks
-
-
 # -- one workbook per province: written and read back by decisions.py -----------------------------------------
 
 
-def write_shortlists(results: dict, folder) -> list:
+def write_shortlists(results: dict, folder: str | Path) -> list[Path]:
     """Write ``<folder>/<省>-上报名单.xlsx`` for every province with a list; byte-stable for the same results."""
     from .decisions import write_lists
 

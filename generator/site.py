@@ -19,13 +19,12 @@ from pathlib import Path
 import yaml
 
 from .errors import SiteError
-from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .exports import write_application_exports, write_exports
-from .paths import check_site_dir, mark_site
+from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
-from .search_terms import places, search_words
+from .paths import check_site_dir, mark_site
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
-
+from .search_terms import places, search_words
 
 
 def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,

@@ -116,12 +116,12 @@ def load_standard(path: str | Path | None = None) -> Standard:
     standard = _parse(raw, problems)
     if standard is not None:
         _check(standard, problems)
-    if problems:
+    if problems or standard is None:  # _parse returns None only with a problem said
         raise StandardError(f"评价标准文件 {path} 有误:\n  - " + "\n  - ".join(problems))
     return standard
 
 
-def _number(value, where: str, problems: list[str]) -> Decimal:
+def _number(value: object, where: str, problems: list[str]) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
@@ -152,7 +152,7 @@ def _entries(raw: dict, key: str, fields: tuple[str, ...], problems: list[str]) 
     return good
 
 
-def _parse(raw, problems: list[str]) -> Standard | None:
+def _parse(raw: object, problems: list[str]) -> Standard | None:
     if not isinstance(raw, dict):
         problems.append("文件内容应为键值表(YAML mapping)")
         return None
@@ -237,6 +237,6 @@ def _check(std: Standard, problems: list[str]) -> None:
             problems.append(f"bonus {rule.id} 的 per 和 cap 应大于 0")
         elif rule.cap < rule.per_event:
             problems.append(f"bonus {rule.id} 的 cap 小于单次分值 per")
-    for rule in std.deductions:
-        if rule.per_event <= 0:
-            problems.append(f"deductions {rule.id} 的 per 应大于 0(填写扣分的绝对值)")
+    for deduction in std.deductions:
+        if deduction.per_event <= 0:
+            problems.append(f"deductions {deduction.id} 的 per 应大于 0(填写扣分的绝对值)")

@@ -149,7 +149,7 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
     falls: dict[str, list[str]] = {}  # hall id → why it sits below the tier its score reached
     pending: dict[str, str] = {}  # hall id → the capped tier it waits for a decision on
     # One ranking over every tierable hall of the scope: the rank a committee sees is the overall one.
-    ranks = _ranks(sorted((c for group in pool_by_tier.values() for c in group), key=Candidate.rank_key, reverse=True))
+    ranks = competition_ranks(sorted((c for group in pool_by_tier.values() for c in group), key=Candidate.rank_key, reverse=True))
     for tier in (EXCELLENT, GOOD, PASS):
         pool = sorted(pool + pool_by_tier[tier], key=Candidate.rank_key, reverse=True)
         cap = caps.get(tier)
@@ -165,7 +165,7 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
         out = {c.hall_id for c in pinned + held + barred}
         pool = [c for c in pool if c.hall_id not in out]
         left = None if cap is None else max(0, cap - len(pinned))  # pinned halls take their places first
-        winners, tied, rest = _cut(pool, left)
+        winners, tied, rest = take_until_tie(pool, left)
         for cand in winners:
             placed[cand.hall_id] = Placement(
                 cand.hall_id, tier, _reason(cand, tier, config, cap, ranks[cand.hall_id], falls, label),
@@ -189,8 +189,9 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
     return placed
 
 
-def _cut(pool: list[Candidate], cap: int | None):
-    """Split a ranked pool at a cap: (placed, tied at the cut line, fall to the next tier)."""
+def take_until_tie(pool: list[Candidate], cap: int | None) -> tuple[list[Candidate], ...]:
+    """Split a ranked pool at a cap: (placed, tied at the cut line, below it); a tie on the line places none of
+    the tied (tiering and the 上报名单 both cut this way)."""
     if cap is None or len(pool) <= cap:
         return pool, [], []
     cut_key = pool[cap].rank_key()
@@ -202,8 +203,8 @@ def _cut(pool: list[Candidate], cap: int | None):
     return pool[:cap], [], pool[cap:]
 
 
-def _ranks(pool: list[Candidate]) -> dict[str, int]:
-    """Competition ranking (1, 2, 2, 4) on the rank key."""
+def competition_ranks(pool: list[Candidate]) -> dict[str, int]:
+    """Competition ranking (1, 2, 2, 4) on the rank key of a pool sorted best first."""
     ranks, previous, rank = {}, None, 0
     for n, cand in enumerate(pool, 1):
         key = cand.rank_key()

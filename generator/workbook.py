@@ -1,10 +1,17 @@
-"""The workbook contract shared by the template writer, the intake reader and the demo filler.
+"""The workbook contract shared by the forms writer, the intake reader, the register and the demo filler.
 
-Sheet names, header names and cover labels live here only. The reader finds rows by 编号 and columns by
-header name, so a later layout change in the writer does not break returns made from older templates.
+Sheet names, header names, cover labels (the register's columns) and the file name's hall id live here only.
+The reader finds rows by 编号 and columns by header name, so a later layout change in the writer does not break
+returns made from older forms.
 """
 
 from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .standard import Standard
 
 SHEET_GUIDE = "说明"
 SHEET_COVER = "封面"
@@ -17,7 +24,9 @@ SHEETS = (SHEET_GUIDE, SHEET_COVER, SHEET_ITEMS, SHEET_EVENTS, SHEET_VETO, SHEET
 SHEET_LISTS = "_lists"
 
 # 封面: labels in column A, values in column B.
+# The hall fields are the register's columns, in the same order (register.COLUMNS).
 COVER_HALL_FIELDS = ("厅编码", "厅名称", "省", "市", "区县", "级别", "类型")
+HALL_TYPES = ("自营", "社会合作")
 COVER_INPUT_FIELDS = ("检查轮次", "检查日期", "检查人")
 COVER_FIELDS = COVER_HALL_FIELDS + COVER_INPUT_FIELDS
 COVER_FIRST_ROW = 3  # row 1 holds the title
@@ -39,23 +48,28 @@ ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")
 META_KEYS = ("template_id", "standard_id", "standard_version", "standard_checksum", "hall_id", "year", "created")
 TEMPLATE_PREFIX = "hallscore"
 
+# A form's file name is `<厅编码>_<厅名称>.xlsx` (forms.template_path); intake checks a name that starts like an
+# id against the cover, and the 问题清单 places an unreadable file by it. An id has at least one digit, so a word
+# such as "final_" is not taken for one.
+FILE_HALL_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*)_")
 
-def template_id(standard) -> str:
+
+def template_id(standard: Standard) -> str:
     return f"{TEMPLATE_PREFIX}:{standard.id}:{standard.version}"
 
 
-def item_rows(standard) -> dict[str, int]:
+def item_rows(standard: Standard) -> dict[str, int]:
     """Row of each base item on 检查表 in a fresh template."""
     return {item.id: HEADER_ROW + 1 + n for n, item in enumerate(standard.items)}
 
 
-def event_rows(standard) -> dict[str, int]:
+def event_rows(standard: Standard) -> dict[str, int]:
     """Row of each bonus and deduction item on 加分扣分 in a fresh template."""
     ids = [r.id for r in standard.bonus] + [r.id for r in standard.deductions]
     return {rid: HEADER_ROW + 1 + n for n, rid in enumerate(ids)}
 
 
-def veto_rows(standard) -> dict[str, int]:
+def veto_rows(standard: Standard) -> dict[str, int]:
     return {v.id: HEADER_ROW + 1 + n for n, v in enumerate(standard.vetoes)}
 
 

@@ -13,7 +13,11 @@ import posixpath
 import re
 import warnings
 import zipfile
+from typing import TYPE_CHECKING
 from xml.parsers import expat
+
+if TYPE_CHECKING:
+    from openpyxl.formula.translate import Translator
 
 
 class _Unsupported(Exception):
@@ -194,7 +198,7 @@ class _TextCollector:
     SI, IS, T, R, RPH = (_MAIN + _SEP + n for n in ("si", "is", "t", "r", "rPh"))
 
     def __init__(self):
-        self.plain: list[str] | None = None
+        self.plain: str | None = None
         self.runs: list[str] = []
         self.path: list[str] = []
         self.buf: list[str] | None = None
@@ -343,7 +347,7 @@ class _SheetParser:
         self.cell: dict | None = None
         self.text = _TextCollector()
         self.buf: list[str] | None = None
-        self.shared_formulae: dict[str, object] = {}
+        self.shared_formulae: dict[str, Translator] = {}
 
     def parse(self, xml: bytes) -> list[list]:
         _parse(xml, self.start, self.end, self.chars)
@@ -399,12 +403,14 @@ class _SheetParser:
                     cell["is"] = self.text.content()
                 return
             if tag == self.V:
-                cell["v"] = "".join(self.buf)
+                cell["v"] = "".join(self.buf or ())
                 self.buf = None
             elif tag == self.F:
-                cell["f"] = "".join(self.buf)
+                cell["f"] = "".join(self.buf or ())
                 self.buf = None
             elif tag == self.C:
+                if self.cells is None:
+                    raise _Unsupported("cell outside a row")
                 self.cells.append((self.col_no, self._value(cell)))
                 self.cell = None
         elif tag == self.ROW:
@@ -418,7 +424,7 @@ class _SheetParser:
             raise _Unsupported("rows out of order")
         cells = self.cells or []
         width = cells[-1][0] if cells else 0
-        row = [None] * width
+        row: list[object] = [None] * width
         for col, value in cells:
             if col > width:
                 raise _Unsupported("cells out of order")
@@ -568,6 +574,7 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
         col = ord(letters) - 64 if len(letters) == 1 else _column(letters)
         budget.col(col)
         budget.add()
+        value: object
         if v:
             v = v[3:-4]
             if t == "n" and s not in date_styles:

@@ -7,6 +7,7 @@ laughs" in YAML). Files of recorded decisions never need them, so an alias or an
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,7 +25,7 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def load_yaml(path: str | Path, max_bytes: int = MAX_BYTES):
+def load_yaml(path: str | Path, max_bytes: int = MAX_BYTES) -> Any:
     """Parse a YAML file; raises ``ValueError`` when it is too large and ``yaml.YAMLError`` on aliases/anchors."""
     path = Path(path)
     size = path.stat().st_size

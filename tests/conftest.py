@@ -10,9 +10,9 @@ import pytest
 
 from generator import workbook as wbk
 from generator.demo import Fill, apply_fill
+from generator.forms import build_workbook, template_path
 from generator.register import Hall, write_register
 from generator.standard import load_standard
-from generator.templates import build_workbook, template_path
 
 YEAR = 2025
 

@@ -12,9 +12,9 @@ def sheet_part(path: Path, title: str) -> str:
     with zipfile.ZipFile(path) as zf:
         wb = zf.read("xl/workbook.xml").decode()
         rels = zf.read("xl/_rels/workbook.xml.rels").decode()
-    rid = re.search(r'<sheet[^>]*name="%s"[^>]*r:id="([^"]+)"' % re.escape(title), wb)[1]
-    target = re.search(r'<Relationship[^>]*Id="%s"[^>]*Target="([^"]+)"' % rid, rels) or re.search(
-        r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="%s"' % rid, rels)
+    rid = re.search(r'<sheet[^>]*name="' + re.escape(title) + r'"[^>]*r:id="([^"]+)"', wb)[1]
+    target = re.search(r'<Relationship[^>]*Id="' + rid + r'"[^>]*Target="([^"]+)"', rels) or re.search(
+        r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="' + rid + '"', rels)
     target = target[1].lstrip("/")
     return target if target.startswith("xl/") else "xl/" + target
 

@@ -6,14 +6,14 @@ import random
 from datetime import date
 from pathlib import Path
 
+from conftest import fill_scoring, full_fill, write_return
+
 from generator.config import Config
 from generator.demo import plan_fill
 from generator.intake import run_intake
 from generator.register import Hall
 from generator.results import evaluate, save_year
 from generator.standard import DEFAULT_STANDARD, load_standard
-
-from conftest import fill_scoring, full_fill, write_return
 
 
 def site_halls(extra: list[Hall] = ()) -> list[Hall]:
@@ -22,7 +22,7 @@ def site_halls(extra: list[Hall] = ()) -> list[Hall]:
     for p_no, (province, cities) in enumerate((("广东", ("广州", "深圳")), ("浙江", ("杭州",))), 1):
         for n in range(6):
             city = cities[n % len(cities)]
-            halls.append(Hall(f"{44 if p_no == 1 else 33}01{n:04d}", f"{city}{'中山路 人民路 解放路 滨江路 新华路 北京路'.split()[n]}营业厅",
+            halls.append(Hall(f"{44 if p_no == 1 else 33}01{n:04d}", f"{city}{['中山路', '人民路', '解放路', '滨江路', '新华路', '北京路'][n]}营业厅",
                               province, city, f"{city}城区", 2, "自营"))
     return halls + list(extra)
 

@@ -6,17 +6,15 @@ import json
 import tracemalloc
 from datetime import date
 
+import pytest
 from click.testing import CliRunner
+from conftest import YEAR, full_fill, make_halls, write_return
+from crafted import append_rows, rewrite, sheet_part
 
 from generator.cli import main
 from generator.container import Limits
 from generator.intake import check_file
 from generator.reader import Budget, SheetTooLarge, read_grids_fast, read_grids_openpyxl
-
-import pytest
-
-from conftest import YEAR, full_fill, make_halls, write_return
-from crafted import append_rows, rewrite, sheet_part
 
 HALLS = make_halls({"广东": 2})
 PEAK_LIMIT = 64 * 1024 * 1024

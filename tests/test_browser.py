@@ -13,8 +13,8 @@ import functools
 import http.server
 import itertools
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -24,14 +24,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sitedata import make_year, site_halls
 
 from generator.pages import hall_slug
-from generator.register import Hall
 from generator.regions import province_slug
+from generator.register import Hall
 from generator.results import load_archive
 from generator.site import build_site
-
-from sitedata import make_year, site_halls
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
@@ -153,9 +152,10 @@ def built_site(tmp_path_factory):
                         Hall("11010001", "西城西单营业厅", "北京", "北京", "西城区", 2, "自营")])
     make_year(root, root / "archive", halls, 2024, reviewed=0)
     # Rejected returns, so that the quality page shows its tables of files, sheets, cells and codes.
-    from conftest import full_fill, write_return
-    from generator.standard import load_standard
     import intake_faults
+    from conftest import full_fill, write_return
+
+    from generator.standard import load_standard
 
     bad = write_return(load_standard(), halls[0], full_fill(load_standard(), when=date(2025, 5, 10)),
                        root / "returns-2025" / "退回", year=2025, name="44010000_广州中山路营业厅_第二次重新填写版.xlsx")

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import YEAR, full_fill, write_return
+from test_browser import CHROMIUM, Browser
 
 from generator.cli import main
 from generator.pages import hall_slug
 from generator.register import Hall
-
-from conftest import YEAR, full_fill, write_return
-from test_browser import CHROMIUM, Browser
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() and not os.environ.get("CI"),

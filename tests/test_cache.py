@@ -10,13 +10,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator.build import build
 from generator.pages import hall_slug
 from generator.regions import province_slug
 from generator.register import write_register
-
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 HALLS = make_halls({"广东": 6, "北京": 4, "西藏": 3})
 

@@ -7,11 +7,10 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-
-from generator.cli import main
-
 from conftest import fill_scoring, make_halls, write_return
 from listfill import fill_list
+
+from generator.cli import main
 
 HALLS = make_halls({"甲": 40})  # 优秀 quota ⌊2⌋ → list 3; 良好 quota 8 → list 10
 # hall → (自评 base, 市级检查 base or None)

@@ -3,14 +3,14 @@ and a 自评 dated after a higher round is flagged (real workbooks through intak
 
 from datetime import date
 
+from conftest import fill_scoring, full_fill, make_halls, write_return
+
 from generator import workbook as wbk
 from generator.config import Config
 from generator.intake import run_intake
 from generator.pages import iter_pages
 from generator.results import evaluate, load_archive, save_year
 from generator.standard import DEFAULT_STANDARD
-
-from conftest import fill_scoring, full_fill, make_halls, write_return
 
 YEAR = 2025
 

@@ -7,11 +7,10 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from conftest import fill_scoring, make_halls, write_return
 
 from generator.cli import main
 from generator.register import write_register
-
-from conftest import fill_scoring, make_halls, write_return
 
 # click's English as it would print without the catalogue: words of its usage lines, help and errors.
 CLICK_ENGLISH = re.compile(
@@ -78,13 +77,12 @@ def test_validate_without_year_takes_the_returns_year(tmp_path, standard):
 
 
 def test_serve_answers_404_in_chinese(tmp_path):
+    import functools
     import http.client
+    import http.server
     import threading
 
     from generator.cli import _chinese_handler
-
-    import functools
-    import http.server
 
     (tmp_path / "index.html").write_text("<p>首页</p>", encoding="utf-8")
     handler = functools.partial(_chinese_handler(), directory=str(tmp_path))

@@ -5,6 +5,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from conftest import make_halls
+from listfill import fill_list
+from test_scoring import lose_points
 
 from generator.config import Config
 from generator.confirmation import confirm, label
@@ -12,10 +15,6 @@ from generator.decisions import load_decisions, write_lists
 from generator.errors import DecisionError
 from generator.fsutil import dumps_stable
 from generator.results import evaluate
-
-from conftest import make_halls
-from listfill import fill_list
-from test_scoring import lose_points
 
 CONFIG = Config(year=2025)
 

@@ -6,11 +6,10 @@ import json
 import os
 
 from click.testing import CliRunner
-
-from generator.cli import main
-
 from conftest import YEAR, full_fill, make_halls, write_return
 from crafted import rewrite
+
+from generator.cli import main
 
 HALLS = make_halls({"广东": 3})
 

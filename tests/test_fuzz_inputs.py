@@ -9,6 +9,8 @@ from datetime import date
 
 import pytest
 import yaml
+from conftest import YEAR, full_fill, make_halls, write_return
+from crafted import rewrite, sheet_part
 
 from generator.errors import RegisterError
 from generator.intake import check_file
@@ -16,9 +18,6 @@ from generator.pages import _front_matter
 from generator.problems import CATALOGUE
 from generator.register import COLUMNS, load_register
 from generator.textcell import UNSAFE
-
-from conftest import YEAR, full_fill, make_halls, write_return
-from crafted import rewrite, sheet_part
 
 SEED = 20251201
 PEAK = 64 * 1024 * 1024

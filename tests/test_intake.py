@@ -4,12 +4,11 @@ from datetime import date
 
 import openpyxl
 import pytest
+from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.intake import run_intake
 from generator.problems import CATALOGUE
-
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 
 @pytest.fixture

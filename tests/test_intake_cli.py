@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 
+import intake_faults as ff
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.register import write_register
-
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
-import intake_faults as ff
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,13 @@ import tracemalloc
 import zipfile
 from datetime import date
 
+import intake_faults as ff
 import openpyxl.xml
 import pytest
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.container import Limits, check_container
 from generator.intake import check_file, run_intake
-
-from conftest import YEAR, full_fill, make_halls, write_return
-import intake_faults as ff
 
 TODAY = date(YEAR, 12, 1)
 MB = 1024 * 1024
@@ -27,12 +26,12 @@ def good(tmp_path_factory, standard):
     return write_return(standard, halls[0], full_fill(standard), folder), halls
 
 
-def checked(path, standard, halls, limits=Limits()):
+def checked(path, standard, halls, limits=None):
     """check_file under tracemalloc: the problems and the peak memory Python allocated."""
     tracemalloc.start()
     try:
         record, problems, _ = check_file(path, path.name, standard, {h.hall_id: h for h in halls}, YEAR, TODAY,
-                                         limits)
+                                         limits or Limits())
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

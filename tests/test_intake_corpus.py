@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import intake_faults as ff
 import pytest
+from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
+from generator.forms import template_path
 from generator.intake import run_intake
 from generator.register import Hall
-from generator.templates import template_path
-
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
-import intake_faults as ff
 
 TODAY = date(YEAR, 12, 1)
-C, I, E, V, M = wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META
+C, I, E, V, M = wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META  # noqa: E741 - sheet initials, read as a table
 
 
 # name → (how to break it, [(code, sheet, cell)] expected among errors, in order)

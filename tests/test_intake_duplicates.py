@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from generator.intake import run_intake
-
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 import intake_faults as ff
+from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+
+from generator.intake import run_intake
 
 TODAY = date(YEAR, 12, 1)
 HALLS = make_halls({"甲": 3})

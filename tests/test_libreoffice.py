@@ -9,24 +9,23 @@ import re
 import shutil
 import subprocess
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import YEAR, fill_scoring, make_halls
 
 from generator import workbook as wbk
 from generator.config import Config
 from generator.demo import apply_fill, plan_fill
+from generator.forms import write_templates
 from generator.intake import ACCEPTED, run_intake
 from generator.reader import read_grids
 from generator.results import evaluate
 from generator.scoring import score_return
-from generator.templates import write_templates
 
-from conftest import YEAR, fill_scoring, make_halls
-
-CREATED = datetime(YEAR, 1, 2, tzinfo=timezone.utc)
+CREATED = datetime(YEAR, 1, 2, tzinfo=UTC)
 TODAY = date(YEAR, 12, 31)
 
 

@@ -7,7 +7,7 @@ import mailbox
 import re
 import socket
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -16,16 +16,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.contacts import Contact, ContactsError, load_contacts, write_contacts
+from generator.forms import write_templates
 from generator.intake import run_intake
 from generator.mail import send, sent_ids
 from generator.mail_compose import template_drafts
 from generator.register import write_register
-from generator.templates import write_templates
-
-from conftest import YEAR, full_fill, make_halls, write_return
 
 SENDER = "省公司服务管理 <fw@example.cn>"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -44,7 +43,7 @@ def setup(tmp_path, standard):
     write_contacts([Contact("广东", "广东市", "王经理", ("wang@gd.example.cn", "li@gd.example.cn"), ("boss@example.cn",)),
                     Contact("江苏", "江苏市", "赵经理", ("zhao@js.example.cn",))], contacts)
     templates = tmp_path / "检查表"
-    write_templates(halls, standard, templates, YEAR, datetime(YEAR, 3, 1, tzinfo=timezone.utc), zip_by_city=True)
+    write_templates(halls, standard, templates, YEAR, datetime(YEAR, 3, 1, tzinfo=UTC), zip_by_city=True)
     return {"halls": halls, "register": register, "contacts": contacts, "templates": templates, "tmp": tmp_path}
 
 
@@ -103,7 +102,7 @@ def test_drafts_carry_the_right_zip_for_each_city(setup):
         zf = zipfile.ZipFile(__import__("io").BytesIO(attachment.get_content()))
         halls = [h for h in setup["halls"] if h.city == city]
         assert len(zf.namelist()) == len(halls) and all(n.startswith(city + "/") for n in zf.namelist())
-        assert ("共 %d 个营业厅" % len(halls)) in msg["Subject"]
+        assert f"共 {len(halls)} 个营业厅" in msg["Subject"]
     guangdong = parse(first["广东_广东市.eml"])
     assert [a.addr_spec for a in guangdong["To"].addresses] == ["wang@gd.example.cn", "li@gd.example.cn"]
     assert guangdong["Cc"].addresses[0].addr_spec == "boss@example.cn"
@@ -239,7 +238,7 @@ def _reply(original, sender: str, attachments, n: int, body: str = "附件是填
     msg["From"] = sender
     msg["To"] = original["From"]
     msg["Subject"] = "回复:" + original["Subject"]
-    msg["Date"] = format_datetime(datetime(YEAR, 5, 10 + n, 10, 0, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(YEAR, 5, 10 + n, 10, 0, tzinfo=UTC))
     msg["Message-ID"] = f"<reply{n}@gd.example.cn>"
     msg["In-Reply-To"] = original["Message-ID"]
     msg.set_content(body)

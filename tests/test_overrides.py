@@ -6,14 +6,13 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import yaml
+from conftest import make_halls
 
 from generator.config import Config
 from generator.errors import OverrideError
 from generator.overrides import apply_overrides, load_overrides
 from generator.register import Hall
 from generator.tiering import Candidate, assign_tiers, quota_use
-
-from conftest import make_halls
 
 CONFIG = Config(year=2025)
 
@@ -127,8 +126,9 @@ def test_xlsx_overrides_and_english_yaml_keys(tmp_path, tied):
 
 
 def test_evaluate_records_the_decision_in_results(tmp_path, standard):
-    from generator.results import evaluate
     from test_scoring import lose_points
+
+    from generator.results import evaluate
 
     halls = make_halls({"甲": 20})  # 优秀 cap 1: two halls tie at 97
     records = [lose_points(standard, h, "自评", Decimal(3)) for h in ("H010000", "H010001")]
@@ -152,11 +152,10 @@ def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):
     import tracemalloc
 
     from click.testing import CliRunner
+    from conftest import make_halls
 
     from generator.cli import main
     from generator.register import write_register
-
-    from conftest import make_halls
 
     write_register(make_halls({"甲": 3}), tmp_path / "register.xlsx")
     (tmp_path / "returns").mkdir()

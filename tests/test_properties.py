@@ -5,14 +5,13 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_scoring import lose_points
 
 from generator.config import Config
 from generator.fsutil import dumps_stable
 from generator.register import Hall
 from generator.results import evaluate
 from generator.tiering import Candidate, assign_tiers
-
-from test_scoring import lose_points
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ORDER = ("优秀", "良好", "达标", "不达标")  # best first

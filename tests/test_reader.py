@@ -3,9 +3,9 @@ other producers write; formulas come back as text and their cached values are ne
 
 from __future__ import annotations
 
+import os
 import random
 import re
-import os
 import shutil
 import subprocess
 import zipfile
@@ -14,13 +14,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.demo import plan_fill
+from generator.forms import build_workbook
 from generator.reader import read_grids, read_grids_fast, read_grids_openpyxl
-from generator.templates import build_workbook
-
-from conftest import YEAR, full_fill, make_halls, write_return
 
 HALL = make_halls({"广东": 1})[0]
 

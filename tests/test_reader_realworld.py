@@ -7,12 +7,11 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+from crafted import rewrite
+from test_reader import assert_same
 
 from generator.reader import read_grids, read_grids_openpyxl
 from generator.xlsx import read_sheets
-
-from crafted import rewrite
-from test_reader import assert_same
 
 
 def _book(tmp_path, name="src.xlsx"):

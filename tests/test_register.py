@@ -1,9 +1,8 @@
 import pytest
+from conftest import make_halls
 
 from generator.errors import RegisterError
 from generator.register import load_register, write_register
-
-from conftest import make_halls
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])

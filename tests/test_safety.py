@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.paths import SITE_MARKER
-
-from conftest import YEAR, full_fill, make_halls, write_return
 
 HALLS = make_halls({"广东": 2})
 

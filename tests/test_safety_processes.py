@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
-
-from conftest import YEAR, full_fill, make_halls, write_return
 
 HALLS = make_halls({"广东": 3, "北京": 2})
 

@@ -105,6 +105,7 @@ def lose_points(standard, hall_id, round_name, lose=Decimal(0), events=None, vet
 
 def test_rounds_highest_present_decides_all_kept_and_gaps(standard):
     from conftest import make_halls
+
     from generator.config import Config
     from generator.results import evaluate
 

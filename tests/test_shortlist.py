@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import openpyxl
 import yaml
+from conftest import fill_scoring, make_halls, write_return
+from test_scoring import lose_points
 
 from generator.build import build
 from generator.config import Config
@@ -13,9 +15,6 @@ from generator.register import write_register
 from generator.results import evaluate
 from generator.shortlist import shortlist_size, write_shortlists
 from generator.tiering import Candidate, assign_tiers
-
-from conftest import fill_scoring, make_halls, write_return
-from test_scoring import lose_points
 
 CONFIG = Config(year=2025, good_shortlist=False)  # the 优秀 list alone, unless a test asks for both
 
@@ -66,7 +65,7 @@ def test_tie_straddling_the_list_is_not_cut_by_id():
 
 def test_good_list_when_configured():
     halls = make_halls({"甲": 20})  # 优秀 1 → 2; 良好 ⌊4⌋ = 4 → ⌈4.8⌉ = 5
-    scores = {"H01%04d" % n: s for n, s in enumerate([99, 97, 94, 93, 92, 91.5, 91, 90, 89.9])}
+    scores = {f"H01{n:04d}": s for n, s in enumerate([99, 97, 94, 93, 92, 91.5, 91, 90, 89.9])}
     config = Config(year=2025, good_shortlist=True)
     excellent, good = lists(halls, scores, config)
     assert good["tier"] == "良好" and (good["quota"], good["size"]) == (4, 5)

@@ -11,18 +11,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from sitedata import make_year, site_halls
 
+from generator.build import build
 from generator.cli import main
 from generator.demo import make_demo, make_register
-from generator.build import build
 from generator.pages import hall_slug
-from generator.register import Hall, write_register
 from generator.regions import province_slug
+from generator.register import Hall, write_register
 from generator.results import load_archive, save_year
 from generator.site import build_site
 from generator.standard import DEFAULT_STANDARD
-
-from sitedata import make_year, site_halls
 
 TEXT_SUFFIXES = {".html", ".js", ".json", ".xml", ".css", ".txt", ".md"}
 FOREIGN = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)

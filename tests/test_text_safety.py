@@ -9,11 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.register import COLUMNS, Hall, read_register
-
-from conftest import YEAR, full_fill, make_halls, write_return
 
 EVIL = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "[x](javascript:alert(1))",
         "<script>alert(1)</script>"]

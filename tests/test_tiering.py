@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
+from conftest import make_halls
+
 from generator.config import Config
 from generator.register import Hall
 from generator.tiering import Candidate, assign_tiers
-
-from conftest import make_halls
 
 
 def cand(hall_id, final, base=None, deduction=0, business=100, vetoes=()):

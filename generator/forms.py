@@ -1,4 +1,4 @@
-"""Inspector workbooks: one per hall, pre-filled from the register (register + standard → templates).
+"""Inspector workbooks: one per hall, pre-filled from the register (register + standard → forms).
 
 The workbook guards the inspector: dropdowns and typed validations on every input cell, every other cell locked,
 live subtotals, highlighted missing reasons, print set-up. :func:`build_workbook` is the one description of the
@@ -12,25 +12,29 @@ import io
 import math
 import re
 import zipfile
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
-from .textcell import UNSAFE
 from . import workbook as wbk
 from .fsutil import write_bytes_atomic
 from .numbers import number, plain
 from .register import Hall
+from .standard import Item, Standard
+from .textcell import UNSAFE
+from .xlsxout import keep_text
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -81,7 +85,7 @@ def safe_name(text: str, limit: int = 80) -> str:
     return (text or "_")[:limit]
 
 
-def template_path(out_dir: Path, hall) -> Path:
+def template_path(out_dir: Path, hall: Hall) -> Path:
     return (
         Path(out_dir)
         / safe_name(hall.province)
@@ -91,18 +95,18 @@ def template_path(out_dir: Path, hall) -> Path:
     )
 
 
-def master_path(out_dir: Path, standard) -> Path:
+def master_path(out_dir: Path, standard: Standard) -> Path:
     """Where the blank master workbook of ``standard`` lives, e.g. ``input_templates/ct-hall_2016.1.xlsx``."""
     return Path(out_dir) / f"{safe_name(standard.id)}_{safe_name(standard.version)}.xlsx"
 
 
-def build_workbook(standard, hall: Hall | None, year: int | None, created: datetime | None = None) -> Workbook:
+def build_workbook(standard: Standard, hall: Hall | None, year: int | None, created: datetime | None = None) -> Workbook:
     """The workbook for one hall, in memory; callers save it or fill it first.
 
     ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp.
     """
     if hall is not None and created is None:
-        created = datetime.now(timezone.utc).replace(microsecond=0)
+        created = datetime.now(UTC).replace(microsecond=0)
     wb = Workbook()
     guide = wb.active
     guide.title = wbk.SHEET_GUIDE
@@ -151,7 +155,7 @@ def build_workbook(standard, hall: Hall | None, year: int | None, created: datet
 
 # -- sheets ------------------------------------------------------------------------------------------
 
-def _guide(ws, standard) -> None:
+def _guide(ws: Worksheet, standard: Standard) -> None:
     na_items = [i for i in standard.items if i.allow_na]
     lines = list(GUIDE_LINES) + list(GUIDE_MORE) + ["", "可填“不适用”的项目(其余项目必须打分):"]
     lines += [f"· {i.id} {i.section}:{i.text}" for i in na_items] or ["· 无"]
@@ -164,7 +168,7 @@ def _guide(ws, standard) -> None:
     _fit_rows(ws, 2, ws.max_row, {"A": GUIDE_WIDTH})
 
 
-def _lists(wb, standard) -> dict[str, str]:
+def _lists(wb: Workbook, standard: Standard) -> dict[str, str]:
     """Write every dropdown list on the hidden sheet; return list key → defined name.
 
     LibreOffice cuts inline list validations longer than 255 characters, so lists live in cells.
@@ -190,7 +194,7 @@ def _lists(wb, standard) -> dict[str, str]:
     return names
 
 
-def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> None:
+def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, str]) -> None:
     ws["A1"] = f"{year} 年营业厅服务评价检查表" if year else "营业厅服务评价检查表(空白母版)"
     ws["A1"].font = Font(bold=True, size=14)
     values = {}
@@ -200,9 +204,7 @@ def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> No
     rows = wbk.cover_rows()
     for label, row in rows.items():
         ws.cell(row=row, column=1, value=label).font = BOLD
-        cell = ws.cell(row=row, column=2, value=values.get(label))
-        if isinstance(cell.value, str):
-            cell.data_type = "s"  # a register text starting with "=" stays text, never a formula
+        cell = keep_text(ws.cell(row=row, column=2, value=values.get(label)))  # "=…" from the register stays text
         if label in wbk.COVER_INPUT_FIELDS:
             cell.fill = INPUT_FILL
             cell.protection = UNLOCKED
@@ -227,7 +229,7 @@ def _cover(ws, hall: Hall | None, year: int | None, lists: dict[str, str]) -> No
     _sign_off(ws, max(rows.values()) + 2)
 
 
-def _sign_off(ws, row: int) -> None:
+def _sign_off(ws: Worksheet, row: int) -> None:
     """Lines to sign on paper, below the cover fields; their labels are no cover field, so intake skips them."""
     line = Border(bottom=Side(style="thin"))
     for label in SIGN_OFF:
@@ -238,7 +240,7 @@ def _sign_off(ws, row: int) -> None:
         row += 1
 
 
-def _items(ws, standard, lists: dict[str, str]) -> None:
+def _items(ws: Worksheet, standard: Standard, lists: dict[str, str]) -> None:
     _header(ws, wbk.ITEMS_HEADERS)
     for item in standard.items:
         ws.append([item.id, item.section, item.text, item.guidance, number(item.max_points),
@@ -302,7 +304,7 @@ def _items(ws, standard, lists: dict[str, str]) -> None:
     _fit_rows(ws, first, last, {letter: ITEM_WIDTHS[letter] for letter in (col["环节"], col["检查内容"], col["评分标准"])})
 
 
-def _events(ws, standard) -> None:
+def _events(ws: Worksheet, standard: Standard) -> None:
     _header(ws, wbk.EVENTS_HEADERS)
     sub = _letter(len(wbk.EVENTS_HEADERS) + 1)
     ws[f"{sub}{wbk.HEADER_ROW}"] = "小计(参考)"
@@ -311,8 +313,8 @@ def _events(ws, standard) -> None:
         ws.append([rule.id, wbk.EVENT_BONUS, rule.text, number(rule.per_event), number(rule.cap), 0, None])
         r = ws.max_row
         ws[f"{sub}{r}"] = f"=IFERROR(MIN(E{r},D{r}*F{r}),0)"
-    for rule in standard.deductions:
-        ws.append([rule.id, wbk.EVENT_DEDUCTION, rule.text, -number(rule.per_event), None, 0, None])
+    for deduction in standard.deductions:
+        ws.append([deduction.id, wbk.EVENT_DEDUCTION, deduction.text, -number(deduction.per_event), None, 0, None])
         r = ws.max_row
         ws[f"{sub}{r}"] = f"=IFERROR(-D{r}*F{r},0)"
     first, last = wbk.HEADER_ROW + 1, ws.max_row
@@ -333,7 +335,7 @@ def _events(ws, standard) -> None:
     _fit_rows(ws, first, last, {"C": widths["C"]})
 
 
-def _vetoes(ws, standard, lists: dict[str, str]) -> None:
+def _vetoes(ws: Worksheet, standard: Standard, lists: dict[str, str]) -> None:
     _header(ws, wbk.VETO_HEADERS)
     for rule in standard.vetoes:
         ws.append([rule.id, rule.text, wbk.NO, None])
@@ -364,7 +366,7 @@ _ILLEGAL_XML = UNSAFE  # the register refuses these; never written into a workbo
 class _Stamper:
     """Renders the workbook once with placeholders, then fills in one hall per copy, at the XML level."""
 
-    def __init__(self, standard, year: int, created: datetime):
+    def __init__(self, standard: Standard, year: int, created: datetime) -> None:
         placeholder = Hall(_TOKENS["hall_id"], _TOKENS["name"], _TOKENS["province"], _TOKENS["city"],
                            _TOKENS["district"], _LEVEL_SENTINEL, _TOKENS["type"])
         buffer = io.BytesIO()
@@ -404,13 +406,13 @@ class _Stamper:
         return text.replace(f"<v>{_LEVEL_SENTINEL}</v>", f"<v>{int(level)}</v>").encode("utf-8")
 
 
-def write_templates(halls, standard, out_dir: str | Path, year: int, created: datetime | None = None,
+def write_templates(halls: Iterable[Hall], standard: Standard, out_dir: str | Path, year: int, created: datetime | None = None,
                     zip_by_city: bool = False) -> list[Path]:
     """Write one workbook per hall under ``out_dir/<省>/<市>/``; return the paths in register order.
 
     With ``zip_by_city`` also write ``out_dir/<省>/<市>.zip`` holding that city's workbooks, ready to email.
     """
-    created = created or datetime.now(timezone.utc).replace(microsecond=0)
+    created = created or datetime.now(UTC).replace(microsecond=0)
     stamper = _Stamper(standard, year, created)
     paths = []
     for hall in halls:
@@ -422,7 +424,7 @@ def write_templates(halls, standard, out_dir: str | Path, year: int, created: da
     return paths
 
 
-def zip_cities(paths, created: datetime) -> list[Path]:
+def zip_cities(paths: Iterable[Path], created: datetime) -> list[Path]:
     """One zip per city folder, next to it; members sorted and dated ``created`` so reruns give equal bytes."""
     by_city: dict[Path, list[Path]] = {}
     for path in paths:
@@ -440,7 +442,7 @@ def zip_cities(paths, created: datetime) -> list[Path]:
     return zips
 
 
-def write_master(standard, out_dir: str | Path) -> Path:
+def write_master(standard: Standard, out_dir: str | Path) -> Path:
     """Write the blank master workbook of ``standard`` (no hall, no year, no date: reproducible content)."""
     path = master_path(Path(out_dir), standard)
     buffer = io.BytesIO()
@@ -451,7 +453,7 @@ def write_master(standard, out_dir: str | Path) -> Path:
 
 # -- helpers -------------------------------------------------------------------------------------------
 
-def _header(ws, headers) -> None:
+def _header(ws: Worksheet, headers: Sequence[str]) -> None:
     ws.append(list(headers))
     for cell in ws[wbk.HEADER_ROW]:
         cell.font = BOLD
@@ -460,7 +462,7 @@ def _header(ws, headers) -> None:
     ws.freeze_panes = f"A{wbk.HEADER_ROW + 1}"
 
 
-def _total(ws, row: int, label: str, pts=None, score=None) -> None:
+def _total(ws: Worksheet, row: int, label: str, pts: object = None, score: object = None) -> None:
     """One subtotal row: label in 检查内容, figures under 分值 and 得分; 编号 stays empty."""
     cells = ((wbk.column_letter(wbk.ITEMS_HEADERS, "检查内容"), label),
              (wbk.column_letter(wbk.ITEMS_HEADERS, "分值"), pts),
@@ -472,7 +474,7 @@ def _total(ws, row: int, label: str, pts=None, score=None) -> None:
         cell.fill = TOTAL_FILL
 
 
-def _validate(ws, ref: str, dv: DataValidation) -> None:
+def _validate(ws: Worksheet, ref: str, dv: DataValidation) -> None:
     """Attach ``dv`` with the error and input messages switched on (openpyxl leaves them off)."""
     dv.allow_blank = True
     dv.showErrorMessage = True
@@ -482,7 +484,7 @@ def _validate(ws, ref: str, dv: DataValidation) -> None:
     ws.add_data_validation(dv)
 
 
-def _print_setup(ws, header: str) -> None:
+def _print_setup(ws: Worksheet, header: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth = 1
@@ -500,7 +502,7 @@ def _text_width(text: str) -> int:
     return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
 
-def _fit_rows(ws, first: int, last: int, widths: dict[str, float]) -> None:
+def _fit_rows(ws: Worksheet, first: int, last: int, widths: dict[str, float]) -> None:
     """Row heights for wrapped text: Excel and LibreOffice do not grow rows written by openpyxl."""
     for row in range(first, last + 1):
         lines = 1
@@ -513,11 +515,11 @@ def _fit_rows(ws, first: int, last: int, widths: dict[str, float]) -> None:
             ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
 
 
-def _score_key(item) -> str:
+def _score_key(item: Item) -> str:
     return "score_" + plain(item.max_points).replace(".", "_") + ("_na" if item.allow_na else "")
 
 
-def _mark_inputs(ws, first: int, last: int, inputs, wrapped) -> None:
+def _mark_inputs(ws: Worksheet, first: int, last: int, inputs: Iterable[str], wrapped: Iterable[str]) -> None:
     """Shade and unlock the input columns of rows first..last; wrap the long-text columns."""
     for row in range(first, last + 1):
         for letter in inputs:

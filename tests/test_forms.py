@@ -1,25 +1,24 @@
 """Inspector workbooks: validations, protection, hidden sheets, print set-up, stamping, zips and the master."""
 
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import YEAR, fill_scoring
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
 
 from generator import workbook as wbk
 from generator.cli import main
 from generator.demo import apply_fill
+from generator.forms import build_workbook, master_path, safe_name, write_master, write_templates
 from generator.intake import ACCEPTED, run_intake
 from generator.register import Hall, write_register
-from generator.templates import build_workbook, master_path, safe_name, write_master, write_templates
 
-from conftest import YEAR, fill_scoring
-
-CREATED = datetime(YEAR, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+CREATED = datetime(YEAR, 1, 2, 3, 4, 5, tzinfo=UTC)
 MASTER_DIR = Path(__file__).resolve().parent.parent / "input_templates"
 HALLS = [
     Hall("GD0001", "广州天河营业厅", "广东", "广州", "天河区", 1, "自营"),
