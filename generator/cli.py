@@ -15,7 +15,7 @@ import click
 
 from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
 from . import __version__
-from .build import build, rebuild_site, validate
+from .build import BuildOptions, build, rebuild_site, validate
 from .config import TIERS
 from .errors import HallscoreError
 from .fsutil import write_json_atomic
@@ -213,9 +213,11 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     elif cache_dir is None:
         cache_dir = Path(archive_dir).parent / ".hallscore-cache"
     with _Progress() as progress:
-        summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
-                        config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit,
-                        workers=workers, cache_dir=cache_dir, progress=progress, decisions_paths=decisions_paths)
+        options = BuildOptions.from_files(paths, register_path, archive_dir, year, config_path, year_explicit,
+                                          site_dir=site_dir, standard_path=standard_path, strict=strict,
+                                          overrides_path=overrides_path, workers=workers, cache_dir=cache_dir,
+                                          decisions_paths=decisions_paths)
+        summary = build(options, progress=progress)
     _print_build(summary)
 
 
@@ -352,15 +354,18 @@ def demo(halls, seed, year, out_dir):
         sources = [made["returns"]]
         if last:  # the email loop: drafts out, part of the returns back from a mailbox
             sources.append(_demo_mail(standard, register, y, out_dir, made["returns"])["inbox"])
-        first = build(sources, register_path, y, archive, None, workers=workers, cache_dir=cache)
+        def options(site=None, decisions=()):
+            return BuildOptions.from_files(sources, register_path, archive, y, site_dir=site, workers=workers,
+                                           cache_dir=cache, decisions_paths=decisions)
+
+        first = build(options())
         nominees = [x["hall_id"] for s in first.results["shortlists"] for x in s["nominees"]]
         reviewed = province_reviews(standard, register, y, made["returns"], nominees, seed, workers, not last)
         click.echo(f"{y} 年 2/4 各省对上报名单中的营业厅做省级复核:{reviewed} 份")
-        second = build(sources, register_path, y, archive, None, workers=workers, cache_dir=cache)
+        second = build(options())
         answers = answer_lists(archive / str(y) / LISTS, out_dir / str(y) / "集团答复", second.results)
         click.echo(f"{y} 年 3/4 集团答复优秀上报名单(认定/不认定):{answers}")
-        summary = build(sources, register_path, y, archive, out_dir / "site" if last else None,
-                        workers=workers, cache_dir=cache, decisions_paths=[answers])
+        summary = build(options(out_dir / "site" if last else None, [answers]))
         click.echo(f"{y} 年 4/4 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
 

@@ -135,3 +135,15 @@ def test_every_bad_key_is_named_in_one_error(tmp_path):
         assert part in message, part
     good = load_config(write(tmp_path, "levels = [2]\nbonus_cap = 3\n"), 2016)
     assert good.levels == (2,) and good.bonus_cap == Decimal(3)
+
+
+def test_build_options_take_the_year_from_the_config_file_unless_given(tmp_path):
+    from generator.build import BuildOptions
+
+    path = write(tmp_path, "year = 2024\nbonus_cap = 3\n")
+    options = BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, path, year_explicit=False)
+    assert options.config.year == 2024 and options.config.bonus_cap == Decimal(3) and options.config_path == path
+    with pytest.raises(ConfigError, match="year = 2024 与命令行的年度 2030 不一致"):
+        BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, path)
+    plain = BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, site_dir="site")
+    assert plain.config == Config(year=2030) and plain.site_dir == Path("site") and plain.decisions_paths == ()
