@@ -22,6 +22,7 @@ from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
 from .register import load_register
 from .results import evaluate, load_archive, save_year
+from .rules import Rules
 from .shortlist import FOLDER as SHORTLIST_FOLDER, write_shortlists
 from .site import build_site
 from .standard import DEFAULT_STANDARD, load_standard
@@ -185,7 +186,8 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     lap("intake")
     announce("scoring")
     intake = report.to_dict()
-    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir, decisions)
+    rules = Rules.of(standard, config)  # the year's rules, made once
+    results = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides, cache_dir, decisions)
     lap("scoring")
     announce("archive")
     staged, old = _stage_year(archive_dir, results, intake, standard_path), None
@@ -314,11 +316,11 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     # repr of the dataclasses: every field, Decimals with their exponent, dicts in order; unlike pickle it does
     # not depend on which equal objects happen to be shared, and it is fast enough for 20,000 records.
     digest = hashlib.sha256(code_version().encode())
-    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config), repr(tuple(overrides)),
+    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config.config), repr(tuple(overrides)),
                  repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
     key = digest.hexdigest()
-    stored = Path(cache_dir) / f"results-{config.year}.json"
+    stored = Path(cache_dir) / f"results-{config.year}.json"  # config: the year's Rules
     try:
         last = json.loads(stored.read_text(encoding="utf-8"))
         if last.get("key") == key:

@@ -87,8 +87,10 @@ def main():
 @standard_option
 @click.option("--zip", "zip_by_city", is_flag=True, help="另为每个市打一个 zip 包(<省>/<市>.zip),便于邮件发送。")
 @click.option("--master", is_flag=True, help="只生成评价标准的空白母版(不需要清单),用于更新 input_templates/。")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="年度配置文件(TOML):检查表中的加分上限等按本年度的规则填写。")
 @fatal_errors
-def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
+def templates(register_path, out_dir, year, standard_path, zip_by_city, master, config_path=None):
     """为清单中的每个营业厅生成一份预填厅信息的检查表。
 
     \b
@@ -104,10 +106,22 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
         raise click.UsageError("缺少 --register(生成空白母版时用 --master)")
     from .paths import check_outputs
 
-    check_outputs([("营业厅清单", register_path), ("评价标准", standard_path)], [("输出目录", out_dir)])
+    check_outputs([("营业厅清单", register_path), ("评价标准", standard_path), ("年度配置", config_path)],
+                  [("输出目录", out_dir)])
     halls = load_register(register_path)
-    paths = write_templates(halls, standard, out_dir, year, zip_by_city=zip_by_city)
+    rules = _rules(standard, config_path, year)
+    paths = write_templates(halls, standard, out_dir, rules.year, zip_by_city=zip_by_city, rules=rules)
     click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}" + ("(每个市另有一个 zip 包)" if zip_by_city else ""))
+
+
+def _rules(standard, config_path, year):
+    """The year's rules for the workbooks: the configuration file's year must agree with --year when given."""
+    from .config import Config, load_config
+    from .rules import Rules
+
+    explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
+    config = load_config(config_path, year if explicit else None, default_year=year) if config_path else None
+    return Rules.of(standard, config or Config(year=year))
 
 
 @main.command(name="validate")

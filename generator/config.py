@@ -27,12 +27,13 @@ KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "
 # round, the tiers a return of that round recognises. A tier is a claim until its owner has spoken.
 CITY, PROVINCE, GROUP = "市", "省", "集团"
 TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
-ROUND_AUTHORITY = {
-    "自评": (),  # 营业厅自查 recognises nothing
-    "市级检查": (PASS, FAIL),
-    "省级复核": (GOOD, PASS, FAIL),
-    "集团复核": (EXCELLENT, GOOD, PASS, FAIL),
-}
+# Keyed by position in workbook.ROUNDS, so a round is named there only.
+ROUND_AUTHORITY = dict(zip(ROUNDS, (
+    (),  # 自评: 营业厅自查 recognises nothing
+    (PASS, FAIL),  # 市级检查
+    (GOOD, PASS, FAIL),  # 省级复核
+    (EXCELLENT, GOOD, PASS, FAIL),  # 集团复核
+)))
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high

@@ -24,6 +24,7 @@ from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import percent, plain
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
+from .rules import RATED, TIER_NAMES, Rules
 from .scoring import half_up
 
 TEMPLATE_DIR = PAGE_TEMPLATES
@@ -80,6 +81,8 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug
     env.filters["problem_title"] = _problem_title
+    # Tier names, for every template and macro (rules.py holds them).
+    env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env
 
 
@@ -124,6 +127,7 @@ class YearView:
         self.results = year_data.results
         self.intake = year_data.intake
         self.standard = year_data.standard
+        self.rules = Rules.from_record(self.standard, self.year, self.results.get("config", {}))
         self.halls = self.results["halls"]
         self.scored = [h for h in self.halls if h["final_score"] is not None]
         self.by_province: dict[str, list[dict]] = defaultdict(list)
@@ -271,7 +275,7 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
     for view in views:
         y = str(view.year)
         common = {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
-                  "downloads": _downloads(view), "authority": _authority()}
+                  "downloads": _downloads(view), "rules": view.rules}
         yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
             provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
         province_template = env.get_template("province.html.j2")
@@ -309,18 +313,6 @@ def _summary(hall: dict, year: str) -> str:
     if hall["final_score"] is not None:
         parts.append(f"最终得分 {fmt(hall['final_score'])}")
     return " ".join(str(p) for p in parts if p)
-
-
-def _authority() -> list[dict]:
-    """The table of round authority (config.py), as the methodology page prints it."""
-    from .config import LIST_OWNER, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER
-
-    rows = []
-    for tier in reversed(RECOGNISED_ORDER):
-        rounds = [r for r, tiers in ROUND_AUTHORITY.items() if tier in tiers]
-        rows.append({"tier": tier, "owner": TIER_OWNER[tier], "rounds": rounds,
-                     "list": f"{LIST_OWNER[tier]}答复的{tier}上报名单" if tier in LIST_OWNER else "—"})
-    return rows
 
 
 def _downloads(view) -> dict:

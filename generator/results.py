@@ -20,6 +20,7 @@ from .numbers import number
 from .fsutil import write_json_atomic, write_text_atomic
 from .overrides import apply_overrides
 from .scoring import half_up, score_return
+from .rules import Rules
 from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
@@ -39,6 +40,8 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
     (recorded decisions, overrides.py) are applied after the rules. A refused list or decision raises
     ``DecisionError``/``OverrideError`` and nothing is written.
     """
+    rules = config if isinstance(config, Rules) else Rules.of(standard, config)
+    config = rules.config
     by_hall: dict[str, list] = {}
     for record in records:
         by_hall.setdefault(record.hall_id, []).append(record)
@@ -48,8 +51,8 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
     candidates: dict[str, Candidate] = {}
     for hall in halls:
         returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
-        cards = [(r, score_return(r, standard, config.bonus_cap)) for r in returns]
-        hall_rows[hall.hall_id] = _hall_row(hall, cards, standard)
+        cards = [(r, score_return(r, standard, rules.bonus_cap)) for r in returns]
+        hall_rows[hall.hall_id] = _hall_row(hall, cards, standard, rules.self_round)
         if cards:
             record, card = cards[-1]  # the highest round present decides
             business = card.section(BUSINESS_SECTION).rate if BUSINESS_SECTION in standard.sections else None
@@ -122,7 +125,7 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
                 entry["tier"])
 
 
-def _hall_row(hall, cards, standard) -> dict:
+def _hall_row(hall, cards, standard, self_round: str) -> dict:
     row = {
         "hall_id": hall.hall_id,
         "name": hall.name,
@@ -194,7 +197,7 @@ def _hall_row(hall, cards, standard) -> dict:
         rounds=rounds,
     )
     first = cards[0]
-    if len(cards) > 1 and first[0].round == "自评":
+    if len(cards) > 1 and first[0].round == self_round:
         # Gap between the deciding review and the self-assessment, both as reported.
         row["self_gap"] = number(half_up(card.final) - half_up(first[1].final))
     return row
