@@ -1,0 +1,126 @@
+"""A rule changed in its one place changes the workbook, the scores, the pages and the exports alike.
+
+Each test issues real workbooks with the templates writer, fills them, runs a real build (mkdocs included)
+and reads the hall's page, the methodology page and the national export back.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from generator import workbook as wbk
+from generator.build import BuildOptions, build
+from generator.config import Config, config_from_dict
+from generator.demo import apply_fill
+from generator.exports import export_name
+from generator.pages import hall_slug
+from generator.register import write_register
+from generator.rules import Rules
+from generator.templates import write_templates
+
+from conftest import YEAR, fill_scoring, make_halls
+
+
+def run_year(tmp_path, standard, config: Config, fills: dict):
+    """Issue, fill and build one year; give (issued workbooks by hall id, results, site folder)."""
+    halls = make_halls({"甲": len(fills)})
+    register = tmp_path / "register.xlsx"
+    write_register(halls, register)
+    rules = Rules.of(standard, config)
+    issued = dict(zip((h.hall_id for h in halls), write_templates(halls, standard, tmp_path / "issued", YEAR,
+                                                                   rules=rules)))
+    returns = tmp_path / "returns"
+    for hall in halls:
+        wb = openpyxl.load_workbook(issued[hall.hall_id])
+        apply_fill(wb, standard, fills[hall.hall_id.removeprefix("H01")])
+        returns.mkdir(exist_ok=True)
+        wb.save(returns / f"{hall.hall_id}.xlsx")
+    summary = build(BuildOptions(paths=(returns,), register_path=register, archive_dir=tmp_path / "archive",
+                                 config=config, site_dir=tmp_path / "site"))
+    assert summary.intake.ok, [p for f in summary.intake.files for p in f.problems]
+    return issued, summary.results, tmp_path / "site"
+
+
+def page_text(site, rel: str) -> str:
+    """The visible text of a built page, tags dropped and entities decoded."""
+    raw = (site / rel).read_text(encoding="utf-8")
+    raw = raw[raw.index('<article'):] if '<article' in raw else raw
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def export_row(site, hall_id: str) -> dict:
+    wb = openpyxl.load_workbook(site / str(YEAR) / "downloads" / export_name(YEAR), read_only=True)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    headers = rows[0]
+    return next(dict(zip(headers, r)) for r in rows[1:] if r[0] == hall_id)
+
+
+def hall_of(results, hall_id):
+    return next(h for h in results["halls"] if h["hall_id"] == hall_id)
+
+
+@pytest.mark.parametrize("cap", [None, Decimal(3)])
+def test_the_bonus_cap_of_the_year_reaches_every_output(tmp_path, standard, cap):
+    # Two bonus events worth 2 each: 4 points before the cap; 90 base.
+    fills = {"0000": fill_scoring(standard, 90, events={"J01": 1, "J02": 1},
+                                  event_notes={"J01": "表扬信", "J02": "获奖"}),
+             "0001": fill_scoring(standard, 85)}
+    config = Config(year=YEAR) if cap is None else Config(year=YEAR, bonus_cap=cap)
+    issued, results, site = run_year(tmp_path, standard, config, fills)
+    in_force = standard.bonus_cap if cap is None else cap
+    bonus = min(Decimal(4), in_force)
+
+    # The workbook: the live subtotal caps with the year's figure and says it.
+    sheet = openpyxl.load_workbook(issued["H010000"])[wbk.SHEET_ITEMS]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert f"加分(合计上限 {in_force} 分,见“加分扣分”)" in cells
+    assert any(v.startswith(f"=MIN({in_force},") for v in cells)
+    # The scores.
+    hall = hall_of(results, "H010000")
+    assert Decimal(str(hall["bonus"])) == bonus and Decimal(str(hall["final_score"])) == 90 + bonus
+    assert results["config"]["bonus_cap"] == (None if cap is None else 3)
+    # The pages: the methodology says the cap in force, the hall page the capped bonus.
+    method = page_text(site, f"{YEAR}/methodology.html")
+    assert f"合计不超过 {in_force} 分" in method and f"加分项(合计最高 +{in_force})" in method
+    assert f"{90 + bonus:.1f}" in page_text(site, f"{YEAR}/halls/{hall_slug('H010000')}.html")
+    # The export.
+    row = export_row(site, "H010000")
+    assert Decimal(str(row["加分"])) == bonus and Decimal(str(row["最终得分"])) == 90 + bonus
+
+
+@pytest.mark.parametrize("line", [95, 97])
+def test_a_threshold_changed_in_the_config_changes_tiers_pages_and_exports(tmp_path, standard, line):
+    # Quotas wide open, so only the line decides: a 96 is 优秀 with the seed's 95 and 良好 with 97.
+    config = config_from_dict({"thresholds": {"优秀": line, "良好": 90, "达标": 80},
+                               "quotas": {"优秀": 1, "良好": 1}}, YEAR)
+    fills = {"0000": fill_scoring(standard, 96), "0001": fill_scoring(standard, 91)}
+    issued, results, site = run_year(tmp_path, standard, config, fills)
+    expected = "优秀" if line <= 96 else "良好"
+    hall = hall_of(results, "H010000")
+    assert hall["tier"] == expected and f"达到{expected}标准" in hall["tier_reason"]
+    assert results["config"]["thresholds"]["优秀"] == line
+    method = page_text(site, f"{YEAR}/methodology.html")
+    squeezed = re.sub(r"\s+", "", method)
+    assert f"优秀{line}分及以上" in squeezed and f"良好90至{line}分" in squeezed
+    hall_page = page_text(site, f"{YEAR}/halls/{hall_slug('H010000')}.html")
+    assert hall["tier_reason"] in hall_page
+    row = export_row(site, "H010000")
+    assert row["服务等级"] == expected and row["定级说明"] == hall["tier_reason"]
+
+
+def test_rules_read_back_from_the_record_are_the_rules_scored_with(standard):
+    config = config_from_dict({"bonus_cap": 3, "thresholds": {"优秀": 96.5, "良好": 90, "达标": 80},
+                               "rounds": ["自评", "市级检查", "省级复核", "集团复核"]}, YEAR)
+    from generator.results import evaluate
+
+    recorded = evaluate([], [], standard, config)["config"]
+    back = Rules.from_record(standard, YEAR, recorded)
+    assert back.config == config and back.bonus_cap == Decimal(3) and back.threshold("优秀") == Decimal("96.5")
+    plain = Rules.from_record(standard, YEAR, evaluate([], [], standard, Config(year=YEAR))["config"])
+    assert plain.bonus_cap == standard.bonus_cap and plain.score_step == standard.score_step
+    assert plain.item_total == Decimal(100) and plain.first_round("良好") == "省级复核"
