@@ -24,6 +24,7 @@ from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import percent, plain
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
+from .record import exact
 from .rules import RATED, TIER_NAMES, Rules
 from .scoring import half_up
 
@@ -214,9 +215,9 @@ class YearView:
         applicable = Counter()
         for hall in halls:
             for item in self.standard.items:
-                score = hall["items"].get(item.id)
-                if isinstance(score, (int, float)):
-                    lost[item.id] += float(item.max_points) - score
+                score = exact(hall["items"].get(item.id))
+                if isinstance(score, Decimal):
+                    lost[item.id] += item.max_points - score
                     applicable[item.id] += 1
         rows = []
         for item in self.standard.items:
@@ -332,9 +333,9 @@ def _lost_items(hall: dict, standard) -> list[dict]:
         return []
     rows = []
     for item in standard.items:
-        score = hall["items"].get(item.id)
-        if isinstance(score, (int, float)) and score < item.max_points:
-            rows.append({"item": item, "score": score, "lost": float(item.max_points) - score,
+        score = exact(hall["items"].get(item.id))  # the recorded figure, exactly: no float arithmetic
+        if isinstance(score, Decimal) and score < item.max_points:
+            rows.append({"item": item, "score": score, "lost": item.max_points - score,
                          "reason": hall["reasons"].get(item.id, "")})
     rows.sort(key=lambda r: (-r["lost"], r["item"].id))
     return rows

@@ -7,6 +7,7 @@ rebuilt. No timestamps and no paths outside the inputs' own names go in, so the 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 from fractions import Fraction
 
 from .config import NOT_INSPECTED, RECOGNISED_ORDER
+from . import record
 from .confirmation import confirm
+from .record import SCHEMA_VERSION
 from .decisions import RECOGNISE, resolve as resolve_decisions
 from .numbers import number
 from .fsutil import write_json_atomic, write_text_atomic
@@ -26,7 +29,6 @@ from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
-SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
 STANDARD_FILE = "standard.yaml"
@@ -225,15 +227,20 @@ def _gaps(halls, rows: dict[str, dict]) -> dict:
 @dataclass
 class YearData:
     year: int
-    results: dict
+    results: dict  # results.json's mapping, upgraded to this version
     intake: dict
     standard: object
+
+    @functools.cached_property
+    def record(self) -> "record.YearResults":
+        """The same results typed (record.py): attributes and exact Decimal scores."""
+        return record.from_json(self.results)
 
 
 def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path) -> Path:
     """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``."""
     folder = Path(archive) / str(results["year"])
-    write_json_atomic(folder / RESULTS_FILE, results)
+    record.save(folder / RESULTS_FILE, results)
     write_json_atomic(folder / INTAKE_FILE, intake)
     write_text_atomic(folder / STANDARD_FILE, Path(standard_path).read_text(encoding="utf-8"))
     return folder
@@ -247,8 +254,8 @@ def load_archive(archive: str | Path) -> list[YearData]:
         return years
     for folder in root.iterdir():
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
+            results = record.load(folder / RESULTS_FILE)  # version checked, older ones upgraded
             try:
-                results = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
                 intake_path = folder / INTAKE_FILE
                 intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
             except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
