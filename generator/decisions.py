@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from .reasons import Fact
 from .config import EXCELLENT, GOOD, LIST_OWNER
 from .errors import DecisionError
 from .fsutil import write_bytes_atomic
@@ -288,13 +289,14 @@ def resolve(decisions, shortlists: list[dict], year: int):
     records: dict[str, list[dict]] = {}
     for (province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
         owner = LIST_OWNER[tier]
-        said = f"{owner}({d.decided_by},{d.date}){d.result}为{tier}:{d.reason}(上报名单 {d.where})"
+        said = Fact.of("list-said", owner=owner, decided_by=d.decided_by, date=d.date, result=d.result, tier=tier,
+                       reason=d.reason, where=d.where)
         records.setdefault(hall_id, []).append({
             "tier": tier, "result": d.result, "by_level": owner, "decided_by": d.decided_by, "date": d.date,
             "reason": d.reason, "source": d.where})
         if d.result == RECOGNISE:
             if hall_id not in pins:  # 优秀 comes first: 认定 优秀 implies 良好
-                pins[hall_id] = (tier, f"经{said},按认定评为{tier}。")
+                pins[hall_id] = (tier, Fact.of("list-recognised", said=said, tier=tier))
         else:
-            bars.setdefault(hall_id, {})[tier] = f"{said},不得评为{tier}"
+            bars.setdefault(hall_id, {})[tier] = Fact.of("list-refused", said=said, tier=tier)
     return pins, bars, records

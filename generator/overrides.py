@@ -15,6 +15,7 @@ from pathlib import Path
 from .yamlsafe import load_yaml
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
+from .reasons import Fact, say
 from .tiering import quota_use
 
 DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
@@ -92,9 +93,10 @@ def apply_overrides(halls, placements: dict, overrides, config, candidates) -> d
         rule = placements[o.hall_id]
         record = {"tier": o.tier, "reason": o.reason, "decided_by": o.decided_by, "date": o.date,
                   "rule_tier": rule.tier}
-        why = f"{rule.reason}经{o.decided_by}于 {o.date} 裁定为{o.tier}:{o.reason}。"
-        result[o.hall_id] = replace(rule, tier=o.tier, reason=why, needs_decision=False, pending_tier=None,
-                                    override=record)
+        why = Fact.of("overridden", rule=rule.fact or rule.reason, decided_by=o.decided_by, date=o.date, tier=o.tier,
+                      reason=o.reason)
+        result[o.hall_id] = replace(rule, tier=o.tier, reason=say(why), fact=why, needs_decision=False,
+                                    pending_tier=None, override=record)
     _refuse(problems)
     for q in quota_use(halls, result, config):
         if q.used > q.cap:
