@@ -124,3 +124,85 @@ def test_rules_read_back_from_the_record_are_the_rules_scored_with(standard):
     plain = Rules.from_record(standard, YEAR, evaluate([], [], standard, Config(year=YEAR))["config"])
     assert plain.bonus_cap == standard.bonus_cap and plain.score_step == standard.score_step
     assert plain.item_total == Decimal(100) and plain.first_round("良好") == "省级复核"
+
+
+ROUND_SCRIPT = r'''
+import json, sys
+from pathlib import Path
+
+import openpyxl
+
+from generator import workbook as wbk
+from generator.build import BuildOptions, build
+from generator.config import Config
+from generator.demo import apply_fill
+from generator.register import write_register
+from generator.rules import Rules
+from generator.standard import load_standard
+from generator.templates import write_templates
+from conftest import fill_scoring, make_halls
+
+root = Path(sys.argv[1])
+assert wbk.ROUNDS[1] == "地市检查", wbk.ROUNDS
+standard = load_standard()
+halls = make_halls({"甲": 3})
+write_register(halls, root / "register.xlsx")
+issued = write_templates(halls, standard, root / "issued", 2025, rules=Rules.of(standard, Config(year=2025)))
+(root / "returns").mkdir()
+for hall, path, name in zip(halls, issued, ("地市检查", "自评", "市级检查")):
+    wb = openpyxl.load_workbook(path)
+    apply_fill(wb, standard, fill_scoring(standard, 96, round_name=name))
+    wb.save(root / "returns" / f"{hall.hall_id}.xlsx")
+summary = build(BuildOptions.from_files([root / "returns"], root / "register.xlsx", root / "archive", 2025,
+                                        site_dir=root / "site"))
+print(json.dumps({"issued": str(issued[0]),
+                  "problems": [p.message for f in summary.intake.files for p in f.problems],
+                  "halls": [[h["hall_id"], h["round"], h["confirmed_tier"], h["awaiting"]]
+                            for h in summary.results["halls"]]}, ensure_ascii=False))
+'''
+
+
+def test_a_round_renamed_in_workbook_rounds_is_renamed_everywhere(tmp_path):
+    """Rename 市级检查 in workbook.ROUNDS of a copy of the package: workbook, intake, scores, pages, exports follow."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    copy = tmp_path / "pkg"
+    shutil.copytree(repo / "generator", copy / "generator", ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
+    shutil.copytree(repo / "templates", copy / "templates")
+    shutil.copy(repo / "mkdocs.yml", copy / "mkdocs.yml")
+    source = copy / "generator" / "workbook.py"
+    text = source.read_text(encoding="utf-8")
+    line = 'ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")'
+    assert text.count(line) == 1
+    source.write_text(text.replace(line, line.replace("市级检查", "地市检查")), encoding="utf-8")
+    out = tmp_path / "run"
+    out.mkdir()
+    env = {"PYTHONPATH": f"{copy}:{repo / 'tests'}", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", ROUND_SCRIPT, str(out)], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = json.loads(done.stdout.strip().splitlines()[-1])
+    # The workbook: guide, dropdown list.
+    wb = openpyxl.load_workbook(said["issued"])
+    guide = " ".join(str(c.value) for row in wb[wbk.SHEET_GUIDE].iter_rows() for c in row if c.value)
+    lists = [str(c.value) for row in wb[wbk.SHEET_LISTS].iter_rows() for c in row if c.value]
+    assert "自评/地市检查/省级复核/集团复核" in guide and "地市检查" in lists and "市级检查" not in lists
+    # Intake: the old name is refused, the message names the new one.
+    assert any("检查轮次为“市级检查”;应为 自评、地市检查、省级复核 或 集团复核" in m for m in said["problems"])
+    # Scores and 逐级认定: the renamed round keeps its authority (达标 recognised by the city).
+    assert said["halls"][:2] == [["H010000", "地市检查", "达标", None], ["H010001", "自评", None, "市"]]
+    # Pages.
+    site = out / "site"
+    method = re.sub(r"\s+", "", page_text(site, f"{YEAR}/methodology.html"))
+    assert "(自评、地市检查、省级复核、集团复核)" in method and "市级检查" not in method
+    assert "由市公司认定(地市检查)" in re.sub(r"\s+", "", page_text(site, f"{YEAR}/index.html"))
+    # Exports: the deciding round column and the notes.
+    assert export_row(site, "H010000")["定级轮次"] == "地市检查"
+    notes = openpyxl.load_workbook(site / str(YEAR) / "downloads" / export_name(YEAR), read_only=True)
+    text = " ".join(str(v) for ws in notes.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    assert "已经地市检查的营业厅" in text
