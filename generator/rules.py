@@ -34,7 +34,8 @@ class Rules:
     @classmethod
     def from_record(cls, standard: Standard | None, year: int, recorded: dict) -> "Rules":
         """The rules an archived year was scored with: results.json's ``config`` read back as configuration."""
-        known = {k: v for k, v in recorded.items() if v is not None}  # bonus_cap null: the standard's own
+        # bonus_cap null: the standard's own; a key this version does not know is not a rule it can show.
+        known = {k: v for k, v in recorded.items() if v is not None and k in cfg.KEYS}
         return cls(standard, config_from_dict({**known, "year": year}, source=f"{year} 年档案"))
 
     # -- the year -----------------------------------------------------------------------------------

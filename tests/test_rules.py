@@ -206,3 +206,16 @@ def test_a_round_renamed_in_workbook_rounds_is_renamed_everywhere(tmp_path):
     notes = openpyxl.load_workbook(site / str(YEAR) / "downloads" / export_name(YEAR), read_only=True)
     text = " ".join(str(v) for ws in notes.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
     assert "已经地市检查的营业厅" in text
+
+
+@pytest.mark.parametrize("step", ["0.5", "1"])
+def test_the_workbook_guide_says_the_standards_score_step(tmp_path, standard, step):
+    from dataclasses import replace
+
+    from generator.templates import build_workbook
+
+    changed = replace(standard, score_step=Decimal(step))
+    wb = build_workbook(changed, make_halls({"甲": 1})[0], YEAR)
+    guide = " ".join(str(c.value) for row in wb[wbk.SHEET_GUIDE].iter_rows() for c in row if c.value)
+    assert f"以 {step} 分为步长" in guide
+    assert Rules.of(changed).score_step == Decimal(step)
