@@ -316,7 +316,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     # repr of the dataclasses: every field, Decimals with their exponent, dicts in order; unlike pickle it does
     # not depend on which equal objects happen to be shared, and it is fast enough for 20,000 records.
     digest = hashlib.sha256(code_version().encode())
-    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config.config), repr(tuple(overrides)),
+    for part in (repr(tuple(halls)), repr(list(records)), repr(standard), repr(config.config), repr(tuple(overrides)),
                  repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
     key = digest.hexdigest()

@@ -219,3 +219,21 @@ def test_the_workbook_guide_says_the_standards_score_step(tmp_path, standard, st
     guide = " ".join(str(c.value) for row in wb[wbk.SHEET_GUIDE].iter_rows() for c in row if c.value)
     assert f"以 {step} 分为步长" in guide
     assert Rules.of(changed).score_step == Decimal(step)
+
+
+def test_templates_command_issues_workbooks_with_the_years_bonus_cap(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    write_register(make_halls({"甲": 1}), tmp_path / "register.xlsx")
+    (tmp_path / "y.toml").write_text("year = 2025\nbonus_cap = 2.5\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["templates", "--register", str(tmp_path / "register.xlsx"),
+                                       "--out", str(tmp_path / "out"), "--config", str(tmp_path / "y.toml")])
+    assert result.exit_code == 0, result.output
+    [path] = list((tmp_path / "out").rglob("*.xlsx"))
+    cells = [c.value for row in openpyxl.load_workbook(path)[wbk.SHEET_ITEMS].iter_rows() for c in row]
+    assert "加分(合计上限 2.5 分,见“加分扣分”)" in cells and any(str(v).startswith("=MIN(2.5,") for v in cells)
+    refused = CliRunner().invoke(main, ["templates", "--register", str(tmp_path / "register.xlsx"), "--year", "2024",
+                                        "--out", str(tmp_path / "out2"), "--config", str(tmp_path / "y.toml")])
+    assert refused.exit_code != 0 and "与命令行的年度 2024 不一致" in refused.output
