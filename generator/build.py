@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
+from .errors import ConfigError
 from .decisions import load_decisions
 from .fsutil import (BuildLock, clean_leftovers, clean_temp_files, recover_swap, swap_dir, undo_swap, work_prefix,
                      write_text_atomic)
@@ -109,8 +110,12 @@ class BuildOptions:
         """
         if config_path is not None:
             config = load_config(config_path, year if year_explicit else None, default_year=year)
+        elif options.get("config") is not None:
+            config = options["config"]
+        elif year is None:
+            raise ConfigError("未给出评价年度:请用 --year 或在配置文件中写 year")
         else:
-            config = options.pop("config", None) or Config(year=year)
+            config = Config(year=year)
         options.pop("config", None)
         for key in ("site_dir", "standard_path", "overrides_path", "cache_dir"):
             if options.get(key) is not None:

@@ -186,7 +186,7 @@ def _good_shortlist(value, bad):
     return value
 
 
-def _thresholds(value, bad) -> dict[str, Decimal]:
+def _thresholds(value, bad) -> dict[str, Decimal] | None:
     allowed = f"包含 {EXCELLENT}、{GOOD}、{PASS} 三个分数线的表,0 到 100 之间且 {EXCELLENT} > {GOOD} > {PASS}"
     if not isinstance(value, dict) or set(value) != {EXCELLENT, GOOD, PASS}:
         return bad("thresholds", allowed)
@@ -204,7 +204,7 @@ def _thresholds(value, bad) -> dict[str, Decimal]:
     return out
 
 
-def _quotas(value, bad) -> dict[str, Decimal]:
+def _quotas(value, bad) -> dict[str, Decimal] | None:
     allowed = f"只含 {EXCELLENT}、{GOOD} 的表,比例在 0 到 1 之间(5% 写作 0.05)"
     if not isinstance(value, dict) or not set(value) <= {EXCELLENT, GOOD}:
         return bad("quotas", allowed)
@@ -219,7 +219,7 @@ def _quotas(value, bad) -> dict[str, Decimal]:
     return out if ok else None
 
 
-def _improvement(value, bad) -> dict[str, Decimal]:
+def _improvement(value, bad) -> dict[str, Decimal] | None:
     allowed = " 含 average(平均分提高,分)和/或 pass_rate(达标率提高,百分点)的表,取值 0 到 100"
     if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_IMPROVEMENT):
         return bad("improvement", allowed)
@@ -255,7 +255,7 @@ def _decimal(value) -> Decimal | None:
 
 
 def _dig(data: dict, dotted: str):
-    value = data
+    value: object = data
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Any
 from pathlib import Path
 
 from .config import RECOGNISED_ORDER
@@ -24,7 +25,7 @@ KNOWN_VERSIONS = (1, 2)
 Score = Decimal | None
 
 
-def _dec(value) -> Score:
+def _dec(value: Any) -> Any:
     """A JSON number as the exact figure it reports (94.3 → Decimal('94.3'))."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return value

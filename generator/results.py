@@ -248,7 +248,7 @@ def save_year(archive: str | Path, results: dict, intake: dict, standard_path: s
 
 def load_archive(archive: str | Path) -> list[YearData]:
     """Every archived year, latest first."""
-    years = []
+    years: list[YearData] = []
     root = Path(archive)
     if not root.is_dir():
         return years
