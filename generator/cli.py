@@ -119,7 +119,8 @@ def _rules(standard, config_path, year):
     from .config import Config, load_config
     from .rules import Rules
 
-    explicit = click.get_current_context().get_parameter_source("year").name != "DEFAULT"
+    source = click.get_current_context().get_parameter_source("year")
+    explicit = source is not None and source.name != "DEFAULT"
     config = load_config(config_path, year if explicit else None, default_year=year) if config_path else None
     return Rules.of(standard, config or Config(year=year))
 

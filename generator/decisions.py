@@ -284,8 +284,8 @@ def resolve(decisions, shortlists: list[dict], year: int):
         if len(yes) > entry["quota"]:
             raise DecisionError(f"上报名单 {yes[-1].where}:{province}{tier}认定 {len(yes)} 个,超过名额 {entry['quota']} 个,"
                                 f"整份退回(认定的行:{';'.join(d.where for d in yes)})")
-    pins: dict[str, tuple[str, str]] = {}
-    bars: dict[str, dict[str, str]] = {}
+    pins: dict[str, tuple[str, Fact | str]] = {}
+    bars: dict[str, dict[str, Fact | str]] = {}
     records: dict[str, list[dict]] = {}
     for (province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
         owner = LIST_OWNER[tier]

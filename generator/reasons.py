@@ -9,7 +9,9 @@ tie asks the facts (:func:`waits_for_decision`), not the text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 # code → template; fields are filled from the fact's values.
 CATALOGUE: dict[str, str] = {
@@ -49,16 +51,16 @@ class Fact:
     values: tuple[tuple[str, object], ...] = ()
 
     @classmethod
-    def of(cls, code: str, **values) -> "Fact":
+    def of(cls, code: str, **values: object) -> Fact:
         if code not in CATALOGUE:
             raise KeyError(code)
         return cls(code, tuple(values.items()))
 
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return dict(self.values).get(key, default)
 
 
-def say(part) -> str:
+def say(part: Fact | str | list | tuple) -> str:
     """A fact (or a list of facts, or ready text from a caller outside the catalogue) as Chinese."""
     if isinstance(part, str):
         return part
@@ -68,6 +70,6 @@ def say(part) -> str:
     return CATALOGUE[part.code].format(**values)
 
 
-def waits_for_decision(falls) -> bool:
+def waits_for_decision(falls: Iterable[object]) -> bool:
     """Whether one of the reasons a hall fell is a tie at a cut line (it then waits for a decision)."""
     return any(isinstance(f, Fact) and f.code == "tie" for f in falls)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .config import RECOGNISED_ORDER
 from .confirmation import confirm
@@ -35,7 +35,7 @@ def _dec(value: Any) -> Any:
 exact = _dec  # for readers of the untyped mapping (pages): the same exact figure
 
 
-def _out(value):
+def _out(value: Any) -> Any:
     return number(value) if isinstance(value, Decimal) else value
 
 
@@ -186,7 +186,7 @@ def _hall_json(row: HallRow) -> dict:
     return out
 
 
-def checked(data, where: str = "results.json") -> dict:
+def checked(data: Any, where: str = "results.json") -> dict:
     """The mapping of a readable version, upgraded to this one in memory; any other version refused."""
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version not in KNOWN_VERSIONS:
@@ -208,7 +208,7 @@ def load(path: Path) -> dict:
     return checked(data, str(path))
 
 
-def save(path: Path, results) -> None:
+def save(path: Path, results: YearResults | dict) -> None:
     """Write results.json (typed results or the mapping ``evaluate`` gives) in the one stable form."""
     write_json_atomic(path, to_json(results) if isinstance(results, YearResults) else results)
 

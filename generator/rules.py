@@ -15,7 +15,6 @@ from . import config as cfg
 from .config import Config, config_from_dict
 from .standard import Standard
 
-
 RATED = (cfg.EXCELLENT, cfg.GOOD, cfg.PASS, cfg.FAIL)  # the rated tiers, highest first
 TIER_NAMES = {"excellent": cfg.EXCELLENT, "good": cfg.GOOD, "pass": cfg.PASS, "fail": cfg.FAIL,
               "not_rated": cfg.NOT_RATED, "not_inspected": cfg.NOT_INSPECTED}
@@ -27,12 +26,12 @@ class Rules:
     config: Config
 
     @classmethod
-    def of(cls, standard: Standard | None, config: Config | None = None, year: int | None = None) -> "Rules":
+    def of(cls, standard: Standard | None, config: Config | None = None, year: int | None = None) -> Rules:
         """The rules of ``standard`` with ``config`` (the seed's defaults for ``year`` when None)."""
         return cls(standard, config if config is not None else Config(year=year or 0))
 
     @classmethod
-    def from_record(cls, standard: Standard | None, year: int, recorded: dict) -> "Rules":
+    def from_record(cls, standard: Standard | None, year: int, recorded: dict) -> Rules:
         """The rules an archived year was scored with: results.json's ``config`` read back as configuration."""
         # bonus_cap null: the standard's own; a key this version does not know is not a rule it can show.
         known = {k: v for k, v in recorded.items() if v is not None and k in cfg.KEYS}

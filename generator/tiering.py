@@ -78,7 +78,8 @@ def raw_tier(config, final: Decimal) -> str:
 
 
 def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: dict[str, str] | None = None,
-                 pins: dict[str, tuple[str, str]] | None = None, bars: dict[str, dict[str, str]] | None = None):
+                 pins: dict[str, tuple[str, Fact | str]] | None = None,
+                 bars: dict[str, dict[str, Fact | str]] | None = None):
     """Place every register hall; return ``(placements by hall id, quota use)``.
 
     ``pins`` (hall id → (tier, why)) and ``bars`` (hall id → {tier: why}) are the decisions of returned

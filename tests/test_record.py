@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from sitedata import make_year, site_halls
 
 from generator.build import rebuild_site
 from generator.cli import main
@@ -14,8 +15,6 @@ from generator.errors import SiteError
 from generator.fsutil import dumps_stable
 from generator.record import SCHEMA_VERSION, HallRow, from_json, to_json
 from generator.results import RESULTS_FILE, load_archive
-
-from sitedata import make_year, site_halls
 
 YEAR = 2025
 
