@@ -102,7 +102,7 @@ class BuildOptions:
 
     @classmethod
     def from_files(cls, paths, register_path, archive_dir, year: int | None = None, config_path=None,
-                   year_explicit: bool = True, **options) -> "BuildOptions":
+                   year_explicit: bool = True, **options) -> BuildOptions:
         """Options with the year's configuration read from ``config_path`` (TOML) when given.
 
         The file's ``year`` wins over a ``year`` that was not given explicitly (``year_explicit=False``, the

@@ -369,10 +369,8 @@ def demo(halls, seed, year, out_dir):
         sources = [made["returns"]]
         if last:  # the email loop: drafts out, part of the returns back from a mailbox
             sources.append(_demo_mail(standard, register, y, out_dir, made["returns"])["inbox"])
-        def options(site=None, decisions=()):
-            return BuildOptions.from_files(sources, register_path, archive, y, site_dir=site, workers=workers,
-                                           cache_dir=cache, decisions_paths=decisions)
-
+        options = functools.partial(BuildOptions.from_files, sources, register_path, archive, y, workers=workers,
+                                    cache_dir=cache)
         first = build(options())
         nominees = [x["hall_id"] for s in first.results["shortlists"] for x in s["nominees"]]
         reviewed = province_reviews(standard, register, y, made["returns"], nominees, seed, workers, not last)
@@ -380,7 +378,7 @@ def demo(halls, seed, year, out_dir):
         second = build(options())
         answers = answer_lists(archive / str(y) / LISTS, out_dir / str(y) / "集团答复", second.results)
         click.echo(f"{y} 年 3/4 集团答复优秀上报名单(认定/不认定):{answers}")
-        summary = build(options(out_dir / "site" if last else None, [answers]))
+        summary = build(options(site_dir=out_dir / "site" if last else None, decisions_paths=[answers]))
         click.echo(f"{y} 年 4/4 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
 

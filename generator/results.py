@@ -232,7 +232,7 @@ class YearData:
     standard: object
 
     @functools.cached_property
-    def record(self) -> "record.YearResults":
+    def record(self) -> record.YearResults:
         """The same results typed (record.py): attributes and exact Decimal scores."""
         return record.from_json(self.results)
 
