@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.build import build  # noqa: E402
+from generator.build import BuildOptions, build  # noqa: E402
 from generator.intake import WORKBOOK_SUFFIXES, discover  # noqa: E402
 from generator.reader import read_grids, read_grids_openpyxl  # noqa: E402
 
@@ -122,8 +122,8 @@ def run_build(data: Path, work: Path, workers: int, cache: Path) -> dict:
     archive, site = work / "archive", work / "site"
     started, cpu0 = time.perf_counter(), cpu_seconds()
     with PeakMemory() as mem:
-        summary = build([data / "returns"], data / "register.xlsx", YEAR, archive, site, workers=workers,
-                        cache_dir=cache)
+        summary = build(BuildOptions.from_files([data / "returns"], data / "register.xlsx", archive, YEAR,
+                                                site_dir=site, workers=workers, cache_dir=cache))
     wall = time.perf_counter() - started
     files = len(summary.intake.files)
     halls = len(summary.results["halls"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .decisions import load_decisions
+from .errors import ConfigError
 from .fsutil import (
     BuildLock,
     clean_leftovers,
@@ -30,6 +31,7 @@ from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
 from .register import load_register
 from .results import evaluate, load_archive, save_year
+from .rules import Rules
 from .shortlist import FOLDER as SHORTLIST_FOLDER
 from .shortlist import write_shortlists
 from .site import build_site
@@ -82,32 +84,71 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def build(paths, register_path, year: int | None, archive_dir, site_dir=None, standard_path=None,
-          config: Config | None = None, strict: bool = False, config_path=None,
-          overrides_path=None, year_explicit: bool = True, workers: int = 1, cache_dir=None,
-          progress=None, lock_wait: float | None = None, decisions_paths=()) -> BuildSummary:
-    """Run the whole pipeline for one year; ``site_dir=None`` stops after the archive (score only).
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything one build is asked to do; the CLI makes it (``from_files`` reads the configuration file).
 
-    ``config_path`` is a TOML configuration (its ``year`` wins over a ``year`` that was not given explicitly,
-    ``year_explicit=False``, and must agree with an explicit one); ``overrides_path`` a file
-    of recorded decisions. The 上报名单 workbooks go into ``archive/<year>/上报名单/``, next to results.json.
-    ``workers`` processes check the returns; ``cache_dir`` keeps intake results between builds (see
-    :mod:`generator.cache`); ``decisions_paths`` are returned 上报名单 (files or folders, decisions.py);
-    ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage
-    cannot count its steps).
+    ``site_dir=None`` stops after the archive (score only). The 上报名单 workbooks go into
+    ``archive/<year>/上报名单/``, next to results.json. ``workers`` processes check the returns; ``cache_dir``
+    keeps intake results between builds (:mod:`generator.cache`); ``decisions_paths`` are returned 上报名单
+    (files or folders, decisions.py); ``overrides_path`` a file of recorded decisions. ``config_path`` names the
+    file ``config`` was read from, so that no output is written over it.
     """
-    archive_dir = Path(archive_dir)
-    inputs = [("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path),
-                                                 ("年度配置", config_path), ("裁定文件", overrides_path)]
-    _keep_inputs_apart(decisions_paths, archive_dir)
-    inputs += [("上报名单答复", p) for p in decisions_paths or ()]
-    check_outputs(inputs, [("档案目录", archive_dir), ("站点目录", site_dir), ("缓存目录", cache_dir)])
-    if site_dir is not None:
-        check_site_dir(site_dir)
-    with BuildLock(archive_dir, _lock_wait(lock_wait)):
-        return _build_locked(paths, register_path, year, archive_dir, site_dir, standard_path, config, strict,
-                             config_path, overrides_path, year_explicit, workers, cache_dir, progress,
-                             decisions_paths)
+
+    paths: tuple[Path, ...]
+    register_path: Path
+    archive_dir: Path
+    config: Config
+    site_dir: Path | None = None
+    standard_path: Path | None = None
+    overrides_path: Path | None = None
+    decisions_paths: tuple[Path, ...] = ()
+    strict: bool = False
+    workers: int = 1
+    cache_dir: Path | None = None
+    lock_wait: float | None = None
+    config_path: Path | None = None
+
+    @classmethod
+    def from_files(cls, paths, register_path, archive_dir, year: int | None = None, config_path=None,
+                   year_explicit: bool = True, **options) -> BuildOptions:
+        """Options with the year's configuration read from ``config_path`` (TOML) when given.
+
+        The file's ``year`` wins over a ``year`` that was not given explicitly (``year_explicit=False``, the
+        CLI's default year) and must agree with an explicit one.
+        """
+        if config_path is not None:
+            config = load_config(config_path, year if year_explicit else None, default_year=year)
+        elif options.get("config") is not None:
+            config = options["config"]
+        elif year is None:
+            raise ConfigError("未给出评价年度:请用 --year 或在配置文件中写 year")
+        else:
+            config = Config(year=year)
+        options.pop("config", None)
+        for key in ("site_dir", "standard_path", "overrides_path", "cache_dir"):
+            if options.get(key) is not None:
+                options[key] = Path(options[key])
+        options["decisions_paths"] = tuple(Path(d) for d in options.get("decisions_paths") or ())
+        return cls(tuple(Path(p) for p in paths), Path(register_path), Path(archive_dir), config,
+                   config_path=Path(config_path) if config_path is not None else None, **options)
+
+
+def build(options: BuildOptions, progress=None) -> BuildSummary:
+    """Run the whole pipeline for one year as ``options`` say.
+
+    ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage cannot count its steps).
+    """
+    o = options
+    inputs = [("检查表路径", p) for p in o.paths] + [("营业厅清单", o.register_path), ("评价标准", o.standard_path),
+                                                   ("年度配置", o.config_path), ("裁定文件", o.overrides_path)]
+    _keep_inputs_apart(o.decisions_paths, o.archive_dir)
+    inputs += [("上报名单答复", p) for p in o.decisions_paths]
+    check_outputs(inputs, [("档案目录", o.archive_dir), ("站点目录", o.site_dir), ("缓存目录", o.cache_dir)])
+    if o.site_dir is not None:
+        check_site_dir(o.site_dir)
+    with BuildLock(o.archive_dir, _lock_wait(o.lock_wait)):
+        return _build_locked(o, progress)
 
 
 def _lock_wait(wait: float | None) -> float:
@@ -120,9 +161,8 @@ def _lock_wait(wait: float | None) -> float:
         return 10.0
 
 
-def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, standard_path, config, strict,
-                  config_path, overrides_path, year_explicit, workers, cache_dir, progress,
-                  decisions_paths=()) -> BuildSummary:
+def _build_locked(o: BuildOptions, progress) -> BuildSummary:
+    archive_dir, site_dir, cache_dir, workers = o.archive_dir, o.site_dir, o.cache_dir, o.workers
     seconds: dict[str, float] = {}
     cpu_seconds: dict[str, float] = {}
     clock, cpu_clock = time.perf_counter(), _cpu()
@@ -142,27 +182,26 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
     if site_dir is not None:  # also when the site is reused and build_site (which cleans too) is not called
         site = Path(site_dir).resolve()
         clean_leftovers(site.parent, f".{site.name}.build-")
-    if config_path is not None:
-        config = load_config(config_path, year if year_explicit else None, default_year=year)
-    config = config or Config(year=year)
+    config = o.config
     year = config.year
-    standard_path = Path(standard_path) if standard_path else DEFAULT_STANDARD
+    standard_path = o.standard_path or DEFAULT_STANDARD
     standard = load_standard(standard_path)
-    halls = load_register(register_path)
-    overrides = load_overrides(overrides_path) if overrides_path is not None else ()
-    decisions = load_decisions(decisions_paths) if decisions_paths else ()
+    halls = load_register(o.register_path)
+    overrides = load_overrides(o.overrides_path) if o.overrides_path is not None else ()
+    decisions = load_decisions(o.decisions_paths) if o.decisions_paths else ()
     lap("load")
     # Intake first: it needs nothing but the inputs, and its report is part of the record.
     cache, tick = _intake_options(workers, cache_dir, progress)
     try:
-        report = run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
+        report = run_intake(o.paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
     finally:
         if cache is not None:
             cache.close()
     lap("intake")
     announce("scoring")
     intake = report.to_dict()
-    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir, decisions)
+    rules = Rules.of(standard, config)  # the year's rules, made once
+    results = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides, cache_dir, decisions)
     lap("scoring")
     announce("archive")
     staged, old = _stage_year(archive_dir, results, intake, standard_path), None
@@ -178,7 +217,7 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
             summary.files_read = sum(1 for f in report.files if f.status != "ignored")
         if site_dir is not None:
             announce("site")
-            summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
+            summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), o.strict, cache_dir)
             lap("site")
     except BaseException:
         undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
@@ -291,11 +330,11 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     # repr of the dataclasses: every field, Decimals with their exponent, dicts in order; unlike pickle it does
     # not depend on which equal objects happen to be shared, and it is fast enough for 20,000 records.
     digest = hashlib.sha256(code_version().encode())
-    for part in (repr(tuple(halls)), repr(list(records)), standard.checksum, repr(config), repr(tuple(overrides)),
+    for part in (repr(tuple(halls)), repr(list(records)), repr(standard), repr(config.config), repr(tuple(overrides)),
                  repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
     key = digest.hexdigest()
-    stored = Path(cache_dir) / f"results-{config.year}.json"
+    stored = Path(cache_dir) / f"results-{config.year}.json"  # config: the year's Rules
     try:
         last = json.loads(stored.read_text(encoding="utf-8"))
         if last.get("key") == key:

@@ -19,7 +19,7 @@ from . import (
     __version__,
     cli_zh,  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
 )
-from .build import BuildSummary, build, rebuild_site, validate
+from .build import BuildOptions, BuildSummary, build, rebuild_site, validate
 from .config import TIERS
 from .errors import HallscoreError
 from .forms import write_master, write_templates
@@ -102,8 +102,10 @@ def main():
 @standard_option
 @click.option("--zip", "zip_by_city", is_flag=True, help="另为每个市打一个 zip 包(<省>/<市>.zip),便于邮件发送。")
 @click.option("--master", is_flag=True, help="只生成评价标准的空白母版(不需要清单),用于更新 input_templates/。")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="年度配置文件(TOML):检查表中的加分上限等按本年度的规则填写。")
 @fatal_errors
-def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
+def templates(register_path, out_dir, year, standard_path, zip_by_city, master, config_path=None):
     """为清单中的每个营业厅生成一份预填厅信息的检查表。
 
     \b
@@ -119,10 +121,23 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master):
         raise click.UsageError("缺少 --register(生成空白母版时用 --master)")
     from .paths import check_outputs
 
-    check_outputs([("营业厅清单", register_path), ("评价标准", standard_path)], [("输出目录", out_dir)])
+    check_outputs([("营业厅清单", register_path), ("评价标准", standard_path), ("年度配置", config_path)],
+                  [("输出目录", out_dir)])
     halls = load_register(register_path)
-    paths = write_templates(halls, standard, out_dir, year, zip_by_city=zip_by_city)
+    rules = _rules(standard, config_path, year)
+    paths = write_templates(halls, standard, out_dir, rules.year, zip_by_city=zip_by_city, rules=rules)
     click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}" + ("(每个市另有一个 zip 包)" if zip_by_city else ""))
+
+
+def _rules(standard, config_path, year):
+    """The year's rules for the workbooks: the configuration file's year must agree with --year when given."""
+    from .config import Config, load_config
+    from .rules import Rules
+
+    source = click.get_current_context().get_parameter_source("year")
+    explicit = source is not None and source.name != "DEFAULT"
+    config = load_config(config_path, year if explicit else None, default_year=year) if config_path else None
+    return Rules.of(standard, config or Config(year=year))
 
 
 @main.command(name="validate")
@@ -220,9 +235,11 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
     elif cache_dir is None:
         cache_dir = Path(archive_dir).parent / ".hallscore-cache"
     with _Progress() as progress:
-        summary = build(paths, register_path, year, archive_dir, site_dir, standard_path, strict=strict,
-                        config_path=config_path, overrides_path=overrides_path, year_explicit=year_explicit,
-                        workers=workers, cache_dir=cache_dir, progress=progress, decisions_paths=decisions_paths)
+        options = BuildOptions.from_files(paths, register_path, archive_dir, year, config_path, year_explicit,
+                                          site_dir=site_dir, standard_path=standard_path, strict=strict,
+                                          overrides_path=overrides_path, workers=workers, cache_dir=cache_dir,
+                                          decisions_paths=decisions_paths)
+        summary = build(options, progress=progress)
     _print_build(summary)
 
 
@@ -359,15 +376,16 @@ def demo(halls, seed, year, out_dir):
         sources = [made["returns"]]
         if last:  # the email loop: drafts out, part of the returns back from a mailbox
             sources.append(_demo_mail(standard, register, y, out_dir, made["returns"])["inbox"])
-        first = build(sources, register_path, y, archive, None, workers=workers, cache_dir=cache)
+        options = functools.partial(BuildOptions.from_files, sources, register_path, archive, y, workers=workers,
+                                    cache_dir=cache)
+        first = build(options())
         nominees = [x["hall_id"] for s in first.results["shortlists"] for x in s["nominees"]]
         reviewed = province_reviews(standard, register, y, made["returns"], nominees, seed, workers, not last)
         click.echo(f"{y} 年 2/4 各省对上报名单中的营业厅做省级复核:{reviewed} 份")
-        second = build(sources, register_path, y, archive, None, workers=workers, cache_dir=cache)
+        second = build(options())
         answers = answer_lists(archive / str(y) / LISTS, out_dir / str(y) / "集团答复", second.results)
         click.echo(f"{y} 年 3/4 集团答复优秀上报名单(认定/不认定):{answers}")
-        summary = build(sources, register_path, y, archive, out_dir / "site" if last else None,
-                        workers=workers, cache_dir=cache, decisions_paths=[answers])
+        summary = build(options(site_dir=out_dir / "site" if last else None, decisions_paths=[answers]))
         click.echo(f"{y} 年 4/4 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
 

@@ -26,12 +26,13 @@ KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "
 # round, the tiers a return of that round recognises. A tier is a claim until its owner has spoken.
 CITY, PROVINCE, GROUP = "市", "省", "集团"
 TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
-ROUND_AUTHORITY = {
-    "自评": (),  # 营业厅自查 recognises nothing
-    "市级检查": (PASS, FAIL),
-    "省级复核": (GOOD, PASS, FAIL),
-    "集团复核": (EXCELLENT, GOOD, PASS, FAIL),
-}
+# Keyed by position in workbook.ROUNDS, so a round is named there only.
+ROUND_AUTHORITY = dict(zip(ROUNDS, (
+    (),  # 自评: 营业厅自查 recognises nothing
+    (PASS, FAIL),  # 市级检查
+    (GOOD, PASS, FAIL),  # 省级复核
+    (EXCELLENT, GOOD, PASS, FAIL),  # 集团复核
+)))
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
@@ -90,115 +91,151 @@ def load_config(path: str | Path, year: int | None = None, default_year: int | N
 
 def config_from_dict(data: dict, year: int | None = None, source: str = "配置", default_year: int | None = None
                      ) -> Config:
-    def bad(key: str, allowed: str):
+    """Check every key, then raise one ``ConfigError`` listing all that are wrong (as the standard does)."""
+    problems: list[str] = []
+
+    def bad(key: str, allowed: str) -> None:
         shown = data.get(key) if "." not in key else _dig(data, key)
-        return ConfigError(f"配置文件 {source}:{key} = {shown!r} 不合法,应为{allowed}")
+        problems.append(f"{key} = {shown!r} 不合法,应为{allowed}")
 
     unknown = sorted(k for k in data if k not in KEYS)
     if unknown:
-        raise ConfigError(f"配置文件 {source}:未知的配置项 {'、'.join(unknown)}(可用:{'、'.join(KEYS)})")
+        problems.append(f"未知的配置项 {'、'.join(unknown)}(可用:{'、'.join(KEYS)})")
     default = Config(year=0)
     kwargs: dict = {}
 
     file_year = data.get("year")
     if file_year is not None and (not _is_int(file_year) or not 2000 <= file_year <= 2100):
-        raise bad("year", " 2000 到 2100 之间的整数")
-    if file_year is not None and year is not None and file_year != year:
-        raise ConfigError(f"配置文件 {source}:year = {file_year} 与命令行的年度 {year} 不一致")
+        bad("year", " 2000 到 2100 之间的整数")
+        file_year = None
+    elif file_year is not None and year is not None and file_year != year:
+        problems.append(f"year = {file_year} 与命令行的年度 {year} 不一致")
     kwargs["year"] = next((y for y in (file_year, year, default_year) if y is not None), None)
-    if kwargs["year"] is None:
-        raise bad("year", " 2000 到 2100 之间的整数(配置文件或命令行须给出年度)")
+    if kwargs["year"] is None and "year" not in data:
+        bad("year", " 2000 到 2100 之间的整数(配置文件或命令行须给出年度)")
 
-    if "levels" in data:
-        levels = data["levels"]
-        if (not isinstance(levels, list) or not levels or not all(_is_int(x) and 1 <= x <= 4 for x in levels)
-                or len(set(levels)) != len(levels)):
-            raise bad("levels", "不重复的级别列表,取值 1、2、3、4,至少一个")
-        kwargs["levels"] = tuple(sorted(levels))
-    if "hall_types" in data:
-        types = data["hall_types"]
-        if (not isinstance(types, list) or not types or not all(t in HALL_TYPES for t in types)
-                or len(set(types)) != len(types)):
-            raise bad("hall_types", f"不重复的厅类型列表,取值 {'、'.join(HALL_TYPES)},至少一个")
-        kwargs["hall_types"] = tuple(types)
-    if "thresholds" in data:
-        kwargs["thresholds"] = _thresholds(data["thresholds"], bad)
-    if "quotas" in data:
-        kwargs["quotas"] = _quotas(data["quotas"], bad)
-    if "quota_scope" in data:
-        if data["quota_scope"] not in SCOPES:
-            raise bad("quota_scope", " province(各省分别计算)或 national(全国统一计算)")
-        kwargs["quota_scope"] = data["quota_scope"]
-    if "cap_rounding" in data:
-        if data["cap_rounding"] not in CAP_ROUNDINGS:
-            raise bad("cap_rounding", " down(名额“不超过”,向下取整)")
-        kwargs["cap_rounding"] = data["cap_rounding"]
-    if "shortlist_ratio" in data:
-        ratio = _decimal(data["shortlist_ratio"])
-        if ratio is None or not 0 <= ratio <= 1:
-            raise bad("shortlist_ratio", " 0 到 1 之间的小数(差额 20% 写作 0.2)")
-        kwargs["shortlist_ratio"] = ratio
-    if "bonus_cap" in data:
-        cap = _decimal(data["bonus_cap"])
-        if cap is None or cap < 0 or cap > 100:
-            raise bad("bonus_cap", " 0 到 100 之间的数(加分项合计上限)")
-        kwargs["bonus_cap"] = cap
-    if "rounds" in data:
-        rounds = data["rounds"]
-        if (not isinstance(rounds, list) or sorted(rounds, key=str) != sorted(ROUNDS)
-                or len(set(rounds)) != len(rounds)):
-            raise bad("rounds", f"由低到高排列的全部轮次,恰好包含 {'、'.join(ROUNDS)} 各一次")
-        kwargs["rounds"] = tuple(rounds)
-    if "good_shortlist" in data:
-        if not isinstance(data["good_shortlist"], bool):
-            raise bad("good_shortlist", " true 或 false")
-        kwargs["good_shortlist"] = data["good_shortlist"]
-    if "improvement" in data:
-        kwargs["improvement"] = _improvement(data["improvement"], bad)
-    config = Config(**{**{k: getattr(default, k) for k in KEYS if k != "year"}, **kwargs})
-    return config
+    for key, check in _CHECKS.items():
+        if key in data:
+            value = check(data[key], bad)
+            if value is not None:
+                kwargs[key] = value
+    if problems:
+        raise ConfigError(_problem_text(source, problems))
+    return Config(**{**{k: getattr(default, k) for k in KEYS if k != "year"}, **kwargs})
 
 
-def _thresholds(value, bad) -> dict[str, Decimal]:
+def _problem_text(source: str, problems: list[str]) -> str:
+    """One problem as one sentence; several numbered on one line, so a user fixes them all in one go."""
+    if len(problems) == 1:
+        return f"配置文件 {source}:{problems[0]}"
+    listed = ";".join(f"({n}){p}" for n, p in enumerate(problems, 1))
+    return f"配置文件 {source} 有 {len(problems)} 处问题:{listed}"
+
+
+def _levels(levels, bad):
+    if (not isinstance(levels, list) or not levels or not all(_is_int(x) and 1 <= x <= 4 for x in levels)
+            or len(set(levels)) != len(levels)):
+        return bad("levels", "不重复的级别列表,取值 1、2、3、4,至少一个")
+    return tuple(sorted(levels))
+
+
+def _hall_types(types, bad):
+    if (not isinstance(types, list) or not types or not all(t in HALL_TYPES for t in types)
+            or len(set(types)) != len(types)):
+        return bad("hall_types", f"不重复的厅类型列表,取值 {'、'.join(HALL_TYPES)},至少一个")
+    return tuple(types)
+
+
+def _quota_scope(value, bad):
+    if value not in SCOPES:
+        return bad("quota_scope", " province(各省分别计算)或 national(全国统一计算)")
+    return value
+
+
+def _cap_rounding(value, bad):
+    if value not in CAP_ROUNDINGS:
+        return bad("cap_rounding", " down(名额“不超过”,向下取整)")
+    return value
+
+
+def _shortlist_ratio(value, bad):
+    ratio = _decimal(value)
+    if ratio is None or not 0 <= ratio <= 1:
+        return bad("shortlist_ratio", " 0 到 1 之间的小数(差额 20% 写作 0.2)")
+    return ratio
+
+
+def _bonus_cap(value, bad):
+    cap = _decimal(value)
+    if cap is None or cap < 0 or cap > 100:
+        return bad("bonus_cap", " 0 到 100 之间的数(加分项合计上限)")
+    return cap
+
+
+def _rounds(rounds, bad):
+    if (not isinstance(rounds, list) or sorted(rounds, key=str) != sorted(ROUNDS)
+            or len(set(rounds)) != len(rounds)):
+        return bad("rounds", f"由低到高排列的全部轮次,恰好包含 {'、'.join(ROUNDS)} 各一次")
+    return tuple(rounds)
+
+
+def _good_shortlist(value, bad):
+    if not isinstance(value, bool):
+        return bad("good_shortlist", " true 或 false")
+    return value
+
+
+def _thresholds(value, bad) -> dict[str, Decimal] | None:
     allowed = f"包含 {EXCELLENT}、{GOOD}、{PASS} 三个分数线的表,0 到 100 之间且 {EXCELLENT} > {GOOD} > {PASS}"
     if not isinstance(value, dict) or set(value) != {EXCELLENT, GOOD, PASS}:
-        raise bad("thresholds", allowed)
+        return bad("thresholds", allowed)
     out = {}
     for tier in (EXCELLENT, GOOD, PASS):
         number = _decimal(value[tier])
         if number is None or not 0 <= number <= 100:
-            raise bad(f"thresholds.{tier}", " 0 到 100 之间的数")
-        out[tier] = number
+            bad(f"thresholds.{tier}", " 0 到 100 之间的数")
+        else:
+            out[tier] = number
+    if len(out) < 3:
+        return None
     if not out[EXCELLENT] > out[GOOD] > out[PASS]:
-        raise bad("thresholds", allowed)
+        return bad("thresholds", allowed)
     return out
 
 
-def _quotas(value, bad) -> dict[str, Decimal]:
+def _quotas(value, bad) -> dict[str, Decimal] | None:
     allowed = f"只含 {EXCELLENT}、{GOOD} 的表,比例在 0 到 1 之间(5% 写作 0.05)"
     if not isinstance(value, dict) or not set(value) <= {EXCELLENT, GOOD}:
-        raise bad("quotas", allowed)
-    out = {}
+        return bad("quotas", allowed)
+    out, ok = {}, True
     for tier in (EXCELLENT, GOOD):
         if tier in value:
             ratio = _decimal(value[tier])
             if ratio is None or not 0 <= ratio <= 1:
-                raise bad(f"quotas.{tier}", " 0 到 1 之间的小数(5% 写作 0.05)")
-            out[tier] = ratio
-    return out
+                ok = bad(f"quotas.{tier}", " 0 到 1 之间的小数(5% 写作 0.05)") or False
+            else:
+                out[tier] = ratio
+    return out if ok else None
 
 
-def _improvement(value, bad) -> dict[str, Decimal]:
+def _improvement(value, bad) -> dict[str, Decimal] | None:
     allowed = " 含 average(平均分提高,分)和/或 pass_rate(达标率提高,百分点)的表,取值 0 到 100"
     if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_IMPROVEMENT):
-        raise bad("improvement", allowed)
-    out = dict(DEFAULT_IMPROVEMENT)
+        return bad("improvement", allowed)
+    out, ok = dict(DEFAULT_IMPROVEMENT), True
     for key, raw in value.items():
         number = _decimal(raw)
         if number is None or not 0 <= number <= 100:
-            raise bad(f"improvement.{key}", allowed)
-        out[key] = number
-    return out
+            ok = bad(f"improvement.{key}", allowed) or False
+        else:
+            out[key] = number
+    return out if ok else None
+
+
+_CHECKS = {"levels": _levels, "hall_types": _hall_types, "thresholds": _thresholds, "quotas": _quotas,
+           "quota_scope": _quota_scope, "cap_rounding": _cap_rounding, "shortlist_ratio": _shortlist_ratio,
+           "bonus_cap": _bonus_cap, "rounds": _rounds, "good_shortlist": _good_shortlist,
+           "improvement": _improvement}
 
 
 def _is_int(value) -> bool:

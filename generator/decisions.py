@@ -21,6 +21,7 @@ from typing import Any
 from .config import EXCELLENT, GOOD, LIST_OWNER
 from .errors import DecisionError
 from .fsutil import write_bytes_atomic
+from .reasons import Fact
 
 FOLDER = "上报名单"
 ISSUED_SHEET = "签发记录"
@@ -239,7 +240,7 @@ def _text(value: object) -> str:
 # -- applying them ---------------------------------------------------------------------------------------
 
 def resolve(decisions: Iterable[Decision], shortlists: list[dict], year: int,
-            ) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, str]], dict[str, list[dict]]]:
+            ) -> tuple[dict[str, tuple[str, Fact | str]], dict[str, dict[str, Fact | str]], dict[str, list[dict]]]:
     """Check the decisions against the year's lists; return ``(pins, bars, records by hall)``.
 
     Refused whole (``DecisionError``): a list of another year, a row naming a hall that is not a nominee of
@@ -268,18 +269,19 @@ def resolve(decisions: Iterable[Decision], shortlists: list[dict], year: int,
         if len(yes) > entry["quota"]:
             raise DecisionError(f"上报名单 {yes[-1].where}:{province}{tier}认定 {len(yes)} 个,超过名额 {entry['quota']} 个,"
                                 f"整份退回(认定的行:{';'.join(d.where for d in yes)})")
-    pins: dict[str, tuple[str, str]] = {}
-    bars: dict[str, dict[str, str]] = {}
+    pins: dict[str, tuple[str, Fact | str]] = {}
+    bars: dict[str, dict[str, Fact | str]] = {}
     records: dict[str, list[dict]] = {}
     for (_province, tier, hall_id), d in sorted(chosen.items(), key=lambda kv: (kv[0][2], LIST_TIERS.index(kv[0][1]))):
         owner = LIST_OWNER[tier]
-        said = f"{owner}({d.decided_by},{d.date}){d.result}为{tier}:{d.reason}(上报名单 {d.where})"
+        said = Fact.of("list-said", owner=owner, decided_by=d.decided_by, date=d.date, result=d.result, tier=tier,
+                       reason=d.reason, where=d.where)
         records.setdefault(hall_id, []).append({
             "tier": tier, "result": d.result, "by_level": owner, "decided_by": d.decided_by, "date": d.date,
             "reason": d.reason, "source": d.where})
         if d.result == RECOGNISE:
             if hall_id not in pins:  # 优秀 comes first: 认定 优秀 implies 良好
-                pins[hall_id] = (tier, f"经{said},按认定评为{tier}。")
+                pins[hall_id] = (tier, Fact.of("list-recognised", said=said, tier=tier))
         else:
-            bars.setdefault(hall_id, {})[tier] = f"{said},不得评为{tier}"
+            bars.setdefault(hall_id, {})[tier] = Fact.of("list-refused", said=said, tier=tier)
     return pins, bars, records

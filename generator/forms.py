@@ -32,6 +32,7 @@ from . import workbook as wbk
 from .fsutil import write_bytes_atomic
 from .numbers import number, plain
 from .register import Hall
+from .rules import Rules
 from .standard import Item, Standard
 from .textcell import UNSAFE
 from .xlsxout import keep_text
@@ -57,8 +58,8 @@ GUIDE_LINES = (
     "营业厅服务评价检查表 填写说明",
     "",
     "1. 本工作簿由系统按营业厅清单生成,每厅一份。请勿增删、移动工作表或行,请勿修改厅信息、检查内容和分值。",
-    "2. 在“封面”填写 检查轮次(自评/市级检查/省级复核/集团复核)、检查日期(年-月-日)和检查人。",
-    "3. 在“检查表”逐项填写 得分:0 至该项分值,以 0.5 分为步长;未得满分的项目须在“扣分原因”中写明原因。",
+    "2. 在“封面”填写 检查轮次({rounds})、检查日期(年-月-日)和检查人。",
+    "3. 在“检查表”逐项填写 得分:0 至该项分值,以 {step} 分为步长;未得满分的项目须在“扣分原因”中写明原因。",
     "4. 仅标注“可填不适用”为“是”的项目可填写文字“不适用”,该项不计入得分和满分。",
     "5. 在“加分扣分”填写各事项发生的次数(0 或正整数)并在“说明”中写明事由。",
     "6. 在“一票否决”逐项填写 是 或 否;填“是”的营业厅无论得分均评为不达标。",
@@ -100,20 +101,23 @@ def master_path(out_dir: Path, standard: Standard) -> Path:
     return Path(out_dir) / f"{safe_name(standard.id)}_{safe_name(standard.version)}.xlsx"
 
 
-def build_workbook(standard: Standard, hall: Hall | None, year: int | None, created: datetime | None = None) -> Workbook:
+def build_workbook(standard: Standard, hall: Hall | None, year: int | None, created: datetime | None = None,
+                   rules: Rules | None = None) -> Workbook:
     """The workbook for one hall, in memory; callers save it or fill it first.
 
-    ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp.
+    ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp. ``rules`` (the
+    year's, rules.py) give the rounds, the score step and the bonus cap in force; None: the standard's own.
     """
+    rules = rules or Rules.of(standard, year=year)
     if hall is not None and created is None:
         created = datetime.now(UTC).replace(microsecond=0)
     wb = Workbook()
     guide = wb.active
     guide.title = wbk.SHEET_GUIDE
-    _guide(guide, standard)
-    lists = _lists(wb, standard)
-    _cover(wb.create_sheet(wbk.SHEET_COVER), hall, year, lists)
-    _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists)
+    _guide(guide, standard, rules)
+    lists = _lists(wb, standard, rules)
+    _cover(wb.create_sheet(wbk.SHEET_COVER), hall, year, lists, rules)
+    _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists, rules)
     _events(wb.create_sheet(wbk.SHEET_EVENTS), standard)
     _vetoes(wb.create_sheet(wbk.SHEET_VETO), standard, lists)
 
@@ -155,9 +159,10 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
 
 # -- sheets ------------------------------------------------------------------------------------------
 
-def _guide(ws: Worksheet, standard: Standard) -> None:
+def _guide(ws: Worksheet, standard: Standard, rules: Rules) -> None:
     na_items = [i for i in standard.items if i.allow_na]
-    lines = list(GUIDE_LINES) + list(GUIDE_MORE) + ["", "可填“不适用”的项目(其余项目必须打分):"]
+    said = {"rounds": "/".join(rules.rounds), "step": plain(rules.score_step)}
+    lines = [line.format(**said) for line in GUIDE_LINES] + list(GUIDE_MORE) + ["", "可填“不适用”的项目(其余项目必须打分):"]
     lines += [f"· {i.id} {i.section}:{i.text}" for i in na_items] or ["· 无"]
     for line in lines:
         ws.append([line])
@@ -168,14 +173,14 @@ def _guide(ws: Worksheet, standard: Standard) -> None:
     _fit_rows(ws, 2, ws.max_row, {"A": GUIDE_WIDTH})
 
 
-def _lists(wb: Workbook, standard: Standard) -> dict[str, str]:
+def _lists(wb: Workbook, standard: Standard, rules: Rules) -> dict[str, str]:
     """Write every dropdown list on the hidden sheet; return list key → defined name.
 
     LibreOffice cuts inline list validations longer than 255 characters, so lists live in cells.
     """
     ws = wb.create_sheet(wbk.SHEET_LISTS)
     ws.sheet_state = "hidden"
-    columns: dict[str, list] = {"rounds": list(wbk.ROUNDS), "yesno": [wbk.YES, wbk.NO]}
+    columns: dict[str, list] = {"rounds": list(rules.rounds), "yesno": [wbk.YES, wbk.NO]}
     for item in standard.items:
         key = _score_key(item)
         if key not in columns:
@@ -194,7 +199,7 @@ def _lists(wb: Workbook, standard: Standard) -> dict[str, str]:
     return names
 
 
-def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, str]) -> None:
+def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, str], rules: Rules) -> None:
     ws["A1"] = f"{year} 年营业厅服务评价检查表" if year else "营业厅服务评价检查表(空白母版)"
     ws["A1"].font = Font(bold=True, size=14)
     values = {}
@@ -213,8 +218,8 @@ def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, 
     ws[when].number_format = "yyyy-mm-dd"
     _validate(ws, f"B{rows['检查轮次']}", DataValidation(
         type="list", formula1=lists["rounds"], errorTitle="检查轮次无效",
-        error="请从下拉列表中选择:" + "/".join(wbk.ROUNDS) + "。",
-        promptTitle="检查轮次", prompt="请选择:" + "/".join(wbk.ROUNDS)))
+        error="请从下拉列表中选择:" + "/".join(rules.rounds) + "。",
+        promptTitle="检查轮次", prompt="请选择:" + "/".join(rules.rounds)))
     _validate(ws, when, DataValidation(
         type="date", operator="between", formula1=str(int(to_excel(first))), formula2=str(int(to_excel(last))),
         errorTitle="检查日期无效",
@@ -240,7 +245,7 @@ def _sign_off(ws: Worksheet, row: int) -> None:
         row += 1
 
 
-def _items(ws: Worksheet, standard: Standard, lists: dict[str, str]) -> None:
+def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rules) -> None:
     _header(ws, wbk.ITEMS_HEADERS)
     for item in standard.items:
         ws.append([item.id, item.section, item.text, item.guidance, number(item.max_points),
@@ -259,7 +264,7 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str]) -> None:
         _validate(ws, f"{score}{row}", DataValidation(
             type="list", formula1=lists[_score_key(item)], errorTitle="得分无效",
             error=_clip(f"{item.id} 的得分应为 0 至 {plain(item.max_points)} 分,步长 "
-                        f"{plain(standard.score_step)} 分{na}。请从下拉列表中选择。"),
+                        f"{plain(rules.score_step)} 分{na}。请从下拉列表中选择。"),
             promptTitle=_clip(f"{item.id} 评分标准(满分 {plain(item.max_points)})", TITLE_LIMIT),
             prompt=_clip(item.guidance or item.text)))
     # Lost points without a reason turn red (intake rejects them as reason-missing).
@@ -288,8 +293,8 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str]) -> None:
     base = f"IF({pts}{total}>0,100*{score}{total}/{pts}{total},0)"
     lines = (
         ("基础分(按百分制折算)", f"={base}"),
-        (f"加分(合计上限 {plain(standard.bonus_cap)} 分,见“加分扣分”)",
-         f"=MIN({number(standard.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
+        (f"加分(合计上限 {plain(rules.bonus_cap)} 分,见“加分扣分”)",
+         f"=MIN({number(rules.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
         ("扣分(见“加分扣分”)", f"=SUM({events}$H${ev_first + n_bonus}:$H${ev_last})"),
         ("预计最终得分(仅供参考)", f"=MAX(0,{score}{total + 1}+{score}{total + 2}-{score}{total + 3})"),
     )
@@ -366,11 +371,11 @@ _ILLEGAL_XML = UNSAFE  # the register refuses these; never written into a workbo
 class _Stamper:
     """Renders the workbook once with placeholders, then fills in one hall per copy, at the XML level."""
 
-    def __init__(self, standard: Standard, year: int, created: datetime) -> None:
+    def __init__(self, standard: Standard, year: int, created: datetime, rules: Rules | None = None) -> None:
         placeholder = Hall(_TOKENS["hall_id"], _TOKENS["name"], _TOKENS["province"], _TOKENS["city"],
                            _TOKENS["district"], _LEVEL_SENTINEL, _TOKENS["type"])
         buffer = io.BytesIO()
-        build_workbook(standard, placeholder, year, created).save(buffer)
+        build_workbook(standard, placeholder, year, created, rules).save(buffer)
         with zipfile.ZipFile(buffer) as zf:
             self.parts = [(info.filename, zf.read(info)) for info in zf.infolist()]
         self.stamp_time = created.timetuple()[:6]
@@ -406,14 +411,15 @@ class _Stamper:
         return text.replace(f"<v>{_LEVEL_SENTINEL}</v>", f"<v>{int(level)}</v>").encode("utf-8")
 
 
-def write_templates(halls: Iterable[Hall], standard: Standard, out_dir: str | Path, year: int, created: datetime | None = None,
-                    zip_by_city: bool = False) -> list[Path]:
+def write_templates(halls: Iterable[Hall], standard: Standard, out_dir: str | Path, year: int,
+                    created: datetime | None = None, zip_by_city: bool = False,
+                    rules: Rules | None = None) -> list[Path]:
     """Write one workbook per hall under ``out_dir/<省>/<市>/``; return the paths in register order.
 
     With ``zip_by_city`` also write ``out_dir/<省>/<市>.zip`` holding that city's workbooks, ready to email.
     """
     created = created or datetime.now(UTC).replace(microsecond=0)
-    stamper = _Stamper(standard, year, created)
+    stamper = _Stamper(standard, year, created, rules)
     paths = []
     for hall in halls:
         path = template_path(Path(out_dir), hall)

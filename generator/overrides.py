@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
+from .reasons import Fact, say
 from .tiering import quota_use
 from .yamlsafe import load_yaml
 
@@ -52,7 +53,7 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
         raise
     except Exception as exc:  # yaml/openpyxl/zip errors on a damaged file
         raise OverrideError(f"无法读取裁定文件 {path}:{exc}") from exc
-    out = []
+    out, problems = [], []
     for where, raw in rows:
         fields = {}
         for key, names in COLUMNS.items():
@@ -60,12 +61,21 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
             fields[key] = _text(value)
         missing = [COLUMNS[k][0] for k, v in fields.items() if not v]
         if missing:
-            raise OverrideError(f"裁定文件 {path} {where}:缺少{'、'.join(missing)}(每条裁定须写明厅编码、档次、"
-                                f"理由、裁定人和日期)")
-        if fields["tier"] not in DECIDABLE:
-            raise OverrideError(f"裁定文件 {path} {where}:档次“{fields['tier']}”不合法,应为{'、'.join(DECIDABLE)}之一")
-        out.append(Override(where=f"{path.name} {where}", **fields))
+            problems.append(f"裁定文件 {path} {where}:缺少{'、'.join(missing)}(每条裁定须写明厅编码、档次、"
+                            f"理由、裁定人和日期)")
+        elif fields["tier"] not in DECIDABLE:
+            problems.append(f"裁定文件 {path} {where}:档次“{fields['tier']}”不合法,应为{'、'.join(DECIDABLE)}之一")
+        else:
+            out.append(Override(where=f"{path.name} {where}", **fields))
+    _refuse(problems)
     return tuple(out)
+
+
+def _refuse(problems: list[str]) -> None:
+    """Every bad row at once: one message, one row per line, so the file is fixed in one go."""
+    if problems:
+        head = "" if len(problems) == 1 else f"裁定有 {len(problems)} 处问题:\n"
+        raise OverrideError(head + "\n".join(problems))
 
 
 def apply_overrides(halls, placements: dict, overrides, config, candidates) -> dict:
@@ -73,24 +83,21 @@ def apply_overrides(halls, placements: dict, overrides, config, candidates) -> d
     by_id = {h.hall_id: h for h in halls}
     seen: dict[str, str] = {}
     result = dict(placements)
+    problems: list[str] = []
     for o in overrides:
-        if o.hall_id not in by_id:
-            raise OverrideError(f"裁定文件 {o.where}:厅编码 {o.hall_id} 不在营业厅清单中")
-        if o.hall_id in seen:
-            raise OverrideError(f"裁定文件 {o.where}:厅编码 {o.hall_id} 已在 {seen[o.hall_id]} 裁定过,同一个厅只能有一条裁定")
+        problem = _refusal(o, by_id, seen, placements, candidates)
+        if problem:
+            problems.append(f"裁定文件 {o.where}:厅编码 {o.hall_id} {problem}")
+            continue
         seen[o.hall_id] = o.where
         rule = placements[o.hall_id]
-        if rule.tier in (NOT_RATED, NOT_INSPECTED):
-            raise OverrideError(f"裁定文件 {o.where}:厅编码 {o.hall_id} 按规则为{rule.tier},不参与定级,不能裁定档次")
-        cand = candidates.get(o.hall_id)
-        if cand is not None and cand.vetoes and o.tier != FAIL:
-            raise OverrideError(f"裁定文件 {o.where}:厅编码 {o.hall_id} 发生一票否决事项 {'、'.join(cand.vetoes)},"
-                                f"只能为不达标,不能裁定为{o.tier}")
         record = {"tier": o.tier, "reason": o.reason, "decided_by": o.decided_by, "date": o.date,
                   "rule_tier": rule.tier}
-        why = f"{rule.reason}经{o.decided_by}于 {o.date} 裁定为{o.tier}:{o.reason}。"
-        result[o.hall_id] = replace(rule, tier=o.tier, reason=why, needs_decision=False, pending_tier=None,
-                                    override=record)
+        why = Fact.of("overridden", rule=rule.fact or rule.reason, decided_by=o.decided_by, date=o.date, tier=o.tier,
+                      reason=o.reason)
+        result[o.hall_id] = replace(rule, tier=o.tier, reason=say(why), fact=why, needs_decision=False,
+                                    pending_tier=None, override=record)
+    _refuse(problems)
     for q in quota_use(halls, result, config):
         if q.used > q.cap:
             moved = sorted(h for h in seen if result[h].tier == q.tier and config.scope_key(by_id[h]) == q.scope)
@@ -98,6 +105,21 @@ def apply_overrides(halls, placements: dict, overrides, config, candidates) -> d
                 f"裁定文件:裁定后{q.scope}{q.tier}为 {q.used} 个,超过名额 {q.cap} 个(评价范围内 {q.base} 个厅),"
                 f"裁定被拒绝;涉及的裁定:{'、'.join(moved)}")
     return result
+
+
+def _refusal(o, by_id, seen, placements, candidates) -> str | None:
+    """Why one decision cannot stand on its own (None when it can)."""
+    if o.hall_id not in by_id:
+        return "不在营业厅清单中"
+    if o.hall_id in seen:
+        return f"已在 {seen[o.hall_id]} 裁定过,同一个厅只能有一条裁定"
+    rule = placements[o.hall_id]
+    if rule.tier in (NOT_RATED, NOT_INSPECTED):
+        return f"按规则为{rule.tier},不参与定级,不能裁定档次"
+    cand = candidates.get(o.hall_id)
+    if cand is not None and cand.vetoes and o.tier != FAIL:
+        return f"发生一票否决事项 {'、'.join(cand.vetoes)},只能为不达标,不能裁定为{o.tier}"
+    return None
 
 
 def _text(value) -> str:

@@ -23,8 +23,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import percent, plain
+from .record import exact
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
+from .rules import RATED, TIER_NAMES, Rules
 from .scoring import half_up
 
 TEMPLATE_DIR = PAGE_TEMPLATES
@@ -81,6 +83,8 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug
     env.filters["problem_title"] = _problem_title
+    # Tier names, for every template and macro (rules.py holds them).
+    env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env
 
 
@@ -125,6 +129,7 @@ class YearView:
         self.results = year_data.results
         self.intake = year_data.intake
         self.standard = year_data.standard
+        self.rules = Rules.from_record(self.standard, self.year, self.results.get("config", {}))
         self.halls = self.results["halls"]
         self.scored = [h for h in self.halls if h["final_score"] is not None]
         self.by_province: dict[str, list[dict]] = defaultdict(list)
@@ -211,9 +216,9 @@ class YearView:
         applicable: Counter[str] = Counter()
         for hall in halls:
             for item in self.standard.items:
-                score = hall["items"].get(item.id)
-                if isinstance(score, (int, float)):
-                    lost[item.id] += float(item.max_points) - score
+                score = exact(hall["items"].get(item.id))
+                if isinstance(score, Decimal):
+                    lost[item.id] += item.max_points - score
                     applicable[item.id] += 1
         rows = []
         for item in self.standard.items:
@@ -272,7 +277,7 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
     for view in views:
         y = str(view.year)
         common = {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
-                  "downloads": _downloads(view), "authority": _authority()}
+                  "downloads": _downloads(view), "rules": view.rules}
         yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
             provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
         province_template = env.get_template("province.html.j2")
@@ -312,18 +317,6 @@ def _summary(hall: dict, year: str) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
-def _authority() -> list[dict]:
-    """The table of round authority (config.py), as the methodology page prints it."""
-    from .config import LIST_OWNER, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER
-
-    rows = []
-    for tier in reversed(RECOGNISED_ORDER):
-        rounds = [r for r, tiers in ROUND_AUTHORITY.items() if tier in tiers]
-        rows.append({"tier": tier, "owner": TIER_OWNER[tier], "rounds": rounds,
-                     "list": f"{LIST_OWNER[tier]}答复的{tier}上报名单" if tier in LIST_OWNER else "—"})
-    return rows
-
-
 def _downloads(view) -> dict:
     from .exports import application_name, export_name
 
@@ -339,9 +332,9 @@ def _lost_items(hall: dict, standard) -> list[dict]:
         return []
     rows = []
     for item in standard.items:
-        score = hall["items"].get(item.id)
-        if isinstance(score, (int, float)) and score < item.max_points:
-            rows.append({"item": item, "score": score, "lost": float(item.max_points) - score,
+        score = exact(hall["items"].get(item.id))  # the recorded figure, exactly: no float arithmetic
+        if isinstance(score, Decimal) and score < item.max_points:
+            rows.append({"item": item, "score": score, "lost": item.max_points - score,
                          "reason": hall["reasons"].get(item.id, "")})
     rows.sort(key=lambda r: (-r["lost"], r["item"].id))
     return rows

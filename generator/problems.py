@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .workbook import ROUNDS
+
+_ROUNDS_SAID = f"{'、'.join(ROUNDS[:-1])} 或 {ROUNDS[-1]}"  # round names live in workbook.ROUNDS only
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -77,8 +81,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("hall-filename-mismatch", ERROR, "厅编码与文件名不符", "封面厅编码“{found}”与文件名中的厅编码“{expected}”不符;请核对是否填错了检查表"),
     ("hall-data-edited", ERROR, "封面厅信息被改动", "封面“{field}”为“{found}”,营业厅清单中为“{expected}”;请勿修改厅信息"),
     # The cover
-    ("cover-round-missing", ERROR, "检查轮次未填写", "检查轮次为空;应为 自评、市级检查、省级复核 或 集团复核"),
-    ("cover-round-invalid", ERROR, "检查轮次无效", "检查轮次为“{found}”;应为 自评、市级检查、省级复核 或 集团复核"),
+    ("cover-round-missing", ERROR, "检查轮次未填写", f"检查轮次为空;应为 {_ROUNDS_SAID}"),
+    ("cover-round-invalid", ERROR, "检查轮次无效", f"检查轮次为“{{found}}”;应为 {_ROUNDS_SAID}"),
     ("cover-date-missing", ERROR, "检查日期未填写", "检查日期为空;应为 {year} 年内不晚于今天的日期,如 {year}-06-30"),
     ("cover-date-invalid", ERROR, "检查日期无效", "检查日期为“{found}”;应为 {year} 年内不晚于今天的日期,如 {year}-06-30"),
     ("cover-date-wrong-year", ERROR, "检查日期不在评价年度内", "检查日期为 {found},不在 {year} 年内;应为 {year} 年内的日期"),
@@ -103,7 +107,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("mail-no-workbook", ERROR, "邮件中没有 xlsx 检查表", "邮件“{subject}”(发件人 {sender})中没有 .xlsx 检查表附件({detail});请回复该邮件,把填好的 .xlsx 检查表直接作为附件发送(不要压缩,不要只发链接)"),
     ("mail-unreadable", ERROR, "邮件文件无法读取", "邮件文件无法读取({detail});请重新从邮件客户端导出为 .eml 或 mbox"),
     # Between files
-    ("round-date-order", WARNING, "自评日期晚于上级检查", "自评日期 {found} 晚于本厅{other}的检查日期 {expected};自评应在上级检查之前,请核对日期"),
+    ("round-date-order", WARNING, f"{ROUNDS[0]}日期晚于上级检查", f"{ROUNDS[0]}日期 {{found}} 晚于本厅{{other}}的检查日期 {{expected}};{ROUNDS[0]}应在上级检查之前,请核对日期"),
     ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
 )
 CATALOGUE: dict[str, ProblemType] = _types(*ROWS)

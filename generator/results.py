@@ -7,11 +7,13 @@ rebuilt. No timestamps and no paths outside the inputs' own names go in, so the 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from . import record as record_io
 from .config import NOT_INSPECTED, RECOGNISED_ORDER
 from .confirmation import confirm
 from .decisions import RECOGNISE
@@ -19,13 +21,14 @@ from .decisions import resolve as resolve_decisions
 from .fsutil import write_json_atomic, write_text_atomic
 from .numbers import number
 from .overrides import apply_overrides
+from .record import SCHEMA_VERSION
+from .rules import Rules
 from .scoring import half_up, score_return
 from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
-SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
 STANDARD_FILE = "standard.yaml"
@@ -39,6 +42,8 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
     (recorded decisions, overrides.py) are applied after the rules. A refused list or decision raises
     ``DecisionError``/``OverrideError`` and nothing is written.
     """
+    rules = config if isinstance(config, Rules) else Rules.of(standard, config)
+    config = rules.config
     by_hall: dict[str, list] = {}
     for record in records:
         by_hall.setdefault(record.hall_id, []).append(record)
@@ -48,8 +53,8 @@ def evaluate(halls, records, standard, config, intake_summary: dict | None = Non
     candidates: dict[str, Candidate] = {}
     for hall in halls:
         returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
-        cards = [(r, score_return(r, standard, config.bonus_cap)) for r in returns]
-        hall_rows[hall.hall_id] = _hall_row(hall, cards, standard)
+        cards = [(r, score_return(r, standard, rules.bonus_cap)) for r in returns]
+        hall_rows[hall.hall_id] = _hall_row(hall, cards, standard, rules.self_round)
         if cards:
             record, card = cards[-1]  # the highest round present decides
             business = card.section(BUSINESS_SECTION).rate if BUSINESS_SECTION in standard.sections else None
@@ -122,7 +127,7 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
                 entry["tier"])
 
 
-def _hall_row(hall, cards, standard) -> dict:
+def _hall_row(hall, cards, standard, self_round: str) -> dict:
     row = {
         "hall_id": hall.hall_id,
         "name": hall.name,
@@ -194,7 +199,7 @@ def _hall_row(hall, cards, standard) -> dict:
         rounds=rounds,
     )
     first = cards[0]
-    if len(cards) > 1 and first[0].round == "自评":
+    if len(cards) > 1 and first[0].round == self_round:
         # Gap between the deciding review and the self-assessment, both as reported.
         row["self_gap"] = number(half_up(card.final) - half_up(first[1].final))
     return row
@@ -222,15 +227,20 @@ def _gaps(halls, rows: dict[str, dict]) -> dict:
 @dataclass
 class YearData:
     year: int
-    results: dict
+    results: dict  # results.json's mapping, upgraded to this version
     intake: dict
     standard: object
+
+    @functools.cached_property
+    def record(self) -> record_io.YearResults:
+        """The same results typed (record.py): attributes and exact Decimal scores."""
+        return record_io.from_json(self.results)
 
 
 def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path) -> Path:
     """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``."""
     folder = Path(archive) / str(results["year"])
-    write_json_atomic(folder / RESULTS_FILE, results)
+    record_io.save(folder / RESULTS_FILE, results)
     write_json_atomic(folder / INTAKE_FILE, intake)
     write_text_atomic(folder / STANDARD_FILE, Path(standard_path).read_text(encoding="utf-8"))
     return folder
@@ -244,8 +254,8 @@ def load_archive(archive: str | Path) -> list[YearData]:
         return years
     for folder in root.iterdir():
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
+            results = record_io.load(folder / RESULTS_FILE)  # version checked, older ones upgraded
             try:
-                results = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
                 intake_path = folder / INTAKE_FILE
                 intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
             except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback

@@ -61,7 +61,8 @@ def build_shortlists(halls: Iterable[Hall], candidates: dict[str, Candidate], pl
                     and not candidates[h.hall_id].vetoes and candidates[h.hall_id].final >= line
                     and city_recognised(h.hall_id)
                     and (tier == EXCELLENT or placements[h.hall_id].tier != EXCELLENT)]
-            pool.sort(key=Candidate.rank_key, reverse=True)
+            # Equal halls listed by hall id, so the list does not depend on the register's order.
+            pool.sort(key=lambda c: (tuple(-x for x in c.rank_key()), c.hall_id))
             size = shortlist_size(config, caps[tier])
             chosen, tied, _below = take_until_tie(pool, size)
             ranks = competition_ranks(pool)

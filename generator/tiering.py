@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import percent
+from .reasons import Fact, say, waits_for_decision
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,17 @@ class Candidate:
 class Placement:
     hall_id: str
     tier: str
-    reason: str
+    reason: str  # ``fact`` said in Chinese (reasons.py)
     needs_decision: bool = False
     pending_tier: str | None = None  # the capped tier a 需裁定 hall waits for
     rank: int | None = None  # overall rank within the quota scope (competition ranking)
     override: dict | None = None  # recorded decision applied after the rules (overrides.py)
+    fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
+
+
+def placed(hall_id: str, tier: str, fact: Fact, **more) -> Placement:
+    """A placement whose reason is its fact said by the catalogue."""
+    return Placement(hall_id, tier, say(fact), fact=fact, **more)
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,8 @@ def raw_tier(config, final: Decimal) -> str:
 
 
 def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: dict[str, str] | None = None,
-                 pins: dict[str, tuple[str, str]] | None = None, bars: dict[str, dict[str, str]] | None = None):
+                 pins: dict[str, tuple[str, Fact | str]] | None = None,
+                 bars: dict[str, dict[str, Fact | str]] | None = None):
     """Place every register hall; return ``(placements by hall id, quota use)``.
 
     ``pins`` (hall id → (tier, why)) and ``bars`` (hall id → {tier: why}) are the decisions of returned
@@ -84,12 +92,12 @@ def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: di
     scopes: dict[str, list] = {}
     for hall in halls:
         if not config.evaluated(hall):
-            why = ("社会合作厅暂不进行服务评价" if hall.type not in config.hall_types
-                   else f"{config.year} 年只对 {_levels(config)} 级厅开展服务评价,本厅为 {hall.level} 级厅")
+            why = (Fact.of("type-not-rated", type=hall.type) if hall.type not in config.hall_types
+                   else Fact.of("level-not-rated", year=config.year, levels=_levels(config), level=hall.level))
             cand = candidates.get(hall.hall_id)
-            if cand is not None:
-                why = f"得分 {cand.final};{why},不参评"
-            placements[hall.hall_id] = Placement(hall.hall_id, NOT_RATED, why + "。")
+            fact = (Fact.of("not-rated", why=why) if cand is None
+                    else Fact.of("not-rated-scored", final=cand.final, why=why))
+            placements[hall.hall_id] = placed(hall.hall_id, NOT_RATED, fact)
             continue
         scopes.setdefault(config.scope_key(hall), []).append(hall)
 
@@ -125,28 +133,28 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
     pins, bars = pins or {}, bars or {}
     label = config.scope_label
     caps = quota_caps(config, len(members))
-    placed: dict[str, Placement] = {}
+    done: dict[str, Placement] = {}
     pool_by_tier: dict[str, list[Candidate]] = {EXCELLENT: [], GOOD: [], PASS: []}
     for hall in members:
         cand = candidates.get(hall.hall_id)
         if cand is None:
-            placed[hall.hall_id] = Placement(
-                hall.hall_id, NOT_INSPECTED, f"没有被接收的检查表,未检查;仍计入{label}名额基数({len(members)} 个厅)。")
+            done[hall.hall_id] = placed(hall.hall_id, NOT_INSPECTED,
+                                       Fact.of("not-inspected", scope=label, base=len(members)))
             continue
         if cand.vetoes:
             items = "、".join(f"{v}({veto_texts.get(v, '')})" if veto_texts.get(v) else v for v in cand.vetoes)
-            placed[hall.hall_id] = Placement(
-                hall.hall_id, FAIL, f"得分 {cand.final},但发生一票否决事项 {items},无论得分均评为不达标。")
+            done[hall.hall_id] = placed(hall.hall_id, FAIL, Fact.of("veto", final=cand.final, items=items, tier=FAIL,
+                                                                   vetoes=cand.vetoes))
             continue
         tier = raw_tier(config, cand.final)
         if tier == FAIL:
-            placed[hall.hall_id] = Placement(
-                hall.hall_id, FAIL, f"得分 {cand.final},低于达标线 {config.thresholds[PASS]},评为不达标。")
+            done[hall.hall_id] = placed(hall.hall_id, FAIL, Fact.of("below-pass", final=cand.final,
+                                                                   line=config.thresholds[PASS], tier=FAIL))
             continue
         pool_by_tier[tier].append(cand)
 
     pool: list[Candidate] = []
-    falls: dict[str, list[str]] = {}  # hall id → why it sits below the tier its score reached
+    falls: dict[str, list] = {}  # hall id → why it sits below the tier its score reached (facts)
     pending: dict[str, str] = {}  # hall id → the capped tier it waits for a decision on
     # One ranking over every tierable hall of the scope: the rank a committee sees is the overall one.
     ranks = competition_ranks(sorted((c for group in pool_by_tier.values() for c in group), key=Candidate.rank_key, reverse=True))
@@ -155,8 +163,8 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
         cap = caps.get(tier)
         pinned = [c for c in pool if pins.get(c.hall_id, ("",))[0] == tier]
         for cand in pinned:
-            placed[cand.hall_id] = Placement(cand.hall_id, tier, f"得分 {cand.final},{pins[cand.hall_id][1]}",
-                                             rank=ranks[cand.hall_id])
+            done[cand.hall_id] = placed(cand.hall_id, tier, Fact.of("pinned", final=cand.final,
+                                                                   why=pins[cand.hall_id][1]), rank=ranks[cand.hall_id])
         # Held: pinned to a lower tier, they wait for it without competing here.
         held = [c for c in pool if c.hall_id in pins and pins[c.hall_id][0] != tier]
         barred = [c for c in pool if tier in bars.get(c.hall_id, {}) and c.hall_id not in pins]
@@ -167,26 +175,26 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
         left = None if cap is None else max(0, cap - len(pinned))  # pinned halls take their places first
         winners, tied, rest = take_until_tie(pool, left)
         for cand in winners:
-            placed[cand.hall_id] = Placement(
+            done[cand.hall_id] = placed(
                 cand.hall_id, tier, _reason(cand, tier, config, cap, ranks[cand.hall_id], falls, label),
                 needs_decision=cand.hall_id in pending, pending_tier=pending.get(cand.hall_id),
                 rank=ranks[cand.hall_id])
         for cand in tied:
             pending.setdefault(cand.hall_id, tier)
-            falls.setdefault(cand.hall_id, []).append(
-                f"与另外 {len(tied) - 1} 个厅并列排名第 {ranks[cand.hall_id]},处在{label}{tier}名额 {cap} 个的分界线上,"
-                f"按规则不以厅编码决定,需裁定")
+            falls.setdefault(cand.hall_id, []).append(Fact.of(
+                "tie", others=len(tied) - 1, rank=ranks[cand.hall_id], scope=label, tier=tier, cap=cap))
         for cand in rest:
             if cap == 0:
-                why = (f"{label}{tier}名额为 0 个(评价范围内 {len(members)} 个厅 × "
-                       f"{percent(config.quotas[tier])} 向下取整)")
+                why = Fact.of("quota-zero", scope=label, tier=tier, base=len(members),
+                              ratio=percent(config.quotas[tier]))
             elif pinned:
-                why = f"{label}{tier}名额 {cap} 个已满(其中 {len(pinned)} 个经认定,本厅排名第 {ranks[cand.hall_id]})"
+                why = Fact.of("quota-full-pinned", scope=label, tier=tier, cap=cap, pinned=len(pinned),
+                              rank=ranks[cand.hall_id])
             else:
-                why = f"{label}{tier}名额 {cap} 个已满(排名第 {ranks[cand.hall_id]})"
+                why = Fact.of("quota-full", scope=label, tier=tier, cap=cap, rank=ranks[cand.hall_id])
             falls.setdefault(cand.hall_id, []).append(why)
         pool = sorted(tied + rest + held + barred, key=Candidate.rank_key, reverse=True)
-    return placed
+    return done
 
 
 def take_until_tie(pool: list[Candidate], cap: int | None) -> tuple[list[Candidate], ...]:
@@ -214,12 +222,11 @@ def competition_ranks(pool: list[Candidate]) -> dict[str, int]:
     return ranks
 
 
-def _reason(cand, tier, config, cap, rank, falls, label) -> str:
+def _reason(cand, tier, config, cap, rank, falls, label) -> Fact:
     if cand.hall_id in falls:
-        verb = "裁定前暂评为" if any("需裁定" in f for f in falls[cand.hall_id]) else "按规则评为"
-        return f"得分 {cand.final},{';'.join(falls[cand.hall_id])},{verb}{tier}。"
+        code = "fell-awaiting" if waits_for_decision(falls[cand.hall_id]) else "fell"
+        return Fact.of(code, final=cand.final, falls=tuple(falls[cand.hall_id]), tier=tier)
     low = config.thresholds[tier]
     if cap is None:
-        return f"得分 {cand.final},达到{tier}标准({low} 分及以上),评为{tier}。"
-    return (f"得分 {cand.final},达到{tier}标准({low} 分及以上),在{label}{tier}名额 {cap} 个中排名第 {rank},"
-            f"评为{tier}。")
+        return Fact.of("reached", final=cand.final, tier=tier, line=low)
+    return Fact.of("reached-in-quota", final=cand.final, tier=tier, line=low, scope=label, cap=cap, rank=rank)

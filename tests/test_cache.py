@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
 
-from generator.build import build
+from generator.build import BuildOptions, build
 from generator.pages import hall_slug
 from generator.regions import province_slug
 from generator.register import write_register
@@ -34,8 +34,8 @@ def inbox(standard, tmp_path):
 
 
 def run(register, returns, out: Path, cache: Path | None, site=False, workers=1):
-    return build([returns], register, YEAR, out / "archive", out / "site" if site else None, cache_dir=cache,
-                 workers=workers)
+    return build(BuildOptions.from_files([returns], register, out / "archive", YEAR,
+                                         site_dir=out / "site" if site else None, cache_dir=cache, workers=workers))
 
 
 def test_cached_build_equals_cold_build(inbox, tmp_path):
@@ -76,7 +76,7 @@ def test_context_changes_miss_and_a_damaged_store_is_rebuilt(standard, inbox, tm
     cache = tmp_path / "cache"
     run(register, returns, tmp_path / "a", cache)
     # Another year: every key differs.
-    other = build([returns], register, YEAR + 1, tmp_path / "y" / "archive", cache_dir=cache)
+    other = build(BuildOptions.from_files([returns], register, tmp_path / "y" / "archive", YEAR + 1, cache_dir=cache))
     assert other.cache_hits == 0
     # A register change (one hall renamed) also changes every key.
     write_register([HALLS[0].__class__(**{**HALLS[0].__dict__, "name": "新名字"}), *HALLS[1:]], register)

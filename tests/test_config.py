@@ -120,3 +120,29 @@ def test_cli_build_reports_a_bad_config_in_one_line(tmp_path):
     assert result.exit_code == 1
     assert "quota_scope = 'city' 不合法,应为 province(各省分别计算)或 national(全国统一计算)" in result.output
     assert not (tmp_path / "archive").exists()
+
+
+def test_every_bad_key_is_named_in_one_error(tmp_path):
+    text = ("quota = 1\nlevels = [0]\nquota_scope = 'city'\nbonus_cap = -1\n"
+            "[thresholds]\n'优秀' = 'high'\n'良好' = 90\n'达标' = 80\n[quotas]\n'优秀' = 5\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(write(tmp_path, text), 2016)
+    message = str(exc.value)
+    assert "有 6 处问题" in message and "\n" not in message
+    for part in ("未知的配置项 quota", "levels = [0] 不合法", "quota_scope = 'city' 不合法", "bonus_cap = -1 不合法",
+                 "thresholds.优秀 = 'high' 不合法", "quotas.优秀 = 5 不合法"):
+        assert part in message, part
+    good = load_config(write(tmp_path, "levels = [2]\nbonus_cap = 3\n"), 2016)
+    assert good.levels == (2,) and good.bonus_cap == Decimal(3)
+
+
+def test_build_options_take_the_year_from_the_config_file_unless_given(tmp_path):
+    from generator.build import BuildOptions
+
+    path = write(tmp_path, "year = 2024\nbonus_cap = 3\n")
+    options = BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, path, year_explicit=False)
+    assert options.config.year == 2024 and options.config.bonus_cap == Decimal(3) and options.config_path == path
+    with pytest.raises(ConfigError, match="year = 2024 与命令行的年度 2030 不一致"):
+        BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, path)
+    plain = BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, site_dir="site")
+    assert plain.config == Config(year=2030) and plain.site_dir == Path("site") and plain.decisions_paths == ()

@@ -187,3 +187,18 @@ def test_an_oversized_overrides_file_is_refused(tmp_path):
     path.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
     with pytest.raises(OverrideError, match="超过上限"):
         load_overrides(path)
+
+
+def test_every_bad_override_is_named_in_one_error(tmp_path, tied):
+    halls, cands, placed = tied
+    with pytest.raises(OverrideError) as exc:
+        load_overrides(write_yaml(tmp_path, [decision("H010002", 理由=""), decision("H010003"),
+                                             decision("H010001", 档次="特优")]))
+    assert "裁定有 2 处问题" in str(exc.value)
+    assert "第 1 条:缺少理由" in str(exc.value) and "第 3 条:档次“特优”不合法" in str(exc.value)
+    rows = [decision("H999999"), decision("L4"), decision("H010004"), decision("H010002")]
+    with pytest.raises(OverrideError) as exc:
+        apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, rows)), CONFIG, cands)
+    message = str(exc.value)
+    assert message.startswith("裁定有 3 处问题") and "H999999 不在营业厅清单中" in message
+    assert "L4 按规则为不参评" in message and "H010004 发生一票否决事项 V02" in message

@@ -8,7 +8,7 @@ import yaml
 from conftest import fill_scoring, make_halls, write_return
 from test_scoring import lose_points
 
-from generator.build import build
+from generator.build import BuildOptions, build
 from generator.config import Config
 from generator.fsutil import dumps_stable
 from generator.register import write_register
@@ -120,9 +120,9 @@ def test_build_with_config_and_overrides_on_real_workbooks(tmp_path, standard):
     stale = tmp_path / "archive" / "2025" / "上报名单" / "旧省-上报名单.xlsx"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
-    summary = build([returns], tmp_path / "register.xlsx", 2031, tmp_path / "archive",
-                    config_path=tmp_path / "hallscore.toml", overrides_path=tmp_path / "裁定.yaml",
-                    year_explicit=False)
+    summary = build(BuildOptions.from_files([returns], tmp_path / "register.xlsx", tmp_path / "archive", 2031,
+                                            tmp_path / "hallscore.toml", year_explicit=False,
+                                            overrides_path=tmp_path / "裁定.yaml"))
     assert summary.year == 2025
     results = json.loads((tmp_path / "archive" / "2025" / "results.json").read_text(encoding="utf-8"))
     assert dumps_stable(results) == dumps_stable(summary.results)

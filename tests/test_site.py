@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sitedata import make_year, site_halls
 
-from generator.build import build
+from generator.build import BuildOptions, build
 from generator.cli import main
 from generator.demo import make_demo, make_register
 from generator.pages import hall_slug
@@ -40,7 +40,8 @@ def demo_site(tmp_path_factory, standard):
     register = make_register(40, 11)
     write_register(register, root / "register.xlsx")
     made = make_demo(standard, register, 2025, root, 11, workers=1)
-    summary = build([made["returns"]], root / "register.xlsx", 2025, root / "archive", root / "site", strict=True)
+    summary = build(BuildOptions.from_files([made["returns"]], root / "register.xlsx", root / "archive", 2025,
+                                            site_dir=root / "site", strict=True))
     return {"site": root / "site", "results": summary.results, "standard": standard}
 
 

@@ -137,3 +137,23 @@ def test_small_province_good_cap_and_level_four_with_score():
         "得分 95,本省优秀名额为 0 个(评价范围内 19 个厅 × 5% 向下取整);本省良好名额 3 个已满(排名第 4),按规则评为达标。")
     assert placed["L4"].reason == "得分 99;2025 年只对 1-3 级厅开展服务评价,本厅为 4 级厅,不参评。"
     assert {(q.tier, q.base, q.cap) for q in quotas} == {("优秀", 19, 0), ("良好", 19, 3)}
+
+
+def test_reasons_are_facts_said_by_the_catalogue():
+    """Placements carry structured facts; the sentence is the catalogue's, and a tie is known from the facts."""
+    import pytest
+
+    from generator.reasons import CATALOGUE, Fact, say, waits_for_decision
+
+    halls = make_halls({"甲": 20})
+    cands = {h.hall_id: cand(h.hall_id, 96) for h in halls[:2]}  # two tie for the one 优秀 place
+    placed, _ = assign_tiers(halls, cands, Config(year=2025))
+    fact = placed[halls[0].hall_id].fact
+    assert fact.code == "fell-awaiting" and placed[halls[0].hall_id].reason == say(fact)
+    [tie] = [f for f in fact.get("falls") if f.code == "tie"]
+    assert dict(tie.values) == {"others": 1, "rank": 1, "scope": "本省", "tier": "优秀", "cap": 1}
+    assert waits_for_decision(fact.get("falls")) and not waits_for_decision(["需裁定"])  # text is never read
+    assert placed[halls[5].hall_id].fact.code == "not-inspected"
+    assert set(CATALOGUE) >= {f.code for f in (fact, tie)}
+    with pytest.raises(KeyError):
+        Fact.of("no-such-reason")

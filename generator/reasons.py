@@ -1,0 +1,75 @@
+"""Why a hall has its tier: structured facts on the placement, said in Chinese by one catalogue.
+
+Tiering, decisions and overrides record *what* happened (the scope, the cap, the rank, a tie, the tier a hall
+fell from, a decision, an override, a veto, why it is not rated) as :class:`Fact` values; :func:`say` turns a
+placement's facts into its sentence with the templates below, as :mod:`generator.problems` does for
+problems. Code never builds these sentences itself, and never reads them back: a verb that depends on a
+tie asks the facts (:func:`waits_for_decision`), not the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# code → template; fields are filled from the fact's values.
+CATALOGUE: dict[str, str] = {
+    # Whole placements (a sentence each, the score first when there is one).
+    "not-rated": "{why}。",
+    "not-rated-scored": "得分 {final};{why},不参评。",
+    "not-inspected": "没有被接收的检查表,未检查;仍计入{scope}名额基数({base} 个厅)。",
+    "veto": "得分 {final},但发生一票否决事项 {items},无论得分均评为{tier}。",
+    "below-pass": "得分 {final},低于达标线 {line},评为{tier}。",
+    "pinned": "得分 {final},{why}",
+    "reached": "得分 {final},达到{tier}标准({line} 分及以上),评为{tier}。",
+    "reached-in-quota": "得分 {final},达到{tier}标准({line} 分及以上),在{scope}{tier}名额 {cap} 个中排名第 {rank},"
+                        "评为{tier}。",
+    "fell": "得分 {final},{falls},按规则评为{tier}。",
+    "fell-awaiting": "得分 {final},{falls},裁定前暂评为{tier}。",
+    "overridden": "{rule}经{decided_by}于 {date} 裁定为{tier}:{reason}。",
+    # Why it is not rated.
+    "type-not-rated": "社会合作厅暂不进行服务评价",
+    "level-not-rated": "{year} 年只对 {levels} 级厅开展服务评价,本厅为 {level} 级厅",
+    # Why a hall sits below the tier its score reached (joined with ;).
+    "tie": "与另外 {others} 个厅并列排名第 {rank},处在{scope}{tier}名额 {cap} 个的分界线上,按规则不以厅编码决定,需裁定",
+    "quota-zero": "{scope}{tier}名额为 0 个(评价范围内 {base} 个厅 × {ratio} 向下取整)",
+    "quota-full": "{scope}{tier}名额 {cap} 个已满(排名第 {rank})",
+    "quota-full-pinned": "{scope}{tier}名额 {cap} 个已满(其中 {pinned} 个经认定,本厅排名第 {rank})",
+    # Answers of a returned 上报名单 (decisions.py).
+    "list-said": "{owner}({decided_by},{date}){result}为{tier}:{reason}(上报名单 {where})",
+    "list-recognised": "经{said},按认定评为{tier}。",
+    "list-refused": "{said},不得评为{tier}",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing that decided a placement: a catalogue code and the values its template names."""
+
+    code: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **values: object) -> Fact:
+        if code not in CATALOGUE:
+            raise KeyError(code)
+        return cls(code, tuple(values.items()))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.values).get(key, default)
+
+
+def say(part: Fact | str | list | tuple) -> str:
+    """A fact (or a list of facts, or ready text from a caller outside the catalogue) as Chinese."""
+    if isinstance(part, str):
+        return part
+    if isinstance(part, (list, tuple)):
+        return ";".join(say(p) for p in part)
+    values = {k: say(v) if isinstance(v, (Fact, list, tuple)) else v for k, v in part.values}
+    return CATALOGUE[part.code].format(**values)
+
+
+def waits_for_decision(falls: Iterable[object]) -> bool:
+    """Whether one of the reasons a hall fell is a tie at a cut line (it then waits for a decision)."""
+    return any(isinstance(f, Fact) and f.code == "tie" for f in falls)

@@ -1,0 +1,285 @@
+"""The year's record as typed values, and the one place that turns results.json into them and back.
+
+``from_json`` reads a results.json mapping (any version this code knows: older ones are upgraded in memory)
+into :class:`YearResults`; ``to_json`` gives back exactly the mapping ``evaluate`` writes, so a record read
+and written again is the same bytes. Scores are ``Decimal`` here: the exact reported figures, never floats.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .config import RECOGNISED_ORDER
+from .confirmation import confirm
+from .errors import SiteError
+from .fsutil import write_json_atomic
+from .numbers import number
+
+SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
+KNOWN_VERSIONS = (1, 2)
+
+Score = Decimal | None
+
+
+def _dec(value: Any) -> Any:
+    """A JSON number as the exact figure it reports (94.3 → Decimal('94.3'))."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return Decimal(str(value))
+
+
+exact = _dec  # for readers of the untyped mapping (pages): the same exact figure
+
+
+def _out(value: Any) -> Any:
+    return number(value) if isinstance(value, Decimal) else value
+
+
+@dataclass(frozen=True)
+class RoundScore:
+    round: str
+    date: str
+    inspector: str
+    base_score: Score
+    final_score: Score
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    count: int
+    points: Score
+    note: str
+
+
+@dataclass(frozen=True)
+class Veto:
+    id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One answer of a returned 上报名单 (decisions.py)."""
+
+    tier: str
+    result: str
+    by_level: str
+    decided_by: str
+    date: str
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class HallRow:
+    hall_id: str
+    name: str
+    province: str
+    city: str
+    district: str
+    level: int
+    type: str
+    round: str
+    date: str
+    inspector: str
+    base_score: Score
+    bonus: Score
+    deduction: Score
+    final_score: Score
+    items: dict  # item id → Decimal, or 不适用
+    reasons: dict[str, str]
+    sections: dict  # section → Decimal rate, or 不适用
+    bonus_events: tuple[Event, ...]
+    deduction_events: tuple[Event, ...]
+    vetoes: tuple[Veto, ...]
+    rounds: tuple[RoundScore, ...]
+    self_gap: Score
+    override: dict | None
+    tier: str
+    tier_reason: str
+    confirmed_tier: str | None
+    awaiting: str | None
+    decisions: tuple[Decision, ...]
+    needs_decision: bool = False
+    pending_tier: str | None = None
+    rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Quota:
+    scope: str
+    tier: str
+    base: int
+    cap: int
+    used: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class Nominee:
+    hall_id: str
+    name: str
+    final_score: Score
+    rank: int
+    decision: str | None
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    scope: str
+    tier: str
+    quota: int
+    size: int
+    nominees: tuple[Nominee, ...]
+    needs_decision: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class YearResults:
+    schema_version: int
+    year: int
+    standard: dict  # id, version, title, checksum
+    config: dict  # the configuration as recorded (rules.Rules.from_record reads it back)
+    quotas: tuple[Quota, ...]
+    intake: dict
+    shortlists: tuple[Shortlist, ...]
+    gaps: dict
+    halls: tuple[HallRow, ...] = field(default=())
+
+
+_SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
+
+
+def _hall(raw: dict) -> HallRow:
+    values = {f.name: raw.get(f.name, f.default) for f in fields(HallRow)}
+    for key in _SCORES:
+        values[key] = _dec(values[key])
+    values["items"] = {k: _dec(v) for k, v in raw["items"].items()}
+    values["sections"] = {k: _dec(v) for k, v in raw["sections"].items()}
+    values["bonus_events"] = tuple(Event(e["id"], e["count"], _dec(e["points"]), e["note"]) for e in raw["bonus_events"])
+    values["deduction_events"] = tuple(Event(e["id"], e["count"], _dec(e["points"]), e["note"])
+                                       for e in raw["deduction_events"])
+    values["vetoes"] = tuple(Veto(v["id"], v["note"]) for v in raw["vetoes"])
+    values["rounds"] = tuple(RoundScore(**{**r, "base_score": _dec(r["base_score"]),
+                                           "final_score": _dec(r["final_score"])}) for r in raw["rounds"])
+    values["decisions"] = tuple(Decision(**d) for d in raw.get("decisions") or ())
+    return HallRow(**values)
+
+
+def _hall_json(row: HallRow) -> dict:
+    out = {f.name: _out(getattr(row, f.name)) for f in fields(HallRow)}
+    out["items"] = {k: _out(v) for k, v in row.items.items()}
+    out["sections"] = {k: _out(v) for k, v in row.sections.items()}
+    for key in ("bonus_events", "deduction_events"):
+        out[key] = [{"id": e.id, "count": e.count, "points": _out(e.points), "note": e.note} for e in getattr(row, key)]
+    out["vetoes"] = [{"id": v.id, "note": v.note} for v in row.vetoes]
+    out["rounds"] = [{f.name: _out(getattr(r, f.name)) for f in fields(RoundScore)} for r in row.rounds]
+    out["decisions"] = [{f.name: getattr(d, f.name) for f in fields(Decision)} for d in row.decisions]
+    return out
+
+
+def checked(data: Any, where: str = "results.json") -> dict:
+    """The mapping of a readable version, upgraded to this one in memory; any other version refused."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version not in KNOWN_VERSIONS:
+        newest = max(KNOWN_VERSIONS)
+        if isinstance(version, int) and not isinstance(version, bool) and version > newest:
+            raise SiteError(f"档案 {where} 的格式版本为 {version},比本程序能读的版本 {newest} 新,"
+                            f"是更新版本的 hallscore 写的;请升级 hallscore 后再生成站点")
+        raise SiteError(f"档案 {where} 的格式版本“{version}”无法识别(本程序能读 "
+                        f"{'、'.join(map(str, KNOWN_VERSIONS))}),不像是 hallscore 写的结果")
+    return upgrade_v1(data) if version == 1 else data
+
+
+def load(path: Path) -> dict:
+    """Read results.json: the checked (and, for an older version, upgraded) mapping."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
+        raise SiteError(f"档案 {path} 中的 JSON 文件无法读取:{exc}") from exc
+    return checked(data, str(path))
+
+
+def save(path: Path, results: YearResults | dict) -> None:
+    """Write results.json (typed results or the mapping ``evaluate`` gives) in the one stable form."""
+    write_json_atomic(path, to_json(results) if isinstance(results, YearResults) else results)
+
+
+def from_json(data: dict, where: str = "results.json") -> YearResults:
+    """Typed results from a results.json mapping; an archive of a newer or unknown version is refused."""
+    data = checked(data, where)
+    try:
+        return YearResults(
+            schema_version=data["schema_version"], year=data["year"], standard=data["standard"],
+            config=data["config"], quotas=tuple(Quota(**q) for q in data["quotas"]), intake=data.get("intake") or {},
+            shortlists=tuple(Shortlist(s["scope"], s["tier"], s["quota"], s["size"],
+                                       tuple(Nominee(n["hall_id"], n["name"], _dec(n["final_score"]), n["rank"],
+                                                     n.get("decision"), n.get("confirmed", False))
+                                             for n in s["nominees"]),
+                                       tuple(s.get("needs_decision") or ()))
+                             for s in data.get("shortlists") or ()),
+            gaps={"national": _dec(data["gaps"].get("national")),
+                  "by_province": {p: _dec(v) for p, v in data["gaps"].get("by_province", {}).items()}},
+            halls=tuple(_hall(h) for h in data["halls"]))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取:{exc!r}") from exc
+
+
+def to_json(results: YearResults) -> dict:
+    """The mapping results.json holds (sorted on writing, see fsutil.dumps_stable)."""
+    return {
+        "schema_version": results.schema_version,
+        "year": results.year,
+        "standard": results.standard,
+        "config": results.config,
+        "quotas": [{f.name: getattr(q, f.name) for f in fields(Quota)} for q in results.quotas],
+        "intake": results.intake,
+        "shortlists": [{"scope": s.scope, "tier": s.tier, "quota": s.quota, "size": s.size,
+                        "nominees": [{"hall_id": n.hall_id, "name": n.name, "final_score": _out(n.final_score),
+                                      "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed}
+                                     for n in s.nominees],
+                        "needs_decision": list(s.needs_decision)} for s in results.shortlists],
+        "gaps": {"national": _out(results.gaps.get("national")),
+                 "by_province": {p: _out(v) for p, v in results.gaps.get("by_province", {}).items()}},
+        "halls": [_hall_json(h) for h in results.halls],
+    }
+
+
+def upgrade_v1(data: dict) -> dict:
+    """A schema-1 record (before 逐级认定) as schema 2, in memory: what it did not record is derived or null.
+
+    Confirmed tier and awaiting level follow from the tier and the deciding round (no list was answered
+    then); a nominee is confirmed when that tier is; no hall has decisions.
+    """
+    halls = []
+    for raw in data.get("halls", []):
+        hall = dict(raw)
+        hall.setdefault("decisions", [])
+        if "confirmed_tier" not in hall or "awaiting" not in hall:
+            hall["confirmed_tier"], hall["awaiting"] = confirm(hall.get("tier", ""), hall.get("round", ""))
+        halls.append(hall)
+    confirmed = {h["hall_id"]: h["confirmed_tier"] for h in halls}
+    shortlists = []
+    for raw in data.get("shortlists") or []:
+        entry = dict(raw)
+        nominees = []
+        for n in entry.get("nominees", []):
+            n = dict(n)
+            n.setdefault("decision", None)
+            got = confirmed.get(n["hall_id"])
+            n["confirmed"] = (got is not None and entry["tier"] in RECOGNISED_ORDER
+                              and RECOGNISED_ORDER.index(got) >= RECOGNISED_ORDER.index(entry["tier"]))
+            nominees.append(n)
+        entry["nominees"] = nominees
+        entry.setdefault("needs_decision", [])
+        shortlists.append(entry)
+    return {**data, "schema_version": SCHEMA_VERSION, "halls": halls, "shortlists": shortlists,
+            "gaps": data.get("gaps") or {"national": None, "by_province": {}}}
