@@ -212,7 +212,7 @@ class YearView:
         """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""
         if not self.standard:
             return []
-        lost: dict[str, float] = defaultdict(float)
+        lost: dict[str, Decimal] = defaultdict(Decimal)
         applicable: Counter[str] = Counter()
         for hall in halls:
             for item in self.standard.items:
