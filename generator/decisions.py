@@ -14,7 +14,6 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from .config import EXCELLENT, GOOD, LIST_OWNER
 from .errors import DecisionError
 from .fsutil import write_bytes_atomic
 from .reasons import Fact
+from .textcell import cell_text
 
 FOLDER = "上报名单"
 ISSUED_SHEET = "签发记录"
@@ -185,7 +185,7 @@ def _read_list(path: Path) -> list[Decision]:
 
 
 def _read_sheet(path: Path, ws: Any, tier: str, year: int, province: str, ids: list[str]) -> list[Decision]:
-    header = [_text(c.value) for c in ws[HEADER_ROW]][: len(HEADERS)]
+    header = [cell_text(c.value) for c in ws[HEADER_ROW]][: len(HEADERS)]
     if tuple(header) != HEADERS:
         raise DecisionError(f"上报名单 {path.name} 工作表 {tier} 第 {HEADER_ROW} 行:表头应为 {'、'.join(HEADERS)},"
                             f"名单被改动过,整份退回")
@@ -195,22 +195,22 @@ def _read_sheet(path: Path, ws: Any, tier: str, year: int, province: str, ids: l
         row_no = FIRST_ROW + k
         row = [c.value for c in ws[row_no]] + [None] * len(HEADERS)
         where = f"{path.name} 工作表 {tier} 第 {row_no} 行"
-        if _text(row[col["厅编码"]]) != hall_id:
-            raise DecisionError(f"上报名单 {where}:厅编码应为签发时的 {hall_id},实为“{_text(row[col['厅编码']])}”,"
+        if cell_text(row[col["厅编码"]]) != hall_id:
+            raise DecisionError(f"上报名单 {where}:厅编码应为签发时的 {hall_id},实为“{cell_text(row[col['厅编码']])}”,"
                                 f"名单被改动过,整份退回")
-        result = _text(row[col["认定结果"]])
+        result = cell_text(row[col["认定结果"]])
         if not result:
             continue  # blank: no decision yet
         if result not in (RECOGNISE, REFUSE):
             raise DecisionError(f"上报名单 {where}:认定结果“{result}”不合法,应为{RECOGNISE}或{REFUSE}(留空为未认定)")
-        fields = {name: _text(row[col[name]]) for name in ("理由", "认定人", "认定日期")}
+        fields = {name: cell_text(row[col[name]]) for name in ("理由", "认定人", "认定日期")}
         missing = [name for name, value in fields.items() if not value]
         if missing:
             raise DecisionError(f"上报名单 {where}:已填认定结果“{result}”,但缺少{'、'.join(missing)}")
         out.append(Decision(year, province, tier, hall_id, result, fields["理由"], fields["认定人"],
                             fields["认定日期"], where))
     for row_no in range(FIRST_ROW + len(ids), ws.max_row + 1):
-        value = _text(ws.cell(row=row_no, column=col["认定结果"] + 1).value)
+        value = cell_text(ws.cell(row=row_no, column=col["认定结果"] + 1).value)
         if value:
             raise DecisionError(f"上报名单 {path.name} 工作表 {tier} 第 {row_no} 行:名单之外的行填了认定结果“{value}”,"
                                 f"整份退回")
@@ -225,16 +225,6 @@ def _whole(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 # -- applying them ---------------------------------------------------------------------------------------

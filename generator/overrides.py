@@ -9,12 +9,12 @@ A decision is refused as a whole (``OverrideError``) when it names an unknown ha
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from pathlib import Path
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
 from .reasons import Fact, say
+from .textcell import cell_text
 from .tiering import quota_use
 from .yamlsafe import load_yaml
 
@@ -58,7 +58,7 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
         fields = {}
         for key, names in COLUMNS.items():
             value = next((raw[n] for n in names if n in raw and raw[n] is not None), None)
-            fields[key] = _text(value)
+            fields[key] = cell_text(value)
         missing = [COLUMNS[k][0] for k, v in fields.items() if not v]
         if missing:
             problems.append(f"裁定文件 {path} {where}:缺少{'、'.join(missing)}(每条裁定须写明厅编码、档次、"
@@ -122,14 +122,6 @@ def _refusal(o, by_id, seen, placements, candidates) -> str | None:
     return None
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def _yaml_rows(path: Path):

@@ -18,6 +18,7 @@ from .confirmation import confirm
 from .errors import SiteError
 from .fsutil import write_json_atomic
 from .numbers import number
+from .tiering import Quota  # the same figures tiering computes, as results.json stores them
 
 SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
 KNOWN_VERSIONS = (1, 2)
@@ -110,16 +111,6 @@ class HallRow:
     needs_decision: bool = False
     pending_tier: str | None = None
     rank: int | None = None
-
-
-@dataclass(frozen=True)
-class Quota:
-    scope: str
-    tier: str
-    base: int
-    cap: int
-    used: int
-    pending: int
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ every string a text cell, never a formula).
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 # C0 except \t \n \r, DEL, C1, surrogates, the noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF of every plane.
 UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
@@ -30,3 +31,16 @@ def unsafe_chars(text: str) -> list[str]:
             seen.append(name)
     return seen
 
+
+
+def cell_text(value: object) -> str:
+    """What a person typed into a cell (or a YAML field), as text: dates as ISO dates, 3.0 as 3, trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
