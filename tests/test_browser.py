@@ -389,3 +389,26 @@ def test_search_snippets_keep_numbers_apart(built_site):
         assert not runs, (doc["location"], runs[:3])
     first = next(d for d in province if d["location"].endswith(f"{province_slug('广东')}.html"))
     assert "广州" in first["title"] and "深圳" in first["title"] and first.get("boost", 0) > 1
+
+
+def test_fix_list_reads_as_cards_on_a_phone(built_site, server, browser):
+    """At 390 px each 整改清单 row is a card whose cells are labelled; nothing of it scrolls sideways."""
+    year = built_site["year"]
+    scored = [h for h in built_site["halls"] if h["final_score"] is not None]
+    hall = min(scored, key=lambda h: h["final_score"])  # the longest 整改清单
+    browser.call("Emulation.setDeviceMetricsOverride", width=390, height=900, deviceScaleFactor=1, mobile=True)
+    try:
+        browser.goto(f"{server}{year}/halls/{hall_slug(hall['hall_id'])}.html")
+        browser.wait_for("document.querySelector('table.hs-cards') !== null")
+        m = browser.js("""(() => {
+            const t = document.querySelector('table.hs-cards');
+            const rows = [...t.querySelectorAll('tbody tr')];
+            const label = getComputedStyle(t.querySelector('tbody td'), '::before').content;
+            return {scroll: t.scrollWidth, client: t.clientWidth, rows: rows.length,
+                    head: getComputedStyle(t.querySelector('thead')).display, label,
+                    widths: rows.map(r => r.getBoundingClientRect().width)};
+        })()""")
+        assert m["rows"] >= 1 and m["head"] == "none" and "编号" in m["label"], m
+        assert m["scroll"] <= m["client"] + 1 and max(m["widths"]) <= 390, m
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
