@@ -40,6 +40,25 @@ def on_config(config):
     return config
 
 
+def on_env(env, config, files):
+    """Hall pages are stamped after the build (stamp.py); their search entries come from the file it names."""
+    path = ((config.get("extra") or {}).get("hallscore_search") or {}).get("halls_file")
+    index = _search_index(config) if path else None
+    if index is not None:
+        import json
+
+        with open(path, encoding="utf-8") as f:
+            entries = json.load(f)
+        segment = _jieba_ready(index)
+        for entry in entries:
+            # The index holds HTML that the browser renders: the title comes escaped, the summary not.
+            title, text = entry["title"], html.escape(entry["text"], quote=False)
+            if segment:
+                title, text = index._segment_chinese(title), index._segment_chinese(text)
+            index.entries.append({"location": entry["location"], "title": title, "text": text})
+    return env
+
+
 def on_page_markdown(markdown, page, config, files):
     boost = _boost(page, config)
     if boost:
@@ -80,7 +99,7 @@ def on_page_context(context, page, config, nav):
     if "/provinces/" in (page.file.url if page.file else ""):
         _title_with_cities(page, config)
     summary = page.meta.get("hallscore_search")
-    if summary:
+    if summary and not page.meta.get("hallscore_shell"):
         index = _search_index(config)
         if index is not None:
             # The index holds HTML that the browser renders: the title comes escaped (pages.py), the summary not.

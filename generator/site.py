@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -21,7 +22,9 @@ import yaml
 from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .exports import write_application_exports, write_exports
-from .paths import check_site_dir, mark_site
+from .paths import SITE_MARKER, check_site_dir, mark_site
+from .compare import FILE as COMPARE_FILE, compare_script
+from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .search_terms import places, search_words
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
@@ -29,8 +32,13 @@ from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 
 
 def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
-               template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None) -> dict:
-    """Render every archived year and build the static site into ``site_dir``; return build figures."""
+               template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
+               stamp: bool = True) -> dict:
+    """Render every archived year and build the static site into ``site_dir``; return build figures.
+
+    ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
+    pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
+    compare stamped pages with)."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -44,11 +52,22 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         for view in views:
             write_exports(view, docs)
             write_application_exports(view, docs)
-        for rel, text in iter_pages(years, template_dir, views=views):
+            (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
+            (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
+            if stamp:
+                (docs / str(view.year) / "halls").mkdir(exist_ok=True)
+                (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
+        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             pages += 1
+        search_extra = {"words": search_words(views), "places": places(views),
+                        "latest": max((v.year for v in views), default=0)}
+        if stamp:
+            halls_file = work / "hall-search.json"
+            halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
+            search_extra["halls_file"] = str(halls_file)
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {
@@ -59,11 +78,15 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
             "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
             "hooks": [str(HOOKS)],
             # Read by mkdocs_hooks: jieba's user words and each province's cities (search only).
-            "extra": {"hallscore_search": {"words": search_words(views), "places": places(views),
-                                            "latest": max((v.year for v in views), default=0)}},
+            "extra": {"hallscore_search": search_extra},
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         _mkdocs_build(config_path, strict, _build_epoch(years))
+        if stamp:
+            previous = site_dir if (site_dir / SITE_MARKER).is_file() else None
+            stamped = stamp_halls(views, work / "site", previous, template_dir)
+            pages += stamped["written"] + stamped["linked"]
+            link_unchanged(work / "site", previous)
         if keep_docs is not None:
             if Path(keep_docs).exists():
                 shutil.rmtree(keep_docs)
