@@ -21,7 +21,7 @@ import yaml
 
 from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
-from .exports import write_application_exports, write_exports
+from .reuse import Downloads, write_downloads
 from .paths import SITE_MARKER, check_site_dir, mark_site
 from .compare import FILE as COMPARE_FILE, compare_script
 from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
@@ -49,9 +49,10 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         pages = 0
         views = [YearView(y) for y in years]
         attach_application(views)
+        previous = site_dir if (site_dir / SITE_MARKER).is_file() else None
+        downloads = Downloads(previous)
         for view in views:
-            write_exports(view, docs)
-            write_application_exports(view, docs)
+            write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
             (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
             (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
             if stamp:
@@ -82,11 +83,11 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         _mkdocs_build(config_path, strict, _build_epoch(years))
+        downloads.save_keys(work / "site")
         if stamp:
-            previous = site_dir if (site_dir / SITE_MARKER).is_file() else None
             stamped = stamp_halls(views, work / "site", previous, template_dir)
             pages += stamped["written"] + stamped["linked"]
-            link_unchanged(work / "site", previous)
+        link_unchanged(work / "site", previous)
         if keep_docs is not None:
             if Path(keep_docs).exists():
                 shutil.rmtree(keep_docs)

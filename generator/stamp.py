@@ -52,23 +52,32 @@ def search_entries(views) -> list[dict]:
             for page in iter_hall_pages(None, views=views)]
 
 
-def _templates(template_dir: Path) -> tuple[str, bool]:
-    """Digest of the code and templates, and whether any template shows a return's checksum."""
+# Row fields no hall page shows, yet which change when other halls' returns come in (the hall's rank) or when
+# a workbook is resent unchanged (its checksum): left out of the key, so the page is not rendered again for
+# them, as long as no template mentions them (then they count like any other field).
+_RANK_USE = re.compile(rb"hall(\.rank|\[.rank.\]|\.get\(.rank.)")
+
+
+def _templates(template_dir: Path) -> tuple[str, set[str]]:
+    """Digest of the code and templates, and which unshown row fields the key may leave out."""
     from .cache import code_version
 
-    digest, shows_checksum = hashlib.sha256(code_version().encode()), False
+    digest, hidden = hashlib.sha256(code_version().encode()), {"rank", "sha256"}
     for path in sorted(Path(template_dir).glob("*.j2")):
         data = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + data)
-        shows_checksum = shows_checksum or b"sha256" in data
-    return digest.hexdigest(), shows_checksum
+        if b"sha256" in data:
+            hidden.discard("sha256")
+        if _RANK_USE.search(data):
+            hidden.discard("rank")
+    return digest.hexdigest(), hidden
 
 
-def _page_key(base: str, page, shows_checksum: bool) -> str:
+def _page_key(base: str, page, hidden: set[str]) -> str:
     hall = page.hall
-    if not shows_checksum and hall.get("rounds"):
-        # A resent workbook with the same content has a new checksum (the file's own timestamps) that no page
-        # shows: left out of the key, so the page is not rendered again for it.
+    if "rank" in hidden:
+        hall = {k: v for k, v in hall.items() if k != "rank"}
+    if "sha256" in hidden and hall.get("rounds"):
         hall = {**hall, "rounds": [{k: v for k, v in r.items() if k != "sha256"} for r in hall["rounds"]]}
     data = json.dumps([page.rel, hall, page.history], ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(f"{base}\n{data}".encode("utf-8")).hexdigest()
@@ -88,7 +97,7 @@ def _old_key(path: Path) -> str | None:
 def stamp_halls(views, site: Path, previous: Path | None, template_dir: Path = TEMPLATE_DIR) -> dict:
     """Write every hall page into the freshly built ``site``; reuse ``previous`` pages whose key matches."""
     site = Path(site)
-    base, shows_checksum = _templates(template_dir)
+    base, hidden = _templates(template_dir)
     shells: dict[str, tuple[str, str, str]] = {}
     for view in views:
         shell = site / str(view.year) / "halls" / f"{SHELL}.html"
@@ -100,7 +109,7 @@ def stamp_halls(views, site: Path, previous: Path | None, template_dir: Path = T
     for page in iter_hall_pages(None, template_dir, views=views):
         year = page.rel.split("/", 1)[0]
         head, tail, shell_digest = shells[year]
-        key = _page_key(f"{base}\n{shell_digest}", page, shows_checksum)
+        key = _page_key(f"{base}\n{shell_digest}", page, hidden)
         target = site / f"{page.rel}.html"
         old = previous / f"{page.rel}.html" if previous is not None else None
         if old is not None and _old_key(old) == key:
