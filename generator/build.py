@@ -24,6 +24,7 @@ from .register import load_register
 from .results import evaluate, load_archive, save_year
 from .shortlist import FOLDER as SHORTLIST_FOLDER, write_shortlists
 from .site import build_site
+from .unchanged import archive_current, register_cached, remember_archive
 from .standard import DEFAULT_STANDARD, load_standard
 
 
@@ -139,7 +140,7 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
     year = config.year
     standard_path = Path(standard_path) if standard_path else DEFAULT_STANDARD
     standard = load_standard(standard_path)
-    halls = load_register(register_path)
+    halls = register_cached(register_path, cache_dir)
     overrides = load_overrides(overrides_path) if overrides_path is not None else ()
     decisions = load_decisions(decisions_paths) if decisions_paths else ()
     lap("load")
@@ -153,13 +154,18 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
     lap("intake")
     announce("scoring")
     intake = report.to_dict()
-    results = _evaluate(halls, report.records, standard, config, intake["summary"], overrides, cache_dir, decisions)
+    results, results_key = _evaluate(halls, report.records, standard, config, intake["summary"], overrides,
+                                     cache_dir, decisions)
     lap("scoring")
     announce("archive")
-    staged, old = _stage_year(archive_dir, results, intake, standard_path), None
     target = archive_dir / str(results["year"])
+    archive_key = _archive_key(results_key, intake)
+    # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
+    current = archive_current(cache_dir, results["year"], archive_key, target)
+    staged, old = (None if current else _stage_year(archive_dir, results, intake, standard_path)), None
     try:
-        old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
+        if staged is not None:
+            old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
                                seconds=seconds, cpu_seconds=cpu_seconds, workers=workers)
@@ -172,13 +178,28 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
             summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
             lap("site")
     except BaseException:
-        undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
+        if staged is not None:
+            undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
         raise
     finally:
-        shutil.rmtree(staged.parent, ignore_errors=True)
+        if staged is not None:
+            shutil.rmtree(staged.parent, ignore_errors=True)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    if staged is not None:
+        remember_archive(cache_dir, results["year"], archive_key, target)
     return summary
+
+
+def _archive_key(results_key: str | None, intake: dict) -> str | None:
+    """The results' key and the intake report: together, every byte of the archive's year folder."""
+    if results_key is None:
+        return None
+    import hashlib
+    import json
+
+    report = json.dumps(intake, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(results_key.encode() + b"\n" + report).hexdigest()
 
 
 def _clean_archive(archive_dir: Path, cache_dir) -> None:
@@ -270,10 +291,12 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
             shutil.copy2(old, folder / f"{old.stem}-答复留存-{digest}.xlsx")
 
 
-def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir, decisions=()) -> dict:
-    """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build)."""
+def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir,
+              decisions=()) -> tuple[dict, str | None]:
+    """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build);
+    with the key of what they were computed from (None without a cache)."""
     if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides, decisions)
+        return evaluate(halls, records, standard, config, summary, overrides, decisions), None
     import hashlib
     import json
 
@@ -290,12 +313,12 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     try:
         last = json.loads(stored.read_text(encoding="utf-8"))
         if last.get("key") == key:
-            return last["results"]
+            return last["results"], key
     except (OSError, ValueError, AttributeError):
         pass
     results = evaluate(halls, records, standard, config, summary, overrides, decisions)
     write_text_atomic(stored, json.dumps({"key": key, "results": results}, ensure_ascii=False))
-    return results
+    return results, key
 
 
 def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool]:

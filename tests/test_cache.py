@@ -166,3 +166,20 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     kept = [p for p in inodes if p.relative_to(out / "site").as_posix() not in allowed]
     assert kept and all(p.stat().st_ino == inodes[p] for p in kept)
     assert f"{YEAR}/methodology.html" not in changed and not any(p.startswith("assets/") for p in changed)
+
+
+def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):
+    """Nothing changed: the year's folder is not staged or swapped again (same files, same inodes); a folder
+    changed by hand since the last build is written again as the build makes it."""
+    register, returns = inbox
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run(register, returns, out, cache, site=True)
+    year = out / "archive" / str(YEAR)
+    results = year / "results.json"
+    original, inode = results.read_bytes(), results.stat().st_ino
+    again = run(register, returns, out, cache, site=True)
+    assert again.cache_hits and results.stat().st_ino == inode and year.is_dir()
+    assert not [p.name for p in (out / "archive").iterdir() if p.name.startswith(".stage-") or p.name.endswith(".old")]
+    results.write_text("{}", encoding="utf-8")  # someone edited the archive
+    run(register, returns, out, cache, site=True)
+    assert results.read_bytes() == original
