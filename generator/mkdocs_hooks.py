@@ -24,6 +24,10 @@ _SEARCH_PLUGINS = ("material/search", "search")
 PLACE_BOOST = 10      # province pages above the halls named after their places
 METHOD_BOOST = 3      # the methodology page for terms of the standard
 _CELL_GAP = re.compile(r"</(td|th)>\s*<(td|th)")
+_FULL = "_hallscore_full"
+# Our templates nest no table in a table and no figure in a figure, so the first closing tag ends the element.
+_EXCLUDED = re.compile(r"<(table|figure)\b[^>]*\bdata-search-exclude\b[^>]*>.*?</\1>", re.S)
+_SEARCH_ATTRS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 def on_config(config):
@@ -80,7 +84,13 @@ def on_page_content(html_text, page, config, files):
     if ready is None or page.meta.get("hallscore_search"):
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
-    return _CELL_GAP.sub(r"</\1> <\2", ready)
+    text = _CELL_GAP.sub(r"</\1> <\2", ready)
+    # The search plugin parses all of a page's HTML only to skip what is marked data-search-exclude (lists of
+    # halls, charts): it gets the page without those, and on_page_context puts the whole page back.
+    slim = _EXCLUDED.sub("", text)
+    if slim != text:
+        setattr(page, _FULL, text)
+    return slim
 
 
 def _boost(page, config) -> int:
@@ -96,6 +106,11 @@ def _boost(page, config) -> int:
 
 
 def on_page_context(context, page, config, nav):
+    # Hooks run after the plugins, so the search plugin has indexed the slim page by now.
+    full = getattr(page, _FULL, None)
+    if full is not None:
+        page.content = _SEARCH_ATTRS.sub("", full)  # what the search plugin does to every page's content
+        setattr(page, _FULL, None)
     if "/provinces/" in (page.file.url if page.file else ""):
         _title_with_cities(page, config)
     summary = page.meta.get("hallscore_search")
