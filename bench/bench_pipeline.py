@@ -183,7 +183,7 @@ def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
         "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "files": files, "halls": halls,
         "accepted": summary.intake.counts["accepted"], "rejected": summary.intake.counts["rejected"],
         "files_read": summary.files_read, "cache_hits": summary.cache_hits, "pages": summary.pages,
-        "site_reused": summary.site_reused, "hall_pages_written": written,
+        "site_reused": summary.site_reused, "hall_pages_written": written, "stamp": summary.hall_pages,
         "hall_pages": hall_pages, "stages": stages, "site_bytes": dir_size(site),
         "search_index_bytes": index.stat().st_size if index.exists() else 0,
         "results_json": (archive / str(YEAR) / "results.json").read_bytes(),
@@ -293,6 +293,9 @@ def report(info: dict) -> str:
         f"- peak memory (process tree): cold {cold['peak_rss'] / 2**20:.0f} MB, second {warm['peak_rss'] / 2**20:.0f} MB, "
         f"one changed {one['peak_rss'] / 2**20:.0f} MB, arrived {arr['peak_rss'] / 2**20:.0f} MB",
         f"- load average after the run: {info['load_after']}",
+        f"- hall pages stamped into the shell (cold build): {cold['stamp'].get('written', 0)} in "
+        f"{cold['stamp'].get('seconds', 0):.2f} s = **{cold['stamp'].get('written', 0) / max(cold['stamp'].get('seconds', 0), 1e-9):.0f} pages/s**; "
+        f"one return changed: {one['stamp'].get('written', 0)} written, {one['stamp'].get('linked', 0)} kept",
         f"- site: {cold['pages']} pages ({cold['hall_pages']} hall pages), {cold['site_bytes'] / 2**20:.1f} MB; "
         f"search index {cold['search_index_bytes'] / 2**20:.2f} MB",
         f"- results.json of the second build identical to the cold one: {info['same_results']}",

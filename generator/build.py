@@ -42,6 +42,7 @@ class BuildSummary:
     files_read: int = 0
     workers: int = 1
     site_reused: bool = False
+    hall_pages: dict = field(default_factory=dict)  # stamped: written, linked (kept from the last site), seconds
 
 
 def _intake_options(workers, cache_dir, progress):
@@ -175,7 +176,8 @@ def _build_locked(paths, register_path, year, archive_dir: Path, site_dir, stand
             summary.files_read = sum(1 for f in report.files if f.status != "ignored")
         if site_dir is not None:
             announce("site")
-            summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), strict, cache_dir)
+            summary.pages, summary.site_reused, summary.hall_pages = _site(archive_dir, Path(site_dir), strict,
+                                                                           cache_dir)
             lap("site")
     except BaseException:
         if staged is not None:
@@ -321,7 +323,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     return results, key
 
 
-def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool]:
+def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool, dict]:
     """Build the site, or keep it when nothing it is made from changed since the last successful build."""
     stamp = key = None
     if cache_dir is not None:
@@ -332,14 +334,14 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
         try:
             last_key, pages = stamp.read_text(encoding="utf-8").split()
             if last_key == key and (site_dir / "index.html").is_file():
-                return int(pages), True
+                return int(pages), True, {}
         except (OSError, ValueError):
             pass
     # Pages come from the archive, not from memory: every published year is re-derivable from it.
     built = build_site(load_archive(archive_dir), site_dir, strict=strict)
     if stamp is not None:
         write_text_atomic(stamp, f"{key} {built['pages']}\n")
-    return built["pages"], False
+    return built["pages"], False, built.get("hall_pages", {})
 
 
 def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float | None = None) -> int:

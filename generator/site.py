@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from datetime import datetime
@@ -84,8 +85,11 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         _mkdocs_build(config_path, strict, _build_epoch(years))
         downloads.save_keys(work / "site")
+        stamped = {"written": 0, "linked": 0, "seconds": 0.0}
         if stamp:
+            started = time.perf_counter()
             stamped = stamp_halls(views, work / "site", previous, template_dir)
+            stamped["seconds"] = time.perf_counter() - started
             pages += stamped["written"] + stamped["linked"]
         link_unchanged(work / "site", previous)
         if keep_docs is not None:
@@ -95,7 +99,7 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         mark_site(work / "site")
         check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
         replace_dir(work / "site", site_dir)
-        return {"pages": pages, "site": str(site_dir)}
+        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
