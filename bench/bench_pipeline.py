@@ -37,6 +37,7 @@ class PeakMemory:
 
     def __init__(self):
         self.peak = 0
+        self.peak_pss = 0  # proportional: pages shared by the forked intake workers counted once in all
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -50,7 +51,8 @@ class PeakMemory:
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self._stop.wait(0.05)
 
 
@@ -78,6 +80,23 @@ def tree_rss(pid: int) -> int:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return total
+
+
+def tree_pss(pid: int) -> int:
+    """Sum of Pss over the process tree (/proc/<pid>/smaps_rollup); 0 where the kernel does not offer it."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
         except OSError:
@@ -180,7 +199,7 @@ def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
         stages[stage] = {"wall": seconds, "cpu": summary.cpu_seconds.get(stage, 0.0),
                          "rate": (count / seconds) if count and seconds else None}
     return {
-        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "files": files, "halls": halls,
+        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "peak_pss": mem.peak_pss, "files": files, "halls": halls,
         "accepted": summary.intake.counts["accepted"], "rejected": summary.intake.counts["rejected"],
         "files_read": summary.files_read, "cache_hits": summary.cache_hits, "pages": summary.pages,
         "site_reused": summary.site_reused, "hall_pages_written": written, "stamp": summary.hall_pages,
@@ -291,7 +310,9 @@ def report(info: dict) -> str:
                                               if "calamine" in rd else "")
         + f"; intake ÷ openpyxl loop = **{intake['rate'] / rd['openpyxl']['rate']:.1f}×**",
         f"- peak memory (process tree): cold {cold['peak_rss'] / 2**20:.0f} MB, second {warm['peak_rss'] / 2**20:.0f} MB, "
-        f"one changed {one['peak_rss'] / 2**20:.0f} MB, arrived {arr['peak_rss'] / 2**20:.0f} MB",
+        f"one changed {one['peak_rss'] / 2**20:.0f} MB, arrived {arr['peak_rss'] / 2**20:.0f} MB (RSS, shared pages "
+        f"counted in each process); PSS: cold {cold['peak_pss'] / 2**20:.0f} MB, second {warm['peak_pss'] / 2**20:.0f} MB, "
+        f"one changed {one['peak_pss'] / 2**20:.0f} MB, arrived {arr['peak_pss'] / 2**20:.0f} MB",
         f"- load average after the run: {info['load_after']}",
         f"- hall pages stamped into the shell (cold build): {cold['stamp'].get('written', 0)} in "
         f"{cold['stamp'].get('seconds', 0):.2f} s = **{cold['stamp'].get('written', 0) / max(cold['stamp'].get('seconds', 0), 1e-9):.0f} pages/s**; "
