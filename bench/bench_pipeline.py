@@ -37,6 +37,7 @@ class PeakMemory:
 
     def __init__(self):
         self.peak = 0
+        self.peak_pss = 0  # proportional: pages shared by the forked intake workers counted once in all
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -50,7 +51,8 @@ class PeakMemory:
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self._stop.wait(0.05)
 
 
@@ -78,6 +80,23 @@ def tree_rss(pid: int) -> int:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return total
+
+
+def tree_pss(pid: int) -> int:
+    """Sum of Pss over the process tree (/proc/<pid>/smaps_rollup); 0 where the kernel does not offer it."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
         except OSError:
@@ -118,14 +137,59 @@ def reader_loops(files: list[Path]) -> dict:
     return out
 
 
-def run_build(data: Path, work: Path, workers: int, cache: Path) -> dict:
+def link_returns(data: Path, inbox: Path, held: int) -> list[tuple[Path, Path]]:
+    """The dataset's returns hard-linked into ``inbox`` (files are replaced, never written through), but for
+    ``held`` workbooks spread over the set, kept back for the "returns arrived" build; those come back as
+    (source, target) pairs."""
+    files = sorted(p for p in (data / "returns").rglob("*") if p.is_file())
+    workbooks = [p for p in files if p.suffix == ".xlsx" and not p.name.startswith("~$") and "重复发送" not in p.parts]
+    step = max(1, len(workbooks) // held) if held else 0
+    keep_back = set(workbooks[step // 2::step][:held]) if held else set()
+    pairs = []
+    for path in files:
+        target = inbox / path.relative_to(data / "returns")
+        if path in keep_back:
+            pairs.append((path, target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+    return pairs
+
+
+def change_one_return(data: Path, inbox: Path) -> Path:
+    """One hall resends its self-assessment with other scores: a new file in place of the linked one."""
+    import random
+
+    from generator.demo import _write_one, plan_fill
+    from generator.register import load_register
+    from generator.standard import load_standard
+
+    halls = {h.hall_id: h for h in load_register(data / "register.xlsx")}
+    target = next(p for p in sorted((inbox / "自评").rglob("*.xlsx")) if p.name.split("_", 1)[0] in halls)
+    hall = halls[target.name.split("_", 1)[0]]
+    standard = load_standard()
+    fill = plan_fill(standard, hall, YEAR, random.Random(99), quality=0.6)
+    target.unlink()  # a hard link to the dataset: never write through it
+    _write_one((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
+    return target
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in folder.glob("*.html")} if folder.is_dir() else {}
+
+
+def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None = None) -> dict:
     archive, site = work / "archive", work / "site"
+    halls_dir = site / str(YEAR) / "halls"
+    before = inodes(halls_dir)
     started, cpu0 = time.perf_counter(), cpu_seconds()
     with PeakMemory() as mem:
-        summary = build(BuildOptions.from_files([data / "returns"], data / "register.xlsx", archive, YEAR,
+        summary = build(BuildOptions.from_files([inbox or data / "returns"], data / "register.xlsx", archive, YEAR,
                                                 site_dir=site, workers=workers, cache_dir=cache))
     wall = time.perf_counter() - started
     files = len(summary.intake.files)
+    # A hall page kept from the last site is the same file (hard link); a written one has a new inode.
+    written = sum(1 for name, ino in inodes(halls_dir).items() if before.get(name) != ino)
     halls = len(summary.results["halls"])
     hall_pages = sum(1 for _ in (site / str(YEAR) / "halls").glob("*.html"))
     index = site / "search" / "search_index.json"
@@ -135,10 +199,10 @@ def run_build(data: Path, work: Path, workers: int, cache: Path) -> dict:
         stages[stage] = {"wall": seconds, "cpu": summary.cpu_seconds.get(stage, 0.0),
                          "rate": (count / seconds) if count and seconds else None}
     return {
-        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "files": files, "halls": halls,
+        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "peak_pss": mem.peak_pss, "files": files, "halls": halls,
         "accepted": summary.intake.counts["accepted"], "rejected": summary.intake.counts["rejected"],
         "files_read": summary.files_read, "cache_hits": summary.cache_hits, "pages": summary.pages,
-        "site_reused": summary.site_reused,
+        "site_reused": summary.site_reused, "hall_pages_written": written, "stamp": summary.hall_pages,
         "hall_pages": hall_pages, "stages": stages, "site_bytes": dir_size(site),
         "search_index_bytes": index.stat().st_size if index.exists() else 0,
         "results_json": (archive / str(YEAR) / "results.json").read_bytes(),
@@ -165,6 +229,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--baseline-sample", type=int, default=2000,
                         help="files for the single-process reader loops (0: all)")
+    parser.add_argument("--arrive", type=int, default=100,
+                        help="returns held back from the first builds and added for the last one")
     args = parser.parse_args()
     if args.work.exists():
         shutil.rmtree(args.work)
@@ -181,18 +247,32 @@ def main() -> None:
     for path in workbooks:
         path.read_bytes()
     info["readers"] = reader_loops(sample)
-    cache = args.work / "cache"
+    cache, inbox = args.work / "cache", args.work / "inbox"
+    held = link_returns(args.data, inbox, args.arrive)
     # The second build is what happens when the build is simply run again: same archive, same site, same cache.
-    cold = run_build(args.data, args.work / "out", args.workers, cache)
-    warm = run_build(args.data, args.work / "out", args.workers, cache)
+    cold = run_build(args.data, args.work / "out", args.workers, cache, inbox)
+    warm = run_build(args.data, args.work / "out", args.workers, cache, inbox)
     info["same_results"] = cold.pop("results_json") == warm.pop("results_json")
     info["cold"], info["warm"] = cold, warm
+    # During the collection weeks: one hall resends its return, then a batch of late returns arrives.
+    changed = change_one_return(args.data, inbox)
+    info["one_changed"] = run_build(args.data, args.work / "out", args.workers, cache, inbox)
+    info["one_changed"]["file"] = changed.relative_to(inbox).as_posix()
+    for source, target in held:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+    info["arrived"] = run_build(args.data, args.work / "out", args.workers, cache, inbox)
+    info["arrived"]["count"] = len(held)
+    for key in ("one_changed", "arrived"):
+        info[key].pop("results_json")
+    info["load_after"] = [round(x, 2) for x in os.getloadavg()]
     (args.work / "bench.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     print(report(info))
 
 
 def report(info: dict) -> str:
     m, cold, warm, rd = info["machine"], info["cold"], info["warm"], info["readers"]
+    one, arr = info["one_changed"], info["arrived"]
     intake = cold["stages"]["intake"]
     lines = [
         f"- machine: {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
@@ -214,16 +294,30 @@ def report(info: dict) -> str:
         f"{cold['wall'] / warm['wall']:.1f}× faster; {warm['cache_hits']} cache hits"
         f"{', site kept' if warm['site_reused'] else ''} |",
         "",
-        "| stage (second build) | wall s | CPU s |",
-        "| --- | ---: | ---: |",
-        *[f"| {stage} | {row['wall']:.2f} | {row['cpu']:.2f} |" for stage, row in warm["stages"].items()],
+        f"| whole build, one return changed | {one['wall']:.1f} | {one['cpu']:.1f} | {one['files_read']} read, "
+        f"{one['hall_pages_written']} hall pages written |",
+        f"| whole build, {info['arrived']['count']} returns arrived | {arr['wall']:.1f} | {arr['cpu']:.1f} | "
+        f"{arr['files_read']} read, {arr['hall_pages_written']} hall pages written |",
+        "",
+        "| stage | second build (unchanged) wall / CPU s | one return changed | returns arrived |",
+        "| --- | ---: | ---: | ---: |",
+        *[f"| {stage} | {row['wall']:.2f} / {row['cpu']:.2f} | {one['stages'][stage]['wall']:.2f} / "
+          f"{one['stages'][stage]['cpu']:.2f} | {arr['stages'][stage]['wall']:.2f} / {arr['stages'][stage]['cpu']:.2f} |"
+          for stage, row in warm["stages"].items() if stage in one["stages"] and stage in arr["stages"]],
         "",
         f"- intake: {intake['rate']:.0f} workbooks/s with {info['workers']} workers; single-process reader loops "
         f"over {rd['openpyxl']['files']} of the same files: openpyxl read-only {rd['openpyxl']['rate']:.0f}/s, "
         f"ours {rd['ours']['rate']:.0f}/s" + (f", python-calamine {rd['calamine']['rate']:.0f}/s (reference)"
                                               if "calamine" in rd else "")
         + f"; intake ÷ openpyxl loop = **{intake['rate'] / rd['openpyxl']['rate']:.1f}×**",
-        f"- peak memory (process tree): cold {cold['peak_rss'] / 2**20:.0f} MB, second {warm['peak_rss'] / 2**20:.0f} MB",
+        f"- peak memory (process tree): cold {cold['peak_rss'] / 2**20:.0f} MB, second {warm['peak_rss'] / 2**20:.0f} MB, "
+        f"one changed {one['peak_rss'] / 2**20:.0f} MB, arrived {arr['peak_rss'] / 2**20:.0f} MB (RSS, shared pages "
+        f"counted in each process); PSS: cold {cold['peak_pss'] / 2**20:.0f} MB, second {warm['peak_pss'] / 2**20:.0f} MB, "
+        f"one changed {one['peak_pss'] / 2**20:.0f} MB, arrived {arr['peak_pss'] / 2**20:.0f} MB",
+        f"- load average after the run: {info['load_after']}",
+        f"- hall pages stamped into the shell (cold build): {cold['stamp'].get('written', 0)} in "
+        f"{cold['stamp'].get('seconds', 0):.2f} s = **{cold['stamp'].get('written', 0) / max(cold['stamp'].get('seconds', 0), 1e-9):.0f} pages/s**; "
+        f"one return changed: {one['stamp'].get('written', 0)} written, {one['stamp'].get('linked', 0)} kept",
         f"- site: {cold['pages']} pages ({cold['hall_pages']} hall pages), {cold['site_bytes'] / 2**20:.1f} MB; "
         f"search index {cold['search_index_bytes'] / 2**20:.2f} MB",
         f"- results.json of the second build identical to the cold one: {info['same_results']}",

@@ -36,6 +36,7 @@ from .shortlist import FOLDER as SHORTLIST_FOLDER
 from .shortlist import write_shortlists
 from .site import build_site
 from .standard import DEFAULT_STANDARD, load_standard
+from .unchanged import archive_current, register_cached, remember_archive
 
 
 @dataclass
@@ -52,6 +53,7 @@ class BuildSummary:
     files_read: int = 0
     workers: int = 1
     site_reused: bool = False
+    hall_pages: dict = field(default_factory=dict)  # stamped: written, linked (kept from the last site), seconds
 
 
 def _intake_options(workers, cache_dir, progress):
@@ -186,7 +188,7 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     year = config.year
     standard_path = o.standard_path or DEFAULT_STANDARD
     standard = load_standard(standard_path)
-    halls = load_register(o.register_path)
+    halls = register_cached(o.register_path, cache_dir)
     overrides = load_overrides(o.overrides_path) if o.overrides_path is not None else ()
     decisions = load_decisions(o.decisions_paths) if o.decisions_paths else ()
     lap("load")
@@ -201,13 +203,18 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     announce("scoring")
     intake = report.to_dict()
     rules = Rules.of(standard, config)  # the year's rules, made once
-    results = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides, cache_dir, decisions)
+    results, results_key = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides,
+                                     cache_dir, decisions)
     lap("scoring")
     announce("archive")
-    staged, old = _stage_year(archive_dir, results, intake, standard_path), None
     target = archive_dir / str(results["year"])
+    archive_key = _archive_key(results_key, intake)
+    # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
+    current = archive_current(cache_dir, results["year"], archive_key, target)
+    staged, old = (None if current else _stage_year(archive_dir, results, intake, standard_path)), None
     try:
-        old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
+        if staged is not None:
+            old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
                                seconds=seconds, cpu_seconds=cpu_seconds, workers=workers)
@@ -217,16 +224,32 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
             summary.files_read = sum(1 for f in report.files if f.status != "ignored")
         if site_dir is not None:
             announce("site")
-            summary.pages, summary.site_reused = _site(archive_dir, Path(site_dir), o.strict, cache_dir)
+            summary.pages, summary.site_reused, summary.hall_pages = _site(archive_dir, Path(site_dir), o.strict,
+                                                                           cache_dir)
             lap("site")
     except BaseException:
-        undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
+        if staged is not None:
+            undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
         raise
     finally:
-        shutil.rmtree(staged.parent, ignore_errors=True)
+        if staged is not None:
+            shutil.rmtree(staged.parent, ignore_errors=True)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    if staged is not None:
+        remember_archive(cache_dir, results["year"], archive_key, target)
     return summary
+
+
+def _archive_key(results_key: str | None, intake: dict) -> str | None:
+    """The results' key and the intake report: together, every byte of the archive's year folder."""
+    if results_key is None:
+        return None
+    import hashlib
+    import json
+
+    report = json.dumps(intake, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(results_key.encode() + b"\n" + report).hexdigest()
 
 
 def _clean_archive(archive_dir: Path, cache_dir) -> None:
@@ -318,10 +341,12 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
             shutil.copy2(old, folder / f"{old.stem}-答复留存-{digest}.xlsx")
 
 
-def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir, decisions=()) -> dict:
-    """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build)."""
+def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir,
+              decisions=()) -> tuple[dict, str | None]:
+    """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build);
+    with the key of what they were computed from (None without a cache)."""
     if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides, decisions)
+        return evaluate(halls, records, standard, config, summary, overrides, decisions), None
     import hashlib
     import json
 
@@ -338,15 +363,15 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     try:
         last = json.loads(stored.read_text(encoding="utf-8"))
         if last.get("key") == key:
-            return last["results"]
+            return last["results"], key
     except (OSError, ValueError, AttributeError):
         pass
     results = evaluate(halls, records, standard, config, summary, overrides, decisions)
     write_text_atomic(stored, json.dumps({"key": key, "results": results}, ensure_ascii=False))
-    return results
+    return results, key
 
 
-def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool]:
+def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool, dict]:
     """Build the site, or keep it when nothing it is made from changed since the last successful build."""
     stamp = key = None
     if cache_dir is not None:
@@ -357,14 +382,14 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
         try:
             last_key, pages = stamp.read_text(encoding="utf-8").split()
             if last_key == key and (site_dir / "index.html").is_file():
-                return int(pages), True
+                return int(pages), True, {}
         except (OSError, ValueError):
             pass
     # Pages come from the archive, not from memory: every published year is re-derivable from it.
     built = build_site(load_archive(archive_dir), site_dir, strict=strict)
     if stamp is not None:
         write_text_atomic(stamp, f"{key} {built['pages']}\n")
-    return built["pages"], False
+    return built["pages"], False, built.get("hall_pages", {})
 
 
 def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float | None = None) -> int:

@@ -24,6 +24,10 @@ _SEARCH_PLUGINS = ("material/search", "search")
 PLACE_BOOST = 10      # province pages above the halls named after their places
 METHOD_BOOST = 3      # the methodology page for terms of the standard
 _CELL_GAP = re.compile(r"</(td|th)>\s*<(td|th)")
+_FULL = "_hallscore_full"
+# Our templates nest no table in a table and no figure in a figure, so the first closing tag ends the element.
+_EXCLUDED = re.compile(r"<(table|figure)\b[^>]*\bdata-search-exclude\b[^>]*>.*?</\1>", re.S)
+_SEARCH_ATTRS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 def on_config(config):
@@ -38,6 +42,25 @@ def on_config(config):
     for word in sorted(terms.get("words", ()), key=lambda w: (len(w), w)):
         jieba.add_word(word, freq=jieba.suggest_freq(word, tune=False))
     return config
+
+
+def on_env(env, config, files):
+    """Hall pages are stamped after the build (stamp.py); their search entries come from the file it names."""
+    path = ((config.get("extra") or {}).get("hallscore_search") or {}).get("halls_file")
+    index = _search_index(config) if path else None
+    if index is not None:
+        import json
+
+        with open(str(path), encoding="utf-8") as f:
+            entries = json.load(f)
+        segment = _jieba_ready(index)
+        for entry in entries:
+            # The index holds HTML that the browser renders: the title comes escaped, the summary not.
+            title, text = entry["title"], html.escape(entry["text"], quote=False)
+            if segment:
+                title, text = index._segment_chinese(title), index._segment_chinese(text)
+            index.entries.append({"location": entry["location"], "title": title, "text": text})
+    return env
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -61,7 +84,13 @@ def on_page_content(html_text, page, config, files):
     if ready is None or page.meta.get("hallscore_search"):
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
-    return _CELL_GAP.sub(r"</\1> <\2", ready)
+    text = _CELL_GAP.sub(r"</\1> <\2", ready)
+    # The search plugin parses all of a page's HTML only to skip what is marked data-search-exclude (lists of
+    # halls, charts): it gets the page without those, and on_page_context puts the whole page back.
+    slim = _EXCLUDED.sub("", text)
+    if slim != text:
+        setattr(page, _FULL, text)
+    return slim
 
 
 def _boost(page, config) -> int:
@@ -77,10 +106,15 @@ def _boost(page, config) -> int:
 
 
 def on_page_context(context, page, config, nav):
+    # Hooks run after the plugins, so the search plugin has indexed the slim page by now.
+    full = getattr(page, _FULL, None)
+    if full is not None:
+        page.content = _SEARCH_ATTRS.sub("", full)  # what the search plugin does to every page's content
+        setattr(page, _FULL, None)
     if "/provinces/" in (page.file.url if page.file else ""):
         _title_with_cities(page, config)
     summary = page.meta.get("hallscore_search")
-    if summary:
+    if summary and not page.meta.get("hallscore_shell"):
         index = _search_index(config)
         if index is not None:
             # The index holds HTML that the browser renders: the title comes escaped (pages.py), the summary not.

@@ -126,6 +126,7 @@ class YearView:
 
     def __init__(self, year_data):
         self.year = year_data.year
+        self.application: dict | None = None  # 结果应用, attached once all years are known (attach_application)
         self.results = year_data.results
         self.intake = year_data.intake
         self.standard = year_data.standard
@@ -266,8 +267,10 @@ def attach_application(views) -> None:
         view.application["assessment_by"] = {r["province"]: r for r in view.application["assessment"]}
 
 
-def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
-    """Yield ``(relative path, file text)`` for every page of the site, years latest first."""
+def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None, hall_pages_too: bool = True):
+    """Yield ``(relative path, file text)`` for every page of the site, years latest first.
+
+    ``hall_pages_too=False`` leaves the hall pages out (stamp.py writes those into a shell MkDocs rendered once)."""
     env = _environment(template_dir)
     views = views if views is not None else [YearView(y) for y in years]
     attach_application(views)
@@ -276,8 +279,7 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
         years=views, trends=trends, charts=charts)
     for view in views:
         y = str(view.year)
-        common = {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
-                  "downloads": _downloads(view), "rules": view.rules}
+        common = _common(view, trends)
         yield f"{y}/index.md", _front_matter(f"{y} 年全国概览") + env.get_template("overview.html.j2").render(
             provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
         province_template = env.get_template("province.html.j2")
@@ -292,14 +294,56 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
             "methodology.html.j2").render(**common)
         yield f"{y}/quality.md", _front_matter(f"{y} 年数据质量") + env.get_template("quality.html.j2").render(
             intake=view.intake, **_collection(view), **common)
-        hall_template = env.get_template("hall.html.j2")
-        for hall in view.halls:
-            yield (f"{y}/halls/{hall_slug(hall['hall_id'])}.md",
-                   _front_matter(f"{hall['name']}({hall['hall_id']})", search=False, summary=_summary(hall, y))
-                   + hall_template.render(
-                       hall=hall, lost=_lost_items(hall, view.standard), veto_items=_veto_items(hall, view.standard),
-                       province_avg=view.province_avgs[hall["province"]],
-                       national=view.national, history=history.get(hall["hall_id"], []), **common))
+        if not hall_pages_too:
+            continue
+        for page in hall_pages(view, env, history, common):
+            yield (f"{page.rel}.md", _front_matter(page.title, search=False, summary=page.summary) + page.render())
+
+
+class HallPage:
+    """One hall page before rendering: where it goes, its title and search summary, what its body is made of
+    (``hall``, ``history``: a page whose parts did not change need not be rendered again) and ``render()``."""
+
+    __slots__ = ("rel", "title", "summary", "hall", "history", "_render")
+
+    def __init__(self, rel, title, summary, hall, history, render):
+        self.rel, self.title, self.summary, self.hall, self.history = rel, title, summary, hall, history
+        self._render = render
+
+    def render(self) -> str:
+        return self._render()
+
+
+def hall_pages(view, env, history, common):
+    """The year's hall pages; bodies show the hall's own figures only (the averages come from compare.js)."""
+    y = str(view.year)
+    template = env.get_template("hall.html.j2")
+    for hall in view.halls:
+        own = history.get(hall["hall_id"], [])
+
+        def render(hall=hall, own=own):
+            return template.render(hall=hall, lost=_lost_items(hall, view.standard),
+                                   veto_items=_veto_items(hall, view.standard), history=own, **common)
+
+        yield HallPage(f"{y}/halls/{hall_slug(hall['hall_id'])}", f"{hall['name']}({hall['hall_id']})",
+                       _summary(hall, y), hall, own, render)
+
+
+def _common(view, trends) -> dict:
+    """What every page of a year is rendered with; hall pages stamped apart get exactly the same."""
+    return {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
+            "downloads": _downloads(view), "rules": view.rules}
+
+
+def iter_hall_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
+    """Every year's :class:`HallPage` objects, in the order :func:`iter_pages` would yield them."""
+    env = _environment(template_dir)
+    views = views if views is not None else [YearView(y) for y in years]
+    attach_application(views)
+    history, trends = _history(views)
+    for view in views:
+        common = _common(view, trends)
+        yield from hall_pages(view, env, history, common)
 
 
 def _collection(view) -> dict:

@@ -6,10 +6,10 @@ Arithmetic is exact (fractions) until a number is reported; each reported number
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,13 @@ class SectionScore:
     earned: Fraction
     applicable_max: Fraction
 
-    @property
+    @cached_property
     def rate(self) -> Fraction | None:
         """Percent of the applicable points earned; None when every item of the section is 不适用."""
-        return None if not self.applicable_max else 100 * self.earned / self.applicable_max
+        e, a = self.earned, self.applicable_max
+        if not a:
+            return None
+        return Fraction(100 * e.numerator * a.denominator, e.denominator * a.numerator)
 
 
 @dataclass(frozen=True)
@@ -45,16 +48,78 @@ class ScoreCard:
 
 def half_up(value: Fraction | Decimal | int, places: int = 1) -> Decimal:
     """Round half away from zero to ``places`` decimals, exactly: half_up(94.25) == Decimal('94.3')."""
-    value = Fraction(value)
-    scale = 10**places
-    scaled = abs(value) * scale
-    rounded = math.floor(scaled + Fraction(1, 2))
-    sign = -1 if value < 0 else 1
-    return Decimal(sign * rounded).scaleb(-places)
+    if not isinstance(value, (int, Fraction)):
+        value = Fraction(value)
+    n, d = value.numerator, value.denominator
+    # floor(|n/d| * scale + 1/2) in integers: no Fraction arithmetic on the hot path.
+    rounded = (2 * abs(n) * 10**places + d) // (2 * d)
+    return Decimal(-rounded if n < 0 else rounded).scaleb(-places)
+
+
+def _halves(value) -> int | None:
+    """``value`` in half-points when it is a whole multiple of 0.5 (the standard's points are), else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        n, d = value.as_integer_ratio()
+    except (AttributeError, ValueError, OverflowError):
+        return None
+    return 2 * n if d == 1 else n if d == 2 else None
+
+
+_PLANS: dict[int, tuple] = {}
+
+
+def _plan(standard) -> tuple:
+    """Per standard, once: each section's items with their maximum in half-points (None: not all exact)."""
+    entry = _PLANS.get(id(standard))
+    if entry is None or entry[0] is not standard:
+        plan = tuple((section, tuple((item.id, _halves(item.max_points)) for item in standard.items_in(section)))
+                     for section in standard.sections)
+        exact = all(h is not None for _, items in plan for _, h in items)
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        entry = _PLANS[id(standard)] = (standard, plan, exact)
+    return entry
+
+
+def _base_in_halves(record, standard):
+    """Sections, earned, applicable and base score summed as integers of half-points; None when some score is
+    not a multiple of 0.5 (then the exact Fraction sums below do it)."""
+    _, plan, exact = _plan(standard)
+    if not exact:
+        return None
+    scores = record.scores
+    sections, earned_total, max_total = [], 0, 0
+    for section, items in plan:
+        earned = applicable = 0
+        for item_id, max_halves in items:
+            score = scores.get(item_id)
+            if score is None:  # 不适用 leaves both sums
+                continue
+            halves = _halves(score)
+            if halves is None:
+                return None
+            earned += halves
+            applicable += max_halves
+        sections.append(SectionScore(section, Fraction(earned, 2), Fraction(applicable, 2)))
+        earned_total += earned
+        max_total += applicable
+    base = Fraction(100 * earned_total, max_total) if max_total else Fraction(0)
+    return sections, Fraction(earned_total, 2), Fraction(max_total, 2), base
 
 
 def score_return(record, standard, bonus_cap: Decimal | None = None) -> ScoreCard:
     """Score one return. ``bonus_cap`` overrides the standard's total bonus cap (yearly configuration)."""
+    fast = _base_in_halves(record, standard)
+    if fast is not None:
+        sections, earned_total, max_total, base = fast
+    else:
+        sections, earned_total, max_total, base = _base_exact(record, standard)
+    return _card(record, standard, bonus_cap, sections, earned_total, max_total, base)
+
+
+def _base_exact(record, standard):
     sections = []
     earned_total = Fraction(0)
     max_total = Fraction(0)
@@ -71,7 +136,10 @@ def score_return(record, standard, bonus_cap: Decimal | None = None) -> ScoreCar
         earned_total += earned
         max_total += applicable
     base = 100 * earned_total / max_total if max_total else Fraction(0)
+    return sections, earned_total, max_total, base
 
+
+def _card(record, standard, bonus_cap, sections, earned_total, max_total, base) -> ScoreCard:
     bonus_items = {}
     for rule in standard.bonus:
         count = record.events.get(rule.id, 0)

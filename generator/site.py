@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import json
 import logging
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,18 +20,26 @@ from pathlib import Path
 
 import yaml
 
+from .compare import FILE as COMPARE_FILE
+from .compare import compare_script
 from .errors import SiteError
-from .exports import write_application_exports, write_exports
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
-from .paths import check_site_dir, mark_site
+from .paths import SITE_MARKER, check_site_dir, mark_site
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
+from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
+from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
 
 
 def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
-               template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None) -> dict:
-    """Render every archived year and build the static site into ``site_dir``; return build figures."""
+               template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
+               stamp: bool = True) -> dict:
+    """Render every archived year and build the static site into ``site_dir``; return build figures.
+
+    ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
+    pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
+    compare stamped pages with)."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -40,14 +50,26 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         pages = 0
         views = [YearView(y) for y in years]
         attach_application(views)
+        previous = site_dir if (site_dir / SITE_MARKER).is_file() else None
+        downloads = Downloads(previous)
         for view in views:
-            write_exports(view, docs)
-            write_application_exports(view, docs)
-        for rel, text in iter_pages(years, template_dir, views=views):
+            write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
+            (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
+            (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
+            if stamp:
+                (docs / str(view.year) / "halls").mkdir(exist_ok=True)
+                (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
+        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             pages += 1
+        search_extra = {"words": search_words(views), "places": places(views),
+                        "latest": max((v.year for v in views), default=0)}
+        if stamp:
+            halls_file = work / "hall-search.json"
+            halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
+            search_extra["halls_file"] = str(halls_file)
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {
@@ -58,11 +80,18 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
             "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
             "hooks": [str(HOOKS)],
             # Read by mkdocs_hooks: jieba's user words and each province's cities (search only).
-            "extra": {"hallscore_search": {"words": search_words(views), "places": places(views),
-                                            "latest": max((v.year for v in views), default=0)}},
+            "extra": {"hallscore_search": search_extra},
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         _mkdocs_build(config_path, strict, _build_epoch(years))
+        downloads.save_keys(work / "site")
+        stamped: dict[str, float] = {"written": 0, "linked": 0, "seconds": 0.0}
+        if stamp:
+            started = time.perf_counter()
+            stamped = stamp_halls(views, work / "site", previous, template_dir)
+            stamped["seconds"] = time.perf_counter() - started
+            pages += int(stamped["written"] + stamped["linked"])
+        link_unchanged(work / "site", previous)
         if keep_docs is not None:
             if Path(keep_docs).exists():
                 shutil.rmtree(keep_docs)
@@ -70,7 +99,7 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         mark_site(work / "site")
         check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
         replace_dir(work / "site", site_dir)
-        return {"pages": pages, "site": str(site_dir)}
+        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

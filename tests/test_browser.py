@@ -315,6 +315,27 @@ def test_every_page_kind_fits_the_screen(width, built_site, server, browser):
         browser.call("Emulation.clearDeviceMetricsOverride")
 
 
+_COMPARED = """(() => {
+  const cells = Array.from(document.querySelectorAll('[data-hs-cell]')).map(c => c.textContent.trim());
+  return {cells: cells.length, blank: cells.filter(t => t === '' || t === '—').length,
+          charts: document.querySelectorAll('[data-hs-deviation] figure.hs-chart svg rect').length};
+})()"""
+
+
+@pytest.mark.parametrize("kind", ["hall", "province"])
+def test_averages_come_from_the_years_compare_script(kind, built_site, server, browser):
+    """Hall and province pages carry their own figures; the averages and ranks they compare with are filled in
+    from <year>/compare.js, from file:// as over HTTP."""
+    for base in (server, built_site["site"].resolve().as_uri() + "/"):
+        browser.goto(base + _page_kinds(built_site)[kind])
+        browser.wait_for("document.querySelector('article h1') !== null")
+        seen = browser.js(_COMPARED)
+        assert seen["cells"] >= 6 and seen["charts"] > 0, (kind, base, seen)
+        # Only the rank may be empty (a province without a scored hall has none); no average stays "—".
+        assert seen["blank"] <= (1 if kind == "province" else 0), (kind, base, seen)
+        assert browser.js("document.querySelector('[data-hs-cell^=\"national:\"]').textContent") != "—"
+
+
 def test_desktop_content_uses_the_width(built_site, server, browser):
     browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 from pathlib import Path
 
@@ -123,27 +122,22 @@ def test_corrected_reason_changes_that_hall_page_and_nothing_else(standard, buil
     changed = _changed(site_before, snapshot(out / "site"))
     page = f"{YEAR}/halls/{hall_slug(hall.hall_id)}.html"
     assert page in changed
-    assert changed <= {page, "search/search_index.json", "sitemap.xml", "sitemap.xml.gz"}, sorted(changed)
+    # The downloads' keys list what each workbook is made of (a hall's row, reasons included): an index too.
+    indexes = {"search/search_index.json", "sitemap.xml", "sitemap.xml.gz", f"{YEAR}/downloads/.hallscore-keys.json"}
+    assert changed <= {page} | indexes, sorted(changed)
     assert "复核后改写" in (out / "site" / page).read_text(encoding="utf-8")
-
-
-def _figures_blanked(path: Path) -> str:
-    return re.sub(r"\d+(\.\d+)?", "#", path.read_text(encoding="utf-8"))
 
 
 def test_new_score_changes_only_what_depends_on_it(standard, built):
     """A new score for one Guangdong hall. Allowed to change: the pages of halls whose result row changed (a new
     score can move another hall's rank or tier in its province), their province pages, the year overview, the
-    quality page, the home page, the search index and the sitemap. Every other hall and province page shows the
-    national section averages, so it may change in its figures only: with digits blanked it stays the same text.
-    The downloads of the year and of those provinces change with them. Everything else (methodology, assets, …)
-    stays byte for byte."""
+    quality page, the home page, the year's compare.js (the averages every hall and province page compares
+    with), the search index and the sitemap. Every other hall and province page stays byte for byte, as do the
+    downloads of other provinces, the methodology and the assets."""
     register, returns, out, cache, before, site_before = built
     hall = HALLS[7]
     target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(hall.hall_id))
-    figure_only = {f"{YEAR}/halls/{hall_slug(h.hall_id)}.html" for h in HALLS}
-    figure_only |= {f"{YEAR}/provinces/{province_slug(h.province)}.html" for h in HALLS}
-    blanked_before = {page: _figures_blanked(out / "site" / page) for page in figure_only}
+    inodes = {p: p.stat().st_ino for p in (out / "site").rglob("*.html")}
     write_return(standard, hall, fill_scoring(standard, 71.5), target.parent, name=target.name)
     after = run(register, returns, out, cache, site=True)
     assert after.files_read == 1
@@ -153,18 +147,37 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     moved = {h["hall_id"] for h in after.results["halls"] if h != old_rows[h["hall_id"]]}
     assert hall.hall_id in moved
     provinces = {h.province for h in HALLS if h.hall_id in moved}
+    assert len(provinces) == 1
     allowed = {f"{YEAR}/halls/{hall_slug(h)}.html" for h in moved}
     allowed |= {f"{YEAR}/provinces/{province_slug(p)}.html" for p in provinces}
-    allowed |= {f"{YEAR}/index.html", f"{YEAR}/quality.html", "index.html", "search/search_index.json",
-                "search/search_index.js", "sitemap.xml", "sitemap.xml.gz"}
+    allowed |= {f"{YEAR}/index.html", f"{YEAR}/quality.html", "index.html", f"{YEAR}/compare.js",
+                "search/search_index.json", "search/search_index.js", "sitemap.xml", "sitemap.xml.gz"}
     # The year's downloads: the national results and those of the provinces whose rows changed.
     allowed |= {f"{YEAR}/downloads/results-{YEAR}.xlsx", f"{YEAR}/downloads/shortlist-{YEAR}.xlsx"}
     allowed |= {f"{YEAR}/downloads/results-{YEAR}-{province_slug(p)}.xlsx" for p in provinces}
     # 结果应用 (service assessment, rewards, awards): nationally and for those provinces.
-    allowed |= {f"{YEAR}/downloads/application-{YEAR}.xlsx"}
+    allowed |= {f"{YEAR}/downloads/application-{YEAR}.xlsx", f"{YEAR}/downloads/.hallscore-keys.json"}
     allowed |= {f"{YEAR}/downloads/application-{YEAR}-{province_slug(p)}.xlsx" for p in provinces}
     assert f"{YEAR}/halls/{hall_slug(hall.hall_id)}.html" in changed
-    assert changed - figure_only <= allowed, sorted(changed - figure_only - allowed)
-    for page in (changed & figure_only) - allowed:
-        assert _figures_blanked(out / "site" / page) == blanked_before[page], page
+    assert changed <= allowed, sorted(changed - allowed)
+    # The other pages are the very files of the last site (hard links), not rewritten copies.
+    kept = [p for p in inodes if p.relative_to(out / "site").as_posix() not in allowed]
+    assert kept and all(p.stat().st_ino == inodes[p] for p in kept)
     assert f"{YEAR}/methodology.html" not in changed and not any(p.startswith("assets/") for p in changed)
+
+
+def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):
+    """Nothing changed: the year's folder is not staged or swapped again (same files, same inodes); a folder
+    changed by hand since the last build is written again as the build makes it."""
+    register, returns = inbox
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run(register, returns, out, cache, site=True)
+    year = out / "archive" / str(YEAR)
+    results = year / "results.json"
+    original, inode = results.read_bytes(), results.stat().st_ino
+    again = run(register, returns, out, cache, site=True)
+    assert again.cache_hits and results.stat().st_ino == inode and year.is_dir()
+    assert not [p.name for p in (out / "archive").iterdir() if p.name.startswith(".stage-") or p.name.endswith(".old")]
+    results.write_text("{}", encoding="utf-8")  # someone edited the archive
+    run(register, returns, out, cache, site=True)
+    assert results.read_bytes() == original

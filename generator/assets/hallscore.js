@@ -39,3 +39,85 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();
+/* hallscore: figures that change with every return (national and province averages, ranks) live in one small
+   file per year, <year>/compare.js (window.hallscoreCompare, loaded by a script tag: works from file://), so
+   that a new score elsewhere does not rewrite 20,000 hall pages. Cells marked data-hs-cell and charts marked
+   data-hs-deviation are filled from it; without it they keep their "—". */
+(function () {
+  "use strict";
+  var ROW = 22, LABEL_W = 150, BAR_W = 360, WIDTH = LABEL_W + BAR_W + 70;
+  function esc(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+  function num(v) {  // one decimal, half away from zero, as the pages' fmt does
+    var r = Math.round(Math.abs(v) * 10 + 1e-9) / 10;
+    return (v < 0 && r > 0 ? "-" : "") + r.toFixed(1);
+  }
+  function isNum(v) { return typeof v === "number" && isFinite(v); }
+  function deviation(title, labels, series, reference, note) {
+    var diffs = series.map(function (s) {
+      return labels.map(function (l) {
+        return isNum(s[1][l]) && isNum(reference[l]) ? s[1][l] - reference[l] : null;
+      });
+    });
+    var reach = 1;
+    diffs.forEach(function (row) { row.forEach(function (d) { if (d !== null) reach = Math.max(reach, Math.abs(d)); }); });
+    reach = Math.ceil(reach);
+    var legendH = 22, barH = ROW * 0.7 - 3, groupH = (barH + 3) * series.length + 8;
+    var zero = LABEL_W + BAR_W / 2, half = BAR_W / 2 - 30, body = [];
+    series.forEach(function (s, i) {
+      var x = LABEL_W + i * 110;
+      body.push('<rect class="hs-c' + (i + 1) + '" x="' + x + '" y="6" width="12" height="12"/>');
+      body.push('<text class="hs-c-label" x="' + (x + 16) + '" y="16">' + esc(s[0]) + "</text>");
+    });
+    var height = legendH + 12 + groupH * Math.max(1, labels.length) + 16;
+    body.push('<line class="hs-c-axis" x1="' + zero + '" y1="' + legendH + '" x2="' + zero + '" y2="' + (height - 18) + '"/>');
+    labels.forEach(function (label, n) {
+      var y0 = legendH + 6 + n * groupH;
+      body.push('<text class="hs-c-label" x="' + (LABEL_W - 6) + '" y="' + (y0 + groupH / 2 + 3).toFixed(1) +
+                '" text-anchor="end">' + esc(label) + "</text>");
+      series.forEach(function (s, i) {
+        var d = diffs[i][n], y = y0 + i * (barH + 3);
+        if (d === null) {
+          body.push('<text class="hs-c-value" x="' + (zero + 4) + '" y="' + (y + barH - 2).toFixed(1) + '">—</text>');
+          return;
+        }
+        var w = Math.abs(d) / reach * half, x = d >= 0 ? zero : zero - w;
+        body.push('<rect class="hs-c' + (i + 1) + '" x="' + x.toFixed(1) + '" y="' + y.toFixed(1) + '" width="' +
+                  w.toFixed(1) + '" height="' + barH.toFixed(1) + '"/>');
+        var tx = d >= 0 ? zero + w + 4 : zero - w - 4, anchor = d >= 0 ? "start" : "end";
+        body.push('<text class="hs-c-value" x="' + tx.toFixed(1) + '" y="' + (y + barH - 2).toFixed(1) +
+                  '" text-anchor="' + anchor + '">' + (d > 0 ? "+" : "") + num(d) + "</text>");
+      });
+    });
+    [[zero - half, "-" + reach], [zero, "0"], [zero + half, "+" + reach]].forEach(function (t) {
+      body.push('<text class="hs-c-label" x="' + t[0].toFixed(1) + '" y="' + (height - 4) +
+                '" text-anchor="middle">' + t[1] + "</text>");
+    });
+    var t = esc(title), caption = t + "。" + esc(note || "向右高于全国平均,向左低于全国平均");
+    return '<figure class="hs-chart" data-search-exclude><svg viewBox="0 0 ' + WIDTH + " " + Math.floor(height) +
+      '" role="img" aria-label="' + t + '" xmlns="http://www.w3.org/2000/svg"><title>' + t + "</title>" +
+      body.join("") + "</svg><figcaption>" + caption + "</figcaption></figure>";
+  }
+  function init() {
+    var all = window.hallscoreCompare || {};
+    Array.prototype.forEach.call(document.querySelectorAll("[data-hs-compare]"), function (box) {
+      var year = all[box.getAttribute("data-hs-compare")];
+      if (!year) return;
+      var province = year.provinces[box.getAttribute("data-hs-province")] || {};
+      Array.prototype.forEach.call(box.querySelectorAll("[data-hs-cell]"), function (cell) {
+        var key = cell.getAttribute("data-hs-cell"), at = key.indexOf(":");
+        var scope = key.slice(0, at) === "national" ? year.national : province;
+        var value = (scope.text || {})[key.slice(at + 1)];
+        if (value !== undefined && value !== null) cell.textContent = value;
+      });
+      Array.prototype.forEach.call(box.querySelectorAll("[data-hs-deviation]"), function (slot) {
+        var own = JSON.parse(slot.getAttribute("data-hs-values") || "null"), series = [];
+        if (own) series.push([slot.getAttribute("data-hs-label"), own]);
+        series.push([slot.getAttribute("data-hs-province-label") || box.getAttribute("data-hs-province"), province.avg || {}]);
+        slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series, year.national.avg || {});
+      });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();

@@ -1,0 +1,93 @@
+"""Content keys that let a build skip work whose inputs did not change (used only with a cache folder).
+
+- The register is parsed once per distinct file content (its SHA-256), kept as JSON in the cache.
+- The archive's year folder is staged and swapped only when the results' key (build._evaluate) changed or the
+  folder is not as the last build left it (any file added, removed, resized or touched since, for example a
+  上报名单 answered in place): an unchanged rebuild writes nothing into the archive and swaps nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import astuple
+from pathlib import Path
+
+from .fsutil import write_text_atomic
+from .register import Hall, load_register
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hall_row(row: object) -> bool:
+    """A cached register row of the shape Hall takes: six strings and the level (int) in its place."""
+    return (isinstance(row, list) and len(row) == 7 and isinstance(row[5], int) and not isinstance(row[5], bool)
+            and all(isinstance(v, str) for n, v in enumerate(row) if n != 5))
+
+
+def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hall, ...]:
+    """``load_register(path)``, from the cache when a file with the same bytes was read before.
+
+    The cached copy is plain JSON (never pickle): a cache file is data, whoever may have written it.
+    """
+    if cache_dir is None:
+        return load_register(path)
+    from .cache import code_version
+
+    key = hashlib.sha256(f"{code_version()}\n{_sha256(Path(path))}".encode()).hexdigest()
+    stored = Path(cache_dir) / f"register-{key[:32]}.json"
+    try:
+        rows = json.loads(stored.read_text(encoding="utf-8"))
+        if isinstance(rows, list) and all(_hall_row(row) for row in rows):
+            return tuple(Hall(*row) for row in rows)
+    except (OSError, ValueError, TypeError):
+        pass
+    halls = load_register(path)  # a bad register raises here and nothing is stored
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    for old in Path(cache_dir).glob("register-*.*"):
+        old.unlink(missing_ok=True)  # one register at a time: the folder does not grow
+    write_text_atomic(stored, json.dumps([list(astuple(h)) for h in halls], ensure_ascii=False))
+    return halls
+
+
+def folder_state(folder: Path) -> list:
+    """Every file under ``folder``: relative path, size, mtime in ns (dot names are ours: temporary)."""
+    state = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns])
+    return state
+
+
+def _stamp(cache_dir: str | Path, year: int) -> Path:
+    return Path(cache_dir) / f"archive-{year}.json"
+
+
+def archive_current(cache_dir: str | Path | None, year: int, results_key: str | None, target: Path) -> bool:
+    """True when the archive's year folder is exactly what the last build wrote for these results."""
+    if cache_dir is None or results_key is None or not target.is_dir():
+        return False
+    try:
+        last = json.loads(_stamp(cache_dir, year).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return last.get("key") == results_key and last.get("state") == folder_state(target)
+
+
+def remember_archive(cache_dir: str | Path | None, year: int, results_key: str | None, target: Path) -> None:
+    if cache_dir is None or results_key is None:
+        return
+    write_text_atomic(_stamp(cache_dir, year), json.dumps({"key": results_key, "state": folder_state(target)}))

@@ -1,0 +1,71 @@
+"""Stamped hall pages are what MkDocs itself renders for them, and a site built on top of the last one
+(unchanged pages hard-linked from it) equals a cold build of the same archive byte for byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sitedata import make_year, site_halls
+
+from generator.register import Hall
+from generator.results import load_archive
+from generator.site import build_site
+from generator.stamp import SHELL, strip_key
+
+HOSTILE = "<script>alert(1)</script>&amp;\"营业厅\""
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _entries(site: Path) -> list:
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    return sorted(docs, key=lambda e: (e["location"], e["title"], e["text"]))
+
+
+def test_stamped_hall_pages_equal_the_pages_mkdocs_renders(tmp_path):
+    halls = site_halls([Hall("44019999", HOSTILE, "广东", "广州", "广州城区", 2, "自营")])
+    make_year(tmp_path, tmp_path / "archive", halls, 2024, reviewed=0)
+    make_year(tmp_path, tmp_path / "archive", halls, 2025)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "stamped", strict=True)
+    build_site(years, tmp_path / "rendered", strict=True, stamp=False)
+    stamped, rendered = _files(tmp_path / "stamped"), _files(tmp_path / "rendered")
+    assert stamped.keys() == rendered.keys()
+    assert not any(SHELL in rel for rel in stamped)
+    hall_pages = [rel for rel in stamped if "/halls/" in rel]
+    assert len(hall_pages) == 2 * len(halls)
+    for rel in hall_pages:
+        assert strip_key(stamped[rel].decode("utf-8")) == rendered[rel].decode("utf-8"), rel
+    # Everything else is MkDocs' own output either way, but for the search index's order of entries.
+    for rel in stamped.keys() - set(hall_pages) - {"search/search_index.json", "search/search_index.js"}:
+        assert stamped[rel] == rendered[rel], rel
+    assert _entries(tmp_path / "stamped") == _entries(tmp_path / "rendered")
+    hostile = next(rel for rel in hall_pages if rel.endswith("44019999.html") and rel.startswith("2025"))
+    assert b"<script>alert" not in stamped[hostile] and b"&lt;script&gt;alert" in stamped[hostile]
+
+
+def test_incremental_site_equals_a_cold_build(tmp_path):
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    first = _files(tmp_path / "site")
+    before = {p: p.stat().st_ino for p in (tmp_path / "site" / "2025" / "halls").iterdir()}
+    # The last hall sends a new return (same draws for every other hall): rebuilt on top of the last site.
+    make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=7, finals={halls[-1].hall_id: 71.5})
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "site")
+    build_site(years, tmp_path / "cold")
+    incremental, cold = _files(tmp_path / "site"), _files(tmp_path / "cold")
+    assert incremental == cold
+    changed = {rel for rel in cold if first.get(rel) != cold[rel]}
+    assert "2025/halls/" + f"{halls[-1].hall_id}.html" in changed
+    kept = [p for p, inode in before.items() if p.stat().st_ino == inode]
+    assert len(kept) >= len(halls) // 2, changed  # most hall pages are the same files as before
+    # And once more with nothing changed: every file is the one already there.
+    inodes = {p: p.stat().st_ino for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    build_site(years, tmp_path / "site")
+    assert _files(tmp_path / "site") == cold
+    assert all(p.stat().st_ino == inode for p, inode in inodes.items() if p.name != ".hallscore-site")
