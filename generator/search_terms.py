@@ -20,7 +20,7 @@ def search_words(views) -> list[str]:
     for view in views:
         words.update(view.section_names)
         for hall in view.halls:
-            words.update(str(hall.get(k) or "") for k in ("province", "city", "district"))
+            words.update((hall.province or "", hall.city or "", hall.district or ""))
     return sorted(w for w in words if w and not w.isascii())
 
 
@@ -29,5 +29,5 @@ def places(views) -> dict[str, list[str]]:
     out: dict[str, set[str]] = {}
     for view in views:
         for hall in view.halls:
-            out.setdefault(hall["province"], set()).add(hall["city"])
+            out.setdefault(hall.province, set()).add(hall.city)
     return {p: sorted(c for c in cities if c) for p, cities in sorted(out.items())}
