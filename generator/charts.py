@@ -17,6 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .numbers import number
+
 ROW = 22          # height of one bar row
 LABEL_W = 150     # room for the labels on the left of horizontal bars
 BAR_W = 360       # longest bar
@@ -24,8 +26,8 @@ WIDTH = LABEL_W + BAR_W + 70
 
 
 def _real(value: Any) -> Any:
-    """A typed record's exact score as the float the drawing uses (the same figure JSON held)."""
-    return float(value) if isinstance(value, Decimal) else value
+    """A typed record's exact score as the number results.json holds (95, 94.3), which the drawing uses."""
+    return number(value) if isinstance(value, Decimal) else value
 
 
 def _num(value: float, places: int = 1) -> str:
@@ -151,7 +153,7 @@ def histogram(title: str, scores: list[float], high: int = 100,
 
     The axis starts at 60 (bins of 2.5 points) unless lower scores exist, then at the tens below (bins of 5);
     either way the tier thresholds (multiples of 5) fall on bin edges."""
-    scores = [float(s) for s in scores]
+    scores = [_real(s) for s in scores]
     lowest = min(scores, default=high)
     low = 60 if lowest >= 60 else int(max(0, lowest) // 10 * 10)
     step = 2.5 if low >= 60 else 5

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,6 +23,9 @@ from .numbers import number
 from .record import HallRow, Shortlist
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, write_only_row
+
+if TYPE_CHECKING:
+    from .pages import YearView
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "定级轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值", "已认定等级", "待认定"]
@@ -83,7 +87,7 @@ def ranks(halls: Sequence[HallRow]) -> list[int | None]:
     return [first.get(h.final_score) if h.final_score is not None else None for h in halls]
 
 
-def _table(ws, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
+def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
     """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only)."""
     for n, header in enumerate(headers, 1):
         ws.column_dimensions[get_column_letter(n)].width = WIDTHS.get(header, SECTION_WIDTH)
@@ -142,7 +146,7 @@ def export_name(year: int, scope: str | None = None) -> str:
     return f"results-{year}.xlsx" if scope is None else f"results-{year}-{province_slug(scope)}.xlsx"
 
 
-def write_exports(view, docs_dir: Path) -> list[str]:
+def write_exports(view: YearView, docs_dir: Path) -> list[str]:
     """Write the national and per-province workbooks of one year under ``<docs>/<Y>/downloads/``."""
     folder = Path(docs_dir) / str(view.year) / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
@@ -177,7 +181,7 @@ def application_name(year: int, scope: str | None = None) -> str:
     return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
 
 
-def application_bytes(year: int, application: dict, provinces) -> bytes:
+def application_bytes(year: int, application: dict, provinces: Iterable[str]) -> bytes:
     """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("省公司服务考核")
@@ -203,14 +207,16 @@ def application_bytes(year: int, application: dict, provinces) -> bytes:
     return stable_bytes(wb, year)
 
 
-def write_application_exports(view, docs_dir: Path) -> list[str]:
+def write_application_exports(view: YearView, docs_dir: Path) -> list[str]:
     """``application-<Y>.xlsx`` (all provinces) and one per province, beside the results downloads."""
     folder = Path(docs_dir) / str(view.year) / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
+    app = view.application
+    assert app is not None, "attach_application runs before the downloads (site.py)"
     written = [application_name(view.year)]
-    (folder / written[0]).write_bytes(application_bytes(view.year, view.application, view.provinces))
+    (folder / written[0]).write_bytes(application_bytes(view.year, app, view.provinces))
     for province in view.provinces:
         name = application_name(view.year, province)
-        (folder / name).write_bytes(application_bytes(view.year, view.application, [province]))
+        (folder / name).write_bytes(application_bytes(view.year, app, [province]))
         written.append(name)
     return written

@@ -13,11 +13,11 @@ import html
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -30,6 +30,10 @@ from .resources import PAGE_TEMPLATES
 from .rules import RATED, TIER_NAMES, Rules
 from .scoring import half_up
 from .tiering import Quota
+
+if TYPE_CHECKING:
+    from .results import YearData
+    from .standard import Standard
 
 TEMPLATE_DIR = PAGE_TEMPLATES
 TIER_ORDER = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
@@ -44,7 +48,7 @@ def hall_slug(hall_id: str) -> str:
     return "h" + hashlib.sha256(hall_id.encode("utf-8")).hexdigest()[:12]
 
 
-def fmt(value, places: int = 1) -> str:
+def fmt(value: object, places: int = 1) -> str:
     """Scores on pages: one decimal, '—' for none, 不适用 as is."""
     if value is None or value == "":
         return "—"
@@ -54,12 +58,12 @@ def fmt(value, places: int = 1) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-def _fmt_number(value, places: int) -> str:
+def _fmt_number(value: object, places: int) -> str:
     # Scores repeat a lot across 20,000 halls; Decimal rounding is the costly part of a hall page.
     return f"{half_up(Decimal(str(value)), places):.{places}f}"
 
 
-def fmt_points(value) -> str:
+def fmt_points(value: object) -> str:
     """Item points as entered: 3, 2.5."""
     if value is None:
         return "—"
@@ -126,10 +130,11 @@ def _yaml_string(text: str) -> str:
     return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", quoted)
 
 
-def _avg(values) -> float | None:
-    # The float mean of the figures as JSON held them (94.3), exactly as before the record was typed.
-    values = [float(v) if isinstance(v, Decimal) else v for v in values if isinstance(v, (int, float, Decimal))]
-    return mean(values) if values else None
+def _avg(values: Iterable[object]) -> float | None:
+    # The mean of the figures as results.json holds them (95, 94.3), exactly as before the record was typed.
+    known = [number(v) if isinstance(v, Decimal) else v for v in values
+             if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)]
+    return mean(known) if known else None
 
 
 class YearView:
@@ -257,7 +262,7 @@ def todo_lists(halls: Iterable[HallRow]) -> dict[str, list[HallRow]]:
     return out
 
 
-def attach_application(views) -> None:
+def attach_application(views: Iterable[YearView]) -> None:
     """结果应用 of every year against the previous archived one (application.py), once per view."""
     from . import application as app
 
@@ -278,12 +283,13 @@ def attach_application(views) -> None:
         view.application["assessment_by"] = {r["province"]: r for r in view.application["assessment"]}
 
 
-def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None, hall_pages_too: bool = True):
+def iter_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_DIR,
+               views: list[YearView] | None = None, hall_pages_too: bool = True) -> Iterator[tuple[str, str]]:
     """Yield ``(relative path, file text)`` for every page of the site, years latest first.
 
     ``hall_pages_too=False`` leaves the hall pages out (stamp.py writes those into a shell MkDocs rendered once)."""
     env = _environment(template_dir)
-    views = views if views is not None else [YearView(y) for y in years]
+    views = views if views is not None else [YearView(y) for y in years or ()]
     attach_application(views)
     history, trends = _history(views)
     yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(
@@ -340,16 +346,17 @@ def hall_pages(view, env, history, common):
                        _summary(hall, y), hall, own, render)
 
 
-def _common(view, trends) -> dict:
+def _common(view: YearView, trends: dict) -> dict:
     """What every page of a year is rendered with; hall pages stamped apart get exactly the same."""
     return {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
             "downloads": _downloads(view), "rules": view.rules}
 
 
-def iter_hall_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
+def iter_hall_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_DIR,
+                    views: Iterable[YearView] | None = None) -> Iterator[HallPage]:
     """Every year's :class:`HallPage` objects, in the order :func:`iter_pages` would yield them."""
     env = _environment(template_dir)
-    views = views if views is not None else [YearView(y) for y in years]
+    views = views if views is not None else [YearView(y) for y in years or ()]
     attach_application(views)
     history, trends = _history(views)
     for view in views:
@@ -357,7 +364,7 @@ def iter_hall_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
         yield from hall_pages(view, env, history, common)
 
 
-def _collection(view) -> dict:
+def _collection(view: YearView) -> dict:
     from .collection import collection_rows, mail_returns
 
     files = view.intake.get("files", [])
@@ -372,7 +379,7 @@ def _summary(hall: HallRow, year: str) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
-def _downloads(view) -> dict:
+def _downloads(view: YearView) -> dict:
     from .exports import application_name, export_name
 
     return {"national": export_name(view.year),
@@ -381,11 +388,11 @@ def _downloads(view) -> dict:
             "application_provinces": {p: application_name(view.year, p) for p in view.provinces}}
 
 
-def _lost_items(hall: HallRow, standard) -> list[dict]:
+def _lost_items(hall: HallRow, standard: Standard | None) -> list[dict]:
     """整改清单: every item that lost points, biggest loss first."""
     if not standard or hall.final_score is None:
         return []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in standard.items:
         score = hall.items.get(item.id)  # the recorded figure, exactly (Decimal): no float arithmetic
         if isinstance(score, Decimal) and score < item.max_points:
@@ -395,7 +402,7 @@ def _lost_items(hall: HallRow, standard) -> list[dict]:
     return rows
 
 
-def _veto_items(hall: HallRow, standard) -> list[dict]:
+def _veto_items(hall: HallRow, standard: Standard | None) -> list[dict]:
     """The vetoes that made the hall 不达标: the first lines of its 整改清单."""
     texts = {v.id: v.text for v in standard.vetoes} if standard else {}
     return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note} for v in hall.vetoes]
@@ -417,7 +424,7 @@ def _history(views):
     return history, trends
 
 
-def navigation(years) -> list:
+def navigation(years: Iterable[YearData]) -> list:
     """The site's nav: home, then per year its overview, provinces and methodology. Halls stay out of it."""
     nav: list = [{"首页": "index.md"}]
     for year in years:
