@@ -13,12 +13,14 @@ Plain data in, plain rows out; averages and rates are exact fractions rounded ha
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from .config import DEFAULT_IMPROVEMENT, EXCELLENT, FAIL, GOOD, PASS
 from .numbers import number
+from .record import HallRow
 from .regions import province_order
 from .scoring import half_up
 
@@ -27,27 +29,27 @@ REWARD, PENALTY, NONE = "奖励", "扣罚", "—"
 IMPROVED = "服务能力提升明显"
 
 
-def _tiered(halls: Iterable[dict]) -> list[dict]:
-    return [h for h in halls if h["tier"] in TIERS]
+def _tiered(halls: Iterable[HallRow]) -> list[HallRow]:
+    return [h for h in halls if h.tier in TIERS]
 
 
-def province_stats(halls: Iterable[dict]) -> dict:
+def province_stats(halls: Iterable[HallRow]) -> dict:
     """Counts per tier, 达标率 (%, 达标 or better among tiered halls) and average final of one province."""
     tiered = _tiered(halls)
-    counts = Counter(h["tier"] for h in tiered)
+    counts = Counter(h.tier for h in tiered)
     passed = sum(counts[t] for t in (EXCELLENT, GOOD, PASS))
-    finals = [Fraction(str(h["final_score"])) for h in tiered if h["final_score"] is not None]
+    finals = [Fraction(h.final_score) for h in tiered if h.final_score is not None]  # exact Decimal → exact Fraction
     return {
         "tiered": len(tiered),
         "counts": {t: counts.get(t, 0) for t in TIERS},
-        "recognised": {t: sum(1 for h in tiered if h.get("confirmed_tier") == t) for t in TIERS},
+        "recognised": {t: sum(1 for h in tiered if h.confirmed_tier == t) for t in TIERS},
         "pass_rate": number(half_up(Fraction(100 * passed, len(tiered)))) if tiered else None,
         "average": number(half_up(sum(finals, Fraction(0)) / len(finals))) if finals else None,
     }
 
 
-def service_assessment(by_province: dict[str, list[dict]], provinces: Iterable[str], previous: dict[str, list[dict]] | None,
-                       lines: dict | None = None) -> list[dict]:
+def service_assessment(by_province: Mapping[str, Sequence[HallRow]], provinces: Iterable[str],
+                       previous: Mapping[str, Sequence[HallRow]] | None, lines: dict | None = None) -> list[dict]:
     """The 省公司服务考核 table, one row per province in ``provinces`` order."""
     lines = {k: Decimal(str(v)) for k, v in (lines or DEFAULT_IMPROVEMENT).items()}
     rows = []
@@ -63,7 +65,7 @@ def service_assessment(by_province: dict[str, list[dict]], provinces: Iterable[s
     return rows
 
 
-def _change(now, before):
+def _change(now: Any, before: Any) -> int | float | None:
     if now is None or before is None:
         return None
     return number(Decimal(str(now)) - Decimal(str(before)))
@@ -77,21 +79,21 @@ def consequence(confirmed: str | None) -> str:
     return NONE
 
 
-def reward_list(halls: Iterable[dict]) -> list[dict]:
+def reward_list(halls: Iterable[HallRow]) -> list[dict]:
     """划小承包 奖惩清单 of one province: every evaluated hall (未检查 included), by hall id."""
     rows = []
-    for h in sorted(halls, key=lambda h: h["hall_id"]):
-        if h["tier"] not in TIERS and h["tier"] != "未检查":
+    for h in sorted(halls, key=lambda h: h.hall_id):
+        if h.tier not in TIERS and h.tier != "未检查":
             continue
-        confirmed = h.get("confirmed_tier")
-        note = f"按规则{h['tier']},待{h['awaiting']}认定" if h.get("awaiting") else ""
-        rows.append({"hall_id": h["hall_id"], "name": h["name"], "city": h["city"], "tier": h["tier"],
+        confirmed = h.confirmed_tier
+        note = f"按规则{h.tier},待{h.awaiting}认定" if h.awaiting else ""
+        rows.append({"hall_id": h.hall_id, "name": h.name, "city": h.city, "tier": h.tier,
                      "confirmed_tier": confirmed, "consequence": consequence(confirmed), "note": note,
-                     "province": h["province"]})
+                     "province": h.province})
     return rows
 
 
-def eligible(halls: Iterable[dict]) -> list[dict]:
+def eligible(halls: Iterable[HallRow]) -> list[HallRow]:
     """创先评优: halls whose 优秀 or 良好 is recognised, best tier first, then by hall id."""
-    chosen = [h for h in halls if h.get("confirmed_tier") in (EXCELLENT, GOOD)]
-    return sorted(chosen, key=lambda h: (h["confirmed_tier"] != EXCELLENT, province_order(h["province"]), h["hall_id"]))
+    chosen = [h for h in halls if h.confirmed_tier in (EXCELLENT, GOOD)]
+    return sorted(chosen, key=lambda h: (h.confirmed_tier != EXCELLENT, province_order(h.province), h.hall_id))

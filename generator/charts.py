@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from decimal import Decimal
 from html import escape
+from typing import Any
 
 from markupsafe import Markup
+
+from .numbers import number
 
 ROW = 22          # height of one bar row
 LABEL_W = 150     # room for the labels on the left of horizontal bars
 BAR_W = 360       # longest bar
 WIDTH = LABEL_W + BAR_W + 70
+
+
+def _real(value: Any) -> Any:
+    """A typed record's exact score as the number results.json holds (95, 94.3), which the drawing uses."""
+    return number(value) if isinstance(value, Decimal) else value
 
 
 def _num(value: float, places: int = 1) -> str:
@@ -39,7 +48,7 @@ def _svg(width: int, height: int, title: str, body: list[str], note: str = "") -
 
 def axis_start(values: Iterable[float | None], high: float = 100.0, step: float = 5.0) -> float:
     """Where a score axis starts: the multiple of ``step`` at least one point below the lowest value."""
-    known = [v for v in values if isinstance(v, (int, float))]
+    known = [v for v in map(_real, values) if isinstance(v, (int, float))]
     if not known:
         return 0.0
     return max(0.0, min(high - step, math.floor((min(known) - 1) / step) * step))
@@ -58,6 +67,7 @@ def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 1
         note = (note + ";" if note else "") + f"横轴从 {start:g}{unit} 起"
         body.append(f'<text class="hs-c-label" x="{LABEL_W}" y="{12 + ROW * max(1, len(rows)) + 10}" '
                     f'text-anchor="middle">{start:g}</text>')
+    rows = [(label, _real(value)) for label, value in rows]
     for n, (label, value) in enumerate(rows):
         y = 6 + n * ROW
         body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
@@ -75,6 +85,8 @@ def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], ref
     """Each series' difference from ``reference`` per label, as bars left (below) or right (above) of a zero line.
 
     Section rates all sit near 93 %; the differences from the nation are what a reader compares."""
+    series = [(name, {k: _real(v) for k, v in values.items()}) for name, values in series]
+    reference = {k: _real(v) for k, v in reference.items()}
     diffs = [[(values.get(label) - reference[label])
               if isinstance(values.get(label), (int, float)) and isinstance(reference.get(label), (int, float))
               else None for label in labels] for _, values in series]
@@ -124,7 +136,7 @@ def grouped_bars(title: str, labels: list[str], series: list[tuple[str, dict]], 
         body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y0 + group_h / 2 + 3:.1f}" '
                     f'text-anchor="end">{escape(label)}</text>')
         for s, (_, values) in enumerate(series):
-            value = values.get(label)
+            value = _real(values.get(label))
             y = y0 + s * (bar_h + 3)
             if isinstance(value, (int, float)):
                 w = max(0.0, min(1.0, value / scale_max)) * BAR_W
@@ -141,6 +153,7 @@ def histogram(title: str, scores: list[float], high: int = 100,
 
     The axis starts at 60 (bins of 2.5 points) unless lower scores exist, then at the tens below (bins of 5);
     either way the tier thresholds (multiples of 5) fall on bin edges."""
+    scores = [_real(s) for s in scores]
     lowest = min(scores, default=high)
     low = 60 if lowest >= 60 else int(max(0, lowest) // 10 * 10)
     step = 2.5 if low >= 60 else 5
@@ -195,7 +208,7 @@ def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
 
 def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, high: float = 100) -> Markup:
     """Score across archived years, oldest on the left; a single year shows as one labelled dot."""
-    known = [(year, v) for year, v in points if isinstance(v, (int, float))]
+    known = [(year, v) for year, v in ((y, _real(v)) for y, v in points) if isinstance(v, (int, float))]
     width, height, left, right, top, bottom = WIDTH, 170, 40, 30, 20, 140
     body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}"/>']
     if not known:

@@ -6,12 +6,14 @@ returns that came by mail, the mail's date), so the archive alone is enough.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from .record import HallRow
 from .regions import province_order
 
 
-def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
+def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
     """One row per city, in 省, 市 order: expected, received, accepted, rejected, missing halls, latest return."""
     received: dict[str, set[str]] = {}
     latest: dict[str, str] = {}
@@ -24,21 +26,21 @@ def collection_rows(halls: list[dict], files: list[dict]) -> list[dict]:
         if when and when > latest.get(hall_id, ""):
             latest[hall_id] = when
     for hall in halls:  # a return from a folder has no mail date: its 检查日期 stands in
-        dates = [r.get("date") or "" for r in hall.get("rounds") or ()]
-        if hall["hall_id"] not in latest and any(dates):
-            latest[hall["hall_id"]] = max(dates)
+        dates = [r.date or "" for r in hall.rounds]
+        if hall.hall_id not in latest and any(dates):
+            latest[hall.hall_id] = max(dates)
     rows: dict[tuple[str, str], dict] = {}
     for hall in halls:
-        row = rows.setdefault((hall["province"], hall["city"]), {
-            "province": hall["province"], "city": hall["city"], "expected": 0, "received": 0, "accepted": 0,
+        row = rows.setdefault((hall.province, hall.city), {
+            "province": hall.province, "city": hall.city, "expected": 0, "received": 0, "accepted": 0,
             "rejected": 0, "missing": 0, "latest": ""})
-        got = received.get(hall["hall_id"], set())
+        got = received.get(hall.hall_id, set())
         row["expected"] += 1
         row["received"] += bool(got)
         row["accepted"] += "accepted" in got
         row["rejected"] += bool(got) and "accepted" not in got and "rejected" in got
         row["missing"] += not got
-        row["latest"] = max(row["latest"], latest.get(hall["hall_id"], ""))
+        row["latest"] = max(row["latest"], latest.get(hall.hall_id, ""))
     return [rows[k] for k in sorted(rows, key=lambda pc: (province_order(pc[0]), pc[1]))]
 
 

@@ -7,12 +7,17 @@ optional and falls back to the seed's rule. A bad value raises ``ConfigError`` n
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .workbook import HALL_TYPES, ROUNDS
+
+if TYPE_CHECKING:
+    from .register import Hall
 
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "达标", "不达标"
 NOT_RATED, NOT_INSPECTED = "不参评", "未检查"
@@ -40,6 +45,9 @@ RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
 DEFAULT_IMPROVEMENT = {"average": Decimal("2.0"), "pass_rate": Decimal("5")}
 
 
+Bad = Callable[[str, str], Any]  # records one bad key and what is allowed; returns None (``return bad(...)``)
+
+
 @dataclass(frozen=True)
 class Config:
     """Rules of one evaluation year (seed 二、适用范围 and 四、(一)(二))."""
@@ -61,11 +69,11 @@ class Config:
     good_shortlist: bool = True  # 良好 also goes through a 差额 list at province level (standard.md: both exist)
     improvement: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_IMPROVEMENT))
 
-    def evaluated(self, hall) -> bool:
+    def evaluated(self, hall: Hall) -> bool:
         """Whether a register hall is tiered this year (and counts in the quota base)."""
         return hall.type in self.hall_types and hall.level in self.levels
 
-    def scope_key(self, hall) -> str:
+    def scope_key(self, hall: Hall) -> str:
         return hall.province if self.quota_scope == "province" else "全国"
 
     @property
@@ -185,7 +193,7 @@ def _good_shortlist(value, bad):
     return value
 
 
-def _thresholds(value, bad) -> dict[str, Decimal] | None:
+def _thresholds(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = f"包含 {EXCELLENT}、{GOOD}、{PASS} 三个分数线的表,0 到 100 之间且 {EXCELLENT} > {GOOD} > {PASS}"
     if not isinstance(value, dict) or set(value) != {EXCELLENT, GOOD, PASS}:
         return bad("thresholds", allowed)
@@ -203,7 +211,7 @@ def _thresholds(value, bad) -> dict[str, Decimal] | None:
     return out
 
 
-def _quotas(value, bad) -> dict[str, Decimal] | None:
+def _quotas(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = f"只含 {EXCELLENT}、{GOOD} 的表,比例在 0 到 1 之间(5% 写作 0.05)"
     if not isinstance(value, dict) or not set(value) <= {EXCELLENT, GOOD}:
         return bad("quotas", allowed)
@@ -218,7 +226,7 @@ def _quotas(value, bad) -> dict[str, Decimal] | None:
     return out if ok else None
 
 
-def _improvement(value, bad) -> dict[str, Decimal] | None:
+def _improvement(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = " 含 average(平均分提高,分)和/或 pass_rate(达标率提高,百分点)的表,取值 0 到 100"
     if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_IMPROVEMENT):
         return bad("improvement", allowed)
@@ -238,11 +246,11 @@ _CHECKS = {"levels": _levels, "hall_types": _hall_types, "thresholds": _threshol
            "improvement": _improvement}
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _decimal(value) -> Decimal | None:
+def _decimal(value: object) -> Decimal | None:
     """TOML floats go through their shortest text (0.05 → Decimal('0.05')), never through binary."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None

@@ -9,10 +9,12 @@ confirmed; a hall known only from 自评 waits for 市 and has nothing confirmed
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .config import CITY, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER
 
 
-def confirm(tier: str, deciding_round: str, recognised=()) -> tuple[str | None, str | None]:
+def confirm(tier: str, deciding_round: str, recognised: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """``(confirmed_tier, awaiting)`` of a hall with rule/final ``tier`` decided by ``deciding_round``.
 
     ``recognised``: tiers a returned list 认定 for the hall.

@@ -15,13 +15,17 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import EXCELLENT, GOOD, LIST_OWNER
 from .errors import DecisionError
 from .fsutil import write_bytes_atomic
+from .numbers import number
 from .reasons import Fact
 from .textcell import cell_text
+
+if TYPE_CHECKING:
+    from .record import Shortlist
 
 FOLDER = "上报名单"
 ISSUED_SHEET = "签发记录"
@@ -56,10 +60,12 @@ def checksum(year: int, province: str, tier: str, quota: int, nominees: Sequence
 
 def write_lists(results: dict, folder: str | Path) -> list[Path]:
     """Write ``<folder>/<省>-上报名单.xlsx`` for every province with a list; byte-stable for the same results."""
+    from .record import shortlists_from_json
+
     folder = Path(folder)
-    by_province: dict[str, list[dict]] = {}
-    for entry in results.get("shortlists", []):
-        by_province.setdefault(entry["scope"], []).append(entry)
+    by_province: dict[str, list[Shortlist]] = {}
+    for entry in shortlists_from_json(results.get("shortlists", [])):  # the lists only: a few hundred rows
+        by_province.setdefault(entry.scope, []).append(entry)
     paths = []
     for province, entries in sorted(by_province.items()):
         path = folder / f"{_safe(province)}-{FOLDER}.xlsx"
@@ -68,7 +74,7 @@ def write_lists(results: dict, folder: str | Path) -> list[Path]:
     return paths
 
 
-def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
+def list_workbook_bytes(year: int, province: str, entries: Sequence[Shortlist]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill, Protection
     from openpyxl.workbook.protection import WorkbookProtection
@@ -81,17 +87,17 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
     record = wb.create_sheet(ISSUED_SHEET)
     append_text_row(record, ["等级", "年度", "省", "名额", "名单", "校验码"])
     for entry in entries:
-        ids = [n["hall_id"] for n in entry["nominees"]]
-        owner = LIST_OWNER.get(entry["tier"], "")
-        ws = wb.create_sheet(entry["tier"])
-        append_text_row(ws, [f"{year} 年 {province} {entry['tier']}上报名单(差额):名额 {entry['quota']} 个,上报 "
-                   f"{entry['size']} 个。由{owner}在“认定结果”列选择认定或不认定,并填写理由、认定人和认定日期;"
+        ids = [n.hall_id for n in entry.nominees]
+        owner = LIST_OWNER.get(entry.tier, "")
+        ws = wb.create_sheet(entry.tier)
+        append_text_row(ws, [f"{year} 年 {province} {entry.tier}上报名单(差额):名额 {entry.quota} 个,上报 "
+                   f"{entry.size} 个。由{owner}在“认定结果”列选择认定或不认定,并填写理由、认定人和认定日期;"
                    f"留空即未认定。认定不得超过名额。"])
         append_text_row(ws, list(HEADERS))
         for cell in ws[HEADER_ROW]:
             cell.font = Font(bold=True)
-        for n in entry["nominees"]:
-            append_text_row(ws, [n["rank"], n["hall_id"], n["name"], n["final_score"], None, None, None, None])
+        for n in entry.nominees:
+            append_text_row(ws, [n.rank, n.hall_id, n.name, number(n.final_score), None, None, None, None])
         last = FIRST_ROW + len(ids) - 1
         fill = PatternFill("solid", fgColor="FFF2CC")
         for row in range(FIRST_ROW, last + 1):
@@ -112,15 +118,15 @@ def list_workbook_bytes(year: int, province: str, entries: list[dict]) -> bytes:
                                   errorTitle="认定日期", error="请填写日期,例如 2025-11-30")
             when.add(f"H{FIRST_ROW}:H{last}")
             ws.add_data_validation(when)
-        if entry.get("needs_decision"):
-            append_text_row(ws, [f"并列于名单分界线、需裁定(不在名单内):{'、'.join(entry['needs_decision'])}"])
+        if entry.needs_decision:
+            append_text_row(ws, [f"并列于名单分界线、需裁定(不在名单内):{'、'.join(entry.needs_decision)}"])
         for letter, width in zip("ABCDEFGH", (8, 14, 30, 10, 12, 30, 12, 14)):
             ws.column_dimensions[letter].width = width
         ws.protection.sheet = True
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
-        append_text_row(record, [entry["tier"], year, province, entry["quota"], ",".join(ids),
-                       checksum(year, province, entry["tier"], entry["quota"], ids)])
+        append_text_row(record, [entry.tier, year, province, entry.quota, ",".join(ids),
+                       checksum(year, province, entry.tier, entry.quota, ids)])
     record.sheet_state = "veryHidden"  # not offered by Excel's 取消隐藏
     record.protection.sheet = True
     wb.move_sheet(ISSUED_SHEET, offset=len(wb.sheetnames))

@@ -9,15 +9,23 @@ Made to be used as opened: bold frozen header with a filter, column widths, numb
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .numbers import number
+from .record import HallRow, Shortlist
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, write_only_row
+
+if TYPE_CHECKING:
+    from .pages import YearView
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "定级轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值", "已认定等级", "待认定"]
@@ -45,38 +53,41 @@ NOTES = (
 )
 
 
-def hall_rows(halls, section_names):
+def hall_rows(halls: Iterable[HallRow], section_names: Sequence[str]) -> Iterator[list]:
+    # Scores go in as results.json holds them (int when whole, else float): the same cells as ever.
     for h in halls:
-        yield [h["hall_id"], h["name"], h["province"], h["city"], h["district"], h["level"], h["type"], h["round"],
-               h["tier"], h["tier_reason"], "是" if h.get("needs_decision") else "",
-               h["final_score"], h["base_score"], h["bonus"], h["deduction"], h.get("self_gap"),
-               h.get("confirmed_tier") or "", f"待{h['awaiting']}认定" if h.get("awaiting") else ""] + [
-            _cell(h["sections"].get(name)) for name in section_names]
+        yield [h.hall_id, h.name, h.province, h.city, h.district, h.level, h.type, h.round,
+               h.tier, h.tier_reason, "是" if h.needs_decision else "",
+               number(h.final_score), number(h.base_score), number(h.bonus), number(h.deduction), number(h.self_gap),
+               h.confirmed_tier or "", f"待{h.awaiting}认定" if h.awaiting else ""] + [
+            _cell(h.sections.get(name)) for name in section_names]
 
 
-def shortlist_rows(shortlists, scope: str | None = None):
-    for s in shortlists or []:
-        if scope is not None and s.get("scope") != scope:
+def shortlist_rows(shortlists: Iterable[Shortlist] | None, scope: str | None = None) -> Iterator[list]:
+    for s in shortlists or ():
+        if scope is not None and s.scope != scope:
             continue
-        for n in s.get("nominees", []):
-            yield [s.get("scope"), s.get("tier"), s.get("quota"), s.get("size"), n.get("rank"), n.get("hall_id"),
-                   n.get("name"), n.get("final_score"), n.get("decision") or "", "是" if n.get("confirmed") else "否"]
+        for n in s.nominees:
+            yield [s.scope, s.tier, s.quota, s.size, n.rank, n.hall_id,
+                   n.name, number(n.final_score), n.decision or "", "是" if n.confirmed else "否"]
 
 
-def _cell(value):
-    return value if value is None or isinstance(value, (int, float)) else str(value)
+def _cell(value: Decimal | str | None) -> int | float | str | None:
+    if value is None:
+        return None
+    return number(value) if isinstance(value, Decimal) else str(value)
 
 
-def ranks(halls) -> list[int | None]:
+def ranks(halls: Sequence[HallRow]) -> list[int | None]:
     """Competition ranks by final score (1, 2, 2, 4); None for halls without a score."""
-    scores = sorted((h["final_score"] for h in halls if isinstance(h["final_score"], (int, float))), reverse=True)
-    first: dict[float, int] = {}
+    scores = sorted((h.final_score for h in halls if h.final_score is not None), reverse=True)
+    first: dict[Decimal, int] = {}
     for n, score in enumerate(scores, 1):
         first.setdefault(score, n)
-    return [first.get(h["final_score"]) if isinstance(h["final_score"], (int, float)) else None for h in halls]
+    return [first.get(h.final_score) if h.final_score is not None else None for h in halls]
 
 
-def _table(ws, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
+def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
     """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only)."""
     for n, header in enumerate(headers, 1):
         ws.column_dimensions[get_column_letter(n)].width = WIDTHS.get(header, SECTION_WIDTH)
@@ -100,7 +111,8 @@ def _table(ws, headers: list[str], rows: list[list], formats: dict[int, str]) ->
         ws.append(out)
 
 
-def workbook_bytes(year: int, halls, section_names, shortlists=None, scope: str | None = None) -> bytes:
+def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Sequence[str],
+                   shortlists: Sequence[Shortlist] | None = None, scope: str | None = None) -> bytes:
     """One results workbook: sheet 营业厅 (one row per hall; none when ``halls`` is None), when present
     sheet 上报名单, and 说明."""
     wb = Workbook(write_only=True)
@@ -134,11 +146,11 @@ def export_name(year: int, scope: str | None = None) -> str:
     return f"results-{year}.xlsx" if scope is None else f"results-{year}-{province_slug(scope)}.xlsx"
 
 
-def write_exports(view, docs_dir: Path) -> list[str]:
+def write_exports(view: YearView, docs_dir: Path) -> list[str]:
     """Write the national and per-province workbooks of one year under ``<docs>/<Y>/downloads/``."""
     folder = Path(docs_dir) / str(view.year) / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
-    shortlists = view.results.get("shortlists") or []
+    shortlists = view.shortlists
     written = []
     name = export_name(view.year)
     (folder / name).write_bytes(workbook_bytes(view.year, view.halls, view.section_names, shortlists))
@@ -169,7 +181,7 @@ def application_name(year: int, scope: str | None = None) -> str:
     return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
 
 
-def application_bytes(year: int, application: dict, provinces) -> bytes:
+def application_bytes(year: int, application: dict, provinces: Iterable[str]) -> bytes:
     """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("省公司服务考核")
@@ -189,20 +201,22 @@ def application_bytes(year: int, application: dict, provinces) -> bytes:
     ws = wb.create_sheet("创先评优")
     ws.append(ELIGIBLE_HEADERS)
     for h in application["eligible"]:
-        if h["province"] in wanted:
-            ws.append(write_only_row(ws, [h["province"], h["hall_id"], h["name"], h["city"], h["confirmed_tier"],
-                                h["final_score"]]))
+        if h.province in wanted:
+            ws.append(write_only_row(ws, [h.province, h.hall_id, h.name, h.city, h.confirmed_tier,
+                                number(h.final_score)]))
     return stable_bytes(wb, year)
 
 
-def write_application_exports(view, docs_dir: Path) -> list[str]:
+def write_application_exports(view: YearView, docs_dir: Path) -> list[str]:
     """``application-<Y>.xlsx`` (all provinces) and one per province, beside the results downloads."""
     folder = Path(docs_dir) / str(view.year) / "downloads"
     folder.mkdir(parents=True, exist_ok=True)
+    app = view.application
+    assert app is not None, "attach_application runs before the downloads (site.py)"
     written = [application_name(view.year)]
-    (folder / written[0]).write_bytes(application_bytes(view.year, view.application, view.provinces))
+    (folder / written[0]).write_bytes(application_bytes(view.year, app, view.provinces))
     for province in view.provinces:
         name = application_name(view.year, province)
-        (folder / name).write_bytes(application_bytes(view.year, view.application, [province]))
+        (folder / name).write_bytes(application_bytes(view.year, app, [province]))
         written.append(name)
     return written

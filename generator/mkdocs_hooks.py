@@ -13,9 +13,19 @@ carry their cities in the search title and a document boost, so a place name fin
 table cells get a space between them so that snippets do not run numbers together.
 """
 
+from __future__ import annotations
+
 import html
 import logging
 import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.nav import Navigation
+    from mkdocs.structure.pages import Page
 
 _READY = "_hallscore_html"
 _SEARCH_PLUGINS = ("material/search", "search")
@@ -30,7 +40,7 @@ _EXCLUDED = re.compile(r"<(table|figure)\b[^>]*\bdata-search-exclude\b[^>]*>.*?<
 _SEARCH_ATTRS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
-def on_config(config):
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
     try:
         import jieba
     except ImportError:
@@ -44,7 +54,7 @@ def on_config(config):
     return config
 
 
-def on_env(env, config, files):
+def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     """Hall pages are stamped after the build (stamp.py); their search entries come from the file it names."""
     path = ((config.get("extra") or {}).get("hallscore_search") or {}).get("halls_file")
     index = _search_index(config) if path else None
@@ -63,7 +73,7 @@ def on_env(env, config, files):
     return env
 
 
-def on_page_markdown(markdown, page, config, files):
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     boost = _boost(page, config)
     if boost:
         page.meta["search"] = {**(page.meta.get("search") or {}), "boost": boost}
@@ -79,7 +89,7 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
-def on_page_content(html_text, page, config, files):
+def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     ready = getattr(page, _READY, None)
     if ready is None or page.meta.get("hallscore_search"):
         return html_text if ready is None else ready  # hall pages are not full-text indexed
@@ -93,7 +103,7 @@ def on_page_content(html_text, page, config, files):
     return slim
 
 
-def _boost(page, config) -> int:
+def _boost(page: Page, config: MkDocsConfig) -> int:
     url = page.file.url if page.file else ""
     latest = ((config.get("extra") or {}).get("hallscore_search") or {}).get("latest")
     # The latest year's page a little above the same page of earlier years.
@@ -105,7 +115,8 @@ def _boost(page, config) -> int:
     return 0
 
 
-def on_page_context(context, page, config, nav):
+def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig,
+                    nav: Navigation) -> dict[str, Any]:
     # Hooks run after the plugins, so the search plugin has indexed the slim page by now.
     full = getattr(page, _FULL, None)
     if full is not None:
@@ -125,7 +136,7 @@ def on_page_context(context, page, config, nav):
     return context
 
 
-def _title_with_cities(page, config) -> None:
+def _title_with_cities(page: Page, config: MkDocsConfig) -> None:
     """The province page's first entry is titled with its cities, e.g. "2025 年广东(广州、深圳)"."""
     index = _search_index(config)
     places = ((config.get("extra") or {}).get("hallscore_search") or {}).get("places") or {}
@@ -140,7 +151,7 @@ def _title_with_cities(page, config) -> None:
             return
 
 
-def _search_index(config):
+def _search_index(config: MkDocsConfig) -> Any:  # the search plugin's own index (its private API)
     for name in _SEARCH_PLUGINS:
         plugin = config.plugins.get(name)
         if plugin is not None and getattr(plugin, "search_index", None) is not None:
@@ -148,7 +159,7 @@ def _search_index(config):
     return None
 
 
-def _jieba_ready(index) -> bool:
+def _jieba_ready(index: Any) -> bool:
     """The search plugin segments Chinese only when jieba imported; do exactly what it does."""
     import sys
 

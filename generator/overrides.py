@@ -8,8 +8,10 @@ A decision is refused as a whole (``OverrideError``) when it names an unknown ha
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
@@ -17,6 +19,11 @@ from .reasons import Fact, say
 from .textcell import cell_text
 from .tiering import quota_use
 from .yamlsafe import load_yaml
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .register import Hall
+    from .tiering import Candidate, Placement
 
 DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
 COLUMNS = {  # canonical field → accepted headers
@@ -78,7 +85,8 @@ def _refuse(problems: list[str]) -> None:
         raise OverrideError(head + "\n".join(problems))
 
 
-def apply_overrides(halls, placements: dict, overrides, config, candidates) -> dict:
+def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], overrides: Iterable[Override],
+                    config: Config, candidates: dict[str, Candidate]) -> dict[str, Placement]:
     """Return new placements with the decisions applied, or refuse them all with ``OverrideError``."""
     by_id = {h.hall_id: h for h in halls}
     seen: dict[str, str] = {}
@@ -107,7 +115,8 @@ def apply_overrides(halls, placements: dict, overrides, config, candidates) -> d
     return result
 
 
-def _refusal(o, by_id, seen, placements, candidates) -> str | None:
+def _refusal(o: Override, by_id: dict[str, Hall], seen: dict[str, str], placements: dict[str, Placement],
+             candidates: dict[str, Candidate]) -> str | None:
     """Why one decision cannot stand on its own (None when it can)."""
     if o.hall_id not in by_id:
         return "不在营业厅清单中"
@@ -124,7 +133,7 @@ def _refusal(o, by_id, seen, placements, candidates) -> str | None:
 
 
 
-def _yaml_rows(path: Path):
+def _yaml_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     data = load_yaml(path)  # no aliases, bounded size: a small file cannot expand to gigabytes
     if isinstance(data, dict) and "overrides" in data:
         data = data["overrides"]
@@ -138,7 +147,7 @@ def _yaml_rows(path: Path):
 MAX_ROWS, MAX_COLS = 100_000, 64
 
 
-def _xlsx_rows(path: Path):
+def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     from openpyxl import load_workbook
 
     if path.stat().st_size > 20 * 1024 * 1024:

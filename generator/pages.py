@@ -13,21 +13,27 @@ import html
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
-from .numbers import percent, plain
-from .record import exact
+from .numbers import number, percent, plain
+from .record import HallRow, Shortlist, YearResults
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
 from .rules import RATED, TIER_NAMES, Rules
 from .scoring import half_up
+from .tiering import Quota
+
+if TYPE_CHECKING:
+    from .results import YearData
+    from .standard import Standard
 
 TEMPLATE_DIR = PAGE_TEMPLATES
 TIER_ORDER = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
@@ -42,7 +48,7 @@ def hall_slug(hall_id: str) -> str:
     return "h" + hashlib.sha256(hall_id.encode("utf-8")).hexdigest()[:12]
 
 
-def fmt(value, places: int = 1) -> str:
+def fmt(value: object, places: int = 1) -> str:
     """Scores on pages: one decimal, '—' for none, 不适用 as is."""
     if value is None or value == "":
         return "—"
@@ -52,12 +58,12 @@ def fmt(value, places: int = 1) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-def _fmt_number(value, places: int) -> str:
+def _fmt_number(value: object, places: int) -> str:
     # Scores repeat a lot across 20,000 halls; Decimal rounding is the costly part of a hall page.
     return f"{half_up(Decimal(str(value)), places):.{places}f}"
 
 
-def fmt_points(value) -> str:
+def fmt_points(value: object) -> str:
     """Item points as entered: 3, 2.5."""
     if value is None:
         return "—"
@@ -75,6 +81,8 @@ def _environment(template_dir: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # tojson writes a record's exact scores as results.json does (94.3, 95), never as strings.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_number}
     env.filters["fmt"] = fmt
     env.filters["points"] = fmt_points
     env.filters["tier_class"] = lambda tier: TIER_CLASSES.get(tier, "")
@@ -86,6 +94,12 @@ def _environment(template_dir: Path) -> Environment:
     # Tier names, for every template and macro (rules.py holds them).
     env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env
+
+
+def _json_number(value: object) -> int | float:
+    if isinstance(value, Decimal):
+        return number(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _problem_title(code: str) -> str:
@@ -116,9 +130,11 @@ def _yaml_string(text: str) -> str:
     return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", quoted)
 
 
-def _avg(values) -> float | None:
-    values = [v for v in values if isinstance(v, (int, float))]
-    return mean(values) if values else None
+def _avg(values: Iterable[object]) -> float | None:
+    # The mean of the figures as results.json holds them (95, 94.3), exactly as before the record was typed.
+    known = [number(v) if isinstance(v, Decimal) else v for v in values
+             if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)]
+    return mean(known) if known else None
 
 
 class YearView:
@@ -127,67 +143,67 @@ class YearView:
     def __init__(self, year_data):
         self.year = year_data.year
         self.application: dict | None = None  # 结果应用, attached once all years are known (attach_application)
-        self.results = year_data.results
+        self.record: YearResults = year_data.record  # typed once per year (YearData caches it)
         self.intake = year_data.intake
         self.standard = year_data.standard
-        self.rules = Rules.from_record(self.standard, self.year, self.results.get("config", {}))
-        self.halls = self.results["halls"]
-        self.scored = [h for h in self.halls if h["final_score"] is not None]
-        self.by_province: dict[str, list[dict]] = defaultdict(list)
+        self.rules = Rules.from_record(self.standard, self.year, self.record.config)
+        self.halls: tuple[HallRow, ...] = self.record.halls
+        self.scored = [h for h in self.halls if h.final_score is not None]
+        self.by_province: dict[str, list[HallRow]] = defaultdict(list)
         for hall in self.halls:
-            self.by_province[hall["province"]].append(hall)
+            self.by_province[hall.province].append(hall)
         self.provinces = sorted(self.by_province, key=province_order)
-        self.tier_counts = Counter(h["tier"] for h in self.halls)
-        self.quotas = self.results.get("quotas", [])
-        self.shortlists = self.results.get("shortlists") or []
-        self.gaps = self.results.get("gaps") or {}
+        self.tier_counts = Counter(h.tier for h in self.halls)
+        self.quotas = self.record.quotas
+        self.shortlists = self.record.shortlists
+        self.gaps = self.record.gaps
         # The standard's order, not results.json's (its keys are sorted for byte-stable output).
         self.section_names = list(self.standard.sections) if self.standard else (
-            list(self.scored[0]["sections"]) if self.scored else [])
+            list(self.scored[0].sections) if self.scored else [])
         self.national = self.section_averages(self.halls)
         self.province_avgs = {name: self.section_averages(self.by_province[name]) for name in self.provinces}
         self.rows = self._province_rows()
         self.row_by_name = {r["name"]: r for r in self.rows}
-        self.avg = _avg(h["final_score"] for h in self.scored)
-        self.self_gap = self.gaps.get("national", _avg(h.get("self_gap") for h in self.halls))
+        self.avg = _avg(h.final_score for h in self.scored)
+        self.self_gap = self.gaps.get("national", _avg(h.self_gap for h in self.halls))
         self.status = {
             "营业厅": len(self.halls),
             "已检查": len(self.scored),
             "未检查": self.tier_counts.get(NOT_INSPECTED, 0),
             "不参评": self.tier_counts.get(NOT_RATED, 0),
-            "需裁定": sum(1 for h in self.halls if h.get("needs_decision")),
-            "已裁定": sum(1 for h in self.halls if h.get("override")),
+            "需裁定": sum(1 for h in self.halls if h.needs_decision),
+            "已裁定": sum(1 for h in self.halls if h.override),
         }
-        self.thresholds = {k: float(v) for k, v in self.results.get("config", {}).get("thresholds", {}).items()}
+        self.thresholds = {k: float(v) for k, v in self.record.config.get("thresholds", {}).items()}
         self.todo = todo_lists(self.halls)
         self.todo_by_province = {p: todo_lists(self.by_province[p]) for p in self.provinces}
-        self.confirmed_counts = Counter(h.get("confirmed_tier") for h in self.halls if h.get("confirmed_tier"))
+        self.confirmed_counts = Counter(h.confirmed_tier for h in self.halls if h.confirmed_tier)
 
     def confirmed_counts_of(self, province: str) -> Counter:
-        return Counter(h.get("confirmed_tier") for h in self.by_province[province] if h.get("confirmed_tier"))
+        return Counter(h.confirmed_tier for h in self.by_province[province] if h.confirmed_tier)
 
-    def section_averages(self, halls) -> dict[str, float | None]:
-        return {name: _avg(h["sections"].get(name) for h in halls if h["final_score"] is not None)
+    def section_averages(self, halls: Iterable[HallRow]) -> dict[str, float | None]:
+        return {name: _avg(h.sections.get(name) for h in halls if h.final_score is not None)
                 for name in self.section_names}
 
     def _province_rows(self) -> list[dict]:
-        quotas: dict[str, dict[str, dict]] = defaultdict(dict)
+        quotas: dict[str, dict[str, Quota]] = defaultdict(dict)
         for q in self.quotas:
-            quotas[q["scope"]][q["tier"]] = q
+            quotas[q.scope][q.tier] = q
         by_province_gaps = self.gaps.get("by_province") or {}
         rows: list[dict[str, Any]] = []
         for name in self.provinces:
             halls = self.by_province[name]
-            scored = [h for h in halls if h["final_score"] is not None]
+            scored = [h for h in halls if h.final_score is not None]
             rows.append({
                 "name": name,
                 "slug": province_slug(name),
                 "halls": len(halls),
                 "scored": len(scored),
-                "avg": _avg(h["final_score"] for h in scored),
-                "counts": Counter(h["tier"] for h in halls),
+                "avg": _avg(h.final_score for h in scored),
+                "counts": Counter(h.tier for h in halls),
                 "quotas": quotas.get(name, {}),
-                "self_gap": by_province_gaps.get(name, _avg(h.get("self_gap") for h in halls)),
+                "self_gap": by_province_gaps.get(name, _avg(h.self_gap for h in halls)),
             })
         ranked = sorted((r for r in rows if r["avg"] is not None), key=lambda r: (-r["avg"], r["name"]))
         for n, row in enumerate(ranked, 1):
@@ -195,21 +211,21 @@ class YearView:
         return ranked + [r for r in rows if r["avg"] is None]
 
     def cities(self, province: str) -> list[dict]:
-        groups: dict[str, list[dict]] = defaultdict(list)
+        groups: dict[str, list[HallRow]] = defaultdict(list)
         for hall in self.by_province[province]:
-            groups[hall["city"]].append(hall)
-        return [{"name": city, "halls": len(halls), "scored": sum(1 for h in halls if h["final_score"] is not None),
-                 "avg": _avg(h["final_score"] for h in halls), "counts": Counter(h["tier"] for h in halls)}
+            groups[hall.city].append(hall)
+        return [{"name": city, "halls": len(halls), "scored": sum(1 for h in halls if h.final_score is not None),
+                 "avg": _avg(h.final_score for h in halls), "counts": Counter(h.tier for h in halls)}
                 for city, halls in sorted(groups.items())]
 
-    def shortlist(self, scope: str | None = None) -> list[dict]:
+    def shortlist(self, scope: str | None = None) -> list[Shortlist]:
         """Lists that name someone (or a tie to decide), in the customary province order, 优秀 before 良好."""
-        chosen = [s for s in self.shortlists if (scope is None or s.get("scope") == scope)
-                  and (s.get("nominees") or s.get("needs_decision"))]
-        return sorted(chosen, key=lambda s: (province_order(s["scope"]), TIER_ORDER.index(s["tier"])
-                                             if s["tier"] in TIER_ORDER else 9))
+        chosen = [s for s in self.shortlists if (scope is None or s.scope == scope)
+                  and (s.nominees or s.needs_decision)]
+        return sorted(chosen, key=lambda s: (province_order(s.scope), TIER_ORDER.index(s.tier)
+                                             if s.tier in TIER_ORDER else 9))
 
-    def weakest_items(self, halls, limit: int = 10) -> list[dict]:
+    def weakest_items(self, halls: Iterable[HallRow], limit: int = 10) -> list[dict]:
         """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""
         if not self.standard:
             return []
@@ -217,7 +233,7 @@ class YearView:
         applicable: Counter[str] = Counter()
         for hall in halls:
             for item in self.standard.items:
-                score = exact(hall["items"].get(item.id))
+                score = hall.items.get(item.id)
                 if isinstance(score, Decimal):
                     lost[item.id] += item.max_points - score
                     applicable[item.id] += 1
@@ -232,21 +248,21 @@ class YearView:
 WAITING_LEVELS = ("市", "省", "集团")
 
 
-def todo_lists(halls) -> dict[str, list[dict]]:
+def todo_lists(halls: Iterable[HallRow]) -> dict[str, list[HallRow]]:
     """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls not inspected; by hall id."""
-    out: dict[str, list[dict]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
+    out: dict[str, list[HallRow]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
     out["需裁定"], out["未检查"] = [], []
-    for hall in sorted(halls, key=lambda h: h["hall_id"]):
-        if hall.get("awaiting") in WAITING_LEVELS:
-            out[f"待{hall['awaiting']}认定"].append(hall)
-        if hall.get("needs_decision"):
+    for hall in sorted(halls, key=lambda h: h.hall_id):
+        if hall.awaiting in WAITING_LEVELS:
+            out[f"待{hall.awaiting}认定"].append(hall)
+        if hall.needs_decision:
             out["需裁定"].append(hall)
-        if hall["tier"] == NOT_INSPECTED:
+        if hall.tier == NOT_INSPECTED:
             out["未检查"].append(hall)
     return out
 
 
-def attach_application(views) -> None:
+def attach_application(views: Iterable[YearView]) -> None:
     """结果应用 of every year against the previous archived one (application.py), once per view."""
     from . import application as app
 
@@ -255,7 +271,7 @@ def attach_application(views) -> None:
         if getattr(view, "application", None) is not None:
             continue
         previous = ordered[n - 1] if n else None
-        lines = view.results.get("config", {}).get("improvement")
+        lines = view.record.config.get("improvement")
         view.application = {
             "previous_year": previous.year if previous else None,
             "lines": lines or {k: str(v) for k, v in app.DEFAULT_IMPROVEMENT.items()},
@@ -267,12 +283,13 @@ def attach_application(views) -> None:
         view.application["assessment_by"] = {r["province"]: r for r in view.application["assessment"]}
 
 
-def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None, hall_pages_too: bool = True):
+def iter_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_DIR,
+               views: list[YearView] | None = None, hall_pages_too: bool = True) -> Iterator[tuple[str, str]]:
     """Yield ``(relative path, file text)`` for every page of the site, years latest first.
 
     ``hall_pages_too=False`` leaves the hall pages out (stamp.py writes those into a shell MkDocs rendered once)."""
     env = _environment(template_dir)
-    views = views if views is not None else [YearView(y) for y in years]
+    views = views if views is not None else [YearView(y) for y in years or ()]
     attach_application(views)
     history, trends = _history(views)
     yield "index.md", _front_matter("营业厅服务评价") + env.get_template("home.html.j2").render(
@@ -289,7 +306,7 @@ def iter_pages(years, template_dir: Path = TEMPLATE_DIR, views=None, hall_pages_
                    _front_matter(f"{y} 年{row['name']}") + province_template.render(
                        province=row, halls=halls, averages=view.province_avgs[row["name"]], national=view.national,
                        cities=view.cities(row["name"]), shortlists=view.shortlist(row["name"]),
-                       weakest=view.weakest_items([h for h in halls if h["final_score"] is not None]), **common))
+                       weakest=view.weakest_items([h for h in halls if h.final_score is not None]), **common))
         yield f"{y}/methodology.md", _front_matter(f"{y} 年评价方法") + env.get_template(
             "methodology.html.j2").render(**common)
         yield f"{y}/quality.md", _front_matter(f"{y} 年数据质量") + env.get_template("quality.html.j2").render(
@@ -319,26 +336,27 @@ def hall_pages(view, env, history, common):
     y = str(view.year)
     template = env.get_template("hall.html.j2")
     for hall in view.halls:
-        own = history.get(hall["hall_id"], [])
+        own = history.get(hall.hall_id, [])
 
         def render(hall=hall, own=own):
             return template.render(hall=hall, lost=_lost_items(hall, view.standard),
                                    veto_items=_veto_items(hall, view.standard), history=own, **common)
 
-        yield HallPage(f"{y}/halls/{hall_slug(hall['hall_id'])}", f"{hall['name']}({hall['hall_id']})",
+        yield HallPage(f"{y}/halls/{hall_slug(hall.hall_id)}", f"{hall.name}({hall.hall_id})",
                        _summary(hall, y), hall, own, render)
 
 
-def _common(view, trends) -> dict:
+def _common(view: YearView, trends: dict) -> dict:
     """What every page of a year is rendered with; hall pages stamped apart get exactly the same."""
     return {"view": view, "tiers": TIER_ORDER, "charts": charts, "trends": trends,
             "downloads": _downloads(view), "rules": view.rules}
 
 
-def iter_hall_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
+def iter_hall_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_DIR,
+                    views: Iterable[YearView] | None = None) -> Iterator[HallPage]:
     """Every year's :class:`HallPage` objects, in the order :func:`iter_pages` would yield them."""
     env = _environment(template_dir)
-    views = views if views is not None else [YearView(y) for y in years]
+    views = views if views is not None else [YearView(y) for y in years or ()]
     attach_application(views)
     history, trends = _history(views)
     for view in views:
@@ -346,22 +364,22 @@ def iter_hall_pages(years, template_dir: Path = TEMPLATE_DIR, views=None):
         yield from hall_pages(view, env, history, common)
 
 
-def _collection(view) -> dict:
+def _collection(view: YearView) -> dict:
     from .collection import collection_rows, mail_returns
 
     files = view.intake.get("files", [])
     return {"collection": collection_rows(view.halls, files), "mail_returns": mail_returns(files)}
 
 
-def _summary(hall: dict, year: str) -> str:
+def _summary(hall: HallRow, year: str) -> str:
     """The hall's whole search entry: what people search a hall by, nothing from its item table."""
-    parts = [f"{year} 年", hall["name"], hall["hall_id"], hall["province"], hall["city"], hall["district"], hall["tier"]]
-    if hall["final_score"] is not None:
-        parts.append(f"最终得分 {fmt(hall['final_score'])}")
+    parts = [f"{year} 年", hall.name, hall.hall_id, hall.province, hall.city, hall.district, hall.tier]
+    if hall.final_score is not None:
+        parts.append(f"最终得分 {fmt(hall.final_score)}")
     return " ".join(str(p) for p in parts if p)
 
 
-def _downloads(view) -> dict:
+def _downloads(view: YearView) -> dict:
     from .exports import application_name, export_name
 
     return {"national": export_name(view.year),
@@ -370,24 +388,24 @@ def _downloads(view) -> dict:
             "application_provinces": {p: application_name(view.year, p) for p in view.provinces}}
 
 
-def _lost_items(hall: dict, standard) -> list[dict]:
+def _lost_items(hall: HallRow, standard: Standard | None) -> list[dict]:
     """整改清单: every item that lost points, biggest loss first."""
-    if not standard or hall["final_score"] is None:
+    if not standard or hall.final_score is None:
         return []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in standard.items:
-        score = exact(hall["items"].get(item.id))  # the recorded figure, exactly: no float arithmetic
+        score = hall.items.get(item.id)  # the recorded figure, exactly (Decimal): no float arithmetic
         if isinstance(score, Decimal) and score < item.max_points:
             rows.append({"item": item, "score": score, "lost": item.max_points - score,
-                         "reason": hall["reasons"].get(item.id, "")})
+                         "reason": hall.reasons.get(item.id, "")})
     rows.sort(key=lambda r: (-r["lost"], r["item"].id))
     return rows
 
 
-def _veto_items(hall: dict, standard) -> list[dict]:
+def _veto_items(hall: HallRow, standard: Standard | None) -> list[dict]:
     """The vetoes that made the hall 不达标: the first lines of its 整改清单."""
     texts = {v.id: v.text for v in standard.vetoes} if standard else {}
-    return [{"id": v["id"], "text": texts.get(v["id"], ""), "note": v.get("note", "")} for v in hall.get("vetoes", [])]
+    return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note} for v in hall.vetoes]
 
 
 def _history(views):
@@ -398,8 +416,7 @@ def _history(views):
     trends = {"national": national, "provinces": provinces}
     for view in sorted(views, key=lambda v: v.year):
         for hall in view.halls:
-            history[hall["hall_id"]].append({"year": view.year, "final_score": hall["final_score"],
-                                             "tier": hall["tier"]})
+            history[hall.hall_id].append({"year": view.year, "final_score": hall.final_score, "tier": hall.tier})
         national.append({"year": view.year, "avg": view.avg, "halls": len(view.halls),
                                    "counts": view.tier_counts})
         for row in view.rows:
@@ -407,12 +424,12 @@ def _history(views):
     return history, trends
 
 
-def navigation(years) -> list:
+def navigation(years: Iterable[YearData]) -> list:
     """The site's nav: home, then per year its overview, provinces and methodology. Halls stay out of it."""
     nav: list = [{"首页": "index.md"}]
     for year in years:
         y = str(year.year)
-        provinces = sorted({h["province"] for h in year.results["halls"]}, key=province_order)
+        provinces = sorted({h.province for h in year.record.halls}, key=province_order)
         nav.append({f"{y} 年": [
             {"全国概览": f"{y}/index.md"},
             # The theme prints nav titles unescaped: province names come from the register.

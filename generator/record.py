@@ -8,6 +8,7 @@ and written again is the same bytes. Scores are ``Decimal`` here: the exact repo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -211,17 +212,22 @@ def from_json(data: dict, where: str = "results.json") -> YearResults:
         return YearResults(
             schema_version=data["schema_version"], year=data["year"], standard=data["standard"],
             config=data["config"], quotas=tuple(Quota(**q) for q in data["quotas"]), intake=data.get("intake") or {},
-            shortlists=tuple(Shortlist(s["scope"], s["tier"], s["quota"], s["size"],
-                                       tuple(Nominee(n["hall_id"], n["name"], _dec(n["final_score"]), n["rank"],
-                                                     n.get("decision"), n.get("confirmed", False))
-                                             for n in s["nominees"]),
-                                       tuple(s.get("needs_decision") or ()))
-                             for s in data.get("shortlists") or ()),
+            shortlists=shortlists_from_json(data.get("shortlists") or ()),
             gaps={"national": _dec(data["gaps"].get("national")),
                   "by_province": {p: _dec(v) for p, v in data["gaps"].get("by_province", {}).items()}},
             halls=tuple(_hall(h) for h in data["halls"]))
     except (KeyError, TypeError, AttributeError) as exc:
         raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取:{exc!r}") from exc
+
+
+def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
+    """results.json's 上报名单 entries, typed (also for the lists written straight from ``evaluate``)."""
+    return tuple(Shortlist(s["scope"], s["tier"], s["quota"], s["size"],
+                           tuple(Nominee(n["hall_id"], n["name"], _dec(n["final_score"]), n["rank"],
+                                         n.get("decision"), n.get("confirmed", False))
+                                 for n in s["nominees"]),
+                           tuple(s.get("needs_decision") or ()))
+                 for s in entries)
 
 
 def to_json(results: YearResults) -> dict:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import record as record_io
 from .config import NOT_INSPECTED, RECOGNISED_ORDER
@@ -29,13 +31,23 @@ from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
+if TYPE_CHECKING:
+    from .config import Config
+    from .decisions import Decision
+    from .intake import ReturnRecord
+    from .overrides import Override
+    from .register import Hall
+    from .scoring import ScoreCard
+    from .standard import Standard
+
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
 STANDARD_FILE = "standard.yaml"
 
 
-def evaluate(halls, records, standard, config, intake_summary: dict | None = None, overrides=(),
-             decisions=()) -> dict:
+def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
+             intake_summary: dict | None = None, overrides: Sequence[Override] = (),
+             decisions: Sequence[Decision] = ()) -> dict:
     """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results.
 
     ``decisions`` (rows of returned 上报名单, decisions.py) pin and bar halls inside the rules; ``overrides``
@@ -127,7 +139,7 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
                 entry["tier"])
 
 
-def _hall_row(hall, cards, standard, self_round: str) -> dict:
+def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, ScoreCard]], standard: Standard, self_round: str) -> dict:
     row = {
         "hall_id": hall.hall_id,
         "name": hall.name,
@@ -205,7 +217,7 @@ def _hall_row(hall, cards, standard, self_round: str) -> dict:
     return row
 
 
-def _gaps(halls, rows: dict[str, dict]) -> dict:
+def _gaps(halls: Iterable[Hall], rows: dict[str, dict]) -> dict:
     """Average gap (deciding review − 自评), nationally and per province, half up on the exact mean."""
     def average(values):
         return number(half_up(sum(values, Fraction(0)) / len(values))) if values else None

@@ -75,12 +75,12 @@ class Downloads:
 def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:
     """The year's results and 结果应用 workbooks (exports.py), each written only when its key is new."""
     year, sections = view.year, view.section_names
-    shortlists = view.results.get("shortlists") or []
+    shortlists = view.shortlists
     downloads.write(docs, year, export_name(year), [view.halls, sections, shortlists],
                     lambda: workbook_bytes(year, view.halls, sections, shortlists))
     for province in view.provinces:
         halls = view.by_province[province]
-        own = [s for s in shortlists if s.get("scope") == province]
+        own = [s for s in shortlists if s.scope == province]
         downloads.write(docs, year, export_name(year, province), [halls, sections, own, province],
                         partial(workbook_bytes, year, halls, sections, shortlists, scope=province))
     if shortlists:
@@ -93,6 +93,6 @@ def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:
                     lambda: application_bytes(year, app, view.provinces))
     for province in view.provinces:
         parts = [app["assessment_by"].get(province), app["rewards"].get(province, []),
-                 [h for h in app["eligible"] if h["province"] == province]]
+                 [h for h in app["eligible"] if h.province == province]]
         downloads.write(docs, year, application_name(year, province), parts,
                         partial(application_bytes, year, app, [province]))

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .intake import ReturnRecord
+    from .standard import Standard
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def half_up(value: Fraction | Decimal | int, places: int = 1) -> Decimal:
     return Decimal(-rounded if n < 0 else rounded).scaleb(-places)
 
 
-def _halves(value) -> int | None:
+def _halves(value: Any) -> int | None:
     """``value`` in half-points when it is a whole multiple of 0.5 (the standard's points are), else None."""
     if value is None or isinstance(value, bool):
         return None
@@ -70,7 +75,7 @@ def _halves(value) -> int | None:
 _PLANS: dict[int, tuple] = {}
 
 
-def _plan(standard) -> tuple:
+def _plan(standard: Standard) -> tuple:
     """Per standard, once: each section's items with their maximum in half-points (None: not all exact)."""
     entry = _PLANS.get(id(standard))
     if entry is None or entry[0] is not standard:
@@ -109,7 +114,7 @@ def _base_in_halves(record, standard):
     return sections, Fraction(earned_total, 2), Fraction(max_total, 2), base
 
 
-def score_return(record, standard, bonus_cap: Decimal | None = None) -> ScoreCard:
+def score_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None = None) -> ScoreCard:
     """Score one return. ``bonus_cap`` overrides the standard's total bonus cap (yearly configuration)."""
     fast = _base_in_halves(record, standard)
     if fast is not None:
@@ -139,7 +144,8 @@ def _base_exact(record, standard):
     return sections, earned_total, max_total, base
 
 
-def _card(record, standard, bonus_cap, sections, earned_total, max_total, base) -> ScoreCard:
+def _card(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None, sections: list[SectionScore],
+          earned_total: Any, max_total: Any, base: Any) -> ScoreCard:
     bonus_items = {}
     for rule in standard.bonus:
         count = record.events.get(rule.id, 0)
@@ -149,10 +155,10 @@ def _card(record, standard, bonus_cap, sections, earned_total, max_total, base) 
     bonus = min(sum(bonus_items.values(), Fraction(0)), cap)
 
     deduction_items = {}
-    for rule in standard.deductions:
-        count = record.events.get(rule.id, 0)
+    for minus in standard.deductions:
+        count = record.events.get(minus.id, 0)
         if count:
-            deduction_items[rule.id] = count * Fraction(rule.per_event)
+            deduction_items[minus.id] = count * Fraction(minus.per_event)
     deduction = sum(deduction_items.values(), Fraction(0))
 
     final = max(Fraction(0), base + bonus - deduction)

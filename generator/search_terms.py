@@ -8,26 +8,32 @@ dictionary of the year's tier names, the standard's terms and the register's pla
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from .config import TIERS
+
+if TYPE_CHECKING:
+    from .pages import YearView
 
 TERMS = ("整改", "整改清单", "上报名单", "差额", "认定", "逐级认定", "自评", "市级检查", "省级复核", "集团复核",
          "一票否决", "加分", "扣分", "基础分", "最终得分", "得分率", "名额", "需裁定", "认定结果", "已认定", "营业厅")
 
 
-def search_words(views) -> list[str]:
+def search_words(views: Iterable[YearView]) -> list[str]:
     """Tier words, the standard's terms and sections, and every province, city and district of the years."""
     words = set(TIERS) | set(TERMS)
     for view in views:
         words.update(view.section_names)
         for hall in view.halls:
-            words.update(str(hall.get(k) or "") for k in ("province", "city", "district"))
+            words.update((hall.province or "", hall.city or "", hall.district or ""))
     return sorted(w for w in words if w and not w.isascii())
 
 
-def places(views) -> dict[str, list[str]]:
+def places(views: Iterable[YearView]) -> dict[str, list[str]]:
     """Province → its cities over all years, for the province pages' search titles."""
     out: dict[str, set[str]] = {}
     for view in views:
         for hall in view.halls:
-            out.setdefault(hall["province"], set()).add(hall["city"])
+            out.setdefault(hall.province, set()).add(hall.city)
     return {p: sorted(c for c in cities if c) for p, cities in sorted(out.items())}

@@ -14,9 +14,11 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -31,8 +33,11 @@ from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
 from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
 
+if TYPE_CHECKING:
+    from .results import YearData
 
-def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
+
+def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
                stamp: bool = True) -> dict:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
@@ -104,14 +109,14 @@ def build_site(years, site_dir: str | Path, base_config: str | Path = BASE_CONFI
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _build_epoch(years) -> int:
+def _build_epoch(years: Iterable[YearData]) -> int:
     """A build date fixed by the data (the end of the latest year), so that sitemaps are reproducible."""
     latest = max((y.year for y in years), default=2000)
     return calendar.timegm(datetime(latest, 12, 31).timetuple())
 
 
 @contextmanager
-def _environment(epoch: int):
+def _environment(epoch: int) -> Iterator[None]:
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     logger = logging.getLogger("mkdocs")
@@ -180,7 +185,7 @@ def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, stamp) -> None:
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, int, int, int, int, int]) -> None:
     info = zipfile.ZipInfo(name, date_time=stamp)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
@@ -77,10 +78,11 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
 def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
     hall = page.hall
     if "rank" in hidden:
-        hall = {k: v for k, v in hall.items() if k != "rank"}
-    if "sha256" in hidden and hall.get("rounds"):
-        hall = {**hall, "rounds": [{k: v for k, v in r.items() if k != "sha256"} for r in hall["rounds"]]}
-    data = json.dumps([page.rel, hall, page.history], ensure_ascii=False, sort_keys=True, default=str)
+        hall = replace(hall, rank=None)
+    if "sha256" in hidden and hall.rounds:
+        hall = replace(hall, rounds=tuple(replace(r, sha256="") for r in hall.rounds))
+    # A frozen dataclass's repr names every field and value (Decimal exactly): a key of all the page is made of.
+    data = json.dumps([page.rel, repr(hall), page.history], ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(f"{base}\n{data}".encode()).hexdigest()
 
 

@@ -13,12 +13,17 @@ placement against the figures printed on the pages; two halls that look equal on
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
+from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS, Config
 from .numbers import percent
 from .reasons import Fact, say, waits_for_decision
+
+if TYPE_CHECKING:
+    from .register import Hall
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Placement:
     fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
 
 
-def placed(hall_id: str, tier: str, fact: Fact, **more) -> Placement:
+def placed(hall_id: str, tier: str, fact: Fact, **more: Any) -> Placement:
     """A placement whose reason is its fact said by the catalogue."""
     return Placement(hall_id, tier, say(fact), fact=fact, **more)
 
@@ -65,21 +70,21 @@ class Quota:
     pending: int  # 需裁定 halls waiting for a decision on this tier
 
 
-def quota_caps(config, base: int) -> dict[str, int]:
+def quota_caps(config: Config, base: int) -> dict[str, int]:
     """不超过: caps are rounded down."""
     return {tier: math.floor(ratio * base) for tier, ratio in config.quotas.items()}
 
 
-def raw_tier(config, final: Decimal) -> str:
+def raw_tier(config: Config, final: Decimal) -> str:
     for tier in (EXCELLENT, GOOD, PASS):
         if final >= config.thresholds[tier]:
             return tier
     return FAIL
 
 
-def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: dict[str, str] | None = None,
-                 pins: dict[str, tuple[str, Fact | str]] | None = None,
-                 bars: dict[str, dict[str, Fact | str]] | None = None):
+def assign_tiers(halls: Iterable[Hall], candidates: dict[str, Candidate], config: Config,
+                 veto_texts: dict[str, str] | None = None, pins: dict[str, tuple[str, Fact | str]] | None = None,
+                 bars: dict[str, dict[str, Fact | str]] | None = None) -> tuple[dict[str, Placement], list[Quota]]:
     """Place every register hall; return ``(placements by hall id, quota use)``.
 
     ``pins`` (hall id → (tier, why)) and ``bars`` (hall id → {tier: why}) are the decisions of returned
@@ -106,7 +111,7 @@ def assign_tiers(halls, candidates: dict[str, Candidate], config, veto_texts: di
     return placements, quota_use(halls, placements, config)
 
 
-def quota_use(halls, placements: dict[str, Placement], config) -> list[Quota]:
+def quota_use(halls: Iterable[Hall], placements: dict[str, Placement], config: Config) -> list[Quota]:
     """Caps, halls placed and halls waiting for a decision, per quota scope and capped tier."""
     scopes: dict[str, list] = {}
     for hall in halls:
@@ -122,7 +127,7 @@ def quota_use(halls, placements: dict[str, Placement], config) -> list[Quota]:
     return quotas
 
 
-def _levels(config) -> str:
+def _levels(config: Config) -> str:
     levels = sorted(config.levels)
     if levels == list(range(levels[0], levels[-1] + 1)) and len(levels) > 1:
         return f"{levels[0]}-{levels[-1]}"
@@ -222,7 +227,8 @@ def competition_ranks(pool: list[Candidate]) -> dict[str, int]:
     return ranks
 
 
-def _reason(cand, tier, config, cap, rank, falls, label) -> Fact:
+def _reason(cand: Candidate, tier: str, config: Config, cap: int | None, rank: int, falls: dict[str, list],
+            label: str) -> Fact:
     if cand.hall_id in falls:
         code = "fell-awaiting" if waits_for_decision(falls[cand.hall_id]) else "fell"
         return Fact.of(code, final=cand.final, falls=tuple(falls[cand.hall_id]), tier=tier)

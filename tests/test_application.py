@@ -7,11 +7,16 @@ import openpyxl
 
 from generator.application import eligible, reward_list, service_assessment
 from generator.exports import application_bytes
+from generator.record import HallRow
 
 
 def hall(hall_id, province, tier, final, confirmed=None, awaiting=None, name="厅"):
-    return {"hall_id": hall_id, "name": name, "province": province, "city": f"{province}市", "tier": tier,
-            "final_score": final, "confirmed_tier": confirmed, "awaiting": awaiting}
+    """A hall's typed row (record.HallRow, as pages and exports get it); only what 结果应用 reads is filled in."""
+    return HallRow(hall_id=hall_id, name=name, province=province, city=f"{province}市", district="", level=1, type="",
+                   round="", date="", inspector="", base_score=None, bonus=None, deduction=None,
+                   final_score=None if final is None else Decimal(str(final)), items={}, reasons={}, sections={},
+                   bonus_events=(), deduction_events=(), vetoes=(), rounds=(), self_gap=None, override=None,
+                   tier=tier, tier_reason="", confirmed_tier=confirmed, awaiting=awaiting, decisions=())
 
 
 NOW = {"甲": [hall("A1", "甲", "优秀", 96, "优秀"), hall("A2", "甲", "良好", 91, "达标", "省"),
@@ -46,7 +51,7 @@ def test_rewards_follow_recognised_tiers_only():
     got = [(r["hall_id"], r["confirmed_tier"], r["consequence"], r["note"]) for r in reward_list(NOW["甲"])]
     assert got == [("A1", "优秀", "奖励", ""), ("A2", "达标", "—", "按规则良好,待省认定"), ("A3", "达标", "—", ""),
                    ("A4", "不达标", "扣罚", ""), ("A5", None, "—", "")]  # 不参评 A6 is not on the list
-    assert [h["hall_id"] for h in eligible(NOW["甲"] + NOW["乙"])] == ["A1"]
+    assert [h.hall_id for h in eligible(NOW["甲"] + NOW["乙"])] == ["A1"]
 
 
 def test_application_workbook_keeps_text_as_text():

@@ -233,11 +233,13 @@ def test_charts_count_every_score_and_escape_labels():
 def test_export_keeps_formula_like_text_as_text():
     import io
 
+    from rows import hall_row
+
     from generator.exports import workbook_bytes
 
-    hall = {"hall_id": "H1", "name": '=HYPERLINK("http://x")', "province": "甲", "city": "乙", "district": "丙",
-            "level": 2, "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": 85.5,
-            "base_score": 85.5, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+    hall = hall_row(hall_id="H1", name='=HYPERLINK("http://x")', province="甲", city="乙", district="丙",
+                    level=2, type="自营", round="自评", tier="达标", tier_reason="", final_score=85.5,
+                    base_score=85.5, bonus=0, deduction=0, sections={"业务办理": 90.0})
     data = workbook_bytes(2025, [hall], ["业务办理"])
     assert data == workbook_bytes(2025, [hall], ["业务办理"])
     ws = openpyxl.load_workbook(io.BytesIO(data))["营业厅"]
@@ -264,12 +266,14 @@ def test_charts_start_where_the_data_starts_and_say_so():
 def test_export_opens_ready_to_use():
     import io
 
+    from rows import hall_row
+
     from generator.exports import workbook_bytes
 
     def hall(n, score):
-        return {"hall_id": f"H{n}", "name": f"厅{n}", "province": "甲", "city": "乙", "district": "丙", "level": 2,
-                "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": score,
-                "base_score": score, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+        return hall_row(hall_id=f"H{n}", name=f"厅{n}", province="甲", city="乙", district="丙", level=2,
+                        type="自营", round="自评", tier="达标", tier_reason="", final_score=score,
+                        base_score=score, bonus=0, deduction=0, sections={"业务办理": 90.0})
 
     halls = [hall(1, 88.5), hall(2, 95.0), hall(3, 88.5), hall(4, None)]
     data = workbook_bytes(2025, halls, ["业务办理"])

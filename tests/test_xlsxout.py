@@ -8,6 +8,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from rows import hall_row, shortlist
 
 from generator.application import eligible, reward_list, service_assessment
 from generator.decisions import list_workbook_bytes
@@ -23,15 +24,15 @@ EVIL = '=HYPERLINK("http://x","y")'
 
 
 def _results() -> bytes:
-    hall = {"hall_id": "H1", "name": EVIL, "province": "甲", "city": "乙", "district": "丙", "level": 2,
-            "type": "自营", "round": "自评", "tier": "达标", "tier_reason": "", "final_score": 85.5,
-            "base_score": 85.5, "bonus": 0, "deduction": 0, "sections": {"业务办理": 90.0}}
+    hall = hall_row(hall_id="H1", name=EVIL, province="甲", city="乙", district="丙", level=2,
+                    type="自营", round="自评", tier="达标", tier_reason="", final_score=85.5,
+                    base_score=85.5, bonus=0, deduction=0, sections={"业务办理": 90.0})
     return workbook_bytes(YEAR, [hall], ["业务办理"])
 
 
 def _application() -> bytes:
-    halls = {"甲": [{"hall_id": "A1", "name": EVIL, "province": "甲", "city": "甲市", "tier": "优秀",
-                     "final_score": 96, "confirmed_tier": "优秀", "awaiting": None}]}
+    halls = {"甲": [hall_row(hall_id="A1", name=EVIL, province="甲", city="甲市", tier="优秀",
+                             final_score=96, confirmed_tier="优秀", awaiting=None)]}
     app = {"assessment": service_assessment(halls, ["甲"], None), "rewards": {"甲": reward_list(halls["甲"])},
            "eligible": eligible(halls["甲"])}
     return application_bytes(YEAR, app, ["甲"])
@@ -41,7 +42,7 @@ def _shortlist() -> bytes:
     entry = {"scope": "甲", "tier": "优秀", "quota": 1, "size": 2, "needs_decision": [],
              "nominees": [{"hall_id": "H1", "name": EVIL, "final_score": 97, "rank": 1},
                           {"hall_id": "H2", "name": "乙厅", "final_score": 96, "rank": 2}]}
-    return list_workbook_bytes(YEAR, "甲", [entry])
+    return list_workbook_bytes(YEAR, "甲", [shortlist(entry)])
 
 
 def _problems() -> bytes:

@@ -1,0 +1,21 @@
+"""Typed hall rows for tests of pages and exports: a results.json hall mapping with defaults, read as the
+archive is read (record.py), so scores become the exact Decimals those modules get."""
+
+from __future__ import annotations
+
+from generator import record
+
+DEFAULTS = {"hall_id": "H1", "name": "厅", "province": "甲", "city": "甲市", "district": "", "level": 1, "type": "",
+            "round": "", "date": "", "inspector": "", "base_score": None, "bonus": None, "deduction": None,
+            "final_score": None, "items": {}, "reasons": {}, "sections": {}, "bonus_events": [],
+            "deduction_events": [], "vetoes": [], "rounds": [], "self_gap": None, "override": None, "tier": "未检查",
+            "tier_reason": "", "confirmed_tier": None, "awaiting": None, "decisions": []}
+
+
+def hall_row(**given) -> record.HallRow:
+    return record._hall({**DEFAULTS, **given})
+
+
+def shortlist(entry: dict) -> record.Shortlist:
+    """One 上报名单 entry of results.json, typed."""
+    return record.shortlists_from_json([entry])[0]
