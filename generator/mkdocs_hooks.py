@@ -46,12 +46,29 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     except ImportError:
         return config
     jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
+    _pristine_dictionary(jieba.dt)
     terms = (config.get("extra") or {}).get("hallscore_search") or {}
     # Shorter words first, so that a longer one's frequency is worked out against them: the frequency jieba
     # suggests is just above what splitting would score, which keeps the word whole (不达标, not 不 + 达标).
     for word in sorted(terms.get("words", ()), key=lambda w: (len(w), w)):
         jieba.add_word(word, freq=jieba.suggest_freq(word, tune=False))
     return config
+
+
+def _pristine_dictionary(tokenizer: Any) -> None:
+    """jieba's dictionary as it ships, before this build adds its words.
+
+    The dictionary is global to the process: words added for an earlier build (another year's cities, another
+    register) would change how this build segments, and so the search index, for the same inputs. The pristine
+    copy is kept on the tokenizer itself because MkDocs loads this hook module anew for every build.
+    """
+    tokenizer.check_initialized()
+    saved = getattr(tokenizer, "_hallscore_pristine", None)
+    if saved is None:
+        tokenizer._hallscore_pristine = (dict(tokenizer.FREQ), tokenizer.total, dict(tokenizer.user_word_tag_tab))
+    else:
+        freq, total, tags = saved
+        tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab = dict(freq), total, dict(tags)
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
