@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .problems import problem
@@ -42,7 +42,7 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return [(found[name], name) for name in sorted(found)]
 
 
-def _entries(folder: str, prefix: str):
+def _entries(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
     """(path, relative name) of every entry under ``folder`` that is not a folder, as ``Path.rglob("*")``
     filtered by ``not is_dir()`` gives them (links to folders are neither listed nor followed, unreadable
     folders are passed over), but from one ``scandir`` per folder instead of a stat and a Path per entry."""
