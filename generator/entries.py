@@ -25,9 +25,9 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     for given in paths:
         given = Path(given)
         if given.is_dir():
-            for path, relative in _entries(str(given), ""):
+            for entry, relative in _entries(str(given), ""):
                 name = f"{given.name}/{relative}" if given.name else relative
-                raw[os.fsencode(name)] = (Path(path), name)
+                raw[os.fsencode(name)] = (Path(entry), name)
         elif os.path.lexists(given):
             raw[os.fsencode(given.name)] = (given, given.name)
     found: dict[str, Path] = {}
