@@ -522,8 +522,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
         return None if "sheetData" in text else []
     _well_formed(xml)
     body = found[1] or ""
-    if "'" in body.replace("&apos;", ""):
-        return None  # single-quoted attributes: rare, left to expat
+    # Single-quoted attributes are rare and left to expat; an apostrophe in text (a formula's '加分扣分'!H2,
+    # which every return's scoring sheet has) is not one. Only <row>, <c> and <f> attributes are read here.
     expected = body.count("<c ") + body.count("<c>") + body.count("<c/>")
     expected += body.count("<row ") + body.count("<row>") + body.count("<row/>")
     seen = 0
@@ -554,6 +554,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
         letters, row_ref, attr_text, v, inline, other, row_attrs = match.groups(default="")
         seen += 1
         if not letters:  # a <row>
+            if "'" in row_attrs:
+                return None
             if cells is not None:
                 flush()
             r = _ROW_R.search(row_attrs)
@@ -566,6 +568,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
             return None
         kind = kinds.get(attr_text)
         if kind is None:
+            if "'" in attr_text:
+                return None
             attrs = _attrs(attr_text)
             if set(attrs) - {"s", "t"}:
                 return None
@@ -589,7 +593,7 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
             value = _xml_text(inline[7:-9]) if t == "inlineStr" else None
         elif other:
             full = _INNER.fullmatch(other)
-            if full is None:
+            if full is None or (full[1] is not None and "'" in full[1]):
                 return None
             cell = {"t": t, "s": s, "ref": letters + row_ref, "f": None if full[2] is None else _xml_text(full[2]),
                     "f_attrs": None if full[1] is None else _attrs(full[1]),
