@@ -301,7 +301,8 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     """
     today = today or date.today()
     try:
-        found = check_container(Path(path), name, limits)
+        parts: dict[str, bytes] = {}  # unzipped once: scanned for entities, then read
+        found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
         return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
     if any(p.severity == ERROR for p in found):
@@ -309,7 +310,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     try:
         data = path.read_bytes()
         grids = read_grids(path, lambda: Budget(limits.max_rows, limits.max_cols, limits.max_cells,
-                                                     limits.max_part_bytes))
+                                                     limits.max_part_bytes), parts)
     except SheetTooLarge as exc:
         what = {"rows": "行数", "columns": "列数", "cells": "单元格数", "strings": "共享字符串数",
                 "bytes": "解压后大小(字节)"}[exc.what]

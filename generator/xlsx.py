@@ -81,13 +81,32 @@ def _memo(func):
     return wrapper
 
 
-def read_sheets(path, budget: Budget | None = None) -> dict[str, list[list]]:
+class _Unzipped:
+    """A zip whose parts already unzipped (by the container check) are taken from memory."""
+
+    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
+        self.zf, self.parts = zf, parts
+
+    def namelist(self) -> list[str]:
+        return self.zf.namelist()
+
+    def getinfo(self, name: str) -> zipfile.ZipInfo:
+        return self.zf.getinfo(name)
+
+    def read(self, name: str) -> bytes:
+        data = self.parts.get(name)
+        return self.zf.read(name) if data is None else data
+
+
+def read_sheets(path, budget: Budget | None = None, parts: dict[str, bytes] | None = None) -> dict[str, list[list]]:
     """Every worksheet's rows by sheet name; raises on anything this module does not handle.
 
-    Raises :class:`SheetTooLarge` as soon as ``budget`` is exceeded.
+    Raises :class:`SheetTooLarge` as soon as ``budget`` is exceeded. ``parts``: XML parts of this file already
+    unzipped, by name (container.check_container), read from there instead of the zip.
     """
     budget = budget or Budget()
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(path) as opened:
+        zf: zipfile.ZipFile | _Unzipped = _Unzipped(opened, parts) if parts else opened
         names = set(zf.namelist())
         wb_part = _workbook_part(zf, names)
         sheets, date1904 = _sheets(zf.read(wb_part))
