@@ -2,16 +2,24 @@
 
 An entry is found by what decides the result and by nothing else: the file's bytes (SHA-256), the name it is
 reported by, the standard's checksum, the register's fingerprint, the year, the day (a return dated "in the
-future" becomes valid later) and the code that checks. Modification times are never used, so a file changed in
-place, even with its old mtime restored, is always read again. The store is one SQLite file; a missing, locked or
+future" becomes valid later) and the code that checks. The store is one SQLite file; a missing, locked or
 damaged store only means a cold build, never a wrong one.
+
+So that an unchanged file need not be read to find its key, the file's SHA-256 is remembered beside its status
+(size, mtime_ns, inode, device and ctime_ns), the rule git and rsync use. The ctime is what makes it safe: the
+kernel sets it on every write and on every ``utime``, and no system call sets it back, so a file changed in place
+with its old mtime restored is read again. A status is only remembered when the file's times are
+``RACY_SECONDS`` older than the moment it is remembered: a write in the same clock tick as the reading cannot
+then leave a status that looks unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
     from .standard import Standard
 
 _FORMAT = 1
+RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -59,6 +68,33 @@ class IntakeCache:
         self._pending: list[tuple[str, bytes]] = []
         self._context = ""
         self._db: sqlite3.Connection | None = None
+        self._stats: dict[bytes, tuple[str, str]] | None = None
+        self._pending_stats: list[tuple[bytes, str, str]] = []
+
+    def content_sha256(self, path: Path) -> str:
+        """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
+        st = os.stat(path)
+        status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:{st.st_ctime_ns}"
+        if self._stats is None:
+            self._stats = self._load_stats()
+        name = os.fsencode(os.path.abspath(path))  # bytes: names need not be UTF-8
+        known = self._stats.get(name)
+        if known is not None and known[0] == status:
+            return known[1]
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_SECONDS * 1e9:
+            self._pending_stats.append((name, status, digest))
+        return digest
+
+    def _load_stats(self) -> dict[bytes, tuple[str, str]]:
+        db = self._open()
+        if db is None:
+            return {}
+        try:
+            return {path: (status, digest) for path, status, digest in
+                    db.execute("SELECT path, status, sha256 FROM stats")}
+        except sqlite3.Error:
+            return {}
 
     def bind(self, standard: Standard, halls: Iterable[Hall], year: int, today: date) -> None:
         """Fix everything but the file for the keys of one run."""
@@ -95,18 +131,22 @@ class IntakeCache:
 
     def flush(self) -> None:
         """Write what this run learnt, in one transaction."""
-        if not self._pending:
+        if not self._pending and not self._pending_stats:
             return
         db = self._open(create=True)
         if db is None:
             self._pending.clear()
+            self._pending_stats.clear()
             return
         try:
             with db:
                 db.executemany("INSERT OR REPLACE INTO intake (key, value) VALUES (?, ?)", self._pending)
+                db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256) VALUES (?, ?, ?)",
+                               self._pending_stats)
         except sqlite3.Error:
             pass  # a cache that cannot be written costs time next run, nothing else
         self._pending.clear()
+        self._pending_stats.clear()
 
     def close(self) -> None:
         self.flush()
@@ -124,6 +164,8 @@ class IntakeCache:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path)
                 db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
+                           " sha256 TEXT NOT NULL)")
                 db.commit()
             except (sqlite3.Error, OSError):
                 if not create or attempt == 2:

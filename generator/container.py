@@ -48,8 +48,15 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
-    """Problems of the file as a container; an error among them means it must not be parsed."""
+KEEP_BYTES = 32 * 1024 * 1024  # the most of one file's unzipped XML kept for the reader
+
+
+def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
+                    parts: dict[str, bytes] | None = None) -> list[Problem]:
+    """Problems of the file as a container; an error among them means it must not be parsed.
+
+    ``parts``, when given, receives the XML parts the entity scan unzipped (those of at most
+    ``limits.max_part_bytes``, up to ``KEEP_BYTES`` in all), so that the reader need not unzip them again."""
     size = path.stat().st_size
     if size == 0:
         return [problem("file-empty", file=name)]
@@ -66,14 +73,15 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS) -> l
         return [problem("file-not-zip", file=name)]
     try:
         with zipfile.ZipFile(path) as zf:
-            return _check_zip(zf, path, name, limits)
+            return _check_zip(zf, path, name, limits, parts)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as exc:
         # Truncated by a mail gateway, bytes flipped (CRC error), an unsupported compression method …
         return [problem("file-damaged", file=name, detail=f"{type(exc).__name__}: {exc}"[:120])]
 
 
-def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits) -> list[Problem]:
+def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
+               parts: dict[str, bytes] | None = None) -> list[Problem]:
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
         return [problem("file-zip-limits", file=name, detail=f"包含 {len(infos)} 个部件,上限 {limits.max_entries}")]
@@ -95,8 +103,23 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits) -> li
     with zf.open("xl/workbook.xml") as part:  # strict OOXML names its own namespace at the top of the part
         if b"purl.oclc.org/ooxml/spreadsheetml" in part.read(4096):
             return [problem("file-strict-ooxml", file=name)]
+    kept = 0
     for info in infos:
-        if info.filename.lower().endswith(XML_SUFFIXES) and _declares_entities(zf, info):
+        if not info.filename.lower().endswith(XML_SUFFIXES):
+            continue
+        if parts is not None and info.file_size <= limits.max_part_bytes and kept + info.file_size <= KEEP_BYTES:
+            # Unzipped whole, asking for no more than the declared size (checked above), so that a part lying
+            # about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
+            with zf.open(info) as part:
+                data = part.read(info.file_size or 1)
+            if any(token in data for token in DANGEROUS):
+                parts.clear()
+                return [problem("file-xml-entities", file=name, part=info.filename[:80])]
+            parts[info.filename] = data
+            kept += len(data)
+        elif _declares_entities(zf, info):
+            if parts is not None:
+                parts.clear()
             return [problem("file-xml-entities", file=name, part=info.filename[:80])]
     found: list[Problem] = []
     if path.suffix.lower() == ".xlsm" or any(n.lower().endswith("vbaproject.bin") for n in names):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .problems import problem
@@ -25,10 +25,9 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     for given in paths:
         given = Path(given)
         if given.is_dir():
-            for path in given.rglob("*"):
-                if not path.is_dir():
-                    name = (Path(given.name) / path.relative_to(given)).as_posix()
-                    raw[os.fsencode(name)] = (path, name)
+            for entry, relative in _entries(str(given), ""):
+                name = f"{given.name}/{relative}" if given.name else relative
+                raw[os.fsencode(name)] = (Path(entry), name)
         elif os.path.lexists(given):
             raw[os.fsencode(given.name)] = (given, given.name)
     found: dict[str, Path] = {}
@@ -41,6 +40,27 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
             unique = f"{shown}~{n}"
         found[unique] = path
     return [(found[name], name) for name in sorted(found)]
+
+
+def _entries(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
+    """(path, relative name) of every entry under ``folder`` that is not a folder, as ``Path.rglob("*")``
+    filtered by ``not is_dir()`` gives them (links to folders are neither listed nor followed, unreadable
+    folders are passed over), but from one ``scandir`` per folder instead of a stat and a Path per entry."""
+    try:
+        with os.scandir(folder) as listing:
+            found = list(listing)
+    except PermissionError:
+        return
+    for entry in found:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not entry.is_symlink():
+                yield from _entries(entry.path, f"{prefix}{entry.name}/")
+            continue
+        yield entry.path, f"{prefix}{entry.name}"
 
 
 def display_name(name: str) -> str:

@@ -86,6 +86,8 @@ class FileStatus:
 class IntakeReport:
     files: list[FileStatus]
     records: list[ReturnRecord]
+    # Hash of every entry's name and cache key: the records are a function of it ("" when not known).
+    inputs_key: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -146,7 +148,7 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
             continue
         if cache is not None:
             try:
-                keys[index] = cache.key(name, hashlib.sha256(path.read_bytes()).hexdigest())
+                keys[index] = cache.key(name, cache.content_sha256(path))
             except OSError:
                 keys[index] = ""  # unreadable now: check_file will say why
             hit = cache.get(keys[index]) if keys[index] else None
@@ -180,7 +182,23 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
     records = _settle_duplicates(candidates)
     _flag_round_dates(candidates, records)
     mail.cleanup()
-    return IntakeReport(mail.annotate(statuses), records)
+    return IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, outcomes, keys, mail))
+
+
+def _inputs_key(cache, found, outcomes, keys: dict[int, str], mail) -> str:
+    """What the records were made from: each entry's name with its cache key (or its never-opened outcome)."""
+    if cache is None or mail.provenance:
+        return ""
+    digest = hashlib.sha256()
+    for index, (_path, name) in enumerate(found):
+        if index in keys:
+            if not keys[index]:
+                return ""  # unreadable when keyed: no key stands for what was checked
+            mark = keys[index]
+        else:
+            mark = "ignored" if outcomes[index] is IGNORED else repr(outcomes[index])
+        digest.update(f"{name}\x1f{mark}\x1e".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def _flag_round_dates(candidates, records) -> None:
@@ -283,7 +301,8 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     """
     today = today or date.today()
     try:
-        found = check_container(Path(path), name, limits)
+        parts: dict[str, bytes] = {}  # unzipped once: scanned for entities, then read
+        found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
         return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
     if any(p.severity == ERROR for p in found):
@@ -291,7 +310,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     try:
         data = path.read_bytes()
         grids = read_grids(path, lambda: Budget(limits.max_rows, limits.max_cols, limits.max_cells,
-                                                     limits.max_part_bytes))
+                                                     limits.max_part_bytes), parts)
     except SheetTooLarge as exc:
         what = {"rows": "行数", "columns": "列数", "cells": "单元格数", "strings": "共享字符串数",
                 "bytes": "解压后大小(字节)"}[exc.what]

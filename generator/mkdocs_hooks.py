@@ -81,13 +81,78 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         with open(str(path), encoding="utf-8") as f:
             entries = json.load(f)
         segment = _jieba_ready(index)
+        extra = (config.get("extra") or {}).get("hallscore_search") or {}
+        memo_path = extra.get("halls_memo") if segment else None
+        context = _memo_context(extra) if memo_path else ""
+        known = _read_memo(memo_path, context) if memo_path else {}
+        memo: list[list[str]] = []
         for entry in entries:
             # The index holds HTML that the browser renders: the title comes escaped, the summary not.
             title, text = entry["title"], html.escape(entry["text"], quote=False)
             if segment:
-                title, text = index._segment_chinese(title), index._segment_chinese(text)
+                digest = _digest(title, text) if memo_path else ""
+                found = known.get(digest)
+                if found is None:
+                    found = (index._segment_chinese(title), index._segment_chinese(text))
+                title, text = found
+                if memo_path:
+                    memo.append([digest, title, text])
             index.entries.append({"location": entry["location"], "title": title, "text": text})
+        if memo_path:
+            _write_memo(memo_path, context, memo)
     return env
+
+
+def _memo_context(extra: dict) -> str:
+    """What jieba's cut of a text depends on besides the text: jieba, the search plugin, the user words, this
+    hook's code. A memo made under another context is not used."""
+    import hashlib
+    import json
+    from importlib import metadata
+
+    with open(__file__, "rb") as f:
+        digest = hashlib.sha256(f.read())
+    for dist in ("jieba", "mkdocs-material"):
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{dist}=-\n".encode())
+    digest.update(json.dumps(list(extra.get("words") or ()), ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _digest(title: str, text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{title}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_memo(path: object, context: str) -> dict:
+    """Hall search entries segmented by the last build (site.py keeps the file beside the site): re-cutting
+    20,000 of them with jieba is seconds, and the cut of the same text under the same context is the same."""
+    import json
+
+    try:
+        with open(str(path), encoding="utf-8") as f:
+            memo = json.load(f)
+        if memo.get("context") != context:
+            return {}
+        return {digest: (title, text) for digest, title, text in memo["entries"]}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # a missing or damaged memo: every entry is cut again
+
+
+def _write_memo(path: object, context: str, memo: list) -> None:
+    import json
+    import os
+
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"context": context, "entries": memo}, f, ensure_ascii=False)
+        os.replace(tmp, str(path))
+    except OSError:
+        pass  # no memo only means cutting again next time
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -36,22 +36,25 @@ class Grid:
         return None
 
 
-def read_grids(path: str | Path, budget_factory: Callable[[], Budget] = Budget) -> dict[str, Grid]:
+def read_grids(path: str | Path, budget_factory: Callable[[], Budget] = Budget,
+               parts: dict[str, bytes] | None = None) -> dict[str, Grid]:
     """Every sheet of the workbook at ``path`` as a :class:`Grid`, keyed by sheet name.
 
     Either reader stops with :class:`SheetTooLarge` once a sheet passes the bounds of ``budget_factory()``.
+    ``parts``: the file's XML parts the container check unzipped (the fast reader takes them from there).
     """
     try:
-        return read_grids_fast(path, budget_factory())
+        return read_grids_fast(path, budget_factory(), parts)
     except SheetTooLarge:
         raise
     except Exception:  # anything unexpected: openpyxl decides, and its error is the one reported
         return read_grids_openpyxl(path, budget_factory())
 
 
-def read_grids_fast(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
+def read_grids_fast(path: str | Path, budget: Budget | None = None,
+                    parts: dict[str, bytes] | None = None) -> dict[str, Grid]:
     """The fast path alone (:mod:`generator.xlsx`); raises on anything it does not handle."""
-    return {name: Grid(rows) for name, rows in read_sheets(path, budget).items()}
+    return {name: Grid(rows) for name, rows in read_sheets(path, budget, parts).items()}
 
 
 def read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:

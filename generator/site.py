@@ -75,6 +75,8 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             halls_file = work / "hall-search.json"
             halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
             search_extra["halls_file"] = str(halls_file)
+            # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
+            search_extra["halls_memo"] = str(site_dir.parent / f".{site_dir.name}.search-memo.json")
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {

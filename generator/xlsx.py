@@ -81,13 +81,32 @@ def _memo(func):
     return wrapper
 
 
-def read_sheets(path, budget: Budget | None = None) -> dict[str, list[list]]:
+class _Unzipped:
+    """A zip whose parts already unzipped (by the container check) are taken from memory."""
+
+    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
+        self.zf, self.parts = zf, parts
+
+    def namelist(self) -> list[str]:
+        return self.zf.namelist()
+
+    def getinfo(self, name: str) -> zipfile.ZipInfo:
+        return self.zf.getinfo(name)
+
+    def read(self, name: str) -> bytes:
+        data = self.parts.get(name)
+        return self.zf.read(name) if data is None else data
+
+
+def read_sheets(path, budget: Budget | None = None, parts: dict[str, bytes] | None = None) -> dict[str, list[list]]:
     """Every worksheet's rows by sheet name; raises on anything this module does not handle.
 
-    Raises :class:`SheetTooLarge` as soon as ``budget`` is exceeded.
+    Raises :class:`SheetTooLarge` as soon as ``budget`` is exceeded. ``parts``: XML parts of this file already
+    unzipped, by name (container.check_container), read from there instead of the zip.
     """
     budget = budget or Budget()
-    with zipfile.ZipFile(path) as zf:
+    with zipfile.ZipFile(path) as opened:
+        zf: zipfile.ZipFile | _Unzipped = _Unzipped(opened, parts) if parts else opened
         names = set(zf.namelist())
         wb_part = _workbook_part(zf, names)
         sheets, date1904 = _sheets(zf.read(wb_part))
@@ -522,8 +541,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
         return None if "sheetData" in text else []
     _well_formed(xml)
     body = found[1] or ""
-    if "'" in body.replace("&apos;", ""):
-        return None  # single-quoted attributes: rare, left to expat
+    # Single-quoted attributes are rare and left to expat; an apostrophe in text (a formula's '加分扣分'!H2,
+    # which every return's scoring sheet has) is not one. Only <row>, <c> and <f> attributes are read here.
     expected = body.count("<c ") + body.count("<c>") + body.count("<c/>")
     expected += body.count("<row ") + body.count("<row>") + body.count("<row/>")
     seen = 0
@@ -554,6 +573,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
         letters, row_ref, attr_text, v, inline, other, row_attrs = match.groups(default="")
         seen += 1
         if not letters:  # a <row>
+            if "'" in row_attrs:
+                return None
             if cells is not None:
                 flush()
             r = _ROW_R.search(row_attrs)
@@ -566,6 +587,8 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
             return None
         kind = kinds.get(attr_text)
         if kind is None:
+            if "'" in attr_text:
+                return None
             attrs = _attrs(attr_text)
             if set(attrs) - {"s", "t"}:
                 return None
@@ -589,7 +612,7 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
             value = _xml_text(inline[7:-9]) if t == "inlineStr" else None
         elif other:
             full = _INNER.fullmatch(other)
-            if full is None:
+            if full is None or (full[1] is not None and "'" in full[1]):
                 return None
             cell = {"t": t, "s": s, "ref": letters + row_ref, "f": None if full[2] is None else _xml_text(full[2]),
                     "f_attrs": None if full[1] is None else _attrs(full[1]),

@@ -181,3 +181,27 @@ def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):
     results.write_text("{}", encoding="utf-8")  # someone edited the archive
     run(register, returns, out, cache, site=True)
     assert results.read_bytes() == original
+
+
+def test_file_status_stands_for_its_bytes_until_anything_changes(standard, inbox, tmp_path, monkeypatch):
+    """With every status remembered (no racy window), an unchanged file is found by its status; a file
+    rewritten in place with its old size and mtime put back still has a new ctime, and is read again."""
+    from generator import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", -1.0)
+    register, returns = inbox
+    cache = tmp_path / "cache"
+    run(register, returns, tmp_path / "a", cache)
+    workbooks = sorted(returns.rglob("*.xlsx"))
+    with sqlite3.connect(cache / "intake.sqlite") as db:
+        stored = dict(db.execute("SELECT path, sha256 FROM stats"))
+    assert {os.fsencode(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in workbooks} == stored
+    assert run(register, returns, tmp_path / "b", cache).files_read == 0
+    target = next(p for p in workbooks if p.name.startswith(HALLS[1].hall_id))
+    stat = target.stat()
+    write_return(standard, HALLS[1], fill_scoring(standard, 55), target.parent, name=target.name)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = run(register, returns, tmp_path / "c", cache)
+    assert again.files_read == 1
+    cold = run(register, returns, tmp_path / "d", None)
+    assert again.results["halls"] == cold.results["halls"]

@@ -127,3 +127,18 @@ def test_macros_warn_but_the_return_is_accepted(tmp_path, good, standard):
     macro = ff.rezip(path, tmp_path / "m.xlsm", {"xl/vbaProject.bin": b"\x00" * 64})
     record, codes, _ = checked(macro, standard, halls)
     assert record is not None and codes == ["file-macros"]
+
+
+def test_container_check_hands_the_reader_what_it_unzipped(good):
+    """One inflation per part: the entity scan keeps the XML it unzipped, and the reader's grids from those
+    bytes are the ones it reads from the zip."""
+    from generator.reader import read_grids
+
+    path, _halls = good
+    parts: dict[str, bytes] = {}
+    assert not [p for p in check_container(path, path.name, parts=parts) if p.severity == "error"]
+    with zipfile.ZipFile(path) as zf:
+        xml = {i.filename: zf.read(i) for i in zf.infolist() if i.filename.endswith((".xml", ".rels"))}
+    assert parts == xml
+    assert {n: g.rows for n, g in read_grids(path, parts=parts).items()} == \
+        {n: g.rows for n, g in read_grids(path).items()}

@@ -111,6 +111,11 @@ EDITS = {
         "</sheetData>", '<row r="60"><c r="A60" t="d"><v>2025-05-01T00:00:00</v></c><c r="B60" t="b"><v>1</v></c>'
         '<c r="C60" t="e"><v>#N/A</v></c><c r="D60" t="str"><v>text</v></c><c r="E60" s="0"/></row></sheetData>'),
     "single-quotes": lambda x: x.replace('t="inlineStr"', "t='inlineStr'"),
+    "single-quoted-rows": lambda x: re.sub(r'<row r="(\d+)"', r"<row r='\1'", x),
+    "single-quoted-formula-attrs": lambda x: x.replace(
+        "</sheetData>", "<row r=\"62\"><c r=\"A62\"><f t='shared' ref='A62:B62' si='0'>B1&amp;\"x\"</f></c>"
+        "<c r=\"B62\"><f t='shared' si='0'/></c></row></sheetData>"),
+    "apostrophe-in-attribute-value": lambda x: x.replace('<c r="A1"', '<c r="A1" cm="it\'s"', 1),
     "shared-formula": lambda x: x.replace(
         "</sheetData>", '<row r="61"><c r="A61"><f t="shared" ref="A61:C61" si="0">B1&amp;"x"</f><v>1</v></c>'
         '<c r="B61"><f t="shared" si="0"/><v>2</v></c><c r="C61"><f t="shared" si="0"/></c></row></sheetData>'),
@@ -203,3 +208,17 @@ def test_saved_by_libreoffice(standard, tmp_path):
     values = [v for row in grids[wbk.SHEET_ITEMS].rows for v in row]
     assert "=1+1" in values
     assert [v for row in grids[wbk.SHEET_COVER].rows for v in row if isinstance(v, datetime)]
+
+
+def test_scanner_takes_the_scoring_sheet_with_quoted_sheet_names_in_formulas(filled):
+    """Every return's scoring sheet has formulas like SUM('加分扣分'!H2:H5): an apostrophe in text, not a
+    single-quoted attribute, so the regular-expression scanner reads it (the same grid as openpyxl)."""
+    from generator import xlsx
+
+    part = _sheet_part(filled, wbk.SHEET_ITEMS)
+    with zipfile.ZipFile(filled) as zf:
+        xml = zf.read(part)
+    assert b"'!" in xml
+    grid = xlsx._scan_sheet(xml, [], set(), set(), None, xlsx.Budget())
+    assert grid is not None
+    assert_same(filled)

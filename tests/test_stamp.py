@@ -69,3 +69,28 @@ def test_incremental_site_equals_a_cold_build(tmp_path):
     build_site(years, tmp_path / "site")
     assert _files(tmp_path / "site") == cold
     assert all(p.stat().st_ino == inode for p, inode in inodes.items() if p.name != ".hallscore-site")
+
+
+def test_hall_search_entries_cut_once_and_a_foreign_memo_is_not_used(tmp_path):
+    """The jieba cut of each hall entry is kept beside the site; the next build takes it from there (same
+    index as a cold build), and a memo made under another context, or damaged, is ignored."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=3)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    memo_path = tmp_path / ".site.search-memo.json"
+    assert not memo_path.exists()
+    build_site(years, tmp_path / "site")
+    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    assert len(memo["entries"]) == len(halls) and all(len(e) == 3 for e in memo["entries"])
+    build_site(years, tmp_path / "site")  # from the memo
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    # Same digests, other context, wrong cuts: the cuts must not reach the index.
+    wrong = {"context": "other", "entries": [[d, "错", "错"] for d, _t, _x in memo["entries"]]}
+    memo_path.write_text(json.dumps(wrong, ensure_ascii=False), encoding="utf-8")
+    build_site(years, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    memo_path.write_text("{not json", encoding="utf-8")
+    build_site(years, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    assert json.loads(memo_path.read_text(encoding="utf-8")) == memo
