@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import HallscoreError
-from .register import Hall, RegisterError, _read_rows, _text
+from .register import Hall, RegisterError, read_rows
+from .textcell import cell_text
 
 COLUMNS = ("省", "市", "联系人", "邮箱")
 OPTIONAL = ("抄送",)
@@ -49,12 +50,12 @@ def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None) -> dict
     """Contacts by (省, 市); with ``halls`` every city of the register must have one and no other city may appear."""
     path = Path(path)
     try:
-        rows, _encoding = _read_rows(path)
+        rows, _encoding = read_rows(path)
     except RegisterError as exc:
         raise ContactsError(str(exc).replace("营业厅清单", "联系人清单")) from exc
     if not rows:
         raise ContactsError(f"联系人清单 {path} 是空的")
-    header = [_text(c) for c in rows[0]]
+    header = [cell_text(c) for c in rows[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise ContactsError(f"联系人清单 {path} 第 1 行缺少列:{'、'.join(missing)}"
@@ -64,7 +65,7 @@ def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None) -> dict
     contacts: dict[tuple[str, str], Contact] = {}
     problems: list[str] = []
     for n, row in enumerate(rows[1:], 2):
-        cells = {name: _text(row[i] if i < len(row) else None) for name, i in col.items()}
+        cells = {name: cell_text(row[i] if i < len(row) else None) for name, i in col.items()}
         if not any(cells.values()):
             continue
         where = f"第 {n} 行"

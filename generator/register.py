@@ -39,7 +39,7 @@ def load_register(path: str | Path) -> tuple[Hall, ...]:
 def read_register(path: str | Path) -> tuple[tuple[Hall, ...], str]:
     """The halls and how the file was read (“UTF-8 编码的 CSV”, “xlsx 工作表“清单””…)."""
     path = Path(path)
-    rows, how = _read_rows(path)
+    rows, how = read_rows(path)
     if not rows:
         raise RegisterError(f"营业厅清单 {path} 是空的")
     try:
@@ -128,7 +128,8 @@ MAX_REGISTER_BYTES = 64 * 1024 * 1024
 SHEET_NAMES = ("清单", "营业厅清单")
 
 
-def _read_rows(path: Path) -> tuple[list[list], str]:
+def read_rows(path: Path) -> tuple[list[list], str]:
+    """Rows of a register-shaped spreadsheet (xlsx, CSV in its detected encoding, UTF-16 text) and how it was read."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv") or (suffix == ".txt" and _utf16(path)):  # .txt: Excel's “Unicode 文本”
