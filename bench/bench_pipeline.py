@@ -1,6 +1,8 @@
 """Time the pipeline on a dataset made by bench/make_national.py: per stage wall and CPU seconds, rate, peak
 memory of the whole process tree, site and search index size; a cold build, then a second build with unchanged
-inputs (cache warm), and an openpyxl read-only loop over the same files beside our reader, in the same run.
+inputs (cache warm), a third, one after one return changed and one after 100 returns arrived, and an openpyxl
+read-only loop over the same files beside our reader, in the same run. Each build runs in a process of its own, as
+`hallscore build` does, and its memory is sampled there (process tree, by stage).
 
     python bench/bench_pipeline.py --data /tmp/national/subset-1000 --work /tmp/bench-1000 --workers 2
 
@@ -17,6 +19,7 @@ import os
 import platform
 import resource
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -38,6 +41,8 @@ class PeakMemory:
     def __init__(self):
         self.peak = 0
         self.peak_pss = 0  # proportional: pages shared by the forked intake workers counted once in all
+        self.stage = "load"  # set from the build's progress callback: which stage the peak fell in
+        self.stage_pss: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -53,6 +58,7 @@ class PeakMemory:
         while not self._stop.is_set():
             rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
             self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+            self.stage_pss[self.stage] = max(self.stage_pss.get(self.stage, 0), pss)
             self._stop.wait(0.05)
 
 
@@ -179,13 +185,36 @@ def inodes(folder: Path) -> dict[str, int]:
 
 
 def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None = None) -> dict:
+    """One build in a fresh process, as `hallscore build` is run: memory an earlier build left in this process
+    (Python keeps freed arenas) would otherwise be counted in the next build's peak."""
+    out = work.parent / f".one-build-{time.monotonic_ns()}.json"
+    command = [sys.executable, str(Path(__file__).resolve()), "--one-build", str(out), "--data", str(data),
+               "--work", str(work), "--workers", str(workers), "--cache", str(cache)]
+    if inbox is not None:
+        command += ["--inbox", str(inbox)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    process_wall = time.perf_counter() - started
+    info = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    info["process_wall"] = process_wall  # with the interpreter's start and the imports
+    return info
+
+
+def one_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None) -> dict:
+    """The measured build itself (run in the child process)."""
+    import hashlib
+
     archive, site = work / "archive", work / "site"
     halls_dir = site / str(YEAR) / "halls"
     before = inodes(halls_dir)
     started, cpu0 = time.perf_counter(), cpu_seconds()
     with PeakMemory() as mem:
+        def progress(stage, done, total):
+            mem.stage = stage
+
         summary = build(BuildOptions.from_files([inbox or data / "returns"], data / "register.xlsx", archive, YEAR,
-                                                site_dir=site, workers=workers, cache_dir=cache))
+                                                site_dir=site, workers=workers, cache_dir=cache), progress=progress)
     wall = time.perf_counter() - started
     files = len(summary.intake.files)
     # A hall page kept from the last site is the same file (hard link); a written one has a new inode.
@@ -197,15 +226,16 @@ def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
     for stage, seconds in summary.seconds.items():
         count = {"intake": files, "scoring": halls, "site": summary.pages}.get(stage)
         stages[stage] = {"wall": seconds, "cpu": summary.cpu_seconds.get(stage, 0.0),
-                         "rate": (count / seconds) if count and seconds else None}
+                         "rate": (count / seconds) if count and seconds else None,
+                         "peak_pss": mem.stage_pss.get(stage, 0)}
     return {
-        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "peak_pss": mem.peak_pss, "files": files, "halls": halls,
-        "accepted": summary.intake.counts["accepted"], "rejected": summary.intake.counts["rejected"],
+        "wall": wall, "cpu": cpu_seconds() - cpu0, "peak_rss": mem.peak, "peak_pss": mem.peak_pss, "files": files,
+        "halls": halls, "accepted": summary.intake.counts["accepted"], "rejected": summary.intake.counts["rejected"],
         "files_read": summary.files_read, "cache_hits": summary.cache_hits, "pages": summary.pages,
         "site_reused": summary.site_reused, "hall_pages_written": written, "stamp": summary.hall_pages,
         "hall_pages": hall_pages, "stages": stages, "site_bytes": dir_size(site),
         "search_index_bytes": index.stat().st_size if index.exists() else 0,
-        "results_json": (archive / str(YEAR) / "results.json").read_bytes(),
+        "results_json": hashlib.sha256((archive / str(YEAR) / "results.json").read_bytes()).hexdigest(),
     }
 
 
@@ -231,7 +261,14 @@ def main() -> None:
                         help="files for the single-process reader loops (0: all)")
     parser.add_argument("--arrive", type=int, default=100,
                         help="returns held back from the first builds and added for the last one")
+    parser.add_argument("--one-build", type=Path, help=argparse.SUPPRESS)  # internal: run_build's child
+    parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--inbox", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_build is not None:
+        info = one_build(args.data, args.work, args.workers, args.cache, args.inbox)
+        args.one_build.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+        return
     if args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True)
@@ -272,6 +309,10 @@ def main() -> None:
     info["load_after"] = [round(x, 2) for x in os.getloadavg()]
     (args.work / "bench.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     print(report(info))
+
+
+def mb(size: int | None) -> str:
+    return f"{size / 2**20:.0f}" if size else "—"
 
 
 def report(info: dict) -> str:
@@ -321,6 +362,12 @@ def report(info: dict) -> str:
         f"one changed {one['peak_rss'] / 2**20:.0f} MB, arrived {arr['peak_rss'] / 2**20:.0f} MB (RSS, shared pages "
         f"counted in each process); PSS: cold {cold['peak_pss'] / 2**20:.0f} MB, second {warm['peak_pss'] / 2**20:.0f} MB, "
         f"one changed {one['peak_pss'] / 2**20:.0f} MB, arrived {arr['peak_pss'] / 2**20:.0f} MB",
+        "- peak PSS by stage (MB), cold / one changed: " + ", ".join(
+            f"{stage} {mb(row.get('peak_pss'))} / {mb(one['stages'].get(stage, {}).get('peak_pss'))}"
+            for stage, row in cold["stages"].items()) + " (— : the stage was shorter than one 50 ms sample)",
+        f"- each build runs in its own process, as `hallscore build` does; with the interpreter's start and imports: "
+        f"cold {cold['process_wall']:.1f} s, unchanged {warm['process_wall']:.1f} s, one changed "
+        f"{one['process_wall']:.1f} s, arrived {arr['process_wall']:.1f} s",
         f"- load average after the run: {info['load_after']}",
         f"- hall pages stamped into the shell (cold build): {cold['stamp'].get('written', 0)} in "
         f"{cold['stamp'].get('seconds', 0):.2f} s = **{cold['stamp'].get('written', 0) / max(cold['stamp'].get('seconds', 0), 1e-9):.0f} pages/s**; "
