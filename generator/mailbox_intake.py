@@ -2,8 +2,10 @@
 
 Each message's workbook attachments become inputs of their own, named ``<mail file>#<key>/<attachment>``
 (``key`` from the Message-ID, so a name does not change when the mbox gains or loses other messages) and
-carrying the message's provenance. A message with no workbook attachment (nothing, a zip, only a link) gets a
-rejected status of its own, so that every message is accounted for. Mail files are only read; attachments are
+carrying the message's provenance. The workbooks of an attached zip (the templates go out zipped) and of a mail
+forwarded as an attachment count as the message's own, named ``…/<zip>/<member>`` and ``…/<mail>/<attachment>``.
+A message with no workbook (nothing, a rar, only a link) gets a rejected status of its own, so that every
+message is accounted for. Mail files are only read; attachments are
 written to a private temporary folder for the checks (which take a path) and removed with it.
 """
 
@@ -127,36 +129,21 @@ class MailInputs:
     def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
         from .intake import IGNORED, REJECTED, FileStatus
 
-        workbooks: list[tuple[str, EmailMessage]] = []
-        others: list[tuple[str, EmailMessage]] = []
-        used: set[str] = set()
-        for part in msg.iter_attachments():
-            filename = _attachment_name(part, len(workbooks) + len(others) + 1)
-            (workbooks if filename.lower().endswith(WORKBOOK_SUFFIXES) else others).append((filename, part))
-        for filename, part in workbooks:
-            unique = filename
-            n = 1
-            while unique in used:
-                n += 1
-                unique = f"{Path(filename).stem}({n}){Path(filename).suffix}"
-            used.add(unique)
-            name = f"{where}/{unique}"
-            try:
-                payload = part.get_payload(decode=True)
-                data = payload if isinstance(payload, bytes) else b""
-            except Exception:
-                data = b""
-            self.found.append((self._store(data, unique), name))
-            self.provenance[name] = source
-        for filename, _part in others:
+        found = _Found()
+        _gather(msg, "", 0, found)
+        for filename, data in found.workbooks:
             name = f"{where}/{filename}"
-            kind = "zip 压缩包" if filename.lower().endswith((".zip", ".rar", ".7z")) else "非检查表附件"
-            self.statuses.append(FileStatus(name, IGNORED, note=f"邮件附件不是 .xlsx 检查表({kind}),未读取",
-                                            mail=source))
-        if workbooks:
+            self.found.append((self._store(data, filename), name))
+            self.provenance[name] = source
+        for filename, note in found.ignored:
+            self.statuses.append(FileStatus(f"{where}/{filename}", IGNORED, note=note, mail=source))
+        for filename, code, fields in found.rejected:
+            self.statuses.append(FileStatus(f"{where}/{filename}", REJECTED, mail=source,
+                                            problems=[problem(code, file=f"{where}/{filename}", **fields)]))
+        if found.workbooks or found.rejected:
             return
-        if others:
-            detail = "附件为 " + "、".join(f for f, _ in others)
+        if found.ignored:
+            detail = "附件为 " + "、".join(f for f, _ in found.ignored)
         else:
             body = msg.get_body(preferencelist=("plain", "html"))
             try:
@@ -190,6 +177,89 @@ class MailInputs:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+MAX_FORWARD_DEPTH = 3  # a forward of a forward of a forward; deeper nesting is not a return
+
+
+class _Found:
+    """What one message carries: workbooks (name, bytes), ignored entries (name, note), rejected (name, code,
+    fields); names unique within the message."""
+
+    def __init__(self):
+        self.workbooks: list[tuple[str, bytes]] = []
+        self.ignored: list[tuple[str, str]] = []
+        self.rejected: list[tuple[str, str, dict]] = []
+        self._used: set[str] = set()
+        self.count = 0
+
+    def unique(self, filename: str) -> str:
+        unique, n = filename, 1
+        while unique in self._used:
+            n += 1
+            stem, dot, suffix = filename.rpartition(".")
+            unique = f"{stem}({n}).{suffix}" if dot and stem and "/" not in suffix else f"{filename}({n})"
+        self._used.add(unique)
+        return unique
+
+
+def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
+    """The message's attachments into ``found``: workbooks, the workbooks of an attached zip, and the
+    attachments of a mail forwarded as an attachment (Outlook's "以附件形式转发"), under ``prefix``."""
+    from .container import DEFAULT_LIMITS, _mb
+    from .mail_zip import read_zip
+
+    for part in msg.iter_attachments():
+        found.count += 1
+        filename = _attachment_name(part, found.count)
+        if part.get_content_type() == "message/rfc822":
+            inner = _forwarded(part)
+            label = found.unique(prefix + (filename if filename != f"附件{found.count}" else f"转发邮件{found.count}"))
+            if inner is None or depth >= MAX_FORWARD_DEPTH:
+                found.ignored.append((label, "转发的邮件无法读取或层层转发过深,未读取"))
+            else:
+                _gather(inner, label + "/", depth + 1, found)
+            continue
+        lower = filename.lower()
+        if lower.endswith(WORKBOOK_SUFFIXES):
+            found.workbooks.append((found.unique(prefix + filename), _payload(part)))
+        elif lower.endswith(".zip"):
+            label = found.unique(prefix + filename)
+            contents = read_zip(_payload(part))
+            if contents.error:
+                found.rejected.append((label, "mail-zip-unreadable", {"detail": contents.error}))
+                continue
+            if not contents.members:
+                found.ignored.append((label, "zip 压缩包是空的"))
+            for member in contents.members:
+                name = found.unique(f"{label}/{member.name}")
+                if member.data is not None:
+                    found.workbooks.append((name, member.data))
+                elif member.size:
+                    found.rejected.append((name, "file-too-large", {"found": _mb(member.size),
+                                                                     "limit": _mb(DEFAULT_LIMITS.max_file_bytes)}))
+                else:
+                    found.ignored.append((name, f"zip 压缩包中的文件未读取:{member.skipped}"))
+        else:
+            kind = "rar/7z 压缩包无法读取,请改用 zip 或直接附上 .xlsx" if lower.endswith((".rar", ".7z")) else "非检查表附件"
+            found.ignored.append((found.unique(prefix + filename), f"邮件附件不是 .xlsx 检查表({kind}),未读取"))
+
+
+def _forwarded(part: EmailMessage) -> EmailMessage | None:
+    try:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        return inner if isinstance(inner, EmailMessage) else None
+    except Exception:
+        return None
+
+
+def _payload(part: EmailMessage) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+        return payload if isinstance(payload, bytes) else b""
+    except Exception:
+        return b""
 
 
 def _attachment_name(part: EmailMessage, n: int) -> str:

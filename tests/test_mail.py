@@ -531,3 +531,70 @@ def test_mail_returns_through_the_cache_give_the_same_report(setup, standard, tm
     assert cache.hits == 1
     assert reports[0].to_dict() == reports[1].to_dict()
     assert [f.status for f in reports[1].files].count("accepted") == 1 and reports[1].files[0].mail
+
+
+class _WindowsName(zipfile.ZipInfo):
+    """A member named as Chinese Windows' zip tools write it: GBK bytes, no UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def _city_zip(members) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data, gbk in members:
+            info = _WindowsName(name) if gbk else zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_zipped_and_forwarded_returns_are_read(setup, standard, tmp_path):
+    halls = setup["halls"]
+    filled = tmp_path / "filled"
+    one, two, three = (write_return(standard, h, full_fill(standard), filled) for h in halls[:3])
+    bad = write_return(standard, halls[3], full_fill(standard, inspector=""), filled)
+    city = _city_zip([
+        (f"广州/{one.name}", one.read_bytes(), True),  # GBK, as Windows' "发送到压缩文件夹" writes it
+        (f"深圳/{two.name}", two.read_bytes(), False),  # UTF-8, flagged
+        (f"__MACOSX/广州/._{one.name}", b"\0" * 10, False),
+        ("说明.txt", "已填写".encode("gbk"), True),
+        ("内层.zip", _city_zip([(three.name, three.read_bytes(), False)]), False),
+        ("大表.xlsx", b"\0" * (21 * 1024 * 1024), False),  # 21 MB of zeros: a few KB zipped
+        (bad.name, bad.read_bytes(), True),
+    ])
+    original = EmailMessage()
+    original["From"], original["Subject"], original["Message-ID"] = SENDER, "检查表", "<orig@example.cn>"
+    zipped = _reply(original, "王 <wang@gd.example.cn>", [("广东市回收.zip", city, ("application", "zip"))], 1)
+    inner = _reply(original, "李 <li@gd.example.cn>", [(three.name, three.read_bytes(), XLSX)], 2)
+    forward = _reply(original, "王 <wang@gd.example.cn>", [], 3, body="转发李的检查表。")
+    forward.add_attachment(inner)  # Outlook's "以附件形式转发": message/rfc822
+    broken = _reply(original, "赵 <zhao@js.example.cn>", [("坏.zip", b"PK\x03\x04 not really", ("application", "zip")),
+                                                        ("表.rar", b"Rar!\x1a\x07\x00", ("application", "x-rar"))], 4)
+    box_path = tmp_path / "inbox.mbox"
+    box = mailbox.mbox(str(box_path))
+    for msg in (zipped, forward, broken):
+        box.add(msg.as_bytes(policy=policy.SMTP).replace(b"\r\n", b"\n"))
+    box.close()
+    report = run_intake([box_path], standard, halls, YEAR, today=date(YEAR, 12, 1))
+    files = {f.path.split("/", 1)[1]: f for f in report.files}
+    assert files[f"广东市回收.zip/广州/{one.name}"].status == "accepted"
+    assert files[f"广东市回收.zip/深圳/{two.name}"].status == "accepted"
+    assert files[f"广东市回收.zip/{bad.name}"].problems[0].code == "cover-inspector-missing"
+    assert files["广东市回收.zip/大表.xlsx"].problems[0].code == "file-too-large"
+    assert "21.0 MB" in files["广东市回收.zip/大表.xlsx"].problems[0].message
+    for ignored, words in ((f"广东市回收.zip/__MACOSX/广州/._{one.name}", "临时文件"), ("广东市回收.zip/说明.txt", "不是检查表"),
+                           ("广东市回收.zip/内层.zip", "解开后再发送"), ("表.rar", "rar/7z")):
+        assert files[ignored].status == "ignored" and words in files[ignored].note, ignored
+    forwarded = next(f for p, f in files.items() if p.endswith(f"/{three.name}") and "转发邮件" in p)
+    assert forwarded.status == "accepted" and forwarded.mail["sender"] == "王 <wang@gd.example.cn>"
+    assert files["坏.zip"].problems[0].code == "mail-zip-unreadable"
+    assert files["坏.zip"].problems[0].file.endswith("/坏.zip") and "BadZipFile" in files["坏.zip"].problems[0].message
+    # Every message accounted for, and the same mailbox gives the same report twice.
+    assert {f.mail["message_id"] for f in report.files if f.mail} == {"<reply1@gd.example.cn>", "<reply3@gd.example.cn>",
+                                                                      "<reply4@gd.example.cn>"}
+    again = run_intake([box_path], standard, halls, YEAR, today=date(YEAR, 12, 1))
+    assert again.to_dict() == report.to_dict()
