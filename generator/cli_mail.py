@@ -31,8 +31,8 @@ class _UsageError(click.UsageError):
     def show(self, file: IO[Any] | None = None) -> None:
         ctx = self.ctx
         if ctx is not None:
-            click.echo(f"用法:{ctx.command_path} [选项]", err=True)
-            click.echo(f"运行“{ctx.command_path} --help”查看帮助。\n", err=True)
+            click.echo(f"用法: {ctx.command_path} [选项]", err=True)  # worded as cli_zh words every other command
+            click.echo(f"运行 '{ctx.command_path} --help' 查看帮助。\n", err=True)
         click.echo(f"错误:{self.format_message()}", err=True)
 
 
