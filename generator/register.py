@@ -140,6 +140,9 @@ def read_rows(path: Path) -> tuple[list[list], str]:
             if path.stat().st_size > MAX_REGISTER_BYTES:
                 raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_BYTES // 1024 // 1024} MB,不像是营业厅清单")
 
+            fast = _fast_rows(path)
+            if fast is not None:
+                return fast
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 ws = _register_sheet(wb)
@@ -166,6 +169,30 @@ def _bounded_rows(ws: Any, path: Path) -> list[list]:
             raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_ROWS} 行,不像是营业厅清单")
         rows.append(list(row[:MAX_REGISTER_COLS]))
     return rows
+
+
+def _fast_rows(path: Path) -> tuple[list[list], str] | None:
+    """The register through the returns' fast reader (≈ 6× openpyxl at 20,000 halls), or None for openpyxl to
+    decide: on anything the fast reader does not take, past its bounds, or when a cell holds a formula (the
+    fast reader gives a formula's text, the register wants the value Excel last computed)."""
+    from .reader import read_grids_fast
+    from .xlsx import Budget
+
+    budget = Budget(max_rows=MAX_REGISTER_ROWS, max_cols=16_384, max_cells=MAX_REGISTER_ROWS * MAX_REGISTER_COLS,
+                    max_part_bytes=MAX_REGISTER_BYTES)
+    try:
+        grids = read_grids_fast(path, budget)
+    except Exception:  # noqa: BLE001 - openpyxl reads it again and says what is wrong
+        return None
+    if not grids:
+        return None
+    names = [n for n in grids if n.strip() in SHEET_NAMES] + list(grids)
+    chosen = next((n for n in names if any(str(c).strip() == COLUMNS[0] for c in (grids[n].rows[:1] or [[]])[0]
+                                           if c is not None)), next(iter(grids)))
+    rows = [list(row[:MAX_REGISTER_COLS]) for row in grids[chosen].rows]
+    if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
+        return None
+    return rows, f"xlsx 工作表“{chosen}”"
 
 
 def _utf16(path: Path) -> bool:

@@ -48,3 +48,38 @@ def test_register_keeps_names_that_look_like_formulas(tmp_path):
     path = tmp_path / "r.xlsx"
     write_register(odd, path)
     assert load_register(path)[0].name == "=SUM(1,2)营业厅"
+
+
+def test_fast_and_openpyxl_readings_of_a_register_agree(tmp_path):
+    """The register is read by the fast reader; openpyxl (data_only) is the reference it must equal."""
+    from datetime import datetime
+
+    import openpyxl
+
+    from generator.register import _fast_rows, read_register
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active["A1"] = "本表由省公司维护"
+    ws = wb.create_sheet("清单 ")  # a trailing space, as people type it
+    ws.append(["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "备注", "更新"])
+    ws.append([11010001, "东城营业厅", "北京", "东城", "东城区", 1.0, "自营", None, datetime(2025, 3, 1)])
+    ws.append(["11010002", "西城营业厅", "北京", "西城", "西城区", "2", "自营"])
+    ws.append([])
+    ws.append(["11010003", "朝阳 营业厅", "北京", "朝阳", "朝阳区", 3, "自营", "x" * 300])
+    path = tmp_path / "清单.xlsx"
+    wb.save(path)
+    fast = _fast_rows(path)
+    assert fast is not None and fast[1] == "xlsx 工作表“清单 ”"
+    ref = openpyxl.load_workbook(path, read_only=True, data_only=True)["清单 "]
+    expected = [list(r) for r in ref.iter_rows(values_only=True)]
+    assert len(fast[0]) == len(expected)
+    assert [r + [None] * (len(e) - len(r)) for r, e in zip(fast[0], expected)] == expected
+    halls, how = read_register(path)
+    assert [h.hall_id for h in halls] == ["11010001", "11010002", "11010003"] and how == fast[1]
+    # A formula: Excel's last computed value is wanted, which only openpyxl's data_only reading gives.
+    ws["B3"] = '=CONCAT("西城","营业厅")'
+    wb.save(path)
+    assert _fast_rows(path) is None
+    with pytest.raises(RegisterError, match="第 3 行:厅名称 为空"):  # written by openpyxl: no cached value
+        load_register(path)
