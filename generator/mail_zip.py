@@ -1,4 +1,4 @@
-"""Workbooks inside a zip attached to a return mail.
+"""Workbooks inside a zip: attached to a return mail, or saved among the returns.
 
 The templates go out to each city as one zip, so returns often come back the same way. Members are read with
 bounds that do not trust the zip's own size fields (a member is read at most one byte past the file limit), names
@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .container import DEFAULT_LIMITS
 
@@ -56,10 +57,10 @@ def member_name(info: zipfile.ZipInfo) -> str:
     return "/".join(p for p in parts if p and p not in (".", ".."))
 
 
-def read_zip(data: bytes, max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes) -> ZipContents:
-    """Every member of the zip in ``data``, in name order; workbooks with their bytes."""
+def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes) -> ZipContents:
+    """Every member of the zip (bytes, or a file) in name order; workbooks with their bytes."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         return ZipContents(error=f"不是可读的 zip 压缩包({type(exc).__name__})")

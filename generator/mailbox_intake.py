@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import mailbox
+import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable
 from email import policy
@@ -35,6 +37,8 @@ _LINK = re.compile(r"https?://\S+", re.I)
 
 def is_mail_file(path: Path) -> bool:
     """By extension, or an mbox without one (Thunderbird's ``Inbox``): its first line starts with ``From ``."""
+    if not _regular(path):  # a FIFO would block the read; intake reports it unopened
+        return False
     suffix = path.suffix.lower()
     if suffix in MAIL_SUFFIXES:
         return True
@@ -43,6 +47,13 @@ def is_mail_file(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:
             return fh.read(5) == b"From "
+    except OSError:
+        return False
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False
 
@@ -83,7 +94,8 @@ def provenance(msg: EmailMessage, name: str) -> dict:
 
 
 class MailInputs:
-    """The inputs with every mail file replaced by its workbook attachments (in a temporary folder).
+    """The inputs with every mail file replaced by its workbook attachments, and every zip by its workbooks
+    (both unpacked into a temporary folder).
 
     ``found`` is a sorted ``[(path, name)]`` like :func:`generator.intake.discover`'s; ``statuses`` are the
     statuses of messages without a workbook; ``provenance`` maps an input name to its message's provenance.
@@ -92,10 +104,15 @@ class MailInputs:
 
     def __init__(self, found):
         self.found, self.statuses, self.provenance = [], [], {}
-        self._tmp = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._stored = 0
         for path, name in found:
             if is_mail_file(path):
                 self._expand(path, name)
+            elif path.suffix.lower() == ".zip" and _regular(path):
+                zipped = _Found()
+                _add_zip(path, name, zipped)
+                self._emit(zipped, "", None)
             else:
                 self.found.append((path, name))
         self.found.sort(key=lambda pn: pn[1])
@@ -127,19 +144,11 @@ class MailInputs:
                     "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
 
     def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
-        from .intake import IGNORED, REJECTED, FileStatus
+        from .intake import REJECTED, FileStatus
 
         found = _Found()
         _gather(msg, "", 0, found)
-        for filename, data in found.workbooks:
-            name = f"{where}/{filename}"
-            self.found.append((self._store(data, filename), name))
-            self.provenance[name] = source
-        for filename, note in found.ignored:
-            self.statuses.append(FileStatus(f"{where}/{filename}", IGNORED, note=note, mail=source))
-        for filename, code, fields in found.rejected:
-            self.statuses.append(FileStatus(f"{where}/{filename}", REJECTED, mail=source,
-                                            problems=[problem(code, file=f"{where}/{filename}", **fields)]))
+        self._emit(found, where + "/", source)
         if found.workbooks or found.rejected:
             return
         if found.ignored:
@@ -156,10 +165,26 @@ class MailInputs:
             "mail-no-workbook", file=where, detail=detail, subject=source["subject"] or "(无主题)",
             sender=source["sender"] or "(未知)")], note=f"邮件第 {index} 封", mail=source))
 
+    def _emit(self, found: _Found, prefix: str, source: dict | None) -> None:
+        """What ``found`` holds, as inputs (workbooks) and statuses, named under ``prefix``."""
+        from .intake import IGNORED, REJECTED, FileStatus
+
+        for filename, data in found.workbooks:
+            name = prefix + filename
+            self.found.append((self._store(data, filename), name))
+            if source is not None:
+                self.provenance[name] = source
+        for filename, note in found.ignored:
+            self.statuses.append(FileStatus(prefix + filename, IGNORED, note=note, mail=source or {}))
+        for filename, code, fields in found.rejected:
+            self.statuses.append(FileStatus(prefix + filename, REJECTED, mail=source or {},
+                                            problems=[problem(code, file=prefix + filename, **fields)]))
+
     def _store(self, data: bytes, filename: str) -> Path:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="hallscore-mail-")
-        folder = Path(self._tmp.name) / str(len(self.provenance))
+        self._stored += 1
+        folder = Path(self._tmp.name) / str(self._stored)
         folder.mkdir()
         # The suffix is what intake looks at; the name itself may be anything the sender's client wrote.
         path = folder / ("attachment" + Path(filename).suffix.lower())
@@ -206,9 +231,6 @@ class _Found:
 def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
     """The message's attachments into ``found``: workbooks, the workbooks of an attached zip, and the
     attachments of a mail forwarded as an attachment (Outlook's "以附件形式转发"), under ``prefix``."""
-    from .container import DEFAULT_LIMITS, _mb
-    from .mail_zip import read_zip
-
     for part in msg.iter_attachments():
         found.count += 1
         filename = _attachment_name(part, found.count)
@@ -224,25 +246,33 @@ def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
         if lower.endswith(WORKBOOK_SUFFIXES):
             found.workbooks.append((found.unique(prefix + filename), _payload(part)))
         elif lower.endswith(".zip"):
-            label = found.unique(prefix + filename)
-            contents = read_zip(_payload(part))
-            if contents.error:
-                found.rejected.append((label, "mail-zip-unreadable", {"detail": contents.error}))
-                continue
-            if not contents.members:
-                found.ignored.append((label, "zip 压缩包是空的"))
-            for member in contents.members:
-                name = found.unique(f"{label}/{member.name}")
-                if member.data is not None:
-                    found.workbooks.append((name, member.data))
-                elif member.size:
-                    found.rejected.append((name, "file-too-large", {"found": _mb(member.size),
-                                                                     "limit": _mb(DEFAULT_LIMITS.max_file_bytes)}))
-                else:
-                    found.ignored.append((name, f"zip 压缩包中的文件未读取:{member.skipped}"))
+            _add_zip(_payload(part), found.unique(prefix + filename), found)
         else:
             kind = "rar/7z 压缩包无法读取,请改用 zip 或直接附上 .xlsx" if lower.endswith((".rar", ".7z")) else "非检查表附件"
             found.ignored.append((found.unique(prefix + filename), f"邮件附件不是 .xlsx 检查表({kind}),未读取"))
+
+
+def _add_zip(source: bytes | Path, label: str, found: _Found) -> None:
+    """The workbooks of a zip (an attachment's bytes, or a file among the inputs) into ``found``, under
+    ``label/``; every other member listed as ignored, so that each is accounted for."""
+    from .container import DEFAULT_LIMITS, _mb
+    from .mail_zip import read_zip
+
+    contents = read_zip(source)
+    if contents.error:
+        found.rejected.append((label, "zip-unreadable", {"detail": contents.error}))
+        return
+    if not contents.members:
+        found.ignored.append((label, "zip 压缩包是空的"))
+    for member in contents.members:
+        name = found.unique(f"{label}/{member.name}")
+        if member.data is not None:
+            found.workbooks.append((name, member.data))
+        elif member.size:
+            found.rejected.append((name, "file-too-large", {"found": _mb(member.size),
+                                                             "limit": _mb(DEFAULT_LIMITS.max_file_bytes)}))
+        else:
+            found.ignored.append((name, f"zip 压缩包中的文件未读取:{member.skipped}"))
 
 
 def _forwarded(part: EmailMessage) -> EmailMessage | None:

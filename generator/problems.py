@@ -105,7 +105,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("text-cleaned", WARNING, "文字含不可见字符", "{field}含不可见字符 {chars}(控制字符或非字符),已删除后接收;建议检查原文"),
     # Returns by mail
     ("mail-no-workbook", ERROR, "邮件中没有 xlsx 检查表", "邮件“{subject}”(发件人 {sender})中没有 .xlsx 检查表附件({detail});请回复该邮件,把填好的 .xlsx 检查表作为附件发送(可直接附上,也可压缩为 zip;不要只发链接)"),
-    ("mail-zip-unreadable", ERROR, "邮件附件的 zip 压缩包无法读取", "邮件附件的 zip 压缩包无法读取({detail});请重新压缩后发送,或直接把 .xlsx 检查表作为附件发送"),
+    ("zip-unreadable", ERROR, "zip 压缩包无法读取", "zip 压缩包无法读取({detail});请重新压缩后发送,或直接发送 .xlsx 检查表"),
     ("mail-unreadable", ERROR, "邮件文件无法读取", "邮件文件无法读取({detail});请重新从邮件客户端导出为 .eml 或 mbox"),
     # Between files
     ("round-date-order", WARNING, f"{ROUNDS[0]}日期晚于上级检查", f"{ROUNDS[0]}日期 {{found}} 晚于本厅{{other}}的检查日期 {{expected}};{ROUNDS[0]}应在上级检查之前,请核对日期"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 from click.testing import CliRunner
 from conftest import YEAR, full_fill, make_halls, write_return
@@ -54,7 +55,14 @@ def test_fifos_broken_links_and_other_formats_are_reported_unopened(tmp_path, st
     (returns / "检查表.et").write_bytes(b"\xd0\xcf\x11\xe0")
     (returns / "检查表.numbers").write_bytes(b"x")
     (returns / "说明.txt").write_text("hello", encoding="utf-8")
-    result, data = _validate(returns, register, tmp_path)
+    for name in ("Inbox", "回信.eml", "市.zip"):  # sniffed as mbox, read as mail, unpacked: none may be opened
+        os.mkfifo(returns / name)
+    done: list = []
+    runner = threading.Thread(target=lambda: done.append(_validate(returns, register, tmp_path)), daemon=True)
+    runner.start()
+    runner.join(120)
+    assert done, "validate blocked on a FIFO"
+    result, data = done[0]
     assert result.exit_code == 1, result.output
     by_name = {f["path"].rsplit("/", 1)[-1]: f for f in data["files"]}
     assert by_name[good.name]["status"] == "accepted"
@@ -68,6 +76,7 @@ def test_fifos_broken_links_and_other_formats_are_reported_unopened(tmp_path, st
         assert by_name[name]["problems"][0]["code"] == "file-other-format"
         assert "另存为" in by_name[name]["problems"][0]["message"] and ".xlsx" in by_name[name]["problems"][0]["message"]
     assert by_name["说明.txt"]["status"] == "ignored"
+    assert all(by_name[name]["status"] == "ignored" for name in ("Inbox", "回信.eml", "市.zip"))
 
 
 def test_strict_ooxml_gets_its_own_message(tmp_path, standard, write_reg):
@@ -82,3 +91,38 @@ def test_strict_ooxml_gets_its_own_message(tmp_path, standard, write_reg):
     assert result.exit_code == 1
     assert [p["code"] for p in data["files"][0]["problems"]] == ["file-strict-ooxml"]
     assert "Strict Open XML" in data["files"][0]["problems"][0]["message"]
+
+
+def test_zips_among_the_returns_are_unpacked_and_every_member_accounted_for(tmp_path, standard, write_reg):
+    import io
+    import zipfile
+
+    register = write_reg(HALLS)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    one, two = (write_return(standard, h, full_fill(standard), tmp_path / "src") for h in HALLS[:2])
+
+    class WindowsName(zipfile.ZipInfo):  # GBK bytes, no UTF-8 flag: Windows' "发送到压缩文件夹"
+        def _encodeFilenameFlags(self):
+            return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(WindowsName(f"广州/{one.name}"), one.read_bytes())
+        zf.writestr(zipfile.ZipInfo(two.name), two.read_bytes())
+        zf.writestr(WindowsName("说明.txt"), "说明".encode("gbk"))
+    (returns / "广东回收.zip").write_bytes(buffer.getvalue())
+    (returns / "坏.zip").write_bytes(b"PK\x03\x04 not a zip")
+    (returns / "空.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    before = {p.name: p.read_bytes() for p in returns.iterdir()}
+    result, data = _validate(returns, register, tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    by_name = {f["path"]: f for f in data["files"]}
+    assert by_name[f"returns/广东回收.zip/广州/{one.name}"]["status"] == "accepted"
+    assert by_name[f"returns/广东回收.zip/{two.name}"]["status"] == "accepted"
+    assert by_name["returns/广东回收.zip/说明.txt"]["status"] == "ignored"
+    assert by_name["returns/坏.zip"]["problems"][0]["code"] == "zip-unreadable"
+    assert by_name["returns/空.zip"]["status"] == "ignored" and "空" in by_name["returns/空.zip"]["note"]
+    assert len(data["files"]) == 5
+    assert {p.name: p.read_bytes() for p in returns.iterdir()} == before  # the zips are only read
+    again, data2 = _validate(returns, register, tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert data2["files"] == data["files"]
