@@ -324,10 +324,25 @@ def answer_lists(issued_dir: Path, out_dir: Path, results: dict, skip_last: bool
     return out_dir
 
 
+def _zip_bytes(members: list[tuple[str, bytes]], year: int) -> bytes:
+    """A zip of ``members`` with fixed dates, so the demo's mailbox is the same every run."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(year, 5, 21, 9, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
 def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
     """The email loop on demo data: a contacts list, one draft per city with its zip in ``out/mail/发件箱``,
     and the self-assessments of the first ``cities`` cities moved out of ``returns_dir`` into replies in
-    ``out/mail/inbox.mbox`` (plus one reply with only a link, which intake rejects under the mail)."""
+    ``out/mail/inbox.mbox``, the second city's as one zip (plus one reply with only a link, which intake rejects
+    under the mail)."""
     import mailbox
     from email import policy
     from email.message import EmailMessage
@@ -361,13 +376,21 @@ def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, 
         reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
         reply["In-Reply-To"] = original["Message-ID"]
         reply.set_content("附件是本市填好的检查表,请查收。")
+        zipped: list[tuple[str, bytes]] = []  # the second city sends its workbooks back as one zip
         for hall in (h for h in halls if (h.province, h.city) == key):
             path = template_path(returns_dir / ROUND_SELF, hall)
             if path.is_file():
-                reply.add_attachment(path.read_bytes(), maintype="application",
-                                     subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=path.name)
+                if n % 2:
+                    zipped.append((path.name, path.read_bytes()))
+                else:
+                    reply.add_attachment(path.read_bytes(), maintype="application",
+                                         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                         filename=path.name)
                 path.unlink()  # this return now arrives by mail only
                 moved += 1
+        if zipped:
+            reply.add_attachment(_zip_bytes(zipped, year), maintype="application", subtype="zip",
+                                 filename=f"{key[1]}检查表.zip")
         box.add(reply.as_bytes(policy=policy.SMTP))
     link = EmailMessage(policy=policy.SMTP)
     link["From"], link["To"] = f"{contacts[keys[-1]].name} <{contacts[keys[-1]].to[0]}>", "fw@example.cn"

@@ -178,7 +178,8 @@ def _fast_rows(path: Path) -> tuple[list[list], str] | None:
     from .reader import read_grids_fast
     from .xlsx import Budget
 
-    budget = Budget(max_rows=MAX_REGISTER_ROWS, max_cols=16_384, max_cells=MAX_REGISTER_ROWS * MAX_REGISTER_COLS,
+    # A cell past column 64 (a stray one in XFD): openpyxl reads it, keeping only the first 64 columns.
+    budget = Budget(max_rows=MAX_REGISTER_ROWS, max_cols=MAX_REGISTER_COLS, max_cells=MAX_REGISTER_ROWS * MAX_REGISTER_COLS,
                     max_part_bytes=MAX_REGISTER_BYTES)
     try:
         grids = read_grids_fast(path, budget)
