@@ -18,7 +18,7 @@ from .container import DEFAULT_LIMITS
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MEMBERS = 5_000  # a province's zip of every hall is ~1,000 workbooks
-MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # what one zip may unpack to, in all
+MAX_TOTAL_BYTES = 256 * 1024 * 1024  # what one zip may unpack to, in all (held in memory until stored)
 _UNSAFE = re.compile(r'[\\:*?"<>|\x00-\x1f#]')
 
 
@@ -84,7 +84,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
             contents.members.append(Member(name, skipped="压缩包成员有密码,无法读取;请不加密码重新压缩或直接附上 .xlsx"))
             continue
         if total >= MAX_TOTAL_BYTES:
-            contents.members.append(Member(name, skipped="压缩包解开后超过 1 GB,其余未读取"))
+            contents.members.append(Member(name, skipped="压缩包解开后超过 256 MB,其余未读取;请分成几个压缩包发送"))
             continue
         try:
             with archive.open(info) as fh:  # read with our own bound: the size fields may lie
