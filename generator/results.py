@@ -25,7 +25,7 @@ from .numbers import number
 from .overrides import apply_overrides
 from .record import SCHEMA_VERSION
 from .rules import Rules
-from .scoring import half_up, score_return
+from .scoring import decimal_of, figure, half_up, report_return
 from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .intake import ReturnRecord
     from .overrides import Override
     from .register import Hall
-    from .scoring import ScoreCard
+    from .scoring import Reported
     from .standard import Standard
 
 RESULTS_FILE = "results.json"
@@ -63,19 +63,20 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
 
     hall_rows: dict[str, dict] = {}
     candidates: dict[str, Candidate] = {}
+    business_rate = BUSINESS_SECTION in standard.sections
     for hall in halls:
         returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
-        cards = [(r, score_return(r, standard, rules.bonus_cap)) for r in returns]
+        cards = [(r, report_return(r, standard, rules.bonus_cap)) for r in returns]
         hall_rows[hall.hall_id] = _hall_row(hall, cards, standard, rules.self_round)
         if cards:
             record, card = cards[-1]  # the highest round present decides
-            business = card.section(BUSINESS_SECTION).rate if BUSINESS_SECTION in standard.sections else None
+            business = dict(card.sections).get(BUSINESS_SECTION) if business_rate else None
             candidates[hall.hall_id] = Candidate(
                 hall.hall_id,
-                final=half_up(card.final),
-                base=half_up(card.base),
-                deduction=half_up(card.deduction),
-                business=half_up(business) if business is not None else None,
+                final=decimal_of(card.final),
+                base=decimal_of(card.base),
+                deduction=decimal_of(card.deduction),
+                business=decimal_of(business) if business is not None else None,
                 vetoes=card.vetoes,
             )
     veto_texts = {v.id: v.text for v in standard.vetoes}
@@ -139,7 +140,7 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
                 entry["tier"])
 
 
-def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, ScoreCard]], standard: Standard, self_round: str) -> dict:
+def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], standard: Standard, self_round: str) -> dict:
     row = {
         "hall_id": hall.hall_id,
         "name": hall.name,
@@ -178,34 +179,31 @@ def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, ScoreCard]], standard:
             "round": record.round,
             "date": record.date,
             "inspector": record.inspector,
-            "base_score": number(half_up(card.base)),
-            "final_score": number(half_up(card.final)),
+            "base_score": figure(card.base),
+            "final_score": figure(card.final),
             "file": record.file,
             "sha256": record.sha256,
         })
     record, card = cards[-1]
+    scores, counts, notes = record.scores, record.events, record.event_notes
     row.update(
         round=record.round,
         date=record.date,
         inspector=record.inspector,
-        base_score=number(half_up(card.base)),
-        bonus=number(half_up(card.bonus)),
-        deduction=number(half_up(card.deduction)),
-        final_score=number(half_up(card.final)),
-        items={i.id: (NOT_APPLICABLE if record.scores.get(i.id) is None else number(record.scores[i.id]))
-               for i in standard.items},
+        base_score=figure(card.base),
+        bonus=figure(card.bonus),
+        deduction=figure(card.deduction),
+        final_score=figure(card.final),
+        items={i: _item_number(scores.get(i)) for i in _item_ids(standard)},
         reasons=dict(sorted(record.reasons.items())),
-        sections={s.section: (NOT_APPLICABLE if s.rate is None else number(half_up(s.rate)))
-                  for s in card.sections},
+        sections={s: (NOT_APPLICABLE if rate is None else figure(rate)) for s, rate in card.sections},
         bonus_events=[
-            {"id": r.id, "count": record.events.get(r.id, 0), "points": number(half_up(card.bonus_items[r.id])),
-             "note": record.event_notes.get(r.id, "")}
-            for r in standard.bonus if r.id in card.bonus_items
+            {"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
+            for r, points in _in_order(standard.bonus, card.bonus_items)
         ],
         deduction_events=[
-            {"id": r.id, "count": record.events.get(r.id, 0),
-             "points": number(half_up(card.deduction_items[r.id])), "note": record.event_notes.get(r.id, "")}
-            for r in standard.deductions if r.id in card.deduction_items
+            {"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
+            for r, points in _in_order(standard.deductions, card.deduction_items)
         ],
         vetoes=[{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
         rounds=rounds,
@@ -213,8 +211,40 @@ def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, ScoreCard]], standard:
     first = cards[0]
     if len(cards) > 1 and first[0].round == self_round:
         # Gap between the deciding review and the self-assessment, both as reported.
-        row["self_gap"] = number(half_up(card.final) - half_up(first[1].final))
+        row["self_gap"] = figure(card.final - first[1].final)
     return row
+
+
+_ITEM_IDS: dict[int, tuple] = {}
+_NUMBERS: dict = {}
+
+
+def _item_ids(standard: Standard) -> tuple[str, ...]:
+    got = _ITEM_IDS.get(id(standard))
+    if got is None or got[0] is not standard:
+        if len(_ITEM_IDS) > 16:
+            _ITEM_IDS.clear()
+        got = _ITEM_IDS[id(standard)] = (standard, tuple(i.id for i in standard.items))
+    return got[1]
+
+
+def _item_number(score) -> object:
+    """An item's score as JSON holds it (不适用 for None); a handful of distinct values, so remembered."""
+    if score is None:
+        return NOT_APPLICABLE
+    got = _NUMBERS.get(score)
+    if got is None:
+        if len(_NUMBERS) > 4096:
+            _NUMBERS.clear()
+        got = _NUMBERS[score] = number(score)
+    return got
+
+
+def _in_order(rules, points: dict[str, int]) -> list[tuple[str, int]]:
+    """The events a return scored, in the standard's order."""
+    if not points:
+        return []
+    return [(r.id, points[r.id]) for r in rules if r.id in points]
 
 
 def _gaps(halls: Iterable[Hall], rows: dict[str, dict]) -> dict:
