@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .intake import ReturnRecord
@@ -169,8 +169,7 @@ def _card(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None, s
 
 # -- reported figures straight from integers ----------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Reported:
+class Reported(NamedTuple):
     """The reported figures of one return, each an integer of tenths (94.3 → 943): half_up of the exact
     ScoreCard value, computed without Fractions when every point is a multiple of 0.5 (the standard's are)."""
 
@@ -215,7 +214,9 @@ def _event_plan(standard: Standard, bonus_cap: Decimal | None) -> tuple | None:
     exact = cap is not None and all(p is not None and c is not None for _, p, c in bonus) \
         and all(p is not None for _, p in minus)
     vetoes = tuple(v.id for v in standard.vetoes)
-    entry = (standard, bonus, minus, cap, vetoes) if exact else None
+    _, plan, _ = _plan(standard)
+    sections = tuple((section, items, tuple(i for i, _ in items), sum(h for _, h in items)) for section, items in plan)
+    entry = (standard, bonus, minus, cap, vetoes, sections) if exact else None
     if len(_EVENT_PLANS) > 16:
         _EVENT_PLANS.clear()
     _EVENT_PLANS[key] = entry
@@ -224,10 +225,10 @@ def _event_plan(standard: Standard, bonus_cap: Decimal | None) -> tuple | None:
 
 def report_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None = None) -> Reported:
     """The reported figures of ``record``: the same numbers as half_up over :func:`score_return`'s card."""
-    _, plan, exact = _plan(standard)
+    _, _, exact = _plan(standard)
     events = _event_plan(standard, bonus_cap) if exact else None
     if events is not None:
-        got = _reported_in_halves(record, plan, events)
+        got = _reported_in_halves(record, events)
         if got is not None:
             return got
     card = score_return(record, standard, bonus_cap)
@@ -240,44 +241,48 @@ def report_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal |
 _KNOWN_HALVES: dict = {}
 
 
-def _reported_in_halves(record, plan, events) -> Reported | None:
-    _, bonus_rules, minus_rules, total_cap, veto_ids = events
+def _reported_in_halves(record, events) -> Reported | None:
+    _, bonus_rules, minus_rules, total_cap, veto_ids, plan = events
     scores, known = record.scores, _KNOWN_HALVES
     sections = []
     earned_total = max_total = 0
-    for section, items in plan:
-        earned = applicable = 0
-        for item_id, max_halves in items:
-            score = scores.get(item_id)
-            if score is None:  # 不适用 leaves both sums
-                continue
-            halves = known.get(score)
-            if halves is None:
-                halves = _halves(score)
+    for section, items, ids, full in plan:
+        try:  # the common case, in C: every item scored, each value seen before
+            earned, applicable = sum(map(known.__getitem__, map(scores.get, ids))), full
+        except KeyError:  # 不适用 (None is never a key) or a value not seen yet
+            earned = applicable = 0
+            for item_id, max_halves in items:
+                score = scores.get(item_id)
+                if score is None:  # 不适用 leaves both sums
+                    continue
+                halves = known.get(score)
                 if halves is None:
-                    return None
-                if len(known) < 4096:  # scores take a handful of values: each converted once
-                    known[score] = halves
-            earned += halves
-            applicable += max_halves
+                    halves = _halves(score)
+                    if halves is None:
+                        return None
+                    if len(known) < 4096:  # scores take a handful of values: each converted once
+                        known[score] = halves
+                earned += halves
+                applicable += max_halves
         sections.append((section, _tenths_of(100 * earned, applicable) if applicable else None))
         earned_total += earned
         max_total += applicable
     counts = record.events
     bonus_items, bonus = {}, 0
-    for rule_id, per, cap in bonus_rules:
-        count = counts.get(rule_id, 0)
-        if count:
-            points = min(count * per, cap)
-            bonus_items[rule_id] = 5 * points  # half-points → tenths
-            bonus += points
-    bonus = min(bonus, total_cap)
     deduction_items, deduction = {}, 0
-    for rule_id, per in minus_rules:
-        count = counts.get(rule_id, 0)
-        if count:
-            deduction_items[rule_id] = 5 * count * per
-            deduction += count * per
+    if any(counts.values()):  # most returns record no event at all
+        for rule_id, per, cap in bonus_rules:
+            count = counts.get(rule_id, 0)
+            if count:
+                points = min(count * per, cap)
+                bonus_items[rule_id] = 5 * points  # half-points → tenths
+                bonus += points
+        for rule_id, per in minus_rules:
+            count = counts.get(rule_id, 0)
+            if count:
+                deduction_items[rule_id] = 5 * count * per
+                deduction += count * per
+    bonus = min(bonus, total_cap)
     # base = 100·E/M; final = max(0, base + (B − D)/2) = (200·E + (B − D)·M) / (2·M), all in half-points.
     if max_total:
         base = _tenths_of(100 * earned_total, max_total)
@@ -286,7 +291,7 @@ def _reported_in_halves(record, plan, events) -> Reported | None:
         base, n, d = 0, bonus - deduction, 2
     final = _tenths_of(n, d) if n > 0 else 0
     flags = record.vetoes
-    vetoes = tuple(v for v in veto_ids if flags.get(v))
+    vetoes = tuple(v for v in veto_ids if flags.get(v)) if any(flags.values()) else ()
     return Reported(base, 5 * bonus, 5 * deduction, final, tuple(sections), bonus_items, deduction_items, vetoes)
 
 

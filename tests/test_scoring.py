@@ -152,7 +152,6 @@ def test_integer_figures_equal_the_exact_fractions_rounded(standard):
     """report_return (integers of half-points) reports what half_up over score_return's Fractions reports,
     on random returns: any score step, 不适用, events up to past every cap, vetoes, a zero bonus cap."""
     import random
-    from dataclasses import astuple
 
     from generator.scoring import report_return
 
@@ -171,7 +170,7 @@ def test_integer_figures_equal_the_exact_fractions_rounded(standard):
         vetoes = [v.id for v in standard.vetoes if rnd.random() < 0.05]
         rec = record(standard, scores, events, vetoes)
         for cap in (None, Decimal(0), Decimal("2.5")):
-            got = astuple(report_return(rec, standard, cap))
+            got = tuple(report_return(rec, standard, cap))
             assert got == _reported_by_cards(score_return(rec, standard, cap))
             checked += 1
     assert checked == 1800
