@@ -22,7 +22,7 @@ from .config import NOT_INSPECTED, RECOGNISED_ORDER
 from .confirmation import confirm
 from .decisions import RECOGNISE
 from .decisions import resolve as resolve_decisions
-from .fsutil import write_json_atomic, write_text_atomic
+from .fsutil import write_chunks_atomic
 from .numbers import number
 from .overrides import apply_overrides
 from .record import SCHEMA_VERSION
@@ -308,12 +308,21 @@ class YearData:
         return record_io.from_json(self.results)
 
 
-def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path) -> Path:
-    """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``."""
+def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path,
+              previous: str | Path | None = None) -> Path:
+    """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``.
+
+    A file whose bytes are those of the same file in ``previous`` (the year's folder as it stands) is a hard
+    link to it, not written again.
+    """
     folder = Path(archive) / str(results["year"])
-    record_io.save(folder / RESULTS_FILE, results)
-    write_json_atomic(folder / INTAKE_FILE, intake)
-    write_text_atomic(folder / STANDARD_FILE, Path(standard_path).read_text(encoding="utf-8"))
+
+    def same(name: str) -> Path | None:
+        return Path(previous) / name if previous is not None else None
+
+    record_io.save(folder / RESULTS_FILE, results, same(RESULTS_FILE))
+    write_chunks_atomic(folder / INTAKE_FILE, record_io.dump_chunks(intake), same(INTAKE_FILE))
+    write_chunks_atomic(folder / STANDARD_FILE, [Path(standard_path).read_text(encoding="utf-8").encode("utf-8")], same(STANDARD_FILE))
     return folder
 
 
