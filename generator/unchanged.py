@@ -60,7 +60,7 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
 
 
 def folder_state(folder: Path) -> list:
-    """Every file under ``folder``: relative path, size, mtime in ns (dot names are ours: temporary)."""
+    """Every file under ``folder``: relative path, size, mtime and ctime in ns (dot names are ours: temporary)."""
     state = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
@@ -70,7 +70,8 @@ def folder_state(folder: Path) -> list:
                 st = path.stat()
             except OSError:
                 continue
-            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns])
+            # ctime too: a file rewritten in place with its size and mtime put back is not as the build left it.
+            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns, st.st_ctime_ns])
     return state
 
 
