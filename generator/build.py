@@ -42,7 +42,7 @@ from .unchanged import archive_current, last_results, register_cached, remember_
 @dataclass
 class BuildSummary:
     year: int
-    intake: IntakeReport
+    intake: IntakeReport  # the files' fates; without the records, which the results hold
     results: dict
     archive_dir: Path
     site_dir: Path | None
@@ -205,6 +205,8 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     rules = Rules.of(standard, config)  # the year's rules, made once
     results, results_key, reused = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides,
                                              cache_dir, decisions, report.inputs_key, archive_dir)
+    # The records are in the results now: the national year is not held twice through the archive and site.
+    report = IntakeReport(report.files, [], report.inputs_key)
     lap("scoring")
     announce("archive")
     target = archive_dir / str(results["year"])
@@ -217,6 +219,7 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
             old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
         if not reused:
             remember_results(cache_dir, results["year"], results_key, target / RESULTS_FILE)
+        del intake  # written; the site reads the archive's copy
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
                                seconds=seconds, cpu_seconds=cpu_seconds, workers=workers)

@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 _UMASK = os.umask(0)
@@ -35,7 +36,7 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_chunks_atomic(path: str | Path, chunks, same_as: str | Path | None = None) -> str:
+def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str | Path | None = None) -> str:
     """Write ``chunks`` (bytes, one after another) atomically without holding them all; the SHA-256 written.
 
     When ``same_as`` is a file with exactly these bytes, ``path`` becomes a hard link to it instead (a copy where

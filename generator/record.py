@@ -8,7 +8,7 @@ and written again is the same bytes. Scores are ``Decimal`` here: the exact repo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -213,7 +213,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", 
 LISTED = ("halls", "files")  # the long lists: one element a line
 
 
-def dump_chunks(data: dict, batch: int = 512):
+def dump_chunks(data: dict, batch: int = 512) -> Iterator[bytes]:
     """The bytes of :func:`dumps`, a few hundred lines at a time (the national year is never one string)."""
     keys = sorted(data)
     yield b"{\n"

@@ -34,13 +34,15 @@ from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from .config import Config
     from .decisions import Decision
     from .intake import ReturnRecord
     from .overrides import Override
     from .register import Hall
     from .scoring import Reported
-    from .standard import Standard
+    from .standard import BonusRule, DeductionRule, Standard
 
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
@@ -73,7 +75,8 @@ def _collector_paused():
             gc.enable()
 
 
-def _evaluate(halls, records, standard, config, intake_summary, overrides, decisions) -> dict:
+def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
+              intake_summary: dict | None, overrides: Sequence[Override], decisions: Sequence[Decision]) -> dict:
     rules = config if isinstance(config, Rules) else Rules.of(standard, config)
     config = rules.config
     by_hall: dict[str, list] = {}
@@ -256,7 +259,7 @@ def _items(scores: dict, ids: tuple[str, ...]) -> dict:
         return {i: _item_number(scores.get(i)) for i in ids}
 
 
-def _item_number(score) -> object:
+def _item_number(score: Decimal | None) -> object:
     """An item's score as JSON holds it (不适用 for None); a handful of distinct values, so remembered."""
     if score is None:
         _NUMBERS[None] = NOT_APPLICABLE
@@ -269,7 +272,7 @@ def _item_number(score) -> object:
     return got
 
 
-def _in_order(rules, points: dict[str, int]) -> list[tuple[str, int]]:
+def _in_order(rules: Iterable[BonusRule | DeductionRule], points: dict[str, int]) -> list[tuple[str, int]]:
     """The events a return scored, in the standard's order."""
     if not points:
         return []

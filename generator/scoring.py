@@ -241,7 +241,7 @@ def report_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal |
 _KNOWN_HALVES: dict = {}
 
 
-def _reported_in_halves(record, events) -> Reported | None:
+def _reported_in_halves(record: ReturnRecord, events: tuple) -> Reported | None:
     _, bonus_rules, minus_rules, total_cap, veto_ids, plan = events
     scores, known = record.scores, _KNOWN_HALVES
     sections = []

@@ -135,7 +135,7 @@ def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | N
             path = folder / name
         else:
             [path] = write_lists({"year": year, "shortlists": entries}, folder)
-            sha = _sha256(path)
+            sha = _sha256(path) or ""
         issued[key] = (path.name, sha)
         paths.append(path)
     unanswered = {name for name, sha in known.values() if current.get(name) == sha}
