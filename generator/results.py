@@ -114,13 +114,20 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
     if overrides:
         placements = apply_overrides(halls, placements, overrides, config, candidates)
         quotas = quota_use(halls, placements, config)
+    confirmed: dict[tuple[str, str], tuple] = {}  # (tier, round) → confirm(), for the halls no list answered
     for hall_id, row in hall_rows.items():
         place = placements[hall_id]
         row.update(tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
                    pending_tier=place.pending_tier, rank=place.rank, override=place.override)
-        row["decisions"] = records_by_hall.get(hall_id, [])
-        recognised = [d["tier"] for d in row["decisions"] if d["result"] == RECOGNISE]
-        row["confirmed_tier"], row["awaiting"] = confirm(place.tier, row["round"], recognised)
+        said = row["decisions"] = records_by_hall.get(hall_id, [])
+        recognised = [d["tier"] for d in said if d["result"] == RECOGNISE]
+        if recognised:
+            row["confirmed_tier"], row["awaiting"] = confirm(place.tier, row["round"], recognised)
+        else:
+            known = confirmed.get((place.tier, row["round"]))
+            if known is None:
+                known = confirmed[place.tier, row["round"]] = confirm(place.tier, row["round"], ())
+            row["confirmed_tier"], row["awaiting"] = known
     _mark_nominees(shortlists, hall_rows)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -164,78 +171,39 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
 
 
 def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], standard: Standard, self_round: str) -> dict:
-    row = {
-        "hall_id": hall.hall_id,
-        "name": hall.name,
-        "province": hall.province,
-        "city": hall.city,
-        "district": hall.district,
-        "level": hall.level,
-        "type": hall.type,
-        "round": "",
-        "date": "",
-        "inspector": "",
-        "base_score": None,
-        "bonus": None,
-        "deduction": None,
-        "final_score": None,
-        "items": {},
-        "reasons": {},
-        "sections": {},
-        "bonus_events": [],
-        "deduction_events": [],
-        "vetoes": [],
-        "rounds": [],
-        "self_gap": None,
-        "override": None,
-        "tier": NOT_INSPECTED,
-        "tier_reason": "",
-        "confirmed_tier": None,
-        "awaiting": None,
-        "decisions": [],
-    }
     if not cards:
-        return row
-    rounds = []
-    for record, card in cards:
-        rounds.append({
-            "round": record.round,
-            "date": record.date,
-            "inspector": record.inspector,
-            "base_score": figure(card.base),
-            "final_score": figure(card.final),
-            "file": record.file,
-            "sha256": record.sha256,
-        })
+        return {
+            "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
+            "district": hall.district, "level": hall.level, "type": hall.type, "round": "", "date": "",
+            "inspector": "", "base_score": None, "bonus": None, "deduction": None, "final_score": None,
+            "items": {}, "reasons": {}, "sections": {}, "bonus_events": [], "deduction_events": [], "vetoes": [],
+            "rounds": [], "self_gap": None, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
+            "confirmed_tier": None, "awaiting": None, "decisions": [],
+        }
+    rounds = [{"round": r.round, "date": r.date, "inspector": r.inspector, "base_score": figure(c.base),
+               "final_score": figure(c.final), "file": r.file, "sha256": r.sha256} for r, c in cards]
     record, card = cards[-1]
-    scores, counts, notes = record.scores, record.events, record.event_notes
-    row.update(
-        round=record.round,
-        date=record.date,
-        inspector=record.inspector,
-        base_score=figure(card.base),
-        bonus=figure(card.bonus),
-        deduction=figure(card.deduction),
-        final_score=figure(card.final),
-        items=_items(scores, _item_ids(standard)),
-        reasons=dict(sorted(record.reasons.items())),
-        sections={s: (NOT_APPLICABLE if rate is None else figure(rate)) for s, rate in card.sections},
-        bonus_events=[
-            {"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
-            for r, points in _in_order(standard.bonus, card.bonus_items)
-        ],
-        deduction_events=[
-            {"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
-            for r, points in _in_order(standard.deductions, card.deduction_items)
-        ],
-        vetoes=[{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
-        rounds=rounds,
-    )
-    first = cards[0]
-    if len(cards) > 1 and first[0].round == self_round:
-        # Gap between the deciding review and the self-assessment, both as reported.
-        row["self_gap"] = figure(card.final - first[1].final)
-    return row
+    counts, notes = record.events, record.event_notes
+    first_record, first = cards[0]
+    # Gap between the deciding review and the self-assessment, both as reported.
+    gap = figure(card.final - first.final) if len(cards) > 1 and first_record.round == self_round else None
+    return {
+        "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
+        "district": hall.district, "level": hall.level, "type": hall.type,
+        "round": record.round, "date": record.date, "inspector": record.inspector,
+        "base_score": figure(card.base), "bonus": figure(card.bonus), "deduction": figure(card.deduction),
+        "final_score": figure(card.final),
+        "items": _items(record.scores, _item_ids(standard)),
+        "reasons": dict(sorted(record.reasons.items())),
+        "sections": {s: (NOT_APPLICABLE if rate is None else figure(rate)) for s, rate in card.sections},
+        "bonus_events": [{"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
+                         for r, points in _in_order(standard.bonus, card.bonus_items)],
+        "deduction_events": [{"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
+                             for r, points in _in_order(standard.deductions, card.deduction_items)],
+        "vetoes": [{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
+        "rounds": rounds, "self_gap": gap, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
+        "confirmed_tier": None, "awaiting": None, "decisions": [],
+    }
 
 
 _ITEM_IDS: dict[int, tuple] = {}
