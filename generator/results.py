@@ -223,7 +223,7 @@ def _items(scores: dict, ids: tuple[str, ...]) -> dict:
     """Every item's score as JSON holds it, in the standard's order."""
     try:  # in C when every value was seen before (None → 不适用 is among them)
         return dict(zip(ids, map(_NUMBERS.__getitem__, map(scores.get, ids))))
-    except KeyError:
+    except (KeyError, TypeError):
         return {i: _item_number(scores.get(i)) for i in ids}
 
 
@@ -232,7 +232,10 @@ def _item_number(score: Decimal | None) -> object:
     if score is None:
         _NUMBERS[None] = NOT_APPLICABLE
         return NOT_APPLICABLE
-    got = _NUMBERS.get(score)
+    try:
+        got = _NUMBERS.get(score)
+    except TypeError:  # not hashable (a signalling NaN): converted as it is
+        return number(score)
     if got is None:
         if len(_NUMBERS) > 4096:
             _NUMBERS.clear()

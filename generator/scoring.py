@@ -249,13 +249,16 @@ def _reported_in_halves(record: ReturnRecord, events: tuple) -> Reported | None:
     for section, items, ids, full in plan:
         try:  # the common case, in C: every item scored, each value seen before
             earned, applicable = sum(map(known.__getitem__, map(scores.get, ids))), full
-        except KeyError:  # 不适用 (None is never a key) or a value not seen yet
+        except (KeyError, TypeError):  # 不适用 (None is never a key), a value not seen yet, an unhashable one
             earned = applicable = 0
             for item_id, max_halves in items:
                 score = scores.get(item_id)
                 if score is None:  # 不适用 leaves both sums
                     continue
-                halves = known.get(score)
+                try:
+                    halves = known.get(score)
+                except TypeError:  # a signalling NaN: the exact path says what it makes of it
+                    return None
                 if halves is None:
                     halves = _halves(score)
                     if halves is None:
