@@ -115,7 +115,7 @@ def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | N
     import json
 
     from .cache import code_version
-    from .decisions import write_lists
+    from .decisions import list_file_name, write_lists
     from .fsutil import write_text_atomic
 
     year = results["year"]
@@ -130,8 +130,9 @@ def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | N
     for province, entries in sorted(by_province.items()):
         content = json.dumps([code, year, province, entries], ensure_ascii=False, sort_keys=True)
         key = hashlib.sha256(content.encode("utf-8")).hexdigest()
-        name, sha = known.get(key, ("", ""))
-        if name and current.get(name) == sha and _link(Path(previous) / name, folder / name):
+        name = list_file_name(province)
+        last_name, sha = known.get(key, ("", ""))
+        if last_name == name and current.get(name) == sha and _link(Path(previous) / name, folder / name):
             path = folder / name
         else:
             [path] = write_lists({"year": year, "shortlists": entries}, folder)

@@ -150,3 +150,22 @@ def test_damaged_and_foreign_cache_files_are_ignored(standard, inbox, tmp_path):
     results.write_text(json.dumps({**json.loads(text), "year": YEAR}), encoding="utf-8")
     again = run(register, returns, out, cache)
     assert dumps_stable(again.results) == dumps_stable(cold.results) and year_files(out) == expected
+
+
+def test_a_list_record_naming_another_province_file_is_not_trusted(inbox, tmp_path):
+    """The record says which file was issued for which content; a record that pairs one province's content with
+    another province's file (same shape, true checksums) does not make that file stand for it."""
+    register, returns = inbox
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run(register, returns, out, cache)
+    run(register, returns, tmp_path / "cold", None)
+    record = cache / f"shortlists-{YEAR}.json"
+    lists = json.loads(record.read_text(encoding="utf-8"))["lists"]
+    beijing = next(v for v in lists.values() if "北京" in v[0])
+    guangdong = next(k for k, v in lists.items() if "广东" in v[0])
+    swapped = {guangdong: beijing}  # 广东's content said to be 北京's file (true name and checksum)
+    record.write_text(json.dumps({"lists": swapped}, ensure_ascii=False), encoding="utf-8")
+    (out / "archive" / str(YEAR) / "备注.txt").write_text("改动\n", encoding="utf-8")  # so the year is made again
+    run(register, returns, out, cache)
+    made = {k: v for k, v in year_files(out).items() if k != "备注.txt"}
+    assert made == year_files(tmp_path / "cold")
