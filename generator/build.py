@@ -24,26 +24,25 @@ from .fsutil import (
     swap_dir,
     undo_swap,
     work_prefix,
-    write_bytes_atomic,
     write_text_atomic,
 )
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
 from .register import load_register
-from .results import evaluate, load_archive, save_year
+from .results import RESULTS_FILE, evaluate, load_archive, save_year
 from .rules import Rules
 from .shortlist import FOLDER as SHORTLIST_FOLDER
-from .shortlist import write_shortlists
+from .shortlist import issue_shortlists
 from .site import build_site
 from .standard import DEFAULT_STANDARD, load_standard
-from .unchanged import archive_current, register_cached, remember_archive
+from .unchanged import archive_current, last_results, register_cached, remember_archive, remember_results
 
 
 @dataclass
 class BuildSummary:
     year: int
-    intake: IntakeReport
+    intake: IntakeReport  # the files' fates; without the records, which the results hold
     results: dict
     archive_dir: Path
     site_dir: Path | None
@@ -204,18 +203,23 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     announce("scoring")
     intake = report.to_dict()
     rules = Rules.of(standard, config)  # the year's rules, made once
-    results, results_key = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides,
-                                     cache_dir, decisions, report.inputs_key)
+    results, results_key, reused = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides,
+                                             cache_dir, decisions, report.inputs_key, archive_dir)
+    # The records are in the results now: the national year is not held twice through the archive and site.
+    report = IntakeReport(report.files, [], report.inputs_key)
     lap("scoring")
     announce("archive")
     target = archive_dir / str(results["year"])
     archive_key = _archive_key(results_key, intake)
     # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
     current = archive_current(cache_dir, results["year"], archive_key, target)
-    staged, old = (None if current else _stage_year(archive_dir, results, intake, standard_path)), None
+    staged, old = (None if current else _stage_year(archive_dir, results, intake, standard_path, cache_dir)), None
     try:
         if staged is not None:
             old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
+        if not reused:
+            remember_results(cache_dir, results["year"], results_key, target / RESULTS_FILE)
+        del intake  # written; the site reads the archive's copy
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
                                seconds=seconds, cpu_seconds=cpu_seconds, workers=workers)
@@ -268,13 +272,15 @@ def _clean_archive(archive_dir: Path, cache_dir) -> None:
         clean_temp_files(cache_dir)
 
 
-def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path) -> Path:
-    """Every output of the year (results, intake, standard, 上报名单) in a folder beside the archive's years."""
+def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path, cache_dir=None) -> Path:
+    """Every output of the year (results, intake, standard, 上报名单) in a folder beside the archive's years;
+    files whose bytes did not change are hard links to the current ones."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
+    current = archive_dir / str(results["year"])
     try:
-        folder = save_year(root, results, intake, standard_path)
-        _replace_shortlists(results, folder / SHORTLIST_FOLDER, archive_dir / str(results["year"]) / SHORTLIST_FOLDER)
+        folder = save_year(root, results, intake, standard_path, previous=current)
+        _replace_shortlists(results, folder / SHORTLIST_FOLDER, current / SHORTLIST_FOLDER, cache_dir)
         _carry_over(archive_dir / str(results["year"]), folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
@@ -311,7 +317,7 @@ def _keep_inputs_apart(decisions_paths, archive_dir: Path) -> None:
                                 f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
 
 
-def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
+def _replace_shortlists(results: dict, folder: Path, previous: Path, cache_dir=None) -> None:
     """Write this run's lists into the staged ``folder``; carry over from the ``previous`` issue what is not ours.
 
     A province's list left from an earlier run is dropped, but a list someone has already answered in place
@@ -323,7 +329,9 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
     from .decisions import load_decisions
     from .errors import DecisionError
 
-    write_shortlists(results, folder)
+    # Lists whose content is what the current file was issued for are linked, not made again (shortlist.py);
+    # a file still as it was issued has not been answered in place, so it need not be read.
+    issued = issue_shortlists(results, folder, previous, cache_dir)
     if not previous.is_dir():
         return
     ours = f"-{SHORTLIST_FOLDER}.xlsx"
@@ -332,6 +340,8 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
             continue
         if not old.name.endswith(ours):
             shutil.copy2(old, folder / old.name)
+            continue
+        if old.name in issued.unanswered:
             continue
         try:
             answered = bool(load_decisions([old]))
@@ -343,39 +353,32 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path) -> None:
 
 
 def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir,
-              decisions=(), inputs_key: str = "") -> tuple[dict, str | None]:
-    """Scores and tiers, or the last ones when nothing they are computed from changed (half a second build);
-    with the key of what they were computed from (None without a cache)."""
+              decisions=(), inputs_key: str = "", archive_dir: Path | None = None) -> tuple[dict, str | None, bool]:
+    """Scores and tiers, or the last ones when nothing they are computed from changed (read back from the
+    archive's results.json, which holds exactly them); with the key of what they were computed from (None
+    without a cache) and whether they were read back."""
     if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides, decisions), None
+        return evaluate(halls, records, standard, config, summary, overrides, decisions), None, False
     import hashlib
     import json
-    import marshal
-    import sys
 
     from .cache import code_version
 
     # The intake's inputs key stands for the records and the register (every record is a function of its file's
     # cache key, which holds the register's fingerprint, the standard, the year and the day); without it, repr
     # of the dataclasses: every field, Decimals with their exponent, dicts in order.
-    digest = hashlib.sha256(f"{code_version()}\n{sys.version}\n".encode())
+    digest = hashlib.sha256(f"{code_version()}\n".encode())
     inputs = (f"inputs:{inputs_key}",) if inputs_key else (repr(tuple(halls)), repr(list(records)))
     for part in (*inputs, repr(standard), repr(config.config), repr(tuple(overrides)),
                  repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
     key = digest.hexdigest()
-    # marshal, not JSON: the results are plain dicts, lists, strings and numbers, and marshal reads them ~5x
-    # faster; the Python version is in the key, since marshal's format is only stable within one.
-    stored = Path(cache_dir) / f"results-{config.year}.marshal"  # config: the year's Rules
-    try:
-        blob = stored.read_bytes()
-        if blob[:64] == key.encode():
-            return marshal.loads(blob[64:]), key
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    results = evaluate(halls, records, standard, config, summary, overrides, decisions)
-    write_bytes_atomic(stored, key.encode() + marshal.dumps(results))
-    return results, key
+    if archive_dir is not None:
+        year = config.year  # config: the year's Rules
+        last = last_results(cache_dir, year, key, Path(archive_dir) / str(year) / RESULTS_FILE)
+        if last is not None:
+            return last, key, True
+    return evaluate(halls, records, standard, config, summary, overrides, decisions), key, False
 
 
 def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool, dict]:

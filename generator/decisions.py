@@ -68,7 +68,7 @@ def write_lists(results: dict, folder: str | Path) -> list[Path]:
         by_province.setdefault(entry.scope, []).append(entry)
     paths = []
     for province, entries in sorted(by_province.items()):
-        path = folder / f"{_safe(province)}-{FOLDER}.xlsx"
+        path = folder / list_file_name(province)
         write_bytes_atomic(path, list_workbook_bytes(results["year"], province, entries))
         paths.append(path)
     return paths
@@ -133,6 +133,11 @@ def list_workbook_bytes(year: int, province: str, entries: Sequence[Shortlist]) 
     wb.active = 0
     wb.security = WorkbookProtection(lockStructure=True)
     return stable_bytes(wb, year)
+
+
+def list_file_name(province: str) -> str:
+    """The file name of a province's list: ``<省>-上报名单.xlsx``."""
+    return f"{_safe(province)}-{FOLDER}.xlsx"
 
 
 def _safe(name: str) -> str:

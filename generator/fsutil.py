@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 _UMASK = os.umask(0)
@@ -33,6 +34,64 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str | Path | None = None) -> str:
+    """Write ``chunks`` (bytes, one after another) atomically without holding them all; the SHA-256 written.
+
+    When ``same_as`` is a file with exactly these bytes, ``path`` becomes a hard link to it instead (a copy where
+    links are not possible): an output whose bytes did not change is not written again.
+    """
+    import hashlib
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+            if same_as is not None and _same_bytes(Path(same_as), size, digest.hexdigest()):
+                fh.close()
+                Path(tmp).unlink()
+                _link_or_copy(Path(same_as), path)
+                return digest.hexdigest()
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _same_bytes(path: Path, size: int, sha256: str) -> bool:
+    import hashlib
+
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size != size:
+            return False
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest() == sha256
+    except OSError:
+        return False
+
+
+def _link_or_copy(source: Path, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copy2(source, tmp)
+    os.replace(tmp, path)
 
 
 def dumps_stable(data: object) -> str:

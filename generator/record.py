@@ -8,7 +8,7 @@ and written again is the same bytes. Scores are ``Decimal`` here: the exact repo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 from .config import RECOGNISED_ORDER
 from .confirmation import confirm
 from .errors import SiteError
-from .fsutil import write_json_atomic
+from .fsutil import write_chunks_atomic
 from .numbers import number
 from .tiering import Quota  # the same figures tiering computes, as results.json stores them
 
@@ -200,9 +200,40 @@ def load(path: Path) -> dict:
     return checked(data, str(path))
 
 
-def save(path: Path, results: YearResults | dict) -> None:
-    """Write results.json (typed results or the mapping ``evaluate`` gives) in the one stable form."""
-    write_json_atomic(path, to_json(results) if isinstance(results, YearResults) else results)
+def save(path: Path, results: YearResults | dict, same_as: Path | None = None) -> str:
+    """Write results.json (typed results or the mapping ``evaluate`` gives) in the one stable form (:func:`dumps`);
+    a hard link to ``same_as`` when that file already holds these bytes. Gives the SHA-256 of the bytes."""
+    data = to_json(results) if isinstance(results, YearResults) else results
+    return write_chunks_atomic(path, dump_chunks(data), same_as)
+
+
+# One hall (or intake file) a line, everything else compact: the C encoder writes it (the indented form is
+# Python's pure-Python encoder, ten times slower), and a changed hall is still a one-line diff.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+LISTED = ("halls", "files")  # the long lists: one element a line
+
+
+def dump_chunks(data: dict, batch: int = 512) -> Iterator[bytes]:
+    """The bytes of :func:`dumps`, a few hundred lines at a time (the national year is never one string)."""
+    keys = sorted(data)
+    yield b"{\n"
+    for n, key in enumerate(keys):
+        value, end = data[key], ("\n" if n == len(keys) - 1 else ",\n")
+        if key in LISTED and isinstance(value, list) and value:
+            yield f"{_ENCODE(key)}:[\n".encode()
+            for start in range(0, len(value), batch):
+                last = start + batch >= len(value)
+                lines = ",\n".join(map(_ENCODE, value[start:start + batch]))
+                yield (lines + ("\n" if last else ",\n")).encode("utf-8")
+            yield f"]{end}".encode()
+        else:
+            yield f"{_ENCODE(key)}:{_ENCODE(value)}{end}".encode()
+    yield b"}\n"
+
+
+def dumps(data: dict) -> str:
+    """The one text form of results.json and intake.json: sorted keys, UTF-8, compact, one hall a line."""
+    return b"".join(dump_chunks(data)).decode("utf-8")
 
 
 def from_json(data: dict, where: str = "results.json") -> YearResults:
@@ -231,7 +262,7 @@ def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
 
 
 def to_json(results: YearResults) -> dict:
-    """The mapping results.json holds (sorted on writing, see fsutil.dumps_stable)."""
+    """The mapping results.json holds (sorted on writing, see :func:`dumps`)."""
     return {
         "schema_version": results.schema_version,
         "year": results.year,

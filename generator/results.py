@@ -7,7 +7,9 @@ rebuilt. No timestamps and no paths outside the inputs' own names go in, so the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,25 +22,27 @@ from .config import NOT_INSPECTED, RECOGNISED_ORDER
 from .confirmation import confirm
 from .decisions import RECOGNISE
 from .decisions import resolve as resolve_decisions
-from .fsutil import write_json_atomic, write_text_atomic
+from .fsutil import write_chunks_atomic
 from .numbers import number
 from .overrides import apply_overrides
 from .record import SCHEMA_VERSION
 from .rules import Rules
-from .scoring import half_up, score_return
+from .scoring import decimal_of, figure, half_up, report_return
 from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from .config import Config
     from .decisions import Decision
     from .intake import ReturnRecord
     from .overrides import Override
     from .register import Hall
-    from .scoring import ScoreCard
-    from .standard import Standard
+    from .scoring import Reported
+    from .standard import BonusRule, DeductionRule, Standard
 
 RESULTS_FILE = "results.json"
 INTAKE_FILE = "intake.json"
@@ -54,6 +58,25 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
     (recorded decisions, overrides.py) are applied after the rules. A refused list or decision raises
     ``DecisionError``/``OverrideError`` and nothing is written.
     """
+    with _collector_paused():
+        return _evaluate(halls, records, standard, config, intake_summary, overrides, decisions)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while the year is scored: its rows hold no cycles, and every collection
+    would walk every record and row made so far (a third of the time at 5,000 halls)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
+              intake_summary: dict | None, overrides: Sequence[Override], decisions: Sequence[Decision]) -> dict:
     rules = config if isinstance(config, Rules) else Rules.of(standard, config)
     config = rules.config
     by_hall: dict[str, list] = {}
@@ -63,19 +86,20 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
 
     hall_rows: dict[str, dict] = {}
     candidates: dict[str, Candidate] = {}
+    business_rate = BUSINESS_SECTION in standard.sections
     for hall in halls:
         returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
-        cards = [(r, score_return(r, standard, rules.bonus_cap)) for r in returns]
+        cards = [(r, report_return(r, standard, rules.bonus_cap)) for r in returns]
         hall_rows[hall.hall_id] = _hall_row(hall, cards, standard, rules.self_round)
         if cards:
             record, card = cards[-1]  # the highest round present decides
-            business = card.section(BUSINESS_SECTION).rate if BUSINESS_SECTION in standard.sections else None
+            business = dict(card.sections).get(BUSINESS_SECTION) if business_rate else None
             candidates[hall.hall_id] = Candidate(
                 hall.hall_id,
-                final=half_up(card.final),
-                base=half_up(card.base),
-                deduction=half_up(card.deduction),
-                business=half_up(business) if business is not None else None,
+                final=decimal_of(card.final),
+                base=decimal_of(card.base),
+                deduction=decimal_of(card.deduction),
+                business=decimal_of(business) if business is not None else None,
                 vetoes=card.vetoes,
             )
     veto_texts = {v.id: v.text for v in standard.vetoes}
@@ -90,13 +114,20 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
     if overrides:
         placements = apply_overrides(halls, placements, overrides, config, candidates)
         quotas = quota_use(halls, placements, config)
+    confirmed: dict[tuple[str, str], tuple] = {}  # (tier, round) → confirm(), for the halls no list answered
     for hall_id, row in hall_rows.items():
         place = placements[hall_id]
         row.update(tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
                    pending_tier=place.pending_tier, rank=place.rank, override=place.override)
-        row["decisions"] = records_by_hall.get(hall_id, [])
-        recognised = [d["tier"] for d in row["decisions"] if d["result"] == RECOGNISE]
-        row["confirmed_tier"], row["awaiting"] = confirm(place.tier, row["round"], recognised)
+        said = row["decisions"] = records_by_hall.get(hall_id, [])
+        recognised = [d["tier"] for d in said if d["result"] == RECOGNISE]
+        if recognised:
+            row["confirmed_tier"], row["awaiting"] = confirm(place.tier, row["round"], recognised)
+        else:
+            known = confirmed.get((place.tier, row["round"]))
+            if known is None:
+                known = confirmed[place.tier, row["round"]] = confirm(place.tier, row["round"], ())
+            row["confirmed_tier"], row["awaiting"] = known
     _mark_nominees(shortlists, hall_rows)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -139,82 +170,84 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
                 entry["tier"])
 
 
-def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, ScoreCard]], standard: Standard, self_round: str) -> dict:
-    row = {
-        "hall_id": hall.hall_id,
-        "name": hall.name,
-        "province": hall.province,
-        "city": hall.city,
-        "district": hall.district,
-        "level": hall.level,
-        "type": hall.type,
-        "round": "",
-        "date": "",
-        "inspector": "",
-        "base_score": None,
-        "bonus": None,
-        "deduction": None,
-        "final_score": None,
-        "items": {},
-        "reasons": {},
-        "sections": {},
-        "bonus_events": [],
-        "deduction_events": [],
-        "vetoes": [],
-        "rounds": [],
-        "self_gap": None,
-        "override": None,
-        "tier": NOT_INSPECTED,
-        "tier_reason": "",
-        "confirmed_tier": None,
-        "awaiting": None,
-        "decisions": [],
-    }
+def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], standard: Standard, self_round: str) -> dict:
     if not cards:
-        return row
-    rounds = []
-    for record, card in cards:
-        rounds.append({
-            "round": record.round,
-            "date": record.date,
-            "inspector": record.inspector,
-            "base_score": number(half_up(card.base)),
-            "final_score": number(half_up(card.final)),
-            "file": record.file,
-            "sha256": record.sha256,
-        })
+        return {
+            "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
+            "district": hall.district, "level": hall.level, "type": hall.type, "round": "", "date": "",
+            "inspector": "", "base_score": None, "bonus": None, "deduction": None, "final_score": None,
+            "items": {}, "reasons": {}, "sections": {}, "bonus_events": [], "deduction_events": [], "vetoes": [],
+            "rounds": [], "self_gap": None, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
+            "confirmed_tier": None, "awaiting": None, "decisions": [],
+        }
+    rounds = [{"round": r.round, "date": r.date, "inspector": r.inspector, "base_score": figure(c.base),
+               "final_score": figure(c.final), "file": r.file, "sha256": r.sha256} for r, c in cards]
     record, card = cards[-1]
-    row.update(
-        round=record.round,
-        date=record.date,
-        inspector=record.inspector,
-        base_score=number(half_up(card.base)),
-        bonus=number(half_up(card.bonus)),
-        deduction=number(half_up(card.deduction)),
-        final_score=number(half_up(card.final)),
-        items={i.id: (NOT_APPLICABLE if record.scores.get(i.id) is None else number(record.scores[i.id]))
-               for i in standard.items},
-        reasons=dict(sorted(record.reasons.items())),
-        sections={s.section: (NOT_APPLICABLE if s.rate is None else number(half_up(s.rate)))
-                  for s in card.sections},
-        bonus_events=[
-            {"id": r.id, "count": record.events.get(r.id, 0), "points": number(half_up(card.bonus_items[r.id])),
-             "note": record.event_notes.get(r.id, "")}
-            for r in standard.bonus if r.id in card.bonus_items
-        ],
-        deduction_events=[
-            {"id": r.id, "count": record.events.get(r.id, 0),
-             "points": number(half_up(card.deduction_items[r.id])), "note": record.event_notes.get(r.id, "")}
-            for r in standard.deductions if r.id in card.deduction_items
-        ],
-        vetoes=[{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
-        rounds=rounds,
-    )
-    first = cards[0]
-    if len(cards) > 1 and first[0].round == self_round:
-        # Gap between the deciding review and the self-assessment, both as reported.
-        row["self_gap"] = number(half_up(card.final) - half_up(first[1].final))
-    return row
+    counts, notes = record.events, record.event_notes
+    first_record, first = cards[0]
+    # Gap between the deciding review and the self-assessment, both as reported.
+    gap = figure(card.final - first.final) if len(cards) > 1 and first_record.round == self_round else None
+    return {
+        "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
+        "district": hall.district, "level": hall.level, "type": hall.type,
+        "round": record.round, "date": record.date, "inspector": record.inspector,
+        "base_score": figure(card.base), "bonus": figure(card.bonus), "deduction": figure(card.deduction),
+        "final_score": figure(card.final),
+        "items": _items(record.scores, _item_ids(standard)),
+        "reasons": dict(sorted(record.reasons.items())),
+        "sections": {s: (NOT_APPLICABLE if rate is None else figure(rate)) for s, rate in card.sections},
+        "bonus_events": [{"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
+                         for r, points in _in_order(standard.bonus, card.bonus_items)],
+        "deduction_events": [{"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
+                             for r, points in _in_order(standard.deductions, card.deduction_items)],
+        "vetoes": [{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
+        "rounds": rounds, "self_gap": gap, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
+        "confirmed_tier": None, "awaiting": None, "decisions": [],
+    }
+
+
+_ITEM_IDS: dict[int, tuple] = {}
+_NUMBERS: dict = {}
+
+
+def _item_ids(standard: Standard) -> tuple[str, ...]:
+    got = _ITEM_IDS.get(id(standard))
+    if got is None or got[0] is not standard:
+        if len(_ITEM_IDS) > 16:
+            _ITEM_IDS.clear()
+        got = _ITEM_IDS[id(standard)] = (standard, tuple(i.id for i in standard.items))
+    return got[1]
+
+
+def _items(scores: dict, ids: tuple[str, ...]) -> dict:
+    """Every item's score as JSON holds it, in the standard's order."""
+    try:  # in C when every value was seen before (None → 不适用 is among them)
+        return dict(zip(ids, map(_NUMBERS.__getitem__, map(scores.get, ids))))
+    except (KeyError, TypeError):
+        return {i: _item_number(scores.get(i)) for i in ids}
+
+
+def _item_number(score: Decimal | None) -> object:
+    """An item's score as JSON holds it (不适用 for None); a handful of distinct values, so remembered."""
+    if score is None:
+        _NUMBERS[None] = NOT_APPLICABLE
+        return NOT_APPLICABLE
+    try:
+        got = _NUMBERS.get(score)
+    except TypeError:  # not hashable (a signalling NaN): converted as it is
+        return number(score)
+    if got is None:
+        if len(_NUMBERS) > 4096:
+            _NUMBERS.clear()
+        got = _NUMBERS[score] = number(score)
+    return got
+
+
+def _in_order(rules: Iterable[BonusRule | DeductionRule], points: dict[str, int]) -> list[tuple[str, int]]:
+    """The events a return scored, in the standard's order."""
+    if not points:
+        return []
+    return [(r.id, points[r.id]) for r in rules if r.id in points]
 
 
 def _gaps(halls: Iterable[Hall], rows: dict[str, dict]) -> dict:
@@ -249,12 +282,21 @@ class YearData:
         return record_io.from_json(self.results)
 
 
-def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path) -> Path:
-    """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``."""
+def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path,
+              previous: str | Path | None = None) -> Path:
+    """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``.
+
+    A file whose bytes are those of the same file in ``previous`` (the year's folder as it stands) is a hard
+    link to it, not written again.
+    """
     folder = Path(archive) / str(results["year"])
-    record_io.save(folder / RESULTS_FILE, results)
-    write_json_atomic(folder / INTAKE_FILE, intake)
-    write_text_atomic(folder / STANDARD_FILE, Path(standard_path).read_text(encoding="utf-8"))
+
+    def same(name: str) -> Path | None:
+        return Path(previous) / name if previous is not None else None
+
+    record_io.save(folder / RESULTS_FILE, results, same(RESULTS_FILE))
+    write_chunks_atomic(folder / INTAKE_FILE, record_io.dump_chunks(intake), same(INTAKE_FILE))
+    write_chunks_atomic(folder / STANDARD_FILE, [Path(standard_path).read_text(encoding="utf-8").encode("utf-8")], same(STANDARD_FILE))
     return folder
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .intake import ReturnRecord
@@ -165,3 +165,152 @@ def _card(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None, s
     vetoes = tuple(v.id for v in standard.vetoes if record.vetoes.get(v.id))
     return ScoreCard(base, bonus, deduction, final, earned_total, max_total, tuple(sections), vetoes,
                      bonus_items, deduction_items)
+
+
+# -- reported figures straight from integers ----------------------------------------------------------------
+
+class Reported(NamedTuple):
+    """The reported figures of one return, each an integer of tenths (94.3 → 943): half_up of the exact
+    ScoreCard value, computed without Fractions when every point is a multiple of 0.5 (the standard's are)."""
+
+    base: int
+    bonus: int
+    deduction: int
+    final: int
+    sections: tuple[tuple[str, int | None], ...]  # section → rate in tenths of a percent, None when 不适用
+    bonus_items: dict[str, int]
+    deduction_items: dict[str, int]
+    vetoes: tuple[str, ...]
+
+
+def tenths(value: Fraction | Decimal | int) -> int:
+    """``half_up(value)`` as an integer of tenths."""
+    if not isinstance(value, (int, Fraction)):
+        value = Fraction(value)
+    n, d = value.numerator, value.denominator
+    rounded = (20 * abs(n) + d) // (2 * d)
+    return -rounded if n < 0 else rounded
+
+
+def _tenths_of(n: int, d: int) -> int:
+    """Half up of n/d (d > 0, n >= 0) in tenths, in integers."""
+    return (20 * n + d) // (2 * d)
+
+
+_EVENT_PLANS: dict[tuple, tuple | None] = {}
+
+
+def _event_plan(standard: Standard, bonus_cap: Decimal | None) -> tuple | None:
+    """Bonus rules (id, per, cap), deductions (id, per) and the total cap, all in half-points; None when one
+    of them is not a multiple of 0.5."""
+    key = (id(standard), bonus_cap)
+    if key in _EVENT_PLANS:
+        entry = _EVENT_PLANS[key]
+        if entry is not None and entry[0] is standard:
+            return entry
+    bonus = tuple((r.id, _halves(r.per_event), _halves(r.cap)) for r in standard.bonus)
+    minus = tuple((r.id, _halves(r.per_event)) for r in standard.deductions)
+    cap = _halves(standard.bonus_cap if bonus_cap is None else bonus_cap)
+    exact = cap is not None and all(p is not None and c is not None for _, p, c in bonus) \
+        and all(p is not None for _, p in minus)
+    vetoes = tuple(v.id for v in standard.vetoes)
+    _, plan, _ = _plan(standard)
+    sections = tuple((section, items, tuple(i for i, _ in items), sum(h for _, h in items)) for section, items in plan)
+    entry = (standard, bonus, minus, cap, vetoes, sections) if exact else None
+    if len(_EVENT_PLANS) > 16:
+        _EVENT_PLANS.clear()
+    _EVENT_PLANS[key] = entry
+    return entry
+
+
+def report_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None = None) -> Reported:
+    """The reported figures of ``record``: the same numbers as half_up over :func:`score_return`'s card."""
+    _, _, exact = _plan(standard)
+    events = _event_plan(standard, bonus_cap) if exact else None
+    if events is not None:
+        got = _reported_in_halves(record, events)
+        if got is not None:
+            return got
+    card = score_return(record, standard, bonus_cap)
+    return Reported(tenths(card.base), tenths(card.bonus), tenths(card.deduction), tenths(card.final),
+                    tuple((s.section, None if s.rate is None else tenths(s.rate)) for s in card.sections),
+                    {k: tenths(v) for k, v in card.bonus_items.items()},
+                    {k: tenths(v) for k, v in card.deduction_items.items()}, card.vetoes)
+
+
+_KNOWN_HALVES: dict = {}
+
+
+def _reported_in_halves(record: ReturnRecord, events: tuple) -> Reported | None:
+    _, bonus_rules, minus_rules, total_cap, veto_ids, plan = events
+    scores, known = record.scores, _KNOWN_HALVES
+    sections = []
+    earned_total = max_total = 0
+    for section, items, ids, full in plan:
+        try:  # the common case, in C: every item scored, each value seen before
+            earned, applicable = sum(map(known.__getitem__, map(scores.get, ids))), full
+        except (KeyError, TypeError):  # 不适用 (None is never a key), a value not seen yet, an unhashable one
+            earned = applicable = 0
+            for item_id, max_halves in items:
+                score = scores.get(item_id)
+                if score is None:  # 不适用 leaves both sums
+                    continue
+                try:
+                    halves = known.get(score)
+                except TypeError:  # a signalling NaN: the exact path says what it makes of it
+                    return None
+                if halves is None:
+                    halves = _halves(score)
+                    if halves is None:
+                        return None
+                    if len(known) < 4096:  # scores take a handful of values: each converted once
+                        known[score] = halves
+                earned += halves
+                applicable += max_halves
+        sections.append((section, _tenths_of(100 * earned, applicable) if applicable else None))
+        earned_total += earned
+        max_total += applicable
+    counts = record.events
+    bonus_items, bonus = {}, 0
+    deduction_items, deduction = {}, 0
+    if any(counts.values()):  # most returns record no event at all
+        for rule_id, per, cap in bonus_rules:
+            count = counts.get(rule_id, 0)
+            if count:
+                points = min(count * per, cap)
+                bonus_items[rule_id] = 5 * points  # half-points → tenths
+                bonus += points
+        for rule_id, per in minus_rules:
+            count = counts.get(rule_id, 0)
+            if count:
+                deduction_items[rule_id] = 5 * count * per
+                deduction += count * per
+    bonus = min(bonus, total_cap)
+    # base = 100·E/M; final = max(0, base + (B − D)/2) = (200·E + (B − D)·M) / (2·M), all in half-points.
+    if max_total:
+        base = _tenths_of(100 * earned_total, max_total)
+        n, d = 200 * earned_total + (bonus - deduction) * max_total, 2 * max_total
+    else:
+        base, n, d = 0, bonus - deduction, 2
+    final = _tenths_of(n, d) if n > 0 else 0
+    flags = record.vetoes
+    vetoes = tuple(v for v in veto_ids if flags.get(v)) if any(flags.values()) else ()
+    return Reported(base, 5 * bonus, 5 * deduction, final, tuple(sections), bonus_items, deduction_items, vetoes)
+
+
+def figure(value: int) -> int | float:
+    """Tenths as JSON carries a reported number (numbers.number of the Decimal): 943 → 94.3, 950 → 95."""
+    return value // 10 if value % 10 == 0 else value / 10
+
+
+_DECIMALS: dict[int, Decimal] = {}
+
+
+def decimal_of(value: int) -> Decimal:
+    """Tenths as the Decimal ``half_up`` gives (950 → Decimal('95.0')): the figure tiering ranks and says."""
+    got = _DECIMALS.get(value)
+    if got is None:
+        if len(_DECIMALS) > 1 << 16:
+            _DECIMALS.clear()
+        got = _DECIMALS[value] = Decimal(value).scaleb(-1)
+    return got

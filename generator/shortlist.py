@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -88,3 +89,97 @@ def write_shortlists(results: dict, folder: str | Path) -> list[Path]:
     from .decisions import write_lists
 
     return write_lists(results, folder)
+
+
+@dataclass
+class Issued:
+    """The lists of one build: their paths, and the names of the current lists still exactly as issued."""
+
+    paths: list[Path]
+    unanswered: set[str] = field(default_factory=set)
+
+
+def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | None = None,
+                     cache_dir: str | Path | None = None) -> Issued:
+    """:func:`write_shortlists`, re-making only the provinces whose lists changed.
+
+    Each province's workbook is keyed by its lists' content (and the code and year); ``<cache_dir>/shortlists-
+    <year>.json`` remembers the key and the SHA-256 of the file issued for it. A file of ``previous`` (the year's
+    current 上报名单 folder) that still has those bytes is linked into ``folder`` instead of being made again:
+    same content, same bytes. A missing, damaged or foreign record only means every list is made.
+    """
+    folder = Path(folder)
+    if cache_dir is None or previous is None:
+        return Issued(write_shortlists(results, folder))
+    import hashlib
+    import json
+
+    from .cache import code_version
+    from .decisions import list_file_name, write_lists
+    from .fsutil import write_text_atomic
+
+    year = results["year"]
+    record = Path(cache_dir) / f"shortlists-{year}.json"
+    known = _issued_record(record)
+    by_province: dict[str, list[dict]] = {}
+    for entry in results.get("shortlists", []):
+        by_province.setdefault(entry["scope"], []).append(entry)
+    code = code_version()
+    current = {name: _sha256(Path(previous) / name) for _key, (name, _sha) in known.items()}
+    issued, paths = {}, []
+    for province, entries in sorted(by_province.items()):
+        content = json.dumps([code, year, province, entries], ensure_ascii=False, sort_keys=True)
+        key = hashlib.sha256(content.encode("utf-8")).hexdigest()
+        name = list_file_name(province)
+        last_name, sha = known.get(key, ("", ""))
+        if last_name == name and current.get(name) == sha and _link(Path(previous) / name, folder / name):
+            path = folder / name
+        else:
+            [path] = write_lists({"year": year, "shortlists": entries}, folder)
+            sha = _sha256(path) or ""
+        issued[key] = (path.name, sha)
+        paths.append(path)
+    unanswered = {name for name, sha in known.values() if current.get(name) == sha}
+    write_text_atomic(record, json.dumps({"lists": issued}, ensure_ascii=False, sort_keys=True))
+    return Issued(paths, unanswered)
+
+
+def _issued_record(path: Path) -> dict[str, tuple[str, str]]:
+    """key → (file name, SHA-256) of the lists issued last; {} when missing or not of our shape."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lists = data["lists"]
+        return {k: (v[0], v[1]) for k, v in lists.items()
+                if isinstance(k, str) and isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
+                and v[0] == Path(v[0]).name and not v[0].startswith(".")}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def _sha256(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _link(source: Path, target: Path) -> bool:
+    """``target`` as a hard link to ``source`` (a copy where links are not possible); False if neither works."""
+    import os
+    import shutil
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        return True
+    except OSError:
+        return False

@@ -1,6 +1,8 @@
 """Content keys that let a build skip work whose inputs did not change (used only with a cache folder).
 
 - The register is parsed once per distinct file content (its SHA-256), kept as JSON in the cache.
+- The results of the last build are read back from the archive's results.json when their key and the
+  file's status are those the last build noted (build._evaluate).
 - The archive's year folder is staged and swapped only when the results' key (build._evaluate) changed or the
   folder is not as the last build left it (any file added, removed, resized or touched since, for example a
   上报名单 answered in place): an unchanged rebuild writes nothing into the archive and swaps nothing.
@@ -58,7 +60,7 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
 
 
 def folder_state(folder: Path) -> list:
-    """Every file under ``folder``: relative path, size, mtime in ns (dot names are ours: temporary)."""
+    """Every file under ``folder``: relative path, size, mtime and ctime in ns (dot names are ours: temporary)."""
     state = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
@@ -68,7 +70,8 @@ def folder_state(folder: Path) -> list:
                 st = path.stat()
             except OSError:
                 continue
-            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns])
+            # ctime too: a file rewritten in place with its size and mtime put back is not as the build left it.
+            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns, st.st_ctime_ns])
     return state
 
 
@@ -91,3 +94,58 @@ def remember_archive(cache_dir: str | Path | None, year: int, results_key: str |
     if cache_dir is None or results_key is None:
         return
     write_text_atomic(_stamp(cache_dir, year), json.dumps({"key": results_key, "state": folder_state(target)}))
+
+
+# -- the results of the last build: read back from the archive's results.json ------------------------------
+
+def _file_status(path: Path) -> str | None:
+    """Size, mtime, inode, device and ctime: any write to the file, or its replacement, changes it (cache.py)."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:{st.st_ctime_ns}"
+
+
+def _results_stamp(cache_dir: str | Path, year: int) -> Path:
+    return Path(cache_dir) / f"results-{year}.json"
+
+
+def remember_results(cache_dir: str | Path | None, year: int, results_key: str | None, results_file: Path) -> None:
+    """Note that ``results_file`` (the archive's results.json, just written or found current) holds the results
+    of ``results_key``; nothing but the key and the file's status is kept (no second copy of the year)."""
+    if cache_dir is None or results_key is None:
+        return
+    status = _file_status(results_file)
+    (Path(cache_dir) / f"results-{year}.marshal").unlink(missing_ok=True)  # the cache of an earlier version
+    if status is not None:
+        write_text_atomic(_results_stamp(cache_dir, year), json.dumps({"key": results_key, "file": status}))
+
+
+def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> dict | None:
+    """The results of ``results_key`` read back from ``results_file`` when it is the file the last build left for
+    that key, untouched since; None otherwise (a missing, damaged or foreign stamp, another key, a changed file)."""
+    if cache_dir is None:
+        return None
+    try:
+        last = json.loads(_results_stamp(cache_dir, year).read_text(encoding="utf-8"))
+        if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != _file_status(
+                results_file):
+            return None
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()  # a national year is a million small objects: no collection walks them while they load
+        try:
+            data = json.loads(results_file.read_bytes())
+        finally:
+            if enabled:
+                gc.enable()
+    except (OSError, ValueError, TypeError):
+        return None
+    from .record import SCHEMA_VERSION
+
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION or data.get("year") != year \
+            or not isinstance(data.get("halls"), list):
+        return None
+    return data

@@ -136,3 +136,51 @@ def test_rounds_highest_present_decides_all_kept_and_gaps(standard):
     assert "一票否决事项 V02" in rows["H010003"]["tier_reason"]
     # 乙: (−3.5 − 4) / 2 = −3.75 → −3.8 (half away from zero); 甲: −0.5; nationally (−3.5 − 4 − 0.5) / 3 = −2.666…
     assert results["gaps"] == {"national": -2.7, "by_province": {"乙": -3.8, "甲": -0.5}}
+
+
+def _reported_by_cards(card):
+    """What the slow exact path reports: half_up of every ScoreCard figure, as tenths."""
+    def t(value):
+        return int(half_up(value).scaleb(1))
+    return (t(card.base), t(card.bonus), t(card.deduction), t(card.final),
+            tuple((s.section, None if s.rate is None else t(s.rate)) for s in card.sections),
+            {k: t(v) for k, v in card.bonus_items.items()}, {k: t(v) for k, v in card.deduction_items.items()},
+            card.vetoes)
+
+
+def test_integer_figures_equal_the_exact_fractions_rounded(standard):
+    """report_return (integers of half-points) reports what half_up over score_return's Fractions reports,
+    on random returns: any score step, 不适用, events up to past every cap, vetoes, a zero bonus cap."""
+    import random
+
+    from generator.scoring import report_return
+
+    rnd = random.Random(15)
+    checked = 0
+    for n in range(600):
+        scores = {}
+        for item in standard.items:
+            if item.allow_na and rnd.random() < 0.2:
+                scores[item.id] = None
+            else:
+                scores[item.id] = Decimal(rnd.randint(0, int(item.max_points * 2))) / 2
+        events = {r.id: rnd.choice([0, 0, 1, 2, 7]) for r in (*standard.bonus, *standard.deductions)}
+        if n % 7 == 0:  # a heavy deduction: the final score is held at 0
+            events[standard.deductions[0].id] = 400
+        vetoes = [v.id for v in standard.vetoes if rnd.random() < 0.05]
+        rec = record(standard, scores, events, vetoes)
+        for cap in (None, Decimal(0), Decimal("2.5")):
+            got = tuple(report_return(rec, standard, cap))
+            assert got == _reported_by_cards(score_return(rec, standard, cap))
+            checked += 1
+    assert checked == 1800
+
+
+def test_scores_off_the_half_point_grid_take_the_exact_path(standard):
+    from generator.scoring import report_return
+
+    rec = record(standard, {"A01": Decimal("3.3")}, {standard.bonus[0].id: 1})
+    got = report_return(rec, standard)
+    card = score_return(rec, standard)
+    assert got.final == int(half_up(card.final).scaleb(1)) and got.base == int(half_up(card.base).scaleb(1))
+    assert card.final % Fraction(1, 2) != 0  # really off the grid: the integer path could not have done it
