@@ -49,6 +49,22 @@ DEFAULT_LIMITS = Limits()
 
 
 KEEP_BYTES = 32 * 1024 * 1024  # the most of one file's unzipped XML kept for the reader
+# An entity declaration starts "<!" in UTF-8 and "<\0!" in UTF-16 (either order): parts without either are clean.
+_DECLARATION_STARTS = (b"<!", b"<\x00!")
+
+
+class Parts(dict):
+    """The XML parts the container check unzipped, by name, with the size of every part of the zip.
+
+    Knowing every part's size, the reader need not open the zip again for the parts kept here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: dict[str, int] | None = None  # set once the zip's directory has been checked
+
+
+def _dangerous(data: bytes) -> bool:
+    return any(start in data for start in _DECLARATION_STARTS) and any(token in data for token in DANGEROUS)
 
 
 def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
@@ -56,7 +72,8 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
     """Problems of the file as a container; an error among them means it must not be parsed.
 
     ``parts``, when given, receives the XML parts the entity scan unzipped (those of at most
-    ``limits.max_part_bytes``, up to ``KEEP_BYTES`` in all), so that the reader need not unzip them again."""
+    ``limits.max_part_bytes``, up to ``KEEP_BYTES`` in all), so that the reader need not unzip them again;
+    a :class:`Parts` also receives every part's size, so that the reader need not open the zip at all."""
     size = path.stat().st_size
     if size == 0:
         return [problem("file-empty", file=name)]
@@ -97,6 +114,8 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if any(i.flag_bits & 0x1 for i in infos):
         return [problem("file-encrypted", file=name)]
     names = {i.filename for i in infos}
+    if isinstance(parts, Parts):
+        parts.sizes = {i.filename: i.file_size for i in infos}
     missing = [p for p in REQUIRED_PARTS if p not in names]
     if missing:
         return [problem("file-not-xlsx", file=name, detail="缺少 " + "、".join(missing))]
@@ -112,7 +131,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
             # about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
             with zf.open(info) as part:
                 data = part.read(info.file_size or 1)
-            if any(token in data for token in DANGEROUS):
+            if _dangerous(data):
                 parts.clear()
                 return [problem("file-xml-entities", file=name, part=info.filename[:80])]
             parts[info.filename] = data

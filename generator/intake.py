@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import entries
 from . import workbook as wbk
-from .container import DEFAULT_LIMITS, Limits, check_container
+from .container import DEFAULT_LIMITS, Limits, Parts, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
@@ -301,7 +301,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     """
     today = today or date.today()
     try:
-        parts: dict[str, bytes] = {}  # unzipped once: scanned for entities, then read
+        parts = Parts()  # unzipped once: scanned for entities, then read (the zip opened once)
         found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
         return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
