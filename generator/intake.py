@@ -151,11 +151,13 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
                 keys[index] = cache.key(name, cache.content_sha256(path))
             except OSError:
                 keys[index] = ""  # unreadable now: check_file will say why
-            hit = cache.get(keys[index]) if keys[index] else None
-            if hit is not None:
-                outcomes[index] = hit
-                continue
         todo.append((index, path, name))
+    if cache is not None:  # looked up together: a few queries, not one per file
+        hits = cache.get_many([keys[index] for index, _, _ in todo if keys[index]])
+        for index, _, _ in todo:
+            if keys[index] in hits:
+                outcomes[index] = hits[keys[index]]
+        todo = [job for job in todo if outcomes[job[0]] is None]
     total = len(found)
     tick = (lambda n: progress(n, total)) if progress is not None else None
     if tick is not None:
