@@ -626,6 +626,8 @@ def _col(n: int) -> str:
 
 
 def _text(value) -> str:
+    if type(value) is str:  # most cells: the quick way first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

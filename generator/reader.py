@@ -29,10 +29,11 @@ class Grid:
 
     def value(self, row: int, col: int) -> object:
         """Cell value by 1-based row and column, None when outside the data."""
-        if 1 <= row <= len(self.rows):
-            cells = self.rows[row - 1]
-            if 1 <= col <= len(cells):
-                return cells[col - 1]
+        if row >= 1 and col >= 1:  # (negative indexes would count from the end)
+            try:
+                return self.rows[row - 1][col - 1]
+            except IndexError:
+                return None
         return None
 
 

@@ -563,28 +563,43 @@ def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budg
     text = xml.decode("utf-8")
     if "<![CDATA[" in text or 'xmlns="' + _MAIN + '"' not in text:
         return None
-    found = _SHEET_DATA.search(text)
-    if found is None:
+    span = _sheet_data(text)
+    if span is None:
         return None if "sheetData" in text else []
-    if found[1] is None:
+    if span is _EMPTY:
         _well_formed(xml)
         return []
     try:
-        return _scan_rows(xml, text, found, strings, date_styles, td_styles, epoch, budget)
+        return _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget)
     except SheetTooLarge:
         _well_formed(xml)  # a sheet both broken and too large is reported as broken, as it always was
         raise
 
 
-def _scan_rows(xml, text, found, strings, date_styles, td_styles, epoch, budget: Budget) -> list[list] | None:
-    body = found[1]
+_EMPTY = (0, 0)
+
+
+def _sheet_data(text: str) -> tuple[int, int] | None:
+    """Where the rows are: the span of what _SHEET_DATA's group 1 matches, _EMPTY for <sheetData/>, or None."""
+    start = text.find("<sheetData>")
+    if start != -1 and start == text.find("<sheetData"):  # the usual spelling: no regular expression needed
+        end = text.rfind("</sheetData")
+        if end > start and text.startswith("</sheetData>", end):
+            return start + len("<sheetData>"), end
+    found = _SHEET_DATA.search(text)
+    if found is None:
+        return None
+    return _EMPTY if found[1] is None else found.span(1)
+
+
+def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: Budget) -> list[list] | None:
+    body = text[span[0]:span[1]]
     if "<!--" in body or "<?" in body:
         return None  # a comment or instruction could hide a cell the counts below would take as read
     # Single-quoted attributes are rare and left to expat; an apostrophe in text (a formula's '加分扣分'!H2,
     # which every return's scoring sheet has) is not one. Only <row>, <c> and <f> attributes are read here.
     pieces = body.split("<row")  # one row per piece (a token never crosses a row in well-formed XML)
-    expected = body.count("<c ") + body.count("<c>") + body.count("<c/>") + len(pieces) - 1
-    seen = 0
+    cells_seen = 0
     context = (tuple(sorted(date_styles)), tuple(sorted(td_styles)), epoch, budget.max_rows, budget.max_cols)
     memo = _ROW_MEMO.get(context)
     if memo is None:
@@ -600,52 +615,78 @@ def _scan_rows(xml, text, found, strings, date_styles, td_styles, epoch, budget:
         if known is not None and budget.cells + known[2] <= budget.max_cells:
             row_no, cells, n = known
             budget.add(n)
-            seen += n + 1
         else:
             scanned = scan.row("<row" + piece, row_no)
             if scanned is None:
                 return None
             row_no, cells, n, keep = scanned
-            seen += n + 1
             unchecked.append(piece)
             if keep:
                 learnt.append((piece, (row_no, cells, n)))
+        cells_seen += n
         if len(rows) >= row_no:
             raise _Unsupported("rows out of order")
         while len(rows) < row_no - 1:
             rows.append([])
         rows.append(list(cells))
-    if seen != expected:
+    # Every <row> was a piece; every <c> must have been read too. One count of "<c" is an upper bound of the
+    # cells ("<c " also starts <color …> in rich text): only when it disagrees are the exact spellings counted.
+    if cells_seen != body.count("<c") and \
+            cells_seen != body.count("<c ") + body.count("<c>") + body.count("<c/>"):
         return None
-    _check_well_formed(xml, text, found, unchecked)
+    _check_well_formed(xml, text, span, unchecked)
     if len(memo) + len(learnt) > _ROW_MEMO_MAX:
         memo.clear()
     memo.update(learnt)  # only once the rows are known well formed
     return rows
 
 
-_FRAMES: set[str] = set()  # sheets without their rows, known well formed
+# Texts known well formed: a sheet's head (up to <sheetData>) and the elements after its rows.
+_HEADS: set[str] = set()
+_PARTS_AFTER: set[str] = set()
+_AFTER_ROWS = re.compile(  # where a worksheet's children after <sheetData> start (CT_Worksheet's sequence)
+    r"(?=<(?:sheetCalcPr|sheetProtection|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
+    r"customSheetViews|mergeCells|phoneticPr|conditionalFormatting|dataValidations|hyperlinks|printOptions|"
+    r"pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|"
+    r"smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|webPublishItems|tableParts|"
+    r"extLst)[\s/>])")
+_UTF8_DECLARED = re.compile(r'<\?xml[^>]*encoding="(?i:utf-8)"')
 
 
-def _check_well_formed(xml: bytes, text: str, found, unchecked: list[str]) -> None:
+def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: list[str]) -> None:
     """Raise as expat does on the whole part, parsing only what was not seen well formed before.
 
-    The part is its frame (everything but the rows) around its rows. A frame that is well formed with its
-    <sheetData> empty, holding a sequence of elements each well formed on its own, is well formed: so a frame
-    or a row already seen (the same text) is not parsed again. Anything that fails here, the whole part is
-    parsed again, and expat's verdict on it is the answer."""
-    start, end = found.span(1)
-    frame = text[:start] + text[end:]
+    The part is a head (``<worksheet …>…<sheetData>``), rows, ``</sheetData>``, the elements after the rows and
+    ``</worksheet>``. If the head closed by ``</sheetData></worksheet>`` is well formed, and the rows and the
+    elements after them are each well formed on their own (a sequence of well-formed elements, split where an
+    element starts, is well formed), the part is well formed: so a head, a row or an element already seen (the
+    same text) is not parsed again. Anything that fails here, the whole part is parsed, and expat's verdict on
+    it is the answer."""
+    head, tail = text[:span[0]], text[span[1]:]
+    after = tail.rstrip()
     try:
-        if frame not in _FRAMES:
-            expat.ParserCreate().Parse(frame.encode("utf-8"), True)
-            if len(_FRAMES) > 256:
-                _FRAMES.clear()
-            _FRAMES.add(frame)
+        if not (tail.startswith("</sheetData>") and after.endswith("</worksheet>")) or "<!--" in tail \
+                or "<?" in tail or (head.startswith("<?xml") and "encoding" in head[:head.find(">")]
+                                    and not _UTF8_DECLARED.match(head)):
+            raise expat.ExpatError("not the usual layout")  # parsed whole below
+        if head not in _HEADS:
+            expat.ParserCreate().Parse((head + "</sheetData></worksheet>").encode("utf-8"), True)
+            _remember(_HEADS, [head])
+        elements = _AFTER_ROWS.split(after[len("</sheetData>"):-len("</worksheet>")])
+        new = [e for e in elements if e not in _PARTS_AFTER]
         # Unprefixed wrapper: the parse is namespace-unaware, as _well_formed's is.
         expat.ParserCreate().Parse(("<x>" + "<row".join(unchecked) + "</x>").encode("utf-8"), True)
+        if new:
+            expat.ParserCreate().Parse(("<x>" + "".join(new) + "</x>").encode("utf-8"), True)
+            _remember(_PARTS_AFTER, new)
     except expat.ExpatError:
         _well_formed(xml)
+
+
+def _remember(known: set[str], texts: list[str]) -> None:
+    if len(known) + len(texts) > 4096:
+        known.clear()
+    known.update(texts)
 
 
 class _RowScanner:

@@ -264,6 +264,10 @@ def test_a_broken_row_or_frame_is_caught_after_good_ones(filled, tmp_path):
         "frame": lambda x: x.replace("</sheetData>", '</sheetData><pageMargins left="1" left="2"/>'),
         "unclosed": lambda x: x.replace("</c></row>", "</row>", 1),
         "between-rows": lambda x: x.replace("</row><row", "</row>&bogus;<row", 1),
+        "head": lambda x: x.replace("<sheetData>", '<bad a="1" a="2"/><sheetData>'),
+        "unclosed-after-rows": lambda x: x.replace("</worksheet>", "<pageSetup></worksheet>"),
+        "split-element": lambda x: x.replace("</sheetData>", "</sheetData><pageMargins><pageSetup/>"),
+        "after-root": lambda x: x + "<worksheet/>",
     }
     part = _sheet_part(filled, wbk.SHEET_ITEMS)
     for label, edit in [*edits.items(), *edits.items()]:  # twice: a broken row is never remembered
