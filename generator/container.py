@@ -127,10 +127,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
         if not info.filename.lower().endswith(XML_SUFFIXES):
             continue
         if parts is not None and info.file_size <= limits.max_part_bytes and kept + info.file_size <= KEEP_BYTES:
-            # Unzipped whole, asking for no more than the declared size (checked above), so that a part lying
-            # about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
-            with zf.open(info) as part:
-                data = part.read(info.file_size or 1)
+            data = _inflate(zf, info)
             if _dangerous(data):
                 parts.clear()
                 return [problem("file-xml-entities", file=name, part=info.filename[:80])]
@@ -144,6 +141,56 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if path.suffix.lower() == ".xlsm" or any(n.lower().endswith("vbaproject.bin") for n in names):
         found.append(problem("file-macros", file=name))
     return found
+
+
+# Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):
+# returns of one template share their theme, styles, workbook and relationships byte for byte.
+_INFLATED: dict[tuple, bytes] = {}
+_INFLATED_MAX_PART = 16 * 1024
+_INFLATED_MAX = 256
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The part unzipped whole, asking for no more than its declared size (checked before), so that a part
+    lying about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
+
+    A small part whose compressed bytes, method, flags, CRC and size are those of a part inflated before (and
+    whose local header zipfile would accept) is that part's bytes: inflating the same input gives the same
+    output, checked against the same CRC. Anything unusual goes to zipfile, whose error is the one reported."""
+    raw = _compressed(zf, info) if info.file_size <= _INFLATED_MAX_PART else None
+    key = None if raw is None else (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)
+    data = None if key is None else _INFLATED.get(key)
+    if data is None:
+        with zf.open(info) as part:
+            data = part.read(info.file_size or 1)
+        if key is not None:
+            if len(_INFLATED) >= _INFLATED_MAX:
+                _INFLATED.clear()
+            _INFLATED[key] = data
+    return data
+
+
+def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's compressed bytes, read where zipfile would read them, or None if zipfile might object."""
+    if info.flag_bits & 0x61 or zf.fp is None:  # encrypted, patched or strongly encrypted: zipfile decides
+        return None
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(zipfile.sizeFileHeader)
+    if len(header) != zipfile.sizeFileHeader:
+        return None
+    fields = struct.unpack(zipfile.structFileHeader, header)
+    if fields[0] != zipfile.stringFileHeader:
+        return None
+    name = fp.read(fields[10])
+    try:  # as zipfile.open() compares them: the local name decoded by the local flags
+        if name.decode("utf-8" if fields[3] & 0x800 else "cp437") != info.orig_filename:
+            return None
+    except UnicodeDecodeError:
+        return None
+    fp.seek(fields[11], 1)
+    raw = fp.read(info.compress_size)
+    return raw if len(raw) == info.compress_size else None
 
 
 def _declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:

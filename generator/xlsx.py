@@ -614,7 +614,7 @@ def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: 
         known = memo.get(piece)
         if known is not None and budget.cells + known[2] <= budget.max_cells:
             row_no, cells, n = known
-            budget.add(n)
+            budget.cells += n  # within the bound: checked just above
         else:
             scanned = scan.row("<row" + piece, row_no)
             if scanned is None:
@@ -645,11 +645,11 @@ def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: 
 _HEADS: set[str] = set()
 _PARTS_AFTER: set[str] = set()
 _AFTER_ROWS = re.compile(  # where a worksheet's children after <sheetData> start (CT_Worksheet's sequence)
-    r"(?=<(?:sheetCalcPr|sheetProtection|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
+    r"<(?:sheetCalcPr|sheetProtection|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
     r"customSheetViews|mergeCells|phoneticPr|conditionalFormatting|dataValidations|hyperlinks|printOptions|"
     r"pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|"
     r"smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|webPublishItems|tableParts|"
-    r"extLst)[\s/>])")
+    r"extLst)[\s/>]")  # a literal "<" first: the engine skips to each "<" (a lookahead first is 5× slower)
 _UTF8_DECLARED = re.compile(r'<\?xml[^>]*encoding="(?i:utf-8)"')
 
 
@@ -672,7 +672,9 @@ def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: 
         if head not in _HEADS:
             expat.ParserCreate().Parse((head + "</sheetData></worksheet>").encode("utf-8"), True)
             _remember(_HEADS, [head])
-        elements = _AFTER_ROWS.split(after[len("</sheetData>"):-len("</worksheet>")])
+        rest = after[len("</sheetData>"):-len("</worksheet>")]
+        cuts = [0, *(m.start() for m in _AFTER_ROWS.finditer(rest)), len(rest)]
+        elements = [rest[cuts[i]:cuts[i + 1]] for i in range(len(cuts) - 1)]
         new = [e for e in elements if e not in _PARTS_AFTER]
         # Unprefixed wrapper: the parse is namespace-unaware, as _well_formed's is.
         expat.ParserCreate().Parse(("<x>" + "<row".join(unchecked) + "</x>").encode("utf-8"), True)
