@@ -148,6 +148,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
 _INFLATED: dict[tuple, bytes] = {}
 _INFLATED_MAX_PART = 16 * 1024
 _INFLATED_MAX = 256
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader: a part's local header
 
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -176,11 +177,11 @@ def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
         return None
     fp = zf.fp
     fp.seek(info.header_offset)
-    header = fp.read(zipfile.sizeFileHeader)
-    if len(header) != zipfile.sizeFileHeader:
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
         return None
-    fields = struct.unpack(zipfile.structFileHeader, header)
-    if fields[0] != zipfile.stringFileHeader:
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
         return None
     name = fp.read(fields[10])
     try:  # as zipfile.open() compares them: the local name decoded by the local flags
