@@ -556,7 +556,7 @@ _ROW_R = re.compile(r'\br="(\d+)"')
 # value depends on more (shared strings, shared formulas, a row number counted from the row before) are never
 # kept. Bounded: cleared when full, the common rows come back at once.
 _ROW_MEMO: dict[tuple, dict[str, tuple[int, tuple, int]]] = {}
-_ROW_MEMO_MAX = 8_000
+_ROW_MEMO_MAX = 4_000  # ~10 MB: a template's common rows are under a thousand; rows of one return only, ~3 each
 
 
 def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budget) -> list[list] | None:
@@ -603,6 +603,8 @@ def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: 
     context = (tuple(sorted(date_styles)), tuple(sorted(td_styles)), epoch, budget.max_rows, budget.max_cols)
     memo = _ROW_MEMO.get(context)
     if memo is None:
+        if len(_ROW_MEMO) >= 8:  # a run sees one or two stylesheets
+            _ROW_MEMO.clear()
         memo = _ROW_MEMO[context] = {}
     scan = _RowScanner(strings, date_styles, td_styles, epoch, budget)
     rows: list[list] = []
