@@ -155,20 +155,44 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """The part unzipped whole, asking for no more than its declared size (checked before), so that a part
     lying about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
 
-    A small part whose compressed bytes, method, flags, CRC and size are those of a part inflated before (and
-    whose local header zipfile would accept) is that part's bytes: inflating the same input gives the same
-    output, checked against the same CRC. Anything unusual goes to zipfile, whose error is the one reported."""
-    raw = _compressed(zf, info) if info.file_size <= _INFLATED_MAX_PART else None
-    key = None if raw is None else (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)
-    data = None if key is None else _INFLATED.get(key)
-    if data is None:
-        with zf.open(info) as part:
-            data = part.read(info.file_size or 1)
-        if key is not None:
-            if len(_INFLATED) >= _INFLATED_MAX:
-                _INFLATED.clear()
-            _INFLATED[key] = data
-    return data
+    The usual part is inflated here from its compressed bytes, read where zipfile would read them (after the
+    local-header checks zipfile makes): only when it inflates to exactly its declared size with its CRC is that
+    the answer, the bytes zipfile would give. A small part whose compressed bytes, method, flags, CRC and size
+    are those of a part inflated before is that part's bytes (same input, same output). Anything unusual goes
+    to zipfile, whose result or error is the one that counts."""
+    raw = _compressed(zf, info)
+    key = None
+    if raw is not None:
+        if info.file_size <= _INFLATED_MAX_PART:
+            key = (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)
+            known = _INFLATED.get(key)
+            if known is not None:
+                return known
+        data = _inflated(info, raw)
+        if data is not None:
+            if key is not None:
+                if len(_INFLATED) >= _INFLATED_MAX:
+                    _INFLATED.clear()
+                _INFLATED[key] = data
+            return data
+    with zf.open(info) as part:
+        return part.read(info.file_size or 1)
+
+
+def _inflated(info: zipfile.ZipInfo, raw: bytes) -> bytes | None:
+    """``raw`` inflated, when it gives exactly the part zipfile would check and accept; else None."""
+    if info.file_size == 0:
+        return None
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        try:
+            data = zlib.decompressobj(-15).decompress(raw, info.file_size)  # never more than the claim
+        except zlib.error:
+            return None
+    elif info.compress_type == zipfile.ZIP_STORED and info.compress_size == info.file_size:
+        data = raw
+    else:
+        return None
+    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
 
 
 def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
