@@ -64,7 +64,8 @@ class Parts(dict):
 
 
 def _dangerous(data: bytes) -> bool:
-    return _BANG in data and any(token in data for token in DANGEROUS)
+    # A declaration starts "<!" in UTF-8, "<\0!" in UTF-16 (LE or BE): the full search only where one is.
+    return _BANG in data and (b"<!" in data or b"<\x00!" in data) and any(token in data for token in DANGEROUS)
 
 
 def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,

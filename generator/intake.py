@@ -399,7 +399,7 @@ class _Checker:
         found = f"{meta['standard_id']} {meta['standard_version']}"
         if (meta["standard_id"], meta["standard_version"]) != (std.id, std.version) or meta[
             "standard_checksum"
-        ] != std.checksum:
+        ] != _checksum(std):
             self.add("template-standard-mismatch", sheet=wbk.SHEET_META, cell="B2",
                      found=found, expected=f"{std.id} {std.version}")
             return None
@@ -619,6 +619,13 @@ class _Checker:
 
 
 _INVALID = object()
+_CHECKSUM: list = [None, ""]  # (standard, its checksum): hashing the standard's JSON is ~0.1 ms, once a run
+
+
+def _checksum(standard) -> str:
+    if _CHECKSUM[0] is not standard:  # a Standard is frozen: same object, same checksum
+        _CHECKSUM[:] = [standard, standard.checksum]
+    return _CHECKSUM[1]
 
 
 def _col(n: int) -> str:
