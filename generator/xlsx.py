@@ -9,6 +9,7 @@ tests/test_reader.py holds the two side by side.
 from __future__ import annotations
 
 import html
+import itertools
 import posixpath
 import re
 import warnings
@@ -611,9 +612,9 @@ def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: 
     row_no = 0
     unchecked: list[str] = [pieces[0]]  # rows not seen before, checked for well-formedness below
     learnt: list[tuple[str, tuple]] = []
-    for i in range(1, len(pieces)):
-        piece = pieces[i]
-        known = memo.get(piece)
+    recall, add_row = memo.get, rows.append
+    for piece in itertools.islice(pieces, 1, None):
+        known = recall(piece)
         if known is not None and budget.cells + known[2] <= budget.max_cells:
             row_no, cells, n = known
             budget.cells += n  # within the bound: checked just above
@@ -629,8 +630,8 @@ def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: 
         if len(rows) >= row_no:
             raise _Unsupported("rows out of order")
         while len(rows) < row_no - 1:
-            rows.append([])
-        rows.append(list(cells))
+            add_row([])
+        add_row(list(cells))
     # Every <row> was a piece; every <c> must have been read too. One count of "<c" is an upper bound of the
     # cells ("<c " also starts <color …> in rich text): only when it disagrees are the exact spellings counted.
     if cells_seen != body.count("<c") and \
