@@ -51,7 +51,7 @@ def decode_outcome(text: object) -> tuple | None:
     return record, problems, hint
 
 
-_STR = {str}
+_STR, _INT, _BOOL = {str}, {int}, {bool}
 
 
 class _Foreign(Exception):
@@ -59,7 +59,7 @@ class _Foreign(Exception):
 
 
 def _problem(fields: object) -> Problem:
-    if type(fields) is not list or len(fields) != 6 or not all(type(f) is str for f in fields):
+    if type(fields) is not list or len(fields) != 6 or not set(map(type, fields)) <= _STR:
         raise _Foreign
     kind = CATALOGUE.get(fields[0])
     if kind is None or kind.severity != fields[1]:
@@ -94,15 +94,15 @@ def _record(rec: object) -> Any:
     if type(rec) is not list or len(rec) != 12:
         raise _Foreign
     hall_id, rnd, when, inspector, scores, reasons, events, event_notes, vetoes, veto_notes, file, sha = rec
-    if not all(type(v) is str for v in (hall_id, rnd, when, inspector, file, sha)) or type(scores) is not dict:
+    if not set(map(type, (hall_id, rnd, when, inspector, file, sha))) <= _STR or type(scores) is not dict:
         raise _Foreign
     try:
         decoded = {item: _DECIMALS[value] for item, value in scores.items()}
     except (KeyError, TypeError):  # a value not seen before (or not text at all)
         decoded = {item: _decimal(value) for item, value in scores.items()}
-    if type(events) is not dict or not all(type(v) is int for v in events.values()):
-        raise _Foreign
-    if type(vetoes) is not dict or not all(type(v) is bool for v in vetoes.values()):
+    if type(events) is not dict or not set(map(type, events.values())) <= _INT:
+        raise _Foreign  # (True is not a count: its type is bool)
+    if type(vetoes) is not dict or not set(map(type, vetoes.values())) <= _BOOL:
         raise _Foreign
     return _RECORD[0](hall_id, rnd, when, inspector, decoded, _texts(reasons), events, _texts(event_notes),
                         vetoes, _texts(veto_notes), file, sha)

@@ -3,6 +3,7 @@ damaged, foreign or of an older format (pickles) is taken as absent, so the file
 
 from __future__ import annotations
 
+import json
 import pickle
 import sqlite3
 from pathlib import Path
@@ -76,6 +77,15 @@ def test_foreign_entries_decode_to_nothing(standard, inbox):
         f'["{FORMAT}",[1,2,3],[],""]',
         "[" * 100_000,
     ]
+    data = json.loads(good)
+    for field, value in ((6, True), (8, 0), (5, 1), (4, 4)):  # counts as bools, vetoes as ints, …
+        changed = json.loads(good)
+        changed[1][field] = {k: value for k in data[1][field]} or {"X": value}
+        foreign.append(json.dumps(changed))
+    for field in (0, 10, 11):  # hall id, file, sha256 not text
+        changed = json.loads(good)
+        changed[1][field] = 1
+        foreign.append(json.dumps(changed))
     for entry in foreign:
         assert decode_outcome(entry) is None, entry
 
