@@ -637,10 +637,10 @@ def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: 
     if cells_seen != body.count("<c") and \
             cells_seen != body.count("<c ") + body.count("<c>") + body.count("<c/>"):
         return None
-    _check_well_formed(xml, text, span, unchecked)
-    if len(memo) + len(learnt) > _ROW_MEMO_MAX:
-        memo.clear()
-    memo.update(learnt)  # only once the rows are known well formed
+    if _check_well_formed(xml, text, span, unchecked):  # (raises if the part is not well formed)
+        if len(memo) + len(learnt) > _ROW_MEMO_MAX:
+            memo.clear()
+        memo.update(learnt)  # only rows known well formed each on its own
     return rows
 
 
@@ -656,7 +656,7 @@ _AFTER_ROWS = re.compile(  # where a worksheet's children after <sheetData> star
 _UTF8_DECLARED = re.compile(r'<\?xml[^>]*encoding="(?i:utf-8)"')
 
 
-def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: list[str]) -> None:
+def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: list[str]) -> bool:
     """Raise as expat does on the whole part, parsing only what was not seen well formed before.
 
     The part is a head (``<worksheet …>…<sheetData>``), rows, ``</sheetData>``, the elements after the rows and
@@ -664,7 +664,7 @@ def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: 
     elements after them are each well formed on their own (a sequence of well-formed elements, split where an
     element starts, is well formed), the part is well formed: so a head, a row or an element already seen (the
     same text) is not parsed again. Anything that fails here, the whole part is parsed, and expat's verdict on
-    it is the answer."""
+    it is the answer. True when the rows in ``unchecked`` were each found well formed on their own."""
     head, tail = text[:span[0]], text[span[1]:]
     after = tail.rstrip()
     try:
@@ -679,13 +679,24 @@ def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: 
         cuts = [0, *(m.start() for m in _AFTER_ROWS.finditer(rest)), len(rest)]
         elements = [rest[cuts[i]:cuts[i + 1]] for i in range(len(cuts) - 1)]
         new = [e for e in elements if e not in _PARTS_AFTER]
-        # Unprefixed wrapper: the parse is namespace-unaware, as _well_formed's is.
-        expat.ParserCreate().Parse(("<x>" + "<row".join(unchecked) + "</x>").encode("utf-8"), True)
-        if new:
-            expat.ParserCreate().Parse(("<x>" + "".join(new) + "</x>").encode("utf-8"), True)
-            _remember(_PARTS_AFTER, new)
+        # Each on its own, not together: a text remembered must be well formed alone (two halves of an
+        # element, each remembered, could otherwise stand in another part beside anything).
+        _content_well_formed(unchecked[0])
+        for piece in itertools.islice(unchecked, 1, None):
+            _content_well_formed("<row" + piece)
+        for element in new:
+            _content_well_formed(element)
+        _remember(_PARTS_AFTER, new)
     except expat.ExpatError:
         _well_formed(xml)
+        return False
+    return True
+
+
+def _content_well_formed(text: str) -> None:
+    if text:
+        # Unprefixed wrapper: the parse is namespace-unaware, as _well_formed's is.
+        expat.ParserCreate().Parse(("<x>" + text + "</x>").encode("utf-8"), True)
 
 
 def _remember(known: set[str], texts: list[str]) -> None:

@@ -311,3 +311,25 @@ def test_bounds_hold_on_remembered_rows(filled):
     broken = xml.replace(b"</sheetData>", b"</sheetData><bad a='1' a='2'/>")
     with pytest.raises(expat.ExpatError):
         _scan(broken, xlsx.Budget(max_cells=100))
+
+
+def test_halves_of_an_element_are_never_remembered(filled):
+    """Two rows that are well formed only together (an element opened after one and closed after the other)
+    are not remembered as rows known well formed: a later sheet holding one of them without the other is
+    still found broken."""
+    from xml.parsers import expat
+
+    xml = _items_xml(filled)
+    good_pair = xml.replace(b"</sheetData>", b'<row r="90"><c r="A90" t="inlineStr"><is><t>x</t></is></c></row>'
+                                              b'<extra><row r="91"><c r="A91" t="inlineStr"><is><t>y</t></is></c>'
+                                              b"</row></extra></sheetData>")
+    expat.ParserCreate().Parse(good_pair, True)  # well formed as a whole
+    _scan(good_pair)
+    half = xml.replace(b"</sheetData>", b'<row r="90"><c r="A90" t="inlineStr"><is><t>x</t></is></c></row>'
+                                        b"<extra><row r=\"91\"><c r=\"A91\"><v>2</v></c></row></sheetData>")
+    with pytest.raises(expat.ExpatError):
+        expat.ParserCreate().Parse(half, True)
+    try:
+        assert _scan(half) is None
+    except expat.ExpatError:
+        pass
