@@ -4,7 +4,7 @@ Formulas come back as their text (starting with ``=``) and cached values are nev
 openpyxl has none, and a cached value can disagree with what the inspector typed. Sheet ``dimension`` tags are
 ignored, since Excel, WPS and some mail gateways write wrong ones.
 
-The fast path (:mod:`generator.xlsx`, five to seven times faster than openpyxl, which matters at 20,000 returns
+The fast path (:mod:`generator.xlsx`, about twenty times faster than openpyxl, which matters at 20,000 returns
 a year) gives exactly what openpyxl's read-only mode gives: the same rows, the same int/float split, shared and
 inline strings, dates for cells with a date number format. Anything it does not expect (an odd package layout,
 strict OOXML, a broken zip or XML) goes to openpyxl, whose error, if any, is what the caller sees.

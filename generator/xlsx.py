@@ -4,6 +4,10 @@ Sheets come back as plain rows (lists of values), cell for cell what openpyxl's 
 ``reset_dimensions()``: a row per row number up to the last one present, each as wide as its last cell. Formulas
 are ``"=..."`` text; cached values are never looked at. Every rule here follows openpyxl's WorkSheetParser, and
 tests/test_reader.py holds the two side by side.
+
+Returns made from one template repeat most of their bytes, so work is remembered across files of one process by
+the exact text it was done on: a row's values, the well-formedness of a sheet's head, rows and later elements
+(each on its own). Nothing is remembered by a digest or a name; a text seen for the first time is read in full.
 """
 
 from __future__ import annotations
