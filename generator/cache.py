@@ -3,7 +3,8 @@
 An entry is found by what decides the result and by nothing else: the file's bytes (SHA-256), the name it is
 reported by, the standard's checksum, the register's fingerprint, the year, the day (a return dated "in the
 future" becomes valid later) and the code that checks. The store is one SQLite file; a missing, locked or
-damaged store only means a cold build, never a wrong one.
+damaged store only means a cold build, never a wrong one. Entries are data (JSON, :mod:`generator.outcomes`),
+never pickles: an entry that does not decode as this code writes it is taken as absent.
 
 So that an unchanged file need not be read to find its key, the file's SHA-256 is remembered beside its status
 (size, mtime_ns, inode, device and ctime_ns), the rule git and rsync use. The ctime is what makes it safe: the
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .outcomes import decode_outcome, encode_outcome
 
 if TYPE_CHECKING:
     from .register import Hall
     from .standard import Standard
 
-_FORMAT = 1
+_FORMAT = 2  # 2: entries are JSON text (generator.outcomes), no longer pickles
+_BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -65,7 +67,7 @@ class IntakeCache:
         self.path = self.folder / "intake.sqlite"
         self.hits = 0
         self.misses = 0
-        self._pending: list[tuple[str, bytes]] = []
+        self._pending: list[tuple[str, str]] = []
         self._context = ""
         self._db: sqlite3.Connection | None = None
         self._stats: dict[bytes, tuple[str, str]] | None = None
@@ -108,26 +110,33 @@ class IntakeCache:
 
     def get(self, key: str) -> Any:
         """The stored ``(record, problems, hall_hint)``, or None."""
-        db = self._open()
-        row = None
-        if db is not None:
-            try:
-                row = db.execute("SELECT value FROM intake WHERE key = ?", (key,)).fetchone()
-            except sqlite3.Error:
-                row = None
-        if row is None:
-            self.misses += 1
-            return None
-        try:
-            value = pickle.loads(row[0])
-        except Exception:  # an entry written by other code: treat as absent
-            self.misses += 1
-            return None
-        self.hits += 1
-        return value
+        return self.get_many([key]).get(key)
 
-    def put(self, key: str, value: object) -> None:
-        self._pending.append((key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """The stored outcome of each of ``keys`` that has one, looked up in a few queries, not one per key."""
+        db = self._open()
+        rows: dict[str, object] = {}
+        if db is not None:
+            wanted = sorted(set(keys))
+            try:
+                for i in range(0, len(wanted), _BATCH):
+                    batch = wanted[i:i + _BATCH]
+                    rows.update(db.execute(f"SELECT key, value FROM intake WHERE key IN ({','.join('?' * len(batch))})",
+                                           batch))
+            except sqlite3.Error:
+                rows = {}
+        found = {}
+        for key in keys:
+            value = decode_outcome(rows.get(key)) if key in rows else None
+            if value is None:  # absent, or an entry this code did not write: the file is checked again
+                self.misses += 1
+            else:
+                self.hits += 1
+                found[key] = value
+        return found
+
+    def put(self, key: str, value: tuple) -> None:
+        self._pending.append((key, encode_outcome(value)))
 
     def flush(self) -> None:
         """Write what this run learnt, in one transaction."""
@@ -163,7 +172,11 @@ class IntakeCache:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path)
-                db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
+                    # A store of another format (format 1 held pickles): its entries are never read.
+                    db.execute("DROP TABLE IF EXISTS intake")
+                    db.execute(f"PRAGMA user_version = {_FORMAT}")
+                db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
                            " sha256 TEXT NOT NULL)")
                 db.commit()

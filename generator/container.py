@@ -49,6 +49,23 @@ DEFAULT_LIMITS = Limits()
 
 
 KEEP_BYTES = 32 * 1024 * 1024  # the most of one file's unzipped XML kept for the reader
+# Every declaration holds a "!" byte, in UTF-8 and UTF-16 alike; most parts have none (memchr-fast to find).
+_BANG = b"!"
+
+
+class Parts(dict):
+    """The XML parts the container check unzipped, by name, with the size of every part of the zip.
+
+    Knowing every part's size, the reader need not open the zip again for the parts kept here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: dict[str, int] | None = None  # set once the zip's directory has been checked
+
+
+def _dangerous(data: bytes) -> bool:
+    # A declaration starts "<!" in UTF-8, "<\0!" in UTF-16 (LE or BE): the full search only where one is.
+    return _BANG in data and (b"<!" in data or b"<\x00!" in data) and any(token in data for token in DANGEROUS)
 
 
 def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
@@ -56,7 +73,8 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
     """Problems of the file as a container; an error among them means it must not be parsed.
 
     ``parts``, when given, receives the XML parts the entity scan unzipped (those of at most
-    ``limits.max_part_bytes``, up to ``KEEP_BYTES`` in all), so that the reader need not unzip them again."""
+    ``limits.max_part_bytes``, up to ``KEEP_BYTES`` in all), so that the reader need not unzip them again;
+    a :class:`Parts` also receives every part's size, so that the reader need not open the zip at all."""
     size = path.stat().st_size
     if size == 0:
         return [problem("file-empty", file=name)]
@@ -97,6 +115,8 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if any(i.flag_bits & 0x1 for i in infos):
         return [problem("file-encrypted", file=name)]
     names = {i.filename for i in infos}
+    if isinstance(parts, Parts):
+        parts.sizes = {i.filename: i.file_size for i in infos}
     missing = [p for p in REQUIRED_PARTS if p not in names]
     if missing:
         return [problem("file-not-xlsx", file=name, detail="缺少 " + "、".join(missing))]
@@ -108,11 +128,8 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
         if not info.filename.lower().endswith(XML_SUFFIXES):
             continue
         if parts is not None and info.file_size <= limits.max_part_bytes and kept + info.file_size <= KEEP_BYTES:
-            # Unzipped whole, asking for no more than the declared size (checked above), so that a part lying
-            # about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
-            with zf.open(info) as part:
-                data = part.read(info.file_size or 1)
-            if any(token in data for token in DANGEROUS):
+            data = _inflate(zf, info)
+            if _dangerous(data):
                 parts.clear()
                 return [problem("file-xml-entities", file=name, part=info.filename[:80])]
             parts[info.filename] = data
@@ -125,6 +142,81 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if path.suffix.lower() == ".xlsm" or any(n.lower().endswith("vbaproject.bin") for n in names):
         found.append(problem("file-macros", file=name))
     return found
+
+
+# Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):
+# returns of one template share their theme, styles, workbook and relationships byte for byte.
+_INFLATED: dict[tuple, bytes] = {}
+_INFLATED_MAX_PART = 16 * 1024
+_INFLATED_MAX = 256
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader: a part's local header
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The part unzipped whole, asking for no more than its declared size (checked before), so that a part
+    lying about its size is never inflated past its claim (zipfile's read() would inflate it all at once).
+
+    The usual part is inflated here from its compressed bytes, read where zipfile would read them (after the
+    local-header checks zipfile makes): only when it inflates to exactly its declared size with its CRC is that
+    the answer, the bytes zipfile would give. A small part whose compressed bytes, method, flags, CRC and size
+    are those of a part inflated before is that part's bytes (same input, same output). Anything unusual goes
+    to zipfile, whose result or error is the one that counts."""
+    raw = _compressed(zf, info)
+    key = None
+    if raw is not None:
+        if info.file_size <= _INFLATED_MAX_PART:
+            key = (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)
+            known = _INFLATED.get(key)
+            if known is not None:
+                return known
+        data = _inflated(info, raw)
+        if data is not None:
+            if key is not None:
+                if len(_INFLATED) >= _INFLATED_MAX:
+                    _INFLATED.clear()
+                _INFLATED[key] = data
+            return data
+    with zf.open(info) as part:
+        return part.read(info.file_size or 1)
+
+
+def _inflated(info: zipfile.ZipInfo, raw: bytes) -> bytes | None:
+    """``raw`` inflated, when it gives exactly the part zipfile would check and accept; else None."""
+    if info.file_size == 0:
+        return None
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        try:
+            data = zlib.decompressobj(-15).decompress(raw, info.file_size)  # never more than the claim
+        except zlib.error:
+            return None
+    elif info.compress_type == zipfile.ZIP_STORED and info.compress_size == info.file_size:
+        data = raw
+    else:
+        return None
+    return data if len(data) == info.file_size and zlib.crc32(data) == info.CRC else None
+
+
+def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's compressed bytes, read where zipfile would read them, or None if zipfile might object."""
+    if info.flag_bits & 0x61 or zf.fp is None:  # encrypted, patched or strongly encrypted: zipfile decides
+        return None
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    name = fp.read(fields[10])
+    try:  # as zipfile.open() compares them: the local name decoded by the local flags
+        if name.decode("utf-8" if fields[3] & 0x800 else "cp437") != info.orig_filename:
+            return None
+    except UnicodeDecodeError:
+        return None
+    fp.seek(fields[11], 1)
+    raw = fp.read(info.compress_size)
+    return raw if len(raw) == info.compress_size else None
 
 
 def _declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import entries
 from . import workbook as wbk
-from .container import DEFAULT_LIMITS, Limits, check_container
+from .container import DEFAULT_LIMITS, Limits, Parts, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
@@ -151,11 +151,13 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
                 keys[index] = cache.key(name, cache.content_sha256(path))
             except OSError:
                 keys[index] = ""  # unreadable now: check_file will say why
-            hit = cache.get(keys[index]) if keys[index] else None
-            if hit is not None:
-                outcomes[index] = hit
-                continue
         todo.append((index, path, name))
+    if cache is not None:  # looked up together: a few queries, not one per file
+        hits = cache.get_many([keys[index] for index, _, _ in todo if keys[index]])
+        for index, _, _ in todo:
+            if keys[index] in hits:
+                outcomes[index] = hits[keys[index]]
+        todo = [job for job in todo if outcomes[job[0]] is None]
     total = len(found)
     tick = (lambda n: progress(n, total)) if progress is not None else None
     if tick is not None:
@@ -301,7 +303,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     """
     today = today or date.today()
     try:
-        parts: dict[str, bytes] = {}  # unzipped once: scanned for entities, then read
+        parts = Parts()  # unzipped once: scanned for entities, then read (the zip opened once)
         found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
         return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
@@ -397,7 +399,7 @@ class _Checker:
         found = f"{meta['standard_id']} {meta['standard_version']}"
         if (meta["standard_id"], meta["standard_version"]) != (std.id, std.version) or meta[
             "standard_checksum"
-        ] != std.checksum:
+        ] != _checksum(std):
             self.add("template-standard-mismatch", sheet=wbk.SHEET_META, cell="B2",
                      found=found, expected=f"{std.id} {std.version}")
             return None
@@ -617,6 +619,13 @@ class _Checker:
 
 
 _INVALID = object()
+_CHECKSUM: list = [None, ""]  # (standard, its checksum): hashing the standard's JSON is ~0.1 ms, once a run
+
+
+def _checksum(standard) -> str:
+    if _CHECKSUM[0] is not standard:  # a Standard is frozen: same object, same checksum
+        _CHECKSUM[:] = [standard, standard.checksum]
+    return _CHECKSUM[1]
 
 
 def _col(n: int) -> str:
@@ -624,6 +633,8 @@ def _col(n: int) -> str:
 
 
 def _text(value) -> str:
+    if type(value) is str:  # most cells: the quick way first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

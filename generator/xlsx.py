@@ -4,11 +4,16 @@ Sheets come back as plain rows (lists of values), cell for cell what openpyxl's 
 ``reset_dimensions()``: a row per row number up to the last one present, each as wide as its last cell. Formulas
 are ``"=..."`` text; cached values are never looked at. Every rule here follows openpyxl's WorkSheetParser, and
 tests/test_reader.py holds the two side by side.
+
+Returns made from one template repeat most of their bytes, so work is remembered across files of one process by
+the exact text it was done on: a row's values, the well-formedness of a sheet's head, rows and later elements
+(each on its own). Nothing is remembered by a digest or a name; a text seen for the first time is read in full.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import posixpath
 import re
 import warnings
@@ -82,20 +87,34 @@ def _memo(func):
 
 
 class _Unzipped:
-    """A zip whose parts already unzipped (by the container check) are taken from memory."""
+    """A zip whose parts already unzipped (by the container check) are taken from memory.
 
-    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes]):
-        self.zf, self.parts = zf, parts
+    When the sizes of all its parts are known too (container.Parts), the zip itself is opened only if a part
+    that was not kept is asked for."""
+
+    def __init__(self, path, parts: dict[str, bytes]):
+        self.path, self.parts = path, parts
+        self.sizes: dict[str, int] | None = getattr(parts, "sizes", None)
+        self.zf: zipfile.ZipFile | None = None
+
+    def _zip(self) -> zipfile.ZipFile:
+        if self.zf is None:
+            self.zf = zipfile.ZipFile(self.path)
+        return self.zf
+
+    def close(self) -> None:
+        if self.zf is not None:
+            self.zf.close()
 
     def namelist(self) -> list[str]:
-        return self.zf.namelist()
+        return list(self.sizes) if self.sizes is not None else self._zip().namelist()
 
-    def getinfo(self, name: str) -> zipfile.ZipInfo:
-        return self.zf.getinfo(name)
+    def file_size(self, name: str) -> int:
+        return self.sizes[name] if self.sizes is not None else self._zip().getinfo(name).file_size
 
     def read(self, name: str) -> bytes:
         data = self.parts.get(name)
-        return self.zf.read(name) if data is None else data
+        return self._zip().read(name) if data is None else data
 
 
 def read_sheets(path, budget: Budget | None = None, parts: dict[str, bytes] | None = None) -> dict[str, list[list]]:
@@ -105,45 +124,51 @@ def read_sheets(path, budget: Budget | None = None, parts: dict[str, bytes] | No
     unzipped, by name (container.check_container), read from there instead of the zip.
     """
     budget = budget or Budget()
-    with zipfile.ZipFile(path) as opened:
-        zf: zipfile.ZipFile | _Unzipped = _Unzipped(opened, parts) if parts else opened
-        names = set(zf.namelist())
-        wb_part = _workbook_part(zf, names)
-        sheets, date1904 = _sheets(zf.read(wb_part))
-        rels = _rels(zf, _rels_path(wb_part), posixpath.dirname(wb_part), names)
-        strings_part = None
-        for target, kind in rels.values():
-            if kind.endswith("/sharedStrings"):
-                strings_part = target
-        budget.sheet = "sharedStrings"
-        if strings_part in names and zf.getinfo(strings_part).file_size > budget.max_part_bytes:
-            raise SheetTooLarge("sharedStrings", "bytes", zf.getinfo(strings_part).file_size, budget.max_part_bytes)
-        strings = _shared_strings(zf.read(strings_part), budget) if strings_part in names else []
-        # openpyxl reads the stylesheet from xl/styles.xml and nowhere else, whatever the relationships say;
-        # a package without one (or with it elsewhere) has no date formats for it, and so none here.
-        styles_part = "xl/styles.xml"
-        date_styles, td_styles = _date_styles(zf.read(styles_part)) if styles_part in names else (set(), set())
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+    zf = _Unzipped(path, parts or {})
+    try:
+        return _read_sheets(zf, budget)
+    finally:
+        zf.close()
 
-        epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-        grids = {}
-        for title, rid in sheets:
-            target, kind = rels[rid]
-            if kind != _WORKSHEET_TYPE:
-                if kind.endswith("/chartsheet"):
-                    continue  # openpyxl's worksheets leave chartsheets out too
-                raise _Unsupported(kind)
-            budget.sheet, spent = title, budget.cells
-            size = zf.getinfo(target).file_size
-            if size > budget.max_part_bytes:  # known from the zip directory: refused before a byte is inflated
-                raise SheetTooLarge(title, "bytes", size, budget.max_part_bytes)
-            xml = zf.read(target)
-            grid = _scan_sheet(xml, strings, date_styles, td_styles, epoch, budget)
-            if grid is None:  # a layout the scanner does not take: parse it properly
-                budget.cells = spent
-                grid = _SheetParser(strings, date_styles, td_styles, epoch, budget).parse(xml)
-            grids[title] = grid
-        return grids
+
+def _read_sheets(zf: _Unzipped, budget: Budget) -> dict[str, list[list]]:
+    names = set(zf.namelist())
+    wb_part = _workbook_part(zf, names)
+    sheets, date1904 = _sheets(zf.read(wb_part))
+    rels = _rels(zf, _rels_path(wb_part), posixpath.dirname(wb_part), names)
+    strings_part = None
+    for target, kind in rels.values():
+        if kind.endswith("/sharedStrings"):
+            strings_part = target
+    budget.sheet = "sharedStrings"
+    if strings_part in names and zf.file_size(strings_part) > budget.max_part_bytes:
+        raise SheetTooLarge("sharedStrings", "bytes", zf.file_size(strings_part), budget.max_part_bytes)
+    strings = _shared_strings(zf.read(strings_part), budget) if strings_part in names else []
+    # openpyxl reads the stylesheet from xl/styles.xml and nowhere else, whatever the relationships say;
+    # a package without one (or with it elsewhere) has no date formats for it, and so none here.
+    styles_part = "xl/styles.xml"
+    date_styles, td_styles = _date_styles(zf.read(styles_part)) if styles_part in names else (set(), set())
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+    epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+    grids = {}
+    for title, rid in sheets:
+        target, kind = rels[rid]
+        if kind != _WORKSHEET_TYPE:
+            if kind.endswith("/chartsheet"):
+                continue  # openpyxl's worksheets leave chartsheets out too
+            raise _Unsupported(kind)
+        budget.sheet, spent = title, budget.cells
+        size = zf.file_size(target)
+        if size > budget.max_part_bytes:  # known from the zip directory: refused before a byte is inflated
+            raise SheetTooLarge(title, "bytes", size, budget.max_part_bytes)
+        xml = zf.read(target)
+        grid = _scan_sheet(xml, strings, date_styles, td_styles, epoch, budget)
+        if grid is None:  # a layout the scanner does not take: parse it properly
+            budget.cells = spent
+            grid = _SheetParser(strings, date_styles, td_styles, epoch, budget).parse(xml)
+        grids[title] = grid
+    return grids
 
 
 def _workbook_part(zf, names) -> str:
@@ -531,107 +556,237 @@ _TOKEN = re.compile(
     r'|<row\b([^>]*?)/?>', re.S)
 _ROW_R = re.compile(r'\br="(\d+)"')
 
+# Rows already scanned, by their XML text: returns from one template repeat almost every row (48,800 rows of
+# 400 returns are 1,969 distinct texts). A row's value depends on its text and on the context below; rows whose
+# value depends on more (shared strings, shared formulas, a row number counted from the row before) are never
+# kept. Bounded: cleared when full, the common rows come back at once.
+_ROW_MEMO: dict[tuple, dict[str, tuple[int, tuple, int]]] = {}
+_ROW_MEMO_MAX = 4_000  # ~10 MB: a template's common rows are under a thousand; rows of one return only, ~3 each
+
 
 def _scan_sheet(xml: bytes, strings, date_styles, td_styles, epoch, budget: Budget) -> list[list] | None:
     text = xml.decode("utf-8")
     if "<![CDATA[" in text or 'xmlns="' + _MAIN + '"' not in text:
         return None
+    span = _sheet_data(text)
+    if span is None:
+        return None if "sheetData" in text else []
+    if span is _EMPTY:
+        _well_formed(xml)
+        return []
+    try:
+        return _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget)
+    except SheetTooLarge:
+        _well_formed(xml)  # a sheet both broken and too large is reported as broken, as it always was
+        raise
+
+
+_EMPTY = (0, 0)
+
+
+def _sheet_data(text: str) -> tuple[int, int] | None:
+    """Where the rows are: the span of what _SHEET_DATA's group 1 matches, _EMPTY for <sheetData/>, or None."""
+    start = text.find("<sheetData>")
+    if start != -1 and start == text.find("<sheetData"):  # the usual spelling: no regular expression needed
+        end = text.rfind("</sheetData")
+        if end > start and text.startswith("</sheetData>", end):
+            return start + len("<sheetData>"), end
     found = _SHEET_DATA.search(text)
     if found is None:
-        return None if "sheetData" in text else []
-    _well_formed(xml)
-    body = found[1] or ""
+        return None
+    return _EMPTY if found[1] is None else found.span(1)
+
+
+def _scan_rows(xml, text, span, strings, date_styles, td_styles, epoch, budget: Budget) -> list[list] | None:
+    body = text[span[0]:span[1]]
+    if "<!--" in body or "<?" in body:
+        return None  # a comment or instruction could hide a cell the counts below would take as read
     # Single-quoted attributes are rare and left to expat; an apostrophe in text (a formula's '加分扣分'!H2,
     # which every return's scoring sheet has) is not one. Only <row>, <c> and <f> attributes are read here.
-    expected = body.count("<c ") + body.count("<c>") + body.count("<c/>")
-    expected += body.count("<row ") + body.count("<row>") + body.count("<row/>")
-    seen = 0
-    parser = _SheetParser(strings, date_styles, td_styles, epoch, budget)
+    pieces = body.split("<row")  # one row per piece (a token never crosses a row in well-formed XML)
+    cells_seen = 0
+    context = (tuple(sorted(date_styles)), tuple(sorted(td_styles)), epoch, budget.max_rows, budget.max_cols)
+    memo = _ROW_MEMO.get(context)
+    if memo is None:
+        if len(_ROW_MEMO) >= 8:  # a run sees one or two stylesheets
+            _ROW_MEMO.clear()
+        memo = _ROW_MEMO[context] = {}
+    scan = _RowScanner(strings, date_styles, td_styles, epoch, budget)
     rows: list[list] = []
-    kinds: dict[str, tuple[str, int]] = {}  # attribute text → (type, style): a sheet has few distinct ones
     row_no = 0
-    row_tag = str(row_no)
-    cells: list | None = None
-
-    def flush():
+    unchecked: list[str] = [pieces[0]]  # rows not seen before, checked for well-formedness below
+    learnt: list[tuple[str, tuple]] = []
+    recall, add_row = memo.get, rows.append
+    for piece in itertools.islice(pieces, 1, None):
+        known = recall(piece)
+        if known is not None and budget.cells + known[2] <= budget.max_cells:
+            row_no, cells, n = known
+            budget.cells += n  # within the bound: checked just above
+        else:
+            scanned = scan.row("<row" + piece, row_no)
+            if scanned is None:
+                return None
+            row_no, cells, n, keep = scanned
+            unchecked.append(piece)
+            if keep:
+                learnt.append((piece, (row_no, cells, n)))
+        cells_seen += n
         if len(rows) >= row_no:
             raise _Unsupported("rows out of order")
         while len(rows) < row_no - 1:
-            rows.append([])
-        if not cells:
-            rows.append([])
-            return
-        row = [None] * cells[-2]
+            add_row([])
+        add_row(list(cells))
+    # Every <row> was a piece; every <c> must have been read too. One count of "<c" is an upper bound of the
+    # cells ("<c " also starts <color …> in rich text): only when it disagrees are the exact spellings counted.
+    if cells_seen != body.count("<c") and \
+            cells_seen != body.count("<c ") + body.count("<c>") + body.count("<c/>"):
+        return None
+    if _check_well_formed(xml, text, span, unchecked):  # (raises if the part is not well formed)
+        if len(memo) + len(learnt) > _ROW_MEMO_MAX:
+            memo.clear()
+        memo.update(learnt)  # only rows known well formed each on its own
+    return rows
+
+
+# Texts known well formed: a sheet's head (up to <sheetData>) and the elements after its rows.
+_HEADS: set[str] = set()
+_PARTS_AFTER: set[str] = set()
+_AFTER_ROWS = re.compile(  # where a worksheet's children after <sheetData> start (CT_Worksheet's sequence)
+    r"<(?:sheetCalcPr|sheetProtection|protectedRanges|scenarios|autoFilter|sortState|dataConsolidate|"
+    r"customSheetViews|mergeCells|phoneticPr|conditionalFormatting|dataValidations|hyperlinks|printOptions|"
+    r"pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|"
+    r"smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|webPublishItems|tableParts|"
+    r"extLst)[\s/>]")  # a literal "<" first: the engine skips to each "<" (a lookahead first is 5× slower)
+_UTF8_DECLARED = re.compile(r'<\?xml[^>]*encoding="(?i:utf-8)"')
+
+
+def _check_well_formed(xml: bytes, text: str, span: tuple[int, int], unchecked: list[str]) -> bool:
+    """Raise as expat does on the whole part, parsing only what was not seen well formed before.
+
+    The part is a head (``<worksheet …>…<sheetData>``), rows, ``</sheetData>``, the elements after the rows and
+    ``</worksheet>``. If the head closed by ``</sheetData></worksheet>`` is well formed, and the rows and the
+    elements after them are each well formed on their own (a sequence of well-formed elements, split where an
+    element starts, is well formed), the part is well formed: so a head, a row or an element already seen (the
+    same text) is not parsed again. Anything that fails here, the whole part is parsed, and expat's verdict on
+    it is the answer. True when the rows in ``unchecked`` were each found well formed on their own."""
+    head, tail = text[:span[0]], text[span[1]:]
+    after = tail.rstrip()
+    try:
+        if not (tail.startswith("</sheetData>") and after.endswith("</worksheet>")) or "<!--" in tail \
+                or "<?" in tail or (head.startswith("<?xml") and "encoding" in head[:head.find(">")]
+                                    and not _UTF8_DECLARED.match(head)):
+            raise expat.ExpatError("not the usual layout")  # parsed whole below
+        if head not in _HEADS:
+            expat.ParserCreate().Parse((head + "</sheetData></worksheet>").encode("utf-8"), True)
+            _remember(_HEADS, [head])
+        rest = after[len("</sheetData>"):-len("</worksheet>")]
+        cuts = [0, *(m.start() for m in _AFTER_ROWS.finditer(rest)), len(rest)]
+        elements = [rest[cuts[i]:cuts[i + 1]] for i in range(len(cuts) - 1)]
+        new = [e for e in elements if e not in _PARTS_AFTER]
+        # Each on its own, not together: a text remembered must be well formed alone (two halves of an
+        # element, each remembered, could otherwise stand in another part beside anything).
+        _content_well_formed(unchecked[0])
+        for piece in itertools.islice(unchecked, 1, None):
+            _content_well_formed("<row" + piece)
+        for element in new:
+            _content_well_formed(element)
+        _remember(_PARTS_AFTER, new)
+    except expat.ExpatError:
+        _well_formed(xml)
+        return False
+    return True
+
+
+def _content_well_formed(text: str) -> None:
+    if text:
+        # Unprefixed wrapper: the parse is namespace-unaware, as _well_formed's is.
+        expat.ParserCreate().Parse(("<x>" + text + "</x>").encode("utf-8"), True)
+
+
+def _remember(known: set[str], texts: list[str]) -> None:
+    if len(known) + len(texts) > 4096:
+        known.clear()
+    known.update(texts)
+
+
+class _RowScanner:
+    """One <row> of the scanner's layout into its cells; per sheet, since shared formulas span rows."""
+
+    def __init__(self, strings, date_styles, td_styles, epoch, budget: Budget):
+        self.strings, self.date_styles, self.budget = strings, date_styles, budget
+        self.parser = _SheetParser(strings, date_styles, td_styles, epoch, budget)
+        self.kinds: dict[str, tuple[str, int]] = {}  # attribute text → (type, style): a sheet has few distinct ones
+
+    def row(self, text: str, prev_row_no: int) -> tuple[int, tuple, int, bool] | None:
+        """``(row number, row values, cells, whether the result depends on the text alone)`` or None."""
+        budget, strings, date_styles, kinds = self.budget, self.strings, self.date_styles, self.kinds
+        # finditer, not findall: a row of a million cells must not become a million tuples before the limit.
+        tokens = _TOKEN.finditer(text)
+        first = next(tokens, None)
+        if first is None or first[1] is not None:
+            return None
+        row_attrs = first[7]
+        if "'" in row_attrs:
+            return None
+        r = _ROW_R.search(row_attrs)
+        row_no = int(r[1]) if r else prev_row_no + 1
+        budget.row(row_no)
+        row_tag = str(row_no)
+        cells: list = []
+        for match in tokens:
+            letters, row_ref, attr_text, v, inline, other, row_attrs = match.groups(default="")
+            if not letters or row_ref != row_tag:  # a second <row> cannot be in one piece: not our layout
+                return None
+            kind = kinds.get(attr_text)
+            if kind is None:
+                if "'" in attr_text:
+                    return None
+                attrs = _attrs(attr_text)
+                if set(attrs) - {"s", "t"}:
+                    return None
+                kind = kinds[attr_text] = (attrs.get("t", "n"), int(attrs.get("s") or 0))  # s="" is 0, as openpyxl
+            t, s = kind
+            col = ord(letters) - 64 if len(letters) == 1 else _column(letters)
+            budget.col(col)
+            budget.add()
+            value: object
+            if v:
+                v = v[3:-4]
+                if t == "n" and s not in date_styles:
+                    value = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
+                elif t == "s":
+                    value = strings[int(v)]
+                elif t == "str":
+                    value = _xml_text(v)
+                else:
+                    value = self.parser._value({"t": t, "s": s, "v": _xml_text(v), "f_attrs": None})
+            elif inline:
+                value = _xml_text(inline[7:-9]) if t == "inlineStr" else None
+            elif other:
+                full = _INNER.fullmatch(other)
+                if full is None or (full[1] is not None and "'" in full[1]):
+                    return None
+                cell = {"t": t, "s": s, "ref": letters + row_ref,
+                        "f": None if full[2] is None else _xml_text(full[2]),
+                        "f_attrs": None if full[1] is None else _attrs(full[1]),
+                        "v": None if full[3] is None else _xml_text(full[3]), "is": None}
+                if full[4] is not None:
+                    plain = _PLAIN_T.fullmatch(full[4])
+                    if plain is None:
+                        return None  # rich text: the expat parser knows which runs count
+                    cell["is"] = _xml_text(plain[1] or "")
+                value = self.parser._value(cell)
+            else:
+                value = None
+            cells.append(col)
+            cells.append(value)
+        row: list = [None] * (cells[-2] if cells else 0)
         for i in range(0, len(cells), 2):
             if cells[i] > len(row):
                 raise _Unsupported("cells out of order")
             row[cells[i] - 1] = cells[i + 1]
-        rows.append(row)
-
-    # finditer, not findall: a sheet of a million rows must not become a million tuples before the limit is seen.
-    for match in _TOKEN.finditer(body):
-        letters, row_ref, attr_text, v, inline, other, row_attrs = match.groups(default="")
-        seen += 1
-        if not letters:  # a <row>
-            if "'" in row_attrs:
-                return None
-            if cells is not None:
-                flush()
-            r = _ROW_R.search(row_attrs)
-            row_no = int(r[1]) if r else row_no + 1
-            budget.row(row_no)
-            row_tag = str(row_no)
-            cells = []
-            continue
-        if cells is None or row_ref != row_tag:
-            return None
-        kind = kinds.get(attr_text)
-        if kind is None:
-            if "'" in attr_text:
-                return None
-            attrs = _attrs(attr_text)
-            if set(attrs) - {"s", "t"}:
-                return None
-            kind = kinds[attr_text] = (attrs.get("t", "n"), int(attrs.get("s") or 0))  # s="" is 0, as in openpyxl
-        t, s = kind
-        col = ord(letters) - 64 if len(letters) == 1 else _column(letters)
-        budget.col(col)
-        budget.add()
-        value: object
-        if v:
-            v = v[3:-4]
-            if t == "n" and s not in date_styles:
-                value = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
-            elif t == "s":
-                value = strings[int(v)]
-            elif t == "str":
-                value = _xml_text(v)
-            else:
-                value = parser._value({"t": t, "s": s, "v": _xml_text(v), "f_attrs": None})
-        elif inline:
-            value = _xml_text(inline[7:-9]) if t == "inlineStr" else None
-        elif other:
-            full = _INNER.fullmatch(other)
-            if full is None or (full[1] is not None and "'" in full[1]):
-                return None
-            cell = {"t": t, "s": s, "ref": letters + row_ref, "f": None if full[2] is None else _xml_text(full[2]),
-                    "f_attrs": None if full[1] is None else _attrs(full[1]),
-                    "v": None if full[3] is None else _xml_text(full[3]), "is": None}
-            if full[4] is not None:
-                plain = _PLAIN_T.fullmatch(full[4])
-                if plain is None:
-                    return None  # rich text: the expat parser knows which runs count
-                cell["is"] = _xml_text(plain[1] or "")
-            value = parser._value(cell)
-        else:
-            value = None
-        cells.append(col)
-        cells.append(value)
-    if cells is not None:
-        flush()
-    if seen != expected:
-        return None
-    return rows
+        keep = r is not None and 't="s"' not in text and "shared" not in text
+        return row_no, tuple(row), len(cells) // 2, keep
 
 
 _INNER = re.compile(r"\s*(?:<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*)?(?:<v>(.*?)</v>\s*|<v\s*/>\s*)?(?:<is>(.*?)</is>\s*)?", re.S)

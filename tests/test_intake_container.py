@@ -142,3 +142,53 @@ def test_container_check_hands_the_reader_what_it_unzipped(good):
     assert parts == xml
     assert {n: g.rows for n, g in read_grids(path, parts=parts).items()} == \
         {n: g.rows for n, g in read_grids(path).items()}
+
+
+def test_parts_shared_with_earlier_files_are_their_own_bytes(tmp_path, good, standard):
+    """Small parts byte-identical (compressed) to a part of an earlier return are taken as inflated then; a part
+    damaged in transfer, or named differently in its local header, is not such a part: the same errors as
+    always. And the parts handed on are each file's own bytes."""
+    from generator import container
+    from generator.container import Parts
+
+    path, halls = good
+    other = write_return(standard, halls[1], full_fill(standard, inspector="李四"), tmp_path / "other")
+    for source in (path, other, path):
+        parts = Parts()
+        assert not [p for p in check_container(source, source.name, parts=parts) if p.severity == "error"]
+        with zipfile.ZipFile(source) as zf:
+            assert dict(parts) == {i.filename: zf.read(i) for i in zf.infolist()
+                                   if i.filename.endswith((".xml", ".rels"))}
+        assert parts.sizes == {i.filename: i.file_size for i in zipfile.ZipFile(source).infolist()}
+    assert any(key[3] == len(data) for key, data in container._INFLATED.items())  # some were remembered
+    # The stylesheet, the same in every return, damaged in one: its CRC gives it away as before.
+    flipped = ff.flip_compressed_byte(path, tmp_path / "crc.xlsx", "xl/styles.xml")
+    record, codes, _ = checked(flipped, standard, halls)
+    assert record is None and codes == ["file-damaged"]
+    # The same compressed bytes under a local header naming another part: zipfile's objection stands.
+    renamed = tmp_path / "renamed.xlsx"
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/styles.xml")
+    at = info.header_offset + 30
+    assert data[at:at + len(b"xl/styles.xml")] == b"xl/styles.xml"
+    data[at:at + len(b"xl/styles.xml")] = b"xl/styles.xmk"
+    renamed.write_bytes(bytes(data))
+    problems = check_container(renamed, renamed.name, parts=Parts())
+    assert [p.code for p in problems] == ["file-damaged"] and "File name in directory" in problems[0].message
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2])
+def test_parts_inflated_here_are_zipfiles_bytes(tmp_path, good, standard, method):
+    """Stored, deflated or (left to zipfile) bzip2 parts: the parts handed to the reader are what zipfile
+    reads, and the return is accepted the same way."""
+    from generator.container import Parts
+
+    path, halls = good
+    copy = ff.rezip(path, tmp_path / "copy.xlsx", method=method)
+    parts = Parts()
+    assert not [p for p in check_container(copy, copy.name, parts=parts) if p.severity == "error"]
+    with zipfile.ZipFile(copy) as zf:
+        assert dict(parts) == {i.filename: zf.read(i) for i in zf.infolist() if i.filename.endswith((".xml", ".rels"))}
+    record, codes, _ = checked(copy, standard, halls)
+    assert record is not None and codes == []

@@ -19,7 +19,7 @@ from conftest import YEAR, full_fill, make_halls, write_return
 from generator import workbook as wbk
 from generator.demo import plan_fill
 from generator.forms import build_workbook
-from generator.reader import read_grids, read_grids_fast, read_grids_openpyxl
+from generator.reader import SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
 
 HALL = make_halls({"广东": 1})[0]
 
@@ -222,3 +222,114 @@ def test_scanner_takes_the_scoring_sheet_with_quoted_sheet_names_in_formulas(fil
     grid = xlsx._scan_sheet(xml, [], set(), set(), None, xlsx.Budget())
     assert grid is not None
     assert_same(filled)
+
+
+def _items_xml(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(_sheet_part(path, wbk.SHEET_ITEMS))
+
+
+def _scan(xml: bytes, budget=None):
+    from generator import xlsx
+
+    return xlsx._scan_sheet(xml, [], set(), set(), None, budget or xlsx.Budget())
+
+
+def test_rows_seen_before_give_the_same_grids_as_openpyxl(standard, tmp_path):
+    """Returns of one template share most rows: those are taken from the rows already scanned. Returns that
+    differ in a few cells, read one after the other in one process, still each give openpyxl's grid."""
+    paths = []
+    for seed in range(4):
+        fill = plan_fill(standard, HALL, YEAR, random.Random(100 + seed))
+        folder = tmp_path / f"r{seed}"
+        paths.append(write_return(standard, HALL, fill, folder))
+    for path in paths + paths[::-1]:
+        assert_same(path)
+    # The same text in another row position is another row: row numbers are part of what is remembered.
+    moved = rewrite(paths[0], tmp_path / "moved.xlsx", _sheet_part(paths[0], wbk.SHEET_ITEMS),
+                    lambda x: x.replace('<row r="3"', '<row r="3" spans="1:8"', 1))
+    assert_same(moved)
+
+
+def test_a_broken_row_or_frame_is_caught_after_good_ones(filled, tmp_path):
+    """Well-formedness is checked on frames and rows not seen before only; whatever new is broken still fails
+    like a parse of the whole part (and a remembered row does not make a broken one pass)."""
+    from xml.parsers import expat
+
+    xml = _items_xml(filled)
+    assert _scan(xml) is not None  # everything remembered now
+    edits = {
+        "row": lambda x: x.replace("</sheetData>", '<row r="99"><c r="A99" t="inlineStr"><is><t>a &bogus; b</t>'
+                                                   "</is></c></row></sheetData>"),
+        "frame": lambda x: x.replace("</sheetData>", '</sheetData><pageMargins left="1" left="2"/>'),
+        "unclosed": lambda x: x.replace("</c></row>", "</row>", 1),
+        "between-rows": lambda x: x.replace("</row><row", "</row>&bogus;<row", 1),
+        "head": lambda x: x.replace("<sheetData>", '<bad a="1" a="2"/><sheetData>'),
+        "unclosed-after-rows": lambda x: x.replace("</worksheet>", "<pageSetup></worksheet>"),
+        "split-element": lambda x: x.replace("</sheetData>", "</sheetData><pageMargins><pageSetup/>"),
+        "after-root": lambda x: x + "<worksheet/>",
+    }
+    part = _sheet_part(filled, wbk.SHEET_ITEMS)
+    for label, edit in [*edits.items(), *edits.items()]:  # twice: a broken row is never remembered
+        bad = edit(xml.decode("utf-8")).encode("utf-8")
+        with pytest.raises(expat.ExpatError):
+            expat.ParserCreate().Parse(bad, True)
+        try:
+            assert _scan(bad) is None  # given up on (the expat parser then fails on it) …
+        except expat.ExpatError:
+            pass  # … or failed at once
+        path = rewrite(filled, tmp_path / f"{label}.xlsx", part, edit)
+        with pytest.raises(Exception):  # noqa: B017 - the fast path gives no grid for it
+            read_grids_fast(path)
+        with pytest.raises(Exception):  # noqa: B017 - and neither does openpyxl
+            read_grids_openpyxl(path)
+        assert _scan(xml) is not None
+
+
+def test_comments_in_sheet_data_go_to_the_parser(filled):
+    """A comment may hold text shaped like a cell; openpyxl ignores it, and so the scanner gives up."""
+    xml = _items_xml(filled)
+    commented = xml.replace(b"</sheetData>", b'<!-- <row r="90"><c r="A90"><v>1</v></c></row> --></sheetData>')
+    assert _scan(commented) is None
+
+
+def test_bounds_hold_on_remembered_rows(filled):
+    """The cell bound is met at the same cell whether the rows were remembered or not, and a sheet both broken
+    and too large is reported as broken, as a parse of the whole part would."""
+    from xml.parsers import expat
+
+    from generator import xlsx
+
+    xml = _items_xml(filled)
+    xlsx._ROW_MEMO.clear()
+    with pytest.raises(SheetTooLarge) as cold:
+        _scan(xml, xlsx.Budget(max_cells=100))
+    assert _scan(xml) is not None
+    with pytest.raises(SheetTooLarge) as warm:
+        _scan(xml, xlsx.Budget(max_cells=100))
+    assert (warm.value.what, warm.value.found, warm.value.limit) == (cold.value.what, cold.value.found, 100)
+    broken = xml.replace(b"</sheetData>", b"</sheetData><bad a='1' a='2'/>")
+    with pytest.raises(expat.ExpatError):
+        _scan(broken, xlsx.Budget(max_cells=100))
+
+
+def test_halves_of_an_element_are_never_remembered(filled):
+    """Two rows that are well formed only together (an element opened after one and closed after the other)
+    are not remembered as rows known well formed: a later sheet holding one of them without the other is
+    still found broken."""
+    from xml.parsers import expat
+
+    xml = _items_xml(filled)
+    good_pair = xml.replace(b"</sheetData>", b'<row r="90"><c r="A90" t="inlineStr"><is><t>x</t></is></c></row>'
+                                              b'<extra><row r="91"><c r="A91" t="inlineStr"><is><t>y</t></is></c>'
+                                              b"</row></extra></sheetData>")
+    expat.ParserCreate().Parse(good_pair, True)  # well formed as a whole
+    _scan(good_pair)
+    half = xml.replace(b"</sheetData>", b'<row r="90"><c r="A90" t="inlineStr"><is><t>x</t></is></c></row>'
+                                        b"<extra><row r=\"91\"><c r=\"A91\"><v>2</v></c></row></sheetData>")
+    with pytest.raises(expat.ExpatError):
+        expat.ParserCreate().Parse(half, True)
+    try:
+        assert _scan(half) is None
+    except expat.ExpatError:
+        pass
