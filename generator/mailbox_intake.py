@@ -37,13 +37,13 @@ _LINK = re.compile(r"https?://\S+", re.I)
 
 def is_mail_file(path: Path) -> bool:
     """By extension, or an mbox without one (Thunderbird's ``Inbox``): its first line starts with ``From ``."""
-    if not _regular(path):  # a FIFO would block the read; intake reports it unopened
-        return False
     suffix = path.suffix.lower()
-    if suffix in MAIL_SUFFIXES:
-        return True
     if suffix in WORKBOOK_SUFFIXES:
         return False
+    if not _regular(path):  # a FIFO would block the read; intake reports it unopened
+        return False
+    if suffix in MAIL_SUFFIXES:
+        return True
     try:
         with open(path, "rb") as fh:
             return fh.read(5) == b"From "
