@@ -149,8 +149,15 @@ def build(options: BuildOptions, progress=None) -> BuildSummary:
     check_outputs(inputs, [("档案目录", o.archive_dir), ("站点目录", o.site_dir), ("缓存目录", o.cache_dir)])
     if o.site_dir is not None:
         check_site_dir(o.site_dir)
-    with BuildLock(o.archive_dir, _lock_wait(o.lock_wait)):
+    wait = _lock_wait(o.lock_wait)
+    with BuildLock(o.archive_dir, wait), _site_lock(o.site_dir, wait):
         return _build_locked(o, progress)
+
+
+def _site_lock(site_dir, wait: float):
+    from contextlib import nullcontext
+
+    return BuildLock.for_site(site_dir, wait) if site_dir is not None else nullcontext()
 
 
 def _lock_wait(wait: float | None) -> float:
@@ -406,7 +413,9 @@ def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float |
     """Pages and site from the archive alone."""
     check_outputs([("档案目录", archive_dir)], [("站点目录", site_dir)])
     check_site_dir(site_dir)
-    if not Path(archive_dir).is_dir():
-        return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
-    with BuildLock(archive_dir, _lock_wait(lock_wait)):
+    wait = _lock_wait(lock_wait)
+    if not Path(archive_dir).is_dir():  # nothing to lock it by (an empty site), and no archive folder to make
+        with BuildLock.for_site(site_dir, wait):
+            return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
+    with BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
         return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]

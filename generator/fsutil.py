@@ -211,14 +211,23 @@ class BuildLock:
     """One build at a time per archive: ``<archive>/.hallscore.lock`` holds the pid of the build that owns it.
 
     A second build waits up to ``wait`` seconds, then refuses; a lock whose process is gone is taken over.
+    :meth:`for_site` is the same for a site folder (two archives published into one site would mix).
     """
 
     NAME = ".hallscore.lock"
 
-    def __init__(self, folder: str | Path, wait: float = 10.0):
+    def __init__(self, folder: str | Path, wait: float = 10.0, name: str = NAME, what: str = "档案目录",
+                 shown: Path | None = None):
         self.folder, self.wait = Path(folder), wait
-        self.path = self.folder / self.NAME
+        self.path = self.folder / name
+        self.what, self.shown = what, shown or self.folder
         self.held = False
+
+    @classmethod
+    def for_site(cls, site_dir: str | Path, wait: float = 10.0) -> BuildLock:
+        """The site's lock, beside it (``.<site>.hallscore.lock``): the site folder itself is swapped whole."""
+        site = Path(site_dir).resolve()
+        return cls(site.parent, wait, name=f".{site.name}{cls.NAME}", what="站点目录", shown=site)
 
     def __enter__(self):
         self.created = not self.folder.exists()
@@ -243,7 +252,7 @@ class BuildLock:
 
                     who = f"进程 {owner}" if owner else "另一个进程"
                     raise HallscoreError(
-                        f"档案目录 {self.folder} 正被另一次构建({who})使用,等待 {self.wait:g} 秒后仍未结束;"
+                        f"{self.what} {self.shown} 正被另一次构建({who})使用,等待 {self.wait:g} 秒后仍未结束;"
                         f"请等它完成后再运行。若确认没有构建在运行,可删除 {self.path}。") from None
                 time.sleep(0.1)
                 continue

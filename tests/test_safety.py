@@ -146,6 +146,23 @@ def test_a_second_build_of_one_archive_is_refused_while_the_first_runs(case, mon
         holder.wait()
 
 
+def test_two_archives_are_not_published_into_one_site_at_once(case, monkeypatch):
+    root, register, returns = case
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (root / ".site.hallscore.lock").write_text(f"{holder.pid}\n")  # a build of another archive, running
+        monkeypatch.setenv("HALLSCORE_LOCK_WAIT", "0.3")
+        result = build(root, register, returns)
+        assert result.exit_code == 1 and "站点目录" in result.output and f"进程 {holder.pid}" in result.output
+        assert not (root / "site").exists() and not (root / "archive").exists()
+        assert (root / ".site.hallscore.lock").read_text() == f"{holder.pid}\n"  # not taken from a live build
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build(root, register, returns).exit_code == 0  # its process gone, the lock is taken over
+    assert not (root / ".site.hallscore.lock").exists()
+
+
 def test_stale_lock_and_leftovers_of_killed_runs_are_cleaned(case):
     root, register, returns = case
     assert build(root, register, returns).exit_code == 0
