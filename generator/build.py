@@ -372,8 +372,9 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     from .cache import code_version
 
     # The intake's inputs key stands for the records and the register (every record is a function of its file's
-    # cache key, which holds the register's fingerprint, the standard, the year and the day); without it, repr
-    # of the dataclasses: every field, Decimals with their exponent, dicts in order.
+    # cache key, which holds the register's fingerprint, the standard, the year and the code, and of the day
+    # where a date was found in the future); without it, repr of the dataclasses: every field, Decimals with
+    # their exponent, dicts in order.
     digest = hashlib.sha256(f"{code_version()}\n".encode())
     inputs = (f"inputs:{inputs_key}",) if inputs_key else (repr(tuple(halls)), repr(list(records)))
     for part in (*inputs, repr(standard), repr(config.config), repr(tuple(overrides)),

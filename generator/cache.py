@@ -1,8 +1,11 @@
 """Intake cache: the result of checking one file, kept between builds.
 
 An entry is found by what decides the result and by nothing else: the file's bytes (SHA-256), the name it is
-reported by, the standard's checksum, the register's fingerprint, the year, the day (a return dated "in the
-future" becomes valid later) and the code that checks. The store is one SQLite file; a missing, locked or
+reported by, the standard's checksum, the register's fingerprint, the year and the code that checks. The day is
+not in the key, so the first build of a day is not a cold one: the day enters a check only as "is the 检查日期 after
+today", so an entry made on day D holds for every later day, except one that found the date in the future
+(``cover-date-future``, whose message names D): that one holds on D only. Entries not used for ``KEEP_DAYS`` days,
+and remembered statuses of files that are gone, are dropped. The store is one SQLite file; a missing, locked or
 damaged store only means a cold build, never a wrong one. Entries are data (JSON, :mod:`generator.outcomes`),
 never pickles: an entry that does not decode as this code writes it is taken as absent.
 
@@ -21,7 +24,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +35,9 @@ if TYPE_CHECKING:
     from .register import Hall
     from .standard import Standard
 
-_FORMAT = 2  # 2: entries are JSON text (generator.outcomes), no longer pickles
+_FORMAT = 3  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key
+FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's _Checker)
+KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection season is 1-2 months)
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
 _PACKAGE = Path(__file__).resolve().parent
@@ -67,11 +72,14 @@ class IntakeCache:
         self.path = self.folder / "intake.sqlite"
         self.hits = 0
         self.misses = 0
-        self._pending: list[tuple[str, str]] = []
+        self._pending: list[tuple[str, str, str, int, str]] = []
         self._context = ""
         self._db: sqlite3.Connection | None = None
         self._stats: dict[bytes, tuple[str, str]] | None = None
         self._pending_stats: list[tuple[bytes, str, str]] = []
+        self._seen_stats: set[bytes] = set()
+        self._today = ""
+        self._touched: list[str] = []  # keys hit today whose last use was an earlier day
 
     def content_sha256(self, path: Path) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
@@ -80,6 +88,7 @@ class IntakeCache:
         if self._stats is None:
             self._stats = self._load_stats()
         name = os.fsencode(os.path.abspath(path))  # bytes: names need not be UTF-8
+        self._seen_stats.add(name)
         known = self._stats.get(name)
         if known is not None and known[0] == status:
             return known[1]
@@ -100,8 +109,15 @@ class IntakeCache:
 
     def bind(self, standard: Standard, halls: Iterable[Hall], year: int, today: date) -> None:
         """Fix everything but the file for the keys of one run."""
-        parts = (standard.checksum, register_fingerprint(halls), str(year), today.isoformat(), code_version())
+        parts = (standard.checksum, register_fingerprint(halls), str(year), code_version())
         self._context = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        self._today = today.isoformat()
+
+    def day_mark(self, outcome: Any) -> str:
+        """The day an outcome also depends on ("" for most): what the intake's inputs key must hold beside the
+        entry's key."""
+        problems = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else ()
+        return self._today if any(p.code == FUTURE_CODE for p in problems) else ""
 
     def key(self, name: str, content_sha256: str) -> str:
         if not self._context:
@@ -114,6 +130,8 @@ class IntakeCache:
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         """The stored outcome of each of ``keys`` that has one, looked up in a few queries, not one per key."""
+        if not self._today:
+            raise RuntimeError("IntakeCache.bind() must come first")
         db = self._open()
         rows: dict[str, object] = {}
         if db is not None:
@@ -121,8 +139,13 @@ class IntakeCache:
             try:
                 for i in range(0, len(wanted), _BATCH):
                     batch = wanted[i:i + _BATCH]
-                    rows.update(db.execute(f"SELECT key, value FROM intake WHERE key IN ({','.join('?' * len(batch))})",
-                                           batch))
+                    query = f"SELECT key, value, day, exact, used FROM intake WHERE key IN ({','.join('?' * len(batch))})"
+                    for key, value, day, exact, used in db.execute(query, batch):
+                        # Made on `day`: good for every later day, or for that day only when it found a future date.
+                        if (day == self._today) if exact else (day <= self._today):
+                            rows[key] = value
+                            if used != self._today:
+                                self._touched.append(key)
             except sqlite3.Error:
                 rows = {}
         found = {}
@@ -136,11 +159,11 @@ class IntakeCache:
         return found
 
     def put(self, key: str, value: tuple) -> None:
-        self._pending.append((key, encode_outcome(value)))
+        self._pending.append((key, encode_outcome(value), self._today, int(bool(self.day_mark(value))), self._today))
 
     def flush(self) -> None:
-        """Write what this run learnt, in one transaction."""
-        if not self._pending and not self._pending_stats:
+        """Write what this run learnt, in one transaction; drop what no build has used for ``KEEP_DAYS``."""
+        if not self._pending and not self._pending_stats and not self._touched:
             return
         db = self._open(create=True)
         if db is None:
@@ -149,13 +172,21 @@ class IntakeCache:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO intake (key, value) VALUES (?, ?)", self._pending)
+                db.executemany("INSERT OR REPLACE INTO intake (key, value, day, exact, used) VALUES (?, ?, ?, ?, ?)",
+                               self._pending)
                 db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256) VALUES (?, ?, ?)",
                                self._pending_stats)
+                if self._touched:  # once a day per entry, not once per build
+                    db.executemany("UPDATE intake SET used = ? WHERE key = ?", [(self._today, k) for k in self._touched])
+                    cutoff = (date.fromisoformat(self._today) - timedelta(days=KEEP_DAYS)).isoformat()
+                    db.execute("DELETE FROM intake WHERE used < ?", (cutoff,))
+                gone = [(p,) for p in (self._stats or {}) if p not in self._seen_stats and not os.path.lexists(p)]
+                db.executemany("DELETE FROM stats WHERE path = ?", gone)
         except sqlite3.Error:
             pass  # a cache that cannot be written costs time next run, nothing else
         self._pending.clear()
         self._pending_stats.clear()
+        self._touched.clear()
 
     def close(self) -> None:
         self.flush()
@@ -176,7 +207,8 @@ class IntakeCache:
                     # A store of another format (format 1 held pickles): its entries are never read.
                     db.execute("DROP TABLE IF EXISTS intake")
                     db.execute(f"PRAGMA user_version = {_FORMAT}")
-                db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+                           " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL)")
                 db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
                            " sha256 TEXT NOT NULL)")
                 db.commit()

@@ -196,7 +196,7 @@ def _inputs_key(cache, found, outcomes, keys: dict[int, str], mail) -> str:
         if index in keys:
             if not keys[index]:
                 return ""  # unreadable when keyed: no key stands for what was checked
-            mark = keys[index]
+            mark = keys[index] + cache.day_mark(outcomes[index])  # a future date's outcome holds for one day
         else:
             mark = "ignored" if outcomes[index] is IGNORED else repr(outcomes[index])
         digest.update(f"{name}\x1f{mark}\x1e".encode("utf-8", "surrogateescape"))

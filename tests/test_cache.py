@@ -205,3 +205,57 @@ def test_file_status_stands_for_its_bytes_until_anything_changes(standard, inbox
     assert again.files_read == 1
     cold = run(register, returns, tmp_path / "d", None)
     assert again.results["halls"] == cold.results["halls"]
+
+
+def test_the_next_day_is_not_a_cold_build_and_a_future_date_is_looked_at_again(standard, inbox, tmp_path,
+                                                                               monkeypatch):
+    """The day is not in the cache key: an entry holds for every later day, except one that found the 检查日期
+    in the future (its message names the day), which holds on its day only."""
+    from datetime import date, timedelta
+
+    from generator.cache import IntakeCache
+    from generator.intake import run_intake
+    from generator.register import load_register
+
+    register, returns = inbox
+    halls = load_register(register)
+    future = full_fill(standard)
+    future = future.__class__(**{**future.__dict__, "date": date(YEAR, 9, 20)})
+    write_return(standard, HALLS[1], future, returns / "补交", name=f"{HALLS[1].hall_id}_补交.xlsx")
+    workbooks = sum(1 for _ in returns.rglob("*.xlsx"))
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setattr("generator.cache.RACY_SECONDS", -1.0)  # statuses remembered at once, to see them pruned
+
+    def intake(day):
+        cache = IntakeCache(cache_dir)
+        try:
+            report = run_intake([returns], standard, halls, YEAR, today=day, cache=cache)
+        finally:
+            cache.close()
+        cold = run_intake([returns], standard, halls, YEAR, today=day)
+        assert report.to_dict() == cold.to_dict()  # whatever was reused, the report is today's
+        return report, cache
+
+    day = date(YEAR, 9, 10)
+    first, cache = intake(day)
+    assert (cache.misses, cache.hits) == (workbooks, 0)
+    late = next(f for f in first.files if f.path.endswith("_补交.xlsx"))
+    assert late.problems[0].code == "cover-date-future" and day.isoformat() in late.problems[0].message
+    same_day, cache = intake(day)
+    assert (cache.misses, cache.hits) == (0, workbooks) and same_day.inputs_key == first.inputs_key
+    next_day, cache = intake(day + timedelta(days=1))
+    assert (cache.misses, cache.hits) == (1, workbooks - 1)  # only the future-dated return is checked again
+    assert next_day.inputs_key != first.inputs_key
+    on_its_date, cache = intake(date(YEAR, 9, 20))
+    assert cache.misses == 1 and next(f for f in on_its_date.files if f.path.endswith("_补交.xlsx")).status != "rejected"
+    # A day before the entries were made (a clock put back): nothing made later may be trusted.
+    _, cache = intake(day - timedelta(days=1))
+    assert cache.hits == 0
+    # Entries nobody used for KEEP_DAYS are dropped; statuses of files that are gone too.
+    (returns / "补交" / f"{HALLS[1].hall_id}_补交.xlsx").unlink()
+    intake(date(YEAR, 12, 20))
+    with sqlite3.connect(cache_dir / "intake.sqlite") as db:
+        kept = {row[0] for row in db.execute("SELECT used FROM intake")}
+        paths = [os.fsdecode(row[0]) for row in db.execute("SELECT path FROM stats")]
+    assert kept == {date(YEAR, 12, 20).isoformat()}
+    assert not any(p.endswith("_补交.xlsx") for p in paths) and paths
