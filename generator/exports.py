@@ -10,7 +10,7 @@ Made to be used as opened: bold frozen header with a filter, column widths, numb
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -140,7 +140,8 @@ def _save(wb: Any, year: int, splices: dict | None) -> bytes:
         return stable_bytes(wb, year)
     buffer = io.BytesIO()
     wb.save(buffer)  # gives each sheet its part name (ws.path)
-    rewrite = {ws.path.lstrip("/"): partial(splice, rows=xml) for ws, xml in splices.items()}
+    rewrite: dict[str, Callable[[bytes], bytes]] = {ws.path.lstrip("/"): partial(splice, rows=xml)
+                                                    for ws, xml in splices.items()}
     return stable_zip(buffer.getvalue(), year, rewrite)
 
 
