@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +101,90 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
             index.entries.append({"location": entry["location"], "title": title, "text": text})
         if memo_path:
             _write_memo(memo_path, context, memo)
+    extra = (config.get("extra") or {}).get("hallscore_search") or {}
+    if index is not None and extra.get("pages_memo"):
+        _memoize_page_entries(index, str(extra["pages_memo"]), _memo_context(extra) + _plugin_digest(index))
+    if extra.get("jinja_cache"):
+        # The theme's ~50 templates compiled once, not on every build: Jinja checks each one's source.
+        from jinja2 import FileSystemBytecodeCache
+
+        os.makedirs(str(extra["jinja_cache"]), exist_ok=True)
+        env.bytecode_cache = FileSystemBytecodeCache(str(extra["jinja_cache"]))
     return env
+
+
+_PAGES: dict[str, Any] = {}  # this build's page entries and where they go (the module is loaded per build)
+
+
+def _plugin_digest(index: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(index.config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _page_digest(page: Page) -> str:
+    """Everything the search plugin reads of a page to make its entries (SearchIndex.add_entry_from_context)."""
+    import hashlib
+    import json
+
+    def toc(items: Any) -> list:
+        return [[item.id, item.title, item.url, item.level, toc(item.children)] for item in items]
+
+    meta = {k: page.meta.get(k) for k in ("search", "title", "tags")}
+    data = json.dumps([page.url, str(page.title), meta, toc(page.toc), page.content], ensure_ascii=False,
+                      sort_keys=True, default=str)
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _memoize_page_entries(index: Any, path: str, context: str) -> None:
+    """The search plugin's entries of a page whose content, title and toc the last build indexed already are
+    taken from that build (parsing a province page's HTML and cutting it with jieba is most of its build);
+    the memo beside the site holds each page's entries by a digest of what they are made of."""
+    known = _read_pages_memo(path, context)
+    fresh: dict[str, list] = {}
+    original = index.add_entry_from_context
+
+    def add_entry_from_context(page: Page) -> None:
+        digest = _page_digest(page)
+        found = known.get(digest)
+        if found is None:
+            start = len(index.entries)
+            original(page)
+            found = [dict(e) for e in index.entries[start:]]  # before the hooks retitle any
+        else:
+            index.entries.extend(dict(e) for e in found)
+        fresh[digest] = found
+
+    index.add_entry_from_context = add_entry_from_context
+    _PAGES.update(path=path, context=context, entries=fresh)
+
+
+def _read_pages_memo(path: str, context: str) -> dict:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            memo = json.load(f)
+        if memo.get("context") != context or not isinstance(memo.get("pages"), dict):
+            return {}
+        return {k: v for k, v in memo["pages"].items() if isinstance(v, list) and all(isinstance(e, dict) for e in v)}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if _PAGES.get("path"):
+        import json
+
+        tmp = f"{_PAGES['path']}.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"context": _PAGES["context"], "pages": _PAGES["entries"]}, f, ensure_ascii=False)
+            os.replace(tmp, _PAGES["path"])
+        except OSError:
+            pass  # no memo only means indexing every page again next time
+    _PAGES.clear()
 
 
 def _memo_context(extra: dict) -> str:

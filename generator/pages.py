@@ -72,7 +72,10 @@ def fmt_points(value: object) -> str:
     return plain(value)
 
 
+@functools.lru_cache(maxsize=4)
 def _environment(template_dir: Path) -> Environment:
+    # One per template folder and process: every page kind is compiled once, not once per build and pass
+    # (Jinja still reloads a template whose file changed).
     env = Environment(
         loader=FileSystemLoader(str(template_dir)),
         autoescape=select_autoescape(default=True, default_for_string=True),

@@ -77,6 +77,9 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             search_extra["halls_file"] = str(halls_file)
             # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
             search_extra["halls_memo"] = str(site_dir.parent / f".{site_dir.name}.search-memo.json")
+            # The other pages' search entries and the theme's compiled templates, for the next build too.
+            search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
+            search_extra["jinja_cache"] = str(site_dir.parent / f".{site_dir.name}.jinja")
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {

@@ -94,3 +94,31 @@ def test_hall_search_entries_cut_once_and_a_foreign_memo_is_not_used(tmp_path):
     build_site(years, tmp_path / "site")
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     assert json.loads(memo_path.read_text(encoding="utf-8")) == memo
+
+
+def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
+    """The search plugin's entries of the navigable pages are kept beside the site and taken from there when a
+    page is what the last build indexed (the same index as a cold build); a memo of another context or a
+    damaged one is ignored, and the memo really is what the index is made from."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=5)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    build_site(years, tmp_path / "site")
+    memo_path = tmp_path / ".site.search-pages.json"
+    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    assert memo["pages"] and any(memo["pages"].values())
+    assert any((tmp_path / ".site.jinja").iterdir())  # the theme's templates, compiled
+    build_site(years, tmp_path / "site")
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    marked = {k: [{**e, "text": "记号"} for e in v] for k, v in memo["pages"].items()}
+    memo_path.write_text(json.dumps({"context": memo["context"], "pages": marked}, ensure_ascii=False), "utf-8")
+    build_site(years, tmp_path / "marked")  # another site: its own memo, none yet
+    assert _files(tmp_path / "marked") == _files(tmp_path / "cold")
+    build_site(years, tmp_path / "site")
+    assert any(e["text"] == "记号" for e in _entries(tmp_path / "site"))
+    for damaged in (json.dumps({"context": "other", "pages": marked}, ensure_ascii=False), "{not json",
+                    json.dumps({"context": memo["context"], "pages": {k: "x" for k in marked}})):
+        memo_path.write_text(damaged, encoding="utf-8")
+        build_site(years, tmp_path / "site")
+        assert _files(tmp_path / "site") == _files(tmp_path / "cold")
