@@ -28,6 +28,7 @@ from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
+from .province import PageCache
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
@@ -64,7 +65,9 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             if stamp:
                 (docs / str(view.year) / "halls").mkdir(exist_ok=True)
                 (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
-        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp):
+        # Province page bodies whose inputs did not change, from the last build (province.py).
+        cache = PageCache(site_dir.parent / f".{site_dir.name}.pages", template_dir) if stamp else None
+        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp, cache=cache):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -109,7 +112,10 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         mark_site(work / "site")
         check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
         replace_dir(work / "site", site_dir)
-        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped}
+        if cache is not None:
+            cache.prune()
+        provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
+        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped, "province_pages": provinces}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

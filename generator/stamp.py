@@ -21,10 +21,11 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import fields
 from pathlib import Path
 
 from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
+from .record import HallRow, RoundScore
 
 SHELL = "_hallscore_shell"              # docs/<year>/halls/_hallscore_shell.md, removed after stamping
 TITLE_MARK = "HALLSCORE-SHELL-TITLE"
@@ -76,14 +77,22 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
 
 
 def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
-    hall = page.hall
-    if "rank" in hidden:
-        hall = replace(hall, rank=None)
-    if "sha256" in hidden and hall.rounds:
-        hall = replace(hall, rounds=tuple(replace(r, sha256="") for r in hall.rounds))
-    # A frozen dataclass's repr names every field and value (Decimal exactly): a key of all the page is made of.
-    data = json.dumps([page.rel, repr(hall), page.history], ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(f"{base}\n{data}".encode()).hexdigest()
+    data = json.dumps([page.rel, hall_text(page.hall, hidden), page.history], ensure_ascii=False, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(f"{base}\n{data}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def hall_text(hall: HallRow, hidden: set[str]) -> list[str]:
+    """Every field's repr (frozen dataclasses and Decimals name every value exactly), but the ``hidden`` ones
+    no page shows (a return's checksum); field by field, so no copy of the row is made to blank them."""
+    parts = [repr(hall.rounds) if "sha256" not in hidden or not hall.rounds
+             else repr([[(f, getattr(r, f)) for f in _ROUND_FIELDS if f != "sha256"] for r in hall.rounds])]
+    parts += [repr(getattr(hall, f)) for f in _HALL_FIELDS if f != "rounds" and f not in hidden]
+    return parts
+
+
+_HALL_FIELDS = tuple(f.name for f in fields(HallRow))
+_ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
 
 
 def _old_key(path: Path) -> str | None:

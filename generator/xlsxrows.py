@@ -20,15 +20,15 @@ from typing import Any
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
-from .textcell import clean
+from .textcell import UNSAFE, clean
 
 _ESCAPE = re.compile(r"[&<>]")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
-def _text(value: str) -> str:
+def _text(value: str, unsafe: bool) -> str:
     # What openpyxl keeps (clean: no unsafe characters; at most 32,767 characters) and ElementTree escapes.
-    value = clean(value)[:32767]
+    value = (clean(value) if unsafe else value)[:32767]
     if "&" in value or "<" in value or ">" in value:
         value = _ESCAPE.sub(lambda m: _ENTITIES[m[0]], value)
     return value
@@ -54,10 +54,15 @@ def plain(rows: Sequence[Sequence[Any]], formatted: Iterable[int]) -> bool | Non
     return styled
 
 
-def rows_xml(rows: Iterable[Sequence[Any]], formatted: Iterable[int], style: str, first: int = 2) -> str:
+def rows_xml(rows: Sequence[Sequence[Any]], formatted: Iterable[int], style: str, first: int = 2) -> str:
     """The ``<row>`` elements of ``rows`` (checked by :func:`plain`) from row number ``first``; numbers in the
     ``formatted`` columns carry style number ``style``."""
-    formatted = set(formatted)
+    xml = _rows_xml(rows, set(formatted), style, first, unsafe=False)
+    # Text almost never holds a character XML cannot: look for one in the whole, clean each text only then.
+    return _rows_xml(rows, set(formatted), style, first, unsafe=True) if UNSAFE.search(xml) else xml
+
+
+def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, first: int, unsafe: bool) -> str:
     letters: list[str] = []
     out: list[str] = []
     for r, row in enumerate(rows, first):
@@ -68,7 +73,7 @@ def rows_xml(rows: Iterable[Sequence[Any]], formatted: Iterable[int], style: str
             if value is None:
                 continue
             if type(value) is str:
-                text = _text(value)
+                text = _text(value, unsafe)
                 stripped = text.strip()
                 if not text:
                     cells.append(f'<c r="{letters[c]}{r}" t="inlineStr" />')

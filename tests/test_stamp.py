@@ -122,3 +122,23 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
         memo_path.write_text(damaged, encoding="utf-8")
         build_site(years, tmp_path / "site")
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+
+
+def test_province_pages_of_unchanged_provinces_are_not_rendered_again(tmp_path):
+    """A new return in one province renders that province's page again; the other province's body comes from
+    the last build (same bytes as a cold build), and an edited cache file is rendered again, not used."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
+    built = build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    assert built["province_pages"] == {"reused": 0, "rendered": 2}
+    make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=7, finals={halls[-1].hall_id: 71.5})
+    years = load_archive(tmp_path / "archive")
+    built = build_site(years, tmp_path / "site")
+    assert built["province_pages"] == {"reused": 1, "rendered": 1}  # 浙江 changed, 广东 did not
+    build_site(years, tmp_path / "cold")
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    for path in (tmp_path / ".site.pages").iterdir():
+        path.write_bytes(path.read_bytes().replace("营业厅".encode(), "假的".encode()))
+    assert build_site(years, tmp_path / "site")["province_pages"] == {"reused": 0, "rendered": 2}
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    assert len(list((tmp_path / ".site.pages").iterdir())) == 2  # only what this build used is kept
