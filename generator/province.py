@@ -80,13 +80,13 @@ def derived(view: YearView, name: str) -> dict:
 
 def _plain(hidden: set[str]) -> Callable[[object], object]:
     from .record import HallRow
-    from .stamp import hall_text
+    from .stamp import hall_digest
 
     def plain(value: object) -> object:
         if isinstance(value, ProvinceView):
             return value.key_data()
         if isinstance(value, HallRow):
-            return hall_text(value, hidden)
+            return hall_digest(value, hidden)  # every field's digest and the rank
         return repr(value)  # frozen dataclasses and Decimals: every field and value, exactly
 
     return plain

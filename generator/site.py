@@ -32,7 +32,7 @@ from .province import PageCache
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
-from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
+from .stamp import SHELL, forget_digests, link_unchanged, search_entries, shell_source, stamp_halls
 
 if TYPE_CHECKING:
     from .results import YearData
@@ -117,6 +117,7 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
         return {"pages": pages, "site": str(site_dir), "hall_pages": stamped, "province_pages": provinces}
     finally:
+        forget_digests()
         shutil.rmtree(work, ignore_errors=True)
 
 

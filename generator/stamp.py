@@ -77,9 +77,29 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
 
 
 def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
-    data = json.dumps([page.rel, hall_text(page.hall, hidden), page.history], ensure_ascii=False, sort_keys=True,
-                      default=str)
+    digest, rank = hall_digest(page.hall, hidden)
+    data = json.dumps([page.rel, digest, None if "rank" in hidden else rank, page.history], ensure_ascii=False,
+                      sort_keys=True, default=str)
     return hashlib.sha256(f"{base}\n{data}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Digests of rows this build has made already (province.py keys its pages by them too), by the row's identity;
+# site.py empties it after each build.
+_DIGESTS: dict[tuple[int, bool], tuple[HallRow, str]] = {}
+
+
+def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
+    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank."""
+    blank = "sha256" in hidden
+    known = _DIGESTS.get((id(hall), blank))
+    if known is None or known[0] is not hall:
+        text = "\x1f".join(hall_text(hall, (hidden & {"sha256"}) | {"rank"}))
+        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    return known[1], hall.rank
+
+
+def forget_digests() -> None:
+    _DIGESTS.clear()
 
 
 def hall_text(hall: HallRow, hidden: set[str]) -> list[str]:
