@@ -20,6 +20,7 @@ from statistics import mean
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
@@ -69,6 +70,12 @@ def fmt_points(value: object) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    return _plain_points(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_points(value: object) -> str:
+    # 60 item scores on each of 20,000 hall pages, from a handful of distinct values.
     return plain(value)
 
 
@@ -181,6 +188,15 @@ class YearView:
         self.todo = todo_lists(self.halls)
         self.todo_by_province = {p: todo_lists(self.by_province[p]) for p in self.provinces}
         self.confirmed_counts = Counter(h.confirmed_tier for h in self.halls if h.confirmed_tier)
+
+    @functools.cached_property
+    def item_heads(self) -> list[tuple[str, Markup]]:
+        """Each item's id and its 各检查项得分 row up to the hall's score, escaped once per year, not per hall."""
+        if not self.standard:
+            return []
+        return [(item.id, Markup(f"<tr><td>{escape(item.id)}</td><td>{escape(item.text)}</td>"
+                                 f"<td>{escape(fmt_points(item.max_points))}</td><td>"))
+                for item in self.standard.items]
 
     def confirmed_counts_of(self, province: str) -> Counter:
         return Counter(h.confirmed_tier for h in self.by_province[province] if h.confirmed_tier)
