@@ -102,8 +102,6 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         if memo_path:
             _write_memo(memo_path, context, memo)
     extra = (config.get("extra") or {}).get("hallscore_search") or {}
-    if index is not None and extra.get("pages_memo"):
-        _memoize_page_entries(index, str(extra["pages_memo"]), _memo_context(extra) + _plugin_digest(index))
     if extra.get("jinja_cache"):
         # The theme's ~50 templates compiled once, not on every build: Jinja checks each one's source.
         from jinja2 import FileSystemBytecodeCache
@@ -114,6 +112,16 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
 
 
 _PAGES: dict[str, Any] = {}  # this build's page entries and where they go (the module is loaded per build)
+_DIGEST = "_hallscore_digest"
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    """The last build's search entries of the navigable pages, before any page is read (on_page_content)."""
+    extra = (config.get("extra") or {}).get("hallscore_search") or {}
+    index = _search_index(config)
+    if index is not None and extra.get("pages_memo"):
+        _memoize_page_entries(index, str(extra["pages_memo"]), _memo_context(extra) + _plugin_digest(index))
+    return nav
 
 
 def _plugin_digest(index: Any) -> str:
@@ -123,8 +131,9 @@ def _plugin_digest(index: Any) -> str:
     return hashlib.sha256(json.dumps(index.config, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _page_digest(page: Page) -> str:
-    """Everything the search plugin reads of a page to make its entries (SearchIndex.add_entry_from_context)."""
+def _page_digest(page: Page, content: str | None = None) -> str:
+    """Everything the search plugin reads of a page to make its entries (SearchIndex.add_entry_from_context);
+    ``content``: the page as this hook got it, before it took out what search skips (the same thing, earlier)."""
     import hashlib
     import json
 
@@ -132,8 +141,8 @@ def _page_digest(page: Page) -> str:
         return [[item.id, item.title, item.url, item.level, toc(item.children)] for item in items]
 
     meta = {k: page.meta.get(k) for k in ("search", "title", "tags")}
-    data = json.dumps([page.url, str(page.title), meta, toc(page.toc), page.content], ensure_ascii=False,
-                      sort_keys=True, default=str)
+    data = json.dumps([page.url, str(page.title), meta, toc(page.toc), page.content if content is None else content,
+                       content is None], ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -146,7 +155,7 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
     original = index.add_entry_from_context
 
     def add_entry_from_context(page: Page) -> None:
-        digest = _page_digest(page)
+        digest = getattr(page, _DIGEST, None) or _page_digest(page)
         found = known.get(digest)
         if found is None:
             start = len(index.entries)
@@ -157,7 +166,7 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
         fresh[digest] = found
 
     index.add_entry_from_context = add_entry_from_context
-    _PAGES.update(path=path, context=context, entries=fresh)
+    _PAGES.update(path=path, context=context, entries=fresh, known=known)
 
 
 def _read_pages_memo(path: str, context: str) -> dict:
@@ -261,6 +270,11 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
     text = _CELL_GAP.sub(r"</\1> <\2", ready)
+    if "known" in _PAGES:
+        digest = _page_digest(page, text)
+        setattr(page, _DIGEST, digest)
+        if digest in _PAGES["known"]:
+            return text  # its entries come from the memo: the search plugin will not parse it
     # The search plugin parses all of a page's HTML only to skip what is marked data-search-exclude (lists of
     # halls, charts): it gets the page without those, and on_page_context puts the whole page back.
     slim = _EXCLUDED.sub("", text)
