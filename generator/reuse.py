@@ -77,7 +77,9 @@ def _part(value: object) -> object:
     from .stamp import hall_digest
 
     if isinstance(value, HallRow):
-        return hall_digest(value, set())  # every field (its digest, made once per build) and the rank
+        # Every field (the digest the hall pages' keys use, made once per build) and the rank; a return's
+        # checksum is in no workbook (exports.hall_rows).
+        return hall_digest(value, {"sha256"})
     return str(value)
 
 
