@@ -397,7 +397,7 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
     for year in years:
         year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
         year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
-    built = build_site(years, site_dir, strict=strict)
+    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
     if stamp is not None:
         write_text_atomic(stamp, f"{key} {built['pages']}\n")
     return built["pages"], False, built.get("hall_pages", {})

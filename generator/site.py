@@ -40,12 +40,13 @@ if TYPE_CHECKING:
 
 def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
-               stamp: bool = True) -> dict:
+               stamp: bool = True, cache_dir: str | Path | None = None) -> dict:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
     pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
-    compare stamped pages with)."""
+    compare stamped pages with). ``cache_dir``: the build's own cache (trusted, like its pickles), where the
+    theme's compiled templates are kept between builds; none, none kept."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -80,9 +81,11 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             search_extra["halls_file"] = str(halls_file)
             # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
             search_extra["halls_memo"] = str(site_dir.parent / f".{site_dir.name}.search-memo.json")
-            # The other pages' search entries and the theme's compiled templates, for the next build too.
+            # The other pages' search entries (data, checked), for the next build too.
             search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
-            search_extra["jinja_cache"] = str(site_dir.parent / f".{site_dir.name}.jinja")
+        if cache_dir is not None:
+            # Compiled code is loaded from here: only from the build's cache, never from beside the site.
+            search_extra["jinja_cache"] = str(Path(cache_dir).resolve() / "jinja")
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {

@@ -104,12 +104,13 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
     make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=5)
     years = load_archive(tmp_path / "archive")
     build_site(years, tmp_path / "cold")
-    build_site(years, tmp_path / "site")
+    build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")
     memo_path = tmp_path / ".site.search-pages.json"
     memo = json.loads(memo_path.read_text(encoding="utf-8"))
     assert memo["pages"] and any(memo["pages"].values())
-    assert any((tmp_path / ".site.jinja").iterdir())  # the theme's templates, compiled
-    build_site(years, tmp_path / "site")
+    assert any((tmp_path / "cache" / "jinja").iterdir())  # the theme's templates, compiled, in the build's cache
+    assert not list(tmp_path.glob(".site.jinja*"))
+    build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")  # compiled templates from the cache
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     marked = {k: [{**e, "text": "记号"} for e in v] for k, v in memo["pages"].items()}
     memo_path.write_text(json.dumps({"context": memo["context"], "pages": marked}, ensure_ascii=False), "utf-8")
