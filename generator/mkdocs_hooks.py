@@ -19,6 +19,8 @@ import html
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -87,20 +89,10 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         context = _memo_context(extra) if memo_path else ""
         known = _read_memo(memo_path, context) if memo_path else {}
         memo: list[list[str]] = []
-        for entry in entries:
-            # The index holds HTML that the browser renders: the title comes escaped, the summary not.
-            title, text = entry["title"], html.escape(entry["text"], quote=False)
-            if segment:
-                digest = _digest(title, text) if memo_path else ""
-                found = known.get(digest)
-                if found is None:
-                    found = (index._segment_chinese(title), index._segment_chinese(text))
-                title, text = found
-                if memo_path:
-                    memo.append([digest, title, text])
-            index.entries.append({"location": entry["location"], "title": title, "text": text})
-        if memo_path:
-            _write_memo(memo_path, context, memo)
+        with _cuts_once(index):
+            _hall_entries(index, entries, segment, memo_path, known, memo)
+        if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
+            _write_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
     extra = (config.get("extra") or {}).get("hallscore_search") or {}
     if extra.get("jinja_cache"):
         # The theme's ~50 templates compiled once, not on every build: Jinja checks each one's source.
@@ -109,6 +101,51 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         os.makedirs(str(extra["jinja_cache"]), exist_ok=True)
         env.bytecode_cache = FileSystemBytecodeCache(str(extra["jinja_cache"]))
     return env
+
+
+def _hall_entries(index: Any, entries: list, segment: bool, memo_path: object, known: dict, memo: list) -> None:
+    for entry in entries:
+        # The index holds HTML that the browser renders: the title comes escaped, the summary not.
+        title, text = entry["title"], html.escape(entry["text"], quote=False)
+        if segment:
+            digest = _digest(title, text) if memo_path else ""
+            found = known.get(digest)
+            if found is None:
+                found = (index._segment_chinese(title), index._segment_chinese(text))
+            title, text = found
+            if memo_path:
+                memo.append([digest, title, text])
+        index.entries.append({"location": entry["location"], "title": title, "text": text})
+
+
+@contextmanager
+def _cuts_once(index: Any) -> Iterator[None]:
+    """jieba's cut of each run of Han characters made once while this is open: the search plugin cuts every
+    run on its own (SearchIndex._segment_chinese), and provinces, cities, tiers and labels recur in thousands
+    of hall entries. The same run gives the same cut, so the index is what it would be."""
+    import sys
+
+    module = sys.modules.get(type(index).__module__)
+    jieba = getattr(module, "jieba", None)
+    if jieba is None:
+        yield
+        return
+    original = jieba.cut
+    made: dict[Any, list] = _PAGES.setdefault("cuts", {})
+
+    def cut(sentence: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return original(sentence, *args, **kwargs)
+        found = made.get(sentence)
+        if found is None:
+            found = made[sentence] = list(original(sentence))
+        return iter(found)
+
+    jieba.cut = cut
+    try:
+        yield
+    finally:
+        jieba.cut = original
 
 
 _PAGES: dict[str, Any] = {}  # this build's page entries and where they go (the module is loaded per build)
@@ -159,7 +196,8 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
         found = known.get(digest)
         if found is None:
             start = len(index.entries)
-            original(page)
+            with _cuts_once(index):
+                original(page)
             found = [dict(e) for e in index.entries[start:]]  # before the hooks retitle any
         else:
             index.entries.extend(dict(e) for e in found)

@@ -111,6 +111,9 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
     assert any((tmp_path / "cache" / "jinja").iterdir())  # the theme's templates, compiled, in the build's cache
     assert not list(tmp_path.glob(".site.jinja*"))
     build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")  # compiled templates from the cache
+    import jieba
+
+    assert jieba.cut.__func__ is jieba.Tokenizer.cut  # the hook's memo of cuts put jieba's own back
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     marked = {k: [{**e, "text": "记号"} for e in v] for k, v in memo["pages"].items()}
     memo_path.write_text(json.dumps({"context": memo["context"], "pages": marked}, ensure_ascii=False), "utf-8")
