@@ -11,7 +11,8 @@ import openpyxl
 from rows import hall_row, shortlist
 
 from generator.exports import application_bytes, workbook_bytes
-from generator.xlsxrows import plain
+from generator.textcell import UNSAFE
+from generator.xlsxrows import has_unsafe, plain
 
 NASTY = ["=HYPERLINK(\"http://x\",\"点我\")", "<b>&amp;</b>", "  前后空格 ", "\t制表", "换\n行\r", "   ", "",
          "a\x01b\x7fc\ufffe", "x" * 40000, "🙂 emoji", "@SUM(A1)", "#N/A", "-1"]
@@ -67,3 +68,9 @@ def test_values_the_fast_rows_do_not_write_go_to_openpyxl():
     assert plain([["a", 1]], {0: "0.0"}) is False
     for odd in (True, float("nan"), float("inf"), Decimal("1.5")):
         assert plain([["a", odd]], {}) is None
+
+
+def test_the_quick_unsafe_check_misses_no_unsafe_character():
+    for code in list(range(0x10000)) + [p * 0x10000 + k for p in range(1, 17) for k in (0, 0xFFFD, 0xFFFE, 0xFFFF)]:
+        char = chr(code)
+        assert has_unsafe(f"a{char}b") == bool(UNSAFE.search(char)), hex(code)
