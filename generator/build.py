@@ -404,7 +404,19 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
         except (OSError, ValueError):
             pass
     # Pages come from the archive, not from memory: every published year is re-derivable from it.
-    built = build_site(load_archive(archive_dir), site_dir, strict=strict)
+    import gc
+
+    # What the build holds so far (the year's records, the intake report) is not garbage: the collector need
+    # not walk it again and again while the pages make their millions of short-lived objects.
+    gc.freeze()
+    try:
+        years = load_archive(archive_dir)
+        for year in years:
+            year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
+            year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
+        built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
+    finally:
+        gc.unfreeze()
     if stamp is not None:
         write_text_atomic(stamp, f"{key} {built['pages']}\n")
     return built["pages"], False, built.get("hall_pages", {})

@@ -9,8 +9,10 @@ Made to be used as opened: bold frozen header with a filter, column widths, numb
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,8 @@ from openpyxl.utils import get_column_letter
 from .numbers import number
 from .record import HallRow, Shortlist
 from .workbook import ROUNDS
-from .xlsxout import stable_bytes, write_only_row
+from .xlsxout import stable_bytes, stable_zip, write_only_row
+from .xlsxrows import plain, probe_row, rows_xml, splice, style_id
 
 if TYPE_CHECKING:
     from .pages import YearView
@@ -87,8 +90,10 @@ def ranks(halls: Sequence[HallRow]) -> list[int | None]:
     return [first.get(h.final_score) if h.final_score is not None else None for h in halls]
 
 
-def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str]) -> None:
-    """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only)."""
+def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str],
+           splices: dict | None = None) -> None:
+    """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only).
+    With ``splices``, the data rows are serialized directly (xlsxrows.py) and spliced in when saved."""
     for n, header in enumerate(headers, 1):
         ws.column_dimensions[get_column_letter(n)].width = WIDTHS.get(header, SECTION_WIDTH)
     ws.freeze_panes = "A2"
@@ -100,6 +105,8 @@ def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str
         cell.alignment = Alignment(vertical="center")
         head.append(cell)
     ws.append(head)
+    if splices is not None and _fast_rows(ws, rows, formats, splices):
+        return
     for row in rows:
         out = write_only_row(ws, row)
         for col, fmt in formats.items():
@@ -111,20 +118,50 @@ def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str
         ws.append(out)
 
 
+def _fast_rows(ws: Any, rows: list[list], formats: dict[int, str], splices: dict) -> bool:
+    """Rows as xlsxrows.py writes them (the same bytes as openpyxl's), when they hold only text and numbers
+    with at most one number format; False: openpyxl is to write them."""
+    if not rows:
+        return True
+    if len(set(formats.values())) > 1:
+        return False
+    styled = plain(rows, formats)
+    if styled is None:
+        return False
+    fmt = next(iter(formats.values())) if styled else None
+    ws.append(probe_row(ws, fmt))
+    splices[ws] = rows_xml(rows, formats, style_id(ws, fmt) if fmt else "")
+    return True
+
+
+def _save(wb: Any, year: int, splices: dict | None) -> bytes:
+    """stable_bytes, with the directly serialized rows put in place of each sheet's probe row."""
+    if not splices:
+        return stable_bytes(wb, year)
+    buffer = io.BytesIO()
+    wb.save(buffer)  # gives each sheet its part name (ws.path)
+    rewrite: dict[str, Callable[[bytes], bytes]] = {ws.path.lstrip("/"): partial(splice, rows=xml)
+                                                    for ws, xml in splices.items()}
+    return stable_zip(buffer.getvalue(), year, rewrite)
+
+
 def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Sequence[str],
-                   shortlists: Sequence[Shortlist] | None = None, scope: str | None = None) -> bytes:
+                   shortlists: Sequence[Shortlist] | None = None, scope: str | None = None,
+                   fast: bool = True) -> bytes:
     """One results workbook: sheet 营业厅 (one row per hall; none when ``halls`` is None), when present
-    sheet 上报名单, and 说明."""
+    sheet 上报名单, and 说明. ``fast=False``: openpyxl writes every row (same bytes; the tests' reference)."""
     wb = Workbook(write_only=True)
+    splices: dict | None = {} if fast else None
     if halls is not None:
         ws = wb.create_sheet("营业厅")
         headers = HALL_HEADERS + [f"{name}得分率(%)" for name in section_names] + [RANK_HEADER]
         rows = [row + [rank] for row, rank in zip(hall_rows(halls, section_names), ranks(halls))]
         formats = {n: SCORE_FORMAT for n, h in enumerate(headers) if h in SCORE_HEADERS or h.endswith("(%)")}
-        _table(ws, headers, rows, formats)
+        _table(ws, headers, rows, formats, splices)
     rows = list(shortlist_rows(shortlists, scope))
     if rows:
-        _table(wb.create_sheet("上报名单"), SHORTLIST_HEADERS, rows, {SHORTLIST_HEADERS.index("最终得分"): SCORE_FORMAT})
+        _table(wb.create_sheet("上报名单"), SHORTLIST_HEADERS, rows, {SHORTLIST_HEADERS.index("最终得分"): SCORE_FORMAT},
+               splices)
     notes = wb.create_sheet("说明")
     notes.column_dimensions["A"].width, notes.column_dimensions["B"].width = 18, 90
     title = WriteOnlyCell(notes, f"{year} 年营业厅服务评价结果" + (f"({scope})" if scope else ""))
@@ -134,7 +171,7 @@ def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Se
         cell = WriteOnlyCell(notes, label)
         cell.font = HEADER_FONT
         notes.append([cell, text])
-    return stable_bytes(wb, year)
+    return _save(wb, year, splices)
 
 
 SHORTLIST_NAME = "shortlist-{year}.xlsx"
@@ -181,30 +218,30 @@ def application_name(year: int, scope: str | None = None) -> str:
     return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
 
 
-def application_bytes(year: int, application: dict, provinces: Iterable[str]) -> bytes:
+def application_bytes(year: int, application: dict, provinces: Iterable[str], fast: bool = True) -> bytes:
     """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("省公司服务考核")
-    ws.append(ASSESSMENT_HEADERS)
+    splices: dict | None = {} if fast else None
+    provinces = list(provinces)
     wanted = set(provinces)
-    for r in application["assessment"]:
-        if r["province"] in wanted:
-            ws.append(write_only_row(ws, [r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
-                           + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["average"],
-                              r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]))
-    ws = wb.create_sheet("划小承包奖惩清单")
-    ws.append(REWARD_HEADERS)
-    for province in provinces:
-        for r in application["rewards"].get(province, []):
-            ws.append(write_only_row(ws, [province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
-                                r["consequence"], r["note"]]))
-    ws = wb.create_sheet("创先评优")
-    ws.append(ELIGIBLE_HEADERS)
-    for h in application["eligible"]:
-        if h.province in wanted:
-            ws.append(write_only_row(ws, [h.province, h.hall_id, h.name, h.city, h.confirmed_tier,
-                                number(h.final_score)]))
-    return stable_bytes(wb, year)
+    assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
+                  + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["average"],
+                     r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]
+                  for r in application["assessment"] if r["province"] in wanted]
+    rewards = [[province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
+                r["consequence"], r["note"]]
+               for province in provinces for r in application["rewards"].get(province, [])]
+    eligible = [[h.province, h.hall_id, h.name, h.city, h.confirmed_tier, number(h.final_score)]
+                for h in application["eligible"] if h.province in wanted]
+    for title, headers, rows in (("省公司服务考核", ASSESSMENT_HEADERS, assessment),
+                                 ("划小承包奖惩清单", REWARD_HEADERS, rewards), ("创先评优", ELIGIBLE_HEADERS, eligible)):
+        ws = wb.create_sheet(title)
+        ws.append(headers)
+        if splices is not None and _fast_rows(ws, rows, {}, splices):
+            continue
+        for row in rows:
+            ws.append(write_only_row(ws, row))
+    return _save(wb, year, splices)
 
 
 def write_application_exports(view: YearView, docs_dir: Path) -> list[str]:

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -86,21 +89,149 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         context = _memo_context(extra) if memo_path else ""
         known = _read_memo(memo_path, context) if memo_path else {}
         memo: list[list[str]] = []
-        for entry in entries:
-            # The index holds HTML that the browser renders: the title comes escaped, the summary not.
-            title, text = entry["title"], html.escape(entry["text"], quote=False)
-            if segment:
-                digest = _digest(title, text) if memo_path else ""
-                found = known.get(digest)
-                if found is None:
-                    found = (index._segment_chinese(title), index._segment_chinese(text))
-                title, text = found
-                if memo_path:
-                    memo.append([digest, title, text])
-            index.entries.append({"location": entry["location"], "title": title, "text": text})
-        if memo_path:
-            _write_memo(memo_path, context, memo)
+        with _cuts_once(index):
+            _hall_entries(index, entries, segment, memo_path, known, memo)
+        if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
+            _write_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
+    extra = (config.get("extra") or {}).get("hallscore_search") or {}
+    if extra.get("jinja_cache"):
+        # The theme's ~50 templates compiled once, not on every build: Jinja checks each one's source.
+        from jinja2 import FileSystemBytecodeCache
+
+        os.makedirs(str(extra["jinja_cache"]), exist_ok=True)
+        env.bytecode_cache = FileSystemBytecodeCache(str(extra["jinja_cache"]))
     return env
+
+
+def _hall_entries(index: Any, entries: list, segment: bool, memo_path: object, known: dict, memo: list) -> None:
+    for entry in entries:
+        # The index holds HTML that the browser renders: the title comes escaped, the summary not.
+        title, text = entry["title"], html.escape(entry["text"], quote=False)
+        if segment:
+            digest = _digest(title, text) if memo_path else ""
+            found = known.get(digest)
+            if found is None:
+                found = (index._segment_chinese(title), index._segment_chinese(text))
+            title, text = found
+            if memo_path:
+                memo.append([digest, title, text])
+        index.entries.append({"location": entry["location"], "title": title, "text": text})
+
+
+@contextmanager
+def _cuts_once(index: Any) -> Iterator[None]:
+    """jieba's cut of each run of Han characters made once while this is open: the search plugin cuts every
+    run on its own (SearchIndex._segment_chinese), and provinces, cities, tiers and labels recur in thousands
+    of hall entries. The same run gives the same cut, so the index is what it would be."""
+    import sys
+
+    module = sys.modules.get(type(index).__module__)
+    jieba = getattr(module, "jieba", None)
+    if jieba is None:
+        yield
+        return
+    original = jieba.cut
+    made: dict[Any, list] = _PAGES.setdefault("cuts", {})
+
+    def cut(sentence: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return original(sentence, *args, **kwargs)
+        found = made.get(sentence)
+        if found is None:
+            found = made[sentence] = list(original(sentence))
+        return iter(found)
+
+    jieba.cut = cut
+    try:
+        yield
+    finally:
+        jieba.cut = original
+
+
+_PAGES: dict[str, Any] = {}  # this build's page entries and where they go (the module is loaded per build)
+_DIGEST = "_hallscore_digest"
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    """The last build's search entries of the navigable pages, before any page is read (on_page_content)."""
+    extra = (config.get("extra") or {}).get("hallscore_search") or {}
+    index = _search_index(config)
+    if index is not None and extra.get("pages_memo"):
+        _memoize_page_entries(index, str(extra["pages_memo"]), _memo_context(extra) + _plugin_digest(index))
+    return nav
+
+
+def _plugin_digest(index: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(index.config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _page_digest(page: Page, content: str | None = None) -> str:
+    """Everything the search plugin reads of a page to make its entries (SearchIndex.add_entry_from_context);
+    ``content``: the page as this hook got it, before it took out what search skips (the same thing, earlier)."""
+    import hashlib
+    import json
+
+    def toc(items: Any) -> list:
+        return [[item.id, item.title, item.url, item.level, toc(item.children)] for item in items]
+
+    meta = {k: page.meta.get(k) for k in ("search", "title", "tags")}
+    data = json.dumps([page.url, str(page.title), meta, toc(page.toc), page.content if content is None else content,
+                       content is None], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _memoize_page_entries(index: Any, path: str, context: str) -> None:
+    """The search plugin's entries of a page whose content, title and toc the last build indexed already are
+    taken from that build (parsing a province page's HTML and cutting it with jieba is most of its build);
+    the memo beside the site holds each page's entries by a digest of what they are made of."""
+    known = _read_pages_memo(path, context)
+    fresh: dict[str, list] = {}
+    original = index.add_entry_from_context
+
+    def add_entry_from_context(page: Page) -> None:
+        digest = getattr(page, _DIGEST, None) or _page_digest(page)
+        found = known.get(digest)
+        if found is None:
+            start = len(index.entries)
+            with _cuts_once(index):
+                original(page)
+            found = [dict(e) for e in index.entries[start:]]  # before the hooks retitle any
+        else:
+            index.entries.extend(dict(e) for e in found)
+        fresh[digest] = found
+
+    index.add_entry_from_context = add_entry_from_context
+    _PAGES.update(path=path, context=context, entries=fresh, known=known)
+
+
+def _read_pages_memo(path: str, context: str) -> dict:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            memo = json.load(f)
+        if memo.get("context") != context or not isinstance(memo.get("pages"), dict):
+            return {}
+        return {k: v for k, v in memo["pages"].items() if isinstance(v, list) and all(isinstance(e, dict) for e in v)}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if _PAGES.get("path"):
+        import json
+
+        tmp = f"{_PAGES['path']}.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"context": _PAGES["context"], "pages": _PAGES["entries"]}, f, ensure_ascii=False)
+            os.replace(tmp, _PAGES["path"])
+        except OSError:
+            pass  # no memo only means indexing every page again next time
+    _PAGES.clear()
 
 
 def _memo_context(extra: dict) -> str:
@@ -177,6 +308,11 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
     text = _CELL_GAP.sub(r"</\1> <\2", ready)
+    if "known" in _PAGES:
+        digest = _page_digest(page, text)
+        setattr(page, _DIGEST, digest)
+        if digest in _PAGES["known"]:
+            return text  # its entries come from the memo: the search plugin will not parse it
     # The search plugin parses all of a page's HTML only to skip what is marked data-search-exclude (lists of
     # halls, charts): it gets the page without those, and on_page_context puts the whole page back.
     slim = _EXCLUDED.sub("", text)

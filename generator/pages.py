@@ -20,6 +20,7 @@ from statistics import mean
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from . import charts
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
@@ -69,10 +70,19 @@ def fmt_points(value: object) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    return _plain_points(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_points(value: object) -> str:
+    # 60 item scores on each of 20,000 hall pages, from a handful of distinct values.
     return plain(value)
 
 
+@functools.lru_cache(maxsize=4)
 def _environment(template_dir: Path) -> Environment:
+    # One per template folder and process: every page kind is compiled once, not once per build and pass
+    # (Jinja still reloads a template whose file changed).
     env = Environment(
         loader=FileSystemLoader(str(template_dir)),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -179,6 +189,15 @@ class YearView:
         self.todo_by_province = {p: todo_lists(self.by_province[p]) for p in self.provinces}
         self.confirmed_counts = Counter(h.confirmed_tier for h in self.halls if h.confirmed_tier)
 
+    @functools.cached_property
+    def item_heads(self) -> list[tuple[str, Markup]]:
+        """Each item's id and its 各检查项得分 row up to the hall's score, escaped once per year, not per hall."""
+        if not self.standard:
+            return []
+        return [(item.id, Markup(f"<tr><td>{escape(item.id)}</td><td>{escape(item.text)}</td>"
+                                 f"<td>{escape(fmt_points(item.max_points))}</td><td>"))
+                for item in self.standard.items]
+
     def confirmed_counts_of(self, province: str) -> Counter:
         return Counter(h.confirmed_tier for h in self.by_province[province] if h.confirmed_tier)
 
@@ -284,10 +303,12 @@ def attach_application(views: Iterable[YearView]) -> None:
 
 
 def iter_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_DIR,
-               views: list[YearView] | None = None, hall_pages_too: bool = True) -> Iterator[tuple[str, str]]:
+               views: list[YearView] | None = None, hall_pages_too: bool = True,
+               cache: Any = None) -> Iterator[tuple[str, str]]:
     """Yield ``(relative path, file text)`` for every page of the site, years latest first.
 
-    ``hall_pages_too=False`` leaves the hall pages out (stamp.py writes those into a shell MkDocs rendered once)."""
+    ``hall_pages_too=False`` leaves the hall pages out (stamp.py writes those into a shell MkDocs rendered once);
+    ``cache`` (province.py's PageCache) gives back province pages whose inputs the last build rendered."""
     env = _environment(template_dir)
     views = views if views is not None else [YearView(y) for y in years or ()]
     attach_application(views)
@@ -301,12 +322,8 @@ def iter_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_D
             provinces=view.rows, national=view.national, weakest=view.weakest_items(view.scored), **common)
         province_template = env.get_template("province.html.j2")
         for row in view.rows:
-            halls = view.by_province[row["name"]]
             yield (f"{y}/provinces/{row['slug']}.md",
-                   _front_matter(f"{y} 年{row['name']}") + province_template.render(
-                       province=row, halls=halls, averages=view.province_avgs[row["name"]], national=view.national,
-                       cities=view.cities(row["name"]), shortlists=view.shortlist(row["name"]),
-                       weakest=view.weakest_items([h for h in halls if h.final_score is not None]), **common))
+                   _front_matter(f"{y} 年{row['name']}") + province_page(province_template, view, row, trends, cache))
         yield f"{y}/methodology.md", _front_matter(f"{y} 年评价方法") + env.get_template(
             "methodology.html.j2").render(**common)
         yield f"{y}/quality.md", _front_matter(f"{y} 年数据质量") + env.get_template("quality.html.j2").render(
@@ -315,6 +332,18 @@ def iter_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_D
             continue
         for page in hall_pages(view, env, history, common):
             yield (f"{page.rel}.md", _front_matter(page.title, search=False, summary=page.summary) + page.render())
+
+
+def province_page(template: Any, view: YearView, row: dict, trends: dict, cache: Any = None) -> str:
+    """A province page's body, from its own province's figures only (province.py: what it may read)."""
+    from .province import derived, province_inputs
+
+    inputs = province_inputs(view, row, trends)
+
+    def render() -> str:
+        return template.render(**{k: v for k, v in inputs.items() if k != "standard"}, **derived(view, row["name"]))
+
+    return render() if cache is None else cache.get(inputs, render)
 
 
 class HallPage:

@@ -50,7 +50,7 @@ class Downloads:
     def write(self, docs: Path, year: int, name: str, parts: object, produce: Callable[[], bytes]) -> None:
         y = str(year)
         key = hashlib.sha256(json.dumps([self.version, name, parts], ensure_ascii=False, sort_keys=True,
-                                        default=str).encode("utf-8")).hexdigest()
+                                        default=_part).encode("utf-8", "surrogatepass")).hexdigest()
         self.keys.setdefault(y, {})[name] = key
         target = Path(docs) / y / "downloads" / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +70,17 @@ class Downloads:
             if folder.is_dir():
                 (folder / KEYS).write_text(json.dumps(keys, ensure_ascii=False, sort_keys=True, indent=0) + "\n",
                                            encoding="utf-8")
+
+
+def _part(value: object) -> object:
+    from .record import HallRow
+    from .stamp import hall_digest
+
+    if isinstance(value, HallRow):
+        # Every field (the digest the hall pages' keys use, made once per build) and the rank; a return's
+        # checksum is in no workbook (exports.hall_rows).
+        return hall_digest(value, {"sha256"})
+    return str(value)
 
 
 def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:

@@ -28,10 +28,11 @@ from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
+from .province import PageCache
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
-from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
+from .stamp import SHELL, forget_digests, link_unchanged, search_entries, shell_source, stamp_halls
 
 if TYPE_CHECKING:
     from .results import YearData
@@ -39,12 +40,13 @@ if TYPE_CHECKING:
 
 def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
-               stamp: bool = True) -> dict:
+               stamp: bool = True, cache_dir: str | Path | None = None) -> dict:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
     pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
-    compare stamped pages with)."""
+    compare stamped pages with). ``cache_dir``: the build's own cache (trusted, like its pickles), where the
+    theme's compiled templates are kept between builds; none, none kept."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +66,9 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             if stamp:
                 (docs / str(view.year) / "halls").mkdir(exist_ok=True)
                 (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
-        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp):
+        # Province page bodies whose inputs did not change, from the last build (province.py).
+        cache = PageCache(site_dir.parent / f".{site_dir.name}.pages", template_dir) if stamp else None
+        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp, cache=cache):
             path = docs / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -77,6 +81,11 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             search_extra["halls_file"] = str(halls_file)
             # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
             search_extra["halls_memo"] = str(site_dir.parent / f".{site_dir.name}.search-memo.json")
+            # The other pages' search entries (data, checked), for the next build too.
+            search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
+        if cache_dir is not None:
+            # Compiled code is loaded from here: only from the build's cache, never from beside the site.
+            search_extra["jinja_cache"] = str(Path(cache_dir).resolve() / "jinja")
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {
@@ -106,8 +115,12 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         mark_site(work / "site")
         check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
         replace_dir(work / "site", site_dir)
-        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped}
+        if cache is not None:
+            cache.prune()
+        provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
+        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped, "province_pages": provinces}
     finally:
+        forget_digests()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -21,10 +21,11 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import fields
 from pathlib import Path
 
 from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
+from .record import HallRow, RoundScore
 
 SHELL = "_hallscore_shell"              # docs/<year>/halls/_hallscore_shell.md, removed after stamping
 TITLE_MARK = "HALLSCORE-SHELL-TITLE"
@@ -76,14 +77,42 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
 
 
 def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
-    hall = page.hall
-    if "rank" in hidden:
-        hall = replace(hall, rank=None)
-    if "sha256" in hidden and hall.rounds:
-        hall = replace(hall, rounds=tuple(replace(r, sha256="") for r in hall.rounds))
-    # A frozen dataclass's repr names every field and value (Decimal exactly): a key of all the page is made of.
-    data = json.dumps([page.rel, repr(hall), page.history], ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(f"{base}\n{data}".encode()).hexdigest()
+    digest, rank = hall_digest(page.hall, hidden)
+    data = json.dumps([page.rel, digest, None if "rank" in hidden else rank, page.history], ensure_ascii=False,
+                      sort_keys=True, default=str)
+    return hashlib.sha256(f"{base}\n{data}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Digests of rows this build has made already (province.py keys its pages by them too), by the row's identity;
+# site.py empties it after each build.
+_DIGESTS: dict[tuple[int, bool], tuple[HallRow, str]] = {}
+
+
+def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
+    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank."""
+    blank = "sha256" in hidden
+    known = _DIGESTS.get((id(hall), blank))
+    if known is None or known[0] is not hall:
+        text = "\x1f".join(hall_text(hall, (hidden & {"sha256"}) | {"rank"}))
+        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    return known[1], hall.rank
+
+
+def forget_digests() -> None:
+    _DIGESTS.clear()
+
+
+def hall_text(hall: HallRow, hidden: set[str]) -> list[str]:
+    """Every field's repr (frozen dataclasses and Decimals name every value exactly), but the ``hidden`` ones
+    no page shows (a return's checksum); field by field, so no copy of the row is made to blank them."""
+    parts = [repr(hall.rounds) if "sha256" not in hidden or not hall.rounds
+             else repr([[(f, getattr(r, f)) for f in _ROUND_FIELDS if f != "sha256"] for r in hall.rounds])]
+    parts += [repr(getattr(hall, f)) for f in _HALL_FIELDS if f != "rounds" and f not in hidden]
+    return parts
+
+
+_HALL_FIELDS = tuple(f.name for f in fields(HallRow))
+_ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
 
 
 def _old_key(path: Path) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
@@ -69,8 +69,9 @@ def stable_bytes(wb: Any, year: int) -> bytes:
     return stable_zip(buffer.getvalue(), year)
 
 
-def stable_zip(data: bytes, year: int) -> bytes:
-    """Rewrite a saved workbook: fixed times in ``docProps/core.xml`` and on every entry, order kept."""
+def stable_zip(data: bytes, year: int, rewrite: dict[str, Callable[[bytes], bytes]] | None = None) -> bytes:
+    """Rewrite a saved workbook: fixed times in ``docProps/core.xml`` and on every entry, order kept;
+    ``rewrite``: entry name → function of its bytes (exports.py splices rows it serialized itself)."""
     moment = fixed_moment(year)
     stamp = b"%04d-%02d-%02dT%02d:%02d:%02dZ" % moment
     out = io.BytesIO()
@@ -79,6 +80,8 @@ def stable_zip(data: bytes, year: int) -> bytes:
             body = src.read(name)
             if name == "docProps/core.xml":
                 body = _CORE_TIMES.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
+            if rewrite and name in rewrite:
+                body = rewrite[name](body)
             info = zipfile.ZipInfo(name, date_time=moment)
             info.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(info, body)

@@ -94,3 +94,55 @@ def test_hall_search_entries_cut_once_and_a_foreign_memo_is_not_used(tmp_path):
     build_site(years, tmp_path / "site")
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     assert json.loads(memo_path.read_text(encoding="utf-8")) == memo
+
+
+def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
+    """The search plugin's entries of the navigable pages are kept beside the site and taken from there when a
+    page is what the last build indexed (the same index as a cold build); a memo of another context or a
+    damaged one is ignored, and the memo really is what the index is made from."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=5)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")
+    memo_path = tmp_path / ".site.search-pages.json"
+    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    assert memo["pages"] and any(memo["pages"].values())
+    assert any((tmp_path / "cache" / "jinja").iterdir())  # the theme's templates, compiled, in the build's cache
+    assert not list(tmp_path.glob(".site.jinja*"))
+    build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")  # compiled templates from the cache
+    import jieba
+
+    assert jieba.cut.__func__ is jieba.Tokenizer.cut  # the hook's memo of cuts put jieba's own back
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    marked = {k: [{**e, "text": "记号"} for e in v] for k, v in memo["pages"].items()}
+    memo_path.write_text(json.dumps({"context": memo["context"], "pages": marked}, ensure_ascii=False), "utf-8")
+    build_site(years, tmp_path / "marked")  # another site: its own memo, none yet
+    assert _files(tmp_path / "marked") == _files(tmp_path / "cold")
+    build_site(years, tmp_path / "site")
+    assert any(e["text"] == "记号" for e in _entries(tmp_path / "site"))
+    for damaged in (json.dumps({"context": "other", "pages": marked}, ensure_ascii=False), "{not json",
+                    json.dumps({"context": memo["context"], "pages": {k: "x" for k in marked}})):
+        memo_path.write_text(damaged, encoding="utf-8")
+        build_site(years, tmp_path / "site")
+        assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+
+
+def test_province_pages_of_unchanged_provinces_are_not_rendered_again(tmp_path):
+    """A new return in one province renders that province's page again; the other province's body comes from
+    the last build (same bytes as a cold build), and an edited cache file is rendered again, not used."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
+    built = build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    assert built["province_pages"] == {"reused": 0, "rendered": 2}
+    make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=7, finals={halls[-1].hall_id: 71.5})
+    years = load_archive(tmp_path / "archive")
+    built = build_site(years, tmp_path / "site")
+    assert built["province_pages"] == {"reused": 1, "rendered": 1}  # 浙江 changed, 广东 did not
+    build_site(years, tmp_path / "cold")
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    for path in (tmp_path / ".site.pages").iterdir():
+        path.write_bytes(path.read_bytes().replace("营业厅".encode(), "假的".encode()))
+    assert build_site(years, tmp_path / "site")["province_pages"] == {"reused": 0, "rendered": 2}
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    assert len(list((tmp_path / ".site.pages").iterdir())) == 2  # only what this build used is kept

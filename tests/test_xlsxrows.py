@@ -1,0 +1,76 @@
+"""Rows serialized by xlsxrows.py give the very bytes openpyxl writes for them, for every kind of value the
+exports hold (text that looks like a formula or markup, whitespace, unsafe characters, long text, numbers of
+every shape), and anything else is left to openpyxl."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import openpyxl
+from rows import hall_row, shortlist
+
+from generator.exports import application_bytes, workbook_bytes
+from generator.textcell import UNSAFE
+from generator.xlsxrows import has_unsafe, plain
+
+NASTY = ["=HYPERLINK(\"http://x\",\"点我\")", "<b>&amp;</b>", "  前后空格 ", "\t制表", "换\n行\r", "   ", "",
+         "a\x01b\x7fc\ufffe", "x" * 40000, "🙂 emoji", "@SUM(A1)", "#N/A", "-1"]
+
+
+def _halls():
+    halls = []
+    for n, text in enumerate(NASTY):
+        score = [Decimal("94.4"), Decimal("100"), Decimal("0"), None, Decimal("66.65")][n % 5]
+        halls.append(hall_row(hall_id=f"H{n}", name=text, city=NASTY[-n - 1], district=text[:5],
+                              final_score=score, base_score=score, bonus=Decimal("0.5") if score else None,
+                              deduction=Decimal("3") if score else None, self_gap=Decimal("-2.5") if n % 2 else None,
+                              sections={"迎宾接待": Decimal("83.3"), "环境": "不适用"} if score else {},
+                              tier="良好" if score else "未检查", tier_reason=text, level=n,
+                              awaiting="省" if n % 3 == 0 else None, needs_decision=bool(n % 4 == 0)))
+    return halls
+
+
+def test_fast_rows_give_openpyxls_bytes():
+    halls = _halls()
+    lists = [shortlist({"scope": "甲", "tier": "优秀", "quota": 2, "size": 3, "needs_decision": [],
+                        "nominees": [{"hall_id": "H1", "name": NASTY[0], "final_score": 94.4, "rank": 1,
+                                      "decision": None, "confirmed": False},
+                                     {"hall_id": "H2", "name": NASTY[2], "final_score": 100, "rank": 2,
+                                      "decision": "认定", "confirmed": True}]})]
+    for args in ((halls, ["迎宾接待", "环境"], lists), (halls, [], None), (halls[3:4], ["环境"], None),
+                 (None, [], lists), ([], ["迎宾接待"], lists)):
+        fast = workbook_bytes(2025, *args)
+        assert fast == workbook_bytes(2025, *args, fast=False)
+        assert workbook_bytes(2025, *args, scope="甲") == workbook_bytes(2025, *args, scope="甲", fast=False)
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes(2025, halls, ["迎宾接待"], lists)))["营业厅"]
+    assert sheet["B2"].value == NASTY[0] and sheet["B2"].data_type == "s"  # text, never a formula
+    assert sheet["B9"].value == "abc" and len(sheet["B10"].value) == 32767
+
+
+def test_application_rows_give_openpyxls_bytes():
+    halls = _halls()
+    application = {
+        "assessment": [{"province": "甲", "tiered": 3, "counts": {"优秀": 1, "良好": 1, "达标": 0, "不达标": 1},
+                        "recognised": {"优秀": 0, "良好": 1}, "pass_rate": 66.7, "average": 90.25,
+                        "average_change": None, "pass_rate_change": -1.5, "improved": True}],
+        "rewards": {"甲": [{"hall_id": h.hall_id, "name": h.name, "city": h.city, "tier": h.tier,
+                            "confirmed_tier": None, "consequence": NASTY[1], "note": h.name} for h in halls]},
+        "eligible": [h for h in halls if h.final_score is not None],
+    }
+    for provinces in (["甲"], ["乙"], []):
+        assert application_bytes(2025, application, provinces) == application_bytes(2025, application, provinces,
+                                                                                     fast=False)
+
+
+def test_values_the_fast_rows_do_not_write_go_to_openpyxl():
+    assert plain([["a", 1, 2.5, None]], {1: "0.0"}) is True
+    assert plain([["a", 1]], {0: "0.0"}) is False
+    for odd in (True, float("nan"), float("inf"), Decimal("1.5")):
+        assert plain([["a", odd]], {}) is None
+
+
+def test_the_quick_unsafe_check_misses_no_unsafe_character():
+    for code in list(range(0x10000)) + [p * 0x10000 + k for p in range(1, 17) for k in (0, 0xFFFD, 0xFFFE, 0xFFFF)]:
+        char = chr(code)
+        assert has_unsafe(f"a{char}b") == bool(UNSAFE.search(char)), hex(code)
