@@ -41,9 +41,13 @@ from .unchanged import archive_current, last_results, register_cached, remember_
 
 @dataclass
 class BuildSummary:
+    """What one build did. ``results`` is the year's results: held from the build, or read back from the archive
+    when asked for after a site build (the build lets go of its copy before the pages, the peak of memory);
+    ``tally`` has what the command line prints of them."""
+
     year: int
     intake: IntakeReport  # the files' fates; without the records, which the results hold
-    results: dict
+    results_data: dict | None
     archive_dir: Path
     site_dir: Path | None
     pages: int = 0
@@ -54,6 +58,39 @@ class BuildSummary:
     workers: int = 1
     site_reused: bool = False
     hall_pages: dict = field(default_factory=dict)  # stamped: written, linked (kept from the last site), seconds
+    tally: dict = field(default_factory=dict)
+
+    results_status: tuple = ()  # the archive's results.json as this build left it, when results_data is let go
+
+    @property
+    def results(self) -> dict:
+        if self.results_data is None:
+            from . import record as record_io
+
+            path = self.archive_dir / str(self.year) / RESULTS_FILE
+            if _status(path) != self.results_status:  # a later build rewrote it: not this build's results
+                raise RuntimeError(f"{path} changed after this build; read its results before the next build")
+            self.results_data = record_io.load(path)
+        return self.results_data
+
+
+def _status(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns
+
+
+def _tally(results: dict) -> dict:
+    """Tiers, recognitions and waits of the year's halls, for the command line's summary."""
+    tiers: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    recognised = 0
+    for hall in results["halls"]:
+        tiers[hall["tier"]] = tiers.get(hall["tier"], 0) + 1
+        if hall.get("awaiting"):
+            waiting[hall["awaiting"]] = waiting.get(hall["awaiting"], 0) + 1
+        elif hall.get("confirmed_tier"):
+            recognised += 1
+    return {"halls": len(results["halls"]), "tiers": tiers, "waiting": waiting, "recognised": recognised}
 
 
 def _intake_options(workers, cache_dir, progress):
@@ -229,13 +266,16 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
         del intake  # written; the site reads the archive's copy
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
-                               seconds=seconds, cpu_seconds=cpu_seconds, workers=workers)
+                               seconds=seconds, cpu_seconds=cpu_seconds, workers=workers, tally=_tally(results))
         if cache is not None:
             summary.cache_hits, summary.files_read = cache.hits, cache.misses
         else:
             summary.files_read = sum(1 for f in report.files if f.status != "ignored")
         if site_dir is not None:
             announce("site")
+            # The pages read the archive's copy: the build's is let go (about 100 MB at 20,000 halls).
+            summary.results_data = results = None  # type: ignore[assignment]
+            summary.results_status = _status(target / RESULTS_FILE)
             summary.pages, summary.site_reused, summary.hall_pages = _site(archive_dir, Path(site_dir), o.strict,
                                                                            cache_dir)
             lap("site")
@@ -249,7 +289,7 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     if staged is not None:
-        remember_archive(cache_dir, results["year"], archive_key, target)
+        remember_archive(cache_dir, summary.year, archive_key, target)
     return summary
 
 

@@ -470,17 +470,11 @@ class _Progress:
 
 def _print_build(summary: BuildSummary) -> None:
     _print_intake(summary.intake, details=False)
-    tiers: dict[str, int] = {}
-    for hall in summary.results["halls"]:
-        tiers[hall["tier"]] = tiers.get(hall["tier"], 0) + 1
+    tally = summary.tally
+    tiers, waiting, recognised = tally["tiers"], tally["waiting"], tally["recognised"]
     order = {t: n for n, t in enumerate(TIERS)}
-    click.echo(f"{summary.year} 年:{len(summary.results['halls'])} 个营业厅," +
+    click.echo(f"{summary.year} 年:{tally['halls']} 个营业厅," +
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
-    waiting: dict[str, int] = {}
-    for hall in summary.results["halls"]:
-        if hall.get("awaiting"):
-            waiting[hall["awaiting"]] = waiting.get(hall["awaiting"], 0) + 1
-    recognised = sum(1 for h in summary.results["halls"] if h.get("confirmed_tier") and not h.get("awaiting"))
     click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
                                                         for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
     times = ",".join(f"{_STAGE_LABELS.get(k, k)} {v:.1f} 秒" for k, v in summary.seconds.items())

@@ -102,6 +102,7 @@ def built(inbox, tmp_path):
     register, returns = inbox
     out, cache = tmp_path / "out", tmp_path / "cache"
     summary = run(register, returns, out, cache, site=True)
+    summary.results  # noqa: B018 (read back now: later builds rewrite the archive it comes from)
     site = snapshot(out / "site")
     kept = run(register, returns, out, cache, site=True)
     assert kept.site_reused and snapshot(out / "site") == site  # unchanged inputs: the site is kept as it is
@@ -259,3 +260,16 @@ def test_the_next_day_is_not_a_cold_build_and_a_future_date_is_looked_at_again(s
         paths = [os.fsdecode(row[0]) for row in db.execute("SELECT path FROM stats")]
     assert kept == {date(YEAR, 12, 20).isoformat()}
     assert not any(p.endswith("_补交.xlsx") for p in paths) and paths
+
+
+def test_a_site_build_lets_go_of_its_results_and_reads_them_back_only_while_they_are_its_own(inbox, tmp_path):
+    register, returns = inbox
+    out = tmp_path / "out"
+    first = run(register, returns, out, None, site=True)
+    assert first.results_data is None  # let go before the pages were made
+    assert first.tally["halls"] == len(HALLS) and sum(first.tally["tiers"].values()) == len(HALLS)
+    assert [h["hall_id"] for h in first.results["halls"]] == sorted(h.hall_id for h in HALLS)  # read back
+    second = run(register, returns, out, None, site=True)
+    os.utime(out / "archive" / str(YEAR) / "results.json")  # as if rewritten since
+    with pytest.raises(RuntimeError, match="changed after this build"):
+        second.results  # noqa: B018
