@@ -245,14 +245,14 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
             cache.close()
     lap("intake")
     announce("scoring")
-    intake = report.to_dict()
     rules = Rules.of(standard, config)  # the year's rules, made once
-    results, results_key, reused = _evaluate(halls, report.records, standard, rules, intake["summary"], overrides,
+    results, results_key, reused = _evaluate(halls, report.records, standard, rules, report.summary(), overrides,
                                              cache_dir, decisions, report.inputs_key, archive_dir)
     # The records are in the results now: the national year is not held twice through the archive and site.
     report = IntakeReport(report.files, [], report.inputs_key)
     lap("scoring")
     announce("archive")
+    intake = report.to_dict()  # what intake.json holds: part of the archive's work
     target = archive_dir / str(results["year"])
     archive_key = _archive_key(results_key, intake)
     # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).

@@ -105,11 +105,11 @@ class IntakeReport:
                 seen[p.code] = seen.get(p.code, 0) + 1
         return sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
 
+    def summary(self) -> dict:
+        return {"files": len(self.files), **self.counts, "problems": dict(self.problem_counts())}
+
     def to_dict(self) -> dict:
-        return {
-            "summary": {"files": len(self.files), **self.counts, "problems": dict(self.problem_counts())},
-            "files": [f.to_dict() for f in self.files],
-        }
+        return {"summary": self.summary(), "files": [f.to_dict() for f in self.files]}
 
 
 def discover(paths) -> list[tuple[Path, str]]:
