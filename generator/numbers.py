@@ -5,6 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import overload
 
+# A year's figures repeat (scores on a fixed step), and number() runs for every cell of every export and chart.
+# The result depends on the numeric value alone (3 and 3.0 both give 3), so equal Decimals may share it.
+_NUMBERS: dict[Decimal, int | float] = {}
+_MEMO_LIMIT = 1 << 16
+
 
 @overload
 def number(value: Decimal) -> int | float:
@@ -25,6 +30,13 @@ def number(value: Decimal | None) -> int | float | None:
     """A reported number as JSON or a spreadsheet holds it: int when whole, else float (e.g. 94.3)."""
     if value is None:
         return None
+    if type(value) is Decimal and value.is_finite():  # NaN never finds itself, sNaN cannot be hashed
+        got = _NUMBERS.get(value)
+        if got is None:
+            got = int(value) if value == value.to_integral_value() else float(value)
+            if len(_NUMBERS) < _MEMO_LIMIT:
+                _NUMBERS[value] = got
+        return got
     return int(value) if value == value.to_integral_value() else float(value)
 
 

@@ -11,10 +11,14 @@ import functools
 import hashlib
 import html
 import json
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from fractions import Fraction
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from statistics import mean
 from typing import TYPE_CHECKING, Any
@@ -147,6 +151,38 @@ def _avg(values: Iterable[object]) -> float | None:
     return mean(known) if known else None
 
 
+def _avg_counts(counts: dict) -> float | None:
+    """:func:`_avg` of figures given as ``{figure: how many times}`` (Decimals, or JSON numbers of one type),
+    to the last bit: the exact sum of the JSON numbers that statistics.mean takes, from one term per distinct
+    figure instead of one per hall (a year has few distinct figures)."""
+    n, floating = 0, False
+    partials: dict[int, int] = {}  # denominator → numerator, as statistics._sum keeps them
+    for value, times in counts.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            continue
+        x = number(value) if isinstance(value, Decimal) else value
+        if isinstance(x, float):
+            if not math.isfinite(x):  # no exact ratio: let mean say what it says of these
+                return _avg(v for v, k in counts.items() for _ in range(k))
+            floating = True
+        num, den = x.as_integer_ratio()
+        partials[den] = partials.get(den, 0) + num * times
+        n += times
+    if not n:
+        return None
+    exact = sum((Fraction(num, den) for den, num in partials.items()), Fraction(0)) / n
+    # statistics.mean's result type: float if any figure was, else int when the mean is whole.
+    return int(exact) if not floating and exact.denominator == 1 else float(exact)
+
+
+def _section_counts(halls: Iterable[HallRow]) -> dict[str, dict]:
+    """Section → {rate: how many halls}, over ``halls`` (a Counter in C over every hall's sections at once)."""
+    out: dict[str, dict] = defaultdict(dict)
+    for (name, rate), times in Counter(chain.from_iterable(h.sections.items() for h in halls)).items():
+        out[name][rate] = times
+    return out
+
+
 class YearView:
     """Aggregates of one archived year that several pages share, each computed once (O(halls) in all)."""
 
@@ -160,8 +196,11 @@ class YearView:
         self.halls: tuple[HallRow, ...] = self.record.halls
         self.scored = [h for h in self.halls if h.final_score is not None]
         self.by_province: dict[str, list[HallRow]] = defaultdict(list)
+        self.scored_by_province: dict[str, list[HallRow]] = defaultdict(list)
         for hall in self.halls:
             self.by_province[hall.province].append(hall)
+            if hall.final_score is not None:
+                self.scored_by_province[hall.province].append(hall)
         self.provinces = sorted(self.by_province, key=province_order)
         self.tier_counts = Counter(h.tier for h in self.halls)
         self.quotas = self.record.quotas
@@ -170,12 +209,22 @@ class YearView:
         # The standard's order, not results.json's (its keys are sorted for byte-stable output).
         self.section_names = list(self.standard.sections) if self.standard else (
             list(self.scored[0].sections) if self.scored else [])
-        self.national = self.section_averages(self.halls)
-        self.province_avgs = {name: self.section_averages(self.by_province[name]) for name in self.provinces}
+        # Averages from counts of distinct figures: each province's once, the nation's as their sum.
+        national: dict[str, dict] = defaultdict(dict)
+        self.province_avgs = {}
+        for name in self.provinces:
+            counts = _section_counts(self.scored_by_province[name])
+            self.province_avgs[name] = {s: _avg_counts(counts.get(s, {})) for s in self.section_names}
+            for section, rates in counts.items():
+                merged = national[section]
+                for rate, times in rates.items():
+                    merged[rate] = merged.get(rate, 0) + times
+        self.national = {s: _avg_counts(national.get(s, {})) for s in self.section_names}
         self.rows = self._province_rows()
         self.row_by_name = {r["name"]: r for r in self.rows}
-        self.avg = _avg(h.final_score for h in self.scored)
-        self.self_gap = self.gaps.get("national", _avg(h.self_gap for h in self.halls))
+        self.avg = _avg_counts(Counter(h.final_score for h in self.scored))
+        self.self_gap = (self.gaps["national"] if "national" in self.gaps
+                         else _avg_counts(Counter(h.self_gap for h in self.halls)))
         self.status = {
             "营业厅": len(self.halls),
             "已检查": len(self.scored),
@@ -185,8 +234,13 @@ class YearView:
             "已裁定": sum(1 for h in self.halls if h.override),
         }
         self.thresholds = {k: float(v) for k, v in self.record.config.get("thresholds", {}).items()}
-        self.todo = todo_lists(self.halls)
-        self.todo_by_province = {p: todo_lists(self.by_province[p]) for p in self.provinces}
+        # One sort by hall id: a province's halls, taken in that order, are its own sorted list (a stable sort).
+        ordered = sorted(self.halls, key=_HALL_ID)
+        by_id: dict[str, list[HallRow]] = defaultdict(list)
+        for hall in ordered:
+            by_id[hall.province].append(hall)
+        self.todo = _todo(ordered)
+        self.todo_by_province = {p: _todo(by_id[p]) for p in self.provinces}
         self.confirmed_counts = Counter(h.confirmed_tier for h in self.halls if h.confirmed_tier)
 
     @functools.cached_property
@@ -202,8 +256,8 @@ class YearView:
         return Counter(h.confirmed_tier for h in self.by_province[province] if h.confirmed_tier)
 
     def section_averages(self, halls: Iterable[HallRow]) -> dict[str, float | None]:
-        return {name: _avg(h.sections.get(name) for h in halls if h.final_score is not None)
-                for name in self.section_names}
+        counts = _section_counts(h for h in halls if h.final_score is not None)
+        return {name: _avg_counts(counts.get(name, {})) for name in self.section_names}
 
     def _province_rows(self) -> list[dict]:
         quotas: dict[str, dict[str, Quota]] = defaultdict(dict)
@@ -213,16 +267,17 @@ class YearView:
         rows: list[dict[str, Any]] = []
         for name in self.provinces:
             halls = self.by_province[name]
-            scored = [h for h in halls if h.final_score is not None]
+            scored = self.scored_by_province[name]
             rows.append({
                 "name": name,
                 "slug": province_slug(name),
                 "halls": len(halls),
                 "scored": len(scored),
-                "avg": _avg(h.final_score for h in scored),
+                "avg": _avg_counts(Counter(h.final_score for h in scored)),
                 "counts": Counter(h.tier for h in halls),
                 "quotas": quotas.get(name, {}),
-                "self_gap": by_province_gaps.get(name, _avg(h.self_gap for h in halls)),
+                "self_gap": (by_province_gaps[name] if name in by_province_gaps
+                             else _avg_counts(Counter(h.self_gap for h in halls))),
             })
         ranked = sorted((r for r in rows if r["avg"] is not None), key=lambda r: (-r["avg"], r["name"]))
         for n, row in enumerate(ranked, 1):
@@ -234,7 +289,7 @@ class YearView:
         for hall in self.by_province[province]:
             groups[hall.city].append(hall)
         return [{"name": city, "halls": len(halls), "scored": sum(1 for h in halls if h.final_score is not None),
-                 "avg": _avg(h.final_score for h in halls), "counts": Counter(h.tier for h in halls)}
+                 "avg": _avg_counts(Counter(h.final_score for h in halls)), "counts": Counter(h.tier for h in halls)}
                 for city, halls in sorted(groups.items())]
 
     def shortlist(self, scope: str | None = None) -> list[Shortlist]:
@@ -248,14 +303,14 @@ class YearView:
         """Items by points lost in total across ``halls`` (不适用 excluded), most lost first."""
         if not self.standard:
             return []
+        # (item, score) pairs counted in C; then one exact Decimal term per distinct score of an item.
+        maxima = {item.id: item.max_points for item in self.standard.items}
         lost: dict[str, Decimal] = defaultdict(Decimal)
         applicable: Counter[str] = Counter()
-        for hall in halls:
-            for item in self.standard.items:
-                score = hall.items.get(item.id)
-                if isinstance(score, Decimal):
-                    lost[item.id] += item.max_points - score
-                    applicable[item.id] += 1
+        for (item_id, score), times in Counter(chain.from_iterable(h.items.items() for h in halls)).items():
+            if isinstance(score, Decimal) and item_id in maxima:
+                lost[item_id] += (maxima[item_id] - score) * times
+                applicable[item_id] += times
         rows = []
         for item in self.standard.items:
             if lost[item.id] > 0:
@@ -267,11 +322,18 @@ class YearView:
 WAITING_LEVELS = ("市", "省", "集团")
 
 
+_HALL_ID = attrgetter("hall_id")
+
+
 def todo_lists(halls: Iterable[HallRow]) -> dict[str, list[HallRow]]:
     """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls not inspected; by hall id."""
+    return _todo(sorted(halls, key=_HALL_ID))
+
+
+def _todo(ordered: Iterable[HallRow]) -> dict[str, list[HallRow]]:
     out: dict[str, list[HallRow]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
     out["需裁定"], out["未检查"] = [], []
-    for hall in sorted(halls, key=lambda h: h.hall_id):
+    for hall in ordered:
         if hall.awaiting in WAITING_LEVELS:
             out[f"待{hall.awaiting}认定"].append(hall)
         if hall.needs_decision:

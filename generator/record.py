@@ -27,8 +27,31 @@ KNOWN_VERSIONS = (1, 2)
 Score = Decimal | None
 
 
+# A year holds few distinct figures (points on a 0.5 step, one-decimal scores): each JSON number becomes its
+# Decimal once per process, not once per hall and item (a national year has ~900,000 of them).
+_FLOATS: dict[float, Decimal] = {}
+_INTS: dict[int, Decimal] = {}
+_MEMO_LIMIT = 1 << 16
+
+
 def _dec(value: Any) -> Any:
     """A JSON number as the exact figure it reports (94.3 → Decimal('94.3'))."""
+    kind = type(value)
+    if kind is float:
+        got = _FLOATS.get(value)
+        if got is None:
+            got = Decimal(str(value))
+            # 0.0 and -0.0 are one key with two texts, and NaN never finds itself: neither is kept.
+            if value and value == value and len(_FLOATS) < _MEMO_LIMIT:
+                _FLOATS[value] = got
+        return got
+    if kind is int:
+        got = _INTS.get(value)
+        if got is None:
+            got = Decimal(value)
+            if len(_INTS) < _MEMO_LIMIT:
+                _INTS[value] = got
+        return got
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     return Decimal(str(value))
@@ -150,20 +173,54 @@ class YearResults:
 _SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
 
 
+_HALL_FIELDS = tuple((f.name, f.default) for f in fields(HallRow))
+_ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
+_ROUND_KEYS = frozenset(_ROUND_FIELDS)
+_new = object.__new__
+
+
+def _frozen(cls: type, values: dict) -> Any:
+    """``cls(**values)`` for a frozen dataclass without __post_init__, ``values`` holding every field in order:
+    the same row without the frozen __init__'s object.__setattr__ per field (a tenth of typing a national
+    year); test_record checks the two agree."""
+    row: Any = _new(cls)
+    row.__dict__.update(values)
+    return row
+
+
+def _round(raw: dict) -> RoundScore:
+    if raw.keys() != _ROUND_KEYS:  # a field missing or unknown: the constructor says which (a SiteError)
+        return RoundScore(**{**raw, "base_score": _dec(raw["base_score"]), "final_score": _dec(raw["final_score"])})
+    values = {name: raw[name] for name in _ROUND_FIELDS}
+    values["base_score"], values["final_score"] = _dec(values["base_score"]), _dec(values["final_score"])
+    return _frozen(RoundScore, values)
+
+
+def _decs(mapping: dict) -> dict:
+    """``{k: _dec(v)}``, with the memo looked up in line: a national year has 700,000 item scores."""
+    floats, ints = _FLOATS, _INTS
+    out = {}
+    for key, value in mapping.items():
+        kind = type(value)
+        got = floats.get(value) if kind is float else ints.get(value) if kind is int else None
+        out[key] = _dec(value) if got is None else got
+    return out
+
+
 def _hall(raw: dict) -> HallRow:
-    values = {f.name: raw.get(f.name, f.default) for f in fields(HallRow)}
+    get = raw.get
+    values = {name: get(name, default) for name, default in _HALL_FIELDS}
     for key in _SCORES:
         values[key] = _dec(values[key])
-    values["items"] = {k: _dec(v) for k, v in raw["items"].items()}
-    values["sections"] = {k: _dec(v) for k, v in raw["sections"].items()}
+    values["items"] = _decs(raw["items"])
+    values["sections"] = _decs(raw["sections"])
     values["bonus_events"] = tuple(Event(e["id"], e["count"], _dec(e["points"]), e["note"]) for e in raw["bonus_events"])
     values["deduction_events"] = tuple(Event(e["id"], e["count"], _dec(e["points"]), e["note"])
                                        for e in raw["deduction_events"])
     values["vetoes"] = tuple(Veto(v["id"], v["note"]) for v in raw["vetoes"])
-    values["rounds"] = tuple(RoundScore(**{**r, "base_score": _dec(r["base_score"]),
-                                           "final_score": _dec(r["final_score"])}) for r in raw["rounds"])
+    values["rounds"] = tuple(map(_round, raw["rounds"]))
     values["decisions"] = tuple(Decision(**d) for d in raw.get("decisions") or ())
-    return HallRow(**values)
+    return _frozen(HallRow, values)  # every field is in ``values``, in order
 
 
 def _hall_json(row: HallRow) -> dict:

@@ -12,7 +12,7 @@ from sitedata import make_year, site_halls
 from generator.build import rebuild_site
 from generator.cli import main
 from generator.errors import SiteError
-from generator.record import SCHEMA_VERSION, HallRow, dumps, from_json, to_json
+from generator.record import SCHEMA_VERSION, HallRow, RoundScore, dumps, from_json, to_json
 from generator.results import RESULTS_FILE, load_archive
 
 YEAR = 2025
@@ -83,3 +83,41 @@ def test_an_archive_of_another_version_is_refused_in_chinese(archived, tmp_path,
     result = CliRunner().invoke(main, ["site", "--archive", str(archived), "--site-dir", str(tmp_path / "site")])
     assert result.exit_code != 0 and said in result.output and "Traceback" not in result.output
     assert str(path) in result.output
+
+
+def test_each_json_number_is_typed_as_its_own_text_whatever_was_typed_before():
+    from generator.record import _dec
+
+    # The memo keys on the number: values that are equal but written differently must not share a Decimal.
+    for first, second in [(1, 1.0), (1.0, 1), (0.0, -0.0), (-0.0, 0.0), (2.5, 2.5), (True, 1), (1, True)]:
+        for value in (first, second, first):
+            got = _dec(value)
+            expected = value if isinstance(value, bool) else Decimal(str(value))
+            assert type(got) is type(expected) and str(got) == str(expected), (first, second, value)
+    nan = _dec(float("nan"))
+    assert nan.is_nan() and _dec(float("nan")).is_nan()
+    assert _dec("不适用") == "不适用" and _dec(None) is None
+
+
+def test_typed_rows_are_the_rows_the_dataclass_makes(archived):
+    from dataclasses import fields
+
+    data = json.loads((archived / str(YEAR) / RESULTS_FILE).read_text(encoding="utf-8"))
+    typed = from_json(data)
+    for row in typed.halls:
+        made = HallRow(**{f.name: getattr(row, f.name) for f in fields(HallRow)})
+        assert row == made and repr(row) == repr(made) and vars(row) == vars(made)
+        assert list(vars(row)) == [f.name for f in fields(HallRow)]  # every field set, in the dataclass's order
+        for score in row.rounds:
+            again = RoundScore(**{f.name: getattr(score, f.name) for f in fields(RoundScore)})
+            assert score == again and repr(score) == repr(again) and list(vars(score)) == list(vars(again))
+    with pytest.raises(AttributeError):  # still frozen
+        typed.halls[0].final_score = Decimal(1)  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        typed.halls[0].rounds[0].final_score = Decimal(1)  # type: ignore[misc]
+    # A round with a field missing or unknown is refused as before, saying so.
+    for spoil in (lambda r: r.update(extra=1), lambda r: r.pop("final_score")):
+        hall = json.loads(json.dumps(data["halls"][0]))
+        spoil(hall["rounds"][0])
+        with pytest.raises(SiteError, match="内容不完整"):
+            from_json({**data, "halls": [hall]})
