@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from sitedata import make_year, site_halls
@@ -146,3 +147,37 @@ def test_province_pages_of_unchanged_provinces_are_not_rendered_again(tmp_path):
     assert build_site(years, tmp_path / "site")["province_pages"] == {"reused": 0, "rendered": 2}
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     assert len(list((tmp_path / ".site.pages").iterdir())) == 2  # only what this build used is kept
+
+
+def test_download_rows_memo_damaged_or_foreign_only_costs_time(tmp_path):
+    """The 营业厅 rows' keys kept beside the site (reuse.py): a damaged memo, one of other code, or a workbook
+    in the site that is not the one the memo describes, and the rebuilt downloads are still a cold build's."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "first")
+    memo = json.loads((tmp_path / ".first.rows.json").read_text(encoding="utf-8"))
+    national = memo["workbooks"]["2025/results-2025.xlsx"]
+    assert len(national["keys"]) == len(halls) and memo["version"]
+    make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=7, finals={halls[-1].hall_id: 71.5})
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    cold = _files(tmp_path / "cold")
+    downloads = tmp_path / "first" / "2025" / "downloads"
+    province = next(p for p in sorted(downloads.glob("results-2025-*.xlsx")))
+    for n, (text, swap) in enumerate([("{not json", False), (json.dumps({**memo, "version": "other"}), False),
+                                      (json.dumps({**memo, "workbooks": []}), False), (json.dumps(memo), True)]):
+        site = tmp_path / f"s{n}"
+        shutil.copytree(tmp_path / "first", site)
+        (tmp_path / f".s{n}.rows.json").write_text(text, encoding="utf-8")
+        if swap:  # another workbook in the national one's place: the memo's rows are not in it
+            (site / "2025" / "downloads" / "results-2025.xlsx").write_bytes(province.read_bytes())
+        build_site(years, site)
+        assert _files(site) == cold, n
+    # And the memo made by the cold build leads an incremental one to the same bytes (the usual path).
+    shutil.copytree(tmp_path / "first", tmp_path / "warm")
+    shutil.copy(tmp_path / ".first.rows.json", tmp_path / ".warm.rows.json")
+    build_site(years, tmp_path / "warm")
+    assert _files(tmp_path / "warm") == cold
+    after = json.loads((tmp_path / ".warm.rows.json").read_text(encoding="utf-8"))["workbooks"]
+    assert after["2025/results-2025.xlsx"]["keys"] != national["keys"]
+    assert sum(a == b for a, b in zip(after["2025/results-2025.xlsx"]["keys"], national["keys"])) >= len(halls) // 2
