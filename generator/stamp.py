@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import operator
 import os
 import re
 import shutil
@@ -93,26 +94,27 @@ def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
     blank = "sha256" in hidden
     known = _DIGESTS.get((id(hall), blank))
     if known is None or known[0] is not hall:
-        text = "\x1f".join(hall_text(hall, (hidden & {"sha256"}) | {"rank"}))
-        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(_hall_repr(hall, blank).encode(
+            "utf-8", "surrogatepass")).hexdigest())
     return known[1], hall.rank
+
+
+def _hall_repr(hall: HallRow, blank: bool) -> str:
+    """Every field's value but the rank (with ``blank``, but a return's checksum too: no page shows it) in one
+    repr of a tuple: fields in their fixed order (the code is in every key), and the reprs of frozen dataclasses
+    and Decimals name every value exactly; made without a copy of the row."""
+    rounds = tuple(map(_ROUND_SHOWN, hall.rounds)) if blank else hall.rounds
+    return repr((rounds, _HALL_SHOWN(hall)))
 
 
 def forget_digests() -> None:
     _DIGESTS.clear()
 
 
-def hall_text(hall: HallRow, hidden: set[str]) -> list[str]:
-    """Every field's repr (frozen dataclasses and Decimals name every value exactly), but the ``hidden`` ones
-    no page shows (a return's checksum); field by field, so no copy of the row is made to blank them."""
-    parts = [repr(hall.rounds) if "sha256" not in hidden or not hall.rounds
-             else repr([[(f, getattr(r, f)) for f in _ROUND_FIELDS if f != "sha256"] for r in hall.rounds])]
-    parts += [repr(getattr(hall, f)) for f in _HALL_FIELDS if f != "rounds" and f not in hidden]
-    return parts
-
-
 _HALL_FIELDS = tuple(f.name for f in fields(HallRow))
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
+_HALL_SHOWN = operator.attrgetter(*(f for f in _HALL_FIELDS if f not in ("rounds", "rank")))
+_ROUND_SHOWN = operator.attrgetter(*(f for f in _ROUND_FIELDS if f != "sha256"))
 
 
 def _old_key(path: Path) -> str | None:

@@ -181,3 +181,40 @@ def test_download_rows_memo_damaged_or_foreign_only_costs_time(tmp_path):
     after = json.loads((tmp_path / ".warm.rows.json").read_text(encoding="utf-8"))["workbooks"]
     assert after["2025/results-2025.xlsx"]["keys"] != national["keys"]
     assert sum(a == b for a, b in zip(after["2025/results-2025.xlsx"]["keys"], national["keys"])) >= len(halls) // 2
+
+
+def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_checksum():
+    from dataclasses import fields, replace
+    from decimal import Decimal
+
+    from rows import hall_row
+
+    from generator.record import Decision, Event, RoundScore, Veto
+    from generator.stamp import forget_digests, hall_digest
+
+    one = RoundScore("市级检查", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64)
+    hall = hall_row(final_score=94.5, base_score=94, items={"A01": 3.5}, sections={"环境": "不适用"},
+                    rounds=[{f.name: getattr(one, f.name) for f in fields(RoundScore)}])
+    others = {"level": 2, "needs_decision": True, "items": {"A01": Decimal("3.0")}, "reasons": {"A01": "缺"},
+              "sections": {"环境": Decimal("50")}, "bonus_events": (Event("J1", 1, Decimal("1"), ""),),
+              "deduction_events": (Event("K1", 1, Decimal("1"), ""),), "vetoes": (Veto("V1", ""),),
+              "decisions": (Decision("优秀", "认定", "集团", "甲", "2025-06-01", "", "x.xlsx"),),
+              "override": {"tier": "良好"}, "final_score": Decimal("95"), "self_gap": Decimal("0")}
+    digest = hall_digest(hall, {"sha256"})[0]
+    for f in fields(hall):
+        if f.name in ("rank", "rounds"):
+            continue
+        value = getattr(hall, f.name)
+        if f.name in others:
+            value = others[f.name]
+        elif isinstance(value, (Decimal, int)):
+            value += 1
+        else:
+            value = (value or "") + "x"  # text, or a field that is None
+        assert hall_digest(replace(hall, **{f.name: value}), {"sha256"})[0] != digest, f.name
+    for f in fields(one):
+        changed = replace(hall, rounds=(replace(one, **{f.name: "y"}),))
+        assert (hall_digest(changed, {"sha256"})[0] == digest) == (f.name == "sha256"), f.name
+        assert hall_digest(changed, set())[0] != hall_digest(hall, set())[0], f.name
+    assert hall_digest(replace(hall, rank=3), {"sha256"}) == (digest, 3)
+    forget_digests()
