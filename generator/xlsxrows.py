@@ -66,14 +66,11 @@ def rows_xml(rows: Sequence[Sequence[Any]], formatted: Iterable[int], style: str
     """The ``<row>`` elements of ``rows`` (checked by :func:`plain`) from row number ``first``; numbers in the
     ``formatted`` columns carry style number ``style``."""
     formatted = set(formatted)
-    made = [row for row in rows if type(row) is not str]
-    if len(made) < len(rows):
-        # Kept rows were cleaned when they were made: only the others' text need be looked at.
-        unsafe = has_unsafe(_rows_xml(made, formatted, style, first, unsafe=False))
-        return _rows_xml(rows, formatted, style, first, unsafe=unsafe)
-    xml = _rows_xml(rows, formatted, style, first, unsafe=False)
-    # Text almost never holds a character XML cannot: look for one in the whole, clean each text only then.
-    return _rows_xml(rows, formatted, style, first, unsafe=True) if has_unsafe(xml) else xml
+    made: list[str] = []
+    xml = _rows_xml(rows, formatted, style, first, unsafe=False, made=made)
+    # Text almost never holds a character XML cannot: look for one in the rows made here (kept rows were
+    # cleaned when they were made), clean each text only then.
+    return _rows_xml(rows, formatted, style, first, unsafe=True) if has_unsafe("".join(made)) else xml
 
 
 # textcell.UNSAFE's characters of the Basic Multilingual Plane: a plain class, ten times faster to search
@@ -89,7 +86,8 @@ def has_unsafe(text: str) -> bool:
     return _ASTRAL.search(text) is not None and UNSAFE.search(text) is not None
 
 
-def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, first: int, unsafe: bool) -> str:
+def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, first: int, unsafe: bool,
+              made: list[str] | None = None) -> str:
     letters: list[str] = []
     out: list[str] = []
     for r, row in enumerate(rows, first):
@@ -116,6 +114,8 @@ def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, fi
                 cells.append(f'<c r="{letters[c]}{r}"{s} t="n"><v>{"%.16g" % value}</v></c>')  # noqa: UP031
         cells.append("</row>")
         out.append("".join(cells))
+        if made is not None:
+            made.append(out[-1])
     return "".join(out)
 
 
