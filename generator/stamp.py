@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import operator
 import os
 import re
@@ -79,8 +78,8 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
 
 def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
     digest, rank = hall_digest(page.hall, hidden)
-    data = json.dumps([page.rel, digest, None if "rank" in hidden else rank, page.history], ensure_ascii=False,
-                      sort_keys=True, default=str)
+    # reprs (the history's years, Decimals and tiers, exactly), not JSON with a default= call per score.
+    data = repr((page.rel, digest, None if "rank" in hidden else rank, page.history))
     return hashlib.sha256(f"{base}\n{data}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
