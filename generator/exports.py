@@ -25,7 +25,7 @@ from .numbers import number
 from .record import HallRow, Shortlist
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, stable_zip, write_only_row
-from .xlsxrows import plain, probe_row, rows_xml, splice, style_id
+from .xlsxrows import RowReuse, plain, probe_row, rows_xml, splice, style_id
 
 if TYPE_CHECKING:
     from .pages import YearView
@@ -134,29 +134,63 @@ def _fast_rows(ws: Any, rows: list[list], formats: dict[int, str], splices: dict
     return True
 
 
-def _save(wb: Any, year: int, splices: dict | None) -> bytes:
-    """stable_bytes, with the directly serialized rows put in place of each sheet's probe row."""
+def _save(wb: Any, year: int, splices: dict | None, sheets: dict | None = None) -> bytes:
+    """stable_bytes, with the directly serialized rows put in place of each sheet's probe row; ``sheets``:
+    a sheet whose final bytes are wanted → the function given its part name and bytes."""
     if not splices:
         return stable_bytes(wb, year)
     buffer = io.BytesIO()
     wb.save(buffer)  # gives each sheet its part name (ws.path)
-    rewrite: dict[str, Callable[[bytes], bytes]] = {ws.path.lstrip("/"): partial(splice, rows=xml)
-                                                    for ws, xml in splices.items()}
+    rewrite: dict[str, Callable[[bytes], bytes]] = {}
+    for ws, xml in splices.items():
+        part = ws.path.lstrip("/")
+        rewrite[part] = partial(splice, rows=xml)
+        if sheets and ws in sheets:
+            rewrite[part] = partial(_noted, rewrite[part], partial(sheets[ws], part))
     return stable_zip(buffer.getvalue(), year, rewrite)
+
+
+def _noted(make: Callable[[bytes], bytes], note: Callable[[bytes], None], body: bytes) -> bytes:
+    body = make(body)
+    note(body)
+    return body
+
+
+def _hall_table_rows(halls: Sequence[HallRow], section_names: Sequence[str], reuse: RowReuse | None,
+                     context: str, sheets: dict, ws: Any) -> list:
+    """The 营业厅 rows with their ranks; with ``reuse``, the rows whose hall and rank are as at the last
+    build are the XML saved then (xlsxrows.RowReuse), and only the others are made."""
+    order = ranks(halls)
+    if reuse is None:
+        return [row + [rank] for row, rank in zip(hall_rows(halls, section_names), order)]
+    context, keys = reuse.keys(order, context)
+    sheets[ws] = partial(reuse.saved, context, keys)
+    kept = reuse.kept(context, keys)
+    fresh = [n for n, xml in enumerate(kept) if xml is None]
+    rows: list = kept
+    for n, row in zip(fresh, hall_rows([halls[n] for n in fresh], section_names)):
+        rows[n] = row + [order[n]]
+    return rows
 
 
 def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Sequence[str],
                    shortlists: Sequence[Shortlist] | None = None, scope: str | None = None,
-                   fast: bool = True) -> bytes:
+                   fast: bool = True, reuse: RowReuse | None = None) -> bytes:
     """One results workbook: sheet 营业厅 (one row per hall; none when ``halls`` is None), when present
-    sheet 上报名单, and 说明. ``fast=False``: openpyxl writes every row (same bytes; the tests' reference)."""
+    sheet 上报名单, and 说明. ``fast=False``: openpyxl writes every row (same bytes; the tests' reference).
+    ``reuse``: the 营业厅 rows of the last build whose halls did not change are taken from it (same bytes)."""
     wb = Workbook(write_only=True)
     splices: dict | None = {} if fast else None
+    sheets: dict = {}
     if halls is not None:
         ws = wb.create_sheet("营业厅")
         headers = HALL_HEADERS + [f"{name}得分率(%)" for name in section_names] + [RANK_HEADER]
-        rows = [row + [rank] for row, rank in zip(hall_rows(halls, section_names), ranks(halls))]
         formats = {n: SCORE_FORMAT for n, h in enumerate(headers) if h in SCORE_HEADERS or h.endswith("(%)")}
+        context = repr([headers, sorted(formats.items())])
+        rows = _hall_table_rows(halls, section_names, reuse if fast else None, context, sheets, ws)
+        if any(type(row) is str for row in rows) and plain(rows, formats) is None:
+            rows = _hall_table_rows(halls, section_names, None, context, sheets, ws)  # openpyxl writes them all
+            sheets.clear()
         _table(ws, headers, rows, formats, splices)
     rows = list(shortlist_rows(shortlists, scope))
     if rows:
@@ -171,7 +205,7 @@ def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Se
         cell = WriteOnlyCell(notes, label)
         cell.font = HEADER_FONT
         notes.append([cell, text])
-    return _save(wb, year, splices)
+    return _save(wb, year, splices, sheets)
 
 
 SHORTLIST_NAME = "shortlist-{year}.xlsx"

@@ -6,36 +6,81 @@ download gets a key of what it is made of (the rows it holds, the code); the key
 kept in ``<year>/downloads/.hallscore-keys.json`` (a dot file: MkDocs does not publish it from docs/, so it is
 written into the built site directly). A download whose key matches the previous site's is copied from there.
 The loops mirror exports.write_exports / write_application_exports and call their byte functions.
+
+A results workbook that is made again (its halls changed) takes the 营业厅 rows of the halls that did not
+change from the same workbook of the site being replaced (xlsxrows.RowReuse): the key of each row of the last
+build is kept in a memo beside the site (``.<site>.rows.json``, data only); a memo that is damaged, foreign or
+made by other code, or a workbook that is not the one it describes, only costs the time of making every row.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .pages import YearView
+    from .record import HallRow
 
 from .exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
+from .fsutil import write_text_atomic
+from .xlsxrows import RowReuse
 
 KEYS = ".hallscore-keys.json"
+MEMO_FORMAT = "hallscore-rows/1"
 
 
 class Downloads:
     """One build's downloads: ``write`` each, then ``save_keys`` into the built site."""
 
-    def __init__(self, previous_site: Path | None):
+    def __init__(self, previous_site: Path | None, memo: Path | None = None):
+        """``memo``: where the rows' keys are kept (beside the site); by default beside ``previous_site``."""
         from .cache import code_version
 
         self.previous = previous_site
         self.version = code_version()
         self.keys: dict[str, dict[str, str]] = {}
         self._old: dict[str, dict[str, str]] = {}
-        self.reused = self.written = 0
+        self.reused = self.written = self.rows_reused = 0
+        if memo is None and previous_site is not None:
+            memo = Path(previous_site).parent / f".{Path(previous_site).name}.rows.json"
+        self.memo_path = memo
+        self._old_rows: dict | None = None
+        self.rows: dict[str, object] = {}  # "<year>/<name>" → memo entry of its 营业厅 rows
+
+    def _old_row_memo(self) -> dict:
+        if self._old_rows is None:
+            self._old_rows = {}
+            if self.memo_path is not None and self.previous is not None:
+                try:
+                    data = json.loads(Path(self.memo_path).read_text("utf-8"))
+                except (OSError, ValueError):
+                    data = None
+                if (isinstance(data, dict) and data.get("format") == MEMO_FORMAT
+                        and data.get("version") == self.version and isinstance(data.get("workbooks"), dict)):
+                    self._old_rows = data["workbooks"]
+        return self._old_rows
+
+    def row_reuse(self, year: int, name: str, halls: Sequence[HallRow]) -> RowReuse:
+        from .stamp import hall_digest
+
+        def load(part: str) -> bytes | None:
+            if self.previous is None:
+                return None
+            try:
+                with zipfile.ZipFile(self.previous / str(year) / "downloads" / name) as zf:
+                    return zf.read(part)
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+                return None
+
+        # A row shows every field but a return's checksum (exports.hall_rows): the digest hall pages use.
+        digests = [hall_digest(h, {"sha256"})[0] for h in halls]
+        return RowReuse(self.version, digests, self._old_row_memo().get(f"{year}/{name}"), load)
 
     def _old_keys(self, year: str) -> dict[str, str]:
         if year not in self._old:
@@ -47,7 +92,9 @@ class Downloads:
                     pass
         return self._old[year]
 
-    def write(self, docs: Path, year: int, name: str, parts: object, produce: Callable[[], bytes]) -> None:
+    def write(self, docs: Path, year: int, name: str, parts: object, produce: Callable[[], bytes],
+              rows: RowReuse | None = None) -> None:
+        """``rows``: the 营业厅 rows ``produce`` makes with it (their memo entry is kept)."""
         y = str(year)
         key = hashlib.sha256(json.dumps([self.version, name, parts], ensure_ascii=False, sort_keys=True,
                                         default=_part).encode("utf-8", "surrogatepass")).hexdigest()
@@ -58,11 +105,16 @@ class Downloads:
             try:
                 target.write_bytes((self.previous / y / "downloads" / name).read_bytes())
                 self.reused += 1
+                if rows is not None and isinstance(rows.old, dict):
+                    self.rows[f"{y}/{name}"] = rows.old  # the same file: the same rows
                 return
             except OSError:
                 pass
         target.write_bytes(produce())
         self.written += 1
+        if rows is not None and rows.made is not None:
+            self.rows[f"{y}/{name}"] = rows.made
+            self.rows_reused += rows.reused
 
     def save_keys(self, site: Path) -> None:
         for year, keys in self.keys.items():
@@ -70,6 +122,9 @@ class Downloads:
             if folder.is_dir():
                 (folder / KEYS).write_text(json.dumps(keys, ensure_ascii=False, sort_keys=True, indent=0) + "\n",
                                            encoding="utf-8")
+        if self.memo_path is not None:
+            memo = {"format": MEMO_FORMAT, "version": self.version, "workbooks": self.rows}
+            write_text_atomic(self.memo_path, json.dumps(memo, ensure_ascii=False, sort_keys=True))
 
 
 def _part(value: object) -> object:
@@ -83,17 +138,29 @@ def _part(value: object) -> object:
     return str(value)
 
 
+def halls_part(halls: Sequence[HallRow], rows: RowReuse) -> str:
+    """What a list of rows contributes to a download's key: each row's digest (``rows``) and rank, hashed in
+    one go (not a JSON list of 20,000 pairs)."""
+    text = "\n".join(f"{d}:{h.rank}" for d, h in zip(rows.digests, halls, strict=True))
+    return "halls:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:
     """The year's results and 结果应用 workbooks (exports.py), each written only when its key is new."""
     year, sections = view.year, view.section_names
     shortlists = view.shortlists
-    downloads.write(docs, year, export_name(year), [view.halls, sections, shortlists],
-                    lambda: workbook_bytes(year, view.halls, sections, shortlists))
+    name = export_name(year)
+    rows = downloads.row_reuse(year, name, view.halls)
+    downloads.write(docs, year, name, [halls_part(view.halls, rows), sections, shortlists],
+                    partial(workbook_bytes, year, view.halls, sections, shortlists, reuse=rows), rows)
     for province in view.provinces:
         halls = view.by_province[province]
         own = [s for s in shortlists if s.scope == province]
-        downloads.write(docs, year, export_name(year, province), [halls, sections, own, province],
-                        partial(workbook_bytes, year, halls, sections, shortlists, scope=province))
+        name = export_name(year, province)
+        rows = downloads.row_reuse(year, name, halls)
+        downloads.write(docs, year, name, [halls_part(halls, rows), sections, own, province],
+                        partial(workbook_bytes, year, halls, sections, shortlists, scope=province, reuse=rows),
+                        rows)
     if shortlists:
         downloads.write(docs, year, SHORTLIST_NAME.format(year=year), [shortlists],
                         lambda: workbook_bytes(year, None, [], shortlists))

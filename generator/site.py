@@ -58,7 +58,7 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         views = [YearView(y) for y in years]
         attach_application(views)
         previous = site_dir if (site_dir / SITE_MARKER).is_file() else None
-        downloads = Downloads(previous)
+        downloads = Downloads(previous, site_dir.parent / f".{site_dir.name}.rows.json")
         for view in views:
             write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
             (docs / str(view.year)).mkdir(parents=True, exist_ok=True)

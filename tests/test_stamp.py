@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from sitedata import make_year, site_halls
@@ -146,3 +147,74 @@ def test_province_pages_of_unchanged_provinces_are_not_rendered_again(tmp_path):
     assert build_site(years, tmp_path / "site")["province_pages"] == {"reused": 0, "rendered": 2}
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     assert len(list((tmp_path / ".site.pages").iterdir())) == 2  # only what this build used is kept
+
+
+def test_download_rows_memo_damaged_or_foreign_only_costs_time(tmp_path):
+    """The 营业厅 rows' keys kept beside the site (reuse.py): a damaged memo, one of other code, or a workbook
+    in the site that is not the one the memo describes, and the rebuilt downloads are still a cold build's."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "first")
+    memo = json.loads((tmp_path / ".first.rows.json").read_text(encoding="utf-8"))
+    national = memo["workbooks"]["2025/results-2025.xlsx"]
+    assert len(national["keys"]) == len(halls) and memo["version"]
+    make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=7, finals={halls[-1].hall_id: 71.5})
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    cold = _files(tmp_path / "cold")
+    downloads = tmp_path / "first" / "2025" / "downloads"
+    province = next(p for p in sorted(downloads.glob("results-2025-*.xlsx")))
+    for n, (text, swap) in enumerate([("{not json", False), (json.dumps({**memo, "version": "other"}), False),
+                                      (json.dumps({**memo, "workbooks": []}), False), (json.dumps(memo), True)]):
+        site = tmp_path / f"s{n}"
+        shutil.copytree(tmp_path / "first", site)
+        (tmp_path / f".s{n}.rows.json").write_text(text, encoding="utf-8")
+        if swap:  # another workbook in the national one's place: the memo's rows are not in it
+            (site / "2025" / "downloads" / "results-2025.xlsx").write_bytes(province.read_bytes())
+        build_site(years, site)
+        assert _files(site) == cold, n
+    # And the memo made by the cold build leads an incremental one to the same bytes (the usual path).
+    shutil.copytree(tmp_path / "first", tmp_path / "warm")
+    shutil.copy(tmp_path / ".first.rows.json", tmp_path / ".warm.rows.json")
+    build_site(years, tmp_path / "warm")
+    assert _files(tmp_path / "warm") == cold
+    after = json.loads((tmp_path / ".warm.rows.json").read_text(encoding="utf-8"))["workbooks"]
+    assert after["2025/results-2025.xlsx"]["keys"] != national["keys"]
+    assert sum(a == b for a, b in zip(after["2025/results-2025.xlsx"]["keys"], national["keys"])) >= len(halls) // 2
+
+
+def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_checksum():
+    from dataclasses import fields, replace
+    from decimal import Decimal
+
+    from rows import hall_row
+
+    from generator.record import Decision, Event, RoundScore, Veto
+    from generator.stamp import forget_digests, hall_digest
+
+    one = RoundScore("市级检查", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64)
+    hall = hall_row(final_score=94.5, base_score=94, items={"A01": 3.5}, sections={"环境": "不适用"},
+                    rounds=[{f.name: getattr(one, f.name) for f in fields(RoundScore)}])
+    others = {"level": 2, "needs_decision": True, "items": {"A01": Decimal("3.0")}, "reasons": {"A01": "缺"},
+              "sections": {"环境": Decimal("50")}, "bonus_events": (Event("J1", 1, Decimal("1"), ""),),
+              "deduction_events": (Event("K1", 1, Decimal("1"), ""),), "vetoes": (Veto("V1", ""),),
+              "decisions": (Decision("优秀", "认定", "集团", "甲", "2025-06-01", "", "x.xlsx"),),
+              "override": {"tier": "良好"}, "final_score": Decimal("95"), "self_gap": Decimal("0")}
+    digest = hall_digest(hall, {"sha256"})[0]
+    for f in fields(hall):
+        if f.name in ("rank", "rounds"):
+            continue
+        value = getattr(hall, f.name)
+        if f.name in others:
+            value = others[f.name]
+        elif isinstance(value, (Decimal, int)):
+            value += 1
+        else:
+            value = (value or "") + "x"  # text, or a field that is None
+        assert hall_digest(replace(hall, **{f.name: value}), {"sha256"})[0] != digest, f.name
+    for f in fields(one):
+        changed = replace(hall, rounds=(replace(one, **{f.name: "y"}),))
+        assert (hall_digest(changed, {"sha256"})[0] == digest) == (f.name == "sha256"), f.name
+        assert hall_digest(changed, set())[0] != hall_digest(hall, set())[0], f.name
+    assert hall_digest(replace(hall, rank=3), {"sha256"}) == (digest, 3)
+    forget_digests()

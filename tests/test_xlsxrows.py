@@ -5,14 +5,16 @@ every shape), and anything else is left to openpyxl."""
 from __future__ import annotations
 
 import io
+import zipfile
+from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
 from rows import hall_row, shortlist
 
-from generator.exports import application_bytes, workbook_bytes
+from generator.exports import application_bytes, ranks, workbook_bytes
 from generator.textcell import UNSAFE
-from generator.xlsxrows import has_unsafe, plain
+from generator.xlsxrows import RowReuse, has_unsafe, plain
 
 NASTY = ["=HYPERLINK(\"http://x\",\"点我\")", "<b>&amp;</b>", "  前后空格 ", "\t制表", "换\n行\r", "   ", "",
          "a\x01b\x7fc\ufffe", "x" * 40000, "🙂 emoji", "@SUM(A1)", "#N/A", "-1"]
@@ -74,3 +76,50 @@ def test_the_quick_unsafe_check_misses_no_unsafe_character():
     for code in list(range(0x10000)) + [p * 0x10000 + k for p in range(1, 17) for k in (0, 0xFFFD, 0xFFFE, 0xFFFF)]:
         char = chr(code)
         assert has_unsafe(f"a{char}b") == bool(UNSAFE.search(char)), hex(code)
+
+
+def _reuse(halls, old=None, previous: bytes | None = None, context="v1"):
+    from generator.stamp import hall_digest
+
+    def load(part: str) -> bytes | None:
+        return None if previous is None else zipfile.ZipFile(io.BytesIO(previous)).read(part)
+
+    return RowReuse(context, [hall_digest(h, {"sha256"})[0] for h in halls], old, load)
+
+
+def test_rows_kept_from_the_last_workbook_give_a_cold_workbooks_bytes():
+    halls, sections = _halls(), ["迎宾接待", "环境"]
+    first = _reuse(halls)
+    made = workbook_bytes(2025, halls, sections, None, reuse=first)
+    assert made == workbook_bytes(2025, halls, sections, None, fast=False) and first.made and first.reused == 0
+    # One hall renamed and rescored: its row and those whose rank moved are made again, the rest kept.
+    changed = list(halls)
+    changed[4] = replace(halls[4], name="改名<厅>", final_score=Decimal("99.5"))
+    second = _reuse(changed, first.made, made)
+    again = workbook_bytes(2025, changed, sections, None, reuse=second)
+    cold = workbook_bytes(2025, changed, sections, None, fast=False)
+    assert again == cold
+    same = [a is b and ra == rb for a, b, ra, rb in zip(halls, changed, ranks(halls), ranks(changed))]
+    assert second.reused == sum(same) and 0 < second.reused < len(halls)
+    assert openpyxl.load_workbook(io.BytesIO(again))["营业厅"]["B6"].value == "改名<厅>"
+    # A memo of other code or columns, or a workbook that is not the one the memo describes: every row made.
+    sheet = zipfile.ZipFile(io.BytesIO(made)).read("xl/worksheets/sheet1.xml").replace(b">H1<", b">H9<", 1)
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", sheet)
+    for reuse in (_reuse(changed, first.made, made, context="v2"), _reuse(changed, first.made, forged.getvalue()),
+                  _reuse(changed, {**first.made, "keys": first.made["keys"][:-1]}, made),
+                  _reuse(changed, "not a memo", made), _reuse(changed, first.made, None)):
+        assert workbook_bytes(2025, changed, sections, None, reuse=reuse) == cold and reuse.reused == 0
+    # A made row with a character XML cannot hold among kept ones: cleaned as openpyxl cleans it.
+    unsafe = list(changed)
+    unsafe[4] = replace(changed[4], name="坏\x01字")
+    third = _reuse(unsafe, second.made, again)
+    assert workbook_bytes(2025, unsafe, sections, None, reuse=third) == workbook_bytes(2025, unsafe, sections, None,
+                                                                                         fast=False)
+    assert third.reused == len(halls) - 1
+    # The other sections: no row is the same.
+    other = _reuse(changed, second.made, again)
+    assert workbook_bytes(2025, changed, ["环境"], None, reuse=other) == workbook_bytes(2025, changed, ["环境"], None,
+                                                                                       fast=False)
+    assert other.reused == 0
