@@ -20,6 +20,7 @@ from .fsutil import (
     BuildLock,
     clean_leftovers,
     clean_temp_files,
+    file_status,
     recover_swap,
     swap_dir,
     undo_swap,
@@ -60,7 +61,7 @@ class BuildSummary:
     hall_pages: dict = field(default_factory=dict)  # stamped: written, linked (kept from the last site), seconds
     tally: dict = field(default_factory=dict)
 
-    results_status: tuple = ()  # the archive's results.json as this build left it, when results_data is let go
+    results_status: str | None = None  # the archive's results.json as this build left it, once results_data goes
 
     @property
     def results(self) -> dict:
@@ -68,15 +69,10 @@ class BuildSummary:
             from . import record as record_io
 
             path = self.archive_dir / str(self.year) / RESULTS_FILE
-            if _status(path) != self.results_status:  # a later build rewrote it: not this build's results
+            if file_status(path) != self.results_status:  # a later build rewrote it: not this build's results
                 raise RuntimeError(f"{path} changed after this build; read its results before the next build")
             self.results_data = record_io.load(path)
         return self.results_data
-
-
-def _status(path: Path) -> tuple:
-    st = path.stat()
-    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns
 
 
 def _tally(results: dict) -> dict:
@@ -275,7 +271,7 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
             announce("site")
             # The pages read the archive's copy: the build's is let go (about 100 MB at 20,000 halls).
             summary.results_data = results = None  # type: ignore[assignment]
-            summary.results_status = _status(target / RESULTS_FILE)
+            summary.results_status = file_status(target / RESULTS_FILE)
             summary.pages, summary.site_reused, summary.hall_pages = _site(archive_dir, Path(site_dir), o.strict,
                                                                            cache_dir)
             lap("site")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .fsutil import stat_status
 from .outcomes import decode_outcome, encode_outcome
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class IntakeCache:
     def content_sha256(self, path: Path) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
         st = os.stat(path)
-        status = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:{st.st_ctime_ns}"
+        status = stat_status(st)
         if self._stats is None:
             self._stats = self._load_stats()
         name = os.fsencode(os.path.abspath(path))  # bytes: names need not be UTF-8

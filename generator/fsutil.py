@@ -16,20 +16,7 @@ os.umask(_UMASK)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")
-    try:
-        # mkstemp makes 0600 files; outputs get the usual mode (0644 under the common umask).
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_chunks_atomic(path, (data,))
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -49,6 +36,7 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
     digest, size = hashlib.sha256(), 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")
     try:
+        # mkstemp makes 0600 files; outputs get the usual mode (0644 under the common umask).
         os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
@@ -67,6 +55,20 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest.hexdigest()
+
+
+def stat_status(st: os.stat_result) -> str:
+    """Size, mtime, inode, device and ctime: any write to the file, or its replacement, changes it (the kernel
+    sets ctime on every write and every utime, and nothing sets it back)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:{st.st_ctime_ns}"
+
+
+def file_status(path: str | Path) -> str | None:
+    """:func:`stat_status` of the file itself (a link is not followed); None when it cannot be read."""
+    try:
+        return stat_status(os.stat(path, follow_symlinks=False))
+    except OSError:
+        return None
 
 
 def _same_bytes(path: Path, size: int, sha256: str) -> bool:

@@ -16,7 +16,7 @@ import os
 from dataclasses import astuple
 from pathlib import Path
 
-from .fsutil import write_text_atomic
+from .fsutil import file_status, write_text_atomic
 from .register import Hall, load_register
 
 
@@ -98,15 +98,6 @@ def remember_archive(cache_dir: str | Path | None, year: int, results_key: str |
 
 # -- the results of the last build: read back from the archive's results.json ------------------------------
 
-def _file_status(path: Path) -> str | None:
-    """Size, mtime, inode, device and ctime: any write to the file, or its replacement, changes it (cache.py)."""
-    try:
-        st = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:{st.st_ctime_ns}"
-
-
 def _results_stamp(cache_dir: str | Path, year: int) -> Path:
     return Path(cache_dir) / f"results-{year}.json"
 
@@ -116,7 +107,7 @@ def remember_results(cache_dir: str | Path | None, year: int, results_key: str |
     of ``results_key``; nothing but the key and the file's status is kept (no second copy of the year)."""
     if cache_dir is None or results_key is None:
         return
-    status = _file_status(results_file)
+    status = file_status(results_file)
     (Path(cache_dir) / f"results-{year}.marshal").unlink(missing_ok=True)  # the cache of an earlier version
     if status is not None:
         write_text_atomic(_results_stamp(cache_dir, year), json.dumps({"key": results_key, "file": status}))
@@ -129,7 +120,7 @@ def last_results(cache_dir: str | Path | None, year: int, results_key: str, resu
         return None
     try:
         last = json.loads(_results_stamp(cache_dir, year).read_text(encoding="utf-8"))
-        if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != _file_status(
+        if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != file_status(
                 results_file):
             return None
         import gc
