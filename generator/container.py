@@ -79,7 +79,7 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
     if size == 0:
         return [problem("file-empty", file=name)]
     if size > limits.max_file_bytes:
-        return [problem("file-too-large", file=name, found=_mb(size), limit=_mb(limits.max_file_bytes))]
+        return [problem("file-too-large", file=name, found=megabytes(size), limit=megabytes(limits.max_file_bytes))]
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head == OLE_SIGNATURE:
@@ -106,7 +106,7 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     total = sum(i.file_size for i in infos)
     if total > limits.max_total_bytes:
         return [problem("file-zip-limits", file=name,
-                        detail=f"解压后共 {_mb(total)},上限 {_mb(limits.max_total_bytes)}")]
+                        detail=f"解压后共 {megabytes(total)},上限 {megabytes(limits.max_total_bytes)}")]
     for info in infos:
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
@@ -234,5 +234,5 @@ def _declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
             tail = window[-keep:]
 
 
-def _mb(size: int) -> str:
+def megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"

@@ -73,6 +73,14 @@ OTHER_FORMATS = {".ods": "OpenDocument 电子表格(.ods)", ".et": "WPS 表格(.
                  ".numbers": "Apple Numbers(.numbers)", ".xlsb": "Excel 二进制工作簿(.xlsb)"}
 
 
+def is_regular(path: Path) -> bool:
+    """A regular file (following links): one that can be opened without blocking; a FIFO could block."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ignored: object) -> object:
     """The outcome of an entry that must not be opened (not a regular file, or another spreadsheet format).
 

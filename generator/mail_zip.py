@@ -53,8 +53,14 @@ def member_name(info: zipfile.ZipInfo) -> str:
                 break
             except UnicodeDecodeError:
                 continue
-    parts = [_UNSAFE.sub("_", p).strip() for p in name.replace("\\", "/").split("/")]
+    parts = [clean_name(p) for p in name.replace("\\", "/").split("/")]
     return "/".join(p for p in parts if p and p not in (".", ".."))
+
+
+def clean_name(part: str) -> str:
+    """One component of a name a sender's tool wrote (an attachment, a zip member), fit to show and to report by:
+    characters Windows refuses in names, control characters and '#' (our mail-key separator) become '_'."""
+    return _UNSAFE.sub("_", part).strip()
 
 
 def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes) -> ZipContents:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import mailbox
-import os
 import re
-import stat
 import tempfile
 from collections.abc import Iterable
 from email import policy
@@ -25,6 +23,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .container import DEFAULT_LIMITS, megabytes
+from .entries import is_regular
+from .mail_zip import clean_name, read_zip
 from .problems import problem
 
 if TYPE_CHECKING:
@@ -40,20 +41,13 @@ def is_mail_file(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         return False
-    if not _regular(path):  # a FIFO would block the read; intake reports it unopened
+    if not is_regular(path):  # a FIFO would block the read; intake reports it unopened
         return False
     if suffix in MAIL_SUFFIXES:
         return True
     try:
         with open(path, "rb") as fh:
             return fh.read(5) == b"From "
-    except OSError:
-        return False
-
-
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False
 
@@ -109,7 +103,7 @@ class MailInputs:
         for path, name in found:
             if is_mail_file(path):
                 self._expand(path, name)
-            elif path.suffix.lower() == ".zip" and _regular(path):
+            elif path.suffix.lower() == ".zip" and is_regular(path):
                 zipped = _Found()
                 _add_zip(path, name, zipped)
                 self._emit(zipped, "", None)
@@ -255,9 +249,6 @@ def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
 def _add_zip(source: bytes | Path, label: str, found: _Found) -> None:
     """The workbooks of a zip (an attachment's bytes, or a file among the inputs) into ``found``, under
     ``label/``; every other member listed as ignored, so that each is accounted for."""
-    from .container import DEFAULT_LIMITS, _mb
-    from .mail_zip import read_zip
-
     contents = read_zip(source)
     if contents.error:
         found.rejected.append((label, "zip-unreadable", {"detail": contents.error}))
@@ -269,8 +260,8 @@ def _add_zip(source: bytes | Path, label: str, found: _Found) -> None:
         if member.data is not None:
             found.workbooks.append((name, member.data))
         elif member.size:
-            found.rejected.append((name, "file-too-large", {"found": _mb(member.size),
-                                                             "limit": _mb(DEFAULT_LIMITS.max_file_bytes)}))
+            found.rejected.append((name, "file-too-large", {"found": megabytes(member.size),
+                                                             "limit": megabytes(DEFAULT_LIMITS.max_file_bytes)}))
         else:
             found.ignored.append((name, f"zip 压缩包中的文件未读取:{member.skipped}"))
 
@@ -297,5 +288,4 @@ def _attachment_name(part: EmailMessage, n: int) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f#]', "_", name.replace("\\", "/").rpartition("/")[2]).strip()
-    return name or f"附件{n}"
+    return clean_name(name.replace("\\", "/").rpartition("/")[2]) or f"附件{n}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,9 +187,7 @@ def _fast_rows(path: Path) -> tuple[list[list], str] | None:
         return None
     if not grids:
         return None
-    names = [n for n in grids if n.strip() in SHEET_NAMES] + list(grids)
-    chosen = next((n for n in names if any(str(c).strip() == COLUMNS[0] for c in (grids[n].rows[:1] or [[]])[0]
-                                           if c is not None)), next(iter(grids)))
+    chosen = _pick_sheet(list(grids), str, lambda n: (grids[n].rows[:1] or [[]])[0])
     rows = [list(row[:MAX_REGISTER_COLS]) for row in grids[chosen].rows]
     if any(isinstance(v, str) and v.startswith("=") for row in rows for v in row):
         return None
@@ -202,15 +200,19 @@ def _utf16(path: Path) -> bool:
 
 
 def _register_sheet(wb):
-    """A sheet named 清单 (or 营业厅清单), else the first sheet whose first row has 厅编码, else the first sheet."""
-    sheets = [ws for ws in wb.worksheets if ws.title.strip() in SHEET_NAMES] + list(wb.worksheets)
-    for ws in sheets:
-        first = next(ws.iter_rows(max_row=1, values_only=True), ())
-        if any(str(c).strip() == COLUMNS[0] for c in first if c is not None):
-            return ws
     if not wb.worksheets:
         raise RegisterError("营业厅清单中没有工作表")
-    return wb.worksheets[0]
+    return _pick_sheet(wb.worksheets, lambda ws: ws.title,
+                       lambda ws: next(ws.iter_rows(max_row=1, values_only=True), ()))
+
+
+def _pick_sheet(sheets: list, title: Callable[[Any], str], first_row: Callable[[Any], Iterable]) -> Any:
+    """A sheet named 清单 (or 营业厅清单), else the first sheet whose first row has 厅编码, else the first sheet
+    (whichever reader gave the sheets)."""
+    for sheet in [s for s in sheets if title(s).strip() in SHEET_NAMES] + sheets:
+        if any(str(c).strip() == COLUMNS[0] for c in first_row(sheet) if c is not None):
+            return sheet
+    return sheets[0]
 
 
 def _csv_rows(path: Path) -> tuple[list[list], str]:
