@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+from conftest import YEAR, fill_scoring, full_fill, make_halls, scored_returns, write_return
 
 from generator.build import BuildOptions, build
 from generator.pages import hall_slug
@@ -21,13 +21,7 @@ HALLS = make_halls({"广东": 6, "北京": 4, "西藏": 3})
 
 @pytest.fixture
 def inbox(standard, tmp_path):
-    register = tmp_path / "register.xlsx"
-    write_register(HALLS, register)
-    returns = tmp_path / "returns"
-    for n, hall in enumerate(HALLS):
-        write_return(standard, hall, fill_scoring(standard, 100 - 2.5 * n), returns)
-    bad = full_fill(standard, scores={**full_fill(standard).scores, standard.items[1].id: "满分"})
-    write_return(standard, HALLS[0], bad, returns / "退回", name="错误.xlsx")
+    register, returns = scored_returns(standard, tmp_path, HALLS, lambda n: 100 - 2.5 * n)
     (returns / "说明.txt").write_text("附件\n", encoding="utf-8")
     return register, returns
 
