@@ -19,8 +19,6 @@ import html
 import logging
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,13 +47,112 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     except ImportError:
         return config
     jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
-    _pristine_dictionary(jieba.dt)
     terms = (config.get("extra") or {}).get("hallscore_search") or {}
+    _cut_with_memo(jieba, terms)
+    return config
+
+
+def _dictionary() -> None:
+    """jieba's dictionary as shipped plus this build's words, made before the first cut the memo does not hold
+    (loading jieba's dictionary is half a second: a build whose runs were all cut before never loads it)."""
+    if _CUTS.get("ready"):
+        return
+    jieba = _CUTS["jieba"]
+    _pristine_dictionary(jieba.dt)
     # Shorter words first, so that a longer one's frequency is worked out against them: the frequency jieba
     # suggests is just above what splitting would score, which keeps the word whole (不达标, not 不 + 达标).
-    for word in sorted(terms.get("words", ()), key=lambda w: (len(w), w)):
+    for word in sorted(_CUTS["words"], key=lambda w: (len(w), w)):
         jieba.add_word(word, freq=jieba.suggest_freq(word, tune=False))
-    return config
+    _CUTS["ready"] = True
+
+
+# This build's cuts: jieba, its own cut, the words to add, the cuts of earlier builds (``known``, from the memo
+# beside the site) and those this build used. The module is loaded anew for every build; jieba is not.
+_CUTS: dict[str, Any] = {}
+_CUTS_FORMAT = "hallscore-cuts/1"
+_CUTS_LIMIT = 400_000  # runs kept beside the site; past it, only those of the latest build
+
+
+def _cut_with_memo(jieba: Any, terms: dict) -> None:
+    """jieba's cut of each run of Han characters made once: the search plugin cuts every run on its own
+    (SearchIndex._segment_chinese), provinces, cities, tiers and labels recur in thousands of entries, and the
+    same run under the same context (:func:`_memo_context`) gives the same cut, so the index is what it would
+    be. Put back by on_post_build or on_build_error."""
+    _restore_cut()
+    path = terms.get("cuts_memo")
+    context = _memo_context(terms) if path else ""
+    known = _read_cuts(str(path), context) if path else {}
+    original = jieba.cut
+    used: dict[str, list] = {}
+
+    def cut(sentence: Any, *args: Any, **kwargs: Any) -> Any:
+        key = sentence
+        if isinstance(sentence, bytes):  # what the search plugin passes
+            try:
+                key = sentence.decode("utf-8")
+            except UnicodeDecodeError:
+                key = None
+        if args or kwargs or not isinstance(key, str):
+            _dictionary()
+            return original(sentence, *args, **kwargs)
+        found = used.get(key)
+        if found is None:
+            found = known.get(key)
+            if found is None:
+                _dictionary()
+                found = list(original(sentence))
+            used[key] = found
+        return iter(found)
+
+    _CUTS.update(jieba=jieba, original=original, words=list(terms.get("words", ())), ready=False, path=path,
+                 context=context, known=known, used=used)
+    jieba.cut = cut
+
+
+def _restore_cut() -> None:
+    if "original" in _CUTS:
+        _CUTS["jieba"].cut = _CUTS["original"]
+    _CUTS.clear()
+
+
+def _read_cuts(path: str, context: str) -> dict:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            memo = json.load(f)
+        if memo.get("format") != _CUTS_FORMAT or memo.get("context") != context:
+            return {}
+        cuts = memo["cuts"]
+        # Data, checked: a run and the list of its words, which join back to the run.
+        return {run: words for run, words in cuts.items() if isinstance(run, str) and isinstance(words, list)
+                and all(isinstance(w, str) for w in words) and "".join(words) == run}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # a missing or damaged memo: runs are cut again
+
+
+def _save_cuts() -> None:
+    """Keep the cuts for the next build, when this one made new ones (the memo is the runs of every build
+    under this context, and only the latest build's once there are too many)."""
+    import json
+
+    path, known, used = _CUTS.get("path"), _CUTS.get("known") or {}, _CUTS.get("used") or {}
+    if not path or all(run in known for run in used):
+        return
+    cuts = {**known, **used} if len(known) + len(used) <= _CUTS_LIMIT else dict(used)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"format": _CUTS_FORMAT, "context": _CUTS["context"], "cuts": dict(sorted(cuts.items()))}, f,
+                      ensure_ascii=False)
+        os.replace(tmp, str(path))
+    except OSError:
+        pass  # no memo only means cutting again next time
+
+
+def on_build_error(error: Exception) -> None:
+    _restore_cut()
+    _PAGES.clear()
 
 
 def _pristine_dictionary(tokenizer: Any) -> None:
@@ -89,8 +186,7 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         context = _memo_context(extra) if memo_path else ""
         known = _read_memo(memo_path, context) if memo_path else {}
         memo: list[list[str]] = []
-        with _cuts_once(index):
-            _hall_entries(index, entries, segment, memo_path, known, memo)
+        _hall_entries(index, entries, segment, memo_path, known, memo)
         if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
             _write_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
     extra = (config.get("extra") or {}).get("hallscore_search") or {}
@@ -116,36 +212,6 @@ def _hall_entries(index: Any, entries: list, segment: bool, memo_path: object, k
             if memo_path:
                 memo.append([digest, title, text])
         index.entries.append({"location": entry["location"], "title": title, "text": text})
-
-
-@contextmanager
-def _cuts_once(index: Any) -> Iterator[None]:
-    """jieba's cut of each run of Han characters made once while this is open: the search plugin cuts every
-    run on its own (SearchIndex._segment_chinese), and provinces, cities, tiers and labels recur in thousands
-    of hall entries. The same run gives the same cut, so the index is what it would be."""
-    import sys
-
-    module = sys.modules.get(type(index).__module__)
-    jieba = getattr(module, "jieba", None)
-    if jieba is None:
-        yield
-        return
-    original = jieba.cut
-    made: dict[Any, list] = _PAGES.setdefault("cuts", {})
-
-    def cut(sentence: Any, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs:
-            return original(sentence, *args, **kwargs)
-        found = made.get(sentence)
-        if found is None:
-            found = made[sentence] = list(original(sentence))
-        return iter(found)
-
-    jieba.cut = cut
-    try:
-        yield
-    finally:
-        jieba.cut = original
 
 
 _PAGES: dict[str, Any] = {}  # this build's page entries and where they go (the module is loaded per build)
@@ -196,8 +262,7 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
         found = known.get(digest)
         if found is None:
             start = len(index.entries)
-            with _cuts_once(index):
-                original(page)
+            original(page)
             found = [dict(e) for e in index.entries[start:]]  # before the hooks retitle any
         else:
             index.entries.extend(dict(e) for e in found)
@@ -221,6 +286,8 @@ def _read_pages_memo(path: str, context: str) -> dict:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    _save_cuts()
+    _restore_cut()
     if _PAGES.get("path"):
         import json
 

@@ -83,6 +83,8 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             search_extra["halls_memo"] = str(site_dir.parent / f".{site_dir.name}.search-memo.json")
             # The other pages' search entries (data, checked), for the next build too.
             search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
+            # jieba's cut of each run of Han characters: a build that cuts no new run never loads its dictionary.
+            search_extra["cuts_memo"] = str(site_dir.parent / f".{site_dir.name}.search-cuts.json")
         if cache_dir is not None:
             # Compiled code is loaded from here: only from the build's cache, never from beside the site.
             search_extra["jinja_cache"] = str(Path(cache_dir).resolve() / "jinja")

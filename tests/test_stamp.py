@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from sitedata import make_year, site_halls
@@ -14,6 +16,7 @@ from generator.results import load_archive
 from generator.site import build_site
 from generator.stamp import SHELL, strip_key
 
+ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>&amp;\"营业厅\""
 
 
@@ -127,6 +130,46 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
         memo_path.write_text(damaged, encoding="utf-8")
         build_site(years, tmp_path / "site")
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+
+
+def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp_path):
+    """jieba's cut of each run of Han characters is kept beside the site. A build (in a fresh process, where
+    jieba has loaded nothing) that needs no run it lacks never loads jieba's dictionary and gives the cold
+    build's index; the memo really is what cuts come from, and a foreign or damaged one is not used."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=9)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "cold")
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    memo_path = tmp_path / ".site.search-cuts.json"
+    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    assert memo["cuts"] and all("".join(words) == run for run, words in memo["cuts"].items())
+
+    def fresh_build() -> str:
+        script = ("import jieba\n"
+                  "from generator.results import load_archive\nfrom generator.site import build_site\n"
+                  f"build_site(load_archive({str(tmp_path / 'archive')!r}), {str(tmp_path / 'site')!r})\n"
+                  "print(jieba.dt.initialized)\n")
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert fresh_build() == "False"
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    # Every run cut into its characters: the index shows it, so the cuts came from the memo.
+    split = {run: list(run) for run in memo["cuts"]}
+    memo_path.write_text(json.dumps({**memo, "cuts": split}, ensure_ascii=False), encoding="utf-8")
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    assert _entries(tmp_path / "site") != _entries(tmp_path / "cold")
+    for damaged in (json.dumps({**memo, "context": "other", "cuts": split}, ensure_ascii=False), "{not json",
+                    json.dumps({**memo, "cuts": {run: ["错"] for run in memo["cuts"]}}, ensure_ascii=False)):
+        memo_path.write_text(damaged, encoding="utf-8")
+        build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+        assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    # A new return brings a run no build cut before: the dictionary is loaded, and the index is the cold one's.
+    make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=9, finals={halls[0].hall_id: 61.5})
+    assert fresh_build() == "True"
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "cold-2")
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold-2")
 
 
 def test_province_pages_of_unchanged_provinces_are_not_rendered_again(tmp_path):
