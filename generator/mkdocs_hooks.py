@@ -34,7 +34,9 @@ _SEARCH_PLUGINS = ("material/search", "search")
 
 PLACE_BOOST = 10      # province pages above the halls named after their places
 METHOD_BOOST = 3      # the methodology page for terms of the standard
-_CELL_GAP = re.compile(r"</(td|th)>\s*<(td|th)")
+# One pattern per pair of cell tags, each with a literal replacement: sre does those without a Python call per
+# match (a national page has tens of thousands of cells).
+_CELL_GAPS = tuple((re.compile(rf"</{a}>\s*<{b}"), f"</{a}> <{b}") for a in ("td", "th") for b in ("td", "th"))
 _FULL = "_hallscore_full"
 # Our templates nest no table in a table and no figure in a figure, so the first closing tag ends the element.
 _EXCLUDED = re.compile(r"<(table|figure)\b[^>]*\bdata-search-exclude\b[^>]*>.*?</\1>", re.S)
@@ -374,7 +376,9 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     if ready is None or page.meta.get("hallscore_search"):
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
-    text = _CELL_GAP.sub(r"</\1> <\2", ready)
+    text = ready
+    for pattern, gap in _CELL_GAPS:
+        text = pattern.sub(gap, text)
     if "known" in _PAGES:
         digest = _page_digest(page, text)
         setattr(page, _DIGEST, digest)
@@ -429,7 +433,8 @@ def _title_with_cities(page: Page, config: MkDocsConfig) -> None:
     province = next((p for p in sorted(places, key=len, reverse=True) if title.endswith(p)), None)
     if index is None or province is None or not places[province]:
         return
-    for entry in index.entries:
+    # From the end: the search plugin has just added the page's entries after the 20,000 hall entries.
+    for entry in reversed(index.entries):
         if entry["location"] == page.url:
             text = f"{title}({'、'.join(places[province])})"
             entry["title"] = index._segment_chinese(text) if _jieba_ready(index) else text

@@ -13,6 +13,7 @@ import html
 import json
 import math
 import re
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -500,7 +501,20 @@ def _veto_items(hall: HallRow, standard: Standard | None) -> list[dict]:
 
 
 def _history(views):
-    """Each hall's final score and tier in every archived year, and yearly averages per province and nationally."""
+    """Each hall's final score and tier in every archived year, and yearly averages per province and nationally;
+    made once for the same views (the navigable pages, the stamped hall pages and their search entries each ask
+    for it: a year-wide pass at every rebuild), kept on the first view."""
+    views = list(views)
+    made = getattr(views[0], "_history_of", None) if views else None
+    if made is not None and len(made[0]) == len(views) and all(r() is v for r, v in zip(made[0], views, strict=True)):
+        return made[1]
+    result = _make_history(views)
+    if views:  # weak references: the view does not keep itself (and the others) alive
+        views[0]._history_of = (tuple(weakref.ref(v) for v in views), result)
+    return result
+
+
+def _make_history(views):
     history: dict[str, list[dict]] = defaultdict(list)
     national: list[dict] = []
     provinces: dict[str, list[dict]] = defaultdict(list)
