@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import collector
 from .config import Config, load_config
 from .decisions import load_decisions
 from .errors import ConfigError
@@ -107,7 +108,8 @@ def validate(paths, register_path, year: int, standard_path=None, workers: int =
     halls = load_register(register_path)
     cache, tick = _intake_options(workers, cache_dir, progress)
     try:
-        return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
+        with collector.paused():
+            return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
     finally:
         if cache is not None:
             cache.close()
@@ -183,7 +185,7 @@ def build(options: BuildOptions, progress=None) -> BuildSummary:
     if o.site_dir is not None:
         check_site_dir(o.site_dir)
     wait = _lock_wait(o.lock_wait)
-    with BuildLock(o.archive_dir, wait), _site_lock(o.site_dir, wait):
+    with collector.paused(), BuildLock(o.archive_dir, wait), _site_lock(o.site_dir, wait):
         return _build_locked(o, progress)
 
 
@@ -440,19 +442,11 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
         except (OSError, ValueError):
             pass
     # Pages come from the archive, not from memory: every published year is re-derivable from it.
-    import gc
-
-    # What the build holds so far (the year's records, the intake report) is not garbage: the collector need
-    # not walk it again and again while the pages make their millions of short-lived objects.
-    gc.freeze()
-    try:
-        years = load_archive(archive_dir)
-        for year in years:
-            year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
-            year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
-        built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
-    finally:
-        gc.unfreeze()
+    years = load_archive(archive_dir)
+    for year in years:
+        year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
+        year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
+    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
     if stamp is not None:
         write_text_atomic(stamp, f"{key} {built['pages']}\n")
     return built["pages"], False, built.get("hall_pages", {})
@@ -464,7 +458,7 @@ def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float |
     check_site_dir(site_dir)
     wait = _lock_wait(lock_wait)
     if not Path(archive_dir).is_dir():  # nothing to lock it by (an empty site), and no archive folder to make
-        with BuildLock.for_site(site_dir, wait):
+        with collector.paused(), BuildLock.for_site(site_dir, wait):
             return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
-    with BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
+    with collector.paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
         return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from . import entries
+from . import collector, entries
 from . import workbook as wbk
 from .container import DEFAULT_LIMITS, Limits, Parts, check_container
 from .numbers import plain
@@ -229,6 +229,7 @@ _WORKER_CONTEXT: tuple = ()
 def _init_worker(context: tuple) -> None:
     global _WORKER_CONTEXT
     _WORKER_CONTEXT = context
+    collector.in_worker()
 
 
 def _check_chunk(jobs: list[tuple[int, Path, str]]) -> list[tuple[int, tuple]]:

@@ -413,11 +413,18 @@ class HallPage:
     """One hall page before rendering: where it goes, its title and search summary, what its body is made of
     (``hall``, ``history``: a page whose parts did not change need not be rendered again) and ``render()``."""
 
-    __slots__ = ("rel", "title", "summary", "hall", "history", "_render")
+    __slots__ = ("rel", "title", "_summary", "hall", "history", "_render")
 
     def __init__(self, rel, title, summary, hall, history, render):
-        self.rel, self.title, self.summary, self.hall, self.history = rel, title, summary, hall, history
+        """``summary``: the search entry's text, or a function that makes it (only the search index reads it)."""
+        self.rel, self.title, self._summary, self.hall, self.history = rel, title, summary, hall, history
         self._render = render
+
+    @property
+    def summary(self) -> str:
+        if callable(self._summary):
+            self._summary = self._summary()
+        return self._summary
 
     def render(self) -> str:
         return self._render()
@@ -435,7 +442,7 @@ def hall_pages(view, env, history, common):
                                    veto_items=_veto_items(hall, view.standard), history=own, **common)
 
         yield HallPage(f"{y}/halls/{hall_slug(hall.hall_id)}", f"{hall.name}({hall.hall_id})",
-                       _summary(hall, y), hall, own, render)
+                       functools.partial(_summary, hall, y), hall, own, render)
 
 
 def _common(view: YearView, trends: dict) -> dict:

@@ -7,9 +7,7 @@ rebuilt. No timestamps and no paths outside the inputs' own names go in, so the 
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import collector
 from . import record as record_io
 from .config import NOT_INSPECTED, RECOGNISED_ORDER
 from .confirmation import confirm
@@ -58,21 +57,8 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
     (recorded decisions, overrides.py) are applied after the rules. A refused list or decision raises
     ``DecisionError``/``OverrideError`` and nothing is written.
     """
-    with _collector_paused():
+    with collector.paused():  # the rows hold no cycles: no collection walks them (collector.py)
         return _evaluate(halls, records, standard, config, intake_summary, overrides, decisions)
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """No cyclic garbage collection while the year is scored: its rows hold no cycles, and every collection
-    would walk every record and row made so far (a third of the time at 5,000 halls)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,

@@ -123,15 +123,10 @@ def last_results(cache_dir: str | Path | None, year: int, results_key: str, resu
         if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != file_status(
                 results_file):
             return None
-        import gc
+        from . import collector
 
-        enabled = gc.isenabled()
-        gc.disable()  # a national year is a million small objects: no collection walks them while they load
-        try:
+        with collector.paused():  # a national year is a million small objects: no collection walks them
             data = json.loads(results_file.read_bytes())
-        finally:
-            if enabled:
-                gc.enable()
     except (OSError, ValueError, TypeError):
         return None
     from .record import SCHEMA_VERSION

@@ -267,3 +267,28 @@ def test_a_site_build_lets_go_of_its_results_and_reads_them_back_only_while_they
     os.utime(out / "archive" / str(YEAR) / "results.json")  # as if rewritten since
     with pytest.raises(RuntimeError, match="changed after this build"):
         second.results  # noqa: B018
+
+
+def test_a_build_runs_with_the_collector_paused_and_puts_it_back(inbox, tmp_path):
+    """collector.py: no cyclic collection walks the build's millions of objects while it runs (the collector is
+    off at every stage), it is on again after, and the intake's worker processes (forked from the paused
+    build) collect as usual."""
+    import gc
+
+    from generator import intake
+
+    register, returns = inbox
+    seen: dict[str, bool] = {}
+    built = build(BuildOptions.from_files([returns], register, tmp_path / "archive", YEAR, site_dir=tmp_path / "site",
+                                          cache_dir=tmp_path / "cache"),
+                  progress=lambda stage, done, total: seen.setdefault(stage, gc.isenabled()))
+    assert built.pages and {"intake", "scoring", "archive", "site"} <= seen.keys()
+    assert not any(seen.values()) and gc.isenabled()
+    saved = intake._WORKER_CONTEXT
+    gc.disable()
+    try:
+        intake._init_worker(saved)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        intake._WORKER_CONTEXT = saved
