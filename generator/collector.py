@@ -4,7 +4,7 @@ A build makes millions of small objects that hold no cycles (records, rows, page
 to its end, and every full collection walks all of them: 16 of them were 2.2 s of an 11 s one-return rebuild at
 20,000 halls. Reference counting frees objects as ever; the few cycles a build makes (MkDocs' Markdown
 instances, openpyxl's workbooks) wait for the collector until the build is over (peak memory measured the same,
-docs/benchmarks.md). Processes a build forks (the intake's workers) collect as usual.
+docs/benchmarks.md). Returns are read with the collector on, in this process or in the intake's workers.
 """
 
 from __future__ import annotations
@@ -24,6 +24,19 @@ def paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def resumed() -> Iterator[None]:
+    """Collections as usual inside (reading file after file, where a workbook openpyxl reads, or an error's
+    traceback, can hold a cycle); the collector as it was after."""
+    enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not enabled:
+            gc.disable()
 
 
 def in_worker() -> None:

@@ -241,7 +241,9 @@ def _check_all(todo, standard, register, year, today, limits, workers: int, prog
     """``(index, check_file outcome)`` for every job, in processes when it pays."""
     if workers <= 1 or len(todo) < 2 * _CHUNK:
         for index, path, name in todo:
-            yield index, check_file(path, name, standard, register, year, today, limits)
+            with collector.resumed():
+                outcome = check_file(path, name, standard, register, year, today, limits)
+            yield index, outcome
             if progress is not None:
                 progress(1)
         return

@@ -269,21 +269,30 @@ def test_a_site_build_lets_go_of_its_results_and_reads_them_back_only_while_they
         second.results  # noqa: B018
 
 
-def test_a_build_runs_with_the_collector_paused_and_puts_it_back(inbox, tmp_path):
+def test_a_build_runs_with_the_collector_paused_and_puts_it_back(inbox, tmp_path, monkeypatch):
     """collector.py: no cyclic collection walks the build's millions of objects while it runs (the collector is
-    off at every stage), it is on again after, and the intake's worker processes (forked from the paused
-    build) collect as usual."""
+    off at every stage), it is on again after, and returns are read with it on, in the build's process (each
+    file seen by the real check_file) and in the intake's worker processes (forked from the paused build)."""
     import gc
 
     from generator import intake
 
     register, returns = inbox
     seen: dict[str, bool] = {}
+    reading: list[bool] = []
+    check_file = intake.check_file
+
+    def noting(*args, **kwargs):
+        reading.append(gc.isenabled())
+        return check_file(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "check_file", noting)
     built = build(BuildOptions.from_files([returns], register, tmp_path / "archive", YEAR, site_dir=tmp_path / "site",
                                           cache_dir=tmp_path / "cache"),
                   progress=lambda stage, done, total: seen.setdefault(stage, gc.isenabled()))
     assert built.pages and {"intake", "scoring", "archive", "site"} <= seen.keys()
     assert not any(seen.values()) and gc.isenabled()
+    assert len(reading) == sum(1 for p in returns.rglob("*.xlsx")) and all(reading)
     saved = intake._WORKER_CONTEXT
     gc.disable()
     try:
