@@ -16,7 +16,7 @@ from pathlib import Path
 from . import collector
 from .config import Config, load_config
 from .decisions import load_decisions
-from .errors import ConfigError
+from .errors import ConfigError, SiteError
 from .fsutil import (
     BuildLock,
     clean_leftovers,
@@ -453,12 +453,13 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
 
 
 def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float | None = None) -> int:
-    """Pages and site from the archive alone."""
+    """Pages and site from the archive alone; an archive folder that does not exist is refused (a mistyped path
+    would otherwise replace the published site with an empty one)."""
     check_outputs([("档案目录", archive_dir)], [("站点目录", site_dir)])
     check_site_dir(site_dir)
+    if not Path(archive_dir).is_dir():
+        raise SiteError(f"档案目录 {archive_dir} 不存在或不是文件夹:没有可以生成站点的年度结果;"
+                        f"请检查 --archive 的路径(站点未改动)")
     wait = _lock_wait(lock_wait)
-    if not Path(archive_dir).is_dir():  # nothing to lock it by (an empty site), and no archive folder to make
-        with collector.paused(), BuildLock.for_site(site_dir, wait):
-            return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
     with collector.paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
         return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]

@@ -169,6 +169,20 @@ def test_same_inputs_same_bytes(built, tmp_path):
     assert differ == []
 
 
+def test_site_from_a_missing_archive_is_refused_and_the_site_kept(built, tmp_path):
+    """A mistyped --archive must not replace the published site with an empty one."""
+    root, _ = built
+    runner = CliRunner()
+    result = runner.invoke(main, ["site", "--archive", str(root / "archive"), "--site-dir", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    before = {p: p.read_bytes() for p in sorted((tmp_path / "site").rglob("*")) if p.is_file()}
+    result = runner.invoke(main, ["site", "--archive", str(tmp_path / "archve"), "--site-dir", str(tmp_path / "site")])
+    assert result.exit_code == 1
+    assert "档案目录" in result.output and "不存在" in result.output and "站点未改动" in result.output
+    assert "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in sorted((tmp_path / "site").rglob("*")) if p.is_file()} == before
+
+
 def test_validate_exit_codes_and_json(built, tmp_path):
     root, _ = built
     runner = CliRunner()
