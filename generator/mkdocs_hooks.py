@@ -72,6 +72,7 @@ def _dictionary() -> None:
 # beside the site) and those this build used. The module is loaded anew for every build; jieba is not.
 _CUTS: dict[str, Any] = {}
 _CUTS_FORMAT = "hallscore-cuts/1"
+_ORIGINAL = "_hallscore_original"  # on our cut: the one it stands in for
 _CUTS_LIMIT = 400_000  # runs kept beside the site; past it, only those of the latest build
 
 
@@ -84,7 +85,8 @@ def _cut_with_memo(jieba: Any, terms: dict) -> None:
     path = terms.get("cuts_memo")
     context = _memo_context(terms) if path else ""
     known = _read_cuts(str(path), context) if path else {}
-    original = jieba.cut
+    # jieba's own cut, also when a build stopped before putting it back (an interrupt: no build_error event).
+    original = getattr(jieba.cut, _ORIGINAL, jieba.cut)
     used: dict[str, list] = {}
 
     def cut(sentence: Any, *args: Any, **kwargs: Any) -> Any:
@@ -106,6 +108,7 @@ def _cut_with_memo(jieba: Any, terms: dict) -> None:
             used[key] = found
         return iter(found)
 
+    setattr(cut, _ORIGINAL, original)
     _CUTS.update(jieba=jieba, original=original, words=list(terms.get("words", ())), ready=False, path=path,
                  context=context, known=known, used=used)
     jieba.cut = cut

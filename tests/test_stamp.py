@@ -165,6 +165,21 @@ def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp
         memo_path.write_text(damaged, encoding="utf-8")
         build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+    # A build stopped before it put jieba's cut back (an interrupt): the next one cuts with jieba's own.
+    import jieba
+
+    own = jieba.cut
+
+    def left_over(sentence, *args, **kwargs):
+        return iter(["错"])
+
+    left_over._hallscore_original = own  # type: ignore[attr-defined]
+    jieba.cut = left_over
+    try:
+        build_site(load_archive(tmp_path / "archive"), tmp_path / "after-interrupt")
+    finally:
+        restored, jieba.cut = jieba.cut, own
+    assert restored is own and _files(tmp_path / "after-interrupt") == _files(tmp_path / "cold")
     # A new return brings a run no build cut before: the dictionary is loaded, and the index is the cold one's.
     make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=9, finals={halls[0].hall_id: 61.5})
     assert fresh_build() == "True"
