@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .pages import YearView, fmt
+from .pages import YearView, fmt, shown_ranks
 
 FILE = "compare.js"
 ROW_TIERS = ("优秀", "良好", "达标", "不达标")
@@ -37,8 +37,10 @@ def compare_data(view: YearView) -> dict:
         text = _texts(view.province_avgs[name])
         text["row:rank"] = f"(第 {row['rank']} 名)" if "rank" in row else ""
         provinces[name] = {"avg": _numbers(view.province_avgs[name]), "text": text}
+    # The quota ranks each hall page's 定级说明 quotes (pages.reason_html): they move with other halls' returns.
+    ranks = {h.hall_id: shown for h in view.halls if (shown := shown_ranks(h))}
     return {"sections": list(view.section_names), "national": {"avg": _numbers(view.national), "text": national},
-            "provinces": provinces}
+            "provinces": provinces, "ranks": ranks}
 
 
 def compare_script(view: YearView) -> str:

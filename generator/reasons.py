@@ -9,6 +9,7 @@ tie asks the facts (:func:`waits_for_decision`), not the text.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,50 @@ def say(part: Fact | str | list | tuple) -> str:
         return ";".join(say(p) for p in part)
     values = {k: say(v) if isinstance(v, (Fact, list, tuple)) else v for k, v in part.values}
     return CATALOGUE[part.code].format(**values)
+
+
+_FORMATTER = string.Formatter()
+RANK_FIELD = "rank"  # a hall's place in a quota: it moves whenever another hall of the scope gets a new score
+
+
+def rank_spans(part: Fact | str | list | tuple) -> tuple[tuple[int, int], ...]:
+    """Where each rank stands in :func:`say`'s sentence for ``part``, as (start, end) offsets in order: a hall
+    page shows the sentence with these taken from compare.js, so that a rank moved by another hall's return
+    does not rewrite the page (pages.py). Made from the facts, the way :func:`say` fills its templates."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for text, is_rank in _segments(part):
+        if is_rank:
+            spans.append((at, at + len(text)))
+        at += len(text)
+    return tuple(spans)
+
+
+def _segments(part: Fact | str | list | tuple) -> list[tuple[str, bool]]:
+    """:func:`say`'s sentence as pieces, each marked whether it is a rank."""
+    if isinstance(part, str):
+        return [(part, False)]
+    if isinstance(part, (list, tuple)):
+        out: list[tuple[str, bool]] = []
+        for n, piece in enumerate(part):
+            if n:
+                out.append((";", False))
+            out.extend(_segments(piece))
+        return out
+    values = dict(part.values)
+    out = []
+    for literal, name, spec, conversion in _FORMATTER.parse(CATALOGUE[part.code]):
+        if literal:
+            out.append((literal, False))
+        if name is None:
+            continue
+        value = values[name]
+        if isinstance(value, (Fact, list, tuple)):
+            out.extend(_segments(value))
+        else:
+            value = _FORMATTER.convert_field(value, conversion)
+            out.append((_FORMATTER.format_field(value, spec or ""), name == RANK_FIELD))
+    return out
 
 
 def waits_for_decision(falls: Iterable[object]) -> bool:

@@ -135,6 +135,9 @@ class HallRow:
     needs_decision: bool = False
     pending_tier: str | None = None
     rank: int | None = None
+    # Where quota ranks stand in tier_reason, (start, end) each (reasons.rank_spans); hall pages show them from
+    # compare.js. results.json has the key only where there are some.
+    reason_ranks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ def _hall(raw: dict) -> HallRow:
     values["vetoes"] = tuple(Veto(v["id"], v["note"]) for v in raw["vetoes"])
     values["rounds"] = tuple(map(_round, raw["rounds"]))
     values["decisions"] = tuple(Decision(**d) for d in raw.get("decisions") or ())
+    values["reason_ranks"] = tuple((start, end) for start, end in raw.get("reason_ranks") or ())
     return _frozen(HallRow, values)  # every field is in ``values``, in order
 
 
@@ -232,6 +236,10 @@ def _hall_json(row: HallRow) -> dict:
     out["vetoes"] = [{"id": v.id, "note": v.note} for v in row.vetoes]
     out["rounds"] = [{f.name: _out(getattr(r, f.name)) for f in fields(RoundScore)} for r in row.rounds]
     out["decisions"] = [{f.name: getattr(d, f.name) for f in fields(Decision)} for d in row.decisions]
+    if row.reason_ranks:
+        out["reason_ranks"] = [list(span) for span in row.reason_ranks]
+    else:
+        del out["reason_ranks"]
     return out
 
 
@@ -304,7 +312,7 @@ def from_json(data: dict, where: str = "results.json") -> YearResults:
             gaps={"national": _dec(data["gaps"].get("national")),
                   "by_province": {p: _dec(v) for p, v in data["gaps"].get("by_province", {}).items()}},
             halls=tuple(_hall(h) for h in data["halls"]))
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取:{exc!r}") from exc
 
 

@@ -59,13 +59,17 @@ def search_entries(views: Iterable[YearView]) -> list[dict]:
 # a workbook is resent unchanged (its checksum): left out of the key, so the page is not rendered again for
 # them, as long as no template mentions them (then they count like any other field).
 _RANK_USE = re.compile(rb"hall(\.rank|\[.rank.\]|\.get\(.rank.)")
+# The quota ranks a 定级说明 quotes move the same way; the hall page shows them from compare.js
+# (pages.reason_html), so the key leaves them out while no template shows the sentence as it stands.
+_REASON_USE = re.compile(rb"hall(\.tier_reason|\[.tier_reason.\]|\.get\(.tier_reason.)")
+REASON_RANKS = "reason_ranks"
 
 
 def _templates(template_dir: Path) -> tuple[str, set[str]]:
     """Digest of the code and templates, and which unshown row fields the key may leave out."""
     from .cache import code_version
 
-    digest, hidden = hashlib.sha256(code_version().encode()), {"rank", "sha256"}
+    digest, hidden = hashlib.sha256(code_version().encode()), {"rank", "sha256", REASON_RANKS}
     for path in sorted(Path(template_dir).glob("*.j2")):
         data = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + data)
@@ -73,6 +77,8 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
             hidden.discard("sha256")
         if _RANK_USE.search(data):
             hidden.discard("rank")
+        if _REASON_USE.search(data):
+            hidden.discard(REASON_RANKS)
     return digest.hexdigest(), hidden
 
 
@@ -85,25 +91,32 @@ def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
 
 # Digests of rows this build has made already (province.py keys its pages by them too), by the row's identity;
 # site.py empties it after each build.
-_DIGESTS: dict[tuple[int, bool], tuple[HallRow, str]] = {}
+_DIGESTS: dict[tuple[int, bool, bool], tuple[HallRow, str]] = {}
 
 
 def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
-    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank."""
-    blank = "sha256" in hidden
-    known = _DIGESTS.get((id(hall), blank))
+    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank (``reason_ranks``
+    hidden: the 定级说明 without the quota ranks it quotes)."""
+    blank, ranks = "sha256" in hidden, REASON_RANKS in hidden and bool(hall.reason_ranks)
+    known = _DIGESTS.get((id(hall), blank, ranks))
     if known is None or known[0] is not hall:
-        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(_hall_repr(hall, blank).encode(
+        known = _DIGESTS[id(hall), blank, ranks] = (hall, hashlib.sha256(_hall_repr(hall, blank, ranks).encode(
             "utf-8", "surrogatepass")).hexdigest())
     return known[1], hall.rank
 
 
-def _hall_repr(hall: HallRow, blank: bool) -> str:
-    """Every field's value but the rank (with ``blank``, but a return's checksum too: no page shows it) in one
-    repr of a tuple: fields in their fixed order (the code is in every key), and the reprs of frozen dataclasses
-    and Decimals name every value exactly; made without a copy of the row."""
+def _hall_repr(hall: HallRow, blank: bool, ranks: bool = False) -> str:
+    """Every field's value but the rank (with ``blank``, but a return's checksum too: no page shows it; with
+    ``ranks``, the 定级说明 with its quota ranks taken out, as the hall page shows it) in one repr of a tuple:
+    fields in their fixed order (the code is in every key), and the reprs of frozen dataclasses and Decimals
+    name every value exactly; made without a copy of the row."""
     rounds = tuple(map(_ROUND_SHOWN, hall.rounds)) if blank else hall.rounds
-    return repr((rounds, _HALL_SHOWN(hall)))
+    shown = _HALL_SHOWN(hall)
+    if ranks:
+        from .pages import reason_html
+
+        shown = (*shown[:_REASON_AT], str(reason_html(hall)), *shown[_REASON_AT + 1:_SPANS_AT], *shown[_SPANS_AT + 1:])
+    return repr((rounds, shown))
 
 
 def forget_digests() -> None:
@@ -112,7 +125,9 @@ def forget_digests() -> None:
 
 _HALL_FIELDS = tuple(f.name for f in fields(HallRow))
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
-_HALL_SHOWN = operator.attrgetter(*(f for f in _HALL_FIELDS if f not in ("rounds", "rank")))
+_SHOWN_FIELDS = tuple(f for f in _HALL_FIELDS if f not in ("rounds", "rank"))
+_HALL_SHOWN = operator.attrgetter(*_SHOWN_FIELDS)
+_REASON_AT, _SPANS_AT = _SHOWN_FIELDS.index("tier_reason"), _SHOWN_FIELDS.index(REASON_RANKS)
 _ROUND_SHOWN = operator.attrgetter(*(f for f in _ROUND_FIELDS if f != "sha256"))
 
 

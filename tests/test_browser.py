@@ -336,6 +336,19 @@ def test_averages_come_from_the_years_compare_script(kind, built_site, server, b
         assert browser.js("document.querySelector('[data-hs-cell^=\"national:\"]').textContent") != "—"
 
 
+def test_the_quota_rank_a_tier_reason_quotes_comes_from_the_compare_script(built_site, server, browser):
+    """A hall page's 定级说明 has the quota ranks it quotes as slots (the rank moves with other halls' returns);
+    in the browser the sentence reads as the record has it, from file:// as over HTTP."""
+    year = built_site["year"]
+    hall = next(h for h in built_site["halls"] if h.get("reason_ranks"))
+    page = f"{year}/halls/{hall_slug(hall['hall_id'])}.html"
+    for base in (server, built_site["site"].resolve().as_uri() + "/"):
+        browser.goto(base + page)
+        browser.wait_for("document.querySelector('article h1') !== null")
+        said = browser.js("document.querySelector('.hs-reason').textContent")
+        assert hall["tier_reason"] in said and "—" not in said, (base, said)
+
+
 def test_desktop_content_uses_the_width(built_site, server, browser):
     browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
     try:

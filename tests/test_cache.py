@@ -161,6 +161,36 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     assert f"{YEAR}/methodology.html" not in changed and not any(p.startswith("assets/") for p in changed)
 
 
+def test_a_new_score_that_moves_another_halls_quota_rank_rewrites_its_own_hall_page_only(standard, built):
+    """Issue 15: Guangdong's 良好 quota is 1; three halls reach the line (93, 91, 90: the 90 is third, 达标, its
+    定级说明 quoting "排名第 3"). The 91 resends with 89, below the line: the 90 is now second, still 达标. Of the
+    hall pages only the resending hall's is rewritten: the rank a 定级说明 quotes comes from compare.js."""
+    register, returns, out, cache, _before, _site = built
+
+    def resend(hall, score):
+        target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(hall.hall_id))
+        write_return(standard, hall, fill_scoring(standard, score), target.parent, name=target.name)
+
+    first, third, second = HALLS[4], HALLS[5], HALLS[6]  # 90 as the fixture has it; 87.5 → 93; 85 → 91
+    resend(third, 93)
+    resend(second, 91)
+    before = run(register, returns, out, cache, site=True)
+    old_rows = {h["hall_id"]: h for h in before.results["halls"]}
+    assert old_rows[first.hall_id]["tier"] == "达标" and "排名第 3" in old_rows[first.hall_id]["tier_reason"]
+    site_before = snapshot(out / "site")
+    resend(second, 89)
+    after = run(register, returns, out, cache, site=True)
+    changed = _changed(site_before, snapshot(out / "site"))
+    row = {h["hall_id"]: h for h in after.results["halls"]}[first.hall_id]
+    assert row["tier"] == "达标" and "排名第 2" in row["tier_reason"]  # its record says the new rank
+    hall_pages = {p for p in changed if "/halls/" in p}
+    assert hall_pages == {f"{YEAR}/halls/{hall_slug(second.hall_id)}.html"}, sorted(hall_pages)
+    page = (out / "site" / str(YEAR) / "halls" / f"{hall_slug(first.hall_id)}.html").read_text(encoding="utf-8")
+    assert 'data-hs-rank="0">—</span>' in page and "排名第 2" not in page and "排名第 3" not in page
+    script = (out / "site" / str(YEAR) / "compare.js").read_text(encoding="utf-8")
+    assert f'"{first.hall_id}":["2"]' in script
+
+
 def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):
     """Nothing changed: the year's folder is not staged or swapped again (same files, same inodes); a folder
     changed by hand since the last build is written again as the build makes it."""

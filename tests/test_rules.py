@@ -7,6 +7,7 @@ and reads the hall's page, the methodology page and the national export back.
 from __future__ import annotations
 
 import html
+import json
 import re
 from decimal import Decimal
 
@@ -107,7 +108,17 @@ def test_a_threshold_changed_in_the_config_changes_tiers_pages_and_exports(tmp_p
     squeezed = re.sub(r"\s+", "", method)
     assert f"优秀{line}分及以上" in squeezed and f"良好90至{line}分" in squeezed
     hall_page = page_text(site, f"{YEAR}/halls/{hall_slug('H010000')}.html")
-    assert hall["tier_reason"] in hall_page
+    # The page says the sentence with the quota rank it quotes as a slot compare.js fills (a rank moves with
+    # other halls' returns); the sentence with the rank filled in is the record's.
+    reason, spans = hall["tier_reason"], hall.get("reason_ranks", [])
+    assert len(spans) == 1  # "在本省{tier}名额 1 个中排名第 1"
+    shown, at = "", 0
+    for start, end in spans:
+        shown, at = shown + reason[at:start] + "—", end
+    assert shown + reason[at:] in hall_page
+    script = (site / str(YEAR) / "compare.js").read_text(encoding="utf-8")
+    compare = json.loads(script.split(" = ", 2)[-1].rstrip().rstrip(";"))
+    assert compare["ranks"].get("H010000", []) == [reason[start:end] for start, end in spans]
     row = export_row(site, "H010000")
     assert row["服务等级"] == expected and row["定级说明"] == hall["tier_reason"]
 
