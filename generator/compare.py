@@ -13,6 +13,7 @@ import json
 from .pages import YearView, fmt, shown_ranks
 
 FILE = "compare.js"
+RANKS_DIR = "ranks"  # <year>/ranks/<province slug>.js
 ROW_TIERS = ("优秀", "良好", "达标", "不达标")
 
 
@@ -37,16 +38,33 @@ def compare_data(view: YearView) -> dict:
         text = _texts(view.province_avgs[name])
         text["row:rank"] = f"(第 {row['rank']} 名)" if "rank" in row else ""
         provinces[name] = {"avg": _numbers(view.province_avgs[name]), "text": text}
-    # The quota ranks each hall page's 定级说明 quotes (pages.reason_html): they move with other halls' returns.
-    ranks = {h.hall_id: shown for h in view.halls if (shown := shown_ranks(h))}
     return {"sections": list(view.section_names), "national": {"avg": _numbers(view.national), "text": national},
-            "provinces": provinces, "ranks": ranks}
+            "provinces": provinces}
 
 
 def compare_script(view: YearView) -> str:
-    data = json.dumps(compare_data(view), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _script("hallscoreCompare", str(view.year), compare_data(view))
+
+
+def ranks_data(view: YearView, province: str) -> dict:
+    """The quota ranks the 定级说明 of the province's hall pages quote (pages.reason_html), by 厅编码: they move
+    with other halls' returns in the province."""
+    return {h.hall_id: shown for h in view.by_province.get(province, ()) if (shown := shown_ranks(h))}
+
+
+def ranks_script(view: YearView, province: str) -> str:
+    """``<year>/ranks/<province>.js``: one file a province, so a hall page loads its own province's ranks only
+    (a few kilobytes, not the year's 200) and a new return changes its province's file alone."""
+    return _script("hallscoreRanks", str(view.year), ranks_data(view, province), merge=True)
+
+
+def _script(name: str, year: str, value: dict, merge: bool = False) -> str:
+    data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # No markup from a register in any file, even as data: <, >, & as JSON escapes (still the same strings).
     for char in "<>&\u2028\u2029":
         data = data.replace(char, f"\\u{ord(char):04x}")
-    return ("window.hallscoreCompare = window.hallscoreCompare || {};\n"
-            f"window.hallscoreCompare[{json.dumps(str(view.year))}] = {data};\n")
+    head = f"window.{name} = window.{name} || {{}};\n"
+    if merge:  # several provinces' files may share a page's year
+        return (head + f"window.{name}[{json.dumps(year)}] = Object.assign(window.{name}[{json.dumps(year)}] || {{}}, "
+                f"{data});\n")
+    return head + f"window.{name}[{json.dumps(year)}] = {data};\n"

@@ -23,8 +23,9 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
-from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
+from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages, reason_html
 from .record import HallRow, RoundScore
 
 SHELL = "_hallscore_shell"              # docs/<year>/halls/_hallscore_shell.md, removed after stamping
@@ -89,34 +90,35 @@ def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
     return hashlib.sha256(f"{base}\n{data}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# Digests of rows this build has made already (province.py keys its pages by them too), by the row's identity;
-# site.py empties it after each build.
-_DIGESTS: dict[tuple[int, bool, bool], tuple[HallRow, str]] = {}
+# Digests of rows this build has made already (province.py keys its pages by them too), by the row's identity:
+# a hash of every field but the rank and the 定级说明, which each caller adds as it shows it; site.py empties it
+# after each build.
+_DIGESTS: dict[tuple[int, bool], tuple[HallRow, Any]] = {}
 
 
 def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
     """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank (``reason_ranks``
-    hidden: the 定级说明 without the quota ranks it quotes)."""
-    blank, ranks = "sha256" in hidden, REASON_RANKS in hidden and bool(hall.reason_ranks)
-    known = _DIGESTS.get((id(hall), blank, ranks))
+    hidden: the 定级说明 as the hall page shows it, without the quota ranks it quotes)."""
+    blank = "sha256" in hidden
+    known = _DIGESTS.get((id(hall), blank))
     if known is None or known[0] is not hall:
-        known = _DIGESTS[id(hall), blank, ranks] = (hall, hashlib.sha256(_hall_repr(hall, blank, ranks).encode(
-            "utf-8", "surrogatepass")).hexdigest())
-    return known[1], hall.rank
+        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(_hall_repr(hall, blank).encode(
+            "utf-8", "surrogatepass")))
+    digest = known[1].copy()
+    if REASON_RANKS in hidden and hall.reason_ranks:
+        reason = str(reason_html(hall))
+    else:
+        reason = repr((hall.tier_reason, hall.reason_ranks))
+    digest.update(b"\x1f" + reason.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest(), hall.rank
 
 
-def _hall_repr(hall: HallRow, blank: bool, ranks: bool = False) -> str:
-    """Every field's value but the rank (with ``blank``, but a return's checksum too: no page shows it; with
-    ``ranks``, the 定级说明 with its quota ranks taken out, as the hall page shows it) in one repr of a tuple:
-    fields in their fixed order (the code is in every key), and the reprs of frozen dataclasses and Decimals
-    name every value exactly; made without a copy of the row."""
+def _hall_repr(hall: HallRow, blank: bool) -> str:
+    """Every field's value but the rank and the 定级说明 (with ``blank``, but a return's checksum too: no page
+    shows it) in one repr of a tuple: fields in their fixed order (the code is in every key), and the reprs of
+    frozen dataclasses and Decimals name every value exactly; made without a copy of the row."""
     rounds = tuple(map(_ROUND_SHOWN, hall.rounds)) if blank else hall.rounds
-    shown = _HALL_SHOWN(hall)
-    if ranks:
-        from .pages import reason_html
-
-        shown = (*shown[:_REASON_AT], str(reason_html(hall)), *shown[_REASON_AT + 1:_SPANS_AT], *shown[_SPANS_AT + 1:])
-    return repr((rounds, shown))
+    return repr((rounds, _HALL_SHOWN(hall)))
 
 
 def forget_digests() -> None:
@@ -125,9 +127,7 @@ def forget_digests() -> None:
 
 _HALL_FIELDS = tuple(f.name for f in fields(HallRow))
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
-_SHOWN_FIELDS = tuple(f for f in _HALL_FIELDS if f not in ("rounds", "rank"))
-_HALL_SHOWN = operator.attrgetter(*_SHOWN_FIELDS)
-_REASON_AT, _SPANS_AT = _SHOWN_FIELDS.index("tier_reason"), _SHOWN_FIELDS.index(REASON_RANKS)
+_HALL_SHOWN = operator.attrgetter(*(f for f in _HALL_FIELDS if f not in ("rounds", "rank", "tier_reason", REASON_RANKS)))
 _ROUND_SHOWN = operator.attrgetter(*(f for f in _ROUND_FIELDS if f != "sha256"))
 
 

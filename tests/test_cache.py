@@ -145,6 +145,7 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     assert len(provinces) == 1
     allowed = {f"{YEAR}/halls/{hall_slug(h)}.html" for h in moved}
     allowed |= {f"{YEAR}/provinces/{province_slug(p)}.html" for p in provinces}
+    allowed |= {f"{YEAR}/ranks/{province_slug(p)}.js" for p in provinces}  # the ranks its 定级说明 quote
     allowed |= {f"{YEAR}/index.html", f"{YEAR}/quality.html", "index.html", f"{YEAR}/compare.js",
                 "search/search_index.json", "search/search_index.js", "sitemap.xml", "sitemap.xml.gz"}
     # The year's downloads: the national results and those of the provinces whose rows changed.
@@ -187,8 +188,9 @@ def test_a_new_score_that_moves_another_halls_quota_rank_rewrites_its_own_hall_p
     assert hall_pages == {f"{YEAR}/halls/{hall_slug(second.hall_id)}.html"}, sorted(hall_pages)
     page = (out / "site" / str(YEAR) / "halls" / f"{hall_slug(first.hall_id)}.html").read_text(encoding="utf-8")
     assert 'data-hs-rank="0">—</span>' in page and "排名第 2" not in page and "排名第 3" not in page
-    script = (out / "site" / str(YEAR) / "compare.js").read_text(encoding="utf-8")
-    assert f'"{first.hall_id}":["2"]' in script
+    ranks = f"{YEAR}/ranks/{province_slug(first.province)}.js"
+    assert ranks in changed and f'"{first.hall_id}":["2"]' in (out / "site" / ranks).read_text(encoding="utf-8")
+    assert not any(p.startswith(f"{YEAR}/ranks/") for p in changed - {ranks})  # the other provinces' ranks stay
 
 
 def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):

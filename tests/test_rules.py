@@ -22,6 +22,7 @@ from generator.demo import apply_fill
 from generator.exports import export_name
 from generator.forms import build_workbook, write_templates
 from generator.pages import hall_slug
+from generator.regions import province_slug
 from generator.register import write_register
 from generator.rules import Rules
 
@@ -116,9 +117,9 @@ def test_a_threshold_changed_in_the_config_changes_tiers_pages_and_exports(tmp_p
     for start, end in spans:
         shown, at = shown + reason[at:start] + "—", end
     assert shown + reason[at:] in hall_page
-    script = (site / str(YEAR) / "compare.js").read_text(encoding="utf-8")
-    compare = json.loads(script.split(" = ", 2)[-1].rstrip().rstrip(";"))
-    assert compare["ranks"].get("H010000", []) == [reason[start:end] for start, end in spans]
+    script = (site / str(YEAR) / "ranks" / f"{province_slug(hall['province'])}.js").read_text(encoding="utf-8")
+    ranks = json.loads(script.split("|| {}, ", 1)[1].rstrip().removesuffix(");"))
+    assert ranks.get("H010000", []) == [reason[start:end] for start, end in spans]
     row = export_row(site, "H010000")
     assert row["服务等级"] == expected and row["定级说明"] == hall["tier_reason"]
 

@@ -41,9 +41,9 @@
 })();
 /* hallscore: figures that change with every return (national and province averages, ranks) live in one small
    file per year, <year>/compare.js (window.hallscoreCompare, loaded by a script tag: works from file://), so
-   that a new score elsewhere does not rewrite 20,000 hall pages. Cells marked data-hs-cell, charts marked
-   data-hs-deviation and the ranks a 定级说明 quotes (data-hs-rank) are filled from it; without it they keep
-   their "—". */
+   that a new score elsewhere does not rewrite 20,000 hall pages. Cells marked data-hs-cell and charts marked
+   data-hs-deviation are filled from it, the ranks a 定级说明 quotes (data-hs-rank) from the province's
+   <year>/ranks/<province>.js (window.hallscoreRanks); without them they keep their "—". */
 (function () {
   "use strict";
   var ROW = 22, LABEL_W = 150, BAR_W = 360, WIDTH = LABEL_W + BAR_W + 70;
@@ -119,10 +119,11 @@
         slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series, year.national.avg || {});
       });
     });
-    // The quota ranks a hall's 定级说明 quotes: they move with other halls' returns, so they live here too.
+    // The quota ranks a hall's 定级说明 quotes move with other halls' returns: <year>/ranks/<province>.js.
+    var ranked = window.hallscoreRanks || {};
     Array.prototype.forEach.call(document.querySelectorAll("[data-hs-ranks]"), function (box) {
-      var year = all[box.getAttribute("data-hs-ranks")];
-      var ranks = year && year.ranks ? year.ranks[box.getAttribute("data-hs-hall")] : null;
+      var year = ranked[box.getAttribute("data-hs-ranks")];
+      var ranks = year ? year[box.getAttribute("data-hs-hall")] : null;
       if (!ranks) return;
       Array.prototype.forEach.call(box.querySelectorAll("[data-hs-rank]"), function (slot) {
         var value = ranks[Number(slot.getAttribute("data-hs-rank"))];
