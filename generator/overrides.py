@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .errors import OverrideError
-from .reasons import Fact, say
+from .reasons import Fact, said_with_ranks
 from .textcell import cell_text
 from .tiering import quota_use
 from .yamlsafe import load_yaml
@@ -103,7 +103,8 @@ def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], ove
                   "rule_tier": rule.tier}
         why = Fact.of("overridden", rule=rule.fact or rule.reason, decided_by=o.decided_by, date=o.date, tier=o.tier,
                       reason=o.reason)
-        result[o.hall_id] = replace(rule, tier=o.tier, reason=say(why), fact=why, needs_decision=False,
+        reason, ranks = said_with_ranks(why)
+        result[o.hall_id] = replace(rule, tier=o.tier, reason=reason, ranks=ranks, fact=why, needs_decision=False,
                                     pending_tier=None, override=record)
     _refuse(problems)
     for q in quota_use(halls, result, config):

@@ -77,42 +77,57 @@ RANK_FIELD = "rank"  # a hall's place in a quota: it moves whenever another hall
 
 def rank_spans(part: Fact | str | list | tuple) -> tuple[tuple[int, int], ...]:
     """Where each rank stands in :func:`say`'s sentence for ``part``, as (start, end) offsets in order: a hall
-    page shows the sentence with these taken from compare.js, so that a rank moved by another hall's return
+    page shows the sentence with these taken from a ranks file, so that a rank moved by another hall's return
     does not rewrite the page (pages.py). Made from the facts, the way :func:`say` fills its templates."""
+    return said_with_ranks(part)[1]
+
+
+def said_with_ranks(part: Fact | str | list | tuple) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """:func:`say`'s sentence and :func:`rank_spans`, in one pass over the facts."""
+    pieces: list[str] = []
     spans: list[tuple[int, int]] = []
-    at = 0
-    for text, is_rank in _segments(part):
-        if is_rank:
-            spans.append((at, at + len(text)))
-        at += len(text)
-    return tuple(spans)
+    _pieces(part, pieces, spans, [0])
+    return "".join(pieces), tuple(spans)
 
 
-def _segments(part: Fact | str | list | tuple) -> list[tuple[str, bool]]:
-    """:func:`say`'s sentence as pieces, each marked whether it is a rank."""
+def _parsed(code: str) -> list[tuple[str, str | None, str, str | None]]:
+    got = _PARSED.get(code)
+    if got is None:
+        got = _PARSED[code] = list(_FORMATTER.parse(CATALOGUE[code]))
+    return got
+
+
+_PARSED: dict[str, list] = {}
+
+
+def _pieces(part: Fact | str | list | tuple, pieces: list[str], spans: list[tuple[int, int]], at: list[int]) -> None:
     if isinstance(part, str):
-        return [(part, False)]
+        pieces.append(part)
+        at[0] += len(part)
+        return
     if isinstance(part, (list, tuple)):
-        out: list[tuple[str, bool]] = []
         for n, piece in enumerate(part):
             if n:
-                out.append((";", False))
-            out.extend(_segments(piece))
-        return out
+                pieces.append(";")
+                at[0] += 1
+            _pieces(piece, pieces, spans, at)
+        return
     values = dict(part.values)
-    out = []
-    for literal, name, spec, conversion in _FORMATTER.parse(CATALOGUE[part.code]):
+    for literal, name, spec, conversion in _parsed(part.code):
         if literal:
-            out.append((literal, False))
+            pieces.append(literal)
+            at[0] += len(literal)
         if name is None:
             continue
         value = values[name]
         if isinstance(value, (Fact, list, tuple)):
-            out.extend(_segments(value))
-        else:
-            value = _FORMATTER.convert_field(value, conversion)
-            out.append((_FORMATTER.format_field(value, spec or ""), name == RANK_FIELD))
-    return out
+            _pieces(value, pieces, spans, at)
+            continue
+        text = format(_FORMATTER.convert_field(value, conversion) if conversion else value, spec or "")
+        if name == RANK_FIELD:
+            spans.append((at[0], at[0] + len(text)))
+        pieces.append(text)
+        at[0] += len(text)
 
 
 def waits_for_decision(falls: Iterable[object]) -> bool:

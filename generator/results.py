@@ -24,13 +24,12 @@ from .decisions import resolve as resolve_decisions
 from .fsutil import write_chunks_atomic
 from .numbers import number
 from .overrides import apply_overrides
-from .reasons import rank_spans, say
 from .record import SCHEMA_VERSION
 from .rules import Rules
 from .scoring import decimal_of, figure, half_up, report_return
 from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, load_standard
-from .tiering import Candidate, Placement, assign_tiers, quota_use
+from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
 if TYPE_CHECKING:
@@ -106,9 +105,8 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
         place = placements[hall_id]
         row.update(tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
                    pending_tier=place.pending_tier, rank=place.rank, override=place.override)
-        spans = _rank_spans(place)
-        if spans:  # only where the sentence quotes a rank: older records have no such key, and mean none
-            row["reason_ranks"] = spans
+        if place.ranks:  # only where the sentence quotes a rank: older records have no such key, and mean none
+            row["reason_ranks"] = [list(span) for span in place.ranks]
         said = row["decisions"] = records_by_hall.get(hall_id, [])
         recognised = [d["tier"] for d in said if d["result"] == RECOGNISE]
         if recognised:
@@ -194,14 +192,6 @@ def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], standard: 
         "rounds": rounds, "self_gap": gap, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
         "confirmed_tier": None, "awaiting": None, "decisions": [],
     }
-
-
-def _rank_spans(place: Placement) -> list[list[int]]:
-    """Where the quota ranks stand in the placement's sentence (reasons.rank_spans), when the sentence is its
-    facts said by the catalogue; none otherwise."""
-    if place.fact is None or say(place.fact) != place.reason:
-        return []
-    return [list(span) for span in rank_spans(place.fact)]
 
 
 _ITEM_IDS: dict[int, tuple] = {}

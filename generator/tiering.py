@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS, Config
 from .numbers import percent
-from .reasons import Fact, say, waits_for_decision
+from .reasons import Fact, said_with_ranks, waits_for_decision
 
 if TYPE_CHECKING:
     from .register import Hall
@@ -53,11 +53,13 @@ class Placement:
     rank: int | None = None  # overall rank within the quota scope (competition ranking)
     override: dict | None = None  # recorded decision applied after the rules (overrides.py)
     fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
+    ranks: tuple[tuple[int, int], ...] = ()  # where the quota ranks stand in ``reason`` (reasons.rank_spans)
 
 
 def placed(hall_id: str, tier: str, fact: Fact, **more: Any) -> Placement:
-    """A placement whose reason is its fact said by the catalogue."""
-    return Placement(hall_id, tier, say(fact), fact=fact, **more)
+    """A placement whose reason is its fact said by the catalogue (with where its ranks stand in it)."""
+    reason, ranks = said_with_ranks(fact)
+    return Placement(hall_id, tier, reason, fact=fact, ranks=ranks, **more)
 
 
 @dataclass(frozen=True)

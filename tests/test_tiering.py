@@ -169,7 +169,7 @@ def test_the_ranks_a_reason_quotes_are_found_from_its_facts():
               "H010006": 90.5, "H010007": 90.5, "H010008": 85}
     placed, _ = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
     spans = {h: rank_spans(p.fact) for h, p in placed.items() if p.fact is not None}
-    assert all(say(p.fact) == p.reason for p in placed.values() if p.fact is not None)
+    assert all(say(p.fact) == p.reason and p.ranks == spans[h] for h, p in placed.items() if p.fact is not None)
     said = {h: [placed[h].reason[a:b] for a, b in s] for h, s in spans.items()}
     assert said["H010000"] == ["1"] and said["H010005"] == ["6", "6"] and said["H010008"] == []
     assert said["H010006"] == said["H010007"] == ["7"]  # the tie at the 良好 line quotes its shared rank
