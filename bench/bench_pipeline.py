@@ -1,8 +1,9 @@
 """Time the pipeline on a dataset made by bench/make_national.py: per stage wall and CPU seconds, rate, peak
 memory of the whole process tree, site and search index size; a cold build, then a second build with unchanged
-inputs (cache warm), a third, one after one return changed and one after 100 returns arrived, and an openpyxl
-read-only loop over the same files beside our reader, in the same run. Each build runs in a process of its own, as
-`hallscore build` does, and its memory is sampled there (process tree, by stage).
+inputs (cache warm), a third, one after one return changed and one after 100 returns arrived, an openpyxl
+read-only loop over the same files beside our reader, and scoring and tiering alone on the same records
+(``evaluate`` three times: on a busy host one cold stage says little), in the same run. Each build runs in a
+process of its own, as `hallscore build` does, and its memory is sampled there (process tree, by stage).
 
     python bench/bench_pipeline.py --data /tmp/national/subset-1000 --work /tmp/bench-1000 --workers 2
 
@@ -184,6 +185,38 @@ def inodes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_ino for p in folder.glob("*.html")} if folder.is_dir() else {}
 
 
+def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: int = 3) -> dict:
+    """evaluate() alone (scoring and tiering, what the build's scoring stage runs), ``repeats`` times on the same
+    records (the intake from the warm cache): its best and median, less at the mercy of a busy host than the
+    one cold stage."""
+    import statistics
+
+    from generator import collector
+    from generator.build import _intake_options
+    from generator.config import Config
+    from generator.intake import run_intake
+    from generator.register import load_register
+    from generator.results import evaluate
+    from generator.rules import Rules
+    from generator.standard import load_standard
+
+    standard, halls = load_standard(), load_register(data / "register.xlsx")
+    intake_cache, _tick = _intake_options(workers, cache, None)
+    with collector.paused():  # as in a build
+        try:
+            report = run_intake([inbox], standard, halls, YEAR, workers=workers, cache=intake_cache)
+        finally:
+            intake_cache.close()
+        rules, summary, times = Rules.of(standard, Config(year=YEAR)), report.summary(), []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            results = evaluate(halls, report.records, standard, rules, summary, (), ())
+            times.append(time.perf_counter() - started)
+    count = len(results["halls"])
+    return {"halls": count, "best": min(times), "median": statistics.median(times), "repeats": repeats,
+            "rate_best": count / min(times), "rate_median": count / statistics.median(times)}
+
+
 def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None = None) -> dict:
     """One build in a fresh process, as `hallscore build` is run: memory an earlier build left in this process
     (Python keeps freed arenas) would otherwise be counted in the next build's peak."""
@@ -307,6 +340,7 @@ def main() -> None:
     info["arrived"]["count"] = len(held)
     for key in ("one_changed", "arrived"):
         info[key].pop("results_json")
+    info["scoring_loop"] = scoring_loop(args.data, inbox, cache, args.workers)
     info["load_after"] = [round(x, 2) for x in os.getloadavg()]
     (args.work / "bench.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     print(report(info))
@@ -359,6 +393,9 @@ def report(info: dict) -> str:
         f"ours {rd['ours']['rate']:.0f}/s" + (f", python-calamine {rd['calamine']['rate']:.0f}/s (reference)"
                                               if "calamine" in rd else "")
         + f"; intake ÷ openpyxl loop = **{intake['rate'] / rd['openpyxl']['rate']:.1f}×**",
+        *([f"- scoring and tiering alone (evaluate() on the last build's records in this process, "
+           f"{info['scoring_loop']['repeats']} runs): best {info['scoring_loop']['rate_best']:.0f} halls/s, "
+           f"median {info['scoring_loop']['rate_median']:.0f} halls/s"] if "scoring_loop" in info else []),
         f"- peak memory (process tree): cold {cold['peak_rss'] / 2**20:.0f} MB, second {warm['peak_rss'] / 2**20:.0f} MB, "
         f"one changed {one['peak_rss'] / 2**20:.0f} MB, arrived {arr['peak_rss'] / 2**20:.0f} MB (RSS, shared pages "
         f"counted in each process); PSS: cold {cold['peak_pss'] / 2**20:.0f} MB, second {warm['peak_pss'] / 2**20:.0f} MB, "
