@@ -1,9 +1,9 @@
 """Why a hall has its tier: structured facts on the placement, said in Chinese by one catalogue.
 
 Tiering, decisions and overrides record *what* happened (the scope, the cap, the rank, a tie, the tier a hall
-fell from, a decision, an override, a veto, why it is not rated) as :class:`Fact` values; :func:`say` turns a
-placement's facts into its sentence with the templates below, as :mod:`generator.problems` does for
-problems. Code never builds these sentences itself, and never reads them back: a verb that depends on a
+fell from, a decision, an override, a veto, why it is not rated) as :class:`Fact` values; :func:`said_with_ranks`
+turns a placement's facts into its sentence with the templates below (and says where the ranks stand in it;
+:func:`say` gives the sentence alone), as :mod:`generator.problems` does for problems. Code never builds these sentences itself, and never reads them back: a verb that depends on a
 tie asks the facts (:func:`waits_for_decision`), not the text.
 """
 
@@ -63,27 +63,18 @@ class Fact:
 
 def say(part: Fact | str | list | tuple) -> str:
     """A fact (or a list of facts, or ready text from a caller outside the catalogue) as Chinese."""
-    if isinstance(part, str):
-        return part
-    if isinstance(part, (list, tuple)):
-        return ";".join(say(p) for p in part)
-    values = {k: say(v) if isinstance(v, (Fact, list, tuple)) else v for k, v in part.values}
-    return CATALOGUE[part.code].format(**values)
+    return said_with_ranks(part)[0]
 
 
 _FORMATTER = string.Formatter()
 RANK_FIELD = "rank"  # a hall's place in a quota: it moves whenever another hall of the scope gets a new score
 
 
-def rank_spans(part: Fact | str | list | tuple) -> tuple[tuple[int, int], ...]:
-    """Where each rank stands in :func:`say`'s sentence for ``part``, as (start, end) offsets in order: a hall
-    page shows the sentence with these taken from a ranks file, so that a rank moved by another hall's return
-    does not rewrite the page (pages.py). Made from the facts, the way :func:`say` fills its templates."""
-    return said_with_ranks(part)[1]
-
-
 def said_with_ranks(part: Fact | str | list | tuple) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """:func:`say`'s sentence and :func:`rank_spans`, in one pass over the facts."""
+    """The sentence for ``part`` (the catalogue's templates filled with the facts' values, nested facts said in
+    place, a list joined with ;) and where each rank stands in it, as (start, end) offsets in order: a hall page
+    shows the sentence with the ranks taken from its province's ranks file, so that a rank moved by another
+    hall's return does not rewrite the page (pages.py)."""
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
     _pieces(part, pieces, spans, [0])

@@ -53,7 +53,7 @@ class Placement:
     rank: int | None = None  # overall rank within the quota scope (competition ranking)
     override: dict | None = None  # recorded decision applied after the rules (overrides.py)
     fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
-    ranks: tuple[tuple[int, int], ...] = ()  # where the quota ranks stand in ``reason`` (reasons.rank_spans)
+    ranks: tuple[tuple[int, int], ...] = ()  # where the quota ranks stand in ``reason`` (reasons.said_with_ranks)
 
 
 def placed(hall_id: str, tier: str, fact: Fact, **more: Any) -> Placement:

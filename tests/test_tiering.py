@@ -160,15 +160,16 @@ def test_reasons_are_facts_said_by_the_catalogue():
 
 
 def test_the_ranks_a_reason_quotes_are_found_from_its_facts():
-    """reasons.rank_spans: where each quota rank stands in the sentence, made from the facts the way say() fills
-    the catalogue (one rank, two ranks in one sentence, a tie, none); every placement's sentence is its facts'."""
-    from generator.reasons import rank_spans, say
+    """reasons.said_with_ranks: where each quota rank stands in the sentence, made from the facts the way say()
+    fills the catalogue (one rank, two ranks in one sentence, a tie, none); every placement's sentence is its
+    facts'."""
+    from generator.reasons import said_with_ranks, say
 
     halls = make_halls({"甲": 20})
     scores = {"H010000": 99, "H010001": 98, "H010002": 97, "H010003": 96, "H010004": 95.5, "H010005": 95.2,
               "H010006": 90.5, "H010007": 90.5, "H010008": 85}
     placed, _ = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
-    spans = {h: rank_spans(p.fact) for h, p in placed.items() if p.fact is not None}
+    spans = {h: said_with_ranks(p.fact)[1] for h, p in placed.items() if p.fact is not None}
     assert all(say(p.fact) == p.reason and p.ranks == spans[h] for h, p in placed.items() if p.fact is not None)
     said = {h: [placed[h].reason[a:b] for a, b in s] for h, s in spans.items()}
     assert said["H010000"] == ["1"] and said["H010005"] == ["6", "6"] and said["H010008"] == []
