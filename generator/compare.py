@@ -55,16 +55,12 @@ def ranks_data(view: YearView, province: str) -> dict:
 def ranks_script(view: YearView, province: str) -> str:
     """``<year>/ranks/<province>.js``: one file a province, so a hall page loads its own province's ranks only
     (a few kilobytes, not the year's 200) and a new return changes its province's file alone."""
-    return _script("hallscoreRanks", str(view.year), ranks_data(view, province), merge=True)
+    return _script("hallscoreRanks", str(view.year), ranks_data(view, province))
 
 
-def _script(name: str, year: str, value: dict, merge: bool = False) -> str:
+def _script(name: str, year: str, value: dict) -> str:
     data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # No markup from a register in any file, even as data: <, >, & as JSON escapes (still the same strings).
     for char in "<>&\u2028\u2029":
         data = data.replace(char, f"\\u{ord(char):04x}")
-    head = f"window.{name} = window.{name} || {{}};\n"
-    if merge:  # several provinces' files may share a page's year
-        return (head + f"window.{name}[{json.dumps(year)}] = Object.assign(window.{name}[{json.dumps(year)}] || {{}}, "
-                f"{data});\n")
-    return head + f"window.{name}[{json.dumps(year)}] = {data};\n"
+    return f"window.{name} = window.{name} || {{}};\nwindow.{name}[{json.dumps(year)}] = {data};\n"

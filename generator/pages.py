@@ -127,7 +127,7 @@ def shown_ranks(hall: HallRow) -> list[str] | None:
 
 
 def reason_html(hall: HallRow) -> Markup:
-    """The 定级说明, each quota rank in it a slot that compare.js fills (``data-hs-rank``): the rank moves whenever
+    """The 定级说明, each quota rank in it a slot its province's ranks file fills (``data-hs-rank``): it moves when
     another hall of the scope gets a new score, and the page then stays as it was (issue 15)."""
     text = hall.tier_reason
     if shown_ranks(hall) is None:

@@ -60,8 +60,8 @@ def search_entries(views: Iterable[YearView]) -> list[dict]:
 # a workbook is resent unchanged (its checksum): left out of the key, so the page is not rendered again for
 # them, as long as no template mentions them (then they count like any other field).
 _RANK_USE = re.compile(rb"hall(\.rank|\[.rank.\]|\.get\(.rank.)")
-# The quota ranks a 定级说明 quotes move the same way; the hall page shows them from compare.js
-# (pages.reason_html), so the key leaves them out while no template shows the sentence as it stands.
+# The quota ranks a 定级说明 quotes move the same way; the hall page shows them from its province's ranks
+# file (pages.reason_html), so the key leaves them out while no template shows the sentence as it stands.
 _REASON_USE = re.compile(rb"hall(\.tier_reason|\[.tier_reason.\]|\.get\(.tier_reason.)")
 REASON_RANKS = "reason_ranks"
 

@@ -118,7 +118,7 @@ def test_a_threshold_changed_in_the_config_changes_tiers_pages_and_exports(tmp_p
         shown, at = shown + reason[at:start] + "—", end
     assert shown + reason[at:] in hall_page
     script = (site / str(YEAR) / "ranks" / f"{province_slug(hall['province'])}.js").read_text(encoding="utf-8")
-    ranks = json.loads(script.split("|| {}, ", 1)[1].rstrip().removesuffix(");"))
+    ranks = json.loads(script.split(" = ", 2)[-1].rstrip().removesuffix(";"))
     assert ranks.get("H010000", []) == [reason[start:end] for start, end in spans]
     row = export_row(site, "H010000")
     assert row["服务等级"] == expected and row["定级说明"] == hall["tier_reason"]
