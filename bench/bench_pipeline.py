@@ -187,31 +187,24 @@ def inodes(folder: Path) -> dict[str, int]:
 
 def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: int = 3) -> dict:
     """evaluate() alone (scoring and tiering, what the build's scoring stage runs), ``repeats`` times on the same
-    records (the intake from the warm cache): its best and median, less at the mercy of a busy host than the
-    one cold stage."""
+    records (the intake from the warm cache, as `hallscore validate` reads it): its best and median, less at the
+    mercy of a busy host than the one cold stage."""
     import statistics
 
-    from generator import collector
-    from generator.build import _intake_options
+    from generator.build import validate
     from generator.config import Config
-    from generator.intake import run_intake
     from generator.register import load_register
     from generator.results import evaluate
     from generator.rules import Rules
     from generator.standard import load_standard
 
+    report = validate([inbox], data / "register.xlsx", YEAR, workers=workers, cache_dir=cache)
     standard, halls = load_standard(), load_register(data / "register.xlsx")
-    intake_cache, _tick = _intake_options(workers, cache, None)
-    with collector.paused():  # as in a build
-        try:
-            report = run_intake([inbox], standard, halls, YEAR, workers=workers, cache=intake_cache)
-        finally:
-            intake_cache.close()
-        rules, summary, times = Rules.of(standard, Config(year=YEAR)), report.summary(), []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            results = evaluate(halls, report.records, standard, rules, summary, (), ())
-            times.append(time.perf_counter() - started)
+    rules, summary, times = Rules.of(standard, Config(year=YEAR)), report.summary(), []
+    for _ in range(repeats):  # evaluate pauses the collector itself, as in a build
+        started = time.perf_counter()
+        results = evaluate(halls, report.records, standard, rules, summary, (), ())
+        times.append(time.perf_counter() - started)
     count = len(results["halls"])
     return {"halls": count, "best": min(times), "median": statistics.median(times), "repeats": repeats,
             "rate_best": count / min(times), "rate_median": count / statistics.median(times)}
