@@ -308,11 +308,16 @@ def on_post_build(config: MkDocsConfig) -> None:
 
 def _memo_context(extra: dict) -> str:
     """What jieba's cut of a text depends on besides the text: jieba, the search plugin, the user words, this
-    hook's code. A memo made under another context is not used."""
+    hook's code. A memo made under another context is not used. Made once per build and words (the three
+    memos ask for it)."""
     import hashlib
     import json
     from importlib import metadata
 
+    words = json.dumps(list(extra.get("words") or ()), ensure_ascii=False)
+    known = _CONTEXTS.get(words)
+    if known is not None:
+        return known
     with open(__file__, "rb") as f:
         digest = hashlib.sha256(f.read())
     for dist in ("jieba", "mkdocs-material"):
@@ -320,8 +325,12 @@ def _memo_context(extra: dict) -> str:
             digest.update(f"{dist}={metadata.version(dist)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{dist}=-\n".encode())
-    digest.update(json.dumps(list(extra.get("words") or ()), ensure_ascii=False).encode("utf-8"))
-    return digest.hexdigest()
+    digest.update(words.encode("utf-8"))
+    _CONTEXTS[words] = digest.hexdigest()
+    return _CONTEXTS[words]
+
+
+_CONTEXTS: dict[str, str] = {}  # this build's (the module is loaded anew for every build)
 
 
 def _digest(title: str, text: str) -> str:
