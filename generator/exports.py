@@ -13,8 +13,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,9 +25,6 @@ from .record import HallRow, Shortlist
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, stable_zip, write_only_row
 from .xlsxrows import RowReuse, plain, probe_row, rows_xml, splice, style_id
-
-if TYPE_CHECKING:
-    from .pages import YearView
 
 HALL_HEADERS = ["厅编码", "厅名称", "省", "市", "区县", "级别", "类型", "定级轮次", "服务等级", "定级说明", "需裁定",
                 "最终得分", "基础分", "加分", "扣分", "自评差值", "已认定等级", "待认定"]
@@ -217,27 +213,6 @@ def export_name(year: int, scope: str | None = None) -> str:
     return f"results-{year}.xlsx" if scope is None else f"results-{year}-{province_slug(scope)}.xlsx"
 
 
-def write_exports(view: YearView, docs_dir: Path) -> list[str]:
-    """Write the national and per-province workbooks of one year under ``<docs>/<Y>/downloads/``."""
-    folder = Path(docs_dir) / str(view.year) / "downloads"
-    folder.mkdir(parents=True, exist_ok=True)
-    shortlists = view.shortlists
-    written = []
-    name = export_name(view.year)
-    (folder / name).write_bytes(workbook_bytes(view.year, view.halls, view.section_names, shortlists))
-    written.append(name)
-    for province in view.provinces:
-        name = export_name(view.year, province)
-        (folder / name).write_bytes(workbook_bytes(view.year, view.by_province[province], view.section_names,
-                                                   shortlists, scope=province))
-        written.append(name)
-    if shortlists:
-        name = SHORTLIST_NAME.format(year=view.year)
-        (folder / name).write_bytes(workbook_bytes(view.year, None, [], shortlists))
-        written.append(name)
-    return written
-
-
 # -- 结果应用 (application.py) --------------------------------------------------------------------------
 
 ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
@@ -276,18 +251,3 @@ def application_bytes(year: int, application: dict, provinces: Iterable[str], fa
         for row in rows:
             ws.append(write_only_row(ws, row))
     return _save(wb, year, splices)
-
-
-def write_application_exports(view: YearView, docs_dir: Path) -> list[str]:
-    """``application-<Y>.xlsx`` (all provinces) and one per province, beside the results downloads."""
-    folder = Path(docs_dir) / str(view.year) / "downloads"
-    folder.mkdir(parents=True, exist_ok=True)
-    app = view.application
-    assert app is not None, "attach_application runs before the downloads (site.py)"
-    written = [application_name(view.year)]
-    (folder / written[0]).write_bytes(application_bytes(view.year, app, view.provinces))
-    for province in view.provinces:
-        name = application_name(view.year, province)
-        (folder / name).write_bytes(application_bytes(view.year, app, [province]))
-        written.append(name)
-    return written

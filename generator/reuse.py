@@ -5,7 +5,7 @@ Writing the year's workbooks with openpyxl costs more than every other part of a
 download gets a key of what it is made of (the rows it holds, the code); the keys of a site's downloads are
 kept in ``<year>/downloads/.hallscore-keys.json`` (a dot file: MkDocs does not publish it from docs/, so it is
 written into the built site directly). A download whose key matches the previous site's is copied from there.
-The loops mirror exports.write_exports / write_application_exports and call their byte functions.
+These loops are the only writers of the downloads; the bytes come from exports.py's byte functions.
 
 A results workbook that is made again (its halls changed) takes the 营业厅 rows of the halls that did not
 change from the same workbook of the site being replaced (xlsxrows.RowReuse): the key of each row of the last
