@@ -188,7 +188,7 @@ def tenths(value: Fraction | Decimal | int) -> int:
     if not isinstance(value, (int, Fraction)):
         value = Fraction(value)
     n, d = value.numerator, value.denominator
-    rounded = (20 * abs(n) + d) // (2 * d)
+    rounded = _tenths_of(abs(n), d)
     return -rounded if n < 0 else rounded
 
 
