@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,10 @@ from generator.register import Hall, write_register
 from generator.standard import load_standard
 
 YEAR = 2025
+
+# The installation key (generator.installkey) of the test run: never the user's own, shared with the
+# hallscore processes the tests start.
+os.environ.setdefault("HALLSCORE_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="hallscore-key-"), "key"))
 
 
 @pytest.fixture(scope="session")
