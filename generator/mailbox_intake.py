@@ -52,6 +52,26 @@ def is_mail_file(path: Path) -> bool:
         return False
 
 
+def maildir_root(path: Path, name: str) -> str | None:
+    """The reported name of the Maildir ``path`` is a message of (a file in its cur/, new/ or tmp/), or None.
+
+    A Maildir is a folder holding cur/ and new/ (tmp/ too, though an export may drop it when empty)."""
+    folder = path.parent
+    if folder.name not in ("cur", "new", "tmp") or "/" not in name:
+        return None
+    box = folder.parent
+    if not ((box / "cur").is_dir() and (box / "new").is_dir()):
+        return None
+    parts = name.split("/")
+    return "/".join(parts[:-2]) if len(parts) > 2 else box.name
+
+
+def _ignored(name: str, note: str) -> FileStatus:
+    from .intake import IGNORED, FileStatus
+
+    return FileStatus(name, IGNORED, note=note)
+
+
 def read_messages(path: Path) -> list[EmailMessage]:
     """The messages of a mail file, as :class:`email.message.EmailMessage`, in file order."""
     with open(path, "rb") as fh:
@@ -100,8 +120,15 @@ class MailInputs:
         self.found, self.statuses, self.provenance = [], [], {}
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._stored = 0
+        maildirs: dict[str, list[tuple[Path, str]]] = {}
         for path, name in found:
-            if is_mail_file(path):
+            root = maildir_root(path, name)
+            if root is not None:
+                if path.parent.name == "tmp":  # a delivery still being written: the MTA moves it to new/
+                    self.statuses.append(_ignored(name, "Maildir 的 tmp/ 中是尚未投递完成的邮件,未读取"))
+                else:
+                    maildirs.setdefault(root, []).append((path, name))
+            elif is_mail_file(path):
                 self._expand(path, name)
             elif path.suffix.lower() == ".zip" and is_regular(path):
                 zipped = _Found()
@@ -109,18 +136,36 @@ class MailInputs:
                 self._emit(zipped, "", None)
             else:
                 self.found.append((path, name))
+        for root in sorted(maildirs):
+            self._maildir(root, sorted(maildirs[root], key=lambda pn: pn[1]))
         self.found.sort(key=lambda pn: pn[1])
+
+    def _maildir(self, root: str, entries: list[tuple[Path, str]]) -> None:
+        """A Maildir's messages (cur/ and new/) as one mailbox named by its folder, like an mbox: a message
+        keeps its name when the client moves it from new/ to cur/ or changes its flags (the file name)."""
+        from .intake import REJECTED, FileStatus
+
+        messages = []
+        for path, name in entries:
+            try:
+                messages.append(BytesParser(policy=policy.default).parsebytes(path.read_bytes()))
+            except (OSError, ValueError):  # unreadable now (permissions, vanished): said with its name
+                self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
+                    "mail-unreadable", file=name, detail="文件无法读取")]))
+        self._messages(messages, root, single=False)
 
     def _expand(self, path: Path, name: str) -> None:
         from .intake import REJECTED, FileStatus
 
         try:
             messages = read_messages(path)
-        except Exception as exc:  # not a mail file after all, or a damaged one
+        except Exception:  # noqa: BLE001 - not a mail file after all, or a damaged one
             self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
-                "mail-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])]))
+                "mail-unreadable", file=name, detail="不是可读的 .eml 或 mbox 邮件文件")]))
             return
-        single = len(messages) == 1 and path.suffix.lower() == ".eml"
+        self._messages(messages, name, single=len(messages) == 1 and path.suffix.lower() == ".eml")
+
+    def _messages(self, messages: list[EmailMessage], name: str, single: bool) -> None:
         seen: dict[str, int] = {}
         for index, msg in enumerate(messages, 1):
             source = provenance(msg, name)
@@ -131,11 +176,11 @@ class MailInputs:
                 where = f"{where}-{seen[where]}"
             try:
                 self._message(msg, where, source, index)
-            except Exception as exc:  # a malformed MIME structure: this message is reported, the others go on
+            except Exception:  # noqa: BLE001 - a malformed MIME structure: this message is reported, the others go on
                 from .intake import REJECTED, FileStatus
 
                 self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
-                    "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
+                    "mail-unreadable", file=where, detail="邮件的 MIME 结构已损坏")]))
 
     def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
         from .intake import REJECTED, FileStatus

@@ -1,0 +1,80 @@
+"""The mailbox as it really arrives: Maildir folders, the year inside mails and zips, hallscore's own mail,
+one reply per problem whatever the export is called, hostile senders and names."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from datetime import UTC, date, datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from conftest import YEAR, full_fill, write_return
+from test_mail import SENDER, XLSX, parse, run, setup  # noqa: F401 - the fixture is used by name
+
+from generator.intake import run_intake
+
+
+def _mail(sender: str, n: int, attachments=(), subject: str = "回复:检查表", **headers) -> EmailMessage:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = SENDER
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime(YEAR, 5, 10 + n, 10, 0, tzinfo=UTC))
+    msg["Message-ID"] = headers.pop("message_id", f"<m{n}@gd.example.cn>")
+    for key, value in headers.items():
+        msg[key.replace("_", "-")] = value
+    msg.set_content("附件是填好的检查表。")
+    for name, data in attachments:
+        msg.add_attachment(data, maintype=XLSX[0], subtype=XLSX[1], filename=name)
+    return msg
+
+
+def test_maildir_messages_are_read_and_keep_their_names_when_moved(setup, standard, tmp_path):  # noqa: F811
+    halls = setup["halls"]
+    filled = tmp_path / "filled"
+    good = write_return(standard, halls[0], full_fill(standard), filled)
+    bad = write_return(standard, halls[1], full_fill(standard, inspector=""), filled)
+    box_path = tmp_path / "收件" / "Maildir"
+    box_path.parent.mkdir()
+    box = mailbox.Maildir(str(box_path), create=True)
+    keys = [box.add(_mail("王经理 <wang@gd.example.cn>", 1, [(good.name, good.read_bytes())])),
+            box.add(_mail("李 <li@gd.example.cn>", 2, [(bad.name, bad.read_bytes())])),
+            box.add(_mail("赵 <zhao@js.example.cn>", 3))]
+    # One message read by the client: moved to cur/ with its flags in the file name.
+    message = box[keys[0]]
+    message.set_subdir("cur")
+    message.add_flag("S")
+    box[keys[0]] = message
+    (box_path / "tmp" / "123.half-delivered").write_bytes(b"From: x\r\n")
+    box.close()
+    assert len(list((box_path / "cur").iterdir())) == 1 and len(list((box_path / "new").iterdir())) == 2
+    report = run_intake([tmp_path / "收件"], standard, halls, YEAR, today=date(YEAR, 12, 1))
+    by_status: dict[str, list[str]] = {}
+    for f in report.files:
+        by_status.setdefault(f.status, []).append(f.path)
+    assert len(by_status["accepted"]) == 1 and by_status["accepted"][0].endswith("/" + good.name)
+    assert len(by_status["rejected"]) == 2 and any(p.endswith("/" + bad.name) for p in by_status["rejected"])
+    assert {f.mail.get("message_id") for f in report.files if f.mail} == {"<m1@gd.example.cn>", "<m2@gd.example.cn>",
+                                                                          "<m3@gd.example.cn>"}
+    assert all(p.startswith("收件/Maildir#") for p in by_status["accepted"] + by_status["rejected"])
+    assert by_status["ignored"] == ["收件/Maildir/tmp/123.half-delivered"]
+    codes = sorted(p.code for f in report.files for p in f.problems if p.severity == "error")
+    assert codes == ["cover-inspector-missing", "mail-no-workbook"]
+    # All read, moved back to new/ and flagged otherwise: the same names.
+    box = mailbox.Maildir(str(box_path), create=False)
+    for key in list(box):
+        message = box[key]
+        message.set_subdir("cur")
+        message.set_flags("RS")
+        box[key] = message
+    box.close()
+    again = run_intake([tmp_path / "收件"], standard, halls, YEAR, today=date(YEAR, 12, 1))
+    assert [(f.path, f.status) for f in again.files] == [(f.path, f.status) for f in report.files]
+    # validate says the same from the command line, and nothing is "已忽略" silently but tmp/.
+    checked = tmp_path / "v.json"
+    result = run("validate", tmp_path / "收件", "--register", setup["register"], "--year", YEAR, "--json", checked)
+    assert result.exit_code == 1, result.output
+    files = json.loads(checked.read_text(encoding="utf-8"))["files"]
+    assert [f["status"] for f in files].count("ignored") == 1
