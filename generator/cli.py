@@ -185,14 +185,21 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
 
 def _year_of_returns(paths: Iterable[Path], fallback: int) -> int:
     """Without --year, the year the returns carry in _meta (the most common one), said out loud."""
-    from .meta_year import returns_year
+    from .meta_year import years_found
 
-    found, count, total = returns_year(paths)
-    if found is None:
-        click.echo(f"未给 --year,检查表中也没有年度信息,按 {fallback} 年校验。")
+    where = years_found(paths)
+    if not where:
+        click.echo(f"未给 --year,检查表(含邮件附件和压缩包中的)中也没有年度信息,按 {fallback} 年校验。")
         return fallback
-    others = f";另有 {total - count} 份为其他年度" if total > count else ""
-    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年校验({count} 份{others})。")
+    found, names = max(where.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    total = sum(len(n) for n in where.values())
+    others = f";另有 {total - len(names)} 份为其他年度" if total > len(names) else ""
+    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年校验({len(names)} 份{others})。")
+    if len(where) > 1:  # a mixed set: which years, and where each was found
+        for year, listed in where.items():
+            shown = "、".join(listed[:5]) + (f" 等 {len(listed)} 份" if len(listed) > 5 else "")
+            click.echo(f"  {year} 年:{shown}")
+        click.echo("  不是本年度的检查表将以 template-year-mismatch 退回;如年度不对,请用 --year 指定。")
     return found
 
 

@@ -78,3 +78,39 @@ def test_maildir_messages_are_read_and_keep_their_names_when_moved(setup, standa
     assert result.exit_code == 1, result.output
     files = json.loads(checked.read_text(encoding="utf-8"))["files"]
     assert [f["status"] for f in files].count("ignored") == 1
+
+
+def test_year_is_taken_from_workbooks_in_mails_and_zips(standard, tmp_path):
+    import zipfile
+
+    from conftest import make_halls
+
+    from generator.register import write_register
+
+    last_year = date.today().year - 1
+    halls = make_halls({"甲": 4})
+    write_register(halls, tmp_path / "register.xlsx")
+    filled = tmp_path / "filled"
+    paths = [write_return(standard, h, full_fill(standard, when=date(last_year, 5, 10)), filled, year=last_year)
+             for h in halls[:3]]
+    returns = tmp_path / "回收"
+    returns.mkdir()
+    box = mailbox.mbox(str(returns / "inbox.mbox"))
+    box.add(_mail("王 <wang@gd.example.cn>", 1, [(paths[0].name, paths[0].read_bytes())]))
+    box.close()
+    with zipfile.ZipFile(returns / "包.zip", "w") as zf:
+        zf.writestr(paths[1].name, paths[1].read_bytes())
+    (returns / "x.eml").write_bytes(_mail("李 <li@gd.example.cn>", 2, [(paths[2].name, paths[2].read_bytes())])
+                                    .as_bytes(policy=policy.SMTP))
+    result = run("validate", returns, "--register", tmp_path / "register.xlsx")
+    assert result.exit_code == 0, result.output
+    assert f"_meta 中的年度 {last_year} 年校验(3 份)" in result.output
+    assert "template-year-mismatch" not in result.output
+    # A mixed set: which years, and where each was found.
+    this_year = write_return(standard, halls[3], full_fill(standard, when=date(last_year + 1, 5, 10)), filled,
+                             year=last_year + 1)
+    (returns / this_year.name).write_bytes(this_year.read_bytes())
+    result = run("validate", returns, "--register", tmp_path / "register.xlsx")
+    assert f"{last_year} 年校验(3 份;另有 1 份为其他年度)" in result.output
+    assert f"  {last_year + 1} 年:回收/{this_year.name}" in result.output
+    assert "回收/inbox.mbox#" in result.output and "回收/包.zip/" in result.output
