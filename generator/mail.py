@@ -37,6 +37,7 @@ from .fsutil import write_bytes_atomic
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"
 SENT_LOG = "sent.jsonl"
+MARK = "X-Hallscore"  # on every message hallscore writes: read back from a mailbox, it is known as its own
 POLICY = email_policy.SMTP
 
 
@@ -92,12 +93,14 @@ def attach(msg: EmailMessage, data: bytes, filename: str, maintype: str, subtype
 
 
 def new_message(kind: str, key_parts: Iterable[object], sender: str, to: Iterable[str], cc: Iterable[str], subject: str,
-                body: str, when: datetime, attachments: Iterable[tuple[str, bytes, str, str]] = ()) -> EmailMessage:
-    """A message whose Message-ID and boundary are derived from ``kind``, ``key_parts`` and the attachments."""
+                body: str, when: datetime, attachments: Iterable[tuple[str, bytes, str, str]] = (),
+                keyed_attachments: bool = True) -> EmailMessage:
+    """A message whose Message-ID and boundary are derived from ``kind``, ``key_parts`` and (unless
+    ``keyed_attachments`` is false: the key parts say all the message is about) the attachments."""
     digest = hashlib.sha256(kind.encode())
     for part in key_parts:
         digest.update(b"\x1e" + str(part).encode("utf-8"))
-    for filename, data, _, _ in attachments:
+    for filename, data, _, _ in attachments if keyed_attachments else ():
         digest.update(b"\x1f" + filename.encode("utf-8") + hashlib.sha256(data).digest())
     key = digest.hexdigest()
     msg = EmailMessage(policy=POLICY)
@@ -108,6 +111,7 @@ def new_message(kind: str, key_parts: Iterable[object], sender: str, to: Iterabl
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = f"<{kind}.{key[:32]}@{DOMAIN}>"
+    msg[MARK] = kind
     msg.set_content(body, cte="base64" if not body.isascii() else "7bit")
     for filename, data, maintype, subtype in attachments:
         attach(msg, data, filename, maintype, subtype)

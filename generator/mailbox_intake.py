@@ -66,10 +66,45 @@ def maildir_root(path: Path, name: str) -> str | None:
     return "/".join(parts[:-2]) if len(parts) > 2 else box.name
 
 
-def _ignored(name: str, note: str) -> FileStatus:
+def _ignored(name: str, note: str, source: dict | None = None) -> FileStatus:
     from .intake import IGNORED, FileStatus
 
-    return FileStatus(name, IGNORED, note=note)
+    return FileStatus(name, IGNORED, note=note, mail=source or {})
+
+
+def own_mail(msg: EmailMessage) -> str:
+    """Why ``msg`` is one hallscore wrote (its Message-ID domain, or its header mark), or "" when it is not."""
+    from .mail import DOMAIN, MARK
+
+    try:
+        message_id = str(msg.get("Message-ID") or "").strip()
+        mark = str(msg.get(MARK) or "").strip()
+    except Exception:  # noqa: BLE001 - a malformed header: not recognisable as ours
+        return ""
+    if message_id.endswith(f"@{DOMAIN}>"):
+        return "Message-ID " + message_id
+    if mark:
+        return f"{MARK}: {mark[:40]}"
+    return ""
+
+
+def message_digest(msg: EmailMessage) -> str:
+    """What a message is, whatever file it was exported to: its identifying headers and its attachments' bytes.
+
+    Replies are keyed on this, not on the Message-ID alone (anyone can reuse one) nor on file paths (an export
+    renamed or redone in another client gives the same digest: mbox quoting and client status headers aside)."""
+    digest = hashlib.sha256(b"hallscore-message")
+    for key in ("Message-ID", "From", "Date", "Subject"):
+        try:
+            value = " ".join(str(msg.get(key) or "").split())
+        except Exception:  # noqa: BLE001 - a malformed header counts as empty
+            value = ""
+        digest.update(b"\x1e" + value.encode("utf-8", "surrogateescape"))
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_maintype() == "text" and not part.get_filename():
+            continue
+        digest.update(b"\x1f" + hashlib.sha256(_payload(part)).digest())
+    return digest.hexdigest()[:32]
 
 
 def read_messages(path: Path) -> list[EmailMessage]:
@@ -100,7 +135,7 @@ def provenance(msg: EmailMessage, name: str) -> dict:
     except (TypeError, ValueError):
         pass
     found = {"mail": name, "message_id": header("Message-ID"), "sender": header("From"), "date": when,
-             "subject": header("Subject")}
+             "subject": header("Subject"), "digest": message_digest(msg)}
     for key, field in (("Reply-To", "reply_to"), ("References", "references")):
         if header(key):
             found[field] = header(key)
@@ -174,6 +209,11 @@ class MailInputs:
             seen[where] = seen.get(where, 0) + 1
             if seen[where] > 1:  # the same message twice in one mbox
                 where = f"{where}-{seen[where]}"
+            own = own_mail(msg)
+            if own:  # what hallscore sent (templates Cc'd to the manager, problem replies): never a return
+                self.statuses.append(_ignored(where, f"hallscore 自己发出的邮件({own}),其中的附件是 hallscore 下发的"
+                                                     "文件,不是回收的检查表;未读取,也不会回复", source))
+                continue
             try:
                 self._message(msg, where, source, index)
             except Exception:  # noqa: BLE001 - a malformed MIME structure: this message is reported, the others go on

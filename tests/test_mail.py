@@ -78,7 +78,8 @@ def test_contacts_every_problem_collected(tmp_path):
 def test_drafts_carry_the_right_zip_for_each_city(setup):
     out = setup["tmp"] / "发件箱"
     result = run("mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"], "--out", out,
-                 "--from", SENDER, "--deadline", "2025-06-30", "--register", setup["register"], "--year", YEAR)
+                 "--from", SENDER, "--deadline", "2025-06-30", "--date", "2025-03-01", "--register", setup["register"],
+                 "--year", YEAR)
     assert result.exit_code == 0, result.output
     files = sorted(out.glob("*.eml"))
     assert [f.name for f in files] == ["广东_广东市.eml", "江苏_江苏市.eml"]
@@ -108,7 +109,8 @@ def test_drafts_carry_the_right_zip_for_each_city(setup):
     assert guangdong["Cc"].addresses[0].addr_spec == "boss@example.cn"
     # A rerun gives the same bytes.
     run("mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"], "--out", out,
-        "--from", SENDER, "--deadline", "2025-06-30", "--register", setup["register"], "--year", YEAR)
+        "--from", SENDER, "--deadline", "2025-06-30", "--date", "2025-03-01", "--register", setup["register"],
+        "--year", YEAR)
     assert {f.name: f.read_bytes() for f in sorted(out.glob("*.eml"))} == first
 
 
@@ -118,7 +120,7 @@ def test_custom_body_template(setup):
                    encoding="utf-8")
     out = setup["tmp"] / "o"
     run("mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"], "--out", out,
-        "--from", SENDER, "--body-template", tpl, "--deadline", "2025-07-01", "--year", YEAR)
+        "--from", SENDER, "--body-template", tpl, "--deadline", "2025-07-01", "--date", "2025-03-01", "--year", YEAR)
     msg = parse((out / "江苏_江苏市.eml").read_bytes())
     assert msg["Subject"] == "请查收 江苏市 的检查表"
     assert msg.get_body().get_content().strip() == "赵经理:共 2 份,截止 2025 年 7 月 1 日。"
@@ -129,10 +131,12 @@ def test_custom_body_template(setup):
     (["mail", "templates", "--out", "x", "--from", SENDER], "缺少必填选项"),
     (["mail", "templates", "--contacts", "无此文件.xlsx", "--templates", ".", "--out", "x", "--from", SENDER],
      "联系人清单 无此文件.xlsx 不存在"),
-    (["mail", "problems", "--json", "无此文件.json", "--out", "x", "--from", SENDER], "校验结果 无此文件.json 不存在"),
+    (["mail", "problems", "--json", "无此文件.json", "--contacts", "c", "--out", "x", "--from", SENDER],
+     "校验结果 无此文件.json 不存在"),
     (["mail", "reminders", "--register", "无.xlsx", "--contacts", "c", "--json", "j", "--out", "x", "--from", SENDER],
      "营业厅清单 无.xlsx 不存在"),
-    (["mail", "problems", "--json", "j", "--out", "x", "--from", "不是地址"], "发件人 --from 应为一个邮箱地址"),
+    (["mail", "problems", "--json", "j", "--contacts", "c", "--out", "x", "--from", "不是地址"],
+     "发件人 --from 应为一个邮箱地址"),
     (["mail", "nosuch"], "没有子命令"),
 ])
 def test_cli_errors_are_chinese(tmp_path, monkeypatch, args, expected):
@@ -320,6 +324,7 @@ def test_end_to_end_templates_mbox_build_and_replies(setup, standard, tmp_path):
     # Problem replies for the rejected ones: one per mail, answering that mail.
     replies = tmp_path / "退回"
     result = run("mail", "problems", "--archive", archive, "--year", YEAR, "--register", setup["register"],
+                 "--contacts", setup["contacts"],
                  "--out", replies, "--from", SENDER, "--date", "2025-05-20")
     assert result.exit_code == 0, result.output
     drafts = [parse(p.read_bytes()) for p in sorted(replies.glob("*.eml"))]
@@ -343,7 +348,8 @@ def test_end_to_end_templates_mbox_build_and_replies(setup, standard, tmp_path):
     # Reminders: 江苏 still lacks both halls; 广东 is complete and gets none.
     reminders = tmp_path / "催报"
     result = run("mail", "reminders", "--register", setup["register"], "--contacts", setup["contacts"],
-                 "--archive", archive, "--year", YEAR, "--out", reminders, "--from", SENDER, "--deadline", "2025-06-30")
+                 "--archive", archive, "--year", YEAR, "--out", reminders, "--from", SENDER, "--deadline", "2025-06-30",
+                 "--date", "2025-05-20")
     assert result.exit_code == 0, result.output
     (only,) = sorted(reminders.glob("*.eml"))
     msg = parse(only.read_bytes())
@@ -403,7 +409,8 @@ def test_attachments_odd_names_xls_and_temp_folder_removed(setup, standard, tmp_
     result = run("validate", eml, "--register", setup["register"], "--year", YEAR, "--json", checked)
     assert result.exit_code == 1 and "回复.eml/旧表.xls" in result.output
     monkeypatch.setenv("HALLSCORE_MAIL_FROM", SENDER)
-    result = run("mail", "problems", "--json", checked, "--out", tmp_path / "退回", "--date", "2025-06-01")
+    result = run("mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", tmp_path / "退回",
+                 "--date", "2025-06-01")
     assert result.exit_code == 0, result.output
     (reply,) = [parse(p.read_bytes()) for p in (tmp_path / "退回").glob("*.eml")]
     assert reply["In-Reply-To"] == "<reply8@gd.example.cn>" and reply["From"].addresses[0].addr_spec == "fw@example.cn"

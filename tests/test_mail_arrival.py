@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from conftest import YEAR, full_fill, write_return
-from test_mail import SENDER, XLSX, parse, run, setup  # noqa: F401 - the fixture is used by name
+from test_mail import SENDER, XLSX, parse, run, setup, smtp_server  # noqa: F401 - fixtures used by name
 
 from generator.intake import run_intake
 
@@ -64,7 +64,7 @@ def test_maildir_messages_are_read_and_keep_their_names_when_moved(setup, standa
     assert codes == ["cover-inspector-missing", "mail-no-workbook"]
     # All read, moved back to new/ and flagged otherwise: the same names.
     box = mailbox.Maildir(str(box_path), create=False)
-    for key in list(box):
+    for key in list(box.iterkeys()):
         message = box[key]
         message.set_subdir("cur")
         message.set_flags("RS")
@@ -114,3 +114,102 @@ def test_year_is_taken_from_workbooks_in_mails_and_zips(standard, tmp_path):
     assert f"{last_year} 年校验(3 份;另有 1 份为其他年度)" in result.output
     assert f"  {last_year + 1} 年:回收/{this_year.name}" in result.output
     assert "回收/inbox.mbox#" in result.output and "回收/包.zip/" in result.output
+
+
+def _deliver_to_maildir(handler, address: str, box: mailbox.Maildir) -> int:
+    """What the SMTP server received for ``address``, delivered into a Maildir as an MTA does."""
+    n = 0
+    for recipients, data in handler.received:
+        if address in recipients:
+            box.add(data)
+            n += 1
+    return n
+
+
+def test_own_mail_left_out_one_reply_per_message_and_closed_by_a_correction(setup, standard, tmp_path, smtp_server):  # noqa: F811, E501
+    halls = setup["halls"]
+    handler, port = smtp_server()
+    smtp = ["--send", "--smtp", f"127.0.0.1:{port}", "--rate", 100000]
+    outbox = tmp_path / "发件箱"
+    result = run("mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"],
+                 "--out", outbox, "--from", SENDER, *smtp)
+    assert result.exit_code == 0, result.output
+    # The manager is Cc'd on 广东's templates: the copy lands in the same mailbox the returns come to.
+    inbox_path = tmp_path / "收件" / "manager"
+    inbox_path.parent.mkdir()
+    inbox = mailbox.Maildir(str(inbox_path), create=True)
+    assert _deliver_to_maildir(handler, "boss@example.cn", inbox) == 1
+    filled = tmp_path / "filled"
+    good = write_return(standard, halls[0], full_fill(standard), filled)
+    bad_js = write_return(standard, halls[3], full_fill(standard, inspector=""), filled)
+    bad_gd = write_return(standard, halls[1], full_fill(standard, inspector=""), filled)
+    forged = write_return(standard, halls[2], full_fill(standard, inspector=""), filled)
+    outside = ", ".join(f"x{n}@outside.example" for n in range(50))
+    mails = [
+        _mail("王经理 <wang@gd.example.cn>", 1, [(good.name, good.read_bytes())]),
+        _mail("赵经理 <zhao@js.example.cn>", 2, [(bad_js.name, bad_js.read_bytes())]),
+        # The same Message-ID from somebody else: a message of its own, never answered with 赵's reply.
+        _mail("赵经理 <evil@evil.example>", 3, [(forged.name, forged.read_bytes())], message_id="<m2@gd.example.cn>"),
+        # Reply-To: 50 outside addresses and one of the contacts: only the contact is written to.
+        _mail("李 <li@gd.example.cn>", 4, [(bad_gd.name, bad_gd.read_bytes())],
+              Reply_To=outside + ", 王经理 <wang@gd.example.cn>"),
+        # The configured --from itself (a forward from the manager's own account): never answered.
+        _mail(SENDER, 5, [(bad_gd.name, bad_gd.read_bytes())]),
+    ]
+    for msg in mails:
+        inbox.add(msg)
+    inbox.close()
+    checked = tmp_path / "v.json"
+    result = run("validate", tmp_path / "收件", "--register", setup["register"], "--year", YEAR, "--json", checked)
+    assert result.exit_code == 1, result.output
+    files = json.loads(checked.read_text(encoding="utf-8"))["files"]
+    own = [f for f in files if "hallscore 自己发出的邮件" in f["note"]]
+    assert len(own) == 1 and own[0]["status"] == "ignored" and own[0]["mail"]["message_id"].endswith(
+        "@hallscore.invalid>")
+    assert not any("检查表_广东广东市.zip" in f["path"] for f in files)  # the blank templates are not returns
+    replies = tmp_path / "退回"
+    problems = ["mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", replies,
+                "--from", SENDER, "--date", "2025-05-20", *smtp]
+    before = len(handler.received)
+    result = run(*problems)
+    assert result.exit_code == 0, result.output
+    sent = [(rcpts, parse(data)) for rcpts, data in handler.received[before:]]
+    assert sorted(r for rcpts, _ in sent for r in rcpts) == ["wang@gd.example.cn", "zhao@js.example.cn"]
+    assert "本次发送 2 封" in result.output
+    assert "evil@evil.example" in result.output and "不在联系人清单中" in result.output
+    assert "fw@example.cn" in result.output and "本系统的发件地址" in result.output
+    zhao = next(m for rcpts, m in sent if rcpts == ["zhao@js.example.cn"])
+    assert zhao["In-Reply-To"] == "<m2@gd.example.cn>" and forged.name not in zhao.get_body().get_content()
+    assert str(zhao["To"]) == "赵经理 <zhao@js.example.cn>"
+    assert zhao.get_body().get_content().startswith("赵经理您好")
+    to_wang = next(m for rcpts, m in sent if rcpts == ["wang@gd.example.cn"])
+    assert to_wang["In-Reply-To"] == "<m4@gd.example.cn>" and "outside.example" not in str(to_wang["To"])
+
+    # The replies land in the manager's mailbox too (Sent folder), and the mailbox is exported again under
+    # another name, as an mbox this time: no reply is new, nothing is sent twice, the replies are our own.
+    export = tmp_path / "导出" / "收件箱备份.mbox"
+    export.parent.mkdir()
+    box = mailbox.mbox(str(export))
+    for msg in mails + [m for _, m in sent]:
+        box.add(msg.as_bytes(policy=policy.SMTP))
+    box.close()
+    checked2 = tmp_path / "v2.json"
+    run("validate", export, "--register", setup["register"], "--year", YEAR, "--json", checked2)
+    files2 = json.loads(checked2.read_text(encoding="utf-8"))["files"]
+    assert sum("hallscore 自己发出的邮件" in f["note"] for f in files2) == 2
+    before = len(handler.received)
+    result = run(*[checked2 if a == checked else a for a in problems])
+    assert result.exit_code == 0, result.output
+    assert len(handler.received) == before and "本次发送 0 封,以前已发送(跳过)2 封" in result.output
+
+    # 赵 sends the corrected workbook: the thread is closed, 赵 gets no more problem mail.
+    fixed = write_return(standard, halls[3], full_fill(standard), tmp_path / "fixed")
+    box = mailbox.mbox(str(export))
+    box.add(_mail("赵经理 <zhao@js.example.cn>", 6, [(fixed.name, fixed.read_bytes())]).as_bytes(policy=policy.SMTP))
+    box.close()
+    checked3 = tmp_path / "v3.json"
+    run("validate", export, "--register", setup["register"], "--year", YEAR, "--json", checked3)
+    result = run(*[checked3 if a == checked else a for a in problems])
+    assert result.exit_code == 0, result.output
+    assert "已更正" in result.output
+    assert len(handler.received) == before, result.output  # 王's reply is the same as before: skipped; 赵's thread is closed
