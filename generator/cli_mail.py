@@ -135,6 +135,8 @@ def _common(func):
                      help="校验 SMTP 服务器证书用的 CA 证书文件(PEM),用于单位内部 CA 签发的证书。"),
         click.option("--rate", type=click.FloatRange(0.1, 100000), default=20, show_default=True,
                      help="发送速度上限(封/分钟)。"),
+        click.option("--intranet-domain", "intranet", multiple=True, metavar="域名",
+                     help="接受这个单段域名的邮箱地址(如内网的 @mail 或 @localhost,默认不接受);可重复。"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -199,7 +201,7 @@ def mail():
 @_common
 @_run
 def templates_command(contacts_path, templates_dir, deadline, register_path, year, outbox, sender, date_text,
-                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, intranet):
     """每个市一封邮件,附该市检查表 zip 包;默认写成 .eml 草稿,加 --send 直接发送。
 
     邮件日期默认为检查表生成的时间(zip 包内的时间),同样的输入重跑得到相同的文件。
@@ -214,12 +216,12 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
     from .mail_compose import at_nine, template_drafts
     from .register import load_register
 
-    sender = check_sender(sender)
+    sender = check_sender(sender, intranet)
     _existing("联系人清单", contacts_path)
     _existing("检查表目录", templates_dir, folder=True)
     _existing("邮件模板", body_template)
     halls = load_register(_existing("营业厅清单", register_path)) if register_path else None
-    contacts = load_contacts(contacts_path, halls)
+    contacts = load_contacts(contacts_path, halls, intranet)
     day = _day(date_text, "邮件日期 --date ")
     year = _templates_year(templates_dir, year)
     drafts = template_drafts(contacts, templates_dir, year, sender, _deadline_text(deadline, day), halls,
@@ -274,7 +276,7 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
 @_common
 @_run
 def problems_command(json_path, archive_dir, year, contacts_path, register_path, deadline, outbox, sender, date_text,
-                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, intranet):
     """给每封有被退回检查表的来信写回复(In-Reply-To),逐条列出问题并附该发件人的问题清单.xlsx。
 
     只回复联系人清单中的发件人;每封来信只回复一次(重新导出或改名的邮箱不会再发);已另有通过校验的
@@ -291,11 +293,11 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
     from .mail_compose import at_nine, problem_drafts
     from .register import load_register
 
-    sender = check_sender(sender)
+    sender = check_sender(sender, intranet)
     intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
     _existing("邮件模板", body_template)
     halls = load_register(_existing("营业厅清单", register_path)) if register_path else ()
-    contacts = load_contacts(_existing("联系人清单", contacts_path))
+    contacts = load_contacts(_existing("联系人清单", contacts_path), intranet=intranet)
     day = _day(date_text, "邮件日期 --date ")
     replies = problem_drafts(intake, sender, halls, _deadline_text(deadline, day), at_nine(day) if day else None,
                              body_template, contacts)
@@ -324,7 +326,8 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
 @_common
 @_run
 def reminders_command(register_path, contacts_path, json_path, archive_dir, year, deadline, outbox, sender,
-                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate,
+                      intranet):
     """每个市一封催报邮件,列出尚无通过校验的检查表的营业厅;全部收齐的市不发。邮件日期默认为今天。
 
     \b
@@ -337,9 +340,9 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     from .mail_compose import at_nine, reminder_drafts
     from .register import load_register
 
-    sender = check_sender(sender)
+    sender = check_sender(sender, intranet)
     halls = load_register(_existing("营业厅清单", register_path))
-    contacts = load_contacts(_existing("联系人清单", contacts_path), halls)
+    contacts = load_contacts(_existing("联系人清单", contacts_path), halls, intranet)
     intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
     _existing("邮件模板", body_template)
     day = _day(date_text, "邮件日期 --date ")

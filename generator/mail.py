@@ -271,15 +271,19 @@ def _text(answer: object) -> str:
     return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
 
 
-def check_sender(text: str) -> str:
+def check_sender(text: str, intranet: Iterable[str] = ()) -> str:
     """The From of every message: one valid address, with or without a display name."""
     from email.utils import getaddresses
 
-    from .contacts import valid_address
+    from .contacts import address_problem, name_problem, valid_address
 
     found = getaddresses([text])
-    if len(found) != 1 or not valid_address(found[0][1]):
-        raise MailError(f"发件人 --from 应为一个邮箱地址,如 “省公司 <fw@example.cn>”,实际为“{text}”")
+    if len(found) != 1 or not valid_address(found[0][1], intranet):
+        why = address_problem(found[0][1], intranet) if len(found) == 1 and found[0][1] else ""
+        raise MailError(f"发件人 --from 应为一个邮箱地址,如 “省公司 <fw@example.cn>”,实际为“{text}”"
+                        + (f":{why}" if "单段域名" in why else ""))
+    if name_problem(found[0][0]):
+        raise MailError(f"发件人 --from 的名称“{found[0][0]!r}”含不允许的字符;名称只写名字")
     return address(*found[0])
 
 

@@ -213,3 +213,39 @@ def test_own_mail_left_out_one_reply_per_message_and_closed_by_a_correction(setu
     assert result.exit_code == 0, result.output
     assert "已更正" in result.output
     assert len(handler.received) == before, result.output  # 王's reply is the same as before: skipped; 赵's thread is closed
+
+
+def test_hostile_contact_names_refused_and_intranet_domains_only_when_given(setup, tmp_path):  # noqa: F811
+    from generator.contacts import Contact, ContactsError, load_contacts, write_contacts
+
+    path = tmp_path / "c.csv"  # a CSV keeps the control character an xlsx writer would drop
+    write_contacts([
+        Contact("广东", "广州", '"evil@evil.example" <evil@evil.example>, 张三', ("a@gd.example.cn",)),
+        Contact("广东", "深圳", "李\u2028四", ("b@gd.example.cn",)),
+        Contact("广东", "珠海", "王\x07五", ("c@gd.example.cn",)),
+        Contact("广东", "佛山", "赵六", ("d@mailhost",)),
+        Contact("广东", "东莞", "钱七", ("e@gd.example.cn",)),
+    ], path)
+    try:
+        load_contacts(path)
+        raise AssertionError("hostile names accepted")
+    except ContactsError as exc:
+        text = str(exc)
+    assert "第 2 行:联系人姓名含不允许的字符" in text and "第 3 行:联系人姓名含不允许的字符 U+2028" in text
+    assert "第 4 行:联系人姓名含不允许的字符 U+0007" in text
+    assert "第 5 行:邮箱地址无效:d@mailhost(单段域名" in text and "--intranet-domain mailhost" in text
+    assert "第 6 行" not in text
+    # With the intranet domain given, the single-label address is taken; the draft quotes and encodes names.
+    ok = tmp_path / "ok.xlsx"
+    write_contacts([Contact("广东", "广东市", "赵六", ("d@mailhost",)), Contact("江苏", "江苏市", "钱七",
+                                                                               ("e@js.example.cn",))], ok)
+    assert load_contacts(ok, intranet=["mailhost"])[("广东", "广东市")].to == ("d@mailhost",)
+    out = tmp_path / "out"
+    result = run("mail", "templates", "--contacts", ok, "--templates", setup["templates"], "--out", out,
+                 "--from", "省公司 <fw@localhost>", "--intranet-domain", "mailhost", "--intranet-domain", "localhost")
+    assert result.exit_code == 0, result.output
+    msg = parse((out / "广东_广东市.eml").read_bytes())
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [("赵六", "d@mailhost")]
+    result = run("mail", "templates", "--contacts", ok, "--templates", setup["templates"], "--out", out,
+                 "--from", "省公司 <fw@localhost>")
+    assert result.exit_code == 1 and "单段域名" in result.output
