@@ -50,7 +50,7 @@ def valid_address(text: str, intranet: Iterable[str] = ()) -> bool:
     if _ADDRESS.match(text):
         return True
     local = _LOCAL.match(text)
-    return bool(local) and local[1].lower() in {d.lower() for d in intranet}
+    return local is not None and local[1].lower() in {d.lower() for d in intranet}
 
 
 def address_problem(text: str, intranet: Iterable[str] = ()) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .container import DEFAULT_LIMITS
+from .entries import OTHER_SUFFIXES
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MEMBERS = 5_000  # a province's zip of every hall is ~1,000 workbooks
@@ -82,7 +83,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
         if name.startswith("__MACOSX/") or leaf.startswith(("._", "~$", ".~lock")):
             contents.members.append(Member(name, skipped="压缩工具或 Office 留下的临时文件"))
             continue
-        if not leaf.lower().endswith(WORKBOOK_SUFFIXES):
+        if not leaf.lower().endswith(WORKBOOK_SUFFIXES + OTHER_SUFFIXES):  # other formats: intake explains
             kind = "压缩包中的压缩包,请解开后再发送" if leaf.lower().endswith((".zip", ".rar", ".7z")) else "不是检查表工作簿"
             contents.members.append(Member(name, skipped=kind))
             continue

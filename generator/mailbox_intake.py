@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .container import DEFAULT_LIMITS, megabytes
-from .entries import is_regular
+from .entries import OTHER_SUFFIXES, is_regular
 from .mail_zip import clean_name, read_zip
 from .problems import problem
 
@@ -322,7 +322,7 @@ def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
                 _gather(inner, label + "/", depth + 1, found)
             continue
         lower = filename.lower()
-        if lower.endswith(WORKBOOK_SUFFIXES):
+        if lower.endswith(WORKBOOK_SUFFIXES + OTHER_SUFFIXES):  # other formats: intake says what to do instead
             found.workbooks.append((found.unique(prefix + filename), _payload(part)))
         elif lower.endswith(".zip"):
             _add_zip(_payload(part), found.unique(prefix + filename), found)

@@ -1,5 +1,6 @@
 """The mailbox as it really arrives: Maildir folders, the year inside mails and zips, hallscore's own mail,
 one reply per problem whatever the export is called, hostile senders and names."""
+# ruff: noqa: F811 - the fixtures of test_mail are imported and used by name
 
 from __future__ import annotations
 
@@ -249,3 +250,57 @@ def test_hostile_contact_names_refused_and_intranet_domains_only_when_given(setu
     result = run("mail", "templates", "--contacts", ok, "--templates", setup["templates"], "--out", out,
                  "--from", "省公司 <fw@localhost>")
     assert result.exit_code == 1 and "单段域名" in result.output
+
+
+def test_every_format_libreoffice_saves_gets_a_status_that_helps(setup, standard, tmp_path):
+    """A filled return saved by real LibreOffice as .ods, .fods, .csv, .xls, Excel 2003 XML and .slk: each one
+    rejected with what to do in the user's suite, loose or attached to a mail; nothing ignored in silence."""
+    import os
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI 中找不到 LibreOffice(soffice)")
+        import pytest
+
+        pytest.skip("LibreOffice (soffice) is not installed")
+    source = write_return(standard, setup["halls"][0], full_fill(standard), tmp_path / "filled")
+    returns = tmp_path / "回收"
+    returns.mkdir()
+    profile = (tmp_path / "profile").as_uri()
+    formats = {"ods": "ods", "fods": "fods", "csv": 'csv:Text - txt - csv (StarCalc):44,34,76,1',
+               "xls": "xls", "slk": "slk:SYLK"}
+    for suffix, target in formats.items():
+        done = subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                               "--convert-to", target, "--outdir", str(returns), str(source)],
+                              capture_output=True, text=True, timeout=300)
+        assert (returns / f"{source.stem}.{suffix}").exists(), (suffix, done.stdout, done.stderr[-1000:])
+    # Excel 2003 XML as Excel writes it (LibreOffice's export filter is not in every installation).
+    (returns / f"{source.stem}.xml").write_text(
+        '<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook xmlns="urn:schemas-microsoft-com:'
+        'office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="封面"><Table>'
+        '<Row><Cell><Data ss:Type="String">厅编码</Data></Cell></Row></Table></Worksheet></Workbook>\n',
+        encoding="utf-8")
+    formats["xml"] = "xml"
+    attached = [(p.name, p.read_bytes()) for p in sorted(returns.iterdir())]
+    (returns / "回信.eml").write_bytes(_mail("王 <wang@gd.example.cn>", 1, attached).as_bytes(policy=policy.SMTP))
+    (returns / "说明.xml").write_text("<notes>不是表格</notes>", encoding="utf-8")
+    checked = tmp_path / "v.json"
+    result = run("validate", returns, "--register", setup["register"], "--year", YEAR, "--json", checked)
+    assert result.exit_code == 1
+    files = {f["path"]: f for f in json.loads(checked.read_text(encoding="utf-8"))["files"]}
+    for suffix in formats:
+        for name in (f"回收/{source.stem}.{suffix}", f"回收/回信.eml/{source.stem}.{suffix}"):
+            f = files[name]
+            assert f["status"] == "rejected", (name, f)
+            (p,) = f["problems"]
+            expected = {"xls": "file-legacy-xls", "ods": "file-opendocument", "fods": "file-opendocument",
+                        "csv": "file-text-export", "slk": "file-text-export"}.get(suffix, "file-other-format")
+            assert p["code"] == expected, (name, p)
+            assert "LibreOffice" in p["message"] and "Excel 2007-365" in p["message"] and "…" not in p["message"]
+    assert "LibreOffice" in files[f"回收/{source.stem}.ods"]["problems"][0]["message"].split("Excel")[0]
+    assert "无法还原" in files[f"回收/{source.stem}.csv"]["problems"][0]["message"]
+    assert files["回收/说明.xml"]["status"] == "ignored"  # an .xml that is no spreadsheet is not a return
+    assert "Error" not in result.output and "Traceback" not in result.output
