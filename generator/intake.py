@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import collector, entries
 from . import workbook as wbk
-from .container import DEFAULT_LIMITS, Limits, Parts, check_container
+from .container import DEFAULT_LIMITS, Limits, Parts, check_container, plain_reason
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
@@ -309,7 +309,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         parts = Parts()  # unzipped once: scanned for entities, then read (the zip opened once)
         found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
-        return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
+        return None, [problem("file-unreadable", file=name, detail=plain_reason(exc))], ""
     if any(p.severity == ERROR for p in found):
         return None, found, ""
     try:
@@ -322,8 +322,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=what, found=exc.found,
                                       limit=exc.limit)], ""
     except Exception as exc:  # any parser failure is a property of the file, not of our run
-        detail = f"{type(exc).__name__}: {exc}"[:200]
-        return None, found + [problem("file-unreadable", file=name, detail=detail)], ""
+        return None, found + [problem("file-unreadable", file=name, detail=plain_reason(exc))], ""
     checker = _Checker(name, standard, register, year, today, grids)
     try:
         record = checker.run()

@@ -304,3 +304,56 @@ def test_every_format_libreoffice_saves_gets_a_status_that_helps(setup, standard
     assert "无法还原" in files[f"回收/{source.stem}.csv"]["problems"][0]["message"]
     assert files["回收/说明.xml"]["status"] == "ignored"  # an .xml that is no spreadsheet is not a return
     assert "Error" not in result.output and "Traceback" not in result.output
+
+
+def _renamed_parts(source, target) -> None:
+    """``source`` repackaged with unusual part names, every relationship and content type updated to match:
+    still a valid package, as Excel opens it."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(source) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    renames = {"xl/workbook.xml": "xl/Book Main.xml", "xl/_rels/workbook.xml.rels": "xl/_rels/Book Main.xml.rels"}
+    for name in list(parts):
+        found = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", name)
+        if found:
+            renames[name] = f"xl/data/tab{found[1]}.xml"
+            old_rels = f"xl/worksheets/_rels/sheet{found[1]}.xml.rels"
+            if old_rels in parts:
+                renames[old_rels] = f"xl/data/_rels/tab{found[1]}.xml.rels"
+    out = {}
+    for name, data in parts.items():
+        if name in ("[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels"):
+            text = data.decode("utf-8")
+            for old, new in renames.items():
+                text = text.replace(f'"/{old}"', f'"/{new}"').replace(f'"{old}"', f'"{new}"')
+                if name == "xl/_rels/workbook.xml.rels" and old.startswith("xl/worksheets/"):
+                    text = text.replace(f'"{old[3:]}"', f'"../{new}"').replace(f'"/{old}"', f'"/{new}"')
+            data = text.encode("utf-8")
+        out[renames.get(name, name)] = data
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in out.items():
+            zf.writestr(name, data)
+
+
+def test_packages_with_unusual_part_names_are_read_through_their_relationships(setup, standard, tmp_path):
+    import zipfile
+
+    from generator.reader import read_grids_fast, read_grids_openpyxl
+
+    hall = setup["halls"][0]
+    source = write_return(standard, hall, full_fill(standard), tmp_path / "filled")
+    odd = tmp_path / "回收" / source.name
+    odd.parent.mkdir()
+    _renamed_parts(source, odd)
+    names = zipfile.ZipFile(odd).namelist()
+    assert "xl/workbook.xml" not in names and "xl/Book Main.xml" in names and "xl/data/tab1.xml" in names
+    expected = {k: g.rows for k, g in read_grids_fast(source).items()}
+    assert {k: g.rows for k, g in read_grids_fast(odd).items()} == expected
+    assert {k: g.rows for k, g in read_grids_openpyxl(odd).items()} == {
+        k: g.rows for k, g in read_grids_openpyxl(source).items()}
+    original = run_intake([source], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))
+    renamed = run_intake([odd], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))
+    assert [f.status for f in renamed.files] == ["accepted"], renamed.files[0].problems
+    assert renamed.records[0].scores == original.records[0].scores
