@@ -76,7 +76,8 @@ OTHER_FORMATS = {".ods": ("OpenDocument 电子表格(.ods,LibreOffice 的默认�
                  ".numbers": ("Apple Numbers(.numbers)", "file-other-format"),
                  ".xlsb": ("Excel 二进制工作簿(.xlsb)", "file-other-format"),
                  ".slk": ("SYLK 符号链接(.slk)", "file-text-export"),
-                 ".csv": ("CSV 文本(.csv)", "file-text-export")}
+                 ".csv": ("CSV 文本(.csv)", "file-text-export"),
+                 ".msg": ("Outlook 邮件(.msg)", "mail-outlook-msg")}
 # Sniffed: only a file that is such a spreadsheet (an .xml or a .csv is often something else).
 _SNIFFED = {".xml": ("Excel 2003 XML 电子表格(.xml)", "file-other-format")}
 _SNIFF_BYTES = 64 * 1024

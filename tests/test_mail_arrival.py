@@ -357,3 +357,13 @@ def test_packages_with_unusual_part_names_are_read_through_their_relationships(s
     renamed = run_intake([odd], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))
     assert [f.status for f in renamed.files] == ["accepted"], renamed.files[0].problems
     assert renamed.records[0].scores == original.records[0].scores
+
+
+def test_outlook_msg_is_named_as_such(setup, standard, tmp_path):
+    returns = tmp_path / "回收"
+    returns.mkdir()
+    (returns / "回信.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)  # an OLE file, as Outlook saves
+    report = run_intake([returns], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))
+    (status,) = report.files
+    assert status.status == "rejected" and status.problems[0].code == "mail-outlook-msg"
+    assert ".eml" in status.problems[0].message and "另存为" in status.problems[0].message
