@@ -367,3 +367,54 @@ def test_outlook_msg_is_named_as_such(setup, standard, tmp_path):
     (status,) = report.files
     assert status.status == "rejected" and status.problems[0].code == "mail-outlook-msg"
     assert ".eml" in status.problems[0].message and "另存为" in status.problems[0].message
+
+
+def test_maildir_and_mbox_written_by_a_real_mail_client(setup, standard, tmp_path):
+    """s-nail (Debian's mailx) copies the inspectors' mails into a Maildir and an mbox, as a manager saving
+    them would: both read the same, every message accounted for, the same reply for each."""
+    import os
+    import shutil
+    import subprocess
+
+    client = shutil.which("s-nail")
+    if client is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI 中找不到 s-nail:.ci/run 应安装 s-nail")
+        import pytest
+
+        pytest.skip("s-nail is not installed")
+    halls = setup["halls"]
+    filled = tmp_path / "filled"
+    good = write_return(standard, halls[0], full_fill(standard), filled)
+    bad = write_return(standard, halls[3], full_fill(standard, inspector=""), filled)
+    work = tmp_path / "client"
+    work.mkdir()
+    source = mailbox.mbox(str(work / "incoming"))
+    source.add(_mail("王经理 <wang@gd.example.cn>", 1, [(good.name, good.read_bytes())]))
+    source.add(_mail("赵经理 <zhao@js.example.cn>", 2, [(bad.name, bad.read_bytes())]))
+    source.add(_mail("赵经理 <zhao@js.example.cn>", 3))
+    source.close()
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    script = f"copy * maildir://{saved / '收件箱'}\ncopy * {saved / 'inbox.mbox'}\n"
+    done = subprocess.run([client, "-n", "-#", f"-Sfolder={work}", "-f", str(work / "incoming")], input=script,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": str(work)})
+    assert (saved / "收件箱" / "cur").is_dir() and (saved / "inbox.mbox").is_file(), (done.stdout, done.stderr)
+    reports = {}
+    for name in ("收件箱", "inbox.mbox"):
+        checked = tmp_path / f"{name}.json"
+        result = run("validate", saved / name, "--register", setup["register"], "--year", YEAR, "--json", checked)
+        assert result.exit_code == 1, result.output
+        reports[name] = json.loads(checked.read_text(encoding="utf-8"))["files"]
+    for name, files in reports.items():
+        assert sorted((f["path"].partition("#")[2], f["status"]) for f in files) == sorted(
+            (f["path"].partition("#")[2], f["status"]) for f in reports["inbox.mbox"]), name
+        assert {f["mail"]["message_id"] for f in files} == {"<m1@gd.example.cn>", "<m2@gd.example.cn>",
+                                                            "<m3@gd.example.cn>"}
+    outbox = tmp_path / "退回"
+    made = []
+    for name in reports:
+        run("mail", "problems", "--json", tmp_path / f"{name}.json", "--contacts", setup["contacts"],
+            "--out", outbox / name, "--from", SENDER, "--date", "2025-05-20")
+        made.append(sorted(parse(p.read_bytes())["Message-ID"] for p in (outbox / name).glob("*.eml")))
+    assert made[0] == made[1] and len(made[0]) == 2  # the same two replies from either export
