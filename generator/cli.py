@@ -406,6 +406,23 @@ def _demo_mail(standard: Standard, register: list[Hall], year: int, out_dir: Pat
     return mail
 
 
+@main.command(name="config")
+@click.option("--example", is_flag=True, help="打印带注释的默认年度配置(与仓库中的 hallscore.toml 相同)。")
+def config_command(example):
+    """年度配置文件(TOML)。加 --example 打印带注释的全部默认值,可重定向保存后修改。
+
+    \b
+    示例:
+      hallscore config --example > hallscore.toml
+      hallscore build 回收/ --register 清单.xlsx --config hallscore.toml
+    """
+    from .resources import example_config
+
+    if not example:
+        raise click.UsageError("请加 --example 打印带注释的默认配置,如:hallscore config --example > hallscore.toml")
+    click.echo(example_config(), nl=False)
+
+
 @main.command(name="problems")
 def problems_command():
     """列出所有问题代码及其含义。"""
