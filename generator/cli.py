@@ -189,12 +189,12 @@ def _year_of_returns(paths: Iterable[Path], fallback: int) -> int:
 
     where = years_found(paths)
     if not where:
-        click.echo(f"未给 --year,检查表(含邮件附件和压缩包中的)中也没有年度信息,按 {fallback} 年校验。")
+        click.echo(f"未给 --year,检查表(含邮件附件和压缩包中的)中也没有年度信息,按 {fallback} 年处理。")
         return fallback
     found, names = max(where.items(), key=lambda kv: (len(kv[1]), kv[0]))
     total = sum(len(n) for n in where.values())
     others = f";另有 {total - len(names)} 份为其他年度" if total > len(names) else ""
-    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年校验({len(names)} 份{others})。")
+    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年处理({len(names)} 份{others})。")
     if len(where) > 1:  # a mixed set: which years, and where each was found
         for year, listed in where.items():
             shown = "、".join(listed[:5]) + (f" 等 {len(listed)} 份" if len(listed) > 5 else "")
@@ -237,6 +237,8 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
       hallscore build 回收/ --register 清单.xlsx --year 2025 --decisions 集团认定/ --decisions 广东-良好.xlsx
     """
     year_explicit = click.get_current_context().get_parameter_source("year") is not ParameterSource.DEFAULT
+    if not year_explicit and config_path is None:  # no year given anywhere: the one the returns carry
+        year = _year_of_returns(paths, year)
     if no_cache:
         cache_dir = None
     elif cache_dir is None:

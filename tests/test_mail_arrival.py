@@ -105,16 +105,23 @@ def test_year_is_taken_from_workbooks_in_mails_and_zips(standard, tmp_path):
                                     .as_bytes(policy=policy.SMTP))
     result = run("validate", returns, "--register", tmp_path / "register.xlsx")
     assert result.exit_code == 0, result.output
-    assert f"_meta 中的年度 {last_year} 年校验(3 份)" in result.output
+    assert f"_meta 中的年度 {last_year} 年处理(3 份)" in result.output
     assert "template-year-mismatch" not in result.output
     # A mixed set: which years, and where each was found.
     this_year = write_return(standard, halls[3], full_fill(standard, when=date(last_year + 1, 5, 10)), filled,
                              year=last_year + 1)
     (returns / this_year.name).write_bytes(this_year.read_bytes())
     result = run("validate", returns, "--register", tmp_path / "register.xlsx")
-    assert f"{last_year} 年校验(3 份;另有 1 份为其他年度)" in result.output
+    assert f"{last_year} 年处理(3 份;另有 1 份为其他年度)" in result.output
     assert f"  {last_year + 1} 年:回收/{this_year.name}" in result.output
     assert "回收/inbox.mbox#" in result.output and "回收/包.zip/" in result.output
+    # build likewise: the year's archive is the one the returns carry.
+    (returns / this_year.name).unlink()
+    result = run("build", returns, "--register", tmp_path / "register.xlsx", "--archive", tmp_path / "archive",
+                 "--site-dir", tmp_path / "site", "--no-cache", "--workers", 1)
+    assert result.exit_code == 0, result.output
+    intake = json.loads((tmp_path / "archive" / str(last_year) / "intake.json").read_text(encoding="utf-8"))
+    assert sorted(f["status"] for f in intake["files"]) == ["accepted"] * 3
 
 
 def _deliver_to_maildir(handler, address: str, box: mailbox.Maildir) -> int:
