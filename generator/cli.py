@@ -170,7 +170,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
             report = validate(paths, register_path, year, standard_path, workers=workers, cache_dir=cache_dir,
                               progress=progress)
         if json_path:
-            write_json_atomic(json_path, report.to_dict())
+            write_json_atomic(json_path, {**report.to_dict(), "year": year})  # mail reminders reads the year
         if report_path:
             write_report(report_path, report, load_register(register_path), year)
     except HallscoreError as exc:

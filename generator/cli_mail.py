@@ -247,6 +247,21 @@ def _templates_year(templates_dir: Path, given: int | None) -> int:
     return found
 
 
+def _reminders_year(json_path: Path | None, archive_dir: Path | None, given: int | None) -> int:
+    """The year a reminder is about: --year, else the validate report's, else the archive's latest year."""
+    if given is not None:
+        return given
+    if json_path is not None:
+        data = _intake(json_path, None, None)
+        if isinstance(data.get("year"), int):
+            return data["year"]
+    elif archive_dir is not None:
+        years = sorted(int(p.parent.name) for p in archive_dir.glob("*/intake.json") if p.parent.name.isdigit())
+        if years:
+            return years[-1]
+    raise _Fatal("校验结果中没有年度信息;请用 --year 指定年度")
+
+
 def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
     if json_path is None and archive_dir is None:
         raise _Fatal("请给出 --json(validate --json 的输出)或 --archive(年度档案目录)")
@@ -320,8 +335,8 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
 @click.option("--contacts", "contacts_path", required=True, type=click.Path(path_type=Path), help="联系人清单。")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="hallscore validate --json 写出的校验结果。")
 @click.option("--archive", "archive_dir", type=click.Path(path_type=Path), help="年度档案目录(读其中的 intake.json)。")
-@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year, show_default="今年",
-              help="评价年度,写入主题;与 --archive 一起用时读该年度的 intake.json。")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="评价年度,写入主题;默认取校验结果中的年度(--archive 时为档案中最近的年度),给出时须与之相符。")
 @click.option("--deadline", help="回传截止日期 YYYY-MM-DD(不得早于邮件日期)。")
 @_common
 @_run
@@ -343,7 +358,10 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     sender = check_sender(sender, intranet)
     halls = load_register(_existing("营业厅清单", register_path))
     contacts = load_contacts(_existing("联系人清单", contacts_path), halls, intranet)
-    intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
+    year = _reminders_year(json_path, _existing("档案目录", archive_dir, folder=True), year)
+    intake = _intake(json_path, archive_dir, year)
+    if json_path is not None and intake.get("year") not in (None, year):
+        raise _Fatal(f"--year {year} 与校验结果 {json_path} 的年度 {intake['year']} 不符;请去掉 --year 或改为 {intake['year']}")
     _existing("邮件模板", body_template)
     day = _day(date_text, "邮件日期 --date ")
     drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline, day),

@@ -425,3 +425,32 @@ def test_maildir_and_mbox_written_by_a_real_mail_client(setup, standard, tmp_pat
             "--out", outbox / name, "--from", SENDER, "--date", "2025-05-20")
         made.append(sorted(parse(p.read_bytes())["Message-ID"] for p in (outbox / name).glob("*.eml")))
     assert made[0] == made[1] and len(made[0]) == 2  # the same two replies from either export
+
+
+def test_mail_year_comes_from_the_workbooks_and_a_past_deadline_is_refused(setup, standard, tmp_path):
+    out = tmp_path / "o"
+    args = ["mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"], "--out", out,
+            "--from", SENDER, "--date", "2025-03-01"]
+    result = run(*args)  # no --year: the templates' _meta says 2025 (the test machine's clock says otherwise)
+    assert result.exit_code == 0, result.output
+    msg = parse((out / "广东_广东市.eml").read_bytes())
+    assert f"{YEAR}" in msg["Subject"] and next(msg.iter_attachments()).get_filename().startswith(f"{YEAR}年")
+    result = run(*args, "--year", YEAR + 1)
+    assert result.exit_code == 1 and f"--year {YEAR + 1} 与检查表 _meta 中的年度 {YEAR} 不符" in result.output
+    result = run(*args, "--deadline", "2025-02-28")
+    assert result.exit_code == 1 and "早于邮件日期 2025-03-01" in result.output
+    help_text = run("mail", "templates", "--help").output
+    assert "--year" in help_text and "_meta" in help_text
+    # Reminders: the year of the validate report; a different --year is refused.
+    returns = tmp_path / "r"
+    write_return(standard, setup["halls"][0], full_fill(standard), returns)
+    checked = tmp_path / "v.json"
+    run("validate", returns, "--register", setup["register"], "--year", YEAR, "--json", checked)
+    reminders = ["mail", "reminders", "--register", setup["register"], "--contacts", setup["contacts"], "--json",
+                 checked, "--out", tmp_path / "催报", "--from", SENDER, "--date", "2025-05-20"]
+    result = run(*reminders)
+    assert result.exit_code == 0, result.output
+    subjects = [parse(p.read_bytes())["Subject"] for p in (tmp_path / "催报").glob("*.eml")]
+    assert subjects and all(f"{YEAR}" in s for s in subjects)
+    result = run(*reminders, "--year", YEAR + 1)
+    assert result.exit_code == 1 and "不符" in result.output
