@@ -108,6 +108,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     # Returns by mail
     ("mail-no-workbook", ERROR, "邮件中没有 xlsx 检查表", "邮件“{subject}”(发件人 {sender})中没有 .xlsx 检查表附件({detail});请回复该邮件,把填好的 .xlsx 检查表作为附件发送(可直接附上,也可压缩为 zip;不要只发链接)"),
     ("zip-unreadable", ERROR, "zip 压缩包无法读取", "zip 压缩包无法读取({detail});请重新压缩后发送,或直接发送 .xlsx 检查表"),
+    ("hallscore-issued", ERROR, "hallscore 发出的文件", "这是 hallscore 发出的{kind},不是回收的检查表;已列为 hallscore 自己的文件,不作校验,也不会回复"),
     ("mail-outlook-msg", ERROR, "Outlook 邮件文件", "文件是 {format},系统只读取 .eml 和 mbox 邮件;请在 Outlook 中打开该邮件,右键其中的 .xlsx 附件选“另存为”,把检查表保存出来提交(新版 Outlook 也可用“文件→另存为”把邮件保存为 .eml)"),
     ("mail-unreadable", ERROR, "邮件文件无法读取", "邮件文件无法读取({detail});请重新从邮件客户端导出为 .eml 或 mbox"),
     # Between files

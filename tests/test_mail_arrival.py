@@ -454,3 +454,27 @@ def test_mail_year_comes_from_the_workbooks_and_a_past_deadline_is_refused(setup
     assert subjects and all(f"{YEAR}" in s for s in subjects)
     result = run(*reminders, "--year", YEAR + 1)
     assert result.exit_code == 1 and "不符" in result.output
+
+
+def test_problem_lists_hallscore_issued_are_its_own_not_returns(setup, standard, tmp_path):
+    from generator.intake import IntakeReport
+    from generator.report_xlsx import build_report
+
+    bad = write_return(standard, setup["halls"][3], full_fill(standard, inspector=""), tmp_path / "filled")
+    first = run_intake([bad], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))
+    sheet = build_report(IntakeReport(first.files, []), setup["halls"], YEAR)
+    returns = tmp_path / "回收"
+    returns.mkdir()
+    (returns / "问题清单.xlsx").write_bytes(sheet)  # saved among the returns by the manager
+    # An inspector answers with the list quoted back beside nothing else.
+    (returns / "回信.eml").write_bytes(_mail("赵经理 <zhao@js.example.cn>", 1, [("问题清单.xlsx", sheet)])
+                                       .as_bytes(policy=policy.SMTP))
+    checked = tmp_path / "v.json"
+    result = run("validate", returns, "--register", setup["register"], "--year", YEAR, "--json", checked)
+    files = {f["path"]: f for f in json.loads(checked.read_text(encoding="utf-8"))["files"]}
+    assert result.exit_code == 0, result.output  # nothing rejected: both are hallscore's own
+    for name in ("回收/问题清单.xlsx", "回收/回信.eml/问题清单.xlsx"):
+        assert files[name]["status"] == "ignored" and "hallscore 发出的问题清单" in files[name]["note"]
+    result = run("mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", tmp_path / "o",
+                 "--from", SENDER, "--date", "2025-05-20")
+    assert result.exit_code == 0 and not list((tmp_path / "o").glob("*.eml")), result.output
