@@ -318,6 +318,8 @@ def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
             label = found.unique(prefix + (filename if filename != f"附件{found.count}" else f"转发邮件{found.count}"))
             if inner is None or depth >= MAX_FORWARD_DEPTH:
                 found.ignored.append((label, "转发的邮件无法读取或层层转发过深,未读取"))
+            elif own_mail(inner):  # hallscore's own mail forwarded back (the templates it sent): not a return
+                found.ignored.append((label, "转发回来的 hallscore 自己发出的邮件,其中的附件不是回收的检查表,未读取"))
             else:
                 _gather(inner, label + "/", depth + 1, found)
             continue

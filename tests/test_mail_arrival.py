@@ -478,3 +478,23 @@ def test_problem_lists_hallscore_issued_are_its_own_not_returns(setup, standard,
     result = run("mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", tmp_path / "o",
                  "--from", SENDER, "--date", "2025-05-20")
     assert result.exit_code == 0 and not list((tmp_path / "o").glob("*.eml")), result.output
+
+
+def test_own_mail_forwarded_back_is_not_read_as_returns(setup, standard, tmp_path):
+    out = tmp_path / "o"
+    run("mail", "templates", "--contacts", setup["contacts"], "--templates", setup["templates"], "--out", out,
+        "--from", SENDER, "--date", "2025-03-01")
+    template_mail = parse((out / "广东_广东市.eml").read_bytes())
+    good = write_return(standard, setup["halls"][0], full_fill(standard), tmp_path / "filled")
+    msg = _mail("王经理 <wang@gd.example.cn>", 1, [(good.name, good.read_bytes())])
+    msg.add_attachment(template_mail)  # forwarded as an attachment, the blank templates inside
+    report = run_intake([_saved(msg, tmp_path / "回信.eml")], standard, setup["halls"], YEAR,
+                        today=date(YEAR, 12, 1))
+    by_status = sorted((f.status, f.path.rpartition("/")[2]) for f in report.files)
+    assert [s for s, _ in by_status] == ["accepted", "ignored"], by_status
+    assert "hallscore 自己发出的邮件" in next(f.note for f in report.files if f.status == "ignored")
+
+
+def _saved(msg: EmailMessage, path):
+    path.write_bytes(msg.as_bytes(policy=policy.SMTP))
+    return path
