@@ -18,7 +18,7 @@ from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
-from .workbook import ROUNDS
+from .workbook import FILE_HALL_ID, ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -114,7 +114,8 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
             accepted_by_mail.setdefault(key, []).append(_attachment(f))
         if f.status != REJECTED:
             continue
-        if f.hall_id and ((f.hall_id, f.round) in accepted_rounds or not f.round and f.hall_id in accepted_halls):
+        hall = f.hall_id or _hall_in_name(f)
+        if hall and ((hall, f.round) in accepted_rounds or not f.round and hall in accepted_halls):
             result.closed.append(f.path)  # a correction came: no more complaints about the old file
         elif key:
             by_mail.setdefault(key, []).append(f)
@@ -150,14 +151,19 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
     return result
 
 
+def _hall_in_name(status: FileStatus) -> str:
+    """The hall code a file's name starts with (as the templates are named), for a file too broken to say."""
+    found = FILE_HALL_ID.match(status.path.rpartition("/")[2])
+    return found[1] if found else ""
+
+
 def _known_addresses(contacts: dict) -> dict[str, str]:
-    """Every address of the contacts list (lower case), with the name to greet it by."""
+    """The contacts' 邮箱 addresses (lower case), with the name to greet each by. The 抄送 addresses are the
+    managers kept informed, not the people who fill the workbooks: they are not answered."""
     known: dict[str, str] = {}
     for contact in contacts.values():
         for n, addr in enumerate(contact.to):  # the row's name belongs to its first address
             known.setdefault(addr.lower(), contact.name if n == 0 else "")
-        for addr in contact.cc:
-            known.setdefault(addr.lower(), "")
     return known
 
 
@@ -173,7 +179,7 @@ def _reply_recipients(mail: dict, own: str, known: dict[str, str]) -> tuple[list
     if addr == own:
         return [], "发件人是本系统的发件地址 --from,不回复"
     if addr not in known:
-        return [], "发件人不在联系人清单中,请人工核实后回复"
+        return [], "发件人不在联系人清单的“邮箱”列中(抄送的管理人员和其他人不自动回复),请人工核实后回复"
     targets = [a.lower() for _, a in getaddresses([mail.get("reply_to", "")]) if a]
     chosen = sorted({a for a in targets if a in known and a != own}) or [addr]
     return [(known[a], a) for a in chosen], ""

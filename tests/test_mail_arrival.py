@@ -184,7 +184,7 @@ def test_own_mail_left_out_one_reply_per_message_and_closed_by_a_correction(setu
     sent = [(rcpts, parse(data)) for rcpts, data in handler.received[before:]]
     assert sorted(r for rcpts, _ in sent for r in rcpts) == ["wang@gd.example.cn", "zhao@js.example.cn"]
     assert "本次发送 2 封" in result.output
-    assert "evil@evil.example" in result.output and "不在联系人清单中" in result.output
+    assert "evil@evil.example" in result.output and "不在联系人清单" in result.output
     assert "fw@example.cn" in result.output and "本系统的发件地址" in result.output
     zhao = next(m for rcpts, m in sent if rcpts == ["zhao@js.example.cn"])
     assert zhao["In-Reply-To"] == "<m2@gd.example.cn>" and forged.name not in zhao.get_body().get_content()
@@ -498,3 +498,28 @@ def test_own_mail_forwarded_back_is_not_read_as_returns(setup, standard, tmp_pat
 def _saved(msg: EmailMessage, path):
     path.write_bytes(msg.as_bytes(policy=policy.SMTP))
     return path
+
+
+def test_managers_in_cc_are_not_answered_and_a_broken_file_is_closed_by_its_correction(setup, standard, tmp_path):
+    halls = setup["halls"]
+    good = write_return(standard, halls[3], full_fill(standard), tmp_path / "filled")
+    broken = good.read_bytes()[: len(good.read_bytes()) // 2]  # cut by a gateway: no hall known from inside
+    box = mailbox.mbox(str(tmp_path / "收件.mbox"))
+    box.add(_mail("赵经理 <zhao@js.example.cn>", 1, [(good.name, broken)]))
+    box.add(_mail("领导 <boss@example.cn>", 2, [("H010001_转发.xlsx", broken)]))  # the Cc'd manager
+    box.close()
+    checked = tmp_path / "v.json"
+    run("validate", tmp_path / "收件.mbox", "--register", setup["register"], "--year", YEAR, "--json", checked)
+    problems = ["mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", tmp_path / "o",
+                "--from", SENDER, "--date", "2025-05-20"]
+    result = run(*problems)
+    drafts = [parse(p.read_bytes()) for p in (tmp_path / "o").glob("*.eml")]
+    assert [str(d["To"]) for d in drafts] == ["赵经理 <zhao@js.example.cn>"], result.output
+    assert "boss@example.cn" in result.output and "抄送的管理人员" in result.output
+    # The corrected file arrives: the broken one's thread is closed (its hall from its file name).
+    box = mailbox.mbox(str(tmp_path / "收件.mbox"))
+    box.add(_mail("赵经理 <zhao@js.example.cn>", 3, [(good.name, good.read_bytes())]))
+    box.close()
+    run("validate", tmp_path / "收件.mbox", "--register", setup["register"], "--year", YEAR, "--json", checked)
+    result = run(*[tmp_path / "o2" if a == tmp_path / "o" else a for a in problems])
+    assert not list((tmp_path / "o2").glob("*.eml")) and "已更正" in result.output, result.output
