@@ -75,8 +75,11 @@ def _run(func):
             return func(*args, **kwargs)
         except HallscoreError as exc:
             raise _Fatal(str(exc)) from exc
-        except (OSError, ValueError) as exc:  # a file that vanished, a JSON that is not a report …
-            raise _Fatal(f"{type(exc).__name__}: {exc}") from exc
+        except OSError as exc:  # a file that vanished, a folder that cannot be written …
+            where = f" {exc.filename}" if exc.filename else ""
+            raise _Fatal(f"文件操作失败{where}:{exc.strerror or '无法读写'}") from exc
+        except ValueError as exc:  # a JSON that is not a report …
+            raise _Fatal(f"输入内容有误:{exc}") from exc
 
     return wrapper
 

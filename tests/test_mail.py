@@ -512,7 +512,7 @@ def test_send_with_tls_and_login(setup, mode, monkeypatch):
         # Without our CA the server's certificate is refused, so nothing goes out unchecked.
         args[args.index("--out") + 1] = setup["tmp"] / "o2"
         result = run(*args)
-        assert result.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in result.output
+        assert result.exit_code == 1 and "服务器证书校验失败" in result.output and "--smtp-cafile" in result.output
         assert len(handler.received) == 2
     finally:
         controller.stop()
