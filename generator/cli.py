@@ -24,7 +24,7 @@ from .config import TIERS
 from .errors import HallscoreError
 from .forms import write_master, write_templates
 from .fsutil import write_json_atomic
-from .intake import REJECTED, STATUS_LABELS, STATUSES, IntakeReport
+from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
 from .register import Hall, load_register, write_register
 from .standard import Standard, load_standard
@@ -435,6 +435,10 @@ def problems_command():
 def _print_intake(report: IntakeReport, details: bool) -> None:
     counts = report.counts
     click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
+    own = [f for f in report.files if f.status == IGNORED and "hallscore" in f.note and "发出的" in f.note]
+    if own:  # said plainly: hallscore's own mail and lists are neither returns nor answered
+        click.echo(f"其中 {len(own)} 项是 hallscore 自己发出的邮件或文件(如抄送给管理员的下发邮件、问题清单),"
+                   "已列为已忽略,不作校验,也不会回复。")
     common = report.problem_counts()[:5]
     if common:
         click.echo("最常见的问题:" + ";".join(f"{CATALOGUE[c].title}({c})× {n}" for c, n in common))

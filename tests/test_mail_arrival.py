@@ -473,6 +473,7 @@ def test_problem_lists_hallscore_issued_are_its_own_not_returns(setup, standard,
     result = run("validate", returns, "--register", setup["register"], "--year", YEAR, "--json", checked)
     files = {f["path"]: f for f in json.loads(checked.read_text(encoding="utf-8"))["files"]}
     assert result.exit_code == 0, result.output  # nothing rejected: both are hallscore's own
+    assert "其中 2 项是 hallscore 自己发出的邮件或文件" in result.output
     for name in ("回收/问题清单.xlsx", "回收/回信.eml/问题清单.xlsx"):
         assert files[name]["status"] == "ignored" and "hallscore 发出的问题清单" in files[name]["note"]
     result = run("mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", tmp_path / "o",
