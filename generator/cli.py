@@ -91,6 +91,11 @@ def main():
       hallscore validate 回收/ --register 清单.xlsx
       hallscore build 回收/ --register 清单.xlsx --year 2025
     """
+    import warnings
+
+    # openpyxl's warnings ("Data Validation extension is not supported" …) are notes about a file's
+    # features it skips, in English, not anything the user must act on: they never reach the terminal.
+    warnings.filterwarnings("ignore", module=r"openpyxl(\.|$)")
 
 
 @main.command()
