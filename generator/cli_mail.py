@@ -234,9 +234,9 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
 
 def _templates_year(templates_dir: Path, given: int | None) -> int:
     """The year the templates carry in _meta; --year must agree with it (a typo would label every mail wrongly)."""
-    from .meta_year import years_found
+    from .meta_year import templates_years
 
-    where = years_found([templates_dir])
+    where = templates_years(templates_dir)
     if len(where) > 1:
         listed = ";".join(f"{y} 年 {len(n)} 份(如 {n[0]})" for y, n in where.items())
         raise _Fatal(f"检查表目录 {templates_dir} 中的检查表年度不一:{listed};请只放同一年度的检查表")

@@ -66,3 +66,32 @@ def _sheet_year(path: Path) -> int | None:
         if len(row) >= 2 and str(row[0]) == "year" and str(row[1] or "").strip().isdigit():
             return int(str(row[1]).strip())
     return None
+
+
+def templates_years(folder: str | Path) -> dict[int, list[str]]:
+    """Each year the issued templates under ``folder`` carry: one workbook looked at per city zip (a zip holds one
+    city's templates of one run), every loose workbook; named as the zip or the workbook."""
+    import io
+
+    years: dict[int, list[str]] = {}
+    root = Path(folder)
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(root).as_posix()
+        year = None
+        if path.suffix.lower() == ".zip":
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    first = next((i for i in zf.infolist() if i.filename.lower().endswith(".xlsx")), None)
+                    if first is not None and first.file_size < 20 * 1024 * 1024:
+                        with zipfile.ZipFile(io.BytesIO(zf.read(first))) as inner:
+                            found = _YEAR.search(inner.read("docProps/custom.xml"))
+                            year = int(found[1]) if found else None
+            except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
+                year = None
+        elif path.suffix.lower() == ".xlsx":
+            year = _property_year(path)
+        if year:
+            years.setdefault(year, []).append(name)
+    return dict(sorted(years.items()))

@@ -439,6 +439,14 @@ def test_mail_year_comes_from_the_workbooks_and_a_past_deadline_is_refused(setup
     assert result.exit_code == 1 and f"--year {YEAR + 1} 与检查表 _meta 中的年度 {YEAR} 不符" in result.output
     result = run(*args, "--deadline", "2025-02-28")
     assert result.exit_code == 1 and "早于邮件日期 2025-03-01" in result.output
+    # Templates of two years in one folder: refused, naming both.
+    import shutil
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(setup["templates"], mixed)
+    write_return(standard, setup["halls"][0], full_fill(standard), mixed / "旧", year=YEAR - 1)
+    result = run(*[mixed if a == setup["templates"] else a for a in args])
+    assert result.exit_code == 1 and f"{YEAR - 1} 年 1 份" in result.output and f"{YEAR} 年" in result.output
     help_text = run("mail", "templates", "--help").output
     assert "--year" in help_text and "_meta" in help_text
     # Reminders: the year of the validate report; a different --year is refused.
