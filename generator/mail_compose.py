@@ -123,7 +123,7 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
             result.unmailed.append(f.path)
     for key, files in sorted(by_mail.items()):
         mail = files[0].mail
-        message_id = mail["message_id"]
+        message_id = mail.get("message_id", "")
         recipients, why = _reply_recipients(mail, own, known)
         if not recipients:
             result.by_hand.append((mail.get("sender", "") or "(未知)", why))
@@ -145,8 +145,9 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
         msg = new_message("problems", (key, *answered), sender, [address(n, a) for n, a in recipients], [],
                           subject, body, moment, [("问题清单.xlsx", sheet, *XLSX)],
                           keyed_attachments=False)  # the sheet names the files by path: a rename is no new reply
-        msg["In-Reply-To"] = message_id
-        msg["References"] = references
+        if message_id:  # threaded under the message it answers (a mail without one is answered all the same)
+            msg["In-Reply-To"] = message_id
+            msg["References"] = references
         result.drafts.append(Draft(draft_name("退回", recipients[0][1], key[:16]), msg))
     return result
 
@@ -192,9 +193,9 @@ def _addr(text: str) -> str:
 
 def _message_key(mail: dict) -> str:
     """What identifies the message a status came from: its digest (older reports: the Message-ID)."""
-    if not mail or not mail.get("message_id"):
+    if not mail:
         return ""
-    return str(mail.get("digest") or mail["message_id"])
+    return str(mail.get("digest") or mail.get("message_id") or "")  # a mail without Message-ID is still one
 
 
 def _attachment(status: FileStatus) -> str:

@@ -532,3 +532,17 @@ def test_managers_in_cc_are_not_answered_and_a_broken_file_is_closed_by_its_corr
     run("validate", tmp_path / "收件.mbox", "--register", setup["register"], "--year", YEAR, "--json", checked)
     result = run(*[tmp_path / "o2" if a == tmp_path / "o" else a for a in problems])
     assert not list((tmp_path / "o2").glob("*.eml")) and "已更正" in result.output, result.output
+
+
+def test_a_mail_without_message_id_is_answered_all_the_same(setup, standard, tmp_path):
+    bad = write_return(standard, setup["halls"][3], full_fill(standard, inspector=""), tmp_path / "filled")
+    msg = _mail("赵经理 <zhao@js.example.cn>", 1, [(bad.name, bad.read_bytes())])
+    del msg["Message-ID"]
+    checked = tmp_path / "v.json"
+    run("validate", _saved(msg, tmp_path / "回信.eml"), "--register", setup["register"], "--year", YEAR,
+        "--json", checked)
+    result = run("mail", "problems", "--json", checked, "--contacts", setup["contacts"], "--out", tmp_path / "o",
+                 "--from", SENDER, "--date", "2025-05-20")
+    (draft,) = [parse(p.read_bytes()) for p in (tmp_path / "o").glob("*.eml")]
+    assert str(draft["To"]) == "赵经理 <zhao@js.example.cn>" and draft["In-Reply-To"] is None, result.output
+    assert bad.name in draft.get_body().get_content()
