@@ -1,4 +1,5 @@
-"""Build step only: copy the page templates and the site's base mkdocs.yml into the wheel (generator/_shipped/).
+"""Build step only: copy the page templates, the site's base mkdocs.yml and the annotated hallscore.toml (printed
+by ``hallscore config --example``) into the wheel (generator/_shipped/).
 
 They live at the top of the repository (design card) and are read from there in a checkout; an installed
 package finds its copies through generator/resources.py.
@@ -23,6 +24,7 @@ class BuildWithShipped(build_py):
             shutil.rmtree(target)
         shutil.copytree(ROOT / "templates", target / "templates")
         shutil.copy2(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+        shutil.copy2(ROOT / "hallscore.toml", target / "hallscore.toml")
 
 
 setup(cmdclass={"build_py": BuildWithShipped})

@@ -24,7 +24,7 @@ from .config import TIERS
 from .errors import HallscoreError
 from .forms import write_master, write_templates
 from .fsutil import write_json_atomic
-from .intake import REJECTED, STATUS_LABELS, STATUSES, IntakeReport
+from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
 from .register import Hall, load_register, write_register
 from .standard import Standard, load_standard
@@ -91,6 +91,11 @@ def main():
       hallscore validate 回收/ --register 清单.xlsx
       hallscore build 回收/ --register 清单.xlsx --year 2025
     """
+    import warnings
+
+    # openpyxl's warnings ("Data Validation extension is not supported" …) are notes about a file's
+    # features it skips, in English, not anything the user must act on: they never reach the terminal.
+    warnings.filterwarnings("ignore", module=r"openpyxl(\.|$)")
 
 
 @main.command()
@@ -170,7 +175,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
             report = validate(paths, register_path, year, standard_path, workers=workers, cache_dir=cache_dir,
                               progress=progress)
         if json_path:
-            write_json_atomic(json_path, report.to_dict())
+            write_json_atomic(json_path, {**report.to_dict(), "year": year})  # mail reminders reads the year
         if report_path:
             write_report(report_path, report, load_register(register_path), year)
     except HallscoreError as exc:
@@ -185,14 +190,21 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
 
 def _year_of_returns(paths: Iterable[Path], fallback: int) -> int:
     """Without --year, the year the returns carry in _meta (the most common one), said out loud."""
-    from .meta_year import returns_year
+    from .meta_year import years_found
 
-    found, count, total = returns_year(paths)
-    if found is None:
-        click.echo(f"未给 --year,检查表中也没有年度信息,按 {fallback} 年校验。")
+    where = years_found(paths)
+    if not where:
+        click.echo(f"未给 --year,检查表(含邮件附件和压缩包中的)中也没有年度信息,按 {fallback} 年处理。")
         return fallback
-    others = f";另有 {total - count} 份为其他年度" if total > count else ""
-    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年校验({count} 份{others})。")
+    found, names = max(where.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    total = sum(len(n) for n in where.values())
+    others = f";另有 {total - len(names)} 份为其他年度" if total > len(names) else ""
+    click.echo(f"未给 --year,按检查表 _meta 中的年度 {found} 年处理({len(names)} 份{others})。")
+    if len(where) > 1:  # a mixed set: which years, and where each was found
+        for year, listed in where.items():
+            shown = "、".join(listed[:5]) + (f" 等 {len(listed)} 份" if len(listed) > 5 else "")
+            click.echo(f"  {year} 年:{shown}")
+        click.echo("  不是本年度的检查表将以 template-year-mismatch 退回;如年度不对,请用 --year 指定。")
     return found
 
 
@@ -230,6 +242,8 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
       hallscore build 回收/ --register 清单.xlsx --year 2025 --decisions 集团认定/ --decisions 广东-良好.xlsx
     """
     year_explicit = click.get_current_context().get_parameter_source("year") is not ParameterSource.DEFAULT
+    if not year_explicit and config_path is None:  # no year given anywhere: the one the returns carry
+        year = _year_of_returns(paths, year)
     if no_cache:
         cache_dir = None
     elif cache_dir is None:
@@ -399,6 +413,23 @@ def _demo_mail(standard: Standard, register: list[Hall], year: int, out_dir: Pat
     return mail
 
 
+@main.command(name="config")
+@click.option("--example", is_flag=True, help="打印带注释的默认年度配置(与仓库中的 hallscore.toml 相同)。")
+def config_command(example):
+    """年度配置文件(TOML)。加 --example 打印带注释的全部默认值,可重定向保存后修改。
+
+    \b
+    示例:
+      hallscore config --example > hallscore.toml
+      hallscore build 回收/ --register 清单.xlsx --config hallscore.toml
+    """
+    from .resources import example_config
+
+    if not example:
+        raise click.UsageError("请加 --example 打印带注释的默认配置,如:hallscore config --example > hallscore.toml")
+    click.echo(example_config(), nl=False)
+
+
 @main.command(name="problems")
 def problems_command():
     """列出所有问题代码及其含义。"""
@@ -409,6 +440,10 @@ def problems_command():
 def _print_intake(report: IntakeReport, details: bool) -> None:
     counts = report.counts
     click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
+    own = [f for f in report.files if f.status == IGNORED and "hallscore" in f.note and "发出的" in f.note]
+    if own:  # said plainly: hallscore's own mail and lists are neither returns nor answered
+        click.echo(f"其中 {len(own)} 项是 hallscore 自己发出的邮件或文件(如抄送给管理员的下发邮件、问题清单),"
+                   "已列为已忽略,不作校验,也不会回复。")
     common = report.problem_counts()[:5]
     if common:
         click.echo("最常见的问题:" + ";".join(f"{CATALOGUE[c].title}({c})× {n}" for c, n in common))

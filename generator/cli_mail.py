@@ -75,8 +75,11 @@ def _run(func):
             return func(*args, **kwargs)
         except HallscoreError as exc:
             raise _Fatal(str(exc)) from exc
-        except (OSError, ValueError) as exc:  # a file that vanished, a JSON that is not a report …
-            raise _Fatal(f"{type(exc).__name__}: {exc}") from exc
+        except OSError as exc:  # a file that vanished, a folder that cannot be written …
+            where = f" {exc.filename}" if exc.filename else ""
+            raise _Fatal(f"文件操作失败{where}:{exc.strerror or '无法读写'}") from exc
+        except ValueError as exc:  # a JSON that is not a report …
+            raise _Fatal(f"输入内容有误:{exc}") from exc
 
     return wrapper
 
@@ -106,9 +109,15 @@ def _day(text: str | None, what: str) -> date | None:
         raise _Fatal(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”") from None
 
 
-def _deadline_text(text: str | None) -> str:
+def _deadline_text(text: str | None, sent: date | None = None) -> str:
+    """The deadline as the body says it; one before the mail's date (--date, or today) is refused."""
     day = _day(text, "截止日期 --deadline ")
-    return f"{day.year} 年 {day.month} 月 {day.day} 日" if day else ""
+    if day is None:
+        return ""
+    sent = sent or date.today()
+    if day < sent:
+        raise _Fatal(f"截止日期 --deadline {day.isoformat()} 早于邮件日期 {sent.isoformat()};请给出今后的日期")
+    return f"{day.year} 年 {day.month} 月 {day.day} 日"
 
 
 def _common(func):
@@ -129,6 +138,8 @@ def _common(func):
                      help="校验 SMTP 服务器证书用的 CA 证书文件(PEM),用于单位内部 CA 签发的证书。"),
         click.option("--rate", type=click.FloatRange(0.1, 100000), default=20, show_default=True,
                      help="发送速度上限(封/分钟)。"),
+        click.option("--intranet-domain", "intranet", multiple=True, metavar="域名",
+                     help="接受这个单段域名的邮箱地址(如内网的 @mail 或 @localhost,默认不接受);可重复。"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -175,7 +186,7 @@ def mail():
       hallscore templates --register 清单.xlsx --out 检查表/ --zip
       hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ --from fw@example.cn
       hallscore validate 收件箱.mbox --register 清单.xlsx --json 校验结果.json
-      hallscore mail problems --json 校验结果.json --out 发件箱/退回/ --from fw@example.cn
+      hallscore mail problems --json 校验结果.json --contacts 联系人.xlsx --out 发件箱/退回/ --from fw@example.cn
       hallscore mail reminders --register 清单.xlsx --contacts 联系人.xlsx --json 校验结果.json --out 发件箱/催报/ --from fw@example.cn
     """
 
@@ -188,11 +199,12 @@ def mail():
 @click.option("--deadline", help="回传截止日期 YYYY-MM-DD,写入正文。")
 @click.option("--register", "register_path", type=click.Path(path_type=Path),
               help="营业厅清单:给出时检查每个市都有联系人,并写明各市营业厅数。")
-@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year, show_default="今年")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="评价年度,写入主题和附件名;默认取检查表 _meta 中的年度,给出时须与之相符。")
 @_common
 @_run
 def templates_command(contacts_path, templates_dir, deadline, register_path, year, outbox, sender, date_text,
-                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, intranet):
     """每个市一封邮件,附该市检查表 zip 包;默认写成 .eml 草稿,加 --send 直接发送。
 
     邮件日期默认为检查表生成的时间(zip 包内的时间),同样的输入重跑得到相同的文件。
@@ -207,16 +219,50 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
     from .mail_compose import at_nine, template_drafts
     from .register import load_register
 
-    sender = check_sender(sender)
+    sender = check_sender(sender, intranet)
     _existing("联系人清单", contacts_path)
     _existing("检查表目录", templates_dir, folder=True)
     _existing("邮件模板", body_template)
     halls = load_register(_existing("营业厅清单", register_path)) if register_path else None
-    contacts = load_contacts(contacts_path, halls)
+    contacts = load_contacts(contacts_path, halls, intranet)
     day = _day(date_text, "邮件日期 --date ")
-    drafts = template_drafts(contacts, templates_dir, year, sender, _deadline_text(deadline), halls,
+    year = _templates_year(templates_dir, year)
+    drafts = template_drafts(contacts, templates_dir, year, sender, _deadline_text(deadline, day), halls,
                              at_nine(day) if day else None, body_template)
     _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "检查表下发邮件")
+
+
+def _templates_year(templates_dir: Path, given: int | None) -> int:
+    """The year the templates carry in _meta; --year must agree with it (a typo would label every mail wrongly)."""
+    from .meta_year import templates_years
+
+    where = templates_years(templates_dir)
+    if len(where) > 1:
+        listed = ";".join(f"{y} 年 {len(n)} 份(如 {n[0]})" for y, n in where.items())
+        raise _Fatal(f"检查表目录 {templates_dir} 中的检查表年度不一:{listed};请只放同一年度的检查表")
+    if not where:
+        if given is None:
+            raise _Fatal(f"检查表目录 {templates_dir} 的检查表中没有年度信息;请用 --year 指定年度")
+        return given
+    (found,) = where
+    if given is not None and given != found:
+        raise _Fatal(f"--year {given} 与检查表 _meta 中的年度 {found} 不符;请去掉 --year 或改为 {found}")
+    return found
+
+
+def _reminders_year(json_path: Path | None, archive_dir: Path | None, given: int | None) -> int:
+    """The year a reminder is about: --year, else the validate report's, else the archive's latest year."""
+    if given is not None:
+        return given
+    if json_path is not None:
+        data = _intake(json_path, None, None)
+        if isinstance(data.get("year"), int):
+            return data["year"]
+    elif archive_dir is not None:
+        years = sorted(int(p.parent.name) for p in archive_dir.glob("*/intake.json") if p.parent.name.isdigit())
+        if years:
+            return years[-1]
+    raise _Fatal("校验结果中没有年度信息;请用 --year 指定年度")
 
 
 def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
@@ -240,36 +286,51 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
               help="hallscore validate --json 写出的校验结果(或档案中的 intake.json)。")
 @click.option("--archive", "archive_dir", type=click.Path(path_type=Path), help="年度档案目录(读其中的 intake.json)。")
 @click.option("--year", type=click.IntRange(2000, 2100), help="与 --archive 一起用:年度,默认今年。")
+@click.option("--contacts", "contacts_path", required=True, type=click.Path(path_type=Path),
+              help="联系人清单:只回复清单中的发件人(按联系人姓名称呼);其他发件人列出来,请人工核实后回复。")
 @click.option("--register", "register_path", type=click.Path(path_type=Path),
               help="营业厅清单:给出时问题清单里写明省、市和厅名称。")
 @click.option("--deadline", help="重新发送的截止日期 YYYY-MM-DD。")
 @_common
 @_run
-def problems_command(json_path, archive_dir, year, register_path, deadline, outbox, sender, date_text,
-                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+def problems_command(json_path, archive_dir, year, contacts_path, register_path, deadline, outbox, sender, date_text,
+                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, intranet):
     """给每封有被退回检查表的来信写回复(In-Reply-To),逐条列出问题并附该发件人的问题清单.xlsx。
 
-    邮件日期默认为今天。只来自文件夹(不是邮件)的退回文件不会有回信,会列出来。
+    只回复联系人清单中的发件人;每封来信只回复一次(重新导出或改名的邮箱不会再发);已另有通过校验的
+    检查表的厅不再回复;hallscore 自己发出的邮件和 --from 地址从不回复。邮件日期默认为今天。
+    来自文件夹(不是邮件)的退回文件和不在联系人清单中的发件人会列出来,请人工处理。
 
     \b
     示例:
-      hallscore mail problems --json 校验结果.json --register 清单.xlsx --out 发件箱/退回/ --from fw@example.cn
+      hallscore mail problems --json 校验结果.json --contacts 联系人.xlsx --register 清单.xlsx \\
+        --out 发件箱/退回/ --from fw@example.cn
     """
+    from .contacts import load_contacts
     from .mail import check_sender
     from .mail_compose import at_nine, problem_drafts
     from .register import load_register
 
-    sender = check_sender(sender)
+    sender = check_sender(sender, intranet)
     intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
     _existing("邮件模板", body_template)
     halls = load_register(_existing("营业厅清单", register_path)) if register_path else ()
+    contacts = load_contacts(_existing("联系人清单", contacts_path), intranet=intranet)
     day = _day(date_text, "邮件日期 --date ")
-    drafts, unmailed = problem_drafts(intake, sender, halls, _deadline_text(deadline), at_nine(day) if day else None,
-                                      body_template)
+    replies = problem_drafts(intake, sender, halls, _deadline_text(deadline, day), at_nine(day) if day else None,
+                             body_template, contacts)
+    unmailed = replies.unmailed
     if unmailed:
         click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信(见问题清单):"
                    + "、".join(unmailed[:10]) + ("……" if len(unmailed) > 10 else ""))
-    _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "退回说明邮件")
+    if replies.closed:
+        click.echo(f"{len(replies.closed)} 份退回的检查表已另有通过校验的检查表(已更正),不再回复。")
+    if replies.by_hand:
+        click.echo(f"{len(replies.by_hand)} 封来信未写回复,请人工核实后处理:")
+        for who, why in replies.by_hand[:30]:
+            click.echo(f"  - {who}:{why}")
+    _deliver(replies.drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate,
+             "退回说明邮件")
 
 
 @mail.command(name="reminders")
@@ -277,12 +338,14 @@ def problems_command(json_path, archive_dir, year, register_path, deadline, outb
 @click.option("--contacts", "contacts_path", required=True, type=click.Path(path_type=Path), help="联系人清单。")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="hallscore validate --json 写出的校验结果。")
 @click.option("--archive", "archive_dir", type=click.Path(path_type=Path), help="年度档案目录(读其中的 intake.json)。")
-@click.option("--year", type=click.IntRange(2000, 2100), default=lambda: date.today().year, show_default="今年")
-@click.option("--deadline", help="回传截止日期 YYYY-MM-DD。")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="评价年度,写入主题;默认取校验结果中的年度(--archive 时为档案中最近的年度),给出时须与之相符。")
+@click.option("--deadline", help="回传截止日期 YYYY-MM-DD(不得早于邮件日期)。")
 @_common
 @_run
 def reminders_command(register_path, contacts_path, json_path, archive_dir, year, deadline, outbox, sender,
-                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate):
+                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate,
+                      intranet):
     """每个市一封催报邮件,列出尚无通过校验的检查表的营业厅;全部收齐的市不发。邮件日期默认为今天。
 
     \b
@@ -295,12 +358,15 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     from .mail_compose import at_nine, reminder_drafts
     from .register import load_register
 
-    sender = check_sender(sender)
+    sender = check_sender(sender, intranet)
     halls = load_register(_existing("营业厅清单", register_path))
-    contacts = load_contacts(_existing("联系人清单", contacts_path), halls)
-    intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
+    contacts = load_contacts(_existing("联系人清单", contacts_path), halls, intranet)
+    year = _reminders_year(json_path, _existing("档案目录", archive_dir, folder=True), year)
+    intake = _intake(json_path, archive_dir, year)
+    if json_path is not None and intake.get("year") not in (None, year):
+        raise _Fatal(f"--year {year} 与校验结果 {json_path} 的年度 {intake['year']} 不符;请去掉 --year 或改为 {intake['year']}")
     _existing("邮件模板", body_template)
     day = _day(date_text, "邮件日期 --date ")
-    drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline),
+    drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline, day),
                              at_nine(day) if day else None, body_template)
     _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "催报邮件")

@@ -23,6 +23,10 @@ _SPLIT = re.compile(r"[;,、;,\s]+")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$")
+_LOCAL = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@({_LABEL})$")
+# What a display name may not hold: control characters, line and paragraph separators (U+2028/2029, NEL …),
+# bidirectional overrides, and anything that reads as an address or a second recipient.
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069<>@,;:\"\\]")
 
 
 class ContactsError(HallscoreError):
@@ -38,16 +42,47 @@ class Contact:
     cc: tuple[str, ...] = ()
 
 
-def valid_address(text: str) -> bool:
-    return len(text) <= 254 and bool(_ADDRESS.match(text))
+def valid_address(text: str, intranet: Iterable[str] = ()) -> bool:
+    """A dot-atom address with a dotted domain; a single-label domain (``@localhost``, an intranet host) only
+    when it is one of ``intranet`` (the user said so with --intranet-domain)."""
+    if len(text) > 254:
+        return False
+    if _ADDRESS.match(text):
+        return True
+    local = _LOCAL.match(text)
+    return local is not None and local[1].lower() in {d.lower() for d in intranet}
+
+
+def address_problem(text: str, intranet: Iterable[str] = ()) -> str:
+    """Why an address is refused, or "" when it is valid."""
+    if valid_address(text, intranet):
+        return ""
+    if _LOCAL.match(text):
+        return (f"{text}(单段域名,如 @localhost 或内网主机名,默认不接受;确为内网地址时请用 "
+                f"--intranet-domain {text.rpartition('@')[2]} 指定)")
+    return text
+
+
+def name_problem(name: str) -> str:
+    """Why a contact name cannot be a display name, or "" (a name is shown, never parsed as an address)."""
+    found = _BAD_NAME.search(name)
+    if found is None:
+        return ""
+    char = found[0]
+    shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+    return f"联系人姓名含不允许的字符 {shown}(姓名只写名字,不含控制字符、换行、引号、逗号、@ 或 <>)"
 
 
 def split_addresses(text: str) -> list[str]:
     return [a for a in _SPLIT.split(text or "") if a]
 
 
-def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None) -> dict[tuple[str, str], Contact]:
-    """Contacts by (省, 市); with ``halls`` every city of the register must have one and no other city may appear."""
+def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None,
+                  intranet: Iterable[str] = ()) -> dict[tuple[str, str], Contact]:
+    """Contacts by (省, 市); with ``halls`` every city of the register must have one and no other city may appear.
+
+    ``intranet``: single-label mail domains accepted in addresses (refused by default, with the reason)."""
+    intranet = tuple(intranet)
     path = Path(path)
     try:
         rows, _encoding = read_rows(path)
@@ -74,9 +109,13 @@ def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None) -> dict
             problems.append(f"{where}:{'、'.join(empty)} 为空")
             continue
         to, cc = split_addresses(cells["邮箱"]), split_addresses(cells.get("抄送", ""))
-        bad = [a for a in to + cc if not valid_address(a)]
+        bad = [address_problem(a, intranet) for a in to + cc if not valid_address(a, intranet)]
         if bad:
             problems.append(f"{where}:邮箱地址无效:{'、'.join(bad)}")
+            continue
+        wrong_name = name_problem(cells["联系人"])
+        if wrong_name:
+            problems.append(f"{where}:{wrong_name}")
             continue
         key = (cells["省"], cells["市"])
         if key in contacts:

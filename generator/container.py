@@ -8,6 +8,8 @@ reads of each part, so a bad file costs little time and memory. The file is only
 
 from __future__ import annotations
 
+import posixpath
+import re
 import struct
 import zipfile
 import zlib
@@ -19,7 +21,10 @@ from .problems import Problem, problem
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted xlsx is an OLE file holding these streams (names are UTF-16LE in the directory).
 ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
-REQUIRED_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
+REQUIRED_PARTS = ("[Content_Types].xml",)
+STANDARD_WORKBOOK = "xl/workbook.xml"
+_OFFICE_DOCUMENT = re.compile(rb'<Relationship\b[^>]*?Type="[^"]*/officeDocument"[^>]*>')
+_TARGET = re.compile(rb'\bTarget="([^"]+)"')
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 # Entity declarations in the encodings an XML part may use.
 DANGEROUS = tuple(
@@ -95,7 +100,7 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as exc:
         # Truncated by a mail gateway, bytes flipped (CRC error), an unsupported compression method …
-        return [problem("file-damaged", file=name, detail=f"{type(exc).__name__}: {exc}"[:120])]
+        return [problem("file-damaged", file=name, detail=plain_reason(exc))]
 
 
 def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
@@ -118,9 +123,13 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if isinstance(parts, Parts):
         parts.sizes = {i.filename: i.file_size for i in infos}
     missing = [p for p in REQUIRED_PARTS if p not in names]
+    workbook = workbook_part(zf, names)
+    if workbook is None:
+        missing.append(STANDARD_WORKBOOK)
     if missing:
         return [problem("file-not-xlsx", file=name, detail="缺少 " + "、".join(missing))]
-    with zf.open("xl/workbook.xml") as part:  # strict OOXML names its own namespace at the top of the part
+    assert workbook is not None
+    with zf.open(workbook) as part:  # strict OOXML names its own namespace at the top of the part
         if b"purl.oclc.org/ooxml/spreadsheetml" in part.read(4096):
             return [problem("file-strict-ooxml", file=name)]
     kept = 0
@@ -142,6 +151,52 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if path.suffix.lower() == ".xlsm" or any(n.lower().endswith("vbaproject.bin") for n in names):
         found.append(problem("file-macros", file=name))
     return found
+
+
+def workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
+    """The workbook part, found as Excel finds it: the officeDocument relationship of ``_rels/.rels`` (a valid
+    package may name its parts as it likes); ``xl/workbook.xml`` when the package has no usable one."""
+    if "_rels/.rels" in names:
+        info = zf.getinfo("_rels/.rels")
+        if info.file_size <= 64 * 1024:
+            try:
+                with zf.open(info) as part:
+                    found = _OFFICE_DOCUMENT.search(part.read(64 * 1024))
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+                found = None
+            target = _TARGET.search(found[0]) if found else None
+            if target:
+                text = target[1].decode("utf-8", "replace")
+                part_name = posixpath.normpath(text[1:] if text.startswith("/") else text)
+                if part_name in names:
+                    return part_name
+    return STANDARD_WORKBOOK if STANDARD_WORKBOOK in names else None
+
+
+def plain_reason(exc: BaseException) -> str:
+    """What went wrong reading a file, in words for the user: never a Python exception name."""
+    import xml.parsers.expat
+    from xml.etree.ElementTree import ParseError
+
+    if isinstance(exc, zipfile.BadZipFile | zipfile.LargeZipFile | struct.error):
+        return "zip 结构损坏"
+    if isinstance(exc, zlib.error):
+        return "压缩数据损坏"
+    if isinstance(exc, EOFError):
+        return "文件被截断"
+    if isinstance(exc, NotImplementedError):
+        return "使用了不支持的压缩方式"
+    if isinstance(exc, ParseError | xml.parsers.expat.ExpatError):
+        return "XML 部件格式错误"
+    if isinstance(exc, KeyError):
+        return "缺少必需的部件"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    if isinstance(exc, FileNotFoundError):
+        return "文件已不存在"
+    if isinstance(exc, OSError):
+        return "文件无法读取"
+    return "内容无法解析"
 
 
 # Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):

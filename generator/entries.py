@@ -68,9 +68,47 @@ def display_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "replace")
 
 
-# Spreadsheets that are not xlsx: a return saved in one of these is sent back with what to send instead.
-OTHER_FORMATS = {".ods": "OpenDocument 电子表格(.ods)", ".et": "WPS 表格(.et)", ".ett": "WPS 表格模板(.ett)",
-                 ".numbers": "Apple Numbers(.numbers)", ".xlsb": "Excel 二进制工作簿(.xlsb)"}
+# Spreadsheets that are not xlsx: a return saved in one of these is sent back with what to do instead, in the
+# words of the suite that saves it (the problem code carries them: see generator/problems.py).
+OTHER_FORMATS = {".ods": ("OpenDocument 电子表格(.ods,LibreOffice 的默认格式)", "file-opendocument"),
+                 ".fods": ("OpenDocument 平面 XML 电子表格(.fods)", "file-opendocument"),
+                 ".et": ("WPS 表格(.et)", "file-other-format"), ".ett": ("WPS 表格模板(.ett)", "file-other-format"),
+                 ".numbers": ("Apple Numbers(.numbers)", "file-other-format"),
+                 ".xlsb": ("Excel 二进制工作簿(.xlsb)", "file-other-format"),
+                 ".slk": ("SYLK 符号链接(.slk)", "file-text-export"),
+                 ".csv": ("CSV 文本(.csv)", "file-text-export"),
+                 ".msg": ("Outlook 邮件(.msg)", "mail-outlook-msg")}
+# Sniffed: only a file that is such a spreadsheet (an .xml or a .csv is often something else).
+_SNIFFED = {".xml": ("Excel 2003 XML 电子表格(.xml)", "file-other-format")}
+_SNIFF_BYTES = 64 * 1024
+_TEMPLATE_MARKERS = ("厅编码", "检查人", "评分标准", "hallscore")
+
+
+def other_format(path: Path) -> tuple[str, str] | None:
+    """(format, problem code) when ``path`` is a spreadsheet saved in a format other than xlsx, else None."""
+    suffix = path.suffix.lower()
+    if suffix not in OTHER_FORMATS and suffix not in _SNIFFED:
+        return None
+    if suffix not in (".xml", ".csv"):
+        return OTHER_FORMATS[suffix]
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if suffix == ".xml":
+        return _SNIFFED[suffix] if b"urn:schemas-microsoft-com:office:spreadsheet" in head else None
+    for encoding in ("utf-8-sig", "gb18030", "utf-16"):
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if any(marker in text for marker in _TEMPLATE_MARKERS):  # a return saved as CSV, not any table
+            return OTHER_FORMATS[suffix]
+    return None
+
+
+OTHER_SUFFIXES = tuple(OTHER_FORMATS) + tuple(_SNIFFED)
 
 
 def is_regular(path: Path) -> bool:
@@ -93,12 +131,14 @@ def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ign
             "命名管道(FIFO)" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备或特殊文件")
     except FileNotFoundError:
         kind = "失效的链接(指向的文件不存在)" if os.path.islink(path) else "已不存在的文件"
-    except OSError as exc:
-        kind = f"无法访问的文件({type(exc).__name__})"
+    except OSError:
+        kind = "无法访问的文件(没有权限或文件系统出错)"
     if kind is not None:
         if suffix in workbook_suffixes or suffix in OTHER_FORMATS:
             return None, [problem("file-not-regular", file=name, kind=kind)], ""
         return ignored
-    if suffix in OTHER_FORMATS and not path.name.startswith(("~$", ".~lock")):
-        return None, [problem("file-other-format", file=name, format=OTHER_FORMATS[suffix])], ""
+    if suffix in OTHER_SUFFIXES and not path.name.startswith(("~$", ".~lock")):
+        found = other_format(path)
+        if found is not None:
+            return None, [problem(found[1], file=name, format=found[0])], ""
     return None

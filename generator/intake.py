@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import collector, entries
 from . import workbook as wbk
-from .container import DEFAULT_LIMITS, Limits, Parts, check_container
+from .container import DEFAULT_LIMITS, Limits, Parts, check_container, plain_reason
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
@@ -175,6 +175,9 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
             statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
             continue
         record, problems, hall_hint = outcome
+        if problems and problems[0].code == "hallscore-issued":  # listed as hallscore's own, never answered
+            statuses.append(FileStatus(name, IGNORED, note=problems[0].message))
+            continue
         # Copies: settling duplicates appends to problems, and a cached outcome must stay as it was.
         status = FileStatus(name, REJECTED if record is None else ACCEPTED, hall_id=hall_hint, problems=list(problems))
         if record is not None:
@@ -297,6 +300,16 @@ def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> lis
     return kept
 
 
+ISSUED_PROPERTY = "hallscore.issued"  # custom property of the workbooks hallscore sends out that are no returns
+_ISSUED = re.compile(br'name="hallscore\.issued"[^>]*>\s*<vt:lpwstr>([^<]{1,40})</vt:lpwstr>')
+
+
+def _issued(parts: dict[str, bytes]) -> str:
+    """What hallscore issued this workbook as ("问题清单" …), from its custom properties; "" for a return."""
+    found = _ISSUED.search(parts.get("docProps/custom.xml", b""))
+    return found[1].decode("utf-8", "replace") if found else ""
+
+
 def check_file(path: Path, name: str, standard, register: dict, year: int, today: date | None = None,
                limits: Limits = DEFAULT_LIMITS):
     """Validate one returned workbook: ``(record or None, problems, hall id as far as known)``.
@@ -309,9 +322,12 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         parts = Parts()  # unzipped once: scanned for entities, then read (the zip opened once)
         found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
-        return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
+        return None, [problem("file-unreadable", file=name, detail=plain_reason(exc))], ""
     if any(p.severity == ERROR for p in found):
         return None, found, ""
+    issued = _issued(parts)
+    if issued:  # a workbook hallscore issued (a 问题清单 …) among the returns: its own, not a return
+        return None, [problem("hallscore-issued", file=name, kind=issued)], ""
     try:
         data = path.read_bytes()
         grids = read_grids(path, lambda: Budget(limits.max_rows, limits.max_cols, limits.max_cells,
@@ -322,8 +338,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=what, found=exc.found,
                                       limit=exc.limit)], ""
     except Exception as exc:  # any parser failure is a property of the file, not of our run
-        detail = f"{type(exc).__name__}: {exc}"[:200]
-        return None, found + [problem("file-unreadable", file=name, detail=detail)], ""
+        return None, found + [problem("file-unreadable", file=name, detail=plain_reason(exc))], ""
     checker = _Checker(name, standard, register, year, today, grids)
     try:
         record = checker.run()

@@ -37,6 +37,7 @@ from .fsutil import write_bytes_atomic
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"
 SENT_LOG = "sent.jsonl"
+MARK = "X-Hallscore"  # on every message hallscore writes: read back from a mailbox, it is known as its own
 POLICY = email_policy.SMTP
 
 
@@ -92,12 +93,14 @@ def attach(msg: EmailMessage, data: bytes, filename: str, maintype: str, subtype
 
 
 def new_message(kind: str, key_parts: Iterable[object], sender: str, to: Iterable[str], cc: Iterable[str], subject: str,
-                body: str, when: datetime, attachments: Iterable[tuple[str, bytes, str, str]] = ()) -> EmailMessage:
-    """A message whose Message-ID and boundary are derived from ``kind``, ``key_parts`` and the attachments."""
+                body: str, when: datetime, attachments: Iterable[tuple[str, bytes, str, str]] = (),
+                keyed_attachments: bool = True) -> EmailMessage:
+    """A message whose Message-ID and boundary are derived from ``kind``, ``key_parts`` and (unless
+    ``keyed_attachments`` is false: the key parts say all the message is about) the attachments."""
     digest = hashlib.sha256(kind.encode())
     for part in key_parts:
         digest.update(b"\x1e" + str(part).encode("utf-8"))
-    for filename, data, _, _ in attachments:
+    for filename, data, _, _ in attachments if keyed_attachments else ():
         digest.update(b"\x1f" + filename.encode("utf-8") + hashlib.sha256(data).digest())
     key = digest.hexdigest()
     msg = EmailMessage(policy=POLICY)
@@ -108,6 +111,7 @@ def new_message(kind: str, key_parts: Iterable[object], sender: str, to: Iterabl
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = f"<{kind}.{key[:32]}@{DOMAIN}>"
+    msg[MARK] = kind
     msg.set_content(body, cte="base64" if not body.isascii() else "7bit")
     for filename, data, maintype, subtype in attachments:
         attach(msg, data, filename, maintype, subtype)
@@ -128,7 +132,9 @@ def render(template: str | Path | None, default: str, **context: object) -> tupl
                           keep_trailing_newline=True, autoescape=False)
         text = env.get_template(path.name).render(**context)
     except (OSError, TemplateError) as exc:
-        raise MailError(f"邮件模板 {path} 无法使用:{type(exc).__name__}: {exc}") from exc
+        line = getattr(exc, "lineno", None)
+        why = "文件无法读取" if isinstance(exc, OSError) else "模板语法有误" + (f"(第 {line} 行)" if line else "")
+        raise MailError(f"邮件模板 {path} 无法使用:{why}:{getattr(exc, 'message', None) or exc}") from exc
     subject, _, body = text.lstrip("\n").partition("\n")
     subject = re.sub(r"^(主题|Subject)[::]\s*", "", subject).strip()
     if not subject:
@@ -215,9 +221,28 @@ def send(drafts: Iterable[Draft], outbox: str | Path, host: str, port: int, secu
                     last = clock()
                     _send_one(server, draft, result, log, now)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"无法通过 SMTP 服务器 {host}:{port} 发送:{type(exc).__name__}: {exc};"
+        raise MailError(f"无法通过 SMTP 服务器 {host}:{port} 发送:{_smtp_reason(exc)};"
                         f"已发送 {len(result.sent)} 封,重新运行将只发送其余的邮件") from exc
     return result
+
+
+def _smtp_reason(exc: BaseException) -> str:
+    """Why sending failed, in words for the user (the server's own answer kept: it names the cause)."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"登录被拒绝({exc.smtp_code} {_text(exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"服务器拒绝({exc.smtp_code} {_text(exc.smtp_error)})"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"服务器证书校验失败({exc.verify_message});单位内部 CA 请用 --smtp-cafile"
+    if isinstance(exc, ssl.SSLError):
+        return "加密连接失败(请确认 --starttls / --ssl 与端口相符)"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "服务器断开了连接"
+    if isinstance(exc, TimeoutError | smtplib.SMTPConnectError | ConnectionError):
+        return "无法连接或连接超时"
+    if isinstance(exc, OSError):
+        return f"网络错误({exc.strerror or '无法连接'})"
+    return "SMTP 会话出错"
 
 
 def _login(server: smtplib.SMTP, user: str, password: str) -> None:
@@ -267,15 +292,19 @@ def _text(answer: object) -> str:
     return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
 
 
-def check_sender(text: str) -> str:
+def check_sender(text: str, intranet: Iterable[str] = ()) -> str:
     """The From of every message: one valid address, with or without a display name."""
     from email.utils import getaddresses
 
-    from .contacts import valid_address
+    from .contacts import address_problem, name_problem, valid_address
 
     found = getaddresses([text])
-    if len(found) != 1 or not valid_address(found[0][1]):
-        raise MailError(f"发件人 --from 应为一个邮箱地址,如 “省公司 <fw@example.cn>”,实际为“{text}”")
+    if len(found) != 1 or not valid_address(found[0][1], intranet):
+        why = address_problem(found[0][1], intranet) if len(found) == 1 and found[0][1] else ""
+        raise MailError(f"发件人 --from 应为一个邮箱地址,如 “省公司 <fw@example.cn>”,实际为“{text}”"
+                        + (f":{why}" if "单段域名" in why else ""))
+    if name_problem(found[0][0]):
+        raise MailError(f"发件人 --from 的名称“{found[0][0]!r}”含不允许的字符;名称只写名字")
     return address(*found[0])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
-from .workbook import ROUNDS
+from .workbook import FILE_HALL_ID, ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -78,43 +79,128 @@ def report_from_dict(intake: dict) -> IntakeReport:
     return IntakeReport(files, [])
 
 
+@dataclass
+class ProblemReplies:
+    """What ``mail problems`` makes of an intake report: the replies, and everything it will not answer."""
+
+    drafts: list[Draft] = field(default_factory=list)
+    unmailed: list[str] = field(default_factory=list)  # rejected files that came from no mail
+    by_hand: list[tuple[str, str]] = field(default_factory=list)  # (sender, why): the manager answers these
+    closed: list[str] = field(default_factory=list)  # rejected, but the hall has an accepted return since
+
+
 def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadline: str = "",
                    when: datetime | None = None, body_template: str | Path | None = None,
-                   ) -> tuple[list[Draft], list[str]]:
-    """A reply to every mail with a rejected return, and the rejected files that came from no mail."""
+                   contacts: dict | None = None) -> ProblemReplies:
+    """A reply to every message with an open rejected return, to its sender when the contacts list has them.
+
+    One reply per message (grouped by what the message is, not by the Message-ID it claims); its Message-ID is
+    made of that message and the problems, so a renamed or re-exported mailbox gives the same reply, which the
+    sent log then skips. A rejection is closed when the hall has an accepted return of the same round.
+    """
     from .report_xlsx import build_report
 
     report = report_from_dict(intake)
+    own = _addr(sender)
+    known = _known_addresses(contacts or {})
+    accepted_rounds = {(f.hall_id, f.round) for f in report.files if f.status == ACCEPTED and f.hall_id}
+    accepted_halls = {hall for hall, _ in accepted_rounds}
     by_mail: dict[str, list[FileStatus]] = {}
-    unmailed = []
+    accepted_by_mail: dict[str, list[str]] = {}
+    result = ProblemReplies()
     for f in report.files:
+        key = _message_key(f.mail)
+        if f.status == ACCEPTED and key:
+            accepted_by_mail.setdefault(key, []).append(_attachment(f))
         if f.status != REJECTED:
             continue
-        if f.mail.get("message_id") and _reply_to(f.mail):
-            by_mail.setdefault(f.mail["message_id"], []).append(f)
+        hall = f.hall_id or _hall_in_name(f)
+        if hall and ((hall, f.round) in accepted_rounds or not f.round and hall in accepted_halls):
+            result.closed.append(f.path)  # a correction came: no more complaints about the old file
+        elif key:
+            by_mail.setdefault(key, []).append(f)
         else:
-            unmailed.append(f.path)
-    drafts = []
-    for message_id, files in sorted(by_mail.items()):
+            result.unmailed.append(f.path)
+    for key, files in sorted(by_mail.items()):
         mail = files[0].mail
-        reply_to = _reply_to(mail)
-        entries = [{"name": "本邮件" if f.path == _mail_part(f) else f.path.rpartition("/")[2], "path": f.path, "hall_id": f.hall_id,
+        message_id = mail.get("message_id", "")
+        recipients, why = _reply_recipients(mail, own, known)
+        if not recipients:
+            result.by_hand.append((mail.get("sender", "") or "(未知)", why))
+            continue
+        entries = [{"name": "本邮件" if f.path == _mail_part(f) else _attachment(f), "path": f.path,
+                    "hall_id": f.hall_id,
                     "problems": [{"where": " ".join(x for x in (p.sheet, p.cell) if x), "message": p.message,
                                   "code": p.code} for p in f.problems if p.severity == "error"]} for f in files]
         original = _mail_date(mail.get("date", ""))
         subject, body = render(body_template, "problems.txt.j2", subject=_strip_re(mail.get("subject", "")),
                                date=original.strftime("%Y-%m-%d %H:%M") if original else "", files=entries,
-                               deadline=deadline)
+                               deadline=deadline, name=recipients[0][0],
+                               accepted=sorted(accepted_by_mail.get(key, [])))
         moment = when or at_nine(date.today())
         sheet = build_report(IntakeReport(files, []), halls, moment.year)  # dated by the mail's year
         references = " ".join(x for x in (mail.get("references", ""), message_id) if x)
-        msg = new_message("problems", (message_id, *[f.path for f in files]), sender, reply_to, [], subject, body,
-                          moment, [("问题清单.xlsx", sheet, *XLSX)])
-        msg["In-Reply-To"] = message_id
-        msg["References"] = references
-        who = reply_to[0] if reply_to else "unknown"
-        drafts.append(Draft(draft_name("退回", who, message_id.strip("<>")[:24]), msg))
-    return drafts, unmailed
+        answered = sorted((e["name"], f.hall_id, p.code, p.sheet, p.cell)
+                          for e, f in zip(entries, files) for p in f.problems)
+        msg = new_message("problems", (key, *answered), sender, [address(n, a) for n, a in recipients], [],
+                          subject, body, moment, [("问题清单.xlsx", sheet, *XLSX)],
+                          keyed_attachments=False)  # the sheet names the files by path: a rename is no new reply
+        if message_id:  # threaded under the message it answers (a mail without one is answered all the same)
+            msg["In-Reply-To"] = message_id
+            msg["References"] = references
+        result.drafts.append(Draft(draft_name("退回", recipients[0][1], key[:16]), msg))
+    return result
+
+
+def _hall_in_name(status: FileStatus) -> str:
+    """The hall code a file's name starts with (as the templates are named), for a file too broken to say."""
+    found = FILE_HALL_ID.match(status.path.rpartition("/")[2])
+    return found[1] if found else ""
+
+
+def _known_addresses(contacts: dict) -> dict[str, str]:
+    """The contacts' 邮箱 addresses (lower case), with the name to greet each by. The 抄送 addresses are the
+    managers kept informed, not the people who fill the workbooks: they are not answered."""
+    known: dict[str, str] = {}
+    for contact in contacts.values():
+        for n, addr in enumerate(contact.to):  # the row's name belongs to its first address
+            known.setdefault(addr.lower(), contact.name if n == 0 else "")
+    return known
+
+
+def _reply_recipients(mail: dict, own: str, known: dict[str, str]) -> tuple[list[tuple[str, str]], str]:
+    """Who the reply goes to, as (display name, address), or nobody and why.
+
+    The sender must be in the contacts list; a Reply-To is followed only to addresses that are in it too;
+    the configured --from is never answered (that is a loop through hallscore's own mail)."""
+    found = getaddresses([mail.get("sender", "")])
+    if len(found) != 1 or not found[0][1]:
+        return [], "发件人地址无法识别"
+    addr = found[0][1].lower()
+    if addr == own:
+        return [], "发件人是本系统的发件地址 --from,不回复"
+    if addr not in known:
+        return [], "发件人不在联系人清单的“邮箱”列中(抄送的管理人员和其他人不自动回复),请人工核实后回复"
+    targets = [a.lower() for _, a in getaddresses([mail.get("reply_to", "")]) if a]
+    chosen = sorted({a for a in targets if a in known and a != own}) or [addr]
+    return [(known[a], a) for a in chosen], ""
+
+
+def _addr(text: str) -> str:
+    found = getaddresses([text])
+    return found[0][1].lower() if found else ""
+
+
+def _message_key(mail: dict) -> str:
+    """What identifies the message a status came from: its digest (older reports: the Message-ID)."""
+    if not mail:
+        return ""
+    return str(mail.get("digest") or mail.get("message_id") or "")  # a mail without Message-ID is still one
+
+
+def _attachment(status: FileStatus) -> str:
+    """A file's name within its message: stable when the mailbox file is renamed."""
+    return status.path.rpartition("/")[2]
 
 
 def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: int, sender: str, deadline: str = "",
@@ -140,12 +226,6 @@ def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: i
                           when or at_nine(date.today()))
         drafts.append(Draft(draft_name("催报", *key), msg))
     return drafts
-
-
-def _reply_to(mail: dict) -> list[str]:
-    """Where a reply goes: Reply-To if the sender set one, else From; only addresses that look like one."""
-    found = getaddresses([mail.get("reply_to") or mail.get("sender", "")])
-    return [a for _, a in found if a and "@" in a]
 
 
 def _mail_part(status: FileStatus) -> str:

@@ -14,7 +14,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .container import DEFAULT_LIMITS
+from .container import DEFAULT_LIMITS, plain_reason
+from .entries import OTHER_SUFFIXES
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MEMBERS = 5_000  # a province's zip of every hall is ~1,000 workbooks
@@ -69,7 +70,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
         archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        return ZipContents(error=f"不是可读的 zip 压缩包({type(exc).__name__})")
+        return ZipContents(error=f"不是可读的 zip 压缩包({plain_reason(exc)})")
     contents = ZipContents()
     named = sorted(((member_name(info), info) for info in infos if not info.is_dir()), key=lambda ni: ni[0])
     total = 0
@@ -82,7 +83,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
         if name.startswith("__MACOSX/") or leaf.startswith(("._", "~$", ".~lock")):
             contents.members.append(Member(name, skipped="压缩工具或 Office 留下的临时文件"))
             continue
-        if not leaf.lower().endswith(WORKBOOK_SUFFIXES):
+        if not leaf.lower().endswith(WORKBOOK_SUFFIXES + OTHER_SUFFIXES):  # other formats: intake explains
             kind = "压缩包中的压缩包,请解开后再发送" if leaf.lower().endswith((".zip", ".rar", ".7z")) else "不是检查表工作簿"
             contents.members.append(Member(name, skipped=kind))
             continue
@@ -96,7 +97,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
             with archive.open(info) as fh:  # read with our own bound: the size fields may lie
                 body = fh.read(max_file_bytes + 1)
         except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, RuntimeError) as exc:
-            contents.members.append(Member(name, skipped=f"压缩包成员无法解开({type(exc).__name__})"))
+            contents.members.append(Member(name, skipped=f"压缩包成员无法解开({plain_reason(exc)})"))
             continue
         total += len(body)
         if len(body) > max_file_bytes:

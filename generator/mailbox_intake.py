@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .container import DEFAULT_LIMITS, megabytes
-from .entries import is_regular
+from .entries import OTHER_SUFFIXES, is_regular
 from .mail_zip import clean_name, read_zip
 from .problems import problem
 
@@ -50,6 +50,61 @@ def is_mail_file(path: Path) -> bool:
             return fh.read(5) == b"From "
     except OSError:
         return False
+
+
+def maildir_root(path: Path, name: str) -> str | None:
+    """The reported name of the Maildir ``path`` is a message of (a file in its cur/, new/ or tmp/), or None.
+
+    A Maildir is a folder holding cur/ and new/ (tmp/ too, though an export may drop it when empty)."""
+    folder = path.parent
+    if folder.name not in ("cur", "new", "tmp") or "/" not in name:
+        return None
+    box = folder.parent
+    if not ((box / "cur").is_dir() and (box / "new").is_dir()):
+        return None
+    parts = name.split("/")
+    return "/".join(parts[:-2]) if len(parts) > 2 else box.name
+
+
+def _ignored(name: str, note: str, source: dict | None = None) -> FileStatus:
+    from .intake import IGNORED, FileStatus
+
+    return FileStatus(name, IGNORED, note=note, mail=source or {})
+
+
+def own_mail(msg: EmailMessage) -> str:
+    """Why ``msg`` is one hallscore wrote (its Message-ID domain, or its header mark), or "" when it is not."""
+    from .mail import DOMAIN, MARK
+
+    try:
+        message_id = str(msg.get("Message-ID") or "").strip()
+        mark = str(msg.get(MARK) or "").strip()
+    except Exception:  # noqa: BLE001 - a malformed header: not recognisable as ours
+        return ""
+    if message_id.endswith(f"@{DOMAIN}>"):
+        return "Message-ID " + message_id
+    if mark:
+        return f"{MARK}: {mark[:40]}"
+    return ""
+
+
+def message_digest(msg: EmailMessage) -> str:
+    """What a message is, whatever file it was exported to: its identifying headers and its attachments' bytes.
+
+    Replies are keyed on this, not on the Message-ID alone (anyone can reuse one) nor on file paths (an export
+    renamed or redone in another client gives the same digest: mbox quoting and client status headers aside)."""
+    digest = hashlib.sha256(b"hallscore-message")
+    for key in ("Message-ID", "From", "Date", "Subject"):
+        try:
+            value = " ".join(str(msg.get(key) or "").split())
+        except Exception:  # noqa: BLE001 - a malformed header counts as empty
+            value = ""
+        digest.update(b"\x1e" + value.encode("utf-8", "surrogateescape"))
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_maintype() == "text" and not part.get_filename():
+            continue
+        digest.update(b"\x1f" + hashlib.sha256(_payload(part)).digest())
+    return digest.hexdigest()[:32]
 
 
 def read_messages(path: Path) -> list[EmailMessage]:
@@ -80,7 +135,7 @@ def provenance(msg: EmailMessage, name: str) -> dict:
     except (TypeError, ValueError):
         pass
     found = {"mail": name, "message_id": header("Message-ID"), "sender": header("From"), "date": when,
-             "subject": header("Subject")}
+             "subject": header("Subject"), "digest": message_digest(msg)}
     for key, field in (("Reply-To", "reply_to"), ("References", "references")):
         if header(key):
             found[field] = header(key)
@@ -100,8 +155,15 @@ class MailInputs:
         self.found, self.statuses, self.provenance = [], [], {}
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._stored = 0
+        maildirs: dict[str, list[tuple[Path, str]]] = {}
         for path, name in found:
-            if is_mail_file(path):
+            root = maildir_root(path, name)
+            if root is not None:
+                if path.parent.name == "tmp":  # a delivery still being written: the MTA moves it to new/
+                    self.statuses.append(_ignored(name, "Maildir 的 tmp/ 中是尚未投递完成的邮件,未读取"))
+                else:
+                    maildirs.setdefault(root, []).append((path, name))
+            elif is_mail_file(path):
                 self._expand(path, name)
             elif path.suffix.lower() == ".zip" and is_regular(path):
                 zipped = _Found()
@@ -109,18 +171,36 @@ class MailInputs:
                 self._emit(zipped, "", None)
             else:
                 self.found.append((path, name))
+        for root in sorted(maildirs):
+            self._maildir(root, sorted(maildirs[root], key=lambda pn: pn[1]))
         self.found.sort(key=lambda pn: pn[1])
+
+    def _maildir(self, root: str, entries: list[tuple[Path, str]]) -> None:
+        """A Maildir's messages (cur/ and new/) as one mailbox named by its folder, like an mbox: a message
+        keeps its name when the client moves it from new/ to cur/ or changes its flags (the file name)."""
+        from .intake import REJECTED, FileStatus
+
+        messages = []
+        for path, name in entries:
+            try:
+                messages.append(BytesParser(policy=policy.default).parsebytes(path.read_bytes()))
+            except (OSError, ValueError):  # unreadable now (permissions, vanished): said with its name
+                self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
+                    "mail-unreadable", file=name, detail="文件无法读取")]))
+        self._messages(messages, root, single=False)
 
     def _expand(self, path: Path, name: str) -> None:
         from .intake import REJECTED, FileStatus
 
         try:
             messages = read_messages(path)
-        except Exception as exc:  # not a mail file after all, or a damaged one
+        except Exception:  # noqa: BLE001 - not a mail file after all, or a damaged one
             self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
-                "mail-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])]))
+                "mail-unreadable", file=name, detail="不是可读的 .eml 或 mbox 邮件文件")]))
             return
-        single = len(messages) == 1 and path.suffix.lower() == ".eml"
+        self._messages(messages, name, single=len(messages) == 1 and path.suffix.lower() == ".eml")
+
+    def _messages(self, messages: list[EmailMessage], name: str, single: bool) -> None:
         seen: dict[str, int] = {}
         for index, msg in enumerate(messages, 1):
             source = provenance(msg, name)
@@ -129,13 +209,18 @@ class MailInputs:
             seen[where] = seen.get(where, 0) + 1
             if seen[where] > 1:  # the same message twice in one mbox
                 where = f"{where}-{seen[where]}"
+            own = own_mail(msg)
+            if own:  # what hallscore sent (templates Cc'd to the manager, problem replies): never a return
+                self.statuses.append(_ignored(where, f"hallscore 自己发出的邮件({own}),其中的附件是 hallscore 下发的"
+                                                     "文件,不是回收的检查表;未读取,也不会回复", source))
+                continue
             try:
                 self._message(msg, where, source, index)
-            except Exception as exc:  # a malformed MIME structure: this message is reported, the others go on
+            except Exception:  # noqa: BLE001 - a malformed MIME structure: this message is reported, the others go on
                 from .intake import REJECTED, FileStatus
 
                 self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
-                    "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
+                    "mail-unreadable", file=where, detail="邮件的 MIME 结构已损坏")]))
 
     def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
         from .intake import REJECTED, FileStatus
@@ -233,11 +318,13 @@ def _gather(msg: EmailMessage, prefix: str, depth: int, found: _Found) -> None:
             label = found.unique(prefix + (filename if filename != f"附件{found.count}" else f"转发邮件{found.count}"))
             if inner is None or depth >= MAX_FORWARD_DEPTH:
                 found.ignored.append((label, "转发的邮件无法读取或层层转发过深,未读取"))
+            elif own_mail(inner):  # hallscore's own mail forwarded back (the templates it sent): not a return
+                found.ignored.append((label, "转发回来的 hallscore 自己发出的邮件,其中的附件不是回收的检查表,未读取"))
             else:
                 _gather(inner, label + "/", depth + 1, found)
             continue
         lower = filename.lower()
-        if lower.endswith(WORKBOOK_SUFFIXES):
+        if lower.endswith(WORKBOOK_SUFFIXES + OTHER_SUFFIXES):  # other formats: intake says what to do instead
             found.workbooks.append((found.unique(prefix + filename), _payload(part)))
         elif lower.endswith(".zip"):
             _add_zip(_payload(part), found.unique(prefix + filename), found)

@@ -12,6 +12,7 @@ strict OOXML, a broken zip or XML) goes to openpyxl, whose error, if any, is wha
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,15 @@ def read_grids_fast(path: str | Path, budget: Budget | None = None,
 
 
 def read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
-    """The reference reader: openpyxl in read-only mode, formulas as text, bounded like the fast path."""
+    """The reference reader: openpyxl in read-only mode, formulas as text, bounded like the fast path.
+
+    openpyxl's warnings ("Unknown extension", "no default style" …) are its notes, not the user's: silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read_grids_openpyxl(path, budget)
+
+
+def _read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
     import openpyxl
 
     budget = budget or Budget()

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
-from .intake import STATUS_LABELS, IntakeReport
+from .intake import ISSUED_PROPERTY, STATUS_LABELS, IntakeReport
 from .register import Hall
 from .workbook import FILE_HALL_ID
 from .xlsxout import append_text_row, stable_bytes
@@ -73,6 +74,8 @@ def build_report(report: IntakeReport, halls: Iterable[Hall], year: int) -> byte
     for status, label in STATUS_LABELS.items():
         summary.append((label, None, counts[status]))
     wb.properties.creator = "hallscore"
+    # Marked as issued by hallscore: sent back inside a mail or dropped among the returns, it is known as its own.
+    wb.custom_doc_props.append(StringProperty(name=ISSUED_PROPERTY, value="问题清单"))
     return stable_bytes(wb, year)
 
 

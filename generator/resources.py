@@ -1,4 +1,5 @@
-"""Where the files hallscore ships beside its code are: page templates and the site's base configuration.
+"""Where the files hallscore ships beside its code are: page templates, the site's base configuration and the
+annotated yearly configuration (hallscore.toml).
 
 The sources stay where the design card puts them (top-level ``templates/`` and ``mkdocs.yml``); a wheel carries
 copies of them inside the package (``generator/_shipped/``, made by ``setup.py``'s build step). An installed
@@ -22,6 +23,12 @@ def _shipped(name: str) -> Path:
 
 PAGE_TEMPLATES = _shipped("templates")
 BASE_CONFIG = _shipped("mkdocs.yml")
+EXAMPLE_CONFIG = _shipped("hallscore.toml")
 ASSETS = _PACKAGE / "assets"
 THEME_OVERRIDES = _PACKAGE / "theme"
 HOOKS = _PACKAGE / "mkdocs_hooks.py"
+
+
+def example_config() -> str:
+    """The annotated defaults (hallscore.toml), as ``hallscore config --example`` prints them."""
+    return EXAMPLE_CONFIG.read_text(encoding="utf-8")

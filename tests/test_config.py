@@ -146,3 +146,16 @@ def test_build_options_take_the_year_from_the_config_file_unless_given(tmp_path)
         BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, path)
     plain = BuildOptions.from_files(["回收"], "清单.xlsx", "archive", 2030, site_dir="site")
     assert plain.config == Config(year=2030) and plain.site_dir == Path("site") and plain.decisions_paths == ()
+
+
+def test_config_example_prints_the_annotated_defaults(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, ["config", "--example"])
+    assert result.exit_code == 0 and result.output == SAMPLE.read_text(encoding="utf-8")
+    (tmp_path / "c.toml").write_text(result.output, encoding="utf-8")
+    assert load_config(tmp_path / "c.toml", 2016).year == 2016
+    result = CliRunner().invoke(main, ["config"])
+    assert result.exit_code == 2 and "--example" in result.output

@@ -53,7 +53,7 @@ def test_validate_reports_counts_problems_and_rejected_files(season):
     assert "最常见的问题" in result.output and "退回的文件" in result.output
     assert "score-not-number" in result.output and "H010001_截断.xlsx" in result.output
     data = json.loads((root / "v.json").read_text(encoding="utf-8"))
-    assert set(data) == {"summary", "files"}
+    assert set(data) == {"summary", "files", "year"} and data["year"] == YEAR  # the year: for mail reminders
     assert data["summary"]["files"] == 13 and data["summary"]["rejected"] == 4
     paths = [f["path"] for f in data["files"]]
     assert paths == sorted(paths)

@@ -98,10 +98,14 @@ def test_downloads_are_real_workbooks_linked_from_pages(demo_site):
     ws = openpyxl.load_workbook(national, read_only=True)["营业厅"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:2] == ("厅编码", "厅名称") and len(rows) == len(results["halls"]) + 1
-    assert 'href="downloads/results-2025.xlsx"' in (site / "2025" / "index.html").read_text(encoding="utf-8")
+    overview = (site / "2025" / "index.html").read_text(encoding="utf-8")
+    assert 'href="downloads/results-2025.xlsx"' in overview
+    # How to keep the Chinese when saving as CSV (LibreOffice's default character set turns it into ?).
+    assert "Unicode (UTF-8)" in overview and "CSV UTF-8" in overview
     province = results["halls"][0]["province"]
     page = (site / "2025" / "provinces" / f"{province_slug(province)}.html").read_text(encoding="utf-8")
     link = re.search(r'href="\.\./(downloads/results-2025-[^"]+\.xlsx)"', page).group(1)
+    assert "Unicode (UTF-8)" in page
     ws = openpyxl.load_workbook(site / "2025" / link, read_only=True)["营业厅"]
     ids = [r[0] for r in list(ws.iter_rows(values_only=True))[1:]]
     assert ids == [h["hall_id"] for h in results["halls"] if h["province"] == province]

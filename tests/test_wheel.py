@@ -45,3 +45,8 @@ def test_wheel_installs_and_runs_the_demo_outside_the_checkout(tmp_path):
     where = _run([str(python), "-c", "import generator, sys; print(generator.__file__)"], work, env=env)
     assert str(env_dir) in where.stdout
     assert (work / "demo" / "site" / "2025" / "index.html").is_file()
+    # The annotated defaults travel too: config --example prints the repository's hallscore.toml, which loads.
+    example = _run([str(env_dir / "bin" / "hallscore"), "config", "--example"], work, env=env)
+    assert example.stdout == (ROOT / "hallscore.toml").read_text(encoding="utf-8")
+    (work / "mine.toml").write_text(example.stdout, encoding="utf-8")
+    _run([str(python), "-c", "from generator.config import load_config; load_config('mine.toml', 2025)"], work, env=env)
