@@ -34,18 +34,24 @@ def test_checksum_is_stable_and_sensitive(tmp_path, standard):
 
 
 @pytest.mark.parametrize(
-    "old, new, message",
+    "old, new, code, message",
     [
-        ("{id: A02, section: 迎宾接待, max: 3", "{id: A01, section: 迎宾接待, max: 3", "编号 A01 重复"),
-        ("{id: A02, section: 迎宾接待, max: 3", "{id: A02, section: 迎宾接待, max: 4", "基础项分值合计应为 100,实际为 101"),
+        ("{id: A02, section: 迎宾接待, max: 3", "{id: A01, section: 迎宾接待, max: 3", "standard-id-duplicate",
+         "编号 A01 重复"),
+        ("{id: A02, section: 迎宾接待, max: 3", "{id: A02, section: 迎宾接待, max: 4", "standard-points-total",
+         "评分项分值合计为 101,应为 100"),
         ("{id: J03, text: 客户书面表扬(表扬信、锦旗), per: 0.5, cap: 1}", "{id: J03, text: 客户书面表扬, per: 2, cap: 1}",
-         "bonus J03 的 cap 小于单次分值 per"),
-        ("{id: K01, text: 经核实的有责投诉, per: 1}", "{id: K01, text: 经核实的有责投诉, per: -1}", "deductions K01 的 per 应大于 0"),
-        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾, max: 2", "items A05 的环节“迎宾”不在 sections 中"),
-        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾接待, max: 1.3", "items A05 的分值 1.3 不是 score_step 的整数倍"),
+         "standard-bonus-invalid", "bonus J03 的分值有误:本项上限 1 小于每次 2"),
+        ("{id: K01, text: 经核实的有责投诉, per: 1}", "{id: K01, text: 经核实的有责投诉, per: -1}",
+         "standard-deduction-invalid", "deductions K01 的每次扣分为 -1;应大于 0"),
+        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾, max: 2", "standard-section-unknown",
+         "items A05 的环节“迎宾”不在“环节”表中"),
+        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾接待, max: 1.3", "standard-points-step",
+         "items A05 的分值 1.3 不是分值步长 0.5 的整数倍"),
     ],
 )
-def test_broken_standard_names_the_entry(tmp_path, old, new, message):
+def test_broken_standard_names_the_entry(tmp_path, old, new, code, message):
+    # The messages were English-keyed ("bonus J03 的 cap 小于单次分值 per") before standards got coded problems.
     text = DEFAULT_STANDARD.read_text(encoding="utf-8")
     assert old in text
     path = tmp_path / "broken.yaml"
@@ -53,10 +59,15 @@ def test_broken_standard_names_the_entry(tmp_path, old, new, message):
     with pytest.raises(StandardError) as err:
         load_standard(path)
     assert message in str(err.value)
+    assert code in [p.code for p in err.value.problems]
 
 
 def test_unreadable_standard(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("items: [unclosed", encoding="utf-8")
-    with pytest.raises(StandardError, match="无法读取评价标准文件"):
+    with pytest.raises(StandardError) as err:
         load_standard(path)
+    # PyYAML's own words ("expected ',' or ']'") never reach the user: the place and a Chinese reading do.
+    assert [p.code for p in err.value.problems] == ["standard-yaml-syntax"]
+    assert "第 1 行第 17 列" in str(err.value) and "列表 [ ] 没有正确闭合" in str(err.value)
+    assert "expected" not in str(err.value)
