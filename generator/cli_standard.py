@@ -9,7 +9,7 @@ import click
 from .errors import HallscoreError
 from .fsutil import write_bytes_atomic
 from .numbers import plain
-from .standard import EXAMPLES, check_standard, load_standard
+from .standard import EXAMPLES, check_standard, load_standard, place_said
 
 
 @click.group(name="standard")
@@ -30,8 +30,7 @@ def check_command(path: Path) -> None:
     """检查评价标准(工作簿 .xlsx 或数据文件 .yaml),一次列出全部问题;有问题时退出码为 1。"""
     standard, problems = check_standard(path)
     for p in problems:
-        where = f"工作表“{p.sheet}”{p.cell}:" if p.sheet else ""
-        click.echo(f"[{p.code}] {where}{p.message}")
+        click.echo(f"[{p.code}] {place_said(p)}{p.message}")
     if standard is None:
         click.echo(f"✗ {path}:共 {len(problems)} 个问题,未通过检查。", err=True)
         raise SystemExit(1)

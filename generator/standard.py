@@ -225,6 +225,15 @@ def check_standard(path: str | Path) -> tuple[Standard | None, list[Problem]]:
     standard = _parse(raw, problems, path.name)
     if standard is not None:
         _check(standard, raw, problems, path.name)
+    if is_workbook(path):  # in the workbook's order: sheet by sheet, row by row, as the group reads it
+        from .standard_book import SHEET_ORDER
+
+        def place(p: Problem) -> tuple:
+            m = re.match(r"([A-Z]*)(\d*)$", p.cell)
+            col, row = (m[1], int(m[2] or 0)) if m else ("", 0)
+            return (SHEET_ORDER.index(p.sheet) if p.sheet in SHEET_ORDER else 99, row, len(col), col)
+
+        problems.sort(key=place)
     if problems or standard is None:
         return None, problems
     return standard, problems
@@ -233,10 +242,18 @@ def check_standard(path: str | Path) -> tuple[Standard | None, list[Problem]]:
 def report(path: Path, problems: list[Problem]) -> str:
     """Every problem as one line: where (sheet and cell, when the file has them), what, and its code."""
     lines = [f"评价标准文件 {path} 有误(共 {len(problems)} 处):"]
-    for p in problems:
-        where = f"工作表“{p.sheet}”{p.cell}:" if p.sheet else ""
-        lines.append(f"  - {where}{p.message}〔{p.code}〕")
+    lines += [f"  - {place_said(p)}{p.message}〔{p.code}〕" for p in problems]
     return "\n".join(lines)
+
+
+def place_said(p: Problem) -> str:
+    """Where a problem of a standard workbook is: 工作表“评分项”第 3 行 A 列(A3):, or nothing for a data file."""
+    if not p.sheet:
+        return ""
+    m = re.fullmatch(r"([A-Z]+)(\d+)", p.cell)
+    if m:
+        return f"工作表“{p.sheet}”第 {m[2]} 行 {m[1]} 列({p.cell}):"
+    return f"工作表“{p.sheet}”第 {p.cell} 行:" if p.cell.isdigit() else f"工作表“{p.sheet}”:"
 
 
 def _read_yaml(path: Path) -> tuple[dict | None, list[Problem]]:
@@ -288,6 +305,8 @@ def _spot(entry: dict, fld: str = "id") -> tuple[str, str]:
 
 def _label(entry: dict, kind: str) -> str:
     """How a message names the entry: 编号 A05 (a workbook row), items A05 (a YAML entry), or its row."""
+    if "_label" in entry:
+        return entry["_label"]
     rid = entry.get("id")
     if "_at" in entry:
         return f"编号 {rid}" if rid not in (None, "") else f"第 {entry.get('_row', '?')} 行"
@@ -320,7 +339,7 @@ def _entries(raw: dict, key: str, fields: tuple[str, ...], names: dict[str, str]
              required: bool) -> list[dict]:
     entries = raw.get(key)
     if entries is None or entries == []:
-        if required:
+        if required and not raw.get("_items_unread"):
             said.at(raw.get("_sheets", {}).get(key), "", "standard-list-missing", list=names["_list"])
         return []
     if not isinstance(entries, list):
@@ -426,10 +445,13 @@ def _parse(raw: dict, problems: list[Problem], name: str) -> Standard | None:
     if weights:  # kept in the sections' order, whatever order they were written in
         order = {str(s): n for n, s in enumerate(sections)}
         weights.sort(key=lambda sw: order[sw[0]])
-    step = _number(raw.get("score_step", "0.5"), {"_at": {"x": info_at.get("score_step", ("", ""))}}, "x",
-                   "分值步长", said, "score_step") or Decimal(0)
-    cap = _number(raw.get("bonus_cap", "5"), {"_at": {"x": info_at.get("bonus_cap", ("", ""))}}, "x",
-                  "加分上限", said, "bonus_cap") or Decimal(0)
+    where = "“说明”" if "_info_at" in raw else "文件"
+    step = _number(raw.get("score_step", "0.5"), {"_at": {"x": info_at.get("score_step", ("", ""))}, "_label": where},
+                   "x", "分值步长", said, "score_step")
+    cap = _number(raw.get("bonus_cap", "5"), {"_at": {"x": info_at.get("bonus_cap", ("", ""))}, "_label": where},
+                  "x", "加分上限", said, "bonus_cap")
+    raw["_numbers_bad"] = step is None or cap is None  # said once: not again as "步长应大于 0"
+    step, cap = step or Decimal(0), cap or Decimal(0)
 
     items = []
     for e in _entries(raw, "items", ("id", "section", "text", "max"), _ITEM_NAMES, said, True):
@@ -489,11 +511,11 @@ def _check(std: Standard, raw: dict, problems: list[Problem], name: str) -> None
         if section in seen:
             said.at(entry, "section", "standard-section-duplicate", section=section)
         seen.add(section)
-    if std.score_step <= 0:
+    if std.score_step <= 0 and not raw.get("_numbers_bad"):
         problems.append(problem("standard-step-invalid", file=name, sheet=raw.get("_info_at", {}).get(
             "score_step", ("", ""))[0], cell=raw.get("_info_at", {}).get("score_step", ("", ""))[1],
             found=plain(std.score_step)))
-    if std.bonus_cap < 0:
+    if std.bonus_cap < 0 and not raw.get("_numbers_bad"):
         sheet, cell = raw.get("_info_at", {}).get("bonus_cap", ("", ""))
         problems.append(problem("standard-cap-invalid", file=name, sheet=sheet, cell=cell, found=plain(std.bonus_cap)))
     for item in std.items:
@@ -505,6 +527,8 @@ def _check(std: Standard, raw: dict, problems: list[Problem], name: str) -> None
         elif std.score_step > 0 and item.max_points % std.score_step:
             said.at(e, "max", "standard-points-step", where=_label(e, "items"), found=plain(item.max_points),
                     step=plain(std.score_step))
+    if raw.get("_items_unread"):  # the 评分项 header is said already: no problem follows from items unread
+        return
     for n, section in enumerate(std.sections):
         if not std.items_in(section) and section not in dict(std.weights):
             said.at(raw.get("_sections_at", {}).get(n, {}), "section", "standard-section-empty", section=section)

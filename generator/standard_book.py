@@ -34,6 +34,7 @@ from .xlsx import Budget, SheetTooLarge, read_sheets
 
 SHEET_INFO, SHEET_SECTIONS, SHEET_ITEMS = "说明", "环节", "评分项"
 SHEET_BONUS, SHEET_DEDUCTIONS, SHEET_VETOES = "加分项", "扣分项", "否决项"
+SHEET_ORDER = (SHEET_INFO, SHEET_SECTIONS, SHEET_ITEMS, SHEET_BONUS, SHEET_DEDUCTIONS, SHEET_VETOES)
 INFO_KEYS = {"标识": "id", "名称": "title", "版本": "version", "来源": "source", "加分上限": "bonus_cap",
              "分值步长": "score_step"}
 # sheet → (key in the neutral shape, {header: field}, headers that must be there)
@@ -90,7 +91,10 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
             raw.pop(key, None)  # not written: the default (5, 0.5)
     for sheet, (key, fields, needed) in TABLES.items():
         if sheet in sheets:
+            before = len(problems)
             raw[key] = _rows(sheets[sheet], sheet, fields, needed, problems, name)
+            if key == "items" and len(problems) > before:
+                raw["_items_unread"] = True
             raw["_sheets"][key] = {"_sheet": sheet, "_cell": "A1"}
     if SHEET_SECTIONS in sheets:
         entries = _rows(sheets[SHEET_SECTIONS], SHEET_SECTIONS, {"环节": "section", "权重": "weight"}, ("环节",),
