@@ -311,6 +311,8 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rule
             for level in reversed(item.levels):
                 formula = f'IF({score}{row}="{level.name}",{number(level.points)},{formula})'
             ws[f"{got}{row}"] = "=" + formula
+            ws[f"{got}{row}"].alignment = WRAP
+        ws[f"{got}{wbk.HEADER_ROW}"].alignment = Alignment(wrap_text=True, vertical="center")
     # Lost points without a reason turn red (intake rejects them as reason-missing).
     ws.conditional_formatting.add(
         f"{reason}{first}:{reason}{last}",

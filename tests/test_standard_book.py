@@ -286,3 +286,37 @@ def test_kefu_example_forms_and_scoring(tmp_path):
     # base = 100 × (20·1 + 30·0.3 + 20·1 + 15·1 + 15·1) / 100 = 79.0
     assert reported.base == 790 and reported.final == 790
     assert std.level_of("S01", record.scores["S01"]) == "一般"
+
+
+def test_level_rated_return_saved_again_by_libreoffice_scores_the_same(tmp_path):
+    """The level dropdown and the level names survive a LibreOffice save; the return scores as before."""
+    import shutil
+
+    from generator.demo import Fill, apply_fill
+    from generator.forms import build_workbook
+    from generator.intake import check_file
+    from generator.scoring import report_return
+    from tests.test_libreoffice import convert
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    std = load_standard(EXAMPLES["kefu"])
+    hall = Hall("K1", "客服一部", "甲省", "乙市", "丙区", 1, "自营")
+    wb = build_workbook(std, hall, YEAR)
+    levels = {i.id: "优秀" for i in std.items} | {"R01": "良好", "Q02": "不适用"}
+    apply_fill(wb, std, Fill(wbk.ROUNDS[1], datetime(YEAR, 5, 1).date(), "王五", levels, {"R01": "两条超时"},
+                             {}, {}, {}, {}))
+    original = tmp_path / "in" / "k.xlsx"
+    original.parent.mkdir()
+    wb.save(original)
+    [again] = convert(office, [original], tmp_path / "out", tmp_path / "profile")
+    scored = []
+    for path in (original, again):
+        record, problems, _ = check_file(path, path.name, std, {"K1": hall}, YEAR, today=datetime(YEAR, 12, 1).date())
+        assert record is not None, problems
+        scored.append(report_return(record, std))
+    # 服务响应时间 (18/20, weight 20), 服务质量评价 Q02 不适用 (10/10): base = 100 × (20·0.9 + 80) / 100 = 98.0
+    assert scored[0] == scored[1] and scored[0].base == 980
+    dv = [d for d in load_workbook(again)["检查表"].data_validations.dataValidation if "G2" in str(d.sqref)]
+    assert dv and dv[0].type == "list"
