@@ -329,7 +329,8 @@ def _number(value: object, entry: dict, fld: str, what: str, said: _Said, kind: 
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         number = None
-    if number is None or not number.is_finite() or isinstance(value, bool):
+    # A standard's points, steps and weights are small: 1e400 is a typo, and Decimal cannot divide it by a step.
+    if number is None or not number.is_finite() or isinstance(value, bool) or abs(number) >= 10**6:
         said.at(entry, fld, "standard-not-number", where=_label(entry, kind), field=what, found=value)
         return None
     return number
@@ -431,7 +432,11 @@ def _parse(raw: dict, problems: list[Problem], name: str) -> Standard | None:
         said.at(None, "", "standard-list-missing", list="环节(sections)")
         sections = []
     weights: list[tuple[str, Decimal]] = []
-    for section, written in (raw.get("weights") or {}).items():
+    written_weights = raw.get("weights") or {}
+    if not isinstance(written_weights, dict):
+        said.at(None, "", "standard-entry-invalid", list="环节权重(weights)", n=1)
+        written_weights = {}
+    for section, written in written_weights.items():
         entry = raw.get("_weights_at", {}).get(section, {})
         weight = _number(written, entry, "weight", "权重", said, "weights")
         if weight is None:
@@ -497,7 +502,8 @@ def _check(std: Standard, raw: dict, problems: list[Problem], name: str) -> None
     said = _Said(problems, name)
     entries: dict[str, list[dict]] = {}
     for key in ("items", "bonus", "deductions", "vetoes"):
-        for e in raw.get(key) or []:
+        listed = raw.get(key)
+        for e in listed if isinstance(listed, list) else []:
             if isinstance(e, dict) and e.get("id") not in (None, ""):
                 entries.setdefault(str(e["id"]).strip(), []).append(e)
     first: Callable[[str], dict] = lambda rid: entries.get(rid, [{}])[0]  # noqa: E731

@@ -71,3 +71,38 @@ def test_unreadable_standard(tmp_path):
     assert [p.code for p in err.value.problems] == ["standard-yaml-syntax"]
     assert "第 1 行第 17 列" in str(err.value) and "列表 [ ] 没有正确闭合" in str(err.value)
     assert "expected" not in str(err.value)
+
+
+JUNK = [None, 0, -1, "x", [], {}, [1], {"a": 1}, True, 1.5, "1e400", "=SUM(A1)", [[1]], "优秀=50%;差=50%", "a=1;b=2"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_any_malformed_data_file_gets_coded_chinese_problems_never_a_traceback(tmp_path, seed):
+    """Fields replaced by values of the wrong kind, in both shipped standards: a standard or coded problems."""
+    import copy
+    import random
+
+    import yaml
+
+    from generator.problems import CATALOGUE
+    from generator.standard import EXAMPLES, check_standard
+
+    shipped = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXAMPLES.values()]
+    rng = random.Random(seed)
+    refused = 0
+    for n in range(120):
+        raw = copy.deepcopy(rng.choice(shipped))
+        key = rng.choice(list(raw))
+        if isinstance(raw[key], list) and raw[key] and isinstance(raw[key][0], dict):
+            entry = rng.choice(raw[key])
+            entry[rng.choice([*entry, "levels", "na"])] = rng.choice(JUNK)
+        else:
+            raw[key] = rng.choice(JUNK)
+        path = tmp_path / f"{n}.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        std, problems = check_standard(path)
+        assert (std is None) == bool(problems)
+        refused += std is None
+        for p in problems:
+            assert p.code in CATALOGUE and any("\u4e00" <= ch <= "\u9fff" for ch in p.message), p
+    assert refused > 40  # the mutations do break most files
