@@ -320,3 +320,19 @@ def test_level_rated_return_saved_again_by_libreoffice_scores_the_same(tmp_path)
     assert scored[0] == scored[1] and scored[0].base == 980
     dv = [d for d in load_workbook(again)["检查表"].data_validations.dataValidation if "G2" in str(d.sqref)]
     assert dv and dv[0].type == "list"
+
+
+@pytest.mark.parametrize("given", ["yaml", "xlsx"])
+def test_templates_take_the_kefu_example_as_data_file_or_workbook(tmp_path, given):
+    runner = CliRunner()
+    path = EXAMPLES["kefu"]
+    if given == "xlsx":
+        path = tmp_path / "kefu.xlsx"
+        assert runner.invoke(main, ["standard", "export", "--example", "kefu", "--out", str(path)]).exit_code == 0
+    res = runner.invoke(main, ["templates", "--master", "--standard", str(path), "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    book = load_workbook(tmp_path / "m" / "kefu-example_1.xlsx")
+    assert book.sheetnames[:3] == ["说明", "封面", "检查表"] and "一票否决" not in book.sheetnames
+    assert book["_meta"]["B4"].value == load_standard(EXAMPLES["kefu"]).checksum
+    items = book["检查表"]
+    assert items["I1"].value == "折合分值(自动)" and items["I2"].value.startswith('=IF(G2="优秀",10,')
