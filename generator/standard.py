@@ -371,7 +371,7 @@ def parse_levels(text: str, max_points: Decimal) -> tuple[tuple[Level, ...], str
 
     ``%`` means a share of the item's points; a bare number is points.
     """
-    parts = [p for p in re.split(r"[;;\n]", text) if p.strip()]
+    parts = [p for p in re.split(r"[;;,,、\n]", text) if p.strip()]
     levels: list[Level] = []
     for part in parts:
         m = _LEVEL.match(part)
@@ -438,6 +438,8 @@ def _parse(raw: dict, problems: list[Problem], name: str) -> Standard | None:
         written_weights = {}
     for section, written in written_weights.items():
         entry = raw.get("_weights_at", {}).get(section, {})
+        if isinstance(written, str) and written.strip().endswith(("%", "%")):
+            written = written.strip()[:-1]  # "20%" typed as text: the same weight as 20
         weight = _number(written, entry, "weight", "权重", said, "weights")
         if weight is None:
             continue

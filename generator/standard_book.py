@@ -80,12 +80,9 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
     if problems:
         return None, problems
     raw: dict = {"_info_at": {}, "_info_sheet": SHEET_INFO, "_sheets": {}}
-    for r, row in enumerate(sheets[SHEET_INFO], 1):
-        key = INFO_KEYS.get(_text(row[0]) if row else "")
-        if key:
-            value = row[1] if len(row) > 1 else None
-            raw[key] = _text(value) if key in ("id", "title", "version", "source") else value
-            raw["_info_at"][key] = (SHEET_INFO, f"B{r}")
+    for key, (value, cell) in _info(sheets[SHEET_INFO]).items():
+        raw[key] = _text(value) if key in ("id", "title", "version", "source") else value
+        raw["_info_at"][key] = (SHEET_INFO, cell)
     for key in ("bonus_cap", "score_step"):
         if raw.get(key) in (None, ""):
             raw.pop(key, None)  # not written: the default (5, 0.5)
@@ -109,17 +106,54 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
     return raw, problems
 
 
+def _info(rows: list[list]) -> dict[str, tuple[object, str]]:
+    """说明 either as label | value rows (项目 | 内容) or as one header row of labels with the values below it."""
+    def label(value: object) -> str:
+        return _ALIASES.get(_text(value), _text(value))
+
+    for r, row in enumerate(rows[:5], 1):
+        across = [(c, INFO_KEYS[label(v)]) for c, v in enumerate(row) if label(v) in INFO_KEYS]
+        if len(across) >= 2 and len(rows) > r:  # labels across a row: values in the row below
+            below = rows[r]
+            return {key: (below[c] if c < len(below) else None, f"{get_column_letter(c + 1)}{r + 1}")
+                    for c, key in across}
+    found: dict[str, tuple[object, str]] = {}
+    for r, row in enumerate(rows, 1):
+        for c, v in enumerate(row[:3]):  # the label in one of the first columns, its value just right of it
+            key = INFO_KEYS.get(label(v))
+            if key and key not in found:
+                found[key] = (row[c + 1] if c + 1 < len(row) else None, f"{get_column_letter(c + 2)}{r}")
+                break
+    return found
+
+
+# Headers and labels as people also write them → the contract's name.
+_ALIASES = {"可填不适用": "可不适用", "是否可不适用": "可不适用", "允许不适用": "可不适用", "满分": "分值", "评分说明": "评分标准",
+            "等级(可选)": "等级", "每次分值": "每次", "每次加分": "每次", "每次扣分": "每次", "上限": "本项上限",
+            "加分项目": "项目", "扣分项目": "项目", "否决事项": "项目", "环节名称": "环节", "权重(%)": "权重",
+            "标准名称": "名称", "版本号": "版本", "步长": "分值步长", "得分步长": "分值步长", "加分合计上限": "加分上限"}
+HEADER_ROWS = 5  # a title above the header is fine: the header is the first row naming the needed columns
+
+
 def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[str, ...], problems: list[Problem],
           name: str, key_field: str = "id") -> list[dict]:
-    header = [_text(v) for v in (rows[0] if rows else [])]
-    cols = {fields[h]: n for n, h in enumerate(header) if h in fields}
+    at, header = 0, [_ALIASES.get(_text(v), _text(v)) for v in (rows[0] if rows else [])]
+    for n, row in enumerate(rows[:HEADER_ROWS]):
+        named = [_ALIASES.get(_text(v), _text(v)) for v in row]
+        if all(h in named for h in needed):
+            at, header = n, named
+            break
+    cols: dict[str, int] = {}
+    for n, h in enumerate(header):
+        if h in fields and fields[h] not in cols:
+            cols[fields[h]] = n
     for h in needed:
         if fields[h] not in cols:
-            problems.append(problem("standard-header-missing", file=name, sheet=sheet, cell="1", column=h))
+            problems.append(problem("standard-header-missing", file=name, sheet=sheet, cell=str(at + 1), column=h))
     if any(fields[h] not in cols for h in needed):
         return []
     entries = []
-    for r, row in enumerate(rows[1:], 2):
+    for r, row in enumerate(rows[at + 1:], at + 2):
         values = {f: (row[c] if c < len(row) else None) for f, c in cols.items()}
         if all(_text(v) == "" for v in values.values()):
             continue  # blank rows between entries are fine

@@ -336,3 +336,20 @@ def test_templates_take_the_kefu_example_as_data_file_or_workbook(tmp_path, give
     assert book["_meta"]["B4"].value == load_standard(EXAMPLES["kefu"]).checksum
     items = book["检查表"]
     assert items["I1"].value == "折合分值(自动)" and items["I2"].value.startswith('=IF(G2="优秀",10,')
+
+
+def test_a_workbook_laid_out_a_little_differently_reads_the_same(tmp_path):
+    """说明 as one header row with values below, a title row above a header, 可填不适用/满分 as headers, weights
+    typed as "60%" text, levels separated by 、: the same standard as the contract's layout."""
+    plain = load_standard(hand_standard(tmp_path / "a.xlsx", 环节=[["环节", "权重"], ["响应", 60], ["环境", 40]]))
+    other = load_standard(hand_standard(
+        tmp_path / "b.xlsx",
+        说明=[["名称", "版本", "来源", "加分上限", "分值步长"], ["测试中心服务标准", "2027.1", "集团 2027 年检查手册(测试用)", 3, 1]],
+        环节=[["测试中心评分环节"], ["环节", "权重"], ["响应", "60%"], ["环境", "40%"]],
+        评分项=[["编号", "环节", "检查内容", "评分标准", "满分", "可填不适用", "等级"],
+             ["X1", "响应", "来电及时接听", "按抽查结果评定", 40, "否", "优秀=100%、良好=75%、差=0"],
+             ["X2", "响应", "解答准确", "每错一次扣 1 分", 20, "否", None],
+             ["Y1", "环境", "营业场所整洁", "每处不洁扣 1 分", 30, "是", None],
+             ["Y2", "环境", "标识齐全", "齐全为达标", 10, "是", "达标=10;不达标=0"]],
+    ))
+    assert other.checksum == plain.checksum and other.weights == plain.weights
