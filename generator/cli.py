@@ -57,7 +57,7 @@ register_option = click.option(
     help="营业厅清单(.xlsx 或 .csv),列:厅编码、厅名称、省、市、区县、级别、类型。")
 standard_option = click.option(
     "--standard", "standard_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="评价标准文件(YAML),默认使用内置的 ct-hall-2016。")
+    help="评价标准:评价标准工作簿(.xlsx)或数据文件(.yaml),默认使用内置的营业厅示例标准 ct-hall-2016。")
 workers_option = click.option(
     "--workers", type=click.IntRange(1, 64), default=lambda: os.cpu_count() or 1, show_default="CPU 核数",
     help="并行读取检查表的进程数。")
@@ -527,6 +527,9 @@ def _print_build(summary: BuildSummary) -> None:
 from .cli_mail import mail as _mail  # noqa: E402  (the mail group lives in its own module)
 
 main.add_command(_mail)
+from .cli_standard import standard_group as _standard  # noqa: E402
+
+main.add_command(_standard)
 cli_zh.chinese_usage(main)
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""The yearly configuration: which halls are tiered, thresholds, quotas. Defaults are the seed's rules.
+"""The yearly configuration: which halls are tiered, thresholds, quotas.
 
-``load_config`` reads a TOML file (``hallscore.toml`` at the repo root is the annotated sample); every key is
-optional and falls back to the seed's rule. A bad value raises ``ConfigError`` naming the key and what is allowed.
+Defaults are the 办法's rules where it gives them (95/90/80, the 5% and 20% caps, 差额 20% for 优秀, levels 1-3
+and no partner halls, said for 2016) and this tool's own reading elsewhere (the quota scope, rounding down, the 良好
+差额 list, the bonus cap of the example standard, the rounds, the improvement lines); ``hallscore.toml`` at the repo
+root is the annotated sample and marks each key as one or the other. ``load_config`` reads it; every key is
+optional and falls back to its default. A bad value raises ``ConfigError`` naming the key and what is allowed.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ Bad = Callable[[str, str], Any]  # records one bad key and what is allowed; retu
 
 @dataclass(frozen=True)
 class Config:
-    """Rules of one evaluation year (seed 二、适用范围 and 四、(一)(二))."""
+    """Rules of one evaluation year (办法 二、适用范围 and 四、(一)(二), and this tool's defaults where it is silent)."""
 
     year: int
     levels: tuple[int, ...] = (1, 2, 3)

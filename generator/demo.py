@@ -104,6 +104,13 @@ def plan_fill(standard: Standard, hall: Hall, year: int, rng: random.Random, rou
         if item.allow_na and rng.random() < 0.12:
             scores[item.id] = wbk.NOT_APPLICABLE
             continue
+        if item.levels:  # a level-rated item: the top level, or one of the others with a reason
+            if rng.random() < quality:
+                scores[item.id] = item.levels[0].name
+                continue
+            scores[item.id] = rng.choice(item.levels[1:]).name
+            reasons[item.id] = rng.choice(_REASONS.get(item.id, ("现场检查发现问题",)))
+            continue
         if rng.random() < quality:
             scores[item.id] = float(item.max_points)
             continue
@@ -121,7 +128,7 @@ def plan_fill(standard: Standard, hall: Hall, year: int, rng: random.Random, rou
             notes[deduction.id] = f"{deduction.text}(示例)"
     vetoes = {v.id: wbk.NO for v in standard.vetoes}
     veto_notes: dict[str, str] = {}
-    if rng.random() < 0.006:
+    if rng.random() < 0.006 and standard.vetoes:
         veto = rng.choice(standard.vetoes)
         vetoes[veto.id] = wbk.YES
         veto_notes[veto.id] = f"{visit_month(year, rng)}发生:{veto.text}(示例)"
@@ -146,12 +153,16 @@ def apply_fill(wb: Workbook, standard: Standard, fill: Fill) -> None:
     for item_id, row in wbk.item_rows(standard).items():
         items.cell(row=row, column=score_col).value = fill.scores.get(item_id)
         items.cell(row=row, column=reason_col).value = fill.reasons.get(item_id)
-    events = wb[wbk.SHEET_EVENTS]
-    count_col = wbk.EVENTS_HEADERS.index("次数") + 1
-    note_col = wbk.EVENTS_HEADERS.index("说明") + 1
-    for rule_id, row in wbk.event_rows(standard).items():
-        events.cell(row=row, column=count_col).value = fill.events.get(rule_id, 0)
-        events.cell(row=row, column=note_col).value = fill.event_notes.get(rule_id)
+    # A standard without events or vetoes has no such sheet (forms leave out a sheet with nothing to fill).
+    if wbk.SHEET_EVENTS in wb.sheetnames:
+        events = wb[wbk.SHEET_EVENTS]
+        count_col = wbk.EVENTS_HEADERS.index("次数") + 1
+        note_col = wbk.EVENTS_HEADERS.index("说明") + 1
+        for rule_id, row in wbk.event_rows(standard).items():
+            events.cell(row=row, column=count_col).value = fill.events.get(rule_id, 0)
+            events.cell(row=row, column=note_col).value = fill.event_notes.get(rule_id)
+    if wbk.SHEET_VETO not in wb.sheetnames:
+        return
     vetoes = wb[wbk.SHEET_VETO]
     answer_col = wbk.VETO_HEADERS.index("是否发生") + 1
     veto_note_col = wbk.VETO_HEADERS.index("说明") + 1

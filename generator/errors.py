@@ -6,7 +6,11 @@ class HallscoreError(Exception):
 
 
 class StandardError(HallscoreError):
-    """The standard file is unreadable or inconsistent."""
+    """The standard file is unreadable or inconsistent; ``problems`` lists each problem found (problems.Problem)."""
+
+    def __init__(self, message: str, problems: list | tuple = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 class RegisterError(HallscoreError):

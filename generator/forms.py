@@ -8,6 +8,7 @@ which is many times faster than building 3,000 workbooks with openpyxl (a test c
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
@@ -117,9 +118,13 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
     _guide(guide, standard, rules)
     lists = _lists(wb, standard, rules)
     _cover(wb.create_sheet(wbk.SHEET_COVER), hall, year, lists, rules)
+    _source(wb[wbk.SHEET_COVER], standard)
     _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists, rules)
-    _events(wb.create_sheet(wbk.SHEET_EVENTS), standard)
-    _vetoes(wb.create_sheet(wbk.SHEET_VETO), standard, lists)
+    sheets = wbk.sheets_for(standard)  # a sheet with nothing to fill is left out
+    if wbk.SHEET_EVENTS in sheets:
+        _events(wb.create_sheet(wbk.SHEET_EVENTS), standard)
+    if wbk.SHEET_VETO in sheets:
+        _vetoes(wb.create_sheet(wbk.SHEET_VETO), standard, lists)
 
     meta = {
         "template_id": wbk.template_id(standard),
@@ -162,7 +167,16 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
 def _guide(ws: Worksheet, standard: Standard, rules: Rules) -> None:
     na_items = [i for i in standard.items if i.allow_na]
     said = {"rounds": "/".join(rules.rounds), "step": plain(rules.score_step)}
-    lines = [line.format(**said) for line in GUIDE_LINES] + list(GUIDE_MORE) + ["", "可填“不适用”的项目(其余项目必须打分):"]
+    lines = [line.format(**said) for line in GUIDE_LINES]
+    if standard.has_levels:
+        lines[4] = ("3. 在“检查表”逐项填写 得分:标有等级的项目从下拉列表中选择等级(如 优秀/良好/一般/差),系统按评价标准折合为"
+                    "分值;其余项目填 0 至该项分值,以 {step} 分为步长。未得满分的项目须在“扣分原因”中写明原因。").format(**said)
+    sheets = wbk.sheets_for(standard)
+    if wbk.SHEET_EVENTS not in sheets:
+        lines[6] = "5. 本评价标准没有加分、扣分事项,工作簿中没有“加分扣分”表。"
+    if wbk.SHEET_VETO not in sheets:
+        lines[7] = "6. 本评价标准没有一票否决事项,工作簿中没有“一票否决”表。"
+    lines += list(GUIDE_MORE) + ["", "可填“不适用”的项目(其余项目必须打分):"]
     lines += [f"· {i.id} {i.section}:{i.text}" for i in na_items] or ["· 无"]
     for line in lines:
         ws.append([line])
@@ -184,7 +198,7 @@ def _lists(wb: Workbook, standard: Standard, rules: Rules) -> dict[str, str]:
     for item in standard.items:
         key = _score_key(item)
         if key not in columns:
-            values = [number(v) for v in standard.allowed_scores(item)]
+            values: list = [lv.name for lv in item.levels] or [number(v) for v in standard.allowed_scores(item)]
             columns[key] = values + ([wbk.NOT_APPLICABLE] if item.allow_na else [])
     names = {}
     for col, (key, values) in enumerate(columns.items(), 1):
@@ -234,6 +248,17 @@ def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, 
     _sign_off(ws, max(rows.values()) + 2)
 
 
+def _source(ws: Worksheet, standard: Standard) -> None:
+    """Which standard the workbook asks for and what it is (its 来源: an example says so), above the fields."""
+    if not standard.source:
+        return
+    ws["A2"] = f"评价标准:{standard.title}(版本 {standard.version});来源:{standard.source}"
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A2"].font = Font(italic=True, color="7F6000" if standard.is_example else "000000")
+    ws.merge_cells("A2:B2")
+    ws.row_dimensions[2].height = LINE_HEIGHT * max(1, math.ceil(_text_width(ws["A2"].value) / 54)) + 3
+
+
 def _sign_off(ws: Worksheet, row: int) -> None:
     """Lines to sign on paper, below the cover fields; their labels are no cover field, so intake skips them."""
     line = Border(bottom=Side(style="thin"))
@@ -261,16 +286,37 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rule
         for name in ("编号", "环节", "检查内容", "评分标准", "分值", "可填不适用", "得分", "扣分原因"):
             ws[f"{col[name]}{row}"].alignment = WRAP
         na = ",或选“不适用”" if item.allow_na else "(本项不可填“不适用”)"
+        if item.levels:
+            scale = ",".join(f"{lv.name} {plain(lv.points)} 分" for lv in item.levels)
+            _validate(ws, f"{score}{row}", DataValidation(
+                type="list", formula1=lists[_score_key(item)], errorTitle="评定无效",
+                error=_clip(f"{item.id} 请从下拉列表中选择等级:{'/'.join(lv.name for lv in item.levels)}{na}。"),
+                promptTitle=_clip(f"{item.id} 评分标准(满分 {plain(item.max_points)})", TITLE_LIMIT),
+                prompt=_clip(f"{item.guidance or item.text}(折合:{scale})")))
+            continue
         _validate(ws, f"{score}{row}", DataValidation(
             type="list", formula1=lists[_score_key(item)], errorTitle="得分无效",
             error=_clip(f"{item.id} 的得分应为 0 至 {plain(item.max_points)} 分,步长 "
                         f"{plain(rules.score_step)} 分{na}。请从下拉列表中选择。"),
             promptTitle=_clip(f"{item.id} 评分标准(满分 {plain(item.max_points)})", TITLE_LIMIT),
             prompt=_clip(item.guidance or item.text)))
+    got = score  # the column the totals add up: the score, or for level-rated items the points a level gives
+    if standard.has_levels:
+        got = _letter(len(wbk.ITEMS_HEADERS) + 1)
+        ws[f"{got}{wbk.HEADER_ROW}"] = "折合分值(自动)"
+        ws[f"{got}{wbk.HEADER_ROW}"].font, ws[f"{got}{wbk.HEADER_ROW}"].fill = BOLD, HEADER_FILL
+        ws.column_dimensions[got].width = 8
+        for row, item in zip(range(first, last + 1), standard.items):
+            formula = f"IF(ISNUMBER({score}{row}),{score}{row},\"\")"
+            for level in reversed(item.levels):
+                formula = f'IF({score}{row}="{level.name}",{number(level.points)},{formula})'
+            ws[f"{got}{row}"] = "=" + formula
+            ws[f"{got}{row}"].alignment = WRAP
+        ws[f"{got}{wbk.HEADER_ROW}"].alignment = Alignment(wrap_text=True, vertical="center")
     # Lost points without a reason turn red (intake rejects them as reason-missing).
     ws.conditional_formatting.add(
         f"{reason}{first}:{reason}{last}",
-        FormulaRule(formula=[f'AND(ISNUMBER(${score}{first}),${score}{first}<${pts}{first},'
+        FormulaRule(formula=[f'AND(ISNUMBER(${got}{first}),${got}{first}<${pts}{first},'
                              f'LEN(TRIM(${reason}{first}))=0)'], fill=ALERT_FILL))
 
     # Live subtotals for the inspector, below the items with 编号 left empty so intake skips them.
@@ -278,26 +324,36 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rule
     rng = lambda c: f"${c}${first}:${c}${last}"  # noqa: E731
     row = last + 2
     _total(ws, row, "各环节小计(仅供参考,不适用项不计入分值;系统按填写内容重新计算)", pts="适用分值", score="得分")
+    section_rows = []
     for section in standard.sections:
         row += 1
-        _total(ws, row, f"小计:{section}",
+        section_rows.append((section, row))
+        _total(ws, row, f"小计:{section}" + (f"(权重 {plain(standard.weight(section))})" if standard.weighted else ""),
                pts=f'=SUMIFS({rng(pts)},{rng(sec)},"{section}",{rng(score)},"<>{wbk.NOT_APPLICABLE}")',
-               score=f'=SUMIF({rng(sec)},"{section}",{rng(score)})')
+               score=f'=SUMIF({rng(sec)},"{section}",{rng(got)})')
     row += 1
     total = row
     _total(ws, row, "合计(仅供参考,不含不适用项)",
-           pts=f'=SUMIF({rng(score)},"<>{wbk.NOT_APPLICABLE}",{rng(pts)})', score=f"=SUM({rng(score)})")
-    events = f"'{wbk.SHEET_EVENTS}'!"
-    n_bonus, n_events = len(standard.bonus), len(standard.bonus) + len(standard.deductions)
-    ev_first, ev_last = wbk.HEADER_ROW + 1, wbk.HEADER_ROW + n_events
+           pts=f'=SUMIF({rng(score)},"<>{wbk.NOT_APPLICABLE}",{rng(pts)})', score=f"=SUM({rng(got)})")
     base = f"IF({pts}{total}>0,100*{score}{total}/{pts}{total},0)"
-    lines = (
-        ("基础分(按百分制折算)", f"={base}"),
-        (f"加分(合计上限 {plain(rules.bonus_cap)} 分,见“加分扣分”)",
-         f"=MIN({number(rules.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
-        ("扣分(见“加分扣分”)", f"=SUM({events}$H${ev_first + n_bonus}:$H${ev_last})"),
-        ("预计最终得分(仅供参考)", f"=MAX(0,{score}{total + 1}+{score}{total + 2}-{score}{total + 3})"),
-    )
+    if standard.weighted:  # 100 × Σ w·得分率 ÷ Σ w over the sections with an applicable item (scoring.weighted_base)
+        w = {s: number(standard.weight(s)) for s, _ in section_rows}
+        num = "+".join(f"IF({pts}{r}>0,{w[s]}*{score}{r}/{pts}{r},0)" for s, r in section_rows)
+        den = "+".join(f"IF({pts}{r}>0,{w[s]},0)" for s, r in section_rows)
+        base = f"IF(({den})>0,100*({num})/({den}),0)"
+    lines: list[tuple[str, str]] = [("基础分(按百分制折算)" + ("(按环节权重)" if standard.weighted else ""), f"={base}")]
+    if wbk.SHEET_EVENTS in wbk.sheets_for(standard):
+        events = f"'{wbk.SHEET_EVENTS}'!"
+        n_bonus, n_events = len(standard.bonus), len(standard.bonus) + len(standard.deductions)
+        ev_first, ev_last = wbk.HEADER_ROW + 1, wbk.HEADER_ROW + n_events
+        lines += [
+            (f"加分(合计上限 {plain(rules.bonus_cap)} 分,见“加分扣分”)",
+             f"=MIN({number(rules.bonus_cap)},SUM({events}$H${ev_first}:$H${ev_first + n_bonus - 1}))"),
+            ("扣分(见“加分扣分”)", f"=SUM({events}$H${ev_first + n_bonus}:$H${ev_last})"),
+            ("预计最终得分(仅供参考)", f"=MAX(0,{score}{total + 1}+{score}{total + 2}-{score}{total + 3})"),
+        ]
+    else:
+        lines.append(("预计最终得分(仅供参考)", f"=MAX(0,{score}{total + 1})"))
     for label, formula in lines:
         row += 1
         _total(ws, row, label, score=formula)
@@ -522,6 +578,9 @@ def _fit_rows(ws: Worksheet, first: int, last: int, widths: dict[str, float]) ->
 
 
 def _score_key(item: Item) -> str:
+    if item.levels:  # one list per set of level names: the names are what the inspector picks
+        names = "_".join(f"{ord(ch):x}" for ch in "|".join(lv.name for lv in item.levels))
+        return "level_" + hashlib.sha256(names.encode()).hexdigest()[:10] + ("_na" if item.allow_na else "")
     return "score_" + plain(item.max_points).replace(".", "_") + ("_na" if item.allow_na else "")
 
 

@@ -377,7 +377,7 @@ class _Checker:
         if meta is None:
             return None
         self.hall_id = meta["hall_id"]
-        missing = [s for s in wbk.SHEETS if s not in self.grids]
+        missing = [s for s in wbk.sheets_for(self.standard) if s not in self.grids]
         for sheet in missing:
             self.add("template-sheet-missing", sheet=sheet)
         if missing:
@@ -559,12 +559,16 @@ class _Checker:
         na = ",或填“不适用”" if item.allow_na else ""
         mx = _fmt(item.max_points)
         text = _text(value)
+        if text == "" and item.levels:
+            return self._level(item, text, cell)
         if text == "":
             self.add("score-blank", sheet=sheet, cell=cell, id=item.id, max=mx, na=na)
             return _INVALID
         if isinstance(value, str) and text.startswith("="):
             self.add("score-formula", sheet=sheet, cell=cell, id=item.id, found=text)
             return _INVALID
+        if item.levels and text != wbk.NOT_APPLICABLE:
+            return self._level(item, text, cell)
         if text == wbk.NOT_APPLICABLE:
             if not item.allow_na:
                 self.add("score-na-forbidden", sheet=sheet, cell=cell, id=item.id, max=mx)
@@ -583,8 +587,19 @@ class _Checker:
             return _INVALID
         return number
 
+    def _level(self, item, text: str, cell: str):
+        """A level-rated item takes one of its levels (the dropdown's), never a number: the level's points."""
+        level = self.standard.level_named(item, text)
+        if level is None:
+            self.add("score-level-invalid", sheet=wbk.SHEET_ITEMS, cell=cell, id=item.id, found=text,
+                     levels="/".join(lv.name for lv in item.levels), na="(或“不适用”)" if item.allow_na else "")
+            return _INVALID
+        return level.points
+
     def _events(self):
         sheet = wbk.SHEET_EVENTS
+        if sheet not in self.grids:  # a standard without bonus and deduction items: the sheet is left out
+            return {}, {}
         texts = {r.id: r.text for r in (*self.standard.bonus, *self.standard.deductions)}
         events: dict[str, int] = {}
         notes: dict[str, str] = {}
@@ -620,6 +635,8 @@ class _Checker:
 
     def _vetoes(self):
         sheet = wbk.SHEET_VETO
+        if sheet not in self.grids:  # a standard without veto items: the sheet is left out
+            return {}, {}
         texts = {v.id: v.text for v in self.standard.vetoes}
         vetoes: dict[str, bool] = {}
         notes: dict[str, str] = {}

@@ -526,7 +526,7 @@ def _lost_items(hall: HallRow, standard: Standard | None) -> list[dict]:
         score = hall.items.get(item.id)  # the recorded figure, exactly (Decimal): no float arithmetic
         if isinstance(score, Decimal) and score < item.max_points:
             rows.append({"item": item, "score": score, "lost": item.max_points - score,
-                         "reason": hall.reasons.get(item.id, "")})
+                         "reason": hall.reasons.get(item.id, ""), "level": standard.level_of(item.id, score)})
     rows.sort(key=lambda r: (-r["lost"], r["item"].id))
     return rows
 

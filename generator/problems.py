@@ -105,6 +105,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
     ("veto-note-missing", ERROR, "一票否决未写说明", "编号 {id}({text})填了“是”,但说明为空;一票否决使营业厅评为不达标,请写明发生的事件"),
     ("text-cleaned", WARNING, "文字含不可见字符", "{field}含不可见字符 {chars}(控制字符或非字符),已删除后接收;建议检查原文"),
+    # Level-rated items (评分项 with 等级)
+    ("score-level-invalid", ERROR, "评定等级无效", "编号 {id} 的评定为“{found}”;应从下拉列表中选择:{levels}{na}"),
     # Returns by mail
     ("mail-no-workbook", ERROR, "邮件中没有 xlsx 检查表", "邮件“{subject}”(发件人 {sender})中没有 .xlsx 检查表附件({detail});请回复该邮件,把填好的 .xlsx 检查表作为附件发送(可直接附上,也可压缩为 zip;不要只发链接)"),
     ("zip-unreadable", ERROR, "zip 压缩包无法读取", "zip 压缩包无法读取({detail});请重新压缩后发送,或直接发送 .xlsx 检查表"),
@@ -115,6 +117,36 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("round-date-order", WARNING, f"{ROUNDS[0]}日期晚于上级检查", f"{ROUNDS[0]}日期 {{found}} 晚于本厅{{other}}的检查日期 {{expected}};{ROUNDS[0]}应在上级检查之前,请核对日期"),
     ("duplicate-conflict", ERROR, "同一厅同一轮次的两份检查表内容不同且日期相同", "与 {other} 为同一厅同一轮次、同一检查日期但内容不同;请确认以哪一份为准,删除另一份后重新提交"),
 )
+# The evaluation standard itself (评价标准工作簿 or YAML data file): `hallscore standard check` and every command
+# that takes --standard report these, all at once, with the sheet and cell of a workbook.
+STANDARD_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("standard-unreadable", ERROR, "评价标准文件无法读取", "无法读取评价标准文件({detail});YAML 数据文件须为 UTF-8 文本,标准工作簿须为 .xlsx"),
+    ("standard-yaml-syntax", ERROR, "评价标准 YAML 格式有误", "第 {line} 行第 {column} 列:{what};请改正该处,或改用评价标准工作簿(hallscore standard export 导出样例)"),
+    ("standard-not-mapping", ERROR, "评价标准文件不是键值表", "文件内容应为 YAML 键值表(id、version、title、sections、items …);请参照 hallscore standard export 导出的样例"),
+    ("standard-sheet-missing", ERROR, "缺少评价标准工作表", "缺少工作表“{sheet}”;评价标准工作簿至少要有“说明”和“评分项”两张工作表"),
+    ("standard-header-missing", ERROR, "评价标准表头缺列", "工作表“{sheet}”第 1 行缺少列“{column}”;请按评价标准工作簿的表头填写(可用 hallscore standard export 导出样例)"),
+    ("standard-info-missing", ERROR, "说明缺少内容", "“说明”缺少“{field}”;请在“说明”表填写"),
+    ("standard-list-missing", ERROR, "缺少环节或评分项", "没有任何{list};评价标准至少要有一个环节和一个评分项"),
+    ("standard-entry-invalid", ERROR, "条目格式有误", "{list} 第 {n} 项不是键值表;每一项应写成“字段: 值”的键值表(如 id、text)"),
+    ("standard-field-missing", ERROR, "必填内容为空", "{where} 的“{field}”为空;请填写"),
+    ("standard-not-number", ERROR, "应为数字", "{where} 的“{field}”为“{found}”;应为数字"),
+    ("standard-yesno-invalid", ERROR, "可不适用应为是或否", "{where} 的“可不适用”为“{found}”;应为 是 或 否"),
+    ("standard-id-duplicate", ERROR, "编号重复", "编号 {id} 重复(已出现在 {other});编号在整个标准(评分项、加分项、扣分项、否决项)内须唯一"),
+    ("standard-section-duplicate", ERROR, "环节重复", "环节“{section}”出现多次;每个环节只写一行"),
+    ("standard-section-unknown", ERROR, "环节不在环节表中", "{where} 的环节“{section}”不在“环节”表中;请在“环节”表增加该环节或改正环节名称"),
+    ("standard-section-empty", ERROR, "环节没有评分项", "环节“{section}”没有任何评分项;请删除该环节或为它增加评分项"),
+    ("standard-weight-invalid", ERROR, "权重无效", "环节“{section}”的权重为 {found};权重应大于 0,不加权请留空"),
+    ("standard-weight-unknown", ERROR, "权重所属环节没有评分项", "权重写给了环节“{section}”,但没有任何评分项属于该环节;请改正环节名称或删除该权重"),
+    ("standard-step-invalid", ERROR, "分值步长无效", "分值步长为 {found};应大于 0,如 0.5"),
+    ("standard-cap-invalid", ERROR, "加分上限无效", "加分上限为 {found};应为 0 或正数"),
+    ("standard-points-invalid", ERROR, "分值无效", "{where} 的分值为 {found};应大于 0"),
+    ("standard-points-step", ERROR, "分值不是步长的整数倍", "{where} 的分值 {found} 不是分值步长 {step} 的整数倍;请改正分值或“说明”中的分值步长"),
+    ("standard-points-total", ERROR, "评分项分值合计不是 100", "评分项分值合计为 {found},应为 100(基础分按百分制);请核对各项分值"),
+    ("standard-levels-invalid", ERROR, "等级写法有误", "{where} 的等级“{found}”无法使用:{detail};应写成 优秀=100%;良好=80%;一般=60%;差=0%"),
+    ("standard-bonus-invalid", ERROR, "加分项分值有误", "加分项 {where} 的分值有误:{detail}"),
+    ("standard-deduction-invalid", ERROR, "扣分项分值有误", "{where} 的每次扣分为 {found};应大于 0(填写扣分的绝对值)"),
+)
+ROWS = ROWS + STANDARD_ROWS
 CATALOGUE: dict[str, ProblemType] = _types(*ROWS)
 FIELD_LIMIT = 60  # a value quoted from a cell is cut to this many characters in messages
 
@@ -137,7 +169,7 @@ def catalogue_markdown() -> str:
     lines = [
         "# 问题代码",
         "",
-        "校验回收检查表时可能报告的全部问题。代码是稳定的公开约定:不会改名,也不会被另作他用。",
+        "校验回收检查表和评价标准(`standard-` 开头)时可能报告的全部问题。代码是稳定的公开约定:不会改名,也不会被另作他用。",
         "“错误”使文件被退回;“提示”不影响接收。本页由 `python -m generator.problems > docs/problems.md` 生成。",
         "",
         "| 代码 | 级别 | 名称 | 说明模板 |",

@@ -30,8 +30,9 @@ CATALOGUE: dict[str, str] = {
     "fell-awaiting": "得分 {final},{falls},裁定前暂评为{tier}。",
     "overridden": "{rule}经{decided_by}于 {date} 裁定为{tier}:{reason}。",
     # Why it is not rated.
-    "type-not-rated": "社会合作厅暂不进行服务评价",
-    "level-not-rated": "{year} 年只对 {levels} 级厅开展服务评价,本厅为 {level} 级厅",
+    # The scope is the year's configuration (hallscore.toml levels, hall_types), not the 办法's 2016 wording.
+    "type-not-rated": "本年度只对{types}厅评价(hallscore.toml),本厅为{type}厅",
+    "level-not-rated": "本年度只对 {levels} 级{types}厅评价(hallscore.toml),本厅为 {level} 级厅",
     # Why a hall sits below the tier its score reached (joined with ;).
     "tie": "与另外 {others} 个厅并列排名第 {rank},处在{scope}{tier}名额 {cap} 个的分界线上,按规则不以厅编码决定,需裁定",
     "quota-zero": "{scope}{tier}名额为 0 个(评价范围内 {base} 个厅 × {ratio} 向下取整)",

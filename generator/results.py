@@ -28,7 +28,7 @@ from .record import SCHEMA_VERSION
 from .rules import Rules
 from .scoring import decimal_of, figure, half_up, report_return
 from .shortlist import build_shortlists
-from .standard import BUSINESS_SECTION, load_standard
+from .standard import BUSINESS_SECTION, archived_text, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 
@@ -284,7 +284,7 @@ def save_year(archive: str | Path, results: dict, intake: dict, standard_path: s
 
     record_io.save(folder / RESULTS_FILE, results, same(RESULTS_FILE))
     write_chunks_atomic(folder / INTAKE_FILE, record_io.dump_chunks(intake), same(INTAKE_FILE))
-    write_chunks_atomic(folder / STANDARD_FILE, [Path(standard_path).read_text(encoding="utf-8").encode("utf-8")], same(STANDARD_FILE))
+    write_chunks_atomic(folder / STANDARD_FILE, [archived_text(standard_path).encode("utf-8")], same(STANDARD_FILE))
     return folder
 
 

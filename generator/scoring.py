@@ -121,7 +121,21 @@ def score_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | 
         sections, earned_total, max_total, base = fast
     else:
         sections, earned_total, max_total, base = _base_exact(record, standard)
+    if standard.weighted:
+        base = weighted_base(sections, standard)
     return _card(record, standard, bonus_cap, sections, earned_total, max_total, base)
+
+
+def weighted_base(sections: list[SectionScore], standard: Standard) -> Fraction:
+    """Base of a standard with section weights (standard.md): 100 × Σ w·rate ÷ Σ w over the sections that have
+    an applicable item; a section all 不适用 leaves both sums, as an item does in the plain formula."""
+    weighted = total = Fraction(0)
+    for s in sections:
+        if s.applicable_max:
+            weight = Fraction(standard.weight(s.section))
+            weighted += weight * s.earned / s.applicable_max
+            total += weight
+    return 100 * weighted / total if total else Fraction(0)
 
 
 def _base_exact(record, standard):
@@ -226,7 +240,8 @@ def _event_plan(standard: Standard, bonus_cap: Decimal | None) -> tuple | None:
 def report_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal | None = None) -> Reported:
     """The reported figures of ``record``: the same numbers as half_up over :func:`score_return`'s card."""
     _, _, exact = _plan(standard)
-    events = _event_plan(standard, bonus_cap) if exact else None
+    # The integer path knows the plain sum only: a weighted base goes through the exact card.
+    events = _event_plan(standard, bonus_cap) if exact and not standard.weighted else None
     if events is not None:
         got = _reported_in_halves(record, events)
         if got is not None:

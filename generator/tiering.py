@@ -99,8 +99,10 @@ def assign_tiers(halls: Iterable[Hall], candidates: dict[str, Candidate], config
     scopes: dict[str, list] = {}
     for hall in halls:
         if not config.evaluated(hall):
-            why = (Fact.of("type-not-rated", type=hall.type) if hall.type not in config.hall_types
-                   else Fact.of("level-not-rated", year=config.year, levels=_levels(config), level=hall.level))
+            types = "、".join(config.hall_types)
+            why = (Fact.of("type-not-rated", type=hall.type, types=types) if hall.type not in config.hall_types
+                   else Fact.of("level-not-rated", year=config.year, levels=_levels(config), level=hall.level,
+                                types=types))
             cand = candidates.get(hall.hall_id)
             fact = (Fact.of("not-rated", why=why) if cand is None
                     else Fact.of("not-rated-scored", final=cand.final, why=why))

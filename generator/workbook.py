@@ -58,6 +58,17 @@ def template_id(standard: Standard) -> str:
     return f"{TEMPLATE_PREFIX}:{standard.id}:{standard.version}"
 
 
+def sheets_for(standard: Standard) -> tuple[str, ...]:
+    """The sheets a workbook of ``standard`` has: one with nothing to fill (no bonus or deduction items, no veto
+    items) is left out, and a return need not have it."""
+    left_out = set()
+    if not standard.bonus and not standard.deductions:
+        left_out.add(SHEET_EVENTS)
+    if not standard.vetoes:
+        left_out.add(SHEET_VETO)
+    return tuple(s for s in SHEETS if s not in left_out)
+
+
 def item_rows(standard: Standard) -> dict[str, int]:
     """Row of each base item on 检查表 in a fresh template."""
     return {item.id: HEADER_ROW + 1 + n for n, item in enumerate(standard.items)}

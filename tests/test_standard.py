@@ -34,18 +34,24 @@ def test_checksum_is_stable_and_sensitive(tmp_path, standard):
 
 
 @pytest.mark.parametrize(
-    "old, new, message",
+    "old, new, code, message",
     [
-        ("{id: A02, section: 迎宾接待, max: 3", "{id: A01, section: 迎宾接待, max: 3", "编号 A01 重复"),
-        ("{id: A02, section: 迎宾接待, max: 3", "{id: A02, section: 迎宾接待, max: 4", "基础项分值合计应为 100,实际为 101"),
+        ("{id: A02, section: 迎宾接待, max: 3", "{id: A01, section: 迎宾接待, max: 3", "standard-id-duplicate",
+         "编号 A01 重复"),
+        ("{id: A02, section: 迎宾接待, max: 3", "{id: A02, section: 迎宾接待, max: 4", "standard-points-total",
+         "评分项分值合计为 101,应为 100"),
         ("{id: J03, text: 客户书面表扬(表扬信、锦旗), per: 0.5, cap: 1}", "{id: J03, text: 客户书面表扬, per: 2, cap: 1}",
-         "bonus J03 的 cap 小于单次分值 per"),
-        ("{id: K01, text: 经核实的有责投诉, per: 1}", "{id: K01, text: 经核实的有责投诉, per: -1}", "deductions K01 的 per 应大于 0"),
-        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾, max: 2", "items A05 的环节“迎宾”不在 sections 中"),
-        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾接待, max: 1.3", "items A05 的分值 1.3 不是 score_step 的整数倍"),
+         "standard-bonus-invalid", "bonus J03 的分值有误:本项上限 1 小于每次 2"),
+        ("{id: K01, text: 经核实的有责投诉, per: 1}", "{id: K01, text: 经核实的有责投诉, per: -1}",
+         "standard-deduction-invalid", "deductions K01 的每次扣分为 -1;应大于 0"),
+        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾, max: 2", "standard-section-unknown",
+         "items A05 的环节“迎宾”不在“环节”表中"),
+        ("{id: A05, section: 迎宾接待, max: 2", "{id: A05, section: 迎宾接待, max: 1.3", "standard-points-step",
+         "items A05 的分值 1.3 不是分值步长 0.5 的整数倍"),
     ],
 )
-def test_broken_standard_names_the_entry(tmp_path, old, new, message):
+def test_broken_standard_names_the_entry(tmp_path, old, new, code, message):
+    # The messages were English-keyed ("bonus J03 的 cap 小于单次分值 per") before standards got coded problems.
     text = DEFAULT_STANDARD.read_text(encoding="utf-8")
     assert old in text
     path = tmp_path / "broken.yaml"
@@ -53,10 +59,50 @@ def test_broken_standard_names_the_entry(tmp_path, old, new, message):
     with pytest.raises(StandardError) as err:
         load_standard(path)
     assert message in str(err.value)
+    assert code in [p.code for p in err.value.problems]
 
 
 def test_unreadable_standard(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("items: [unclosed", encoding="utf-8")
-    with pytest.raises(StandardError, match="无法读取评价标准文件"):
+    with pytest.raises(StandardError) as err:
         load_standard(path)
+    # PyYAML's own words ("expected ',' or ']'") never reach the user: the place and a Chinese reading do.
+    assert [p.code for p in err.value.problems] == ["standard-yaml-syntax"]
+    assert "第 1 行第 17 列" in str(err.value) and "列表 [ ] 没有正确闭合" in str(err.value)
+    assert "expected" not in str(err.value)
+
+
+JUNK = [None, 0, -1, "x", [], {}, [1], {"a": 1}, True, 1.5, "1e400", "=SUM(A1)", [[1]], "优秀=50%;差=50%", "a=1;b=2"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_any_malformed_data_file_gets_coded_chinese_problems_never_a_traceback(tmp_path, seed):
+    """Fields replaced by values of the wrong kind, in both shipped standards: a standard or coded problems."""
+    import copy
+    import random
+
+    import yaml
+
+    from generator.problems import CATALOGUE
+    from generator.standard import EXAMPLES, check_standard
+
+    shipped = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXAMPLES.values()]
+    rng = random.Random(seed)
+    refused = 0
+    for n in range(120):
+        raw = copy.deepcopy(rng.choice(shipped))
+        key = rng.choice(list(raw))
+        if isinstance(raw[key], list) and raw[key] and isinstance(raw[key][0], dict):
+            entry = rng.choice(raw[key])
+            entry[rng.choice([*entry, "levels", "na"])] = rng.choice(JUNK)
+        else:
+            raw[key] = rng.choice(JUNK)
+        path = tmp_path / f"{n}.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        std, problems = check_standard(path)
+        assert (std is None) == bool(problems)
+        refused += std is None
+        for p in problems:
+            assert p.code in CATALOGUE and any("\u4e00" <= ch <= "\u9fff" for ch in p.message), p
+    assert refused > 40  # the mutations do break most files
