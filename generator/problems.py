@@ -141,7 +141,7 @@ STANDARD_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("standard-cap-invalid", ERROR, "加分上限无效", "加分上限为 {found};应为 0 或正数"),
     ("standard-points-invalid", ERROR, "分值无效", "{where} 的分值为 {found};应大于 0"),
     ("standard-points-step", ERROR, "分值不是步长的整数倍", "{where} 的分值 {found} 不是分值步长 {step} 的整数倍;请改正分值或“说明”中的分值步长"),
-    ("standard-points-total", ERROR, "评分项分值合计不是 100", "评分项分值合计为 {found},应为 100(基础分按百分制);请核对各项分值"),
+    ("standard-points-total", ERROR, "评分项分值合计不是 100", "评分项分值合计为 {found},应为 100(有环节未写权重时按分值计,基础分按百分制);请核对各项分值,或为每个环节写上权重"),
     ("standard-levels-invalid", ERROR, "等级写法有误", "{where} 的等级“{found}”无法使用:{detail};应写成 优秀=100%;良好=80%;一般=60%;差=0%"),
     ("standard-bonus-invalid", ERROR, "加分项分值有误", "加分项 {where} 的分值有误:{detail}"),
     ("standard-deduction-invalid", ERROR, "扣分项分值有误", "{where} 的每次扣分为 {found};应大于 0(填写扣分的绝对值)"),

@@ -543,7 +543,10 @@ def _check(std: Standard, raw: dict, problems: list[Problem], name: str) -> None
         elif not std.items_in(section):
             said.at(raw.get("_sections_at", {}).get(n, {}), "weight", "standard-weight-unknown", section=section)
     total = sum((item.max_points for item in std.items), Decimal(0))
-    if std.items and total != BASE_TOTAL:
+    # Points are on the 100-point scale only where a section weighs by its points (no written weight); where
+    # every section with items has its weight, the weights alone set the scale and the points may add to anything.
+    weighs_by_points = any(std.weight_written(s) is None for s in std.sections if std.items_in(s))
+    if std.items and weighs_by_points and total != BASE_TOTAL:
         sheet = "评分项" if "_info_at" in raw else ""
         problems.append(problem("standard-points-total", file=name, sheet=sheet, found=plain(total)))
     for rule in std.bonus:

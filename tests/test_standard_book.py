@@ -353,3 +353,16 @@ def test_a_workbook_laid_out_a_little_differently_reads_the_same(tmp_path):
              ["Y2", "环境", "标识齐全", "齐全为达标", 10, "是", "达标=10;不达标=0"]],
     ))
     assert other.checksum == plain.checksum and other.weights == plain.weights
+
+
+def test_where_every_section_has_its_weight_the_points_need_not_add_to_100(tmp_path):
+    """Weights on every section set the scale; points adding to 50 are then no mistake. A section that weighs by
+    its points (blank weight) keeps the 100-point check."""
+    halves = [["编号", "环节", "检查内容", "评分标准", "分值", "可不适用", "等级"],
+              ["X1", "响应", "来电及时接听", "", 20, "否", None], ["X2", "响应", "解答准确", "", 10, "否", None],
+              ["Y1", "环境", "营业场所整洁", "", 15, "是", None], ["Y2", "环境", "标识齐全", "", 5, "是", None]]
+    _, problems = check_standard(hand_standard(tmp_path / "a.xlsx", 环节=[["环节", "权重"], ["响应", 60], ["环境", 40]],
+                                               评分项=halves))
+    assert problems == []
+    _, problems = check_standard(hand_standard(tmp_path / "b.xlsx", 评分项=halves))  # 环境's weight is blank
+    assert [p.code for p in problems] == ["standard-points-total"]
