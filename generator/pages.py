@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from . import charts
+from . import charts, public
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import number, percent, plain
 from .record import HallRow, Shortlist, YearResults
@@ -107,6 +107,10 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["province_slug"] = province_slug
     env.filters["problem_title"] = _problem_title
     env.filters["reason_html"] = reason_html
+    # The public site names a return by its file name and a sender by name (public.py says why).
+    env.filters["file_name"] = public.file_name
+    env.filters["sender_name"] = public.sender_name
+    env.filters["scrub"] = public.scrub
     # Tier names, for every template and macro (rules.py holds them).
     env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env
