@@ -133,3 +133,30 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();
+/* hallscore: a search for a hall's exact name or 厅编码 shows that hall first. The theme ranks by term weight, and
+   province pages carry a boost (a place name finds the place first), which would put them above the hall itself.
+   Hall entries are titled "名称(厅编码)"; the theme's segmentation puts zero-width spaces into titles. */
+(function () {
+  "use strict";
+  function plain(s) { return String(s || "").replace(/[\u200b\s]/g, ""); }
+  function exact(item, query) {
+    var h = item.querySelector("h1");
+    var title = plain(h ? h.textContent : "");
+    return title === query || title.indexOf(query + "(") === 0 || title.slice(-query.length - 2) === "(" + query + ")";
+  }
+  function promote(list, input) {
+    var query = plain(input.value);
+    if (!query) return;
+    var items = Array.prototype.slice.call(list.children);
+    for (var i = 1; i < items.length; i++) {
+      if (exact(items[i], query) && !exact(items[0], query)) { list.insertBefore(items[i], items[0]); return; }
+    }
+  }
+  function init() {
+    var list = document.querySelector(".md-search-result__list");
+    var input = document.querySelector(".md-search__input");
+    if (!list || !input || !window.MutationObserver) return;
+    new MutationObserver(function () { promote(list, input); }).observe(list, { childList: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();
