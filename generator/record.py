@@ -135,8 +135,8 @@ class HallRow:
     needs_decision: bool = False
     pending_tier: str | None = None
     rank: int | None = None
-    # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks); hall pages show them
-    # from their province's ranks file (compare.ranks_script). results.json has the key only where there are some.
+    # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks): the ranks move with
+    # other halls' returns. results.json has the key only where there are some.
     reason_ranks: tuple[tuple[int, int], ...] = ()
 
 

@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING
 import yaml
 
 from .compare import FILE as COMPARE_FILE
-from .compare import RANKS_DIR, compare_script, ranks_script
+from .compare import compare_script
 from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
 from .province import PageCache
-from .regions import province_slug
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
@@ -64,10 +63,6 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
             (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
             (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
-            ranks = docs / str(view.year) / RANKS_DIR
-            ranks.mkdir(exist_ok=True)
-            for province in view.provinces:
-                (ranks / f"{province_slug(province)}.js").write_text(ranks_script(view, province), encoding="utf-8")
             if stamp:
                 (docs / str(view.year) / "halls").mkdir(exist_ok=True)
                 (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")

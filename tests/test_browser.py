@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import http.server
 import itertools
 import json
@@ -346,12 +347,15 @@ def test_averages_come_from_the_years_compare_script(kind, built_site, server, b
         assert browser.js("document.querySelector('[data-hs-cell^=\"national:\"]').textContent") != "—"
 
 
-def test_the_quota_rank_a_tier_reason_quotes_comes_from_the_compare_script(built_site, server, browser):
-    """A hall page's 定级说明 has the quota ranks it quotes as slots (the rank moves with other halls' returns);
-    in the browser the sentence reads as the record has it, from file:// as over HTTP."""
+def test_the_quota_rank_a_tier_reason_quotes_is_in_the_page_itself(built_site, server, browser):
+    """A hall page's 定级说明 says the quota rank in its HTML (a text reader, curl and the search snippet read it
+    without script), in the tier's own order; in the browser it reads as the record has it."""
     year = built_site["year"]
     hall = next(h for h in built_site["halls"] if h.get("reason_ranks"))
     page = f"{year}/halls/{hall_slug(hall['hall_id'])}.html"
+    raw = (built_site["site"] / page).read_text(encoding="utf-8")
+    assert html.escape(hall["tier_reason"], quote=False) in raw and "第 —" not in raw
+    assert re.search(r"(优秀|良好)第 \d+ 名", hall["tier_reason"]), hall["tier_reason"]
     for base in (server, built_site["site"].resolve().as_uri() + "/"):
         browser.goto(base + page)
         browser.wait_for("document.querySelector('article h1') !== null")

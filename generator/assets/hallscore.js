@@ -42,8 +42,7 @@
 /* hallscore: figures that change with every return (national and province averages, ranks) live in one small
    file per year, <year>/compare.js (window.hallscoreCompare, loaded by a script tag: works from file://), so
    that a new score elsewhere does not rewrite 20,000 hall pages. Cells marked data-hs-cell and charts marked
-   data-hs-deviation are filled from it, the ranks a 定级说明 quotes (data-hs-rank) from the province's
-   <year>/ranks/<province>.js (window.hallscoreRanks); without them they keep their "—". */
+   data-hs-deviation are filled from it; without it they keep their "—". */
 (function () {
   "use strict";
   var ROW = 22, LABEL_W = 150, BAR_W = 360, WIDTH = LABEL_W + BAR_W + 70;
@@ -117,17 +116,6 @@
         if (own) series.push([slot.getAttribute("data-hs-label"), own]);
         series.push([slot.getAttribute("data-hs-province-label") || box.getAttribute("data-hs-province"), province.avg || {}]);
         slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series, year.national.avg || {});
-      });
-    });
-    // The quota ranks a hall's 定级说明 quotes move with other halls' returns: <year>/ranks/<province>.js.
-    var ranked = window.hallscoreRanks || {};
-    Array.prototype.forEach.call(document.querySelectorAll("[data-hs-ranks]"), function (box) {
-      var year = ranked[box.getAttribute("data-hs-ranks")];
-      var ranks = year ? year[box.getAttribute("data-hs-hall")] : null;
-      if (!ranks) return;
-      Array.prototype.forEach.call(box.querySelectorAll("[data-hs-rank]"), function (slot) {
-        var value = ranks[Number(slot.getAttribute("data-hs-rank"))];
-        if (value !== undefined && value !== null) slot.textContent = value;
       });
     });
   }
