@@ -21,7 +21,7 @@ from . import (
 )
 from .build import BuildOptions, BuildSummary, build, rebuild_site, validate
 from .config import TIERS
-from .errors import HallscoreError
+from .errors import HallscoreError, NothingAcceptedError
 from .forms import write_master, write_templates
 from .fsutil import write_json_atomic
 from .intake import REJECTED, STATUS_LABELS, STATUSES, IntakeReport
@@ -234,12 +234,17 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
         cache_dir = None
     elif cache_dir is None:
         cache_dir = Path(archive_dir).parent / ".hallscore-cache"
-    with _Progress() as progress:
-        options = BuildOptions.from_files(paths, register_path, archive_dir, year, config_path, year_explicit,
-                                          site_dir=site_dir, standard_path=standard_path, strict=strict,
-                                          overrides_path=overrides_path, workers=workers, cache_dir=cache_dir,
-                                          decisions_paths=decisions_paths)
-        summary = build(options, progress=progress)
+    try:
+        with _Progress() as progress:
+            options = BuildOptions.from_files(paths, register_path, archive_dir, year, config_path, year_explicit,
+                                              site_dir=site_dir, standard_path=standard_path, strict=strict,
+                                              overrides_path=overrides_path, workers=workers, cache_dir=cache_dir,
+                                              decisions_paths=decisions_paths)
+            summary = build(options, progress=progress)
+    except NothingAcceptedError as exc:
+        _print_intake(exc.report, details=False)
+        click.echo(f"错误:{exc}", err=True)
+        raise SystemExit(1) from exc
     _print_build(summary)
 
 
