@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .problems import Problem, problem
+from .why import why
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted xlsx is an OLE file holding these streams (names are UTF-16LE in the directory).
@@ -95,7 +96,7 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as exc:
         # Truncated by a mail gateway, bytes flipped (CRC error), an unsupported compression method …
-        return [problem("file-damaged", file=name, detail=f"{type(exc).__name__}: {exc}"[:120])]
+        return [problem("file-damaged", file=name, detail=why(exc))]
 
 
 def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,

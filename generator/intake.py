@@ -25,6 +25,7 @@ from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
 from .textcell import clean as clean_text
 from .textcell import unsafe_chars
+from .why import why
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
@@ -309,7 +310,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         parts = Parts()  # unzipped once: scanned for entities, then read (the zip opened once)
         found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
-        return None, [problem("file-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])], ""
+        return None, [problem("file-unreadable", file=name, detail=why(exc))], ""
     if any(p.severity == ERROR for p in found):
         return None, found, ""
     try:
@@ -322,13 +323,13 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=what, found=exc.found,
                                       limit=exc.limit)], ""
     except Exception as exc:  # any parser failure is a property of the file, not of our run
-        detail = f"{type(exc).__name__}: {exc}"[:200]
+        detail = why(exc)
         return None, found + [problem("file-unreadable", file=name, detail=detail)], ""
     checker = _Checker(name, standard, register, year, today, grids)
     try:
         record = checker.run()
     except Exception as exc:  # a bug of ours must not stop the other files; it is reported, not hidden
-        detail = f"{type(exc).__name__}: {exc}"[:200]
+        detail = why(exc)
         return None, _bounded(found + checker.problems + [problem("check-failed", file=name, detail=detail)],
                               name, limits), checker.hall_id
     if record is not None:
@@ -395,6 +396,10 @@ class _Checker:
             return None
         meta = {str(r[0]): _text(r[1]) for r in grid.rows if len(r) >= 2 and r[0] is not None}
         lacking = [k for k in wbk.META_KEYS if not meta.get(k)]
+        blank = {"hall_id", "year", "created"}
+        if set(lacking) == blank and meta["template_id"].startswith(wbk.TEMPLATE_PREFIX + ":"):
+            self.add("template-master", sheet=wbk.SHEET_META)  # forms.write_master leaves just these empty
+            return None
         if lacking or not meta["template_id"].startswith(wbk.TEMPLATE_PREFIX + ":"):
             self.add("template-unknown", sheet=wbk.SHEET_META, detail="缺少 " + "、".join(lacking or ["template_id"]))
             return None

@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from .errors import HallscoreError
 from .forms import safe_name
 from .fsutil import write_bytes_atomic
+from .why import why
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"
@@ -128,7 +129,7 @@ def render(template: str | Path | None, default: str, **context: object) -> tupl
                           keep_trailing_newline=True, autoescape=False)
         text = env.get_template(path.name).render(**context)
     except (OSError, TemplateError) as exc:
-        raise MailError(f"邮件模板 {path} 无法使用:{type(exc).__name__}: {exc}") from exc
+        raise MailError(f"邮件模板 {path} 无法使用:{why(exc)}") from exc
     subject, _, body = text.lstrip("\n").partition("\n")
     subject = re.sub(r"^(主题|Subject)[::]\s*", "", subject).strip()
     if not subject:
@@ -215,7 +216,7 @@ def send(drafts: Iterable[Draft], outbox: str | Path, host: str, port: int, secu
                     last = clock()
                     _send_one(server, draft, result, log, now)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"无法通过 SMTP 服务器 {host}:{port} 发送:{type(exc).__name__}: {exc};"
+        raise MailError(f"无法通过 SMTP 服务器 {host}:{port} 发送:{why(exc)};"
                         f"已发送 {len(result.sent)} 封,重新运行将只发送其余的邮件") from exc
     return result
 

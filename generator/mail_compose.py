@@ -17,6 +17,7 @@ from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
+from .why import why
 from .workbook import ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
@@ -54,7 +55,7 @@ def template_drafts(contacts: dict, templates_dir: str | Path, year: int, sender
                 members = [i for i in zf.infolist() if i.filename.lower().endswith(".xlsx")]
                 stamp = (datetime(*members[0].date_time, tzinfo=UTC).astimezone(CHINA) if members else None)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise MailError(f"zip 包 {path} 无法读取:{exc}") from exc
+            raise MailError(f"zip 包 {path} 无法读取:{why(exc)}") from exc
         filename = f"{year}年营业厅服务评价检查表_{province}{city}.zip"
         subject, body = render(body_template, "templates.txt.j2", year=year, province=province, city=city,
                                contact=contact.name, deadline=deadline, rounds=ROUNDS, attachment=filename,

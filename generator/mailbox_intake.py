@@ -27,6 +27,7 @@ from .container import DEFAULT_LIMITS, megabytes
 from .entries import is_regular
 from .mail_zip import clean_name, read_zip
 from .problems import problem
+from .why import why
 
 if TYPE_CHECKING:
     from .intake import FileStatus
@@ -118,7 +119,7 @@ class MailInputs:
             messages = read_messages(path)
         except Exception as exc:  # not a mail file after all, or a damaged one
             self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
-                "mail-unreadable", file=name, detail=f"{type(exc).__name__}: {exc}"[:200])]))
+                "mail-unreadable", file=name, detail=why(exc))]))
             return
         single = len(messages) == 1 and path.suffix.lower() == ".eml"
         seen: dict[str, int] = {}
@@ -135,7 +136,7 @@ class MailInputs:
                 from .intake import REJECTED, FileStatus
 
                 self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
-                    "mail-unreadable", file=where, detail=f"{type(exc).__name__}: {exc}"[:200])]))
+                    "mail-unreadable", file=where, detail=why(exc))]))
 
     def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
         from .intake import REJECTED, FileStatus

@@ -66,6 +66,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("check-failed", ERROR, "校验程序出错", "校验该文件时程序出错({detail});请把文件转交系统管理员"),
     # The template
     ("template-unknown", ERROR, "不是本系统生成的检查表", "缺少隐藏工作表 _meta 或其内容({detail});请使用下发的检查表填写"),
+    ("template-master", ERROR, "填的是空白母版", "这是空白母版(评价标准的预览,没有厅编码和年度),不能作为本厅的检查表;请用按营业厅清单生成的本厅检查表(文件名以厅编码开头)重新填写"),
     ("template-standard-mismatch", ERROR, "评价标准版本不符", "检查表的评价标准为 {found},本次评价使用 {expected};请使用本年度下发的检查表"),
     ("template-year-mismatch", ERROR, "检查表年度不符", "检查表年度为 {found},本次评价年度为 {expected};请使用本年度下发的检查表"),
     ("template-sheet-missing", ERROR, "缺少工作表", "缺少工作表“{sheet}”;请勿删除或重命名工作表"),

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .errors import StandardError
+from .why import why
 
 DEFAULT_STANDARD = Path(__file__).parent / "standards" / "ct-hall-2016.yaml"
 BASE_TOTAL = Decimal(100)
@@ -111,7 +112,7 @@ def load_standard(path: str | Path | None = None) -> Standard:
 
         raw = load_yaml(path)  # no aliases, bounded size
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise StandardError(f"无法读取评价标准文件 {path}:{exc}") from exc
+        raise StandardError(f"无法读取评价标准文件 {path}:{why(exc)}") from exc
     problems: list[str] = []
     standard = _parse(raw, problems)
     if standard is not None:
