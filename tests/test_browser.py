@@ -280,15 +280,25 @@ _MEASURE = """(() => {
   };
   const wrapped = [...document.querySelectorAll('article th')].filter(th => lines(th) > 1)
     .map(th => th.textContent.trim());
-  const tiny = [];
+  const tiny = [], cut = [];
   for (const svg of document.querySelectorAll('article .hs-chart svg')) {
+    if (!svg.getClientRects().length) continue;  // the drawing for the other screen width
+    // A chart is drawn to the screen: nothing past its right edge, no scrolling inside its box.
+    const box = svg.closest('figure');
+    if (svg.getBoundingClientRect().right > innerWidth + 1 || box.scrollWidth > box.clientWidth + 1)
+      cut.push('chart ' + svg.getAttribute('aria-label'));
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     for (const t of svg.querySelectorAll('text')) {
       const px = parseFloat(getComputedStyle(t).fontSize) * scale;
       if (px < 10) tiny.push(t.textContent + ' ' + px.toFixed(1));
     }
   }
-  return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wrapped, tiny,
+  // Lists of halls keep 厅名称, 得分 and 等级 on screen without sideways scrolling; the hall's own tables too.
+  for (const t of document.querySelectorAll('article table[class*="hs-phone-"], article .hs-cover, article:has(.hs-fix) [data-hs-compare] > table')) {
+    if (t.getClientRects().length && (t.scrollWidth > t.clientWidth + 1 || t.getBoundingClientRect().right > innerWidth + 1))
+      cut.push('table ' + (t.tHead || t).textContent.trim().slice(0, 30));
+  }
+  return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wrapped, tiny, cut,
           charts: document.querySelectorAll('article .hs-chart svg').length};
 })()"""
 
@@ -320,6 +330,7 @@ def test_every_page_kind_fits_the_screen(width, built_site, server, browser):
             assert m["scroll"] <= m["inner"], (kind, width, m)
             assert not m["wrapped"], (kind, width, m["wrapped"])
             assert not m["tiny"], (kind, width, m["tiny"][:5])
+            assert not m["cut"], (kind, width, m["cut"])
         # The data pages carry charts, so the chart check above measured something.
         assert seen["overview"]["charts"] and seen["hall"]["charts"] and seen["province"]["charts"]
     finally:

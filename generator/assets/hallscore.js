@@ -54,7 +54,11 @@
     return (v < 0 && r > 0 ? "-" : "") + r.toFixed(1);
   }
   function isNum(v) { return typeof v === "number" && isFinite(v); }
-  function deviation(title, labels, series, reference, note) {
+  // Drawn to the width of its box: below the wide drawing's width (a phone) each label goes on its own line
+  // above its bars, which then use the whole width, so no bar or value is cut off at the screen's edge.
+  function deviation(title, labels, series, reference, note, room) {
+    var narrow = room > 0 && room < WIDTH, width = narrow ? Math.max(280, Math.floor(room)) : WIDTH;
+    var labelW = narrow ? 0 : LABEL_W, barW = narrow ? width : BAR_W, labelH = narrow ? 16 : 0;
     var diffs = series.map(function (s) {
       return labels.map(function (l) {
         return isNum(s[1][l]) && isNum(reference[l]) ? s[1][l] - reference[l] : null;
@@ -63,10 +67,10 @@
     var reach = 1;
     diffs.forEach(function (row) { row.forEach(function (d) { if (d !== null) reach = Math.max(reach, Math.abs(d)); }); });
     reach = Math.ceil(reach);
-    var legendH = 22, barH = ROW * 0.7 - 3, groupH = (barH + 3) * series.length + 8;
-    var zero = LABEL_W + BAR_W / 2, half = BAR_W / 2 - 30, body = [];
+    var legendH = 22, barH = ROW * 0.7 - 3, groupH = (barH + 3) * series.length + 8 + labelH;
+    var zero = labelW + barW / 2, half = barW / 2 - (narrow ? 40 : 30), body = [];
     series.forEach(function (s, i) {
-      var x = LABEL_W + i * 110;
+      var x = labelW + i * 110;
       body.push('<rect class="hs-c' + (i + 1) + '" x="' + x + '" y="6" width="12" height="12"/>');
       body.push('<text class="hs-c-label" x="' + (x + 16) + '" y="16">' + esc(s[0]) + "</text>");
     });
@@ -74,10 +78,11 @@
     body.push('<line class="hs-c-axis" x1="' + zero + '" y1="' + legendH + '" x2="' + zero + '" y2="' + (height - 18) + '"/>');
     labels.forEach(function (label, n) {
       var y0 = legendH + 6 + n * groupH;
-      body.push('<text class="hs-c-label" x="' + (LABEL_W - 6) + '" y="' + (y0 + groupH / 2 + 3).toFixed(1) +
-                '" text-anchor="end">' + esc(label) + "</text>");
+      if (narrow) body.push('<text class="hs-c-label" x="0" y="' + (y0 + 12) + '">' + esc(label) + "</text>");
+      else body.push('<text class="hs-c-label" x="' + (LABEL_W - 6) + '" y="' + (y0 + groupH / 2 + 3).toFixed(1) +
+                     '" text-anchor="end">' + esc(label) + "</text>");
       series.forEach(function (s, i) {
-        var d = diffs[i][n], y = y0 + i * (barH + 3);
+        var d = diffs[i][n], y = y0 + labelH + i * (barH + 3);
         if (d === null) {
           body.push('<text class="hs-c-value" x="' + (zero + 4) + '" y="' + (y + barH - 2).toFixed(1) + '">—</text>');
           return;
@@ -95,7 +100,8 @@
                 '" text-anchor="middle">' + t[1] + "</text>");
     });
     var t = esc(title), caption = t + "。" + esc(note || "向右高于全国平均,向左低于全国平均");
-    return '<figure class="hs-chart" data-search-exclude><svg viewBox="0 0 ' + WIDTH + " " + Math.floor(height) +
+    return '<figure class="hs-chart" data-search-exclude><svg' + (narrow ? ' class="hs-fit"' : "") +
+      ' viewBox="0 0 ' + width + " " + Math.floor(height) +
       '" role="img" aria-label="' + t + '" xmlns="http://www.w3.org/2000/svg"><title>' + t + "</title>" +
       body.join("") + "</svg><figcaption>" + caption + "</figcaption></figure>";
   }
@@ -115,7 +121,15 @@
         var own = JSON.parse(slot.getAttribute("data-hs-values") || "null"), series = [];
         if (own) series.push([slot.getAttribute("data-hs-label"), own]);
         series.push([slot.getAttribute("data-hs-province-label") || box.getAttribute("data-hs-province"), province.avg || {}]);
-        slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series, year.national.avg || {});
+        var draw = function () {
+          slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series,
+                                     year.national.avg || {}, null, slot.clientWidth);
+        };
+        draw();
+        var last = slot.clientWidth;
+        window.addEventListener("resize", function () {
+          if (slot.clientWidth !== last) { last = slot.clientWidth; draw(); }
+        });
       });
     });
   }
