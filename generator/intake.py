@@ -576,6 +576,7 @@ class _Checker:
     def _events(self):
         sheet = wbk.SHEET_EVENTS
         texts = {r.id: r.text for r in (*self.standard.bonus, *self.standard.deductions)}
+        bonus = {r.id for r in self.standard.bonus}
         events: dict[str, int] = {}
         notes: dict[str, str] = {}
         for rid, r, cells, cols in self._listed_rows(sheet, ("编号", "项目", "次数", "说明"), texts):
@@ -590,6 +591,8 @@ class _Checker:
             note = _text(cells["说明"])
             if note:
                 notes[rid] = note
+            elif count and rid in bonus:  # a gained point needs its evidence as much as a lost one
+                self.add("bonus-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
             elif count:
                 self.add("event-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
         return events, notes

@@ -100,6 +100,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     # Bonus and deduction events
     ("event-count-invalid", ERROR, "次数无效", "编号 {id} 的次数为“{found}”;应为 0 或正整数"),
     ("event-note-missing", WARNING, "事项未写说明", "编号 {id} 发生 {found} 次,但说明为空;建议写明事由"),
+    ("bonus-note-missing", ERROR, "加分未写说明", "加分事项 {id} 填了 {found} 次,但说明为空;加分须写明事由和依据(如表彰或推广的文件),请补写说明后重新提交"),
     # Veto items
     ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
     ("veto-note-missing", ERROR, "一票否决未写说明", "编号 {id}({text})填了“是”,但说明为空;一票否决使营业厅评为不达标,请写明发生的事件"),
