@@ -13,6 +13,7 @@ from conftest import YEAR, fill_scoring, full_fill, make_halls, scored_returns, 
 from markupsafe import escape
 
 from generator.build import BuildOptions, build
+from generator.errors import NothingAcceptedError
 from generator.pages import hall_slug
 from generator.regions import province_slug
 from generator.register import write_register
@@ -69,9 +70,14 @@ def test_context_changes_miss_and_a_damaged_store_is_rebuilt(standard, inbox, tm
     register, returns = inbox
     cache = tmp_path / "cache"
     run(register, returns, tmp_path / "a", cache)
-    # Another year: every key differs.
-    other = build(BuildOptions.from_files([returns], register, tmp_path / "y" / "archive", YEAR + 1, cache_dir=cache))
-    assert other.cache_hits == 0
+    # Another year: every key differs. Every return is then rejected for its year (a cached answer of YEAR
+    # would have accepted them), and a build with nothing accepted stops before the archive (issue 24).
+    with pytest.raises(NothingAcceptedError) as other:
+        build(BuildOptions.from_files([returns], register, tmp_path / "y" / "archive", YEAR + 1, cache_dir=cache))
+    files = other.value.report.files
+    assert any(f.status == "rejected" for f in files) and not any(f.status == "accepted" for f in files)
+    assert all(p.code == "template-year-mismatch" for f in files for p in f.problems if p.severity == "error")
+    assert not (tmp_path / "y" / "archive" / str(YEAR + 1)).exists()
     # A register change (one hall renamed) also changes every key.
     write_register([HALLS[0].__class__(**{**HALLS[0].__dict__, "name": "新名字"}), *HALLS[1:]], register)
     renamed = run(register, returns, tmp_path / "r", cache)
