@@ -162,17 +162,17 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
     from .paths import check_outputs
     from .report_xlsx import REPORT_SUFFIXES, write_report
 
-    # The suffix decides the format: a report named .csv is CSV, not an xlsx under a wrong name.
-    if report_path is not None and report_path.suffix.lower() not in REPORT_SUFFIXES:
-        raise click.BadParameter(f"文件名应以 {' 或 '.join(REPORT_SUFFIXES)} 结尾(按后缀写成 Excel 工作簿或 CSV),"
-                                 f"现为“{report_path.name}”", param_hint="--report")
-    if json_path is not None and json_path.suffix.lower() != ".json":
-        raise click.BadParameter(f"文件名应以 .json 结尾,现为“{json_path.name}”", param_hint="--json")
     if click.get_current_context().get_parameter_source("year") is ParameterSource.DEFAULT:
         year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
                       [("JSON 文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
+        # The suffix decides the format: a report named .csv is CSV, not an xlsx under a wrong name.
+        if report_path is not None and report_path.suffix.lower() not in REPORT_SUFFIXES:
+            raise click.BadParameter(f"文件名应以 {' 或 '.join(REPORT_SUFFIXES)} 结尾(按后缀写成 Excel 工作簿或 CSV),"
+                                     f"现为“{report_path.name}”", param_hint="--report")
+        if json_path is not None and json_path.suffix.lower() != ".json":
+            raise click.BadParameter(f"文件名应以 .json 结尾,现为“{json_path.name}”", param_hint="--json")
         with _Progress() as progress:
             report = validate(paths, register_path, year, standard_path, workers=workers, cache_dir=cache_dir,
                               progress=progress)
