@@ -10,13 +10,14 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collector
 from .config import Config, load_config
 from .decisions import load_decisions
-from .errors import ConfigError, SiteError
+from .errors import ConfigError, NothingAcceptedError, SiteError
 from .fsutil import (
     BuildLock,
     clean_leftovers,
@@ -189,6 +190,33 @@ def build(options: BuildOptions, progress=None) -> BuildSummary:
         return _build_locked(o, progress)
 
 
+def nothing_accepted(report: IntakeReport, year: int, paths: Sequence[Path]) -> str:
+    """Why a build has no return to score, with the likely cause: a wrong year, a wrong folder, or the returns'
+    own problems."""
+    from collections import Counter
+
+    from .intake import REJECTED
+    from .meta_year import returns_year
+    from .problems import CATALOGUE
+
+    rejected = [f for f in report.files if f.status == REJECTED]
+    kept = "档案和站点都没有改动,没有发布任何内容。"
+    if not rejected:
+        where = "、".join(str(p) for p in paths)
+        return (f"在 {where} 中没有找到检查表(.xlsx),{kept}请核对路径是否是存放回收检查表的文件夹"
+                f"(共 {len(report.files)} 个文件,都不是检查表)。")
+    codes = Counter(p.code for f in rejected for p in f.problems if p.severity == "error")
+    if codes.get("template-year-mismatch", 0) * 2 >= len(rejected):
+        found, _count, _total = returns_year(paths)
+        said = f"检查表是 {found} 年的," if found and found != year else ""
+        return (f"全部 {len(rejected)} 份检查表都被退回,大多是年度不符:本次按 {year} 年评价,{said}{kept}"
+                f"请核对 --year(或 --config 中的 year)是否写错。")
+    common = ";".join(f"{CATALOGUE[c].title}({c})× {n}" if c in CATALOGUE else f"{c} × {n}"
+                      for c, n in codes.most_common(3))
+    return (f"全部 {len(rejected)} 份检查表都被退回,没有可评分的检查表,{kept}"
+            f"最常见的问题:{common}。请用 hallscore validate 查看每个文件的问题,改正后重新提交。")
+
+
 def _site_lock(site_dir, wait: float):
     from contextlib import nullcontext
 
@@ -242,6 +270,8 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
         if cache is not None:
             cache.close()
     lap("intake")
+    if not report.records:
+        raise NothingAcceptedError(nothing_accepted(report, year, o.paths), report)
     announce("scoring")
     rules = Rules.of(standard, config)  # the year's rules, made once
     results, results_key, reused = _evaluate(halls, report.records, standard, rules, report.summary(), overrides,

@@ -36,14 +36,38 @@ def _num(value: float, places: int = 1) -> str:
     return fmt(value, places)
 
 
-def _svg(width: int, height: int, title: str, body: list[str], note: str = "") -> Markup:
+# A phone's column (390 px less the margins) holds this many units at 1 unit = 1 CSS px: each chart is drawn a
+# second time to this width, labels above their bars, and the stylesheet shows the drawing that fits.
+NARROW = 340
+
+
+def _svg(width: int, height: int, title: str, body: list[str], note: str = "",
+         narrow: tuple[int, list[str]] | None = None) -> Markup:
     t = escape(title)
     # Out of the search index: axis labels would read as one long number in a snippet.
     caption = f"{t}。{escape(note)}" if note else t
-    return Markup(
-        f'<figure class="hs-chart" data-search-exclude><svg viewBox="0 0 {width} {height}" role="img" aria-label="{t}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(body)}</svg>'
-        f'<figcaption>{caption}</figcaption></figure>')
+    drawings = [("hs-wide" if narrow else "", width, height, body)]
+    if narrow:
+        drawings.append(("hs-narrow", NARROW, narrow[0], narrow[1]))
+    svgs = "".join(
+        f'<svg{f" class={chr(34)}{cls}{chr(34)}" if cls else ""} viewBox="0 0 {w} {h}" role="img" aria-label="{t}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(b)}</svg>' for cls, w, h, b in drawings)
+    return Markup(f'<figure class="hs-chart" data-search-exclude>{svgs}<figcaption>{caption}</figcaption></figure>')
+
+
+def _stacked(rows: list[tuple[str, list[str]]]) -> tuple[int, list[str]]:
+    """The narrow drawing of bar rows: each label on its own line, its bars below it across the width.
+    ``rows`` holds (label, bar markup drawn for x from 0 to BAR_N and y from 0)."""
+    body = []
+    for n, (label, bars) in enumerate(rows):
+        y = 4 + n * ROW_N
+        body.append(f'<text class="hs-c-label" x="0" y="{y + 12}">{escape(label)}</text>')
+        body.append(f'<g transform="translate(0 {y + 16})">{"".join(bars)}</g>')
+    return 8 + ROW_N * max(1, len(rows)), body
+
+
+ROW_N = 36  # a narrow row: label line and bar
+BAR_N = NARROW - 64  # longest narrow bar, room for its value after it
 
 
 def axis_start(values: Iterable[float | None], high: float = 100.0, step: float = 5.0) -> float:
@@ -68,16 +92,21 @@ def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 1
         body.append(f'<text class="hs-c-label" x="{LABEL_W}" y="{12 + ROW * max(1, len(rows)) + 10}" '
                     f'text-anchor="middle">{start:g}</text>')
     rows = [(label, _real(value)) for label, value in rows]
+    narrow = []
     for n, (label, value) in enumerate(rows):
         y = 6 + n * ROW
         body.append(f'<text class="hs-c-label" x="{LABEL_W - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
         if isinstance(value, (int, float)):
-            w = max(0.0, min(1.0, (value - start) / span)) * BAR_W if span > 0 else 0.0
+            share = max(0.0, min(1.0, (value - start) / span)) if span > 0 else 0.0
+            w, wn = share * BAR_W, share * BAR_N
             body.append(f'<rect class="{series_class}" x="{LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{ROW - 8}"/>')
             body.append(f'<text class="hs-c-value" x="{LABEL_W + w + 4:.1f}" y="{y + 14}">{_num(value)}{escape(unit)}</text>')
+            narrow.append((label, [f'<rect class="{series_class}" x="0" y="0" width="{wn:.1f}" height="{ROW - 8}"/>',
+                                   f'<text class="hs-c-value" x="{wn + 4:.1f}" y="11">{_num(value)}{escape(unit)}</text>']))
         else:
             body.append(f'<text class="hs-c-value" x="{LABEL_W + 4}" y="{y + 14}">—</text>')
-    return _svg(WIDTH, 12 + ROW * max(1, len(rows)) + (14 if start else 0), title, body, note)
+            narrow.append((label, ['<text class="hs-c-value" x="0" y="11">—</text>']))
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)) + (14 if start else 0), title, body, note, _stacked(narrow))
 
 
 def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], reference: dict,
@@ -162,8 +191,15 @@ def histogram(title: str, scores: list[float], high: int = 100,
     for s in scores:
         i = min(len(bins) - 1, max(0, int((s - low) // step)))
         counts[i] += 1
+    note = f"横轴从 {low:g} 分起,每格 {step:g} 分;虚线为等级分数线" if low else "每格 5 分;虚线为等级分数线"
+    wide, narrow = (_histogram_body(w, low, step, bins, counts, high, marks) for w in (WIDTH, NARROW))
+    return _svg(WIDTH, 250, title, wide, note, (250, narrow))
+
+
+def _histogram_body(width: int, low: float, step: float, bins: list[float], counts: list[int], high: int,
+                    marks: dict[str, float] | None) -> list[str]:
     top = max(counts) or 1
-    width, height, left, bottom, plot_h = WIDTH, 250, 40, 215, 165
+    left, bottom, plot_h = 40, 215, 165
     col = (width - left - 10) / len(bins)
     body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}"/>']
     for i, (start, count) in enumerate(zip(bins, counts)):
@@ -183,8 +219,7 @@ def histogram(title: str, scores: list[float], high: int = 100,
         # Threshold labels sit in their own row above the tallest bar and its count.
         body.append(f'<line class="hs-c-mark" x1="{x:.1f}" y1="22" x2="{x:.1f}" y2="{bottom}"/>')
         body.append(f'<text class="hs-c-label" x="{x:.1f}" y="16" text-anchor="middle">{escape(label)}</text>')
-    note = f"横轴从 {low:g} 分起,每格 {step:g} 分;虚线为等级分数线" if low else "每格 5 分;虚线为等级分数线"
-    return _svg(width, height, title, body, note)
+    return body
 
 
 def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
@@ -195,7 +230,7 @@ def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
     top = max((cap for _, _, cap in rows), default=0)
     if not top:
         return Markup("")  # no places anywhere: the table beside it says so
-    body = []
+    body, narrow = [], []
     for n, (label, used, cap) in enumerate(rows):
         y = 6 + n * ROW
         w_cap, w_used = cap / top * BAR_W, min(used, cap) / top * BAR_W
@@ -203,18 +238,29 @@ def quota_bars(title: str, rows: list[tuple[str, int, int]]) -> Markup:
         body.append(f'<rect class="hs-c-cap" x="{LABEL_W}" y="{y + 3}" width="{w_cap:.1f}" height="{ROW - 8}"/>')
         body.append(f'<rect class="hs-c1" x="{LABEL_W}" y="{y + 3}" width="{w_used:.1f}" height="{ROW - 8}"/>')
         body.append(f'<text class="hs-c-value" x="{LABEL_W + max(w_cap, w_used) + 4:.1f}" y="{y + 14}">{used} / {cap}</text>')
-    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body, "灰条为名额,蓝条为已评定的营业厅数;只列有名额的范围")
+        n_cap, n_used = cap / top * BAR_N, min(used, cap) / top * BAR_N
+        narrow.append((label, [f'<rect class="hs-c-cap" x="0" y="0" width="{n_cap:.1f}" height="{ROW - 8}"/>',
+                               f'<rect class="hs-c1" x="0" y="0" width="{n_used:.1f}" height="{ROW - 8}"/>',
+                               f'<text class="hs-c-value" x="{max(n_cap, n_used) + 4:.1f}" y="11">{used} / {cap}</text>']))
+    return _svg(WIDTH, 12 + ROW * max(1, len(rows)), title, body, "灰条为名额,蓝条为已评定的营业厅数;只列有名额的范围",
+                _stacked(narrow))
 
 
 def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, high: float = 100) -> Markup:
     """Score across archived years, oldest on the left; a single year shows as one labelled dot."""
     known = [(year, v) for year, v in ((y, _real(v)) for y, v in points) if isinstance(v, (int, float))]
-    width, height, left, right, top, bottom = WIDTH, 170, 40, 30, 20, 140
+    # Zoom to the scores present (in steps of 10) so that a change of a few points shows.
+    lo = max(low, min(low + 90, (min(v for _, v in known) - 5) // 10 * 10)) if known else low
+    wide, narrow = (_trend_body(w, known, lo, high) for w in (WIDTH, NARROW))
+    note = f"纵轴从 {lo:g} 分起" if known and lo > 0 else ""
+    return _svg(WIDTH, 170, title, wide, note, (170, narrow))
+
+
+def _trend_body(width: int, known: list[tuple[int, Any]], lo: float, high: float) -> list[str]:
+    left, right, top, bottom = 40, 30, 20, 140
     body = [f'<line class="hs-c-axis" x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}"/>']
     if not known:
-        return _svg(width, height, title, body)
-    # Zoom to the scores present (in steps of 10) so that a change of a few points shows.
-    lo = max(low, min(low + 90, (min(v for _, v in known) - 5) // 10 * 10))
+        return body
     span = (high - lo) or 1
     step = (width - left - right) / max(1, len(known) - 1)
     xy = []
@@ -230,5 +276,4 @@ def trend(title: str, points: list[tuple[int, float | None]], low: float = 0, hi
     if len(xy) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         body.insert(1, f'<polyline class="hs-c-line" points="{path}"/>')
-    note = f"纵轴从 {lo:g} 分起" if lo > 0 else ""
-    return _svg(width, height, title, body, note)
+    return body

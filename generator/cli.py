@@ -21,7 +21,7 @@ from . import (
 )
 from .build import BuildOptions, BuildSummary, build, rebuild_site, validate
 from .config import TIERS
-from .errors import HallscoreError
+from .errors import HallscoreError, NothingAcceptedError
 from .forms import write_master, write_templates
 from .fsutil import write_json_atomic
 from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
@@ -150,7 +150,8 @@ def _rules(standard, config_path, year):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="把每个文件的状态和问题写入 JSON 文件。")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="把问题清单(按省、市分组,每个问题一行)写入 xlsx 文件,可直接发回检查人。")
+              help="把问题清单(按省、市分组,每个问题一行)写入文件,可直接发回检查人:.xlsx 为 Excel 工作簿,"
+                   ".csv 为 CSV(UTF-8),其他后缀拒绝。")
 @workers_option
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="校验结果缓存目录(按文件内容哈希);不给则不用缓存。")
@@ -164,13 +165,19 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
       hallscore validate 回收/ --register 清单.xlsx --year 2025 --json 校验结果.json --report 问题清单.xlsx
     """
     from .paths import check_outputs
-    from .report_xlsx import write_report
+    from .report_xlsx import REPORT_SUFFIXES, write_report
 
     if click.get_current_context().get_parameter_source("year") is ParameterSource.DEFAULT:
         year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
                       [("JSON 文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
+        # The suffix decides the format: a report named .csv is CSV, not an xlsx under a wrong name.
+        if report_path is not None and report_path.suffix.lower() not in REPORT_SUFFIXES:
+            raise click.BadParameter(f"文件名应以 {' 或 '.join(REPORT_SUFFIXES)} 结尾(按后缀写成 Excel 工作簿或 CSV),"
+                                     f"现为“{report_path.name}”", param_hint="--report")
+        if json_path is not None and json_path.suffix.lower() != ".json":
+            raise click.BadParameter(f"文件名应以 .json 结尾,现为“{json_path.name}”", param_hint="--json")
         with _Progress() as progress:
             report = validate(paths, register_path, year, standard_path, workers=workers, cache_dir=cache_dir,
                               progress=progress)
@@ -248,12 +255,17 @@ def build_command(paths, register_path, year, standard_path, archive_dir, site_d
         cache_dir = None
     elif cache_dir is None:
         cache_dir = Path(archive_dir).parent / ".hallscore-cache"
-    with _Progress() as progress:
-        options = BuildOptions.from_files(paths, register_path, archive_dir, year, config_path, year_explicit,
-                                          site_dir=site_dir, standard_path=standard_path, strict=strict,
-                                          overrides_path=overrides_path, workers=workers, cache_dir=cache_dir,
-                                          decisions_paths=decisions_paths)
-        summary = build(options, progress=progress)
+    try:
+        with _Progress() as progress:
+            options = BuildOptions.from_files(paths, register_path, archive_dir, year, config_path, year_explicit,
+                                              site_dir=site_dir, standard_path=standard_path, strict=strict,
+                                              overrides_path=overrides_path, workers=workers, cache_dir=cache_dir,
+                                              decisions_paths=decisions_paths)
+            summary = build(options, progress=progress)
+    except NothingAcceptedError as exc:
+        _print_intake(exc.report, details=False)
+        click.echo(f"错误:{exc}", err=True)
+        raise SystemExit(1) from exc
     _print_build(summary)
 
 

@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any, overload
 import click
 
 from .errors import HallscoreError
+from .why import why
 
 if TYPE_CHECKING:
     from .mail import Draft
@@ -75,11 +76,8 @@ def _run(func):
             return func(*args, **kwargs)
         except HallscoreError as exc:
             raise _Fatal(str(exc)) from exc
-        except OSError as exc:  # a file that vanished, a folder that cannot be written …
-            where = f" {exc.filename}" if exc.filename else ""
-            raise _Fatal(f"文件操作失败{where}:{exc.strerror or '无法读写'}") from exc
-        except ValueError as exc:  # a JSON that is not a report …
-            raise _Fatal(f"输入内容有误:{exc}") from exc
+        except (OSError, ValueError) as exc:  # a file that vanished, a JSON that is not a report …
+            raise _Fatal(f"无法完成:{why(exc)}") from exc
 
     return wrapper
 
@@ -275,7 +273,7 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise _Fatal(f"校验结果 {json_path} 不是 JSON:{exc}") from exc
+        raise _Fatal(f"校验结果 {json_path} 不是 JSON 文件(请给 hallscore validate --json 写出的文件)") from exc
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 的输出(缺少 files)")
     return data

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 
-from .pages import YearView, fmt, shown_ranks
+from .pages import YearView, fmt
 
 FILE = "compare.js"
-RANKS_DIR = "ranks"  # <year>/ranks/<province slug>.js
 ROW_TIERS = ("优秀", "良好", "达标", "不达标")
 
 
@@ -44,18 +43,6 @@ def compare_data(view: YearView) -> dict:
 
 def compare_script(view: YearView) -> str:
     return _script("hallscoreCompare", str(view.year), compare_data(view))
-
-
-def ranks_data(view: YearView, province: str) -> dict:
-    """The quota ranks the 定级说明 of the province's hall pages quote (pages.reason_html), by 厅编码: they move
-    with other halls' returns in the province."""
-    return {h.hall_id: shown for h in view.by_province.get(province, ()) if (shown := shown_ranks(h))}
-
-
-def ranks_script(view: YearView, province: str) -> str:
-    """``<year>/ranks/<province>.js``: one file a province, so a hall page loads its own province's ranks only
-    (a few kilobytes, not the year's 200) and a new return changes its province's file alone."""
-    return _script("hallscoreRanks", str(view.year), ranks_data(view, province))
 
 
 def _script(name: str, year: str, value: dict) -> str:

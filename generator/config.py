@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .why import why
 from .workbook import HALL_TYPES, ROUNDS
 
 if TYPE_CHECKING:
@@ -94,9 +95,9 @@ def load_config(path: str | Path, year: int | None = None, default_year: int | N
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"无法读取配置文件 {path}:{exc}") from exc
+        raise ConfigError(f"无法读取配置文件 {path}:{why(exc)}") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"配置文件 {path} 不是合法的 TOML:{exc}") from exc
+        raise ConfigError(f"配置文件 {path} 不是合法的 TOML:{why(exc)};请对照仓库根目录带注释的 hallscore.toml 改正") from exc
     return config_from_dict(data, year, source=str(path), default_year=default_year)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .problems import Problem, problem
+from .why import why
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted xlsx is an OLE file holding these streams (names are UTF-16LE in the directory).
@@ -100,7 +101,7 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as exc:
         # Truncated by a mail gateway, bytes flipped (CRC error), an unsupported compression method …
-        return [problem("file-damaged", file=name, detail=plain_reason(exc))]
+        return [problem("file-damaged", file=name, detail=why(exc))]
 
 
 def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
@@ -173,30 +174,6 @@ def workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
     return STANDARD_WORKBOOK if STANDARD_WORKBOOK in names else None
 
 
-def plain_reason(exc: BaseException) -> str:
-    """What went wrong reading a file, in words for the user: never a Python exception name."""
-    import xml.parsers.expat
-    from xml.etree.ElementTree import ParseError
-
-    if isinstance(exc, zipfile.BadZipFile | zipfile.LargeZipFile | struct.error):
-        return "zip 结构损坏"
-    if isinstance(exc, zlib.error):
-        return "压缩数据损坏"
-    if isinstance(exc, EOFError):
-        return "文件被截断"
-    if isinstance(exc, NotImplementedError):
-        return "使用了不支持的压缩方式"
-    if isinstance(exc, ParseError | xml.parsers.expat.ExpatError):
-        return "XML 部件格式错误"
-    if isinstance(exc, KeyError):
-        return "缺少必需的部件"
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
-    if isinstance(exc, FileNotFoundError):
-        return "文件已不存在"
-    if isinstance(exc, OSError):
-        return "文件无法读取"
-    return "内容无法解析"
 
 
 # Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):

@@ -23,6 +23,7 @@ from .fsutil import write_bytes_atomic
 from .numbers import number
 from .reasons import Fact
 from .textcell import cell_text
+from .why import why
 
 if TYPE_CHECKING:
     from .record import Shortlist
@@ -172,7 +173,7 @@ def _read_list(path: Path) -> list[Decision]:
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # zip/xml errors of a damaged or foreign file
-        raise DecisionError(f"上报名单 {path.name}:无法读取({exc.__class__.__name__}),应为 hallscore 签发的 .xlsx") from exc
+        raise DecisionError(f"上报名单 {path.name}:无法读取({why(exc)}),应为 hallscore 签发的 .xlsx") from exc
     if ISSUED_SHEET not in wb.sheetnames:
         raise DecisionError(f"上报名单 {path.name}:缺少签发记录,不是由 hallscore 签发的上报名单,整份退回")
     issued = {}

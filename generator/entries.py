@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .problems import problem
+from .why import why
 
 
 def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -131,8 +132,8 @@ def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ign
             "命名管道(FIFO)" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备或特殊文件")
     except FileNotFoundError:
         kind = "失效的链接(指向的文件不存在)" if os.path.islink(path) else "已不存在的文件"
-    except OSError:
-        kind = "无法访问的文件(没有权限或文件系统出错)"
+    except OSError as exc:
+        kind = f"无法访问的文件({why(exc)})"
     if kind is not None:
         if suffix in workbook_suffixes or suffix in OTHER_FORMATS:
             return None, [problem("file-not-regular", file=name, kind=kind)], ""

@@ -1,5 +1,12 @@
 """Fatal errors: a broken input the run cannot go on without. Data problems in returns are never exceptions."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .intake import IntakeReport
+
 
 class HallscoreError(Exception):
     """Base class: the CLI prints the message as one clear line and exits non-zero."""
@@ -27,6 +34,15 @@ class SiteError(HallscoreError):
 
 class OverrideError(HallscoreError):
     """The overrides file (recorded decisions) is unreadable or would break a rule."""
+
+
+class NothingAcceptedError(HallscoreError):
+    """No return was accepted (none found, or every one rejected): a year built from nothing is not published.
+    ``report`` is the intake report, for the list of rejected files."""
+
+    def __init__(self, message: str, report: IntakeReport):
+        super().__init__(message)
+        self.report = report
 
 
 class DecisionError(HallscoreError):

@@ -52,8 +52,9 @@ LIST_PREFIX = "hs_"
 # fit-to-width shrinks little.
 ITEM_WIDTHS = dict(zip("ABCDEFGH", (5, 7, 22, 25, 5, 6, 5, 13)))
 GUIDE_WIDTH = 72
-LINE_HEIGHT = 14.5  # points per line of 11 pt text
+LINE_HEIGHT = 16.5  # points per line of 11 pt wrapped CJK text as LibreOffice prints it (14.5 cut the last line)
 SIGN_OFF = ("检查人签字", "签字日期", "营业厅负责人签字", "确认日期")
+COVER_SCORE = "合计得分(预计)"
 
 GUIDE_LINES = (
     "营业厅服务评价检查表 填写说明",
@@ -117,9 +118,10 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
     guide.title = wbk.SHEET_GUIDE
     _guide(guide, standard, rules)
     lists = _lists(wb, standard, rules)
-    _cover(wb.create_sheet(wbk.SHEET_COVER), hall, year, lists, rules)
-    _source(wb[wbk.SHEET_COVER], standard)
-    _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists, rules)
+    cover = wb.create_sheet(wbk.SHEET_COVER)
+    _cover(cover, hall, year, lists, rules)
+    _source(cover, standard)
+    _cover_score(cover, _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists, rules))
     sheets = wbk.sheets_for(standard)  # a sheet with nothing to fill is left out
     if wbk.SHEET_EVENTS in sheets:
         _events(wb.create_sheet(wbk.SHEET_EVENTS), standard)
@@ -245,7 +247,17 @@ def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, 
         error="请填写检查人姓名(不超过 50 个字)。", promptTitle="检查人", prompt="填写检查人姓名,多人用顿号分隔"))
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 40
-    _sign_off(ws, max(rows.values()) + 2)
+    _sign_off(ws, max(rows.values()) + 3)
+
+
+def _cover_score(ws: Worksheet, final: str) -> None:
+    """合计得分 above the signatures, live from the 检查表 sheet, so that both sign against a figure; its label is
+    no cover field, so intake skips it (and never trusts it: the score is always computed again)."""
+    row = max(wbk.cover_rows().values()) + 2
+    ws.cell(row=row, column=1, value=COVER_SCORE).font = BOLD
+    cell = ws.cell(row=row, column=2, value=f"={final}")
+    cell.number_format, cell.font, cell.fill = "0.0", Font(bold=True, size=12), TOTAL_FILL
+    cell.alignment = Alignment(horizontal="left")
 
 
 def _source(ws: Worksheet, standard: Standard) -> None:
@@ -270,7 +282,8 @@ def _sign_off(ws: Worksheet, row: int) -> None:
         row += 1
 
 
-def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rules) -> None:
+def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rules) -> str:
+    """Write the 检查表 sheet; return the reference of its 预计最终得分 cell (the 封面 shows it)."""
     _header(ws, wbk.ITEMS_HEADERS)
     for item in standard.items:
         ws.append([item.id, item.section, item.text, item.guidance, number(item.max_points),
@@ -323,7 +336,14 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rule
     # The generator never trusts them and recomputes from the inputs.
     rng = lambda c: f"${c}${first}:${c}${last}"  # noqa: E731
     row = last + 2
-    _total(ws, row, "各环节小计(仅供参考,不适用项不计入分值;系统按填写内容重新计算)", pts="适用分值", score="得分")
+    # The heading's note goes in the wide 评分标准 column and 适用分值 wraps in its narrow one: written as one
+    # long label it ran under the 适用分值 heading.
+    _total(ws, row, "各环节小计", pts="适用\n分值", score="得分")
+    note = ws[f"{col['评分标准']}{row}"]
+    note.value, note.fill = "仅供参考:不适用项不计入分值;系统按填写内容重新计算", TOTAL_FILL
+    for letter in (col["检查内容"], col["评分标准"], pts, score):
+        ws[f"{letter}{row}"].alignment = WRAP
+    ws.row_dimensions[row].height = LINE_HEIGHT * 2 + 5
     section_rows = []
     for section in standard.sections:
         row += 1
@@ -359,10 +379,14 @@ def _items(ws: Worksheet, standard: Standard, lists: dict[str, str], rules: Rule
         _total(ws, row, label, score=formula)
     for r in range(total + 1, row + 1):
         ws[f"{score}{r}"].number_format = "0.0"
+    for r in range(last + 2, row + 1):  # labels such as 加分(合计上限 5 分,见“加分扣分”) wrap in their cell
+        ws[f"{col['检查内容']}{r}"].alignment = WRAP
+    _fit_rows(ws, last + 3, row, {col["检查内容"]: ITEM_WIDTHS[col["检查内容"]]})
     for letter, width in ITEM_WIDTHS.items():
         ws.column_dimensions[letter].width = width
     ws.row_dimensions[wbk.HEADER_ROW].height = 30
     _fit_rows(ws, first, last, {letter: ITEM_WIDTHS[letter] for letter in (col["环节"], col["检查内容"], col["评分标准"])})
+    return f"'{wbk.SHEET_ITEMS}'!${score}${row}"
 
 
 def _events(ws: Worksheet, standard: Standard) -> None:
@@ -407,9 +431,14 @@ def _vetoes(ws: Worksheet, standard: Standard, lists: dict[str, str]) -> None:
     _validate(ws, f"{answer}{first}:{answer}{last}", DataValidation(
         type="list", formula1=lists["yesno"], errorTitle="是否发生无效", error="请从下拉列表中选择 是 或 否。",
         promptTitle="是否发生", prompt="选择 是 或 否;填“是”的营业厅评为不达标,请在“说明”中写明情况。"))
-    widths = dict(zip("ABCD", (5, 36, 6, 28)))
+    # 是 without a 说明 turns red, as a lost point without a reason does on 检查表.
+    ws.conditional_formatting.add(
+        f"{note}{first}:{note}{last}",
+        FormulaRule(formula=[f'AND(${answer}{first}="{wbk.YES}",LEN(TRIM(${note}{first}))=0)'], fill=ALERT_FILL))
+    widths = dict(zip("ABCD", (5, 36, 8, 28)))
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
+    ws.row_dimensions[wbk.HEADER_ROW].height = 30
     _fit_rows(ws, first, last, {"B": widths["B"]})
 
 
@@ -560,8 +589,9 @@ def _print_setup(ws: Worksheet, header: str) -> None:
 
 
 def _text_width(text: str) -> int:
-    """Width in Excel column units: a CJK character takes about two digit widths."""
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    """Width in Excel column units: a CJK character takes about two digit widths, and so do the quotes and
+    dashes a Chinese font draws full width (“”‘’—…, U+2010-U+206F)."""
+    return sum(2 if ord(ch) >= 0x2E80 or 0x2010 <= ord(ch) <= 0x206F else 1 for ch in text)
 
 
 def _fit_rows(ws: Worksheet, first: int, last: int, widths: dict[str, float]) -> None:
@@ -574,7 +604,7 @@ def _fit_rows(ws: Worksheet, first: int, last: int, widths: dict[str, float]) ->
                 usable = max(1.0, width - 1.5)
                 lines = max(lines, sum(max(1, math.ceil(_text_width(part) / usable)) for part in value.split("\n")))
         if lines > 1:
-            ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
+            ws.row_dimensions[row].height = LINE_HEIGHT * lines + 4
 
 
 def _score_key(item: Item) -> str:

@@ -19,12 +19,13 @@ from openpyxl.utils import get_column_letter
 
 from . import collector, entries
 from . import workbook as wbk
-from .container import DEFAULT_LIMITS, Limits, Parts, check_container, plain_reason
+from .container import DEFAULT_LIMITS, Limits, Parts, check_container
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
 from .textcell import clean as clean_text
 from .textcell import unsafe_chars
+from .why import why
 
 ACCEPTED, REJECTED, SUPERSEDED, IGNORED = "accepted", "rejected", "superseded", "ignored"
 STATUSES = (ACCEPTED, REJECTED, SUPERSEDED, IGNORED)
@@ -322,7 +323,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         parts = Parts()  # unzipped once: scanned for entities, then read (the zip opened once)
         found = check_container(Path(path), name, limits, parts)
     except OSError as exc:  # vanished or unreadable between discovery and now
-        return None, [problem("file-unreadable", file=name, detail=plain_reason(exc))], ""
+        return None, [problem("file-unreadable", file=name, detail=why(exc))], ""
     if any(p.severity == ERROR for p in found):
         return None, found, ""
     issued = _issued(parts)
@@ -338,12 +339,13 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=what, found=exc.found,
                                       limit=exc.limit)], ""
     except Exception as exc:  # any parser failure is a property of the file, not of our run
-        return None, found + [problem("file-unreadable", file=name, detail=plain_reason(exc))], ""
+        detail = why(exc)
+        return None, found + [problem("file-unreadable", file=name, detail=detail)], ""
     checker = _Checker(name, standard, register, year, today, grids)
     try:
         record = checker.run()
     except Exception as exc:  # a bug of ours must not stop the other files; it is reported, not hidden
-        detail = f"{type(exc).__name__}: {exc}"[:200]
+        detail = why(exc)
         return None, _bounded(found + checker.problems + [problem("check-failed", file=name, detail=detail)],
                               name, limits), checker.hall_id
     if record is not None:
@@ -410,6 +412,10 @@ class _Checker:
             return None
         meta = {str(r[0]): _text(r[1]) for r in grid.rows if len(r) >= 2 and r[0] is not None}
         lacking = [k for k in wbk.META_KEYS if not meta.get(k)]
+        blank = {"hall_id", "year", "created"}
+        if set(lacking) == blank and meta["template_id"].startswith(wbk.TEMPLATE_PREFIX + ":"):
+            self.add("template-master", sheet=wbk.SHEET_META)  # forms.write_master leaves just these empty
+            return None
         if lacking or not meta["template_id"].startswith(wbk.TEMPLATE_PREFIX + ":"):
             self.add("template-unknown", sheet=wbk.SHEET_META, detail="缺少 " + "、".join(lacking or ["template_id"]))
             return None
@@ -601,6 +607,7 @@ class _Checker:
         if sheet not in self.grids:  # a standard without bonus and deduction items: the sheet is left out
             return {}, {}
         texts = {r.id: r.text for r in (*self.standard.bonus, *self.standard.deductions)}
+        bonus = {r.id for r in self.standard.bonus}
         events: dict[str, int] = {}
         notes: dict[str, str] = {}
         for rid, r, cells, cols in self._listed_rows(sheet, ("编号", "项目", "次数", "说明"), texts):
@@ -615,6 +622,8 @@ class _Checker:
             note = _text(cells["说明"])
             if note:
                 notes[rid] = note
+            elif count and rid in bonus:  # a gained point needs its evidence as much as a lost one
+                self.add("bonus-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
             elif count:
                 self.add("event-note-missing", sheet=sheet, cell=f"{_col(cols['说明'])}{r}", id=rid, found=int(count))
         return events, notes

@@ -33,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from .errors import HallscoreError
 from .forms import safe_name
 from .fsutil import write_bytes_atomic
+from .why import why
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
 DOMAIN = "hallscore.invalid"
@@ -132,9 +133,7 @@ def render(template: str | Path | None, default: str, **context: object) -> tupl
                           keep_trailing_newline=True, autoescape=False)
         text = env.get_template(path.name).render(**context)
     except (OSError, TemplateError) as exc:
-        line = getattr(exc, "lineno", None)
-        why = "文件无法读取" if isinstance(exc, OSError) else "模板语法有误" + (f"(第 {line} 行)" if line else "")
-        raise MailError(f"邮件模板 {path} 无法使用:{why}:{getattr(exc, 'message', None) or exc}") from exc
+        raise MailError(f"邮件模板 {path} 无法使用:{why(exc)}") from exc
     subject, _, body = text.lstrip("\n").partition("\n")
     subject = re.sub(r"^(主题|Subject)[::]\s*", "", subject).strip()
     if not subject:
@@ -221,28 +220,11 @@ def send(drafts: Iterable[Draft], outbox: str | Path, host: str, port: int, secu
                     last = clock()
                     _send_one(server, draft, result, log, now)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"无法通过 SMTP 服务器 {host}:{port} 发送:{_smtp_reason(exc)};"
+        raise MailError(f"无法通过 SMTP 服务器 {host}:{port} 发送:{why(exc)};"
                         f"已发送 {len(result.sent)} 封,重新运行将只发送其余的邮件") from exc
     return result
 
 
-def _smtp_reason(exc: BaseException) -> str:
-    """Why sending failed, in words for the user (the server's own answer kept: it names the cause)."""
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return f"登录被拒绝({exc.smtp_code} {_text(exc.smtp_error)})"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"服务器拒绝({exc.smtp_code} {_text(exc.smtp_error)})"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"服务器证书校验失败({exc.verify_message});单位内部 CA 请用 --smtp-cafile"
-    if isinstance(exc, ssl.SSLError):
-        return "加密连接失败(请确认 --starttls / --ssl 与端口相符)"
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return "服务器断开了连接"
-    if isinstance(exc, TimeoutError | smtplib.SMTPConnectError | ConnectionError):
-        return "无法连接或连接超时"
-    if isinstance(exc, OSError):
-        return f"网络错误({exc.strerror or '无法连接'})"
-    return "SMTP 会话出错"
 
 
 def _login(server: smtplib.SMTP, user: str, password: str) -> None:

@@ -18,6 +18,7 @@ from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
+from .why import why
 from .workbook import FILE_HALL_ID, ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
@@ -55,7 +56,7 @@ def template_drafts(contacts: dict, templates_dir: str | Path, year: int, sender
                 members = [i for i in zf.infolist() if i.filename.lower().endswith(".xlsx")]
                 stamp = (datetime(*members[0].date_time, tzinfo=UTC).astimezone(CHINA) if members else None)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise MailError(f"zip 包 {path} 无法读取:{exc}") from exc
+            raise MailError(f"zip 包 {path} 无法读取:{why(exc)}") from exc
         filename = f"{year}年营业厅服务评价检查表_{province}{city}.zip"
         subject, body = render(body_template, "templates.txt.j2", year=year, province=province, city=city,
                                contact=contact.name, deadline=deadline, rounds=ROUNDS, attachment=filename,
@@ -124,9 +125,9 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
     for key, files in sorted(by_mail.items()):
         mail = files[0].mail
         message_id = mail.get("message_id", "")
-        recipients, why = _reply_recipients(mail, own, known)
+        recipients, reason = _reply_recipients(mail, own, known)
         if not recipients:
-            result.by_hand.append((mail.get("sender", "") or "(未知)", why))
+            result.by_hand.append((mail.get("sender", "") or "(未知)", reason))
             continue
         entries = [{"name": "本邮件" if f.path == _mail_part(f) else _attachment(f), "path": f.path,
                     "hall_id": f.hall_id,

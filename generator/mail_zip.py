@@ -14,8 +14,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .container import DEFAULT_LIMITS, plain_reason
+from .container import DEFAULT_LIMITS
 from .entries import OTHER_SUFFIXES
+from .why import why
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MEMBERS = 5_000  # a province's zip of every hall is ~1,000 workbooks
@@ -70,7 +71,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
         archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        return ZipContents(error=f"不是可读的 zip 压缩包({plain_reason(exc)})")
+        return ZipContents(error=f"不是可读的 zip 压缩包({why(exc)})")
     contents = ZipContents()
     named = sorted(((member_name(info), info) for info in infos if not info.is_dir()), key=lambda ni: ni[0])
     total = 0
@@ -97,7 +98,7 @@ def read_zip(source: bytes | Path, max_file_bytes: int = DEFAULT_LIMITS.max_file
             with archive.open(info) as fh:  # read with our own bound: the size fields may lie
                 body = fh.read(max_file_bytes + 1)
         except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, RuntimeError) as exc:
-            contents.members.append(Member(name, skipped=f"压缩包成员无法解开({plain_reason(exc)})"))
+            contents.members.append(Member(name, skipped=f"压缩包成员无法解开({why(exc)})"))
             continue
         total += len(body)
         if len(body) > max_file_bytes:

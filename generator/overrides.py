@@ -18,6 +18,7 @@ from .errors import OverrideError
 from .reasons import Fact, said_with_ranks
 from .textcell import cell_text
 from .tiering import quota_use
+from .why import why
 from .yamlsafe import load_yaml
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
     except OverrideError:
         raise
     except Exception as exc:  # yaml/openpyxl/zip errors on a damaged file
-        raise OverrideError(f"无法读取裁定文件 {path}:{exc}") from exc
+        raise OverrideError(f"无法读取裁定文件 {path}:{why(exc)}") from exc
     out, problems = [], []
     for where, raw in rows:
         fields = {}

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from . import charts
+from . import charts, public
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import number, percent, plain
 from .record import HallRow, Shortlist, YearResults
@@ -106,39 +106,13 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["zip_values"] = lambda a, b: list(zip(a, b))
     env.filters["province_slug"] = province_slug
     env.filters["problem_title"] = _problem_title
-    env.filters["reason_html"] = reason_html
+    # The public site names a return by its file name and a sender by name (public.py says why).
+    env.filters["file_name"] = public.file_name
+    env.filters["sender_name"] = public.sender_name
+    env.filters["scrub"] = public.scrub
     # Tier names, for every template and macro (rules.py holds them).
     env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env
-
-
-def shown_ranks(hall: HallRow) -> list[str] | None:
-    """The quota ranks quoted in the hall's 定级说明, in order, when its spans fit the sentence (a hand-edited
-    archive's that do not are not used: the sentence is then shown as it stands)."""
-    text, spans, at = hall.tier_reason, hall.reason_ranks, 0
-    if not spans:
-        return None
-    for start, end in spans:
-        if not (isinstance(start, int) and isinstance(end, int) and at <= start < end <= len(text)
-                and text[start:end].isdigit()):
-            return None
-        at = end
-    return [text[start:end] for start, end in spans]
-
-
-def reason_html(hall: HallRow) -> Markup:
-    """The 定级说明, each quota rank in it a slot its province's ranks file fills (``data-hs-rank``): it moves when
-    another hall of the scope gets a new score, and the page then stays as it was (issue 15)."""
-    text = hall.tier_reason
-    if shown_ranks(hall) is None:
-        return escape(text)
-    parts, at = [], 0
-    for n, (start, end) in enumerate(hall.reason_ranks):
-        parts.append(escape(text[at:start]))
-        parts.append(Markup('<span class="hs-rank" data-hs-rank="%d">—</span>') % n)
-        at = end
-    parts.append(escape(text[at:]))
-    return Markup("").join(parts)
 
 
 def _json_number(value: object) -> int | float:

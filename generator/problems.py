@@ -68,6 +68,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("check-failed", ERROR, "校验程序出错", "校验该文件时程序出错({detail});请把文件转交系统管理员"),
     # The template
     ("template-unknown", ERROR, "不是本系统生成的检查表", "缺少隐藏工作表 _meta 或其内容({detail});请使用下发的检查表填写"),
+    ("template-master", ERROR, "填的是空白母版", "这是空白母版(评价标准的预览,没有厅编码和年度),不能作为本厅的检查表;请用按营业厅清单生成的本厅检查表(文件名以厅编码开头)重新填写"),
     ("template-standard-mismatch", ERROR, "评价标准版本不符", "检查表的评价标准为 {found},本次评价使用 {expected};请使用本年度下发的检查表"),
     ("template-year-mismatch", ERROR, "检查表年度不符", "检查表年度为 {found},本次评价年度为 {expected};请使用本年度下发的检查表"),
     ("template-sheet-missing", ERROR, "缺少工作表", "缺少工作表“{sheet}”;请勿删除或重命名工作表"),
@@ -101,6 +102,7 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     # Bonus and deduction events
     ("event-count-invalid", ERROR, "次数无效", "编号 {id} 的次数为“{found}”;应为 0 或正整数"),
     ("event-note-missing", WARNING, "事项未写说明", "编号 {id} 发生 {found} 次,但说明为空;建议写明事由"),
+    ("bonus-note-missing", ERROR, "加分未写说明", "加分事项 {id} 填了 {found} 次,但说明为空;加分须写明事由和依据(如表彰或推广的文件),请补写说明后重新提交"),
     # Veto items
     ("veto-invalid", ERROR, "是否发生无效", "编号 {id} 的是否发生为“{found}”;应为 是 或 否"),
     ("veto-note-missing", ERROR, "一票否决未写说明", "编号 {id}({text})填了“是”,但说明为空;一票否决使营业厅评为不达标,请写明发生的事件"),

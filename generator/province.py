@@ -94,11 +94,9 @@ def _plain(hidden: set[str]) -> Callable[[object], object]:
 
 def inputs_key(base: str, inputs: dict, hidden: Iterable[str] = ()) -> str:
     """``hidden``: row fields no template shows (stamp.py's rule; a province page lists ranks, so not those)."""
-    from .stamp import REASON_RANKS
-
     data = {k: v for k, v in inputs.items() if k != "charts"}  # a module: its code is in ``base``
     text = json.dumps(data, ensure_ascii=False, sort_keys=True,
-                      default=_plain(set(hidden) - {"rank", REASON_RANKS}))
+                      default=_plain(set(hidden) - {"rank"}))
     return hashlib.sha256(f"{base}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 

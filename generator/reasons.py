@@ -24,7 +24,8 @@ CATALOGUE: dict[str, str] = {
     "below-pass": "得分 {final},低于达标线 {line},评为{tier}。",
     "pinned": "得分 {final},{why}",
     "reached": "得分 {final},达到{tier}标准({line} 分及以上),评为{tier}。",
-    "reached-in-quota": "得分 {final},达到{tier}标准({line} 分及以上),在{scope}{tier}名额 {cap} 个中排名第 {rank},"
+    # A rank is the hall's place in the tier's own order (places taken by the tiers above do not count).
+    "reached-in-quota": "得分 {final},达到{tier}标准({line} 分及以上),{scope}{tier}第 {rank} 名,共 {cap} 个名额,"
                         "评为{tier}。",
     "fell": "得分 {final},{falls},按规则评为{tier}。",
     "fell-awaiting": "得分 {final},{falls},裁定前暂评为{tier}。",
@@ -34,10 +35,11 @@ CATALOGUE: dict[str, str] = {
     "type-not-rated": "本年度只对{types}厅评价(hallscore.toml),本厅为{type}厅",
     "level-not-rated": "本年度只对 {levels} 级{types}厅评价(hallscore.toml),本厅为 {level} 级厅",
     # Why a hall sits below the tier its score reached (joined with ;).
-    "tie": "与另外 {others} 个厅并列排名第 {rank},处在{scope}{tier}名额 {cap} 个的分界线上,按规则不以厅编码决定,需裁定",
+    "tie": "与{tied_with}得分及排名依据相同,并列{scope}{tier}第 {rank} 名,{scope}{tier}共 {cap} 个名额、只剩 {left} 个,"
+           "按规则不以厅编码决定,需裁定,由{owner}决定",
     "quota-zero": "{scope}{tier}名额为 0 个(评价范围内 {base} 个厅 × {ratio} 向下取整)",
-    "quota-full": "{scope}{tier}名额 {cap} 个已满(排名第 {rank})",
-    "quota-full-pinned": "{scope}{tier}名额 {cap} 个已满(其中 {pinned} 个经认定,本厅排名第 {rank})",
+    "quota-full": "{scope}{tier}名额 {cap} 个已满(本厅为{tier}第 {rank} 名)",
+    "quota-full-pinned": "{scope}{tier}名额 {cap} 个已满(其中 {pinned} 个经认定,本厅为{tier}第 {rank} 名)",
     # Answers of a returned 上报名单 (decisions.py).
     "list-said": "{owner}({decided_by},{date}){result}为{tier}:{reason}(上报名单 {where})",
     "list-recognised": "经{said},按认定评为{tier}。",

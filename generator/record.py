@@ -20,6 +20,7 @@ from .errors import SiteError
 from .fsutil import write_chunks_atomic
 from .numbers import number
 from .tiering import Quota  # the same figures tiering computes, as results.json stores them
+from .why import why
 
 SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
 KNOWN_VERSIONS = (1, 2)
@@ -135,8 +136,8 @@ class HallRow:
     needs_decision: bool = False
     pending_tier: str | None = None
     rank: int | None = None
-    # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks); hall pages show them
-    # from their province's ranks file (compare.ranks_script). results.json has the key only where there are some.
+    # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks): the ranks move with
+    # other halls' returns. results.json has the key only where there are some.
     reason_ranks: tuple[tuple[int, int], ...] = ()
 
 
@@ -261,7 +262,7 @@ def load(path: Path) -> dict:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
-        raise SiteError(f"档案 {path} 中的 JSON 文件无法读取:{exc}") from exc
+        raise SiteError(f"档案 {path} 中的 JSON 文件无法读取:{why(exc)}") from exc
     return checked(data, str(path))
 
 
@@ -313,7 +314,7 @@ def from_json(data: dict, where: str = "results.json") -> YearResults:
                   "by_province": {p: _dec(v) for p, v in data["gaps"].get("by_province", {}).items()}},
             halls=tuple(_hall(h) for h in data["halls"]))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取:{exc!r}") from exc
+        raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取;请用 hallscore build 重新生成该年度") from exc
 
 
 def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:

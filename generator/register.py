@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from .errors import RegisterError
 from .textcell import unsafe_chars
+from .why import why
 from .workbook import COVER_HALL_FIELDS, HALL_TYPES
 
 COLUMNS = COVER_HALL_FIELDS
@@ -152,9 +153,9 @@ def read_rows(path: Path) -> tuple[list[list], str]:
     except RegisterError:
         raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
-        raise RegisterError(f"无法读取营业厅清单 {path}:{exc}") from exc
+        raise RegisterError(f"无法读取营业厅清单 {path}:{why(exc)};请用 Excel/WPS 打开确认,另存为 .xlsx 或 .csv") from exc
     except Exception as exc:  # openpyxl raises zipfile/xml errors on a damaged file
-        raise RegisterError(f"无法读取营业厅清单 {path}:{exc}") from exc
+        raise RegisterError(f"无法读取营业厅清单 {path}:{why(exc)};请用 Excel/WPS 打开确认,另存为 .xlsx 或 .csv") from exc
     raise RegisterError(f"营业厅清单 {path} 应为 .xlsx 或 .csv 文件(或 Excel 另存的“Unicode 文本” .txt)")
 
 

@@ -79,6 +79,29 @@ def build_report(report: IntakeReport, halls: Iterable[Hall], year: int) -> byte
     return stable_bytes(wb, year)
 
 
+# The file's suffix decides its format; any other suffix is refused before anything is read (cli.py).
+REPORT_SUFFIXES = (".xlsx", ".csv")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def build_report_csv(report: IntakeReport, halls: Iterable[Hall]) -> bytes:
+    """The 问题清单 as CSV: UTF-8 with a BOM (Excel then reads the Chinese right), one row per problem; a cell
+    that a spreadsheet would take for a formula starts with an apostrophe, so it stays text."""
+    import csv
+    import io
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for row in report_rows(report, halls):
+        writer.writerow([f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def write_report(path: str | Path, report: IntakeReport, halls: Iterable[Hall], year: int) -> None:
-    write_bytes_atomic(path, build_report(report, halls, year))
+    suffix = Path(path).suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise ValueError(f"问题清单的文件名应以 {' 或 '.join(REPORT_SUFFIXES)} 结尾:{path}")
+    data = build_report_csv(report, halls) if suffix == ".csv" else build_report(report, halls, year)
+    write_bytes_atomic(path, data)
 

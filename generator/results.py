@@ -30,6 +30,7 @@ from .scoring import decimal_of, figure, half_up, report_return
 from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, archived_text, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
+from .why import why
 from .workbook import NOT_APPLICABLE
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ def load_archive(archive: str | Path) -> list[YearData]:
             except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
                 from .errors import SiteError
 
-                raise SiteError(f"档案 {folder} 中的 JSON 文件无法读取:{exc}") from exc
+                raise SiteError(f"档案 {folder} 中的 JSON 文件无法读取:{why(exc)}") from exc
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
             years.append(YearData(int(folder.name), results, intake, standard))
     return sorted(years, key=lambda y: -y.year)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -23,17 +24,17 @@ from typing import TYPE_CHECKING
 import yaml
 
 from .compare import FILE as COMPARE_FILE
-from .compare import RANKS_DIR, compare_script, ranks_script
+from .compare import compare_script
 from .errors import SiteError
 from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
 from .province import PageCache
-from .regions import province_slug
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
 from .stamp import SHELL, forget_digests, link_unchanged, search_entries, shell_source, stamp_halls
+from .why import why
 
 if TYPE_CHECKING:
     from .results import YearData
@@ -64,10 +65,6 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
             (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
             (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
-            ranks = docs / str(view.year) / RANKS_DIR
-            ranks.mkdir(exist_ok=True)
-            for province in view.provinces:
-                (ranks / f"{province_slug(province)}.js").write_text(ranks_script(view, province), encoding="utf-8")
             if stamp:
                 (docs / str(view.year) / "halls").mkdir(exist_ok=True)
                 (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
@@ -107,6 +104,7 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         }
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         _mkdocs_build(config_path, strict, _build_epoch(years))
+        _drop_source_maps(work / "site")
         downloads.save_keys(work / "site")
         stamped: dict[str, float] = {"written": 0, "linked": 0, "seconds": 0.0}
         if stamp:
@@ -129,6 +127,13 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
     finally:
         forget_digests()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _drop_source_maps(site: Path) -> None:
+    """The theme's *.js.map files: a developer's aid no page loads (a few MB, and they quote their authors' mail
+    addresses, which a company-wide site should not carry)."""
+    for path in (site / "assets").rglob("*.map"):
+        path.unlink()
 
 
 def _build_epoch(years: Iterable[YearData]) -> int:
@@ -164,7 +169,9 @@ def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
             cfg = load_config(str(config_path), strict=strict)
             build(cfg)
         except (MkDocsException, SystemExit, OSError) as exc:
-            raise SiteError(f"站点构建失败:{exc}") from exc
+            # Our hook's own errors are Chinese; MkDocs' and the system's are said by why().
+            said = str(exc) if re.search("[\u4e00-\u9fff]", str(exc)) else why(exc)
+            raise SiteError(f"站点构建失败:{said};请检查档案是否完整,或用 hallscore build 重新生成") from exc
 
 
 MANIFEST = "SHA256SUMS"

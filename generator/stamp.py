@@ -25,7 +25,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages, reason_html
+from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
 from .record import HallRow, RoundScore
 
 SHELL = "_hallscore_shell"              # docs/<year>/halls/_hallscore_shell.md, removed after stamping
@@ -60,17 +60,13 @@ def search_entries(views: Iterable[YearView]) -> list[dict]:
 # a workbook is resent unchanged (its checksum): left out of the key, so the page is not rendered again for
 # them, as long as no template mentions them (then they count like any other field).
 _RANK_USE = re.compile(rb"hall(\.rank|\[.rank.\]|\.get\(.rank.)")
-# The quota ranks a 定级说明 quotes move the same way; the hall page shows them from its province's ranks
-# file (pages.reason_html), so the key leaves them out while no template shows the sentence as it stands.
-_REASON_USE = re.compile(rb"hall(\.tier_reason|\[.tier_reason.\]|\.get\(.tier_reason.)")
-REASON_RANKS = "reason_ranks"
 
 
 def _templates(template_dir: Path) -> tuple[str, set[str]]:
     """Digest of the code and templates, and which unshown row fields the key may leave out."""
     from .cache import code_version
 
-    digest, hidden = hashlib.sha256(code_version().encode()), {"rank", "sha256", REASON_RANKS}
+    digest, hidden = hashlib.sha256(code_version().encode()), {"rank", "sha256"}
     for path in sorted(Path(template_dir).glob("*.j2")):
         data = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + data)
@@ -78,8 +74,6 @@ def _templates(template_dir: Path) -> tuple[str, set[str]]:
             hidden.discard("sha256")
         if _RANK_USE.search(data):
             hidden.discard("rank")
-        if _REASON_USE.search(data):
-            hidden.discard(REASON_RANKS)
     return digest.hexdigest(), hidden
 
 
@@ -97,18 +91,15 @@ _DIGESTS: dict[tuple[int, bool], tuple[HallRow, Any]] = {}
 
 
 def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
-    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank (``reason_ranks``
-    hidden: the 定级说明 as the hall page shows it, without the quota ranks it quotes)."""
+    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank. The 定级说明 counts
+    with the quota ranks it quotes: the hall page shows them, so a moved rank writes the page again."""
     blank = "sha256" in hidden
     known = _DIGESTS.get((id(hall), blank))
     if known is None or known[0] is not hall:
         known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(_hall_repr(hall, blank).encode(
             "utf-8", "surrogatepass")))
     digest = known[1].copy()
-    if REASON_RANKS in hidden and hall.reason_ranks:
-        reason = str(reason_html(hall))
-    else:
-        reason = repr((hall.tier_reason, hall.reason_ranks))
+    reason = repr((hall.tier_reason, hall.reason_ranks))
     digest.update(b"\x1f" + reason.encode("utf-8", "surrogatepass"))
     return digest.hexdigest(), hall.rank
 
@@ -127,7 +118,7 @@ def forget_digests() -> None:
 
 _HALL_FIELDS = tuple(f.name for f in fields(HallRow))
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
-_HALL_SHOWN = operator.attrgetter(*(f for f in _HALL_FIELDS if f not in ("rounds", "rank", "tier_reason", REASON_RANKS)))
+_HALL_SHOWN = operator.attrgetter(*(f for f in _HALL_FIELDS if f not in ("rounds", "rank", "tier_reason", "reason_ranks")))
 _ROUND_SHOWN = operator.attrgetter(*(f for f in _ROUND_FIELDS if f != "sha256"))
 
 

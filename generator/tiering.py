@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS, Config
+from .config import CITY, EXCELLENT, FAIL, GOOD, GROUP, NOT_INSPECTED, NOT_RATED, PASS, PROVINCE, TIER_OWNER, Config
 from .numbers import percent
 from .reasons import Fact, said_with_ranks, waits_for_decision
 
@@ -50,7 +50,8 @@ class Placement:
     reason: str  # ``fact`` said in Chinese (reasons.py)
     needs_decision: bool = False
     pending_tier: str | None = None  # the capped tier a 需裁定 hall waits for
-    rank: int | None = None  # overall rank within the quota scope (competition ranking)
+    rank: int | None = None  # overall rank within the quota scope (competition ranking); the 定级说明 quotes the
+    # place in the tier's own order instead (the places the tiers above took do not count there)
     override: dict | None = None  # recorded decision applied after the rules (overrides.py)
     fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
     ranks: tuple[tuple[int, int], ...] = ()  # where the quota ranks stand in ``reason`` (reasons.said_with_ranks)
@@ -141,6 +142,7 @@ def _levels(config: Config) -> str:
 def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
     pins, bars = pins or {}, bars or {}
     label = config.scope_label
+    names = {hall.hall_id: hall.name for hall in members}
     caps = quota_caps(config, len(members))
     done: dict[str, Placement] = {}
     pool_by_tier: dict[str, list[Candidate]] = {EXCELLENT: [], GOOD: [], PASS: []}
@@ -183,27 +185,43 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
         pool = [c for c in pool if c.hall_id not in out]
         left = None if cap is None else max(0, cap - len(pinned))  # pinned halls take their places first
         winners, tied, rest = take_until_tie(pool, left)
+        # Places in this tier's order: the pinned halls first, then the pool as ranked.
+        places = {k: len(pinned) + r for k, r in competition_ranks(pool).items()}
         for cand in winners:
             done[cand.hall_id] = placed(
-                cand.hall_id, tier, _reason(cand, tier, config, cap, ranks[cand.hall_id], falls, label),
+                cand.hall_id, tier, _reason(cand, tier, config, cap, places[cand.hall_id], falls, label),
                 needs_decision=cand.hall_id in pending, pending_tier=pending.get(cand.hall_id),
                 rank=ranks[cand.hall_id])
         for cand in tied:
             pending.setdefault(cand.hall_id, tier)
             falls.setdefault(cand.hall_id, []).append(Fact.of(
-                "tie", others=len(tied) - 1, rank=ranks[cand.hall_id], scope=label, tier=tier, cap=cap))
+                "tie", others=len(tied) - 1, tied_with=_tied_with(cand, tied, names), rank=places[cand.hall_id],
+                scope=label, tier=tier, cap=cap, left=(left or 0) - len(winners), owner=_DECIDES[TIER_OWNER[tier]]))
         for cand in rest:
             if cap == 0:
                 why = Fact.of("quota-zero", scope=label, tier=tier, base=len(members),
                               ratio=percent(config.quotas[tier]))
             elif pinned:
                 why = Fact.of("quota-full-pinned", scope=label, tier=tier, cap=cap, pinned=len(pinned),
-                              rank=ranks[cand.hall_id])
+                              rank=places[cand.hall_id])
             else:
-                why = Fact.of("quota-full", scope=label, tier=tier, cap=cap, rank=ranks[cand.hall_id])
+                why = Fact.of("quota-full", scope=label, tier=tier, cap=cap, rank=places[cand.hall_id])
             falls.setdefault(cand.hall_id, []).append(why)
         pool = sorted(tied + rest + held + barred, key=Candidate.rank_key, reverse=True)
     return done
+
+
+# Who settles a tie on a capped tier's cut line: the level that recognises the tier (config.TIER_OWNER).
+_DECIDES = {PROVINCE: "省公司", GROUP: "集团", CITY: "市公司"}
+_NAMED = 3  # a tie names this many of the other halls, then says how many more
+
+
+def _tied_with(cand: Candidate, tied: list[Candidate], names: dict[str, str]) -> str:
+    others = [f"{names.get(c.hall_id) or c.hall_id}({c.hall_id})" for c in sorted(tied, key=lambda c: c.hall_id)
+              if c.hall_id != cand.hall_id]
+    if len(others) <= _NAMED:
+        return "、".join(others)
+    return "、".join(others[:_NAMED]) + f"等 {len(others)} 个厅"
 
 
 def take_until_tie(pool: list[Candidate], cap: int | None) -> tuple[list[Candidate], ...]:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import YEAR, fill_scoring, full_fill, make_halls, scored_returns, write_return
+from markupsafe import escape
 
 from generator.build import BuildOptions, build
+from generator.errors import NothingAcceptedError
 from generator.pages import hall_slug
 from generator.regions import province_slug
 from generator.register import write_register
@@ -68,9 +70,14 @@ def test_context_changes_miss_and_a_damaged_store_is_rebuilt(standard, inbox, tm
     register, returns = inbox
     cache = tmp_path / "cache"
     run(register, returns, tmp_path / "a", cache)
-    # Another year: every key differs.
-    other = build(BuildOptions.from_files([returns], register, tmp_path / "y" / "archive", YEAR + 1, cache_dir=cache))
-    assert other.cache_hits == 0
+    # Another year: every key differs. Every return is then rejected for its year (a cached answer of YEAR
+    # would have accepted them), and a build with nothing accepted stops before the archive (issue 24).
+    with pytest.raises(NothingAcceptedError) as other:
+        build(BuildOptions.from_files([returns], register, tmp_path / "y" / "archive", YEAR + 1, cache_dir=cache))
+    files = other.value.report.files
+    assert any(f.status == "rejected" for f in files) and not any(f.status == "accepted" for f in files)
+    assert all(p.code == "template-year-mismatch" for f in files for p in f.problems if p.severity == "error")
+    assert not (tmp_path / "y" / "archive" / str(YEAR + 1)).exists()
     # A register change (one hall renamed) also changes every key.
     write_register([HALLS[0].__class__(**{**HALLS[0].__dict__, "name": "新名字"}), *HALLS[1:]], register)
     renamed = run(register, returns, tmp_path / "r", cache)
@@ -145,7 +152,6 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     assert len(provinces) == 1
     allowed = {f"{YEAR}/halls/{hall_slug(h)}.html" for h in moved}
     allowed |= {f"{YEAR}/provinces/{province_slug(p)}.html" for p in provinces}
-    allowed |= {f"{YEAR}/ranks/{province_slug(p)}.js" for p in provinces}  # the ranks its 定级说明 quote
     allowed |= {f"{YEAR}/index.html", f"{YEAR}/quality.html", "index.html", f"{YEAR}/compare.js",
                 "search/search_index.json", "search/search_index.js", "sitemap.xml", "sitemap.xml.gz"}
     # The year's downloads: the national results and those of the provinces whose rows changed.
@@ -162,10 +168,11 @@ def test_new_score_changes_only_what_depends_on_it(standard, built):
     assert f"{YEAR}/methodology.html" not in changed and not any(p.startswith("assets/") for p in changed)
 
 
-def test_a_new_score_that_moves_another_halls_quota_rank_rewrites_its_own_hall_page_only(standard, built):
-    """Issue 15: Guangdong's 良好 quota is 1; three halls reach the line (93, 91, 90: the 90 is third, 达标, its
-    定级说明 quoting "排名第 3"). The 91 resends with 89, below the line: the 90 is now second, still 达标. Of the
-    hall pages only the resending hall's is rewritten: the rank a 定级说明 quotes comes from compare.js."""
+def test_a_new_score_that_moves_another_halls_quota_rank_rewrites_that_halls_page_too(standard, built, tmp_path):
+    """Guangdong's 良好 quota is 1; three halls reach the line (93, 91, 90: the 90 is third, 达标, its 定级说明
+    quoting "良好第 3 名"). The 91 resends with 89, below the line: the 90 is now second, still 达标. The hall page
+    says its rank in plain HTML (issue 24; issue 15 had it filled by script), so the resending hall's page and
+    the page whose rank moved are rewritten, and no other; the incremental site equals a cold build."""
     register, returns, out, cache, _before, _site = built
 
     def resend(hall, score):
@@ -177,20 +184,20 @@ def test_a_new_score_that_moves_another_halls_quota_rank_rewrites_its_own_hall_p
     resend(second, 91)
     before = run(register, returns, out, cache, site=True)
     old_rows = {h["hall_id"]: h for h in before.results["halls"]}
-    assert old_rows[first.hall_id]["tier"] == "达标" and "排名第 3" in old_rows[first.hall_id]["tier_reason"]
+    assert old_rows[first.hall_id]["tier"] == "达标" and "良好第 3 名" in old_rows[first.hall_id]["tier_reason"]
     site_before = snapshot(out / "site")
     resend(second, 89)
     after = run(register, returns, out, cache, site=True)
     changed = _changed(site_before, snapshot(out / "site"))
     row = {h["hall_id"]: h for h in after.results["halls"]}[first.hall_id]
-    assert row["tier"] == "达标" and "排名第 2" in row["tier_reason"]  # its record says the new rank
+    assert row["tier"] == "达标" and "良好第 2 名" in row["tier_reason"]  # its record says the new rank
     hall_pages = {p for p in changed if "/halls/" in p}
-    assert hall_pages == {f"{YEAR}/halls/{hall_slug(second.hall_id)}.html"}, sorted(hall_pages)
+    assert hall_pages == {f"{YEAR}/halls/{hall_slug(h.hall_id)}.html" for h in (first, second)}, sorted(hall_pages)
     page = (out / "site" / str(YEAR) / "halls" / f"{hall_slug(first.hall_id)}.html").read_text(encoding="utf-8")
-    assert 'data-hs-rank="0">—</span>' in page and "排名第 2" not in page and "排名第 3" not in page
-    ranks = f"{YEAR}/ranks/{province_slug(first.province)}.js"
-    assert ranks in changed and f'"{first.hall_id}":["2"]' in (out / "site" / ranks).read_text(encoding="utf-8")
-    assert not any(p.startswith(f"{YEAR}/ranks/") for p in changed - {ranks})  # the other provinces' ranks stay
+    assert escape(row["tier_reason"]) in page and "良好第 3 名" not in page
+    cold = tmp_path / "cold"
+    run(register, returns, cold, tmp_path / "cold-cache", site=True)
+    assert snapshot(cold / "site") == snapshot(out / "site")
 
 
 def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):

@@ -295,3 +295,45 @@ def test_cli_templates_zip_and_master(tmp_path, standard):
     assert master_path(tmp_path / "m", standard).exists()
     result = runner.invoke(main, ["templates", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "--register" in result.output
+
+
+def test_cover_shows_the_live_total_beside_the_signatures(wb):
+    """The 封面 carries 合计得分 as a formula of the 检查表 sheet's 预计最终得分, above the signature lines."""
+    from generator.forms import COVER_SCORE
+
+    cover, items = wb[wbk.SHEET_COVER], wb[wbk.SHEET_ITEMS]
+    labels = {cover.cell(row=r, column=1).value: r for r in range(1, cover.max_row + 1)}
+    assert max(wbk.cover_rows().values()) < labels[COVER_SCORE] < labels["检查人签字"]
+    assert COVER_SCORE not in wbk.COVER_FIELDS
+    formula = cover.cell(row=labels[COVER_SCORE], column=2).value
+    sheet, cell = formula.removeprefix("=").split("!")
+    assert sheet == f"'{wbk.SHEET_ITEMS}'"
+    row = int(cell.replace("$", "")[1:])
+    assert items.cell(row=row, column=3).value == "预计最终得分(仅供参考)"
+
+
+def test_veto_and_event_sheets_mark_a_missing_note_red(wb):
+    """是 without 说明 (一票否决) and a count without 说明 (加分扣分) turn red, as 扣分无原因 does on 检查表."""
+    veto_rules = [r.formula[0] for cf in wb[wbk.SHEET_VETO].conditional_formatting for r in cf.rules]
+    event_rules = [r.formula[0] for cf in wb[wbk.SHEET_EVENTS].conditional_formatting for r in cf.rules]
+    assert any(f'="{wbk.YES}"' in f and "LEN(TRIM(" in f for f in veto_rules), veto_rules
+    assert any(">0" in f and "LEN(TRIM(" in f for f in event_rules), event_rules
+
+
+def test_a_bonus_without_a_note_is_rejected_with_its_cell(written, standard, tmp_path):
+    """A gained point needs its evidence: a bonus count without 说明 is an error naming the cell; a deduction
+    without one stays a hint."""
+    from conftest import full_fill, write_return
+
+    bonus, deduction = standard.bonus[0], standard.deductions[0]
+    fill = full_fill(standard)
+    fill = fill.__class__(**{**fill.__dict__, "events": {bonus.id: 1, deduction.id: 1}, "event_notes": {}})
+    write_return(standard, HALLS[0], fill, tmp_path / "回收")
+    report = run_intake([tmp_path / "回收"], standard, HALLS, YEAR, today=date(YEAR, 12, 31))
+    [f] = report.files
+    codes = {p.code: p for p in f.problems}
+    assert f.status == "rejected" and codes["bonus-note-missing"].severity == "error"
+    note = wbk.column_letter(wbk.EVENTS_HEADERS, "说明")
+    assert codes["bonus-note-missing"].sheet == wbk.SHEET_EVENTS and codes["bonus-note-missing"].cell.startswith(note)
+    assert bonus.id in codes["bonus-note-missing"].message
+    assert codes["event-note-missing"].severity == "warning"

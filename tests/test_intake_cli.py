@@ -115,3 +115,32 @@ def test_validate_and_build_leave_every_input_file_unchanged(season, tmp_path):
     assert "score-not-number" in quality and "H010001_截断.xlsx" in quality
     assert "=HYPERLINK(1).xlsx" in quality
     assert "&lt;img src=x onerror=alert(1)&gt;.xlsx" in quality and "<img src=x" not in quality
+
+
+def test_the_report_files_suffix_decides_its_format_or_is_refused(season, tmp_path):
+    """--report x.csv is CSV (UTF-8 with BOM, formula-like names kept as text), x.xlsx a workbook; any other
+    suffix, and --json without .json, is refused before anything is read (exit 2, nothing written)."""
+    root, _ = season
+    args = ("validate", root / "returns", "--register", root / "register.xlsx", "--year", YEAR)
+    result = run(*args, "--report", tmp_path / "问题清单.csv")
+    assert result.exit_code == 1, result.output
+    data = (tmp_path / "问题清单.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbfPK")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("省,市,文件,厅编码") and "score-not-number" in text
+    import csv
+
+    cells = [c for row in csv.reader(text.splitlines()) for c in row]
+    assert "returns/=HYPERLINK(1).xlsx" in cells and not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+    from generator.intake import REJECTED, FileStatus, IntakeReport
+    from generator.problems import problem
+    from generator.report_xlsx import build_report_csv
+
+    named = IntakeReport([FileStatus("=HYPERLINK(1).xlsx", REJECTED, problems=[problem("file-empty", file="x")])],
+                         [], "")
+    row = next(csv.reader(build_report_csv(named, []).decode("utf-8-sig").splitlines()[1:]))
+    assert row[2] == "'=HYPERLINK(1).xlsx"
+    for option, name in (("--report", "问题清单.txt"), ("--report", "问题清单"), ("--json", "v.xlsx")):
+        refused = run(*args, option, tmp_path / name)
+        assert refused.exit_code == 2 and option in refused.output and "结尾" in refused.output, refused.output
+        assert not (tmp_path / name).exists() and "Traceback" not in refused.output

@@ -188,6 +188,9 @@ def test_printed_workbook_shows_every_criterion_whole(tmp_path, standard, soffic
                if "".join(item.text.split()) not in columns["检查内容"]
                or "".join(item.guidance.split()) not in columns["评分标准"]]
     assert not missing, missing
+    # Whole in the text is not whole on paper: a last line cut at the cell's edge is still in the PDF's text.
+    # Every line of 检查内容 and 评分标准 must end above the next item's row.
+    assert not _overflowing(pdf), _overflowing(pdf)[:5]
     flat = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                                   check=True).stdout.split())
     for label in ("检查人签字", "营业厅负责人签字"):
@@ -197,6 +200,30 @@ def test_printed_workbook_shows_every_criterion_whole(tmp_path, standard, soffic
                            capture_output=True, text=True, check=True).stdout
     widest = max(len(line.rstrip()) for line in guide.splitlines())
     assert widest <= 100, widest
+
+
+def _overflowing(pdf: Path) -> list[tuple]:
+    """Words of the 检查内容 and 评分标准 columns that reach into the next item's row: (item, word, bottom, next)."""
+    import xml.etree.ElementTree as ET
+
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    bad = []
+    for page in ET.fromstring(xhtml).iterfind(".//h:page", ns):
+        words = [(float(w.get("yMin")), float(w.get("yMax")), float(w.get("xMin")), w.text or "")
+                 for w in page.iterfind("h:word", ns)]
+        starts = {t: x for _, _, x, t in words if t in ("检查内容", "分值")}
+        if len(starts) != 2:
+            continue
+        ids = sorted((y, t) for y, _, x, t in words if re.fullmatch(r"[A-Z]\d\d", t) and x < starts["检查内容"])
+        for top, bottom, x, text in words:
+            if not starts["检查内容"] - 2 <= x < starts["分值"] - 2 or not ids or top < ids[0][0] - 1:
+                continue
+            below = [i for i in ids if i[0] > top + 1]
+            own = [i for i in ids if i[0] <= top + 1]
+            if below and bottom > below[0][0] - 0.5:
+                bad.append((own[-1][1] if own else "?", text, bottom, below[0][1]))
+    return bad
 
 
 def _pdf_columns(pdf: Path, headers: tuple[str, ...]) -> dict[str, str]:

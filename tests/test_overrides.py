@@ -55,7 +55,8 @@ def test_override_places_a_hall_that_needs_decision(tmp_path, tied):
     assert got.override == {"tier": "优秀", "reason": "现场复核服务更优", "decided_by": "省评审委员会",
                             "date": "2025-06-30", "rule_tier": "良好"}
     assert got.reason == (
-        "得分 96,与另外 2 个厅并列排名第 2,处在本省优秀名额 2 个的分界线上,按规则不以厅编码决定,需裁定,"
+        "得分 96,与甲第0营业厅(H010000)、甲第3营业厅(H010003)得分及排名依据相同,并列本省优秀第 2 名,"
+        "本省优秀共 2 个名额、只剩 1 个,按规则不以厅编码决定,需裁定,由集团决定,"
         "裁定前暂评为良好。经省评审委员会于 2025-06-30 裁定为优秀:现场复核服务更优。")
     # The other two tied halls still wait; quota use is recounted.
     assert after["H010000"].needs_decision and after["H010003"].needs_decision

@@ -24,7 +24,7 @@ def test_thresholds_lower_bound_belongs_to_higher_tier():
     scores = {"H010000": 95, "H010001": 94.9, "H010002": 90, "H010003": 89.9, "H010004": 80, "H010005": 79.9}
     placed, _ = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
     assert [placed[h].tier for h in scores] == ["优秀", "良好", "良好", "达标", "达标", "不达标"]
-    assert placed["H010000"].reason == "得分 95,达到优秀标准(95 分及以上),在本省优秀名额 5 个中排名第 1,评为优秀。"
+    assert placed["H010000"].reason == "得分 95,达到优秀标准(95 分及以上),本省优秀第 1 名,共 5 个名额,评为优秀。"
     assert placed["H010006"].tier == "未检查"
 
 
@@ -36,8 +36,10 @@ def test_quota_cascades_and_counts_uninspected_halls():
     placed, quotas = assign_tiers(halls, cands, Config(year=2025))
     got = [placed[h].tier for h in cands]
     assert got == ["优秀", "优秀"] + ["良好"] * 8 + ["达标", "达标"]
-    assert placed["H010002"].reason == "得分 97,本省优秀名额 2 个已满(排名第 3),按规则评为良好。"
-    assert placed["H010011"].reason == "得分 90.2,本省良好名额 8 个已满(排名第 12),按规则评为达标。"
+    # Places in each tier's own order: the two 优秀 halls do not count in the 良好 order (10th, not 12th).
+    assert placed["H010002"].reason == "得分 97,本省优秀名额 2 个已满(本厅为优秀第 3 名),按规则评为良好。"
+    assert placed["H010011"].reason == "得分 90.2,本省良好名额 8 个已满(本厅为良好第 10 名),按规则评为达标。"
+    assert placed["H010009"].reason == "得分 90.4,达到良好标准(90 分及以上),本省良好第 8 名,共 8 个名额,评为良好。"
     assert {(q.tier, q.base, q.cap, q.used) for q in quotas} == {("优秀", 40, 2, 2), ("良好", 40, 8, 8)}
     assert sum(1 for p in placed.values() if p.tier == "未检查") == 28
 
@@ -110,7 +112,7 @@ def test_falls_through_two_full_quotas():
     placed, quotas = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
     assert [placed[h].tier for h in scores] == ["优秀", "良好", "良好", "良好", "良好", "达标"]
     assert placed["H010005"].reason == (
-        "得分 95.2,本省优秀名额 1 个已满(排名第 6);本省良好名额 4 个已满(排名第 6),按规则评为达标。")
+        "得分 95.2,本省优秀名额 1 个已满(本厅为优秀第 6 名);本省良好名额 4 个已满(本厅为良好第 5 名),按规则评为达标。")
     assert placed["H010005"].rank == 6
 
 
@@ -121,8 +123,11 @@ def test_tie_at_the_good_cut_line():
     assert [placed[h].tier for h in scores] == ["优秀", "良好", "良好", "良好", "达标", "达标"]
     for h in ("H010004", "H010005"):
         assert placed[h].needs_decision and placed[h].pending_tier == "良好"
-        assert placed[h].reason == ("得分 90.5,与另外 1 个厅并列排名第 5,处在本省良好名额 4 个的分界线上,"
-                                    "按规则不以厅编码决定,需裁定,裁定前暂评为达标。")
+    # The tie names the hall it ties with, its place in the 良好 order (the 优秀 hall not counted) and who decides.
+    other = {"H010004": "H010005", "H010005": "H010004"}
+    for h in ("H010004", "H010005"):
+        assert placed[h].reason == (f"得分 90.5,与甲第{other[h][-1]}营业厅({other[h]})得分及排名依据相同,并列本省良好第 4 名,"
+                                    "本省良好共 4 个名额、只剩 1 个,按规则不以厅编码决定,需裁定,由省公司决定,裁定前暂评为达标。")
     good = next(q for q in quotas if q.tier == "良好")
     assert (good.cap, good.used, good.pending) == (4, 3, 2)
 
@@ -134,7 +139,7 @@ def test_small_province_good_cap_and_level_four_with_score():
     placed, quotas = assign_tiers(halls, {h: cand(h, s) for h, s in scores.items()}, Config(year=2025))
     assert [placed[h].tier for h in scores] == ["良好", "良好", "良好", "达标", "不参评"]
     assert placed["H010003"].reason == (
-        "得分 95,本省优秀名额为 0 个(评价范围内 19 个厅 × 5% 向下取整);本省良好名额 3 个已满(排名第 4),按规则评为达标。")
+        "得分 95,本省优秀名额为 0 个(评价范围内 19 个厅 × 5% 向下取整);本省良好名额 3 个已满(本厅为良好第 4 名),按规则评为达标。")
     # The scope is said as the year's configuration, never as the 办法's 2016 rule worded as this year's.
     assert placed["L4"].reason == "得分 99;本年度只对 1-3 级自营厅评价(hallscore.toml),本厅为 4 级厅,不参评。"
     assert {(q.tier, q.base, q.cap) for q in quotas} == {("优秀", 19, 0), ("良好", 19, 3)}
@@ -152,7 +157,8 @@ def test_reasons_are_facts_said_by_the_catalogue():
     fact = placed[halls[0].hall_id].fact
     assert fact.code == "fell-awaiting" and placed[halls[0].hall_id].reason == say(fact)
     [tie] = [f for f in fact.get("falls") if f.code == "tie"]
-    assert dict(tie.values) == {"others": 1, "rank": 1, "scope": "本省", "tier": "优秀", "cap": 1}
+    assert dict(tie.values) == {"others": 1, "rank": 1, "scope": "本省", "tier": "优秀", "cap": 1, "left": 1,
+                                "owner": "集团", "tied_with": f"{halls[1].name}({halls[1].hall_id})"}
     assert waits_for_decision(fact.get("falls")) and not waits_for_decision(["需裁定"])  # text is never read
     assert placed[halls[5].hall_id].fact.code == "not-inspected"
     assert set(CATALOGUE) >= {f.code for f in (fact, tie)}
@@ -173,6 +179,6 @@ def test_the_ranks_a_reason_quotes_are_found_from_its_facts():
     spans = {h: said_with_ranks(p.fact)[1] for h, p in placed.items() if p.fact is not None}
     assert all(say(p.fact) == p.reason and p.ranks == spans[h] for h, p in placed.items() if p.fact is not None)
     said = {h: [placed[h].reason[a:b] for a, b in s] for h, s in spans.items()}
-    assert said["H010000"] == ["1"] and said["H010005"] == ["6", "6"] and said["H010008"] == []
-    assert said["H010006"] == said["H010007"] == ["7"]  # the tie at the 良好 line quotes its shared rank
-    assert all(placed[h].reason[a - 4:a] == "排名第 " for h, found in spans.items() for a, _b in found)
+    assert said["H010000"] == ["1"] and said["H010005"] == ["6", "5"] and said["H010008"] == []
+    assert said["H010006"] == said["H010007"] == ["6"]  # equal scores below the 良好 line quote a shared place
+    assert all(placed[h].reason[a - 2:a] == "第 " for h, found in spans.items() for a, _b in found)

@@ -7,7 +7,6 @@ import io
 from decimal import Decimal
 
 import openpyxl
-from markupsafe import escape
 from sitedata import make_year, site_halls
 
 from generator import charts
@@ -127,22 +126,3 @@ def test_year_figures_are_those_of_a_pass_over_every_hall(tmp_path):
         got = [(r["item"].id, r["lost"], r["per_hall"]) for r in view.weakest_items(halls)]
         assert got == weakest(halls) and got
 
-
-def test_a_reasons_rank_slots_are_used_only_where_they_fit_the_sentence():
-    """pages.reason_html: each quota rank of the 定级说明 becomes a slot for compare's ranks file; spans from a
-    hand-edited archive that do not fit the sentence (past its end, over a non-digit, out of order) are not used
-    and the sentence is shown as it stands, escaped."""
-    from rows import hall_row
-
-    from generator.pages import reason_html, shown_ranks
-
-    text = "良好名额 4 个已满(排名第 12);<b>优秀</b>名额 1 个已满(排名第 3)"
-    at_12, at_3 = text.index("12"), text.rindex("3")
-    good = hall_row(tier_reason=text, reason_ranks=[[at_12, at_12 + 2], [at_3, at_3 + 1]])
-    assert shown_ranks(good) == ["12", "3"]
-    said = str(reason_html(good))
-    assert said.count('<span class="hs-rank"') == 2 and "12" not in said and "&lt;b&gt;" in said
-    for spans in ([[at_12, at_12 + 3]], [[at_3, at_3 + 1], [at_12, at_12 + 2]], [[0, len(text) + 5]]):
-        bad = hall_row(tier_reason=text, reason_ranks=spans)
-        assert shown_ranks(bad) is None and str(reason_html(bad)) == str(escape(text)), spans
-    assert shown_ranks(hall_row(tier_reason=text)) is None  # an older record: no spans at all

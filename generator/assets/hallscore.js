@@ -42,8 +42,7 @@
 /* hallscore: figures that change with every return (national and province averages, ranks) live in one small
    file per year, <year>/compare.js (window.hallscoreCompare, loaded by a script tag: works from file://), so
    that a new score elsewhere does not rewrite 20,000 hall pages. Cells marked data-hs-cell and charts marked
-   data-hs-deviation are filled from it, the ranks a 定级说明 quotes (data-hs-rank) from the province's
-   <year>/ranks/<province>.js (window.hallscoreRanks); without them they keep their "—". */
+   data-hs-deviation are filled from it; without it they keep their "—". */
 (function () {
   "use strict";
   var ROW = 22, LABEL_W = 150, BAR_W = 360, WIDTH = LABEL_W + BAR_W + 70;
@@ -55,7 +54,11 @@
     return (v < 0 && r > 0 ? "-" : "") + r.toFixed(1);
   }
   function isNum(v) { return typeof v === "number" && isFinite(v); }
-  function deviation(title, labels, series, reference, note) {
+  // Drawn to the width of its box: below the wide drawing's width (a phone) each label goes on its own line
+  // above its bars, which then use the whole width, so no bar or value is cut off at the screen's edge.
+  function deviation(title, labels, series, reference, note, room) {
+    var narrow = room > 0 && room < WIDTH, width = narrow ? Math.max(280, Math.floor(room)) : WIDTH;
+    var labelW = narrow ? 0 : LABEL_W, barW = narrow ? width : BAR_W, labelH = narrow ? 16 : 0;
     var diffs = series.map(function (s) {
       return labels.map(function (l) {
         return isNum(s[1][l]) && isNum(reference[l]) ? s[1][l] - reference[l] : null;
@@ -64,10 +67,10 @@
     var reach = 1;
     diffs.forEach(function (row) { row.forEach(function (d) { if (d !== null) reach = Math.max(reach, Math.abs(d)); }); });
     reach = Math.ceil(reach);
-    var legendH = 22, barH = ROW * 0.7 - 3, groupH = (barH + 3) * series.length + 8;
-    var zero = LABEL_W + BAR_W / 2, half = BAR_W / 2 - 30, body = [];
+    var legendH = 22, barH = ROW * 0.7 - 3, groupH = (barH + 3) * series.length + 8 + labelH;
+    var zero = labelW + barW / 2, half = barW / 2 - (narrow ? 40 : 30), body = [];
     series.forEach(function (s, i) {
-      var x = LABEL_W + i * 110;
+      var x = labelW + i * 110;
       body.push('<rect class="hs-c' + (i + 1) + '" x="' + x + '" y="6" width="12" height="12"/>');
       body.push('<text class="hs-c-label" x="' + (x + 16) + '" y="16">' + esc(s[0]) + "</text>");
     });
@@ -75,10 +78,11 @@
     body.push('<line class="hs-c-axis" x1="' + zero + '" y1="' + legendH + '" x2="' + zero + '" y2="' + (height - 18) + '"/>');
     labels.forEach(function (label, n) {
       var y0 = legendH + 6 + n * groupH;
-      body.push('<text class="hs-c-label" x="' + (LABEL_W - 6) + '" y="' + (y0 + groupH / 2 + 3).toFixed(1) +
-                '" text-anchor="end">' + esc(label) + "</text>");
+      if (narrow) body.push('<text class="hs-c-label" x="0" y="' + (y0 + 12) + '">' + esc(label) + "</text>");
+      else body.push('<text class="hs-c-label" x="' + (LABEL_W - 6) + '" y="' + (y0 + groupH / 2 + 3).toFixed(1) +
+                     '" text-anchor="end">' + esc(label) + "</text>");
       series.forEach(function (s, i) {
-        var d = diffs[i][n], y = y0 + i * (barH + 3);
+        var d = diffs[i][n], y = y0 + labelH + i * (barH + 3);
         if (d === null) {
           body.push('<text class="hs-c-value" x="' + (zero + 4) + '" y="' + (y + barH - 2).toFixed(1) + '">—</text>');
           return;
@@ -96,7 +100,8 @@
                 '" text-anchor="middle">' + t[1] + "</text>");
     });
     var t = esc(title), caption = t + "。" + esc(note || "向右高于全国平均,向左低于全国平均");
-    return '<figure class="hs-chart" data-search-exclude><svg viewBox="0 0 ' + WIDTH + " " + Math.floor(height) +
+    return '<figure class="hs-chart" data-search-exclude><svg' + (narrow ? ' class="hs-fit"' : "") +
+      ' viewBox="0 0 ' + width + " " + Math.floor(height) +
       '" role="img" aria-label="' + t + '" xmlns="http://www.w3.org/2000/svg"><title>' + t + "</title>" +
       body.join("") + "</svg><figcaption>" + caption + "</figcaption></figure>";
   }
@@ -116,20 +121,44 @@
         var own = JSON.parse(slot.getAttribute("data-hs-values") || "null"), series = [];
         if (own) series.push([slot.getAttribute("data-hs-label"), own]);
         series.push([slot.getAttribute("data-hs-province-label") || box.getAttribute("data-hs-province"), province.avg || {}]);
-        slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series, year.national.avg || {});
+        var draw = function () {
+          slot.innerHTML = deviation(slot.getAttribute("data-hs-deviation"), year.sections, series,
+                                     year.national.avg || {}, null, slot.clientWidth);
+        };
+        draw();
+        var last = slot.clientWidth;
+        window.addEventListener("resize", function () {
+          if (slot.clientWidth !== last) { last = slot.clientWidth; draw(); }
+        });
       });
     });
-    // The quota ranks a hall's 定级说明 quotes move with other halls' returns: <year>/ranks/<province>.js.
-    var ranked = window.hallscoreRanks || {};
-    Array.prototype.forEach.call(document.querySelectorAll("[data-hs-ranks]"), function (box) {
-      var year = ranked[box.getAttribute("data-hs-ranks")];
-      var ranks = year ? year[box.getAttribute("data-hs-hall")] : null;
-      if (!ranks) return;
-      Array.prototype.forEach.call(box.querySelectorAll("[data-hs-rank]"), function (slot) {
-        var value = ranks[Number(slot.getAttribute("data-hs-rank"))];
-        if (value !== undefined && value !== null) slot.textContent = value;
-      });
-    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();
+/* hallscore: a search for a hall's exact name or 厅编码 shows that hall first. The theme ranks by term weight, and
+   province pages carry a boost (a place name finds the place first), which would put them above the hall itself.
+   Hall entries are titled "名称(厅编码)"; the theme's segmentation puts zero-width spaces into titles. */
+(function () {
+  "use strict";
+  function plain(s) { return String(s || "").replace(/[\u200b\s]/g, ""); }
+  function exact(item, query) {
+    var h = item.querySelector("h1");
+    var title = plain(h ? h.textContent : "");
+    return title === query || title.indexOf(query + "(") === 0 || title.slice(-query.length - 2) === "(" + query + ")";
+  }
+  function promote(list, input) {
+    var query = plain(input.value);
+    if (!query) return;
+    var items = Array.prototype.slice.call(list.children);
+    for (var i = 1; i < items.length; i++) {
+      if (exact(items[i], query) && !exact(items[0], query)) { list.insertBefore(items[i], items[0]); return; }
+    }
+  }
+  function init() {
+    var list = document.querySelector(".md-search-result__list");
+    var input = document.querySelector(".md-search__input");
+    if (!list || !input || !window.MutationObserver) return;
+    new MutationObserver(function () { promote(list, input); }).observe(list, { childList: true });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();

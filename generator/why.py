@@ -1,0 +1,76 @@
+"""An exception said in Chinese for a user: what went wrong, never the exception's name or its English text.
+
+Messages quote :func:`why` where they used to quote ``f"{type(exc).__name__}: {exc}"``; the person reading them
+is a service manager or an inspector, who can act on "服务器拒绝连接" but not on "[Errno 111]".
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def why(exc: BaseException) -> str:
+    """A short Chinese phrase for ``exc`` (no trailing punctuation)."""
+    import smtplib
+    import socket
+    import ssl
+    import struct
+    import zipfile
+    import zlib
+    from xml.parsers.expat import ExpatError
+
+    name = type(exc).__name__
+    if name == "TOMLDecodeError":
+        at = _AT.search(str(exc))
+        where = f"第 {at[1]} 行第 {at[2]} 列附近" if at else "某处"
+        return f"{where}写法不正确(常见原因:键名后少了 =、文字没有加引号、方括号不成对)"
+    if name == "TemplateSyntaxError":
+        return f"第 {getattr(exc, 'lineno', '?')} 行的模板语法有误"
+    if name == "InvalidFileException":
+        return "不是 xlsx 格式的文件"
+    code = f"(服务器代码 {exc.smtp_code})" if isinstance(exc, smtplib.SMTPResponseException) else ""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "服务器拒绝了用户名或密码" + code
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "服务器中途断开了连接"
+    if isinstance(exc, smtplib.SMTPException):
+        return "服务器拒绝了请求" + code
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "服务器证书校验失败(单位内部 CA 签发的证书请用 --smtp-cafile 指定 CA 文件)"
+    if isinstance(exc, ssl.SSLError):
+        return "加密连接失败(请核对 --ssl/--starttls 与端口是否匹配)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "服务器拒绝连接(主机或端口不对,或服务未开启)"
+    if isinstance(exc, socket.gaierror):
+        return "找不到这个服务器名称(请核对主机名)"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return "连接超时(请核对主机、端口和网络)"
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, PermissionError):
+        return "没有读取或写入的权限"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹,不是文件"
+    if isinstance(exc, (zipfile.BadZipFile, zipfile.LargeZipFile, struct.error)):
+        return "zip 结构损坏,不是完整的 zip 文件(可能已损坏或在传输中被截断)"
+    if isinstance(exc, NotImplementedError):
+        return "使用了不支持的压缩方式(请用 Excel、WPS 或 LibreOffice 重新保存)"
+    if isinstance(exc, (zlib.error, EOFError)):
+        return "不是完整的 zip 文件,可能已损坏或在传输中被截断"
+    if isinstance(exc, UnicodeError):
+        return "文字编码无法识别"
+    if isinstance(exc, (ExpatError, SyntaxError)) or name == "ParseError":
+        return "内部的 XML 内容格式不正确"
+    if isinstance(exc, ConnectionError):
+        return "网络连接中断"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        name = errno.errorcode.get(exc.errno, str(exc.errno))
+        return "磁盘空间不足" if exc.errno == errno.ENOSPC else f"系统读写出错(错误码 {name})"
+    if isinstance(exc, MemoryError):
+        return "内存不足"
+    if isinstance(exc, KeyError):
+        return "缺少必需的组成部分"
+    return "内容无法解析"
