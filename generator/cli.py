@@ -468,6 +468,24 @@ class _Progress:
             self.bar = None
 
 
+ANSWER_STATUS = {"applied": "已采用", "set-aside": "未采用(名单已改变)", "replaced": "未采用(已被更新的答复取代)",
+                 "empty": "未采用(未填写)"}
+
+
+def answer_lines(answers: list, filled_in_archive: list) -> list[str]:
+    """What the build did with each answered list it read (逐级认定): one line each, in Chinese."""
+    lines = [f"读取上报名单答复 {len(answers)} 份:" if answers else "本次没有交回上报名单答复(--decisions)"]
+    for a in answers:
+        counts = f"认定 {a['recognised']} 个 / 不认定 {a['refused']} 个"
+        why = f";{a['why']}" if a.get("why") else ""
+        lines.append(f"  {a['file']}({a['scope']}{a['tier']}名单,{a['level']}公司,{a['date'] or '无日期'}):"
+                     f"{ANSWER_STATUS.get(a['status'], a['status'])},{counts}{why}")
+    for name in filled_in_archive:
+        lines.append(f"  档案目录中的 {name} 已填写认定结果,但不会被采用:请把它复制到档案目录之外,"
+                     f"用 --decisions 交回")
+    return lines
+
+
 def _print_build(summary: BuildSummary) -> None:
     _print_intake(summary.intake, details=False)
     tally = summary.tally
@@ -477,6 +495,8 @@ def _print_build(summary: BuildSummary) -> None:
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
     click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
                                                         for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
+    for line in answer_lines(summary.answers, summary.filled_in_archive):
+        click.echo(line)
     times = ",".join(f"{_STAGE_LABELS.get(k, k)} {v:.1f} 秒" for k, v in summary.seconds.items())
     click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f} 秒)")
     intake_s = summary.seconds.get("intake", 0.0)

@@ -35,9 +35,11 @@ TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
 ROUND_AUTHORITY = dict(zip(ROUNDS, (
     (),  # 自评: 营业厅自查 recognises nothing
     (PASS, FAIL),  # 市级检查
-    (GOOD, PASS, FAIL),  # 省级复核
-    (EXCELLENT, GOOD, PASS, FAIL),  # 集团复核
+    (PASS, FAIL),  # 省级复核: scores and findings; 良好 is the province's answered list's alone
+    (PASS, FAIL),  # 集团复核: likewise; 优秀 is the group's answered list's alone
 )))
+# Rounds whose accepted return makes a hall ranked (it takes a quota place and may be listed): 市级检查 and up.
+RANKING_ROUNDS = ROUNDS[1:]
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
