@@ -94,7 +94,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
     if lists.pins or lists.bars:
         placements, quotas = assign_tiers(halls, candidates, config, veto_texts, lists.pins, lists.bars)
     if overrides:
-        placements = apply_overrides(halls, placements, overrides, config, candidates)
+        placements = apply_overrides(halls, placements, overrides, config, candidates, lists.records)
         quotas = quota_use(halls, placements, config)
     confirmed: dict[tuple[str, str], tuple] = {}  # (tier, round) → confirm(), for the halls no list answered
     for hall_id, row in hall_rows.items():

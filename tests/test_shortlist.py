@@ -122,7 +122,8 @@ def test_build_with_config_and_overrides_on_real_workbooks(tmp_path, standard):
         write_return(standard, hall, fill_scoring(standard, earned), returns)
     (tmp_path / "hallscore.toml").write_text('year = 2025\nshortlist_ratio = 0.5\n', encoding="utf-8")
     (tmp_path / "裁定.yaml").write_text(yaml.safe_dump([{
-        "厅编码": "H010001", "档次": "优秀", "理由": "集团抽查确认", "裁定人": "集团评审组", "日期": "2025-07-01"}],
+        "厅编码": "H010001", "档次": "优秀", "理由": "集团抽查确认", "裁定人": "集团评审组", "日期": "2025-07-01",
+        "层级": "集团"}],
         allow_unicode=True), encoding="utf-8")
     stale = tmp_path / "archive" / "2025" / "上报名单" / "旧省-优秀上报名单.xlsx"
     stale.parent.mkdir(parents=True)
