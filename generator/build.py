@@ -28,6 +28,7 @@ from .fsutil import (
     work_prefix,
     write_text_atomic,
 )
+from .inputs_store import Inputs, store_inputs
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
@@ -260,7 +261,8 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     staged, old = None, None
     filled: list[str] = []
     if not current:
-        staged, filled = _stage_year(archive_dir, results, intake, standard_path, cache_dir)
+        kept = Inputs(o.paths, o.register_path, o.config_path, o.overrides_path, o.decisions_paths)
+        staged, filled = _stage_year(archive_dir, results, intake, standard_path, cache_dir, kept)
     try:
         if staged is not None:
             old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
@@ -324,16 +326,18 @@ def _clean_archive(archive_dir: Path, cache_dir) -> None:
 
 
 def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path, cache_dir=None,
-                ) -> tuple[Path, list[str]]:
-    """Every output of the year (results, intake, standard, 上报名单) in a folder beside the archive's years;
-    files whose bytes did not change are hard links to the current ones. With the names of the lists found
-    answered in place inside the archive (kept aside, not applied)."""
+                inputs: Inputs | None = None) -> tuple[Path, list[str]]:
+    """Every output of the year (results, intake, standard, 上报名单) and every input that made it (inputs_store.py)
+    in a folder beside the archive's years; files whose bytes did not change are hard links to the current ones.
+    With the names of the lists found answered in place inside the archive (kept aside, not applied)."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
     current = archive_dir / str(results["year"])
     try:
         folder = save_year(root, results, intake, standard_path, previous=current)
         filled = _replace_shortlists(results, folder / SHORTLIST_FOLDER, current / SHORTLIST_FOLDER, cache_dir)
+        if inputs is not None:
+            store_inputs(folder, inputs, current if current.is_dir() else None)
         _carry_over(archive_dir / str(results["year"]), folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)

@@ -322,6 +322,31 @@ def _chinese_handler():
     return Handler
 
 
+@main.command(name="verify")
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="要核对的年度。")
+@fatal_errors
+def verify_command(archive_dir, year):
+    """只用档案中保存的输入(检查表、营业厅清单、年度配置、评价标准、裁定、答复的名单)在临时目录中重建该年度,
+    逐字节比较 results.json 和上报名单:一致时打印“一致”,否则逐条列出不同之处并以状态码 1 退出。
+
+    \b
+    示例:
+      hallscore verify --year 2025 --archive archive
+    """
+    from .inputs_store import verify_year
+
+    differences = verify_year(archive_dir, year)
+    if not differences:
+        click.echo(f"{year} 年:一致(results.json 和全部上报名单与只用档案中的输入重建的结果逐字节相同)")
+        return
+    click.echo(f"{year} 年:不一致,共 {len(differences)} 处:")
+    for line in differences:
+        click.echo(f"  {line}")
+    raise SystemExit(1)
+
+
 @main.command(name="archive")
 @click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
