@@ -102,6 +102,10 @@ def test_the_chain_end_to_end(chain):
     assert "待市认定" in claim and "目前没有任何等级得到认定" in claim
     [province_page] = [p.read_text(encoding="utf-8") for p in (site / "provinces").glob("*.html")]
     assert "划小承包奖惩清单" in province_page and "奖励" in province_page and "扣罚" in province_page
+    # Every answer read, and what the build did with it: on the province page and the quality page's 答复.
+    quality = (site / "quality.html").read_text(encoding="utf-8")
+    for page in (province_page, quality):
+        assert "甲-良好.xlsx" in page and "甲-优秀.xlsx" in page and "已采用" in page and "4 / 0" in page
 
     # Same returns and lists in another order: the same bytes.
     again = CliRunner().invoke(main, [
@@ -149,3 +153,32 @@ def test_a_list_answered_in_place_is_kept_not_overwritten(chain):
     [kept] = list(issued.parent.glob("甲-良好上报名单-答复留存-*.xlsx"))
     assert kept.read_bytes() == answered  # … and the answer is kept beside it
     kept.unlink()
+
+
+def test_a_late_return_sets_the_answer_aside_and_the_build_says_so(chain, tmp_path, standard):
+    import shutil
+
+    root = tmp_path / "late"
+    shutil.copytree(chain, root, ignore=shutil.ignore_patterns("archive", "site", "*答复*"))
+    assert run(root).exit_code == 0
+    lists = root / "archive" / "2025" / "上报名单"
+    province = fill_list(lists / "甲-良好上报名单.xlsx", "良好", {"H010003": "认定"}, tmp_path / "省" / "甲.xlsx",
+                         by="甲省公司评审委员会", when=date(2025, 9, 1))
+    # After the answer: the province's review finds H010003 at 85, below the 良好 line (in a folder the build reads).
+    hall = next(h for h in HALLS if h.hall_id == "H010003")
+    write_return(standard, hall, fill_scoring(standard, 85, round_name="省级复核", when=date(2025, 10, 1)),
+                 root / "returns" / "市级检查" / "省级复核")
+    late = run(root, "--decisions", str(province))
+    assert late.exit_code == 0, late.output  # not fatal: everything else is published
+    assert "甲.xlsx(甲良好名单,省公司,2025-09-01):未采用(名单已改变)" in late.output
+    assert "移出 H010003" in late.output and "请省公司在新签发的 甲-良好上报名单.xlsx 上重新答复" in late.output
+    assert "省级复核/" in late.output and "H010003" in late.output
+    _data, rows = halls_of(root)
+    assert (rows["H010003"]["tier"], rows["H010003"]["confirmed_tier"]) == ("达标", "达标")
+    page = next((root / "site" / "2025" / "provinces").glob("*.html")).read_text(encoding="utf-8")
+    assert "名单在答复后改变而未采用" in page and "请省公司在新签发的" in page
+    # The new list is issued: H010003 is no longer on it.
+    from openpyxl import load_workbook
+
+    ws = load_workbook(lists / "甲-良好上报名单.xlsx")["良好"]
+    assert "H010003" not in [c.value for c in ws["B"]]
