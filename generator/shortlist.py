@@ -68,15 +68,15 @@ def good_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], confi
                deciding_rounds: Mapping[str, str], info: Mapping[str, dict]) -> list[dict]:
     """Step 1: every province's 良好 list (``info``: hall id → name, city, level, round as the list prints them)."""
     lists: list[dict] = []
-    if GOOD not in config.quotas:
-        return lists
     line = config.thresholds[GOOD]
     for province, members in sorted(_rated_by_province(halls, config).items()):
-        quota = quota_caps(config, len(members))[GOOD]
         pool = [candidates[h.hall_id] for h in members if h.hall_id in candidates
                 and ranked(deciding_rounds.get(h.hall_id, "")) and not candidates[h.hall_id].vetoes
                 and candidates[h.hall_id].final >= line]
-        lists.append(_entry(province, GOOD, quota, shortlist_size(config, quota), pool, info))
+        # A year without a 良好 cap lists every candidate and the province may recognise them all.
+        quota = quota_caps(config, len(members)).get(GOOD, len(pool))
+        lists.append(_entry(province, GOOD, quota, shortlist_size(config, quota) if GOOD in config.quotas
+                            else len(pool), pool, info))
     return lists
 
 

@@ -17,7 +17,7 @@ from generator.results import evaluate
 from generator.shortlist import shortlist_size, write_shortlists
 from generator.tiering import Candidate
 
-CONFIG = Config(year=2025, good_shortlist=False)  # the 优秀 list alone, unless a test asks for both
+CONFIG = Config(year=2025)
 
 
 def cand(hall_id, final, vetoes=()):
