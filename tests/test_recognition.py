@@ -262,3 +262,22 @@ def test_a_list_past_the_bounds_is_refused(standard, tmp_path):
     wb.save(tmp_path / "big.xlsx")
     with pytest.raises(DecisionError, match="big.xlsx 工作表 良好:超过上限"):
         load_decisions([tmp_path / "big.xlsx"])
+
+
+def test_national_scope_makes_one_excellent_list_from_the_provinces_that_answered(standard, tmp_path):
+    halls = make_halls({"甲": 20, "乙": 20})  # national: 优秀 ⌊5% × 40⌋ = 2 → list 3; 良好 per province 4 → 5
+    config = Config(year=2025, quota_scope="national")
+    records = [lose_points(standard, h, "市级检查", Decimal(lose)) for h, lose in
+               {"H010000": 1, "H010001": 2, "H020000": "1.5", "H020001": 3}.items()]
+    first = evaluate(halls, records, standard, config)
+    [national] = [s for s in first["shortlists"] if s["tier"] == "优秀"]
+    assert (national["scope"], national["quota"], national["nominees"], national["waiting"]) == ("全国", 2, [],
+                                                                                                 ["乙", "甲"])
+    lists = issued(first, tmp_path / "issued")
+    said = answer(lists, list_file_name("乙", "良好"), "良好", {"H010000": "认定", "H010001": "认定"},
+                  tmp_path / "乙.xlsx", date(2025, 9, 1), "乙省公司")
+    second = evaluate(halls, records, standard, config, decisions=load_decisions([said]))
+    [national] = [s for s in second["shortlists"] if s["tier"] == "优秀"]
+    assert [n["hall_id"] for n in national["nominees"]] == ["H010000", "H010001"] and national["waiting"] == ["甲"]
+    title = openpyxl.load_workbook(issued(second, tmp_path / "issued2") / list_file_name("全国", "优秀"))["优秀"]
+    assert [c.value for c in title["B"][2:4]] == ["H010000", "H010001"]
