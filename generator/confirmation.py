@@ -92,12 +92,16 @@ def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config
     for a in group.applied.values():
         _within(a, sum(1 for d in a.decisions if d.result == RECOGNISE), a.quota,
                 f"认定优秀 {{n}} 个,超过{a.scope}优秀名额 {a.quota} 个")
+    free: dict[str, int] = {}
     for a in province.applied.values():
         yes = {d.hall_id for d in a.decisions if d.result == RECOGNISE}
         freed = len(yes & group_yes)
         _within(a, len(yes) - freed, a.quota,
                 "认定良好 {n} 个" + (f"(其中 {freed} 个已由集团认定为优秀,空出名额)" if freed else "")
                 + f",超过{a.scope}良好名额 {a.quota} 个")
+        free[a.scope] = a.quota - (len(yes) - freed)
+    for entry in good:  # the province page shows the places its newer answer may still fill
+        entry["free"] = free.get(entry["scope"])
     done = Recognition(good + excellent, outcomes=sorted(province.outcomes + group.outcomes,
                                                         key=lambda o: (o["scope"], o["tier"], o["date"], o["sha256"])))
     line = config.thresholds[EXCELLENT]

@@ -163,6 +163,7 @@ class Shortlist:
     needs_decision: tuple[str, ...]
     level: str = ""  # the level that answers it (省 for 良好, 集团 for 优秀)
     waiting: tuple[str, ...] = ()  # provinces whose 良好 answer the 优秀 list still waits for
+    free: int | None = None  # 良好 places an answered list leaves free (None: not answered)
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,8 @@ def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
                                          n.get("decision"), n.get("confirmed", False), n.get("city", ""),
                                          n.get("level", ""), n.get("round", ""))
                                  for n in s["nominees"]),
-                           tuple(s.get("needs_decision") or ()), s.get("level", ""), tuple(s.get("waiting") or ()))
+                           tuple(s.get("needs_decision") or ()), s.get("level", ""), tuple(s.get("waiting") or ()),
+                           s.get("free"))
                  for s in entries)
 
 
@@ -347,7 +349,8 @@ def to_json(results: YearResults) -> dict:
                                       "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed,
                                       "city": n.city, "level": n.level, "round": n.round}
                                      for n in s.nominees],
-                        "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting)}
+                        "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting),
+                        **({"free": s.free} if s.tier == "良好" else {})}
                        for s in results.shortlists],
         "answers": list(results.answers),
         "gaps": {"national": _out(results.gaps.get("national")),

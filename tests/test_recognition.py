@@ -106,7 +106,7 @@ def test_stage1_returns_only(standard, tmp_path):
     assert nominees(results, "良好") == ["H010008", "H010000", "H010001", "H010002", "H010003"]
     [excellent] = [s for s in results["shortlists"] if s["tier"] == "优秀"]
     assert excellent["nominees"] == [] and excellent["waiting"] == ["甲"]
-    assert results["answers"] == []
+    assert results["answers"] == [] and results["shortlists"][0]["free"] is None
     # The folder says the 优秀 list waits: its workbook names the province it waits for.
     folder = issued(results, tmp_path / "lists")
     title = openpyxl.load_workbook(folder / EXCELLENT_LIST)["优秀"]["A1"].value
@@ -144,6 +144,8 @@ def test_stage3_group_answer_refused_nominee_stays_good(standard, province_answe
     assert [(d["tier"], d["result"], d["by_level"]) for d in row["decisions"]] == [("优秀", "不认定", "集团"),
                                                                                   ("良好", "认定", "省")]
     assert sorted(a["status"] for a in results["answers"]) == ["applied", "applied"]
+    # 4 recognised by the province, 1 of them made 优秀 by the group: one 良好 place is free.
+    assert next(s for s in results["shortlists"] if s["tier"] == "良好")["free"] == 1
 
 
 def test_stage4_late_return_sets_answers_aside(standard, province_answer, group_answer):
@@ -181,6 +183,7 @@ def test_stage5_newer_province_answer_fills_the_freed_place(standard, tmp_path, 
         assert got[hall_id] == ("良好", "良好", None), hall_id
     assert got["H010005"] == got["H010006"] == got["H010003"] == ("达标", "达标", None)
     assert {a["file"]: a["status"] for a in results["answers"]}["甲-良好-2.xlsx"] == "replaced"
+    assert next(s for s in results["shortlists"] if s["tier"] == "良好")["free"] == 0
     # Without the group's 认定 of 00 there is no free place: five 认定 for four places is refused whole.
     with pytest.raises(DecisionError, match="甲-良好-3.xlsx.*超过甲良好名额 4 个"):
         run(standard, [third], late=True)
