@@ -397,7 +397,7 @@ def settle(answers: Iterable[Answer], lists: Iterable[dict], year: int, tier: st
             if other.date == newest.date and _said(other) != _said(newest):
                 raise DecisionError(f"上报名单 {other.file} 与 {newest.file}:同一份{key[0]}{tier}上报名单的两份答复,"
                                     f"认定日期同为 {newest.date},认定结果却不同;请只交回其中一份,整份退回")
-            done.outcomes.append(_outcome(other, "replaced", f"被认定日期更新的答复 {newest.file} 取代"))
+            done.outcomes.append(_outcome(other, "replaced", f"被认定日期更新的答复 {newest.file}({newest.date})取代"))
         done.applied[key] = newest
         done.outcomes.append(_outcome(newest, "applied", ""))
     return done
