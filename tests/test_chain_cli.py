@@ -96,6 +96,8 @@ def test_the_chain_end_to_end(chain):
     assert "已认定" in pinned and "集团评审组" in pinned and "认定:评比结果" in pinned and "2025-11-20" in pinned
     fell = (site / "halls" / "H010000.html").read_text(encoding="utf-8")
     assert "不认定" in fell and "集团" in fell
+    fixes = fell[fell.index("整改清单"):]
+    assert "集团不认定为优秀" in fixes and "本年度不得评为优秀" in fixes and "不认定:评比结果" in fixes
     waits = (site / "halls" / "H010005.html").read_text(encoding="utf-8")
     assert "待省认定" in waits and "hs-claimed" in waits
     claim = (site / "halls" / "H010004.html").read_text(encoding="utf-8")
