@@ -29,6 +29,7 @@ from .fsutil import (
     work_prefix,
     write_text_atomic,
 )
+from .inputs_store import Inputs, store_inputs
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
@@ -62,6 +63,8 @@ class BuildSummary:
     site_reused: bool = False
     hall_pages: dict = field(default_factory=dict)  # stamped: written, linked (kept from the last site), seconds
     tally: dict = field(default_factory=dict)
+    answers: list = field(default_factory=list)  # every answered list read and what was done with it (逐级认定)
+    filled_in_archive: list = field(default_factory=list)  # lists answered in place inside the archive: not applied
 
     results_status: str | None = None  # the archive's results.json as this build left it, once results_data goes
 
@@ -285,7 +288,11 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     archive_key = _archive_key(results_key, intake)
     # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
     current = archive_current(cache_dir, results["year"], archive_key, target)
-    staged, old = (None if current else _stage_year(archive_dir, results, intake, standard_path, cache_dir)), None
+    staged, old = None, None
+    filled: list[str] = []
+    if not current:
+        kept = Inputs(o.paths, o.register_path, o.config_path, o.overrides_path, o.decisions_paths)
+        staged, filled = _stage_year(archive_dir, results, intake, standard_path, cache_dir, kept)
     try:
         if staged is not None:
             old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
@@ -294,7 +301,8 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
         del intake  # written; the site reads the archive's copy
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
-                               seconds=seconds, cpu_seconds=cpu_seconds, workers=workers, tally=_tally(results))
+                               seconds=seconds, cpu_seconds=cpu_seconds, workers=workers, tally=_tally(results),
+                               answers=list(results.get("answers", [])), filled_in_archive=filled)
         if cache is not None:
             summary.cache_hits, summary.files_read = cache.hits, cache.misses
         else:
@@ -347,20 +355,24 @@ def _clean_archive(archive_dir: Path, cache_dir) -> None:
         clean_temp_files(cache_dir)
 
 
-def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path, cache_dir=None) -> Path:
-    """Every output of the year (results, intake, standard, 上报名单) in a folder beside the archive's years;
-    files whose bytes did not change are hard links to the current ones."""
+def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path, cache_dir=None,
+                inputs: Inputs | None = None) -> tuple[Path, list[str]]:
+    """Every output of the year (results, intake, standard, 上报名单) and every input that made it (inputs_store.py)
+    in a folder beside the archive's years; files whose bytes did not change are hard links to the current ones.
+    With the names of the lists found answered in place inside the archive (kept aside, not applied)."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
     current = archive_dir / str(results["year"])
     try:
         folder = save_year(root, results, intake, standard_path, previous=current)
-        _replace_shortlists(results, folder / SHORTLIST_FOLDER, current / SHORTLIST_FOLDER, cache_dir)
+        filled = _replace_shortlists(results, folder / SHORTLIST_FOLDER, current / SHORTLIST_FOLDER, cache_dir)
+        if inputs is not None:
+            store_inputs(folder, inputs, current if current.is_dir() else None)
         _carry_over(archive_dir / str(results["year"]), folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return folder
+    return folder, filled
 
 
 def _carry_over(old: Path, new: Path) -> None:
@@ -392,7 +404,7 @@ def _keep_inputs_apart(decisions_paths, archive_dir: Path) -> None:
                                 f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
 
 
-def _replace_shortlists(results: dict, folder: Path, previous: Path, cache_dir=None) -> None:
+def _replace_shortlists(results: dict, folder: Path, previous: Path, cache_dir=None) -> list[str]:
     """Write this run's lists into the staged ``folder``; carry over from the ``previous`` issue what is not ours.
 
     A province's list left from an earlier run is dropped, but a list someone has already answered in place
@@ -407,24 +419,28 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path, cache_dir=N
     # Lists whose content is what the current file was issued for are linked, not made again (shortlist.py);
     # a file still as it was issued has not been answered in place, so it need not be read.
     issued = issue_shortlists(results, folder, previous, cache_dir)
+    filled: list[str] = []
     if not previous.is_dir():
-        return
-    ours = f"-{SHORTLIST_FOLDER}.xlsx"
+        return filled
+    ours = f"{SHORTLIST_FOLDER}.xlsx"
     for old in sorted(previous.iterdir()):
         if old.name.startswith(".") or old.is_dir() or old.is_symlink():
             continue
-        if not old.name.endswith(ours):
+        if not old.name.endswith(ours) or "-答复留存-" in old.name:
             shutil.copy2(old, folder / old.name)
             continue
         if old.name in issued.unanswered:
             continue
         try:
-            answered = bool(load_decisions([old]))
+            answered = any(a.decisions for a in load_decisions([old]))
         except DecisionError:
             answered = False  # one of ours gone bad: replaced as before
         if answered:
             digest = hashlib.sha256(old.read_bytes()).hexdigest()[:8]
-            shutil.copy2(old, folder / f"{old.stem}-答复留存-{digest}.xlsx")
+            kept = f"{old.stem}-答复留存-{digest}.xlsx"
+            shutil.copy2(old, folder / kept)
+            filled.append(f"{old.name}(已另存为 {kept})")
+    return filled
 
 
 def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir,

@@ -239,9 +239,11 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
     roots = [("archive", Path(archive_dir)), ("templates", _PACKAGE.parent / "templates"),
              ("assets", _PACKAGE / "assets")]
     for label, root in roots:
-        # Dot names are the archive's lock, staging folders and temporary files, not part of any page.
+        # Dot names are the archive's lock, staging folders and temporary files, not part of any page; a year's
+        # kept inputs (输入/, inputs_store.py) are no page's either, and are most of the archive's bytes.
         for path in sorted(p for p in root.rglob("*") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(root).parts)) \
+                           and not any(part.startswith(".") for part in p.relative_to(root).parts)
+                           and not (label == "archive" and p.relative_to(root).parts[1:2] == ("输入",))) \
                 if root.is_dir() else []:
             digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -225,7 +225,7 @@ def _year_of_returns(paths: Iterable[Path], fallback: int) -> int:
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="年度配置文件(TOML,见 hallscore.toml);其中的 year 在未给 --year 时生效。")
 @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="裁定文件(.yaml 或 .xlsx:厅编码、档次、理由、裁定人、日期),在规则定级之后生效。")
+              help="裁定文件(.yaml 或 .xlsx:厅编码、档次、理由、裁定人、日期、层级),在规则定级和名单答复之后生效。")
 @click.option("--decisions", "decisions_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="退回的上报名单(填好认定结果的 .xlsx,或其所在目录;可重复):认定的厅按认定定级,不认定的厅"
                    "不得评为该等级。名单有误时整份退回,档案和站点保持不变。")
@@ -348,6 +348,31 @@ def _chinese_handler():
     return Handler
 
 
+@main.command(name="verify")
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="要核对的年度。")
+@fatal_errors
+def verify_command(archive_dir, year):
+    """只用档案中保存的输入(检查表、营业厅清单、年度配置、评价标准、裁定、答复的名单)在临时目录中重建该年度,
+    逐字节比较 results.json 和上报名单:一致时打印“一致”,否则逐条列出不同之处并以状态码 1 退出。
+
+    \b
+    示例:
+      hallscore verify --year 2025 --archive archive
+    """
+    from .inputs_store import verify_year
+
+    differences = verify_year(archive_dir, year)
+    if not differences:
+        click.echo(f"{year} 年:一致(results.json 和全部上报名单与只用档案中的输入重建的结果逐字节相同)")
+        return
+    click.echo(f"{year} 年:不一致,共 {len(differences)} 处:")
+    for line in differences:
+        click.echo(f"  {line}")
+    raise SystemExit(1)
+
+
 @main.command(name="archive")
 @click.option("--archive", "archive_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_ARCHIVE, show_default=True, help="年度结果档案目录。")
@@ -377,13 +402,21 @@ def archive_command(archive_dir, year, out_dir):
               show_default=True, help="演示数据和站点的输出目录。")
 @fatal_errors
 def demo(halls, seed, year, out_dir):
-    """用合成数据跑通两年的全流程:清单 → 检查表 → 自评 → 市级检查 → 上报名单 → 省级复核 → 集团认定 → 站点。
+    """用合成数据跑通两年的全流程:清单 → 检查表 → 自评 → 市级检查 → 良好上报名单 → 省级复核 → 省公司认定 →
+    优秀上报名单 → 集团认定 → 省公司补充认定 → 站点。
 
     \b
     示例:
       hallscore demo --halls 600 --out demo
     """
-    from .demo import answer_lists, make_demo, make_register, province_reviews
+    from .demo import (
+        answer_excellent_lists,
+        answer_good_lists,
+        fill_freed_places,
+        make_demo,
+        make_register,
+        province_reviews,
+    )
     from .shortlist import FOLDER as LISTS
 
     standard = load_standard()
@@ -398,7 +431,7 @@ def demo(halls, seed, year, out_dir):
         last = y == year
         made = make_demo(standard, register, y, out_dir, seed + n, workers=workers, earlier=not last,
                          subdir=str(y), city_share=0.85)
-        click.echo(f"{y} 年 1/4 自评与市级检查:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
+        click.echo(f"{y} 年 1/6 自评与市级检查:{made['return_count']} 份回收检查表(其中 {made['faulty']} 份有错)")
         sources = [made["returns"]]
         if last:  # the email loop: drafts out, part of the returns back from a mailbox
             sources.append(_demo_mail(standard, register, y, out_dir, made["returns"])["inbox"])
@@ -407,12 +440,19 @@ def demo(halls, seed, year, out_dir):
         first = build(options())
         nominees = [x["hall_id"] for s in first.results["shortlists"] for x in s["nominees"]]
         reviewed = province_reviews(standard, register, y, made["returns"], nominees, seed, workers, not last)
-        click.echo(f"{y} 年 2/4 各省对上报名单中的营业厅做省级复核:{reviewed} 份")
+        click.echo(f"{y} 年 2/6 各省对良好上报名单中的营业厅做省级复核(只给得分和问题,不认定):{reviewed} 份")
+        lists, answers = archive / str(y) / LISTS, out_dir / str(y)
         second = build(options())
-        answers = answer_lists(archive / str(y) / LISTS, out_dir / str(y) / "集团答复", second.results)
-        click.echo(f"{y} 年 3/4 集团答复优秀上报名单(认定/不认定):{answers}")
-        summary = build(options(site_dir=out_dir / "site" if last else None, decisions_paths=[answers]))
-        click.echo(f"{y} 年 4/4 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
+        good = answer_good_lists(lists, answers / "省公司答复", second.results)
+        click.echo(f"{y} 年 3/6 各省答复良好上报名单(认定/不认定):{good}")
+        third = build(options(decisions_paths=[good]))
+        group = answer_excellent_lists(lists, answers / "集团答复", third.results)
+        click.echo(f"{y} 年 4/6 集团答复省公司答复后签发的优秀上报名单(有认定也有不认定,不认定的仍为良好):{group}")
+        fourth = build(options(decisions_paths=[good, group]))
+        newer, filled = fill_freed_places(lists, good, answers / "省公司补充答复", fourth.results)
+        click.echo(f"{y} 年 5/6 集团认定优秀后空出的良好名额,由省公司较新的答复补上 {filled} 个:{newer}")
+        summary = build(options(site_dir=out_dir / "site" if last else None, decisions_paths=[good, group, newer]))
+        click.echo(f"{y} 年 6/6 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
 
 
@@ -515,6 +555,24 @@ class _Progress:
             self.bar = None
 
 
+ANSWER_STATUS = {"applied": "已采用", "set-aside": "未采用(名单已改变)", "replaced": "未采用(已被更新的答复取代)",
+                 "empty": "未采用(未填写)"}
+
+
+def answer_lines(answers: list, filled_in_archive: list) -> list[str]:
+    """What the build did with each answered list it read (逐级认定): one line each, in Chinese."""
+    lines = [f"读取上报名单答复 {len(answers)} 份:" if answers else "本次没有交回上报名单答复(--decisions)"]
+    for a in answers:
+        counts = f"认定 {a['recognised']} 个 / 不认定 {a['refused']} 个"
+        why = f";{a['why']}" if a.get("why") else ""
+        lines.append(f"  {a['file']}({a['scope']}{a['tier']}名单,{a['level']}公司,{a['date'] or '无日期'}):"
+                     f"{ANSWER_STATUS.get(a['status'], a['status'])},{counts}{why}")
+    for name in filled_in_archive:
+        lines.append(f"  档案目录中的 {name} 已填写认定结果,但不会被采用:请把它复制到档案目录之外,"
+                     f"用 --decisions 交回")
+    return lines
+
+
 def _print_build(summary: BuildSummary) -> None:
     _print_intake(summary.intake, details=False)
     tally = summary.tally
@@ -524,6 +582,8 @@ def _print_build(summary: BuildSummary) -> None:
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
     click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
                                                         for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
+    for line in answer_lines(summary.answers, summary.filled_in_archive):
+        click.echo(line)
     times = ",".join(f"{_STAGE_LABELS.get(k, k)} {v:.1f} 秒" for k, v in summary.seconds.items())
     click.echo(f"用时:{times}(合计 {sum(summary.seconds.values()):.1f} 秒)")
     intake_s = summary.seconds.get("intake", 0.0)

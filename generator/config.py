@@ -39,9 +39,11 @@ TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
 ROUND_AUTHORITY = dict(zip(ROUNDS, (
     (),  # 自评: 营业厅自查 recognises nothing
     (PASS, FAIL),  # 市级检查
-    (GOOD, PASS, FAIL),  # 省级复核
-    (EXCELLENT, GOOD, PASS, FAIL),  # 集团复核
+    (PASS, FAIL),  # 省级复核: scores and findings; 良好 is the province's answered list's alone
+    (PASS, FAIL),  # 集团复核: likewise; 优秀 is the group's answered list's alone
 )))
+# Rounds whose accepted return makes a hall ranked (it takes a quota place and may be listed): 市级检查 and up.
+RANKING_ROUNDS = ROUNDS[1:]
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
@@ -70,7 +72,7 @@ class Config:
     shortlist_ratio: Decimal = Decimal("0.2")  # 差额 20%
     bonus_cap: Decimal | None = None  # None: the standard's own cap
     rounds: tuple[str, ...] = ROUNDS
-    good_shortlist: bool = True  # 良好 also goes through a 差额 list at province level (standard.md: both exist)
+    good_shortlist: bool = True  # the 良好 list is step 1 of 逐级认定 (shortlist.py): only true is accepted
     improvement: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_IMPROVEMENT))
 
     def evaluated(self, hall: Hall) -> bool:
@@ -192,8 +194,9 @@ def _rounds(rounds, bad):
 
 
 def _good_shortlist(value, bad):
-    if not isinstance(value, bool):
-        return bad("good_shortlist", " true 或 false")
+    # Kept as a key so that older configuration files still load; the 良好 list can no longer be switched off.
+    if value is not True:
+        return bad("good_shortlist", " true(良好上报名单是逐级认定的第一步,省公司答复后才签发优秀上报名单,不能关闭)")
     return value
 
 

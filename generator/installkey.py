@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 
 from .errors import HallscoreError
+from .why import why
 
 _KEY_BYTES = 32
 _cached: tuple[str, bytes] | None = None
@@ -39,7 +40,7 @@ def _read(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise InstallKeyError(f"无法读取本机密钥 {path}({exc.strerror or '无法打开'}):请检查该文件的权限,"
+        raise InstallKeyError(f"无法读取本机密钥 {path}({why(exc)}):请检查该文件的权限,"
                         "或用环境变量 HALLSCORE_KEY_FILE 指定另一个位置") from None
     try:
         st = os.fstat(fd)
@@ -66,7 +67,7 @@ def _make(path: Path) -> bytes:
         assert existing is not None
         return existing
     except OSError as exc:
-        raise InstallKeyError(f"无法创建本机密钥 {path}({exc.strerror or '无法写入'}):请检查目录权限,"
+        raise InstallKeyError(f"无法创建本机密钥 {path}({why(exc)}):请检查目录权限,"
                         "或用环境变量 HALLSCORE_KEY_FILE 指定可写的位置") from None
     try:
         os.write(fd, key.hex().encode("ascii"))

@@ -1,9 +1,14 @@
-"""Recorded decisions (裁定): an overrides file places 需裁定 halls or changes a tier, after the rules.
+"""Recorded decisions (裁定): an overrides file places 需裁定 halls or lowers a tier, after the rules and lists.
 
 The file is YAML (a list of mappings, or ``{overrides: [...]}``) or .xlsx (first sheet, a header row). Columns,
-in Chinese or English: 厅编码/hall_id, 档次/tier, 理由/reason, 裁定人/decided_by, 日期/date — all required.
-A decision is refused as a whole (``OverrideError``) when it names an unknown hall, a hall that is not tiered
-(不参评/未检查), lifts a vetoed hall, repeats a hall, or would leave a capped tier over its quota.
+in Chinese or English: 厅编码/hall_id, 档次/tier, 理由/reason, 裁定人/decided_by, 日期/date and 层级/level (市, 省
+or 集团: the level that made the decision) — all required.
+
+Each level decides within its authority only (standard.md, Decisions): a 需裁定 tied hall is placed by the level
+that owns the tier at stake; a tier is lowered by the level that owns it or a higher one; no decision raises a
+hall above the tier its score reaches, raises it at all otherwise, contradicts a higher level's recognition, or
+breaks a quota. A file with any decision that breaks these (or names an unknown hall, a hall that is not tiered,
+lifts a veto, repeats a hall) is refused as a whole (``OverrideError``), every bad entry named with its reason.
 """
 
 from __future__ import annotations
@@ -13,11 +18,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
+from .config import (
+    CITY,
+    EXCELLENT,
+    FAIL,
+    GOOD,
+    GROUP,
+    NOT_INSPECTED,
+    NOT_RATED,
+    PASS,
+    PROVINCE,
+    RECOGNISED_ORDER,
+    TIER_OWNER,
+)
 from .errors import OverrideError
 from .reasons import Fact, said_with_ranks
 from .textcell import cell_text
-from .tiering import quota_use
+from .tiering import quota_use, raw_tier
 from .why import why
 from .yamlsafe import load_yaml
 
@@ -27,12 +44,14 @@ if TYPE_CHECKING:
     from .tiering import Candidate, Placement
 
 DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
+LEVELS = (CITY, PROVINCE, GROUP)  # low → high
 COLUMNS = {  # canonical field → accepted headers
     "hall_id": ("厅编码", "hall_id"),
     "tier": ("档次", "tier"),
     "reason": ("理由", "reason"),
     "decided_by": ("裁定人", "decided_by"),
     "date": ("日期", "date"),
+    "level": ("层级", "level"),
 }
 
 
@@ -43,6 +62,7 @@ class Override:
     reason: str
     decided_by: str
     date: str
+    level: str  # 市 / 省 / 集团
     where: str  # file and row, for messages
 
 
@@ -70,9 +90,12 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
         missing = [COLUMNS[k][0] for k, v in fields.items() if not v]
         if missing:
             problems.append(f"裁定文件 {path} {where}:缺少{'、'.join(missing)}(每条裁定须写明厅编码、档次、"
-                            f"理由、裁定人和日期)")
+                            f"理由、裁定人、日期和层级)")
         elif fields["tier"] not in DECIDABLE:
             problems.append(f"裁定文件 {path} {where}:档次“{fields['tier']}”不合法,应为{'、'.join(DECIDABLE)}之一")
+        elif fields["level"] not in LEVELS:
+            problems.append(f"裁定文件 {path} {where}:层级“{fields['level']}”不合法,应为{'、'.join(LEVELS)}之一"
+                            f"(作出裁定的是哪一级公司)")
         else:
             out.append(Override(where=f"{path.name} {where}", **fields))
     _refuse(problems)
@@ -87,21 +110,26 @@ def _refuse(problems: list[str]) -> None:
 
 
 def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], overrides: Iterable[Override],
-                    config: Config, candidates: dict[str, Candidate]) -> dict[str, Placement]:
-    """Return new placements with the decisions applied, or refuse them all with ``OverrideError``."""
+                    config: Config, candidates: dict[str, Candidate],
+                    recognitions: dict[str, list[dict]] | None = None) -> dict[str, Placement]:
+    """Return new placements with the decisions applied, or refuse them all with ``OverrideError``.
+
+    ``recognitions``: hall id → its rows in the applied answered lists (by_level, tier, result).
+    """
     by_id = {h.hall_id: h for h in halls}
     seen: dict[str, str] = {}
     result = dict(placements)
     problems: list[str] = []
     for o in overrides:
-        problem = _refusal(o, by_id, seen, placements, candidates)
+        problem = _refusal(o, by_id, seen, placements, candidates) or _beyond_authority(
+            o, placements[o.hall_id], candidates.get(o.hall_id), config, (recognitions or {}).get(o.hall_id, []))
         if problem:
             problems.append(f"裁定文件 {o.where}:厅编码 {o.hall_id} {problem}")
             continue
         seen[o.hall_id] = o.where
         rule = placements[o.hall_id]
         record = {"tier": o.tier, "reason": o.reason, "decided_by": o.decided_by, "date": o.date,
-                  "rule_tier": rule.tier}
+                  "rule_tier": rule.tier, "level": o.level}
         why = Fact.of("overridden", rule=rule.fact or rule.reason, decided_by=o.decided_by, date=o.date, tier=o.tier,
                       reason=o.reason)
         reason, ranks = said_with_ranks(why)
@@ -133,6 +161,36 @@ def _refusal(o: Override, by_id: dict[str, Hall], seen: dict[str, str], placemen
     return None
 
 
+
+
+def _beyond_authority(o: Override, rule: Placement, cand: Candidate | None, config: Config,
+                      recognitions: list[dict]) -> str | None:
+    """Why a decision is beyond its level's authority (None when it is within it)."""
+    if cand is None:
+        return None
+    target, current = RECOGNISED_ORDER.index(o.tier), RECOGNISED_ORDER.index(rule.tier)
+    reached = raw_tier(config, cand.final) if not cand.vetoes else FAIL
+    if target > RECOGNISED_ORDER.index(reached):
+        return f"得分 {cand.final} 只达到{reached},裁定不能高于得分所达到的档次({o.level}裁定为{o.tier})"
+    for said in recognitions:
+        if LEVELS.index(said["by_level"]) > LEVELS.index(o.level) and said["result"] == "认定" \
+                and target < RECOGNISED_ORDER.index(said["tier"]):
+            return (f"已由{said['by_level']}认定为{said['tier']}({said['source']}),{o.level}的裁定不能与上级的认定"
+                    f"相矛盾")
+    if rule.needs_decision and o.tier == rule.pending_tier:
+        owner = TIER_OWNER[o.tier]
+        if o.level != owner:
+            return f"并列需裁定的{o.tier}名额只能由{owner}公司裁定(本条层级为{o.level})"
+        return None
+    if target < current:
+        owner = TIER_OWNER[rule.tier]
+        if LEVELS.index(o.level) < LEVELS.index(owner):
+            return f"现为{rule.tier},该档次由{owner}公司认定,{o.level}公司不能降低它(只有{owner}公司或更高一级可以)"
+        return None
+    if target > current:
+        return (f"现为{rule.tier},裁定只能放置需裁定的并列厅(由该档次的认定单位)或降低档次,不能提高为{o.tier}"
+                f"(层级 {o.level})")
+    return None
 
 
 def _yaml_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:

@@ -149,6 +149,9 @@ class Nominee:
     rank: int
     decision: str | None
     confirmed: bool
+    city: str = ""
+    level: int | str = ""
+    round: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,9 @@ class Shortlist:
     size: int
     nominees: tuple[Nominee, ...]
     needs_decision: tuple[str, ...]
+    level: str = ""  # the level that answers it (省 for 良好, 集团 for 优秀)
+    waiting: tuple[str, ...] = ()  # provinces whose 良好 answer the 优秀 list still waits for
+    free: int | None = None  # 良好 places an answered list leaves free (None: not answered)
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,7 @@ class YearResults:
     shortlists: tuple[Shortlist, ...]
     gaps: dict
     halls: tuple[HallRow, ...] = field(default=())
+    answers: tuple[dict, ...] = ()  # every answered list read, and what the build did with it (逐级认定)
 
 
 _SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
@@ -312,7 +319,7 @@ def from_json(data: dict, where: str = "results.json") -> YearResults:
             shortlists=shortlists_from_json(data.get("shortlists") or ()),
             gaps={"national": _dec(data["gaps"].get("national")),
                   "by_province": {p: _dec(v) for p, v in data["gaps"].get("by_province", {}).items()}},
-            halls=tuple(_hall(h) for h in data["halls"]))
+            halls=tuple(_hall(h) for h in data["halls"]), answers=tuple(data.get("answers") or ()))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取;请用 hallscore build 重新生成该年度") from exc
 
@@ -321,9 +328,11 @@ def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
     """results.json's 上报名单 entries, typed (also for the lists written straight from ``evaluate``)."""
     return tuple(Shortlist(s["scope"], s["tier"], s["quota"], s["size"],
                            tuple(Nominee(n["hall_id"], n["name"], _dec(n["final_score"]), n["rank"],
-                                         n.get("decision"), n.get("confirmed", False))
+                                         n.get("decision"), n.get("confirmed", False), n.get("city", ""),
+                                         n.get("level", ""), n.get("round", ""))
                                  for n in s["nominees"]),
-                           tuple(s.get("needs_decision") or ()))
+                           tuple(s.get("needs_decision") or ()), s.get("level", ""), tuple(s.get("waiting") or ()),
+                           s.get("free"))
                  for s in entries)
 
 
@@ -338,9 +347,13 @@ def to_json(results: YearResults) -> dict:
         "intake": results.intake,
         "shortlists": [{"scope": s.scope, "tier": s.tier, "quota": s.quota, "size": s.size,
                         "nominees": [{"hall_id": n.hall_id, "name": n.name, "final_score": _out(n.final_score),
-                                      "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed}
+                                      "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed,
+                                      "city": n.city, "level": n.level, "round": n.round}
                                      for n in s.nominees],
-                        "needs_decision": list(s.needs_decision)} for s in results.shortlists],
+                        "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting),
+                        **({"free": s.free} if s.tier == "良好" else {})}
+                       for s in results.shortlists],
+        "answers": list(results.answers),
         "gaps": {"national": _out(results.gaps.get("national")),
                  "by_province": {p: _out(v) for p, v in results.gaps.get("by_province", {}).items()}},
         "halls": [_hall_json(h) for h in results.halls],

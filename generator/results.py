@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING
 from . import collector
 from . import record as record_io
 from .config import NOT_INSPECTED, RECOGNISED_ORDER
-from .confirmation import confirm
+from .confirmation import confirm, recognise
 from .decisions import RECOGNISE
-from .decisions import resolve as resolve_decisions
 from .fsutil import write_chunks_atomic
 from .numbers import number
 from .overrides import apply_overrides
 from .record import SCHEMA_VERSION
 from .rules import Rules
 from .scoring import decimal_of, figure, half_up, report_return
-from .shortlist import build_shortlists
 from .standard import BUSINESS_SECTION, archived_text, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
 from .why import why
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from .config import Config
-    from .decisions import Decision
+    from .decisions import Answer
     from .intake import ReturnRecord
     from .overrides import Override
     from .register import Hall
@@ -51,11 +49,12 @@ STANDARD_FILE = "standard.yaml"
 
 def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
              intake_summary: dict | None = None, overrides: Sequence[Override] = (),
-             decisions: Sequence[Decision] = ()) -> dict:
+             decisions: Sequence[Answer] = ()) -> dict:
     """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results.
 
-    ``decisions`` (rows of returned 上报名单, decisions.py) pin and bar halls inside the rules; ``overrides``
-    (recorded decisions, overrides.py) are applied after the rules. A refused list or decision raises
+    ``decisions`` (answered 上报名单, decisions.py) are matched to the lists in the 办法's order and pin and bar
+    halls inside the rules (confirmation.recognise); ``overrides`` (recorded decisions, overrides.py) are applied
+    after the rules. A refused list or decision raises
     ``DecisionError``/``OverrideError`` and nothing is written.
     """
     with collector.paused():  # the rows hold no cycles: no collection walks them (collector.py)
@@ -63,7 +62,7 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
 
 
 def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
-              intake_summary: dict | None, overrides: Sequence[Override], decisions: Sequence[Decision]) -> dict:
+              intake_summary: dict | None, overrides: Sequence[Override], decisions: Sequence[Answer]) -> dict:
     rules = config if isinstance(config, Rules) else Rules.of(standard, config)
     config = rules.config
     by_hall: dict[str, list] = {}
@@ -91,15 +90,12 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
             )
     veto_texts = {v.id: v.text for v in standard.vetoes}
     placements, quotas = assign_tiers(halls, candidates, config, veto_texts)
-    deciding = {h: row["round"] for h, row in hall_rows.items() if row["round"]}
-    # The lists come from the returns and the rules alone, before any decision.
-    shortlists = build_shortlists(halls, candidates, placements, config, deciding)
-    records_by_hall: dict[str, list[dict]] = {}
-    if decisions:
-        pins, bars, records_by_hall = resolve_decisions(decisions, shortlists, config.year)
-        placements, quotas = assign_tiers(halls, candidates, config, veto_texts, pins, bars)
+    lists = recognise(halls, candidates, config, hall_rows, decisions, placements)
+    shortlists = lists.shortlists
+    if lists.pins or lists.bars:
+        placements, quotas = assign_tiers(halls, candidates, config, veto_texts, lists.pins, lists.bars)
     if overrides:
-        placements = apply_overrides(halls, placements, overrides, config, candidates)
+        placements = apply_overrides(halls, placements, overrides, config, candidates, lists.records)
         quotas = quota_use(halls, placements, config)
     confirmed: dict[tuple[str, str], tuple] = {}  # (tier, round) → confirm(), for the halls no list answered
     for hall_id, row in hall_rows.items():
@@ -108,7 +104,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
                    pending_tier=place.pending_tier, rank=place.rank, override=place.override)
         if place.ranks:  # only where the sentence quotes a rank: older records have no such key, and mean none
             row["reason_ranks"] = [list(span) for span in place.ranks]
-        said = row["decisions"] = records_by_hall.get(hall_id, [])
+        said = row["decisions"] = lists.records.get(hall_id, [])
         recognised = [d["tier"] for d in said if d["result"] == RECOGNISE]
         if recognised:
             row["confirmed_tier"], row["awaiting"] = confirm(place.tier, row["round"], recognised)
@@ -142,6 +138,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
         ],
         "intake": intake_summary or {},
         "shortlists": shortlists,
+        "answers": lists.outcomes,
         "gaps": _gaps(halls, hall_rows),
         "halls": [hall_rows[h.hall_id] for h in sorted(halls, key=lambda h: h.hall_id)],
     }

@@ -1,31 +1,39 @@
-"""差额 (seed: 按照差额20%认定): each province's nominee list (上报名单) for the group.
+"""差额 (seed: 按照差额20%认定): the 上报名单 of 逐级认定, in the 办法's order 市 → 省 → 集团 (standard.md).
 
-A province nominates the top ⌈(1 + ratio) × its 优秀 quota⌉ of its 优秀 candidates — evaluated halls whose
-reported deciding score reached the 优秀 line, vetoes excluded, and whose city has recognised them (a 市级检查
-or higher return: 上报 comes after the city's 认定) — ranked like tiering ranks them. The lists are computed from
-the returns and the rules alone, never from decisions, so a list means the same whenever it comes back; the
-higher level answers in the list workbook (decisions.py). The province quota is ⌊ratio × its evaluated halls⌋
-whatever the quota scope. With ``good_shortlist`` (the default) the same list is made for 良好 (candidates:
-reached the 良好 line, not placed 优秀 by the rules).
+1. The 良好 list, one per province, answered by the province: ranked halls (:func:`ranked`) with no standing
+   veto whose deciding score reaches the 良好 line, ranked as for quotas, the top ⌈(1 + ratio) × the province's
+   良好 quota⌉ — halls over the 优秀 line included (认定 on it means 良好 or above).
+2. The 优秀 list, answered by the group: only once the province's answer is applied; nominees are the halls that
+   answer recognised whose deciding score reaches the 优秀 line, top ⌈(1 + ratio) × 优秀 quota⌉. With national
+   quota scope there is one national list (national quota) from the provinces that have answered.
 
-A tie that straddles the list's size is not cut by hall id: the tied halls are left off and listed under
-``needs_decision`` for the province to settle.
+The lists come from the returns, the rules and the province's applied answer only, never from decisions, so a
+list means the same whenever an answer to it comes back. A tie that straddles a list's size is not cut by hall
+id: the tied halls are left off and listed under ``needs_decision``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .config import EXCELLENT, GOOD, Config
+from .config import EXCELLENT, GOOD, GROUP, PROVINCE, RANKING_ROUNDS, Config
 from .numbers import number
 from .register import Hall
 from .tiering import Candidate, competition_ranks, quota_caps, take_until_tie
 
 FOLDER = "上报名单"
+NATIONAL = "全国"
+
+
+def ranked(deciding_round: str) -> bool:
+    """A rated hall decided by 市级检查 or higher takes quota places and may be listed (standard.md).
+
+    The one place this is said for the lists; the hall's case file (its deciding round) is intake's."""
+    return deciding_round in RANKING_ROUNDS
 
 
 def shortlist_size(config: Config, quota: int) -> int:
@@ -33,59 +41,80 @@ def shortlist_size(config: Config, quota: int) -> int:
     return math.ceil((1 + Fraction(config.shortlist_ratio)) * quota)
 
 
-def build_shortlists(halls: Iterable[Hall], candidates: dict[str, Candidate], placements: dict, config: Config,
-                     deciding_rounds: dict[str, str] | None = None) -> list[dict]:
-    """The 上报名单 of every province, sorted by province then tier, as results.json carries them.
-
-    ``placements`` are the rules' own (no decisions); ``deciding_rounds`` (hall id → round) keeps halls known
-    only from their 自评 off the lists; None skips that check.
-    """
-    from .config import PASS, ROUND_AUTHORITY
-
-    def city_recognised(hall_id: str) -> bool:
-        return deciding_rounds is None or PASS in ROUND_AUTHORITY.get(deciding_rounds.get(hall_id, ""), ())
-
-    provinces: dict[str, list] = {}
+def _rated_by_province(halls: Iterable[Hall], config: Config) -> dict[str, list[Hall]]:
+    provinces: dict[str, list[Hall]] = {}
     for hall in halls:
         if config.evaluated(hall):
             provinces.setdefault(hall.province, []).append(hall)
-    tiers = [EXCELLENT] + ([GOOD] if config.good_shortlist and GOOD in config.quotas else [])
-    lists = []
-    for province in sorted(provinces):
-        members = provinces[province]
-        caps = quota_caps(config, len(members))
-        for tier in tiers:
-            if tier not in caps:
-                continue
-            line = config.thresholds[tier]
-            pool = [candidates[h.hall_id] for h in members if h.hall_id in candidates
-                    and not candidates[h.hall_id].vetoes and candidates[h.hall_id].final >= line
-                    and city_recognised(h.hall_id)
-                    and (tier == EXCELLENT or placements[h.hall_id].tier != EXCELLENT)]
-            # Equal halls listed by hall id, so the list does not depend on the register's order.
-            pool.sort(key=lambda c: (tuple(-x for x in c.rank_key()), c.hall_id))
-            size = shortlist_size(config, caps[tier])
-            chosen, tied, _below = take_until_tie(pool, size)
-            ranks = competition_ranks(pool)
-            names = {h.hall_id: h.name for h in members}
-            lists.append({
-                "scope": province,
-                "tier": tier,
-                "quota": caps[tier],
-                "size": size,
-                "nominees": [{"hall_id": c.hall_id, "name": names[c.hall_id], "final_score": number(c.final),
-                              "rank": ranks[c.hall_id]}
-                             for c in chosen],
-                "needs_decision": sorted(c.hall_id for c in tied),
-            })
+    return provinces
+
+
+def _entry(scope: str, tier: str, quota: int, size: int, pool: list[Candidate], info: Mapping[str, dict],
+           waiting: Iterable[str] = ()) -> dict:
+    # Equal halls listed by hall id, so the list does not depend on the register's order.
+    pool.sort(key=lambda c: (tuple(-x for x in c.rank_key()), c.hall_id))
+    chosen, tied, _below = take_until_tie(pool, size)
+    ranks = competition_ranks(pool)
+    return {
+        "scope": scope, "tier": tier, "level": PROVINCE if tier == GOOD else GROUP, "quota": quota, "size": size,
+        "nominees": [{"hall_id": c.hall_id, "rank": ranks[c.hall_id], "final_score": number(c.final),
+                      **info[c.hall_id]} for c in chosen],
+        "needs_decision": sorted(c.hall_id for c in tied),
+        "waiting": sorted(waiting),
+    }
+
+
+def good_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], config: Config,
+               deciding_rounds: Mapping[str, str], info: Mapping[str, dict]) -> list[dict]:
+    """Step 1: every province's 良好 list (``info``: hall id → name, city, level, round as the list prints them)."""
+    lists: list[dict] = []
+    line = config.thresholds[GOOD]
+    for province, members in sorted(_rated_by_province(halls, config).items()):
+        pool = [candidates[h.hall_id] for h in members if h.hall_id in candidates
+                and ranked(deciding_rounds.get(h.hall_id, "")) and not candidates[h.hall_id].vetoes
+                and candidates[h.hall_id].final >= line]
+        # A year without a 良好 cap lists every candidate and the province may recognise them all.
+        quota = quota_caps(config, len(members)).get(GOOD, len(pool))
+        lists.append(_entry(province, GOOD, quota, shortlist_size(config, quota) if GOOD in config.quotas
+                            else len(pool), pool, info))
     return lists
 
 
-# -- one workbook per province: written and read back by decisions.py -----------------------------------------
+def excellent_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], config: Config,
+                    recognised: Mapping[str, set[str]], info: Mapping[str, dict]) -> list[dict]:
+    """Step 2: the group's 优秀 lists from ``recognised`` (province → the halls its applied answer 认定).
+
+    A province missing from ``recognised`` has not answered: its list (or its share of the national list)
+    waits for it and holds no nominee of it."""
+    lists: list[dict] = []
+    if EXCELLENT not in config.quotas:
+        return lists
+    line = config.thresholds[EXCELLENT]
+    provinces = _rated_by_province(halls, config)
+
+    def pool_of(members: list[Hall]) -> list[Candidate]:
+        return [candidates[h.hall_id] for h in members if h.hall_id in candidates
+                and h.hall_id in recognised.get(h.province, ()) and not candidates[h.hall_id].vetoes
+                and candidates[h.hall_id].final >= line]
+
+    if config.quota_scope == "national":
+        everyone = [h for members in provinces.values() for h in members]
+        quota = quota_caps(config, len(everyone))[EXCELLENT]
+        waiting = [p for p in provinces if p not in recognised]
+        return [_entry(NATIONAL, EXCELLENT, quota, shortlist_size(config, quota), pool_of(everyone), info, waiting)]
+    for province, members in sorted(provinces.items()):
+        quota = quota_caps(config, len(members))[EXCELLENT]
+        waiting = [] if province in recognised else [province]
+        lists.append(_entry(province, EXCELLENT, quota, shortlist_size(config, quota), pool_of(members), info,
+                            waiting))
+    return lists
+
+
+# -- one workbook per list, for the level that answers it: written and read back by decisions.py -----------------------------------------
 
 
 def write_shortlists(results: dict, folder: str | Path) -> list[Path]:
-    """Write ``<folder>/<省>-上报名单.xlsx`` for every province with a list; byte-stable for the same results."""
+    """Write every list's workbook into ``folder``; byte-stable for the same results."""
     from .decisions import write_lists
 
     return write_lists(results, folder)
@@ -101,9 +130,9 @@ class Issued:
 
 def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | None = None,
                      cache_dir: str | Path | None = None) -> Issued:
-    """:func:`write_shortlists`, re-making only the provinces whose lists changed.
+    """:func:`write_shortlists`, re-making only the lists that changed.
 
-    Each province's workbook is keyed by its lists' content (and the code and year); ``<cache_dir>/shortlists-
+    Each list's workbook is keyed by its content (and the code and year); ``<cache_dir>/shortlists-
     <year>.json`` remembers the key and the SHA-256 of the file issued for it. A file of ``previous`` (the year's
     current 上报名单 folder) that still has those bytes is linked into ``folder`` instead of being made again:
     same content, same bytes. A missing, damaged or foreign record only means every list is made.
@@ -117,25 +146,24 @@ def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | N
     from .cache import code_version
     from .decisions import list_file_name, write_lists
     from .fsutil import write_text_atomic
+    from .installkey import keyed_digest
 
     year = results["year"]
     record = Path(cache_dir) / f"shortlists-{year}.json"
     known = _issued_record(record)
-    by_province: dict[str, list[dict]] = {}
-    for entry in results.get("shortlists", []):
-        by_province.setdefault(entry["scope"], []).append(entry)
     code = code_version()
+    signer = keyed_digest("上报名单/缓存", b"")  # a list signed with another installation key is made again
     current = {name: _sha256(Path(previous) / name) for _key, (name, _sha) in known.items()}
     issued, paths = {}, []
-    for province, entries in sorted(by_province.items()):
-        content = json.dumps([code, year, province, entries], ensure_ascii=False, sort_keys=True)
+    for entry in results.get("shortlists", []):
+        content = json.dumps([code, signer, year, entry], ensure_ascii=False, sort_keys=True)
         key = hashlib.sha256(content.encode("utf-8")).hexdigest()
-        name = list_file_name(province)
+        name = list_file_name(entry["scope"], entry["tier"])
         last_name, sha = known.get(key, ("", ""))
         if last_name == name and current.get(name) == sha and _link(Path(previous) / name, folder / name):
             path = folder / name
         else:
-            [path] = write_lists({"year": year, "shortlists": entries}, folder)
+            [path] = write_lists({"year": year, "shortlists": [entry]}, folder)
             sha = _sha256(path) or ""
         issued[key] = (path.name, sha)
         paths.append(path)

@@ -23,6 +23,7 @@ import yaml
 from .errors import StandardError
 from .numbers import plain
 from .problems import Problem, problem
+from .why import why
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
 DEFAULT_STANDARD = STANDARDS_DIR / "ct-hall-2016.yaml"
@@ -268,7 +269,7 @@ def _read_yaml(path: Path) -> tuple[dict | None, list[Problem]]:
         return None, [problem("standard-yaml-syntax", file=name, line=line, column=column,
                               what=_yaml_said(exc.problem or exc.context or ""))]
     except (OSError, ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else "文件不是 UTF-8 文本或超出大小上限"
+        detail = why(exc) if isinstance(exc, OSError) else "文件不是 UTF-8 文本或超出大小上限"
         if isinstance(exc, ValueError) and str(exc).startswith("文件"):
             detail = str(exc)
         return None, [problem("standard-unreadable", file=name, detail=detail)]

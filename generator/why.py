@@ -10,6 +10,7 @@ import errno
 import re
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def why(exc: BaseException) -> str:
@@ -23,6 +24,13 @@ def why(exc: BaseException) -> str:
     from xml.parsers.expat import ExpatError
 
     name = type(exc).__name__
+    mark = getattr(exc, "problem_mark", None)
+    if name.endswith(("ComposerError", "ScannerError", "ParserError", "ConstructorError")) or mark is not None:
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列附近" if mark is not None else "某处"
+        said = str(getattr(exc, "problem", "") or "")
+        return f"{where}:{said}" if _CJK.search(said) else f"{where}的 YAML 写法不正确(常见原因:缩进不齐、冒号后少空格、引号不成对)"
+    if isinstance(exc, ValueError) and _CJK.search(str(exc)):  # our own words (a size bound …): already Chinese
+        return str(exc).rstrip("。")
     if name == "TOMLDecodeError":
         at = _AT.search(str(exc))
         where = f"第 {at[1]} 行第 {at[2]} 列附近" if at else "某处"

@@ -134,9 +134,9 @@ def test_an_overrides_workbook_with_column_xfd_stays_small(tmp_path):
 
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["厅编码", "档次", "理由", "裁定人", "日期"])
+    ws.append(["厅编码", "档次", "理由", "裁定人", "日期", "层级"])
     for n in range(2000):
-        ws.append([f"A{n:05d}", "优秀", "复核", "张三", "2025-12-01"])
+        ws.append([f"A{n:05d}", "优秀", "复核", "张三", "2025-12-01", "集团"])
         ws.cell(row=n + 2, column=16384, value="x")
     wb.save(tmp_path / "o.xlsx")
     rows, peak = _peak(lambda: load_overrides(tmp_path / "o.xlsx"))

@@ -42,7 +42,7 @@ levels = [1, 2, 3, 4]
 hall_types = ["自营", "社会合作"]
 quota_scope = "national"
 shortlist_ratio = 0.25
-good_shortlist = false
+good_shortlist = true
 bonus_cap = 3
 [thresholds]
 "优秀" = 96.5
@@ -55,7 +55,7 @@ bonus_cap = 3
     assert config.year == 2020 and config.levels == (1, 2, 3, 4) and config.quota_scope == "national"
     assert config.thresholds == {"优秀": Decimal("96.5"), "良好": Decimal(91), "达标": Decimal(85)}
     assert config.quotas == {"优秀": Decimal("0.1")}  # no 良好 cap this year
-    assert (config.shortlist_ratio, config.bonus_cap, config.good_shortlist) == (Decimal("0.25"), 3, False)
+    assert (config.shortlist_ratio, config.bonus_cap, config.good_shortlist) == (Decimal("0.25"), 3, True)
 
 
 @pytest.mark.parametrize("text, key, allowed", [
@@ -68,7 +68,8 @@ bonus_cap = 3
     ("shortlist_ratio = '二成'", "shortlist_ratio", "0 到 1 之间"),
     ("bonus_cap = -1", "bonus_cap", "0 到 100"),
     ("rounds = ['自评', '集团复核']", "rounds", "自评、市级检查、省级复核、集团复核"),
-    ("good_shortlist = 'yes'", "good_shortlist", "true 或 false"),
+    ("good_shortlist = 'yes'", "good_shortlist", "良好上报名单是逐级认定的第一步"),
+    ("good_shortlist = false", "good_shortlist", "不能关闭"),
     ("year = 1999", "year", "2000 到 2100"),
     ("[thresholds]\n'优秀' = 90\n'良好' = 95\n'达标' = 80", "thresholds", "优秀 > 良好 > 达标"),
     ("[thresholds]\n'优秀' = 95\n'良好' = 90", "thresholds", "三个分数线"),

@@ -1,5 +1,6 @@
 """Recorded decisions (裁定): placing 需裁定 halls, changing a tier, and refusing what would break a rule."""
 
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,7 +29,8 @@ def tied():
     """40 halls (优秀 cap 2): H010001 wins on base; H010000, H010002, H010003 tie for the last place."""
     halls = make_halls({"甲": 40}) + [Hall("L4", "四级厅", "甲", "甲市", "甲区", 4, "自营")]
     cands = {"H010001": cand("H010001", 97), "H010000": cand("H010000", 96), "H010002": cand("H010002", 96),
-             "H010003": cand("H010003", 96), "H010004": cand("H010004", 98, vetoes=("V02",)), "L4": cand("L4", 99)}
+             "H010003": cand("H010003", 96), "H010004": cand("H010004", 98, vetoes=("V02",)), "L4": cand("L4", 99),
+             "H010005": cand("H010005", 92), "H010006": cand("H010006", 80)}
     placed, _ = assign_tiers(halls, cands, CONFIG)
     return halls, cands, placed
 
@@ -40,7 +42,8 @@ def write_yaml(tmp_path, rows, name="裁定.yaml"):
 
 
 def decision(hall_id, tier="优秀", **changes):
-    row = {"厅编码": hall_id, "档次": tier, "理由": "现场复核服务更优", "裁定人": "省评审委员会", "日期": "2025-06-30"}
+    row = {"厅编码": hall_id, "档次": tier, "理由": "现场复核服务更优", "裁定人": "集团评审组", "日期": "2025-06-30",
+           "层级": "集团"}
     row.update(changes)
     return row
 
@@ -52,12 +55,12 @@ def test_override_places_a_hall_that_needs_decision(tmp_path, tied):
     after = apply_overrides(halls, placed, overrides, CONFIG, cands)
     got = after["H010002"]
     assert got.tier == "优秀" and not got.needs_decision and got.pending_tier is None
-    assert got.override == {"tier": "优秀", "reason": "现场复核服务更优", "decided_by": "省评审委员会",
-                            "date": "2025-06-30", "rule_tier": "良好"}
+    assert got.override == {"tier": "优秀", "reason": "现场复核服务更优", "decided_by": "集团评审组",
+                            "date": "2025-06-30", "rule_tier": "良好", "level": "集团"}
     assert got.reason == (
         "得分 96,与甲第0营业厅(H010000)、甲第3营业厅(H010003)得分及排名依据相同,并列本省优秀第 2 名,"
         "本省优秀共 2 个名额、只剩 1 个,按规则不以厅编码决定,需裁定,由集团决定,"
-        "裁定前暂评为良好。经省评审委员会于 2025-06-30 裁定为优秀:现场复核服务更优。")
+        "裁定前暂评为良好。经集团评审组于 2025-06-30 裁定为优秀:现场复核服务更优。")
     # The other two tied halls still wait; quota use is recounted.
     assert after["H010000"].needs_decision and after["H010003"].needs_decision
     excellent = next(q for q in quota_use(halls, after, CONFIG) if q.tier == "优秀")
@@ -97,7 +100,8 @@ def test_override_refused_for_bad_halls(tmp_path, tied, rows, message):
 
 @pytest.mark.parametrize("row, message", [
     (decision("H010002", 理由=""), "第 1 条:缺少理由"),
-    ({"厅编码": "H010002", "档次": "优秀", "日期": "2025-06-30"}, "第 1 条:缺少理由、裁定人"),
+    ({"厅编码": "H010002", "档次": "优秀", "日期": "2025-06-30"}, "第 1 条:缺少理由、裁定人、层级"),
+    (decision("H010002", 层级="县"), "层级“县”不合法,应为市、省、集团之一"),
     (decision("H010002", 档次="特优"), "档次“特优”不合法"),
 ])
 def test_override_without_reason_or_decider_is_refused(tmp_path, row, message):
@@ -108,16 +112,18 @@ def test_override_without_reason_or_decider_is_refused(tmp_path, row, message):
 def test_xlsx_overrides_and_english_yaml_keys(tmp_path, tied):
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["厅编码", "档次", "理由", "裁定人", "日期"])
-    ws.append(["H010003", "优秀", "集团抽查确认", "集团评审组", datetime(2025, 7, 1)])
-    ws.append([None, None, None, None, None])  # blank rows are skipped
+    ws.append(["厅编码", "档次", "理由", "裁定人", "日期", "层级"])
+    ws.append(["H010003", "优秀", "集团抽查确认", "集团评审组", datetime(2025, 7, 1), "集团"])
+    ws.append([None, None, None, None, None, None])  # blank rows are skipped
     wb.save(tmp_path / "裁定.xlsx")
     [row] = load_overrides(tmp_path / "裁定.xlsx")
-    assert (row.hall_id, row.tier, row.decided_by, row.date) == ("H010003", "优秀", "集团评审组", "2025-07-01")
+    assert (row.hall_id, row.tier, row.decided_by, row.date, row.level) == (
+        "H010003", "优秀", "集团评审组", "2025-07-01", "集团")
     assert row.where == "裁定.xlsx 第 2 行"
 
     path = write_yaml(tmp_path, {"overrides": [{"hall_id": "H010003", "tier": "优秀", "reason": "r",
-                                                "decided_by": "d", "date": "2025-07-01"}]}, "en.yml")
+                                                "decided_by": "d", "date": "2025-07-01", "level": "集团"}]},
+                      "en.yml")
     assert load_overrides(path)[0].hall_id == "H010003"
     with pytest.raises(OverrideError, match="应为 .yaml、.yml 或 .xlsx"):
         load_overrides(tmp_path / "裁定.csv")
@@ -140,7 +146,7 @@ def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     results = evaluate(halls, records, standard, CONFIG, overrides=overrides)
     rows = {h["hall_id"]: h for h in results["halls"]}
     assert rows["H010001"]["tier"] == "优秀" and rows["H010001"]["override"]["rule_tier"] == "良好"
-    assert rows["H010001"]["tier_reason"].endswith("经省评审委员会于 2025-06-30 裁定为优秀:现场复核服务更优。")
+    assert rows["H010001"]["tier_reason"].endswith("经集团评审组于 2025-06-30 裁定为优秀:现场复核服务更优。")
     assert rows["H010000"]["override"] is None and rows["H010000"]["needs_decision"]
     excellent = next(q for q in results["quotas"] if q["tier"] == "优秀")
     assert (excellent["used"], excellent["pending"]) == (1, 1)
@@ -203,3 +209,32 @@ def test_every_bad_override_is_named_in_one_error(tmp_path, tied):
     message = str(exc.value)
     assert message.startswith("裁定有 3 处问题") and "H999999 不在营业厅清单中" in message
     assert "L4 按规则为不参评" in message and "H010004 发生一票否决事项 V02" in message
+
+
+@pytest.mark.parametrize("row, message", [
+    # A tie for 优秀 is the group's to place, not the province's.
+    (decision("H010002", 层级="省", 裁定人="省评审委员会"), "H010002 并列需裁定的优秀名额只能由集团公司裁定(本条层级为省)"),
+    # 优秀 is the group's: neither the city nor the province may lower it.
+    (decision("H010001", "良好", 层级="省"), "H010001 现为优秀,该档次由集团公司认定,省公司不能降低它"),
+    (decision("H010005", "达标", 层级="市"), "H010005 现为良好,该档次由省公司认定,市公司不能降低它"),
+    # Never above the tier the score reaches, whoever decides.
+    (decision("H010005", "优秀"), "H010005 得分 92 只达到良好,裁定不能高于得分所达到的档次"),
+    (decision("H010006", "良好", 层级="省"), "H010006 得分 80 只达到达标"),
+])
+def test_a_decision_beyond_its_levels_authority_is_refused_whole(tmp_path, tied, row, message):
+    halls, cands, placed = tied
+    fine = decision("H010003")  # within authority: refused with the other, the file is one
+    with pytest.raises(OverrideError, match=re.escape(message)):
+        apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, [fine, row])), CONFIG, cands)
+
+
+def test_a_decision_against_a_higher_levels_recognition_is_refused(tmp_path, tied):
+    halls, cands, placed = tied
+    said = {"H010001": [{"tier": "优秀", "result": "认定", "by_level": "集团", "source": "甲-优秀.xlsx 工作表 优秀 第 3 行"}]}
+    rows = [decision("H010001", "达标", 层级="省")]
+    with pytest.raises(OverrideError, match=re.escape("已由集团认定为优秀(甲-优秀.xlsx 工作表 优秀 第 3 行),省的裁定不能与上级的认定相矛盾")):
+        apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, rows)), CONFIG, cands, said)
+    # The group itself may lower what it recognised (with its reason on record).
+    after = apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, [decision("H010001", "良好")])),
+                            CONFIG, cands, said)
+    assert after["H010001"].tier == "良好" and after["H010001"].override["level"] == "集团"

@@ -146,20 +146,30 @@ def test_the_docstring_example_provisional_tier_can_drop_claimed_cannot():
 @SETTINGS
 @given(worlds(), st.randoms(use_true_random=False))
 def test_decisions_pin_bar_and_never_break_a_quota(world, rnd):
-    """Random lists answered within the rules: quotas hold, 认定 pins, 不认定 bars, tiers stay monotone elsewhere."""
-    from generator.shortlist import build_shortlists
+    """Random lists answered within the rules, in the 办法's order: quotas hold, 认定 pins, 不认定 bars."""
+    from generator.shortlist import excellent_lists, good_lists
 
     halls, cands, config = world
-    placed, _ = assign_tiers(halls, cands, config)
+    info = {h.hall_id: {"name": h.name, "city": h.city, "level": h.level, "round": "市级检查"} for h in halls}
     pins, bars = {}, {}
-    for entry in build_shortlists(halls, cands, placed, config):
+    recognised: dict[str, set[str]] = {}
+    for entry in good_lists(halls, cands, config, dict.fromkeys(cands, "市级检查"), info):
+        ids = [n["hall_id"] for n in entry["nominees"]]
+        yes = rnd.sample(ids, rnd.randint(0, min(entry["quota"], len(ids))))
+        recognised[entry["scope"]] = set(yes)
+        for hall_id in ids:
+            if hall_id in yes:
+                pins[hall_id] = ("良好", "认定。")
+            elif rnd.random() < 0.4:
+                bars[hall_id] = {"良好": "不认定", "优秀": "不认定"}
+    for entry in excellent_lists(halls, cands, config, recognised, info):
         ids = [n["hall_id"] for n in entry["nominees"]]
         yes = rnd.sample(ids, rnd.randint(0, min(entry["quota"], len(ids))))
         for hall_id in ids:
-            if hall_id in yes and hall_id not in pins:
-                pins[hall_id] = (entry["tier"], "认定。")
-            elif hall_id not in yes and rnd.random() < 0.4:
-                bars.setdefault(hall_id, {})[entry["tier"]] = "不认定"
+            if hall_id in yes:
+                pins[hall_id] = ("优秀", "认定。")
+            elif rnd.random() < 0.4:
+                bars.setdefault(hall_id, {})["优秀"] = "不认定"
     decided, quotas = assign_tiers(halls, cands, config, pins=pins, bars=bars)
     assert all(q.used <= q.cap for q in quotas)
     for hall_id, (tier, _) in pins.items():

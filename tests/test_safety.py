@@ -181,7 +181,7 @@ def test_stale_lock_and_leftovers_of_killed_runs_are_cleaned(case):
     result = build(root, register, returns)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in archive.iterdir()) == [str(YEAR)]
-    assert sorted(p.name for p in year.iterdir()) == ["intake.json", "results.json", "standard.yaml", "上报名单"]
+    assert sorted(p.name for p in year.iterdir()) == ["intake.json", "results.json", "standard.yaml", "上报名单", "输入"]
     assert [p.name for p in root.glob(".site.build-*")] == [recent.name]
 
 

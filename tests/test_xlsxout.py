@@ -8,7 +8,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from rows import hall_row, shortlist
+from rows import hall_row
 
 from generator.application import eligible, reward_list, service_assessment
 from generator.decisions import list_workbook_bytes
@@ -39,10 +39,11 @@ def _application() -> bytes:
 
 
 def _shortlist() -> bytes:
-    entry = {"scope": "甲", "tier": "优秀", "quota": 1, "size": 2, "needs_decision": [],
-             "nominees": [{"hall_id": "H1", "name": EVIL, "final_score": 97, "rank": 1},
-                          {"hall_id": "H2", "name": "乙厅", "final_score": 96, "rank": 2}]}
-    return list_workbook_bytes(YEAR, "甲", [shortlist(entry)])
+    entry = {"scope": "甲", "tier": "优秀", "level": "集团", "quota": 1, "size": 2, "needs_decision": [],
+             "waiting": [], "nominees": [{"hall_id": "H1", "name": EVIL, "final_score": 97, "rank": 1, "city": EVIL,
+                                          "level": 2, "round": "市级检查"},
+                                         {"hall_id": "H2", "name": "乙厅", "final_score": 96, "rank": 2}]}
+    return list_workbook_bytes(YEAR, entry)
 
 
 def _problems() -> bytes:
