@@ -26,12 +26,16 @@ CATALOGUE: dict[str, str] = {
     "reached": "得分 {final},达到{tier}标准({line} 分及以上),评为{tier}。",
     "reached-in-quota": "得分 {final},达到{tier}标准({line} 分及以上),在{scope}{tier}名额 {cap} 个中排名第 {rank},"
                         "评为{tier}。",
+    "claim-self": "仅有{round}得分 {final},按分数申报{tier};只有市级检查或更高轮次决定的厅占用名额,本厅不占名额,"
+                  "待市级检查。",
+    "claim-pending": "{round}得分 {final},按分数申报{tier};{pending}检查表已退回待重报,重报并接收前不排名、"
+                     "不占名额。",
     "fell": "得分 {final},{falls},按规则评为{tier}。",
     "fell-awaiting": "得分 {final},{falls},裁定前暂评为{tier}。",
     "overridden": "{rule}经{decided_by}于 {date} 裁定为{tier}:{reason}。",
     # Why it is not rated.
-    "type-not-rated": "社会合作厅暂不进行服务评价",
-    "level-not-rated": "{year} 年只对 {levels} 级厅开展服务评价,本厅为 {level} 级厅",
+    "type-not-rated": "本年度只对自营厅评价(hallscore.toml),本厅为{type}厅",
+    "level-not-rated": "本年度只对 {levels} 级自营厅评价(hallscore.toml),本厅为 {level} 级厅",
     # Why a hall sits below the tier its score reached (joined with ;).
     "tie": "与另外 {others} 个厅并列排名第 {rank},处在{scope}{tier}名额 {cap} 个的分界线上,按规则不以厅编码决定,需裁定",
     "quota-zero": "{scope}{tier}名额为 0 个(评价范围内 {base} 个厅 × {ratio} 向下取整)",

@@ -71,7 +71,7 @@ def test_a_schema_1_archive_is_upgraded_on_load_and_still_makes_a_site(archived,
     assert f"待{waiting['awaiting']}认定" in page
 
 
-@pytest.mark.parametrize("version, said", [(3, "格式版本为 3,比本程序能读的版本 2 新"), ("二", "格式版本“二”无法识别"),
+@pytest.mark.parametrize("version, said", [(4, "格式版本为 4,比本程序能读的版本 3 新"), ("二", "格式版本“二”无法识别"),
                                            (None, "格式版本“None”无法识别")])
 def test_an_archive_of_another_version_is_refused_in_chinese(archived, tmp_path, version, said):
     path = archived / str(YEAR) / RESULTS_FILE

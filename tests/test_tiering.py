@@ -81,7 +81,7 @@ def test_veto_level_four_and_partner_halls():
     placed, quotas = assign_tiers(halls, cands, Config(year=2025), {"V02": "泄露客户个人信息"})
     assert placed["H010000"].tier == "不达标"
     assert placed["H010000"].reason == "得分 98,但发生一票否决事项 V02(泄露客户个人信息),无论得分均评为不达标。"
-    assert placed["L4"].tier == "不参评" and "只对 1-3 级厅开展服务评价" in placed["L4"].reason
+    assert placed["L4"].tier == "不参评" and "本年度只对 1-3 级自营厅评价(hallscore.toml)" in placed["L4"].reason
     assert placed["P1"].tier == "不参评" and "社会合作厅" in placed["P1"].reason
     assert all(q.base == 40 for q in quotas)  # level 4 and partner halls are not in the quota base
 
@@ -135,7 +135,7 @@ def test_small_province_good_cap_and_level_four_with_score():
     assert [placed[h].tier for h in scores] == ["良好", "良好", "良好", "达标", "不参评"]
     assert placed["H010003"].reason == (
         "得分 95,本省优秀名额为 0 个(评价范围内 19 个厅 × 5% 向下取整);本省良好名额 3 个已满(排名第 4),按规则评为达标。")
-    assert placed["L4"].reason == "得分 99;2025 年只对 1-3 级厅开展服务评价,本厅为 4 级厅,不参评。"
+    assert placed["L4"].reason == "得分 99;本年度只对 1-3 级自营厅评价(hallscore.toml),本厅为 4 级厅,不参评。"
     assert {(q.tier, q.base, q.cap) for q in quotas} == {("优秀", 19, 0), ("良好", 19, 3)}
 
 
