@@ -469,7 +469,9 @@ def hall_pages(view, env, history, common):
 
         def render(hall=hall, own=own):
             return template.render(hall=hall, lost=_lost_items(hall, view.standard),
-                                   veto_items=_veto_items(hall, view.standard), history=own, **common)
+                                   veto_items=_veto_items(hall, view.standard),
+                                   standing=_standing_deductions(hall, view.standard), refusals=_refusals(hall),
+                                   round_status=ROUND_STATUS, history=own, **common)
 
         yield HallPage(f"{y}/halls/{hall_slug(hall.hall_id)}", f"{hall.name}({hall.hall_id})",
                        functools.partial(_summary, hall, y), hall, own, render)
@@ -532,9 +534,29 @@ def _lost_items(hall: HallRow, standard: Standard | None) -> list[dict]:
 
 
 def _veto_items(hall: HallRow, standard: Standard | None) -> list[dict]:
-    """The vetoes that made the hall 不达标: the first lines of its 整改清单."""
+    """The vetoes that made the hall 不达标, with the rounds that recorded them: the first lines of its 整改清单."""
     texts = {v.id: v.text for v in standard.vetoes} if standard else {}
-    return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note} for v in hall.vetoes]
+    return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note, "source": "、".join(v.rounds)}
+            for v in hall.vetoes]
+
+
+def _standing_deductions(hall: HallRow, standard: Standard | None) -> list[dict]:
+    """Every deduction of the year (whichever round recorded it) as a line of the 整改清单."""
+    texts = {d.id: d.text for d in standard.deductions} if standard else {}
+    return [{"id": e.id, "text": texts.get(e.id, ""), "count": e.count, "points": e.points, "note": e.note,
+             "source": "、".join(e.rounds)} for e in hall.deduction_events]
+
+
+def _refusals(hall: HallRow) -> list[dict]:
+    """Each level's reason for 不认定, with who said it and where: the hall manager's to-do as much as a lost point."""
+    from .decisions import RECOGNISE
+
+    return [{"tier": d.tier, "reason": d.reason, "source": f"{d.by_level}({d.decided_by},{d.date})"}
+            for d in hall.decisions if d.result != RECOGNISE]
+
+
+# A return's place in the hall's case file, as the rounds list says it.
+ROUND_STATUS = {"accepted": "已接收", "rejected": "已退回待重报", "superseded": "已更正/已替代"}
 
 
 def _history(views):
