@@ -1,7 +1,9 @@
 """结果应用 (standard.md, seed 四、(三)): what a year's recognised results are used for.
 
-- 省公司服务考核: per province, counts per tier, 达标率, average final score, and the change from the previous
-  archived year; a province passing either configured line is marked 服务能力提升明显.
+- 省公司服务考核: per province, counts per tier, 达标率 (recognised 达标 or above over all rated halls: 未检查 and
+  待重报 count as not 达标, so not inspecting never helps), 检查覆盖率 (rated halls a 市级检查 or higher decides),
+  the average deciding score over those inspected rated halls (自评 claims and unrated halls left out), and the
+  change from the previous archived year; a province passing either configured line is marked 服务能力提升明显.
 - 划小承包评估: per province, every evaluated hall with its recognised tier and the consequence (奖励 for
   recognised 优秀/良好, 扣罚 for recognised 不达标; the amounts are each province's own).
 - 创先评优: recognised 优秀/良好 is a 必要条件 for awards: the list of eligible halls.
@@ -18,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .config import DEFAULT_IMPROVEMENT, EXCELLENT, FAIL, GOOD, PASS
+from .config import DEFAULT_IMPROVEMENT, EXCELLENT, FAIL, GOOD, NOT_RATED, PASS
 from .numbers import number
 from .record import HallRow
 from .regions import province_order
@@ -29,21 +31,22 @@ REWARD, PENALTY, NONE = "奖励", "扣罚", "—"
 IMPROVED = "服务能力提升明显"
 
 
-def _tiered(halls: Iterable[HallRow]) -> list[HallRow]:
-    return [h for h in halls if h.tier in TIERS]
-
-
 def province_stats(halls: Iterable[HallRow]) -> dict:
-    """Counts per tier, 达标率 (%, 达标 or better among tiered halls) and average final of one province."""
-    tiered = _tiered(halls)
-    counts = Counter(h.tier for h in tiered)
-    passed = sum(counts[t] for t in (EXCELLENT, GOOD, PASS))
-    finals = [Fraction(h.final_score) for h in tiered if h.final_score is not None]  # exact Decimal → exact Fraction
+    """One province's 服务考核 figures over its rated halls (未检查 included, 不参评 left out): counts per rule tier
+    and per recognised tier, 达标率 (%, recognised 达标 or better ÷ rated), 检查覆盖率 (%, decided by 市级检查 or
+    higher ÷ rated) and the average deciding score over those inspected halls."""
+    rated = [h for h in halls if h.tier != NOT_RATED]
+    counts = Counter(h.tier for h in rated)
+    passed = sum(1 for h in rated if h.confirmed_tier in (EXCELLENT, GOOD, PASS))
+    inspected = [h for h in rated if h.ranked]
+    finals = [Fraction(h.final_score) for h in inspected if h.final_score is not None]  # exact Decimal → Fraction
     return {
-        "tiered": len(tiered),
+        "tiered": len(rated),
+        "inspected": len(inspected),
         "counts": {t: counts.get(t, 0) for t in TIERS},
-        "recognised": {t: sum(1 for h in tiered if h.confirmed_tier == t) for t in TIERS},
-        "pass_rate": number(half_up(Fraction(100 * passed, len(tiered)))) if tiered else None,
+        "recognised": {t: sum(1 for h in rated if h.confirmed_tier == t) for t in TIERS},
+        "pass_rate": number(half_up(Fraction(100 * passed, len(rated)))) if rated else None,
+        "coverage": number(half_up(Fraction(100 * len(inspected), len(rated)))) if rated else None,
         "average": number(half_up(sum(finals, Fraction(0)) / len(finals))) if finals else None,
     }
 
@@ -80,10 +83,10 @@ def consequence(confirmed: str | None) -> str:
 
 
 def reward_list(halls: Iterable[HallRow]) -> list[dict]:
-    """划小承包 奖惩清单 of one province: every evaluated hall (未检查 included), by hall id."""
+    """划小承包 奖惩清单 of one province: every rated hall (未检查 included, 不参评 never), by hall id."""
     rows = []
     for h in sorted(halls, key=lambda h: h.hall_id):
-        if h.tier not in TIERS and h.tier != "未检查":
+        if h.tier == NOT_RATED:
             continue
         confirmed = h.confirmed_tier
         note = f"按规则{h.tier},待{h.awaiting}认定" if h.awaiting else ""
@@ -95,5 +98,5 @@ def reward_list(halls: Iterable[HallRow]) -> list[dict]:
 
 def eligible(halls: Iterable[HallRow]) -> list[HallRow]:
     """创先评优: halls whose 优秀 or 良好 is recognised, best tier first, then by hall id."""
-    chosen = [h for h in halls if h.confirmed_tier in (EXCELLENT, GOOD)]
+    chosen = [h for h in halls if h.confirmed_tier in (EXCELLENT, GOOD) and h.tier != NOT_RATED]
     return sorted(chosen, key=lambda h: (h.confirmed_tier != EXCELLENT, province_order(h.province), h.hall_id))
