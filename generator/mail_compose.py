@@ -7,7 +7,7 @@ archive's intake.json), so these work from a saved report without rereading any 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
@@ -118,24 +118,48 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
 
 
 def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: int, sender: str, deadline: str = "",
-                    when: datetime | None = None, body_template: str | Path | None = None) -> list[Draft]:
-    """Per city, the halls with no accepted return yet; cities with everything in get nothing."""
-    accepted = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == ACCEPTED}
-    rejected = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == REJECTED}
+                    when: datetime | None = None, body_template: str | Path | None = None,
+                    rated: Callable[[Hall], bool] | None = None) -> list[Draft]:
+    """Per city, the rated halls still owing a return: none accepted yet, or 待重报 (their highest round exists
+    only as an open rejection); cities with everything in get nothing. ``rated`` (the year's Config.evaluated
+    by default) keeps 不参评 halls out: they are never chased."""
+    from .config import Config
+
+    rated = rated or Config(year=year).evaluated
+    order = {r: n for n, r in enumerate(ROUNDS)}
+    top: dict[str, int] = {}  # hall → its highest accepted round
+    open_rounds: dict[str, dict[int, str]] = {}  # hall → {round: file} of open rejections
+    for f in intake.get("files", []):
+        hall_id, rnd = f.get("hall_id"), f.get("round", "")
+        if f.get("status") == ACCEPTED:
+            top[hall_id] = max(top.get(hall_id, -1), order.get(rnd, -1))
+        elif f.get("status") == REJECTED and hall_id:
+            open_rounds.setdefault(hall_id, {})[order.get(rnd, -1)] = f.get("path", "")
+
+    def owing(hall: Hall) -> str | None:
+        """Why the hall is chased ("" for no return at all), or None."""
+        best = top.get(hall.hall_id)
+        above = {n: path for n, path in open_rounds.get(hall.hall_id, {}).items() if best is None or n > best}
+        if above:
+            n = max(above)
+            said = f"{ROUNDS[n]}检查表" if n >= 0 else "检查表"
+            return f"{said}已退回待重报({above[n].rpartition('/')[2]})"
+        return "" if best is None else None
+
     by_city: dict[tuple[str, str], list] = {}
     for hall in halls:
-        by_city.setdefault((hall.province, hall.city), []).append(hall)
+        if rated(hall):
+            by_city.setdefault((hall.province, hall.city), []).append(hall)
     drafts = []
     for key in sorted(by_city):
-        lacking = [h for h in by_city[key] if h.hall_id not in accepted]
+        lacking = [(h, why) for h in by_city[key] if (why := owing(h)) is not None]
         contact = contacts.get(key)
         if not lacking or contact is None:
             continue
-        rows = [{"hall_id": h.hall_id, "name": h.name, "district": h.district,
-                 "state": "已退回,待重新发送" if h.hall_id in rejected else ""} for h in lacking]
+        rows = [{"hall_id": h.hall_id, "name": h.name, "district": h.district, "state": why} for h, why in lacking]
         subject, body = render(body_template, "reminders.txt.j2", year=year, province=key[0], city=key[1],
                                contact=contact.name, expected=len(by_city[key]), halls=rows, deadline=deadline)
-        msg = new_message("reminders", (year, *key, *[h.hall_id for h in lacking]), sender,
+        msg = new_message("reminders", (year, *key, *[h.hall_id for h, _ in lacking]), sender,
                           [address(contact.name, a) for a in contact.to], list(contact.cc), subject, body,
                           when or at_nine(date.today()))
         drafts.append(Draft(draft_name("催报", *key), msg))

@@ -193,3 +193,35 @@ def test_the_fix_list_keeps_every_standing_deduction_and_veto_with_its_source(bu
     vetoed = (out / "site" / str(YEAR) / "halls" / "H010003.html").read_text(encoding="utf-8")
     fix = vetoed[vetoed.index("整改清单"):vetoed.index("加分、扣分与一票否决")]
     assert "V02" in fix and "泄露客户个人信息" in fix and "市级检查" in fix
+
+
+def test_the_quality_page_counts_rated_halls_and_open_rejections(built):
+    out, _, _ = built
+    page = (out / "site" / str(YEAR) / "quality.html").read_text(encoding="utf-8").replace("</td> <td>", "</td><td>")
+    # 甲市: 20 rated halls expected (the level-4 and the partner hall are not, though both returned); 19 sent
+    # something, 19 have an accepted return, 1 has an open rejection (H010002), 1 sent nothing (H010019).
+    assert "<td>甲</td><td>甲市</td><td>20</td><td>19</td><td>19</td><td>1</td><td>1</td>" in page
+    assert "已更正的退回文件" in page and "H010005_市级检查(更正).xlsx" in page
+
+
+def test_reminders_chase_the_pending_city_check_and_no_unrated_hall(built, province, tmp_path):
+    from openpyxl import Workbook
+
+    out, _, _ = built
+    contacts = tmp_path / "联系人.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["省", "市", "联系人", "邮箱", "抄送"])
+    ws.append(["甲", "甲市", "王经理", "wang@example.cn", ""])
+    wb.save(contacts)
+    result = _cli("mail", "reminders", "--register", province / "register.xlsx", "--contacts", contacts,
+                  "--archive", out / "archive", "--year", YEAR, "--out", tmp_path / "催报", "--from", "fw@example.cn")
+    assert result.exit_code == 0, result.output
+    (mail,) = sorted((tmp_path / "催报").glob("*.eml"))
+    import email
+    from email import policy
+
+    body = email.message_from_bytes(mail.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    assert "H010002" in body and "市级检查检查表已退回待重报" in body and "H010019" in body
+    assert "H010005" not in body and "H019001" not in body and "H019002" not in body
+    assert "共 20 个营业厅" in body
