@@ -225,3 +225,31 @@ def test_reminders_chase_the_pending_city_check_and_no_unrated_hall(built, provi
     assert "H010002" in body and "市级检查检查表已退回待重报" in body and "H010019" in body
     assert "H010005" not in body and "H019001" not in body and "H019002" not in body
     assert "共 20 个营业厅" in body
+
+
+def test_templates_never_overwrite_a_filled_workbook_and_skip_unrated_halls(province, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "检查表"
+    args = ["templates", "--register", province / "register.xlsx", "--out", out, "--year", YEAR]
+    first = _cli(*args)
+    assert first.exit_code == 0, first.output
+    made = sorted(out.rglob("*.xlsx"))
+    assert len(made) == 20 and "已生成 20 份检查表" in first.output and "2 个营业厅本年度不参评" in first.output
+    assert not any(p.name.startswith(("H019001", "H019002")) for p in made)
+    # An inspector fills one in place; the next run keeps the untouched ones and refuses the filled one.
+    filled = made[3]
+    wb = openpyxl.load_workbook(filled)
+    wb[wbk.SHEET_COVER][f"B{wbk.cover_rows()['检查人']}"] = "李四"
+    wb.save(filled)
+    before = filled.read_bytes()
+    again = _cli(*args)
+    assert again.exit_code == 1
+    assert "已生成 0 份检查表" in again.output and "保留 19 份" in again.output and "拒绝覆盖 1 份" in again.output
+    assert str(filled) in again.output and filled.read_bytes() == before
+    # Unrated halls only on request, their cover saying why.
+    extra = _cli(*args, "--include-unrated")
+    assert extra.exit_code == 1 and "已生成 2 份检查表" in extra.output
+    (partner,) = out.rglob("H019002_*.xlsx")
+    title = openpyxl.load_workbook(partner)[wbk.SHEET_COVER]["A1"].value
+    assert "不参评" in title and "hallscore.toml" in title
