@@ -253,3 +253,17 @@ def test_templates_never_overwrite_a_filled_workbook_and_skip_unrated_halls(prov
     (partner,) = out.rglob("H019002_*.xlsx")
     title = openpyxl.load_workbook(partner)[wbk.SHEET_COVER]["A1"].value
     assert "不参评" in title and "hallscore.toml" in title
+
+
+def test_export_ranks_rated_halls_by_recognised_tier_rule_tier_then_score(built):
+    from generator.exports import ranks
+    from generator.record import from_json
+
+    out, _, data = built
+    halls = from_json(data).halls
+    got = {h.hall_id: r for h, r in zip(halls, ranks(halls))}
+    # All city-checked halls are recognised 达标 by their city; H010003 recognised 不达标 (its standing veto);
+    # H010002 and H010001 are 自评 claims nobody recognised yet; unrated and uninspected halls have no rank.
+    assert got == {"H010000": 1, "H010009": 2, "H010006": 3, "H010005": 4, "H010007": 5, "H010008": 6,
+                   "H010004": 7, **{f"H01{n:04d}": 8 for n in range(10, 19)}, "H010003": 17, "H010002": 18,
+                   "H010001": 19, "H010019": None, L4.hall_id: None, PARTNER.hall_id: None}
