@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .config import DEFAULT_IMPROVEMENT, EXCELLENT, FAIL, GOOD, NOT_RATED, PASS
+from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS, EXCELLENT, FAIL, GOOD, NOT_RATED, PASS
 from .numbers import number
 from .record import HallRow
 from .regions import province_order
@@ -29,6 +29,7 @@ from .scoring import half_up
 TIERS = (EXCELLENT, GOOD, PASS, FAIL)
 REWARD, PENALTY, NONE = "奖励", "扣罚", "—"
 IMPROVED = "服务能力提升明显"
+PROGRESSED = "推进落实到位"
 
 
 def province_stats(halls: Iterable[HallRow]) -> dict:
@@ -51,13 +52,39 @@ def province_stats(halls: Iterable[HallRow]) -> dict:
     }
 
 
+def progress_of(halls: Sequence[HallRow], lists: Iterable[Any], lines: Mapping[str, Decimal], deadline: str) -> dict:
+    """推进落实到位 of one province against the configured lines (config.DEFAULT_PROGRESS): coverage, its
+    上报名单 answered, open rejections and returns dated on or before the deadline (not measured without one)."""
+    rated = [h for h in halls if h.tier != NOT_RATED]
+    stats = province_stats(rated)
+    issued = [s for s in lists if s.nominees]
+    answered = sum(1 for s in issued if any(n.decision is not None for n in s.nominees))
+    open_rejections = sum(1 for h in rated for r in h.rounds if r.status == "rejected")
+    accepted = [r for h in rated for r in h.rounds if r.status == "accepted" and r.date]
+    on_time = (number(half_up(Fraction(100 * sum(1 for r in accepted if r.date <= deadline), len(accepted))))
+               if deadline and accepted else None)
+    checks = {
+        "coverage": stats["coverage"] is not None and Decimal(str(stats["coverage"])) >= lines["coverage"],
+        "answered_lists": lines["answered_lists"] == 0 or answered == len(issued),
+        "open_rejections": open_rejections <= lines["open_rejections"],
+        "on_time": on_time is None or Decimal(str(on_time)) >= lines["on_time"],
+    }
+    return {"lists_issued": len(issued), "lists_answered": answered, "open_rejections": open_rejections,
+            "on_time": on_time, "checks": checks, "passed": bool(rated) and all(checks.values())}
+
+
 def service_assessment(by_province: Mapping[str, Sequence[HallRow]], provinces: Iterable[str],
-                       previous: Mapping[str, Sequence[HallRow]] | None, lines: dict | None = None) -> list[dict]:
+                       previous: Mapping[str, Sequence[HallRow]] | None, lines: dict | None = None,
+                       progress: dict | None = None, deadline: str = "", shortlists: Iterable[Any] = ()) -> list[dict]:
     """The 省公司服务考核 table, one row per province in ``provinces`` order."""
     lines = {k: Decimal(str(v)) for k, v in (lines or DEFAULT_IMPROVEMENT).items()}
+    bars = {k: Decimal(str(v)) for k, v in {**DEFAULT_PROGRESS, **(progress or {})}.items()}
+    shortlists = list(shortlists)
     rows = []
     for name in provinces:
         row = {"province": name, **province_stats(by_province.get(name, []))}
+        row["progress"] = progress_of(by_province.get(name, []), [s for s in shortlists if s.scope == name], bars,
+                                      deadline)
         before = province_stats(previous[name]) if previous and previous.get(name) else None
         row["average_change"] = _change(row["average"], before and before["average"])
         row["pass_rate_change"] = _change(row["pass_rate"], before and before["pass_rate"])

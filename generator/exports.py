@@ -226,7 +226,7 @@ def export_name(year: int, scope: str | None = None) -> str:
 # -- 结果应用 (application.py) --------------------------------------------------------------------------
 
 ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
-                      "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显"]
+                      "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显", "待重报", "推进落实到位"]
 REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
 ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
 
@@ -245,7 +245,8 @@ def application_bytes(year: int, application: dict, provinces: Iterable[str], fa
     wanted = set(provinces)
     assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
                   + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["coverage"], r["average"],
-                     r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]
+                     r["average_change"], r["pass_rate_change"], "是" if r["improved"] else "",
+                     r["progress"]["open_rejections"], "是" if r["progress"]["passed"] else ""]
                   for r in application["assessment"] if r["province"] in wanted]
     rewards = [[province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
                 r["consequence"], r["note"]]

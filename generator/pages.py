@@ -384,11 +384,16 @@ def attach_application(views: Iterable[YearView]) -> None:
             continue
         previous = ordered[n - 1] if n else None
         lines = view.record.config.get("improvement")
+        progress = view.record.config.get("progress")
+        deadline = view.record.config.get("deadline") or ""
         view.application = {
             "previous_year": previous.year if previous else None,
             "lines": lines or {k: str(v) for k, v in app.DEFAULT_IMPROVEMENT.items()},
+            "progress_lines": progress or {k: str(v) for k, v in app.DEFAULT_PROGRESS.items()},
+            "deadline": deadline,
             "assessment": app.service_assessment(view.by_province, view.provinces,
-                                                 previous.by_province if previous else None, lines),
+                                                 previous.by_province if previous else None, lines, progress,
+                                                 deadline, view.record.shortlists),
             "rewards": {p: app.reward_list(view.by_province[p]) for p in view.provinces},
             "eligible": app.eligible(view.halls),
         }

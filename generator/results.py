@@ -150,6 +150,8 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
             "good_shortlist": config.good_shortlist,
             "rounds": list(config.rounds),
             "improvement": {k: str(v) for k, v in sorted(config.improvement.items())},
+            "progress": {k: str(v) for k, v in sorted(config.progress.items())},
+            "deadline": config.deadline,
         },
         "quotas": [
             {"scope": q.scope, "tier": q.tier, "base": q.base, "cap": q.cap, "used": q.used, "pending": q.pending}

@@ -267,3 +267,31 @@ def test_export_ranks_rated_halls_by_recognised_tier_rule_tier_then_score(built)
     assert got == {"H010000": 1, "H010009": 2, "H010006": 3, "H010005": 4, "H010007": 5, "H010008": 6,
                    "H010004": 7, **{f"H01{n:04d}": 8 for n in range(10, 19)}, "H010003": 17, "H010002": 18,
                    "H010001": 19, "H010019": None, L4.hall_id: None, PARTNER.hall_id: None}
+
+
+def test_mail_problems_drafts_nothing_for_corrected_files(built):
+    from generator.mail_compose import problem_drafts
+
+    out, _, _ = built
+    intake = json.loads((out / "archive" / str(YEAR) / "intake.json").read_text(encoding="utf-8"))
+    drafts, unmailed = problem_drafts(intake, "fw@example.cn")
+    # Only H010002's city check is still open; H010005's first city check was corrected.
+    assert drafts == [] and [p.split("/")[-1] for p in unmailed] == ["H010002_市级检查.xlsx"]
+
+
+def test_service_assessment_counts_rated_halls_and_measures_progress(built):
+    from generator.application import service_assessment
+    from generator.record import from_json
+
+    _, _, data = built
+    record = from_json(data)
+    [row] = service_assessment({"甲": list(record.halls)}, ["甲"], None, None, {"open_rejections": 1},
+                               f"{YEAR}-06-01", record.shortlists)
+    # 20 rated halls; recognised 达标 or better: the 16 inspected halls without veto → 80%; inspected 17 → 85%;
+    # average over them (97+96+88+92+93+91+90+94+85×9)/17 = 1506/17 = 88.588… → 88.6.
+    assert (row["tiered"], row["inspected"], row["pass_rate"], row["coverage"], row["average"]) == (20, 17, 80, 85, 88.6)
+    progress = row["progress"]
+    # Accepted returns of rated halls: 3 自评 (04-01), 17 city checks (06-01), 2 province reviews (09-01): 20 of 22
+    # by 06-01 = 90.9%; one open rejection (allowed here); coverage 85% < 100: not 推进落实到位.
+    assert (progress["open_rejections"], progress["on_time"], progress["passed"]) == (1, 90.9, False)
+    assert progress["checks"] == {"coverage": False, "answered_lists": False, "open_rejections": True, "on_time": True}
