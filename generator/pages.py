@@ -357,14 +357,17 @@ _HALL_ID = attrgetter("hall_id")
 
 
 def todo_lists(halls: Iterable[HallRow]) -> dict[str, list[HallRow]]:
-    """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls not inspected; by hall id."""
+    """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls 待重报 (a rejected return to send
+    again), halls not inspected; by hall id."""
     return _todo(sorted(halls, key=_HALL_ID))
 
 
 def _todo(ordered: Iterable[HallRow]) -> dict[str, list[HallRow]]:
     out: dict[str, list[HallRow]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
-    out["需裁定"], out["未检查"] = [], []
+    out["需裁定"], out["待重报"], out["未检查"] = [], [], []
     for hall in ordered:
+        if hall.pending_round:
+            out["待重报"].append(hall)
         if hall.awaiting in WAITING_LEVELS:
             out[f"待{hall.awaiting}认定"].append(hall)
         if hall.needs_decision:
