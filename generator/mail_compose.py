@@ -142,7 +142,7 @@ def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: i
         above = {n: path for n, path in open_rounds.get(hall.hall_id, {}).items() if best is None or n > best}
         if above:
             n = max(above)
-            said = f"{ROUNDS[n]}检查表" if n >= 0 else "检查表"
+            said = f"{ROUNDS[n]}的检查表" if n >= 0 else "检查表"
             return f"{said}已退回待重报({above[n].rpartition('/')[2]})"
         return "" if best is None else None
 

@@ -28,7 +28,7 @@ CATALOGUE: dict[str, str] = {
                         "评为{tier}。",
     "claim-self": "仅有{round}得分 {final},按分数申报{tier};只有市级检查或更高轮次决定的厅占用名额,本厅不占名额,"
                   "待市级检查。",
-    "claim-pending": "{round}得分 {final},按分数申报{tier};{pending}检查表已退回待重报,重报并接收前不排名、"
+    "claim-pending": "{round}得分 {final},按分数申报{tier};{pending}的检查表已退回待重报,重报并接收前不排名、"
                      "不占名额。",
     "fell": "得分 {final},{falls},按规则评为{tier}。",
     "fell-awaiting": "得分 {final},{falls},裁定前暂评为{tier}。",

@@ -222,7 +222,7 @@ def test_reminders_chase_the_pending_city_check_and_no_unrated_hall(built, provi
     from email import policy
 
     body = email.message_from_bytes(mail.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
-    assert "H010002" in body and "市级检查检查表已退回待重报" in body and "H010019" in body
+    assert "H010002" in body and "市级检查的检查表已退回待重报" in body and "H010019" in body
     assert "H010005" not in body and "H019001" not in body and "H019002" not in body
     assert "共 20 个营业厅" in body
 
