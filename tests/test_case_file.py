@@ -295,3 +295,24 @@ def test_service_assessment_counts_rated_halls_and_measures_progress(built):
     # by 06-01 = 90.9%; one open rejection (allowed here); coverage 85% < 100: not 推进落实到位.
     assert (progress["open_rejections"], progress["on_time"], progress["passed"]) == (1, 90.9, False)
     assert progress["checks"] == {"coverage": False, "answered_lists": False, "open_rejections": True, "on_time": True}
+
+
+def test_a_refusal_reaches_the_fix_list_with_its_source(built, province):
+    from listfill import fill_list
+
+    out, _, data = built
+    good = next(s for s in data["shortlists"] if s["tier"] == "良好")
+    # Ranked halls only: the 自评 claims H010001 and H010002 are on no list.
+    assert [n["hall_id"] for n in good["nominees"]] == ["H010009", "H010006", "H010005", "H010007", "H010008"]
+    issued = out / "archive" / str(YEAR) / "上报名单" / "甲-上报名单.xlsx"
+    answers = {"H010009": "不认定", "H010006": "认定", "H010005": "认定", "H010007": "认定"}
+    answer = fill_list(issued, "良好", answers, province / "省公司答复" / "甲-良好.xlsx", by="甲省公司评审委员会",
+                       reason="实名制执行不到位")
+    again = province / "out2"
+    result = _cli("build", province / "wave1", province / "wave2", "--register", province / "register.xlsx",
+                  "--year", YEAR, "--archive", again / "archive", "--site-dir", again / "site", "--no-cache",
+                  "--workers", 1, "--decisions", answer)
+    assert result.exit_code == 0, result.output
+    page = (again / "site" / str(YEAR) / "halls" / "H010009.html").read_text(encoding="utf-8")
+    fix = page[page.index("整改清单"):page.index("各检查项得分")]
+    assert "不认定" in fix and "实名制执行不到位" in fix and "甲省公司评审委员会" in fix
