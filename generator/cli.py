@@ -170,7 +170,8 @@ def _rules(standard, config_path, year):
 def validate_command(paths, register_path, year, standard_path, json_path, report_path, workers, cache_dir):
     """校验回收的检查表:每个文件给出状态(已接收/已退回/已被替代/已忽略)和问题。
 
-    退出码:0 全部接收;1 有退回的文件;2 参数、营业厅清单或评价标准有误。
+    退出码:0 没有待重报的退回文件(退回后同一厅同一轮次已有更正并被接收的,算已更正);1 有待重报的退回文件;
+    2 参数、营业厅清单或评价标准有误。
 
     \b
     示例:
@@ -438,6 +439,11 @@ def _print_intake(report: IntakeReport, details: bool) -> None:
             errors = [p for p in f.problems if p.severity == "error"]
             first = f"{errors[0].code} {errors[0].sheet}{errors[0].cell}".strip() if errors else ""
             click.echo(f"  {f.path:40}  {f.hall_id or '-':10}  {len(errors):>4}  {first}")
+    corrected = [f for f in report.files if f.corrected_by]
+    if details and corrected:
+        click.echo(f"\n已更正的退回文件 {len(corrected)} 个(同一厅同一轮次的更正已接收,不再计为退回):")
+        for f in corrected:
+            click.echo(f"  {f.path}  → {f.corrected_by}")
         for f in rejected:
             click.echo(f"\n✗ {f.path}")
             for p in f.problems:
