@@ -96,7 +96,15 @@ def test_validate_exits_1_on_the_first_wave_and_0_with_the_corrections(province,
     files = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))["files"]
     assert sorted(f["path"].split("/")[-1] for f in files if f["status"] == "rejected") == [
         "H010002_市级检查.xlsx", "H010005_市级检查.xlsx"]
-    both = _cli("validate", province / "wave1", province / "wave2", *common, "--json", tmp_path / "b.json")
+    both = _cli("validate", province / "wave1", province / "wave2", *common, "--json", tmp_path / "b.json",
+                "--report", tmp_path / "问题清单.xlsx")
+    import openpyxl
+
+    listed = {str(c.value) for row in openpyxl.load_workbook(tmp_path / "问题清单.xlsx").worksheets[0].iter_rows()
+              for c in row if c.value}
+    # The 问题清单 sent back names the open rejection, not the corrected one.
+    assert any(v.endswith("H010002_市级检查.xlsx") for v in listed)
+    assert not any(v.endswith("H010005_市级检查.xlsx") for v in listed)
     files = {f["path"].split("/")[-1]: f for f in json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["files"]}
     # H010002's city check is still open: validate still fails, for that file alone.
     assert both.exit_code == 1
