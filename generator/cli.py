@@ -439,16 +439,16 @@ def _print_intake(report: IntakeReport, details: bool) -> None:
             errors = [p for p in f.problems if p.severity == "error"]
             first = f"{errors[0].code} {errors[0].sheet}{errors[0].cell}".strip() if errors else ""
             click.echo(f"  {f.path:40}  {f.hall_id or '-':10}  {len(errors):>4}  {first}")
-    corrected = [f for f in report.files if f.corrected_by]
-    if details and corrected:
-        click.echo(f"\n已更正的退回文件 {len(corrected)} 个(同一厅同一轮次的更正已接收,不再计为退回):")
-        for f in corrected:
-            click.echo(f"  {f.path}  → {f.corrected_by}")
         for f in rejected:
             click.echo(f"\n✗ {f.path}")
             for p in f.problems:
                 where = " ".join(x for x in (p.sheet, p.cell) if x)
                 click.echo(f"  [{p.code}] {where + ':' if where else ''}{p.message}")
+    corrected = [f for f in report.files if f.corrected_by]
+    if details and corrected:
+        click.echo(f"\n已更正的退回文件 {len(corrected)} 个(同一厅同一轮次的更正已接收,不再计为退回):")
+        for f in corrected:
+            click.echo(f"  {f.path}  → {f.corrected_by}")
 
 
 _STAGE_LABELS = {"intake": "读取并校验检查表", "scoring": "评分定级", "archive": "写入档案", "site": "生成站点",

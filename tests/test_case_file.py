@@ -106,8 +106,8 @@ def test_validate_exits_1_on_the_first_wave_and_0_with_the_corrections(province,
     assert any(v.endswith("H010002_市级检查.xlsx") for v in listed)
     assert not any(v.endswith("H010005_市级检查.xlsx") for v in listed)
     files = {f["path"].split("/")[-1]: f for f in json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["files"]}
-    # H010002's city check is still open: validate still fails, for that file alone.
-    assert both.exit_code == 1
+    # H010002's city check is still open: validate still fails, for that file alone; the corrected one is listed apart.
+    assert both.exit_code == 1 and "已更正的退回文件 1 个" in both.output and "✗ " in both.output
     assert [n for n, f in files.items() if f["status"] == "rejected"] == ["H010002_市级检查.xlsx"]
     fixed = files["H010005_市级检查.xlsx"]
     assert fixed["status"] == "superseded" and fixed["note"].startswith("已更正")
