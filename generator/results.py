@@ -224,6 +224,8 @@ def _year_card(cards: list, standard: Standard, rules: Rules) -> tuple[Reported,
     ``(reported figures, {item: (count, rounds, notes)} for bonus and deduction items, {veto: (rounds, notes)})``."""
     record, card = cards[-1]
     sources = [r for r, _ in cards if r.round != rules.self_round] or [record]
+    if len(sources) == 1 and not any(record.events.values()) and not any(record.vetoes.values()):
+        return card, {}, {}  # the usual return: nothing recorded, nothing to merge
     counts: dict[str, int] = {}
     events: dict[str, tuple[int, list, list]] = {}
     event_rules: list[BonusRule | DeductionRule] = [*standard.bonus, *standard.deductions]
