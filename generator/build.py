@@ -277,8 +277,8 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
         raise NothingAcceptedError(nothing_accepted(report, year, o.paths), report)
     announce("scoring")
     rules = Rules.of(standard, config)  # the year's rules, made once
-    results, results_key, reused = _evaluate(halls, report.records, standard, rules, report.summary(), overrides,
-                                             cache_dir, decisions, report.inputs_key, archive_dir)
+    results, results_key, reused = _evaluate(halls, report, standard, rules, overrides, cache_dir, decisions,
+                                             archive_dir)
     # The records are in the results now: the national year is not held twice through the archive and site.
     report = IntakeReport(report.files, [], report.inputs_key)
     lap("scoring")
@@ -443,13 +443,15 @@ def _replace_shortlists(results: dict, folder: Path, previous: Path, cache_dir=N
     return filled
 
 
-def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_dir,
-              decisions=(), inputs_key: str = "", archive_dir: Path | None = None) -> tuple[dict, str | None, bool]:
+def _evaluate(halls, report: IntakeReport, standard, config, overrides, cache_dir,
+              decisions=(), archive_dir: Path | None = None) -> tuple[dict, str | None, bool]:
     """Scores and tiers, or the last ones when nothing they are computed from changed (read back from the
     archive's results.json, which holds exactly them); with the key of what they were computed from (None
     without a cache) and whether they were read back."""
+    records, summary, inputs_key = report.records, report.summary(), report.inputs_key
+    files, replaced = report.files, report.replaced  # every return of each hall's case file
     if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides, decisions), None, False
+        return evaluate(halls, records, standard, config, summary, overrides, decisions, files, replaced), None, False
     import hashlib
     import json
 
@@ -460,7 +462,8 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     # where a date was found in the future); without it, repr of the dataclasses: every field, Decimals with
     # their exponent, dicts in order.
     digest = hashlib.sha256(f"{code_version()}\n".encode())
-    inputs = (f"inputs:{inputs_key}",) if inputs_key else (repr(tuple(halls)), repr(list(records)))
+    inputs = (f"inputs:{inputs_key}",) if inputs_key else (repr(tuple(halls)), repr(list(records)),
+                                                          repr(report.files), repr(report.replaced))
     for part in (*inputs, repr(standard), repr(config.config), repr(tuple(overrides)),
                  repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
         digest.update(part.encode("utf-8") + b"\x1e")
@@ -470,7 +473,7 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
         last = last_results(cache_dir, year, key, Path(archive_dir) / str(year) / RESULTS_FILE)
         if last is not None:
             return last, key, True
-    return evaluate(halls, records, standard, config, summary, overrides, decisions), key, False
+    return evaluate(halls, records, standard, config, summary, overrides, decisions, files, replaced), key, False
 
 
 def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool, dict]:

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from .register import Hall
     from .standard import Standard
 
-_FORMAT = 3  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key
+_FORMAT = 4  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key;
+# 4: a rejection's hint names its round too (intake.split_hint)
 FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's _Checker)
 KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection season is 1-2 months)
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)

@@ -22,7 +22,7 @@ from . import (
 from .build import BuildOptions, BuildSummary, build, rebuild_site, validate
 from .config import TIERS
 from .errors import HallscoreError, NothingAcceptedError
-from .forms import write_master, write_templates
+from .forms import issue_templates, write_master
 from .fsutil import write_json_atomic
 from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
@@ -109,9 +109,14 @@ def main():
 @click.option("--master", is_flag=True, help="只生成评价标准的空白母版(不需要清单),用于更新 input_templates/。")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="年度配置文件(TOML):检查表中的加分上限等按本年度的规则填写。")
+@click.option("--include-unrated", is_flag=True,
+              help="也为本年度不参评的营业厅(级别或类型不在本年度配置内)生成检查表,封面标明不参评。")
 @fatal_errors
-def templates(register_path, out_dir, year, standard_path, zip_by_city, master, config_path=None):
-    """为清单中的每个营业厅生成一份预填厅信息的检查表。
+def templates(register_path, out_dir, year, standard_path, zip_by_city, master, config_path=None,
+              include_unrated=False):
+    """为清单中的每个参评营业厅生成一份预填厅信息的检查表。
+
+    输出目录中已有的检查表不会被覆盖:与本次要写的相同则保留,不同(例如已填写)则拒绝并列出文件名,退出码 1。
 
     \b
     示例:
@@ -130,8 +135,21 @@ def templates(register_path, out_dir, year, standard_path, zip_by_city, master, 
                   [("输出目录", out_dir)])
     halls = load_register(register_path)
     rules = _rules(standard, config_path, year)
-    paths = write_templates(halls, standard, out_dir, rules.year, zip_by_city=zip_by_city, rules=rules)
-    click.echo(f"已生成 {len(paths)} 份检查表:{out_dir}" + ("(每个市另有一个 zip 包)" if zip_by_city else ""))
+    issued = issue_templates(halls, standard, out_dir, rules.year, zip_by_city=zip_by_city, rules=rules,
+                             include_unrated=include_unrated)
+    click.echo(f"已生成 {len(issued.wrote)} 份检查表:{out_dir}" + ("(每个市另有一个 zip 包)" if zip_by_city else ""))
+    if issued.kept:
+        click.echo(f"保留 {len(issued.kept)} 份已有的相同检查表(未改动)")
+    if issued.unrated:
+        click.echo(f"{issued.unrated} 个营业厅本年度不参评,未生成检查表(需要时加 --include-unrated)")
+    if issued.refused:
+        click.echo(f"拒绝覆盖 {len(issued.refused)} 份内容不同的已有检查表(可能已填写),原文件未动:", err=True)
+        for path in issued.refused[:30]:
+            click.echo(f"  {path}", err=True)
+        if len(issued.refused) > 30:
+            click.echo(f"  ……另有 {len(issued.refused) - 30} 份", err=True)
+        click.echo("请把已填写的检查表移到别处,或换一个 --out 输出目录后重新生成。", err=True)
+        raise SystemExit(1)
 
 
 def _rules(standard, config_path, year):
@@ -158,7 +176,8 @@ def _rules(standard, config_path, year):
 def validate_command(paths, register_path, year, standard_path, json_path, report_path, workers, cache_dir):
     """校验回收的检查表:每个文件给出状态(已接收/已退回/已被替代/已忽略)和问题。
 
-    退出码:0 全部接收;1 有退回的文件;2 参数、营业厅清单或评价标准有误。
+    退出码:0 没有待重报的退回文件(退回后同一厅同一轮次已有更正并被接收的,算已更正);1 有待重报的退回文件;
+    2 参数、营业厅清单或评价标准有误。
 
     \b
     示例:
@@ -512,6 +531,11 @@ def _print_intake(report: IntakeReport, details: bool) -> None:
             for p in f.problems:
                 where = " ".join(x for x in (p.sheet, p.cell) if x)
                 click.echo(f"  [{p.code}] {where + ':' if where else ''}{p.message}")
+    corrected = [f for f in report.files if f.corrected_by]
+    if details and corrected:
+        click.echo(f"\n已更正的退回文件 {len(corrected)} 个(同一厅同一轮次的更正已接收,不再计为退回):")
+        for f in corrected:
+            click.echo(f"  {f.path}  → {f.corrected_by}")
 
 
 _STAGE_LABELS = {"intake": "读取并校验检查表", "scoring": "评分定级", "archive": "写入档案", "site": "生成站点",

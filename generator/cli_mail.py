@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
@@ -279,6 +280,21 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
     return data
 
 
+def _rated(archive_dir: Path | None, year: int) -> Callable[[Any], bool]:
+    """Which halls the year rates: as its archived results recorded the configuration, else the default."""
+    from .config import Config
+
+    recorded = archive_dir / str(year) / "results.json" if archive_dir is not None else None
+    if recorded is not None and recorded.is_file():
+        try:
+            config = json.loads(recorded.read_text(encoding="utf-8")).get("config") or {}
+            levels, types = tuple(config["levels"]), tuple(config["hall_types"])
+            return lambda hall: hall.level in levels and hall.type in types
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # a damaged record costs only the year's own scope: the default one is used
+    return Config(year=year).evaluated
+
+
 @mail.command(name="problems")
 @click.option("--json", "json_path", type=click.Path(path_type=Path),
               help="hallscore validate --json 写出的校验结果(或档案中的 intake.json)。")
@@ -366,5 +382,5 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     _existing("邮件模板", body_template)
     day = _day(date_text, "邮件日期 --date ")
     drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline, day),
-                             at_nine(day) if day else None, body_template)
+                             at_nine(day) if day else None, body_template, _rated(archive_dir, year))
     _deliver(drafts, outbox, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, "催报邮件")

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from .config import NOT_RATED
 from .record import HallRow
 from .regions import province_order
 
 
 def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
-    """One row per city, in 省, 市 order: expected, received, accepted, rejected, missing halls, latest return."""
+    """One row per city, in 省, 市 order: expected, received, accepted, rejected, missing halls, latest return.
+
+    Only rated halls are expected (a 不参评 hall is neither 应收 nor 未回传, whatever it sent); ``rejected`` counts
+    halls with an open rejection (已退回待重报), whatever else they returned: a corrected one is ``superseded``."""
     received: dict[str, set[str]] = {}
     latest: dict[str, str] = {}
     for f in files:
@@ -31,6 +35,8 @@ def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
             latest[hall.hall_id] = max(dates)
     rows: dict[tuple[str, str], dict] = {}
     for hall in halls:
+        if hall.tier == NOT_RATED:
+            continue
         row = rows.setdefault((hall.province, hall.city), {
             "province": hall.province, "city": hall.city, "expected": 0, "received": 0, "accepted": 0,
             "rejected": 0, "missing": 0, "latest": ""})
@@ -38,7 +44,7 @@ def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
         row["expected"] += 1
         row["received"] += bool(got)
         row["accepted"] += "accepted" in got
-        row["rejected"] += bool(got) and "accepted" not in got and "rejected" in got
+        row["rejected"] += "rejected" in got
         row["missing"] += not got
         row["latest"] = max(row["latest"], latest.get(hall.hall_id, ""))
     return [rows[k] for k in sorted(rows, key=lambda pc: (province_order(pc[0]), pc[1]))]

@@ -29,7 +29,7 @@ TIERS = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
 SCOPES = {"province": "本省", "national": "全国"}
 CAP_ROUNDINGS = ("down",)  # 不超过: a cap is never rounded up
 KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "cap_rounding", "shortlist_ratio",
-        "bonus_cap", "rounds", "good_shortlist", "improvement")
+        "bonus_cap", "rounds", "good_shortlist", "improvement", "progress", "deadline")
 
 # 逐级认定 (standard.md): the one table of authority. Each tier's owner (the level that recognises it) and, per
 # round, the tiers a return of that round recognises. A tier is a claim until its owner has spoken.
@@ -42,13 +42,17 @@ ROUND_AUTHORITY = dict(zip(ROUNDS, (
     (PASS, FAIL),  # 省级复核: scores and findings; 良好 is the province's answered list's alone
     (PASS, FAIL),  # 集团复核: likewise; 优秀 is the group's answered list's alone
 )))
-# Rounds whose accepted return makes a hall ranked (it takes a quota place and may be listed): 市级检查 and up.
-RANKING_ROUNDS = ROUNDS[1:]
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
 # 服务能力提升明显 (结果应用): a province passes when either line is reached against its previous archived year.
 DEFAULT_IMPROVEMENT = {"average": Decimal("2.0"), "pass_rate": Decimal("5")}
+# 推进落实到位 (结果应用), this tool's reading of the 办法's other half: a province passes when every line holds —
+# 检查覆盖率 (%) at least `coverage`, every 上报名单 it was issued answered (`answered_lists` 1 = required),
+# at most `open_rejections` returns 已退回待重报, and at least `on_time` % of its accepted returns dated on or
+# before the year's `deadline` (not measured while no deadline is configured).
+DEFAULT_PROGRESS = {"coverage": Decimal("100"), "answered_lists": Decimal("1"), "open_rejections": Decimal("0"),
+                    "on_time": Decimal("90")}
 
 
 Bad = Callable[[str, str], Any]  # records one bad key and what is allowed; returns None (``return bad(...)``)
@@ -74,6 +78,8 @@ class Config:
     rounds: tuple[str, ...] = ROUNDS
     good_shortlist: bool = True  # the 良好 list is step 1 of 逐级认定 (shortlist.py): only true is accepted
     improvement: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_IMPROVEMENT))
+    progress: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_PROGRESS))
+    deadline: str = ""  # 回传截止日期 YYYY-MM-DD ("" when none): on-time returns for 推进落实到位
 
     def evaluated(self, hall: Hall) -> bool:
         """Whether a register hall is tiered this year (and counts in the quota base)."""
@@ -247,10 +253,40 @@ def _improvement(value: object, bad: Bad) -> dict[str, Decimal] | None:
     return out if ok else None
 
 
+def _progress(value: object, bad: Bad) -> dict[str, Decimal] | None:
+    allowed = (" 含 coverage(检查覆盖率下限,%)、answered_lists(1 要求上报名单均已答复,0 不要求)、"
+               "open_rejections(待重报上限,个)、on_time(按期回传下限,%)的表,取值 0 到 100")
+    if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_PROGRESS):
+        return bad("progress", allowed)
+    out, ok = dict(DEFAULT_PROGRESS), True
+    for key, raw in value.items():
+        number = _decimal(raw)
+        if number is None or not 0 <= number <= (1 if key == "answered_lists" else 100000 if key == "open_rejections"
+                                                 else 100):
+            ok = bad(f"progress.{key}", allowed) or False
+        else:
+            out[key] = number
+    return out if ok else None
+
+
+def _deadline(value: object, bad: Bad) -> str | None:
+    import datetime as dt
+
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if value == "":
+        return ""
+    try:
+        return dt.date.fromisoformat(value).isoformat() if isinstance(value, str) else bad(
+            "deadline", " 日期 YYYY-MM-DD(回传截止日期)")
+    except ValueError:
+        return bad("deadline", " 日期 YYYY-MM-DD(回传截止日期)")
+
+
 _CHECKS = {"levels": _levels, "hall_types": _hall_types, "thresholds": _thresholds, "quotas": _quotas,
            "quota_scope": _quota_scope, "cap_rounding": _cap_rounding, "shortlist_ratio": _shortlist_ratio,
            "bonus_cap": _bonus_cap, "rounds": _rounds, "good_shortlist": _good_shortlist,
-           "improvement": _improvement}
+           "improvement": _improvement, "progress": _progress, "deadline": _deadline}
 
 
 def _is_int(value: object) -> bool:

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 def confirm(tier: str, deciding_round: str, recognised: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """``(confirmed_tier, awaiting)`` of a hall with rule/final ``tier`` decided by ``deciding_round``.
 
-    ``recognised``: tiers an answered list 认定 for the hall. A claim waits for the next level in the 办法's
-    order: a 良好 or 优秀 claim the city has recognised 达标 waits for 省 (the 良好 list comes first), an 优秀
-    claim the province has recognised waits for 集团.
+    ``recognised``: tiers an answered list 认定 for the hall. A claim waits for the level that owns the claimed
+    tier (standard.md, 逐级认定 step 4): 优秀 for 集团, 良好 for 省, 达标 for 市; a hall nothing recognised yet
+    waits for 市 (its city check). The lists that lead there come in the 办法's order (confirmation.recognise).
     """
     if tier not in RECOGNISED_ORDER:
         return None, None
@@ -43,9 +43,7 @@ def confirm(tier: str, deciding_round: str, recognised: Iterable[str] = ()) -> t
     confirmed = next((t for t in reversed(RECOGNISED_ORDER[:ceiling + 1]) if t in allowed), None)
     if confirmed is None:
         return None, CITY
-    if confirmed == tier:
-        return confirmed, None
-    return confirmed, TIER_OWNER[RECOGNISED_ORDER[RECOGNISED_ORDER.index(confirmed) + 1]]
+    return confirmed, (None if confirmed == tier else TIER_OWNER[tier])
 
 
 def label(tier: str, confirmed: str | None, awaiting: str | None) -> str:
@@ -66,6 +64,12 @@ class Recognition:
     outcomes: list[dict] = field(default_factory=list)  # every answer read, and what was done with it
 
 
+def _deciding_file(row: Mapping) -> str:
+    """The accepted return of the deciding round (a case file lists rejected and corrected returns too)."""
+    return next((r["file"] for r in reversed(row["rounds"]) if r["round"] == row["round"] and r["status"] == "accepted"),
+                "")
+
+
 def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config: Config,
               hall_rows: Mapping[str, dict], answers: Iterable[Answer], placements: Mapping[str, Placement],
               ) -> Recognition:
@@ -77,12 +81,11 @@ def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config
     """
     answers = tuple(answers)
     year = config.year
-    rounds = {h: row["round"] for h, row in hall_rows.items()}
+    ranked = {h for h, row in hall_rows.items() if row["ranked"]}
     info = {h: {"name": row["name"], "city": row["city"], "level": row["level"], "round": row["round"]}
             for h, row in hall_rows.items()}
-    files = {h: (cell_text(row["final_score"]), row["rounds"][-1]["file"]) for h, row in hall_rows.items()
-             if row["rounds"]}
-    good = good_lists(halls, candidates, config, rounds, info)
+    files = {h: (cell_text(row["final_score"]), _deciding_file(row)) for h, row in hall_rows.items() if row["round"]}
+    good = good_lists(halls, candidates, config, ranked, info)
     province = settle(answers, good, year, GOOD, files)
     recognised = {scope: {d.hall_id for d in a.decisions if d.result == RECOGNISE}
                   for (scope, _tier), a in province.applied.items()}

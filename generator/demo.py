@@ -17,6 +17,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from . import workbook as wbk
+from .config import Config
 from .forms import build_workbook, template_path, write_templates
 from .regions import PROVINCES
 from .register import Hall
@@ -258,6 +259,8 @@ def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed:
         jobs.append((standard, hall, year, self_fill, faulty.get(hall.hall_id), path, created))
         returns += 1
     _write_all(jobs, workers)
+    if not earlier:
+        returns += _case_stories(standard, halls, year, jobs, faulty, returns_dir, created, seed)
     # The same return sent twice (superseded), a note and an office lock file attached by mistake.
     resent = next(j[5] for j in jobs if j[3].round == ROUND_SELF and j[4] is None)
     (returns_dir / "重复发送").mkdir(parents=True, exist_ok=True)
@@ -265,6 +268,53 @@ def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed:
     (returns_dir / "说明.txt").write_text("请查收本市各厅的检查表。\n", encoding="utf-8")
     (returns_dir / f"~${halls[0].hall_id}.xlsx").write_bytes(b"")
     return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
+
+
+def _case_stories(standard: Standard, halls: list[Hall], year: int, jobs: list[_Job], faulty: dict[str, str],
+                  returns_dir: Path, created: datetime, seed: int) -> int:
+    """The hall's year as one case file, on the demo (standard.md, 案卷): a rejected 自评 corrected and sent again
+    (已更正), a 市级检查 rejected and not yet sent again (待重报), a city veto a later 省级复核 did not repeat (it
+    stands), and a partner hall's 市级检查 that arrived although the hall is 不参评. Returns how many files."""
+    rng = random.Random(f"{seed}-{year}-案卷")
+    by_round: dict[str, dict[str, _Job]] = {}
+    for job in jobs:
+        by_round.setdefault(job[3].round, {})[job[1].hall_id] = job
+    selfs, cities = by_round.get(ROUND_SELF, {}), by_round.get(ROUND_CITY, {})
+    rated = Config(year=year).evaluated
+    written: list[_Job] = []
+    # 已更正: the first faulty 自评 whose hall and round intake can read, sent again without the fault.
+    fixable = [h for h in sorted(faulty) if faulty[h] != "wrong-hall" and h in selfs]
+    if fixable:
+        _, hall, _, fill, _, path, _ = selfs[fixable[0]]
+        written.append((standard, hall, year, fill, None,
+                        returns_dir / "更正" / f"{Path(path).stem}(更正){Path(path).suffix}", created))
+    calm = [h for h in sorted(selfs) if h not in faulty and h not in cities and rated(selfs[h][1])]
+    # 待重报: a city check sent back (a lost point without its reason) and not sent again yet.
+    if calm:
+        hall = selfs[calm[0]][1]
+        fill = replace(plan_fill(standard, hall, year, rng, ROUND_CITY), date=_when(year, 6, rng))
+        written.append((standard, hall, year, fill, "reason-missing", template_path(returns_dir / ROUND_CITY, hall),
+                        created))
+    # A city veto with its 说明, and a province review that did not tick it: the veto stands.
+    checked = [h for h in sorted(cities) if h not in faulty and rated(cities[h][1])]
+    if checked:
+        _, hall, _, fill, _, path, _ = cities[checked[0]]
+        veto = standard.vetoes[1] if len(standard.vetoes) > 1 else standard.vetoes[0]
+        vetoed = replace(fill, vetoes={**fill.vetoes, veto.id: wbk.YES},
+                         veto_notes={**fill.veto_notes, veto.id: f"{fill.date:%m 月 %d 日}现场发现:{veto.text}(示例)"})
+        written.append((standard, hall, year, vetoed, None, path, created))
+        review = replace(plan_fill(standard, hall, year, rng, ROUND_PROVINCE, quality=0.97), date=_when(year, 8, rng),
+                         vetoes={v.id: wbk.NO for v in standard.vetoes}, veto_notes={})
+        written.append((standard, hall, year, review, None, template_path(returns_dir / ROUND_PROVINCE, hall),
+                        created))
+    # A partner hall (不参评) whose city inspected it anyway: accepted, shown 不参评.
+    partner = next((h for h in halls if h.type != "自营" and h.hall_id not in cities), None)
+    if partner is not None:
+        fill = replace(plan_fill(standard, partner, year, rng, ROUND_CITY), date=_when(year, 6, rng))
+        written.append((standard, partner, year, fill, None, template_path(returns_dir / ROUND_CITY, partner),
+                        created))
+    _write_all(written, 1)
+    return len(written)
 
 
 def _write_all(jobs: list[_Job], workers: int) -> None:

@@ -45,7 +45,8 @@ NOTES = (
     ("自评差值", f"定级轮次得分减{ROUNDS[0]}得分;只有{ROUNDS[0]}和上级认定都有的营业厅才有。"),
     ("需裁定", "“是”表示并列处在名额分界线上,等待记录在案的裁定。"),
     ("各环节得分率(%)", "该环节得分占适用分值的百分比。"),
-    (RANK_HEADER, "按最终得分从高到低的名次(全国表为全国名次,分省表为本省名次);同分同名次,未检查为空。"),
+    (RANK_HEADER, "参评营业厅的名次:先按已认定等级,再按规则等级(一票否决为不达标),再按最终得分从高到低"
+                  "(全国表为全国名次,分省表为本省名次);完全相同的同名次,未检查和不参评的为空。"),
     ("已认定等级", "该等级已由其认定单位认定(市认定达标/不达标,省认定良好,集团认定优秀);为空表示尚无认定。"),
     ("待认定", "还需哪一级认定(市、省或集团);为空表示已认定完毕或不参与定级。"),
     ("上报名单", f"各省按排名取名额 ×(1 + 差额比例)个已经{ROUNDS[1]}的营业厅上报;“认定结果”为上级答复的认定或不认定。"),
@@ -77,13 +78,22 @@ def _cell(value: Decimal | str | None) -> int | float | str | None:
     return number(value) if isinstance(value, Decimal) else str(value)
 
 
+_TIER_RANK = {"优秀": 3, "良好": 2, "达标": 1, "不达标": 0}
+
+
+def _rank_key(h: HallRow) -> tuple:
+    """Recognised tier, then rule tier (a vetoed hall's is 不达标), then final score: larger is better."""
+    return (_TIER_RANK.get(h.confirmed_tier or "", -1), _TIER_RANK[h.tier], h.final_score)
+
+
 def ranks(halls: Sequence[HallRow]) -> list[int | None]:
-    """Competition ranks by final score (1, 2, 2, 4); None for halls without a score."""
-    scores = sorted((h.final_score for h in halls if h.final_score is not None), reverse=True)
-    first: dict[Decimal, int] = {}
-    for n, score in enumerate(scores, 1):
-        first.setdefault(score, n)
-    return [first.get(h.final_score) if h.final_score is not None else None for h in halls]
+    """Competition ranks (1, 2, 2, 4) of the rated halls with a score, by :func:`_rank_key`; None for the others
+    (不参评 and 未检查 halls are not ranked, whatever they scored)."""
+    keys = sorted((_rank_key(h) for h in halls if h.tier in _TIER_RANK and h.final_score is not None), reverse=True)
+    first: dict[tuple, int] = {}
+    for n, key in enumerate(keys, 1):
+        first.setdefault(key, n)
+    return [first[_rank_key(h)] if h.tier in _TIER_RANK and h.final_score is not None else None for h in halls]
 
 
 def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str],
@@ -216,7 +226,7 @@ def export_name(year: int, scope: str | None = None) -> str:
 # -- 结果应用 (application.py) --------------------------------------------------------------------------
 
 ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
-                      "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显"]
+                      "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显", "待重报", "推进落实到位"]
 REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
 ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
 
@@ -234,8 +244,9 @@ def application_bytes(year: int, application: dict, provinces: Iterable[str], fa
     provinces = list(provinces)
     wanted = set(provinces)
     assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
-                  + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["average"],
-                     r["average_change"], r["pass_rate_change"], "是" if r["improved"] else ""]
+                  + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["coverage"], r["average"],
+                     r["average_change"], r["pass_rate_change"], "是" if r["improved"] else "",
+                     r["progress"]["open_rejections"], "是" if r["progress"]["passed"] else ""]
                   for r in application["assessment"] if r["province"] in wanted]
     rewards = [[province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
                 r["consequence"], r["note"]]

@@ -14,6 +14,8 @@ import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -104,11 +106,12 @@ def master_path(out_dir: Path, standard: Standard) -> Path:
 
 
 def build_workbook(standard: Standard, hall: Hall | None, year: int | None, created: datetime | None = None,
-                   rules: Rules | None = None) -> Workbook:
+                   rules: Rules | None = None, unrated: str = "") -> Workbook:
     """The workbook for one hall, in memory; callers save it or fill it first.
 
     ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp. ``rules`` (the
     year's, rules.py) give the rounds, the score step and the bonus cap in force; None: the standard's own.
+    ``unrated``: why the hall is 不参评 this year, said in the cover's title (templates --include-unrated).
     """
     rules = rules or Rules.of(standard, year=year)
     if hall is not None and created is None:
@@ -119,7 +122,7 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
     _guide(guide, standard, rules)
     lists = _lists(wb, standard, rules)
     cover = wb.create_sheet(wbk.SHEET_COVER)
-    _cover(cover, hall, year, lists, rules)
+    _cover(cover, hall, year, lists, rules, unrated)
     _source(cover, standard)
     _cover_score(cover, _items(wb.create_sheet(wbk.SHEET_ITEMS), standard, lists, rules))
     sheets = wbk.sheets_for(standard)  # a sheet with nothing to fill is left out
@@ -215,8 +218,11 @@ def _lists(wb: Workbook, standard: Standard, rules: Rules) -> dict[str, str]:
     return names
 
 
-def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, str], rules: Rules) -> None:
+def _cover(ws: Worksheet, hall: Hall | None, year: int | None, lists: dict[str, str], rules: Rules,
+           unrated: str = "") -> None:
     ws["A1"] = f"{year} 年营业厅服务评价检查表" if year else "营业厅服务评价检查表(空白母版)"
+    if unrated:
+        ws["A1"] = f"{ws['A1'].value}(本厅不参评:{unrated})"
     ws["A1"].font = Font(bold=True, size=14)
     values = {}
     if hall is not None:
@@ -456,11 +462,12 @@ _ILLEGAL_XML = UNSAFE  # the register refuses these; never written into a workbo
 class _Stamper:
     """Renders the workbook once with placeholders, then fills in one hall per copy, at the XML level."""
 
-    def __init__(self, standard: Standard, year: int, created: datetime, rules: Rules | None = None) -> None:
+    def __init__(self, standard: Standard, year: int, created: datetime, rules: Rules | None = None,
+                 unrated: str = "") -> None:
         placeholder = Hall(_TOKENS["hall_id"], _TOKENS["name"], _TOKENS["province"], _TOKENS["city"],
                            _TOKENS["district"], _LEVEL_SENTINEL, _TOKENS["type"])
         buffer = io.BytesIO()
-        build_workbook(standard, placeholder, year, created, rules).save(buffer)
+        build_workbook(standard, placeholder, year, created, rules, unrated).save(buffer)
         with zipfile.ZipFile(buffer) as zf:
             self.parts = [(info.filename, zf.read(info)) for info in zf.infolist()]
         self.stamp_time = created.timetuple()[:6]
@@ -496,23 +503,103 @@ class _Stamper:
         return text.replace(f"<v>{_LEVEL_SENTINEL}</v>", f"<v>{int(level)}</v>").encode("utf-8")
 
 
+@dataclass
+class Issued:
+    """What one ``templates`` run did with each hall's workbook."""
+
+    wrote: list[Path] = dc_field(default_factory=list)
+    kept: list[Path] = dc_field(default_factory=list)  # already there, exactly as this run would write it
+    refused: list[Path] = dc_field(default_factory=list)  # already there and different (a filled one): left alone
+    unrated: int = 0  # 不参评 halls given no workbook
+
+    @property
+    def paths(self) -> list[Path]:
+        return self.wrote + self.kept
+
+
+def unrated_reason(hall: Hall, rules: Rules) -> str:
+    """Why a hall is 不参评 this year, quoting the year's configuration (never the 办法)."""
+    config = rules.config
+    if hall.type not in config.hall_types:
+        return f"本年度只对{'、'.join(config.hall_types)}厅评价(hallscore.toml),本厅为{hall.type}厅"
+    levels = "、".join(str(x) for x in sorted(config.levels))
+    return f"本年度只对 {levels} 级厅评价(hallscore.toml),本厅为 {hall.level} 级厅"
+
+
+def issue_templates(halls: Iterable[Hall], standard: Standard, out_dir: str | Path, year: int,
+                    created: datetime | None = None, zip_by_city: bool = False, rules: Rules | None = None,
+                    include_unrated: bool = False) -> Issued:
+    """One workbook per rated hall under ``out_dir/<省>/<市>/`` (不参评 halls too with ``include_unrated``, their
+    cover saying so). A workbook already there is never replaced by a different one: inspectors often fill it
+    where they unzipped it. It is kept when it is what this run would write (the same issue, untouched) and
+    refused otherwise. With ``zip_by_city`` also ``out_dir/<省>/<市>.zip`` of the city's workbooks."""
+    created = created or datetime.now(UTC).replace(microsecond=0)
+    rules = rules or Rules.of(standard, year=year)
+    stampers: dict[tuple[str, datetime], _Stamper] = {}
+
+    def render(hall: Hall, note: str, when: datetime) -> bytes:
+        stamper = stampers.get((note, when))
+        if stamper is None:
+            stamper = stampers[note, when] = _Stamper(standard, year, when, rules, note)
+        return stamper.render(hall)
+
+    issued = Issued()
+    for hall in halls:
+        note = "" if rules.config.evaluated(hall) else unrated_reason(hall, rules)
+        if note and not include_unrated:
+            issued.unrated += 1
+            continue
+        path = template_path(Path(out_dir), hall)
+        if path.exists() or path.is_symlink():
+            when = _issued_at(path)
+            same = when is not None and path.is_file() and _same_parts(path.read_bytes(), render(hall, note, when))
+            (issued.kept if same else issued.refused).append(path)
+            continue
+        write_bytes_atomic(path, render(hall, note, created))
+        issued.wrote.append(path)
+    if zip_by_city:
+        zip_cities(issued.paths, created)
+    return issued
+
+
+def _same_parts(existing: bytes, fresh: bytes) -> bool:
+    """Whether two workbooks hold the same parts, save for docProps/core.xml (the moment openpyxl saved it)."""
+    def parts(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return {i.filename: zf.read(i) for i in zf.infolist() if i.filename != "docProps/core.xml"}
+
+    try:
+        return parts(existing) == parts(fresh)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def _issued_at(path: Path) -> datetime | None:
+    """The creation stamp in an existing workbook's _meta sheet, or None when it has none (not one of ours)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+        try:
+            rows = {str(r[0]): r[1] for r in wb[wbk.SHEET_META].iter_rows(values_only=True) if len(r) >= 2}
+        finally:
+            wb.close()
+        return datetime.fromisoformat(str(rows.get("created")))
+    except Exception:  # any file that is not a readable workbook of ours: not ours to replace
+        return None
+
+
 def write_templates(halls: Iterable[Hall], standard: Standard, out_dir: str | Path, year: int,
                     created: datetime | None = None, zip_by_city: bool = False,
                     rules: Rules | None = None) -> list[Path]:
-    """Write one workbook per hall under ``out_dir/<省>/<市>/``; return the paths in register order.
+    """Every hall's workbook (不参评 ones included, marked) into a folder of new ones; return the paths in register
+    order. A different workbook already in the way is refused (:func:`issue_templates`), never replaced."""
+    issued = issue_templates(halls, standard, out_dir, year, created, zip_by_city, rules, include_unrated=True)
+    if issued.refused:
+        from .errors import HallscoreError
 
-    With ``zip_by_city`` also write ``out_dir/<省>/<市>.zip`` holding that city's workbooks, ready to email.
-    """
-    created = created or datetime.now(UTC).replace(microsecond=0)
-    stamper = _Stamper(standard, year, created, rules)
-    paths = []
-    for hall in halls:
-        path = template_path(Path(out_dir), hall)
-        write_bytes_atomic(path, stamper.render(hall))
-        paths.append(path)
-    if zip_by_city:
-        zip_cities(paths, created)
-    return paths
+        raise HallscoreError(f"已有内容不同的检查表(可能已填写),未覆盖:{issued.refused[0]};请换一个输出目录")
+    return issued.paths
 
 
 def zip_cities(paths: Iterable[Path], created: datetime) -> list[Path]:

@@ -70,6 +70,7 @@ class FileStatus:
     problems: list[Problem] = field(default_factory=list)
     note: str = ""
     mail: dict = field(default_factory=dict)  # provenance of a return that came by mail (mailbox_intake)
+    corrected_by: str = ""  # a superseded rejection: the accepted file of the same hall and round
 
     def to_dict(self) -> dict:
         return {
@@ -79,6 +80,7 @@ class FileStatus:
             "round": self.round,
             "note": self.note,
             "problems": [p.to_dict() for p in self.problems],
+            **({"corrected_by": self.corrected_by} if self.corrected_by else {}),
             **({"mail": self.mail} if self.mail else {}),
         }
 
@@ -89,6 +91,8 @@ class IntakeReport:
     records: list[ReturnRecord]
     # Hash of every entry's name and cache key: the records are a function of it ("" when not known).
     inputs_key: str = ""
+    # Accepted returns a newer one of the same hall and round replaced: the hall page lists them as rounds.
+    replaced: list[ReturnRecord] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -96,6 +100,7 @@ class IntakeReport:
 
     @property
     def ok(self) -> bool:
+        """No open rejection: a rejection an accepted return corrected is ``superseded``, no longer rejected."""
         return not any(f.status == REJECTED for f in self.files)
 
     def problem_counts(self) -> list[tuple[str, int]]:
@@ -171,11 +176,13 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
         cache.flush()
     statuses: list[FileStatus] = []
     candidates: list[tuple[FileStatus, ReturnRecord]] = []
+    dated: dict[int, str] = {}  # a rejection's 检查日期 when readable
     for (_path, name), outcome in zip(found, outcomes):
         if outcome is IGNORED:
             statuses.append(FileStatus(name, IGNORED, note="不是检查表工作簿(或为 Office 临时锁文件)"))
             continue
-        record, problems, hall_hint = outcome
+        record, problems, hint = outcome
+        hall_hint, round_hint, date_hint = split_hint(hint)
         if problems and problems[0].code == "hallscore-issued":  # listed as hallscore's own, never answered
             statuses.append(FileStatus(name, IGNORED, note=problems[0].message))
             continue
@@ -184,11 +191,39 @@ def run_intake(paths, standard, halls, year: int, today: date | None = None, wor
         if record is not None:
             status.round = record.round
             candidates.append((status, record))
+        else:
+            status.round = round_hint
+            dated[id(status)] = date_hint
         statuses.append(status)
-    records = _settle_duplicates(candidates)
+    records, replaced = _settle_duplicates(candidates)
     _flag_round_dates(candidates, records)
+    _close_corrected(statuses, records, dated)
     mail.cleanup()
-    return IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, outcomes, keys, mail))
+    return IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, outcomes, keys, mail), replaced)
+
+
+def split_hint(hint: str) -> tuple[str, str, str]:
+    """``check_file``'s third value: the hall id as far as known, then (``\x1f``-separated) the round and the
+    检查日期 when readable."""
+    hall_id, _, rest = hint.partition("\x1f")
+    rnd, _, when = rest.partition("\x1f")
+    return hall_id, rnd, when
+
+
+def _close_corrected(statuses: list[FileStatus], records: list[ReturnRecord], dated: dict[int, str]) -> None:
+    """A rejected return stays open until an accepted return of the same hall and round corrects it; then it is
+    superseded and names the file that corrected it. An accepted return dated before the rejection does not
+    correct it (the rejected one is the newer inspection), and a rejection whose hall or round could not be read
+    stays open: nothing says which return would correct it."""
+    accepted = {(r.hall_id, r.round): r for r in records}
+    for status in statuses:
+        if status.status != REJECTED or not status.hall_id or not status.round:
+            continue
+        fixed = accepted.get((status.hall_id, status.round))
+        if fixed is not None and fixed.date >= dated.get(id(status), ""):
+            status.status = SUPERSEDED
+            status.note = f"已更正:以 {fixed.file} 为准"
+            status.corrected_by = fixed.file
 
 
 def _inputs_key(cache, found, outcomes, keys: dict[int, str], mail) -> str:
@@ -264,41 +299,34 @@ def _check_all(todo, standard, register, year, today, limits, workers: int, prog
                 progress(len(done))
 
 
-def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> list[ReturnRecord]:
-    """One return per hall and round: same content → keep one; later 检查日期 wins; same date → conflict."""
+def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> tuple[list[ReturnRecord], list[ReturnRecord]]:
+    """One return per hall and round, the newest: later 检查日期 wins, then the file's content hash (a stable
+    order whatever the files are called or found: "… - 副本.xlsx" settles like any other). ``(kept, replaced)``."""
     groups: dict[tuple[str, str], list[tuple[FileStatus, ReturnRecord]]] = {}
     for status, record in candidates:
         groups.setdefault((record.hall_id, record.round), []).append((status, record))
     kept: list[ReturnRecord] = []
+    replaced: list[ReturnRecord] = []
     for key in sorted(groups):
-        if len(groups[key]) == 1:  # the usual case; fingerprints cost ~1 ms each, 20 s for a national year
+        if len(groups[key]) == 1:  # the usual case
             kept.append(groups[key][0][1])
             continue
-        group = sorted(groups[key], key=lambda sr: (sr[1].date, sr[1].fingerprint(), sr[0].path))
-        latest_date = group[-1][1].date
-        latest = [sr for sr in group if sr[1].date == latest_date]
-        if len({r.fingerprint() for _, r in latest}) > 1:
-            names = [s.path for s, _ in latest]
-            for status, _ in latest:
-                status.status = REJECTED
-                others = "、".join(n for n in names if n != status.path)
-                status.problems.append(problem("duplicate-conflict", file=status.path, other=others))
-            winner = None
-        else:
-            winner = min(latest, key=lambda sr: sr[0].path)
-            kept.append(winner[1])
-            replaced = [s.path for s, _ in group if s is not winner[0]]
-            if replaced:
-                winner[0].note = "替代了 " + "、".join(replaced)
-        for status, record in group:
-            if winner is not None and status is not winner[0]:
-                status.status = SUPERSEDED
-                how = "内容相同" if record.fingerprint() == winner[1].fingerprint() else "检查日期较早"
-                status.note = f"{how},以 {winner[0].path} 为准"
-            elif winner is None and status.status != REJECTED:
-                status.status = SUPERSEDED
-                status.note = "同一厅同一轮次有更晚日期的检查表,但其存在冲突待处理"
-    return kept
+        # The path only orders byte-identical copies, which say the same whichever is named.
+        group = sorted(groups[key], key=lambda sr: (sr[1].date, sr[1].sha256, sr[0].path))
+        winner = group[-1]
+        kept.append(winner[1])
+        winner[0].note = "替代了 " + "、".join(s.path for s, _ in group[:-1])
+        for status, record in group[:-1]:
+            status.status = SUPERSEDED
+            if record.fingerprint() == winner[1].fingerprint():
+                how = "内容相同"
+            elif record.date < winner[1].date:
+                how = "检查日期较早"
+            else:
+                how = "检查日期相同,按文件内容摘要取定"
+            status.note = f"{how},以 {winner[0].path} 为准"
+            replaced.append(record)
+    return kept, replaced
 
 
 ISSUED_PROPERTY = "hallscore.issued"  # custom property of the workbooks hallscore sends out that are no returns
@@ -347,11 +375,11 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
     except Exception as exc:  # a bug of ours must not stop the other files; it is reported, not hidden
         detail = why(exc)
         return None, _bounded(found + checker.problems + [problem("check-failed", file=name, detail=detail)],
-                              name, limits), checker.hall_id
+                              name, limits), checker.hint()
     if record is not None:
         record.file = name
         record.sha256 = hashlib.sha256(data).hexdigest()
-    return record, _bounded(found + checker.problems, name, limits), checker.hall_id
+    return record, _bounded(found + checker.problems, name, limits), checker.hint()
 
 
 def _bounded(problems: list[Problem], name: str, limits: Limits) -> list[Problem]:
@@ -370,6 +398,13 @@ class _Checker:
         self.year, self.today, self.grids = year, today, grids
         self.problems: list[Problem] = []
         self.hall_id = ""
+        self.round = ""
+        self.date = ""
+
+    def hint(self) -> str:
+        """The hall id as far as known and the round when readable (``split_hint``): a rejection names both, so
+        the accepted return of the same hall and round can close it."""
+        return f"{self.hall_id}\x1f{self.round}\x1f{self.date}" if self.round else self.hall_id
 
     def add(self, code: str, sheet: str = "", cell: str = "", **fields) -> None:
         self.problems.append(problem(code, file=self.name, sheet=sheet, cell=cell, **fields))
@@ -385,6 +420,8 @@ class _Checker:
         if missing:
             return None
         hall_id, rnd, when, inspector = self._cover(meta)
+        if rnd in wbk.ROUNDS and hall_id == self.hall_id:
+            self.round, self.date = rnd, when
         scores, reasons = self._items()
         events, event_notes = self._events()
         vetoes, veto_notes = self._vetoes()

@@ -7,7 +7,7 @@ archive's intake.json), so these work from a saved report without rereading any 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
@@ -19,7 +19,7 @@ from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
 from .why import why
-from .workbook import FILE_HALL_ID, ROUNDS
+from .workbook import ROUNDS
 
 CHINA = timezone(timedelta(hours=8))
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -76,6 +76,7 @@ def report_from_dict(intake: dict) -> IntakeReport:
         status = FileStatus(f["path"], f["status"], f.get("hall_id", ""), f.get("round", ""),
                             [Problem(**p) for p in f.get("problems", [])], f.get("note", ""))
         status.mail = f.get("mail") or {}
+        status.corrected_by = f.get("corrected_by", "")
         files.append(status)
     return IntakeReport(files, [])
 
@@ -87,7 +88,7 @@ class ProblemReplies:
     drafts: list[Draft] = field(default_factory=list)
     unmailed: list[str] = field(default_factory=list)  # rejected files that came from no mail
     by_hand: list[tuple[str, str]] = field(default_factory=list)  # (sender, why): the manager answers these
-    closed: list[str] = field(default_factory=list)  # rejected, but the hall has an accepted return since
+    closed: list[str] = field(default_factory=list)  # rejected once, corrected since (intake's corrected_by)
 
 
 def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadline: str = "",
@@ -97,15 +98,13 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
 
     One reply per message (grouped by what the message is, not by the Message-ID it claims); its Message-ID is
     made of that message and the problems, so a renamed or re-exported mailbox gives the same reply, which the
-    sent log then skips. A rejection is closed when the hall has an accepted return of the same round.
+    sent log then skips. A rejection the intake found corrected (superseded, ``corrected_by``) gets no reply.
     """
     from .report_xlsx import build_report
 
     report = report_from_dict(intake)
     own = _addr(sender)
     known = _known_addresses(contacts or {})
-    accepted_rounds = {(f.hall_id, f.round) for f in report.files if f.status == ACCEPTED and f.hall_id}
-    accepted_halls = {hall for hall, _ in accepted_rounds}
     by_mail: dict[str, list[FileStatus]] = {}
     accepted_by_mail: dict[str, list[str]] = {}
     result = ProblemReplies()
@@ -113,12 +112,11 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
         key = _message_key(f.mail)
         if f.status == ACCEPTED and key:
             accepted_by_mail.setdefault(key, []).append(_attachment(f))
-        if f.status != REJECTED:
+        if f.corrected_by:  # intake says the correction came: no more complaints about the old file
+            result.closed.append(f.path)
+        if f.status != REJECTED:  # only open rejections are answered (intake settles which are open)
             continue
-        hall = f.hall_id or _hall_in_name(f)
-        if hall and ((hall, f.round) in accepted_rounds or not f.round and hall in accepted_halls):
-            result.closed.append(f.path)  # a correction came: no more complaints about the old file
-        elif key:
+        if key:
             by_mail.setdefault(key, []).append(f)
         else:
             result.unmailed.append(f.path)
@@ -151,12 +149,6 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
             msg["References"] = references
         result.drafts.append(Draft(draft_name("退回", recipients[0][1], key[:16]), msg))
     return result
-
-
-def _hall_in_name(status: FileStatus) -> str:
-    """The hall code a file's name starts with (as the templates are named), for a file too broken to say."""
-    found = FILE_HALL_ID.match(status.path.rpartition("/")[2])
-    return found[1] if found else ""
 
 
 def _known_addresses(contacts: dict) -> dict[str, str]:
@@ -205,24 +197,48 @@ def _attachment(status: FileStatus) -> str:
 
 
 def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: int, sender: str, deadline: str = "",
-                    when: datetime | None = None, body_template: str | Path | None = None) -> list[Draft]:
-    """Per city, the halls with no accepted return yet; cities with everything in get nothing."""
-    accepted = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == ACCEPTED}
-    rejected = {f.get("hall_id") for f in intake.get("files", []) if f.get("status") == REJECTED}
+                    when: datetime | None = None, body_template: str | Path | None = None,
+                    rated: Callable[[Hall], bool] | None = None) -> list[Draft]:
+    """Per city, the rated halls still owing a return: none accepted yet, or 待重报 (their highest round exists
+    only as an open rejection); cities with everything in get nothing. ``rated`` (the year's Config.evaluated
+    by default) keeps 不参评 halls out: they are never chased."""
+    from .config import Config
+
+    rated = rated or Config(year=year).evaluated
+    order = {r: n for n, r in enumerate(ROUNDS)}
+    top: dict[str, int] = {}  # hall → its highest accepted round
+    open_rounds: dict[str, dict[int, str]] = {}  # hall → {round: file} of open rejections
+    for f in intake.get("files", []):
+        hall_id, rnd = f.get("hall_id"), f.get("round", "")
+        if f.get("status") == ACCEPTED:
+            top[hall_id] = max(top.get(hall_id, -1), order.get(rnd, -1))
+        elif f.get("status") == REJECTED and hall_id:
+            open_rounds.setdefault(hall_id, {})[order.get(rnd, -1)] = f.get("path", "")
+
+    def owing(hall: Hall) -> str | None:
+        """Why the hall is chased ("" for no return at all), or None."""
+        best = top.get(hall.hall_id)
+        above = {n: path for n, path in open_rounds.get(hall.hall_id, {}).items() if best is None or n > best}
+        if above:
+            n = max(above)
+            said = f"{ROUNDS[n]}的检查表" if n >= 0 else "检查表"
+            return f"{said}已退回待重报({above[n].rpartition('/')[2]})"
+        return "" if best is None else None
+
     by_city: dict[tuple[str, str], list] = {}
     for hall in halls:
-        by_city.setdefault((hall.province, hall.city), []).append(hall)
+        if rated(hall):
+            by_city.setdefault((hall.province, hall.city), []).append(hall)
     drafts = []
     for key in sorted(by_city):
-        lacking = [h for h in by_city[key] if h.hall_id not in accepted]
+        lacking = [(h, why) for h in by_city[key] if (why := owing(h)) is not None]
         contact = contacts.get(key)
         if not lacking or contact is None:
             continue
-        rows = [{"hall_id": h.hall_id, "name": h.name, "district": h.district,
-                 "state": "已退回,待重新发送" if h.hall_id in rejected else ""} for h in lacking]
+        rows = [{"hall_id": h.hall_id, "name": h.name, "district": h.district, "state": why} for h, why in lacking]
         subject, body = render(body_template, "reminders.txt.j2", year=year, province=key[0], city=key[1],
                                contact=contact.name, expected=len(by_city[key]), halls=rows, deadline=deadline)
-        msg = new_message("reminders", (year, *key, *[h.hall_id for h in lacking]), sender,
+        msg = new_message("reminders", (year, *key, *[h.hall_id for h, _ in lacking]), sender,
                           [address(contact.name, a) for a in contact.to], list(contact.cc), subject, body,
                           when or at_nine(date.today()))
         drafts.append(Draft(draft_name("催报", *key), msg))

@@ -331,14 +331,17 @@ _HALL_ID = attrgetter("hall_id")
 
 
 def todo_lists(halls: Iterable[HallRow]) -> dict[str, list[HallRow]]:
-    """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls not inspected; by hall id."""
+    """Who must act next (逐级认定): halls waiting per level, halls 需裁定, halls 待重报 (a rejected return to send
+    again), halls not inspected; by hall id."""
     return _todo(sorted(halls, key=_HALL_ID))
 
 
 def _todo(ordered: Iterable[HallRow]) -> dict[str, list[HallRow]]:
     out: dict[str, list[HallRow]] = {f"待{level}认定": [] for level in WAITING_LEVELS}
-    out["需裁定"], out["未检查"] = [], []
+    out["需裁定"], out["待重报"], out["未检查"] = [], [], []
     for hall in ordered:
+        if hall.pending_round:
+            out["待重报"].append(hall)
         if hall.awaiting in WAITING_LEVELS:
             out[f"待{hall.awaiting}认定"].append(hall)
         if hall.needs_decision:
@@ -358,11 +361,16 @@ def attach_application(views: Iterable[YearView]) -> None:
             continue
         previous = ordered[n - 1] if n else None
         lines = view.record.config.get("improvement")
+        progress = view.record.config.get("progress")
+        deadline = view.record.config.get("deadline") or ""
         view.application = {
             "previous_year": previous.year if previous else None,
             "lines": lines or {k: str(v) for k, v in app.DEFAULT_IMPROVEMENT.items()},
+            "progress_lines": progress or {k: str(v) for k, v in app.DEFAULT_PROGRESS.items()},
+            "deadline": deadline,
             "assessment": app.service_assessment(view.by_province, view.provinces,
-                                                 previous.by_province if previous else None, lines),
+                                                 previous.by_province if previous else None, lines, progress,
+                                                 deadline, view.record.shortlists),
             "rewards": {p: app.reward_list(view.by_province[p]) for p in view.provinces},
             "eligible": app.eligible(view.halls),
         }
@@ -443,7 +451,9 @@ def hall_pages(view, env, history, common):
 
         def render(hall=hall, own=own):
             return template.render(hall=hall, lost=_lost_items(hall, view.standard),
-                                   veto_items=_veto_items(hall, view.standard), history=own, **common)
+                                   veto_items=_veto_items(hall, view.standard),
+                                   standing=_standing_deductions(hall, view.standard),
+                                   round_status=ROUND_STATUS, history=own, **common)
 
         yield HallPage(f"{y}/halls/{hall_slug(hall.hall_id)}", f"{hall.name}({hall.hall_id})",
                        functools.partial(_summary, hall, y), hall, own, render)
@@ -506,9 +516,22 @@ def _lost_items(hall: HallRow, standard: Standard | None) -> list[dict]:
 
 
 def _veto_items(hall: HallRow, standard: Standard | None) -> list[dict]:
-    """The vetoes that made the hall 不达标: the first lines of its 整改清单."""
+    """The vetoes that made the hall 不达标, with the rounds that recorded them: the first lines of its 整改清单."""
     texts = {v.id: v.text for v in standard.vetoes} if standard else {}
-    return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note} for v in hall.vetoes]
+    return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note, "source": "、".join(v.rounds)}
+            for v in hall.vetoes]
+
+
+def _standing_deductions(hall: HallRow, standard: Standard | None) -> list[dict]:
+    """Every deduction of the year (whichever round recorded it) as a line of the 整改清单."""
+    texts = {d.id: d.text for d in standard.deductions} if standard else {}
+    return [{"id": e.id, "text": texts.get(e.id, ""), "count": e.count, "points": e.points, "note": e.note,
+             "source": "、".join(e.rounds)} for e in hall.deduction_events]
+
+
+
+# A return's place in the hall's case file, as the rounds list says it.
+ROUND_STATUS = {"accepted": "已接收", "rejected": "已退回待重报", "superseded": "已更正/已替代"}
 
 
 def _history(views):

@@ -36,6 +36,7 @@ class ProvinceView:
         app = view.application or {}
         self.application = {
             "previous_year": app.get("previous_year"), "lines": app.get("lines"),
+            "progress_lines": app.get("progress_lines"), "deadline": app.get("deadline"),
             "assessment_by": {name: app["assessment_by"][name]} if name in app.get("assessment_by", {}) else {},
             "rewards": {name: app["rewards"][name]} if name in app.get("rewards", {}) else {},
             "eligible": [h for h in app.get("eligible", ()) if h.province == name],

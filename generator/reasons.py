@@ -27,6 +27,10 @@ CATALOGUE: dict[str, str] = {
     # A rank is the hall's place in the tier's own order (places taken by the tiers above do not count).
     "reached-in-quota": "得分 {final},达到{tier}标准({line} 分及以上),{scope}{tier}第 {rank} 名,共 {cap} 个名额,"
                         "评为{tier}。",
+    "claim-self": "仅有{round}得分 {final},按分数申报{tier};只有市级检查或更高轮次决定的厅占用名额,本厅不占名额,"
+                  "待市级检查。",
+    "claim-pending": "{round}得分 {final},按分数申报{tier};{pending}的检查表已退回待重报,重报并接收前不排名、"
+                     "不占名额。",
     "fell": "得分 {final},{falls},按规则评为{tier}。",
     "fell-awaiting": "得分 {final},{falls},裁定前暂评为{tier}。",
     "overridden": "{rule}经{decided_by}于 {date} 裁定为{tier}:{reason}。",

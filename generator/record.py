@@ -22,8 +22,9 @@ from .numbers import number
 from .tiering import Quota  # the same figures tiering computes, as results.json stores them
 from .why import why
 
-SCHEMA_VERSION = 2  # 2: confirmed_tier, awaiting, decisions (逐级认定)
-KNOWN_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # 2: confirmed_tier, awaiting, decisions (逐级认定); 3: the hall's case file (rounds with
+# their status, events of the year with their rounds, veto_events, pending_round, ranked)
+KNOWN_VERSIONS = (1, 2, 3)
 
 Score = Decimal | None
 
@@ -67,27 +68,48 @@ def _out(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class RoundScore:
+    """One return of the hall's year: accepted, rejected (open) or superseded; scores None when rejected."""
+
     round: str
+    status: str
     date: str
     inspector: str
     base_score: Score
     final_score: Score
     file: str
     sha256: str
+    note: str
+    problems: tuple[str, ...]
+
+
+def _noted(notes: tuple[tuple[str, str], ...]) -> str:
+    return ";".join(f"{rnd}:{text}" for rnd, text in notes) if len(notes) > 1 else "".join(t for _, t in notes)
 
 
 @dataclass(frozen=True)
 class Event:
+    """A bonus or deduction item as a fact of the year: the largest count any accepted round recorded."""
+
     id: str
     count: int
     points: Score
-    note: str
+    rounds: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (round, 说明)
+
+    @property
+    def note(self) -> str:
+        return _noted(self.notes)
 
 
 @dataclass(frozen=True)
 class Veto:
     id: str
-    note: str
+    rounds: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def note(self) -> str:
+        return _noted(self.notes)
 
 
 @dataclass(frozen=True)
@@ -136,6 +158,8 @@ class HallRow:
     needs_decision: bool = False
     pending_tier: str | None = None
     rank: int | None = None
+    pending_round: str | None = None  # the round the hall is 待重报 at (an open rejection above its deciding round)
+    ranked: bool = False  # takes part in quota places: rated, and 市级检查 or higher decides
     # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks): the ranks move with
     # other halls' returns. results.json has the key only where there are some.
     reason_ranks: tuple[tuple[int, int], ...] = ()
@@ -201,9 +225,11 @@ def _frozen(cls: type, values: dict) -> Any:
 
 def _round(raw: dict) -> RoundScore:
     if raw.keys() != _ROUND_KEYS:  # a field missing or unknown: the constructor says which (a SiteError)
-        return RoundScore(**{**raw, "base_score": _dec(raw["base_score"]), "final_score": _dec(raw["final_score"])})
+        return RoundScore(**{**raw, "base_score": _dec(raw["base_score"]), "final_score": _dec(raw["final_score"]),
+                             "problems": tuple(raw.get("problems") or ())})
     values = {name: raw[name] for name in _ROUND_FIELDS}
     values["base_score"], values["final_score"] = _dec(values["base_score"]), _dec(values["final_score"])
+    values["problems"] = tuple(values["problems"])
     return _frozen(RoundScore, values)
 
 
@@ -225,10 +251,11 @@ def _hall(raw: dict) -> HallRow:
         values[key] = _dec(values[key])
     values["items"] = _decs(raw["items"])
     values["sections"] = _decs(raw["sections"])
-    values["bonus_events"] = tuple(Event(e["id"], e["count"], _dec(e["points"]), e["note"]) for e in raw["bonus_events"])
-    values["deduction_events"] = tuple(Event(e["id"], e["count"], _dec(e["points"]), e["note"])
-                                       for e in raw["deduction_events"])
-    values["vetoes"] = tuple(Veto(v["id"], v["note"]) for v in raw["vetoes"])
+    for key in ("bonus_events", "deduction_events"):
+        values[key] = tuple(Event(e["item"], e["count"], _dec(e["points"]), tuple(e["rounds"]),
+                                  tuple((r, t) for r, t in e["notes"])) for e in raw[key])
+    values["vetoes"] = tuple(Veto(v["item"], tuple(v["rounds"]), tuple((r, t) for r, t in v["notes"]))
+                             for v in raw["veto_events"])
     values["rounds"] = tuple(map(_round, raw["rounds"]))
     values["decisions"] = tuple(Decision(**d) for d in raw.get("decisions") or ())
     values["reason_ranks"] = tuple((start, end) for start, end in raw.get("reason_ranks") or ())
@@ -240,9 +267,14 @@ def _hall_json(row: HallRow) -> dict:
     out["items"] = {k: _out(v) for k, v in row.items.items()}
     out["sections"] = {k: _out(v) for k, v in row.sections.items()}
     for key in ("bonus_events", "deduction_events"):
-        out[key] = [{"id": e.id, "count": e.count, "points": _out(e.points), "note": e.note} for e in getattr(row, key)]
-    out["vetoes"] = [{"id": v.id, "note": v.note} for v in row.vetoes]
+        out[key] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
+                     "notes": [list(n) for n in e.notes]} for e in getattr(row, key)]
+    del out["vetoes"]
+    out["veto_events"] = [{"item": v.id, "count": 1, "rounds": list(v.rounds), "notes": [list(n) for n in v.notes]}
+                          for v in row.vetoes]
     out["rounds"] = [{f.name: _out(getattr(r, f.name)) for f in fields(RoundScore)} for r in row.rounds]
+    for entry in out["rounds"]:
+        entry["problems"] = list(entry["problems"])
     out["decisions"] = [{f.name: getattr(d, f.name) for f in fields(Decision)} for d in row.decisions]
     if row.reason_ranks:
         out["reason_ranks"] = [list(span) for span in row.reason_ranks]
@@ -261,7 +293,9 @@ def checked(data: Any, where: str = "results.json") -> dict:
                             f"是更新版本的 hallscore 写的;请升级 hallscore 后再生成站点")
         raise SiteError(f"档案 {where} 的格式版本“{version}”无法识别(本程序能读 "
                         f"{'、'.join(map(str, KNOWN_VERSIONS))}),不像是 hallscore 写的结果")
-    return upgrade_v1(data) if version == 1 else data
+    if version == 1:
+        data = upgrade_v1(data)
+    return upgrade_v2(data) if data["schema_version"] == 2 else data
 
 
 def load(path: Path) -> dict:
@@ -388,5 +422,33 @@ def upgrade_v1(data: dict) -> dict:
         entry["nominees"] = nominees
         entry.setdefault("needs_decision", [])
         shortlists.append(entry)
-    return {**data, "schema_version": SCHEMA_VERSION, "halls": halls, "shortlists": shortlists,
+    return {**data, "schema_version": 2, "halls": halls, "shortlists": shortlists,
             "gaps": data.get("gaps") or {"national": None, "by_province": {}}}
+
+
+def upgrade_v2(data: dict) -> dict:
+    """A schema-2 record (events of the deciding workbook only) as schema 3, in memory: its events were
+    recorded by its deciding round, its rounds were all accepted, nothing was 待重报, and a hall was ranked when
+    it was tiered from a round above 自评."""
+    halls = []
+    for raw in data.get("halls", []):
+        hall = dict(raw)
+        rnd = hall.get("round", "")
+
+        def upgraded(e: dict, rnd: str = rnd) -> dict:
+            if "item" in e:  # already in this version's form
+                return e
+            note = e.get("note", "")
+            return {"item": e["id"], "count": e.get("count", 1), "points": e.get("points"), "rounds": [rnd],
+                    "notes": [[rnd, note]] if note else []}
+
+        hall["bonus_events"] = [upgraded(e) for e in hall.get("bonus_events", [])]
+        hall["deduction_events"] = [upgraded(e) for e in hall.get("deduction_events", [])]
+        if "veto_events" not in hall:
+            hall["veto_events"] = [{k: v for k, v in upgraded(e).items() if k != "points"} | {"count": 1}
+                                   for e in hall.pop("vetoes", [])]
+        hall["rounds"] = [{"status": "accepted", "note": "", "problems": [], **r} for r in hall.get("rounds", [])]
+        hall.setdefault("pending_round", None)
+        hall.setdefault("ranked", bool(rnd) and rnd != "自评" and hall.get("tier") not in ("不参评", "未检查"))
+        halls.append(hall)
+    return {**data, "schema_version": SCHEMA_VERSION, "halls": halls}

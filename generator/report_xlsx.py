@@ -25,10 +25,13 @@ WIDTHS = (8, 10, 40, 12, 24, 8, 10, 8, 24, 6, 80)
 
 
 def report_rows(report: IntakeReport, halls: Iterable[Hall]) -> list[tuple]:
-    """One row per problem, sorted by 省, 市, file; problems of a file keep the order they were found in."""
+    """One row per problem, sorted by 省, 市, file; problems of a file keep the order they were found in. A
+    corrected rejection (已更正) is left out."""
     register = {h.hall_id: h for h in halls}
     rows = []
     for f in report.files:
+        if f.corrected_by:  # a rejection whose correction was accepted: nothing left to send back
+            continue
         hall = register.get(f.hall_id)
         if hall is None:  # unreadable file: the name may still say which hall it is
             named = FILE_HALL_ID.match(Path(f.path).name)

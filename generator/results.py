@@ -7,6 +7,7 @@ rebuilt. No timestamps and no paths outside the inputs' own names go in, so the 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Iterable, Sequence
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 
     from .config import Config
     from .decisions import Answer
-    from .intake import ReturnRecord
+    from .intake import FileStatus, ReturnRecord
     from .overrides import Override
+    from .problems import Problem
     from .register import Hall
     from .scoring import Reported
     from .standard import BonusRule, DeductionRule, Standard
@@ -49,26 +51,31 @@ STANDARD_FILE = "standard.yaml"
 
 def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
              intake_summary: dict | None = None, overrides: Sequence[Override] = (),
-             decisions: Sequence[Answer] = ()) -> dict:
+             decisions: Sequence[Answer] = (), files: Sequence[FileStatus] = (),
+             replaced: Sequence[ReturnRecord] = ()) -> dict:
     """Score every accepted return, pick each hall's deciding round, tier the halls: the year's results.
 
-    ``decisions`` (answered 上报名单, decisions.py) are matched to the lists in the 办法's order and pin and bar
-    halls inside the rules (confirmation.recognise); ``overrides`` (recorded decisions, overrides.py) are applied
-    after the rules. A refused list or decision raises
-    ``DecisionError``/``OverrideError`` and nothing is written.
+    ``files`` (the intake's statuses) and ``replaced`` (accepted returns a newer one replaced) complete each
+    hall's case file: every return is listed, and an open rejection above the deciding round makes the hall
+    待重报. ``decisions`` (answered 上报名单, decisions.py) are matched to the lists in the 办法's order and pin
+    and bar halls inside the rules (confirmation.recognise); ``overrides`` (recorded decisions, overrides.py) are
+    applied after the rules. A refused list or decision raises ``DecisionError``/``OverrideError`` and nothing
+    is written.
     """
     with collector.paused():  # the rows hold no cycles: no collection walks them (collector.py)
-        return _evaluate(halls, records, standard, config, intake_summary, overrides, decisions)
+        return _evaluate(halls, records, standard, config, intake_summary, overrides, decisions, files, replaced)
 
 
 def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
-              intake_summary: dict | None, overrides: Sequence[Override], decisions: Sequence[Answer]) -> dict:
+              intake_summary: dict | None, overrides: Sequence[Override], decisions: Sequence[Answer],
+              files: Sequence[FileStatus] = (), replaced: Sequence[ReturnRecord] = ()) -> dict:
     rules = config if isinstance(config, Rules) else Rules.of(standard, config)
     config = rules.config
     by_hall: dict[str, list] = {}
     for record in records:
         by_hall.setdefault(record.hall_id, []).append(record)
     round_order = {name: n for n, name in enumerate(config.rounds)}
+    others = _other_returns(files, replaced, standard, rules)
 
     hall_rows: dict[str, dict] = {}
     candidates: dict[str, Candidate] = {}
@@ -76,9 +83,15 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
     for hall in halls:
         returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
         cards = [(r, report_return(r, standard, rules.bonus_cap)) for r in returns]
-        hall_rows[hall.hall_id] = _hall_row(hall, cards, standard, rules.self_round)
-        if cards:
-            record, card = cards[-1]  # the highest round present decides
+        year_card = _year_card(cards, standard, rules) if cards else None
+        pending = _pending_round(cards, others.get(hall.hall_id, ()), round_order)
+        # Ranked: rated, and decided by 市级检查 or higher (a 待重报 市级检查 leaves the 自评 deciding: unranked).
+        ranked = bool(cards) and config.evaluated(hall) and \
+            round_order.get(cards[-1][0].round, -1) > round_order.get(rules.self_round, 0)
+        hall_rows[hall.hall_id] = _hall_row(hall, cards, year_card, standard, rules.self_round, round_order,
+                                            others.get(hall.hall_id, ()), pending, ranked)
+        if cards and year_card is not None:
+            record, card = cards[-1][0], year_card[0]  # the highest accepted round decides, with the year's events
             business = dict(card.sections).get(BUSINESS_SECTION) if business_rate else None
             candidates[hall.hall_id] = Candidate(
                 hall.hall_id,
@@ -87,6 +100,8 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
                 deduction=decimal_of(card.deduction),
                 business=decimal_of(business) if business is not None else None,
                 vetoes=card.vetoes,
+                ranked=ranked,
+                claim=(record.round, pending or ""),
             )
     veto_texts = {v.id: v.text for v in standard.vetoes}
     placements, quotas = assign_tiers(halls, candidates, config, veto_texts)
@@ -131,6 +146,8 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
             "good_shortlist": config.good_shortlist,
             "rounds": list(config.rounds),
             "improvement": {k: str(v) for k, v in sorted(config.improvement.items())},
+            "progress": {k: str(v) for k, v in sorted(config.progress.items())},
+            "deadline": config.deadline,
         },
         "quotas": [
             {"scope": q.scope, "tier": q.tier, "base": q.base, "cap": q.cap, "used": q.used, "pending": q.pending}
@@ -156,23 +173,104 @@ def _mark_nominees(shortlists: list[dict], rows: dict[str, dict]) -> None:
                 entry["tier"])
 
 
-def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], standard: Standard, self_round: str) -> dict:
-    if not cards:
+def _other_returns(files: Sequence[FileStatus], replaced: Sequence[ReturnRecord], standard: Standard,
+                   rules: Rules) -> dict[str, list[dict]]:
+    """Each hall's returns that do not count: open rejections, corrected ones and replaced accepted ones, as
+    the rounds list shows them (a replaced return with its own score, a rejection with its problems)."""
+    from .intake import REJECTED, SUPERSEDED
+
+    scored = {r.file: r for r in replaced}
+    out: dict[str, list[dict]] = {}
+    entry: dict[str, object]
+    for f in files:
+        if f.status not in (REJECTED, SUPERSEDED) or not f.hall_id:
+            continue
+        record = scored.get(f.path)
+        if record is not None:
+            card = report_return(record, standard, rules.bonus_cap)
+            entry = {"round": record.round, "status": SUPERSEDED, "date": record.date, "inspector": record.inspector,
+                     "base_score": figure(card.base), "final_score": figure(card.final), "file": f.path,
+                     "sha256": record.sha256, "note": f.note, "problems": []}
+        else:
+            if not f.round:
+                continue  # no round read: the quality page and the to-do lists name it, not a round of the case
+            entry = {"round": f.round, "status": f.status, "date": "", "inspector": "", "base_score": None,
+                     "final_score": None, "file": f.path, "sha256": "", "note": f.note,
+                     "problems": [_problem_text(p) for p in f.problems if p.severity == "error"]}
+        out.setdefault(f.hall_id, []).append(entry)
+    return out
+
+
+def _problem_text(p: Problem) -> str:
+    where = " ".join(x for x in (p.sheet, p.cell) if x)
+    return f"{where}:{p.message}" if where else p.message
+
+
+def _pending_round(cards: list, others: Iterable[dict], round_order: dict[str, int]) -> str | None:
+    """The round a hall is 待重报 at: its highest round when that round exists only as an open rejection."""
+    from .intake import REJECTED
+
+    top = round_order.get(cards[-1][0].round, -1) if cards else -1
+    open_rounds = [o["round"] for o in others if o["status"] == REJECTED and round_order.get(o["round"], -1) > top]
+    return max(open_rounds, key=lambda r: round_order.get(r, -1)) if open_rounds else None
+
+
+def _year_card(cards: list, standard: Standard, rules: Rules) -> tuple[Reported, dict, dict]:
+    """The deciding round's base with the year's events: per item the largest count any accepted inspection
+    round recorded (自评's only while 自评 decides), each with the rounds that recorded it and their 说明.
+    ``(reported figures, {item: (count, rounds, notes)} for bonus and deduction items, {veto: (rounds, notes)})``."""
+    record, card = cards[-1]
+    sources = [r for r, _ in cards if r.round != rules.self_round] or [record]
+    if len(sources) == 1 and not any(record.events.values()) and not any(record.vetoes.values()):
+        return card, {}, {}  # the usual return: nothing recorded, nothing to merge
+    counts: dict[str, int] = {}
+    events: dict[str, tuple[int, list, list]] = {}
+    event_rules: list[BonusRule | DeductionRule] = [*standard.bonus, *standard.deductions]
+    for rule in event_rules:
+        found = [(r.round, r.events.get(rule.id, 0), r.event_notes.get(rule.id, "")) for r in sources]
+        best = max(n for _, n, _ in found)
+        if best:
+            counts[rule.id] = best
+            events[rule.id] = (best, [rnd for rnd, n, _ in found if n], [[rnd, t] for rnd, n, t in found if n and t])
+    flags: dict[str, bool] = {}
+    vetoes: dict[str, tuple[list, list]] = {}
+    for veto in standard.vetoes:
+        said = [(r.round, r.veto_notes.get(veto.id, "")) for r in sources if r.vetoes.get(veto.id)]
+        flags[veto.id] = bool(said)
+        if said:
+            vetoes[veto.id] = ([rnd for rnd, _ in said], [[rnd, t] for rnd, t in said if t])
+    if len(sources) == 1 and sources[0] is record:
+        return card, events, vetoes
+    merged = dataclasses.replace(record, events=counts, vetoes=flags)
+    return report_return(merged, standard, rules.bonus_cap), events, vetoes
+
+
+def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], year_card: tuple | None, standard: Standard,
+              self_round: str, round_order: dict[str, int], others: Iterable[dict], pending: str | None,
+              ranked: bool) -> dict:
+    listed = sorted([{"round": r.round, "status": "accepted", "date": r.date, "inspector": r.inspector,
+                      "base_score": figure(c.base), "final_score": figure(c.final), "file": r.file, "sha256": r.sha256,
+                      "note": "", "problems": []} for r, c in cards] + list(others),
+                    key=lambda e: (round_order.get(e["round"], -1), e["date"], e["file"]))
+    if not cards or year_card is None:
         return {
             "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
             "district": hall.district, "level": hall.level, "type": hall.type, "round": "", "date": "",
             "inspector": "", "base_score": None, "bonus": None, "deduction": None, "final_score": None,
-            "items": {}, "reasons": {}, "sections": {}, "bonus_events": [], "deduction_events": [], "vetoes": [],
-            "rounds": [], "self_gap": None, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
-            "confirmed_tier": None, "awaiting": None, "decisions": [],
+            "items": {}, "reasons": {}, "sections": {}, "bonus_events": [], "deduction_events": [], "veto_events": [],
+            "rounds": listed, "self_gap": None, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
+            "confirmed_tier": None, "awaiting": None, "decisions": [], "pending_round": pending, "ranked": False,
         }
-    rounds = [{"round": r.round, "date": r.date, "inspector": r.inspector, "base_score": figure(c.base),
-               "final_score": figure(c.final), "file": r.file, "sha256": r.sha256} for r, c in cards]
-    record, card = cards[-1]
-    counts, notes = record.events, record.event_notes
+    record = cards[-1][0]
+    card, events, vetoes = year_card
     first_record, first = cards[0]
-    # Gap between the deciding review and the self-assessment, both as reported.
+    # Gap between the deciding review (with the year's events) and the self-assessment, both as reported.
     gap = figure(card.final - first.final) if len(cards) > 1 and first_record.round == self_round else None
+
+    def event_rows(rules: Iterable[BonusRule | DeductionRule], points: dict[str, int]) -> list[dict]:
+        return [{"item": r.id, "count": events[r.id][0], "points": figure(points[r.id]), "rounds": events[r.id][1],
+                 "notes": events[r.id][2]} for r in rules if r.id in points and r.id in events]
+
     return {
         "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
         "district": hall.district, "level": hall.level, "type": hall.type,
@@ -182,13 +280,11 @@ def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], standard: 
         "items": _items(record.scores, _item_ids(standard)),
         "reasons": dict(sorted(record.reasons.items())),
         "sections": {s: (NOT_APPLICABLE if rate is None else figure(rate)) for s, rate in card.sections},
-        "bonus_events": [{"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
-                         for r, points in _in_order(standard.bonus, card.bonus_items)],
-        "deduction_events": [{"id": r, "count": counts.get(r, 0), "points": figure(points), "note": notes.get(r, "")}
-                             for r, points in _in_order(standard.deductions, card.deduction_items)],
-        "vetoes": [{"id": v, "note": record.veto_notes.get(v, "")} for v in card.vetoes],
-        "rounds": rounds, "self_gap": gap, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
-        "confirmed_tier": None, "awaiting": None, "decisions": [],
+        "bonus_events": event_rows(standard.bonus, card.bonus_items),
+        "deduction_events": event_rows(standard.deductions, card.deduction_items),
+        "veto_events": [{"item": v, "count": 1, "rounds": vetoes[v][0], "notes": vetoes[v][1]} for v in card.vetoes],
+        "rounds": listed, "self_gap": gap, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
+        "confirmed_tier": None, "awaiting": None, "decisions": [], "pending_round": pending, "ranked": ranked,
     }
 
 
@@ -227,13 +323,6 @@ def _item_number(score: Decimal | None) -> object:
             _NUMBERS.clear()
         got = _NUMBERS[score] = number(score)
     return got
-
-
-def _in_order(rules: Iterable[BonusRule | DeductionRule], points: dict[str, int]) -> list[tuple[str, int]]:
-    """The events a return scored, in the standard's order."""
-    if not points:
-        return []
-    return [(r.id, points[r.id]) for r in rules if r.id in points]
 
 
 def _gaps(halls: Iterable[Hall], rows: dict[str, dict]) -> dict:

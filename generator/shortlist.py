@@ -1,6 +1,6 @@
 """差额 (seed: 按照差额20%认定): the 上报名单 of 逐级认定, in the 办法's order 市 → 省 → 集团 (standard.md).
 
-1. The 良好 list, one per province, answered by the province: ranked halls (:func:`ranked`) with no standing
+1. The 良好 list, one per province, answered by the province: ranked halls (the case file's ``ranked``) with no standing
    veto whose deciding score reaches the 良好 line, ranked as for quotas, the top ⌈(1 + ratio) × the province's
    良好 quota⌉ — halls over the 优秀 line included (认定 on it means 良好 or above).
 2. The 优秀 list, answered by the group: only once the province's answer is applied; nominees are the halls that
@@ -15,25 +15,18 @@ id: the tied halls are left off and listed under ``needs_decision``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .config import EXCELLENT, GOOD, GROUP, PROVINCE, RANKING_ROUNDS, Config
+from .config import EXCELLENT, GOOD, GROUP, PROVINCE, Config
 from .numbers import number
 from .register import Hall
 from .tiering import Candidate, competition_ranks, quota_caps, take_until_tie
 
 FOLDER = "上报名单"
 NATIONAL = "全国"
-
-
-def ranked(deciding_round: str) -> bool:
-    """A rated hall decided by 市级检查 or higher takes quota places and may be listed (standard.md).
-
-    The one place this is said for the lists; the hall's case file (its deciding round) is intake's."""
-    return deciding_round in RANKING_ROUNDS
 
 
 def shortlist_size(config: Config, quota: int) -> int:
@@ -65,13 +58,14 @@ def _entry(scope: str, tier: str, quota: int, size: int, pool: list[Candidate], 
 
 
 def good_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], config: Config,
-               deciding_rounds: Mapping[str, str], info: Mapping[str, dict]) -> list[dict]:
-    """Step 1: every province's 良好 list (``info``: hall id → name, city, level, round as the list prints them)."""
+               ranked: Collection[str], info: Mapping[str, dict]) -> list[dict]:
+    """Step 1: every province's 良好 list from the ``ranked`` halls (their case file's ``ranked``: rated, and
+    市级检查 or higher decides); ``info``: hall id → name, city, level, round as the list prints them."""
     lists: list[dict] = []
     line = config.thresholds[GOOD]
     for province, members in sorted(_rated_by_province(halls, config).items()):
         pool = [candidates[h.hall_id] for h in members if h.hall_id in candidates
-                and ranked(deciding_rounds.get(h.hall_id, "")) and not candidates[h.hall_id].vetoes
+                and h.hall_id in ranked and not candidates[h.hall_id].vetoes
                 and candidates[h.hall_id].final >= line]
         # A year without a 良好 cap lists every candidate and the province may recognise them all.
         quota = quota_caps(config, len(members)).get(GOOD, len(pool))

@@ -36,6 +36,10 @@ class Candidate:
     deduction: Decimal
     business: Decimal | None  # 业务办理 section rate; None when 不适用
     vetoes: tuple[str, ...] = ()
+    # Ranked: its deciding round is 市级检查 or higher. An unranked hall (自评 only, or its 市级检查 待重报) shows
+    # the tier its score claims and takes no quota place (standard.md, Tiers and quotas).
+    ranked: bool = True
+    claim: tuple[str, str] = ("", "")  # (deciding round, round 待重报 or "") of an unranked hall, for its reason
 
     def rank_key(self) -> tuple:
         """Larger is better; no hall id in it, on purpose."""
@@ -55,6 +59,7 @@ class Placement:
     override: dict | None = None  # recorded decision applied after the rules (overrides.py)
     fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
     ranks: tuple[tuple[int, int], ...] = ()  # where the quota ranks stand in ``reason`` (reasons.said_with_ranks)
+    ranked: bool = True  # False: a claim that takes no quota place (Candidate.ranked)
 
 
 def placed(hall_id: str, tier: str, fact: Fact, **more: Any) -> Placement:
@@ -107,7 +112,7 @@ def assign_tiers(halls: Iterable[Hall], candidates: dict[str, Candidate], config
             cand = candidates.get(hall.hall_id)
             fact = (Fact.of("not-rated", why=why) if cand is None
                     else Fact.of("not-rated-scored", final=cand.final, why=why))
-            placements[hall.hall_id] = placed(hall.hall_id, NOT_RATED, fact)
+            placements[hall.hall_id] = placed(hall.hall_id, NOT_RATED, fact, ranked=False)
             continue
         scopes.setdefault(config.scope_key(hall), []).append(hall)
 
@@ -126,7 +131,7 @@ def quota_use(halls: Iterable[Hall], placements: dict[str, Placement], config: C
     for scope in sorted(scopes):
         members = scopes[scope]
         for tier, cap in quota_caps(config, len(members)).items():
-            used = sum(1 for h in members if placements[h].tier == tier)
+            used = sum(1 for h in members if placements[h].tier == tier and placements[h].ranked)
             pending = sum(1 for h in members if placements[h].needs_decision and placements[h].pending_tier == tier)
             quotas.append(Quota(scope, tier, len(members), cap, used, pending))
     return quotas
@@ -155,7 +160,10 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
         if cand.vetoes:
             items = "、".join(f"{v}({veto_texts.get(v, '')})" if veto_texts.get(v) else v for v in cand.vetoes)
             done[hall.hall_id] = placed(hall.hall_id, FAIL, Fact.of("veto", final=cand.final, items=items, tier=FAIL,
-                                                                   vetoes=cand.vetoes))
+                                                                   vetoes=cand.vetoes), ranked=cand.ranked)
+            continue
+        if not cand.ranked:
+            done[hall.hall_id] = _claim(cand, config)
             continue
         tier = raw_tier(config, cand.final)
         if tier == FAIL:
@@ -222,6 +230,15 @@ def _tied_with(cand: Candidate, tied: list[Candidate], names: dict[str, str]) ->
     if len(others) <= _NAMED:
         return "、".join(others)
     return "、".join(others[:_NAMED]) + f"等 {len(others)} 个厅"
+
+
+def _claim(cand: Candidate, config: Config) -> Placement:
+    """An unranked hall: the tier its score reaches, as its claim, outside the quota."""
+    tier = raw_tier(config, cand.final)
+    deciding, pending = cand.claim
+    fact = (Fact.of("claim-pending", round=deciding, final=cand.final, tier=tier, pending=pending) if pending
+            else Fact.of("claim-self", round=deciding, final=cand.final, tier=tier))
+    return placed(cand.hall_id, tier, fact, ranked=False)
 
 
 def take_until_tie(pool: list[Candidate], cap: int | None) -> tuple[list[Candidate], ...]:

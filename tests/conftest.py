@@ -83,13 +83,14 @@ def write_return(standard, hall: Hall, fill: Fill, folder: Path, year: int = YEA
 
 def scored_returns(standard, folder: Path, halls, score) -> tuple[Path, Path]:
     """``folder``/register.xlsx and ``folder``/returns: a 自评 for each hall scoring ``score(n)`` (n its index),
-    and 退回/错误.xlsx, a return of the first hall with a score written as text, which intake rejects."""
+    and 退回/错误.xlsx, a later return of the first hall with a score written as text, which intake rejects (dated
+    after the accepted one, so that return does not correct it: the rejection stays open)."""
     register = Path(folder) / "register.xlsx"
     write_register(halls, register)
     returns = Path(folder) / "returns"
     for n, hall in enumerate(halls):
         write_return(standard, hall, fill_scoring(standard, score(n)), returns)
-    bad = full_fill(standard, scores={**full_fill(standard).scores, standard.items[1].id: "满分"})
+    bad = full_fill(standard, when=date(YEAR, 6, 1), scores={**full_fill(standard).scores, standard.items[1].id: "满分"})
     write_return(standard, halls[0], bad, returns / "退回", name="错误.xlsx")
     return register, returns
 

@@ -8,8 +8,9 @@ from generator import record
 DEFAULTS = {"hall_id": "H1", "name": "厅", "province": "甲", "city": "甲市", "district": "", "level": 1, "type": "",
             "round": "", "date": "", "inspector": "", "base_score": None, "bonus": None, "deduction": None,
             "final_score": None, "items": {}, "reasons": {}, "sections": {}, "bonus_events": [],
-            "deduction_events": [], "vetoes": [], "rounds": [], "self_gap": None, "override": None, "tier": "未检查",
-            "tier_reason": "", "confirmed_tier": None, "awaiting": None, "decisions": []}
+            "deduction_events": [], "veto_events": [], "rounds": [], "self_gap": None, "override": None, "tier": "未检查",
+            "tier_reason": "", "confirmed_tier": None, "awaiting": None, "decisions": [], "pending_round": None,
+            "ranked": False}
 
 
 def hall_row(**given) -> record.HallRow:

@@ -10,36 +10,41 @@ from generator.exports import application_bytes
 from generator.record import HallRow
 
 
-def hall(hall_id, province, tier, final, confirmed=None, awaiting=None, name="厅"):
-    """A hall's typed row (record.HallRow, as pages and exports get it); only what 结果应用 reads is filled in."""
+def hall(hall_id, province, tier, final, confirmed=None, awaiting=None, name="厅", ranked=None):
+    """A hall's typed row (record.HallRow, as pages and exports get it); only what 结果应用 reads is filled in.
+    Ranked (inspected: 市级检查 or higher decides) unless it waits for its city or has no rated score."""
+    if ranked is None:
+        ranked = final is not None and tier not in ("不参评", "未检查") and awaiting != "市"
     return HallRow(hall_id=hall_id, name=name, province=province, city=f"{province}市", district="", level=1, type="",
                    round="", date="", inspector="", base_score=None, bonus=None, deduction=None,
                    final_score=None if final is None else Decimal(str(final)), items={}, reasons={}, sections={},
                    bonus_events=(), deduction_events=(), vetoes=(), rounds=(), self_gap=None, override=None,
-                   tier=tier, tier_reason="", confirmed_tier=confirmed, awaiting=awaiting, decisions=())
+                   tier=tier, tier_reason="", confirmed_tier=confirmed, awaiting=awaiting, decisions=(), ranked=ranked)
 
 
 NOW = {"甲": [hall("A1", "甲", "优秀", 96, "优秀"), hall("A2", "甲", "良好", 91, "达标", "省"),
               hall("A3", "甲", "达标", 85, "达标"), hall("A4", "甲", "不达标", 70, "不达标"),
               hall("A5", "甲", "未检查", None), hall("A6", "甲", "不参评", 99)],
-       "乙": [hall("B1", "乙", "达标", 82, "达标"), hall("B2", "乙", "不达标", 79.5, None, "市")]}
-BEFORE = {"甲": [hall("A1", "甲", "良好", 92), hall("A2", "甲", "达标", 88), hall("A3", "甲", "不达标", 75),
-                 hall("A4", "甲", "不达标", 70)],
-          "乙": [hall("B1", "乙", "达标", 81), hall("B2", "乙", "不达标", 79)]}
+       "乙": [hall("B1", "乙", "达标", 81.5, "达标"), hall("B2", "乙", "不达标", 79.5, None, "市")]}
+BEFORE = {"甲": [hall("A1", "甲", "良好", 92, "良好"), hall("A2", "甲", "达标", 88, "达标"),
+                 hall("A3", "甲", "不达标", 75, "不达标"), hall("A4", "甲", "不达标", 70, "不达标")],
+          "乙": [hall("B1", "乙", "达标", 81, "达标"), hall("B2", "乙", "不达标", 79, "不达标")]}
 
 
 def test_service_assessment_hand_computed():
     rows = service_assessment(NOW, ["甲", "乙"], BEFORE, {"average": Decimal("2.0"), "pass_rate": Decimal(5)})
     a, b = rows
-    # 甲: tiered A1-A4 (未检查 and 不参评 are not); 3 of 4 at 达标 or better → 75.0%; average (96+91+85+70)/4 = 85.5.
-    assert (a["tiered"], a["counts"], a["pass_rate"], a["average"]) == (
-        4, {"优秀": 1, "良好": 1, "达标": 1, "不达标": 1}, 75, 85.5)
+    # 甲: rated A1-A5 (未检查 A5 counts, 不参评 A6 does not); recognised 达标 or better A1-A3 → 3 of 5 = 60%;
+    # inspected A1-A4 → coverage 80%; average over them (96+91+85+70)/4 = 85.5.
+    assert (a["tiered"], a["counts"], a["pass_rate"], a["coverage"], a["average"]) == (
+        5, {"优秀": 1, "良好": 1, "达标": 1, "不达标": 1}, 60, 80, 85.5)
     assert a["recognised"] == {"优秀": 1, "良好": 0, "达标": 2, "不达标": 1}
-    # Before: 2 of 4 → 50.0%, average (92+88+75+70)/4 = 81.25 → 81.3. Change +4.2 and +25 points → marked.
-    assert (a["average_change"], a["pass_rate_change"], a["improved"]) == (4.2, 25, True)
-    # 乙: 1 of 2 → 50%, both years; average 80.75 → 80.8 vs 80.0: +0.8, +0 → not marked.
-    assert (b["pass_rate"], b["average"], b["average_change"], b["pass_rate_change"], b["improved"]) == (
-        50, 80.8, 0.8, 0, False)
+    # Before: 2 of 4 → 50.0%, average (92+88+75+70)/4 = 81.25 → 81.3. Change +4.2 and +10 points → marked.
+    assert (a["average_change"], a["pass_rate_change"], a["improved"]) == (4.2, 10, True)
+    # 乙: B2 is a 自评 claim waiting for its city: not 达标 for the rate, not in the average (81.5 alone);
+    # before, (81+79)/2 = 80.0: +1.5, 50% both years → not marked.
+    assert (b["pass_rate"], b["coverage"], b["average"], b["average_change"], b["pass_rate_change"], b["improved"]) == (
+        50, 50, 81.5, 1.5, 0, False)
 
 
 def test_no_previous_year_means_no_change_and_no_mark():

@@ -176,10 +176,13 @@ def test_a_new_score_that_moves_another_halls_quota_rank_rewrites_that_halls_pag
     register, returns, out, cache, _before, _site = built
 
     def resend(hall, score):
+        # City checks: only halls a 市级检查 decides are ranked and take quota places (自评 claims do not).
         target = next(p for p in returns.rglob("*.xlsx") if p.name.startswith(hall.hall_id))
-        write_return(standard, hall, fill_scoring(standard, score), target.parent, name=target.name)
+        write_return(standard, hall, fill_scoring(standard, score, round_name="市级检查"), target.parent,
+                     name=target.name)
 
     first, third, second = HALLS[4], HALLS[5], HALLS[6]  # 90 as the fixture has it; 87.5 → 93; 85 → 91
+    resend(first, 90)
     resend(third, 93)
     resend(second, 91)
     before = run(register, returns, out, cache, site=True)

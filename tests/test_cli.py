@@ -55,8 +55,9 @@ def built(tmp_path_factory):
 
     write_register(HALLS, root / "register.xlsx")
     runner = CliRunner()
+    # --include-unrated: the level-4 hall GD9001 gets one too (it returns it below, and is shown 不参评).
     result = runner.invoke(main, ["templates", "--register", str(root / "register.xlsx"), "--out",
-                                  str(root / "templates"), "--year", str(YEAR)])
+                                  str(root / "templates"), "--year", str(YEAR), "--include-unrated"])
     assert result.exit_code == 0, result.output
     assert "已生成 27 份检查表" in result.output
     returns = root / "returns"
@@ -72,7 +73,8 @@ def built(tmp_path_factory):
             lose["C01"] = (0, "未人像比对")
         if n >= 10:
             lose["A01"] = (0, "无人问候")
-        fill_template(target, lose,
+        # City checks: only halls a 市级检查 (or higher) decides take quota places.
+        fill_template(target, lose, round_name="市级检查",
                       events={"J03": (1, "锦旗")} if n == 3 else None,
                       veto="V02" if n == 1 else None)
     # A broken return beside the good ones.
@@ -98,7 +100,7 @@ def test_build_output_summary(built):
 def test_results_json_contract(built):
     root, _ = built
     data = results(root)
-    assert data["schema_version"] == 2 and data["year"] == YEAR
+    assert data["schema_version"] == 3 and data["year"] == YEAR
     assert (data["standard"]["id"], data["standard"]["version"]) == ("ct-hall", "2016.1")
     halls = {h["hall_id"]: h for h in data["halls"]}
     assert list(halls) == sorted(h.hall_id for h in HALLS)

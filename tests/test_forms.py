@@ -228,10 +228,16 @@ def content(path) -> dict:
 
 def test_stamped_workbooks_equal_built_ones(written, standard, tmp_path):
     """write_templates stamps halls into saved bytes; the result must be what build_workbook describes."""
+    from generator.forms import unrated_reason
+    from generator.rules import Rules
+
     out, paths = written
+    rules = Rules.of(standard, year=YEAR)
     for hall, path in zip(HALLS, paths):
         built = tmp_path / f"{hall.hall_id}.xlsx"
-        build_workbook(standard, hall, YEAR, CREATED).save(built)
+        # 不参评 halls (a partner, a level 4) get theirs marked so on the cover, with the configuration's reason.
+        note = "" if rules.config.evaluated(hall) else unrated_reason(hall, rules)
+        build_workbook(standard, hall, YEAR, CREATED, unrated=note).save(built)
         assert content(path) == content(built), hall.hall_id
     cover = openpyxl.load_workbook(paths[2])[wbk.SHEET_COVER]
     assert cover[f"B{wbk.cover_rows()['厅名称']}"].value == "=SUM(A1)营业厅"  # text, not a formula
@@ -288,8 +294,13 @@ def test_cli_templates_zip_and_master(tmp_path, standard):
     result = runner.invoke(main, ["templates", "--register", str(tmp_path / "r.xlsx"), "--out",
                                   str(tmp_path / "t"), "--year", str(YEAR), "--zip"])
     assert result.exit_code == 0, result.output
-    assert "已生成 3 份检查表" in result.output
+    # The partner hall GD0002 is 不参评: no workbook unless asked.
+    assert "已生成 2 份检查表" in result.output and "1 个营业厅本年度不参评" in result.output
     assert len(list((tmp_path / "t").rglob("*.zip"))) == 2
+    result = runner.invoke(main, ["templates", "--register", str(tmp_path / "r.xlsx"), "--out",
+                                  str(tmp_path / "t"), "--year", str(YEAR), "--zip", "--include-unrated"])
+    assert result.exit_code == 0, result.output
+    assert "已生成 1 份检查表" in result.output and "保留 2 份" in result.output
     result = runner.invoke(main, ["templates", "--master", "--out", str(tmp_path / "m")])
     assert result.exit_code == 0, result.output
     assert master_path(tmp_path / "m", standard).exists()

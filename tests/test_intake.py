@@ -1,5 +1,6 @@
 """Intake on real workbooks written by openpyxl."""
 
+import hashlib
 from datetime import date
 
 import openpyxl
@@ -91,7 +92,7 @@ def test_future_date_is_rejected(tmp_path, standard, halls):
 def test_statuses_add_up_and_duplicates_settle(tmp_path, standard, halls):
     returns = tmp_path / "returns"
     a = write_return(standard, halls[0], full_fill(standard), returns, name="a.xlsx")
-    write_return(standard, halls[0], full_fill(standard), returns, name="b.xlsx")  # same content again
+    b = write_return(standard, halls[0], full_fill(standard), returns, name="b.xlsx")  # same content again
     write_return(standard, halls[1], full_fill(standard, when=date(YEAR, 5, 1)), returns, name="c.xlsx")
     write_return(standard, halls[1], fill_scoring(standard, 97, when=date(YEAR, 6, 1)), returns, name="d.xlsx")
     write_return(standard, halls[2], full_fill(standard), returns, name="e.xlsx")
@@ -102,14 +103,18 @@ def test_statuses_add_up_and_duplicates_settle(tmp_path, standard, halls):
     (returns / "fake.xlsx").write_bytes(b"not a zip at all")
     report = intake(tmp_path, standard, halls)
     status = {f.path.split("/")[-1]: f.status for f in report.files}
-    assert status == {"a.xlsx": "accepted", "b.xlsx": "superseded", "c.xlsx": "superseded", "d.xlsx": "accepted",
-                      "e.xlsx": "rejected", "f.xlsx": "rejected", "说明.txt": "ignored", "~$a.xlsx": "ignored",
-                      "empty.xlsx": "rejected", "fake.xlsx": "rejected"}
+    # Same date, different content: the file's content hash orders them (the spec's stable order), not a conflict.
+    digest = {n: hashlib.sha256((returns / n).read_bytes()).hexdigest() for n in ("e.xlsx", "f.xlsx")}
+    newest = max(digest, key=digest.__getitem__)
+    copy = "a.xlsx" if hashlib.sha256(a.read_bytes()).digest() > hashlib.sha256(b.read_bytes()).digest() else "b.xlsx"
+    assert status == {"a.xlsx": "superseded", "b.xlsx": "superseded", "c.xlsx": "superseded", "d.xlsx": "accepted",
+                      "e.xlsx": "superseded", "f.xlsx": "superseded", "说明.txt": "ignored", "~$a.xlsx": "ignored",
+                      "empty.xlsx": "rejected", "fake.xlsx": "rejected"} | {newest: "accepted", copy: "accepted"}
     assert sum(report.counts.values()) == len(report.files) == 10
     codes = {f.path.split("/")[-1]: [p.code for p in f.problems] for f in report.files}
-    assert codes["e.xlsx"] == codes["f.xlsx"] == ["duplicate-conflict"]
+    assert codes["e.xlsx"] == codes["f.xlsx"] == []
     assert codes["empty.xlsx"] == ["file-empty"] and codes["fake.xlsx"] == ["file-not-zip"]
-    assert sorted(r.hall_id for r in report.records) == [halls[0].hall_id, halls[1].hall_id]
+    assert sorted(r.hall_id for r in report.records) == [halls[0].hall_id, halls[1].hall_id, halls[2].hall_id]
     assert a.exists()
 
 

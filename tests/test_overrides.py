@@ -138,7 +138,7 @@ def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     from generator.results import evaluate
 
     halls = make_halls({"甲": 20})  # 优秀 cap 1: two halls tie at 97
-    records = [lose_points(standard, h, "自评", Decimal(3)) for h in ("H010000", "H010001")]
+    records = [lose_points(standard, h, "市级检查", Decimal(3)) for h in ("H010000", "H010001")]
     results = evaluate(halls, records, standard, CONFIG)
     rows = {h["hall_id"]: h for h in results["halls"]}
     assert rows["H010000"]["needs_decision"] and rows["H010000"]["tier"] == "良好"
@@ -150,9 +150,9 @@ def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     assert rows["H010000"]["override"] is None and rows["H010000"]["needs_decision"]
     excellent = next(q for q in results["quotas"] if q["tier"] == "优秀")
     assert (excellent["used"], excellent["pending"]) == (1, 1)
-    # Known from 自评 alone: no city has recognised them, so nobody is nominated and the 裁定 tier is a claim.
-    assert results["shortlists"][0]["nominees"] == []
-    assert (rows["H010001"]["confirmed_tier"], rows["H010001"]["awaiting"]) == (None, "市")
+    # Recognised 达标 by their city check (only ranked halls take places): both nominated, the 裁定 tier a claim.
+    assert [n["hall_id"] for n in results["shortlists"][0]["nominees"]] == ["H010000", "H010001"]
+    assert (rows["H010001"]["confirmed_tier"], rows["H010001"]["awaiting"]) == ("达标", "集团")
 
 
 def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):

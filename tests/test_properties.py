@@ -153,7 +153,7 @@ def test_decisions_pin_bar_and_never_break_a_quota(world, rnd):
     info = {h.hall_id: {"name": h.name, "city": h.city, "level": h.level, "round": "市级检查"} for h in halls}
     pins, bars = {}, {}
     recognised: dict[str, set[str]] = {}
-    for entry in good_lists(halls, cands, config, dict.fromkeys(cands, "市级检查"), info):
+    for entry in good_lists(halls, cands, config, set(cands), info):
         ids = [n["hall_id"] for n in entry["nominees"]]
         yes = rnd.sample(ids, rnd.randint(0, min(entry["quota"], len(ids))))
         recognised[entry["scope"]] = set(yes)

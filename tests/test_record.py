@@ -71,7 +71,40 @@ def test_a_schema_1_archive_is_upgraded_on_load_and_still_makes_a_site(archived,
     assert f"待{waiting['awaiting']}认定" in page
 
 
-@pytest.mark.parametrize("version, said", [(3, "格式版本为 3,比本程序能读的版本 2 新"), ("二", "格式版本“二”无法识别"),
+def _as_schema_2(data: dict) -> dict:
+    """What a results.json looked like before the case file: events of the deciding workbook as {id, count,
+    points, note}, vetoes as {id, note}, rounds without status, no pending_round or ranked."""
+    old = json.loads(json.dumps(data))
+    old["schema_version"] = 2
+    for hall in old["halls"]:
+        for key in ("bonus_events", "deduction_events"):
+            hall[key] = [{"id": e["item"], "count": e["count"], "points": e["points"],
+                          "note": "".join(n for _, n in e["notes"])} for e in hall[key]]
+        hall["vetoes"] = [{"id": v["item"], "note": "".join(n for _, n in v["notes"])} for v in hall.pop("veto_events")]
+        hall["rounds"] = [{k: v for k, v in r.items() if k not in ("status", "note", "problems")}
+                          for r in hall["rounds"] if r["status"] == "accepted"]
+        del hall["pending_round"], hall["ranked"]
+    return old
+
+
+def test_a_schema_2_archive_is_upgraded_to_the_case_file_form(archived):
+    path = archived / str(YEAR) / RESULTS_FILE
+    now = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(_as_schema_2(now), ensure_ascii=False), encoding="utf-8")
+    [year] = load_archive(archived)
+    assert year.results["schema_version"] == SCHEMA_VERSION
+    with_events = [(b, a) for b, a in zip(now["halls"], year.results["halls"]) if b["deduction_events"]]
+    assert with_events
+    for before, after in with_events:
+        assert [(e["item"], e["count"], e["rounds"]) for e in after["deduction_events"]] == [
+            (e["item"], e["count"], [before["round"]]) for e in before["deduction_events"]]
+    for before, after in zip(now["halls"], year.results["halls"]):
+        assert all(r["status"] == "accepted" for r in after["rounds"]) and after["pending_round"] is None
+        assert after["ranked"] == (before["tier"] not in ("不参评", "未检查") and before["round"] not in ("", "自评"))
+    assert year.record.halls[0].hall_id == now["halls"][0]["hall_id"]
+
+
+@pytest.mark.parametrize("version, said", [(4, "格式版本为 4,比本程序能读的版本 3 新"), ("二", "格式版本“二”无法识别"),
                                            (None, "格式版本“None”无法识别")])
 def test_an_archive_of_another_version_is_refused_in_chinese(archived, tmp_path, version, said):
     path = archived / str(YEAR) / RESULTS_FILE

@@ -98,7 +98,9 @@ def test_a_threshold_changed_in_the_config_changes_tiers_pages_and_exports(tmp_p
     # Quotas wide open, so only the line decides: a 96 is 优秀 with the seed's 95 and 良好 with 97.
     config = config_from_dict({"thresholds": {"优秀": line, "良好": 90, "达标": 80},
                                "quotas": {"优秀": 1, "良好": 1}}, YEAR)
-    fills = {"0000": fill_scoring(standard, 96), "0001": fill_scoring(standard, 91)}
+    # City checks: only a hall a 市级检查 (or higher) decides takes a quota place and a rank.
+    fills = {"0000": fill_scoring(standard, 96, round_name="市级检查"),
+             "0001": fill_scoring(standard, 91, round_name="市级检查")}
     issued, results, site = run_year(tmp_path, standard, config, fills)
     expected = "优秀" if line <= 96 else "良好"
     hall = hall_of(results, "H010000")

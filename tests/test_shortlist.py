@@ -35,7 +35,7 @@ def lists(halls, scores, config=CONFIG, vetoed=(), good=False):
     excellent = excellent_lists(halls, cands, config, recognised, info)
     if not good:
         return excellent
-    return excellent + good_lists(halls, cands, config, dict.fromkeys(cands, "市级检查"), info)
+    return excellent + good_lists(halls, cands, config, set(cands), info)
 
 
 def test_size_is_the_exact_ceiling():
@@ -119,7 +119,7 @@ def test_build_with_config_and_overrides_on_real_workbooks(tmp_path, standard):
     write_register(halls, tmp_path / "register.xlsx")
     returns = tmp_path / "returns"
     for hall, earned in zip(halls, (97, 97, 92)):
-        write_return(standard, hall, fill_scoring(standard, earned), returns)
+        write_return(standard, hall, fill_scoring(standard, earned, round_name="市级检查"), returns)
     (tmp_path / "hallscore.toml").write_text('year = 2025\nshortlist_ratio = 0.5\n', encoding="utf-8")
     (tmp_path / "裁定.yaml").write_text(yaml.safe_dump([{
         "厅编码": "H010001", "档次": "优秀", "理由": "集团抽查确认", "裁定人": "集团评审组", "日期": "2025-07-01",

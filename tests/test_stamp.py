@@ -250,12 +250,13 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
     from generator.record import Decision, Event, RoundScore, Veto
     from generator.stamp import forget_digests, hall_digest
 
-    one = RoundScore("市级检查", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64)
+    one = RoundScore("市级检查", "accepted", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64, "",
+                     ())
     hall = hall_row(final_score=94.5, base_score=94, items={"A01": 3.5}, sections={"环境": "不适用"},
                     rounds=[{f.name: getattr(one, f.name) for f in fields(RoundScore)}])
     others = {"level": 2, "needs_decision": True, "items": {"A01": Decimal("3.0")}, "reasons": {"A01": "缺"},
-              "sections": {"环境": Decimal("50")}, "bonus_events": (Event("J1", 1, Decimal("1"), ""),),
-              "deduction_events": (Event("K1", 1, Decimal("1"), ""),), "vetoes": (Veto("V1", ""),),
+              "sections": {"环境": Decimal("50")}, "bonus_events": (Event("J1", 1, Decimal("1"), ("市级检查",)),),
+              "deduction_events": (Event("K1", 1, Decimal("1"), ("市级检查",)),), "vetoes": (Veto("V1", ("市级检查",)),),
               "decisions": (Decision("优秀", "认定", "集团", "甲", "2025-06-01", "", "x.xlsx"),),
               "override": {"tier": "良好"}, "final_score": Decimal("95"), "self_gap": Decimal("0")}
     digest = hall_digest(hall, {"sha256"})[0]

@@ -56,7 +56,9 @@ def test_registers_in_the_encodings_excel_writes(tmp_path, encoding, label, deli
     halls, how = read_register(path)
     assert how == label
     assert [h.name for h in halls] == ["甲厅", "乙厅(旗舰)"] and halls[1].type == "社会合作"
-    result = CliRunner().invoke(main, ["templates", "--register", str(path), "--out", str(tmp_path / "t")])
+    # --include-unrated: the partner hall 乙厅 is 不参评 and gets a workbook only when asked.
+    result = CliRunner().invoke(main, ["templates", "--register", str(path), "--out", str(tmp_path / "t"),
+                                       "--include-unrated"])
     assert result.exit_code == 0 and "已生成 2 份检查表" in result.output
 
 

@@ -54,8 +54,9 @@ def test_application_rows_give_openpyxls_bytes():
     halls = _halls()
     application = {
         "assessment": [{"province": "甲", "tiered": 3, "counts": {"优秀": 1, "良好": 1, "达标": 0, "不达标": 1},
-                        "recognised": {"优秀": 0, "良好": 1}, "pass_rate": 66.7, "average": 90.25,
-                        "average_change": None, "pass_rate_change": -1.5, "improved": True}],
+                        "recognised": {"优秀": 0, "良好": 1}, "pass_rate": 66.7, "coverage": 100, "average": 90.25,
+                        "average_change": None, "pass_rate_change": -1.5, "improved": True,
+                        "progress": {"open_rejections": 2, "passed": False}}],
         "rewards": {"甲": [{"hall_id": h.hall_id, "name": h.name, "city": h.city, "tier": h.tier,
                             "confirmed_tier": None, "consequence": NASTY[1], "note": h.name} for h in halls]},
         "eligible": [h for h in halls if h.final_score is not None],
