@@ -194,13 +194,9 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         _hall_entries(index, entries, segment, memo_path, known, memo)
         if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
             _write_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
-    extra = (config.get("extra") or {}).get("hallscore_search") or {}
-    if extra.get("jinja_cache"):
-        # The theme's ~50 templates compiled once, not on every build: Jinja checks each one's source.
-        from jinja2 import FileSystemBytecodeCache
-
-        os.makedirs(str(extra["jinja_cache"]), exist_ok=True)
-        env.bytecode_cache = FileSystemBytecodeCache(str(extra["jinja_cache"]))
+    # No bytecode cache: compiled templates stay in this process's memory. Jinja's FileSystemBytecodeCache
+    # loads them with marshal, so whoever can write that folder could run code at the next build.
+    env.bytecode_cache = None
     return env
 
 

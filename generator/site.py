@@ -46,8 +46,8 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
     pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
-    compare stamped pages with). ``cache_dir``: the build's own cache (trusted, like its pickles), where the
-    theme's compiled templates are kept between builds; none, none kept."""
+    compare stamped pages with). ``cache_dir``: unused by the site (kept for callers); nothing compiled is
+    ever read back from a folder: templates are compiled in memory for each build."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -90,9 +90,6 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
             # jieba's cut of each run of Han characters: a build that cuts no new run never loads its dictionary.
             search_extra["cuts_memo"] = str(site_dir.parent / f".{site_dir.name}.search-cuts.json")
-        if cache_dir is not None:
-            # Compiled code is loaded from here: only from the build's cache, never from beside the site.
-            search_extra["jinja_cache"] = str(Path(cache_dir).resolve() / "jinja")
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {
