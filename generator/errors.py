@@ -27,3 +27,10 @@ class OverrideError(HallscoreError):
 
 class DecisionError(HallscoreError):
     """A returned 上报名单 is unreadable, edited, foreign or breaks a rule: it is refused whole."""
+
+
+def notice(message: str) -> None:
+    """A Chinese line on stderr for something that costs only time (a cache not used), never a stop."""
+    import sys
+
+    print(message, file=sys.stderr)

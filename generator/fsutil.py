@@ -57,6 +57,22 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
     return digest.hexdigest()
 
 
+def read_own_file(path: str | Path, limit: int = 1 << 30) -> bytes:
+    """A cache or memo file's bytes, never through a symlink and only from a regular file of at most ``limit``
+    bytes (OSError otherwise: the caller then does without it)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            raise OSError(f"not a regular file of at most {limit} bytes: {path}")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
+
+
 def stat_status(st: os.stat_result) -> str:
     """Size, mtime, inode, device and ctime: any write to the file, or its replacement, changes it (the kernel
     sets ctime on every write and every utime, and nothing sets it back)."""

@@ -4,6 +4,7 @@ planted, foreign or edited cache files cost only time (issue 20)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 from pathlib import Path
 
@@ -50,3 +51,139 @@ def test_planted_jinja_bytecode_never_runs(tmp_path):
     build_site(load_archive(tmp_path / "archive"), tmp_path / "site", cache_dir=tmp_path / "cache")
     assert (tmp_path / "site" / "index.html").is_file()
     assert not marker.exists()
+
+
+# -- the intake cache: hallscore's own SQLite file only, every entry checked ------------------------------------
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+
+import pytest  # noqa: E402
+from conftest import YEAR, make_halls, scored_returns  # noqa: E402
+
+from generator.build import BuildOptions, build  # noqa: E402
+from generator.installkey import keyed_digest  # noqa: E402
+
+HALLS = make_halls({"广东": 4, "北京": 3})
+
+
+@pytest.fixture
+def inbox(standard, tmp_path):
+    return scored_returns(standard, tmp_path, HALLS, lambda n: 98 - 2 * n)
+
+
+def _run(inbox, out: Path, cache: Path | None):
+    register, returns = inbox
+    return build(BuildOptions.from_files([returns], register, out / "archive", YEAR, cache_dir=cache))
+
+
+def _results(out: Path) -> bytes:
+    return (out / "archive" / str(YEAR) / "results.json").read_bytes()
+
+
+def _foreign_db(path: Path) -> bytes:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 7")
+        db.execute("CREATE TABLE intake (id INTEGER PRIMARY KEY, note TEXT)")
+        db.executemany("INSERT INTO intake (note) VALUES (?)", [(f"行{n}",) for n in range(100)])
+    db.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("how", ["symlink", "copy", "hardlink"])
+def test_another_programs_sqlite_file_is_never_altered(inbox, tmp_path, how, capfd):
+    foreign = tmp_path / "other" / "app.sqlite"
+    foreign.parent.mkdir()
+    before = _foreign_db(foreign)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    store = cache / "intake.sqlite"
+    if how == "symlink":
+        store.symlink_to(foreign)
+    elif how == "hardlink":
+        os.link(foreign, store)
+    else:
+        shutil.copyfile(foreign, store)
+    _run(inbox, tmp_path / "cold", None)
+    for n in (1, 2):  # twice: the second run must not "repair" it either
+        summary = _run(inbox, tmp_path / f"run{n}", cache)
+        assert summary.cache_hits == 0
+        assert _results(tmp_path / f"run{n}") == _results(tmp_path / "cold")
+    assert foreign.read_bytes() == before
+    if how != "hardlink":
+        assert store.is_symlink() == (how == "symlink")
+        assert store.read_bytes() == before
+    assert "不是 hallscore 自己的缓存" in capfd.readouterr().err
+    for suffix in ("-journal", "-wal"):
+        assert not Path(f"{foreign}{suffix}").exists()
+
+
+def test_a_symlinked_journal_beside_our_store_is_not_followed(inbox, tmp_path):
+    cache = tmp_path / "cache"
+    _run(inbox, tmp_path / "a", cache)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("不动", encoding="utf-8")
+    (cache / "intake.sqlite-journal").symlink_to(victim)
+    _run(inbox, tmp_path / "b", cache)
+    assert victim.read_text(encoding="utf-8") == "不动"
+
+
+def _entries(cache: Path) -> list[tuple]:
+    with sqlite3.connect(cache / "intake.sqlite") as db:
+        rows = db.execute("SELECT key, value, day, exact, mac FROM intake ORDER BY key").fetchall()
+    db.close()
+    return rows
+
+
+def _rewrite(cache: Path, key: str, value: str, mac: str) -> None:
+    with sqlite3.connect(cache / "intake.sqlite") as db:
+        db.execute("UPDATE intake SET value = ?, mac = ? WHERE key = ?", (value, mac, key))
+    db.close()
+
+
+def _inflate(value: str) -> str:
+    data = json.loads(value)
+    rec = data[1]
+    first = sorted(rec[4])[0]
+    rec[4][first] = "34000"
+    return json.dumps(data, separators=(",", ":"))
+
+
+def test_an_edited_intake_entry_is_never_published(inbox, tmp_path):
+    cache = tmp_path / "cache"
+    _run(inbox, tmp_path / "cold", None)
+    _run(inbox, tmp_path / "a", cache)
+    key, value, day, exact, mac = next(r for r in _entries(cache) if json.loads(r[1])[1] is not None)
+    # Edited by hand (its digest kept): the keyed digest no longer matches.
+    _rewrite(cache, key, _inflate(value), mac)
+    edited = _run(inbox, tmp_path / "b", cache)
+    assert edited.cache_hits == len(_entries(cache)) - 1 and edited.files_read == 1
+    assert _results(tmp_path / "b") == _results(tmp_path / "cold")
+    # Even an entry signed with this installation's key is range-checked against the standard.
+    forged = _inflate(value)
+    _rewrite(cache, key, forged, keyed_digest("intake-entry", "\x1f".join([key, forged, day, str(exact)]).encode()))
+    signed = _run(inbox, tmp_path / "c", cache)
+    assert signed.files_read == 1
+    assert _results(tmp_path / "c") == _results(tmp_path / "cold")
+    assert b"34000" not in _results(tmp_path / "c")
+
+
+def test_an_edited_register_cache_is_never_used(inbox, tmp_path):
+    cache = tmp_path / "cache"
+    _run(inbox, tmp_path / "cold", None)
+    _run(inbox, tmp_path / "a", cache)
+    (stored,) = cache.glob("register-*.json")
+    memo = json.loads(stored.read_text(encoding="utf-8"))
+    memo["rows"][0][1], memo["rows"][0][5] = "假营业厅", 4
+    stored.write_text(json.dumps(memo, ensure_ascii=False), encoding="utf-8")
+    _run(inbox, tmp_path / "b", cache)
+    assert "假营业厅".encode() not in _results(tmp_path / "b")
+    assert _results(tmp_path / "b") == _results(tmp_path / "cold")
+    # A link in its place is not followed either.
+    stored.unlink()
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps(memo, ensure_ascii=False), encoding="utf-8")
+    stored.symlink_to(elsewhere)
+    _run(inbox, tmp_path / "c", cache)
+    assert _results(tmp_path / "c") == _results(tmp_path / "cold")
