@@ -26,7 +26,6 @@ from .fsutil import (
     swap_dir,
     undo_swap,
     work_prefix,
-    write_text_atomic,
 )
 from .intake import IntakeReport, run_intake
 from .overrides import load_overrides
@@ -432,12 +431,15 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
     stamp = key = None
     if cache_dir is not None:
         from .cache import site_key
+        from .memo import read_memo
+        from .site import site_intact
 
         stamp = Path(cache_dir) / "site.key"
         key = site_key(archive_dir, site_dir, strict)
         try:
-            last_key, pages = stamp.read_text(encoding="utf-8").split()
-            if last_key == key and (site_dir / "index.html").is_file():
+            last_key, pages = str(read_memo(stamp, "site-key")).split()  # sealed: a forged stamp reads as none
+            # Kept only when it is still what the last build published (a deleted or edited page: rebuilt).
+            if last_key == key and (site_dir / "index.html").is_file() and site_intact(site_dir) is not None:
                 return int(pages), True, {}
         except (OSError, ValueError):
             pass
@@ -448,7 +450,9 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
         year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
     built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
     if stamp is not None:
-        write_text_atomic(stamp, f"{key} {built['pages']}\n")
+        from .memo import write_memo
+
+        write_memo(stamp, "site-key", f"{key} {built['pages']}")
     return built["pages"], False, built.get("hall_pages", {})
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import charts
+from .fsutil import read_own_file
+from .memo import seal, unseal
 
 if TYPE_CHECKING:
     from .pages import YearView
@@ -119,11 +121,13 @@ class PageCache:
         self.used.add(key)
         path = self.folder / key
         try:
-            data = path.read_bytes()
-            digest, body = data[:64].decode("ascii"), data[65:]
-            if hashlib.sha256(body).hexdigest() == digest:  # a damaged or edited file is rendered again
+            # Sealed with the installation's key, and for this key: a damaged, planted or edited body (its plain
+            # SHA-256 recomputed, or another page's body under this name) is rendered again.
+            body = unseal(f"province-page {key}", read_own_file(path))
+            if body is not None:
+                text = body.decode("utf-8")
                 self.reused += 1
-                return body.decode("utf-8")
+                return text
         except (OSError, UnicodeDecodeError):
             pass
         text = render()
@@ -131,8 +135,7 @@ class PageCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".{key}.tmp-{os.getpid()}"
-            body = text.encode("utf-8")
-            tmp.write_bytes(hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+            tmp.write_bytes(seal(f"province-page {key}", text.encode("utf-8")))
             os.replace(tmp, path)
         except OSError:
             pass  # not kept: rendered again next time

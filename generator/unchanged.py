@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .fsutil import file_status, read_own_file, write_text_atomic
 from .installkey import digest_matches, keyed_digest
+from .memo import read_memo, write_memo
 from .register import LEVELS, Hall, load_register
 
 
@@ -96,17 +97,14 @@ def archive_current(cache_dir: str | Path | None, year: int, results_key: str | 
     """True when the archive's year folder is exactly what the last build wrote for these results."""
     if cache_dir is None or results_key is None or not target.is_dir():
         return False
-    try:
-        last = json.loads(_stamp(cache_dir, year).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return last.get("key") == results_key and last.get("state") == folder_state(target)
+    last = read_memo(_stamp(cache_dir, year), "archive-stamp")  # sealed: a forged stamp reads as none
+    return isinstance(last, dict) and last.get("key") == results_key and last.get("state") == folder_state(target)
 
 
 def remember_archive(cache_dir: str | Path | None, year: int, results_key: str | None, target: Path) -> None:
     if cache_dir is None or results_key is None:
         return
-    write_text_atomic(_stamp(cache_dir, year), json.dumps({"key": results_key, "state": folder_state(target)}))
+    write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "state": folder_state(target)})
 
 
 # -- the results of the last build: read back from the archive's results.json ------------------------------
@@ -123,7 +121,7 @@ def remember_results(cache_dir: str | Path | None, year: int, results_key: str |
     status = file_status(results_file)
     (Path(cache_dir) / f"results-{year}.marshal").unlink(missing_ok=True)  # the cache of an earlier version
     if status is not None:
-        write_text_atomic(_results_stamp(cache_dir, year), json.dumps({"key": results_key, "file": status}))
+        write_memo(_results_stamp(cache_dir, year), "results-stamp", {"key": results_key, "file": status})
 
 
 def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> dict | None:
@@ -132,7 +130,7 @@ def last_results(cache_dir: str | Path | None, year: int, results_key: str, resu
     if cache_dir is None:
         return None
     try:
-        last = json.loads(_results_stamp(cache_dir, year).read_text(encoding="utf-8"))
+        last = read_memo(_results_stamp(cache_dir, year), "results-stamp")
         if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != file_status(
                 results_file):
             return None

@@ -187,3 +187,72 @@ def test_an_edited_register_cache_is_never_used(inbox, tmp_path):
     stored.symlink_to(elsewhere)
     _run(inbox, tmp_path / "c", cache)
     assert _results(tmp_path / "c") == _results(tmp_path / "cold")
+
+
+# -- memos beside the site and the published site itself -----------------------------------------------------
+
+def _site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_a_planted_province_page_body_is_never_published(tmp_path):
+    """A province page body planted in .<site>.pages/ with its plain SHA-256 recomputed (the old check) is
+    rendered again, not published."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=4)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    build_site(years, tmp_path / "site")
+    pages = tmp_path / ".site.pages"
+    bodies = [p for p in pages.iterdir() if p.is_file()]
+    assert bodies
+    for path in bodies:
+        data = path.read_bytes()
+        body = data[data.index(b"\n") + 1:] + b"<script>planted()</script>"
+        path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+        (pages / path.name).write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    assert not any(b"planted()" in data for data in _site_files(tmp_path / "site").values())
+    assert _site_files(tmp_path / "site") == _site_files(tmp_path / "cold")
+
+
+def test_edited_search_and_download_memos_are_ignored(tmp_path):
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=6)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    build_site(years, tmp_path / "site")
+    memos = [tmp_path / f".site.{name}" for name in ("search-pages.json", "search-memo.json", "search-cuts.json",
+                                                      "rows.json")]
+    for memo in memos:
+        data = memo.read_bytes()
+        assert data.startswith(b"hallscore-memo/1 ")
+        head, _, body = data.partition(b"\n")
+        # Every string in the memo marked, the plain JSON kept valid: an edit that does not know the key.
+        memo.write_bytes(head + b"\n" + body.replace("营业厅".encode(), b"<b>x</b>"))
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    assert _site_files(tmp_path / "site") == _site_files(tmp_path / "cold")
+
+
+def test_a_damaged_published_site_is_repaired_by_the_next_build(inbox, tmp_path):
+    """With unchanged inputs a build used to keep the site as it was: a deleted page stayed deleted and an
+    edited one stayed edited. The site is checked against its sealed manifest and built again."""
+    register, returns = inbox
+    cache = tmp_path / "cache"
+
+    def run(out: Path) -> None:
+        build(BuildOptions.from_files([returns], register, tmp_path / "archive", YEAR, site_dir=out,
+                                      cache_dir=cache))
+
+    run(tmp_path / "site")
+    good = _site_files(tmp_path / "site")
+    pages = sorted(p for p in (tmp_path / "site").rglob("*.html") if "/halls/" in p.as_posix())
+    pages[0].unlink()
+    pages[1].write_text("<script>edited()</script>", encoding="utf-8")
+    (tmp_path / "site" / "planted.html").write_text("x", encoding="utf-8")
+    index = tmp_path / "site" / "index.html"
+    st = index.stat()
+    index.write_bytes(index.read_bytes().replace(b"</body>", b"<script>x()</script></body>"))
+    os.utime(index, ns=(st.st_atime_ns, st.st_mtime_ns))
+    run(tmp_path / "site")
+    assert _site_files(tmp_path / "site") == good
