@@ -23,11 +23,12 @@ from .fsutil import (
     clean_temp_files,
     file_status,
     recover_swap,
-    swap_dir,
-    undo_swap,
     work_prefix,
 )
 from .intake import IntakeReport, run_intake
+from .journal import clean_asides
+from .journal import commit as commit_year
+from .journal import recover as recover_year
 from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
 from .register import load_register
@@ -221,10 +222,12 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
         if progress is not None:
             progress(stage, 0, None)
 
+    recover_year(archive_dir)  # first: a commit a killed run left is completed (journal.py)
     _clean_archive(archive_dir, cache_dir)
     if site_dir is not None:  # also when the site is reused and build_site (which cleans too) is not called
         site = Path(site_dir).resolve()
         clean_leftovers(site.parent, f".{site.name}.build-")
+        clean_asides(site.parent, (site.name,))
     config = o.config
     year = config.year
     standard_path = o.standard_path or DEFAULT_STANDARD
@@ -254,13 +257,11 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     archive_key = _archive_key(results_key, intake)
     # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
     current = archive_current(cache_dir, results["year"], archive_key, target)
-    staged, old = (None if current else _stage_year(archive_dir, results, intake, standard_path, cache_dir)), None
+    staged = None if current else _stage_year(archive_dir, results, intake, standard_path, cache_dir)
     try:
-        if staged is not None:
-            old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
-        if not reused:
-            remember_results(cache_dir, results["year"], results_key, target / RESULTS_FILE)
-        del intake  # written; the site reads the archive's copy
+        if staged is not None and site_dir is None:
+            commit_year(archive_dir, [(staged, target)])  # the year's folder is complete before anyone sees it
+        del intake  # written; the site reads the staged copy
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
                                seconds=seconds, cpu_seconds=cpu_seconds, workers=workers, tally=_tally(results))
@@ -272,19 +273,17 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
             announce("site")
             # The pages read the archive's copy: the build's is let go (about 100 MB at 20,000 halls).
             summary.results_data = results = None  # type: ignore[assignment]
+            # The site is built from the staged year and committed with it: both change or neither does.
+            summary.pages, summary.site_reused, summary.hall_pages = _site(
+                archive_dir, Path(site_dir), o.strict, cache_dir,
+                staged=(summary.year, staged, target) if staged is not None else None)
             summary.results_status = file_status(target / RESULTS_FILE)
-            summary.pages, summary.site_reused, summary.hall_pages = _site(archive_dir, Path(site_dir), o.strict,
-                                                                           cache_dir)
             lap("site")
-    except BaseException:
-        if staged is not None:
-            undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
-        raise
     finally:
         if staged is not None:
-            shutil.rmtree(staged.parent, ignore_errors=True)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(staged.parent, ignore_errors=True)  # empty once committed
+    if not reused:
+        remember_results(cache_dir, summary.year, results_key, target / RESULTS_FILE)
     if staged is not None:
         remember_archive(cache_dir, summary.year, archive_key, target)
     return summary
@@ -310,6 +309,7 @@ def _clean_archive(archive_dir: Path, cache_dir) -> None:
         if name.startswith(".") and name.endswith(".old") and name[1:-4].isdigit():
             recover_swap(archive_dir / name[1:-4])
     clean_leftovers(archive_dir, ".stage-")
+    clean_asides(archive_dir)
     for folder in [archive_dir, *(p for p in archive_dir.iterdir() if p.is_dir() and p.name.isdigit())]:
         clean_temp_files(folder)
     if cache_dir is not None:
@@ -426,10 +426,14 @@ def _evaluate(halls, records, standard, config, summary: dict, overrides, cache_
     return evaluate(halls, records, standard, config, summary, overrides, decisions), key, False
 
 
-def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool, dict]:
-    """Build the site, or keep it when nothing it is made from changed since the last successful build."""
+def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir,
+          staged: tuple[int, Path, Path] | None = None) -> tuple[int, bool, dict]:
+    """Build the site, or keep it when nothing it is made from changed since the last successful build.
+
+    ``staged``: (year, staged folder, its place in the archive): the site is built from it and both are committed
+    together (journal.py)."""
     stamp = key = None
-    if cache_dir is not None:
+    if cache_dir is not None and staged is None:
         from .cache import site_key
         from .memo import read_memo
         from .site import site_intact
@@ -444,11 +448,23 @@ def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[i
         except (OSError, ValueError):
             pass
     # Pages come from the archive, not from memory: every published year is re-derivable from it.
-    years = load_archive(archive_dir)
+    years = load_archive(archive_dir, staged[:2] if staged is not None else None)
     for year in years:
         year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
         year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
-    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
+    commit = None
+    if staged is not None:
+        folder, target = staged[1], staged[2]
+
+        def commit(new_site: Path) -> None:
+            commit_year(archive_dir, [(folder, target), (new_site, site_dir)])
+
+    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir, commit=commit)
+    if cache_dir is not None:
+        from .cache import site_key
+
+        stamp = Path(cache_dir) / "site.key"
+        key = site_key(archive_dir, site_dir, strict)
     if stamp is not None:
         from .memo import write_memo
 
@@ -466,4 +482,6 @@ def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float |
                         f"请检查 --archive 的路径(站点未改动)")
     wait = _lock_wait(lock_wait)
     with collector.paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
+        recover_year(archive_dir)
+        clean_leftovers(archive_dir, ".stage-")  # a killed build's staging folder (emptied by the commit)
         return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]

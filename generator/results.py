@@ -288,13 +288,17 @@ def save_year(archive: str | Path, results: dict, intake: dict, standard_path: s
     return folder
 
 
-def load_archive(archive: str | Path) -> list[YearData]:
-    """Every archived year, latest first."""
+def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) -> list[YearData]:
+    """Every archived year, latest first; ``staged``: (year, folder) read in place of the archive's folder of that
+    year (the state a build is about to commit)."""
     years: list[YearData] = []
     root = Path(archive)
     if not root.is_dir():
         return years
-    for folder in root.iterdir():
+    folders = [f for f in root.iterdir() if staged is None or f.name != str(staged[0])]
+    if staged is not None:
+        folders.append(staged[1])
+    for folder in folders:
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
             results = record_io.load(folder / RESULTS_FILE)  # version checked, older ones upgraded
             try:

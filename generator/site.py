@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -41,13 +41,15 @@ if TYPE_CHECKING:
 
 def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
-               stamp: bool = True, cache_dir: str | Path | None = None) -> dict:
+               stamp: bool = True, cache_dir: str | Path | None = None,
+               commit: Callable[[Path], None] | None = None) -> dict:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
     pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
     compare stamped pages with). ``cache_dir``: unused by the site (kept for callers); nothing compiled is
-    ever read back from a folder: templates are compiled in memory for each build."""
+    ever read back from a folder: templates are compiled in memory for each build. ``commit``: puts the built
+    site in place together with the archive's new year (journal.py); by default the site alone is swapped in."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +123,10 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             shutil.copytree(docs, keep_docs)
         mark_site(work / "site")
         check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
-        replace_dir(work / "site", site_dir)
+        if commit is None:
+            replace_dir(work / "site", site_dir)
+        else:  # together with the archive's new year, through the archive's journal (journal.py)
+            commit(work / "site")
         write_site_manifest(site_dir, known or {})
         if cache is not None:
             cache.prune()
