@@ -426,8 +426,19 @@ def archive_command(archive_dir, year, out_dir):
     示例:
       hallscore archive --year 2025 --archive archive --out 归档/
     """
+    from .paths import SITE_MARKER, OutputPathError, _inside, _real
     from .site import freeze_year
 
+    # The zip is an output like any other: never into the archive it is made from, nor into a site folder
+    # that the next build replaces whole.
+    out, archive = _real(out_dir), _real(archive_dir)
+    if _inside(out, archive):
+        raise OutputPathError(f"输出目录 {out_dir} 在档案目录 {archive_dir} 之中(或就是它);归档文件会混入档案,已停止。"
+                              f"请用 --out 另选一个档案目录之外的目录。")
+    for folder in (out, *out.parents):
+        if (folder / SITE_MARKER).is_file():
+            raise OutputPathError(f"输出目录 {out_dir} 在 hallscore 生成的站点 {folder} 之中,下次生成站点时会被整体替换;"
+                                  f"已停止。请用 --out 另选站点之外的目录。")
     frozen = freeze_year(archive_dir, year, out_dir)
     click.echo(f"已归档 {frozen['files']} 个文件:{Path(frozen['zip']).resolve()}")
     click.echo(f"SHA-256:{frozen['sha256']}")
