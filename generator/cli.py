@@ -80,7 +80,23 @@ def returns_inputs(func):
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Every command: a failed read or write (disk full, read-only, permissions) is one Chinese line with the
+    path and what to do, exit 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            from .errors import os_error_message
+
+            raise click.ClickException(os_error_message(exc)) from None
+        except RecursionError:
+            raise click.ClickException("输入文件嵌套过深,无法读取(可能被手工改坏):请检查最近改动过的档案或输入文件"
+                                       "后重新运行") from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hallscore")
 def main():
     """hallscore:营业厅服务评价 —— 生成检查表、校验回收的检查表、评分定级并生成结果站点。

@@ -51,6 +51,11 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is None:  # a write that failed (disk full): say which file it was for
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -252,20 +257,20 @@ class BuildLock:
     def __enter__(self):
         import fcntl
 
-        from .errors import HallscoreError
+        from .errors import HallscoreError, os_reason
 
         self.created = not self.folder.exists()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise HallscoreError(f"无法创建{self.what} {self.folder}({exc.strerror or exc}):"
+            raise HallscoreError(f"无法创建{self.what} {self.folder}({os_reason(exc)}):"
                                  f"请检查该位置是否存在、可写,或换一个{self.what}。") from None
         deadline = time.monotonic() + self.wait
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             except OSError as exc:
-                raise HallscoreError(f"无法在{self.what} {self.shown} 中建立锁文件 {self.path}({exc.strerror or exc}):"
+                raise HallscoreError(f"无法在{self.what} {self.shown} 中建立锁文件 {self.path}({os_reason(exc)}):"
                                      f"请检查该目录是否可写(只读的位置不能生成),或删除同名的链接后重试。") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

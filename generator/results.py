@@ -263,11 +263,12 @@ class YearData:
     results: dict  # results.json's mapping, upgraded to this version
     intake: dict
     standard: object
+    source: str = "results.json"  # where the results were read from, for messages
 
     @functools.cached_property
     def record(self) -> record_io.YearResults:
         """The same results typed (record.py): attributes and exact Decimal scores."""
-        return record_io.from_json(self.results)
+        return record_io.from_json(self.results, self.source)
 
 
 def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path,
@@ -309,5 +310,7 @@ def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) ->
 
                 raise SiteError(f"档案 {folder} 中的 JSON 文件无法读取:{exc}") from exc
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
-            years.append(YearData(int(folder.name), results, intake, standard))
+            year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE))
+            year.record  # noqa: B018 (typed and checked here: a damaged year is named before anything is built)
+            years.append(year)
     return sorted(years, key=lambda y: -y.year)
