@@ -169,6 +169,11 @@ def load_decisions(paths: Iterable[str | Path]) -> tuple[Decision, ...]:
 def _read_list(path: Path) -> list[Decision]:
     from openpyxl import load_workbook
 
+    from .container import side_workbook_fault
+
+    fault = side_workbook_fault(path)  # bounded like a return, and a formula named, before openpyxl reads it
+    if fault is not None:
+        raise DecisionError(f"上报名单 {path.name}:{fault},整份退回")
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # zip/xml errors of a damaged or foreign file
