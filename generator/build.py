@@ -90,6 +90,18 @@ def _tally(results: dict) -> dict:
     return {"halls": len(results["halls"]), "tiers": tiers, "waiting": waiting, "recognised": recognised}
 
 
+def _own_cache_dir(cache_dir):
+    """The cache folder, or None when it is a symlink: a link planted at the default ``.hallscore-cache`` would
+    have hallscore write and prune files in someone else's folder."""
+    if cache_dir is not None and Path(cache_dir).is_symlink():
+        from .errors import notice
+
+        notice(f"提示:缓存目录 {cache_dir} 是符号链接,本次不使用缓存(也不改动链接指向的位置);"
+               f"请删除该链接,或用 --cache-dir 指定一个普通目录。")
+        return None
+    return cache_dir
+
+
 def _intake_options(workers, cache_dir, progress):
     """The cache object and intake progress callback for one run."""
     cache = None
@@ -106,7 +118,7 @@ def validate(paths, register_path, year: int, standard_path=None, workers: int =
     """Intake only: what `hallscore validate` reports."""
     standard = load_standard(standard_path)
     halls = load_register(register_path)
-    cache, tick = _intake_options(workers, cache_dir, progress)
+    cache, tick = _intake_options(workers, _own_cache_dir(cache_dir), progress)
     try:
         with collector.paused():
             return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
@@ -206,7 +218,7 @@ def _lock_wait(wait: float | None) -> float:
 
 
 def _build_locked(o: BuildOptions, progress) -> BuildSummary:
-    archive_dir, site_dir, cache_dir, workers = o.archive_dir, o.site_dir, o.cache_dir, o.workers
+    archive_dir, site_dir, cache_dir, workers = o.archive_dir, o.site_dir, _own_cache_dir(o.cache_dir), o.workers
     seconds: dict[str, float] = {}
     cpu_seconds: dict[str, float] = {}
     clock, cpu_clock = time.perf_counter(), _cpu()

@@ -455,6 +455,13 @@ def archive_command(archive_dir, year, out_dir):
         if (folder / SITE_MARKER).is_file():
             raise OutputPathError(f"输出目录 {out_dir} 在 hallscore 生成的站点 {folder} 之中,下次生成站点时会被整体替换;"
                                   f"已停止。请用 --out 另选站点之外的目录。")
+    from .build import recover_year
+    from .fsutil import BuildLock
+    from .journal import journal_path
+
+    if os.path.lexists(journal_path(archive_dir)):  # (a read-only archive without one is frozen as it is)
+        with BuildLock(archive_dir, wait=10.0):
+            recover_year(archive_dir)  # a commit a killed build left: the zip is of the committed pair
     frozen = freeze_year(archive_dir, year, out_dir)
     click.echo(f"已归档 {frozen['files']} 个文件:{Path(frozen['zip']).resolve()}")
     click.echo(f"SHA-256:{frozen['sha256']}")

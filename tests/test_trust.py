@@ -256,3 +256,16 @@ def test_a_damaged_published_site_is_repaired_by_the_next_build(inbox, tmp_path)
     os.utime(index, ns=(st.st_atime_ns, st.st_mtime_ns))
     run(tmp_path / "site")
     assert _site_files(tmp_path / "site") == good
+
+
+def test_a_symlinked_cache_folder_is_not_used(inbox, tmp_path, capfd):
+    """A link planted at the cache folder's place: nothing is written or pruned where it points."""
+    elsewhere = tmp_path / "someone"
+    elsewhere.mkdir()
+    (elsewhere / "register-notes.txt").write_text("他人的文件", encoding="utf-8")
+    (tmp_path / "cache").symlink_to(elsewhere)
+    _run(inbox, tmp_path / "cold", None)
+    _run(inbox, tmp_path / "a", tmp_path / "cache")
+    assert [p.name for p in elsewhere.iterdir()] == ["register-notes.txt"]
+    assert _results(tmp_path / "a") == _results(tmp_path / "cold")
+    assert "是符号链接" in capfd.readouterr().err
