@@ -112,11 +112,16 @@ class PageCache:
         from .stamp import _templates
 
         self.folder = Path(folder)
+        # A link planted in the folder's place is not used: pruning would delete files where it points.
+        self.usable = not self.folder.is_symlink()
         self.base, self.hidden = _templates(template_dir)
         self.used: set[str] = set()
         self.reused = self.rendered = 0
 
     def get(self, inputs: dict, render: Callable[[], str]) -> str:
+        if not self.usable:
+            self.rendered += 1
+            return render()
         key = inputs_key(self.base, inputs, self.hidden)
         self.used.add(key)
         path = self.folder / key
@@ -142,6 +147,8 @@ class PageCache:
         return text
 
     def prune(self) -> None:
+        if not self.usable or self.folder.is_symlink():
+            return
         try:
             for path in self.folder.iterdir():
                 if path.name not in self.used:

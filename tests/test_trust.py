@@ -269,3 +269,18 @@ def test_a_symlinked_cache_folder_is_not_used(inbox, tmp_path, capfd):
     assert [p.name for p in elsewhere.iterdir()] == ["register-notes.txt"]
     assert _results(tmp_path / "a") == _results(tmp_path / "cold")
     assert "是符号链接" in capfd.readouterr().err
+
+
+def test_a_symlink_planted_as_the_page_memo_folder_is_not_followed(tmp_path):
+    """`.<site>.pages` is pruned after each build: as a link it would have deleted the files where it points."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=2)
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "cold")
+    victim = tmp_path / "documents"
+    victim.mkdir()
+    (victim / "报告.docx").write_bytes(b"mine")
+    (tmp_path / ".site.pages").symlink_to(victim)
+    build_site(years, tmp_path / "site")
+    assert [p.name for p in victim.iterdir()] == ["报告.docx"]
+    assert _site_files(tmp_path / "site") == _site_files(tmp_path / "cold")
