@@ -239,7 +239,7 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     if site_dir is not None:  # also when the site is reused and build_site (which cleans too) is not called
         site = Path(site_dir).resolve()
         clean_leftovers(site.parent, f".{site.name}.build-")
-        clean_asides(site.parent, (site.name,))
+        clean_asides(site.parent, (site.name,), journal=archive_dir)
     config = o.config
     year = config.year
     standard_path = o.standard_path or DEFAULT_STANDARD

@@ -28,14 +28,26 @@ def journal_path(archive_dir: str | Path) -> Path:
 def commit(archive_dir: str | Path, moves: list[tuple[Path, Path]]) -> None:
     """Put each staged ``new`` folder at its ``target`` as one change (the old targets removed afterwards)."""
     token = secrets.token_hex(6)
-    plan = [{"new": str(Path(new).resolve()), "target": str(Path(target).resolve()),
-             "aside": str(Path(target).resolve().with_name(f".{Path(target).name}.old-{token}"))}
-            for new, target in moves]
+    plan = []
+    for _new, target in moves:
+        target = Path(target).resolve()
+        # The staged folders first go beside their targets, under names no run's clean-up of its work folders
+        # touches: once the journal names them, they must be there until the moves are done.
+        plan.append({"new": str(target.with_name(f".{target.name}.new-{token}")), "target": str(target),
+                     "aside": str(target.with_name(f".{target.name}.old-{token}"))})
     path = journal_path(archive_dir)
-    write_memo(path, _PURPOSE, {"moves": plan})
-    if read_memo(path, _PURPOSE) != {"moves": plan}:
-        raise HallscoreError(f"无法写入档案目录的提交记录 {path}:请检查档案目录是否可写、磁盘是否已满"
-                             f"(档案与站点均未改动)")
+    try:
+        for (new, _target), move in zip(moves, plan):
+            os.rename(new, move["new"])
+        write_memo(path, _PURPOSE, {"moves": plan})
+        if read_memo(path, _PURPOSE) != {"moves": plan}:
+            raise HallscoreError(f"无法写入档案目录的提交记录 {path}:请检查档案目录是否可写、磁盘是否已满"
+                                 f"(档案与站点均未改动)")
+    except BaseException:
+        if not os.path.lexists(path):  # not committed: nothing published moved, the staged copies go
+            for move in plan:
+                shutil.rmtree(move["new"], ignore_errors=True)
+        raise
     _fsync_dir(path.parent)
     _finish(path, plan)
 
@@ -71,17 +83,20 @@ def _finish(path: Path, plan: list[dict]) -> None:
         shutil.rmtree(move["aside"], ignore_errors=True)
 
 
-def clean_asides(folder: str | Path, names: tuple[str, ...] = ()) -> None:
-    """Old folders a committed run put aside but did not get to remove, ``.<name>.old-<token>`` for a year (all
-    digits) or one of ``names``; never while a journal is pending in ``folder``."""
+def clean_asides(folder: str | Path, names: tuple[str, ...] = (), journal: str | Path | None = None) -> None:
+    """Folders a run left beside a year (all digits) or one of ``names``: ``.<name>.old-<token>`` put aside by a
+    committed run, ``.<name>.new-<token>`` staged by one killed before its journal was written. ``journal``: the
+    archive whose journal must not be pending (``folder`` itself by default)."""
     folder = Path(folder)
-    if not folder.is_dir() or os.path.lexists(journal_path(folder)):
+    if not folder.is_dir() or os.path.lexists(journal_path(journal or folder)):
         return
     for entry in folder.iterdir():
-        name, _, token = entry.name[1:].rpartition(".old-")
-        if entry.name.startswith(".") and token and (name.isdigit() or name in names) \
-                and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
+        for kind in (".old-", ".new-"):
+            name, _, token = entry.name[1:].rpartition(kind)
+            if entry.name.startswith(".") and token and (name.isdigit() or name in names) \
+                    and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+                break
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -70,7 +70,7 @@ def test_builds_killed_at_random_moments_never_split_the_year(tmp_path, standard
     assert "Traceback" not in result.stderr
     assert _pair(tmp_path) == "b"
     assert sorted(p.name for p in (tmp_path / "archive").iterdir()) == [str(YEAR)]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".site.build-", ".site.old"))]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".site.build-", ".site.old", ".site.new"))]
     assert seen  # (which pairs the kills left depends on timing; each one was whole)
 
 
@@ -112,3 +112,27 @@ def test_a_forged_journal_moves_nothing(tmp_path, standard, write_reg):
     assert "Traceback" not in result.stderr
     assert victim.is_dir() and not any(victim.iterdir()) and (tmp_path / "a").is_dir()
     assert os.path.exists(tmp_path / "archive" / JOURNAL)
+
+
+def test_a_commit_that_fails_half_way_is_completed_by_the_next_command(tmp_path, standard, write_reg):
+    """The archive's year moved, then the site's move fails (an error, not a kill): the run's own clean-up
+    must not delete the staged site the journal names; the next command finishes the pair."""
+    register = write_reg(HALLS)
+    for name, inspector in INSPECTORS.items():
+        for hall in HALLS:
+            write_return(standard, hall, full_fill(standard, inspector=inspector), tmp_path / name)
+    assert subprocess.run(_cmd(tmp_path, register, "a"), cwd=tmp_path, capture_output=True).returncode == 0
+    script = ("import os, sys\nimport generator.journal as j\n"
+              "real = os.rename\ncalls = []\n"
+              "def rename(a, b):\n"
+              "    calls.append(b)\n"
+              "    if '.site.old-' in str(b):\n        raise OSError(28, 'No space left on device', str(b))\n"
+              "    return real(a, b)\n"
+              "j.os.rename = rename\nfrom generator.cli import main\nmain(sys.argv[1:])\n")
+    failed = subprocess.run([sys.executable, "-c", script, *_cmd(tmp_path, register, "b")[3:]], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    assert (tmp_path / "archive" / JOURNAL).exists()
+    with BuildLock(tmp_path / "archive", wait=0):  # what the next command does first (no site rebuilt here)
+        assert recover(tmp_path / "archive")
+    assert _pair(tmp_path) == "b" and not (tmp_path / "archive" / JOURNAL).exists()
