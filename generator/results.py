@@ -305,10 +305,17 @@ def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) ->
             try:
                 intake_path = folder / INTAKE_FILE
                 intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
-            except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
+            except (OSError, ValueError, RecursionError):  # a hand-edited or damaged record: say which
                 from .errors import SiteError
 
-                raise SiteError(f"档案 {folder} 中的 JSON 文件无法读取:{exc}") from exc
+                raise SiteError(f"档案 {folder / INTAKE_FILE} 无法读取(不是有效的 JSON 或嵌套过深):该文件已损坏或被"
+                                f"手工改动;请从备份恢复,或用 hallscore build 重新生成该年度") from None
+            files = intake.get("files", []) if isinstance(intake, dict) else None
+            if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+                from .errors import SiteError
+
+                raise SiteError(f"档案 {folder / INTAKE_FILE} 不是 hallscore 写的校验报告:请从备份恢复,"
+                                f"或用 hallscore build 重新生成该年度")
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
             year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE))
             year.record  # noqa: B018 (typed and checked here: a damaged year is named before anything is built)

@@ -105,3 +105,16 @@ def test_a_hand_damaged_results_json_is_named(built, damage):
         _fails_cleanly(built, done, before, f"{YEAR - 1}/results.json", "备份")
     finally:
         path.write_bytes(original)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "[1, 2]", '{"files": [1]}', "{not json"])
+def test_a_hand_damaged_intake_json_is_named(built, text):
+    path = built / "archive" / str(YEAR - 1) / "intake.json"
+    original = path.read_bytes()
+    path.write_text(text, encoding="utf-8")
+    before = _state(built)
+    try:
+        done = subprocess.run(_cmd(built, "b"), capture_output=True, text=True, cwd=built)
+        _fails_cleanly(built, done, before, f"{YEAR - 1}/intake.json", "备份")
+    finally:
+        path.write_bytes(original)
