@@ -326,7 +326,33 @@ def _own_store(path: Path) -> str:
         return "ours"
     if len(header) < 72 or not header.startswith(b"SQLite format 3\x00"):
         return "foreign"
-    return "ours" if int.from_bytes(header[68:72], "big") == APPLICATION_ID else "foreign"
+    if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
+        return "ours"
+    return "ours" if _earlier_store(path, header) else "foreign"
+
+
+# The exact schema hallscore's store had before it carried an application id (format 3): such a store is
+# taken over (its entries dropped), so that an upgrade does not leave the cache unused.
+_EARLIER_SCHEMA = {
+    "intake": "CREATE TABLE intake (key TEXT PRIMARY KEY, value TEXT NOT NULL, day TEXT NOT NULL,"
+              " exact INTEGER NOT NULL, used TEXT NOT NULL)",
+    "stats": "CREATE TABLE stats (path BLOB PRIMARY KEY, status TEXT NOT NULL, sha256 TEXT NOT NULL)"}
+
+
+def _earlier_store(path: Path, header: bytes) -> bool:
+    if int.from_bytes(header[68:72], "big") != 0 or int.from_bytes(header[60:64], "big") != 3:
+        return False
+    try:  # read-only and immutable: SQLite neither writes nor rolls back a journal of it
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    tables = {name: sql for kind, name, sql in rows if kind == "table"}
+    others = [name for kind, name, _sql in rows if kind != "table" and not name.startswith("sqlite_autoindex_")]
+    return tables == _EARLIER_SCHEMA and not others
 
 
 def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:

@@ -284,3 +284,23 @@ def test_a_symlink_planted_as_the_page_memo_folder_is_not_followed(tmp_path):
     build_site(years, tmp_path / "site")
     assert [p.name for p in victim.iterdir()] == ["报告.docx"]
     assert _site_files(tmp_path / "site") == _site_files(tmp_path / "cold")
+
+
+def test_the_store_of_an_earlier_version_is_taken_over(inbox, tmp_path, capfd):
+    """A store with exactly the schema hallscore used before the application id (format 3) is ours: taken
+    over without a notice, its entries dropped; another database with a table named intake is not."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with sqlite3.connect(cache / "intake.sqlite") as db:
+        db.execute("PRAGMA user_version = 3")
+        db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+                   " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
+                   " sha256 TEXT NOT NULL)")
+        db.execute("INSERT INTO intake VALUES ('k', 'planted', '2000-01-01', 0, '2000-01-01')")
+    db.close()
+    first = _run(inbox, tmp_path / "a", cache)
+    second = _run(inbox, tmp_path / "b", cache)
+    assert first.cache_hits == 0 and second.files_read == 0 and second.cache_hits > 0
+    assert "不是 hallscore 自己的缓存" not in capfd.readouterr().err
+    assert all(value != "planted" for _k, value, *_ in _entries(cache))
