@@ -4,12 +4,19 @@ planted, foreign or edited cache files cost only time (issue 20)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
+import shutil
+import sqlite3
 from pathlib import Path
 
+import pytest
+from conftest import YEAR, make_halls, scored_returns
 from sitedata import make_year, site_halls
 
+from generator.build import BuildOptions, build
+from generator.installkey import keyed_digest
 from generator.resources import THEME_OVERRIDES
 from generator.results import load_archive
 from generator.site import build_site
@@ -54,16 +61,6 @@ def test_planted_jinja_bytecode_never_runs(tmp_path):
 
 
 # -- the intake cache: hallscore's own SQLite file only, every entry checked ------------------------------------
-
-import json  # noqa: E402
-import shutil  # noqa: E402
-import sqlite3  # noqa: E402
-
-import pytest  # noqa: E402
-from conftest import YEAR, make_halls, scored_returns  # noqa: E402
-
-from generator.build import BuildOptions, build  # noqa: E402
-from generator.installkey import keyed_digest  # noqa: E402
 
 HALLS = make_halls({"广东": 4, "北京": 3})
 
