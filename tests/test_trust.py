@@ -116,14 +116,19 @@ def test_another_programs_sqlite_file_is_never_altered(inbox, tmp_path, how, cap
         assert not Path(f"{foreign}{suffix}").exists()
 
 
-def test_a_symlinked_journal_beside_our_store_is_not_followed(inbox, tmp_path):
+def test_a_symlinked_journal_beside_our_store_is_not_followed(inbox, tmp_path, capfd):
     cache = tmp_path / "cache"
     _run(inbox, tmp_path / "a", cache)
     victim = tmp_path / "victim.txt"
     victim.write_text("不动", encoding="utf-8")
     (cache / "intake.sqlite-journal").symlink_to(victim)
-    _run(inbox, tmp_path / "b", cache)
+    register, returns = inbox
+    # Another year: every key is new, so entries are written (SQLite's rollback journal would be opened).
+    build(BuildOptions.from_files([returns], register, tmp_path / "b" / "archive", YEAR + 1, cache_dir=cache))
     assert victim.read_text(encoding="utf-8") == "不动"
+    # The store is not opened at all while a link sits at one of its SQLite side files' names.
+    assert "不是 hallscore 自己的缓存" in capfd.readouterr().err
+    assert (tmp_path / "cache" / "intake.sqlite-journal").is_symlink()
 
 
 def _entries(cache: Path) -> list[tuple]:
