@@ -136,3 +136,44 @@ def test_a_commit_that_fails_half_way_is_completed_by_the_next_command(tmp_path,
     with BuildLock(tmp_path / "archive", wait=0):  # what the next command does first (no site rebuilt here)
         assert recover(tmp_path / "archive")
     assert _pair(tmp_path) == "b" and not (tmp_path / "archive" / JOURNAL).exists()
+
+
+def test_each_move_is_done_once_whatever_step_a_kill_stopped_at(tmp_path):
+    """journal.commit on real folders, stopped (os._exit in a child) after each of its steps in turn: recovery
+    always ends with the new folders in place and the old ones gone, never undoing a move already made."""
+    import generator.journal as journal
+
+    # Counted steps: two renames beside the targets, then per folder the exchange and the old one aside.
+    recovered = 0
+    for stop_after in range(1, 8):
+        root = tmp_path / f"r{stop_after}"
+        (root / "archive" / "2025").mkdir(parents=True)
+        (root / "archive" / "2025" / "which").write_text("old")
+        (root / "site").mkdir()
+        (root / "site" / "which").write_text("old")
+        for name in ("y", "s"):
+            (root / "stage" / name).mkdir(parents=True)
+            (root / "stage" / name / "which").write_text("new")
+        script = (
+            "import os, sys\nimport generator.journal as j\nn = [0]\nlimit = int(sys.argv[1])\n"
+            "def counted(f):\n    def g(*a, **k):\n        r = f(*a, **k)\n        n[0] += 1\n"
+            "        if n[0] >= limit:\n            os._exit(9)\n        return r\n    return g\n"
+            "j.os.rename = counted(os.rename)\nj._exchange = counted(j._exchange)\n"
+            "from pathlib import Path\nroot = Path(sys.argv[2])\n"
+            "j.commit(root / 'archive', [(root / 'stage' / 'y', root / 'archive' / '2025'),"
+            " (root / 'stage' / 's', root / 'site')])\n")
+        done = subprocess.run([sys.executable, "-c", script, str(stop_after), str(root)], capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        assert done.returncode in (0, 9), done.stderr
+        if (root / "archive" / JOURNAL).exists():
+            assert journal.recover(root / "archive")
+            recovered += 1
+        else:  # stopped before the journal: nothing published moved
+            journal.clean_asides(root / "archive")
+            journal.clean_asides(root, ("site",), journal=root / "archive")
+        year, site = (root / "archive" / "2025" / "which").read_text(), (root / "site" / "which").read_text()
+        assert year == site, (stop_after, year, site)
+        leftovers = [p.name for p in [*(root / "archive").iterdir(), *root.iterdir()] if ".old-" in p.name
+                     or ".new-" in p.name]
+        assert not leftovers, (stop_after, leftovers)
+    assert 3 <= recovered < 7  # stops before and after the commit point were both exercised
