@@ -24,13 +24,13 @@ from .fsutil import (
     clean_temp_files,
     file_status,
     recover_swap,
-    swap_dir,
-    undo_swap,
     work_prefix,
-    write_text_atomic,
 )
 from .inputs_store import Inputs, store_inputs
 from .intake import IntakeReport, run_intake
+from .journal import clean_asides
+from .journal import commit as commit_year
+from .journal import recover as recover_year
 from .overrides import load_overrides
 from .paths import check_outputs, check_site_dir
 from .register import load_register
@@ -94,6 +94,18 @@ def _tally(results: dict) -> dict:
     return {"halls": len(results["halls"]), "tiers": tiers, "waiting": waiting, "recognised": recognised}
 
 
+def _own_cache_dir(cache_dir):
+    """The cache folder, or None when it is a symlink: a link planted at the default ``.hallscore-cache`` would
+    have hallscore write and prune files in someone else's folder."""
+    if cache_dir is not None and Path(cache_dir).is_symlink():
+        from .errors import notice
+
+        notice(f"提示:缓存目录 {cache_dir} 是符号链接,本次不使用缓存(也不改动链接指向的位置);"
+               f"请删除该链接,或用 --cache-dir 指定一个普通目录。")
+        return None
+    return cache_dir
+
+
 def _intake_options(workers, cache_dir, progress):
     """The cache object and intake progress callback for one run."""
     cache = None
@@ -110,7 +122,7 @@ def validate(paths, register_path, year: int, standard_path=None, workers: int =
     """Intake only: what `hallscore validate` reports."""
     standard = load_standard(standard_path)
     halls = load_register(register_path)
-    cache, tick = _intake_options(workers, cache_dir, progress)
+    cache, tick = _intake_options(workers, _own_cache_dir(cache_dir), progress)
     try:
         with collector.paused():
             return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
@@ -237,7 +249,7 @@ def _lock_wait(wait: float | None) -> float:
 
 
 def _build_locked(o: BuildOptions, progress) -> BuildSummary:
-    archive_dir, site_dir, cache_dir, workers = o.archive_dir, o.site_dir, o.cache_dir, o.workers
+    archive_dir, site_dir, cache_dir, workers = o.archive_dir, o.site_dir, _own_cache_dir(o.cache_dir), o.workers
     seconds: dict[str, float] = {}
     cpu_seconds: dict[str, float] = {}
     clock, cpu_clock = time.perf_counter(), _cpu()
@@ -253,10 +265,12 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
         if progress is not None:
             progress(stage, 0, None)
 
+    recover_year(archive_dir)  # first: a commit a killed run left is completed (journal.py)
     _clean_archive(archive_dir, cache_dir)
     if site_dir is not None:  # also when the site is reused and build_site (which cleans too) is not called
         site = Path(site_dir).resolve()
         clean_leftovers(site.parent, f".{site.name}.build-")
+        clean_asides(site.parent, (site.name,), journal=archive_dir)
     config = o.config
     year = config.year
     standard_path = o.standard_path or DEFAULT_STANDARD
@@ -288,17 +302,15 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
     archive_key = _archive_key(results_key, intake)
     # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
     current = archive_current(cache_dir, results["year"], archive_key, target)
-    staged, old = None, None
+    staged = None
     filled: list[str] = []
     if not current:
         kept = Inputs(o.paths, o.register_path, o.config_path, o.overrides_path, o.decisions_paths)
         staged, filled = _stage_year(archive_dir, results, intake, standard_path, cache_dir, kept)
     try:
-        if staged is not None:
-            old = swap_dir(staged, target)  # one rename: the year's folder is complete before anyone sees it
-        if not reused:
-            remember_results(cache_dir, results["year"], results_key, target / RESULTS_FILE)
-        del intake  # written; the site reads the archive's copy
+        if staged is not None and site_dir is None:
+            commit_year(archive_dir, [(staged, target)])  # the year's folder is complete before anyone sees it
+        del intake  # written; the site reads the staged copy
         lap("archive")
         summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
                                seconds=seconds, cpu_seconds=cpu_seconds, workers=workers, tally=_tally(results),
@@ -311,19 +323,17 @@ def _build_locked(o: BuildOptions, progress) -> BuildSummary:
             announce("site")
             # The pages read the archive's copy: the build's is let go (about 100 MB at 20,000 halls).
             summary.results_data = results = None  # type: ignore[assignment]
+            # The site is built from the staged year and committed with it: both change or neither does.
+            summary.pages, summary.site_reused, summary.hall_pages = _site(
+                archive_dir, Path(site_dir), o.strict, cache_dir,
+                staged=(summary.year, staged, target) if staged is not None else None)
             summary.results_status = file_status(target / RESULTS_FILE)
-            summary.pages, summary.site_reused, summary.hall_pages = _site(archive_dir, Path(site_dir), o.strict,
-                                                                           cache_dir)
             lap("site")
-    except BaseException:
-        if staged is not None:
-            undo_swap(old, target)  # the site could not follow: the archive goes back to how it was
-        raise
     finally:
         if staged is not None:
-            shutil.rmtree(staged.parent, ignore_errors=True)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(staged.parent, ignore_errors=True)  # empty once committed
+    if not reused:
+        remember_results(cache_dir, summary.year, results_key, target / RESULTS_FILE)
     if staged is not None:
         remember_archive(cache_dir, summary.year, archive_key, target)
     return summary
@@ -349,6 +359,7 @@ def _clean_archive(archive_dir: Path, cache_dir) -> None:
         if name.startswith(".") and name.endswith(".old") and name[1:-4].isdigit():
             recover_swap(archive_dir / name[1:-4])
     clean_leftovers(archive_dir, ".stage-")
+    clean_asides(archive_dir)
     for folder in [archive_dir, *(p for p in archive_dir.iterdir() if p.is_dir() and p.name.isdigit())]:
         clean_temp_files(folder)
     if cache_dir is not None:
@@ -476,28 +487,49 @@ def _evaluate(halls, report: IntakeReport, standard, config, overrides, cache_di
     return evaluate(halls, records, standard, config, summary, overrides, decisions, files, replaced), key, False
 
 
-def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir) -> tuple[int, bool, dict]:
-    """Build the site, or keep it when nothing it is made from changed since the last successful build."""
+def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir,
+          staged: tuple[int, Path, Path] | None = None) -> tuple[int, bool, dict]:
+    """Build the site, or keep it when nothing it is made from changed since the last successful build.
+
+    ``staged``: (year, staged folder, its place in the archive): the site is built from it and both are committed
+    together (journal.py)."""
     stamp = key = None
+    if cache_dir is not None and staged is None:
+        from .cache import site_key
+        from .memo import read_memo
+        from .site import site_intact
+
+        stamp = Path(cache_dir) / "site.key"
+        key = site_key(archive_dir, site_dir, strict)
+        try:
+            last_key, pages = str(read_memo(stamp, "site-key")).split()  # sealed: a forged stamp reads as none
+            # Kept only when it is still what the last build published (a deleted or edited page: rebuilt).
+            if last_key == key and (site_dir / "index.html").is_file() and site_intact(site_dir) is not None:
+                return int(pages), True, {}
+        except (OSError, ValueError):
+            pass
+    # Pages come from the archive, not from memory: every published year is re-derivable from it.
+    years = load_archive(archive_dir, staged[:2] if staged is not None else None)
+    for year in years:
+        year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
+        year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
+    commit = None
+    if staged is not None:
+        folder, target = staged[1], staged[2]
+
+        def commit(new_site: Path) -> None:
+            commit_year(archive_dir, [(folder, target), (new_site, site_dir)])
+
+    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir, commit=commit)
     if cache_dir is not None:
         from .cache import site_key
 
         stamp = Path(cache_dir) / "site.key"
         key = site_key(archive_dir, site_dir, strict)
-        try:
-            last_key, pages = stamp.read_text(encoding="utf-8").split()
-            if last_key == key and (site_dir / "index.html").is_file():
-                return int(pages), True, {}
-        except (OSError, ValueError):
-            pass
-    # Pages come from the archive, not from memory: every published year is re-derivable from it.
-    years = load_archive(archive_dir)
-    for year in years:
-        year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
-        year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
-    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir)
     if stamp is not None:
-        write_text_atomic(stamp, f"{key} {built['pages']}\n")
+        from .memo import write_memo
+
+        write_memo(stamp, "site-key", f"{key} {built['pages']}")
     return built["pages"], False, built.get("hall_pages", {})
 
 
@@ -511,4 +543,6 @@ def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float |
                         f"请检查 --archive 的路径(站点未改动)")
     wait = _lock_wait(lock_wait)
     with collector.paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
+        recover_year(archive_dir)
+        clean_leftovers(archive_dir, ".stage-")  # a killed build's staging folder (emptied by the commit)
         return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -29,15 +30,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .errors import notice
 from .fsutil import stat_status
+from .installkey import digest_matches, keyed_digest
 from .outcomes import decode_outcome, encode_outcome
 
 if TYPE_CHECKING:
     from .register import Hall
     from .standard import Standard
 
-_FORMAT = 4  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key;
+_FORMAT = 5  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key;
 # 4: a rejection's hint names its round too (intake.split_hint)
+# 5: every row carries a keyed digest (generator.installkey) and the header our application id
 FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's _Checker)
 KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection season is 1-2 months)
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
@@ -74,14 +78,16 @@ class IntakeCache:
         self.path = self.folder / "intake.sqlite"
         self.hits = 0
         self.misses = 0
-        self._pending: list[tuple[str, str, str, int, str]] = []
+        self._pending: list[tuple[str, str, str, int, str, str]] = []
         self._context = ""
         self._db: sqlite3.Connection | None = None
         self._stats: dict[bytes, tuple[str, str]] | None = None
-        self._pending_stats: list[tuple[bytes, str, str]] = []
+        self._pending_stats: list[tuple[bytes, str, str, str]] = []
         self._seen_stats: set[bytes] = set()
         self._today = ""
         self._touched: list[str] = []  # keys hit today whose last use was an earlier day
+        self._refused = False
+        self._standard: Standard | None = None
 
     def content_sha256(self, path: Path) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
@@ -96,7 +102,7 @@ class IntakeCache:
             return known[1]
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_SECONDS * 1e9:
-            self._pending_stats.append((name, status, digest))
+            self._pending_stats.append((name, status, digest, keyed_digest(_STATS, _row(name, status, digest))))
         return digest
 
     def _load_stats(self) -> dict[bytes, tuple[str, str]]:
@@ -104,8 +110,11 @@ class IntakeCache:
         if db is None:
             return {}
         try:
-            return {path: (status, digest) for path, status, digest in
-                    db.execute("SELECT path, status, sha256 FROM stats")}
+            # A row edited by hand (another file's digest for this status) fails its keyed digest: read again.
+            return {path: (status, digest) for path, status, digest, mac in
+                    db.execute("SELECT path, status, sha256, mac FROM stats")
+                    if isinstance(path, bytes) and isinstance(status, str) and isinstance(digest, str)
+                    and isinstance(mac, str) and digest_matches(_STATS, _row(path, status, digest), mac)}
         except sqlite3.Error:
             return {}
 
@@ -114,6 +123,7 @@ class IntakeCache:
         parts = (standard.checksum, register_fingerprint(halls), str(year), code_version())
         self._context = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         self._today = today.isoformat()
+        self._standard = standard
 
     def day_mark(self, outcome: Any) -> str:
         """The day an outcome also depends on ("" for most): what the intake's inputs key must hold beside the
@@ -141,8 +151,12 @@ class IntakeCache:
             try:
                 for i in range(0, len(wanted), _BATCH):
                     batch = wanted[i:i + _BATCH]
-                    query = f"SELECT key, value, day, exact, used FROM intake WHERE key IN ({','.join('?' * len(batch))})"
-                    for key, value, day, exact, used in db.execute(query, batch):
+                    query = (f"SELECT key, value, day, exact, used, mac FROM intake"
+                             f" WHERE key IN ({','.join('?' * len(batch))})")
+                    for key, value, day, exact, used, mac in db.execute(query, batch):
+                        if not (isinstance(value, str) and isinstance(mac, str)
+                                and digest_matches(_ENTRY, _row(key, value, day, exact), mac)):
+                            continue  # not written by this installation, or edited since: checked again
                         # Made on `day`: good for every later day, or for that day only when it found a future date.
                         if (day == self._today) if exact else (day <= self._today):
                             rows[key] = value
@@ -153,6 +167,8 @@ class IntakeCache:
         found = {}
         for key in keys:
             value = decode_outcome(rows.get(key)) if key in rows else None
+            if value is not None and not self._within_standard(value):
+                value = None
             if value is None:  # absent, or an entry this code did not write: the file is checked again
                 self.misses += 1
             else:
@@ -160,8 +176,26 @@ class IntakeCache:
                 found[key] = value
         return found
 
+    def _within_standard(self, outcome: tuple) -> bool:
+        """An entry's record holds only what intake can find in a return of this standard: known item ids with
+        scores within 0 and each item's maximum, known bonus/deduction/veto ids, counts >= 0."""
+        record, std = outcome[0], self._standard
+        if record is None or std is None:
+            return True
+        maxima = {item.id: item.max_points for item in std.items}
+        for item_id, score in record.scores.items():
+            top = maxima.get(item_id)
+            if top is None or (score is not None and not 0 <= score <= top):
+                return False
+        events = {rule.id for rule in std.bonus} | {rule.id for rule in std.deductions}
+        if any(k not in events or not 0 <= v <= 10_000 for k, v in record.events.items()):
+            return False
+        vetoes = {v.id for v in std.vetoes}
+        return all(k in vetoes for k in record.vetoes)
+
     def put(self, key: str, value: tuple) -> None:
-        self._pending.append((key, encode_outcome(value), self._today, int(bool(self.day_mark(value))), self._today))
+        text, day, exact = encode_outcome(value), self._today, int(bool(self.day_mark(value)))
+        self._pending.append((key, text, day, exact, self._today, keyed_digest(_ENTRY, _row(key, text, day, exact))))
 
     def flush(self) -> None:
         """Write what this run learnt, in one transaction; drop what no build has used for ``KEEP_DAYS``."""
@@ -174,9 +208,9 @@ class IntakeCache:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO intake (key, value, day, exact, used) VALUES (?, ?, ?, ?, ?)",
-                               self._pending)
-                db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256) VALUES (?, ?, ?)",
+                db.executemany("INSERT OR REPLACE INTO intake (key, value, day, exact, used, mac)"
+                               " VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+                db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256, mac) VALUES (?, ?, ?, ?)",
                                self._pending_stats)
                 if self._touched:  # once a day per entry, not once per build
                     db.executemany("UPDATE intake SET used = ? WHERE key = ?", [(self._today, k) for k in self._touched])
@@ -196,32 +230,130 @@ class IntakeCache:
             self._db.close()
             self._db = None
 
-    def _open(self, create: bool = False) -> sqlite3.Connection | None:
-        if self._db is not None:
+    def _open(self, create: bool = False, retry: bool = False) -> sqlite3.Connection | None:
+        """The store, only when it is hallscore's own: never through a symlink, never a file whose SQLite header
+        does not carry our application id (another program's database is neither read nor altered)."""
+        if self._db is not None or self._refused:
             return self._db
-        if not create and not self.path.exists():
+        state = _own_store(self.path)
+        if state == "foreign":
+            self._refuse()
             return None
-        for attempt in (1, 2):
+        if state == "absent":
+            if not create:
+                return None
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path)
-                if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
-                    # A store of another format (format 1 held pickles): its entries are never read.
-                    db.execute("DROP TABLE IF EXISTS intake")
-                    db.execute(f"PRAGMA user_version = {_FORMAT}")
-                db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
-                           " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL)")
-                db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
-                           " sha256 TEXT NOT NULL)")
-                db.commit()
-            except (sqlite3.Error, OSError):
-                if not create or attempt == 2:
-                    return None
-                self.path.unlink(missing_ok=True)  # a damaged store: start it again
-                continue
-            self._db = db
-            return db
-        return None
+                # Made by us, empty, owner-only; SQLite then finds an empty file and makes the database in it.
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            except FileExistsError:
+                return self._open(create, retry)  # another run made it just now: check it like any existing one
+            except OSError:
+                return None
+        try:
+            db = sqlite3.connect(self.path)
+            db.execute("PRAGMA schema_version").fetchone()  # SQLite opens the file here
+            if _own_store(self.path) != "ours":  # swapped for a link or another file since it was checked
+                db.close()
+                self._refuse()
+                return None
+            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID or \
+                    db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
+                # Ours but of another format (format 1 held pickles), or the empty file we just made.
+                db.execute("DROP TABLE IF EXISTS intake")
+                db.execute("DROP TABLE IF EXISTS stats")
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {_FORMAT}")
+            db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+                       " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL, mac TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
+                       " sha256 TEXT NOT NULL, mac TEXT NOT NULL)")
+            db.commit()
+        except (sqlite3.Error, OSError):
+            # A damaged store of ours: a cold build; it is made again only when it is still ours and whole gone.
+            try:
+                db.close()
+            except (sqlite3.Error, UnboundLocalError):
+                pass
+            if create and not retry and _own_store(self.path) == "ours":
+                self.path.unlink(missing_ok=True)
+                return self._open(create, retry=True)
+            return None
+        self._db = db
+        return db
+
+    def _refuse(self) -> None:
+        self._refused = True
+        notice(f"提示:缓存文件 {self.path} 不是 hallscore 自己的缓存(是符号链接、其他程序的数据库或其他文件),"
+               "本次不使用缓存,也不改动它;请移走该文件,或用 --cache-dir 指定另一个缓存目录。")
+
+
+_ENTRY, _STATS = "intake-entry", "intake-stats"  # the keyed digests' purposes
+
+
+def _row(*fields: object) -> bytes:
+    return "\x1f".join(os.fsdecode(f) if isinstance(f, bytes) else str(f) for f in fields).encode("utf-8",
+                                                                                                "surrogateescape")
+
+
+APPLICATION_ID = 0x48534331  # "HSC1" in the SQLite header (offset 68): marks the store as hallscore's own
+_SIDECARS = ("", "-journal", "-wal", "-shm")
+
+
+def _own_store(path: Path) -> str:
+    """"absent", "ours" (a regular file, not linked, whose header carries our id, or the empty file we make
+    first) or "foreign" (a symlink, anything else, or a sidecar of it that is a symlink)."""
+    for suffix in _SIDECARS:
+        try:
+            if stat.S_ISLNK(os.lstat(f"{path}{suffix}").st_mode):
+                return "foreign"
+        except FileNotFoundError:
+            if not suffix:
+                return "absent"
+        except OSError:
+            return "foreign"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return "foreign"
+    try:
+        st = os.fstat(fd)
+        header = os.read(fd, 100)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        return "foreign"
+    if not header and st.st_size == 0:
+        return "ours"
+    if len(header) < 72 or not header.startswith(b"SQLite format 3\x00"):
+        return "foreign"
+    if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
+        return "ours"
+    return "ours" if _earlier_store(path, header) else "foreign"
+
+
+# The exact schema hallscore's store had before it carried an application id (format 3): such a store is
+# taken over (its entries dropped), so that an upgrade does not leave the cache unused.
+_EARLIER_SCHEMA = {
+    "intake": "CREATE TABLE intake (key TEXT PRIMARY KEY, value TEXT NOT NULL, day TEXT NOT NULL,"
+              " exact INTEGER NOT NULL, used TEXT NOT NULL)",
+    "stats": "CREATE TABLE stats (path BLOB PRIMARY KEY, status TEXT NOT NULL, sha256 TEXT NOT NULL)"}
+
+
+def _earlier_store(path: Path, header: bytes) -> bool:
+    if int.from_bytes(header[68:72], "big") != 0 or int.from_bytes(header[60:64], "big") != 3:
+        return False
+    try:  # read-only and immutable: SQLite neither writes nor rolls back a journal of it
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    tables = {name: sql for kind, name, sql in rows if kind == "table"}
+    others = [name for kind, name, _sql in rows if kind != "table" and not name.startswith("sqlite_autoindex_")]
+    return tables == _EARLIER_SCHEMA and not others
 
 
 def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:

@@ -80,7 +80,23 @@ def returns_inputs(func):
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Every command: a failed read or write (disk full, read-only, permissions) is one Chinese line with the
+    path and what to do, exit 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            from .errors import os_error_message
+
+            raise click.ClickException(os_error_message(exc)) from None
+        except RecursionError:
+            raise click.ClickException("输入文件嵌套过深,无法读取(可能被手工改坏):请检查最近改动过的档案或输入文件"
+                                       "后重新运行") from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hallscore")
 def main():
     """hallscore:营业厅服务评价 —— 生成检查表、校验回收的检查表、评分定级并生成结果站点。
@@ -317,10 +333,25 @@ def serve(site_dir, port):
     示例:
       hallscore serve --site-dir site --port 8000
     """
+    import errno
     import http.server
 
-    handler = functools.partial(_chinese_handler(), directory=str(site_dir))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # a broken connection: one Chinese line, no traceback
+            click.echo(f"预览服务器处理一个请求时出错(来自 {client_address[0]}),已断开该连接。", err=True)
+
+    # Files are served only from within the site's real path: a link inside it that leads out is not followed.
+    root = os.path.realpath(site_dir)
+    handler = functools.partial(_chinese_handler(), directory=root)
+    try:
+        httpd = Server(("127.0.0.1", port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"端口 {port} 已被占用(可能另一个预览或程序正在使用它):"
+                                       f"请用 --port 指定另一个端口,例如 --port {8001 if port != 8001 else 8002}") from None
+        raise click.ClickException(f"无法在 127.0.0.1:{port} 上启动预览服务器({exc.strerror or exc}):"
+                                   f"请用 --port 换一个端口再试") from None
+    with httpd:
         click.echo(f"预览地址:http://127.0.0.1:{port}/ (Ctrl+C 退出)")
         try:
             httpd.serve_forever()
@@ -341,6 +372,9 @@ def _chinese_handler():
         MESSAGES = {404: ("找不到页面", "站点中没有这个地址,请检查链接或从首页进入。"),
                     403: ("禁止访问", "没有权限读取这个地址。"),
                     400: ("请求无效", "浏览器发来的请求无法识别。"),
+                    414: ("地址过长", "请求的地址太长,无法处理。"),
+                    431: ("请求头过大", "浏览器发来的请求头太大,无法处理。"),
+                    500: ("服务器错误", "预览服务器处理这个请求时出错。"),
                     405: ("方法不允许", "预览服务器只支持读取页面。"),
                     501: ("不支持的请求", "预览服务器只支持读取页面。")}
 
@@ -357,12 +391,84 @@ def _chinese_handler():
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        MAX_PATH = 4096
+
+        def send_head(self):
+            path = self.path
+            if len(path) > self.MAX_PATH:
+                self.send_error(414)
+                return None
+            try:
+                local = self.translate_path(path)
+            except (ValueError, UnicodeError):
+                self.send_error(400)
+                return None
+            if "\x00" in local or "\x00" in path:
+                self.send_error(400)
+                return None
+            root = os.path.realpath(self.directory)
+            try:
+                real = os.path.realpath(local)
+            except (OSError, ValueError):
+                self.send_error(404)
+                return None
+            if real != root and not real.startswith(root + os.sep):
+                self.send_error(404)  # a link inside the site that leads out of it
+                return None
+            try:
+                return super().send_head()
+            except (OSError, ValueError):
+                self.send_error(404)
+                return None
+
+        def handle_one_request(self):
+            try:
+                self._one_request()
+            except (ConnectionError, TimeoutError):
+                self.close_connection = True
+            except Exception:  # noqa: BLE001 (no traceback reaches the terminal for any request)
+                self.close_connection = True
+                try:
+                    self.send_error(500)
+                except Exception:  # noqa: BLE001
+                    pass
+
+        def _one_request(self):
+            """http.server's handle_one_request, except that an over-long request line is read to its end (up
+            to 1 MB), with its headers, before the 414 goes out: closing on unread data resets the connection and loses the answer."""
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                rest, line = 0, self.raw_requestline
+                while line and not line.endswith(b"\n") and rest < (1 << 20):
+                    line = self.rfile.readline(65536)
+                    rest += len(line)
+                for _ in range(100):  # and its headers, to the blank line
+                    line = self.rfile.readline(65537)
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                self.requestline = self.request_version = self.command = self.path = ""
+                self.close_connection = True
+                self.send_error(414)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.send_error(501)
+                return
+            method()
+            self.wfile.flush()
+
         def log_message(self, format, *args):
             pass
 
         def log_request(self, code="-", size="-"):
             if str(code).startswith(("4", "5")):
-                click.echo(f"{code} {self.path}", err=True)
+                path = getattr(self, "path", "")
+                click.echo(f"{code} {path[:200]}{'…' if len(path) > 200 else ''}", err=True)
 
     return Handler
 
@@ -406,8 +512,26 @@ def archive_command(archive_dir, year, out_dir):
     示例:
       hallscore archive --year 2025 --archive archive --out 归档/
     """
+    from .paths import SITE_MARKER, OutputPathError, _inside, _real
     from .site import freeze_year
 
+    # The zip is an output like any other: never into the archive it is made from, nor into a site folder
+    # that the next build replaces whole.
+    out, archive = _real(out_dir), _real(archive_dir)
+    if _inside(out, archive):
+        raise OutputPathError(f"输出目录 {out_dir} 在档案目录 {archive_dir} 之中(或就是它);归档文件会混入档案,已停止。"
+                              f"请用 --out 另选一个档案目录之外的目录。")
+    for folder in (out, *out.parents):
+        if (folder / SITE_MARKER).is_file():
+            raise OutputPathError(f"输出目录 {out_dir} 在 hallscore 生成的站点 {folder} 之中,下次生成站点时会被整体替换;"
+                                  f"已停止。请用 --out 另选站点之外的目录。")
+    from .build import recover_year
+    from .fsutil import BuildLock
+    from .journal import journal_path
+
+    if os.path.lexists(journal_path(archive_dir)):  # (a read-only archive without one is frozen as it is)
+        with BuildLock(archive_dir, wait=10.0):
+            recover_year(archive_dir)  # a commit a killed build left: the zip is of the committed pair
     frozen = freeze_year(archive_dir, year, out_dir)
     click.echo(f"已归档 {frozen['files']} 个文件:{Path(frozen['zip']).resolve()}")
     click.echo(f"SHA-256:{frozen['sha256']}")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .problems import problem
-from .why import why
+from .why import os_reason, why
 
 
 def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -27,7 +27,11 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
         given = Path(given)
         if given.is_dir():
             for entry, relative in _entries(str(given), ""):
-                name = f"{given.name}/{relative}" if given.name else relative
+                # An unreadable folder is listed itself (relative "" for the given one): never passed over.
+                if not relative:
+                    name = given.name or str(given)
+                else:
+                    name = f"{given.name}/{relative}" if given.name else relative
                 raw[os.fsencode(name)] = (Path(entry), name)
         elif os.path.lexists(given):
             raw[os.fsencode(given.name)] = (given, given.name)
@@ -45,12 +49,14 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
 
 def _entries(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
     """(path, relative name) of every entry under ``folder`` that is not a folder, as ``Path.rglob("*")``
-    filtered by ``not is_dir()`` gives them (links to folders are neither listed nor followed, unreadable
-    folders are passed over), but from one ``scandir`` per folder instead of a stat and a Path per entry."""
+    filtered by ``not is_dir()`` gives them (links to folders are neither listed nor followed; a folder that
+    cannot be listed is yielded itself, to be reported), but from one ``scandir`` per folder instead of a stat
+    and a Path per entry."""
     try:
         with os.scandir(folder) as listing:
             found = list(listing)
-    except PermissionError:
+    except OSError:
+        yield folder, prefix.rstrip("/")  # reported as a folder that could not be read (early_outcome)
         return
     for entry in found:
         try:
@@ -128,6 +134,8 @@ def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ign
     suffix = path.suffix.lower()
     try:
         mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):  # only a folder discover could not list comes here
+            return None, [problem("folder-unreadable", file=name, path=name, reason=_reason(path))], ""
         kind = None if stat.S_ISREG(mode) else (
             "命名管道(FIFO)" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备或特殊文件")
     except FileNotFoundError:
@@ -142,4 +150,16 @@ def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ign
         found = other_format(path)
         if found is not None:
             return None, [problem(found[1], file=name, format=found[0])], ""
+    if suffix in workbook_suffixes and not path.name.startswith(("~$", ".~lock")) and not os.access(path, os.R_OK):
+        return None, [problem("file-no-permission", file=name, path=name, reason="没有读取权限")], ""
     return None
+
+
+def _reason(path: Path) -> str:
+    try:
+        with os.scandir(path):
+            return "原因不明"
+    except PermissionError:
+        return "没有读取或进入的权限"
+    except OSError as exc:
+        return os_reason(exc)

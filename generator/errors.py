@@ -47,3 +47,29 @@ class NothingAcceptedError(HallscoreError):
 
 class DecisionError(HallscoreError):
     """A returned 上报名单 is unreadable, edited, foreign or breaks a rule: it is refused whole."""
+
+
+def notice(message: str) -> None:
+    """A Chinese line on stderr for something that costs only time (a cache not used), never a stop."""
+    import sys
+
+    print(message, file=sys.stderr)
+
+
+
+def os_error_message(exc: OSError) -> str:
+    """One Chinese line for a failed read or write: the path, why, and what to do."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else "(未知路径)"
+    if exc.filename2 is not None:
+        where = f"{where} → {exc.filename2}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        advice = "请腾出磁盘空间(或换一个空间足够的位置)后重新运行"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = "请检查该位置的权限(当前用户需要可读写),或换一个可写的目录后重新运行"
+    else:
+        advice = "请检查该路径后重新运行"
+    from .why import os_reason
+
+    return f"读写 {where} 时出错({os_reason(exc)}):{advice}。本次运行未完成,已发布的档案和站点保持原样。"

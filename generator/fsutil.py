@@ -51,10 +51,31 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is None:  # a write that failed (disk full): say which file it was for
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest.hexdigest()
+
+
+def read_own_file(path: str | Path, limit: int = 1 << 30) -> bytes:
+    """A cache or memo file's bytes, never through a symlink and only from a regular file of at most ``limit``
+    bytes (OSError otherwise: the caller then does without it)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            raise OSError(f"not a regular file of at most {limit} bytes: {path}")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
 
 
 def stat_status(st: os.stat_result) -> str:
@@ -210,10 +231,11 @@ def clean_temp_files(folder: str | Path) -> None:
 
 
 class BuildLock:
-    """One build at a time per archive: ``<archive>/.hallscore.lock`` holds the pid of the build that owns it.
+    """One build at a time per archive: an exclusive OS file lock (flock) on ``<archive>/.hallscore.lock``.
 
-    A second build waits up to ``wait`` seconds, then refuses; a lock whose process is gone is taken over.
-    :meth:`for_site` is the same for a site folder (two archives published into one site would mix).
+    The kernel releases the lock when its process dies, so a killed build's lock needs no taking over (no pid
+    file, no rename race). A second build waits up to ``wait`` seconds, then refuses. :meth:`for_site` is the
+    same for a site folder (two archives published into one site would mix).
     """
 
     NAME = ".hallscore.lock"
@@ -224,6 +246,7 @@ class BuildLock:
         self.path = self.folder / name
         self.what, self.shown = what, shown or self.folder
         self.held = False
+        self.fd: int | None = None
 
     @classmethod
     def for_site(cls, site_dir: str | Path, wait: float = 10.0) -> BuildLock:
@@ -232,54 +255,54 @@ class BuildLock:
         return cls(site.parent, wait, name=f".{site.name}{cls.NAME}", what="站点目录", shown=site)
 
     def __enter__(self):
+        import fcntl
+
+        from .errors import HallscoreError
+        from .why import os_reason
+
         self.created = not self.folder.exists()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HallscoreError(f"无法创建{self.what} {self.folder}({os_reason(exc)}):"
+                                 f"请检查该位置是否存在、可写,或换一个{self.what}。") from None
         deadline = time.monotonic() + self.wait
         while True:
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner is not None and not pid_alive(owner):
-                    # Take a dead run's lock: move it aside under a unique name so that two takers cannot both win.
-                    aside = self.path.with_name(f"{self.NAME}.stale-{os.getpid()}")
-                    try:
-                        os.replace(self.path, aside)
-                        aside.unlink(missing_ok=True)
-                    except OSError:
-                        pass
-                    continue
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                raise HallscoreError(f"无法在{self.what} {self.shown} 中建立锁文件 {self.path}({os_reason(exc)}):"
+                                     f"请检查该目录是否可写(只读的位置不能生成),或删除同名的链接后重试。") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
                 if time.monotonic() >= deadline:
-                    from .errors import HallscoreError
-
-                    who = f"进程 {owner}" if owner else "另一个进程"
                     raise HallscoreError(
-                        f"{self.what} {self.shown} 正被另一次构建({who})使用,等待 {self.wait:g} 秒后仍未结束;"
-                        f"请等它完成后再运行。若确认没有构建在运行,可删除 {self.path}。") from None
+                        f"{self.what} {self.shown} 正被另一次构建使用,等待 {self.wait:g} 秒后仍未结束;"
+                        f"请等它完成后再运行(构建被终止时锁会自动释放,无需删除任何文件)。") from None
                 time.sleep(0.1)
                 continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
-            self.held = True
+            # The file we locked must still be the one at the path: a holder that just finished unlinks it,
+            # and a lock on an unlinked file would exclude no one.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path, follow_symlinks=False))
+            except OSError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))  # for people only: the lock is the flock
+            self.fd, self.held = fd, True
             return self
 
-    def _owner(self) -> int | None:
-        try:
-            text = self.path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        if not text.isdigit():
-            # Being written this instant, or junk: junk older than a few seconds counts as dead.
-            try:
-                return 0 if time.time() - self.path.stat().st_mtime > 5 else None
-            except OSError:
-                return None
-        return int(text)
-
     def __exit__(self, *exc):
-        if self.held:
+        if self.held and self.fd is not None:
+            # Unlinked while still locked: a waiter that opened this file re-checks the path and opens anew.
             self.path.unlink(missing_ok=True)
-            self.held = False
+            os.close(self.fd)
+            self.fd, self.held = None, False
             if self.created:  # a run that failed before writing anything leaves no empty archive behind
                 try:
                     self.folder.rmdir()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -121,12 +120,11 @@ def _restore_cut() -> None:
 
 
 def _read_cuts(path: str, context: str) -> dict:
-    import json
+    from generator.memo import read_memo
 
     try:
-        with open(path, encoding="utf-8") as f:
-            memo = json.load(f)
-        if memo.get("format") != _CUTS_FORMAT or memo.get("context") != context:
+        memo = read_memo(path, "search-cuts")  # sealed: a planted or edited memo reads as none
+        if not isinstance(memo, dict) or memo.get("format") != _CUTS_FORMAT or memo.get("context") != context:
             return {}
         cuts = memo["cuts"]
         # Data, checked: a run and the list of its words, which join back to the run.
@@ -139,20 +137,14 @@ def _read_cuts(path: str, context: str) -> dict:
 def _save_cuts() -> None:
     """Keep the cuts for the next build, when this one made new ones (the memo is the runs of every build
     under this context, and only the latest build's once there are too many)."""
-    import json
+    from generator.memo import write_memo
 
     path, known, used = _CUTS.get("path"), _CUTS.get("known") or {}, _CUTS.get("used") or {}
     if not path or all(run in known for run in used):
         return
     cuts = {**known, **used} if len(known) + len(used) <= _CUTS_LIMIT else dict(used)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"format": _CUTS_FORMAT, "context": _CUTS["context"], "cuts": dict(sorted(cuts.items()))}, f,
-                      ensure_ascii=False)
-        os.replace(tmp, str(path))
-    except OSError:
-        pass  # no memo only means cutting again next time
+    write_memo(str(path), "search-cuts",
+               {"format": _CUTS_FORMAT, "context": _CUTS["context"], "cuts": dict(sorted(cuts.items()))})
 
 
 def on_build_error(error: Exception) -> None:
@@ -194,13 +186,9 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         _hall_entries(index, entries, segment, memo_path, known, memo)
         if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
             _write_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
-    extra = (config.get("extra") or {}).get("hallscore_search") or {}
-    if extra.get("jinja_cache"):
-        # The theme's ~50 templates compiled once, not on every build: Jinja checks each one's source.
-        from jinja2 import FileSystemBytecodeCache
-
-        os.makedirs(str(extra["jinja_cache"]), exist_ok=True)
-        env.bytecode_cache = FileSystemBytecodeCache(str(extra["jinja_cache"]))
+    # No bytecode cache: compiled templates stay in this process's memory. Jinja's FileSystemBytecodeCache
+    # loads them with marshal, so whoever can write that folder could run code at the next build.
+    env.bytecode_cache = None
     return env
 
 
@@ -278,12 +266,11 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
 
 
 def _read_pages_memo(path: str, context: str) -> dict:
-    import json
+    from generator.memo import read_memo
 
     try:
-        with open(path, encoding="utf-8") as f:
-            memo = json.load(f)
-        if memo.get("context") != context or not isinstance(memo.get("pages"), dict):
+        memo = read_memo(path, "search-pages")
+        if not isinstance(memo, dict) or memo.get("context") != context or not isinstance(memo.get("pages"), dict):
             return {}
         return {k: v for k, v in memo["pages"].items() if isinstance(v, list) and all(isinstance(e, dict) for e in v)}
     except (OSError, ValueError, TypeError, AttributeError):
@@ -294,15 +281,10 @@ def on_post_build(config: MkDocsConfig) -> None:
     _save_cuts()
     _restore_cut()
     if _PAGES.get("path"):
-        import json
+        from generator.memo import write_memo
 
-        tmp = f"{_PAGES['path']}.tmp-{os.getpid()}"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"context": _PAGES["context"], "pages": _PAGES["entries"]}, f, ensure_ascii=False)
-            os.replace(tmp, _PAGES["path"])
-        except OSError:
-            pass  # no memo only means indexing every page again next time
+        # No memo only means indexing every page again next time.
+        write_memo(_PAGES["path"], "search-pages", {"context": _PAGES["context"], "pages": _PAGES["entries"]})
     _PAGES.clear()
 
 
@@ -342,29 +324,22 @@ def _digest(title: str, text: str) -> str:
 def _read_memo(path: object, context: str) -> dict:
     """Hall search entries segmented by the last build (site.py keeps the file beside the site): re-cutting
     20,000 of them with jieba is seconds, and the cut of the same text under the same context is the same."""
-    import json
+    from generator.memo import read_memo
 
     try:
-        with open(str(path), encoding="utf-8") as f:
-            memo = json.load(f)
-        if memo.get("context") != context:
+        memo = read_memo(str(path), "search-halls")
+        if not isinstance(memo, dict) or memo.get("context") != context:
             return {}
-        return {digest: (title, text) for digest, title, text in memo["entries"]}
+        return {digest: (title, text) for digest, title, text in memo["entries"]
+                if isinstance(title, str) and isinstance(text, str)}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}  # a missing or damaged memo: every entry is cut again
 
 
 def _write_memo(path: object, context: str, memo: list) -> None:
-    import json
-    import os
+    from generator.memo import write_memo
 
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"context": context, "entries": memo}, f, ensure_ascii=False)
-        os.replace(tmp, str(path))
-    except OSError:
-        pass  # no memo only means cutting again next time
+    write_memo(str(path), "search-halls", {"context": context, "entries": memo})  # none: cut again next time
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -210,8 +210,13 @@ MAX_ROWS, MAX_COLS = 100_000, 64
 def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     from openpyxl import load_workbook
 
+    from .container import side_workbook_fault
+
     if path.stat().st_size > 20 * 1024 * 1024:
         raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")
+    fault = side_workbook_fault(path)  # bounded like a return, and a formula named, before openpyxl reads it
+    if fault is not None:
+        raise OverrideError(f"无法读取裁定文件 {path}:{fault}")
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         rows: list[tuple] = []

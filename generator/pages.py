@@ -48,10 +48,12 @@ TIER_CLASSES = {EXCELLENT: "excellent", GOOD: "good", PASS: "pass", FAIL: "fail"
 
 
 def hall_slug(hall_id: str) -> str:
-    """A file name for a hall page: the 厅编码 itself when it is plain ASCII, else a stable hash."""
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", hall_id) and not hall_id.endswith("."):
+    """A file name for a hall page, one per 厅编码 (never two halls in one file): the 厅编码 itself when it is
+    plain ASCII without lower-case letters (so that two names cannot differ only in case, which a file system
+    that ignores case would merge), else ``_`` and a hash (no plain name starts with ``_``)."""
+    if re.fullmatch(r"[A-Z0-9][A-Z0-9_.-]{0,63}", hall_id) and not hall_id.endswith("."):
         return hall_id
-    return "h" + hashlib.sha256(hall_id.encode("utf-8")).hexdigest()[:12]
+    return "_" + hashlib.sha256(hall_id.encode("utf-8")).hexdigest()[:24]
 
 
 def fmt(value: object, places: int = 1) -> str:

@@ -60,6 +60,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("file-macros", WARNING, "文件含宏", "文件含宏(.xlsm 或 vbaProject.bin);系统不会运行宏,只读取单元格内容,建议另存为 .xlsx"),
     ("sheet-too-large", ERROR, "工作表超出大小限制", "工作表“{sheet}”的{what}超出上限(读到 {found},上限 {limit}),未继续读取;检查表不会有这么多内容,请删除多余的行列或使用下发的检查表重新填写"),
     ("file-not-regular", ERROR, "不是普通文件", "该文件名指向{kind},不是普通文件,未读取;请提交 .xlsx 检查表文件本身"),
+    ("folder-unreadable", ERROR, "文件夹无法读取", "文件夹 {path} 无法打开({reason}),其中的检查表都没有读取;请检查该文件夹的权限(当前用户需要可读、可进入)后重新运行"),
+    ("file-no-permission", ERROR, "文件无法读取", "文件 {path} 没有读取权限({reason}),未作检查;请检查该文件的权限(当前用户需要可读)后重新运行"),
     ("file-other-format", ERROR, "不是 xlsx 格式", "文件是 {format} 格式,系统只读取 .xlsx 检查表;请另存为 .xlsx 后重新提交:Excel/WPS 用“文件→另存为”,类型选“Excel 工作簿(*.xlsx)”;LibreOffice 用“文件→另存为”,文件类型选“Excel 2007-365 (.xlsx)”;Numbers 用“文件→导出到→Excel”"),
     ("file-opendocument", ERROR, "OpenDocument 格式", "文件是 {format} 格式,系统只读取 .xlsx 检查表;请另存为 .xlsx 后重新提交:LibreOffice 用“文件→另存为”,文件类型选“Excel 2007-365 (.xlsx)”,提示时选“使用 Excel 2007-365!”;WPS/Excel 用“文件→另存为→Excel 工作簿(*.xlsx)”"),
     ("file-text-export", ERROR, "导出的文本表格", "文件是 {format} 格式,只保存单元格文字,检查表的工作表、格式和校验都已丢失,无法还原;请打开下发的 .xlsx 检查表填写后直接保存为 .xlsx(LibreOffice 保存时选“使用 Excel 2007-365!”,不要导出为 CSV 或 SYLK)"),

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import charts
+from .fsutil import read_own_file
+from .memo import seal, unseal
 
 if TYPE_CHECKING:
     from .pages import YearView
@@ -110,20 +112,27 @@ class PageCache:
         from .stamp import _templates
 
         self.folder = Path(folder)
+        # A link planted in the folder's place is not used: pruning would delete files where it points.
+        self.usable = not self.folder.is_symlink()
         self.base, self.hidden = _templates(template_dir)
         self.used: set[str] = set()
         self.reused = self.rendered = 0
 
     def get(self, inputs: dict, render: Callable[[], str]) -> str:
+        if not self.usable:
+            self.rendered += 1
+            return render()
         key = inputs_key(self.base, inputs, self.hidden)
         self.used.add(key)
         path = self.folder / key
         try:
-            data = path.read_bytes()
-            digest, body = data[:64].decode("ascii"), data[65:]
-            if hashlib.sha256(body).hexdigest() == digest:  # a damaged or edited file is rendered again
+            # Sealed with the installation's key, and for this key: a damaged, planted or edited body (its plain
+            # SHA-256 recomputed, or another page's body under this name) is rendered again.
+            body = unseal(f"province-page {key}", read_own_file(path))
+            if body is not None:
+                text = body.decode("utf-8")
                 self.reused += 1
-                return body.decode("utf-8")
+                return text
         except (OSError, UnicodeDecodeError):
             pass
         text = render()
@@ -131,14 +140,15 @@ class PageCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".{key}.tmp-{os.getpid()}"
-            body = text.encode("utf-8")
-            tmp.write_bytes(hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+            tmp.write_bytes(seal(f"province-page {key}", text.encode("utf-8")))
             os.replace(tmp, path)
         except OSError:
             pass  # not kept: rendered again next time
         return text
 
     def prune(self) -> None:
+        if not self.usable or self.folder.is_symlink():
+            return
         try:
             for path in self.folder.iterdir():
                 if path.name not in self.used:

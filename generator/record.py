@@ -302,8 +302,11 @@ def load(path: Path) -> dict:
     """Read results.json: the checked (and, for an older version, upgraded) mapping."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
-        raise SiteError(f"档案 {path} 中的 JSON 文件无法读取:{why(exc)}") from exc
+    except (OSError, ValueError, RecursionError) as exc:  # a hand-edited or damaged record: say which
+        said = (f"不是有效的 JSON(第 {exc.lineno} 行第 {exc.colno} 列)" if isinstance(exc, json.JSONDecodeError) else
+                "嵌套过深" if isinstance(exc, RecursionError) else why(exc))
+        raise SiteError(f"档案 {path} 无法读取({said}):该文件已损坏或被手工改动;请从备份恢复,"
+                        f"或用 hallscore build 重新生成该年度") from None
     return checked(data, str(path))
 
 
@@ -347,15 +350,46 @@ def from_json(data: dict, where: str = "results.json") -> YearResults:
     """Typed results from a results.json mapping; an archive of a newer or unknown version is refused."""
     data = checked(data, where)
     try:
-        return YearResults(
+        results = YearResults(
             schema_version=data["schema_version"], year=data["year"], standard=data["standard"],
             config=data["config"], quotas=tuple(Quota(**q) for q in data["quotas"]), intake=data.get("intake") or {},
             shortlists=shortlists_from_json(data.get("shortlists") or ()),
             gaps={"national": _dec(data["gaps"].get("national")),
                   "by_province": {p: _dec(v) for p, v in data["gaps"].get("by_province", {}).items()}},
             halls=tuple(_hall(h) for h in data["halls"]), answers=tuple(data.get("answers") or ()))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取;请用 hallscore build 重新生成该年度") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        field = f"(缺少或无效的字段 {exc.args[0]})" if isinstance(exc, KeyError) and exc.args else ""
+        raise SiteError(f"档案 {where} 内容不完整或已被改动,无法读取{field}:请从备份恢复该文件,"
+                        f"或用 hallscore build 重新生成该年度") from None
+    _check_scores(results, where)
+    return results
+
+
+_SCORE_LIMIT = Decimal(10_000)  # far beyond any score the standard allows, bonus and deductions included
+
+
+def _check_scores(results: YearResults, where: str) -> None:
+    """Every hall has its fields and every score is a finite number in range: a results.json edited by hand
+    (a score missing, written as text, NaN) is named, not rendered or exported as nonsense."""
+    from dataclasses import MISSING
+
+    from .workbook import NOT_APPLICABLE
+
+    for n, hall in enumerate(results.halls, 1):
+        for name in ("hall_id", "name", "province", "city", "tier"):
+            if not isinstance(getattr(hall, name), str):
+                raise SiteError(f"档案 {where} 第 {n} 个营业厅缺少有效的 {name}:该文件已损坏或被手工改动;"
+                                f"请从备份恢复,或用 hallscore build 重新生成该年度")
+        values = [(key, getattr(hall, key)) for key in sorted(_SCORES)]
+        values += [(f"items.{k}", v) for k, v in hall.items.items()]
+        values += [(f"sections.{k}", v) for k, v in hall.sections.items()]
+        for key, value in values:
+            if value is None or (value is MISSING and key == "self_gap") or (value == NOT_APPLICABLE and "." in key):
+                continue
+            if not isinstance(value, Decimal) or not value.is_finite() or abs(value) > _SCORE_LIMIT:
+                shown = "缺失" if value is MISSING else f"“{str(value)[:40]}”"
+                raise SiteError(f"档案 {where} 中营业厅 {hall.hall_id} 的 {key} 为{shown},不是有效的分数:"
+                                f"该文件已损坏或被手工改动;请从备份恢复,或用 hallscore build 重新生成该年度")
 
 
 def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:

@@ -29,7 +29,6 @@ from .rules import Rules
 from .scoring import decimal_of, figure, half_up, report_return
 from .standard import BUSINESS_SECTION, archived_text, load_standard
 from .tiering import Candidate, assign_tiers, quota_use
-from .why import why
 from .workbook import NOT_APPLICABLE
 
 if TYPE_CHECKING:
@@ -350,11 +349,12 @@ class YearData:
     results: dict  # results.json's mapping, upgraded to this version
     intake: dict
     standard: object
+    source: str = "results.json"  # where the results were read from, for messages
 
     @functools.cached_property
     def record(self) -> record_io.YearResults:
         """The same results typed (record.py): attributes and exact Decimal scores."""
-        return record_io.from_json(self.results)
+        return record_io.from_json(self.results, self.source)
 
 
 def save_year(archive: str | Path, results: dict, intake: dict, standard_path: str | Path,
@@ -375,22 +375,35 @@ def save_year(archive: str | Path, results: dict, intake: dict, standard_path: s
     return folder
 
 
-def load_archive(archive: str | Path) -> list[YearData]:
-    """Every archived year, latest first."""
+def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) -> list[YearData]:
+    """Every archived year, latest first; ``staged``: (year, folder) read in place of the archive's folder of that
+    year (the state a build is about to commit)."""
     years: list[YearData] = []
     root = Path(archive)
     if not root.is_dir():
         return years
-    for folder in root.iterdir():
+    folders = [f for f in root.iterdir() if staged is None or f.name != str(staged[0])]
+    if staged is not None:
+        folders.append(staged[1])
+    for folder in folders:
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
             results = record_io.load(folder / RESULTS_FILE)  # version checked, older ones upgraded
             try:
                 intake_path = folder / INTAKE_FILE
                 intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
-            except (OSError, ValueError) as exc:  # a hand-edited or damaged record: say which, never a traceback
+            except (OSError, ValueError, RecursionError):  # a hand-edited or damaged record: say which
                 from .errors import SiteError
 
-                raise SiteError(f"档案 {folder} 中的 JSON 文件无法读取:{why(exc)}") from exc
+                raise SiteError(f"档案 {folder / INTAKE_FILE} 无法读取(不是有效的 JSON 或嵌套过深):该文件已损坏或被"
+                                f"手工改动;请从备份恢复,或用 hallscore build 重新生成该年度") from None
+            files = intake.get("files", []) if isinstance(intake, dict) else None
+            if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+                from .errors import SiteError
+
+                raise SiteError(f"档案 {folder / INTAKE_FILE} 不是 hallscore 写的校验报告:请从备份恢复,"
+                                f"或用 hallscore build 重新生成该年度")
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
-            years.append(YearData(int(folder.name), results, intake, standard))
+            year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE))
+            year.record  # noqa: B018 (typed and checked here: a damaged year is named before anything is built)
+            years.append(year)
     return sorted(years, key=lambda y: -y.year)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .record import HallRow
 
 from .exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
-from .fsutil import write_text_atomic
+from .memo import read_memo, write_memo
 from .xlsxrows import RowReuse
 
 KEYS = ".hallscore-keys.json"
@@ -57,10 +57,7 @@ class Downloads:
         if self._old_rows is None:
             self._old_rows = {}
             if self.memo_path is not None and self.previous is not None:
-                try:
-                    data = json.loads(Path(self.memo_path).read_text("utf-8"))
-                except (OSError, ValueError):
-                    data = None
+                data = read_memo(self.memo_path, "download-rows")  # sealed: a forged memo reads as none
                 if (isinstance(data, dict) and data.get("format") == MEMO_FORMAT
                         and data.get("version") == self.version and isinstance(data.get("workbooks"), dict)):
                     self._old_rows = data["workbooks"]
@@ -124,7 +121,7 @@ class Downloads:
                                            encoding="utf-8")
         if self.memo_path is not None:
             memo = {"format": MEMO_FORMAT, "version": self.version, "workbooks": self.rows}
-            write_text_atomic(self.memo_path, json.dumps(memo, ensure_ascii=False, sort_keys=True))
+            write_memo(self.memo_path, "download-rows", memo)
 
 
 def _part(value: object) -> object:

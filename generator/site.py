@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -42,13 +42,15 @@ if TYPE_CHECKING:
 
 def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
-               stamp: bool = True, cache_dir: str | Path | None = None) -> dict:
+               stamp: bool = True, cache_dir: str | Path | None = None,
+               commit: Callable[[Path], None] | None = None) -> dict:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
     pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
-    compare stamped pages with). ``cache_dir``: the build's own cache (trusted, like its pickles), where the
-    theme's compiled templates are kept between builds; none, none kept."""
+    compare stamped pages with). ``cache_dir``: unused by the site (kept for callers); nothing compiled is
+    ever read back from a folder: templates are compiled in memory for each build. ``commit``: puts the built
+    site in place together with the archive's new year (journal.py); by default the site alone is swapped in."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +61,10 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         pages = 0
         views = [YearView(y) for y in years]
         attach_application(views)
-        previous = site_dir if (site_dir / SITE_MARKER).is_file() else None
+        # The published site is reused (unchanged pages linked, downloads copied) only when it is, file for file,
+        # what the last build published: a page deleted, edited or planted since makes this a full build.
+        known = site_intact(site_dir) if (site_dir / SITE_MARKER).is_file() else None
+        previous = site_dir if known is not None else None
         downloads = Downloads(previous, site_dir.parent / f".{site_dir.name}.rows.json")
         for view in views:
             write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
@@ -87,9 +92,6 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
             # jieba's cut of each run of Han characters: a build that cuts no new run never loads its dictionary.
             search_extra["cuts_memo"] = str(site_dir.parent / f".{site_dir.name}.search-cuts.json")
-        if cache_dir is not None:
-            # Compiled code is loaded from here: only from the build's cache, never from beside the site.
-            search_extra["jinja_cache"] = str(Path(cache_dir).resolve() / "jinja")
         shutil.copytree(ASSETS, docs / "assets")
         config_path = work / "mkdocs.yml"
         config = {
@@ -119,7 +121,11 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
             shutil.copytree(docs, keep_docs)
         mark_site(work / "site")
         check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
-        replace_dir(work / "site", site_dir)
+        if commit is None:
+            replace_dir(work / "site", site_dir)
+        else:  # together with the archive's new year, through the archive's journal (journal.py)
+            commit(work / "site")
+        write_site_manifest(site_dir, known or {})
         if cache is not None:
             cache.prune()
         provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
@@ -134,6 +140,79 @@ def _drop_source_maps(site: Path) -> None:
     addresses, which a company-wide site should not carry)."""
     for path in (site / "assets").rglob("*.map"):
         path.unlink()
+
+
+def manifest_path(site_dir: str | Path) -> Path:
+    site_dir = Path(site_dir).resolve()
+    return site_dir.parent / f".{site_dir.name}.manifest"
+
+
+def _site_files(site_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
+    for root, dirs, files in os.walk(site_dir):
+        dirs.sort()
+        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(root, d))):
+            path = os.path.join(root, name)
+            yield os.path.relpath(path, site_dir).replace(os.sep, "/"), os.lstat(path)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _identity(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def write_site_manifest(site_dir: str | Path, known: dict[str, str]) -> None:
+    """Every file of the published site with its status and SHA-256, sealed beside it. ``known``: SHA-256 by
+    identity of files checked at the start of this build (linked into this one, so not read again)."""
+    import stat as stat_mod
+
+    from .fsutil import stat_status
+    from .memo import write_memo
+
+    site_dir = Path(site_dir)
+    files = {}
+    for rel, st in _site_files(site_dir):
+        if not stat_mod.S_ISREG(st.st_mode):
+            continue  # never made by a build: the next check finds it and rebuilds
+        sha = known.get(_identity(st)) or _file_sha256(site_dir / rel)
+        files[rel] = [stat_status(st), sha]
+    write_memo(manifest_path(site_dir), "site-manifest", {"site": str(site_dir.resolve()), "files": files})
+
+
+def site_intact(site_dir: str | Path) -> dict[str, str] | None:
+    """SHA-256 by identity of the site's files when the site is exactly what its sealed manifest lists (no file
+    missing, added, linked out or changed); None otherwise, or when there is no manifest."""
+    import stat as stat_mod
+
+    from .fsutil import stat_status
+    from .memo import read_memo
+
+    site_dir = Path(site_dir)
+    memo = read_memo(manifest_path(site_dir), "site-manifest")
+    if not isinstance(memo, dict) or memo.get("site") != str(site_dir.resolve()) \
+            or not isinstance(memo.get("files"), dict):
+        return None
+    listed: dict = memo["files"]
+    seen, known = 0, {}
+    try:
+        for rel, st in _site_files(site_dir):
+            entry = listed.get(rel)
+            if not stat_mod.S_ISREG(st.st_mode) or not isinstance(entry, list) or len(entry) != 2:
+                return None
+            status, sha = entry
+            if status != stat_status(st) and _file_sha256(site_dir / rel) != sha:
+                return None
+            known[_identity(st)] = str(sha)
+            seen += 1
+    except OSError:
+        return None
+    return known if seen == len(listed) else None
 
 
 def _build_epoch(years: Iterable[YearData]) -> int:

@@ -16,8 +16,10 @@ import os
 from dataclasses import astuple
 from pathlib import Path
 
-from .fsutil import file_status, write_text_atomic
-from .register import Hall, load_register
+from .fsutil import file_status, read_own_file, write_text_atomic
+from .installkey import digest_matches, keyed_digest
+from .memo import read_memo, write_memo
+from .register import LEVELS, Hall, load_register
 
 
 def _sha256(path: Path) -> str:
@@ -46,17 +48,29 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
     key = hashlib.sha256(f"{code_version()}\n{_sha256(Path(path))}".encode()).hexdigest()
     stored = Path(cache_dir) / f"register-{key[:32]}.json"
     try:
-        rows = json.loads(stored.read_text(encoding="utf-8"))
-        if isinstance(rows, list) and all(_hall_row(row) for row in rows):
+        # Only a copy this installation wrote for exactly these bytes (keyed digest over key and rows), read
+        # without following a link, of the shape and levels a register holds; anything else is read again.
+        memo = json.loads(read_own_file(stored).decode("utf-8"))
+        rows = memo["rows"] if isinstance(memo, dict) else None
+        body = json.dumps(rows, ensure_ascii=False).encode("utf-8")
+        if isinstance(rows, list) and isinstance(memo.get("mac"), str) \
+                and digest_matches(_REGISTER, key.encode() + b"\x00" + body, memo["mac"]) \
+                and all(_hall_row(row) and row[5] in LEVELS for row in rows):
             return tuple(Hall(*row) for row in rows)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         pass
     halls = load_register(path)  # a bad register raises here and nothing is stored
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     for old in Path(cache_dir).glob("register-*.*"):
         old.unlink(missing_ok=True)  # one register at a time: the folder does not grow
-    write_text_atomic(stored, json.dumps([list(astuple(h)) for h in halls], ensure_ascii=False))
+    rows = [list(astuple(h)) for h in halls]
+    body = json.dumps(rows, ensure_ascii=False).encode("utf-8")
+    mac = keyed_digest(_REGISTER, key.encode() + b"\x00" + body)
+    write_text_atomic(stored, json.dumps({"mac": mac, "rows": rows}, ensure_ascii=False))
     return halls
+
+
+_REGISTER = "register-cache"
 
 
 def folder_state(folder: Path) -> list:
@@ -83,17 +97,14 @@ def archive_current(cache_dir: str | Path | None, year: int, results_key: str | 
     """True when the archive's year folder is exactly what the last build wrote for these results."""
     if cache_dir is None or results_key is None or not target.is_dir():
         return False
-    try:
-        last = json.loads(_stamp(cache_dir, year).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return last.get("key") == results_key and last.get("state") == folder_state(target)
+    last = read_memo(_stamp(cache_dir, year), "archive-stamp")  # sealed: a forged stamp reads as none
+    return isinstance(last, dict) and last.get("key") == results_key and last.get("state") == folder_state(target)
 
 
 def remember_archive(cache_dir: str | Path | None, year: int, results_key: str | None, target: Path) -> None:
     if cache_dir is None or results_key is None:
         return
-    write_text_atomic(_stamp(cache_dir, year), json.dumps({"key": results_key, "state": folder_state(target)}))
+    write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "state": folder_state(target)})
 
 
 # -- the results of the last build: read back from the archive's results.json ------------------------------
@@ -110,7 +121,7 @@ def remember_results(cache_dir: str | Path | None, year: int, results_key: str |
     status = file_status(results_file)
     (Path(cache_dir) / f"results-{year}.marshal").unlink(missing_ok=True)  # the cache of an earlier version
     if status is not None:
-        write_text_atomic(_results_stamp(cache_dir, year), json.dumps({"key": results_key, "file": status}))
+        write_memo(_results_stamp(cache_dir, year), "results-stamp", {"key": results_key, "file": status})
 
 
 def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> dict | None:
@@ -119,7 +130,7 @@ def last_results(cache_dir: str | Path | None, year: int, results_key: str, resu
     if cache_dir is None:
         return None
     try:
-        last = json.loads(_results_stamp(cache_dir, year).read_text(encoding="utf-8"))
+        last = read_memo(_results_stamp(cache_dir, year), "results-stamp")
         if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != file_status(
                 results_file):
             return None

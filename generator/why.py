@@ -75,10 +75,19 @@ def why(exc: BaseException) -> str:
     if isinstance(exc, ConnectionError):
         return "网络连接中断"
     if isinstance(exc, OSError) and exc.errno is not None:
-        name = errno.errorcode.get(exc.errno, str(exc.errno))
-        return "磁盘空间不足" if exc.errno == errno.ENOSPC else f"系统读写出错(错误码 {name})"
+        return os_reason(exc)
     if isinstance(exc, MemoryError):
         return "内存不足"
     if isinstance(exc, KeyError):
         return "缺少必需的组成部分"
     return "内容无法解析"
+
+
+def os_reason(exc: OSError) -> str:
+    """The operating system's error in Chinese (its English strerror never reaches a user)."""
+    reasons = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", errno.EFBIG: "文件超过系统允许的大小",
+               errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.EROFS: "只读的文件系统",
+               errno.ENOENT: "不存在", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EISDIR: "是文件夹",
+               errno.ENAMETOOLONG: "路径过长", errno.ELOOP: "符号链接过多或指向自身", errno.EIO: "读写设备出错",
+               errno.EEXIST: "已存在", errno.ENOTEMPTY: "文件夹不是空的", errno.EXDEV: "不在同一个文件系统上"}
+    return reasons.get(exc.errno or 0, f"系统错误 {exc.errno}" if exc.errno else "系统错误")

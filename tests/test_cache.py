@@ -66,7 +66,7 @@ def test_changed_file_is_read_again_whatever_its_mtime(standard, inbox, tmp_path
     assert row == next(h for h in cold.results["halls"] if h["hall_id"] == HALLS[2].hall_id)
 
 
-def test_context_changes_miss_and_a_damaged_store_is_rebuilt(standard, inbox, tmp_path):
+def test_context_changes_miss_and_a_damaged_store_of_ours_is_rebuilt(standard, inbox, tmp_path):
     register, returns = inbox
     cache = tmp_path / "cache"
     run(register, returns, tmp_path / "a", cache)
@@ -82,11 +82,18 @@ def test_context_changes_miss_and_a_damaged_store_is_rebuilt(standard, inbox, tm
     write_register([HALLS[0].__class__(**{**HALLS[0].__dict__, "name": "新名字"}), *HALLS[1:]], register)
     renamed = run(register, returns, tmp_path / "r", cache)
     assert renamed.cache_hits == 0
-    (cache / "intake.sqlite").write_bytes(b"not a database")
+    # Our store damaged past its header (ours: the header carries our application id): made again.
+    header = (cache / "intake.sqlite").read_bytes()[:100]
+    (cache / "intake.sqlite").write_bytes(header + b"\xff" * 5000)
     damaged = run(register, returns, tmp_path / "d", cache)
     assert damaged.cache_hits == 0 and damaged.files_read > 0
     with sqlite3.connect(cache / "intake.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM intake").fetchone()[0] == damaged.files_read
+    # A file that is not ours (no SQLite header of ours) is never rewritten: the build runs without the cache.
+    (cache / "intake.sqlite").write_bytes(b"not a database")
+    foreign = run(register, returns, tmp_path / "f", cache)
+    assert foreign.cache_hits == 0 and foreign.files_read > 0
+    assert (cache / "intake.sqlite").read_bytes() == b"not a database"
 
 
 def snapshot(site: Path) -> dict[str, str]:

@@ -13,6 +13,7 @@ from conftest import YEAR, fill_scoring, make_halls, write_return
 
 from generator.build import BuildOptions, build
 from generator.fsutil import dumps_stable
+from generator.memo import read_memo, write_memo
 from generator.register import write_register
 
 HALLS = make_halls({"广东": 10, "北京": 10, "西藏": 5})
@@ -145,8 +146,8 @@ def test_damaged_and_foreign_cache_files_are_ignored(standard, inbox, tmp_path):
         assert not (cache / f"results-{YEAR}.marshal").exists()
 
     # A stamp of the right shape for a key that is not this build's: not used.
-    data = json.loads(stamp.read_text(encoding="utf-8"))
-    stamp.write_text(json.dumps({**data, "key": "0" * 64}), encoding="utf-8")
+    data = read_memo(stamp, "results-stamp")
+    write_memo(stamp, "results-stamp", {**data, "key": "0" * 64})
     results.write_text(json.dumps({**json.loads(text), "year": YEAR}), encoding="utf-8")
     again = run(register, returns, out, cache)
     assert dumps_stable(again.results) == dumps_stable(cold.results) and year_files(out) == expected

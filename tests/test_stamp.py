@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sitedata import make_year, site_halls
 
+from generator.memo import read_memo, write_memo
 from generator.register import Hall
 from generator.results import load_archive
 from generator.site import build_site
@@ -85,19 +86,19 @@ def test_hall_search_entries_cut_once_and_a_foreign_memo_is_not_used(tmp_path):
     memo_path = tmp_path / ".site.search-memo.json"
     assert not memo_path.exists()
     build_site(years, tmp_path / "site")
-    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    memo = read_memo(memo_path, "search-halls")
     assert len(memo["entries"]) == len(halls) and all(len(e) == 3 for e in memo["entries"])
     build_site(years, tmp_path / "site")  # from the memo
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     # Same digests, other context, wrong cuts: the cuts must not reach the index.
     wrong = {"context": "other", "entries": [[d, "错", "错"] for d, _t, _x in memo["entries"]]}
-    memo_path.write_text(json.dumps(wrong, ensure_ascii=False), encoding="utf-8")
+    write_memo(memo_path, "search-halls", wrong)
     build_site(years, tmp_path / "site")
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     memo_path.write_text("{not json", encoding="utf-8")
     build_site(years, tmp_path / "site")
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
-    assert json.loads(memo_path.read_text(encoding="utf-8")) == memo
+    assert read_memo(memo_path, "search-halls") == memo
 
 
 def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
@@ -110,24 +111,30 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
     build_site(years, tmp_path / "cold")
     build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")
     memo_path = tmp_path / ".site.search-pages.json"
-    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    memo = read_memo(memo_path, "search-pages")
     assert memo["pages"] and any(memo["pages"].values())
-    assert any((tmp_path / "cache" / "jinja").iterdir())  # the theme's templates, compiled, in the build's cache
+    # Nothing compiled is kept anywhere: Jinja's bytecode cache is loaded with marshal (code from a folder).
+    assert not (tmp_path / "cache" / "jinja").exists()
     assert not list(tmp_path.glob(".site.jinja*"))
-    build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")  # compiled templates from the cache
+    build_site(years, tmp_path / "site", cache_dir=tmp_path / "cache")
     import jieba
 
     assert jieba.cut.__func__ is jieba.Tokenizer.cut  # the hook's memo of cuts put jieba's own back
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     marked = {k: [{**e, "text": "记号"} for e in v] for k, v in memo["pages"].items()}
-    memo_path.write_text(json.dumps({"context": memo["context"], "pages": marked}, ensure_ascii=False), "utf-8")
+    # Sealed as this installation seals it: the memo really is what the index is made from.
+    write_memo(memo_path, "search-pages", {"context": memo["context"], "pages": marked})
     build_site(years, tmp_path / "marked")  # another site: its own memo, none yet
     assert _files(tmp_path / "marked") == _files(tmp_path / "cold")
     build_site(years, tmp_path / "site")
     assert any(e["text"] == "记号" for e in _entries(tmp_path / "site"))
-    for damaged in (json.dumps({"context": "other", "pages": marked}, ensure_ascii=False), "{not json",
-                    json.dumps({"context": memo["context"], "pages": {k: "x" for k in marked}})):
-        memo_path.write_text(damaged, encoding="utf-8")
+    for damaged in ({"context": "other", "pages": marked}, "{not json",
+                    {"context": memo["context"], "pages": {k: "x" for k in marked}},
+                    json.dumps({"context": memo["context"], "pages": marked}, ensure_ascii=False)):
+        if isinstance(damaged, dict):
+            write_memo(memo_path, "search-pages", damaged)
+        else:  # damaged, or the right entries unsealed: not used
+            memo_path.write_text(damaged, encoding="utf-8")
         build_site(years, tmp_path / "site")
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
 
@@ -141,7 +148,7 @@ def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp
     build_site(load_archive(tmp_path / "archive"), tmp_path / "cold")
     build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
     memo_path = tmp_path / ".site.search-cuts.json"
-    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    memo = read_memo(memo_path, "search-cuts")
     assert memo["cuts"] and all("".join(words) == run for run, words in memo["cuts"].items())
 
     def fresh_build() -> str:
@@ -157,12 +164,16 @@ def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     # Every run cut into its characters: the index shows it, so the cuts came from the memo.
     split = {run: list(run) for run in memo["cuts"]}
-    memo_path.write_text(json.dumps({**memo, "cuts": split}, ensure_ascii=False), encoding="utf-8")
+    write_memo(memo_path, "search-cuts", {**memo, "cuts": split})
     build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
     assert _entries(tmp_path / "site") != _entries(tmp_path / "cold")
-    for damaged in (json.dumps({**memo, "context": "other", "cuts": split}, ensure_ascii=False), "{not json",
-                    json.dumps({**memo, "cuts": {run: ["错"] for run in memo["cuts"]}}, ensure_ascii=False)):
-        memo_path.write_text(damaged, encoding="utf-8")
+    for damaged in ({**memo, "context": "other", "cuts": split}, "{not json",
+                    {**memo, "cuts": {run: ["错"] for run in memo["cuts"]}},
+                    json.dumps({**memo, "cuts": split}, ensure_ascii=False)):
+        if isinstance(damaged, dict):
+            write_memo(memo_path, "search-cuts", damaged)
+        else:  # damaged, or the split cuts unsealed: not used
+            memo_path.write_text(damaged, encoding="utf-8")
         build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     # A build stopped before it put jieba's cut back (an interrupt): the next one cuts with jieba's own.
@@ -213,7 +224,7 @@ def test_download_rows_memo_damaged_or_foreign_only_costs_time(tmp_path):
     halls = site_halls()
     make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
     build_site(load_archive(tmp_path / "archive"), tmp_path / "first")
-    memo = json.loads((tmp_path / ".first.rows.json").read_text(encoding="utf-8"))
+    memo = read_memo(tmp_path / ".first.rows.json", "download-rows")
     national = memo["workbooks"]["2025/results-2025.xlsx"]
     assert len(national["keys"]) == len(halls) and memo["version"]
     make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=7, finals={halls[-1].hall_id: 71.5})
@@ -222,21 +233,23 @@ def test_download_rows_memo_damaged_or_foreign_only_costs_time(tmp_path):
     cold = _files(tmp_path / "cold")
     downloads = tmp_path / "first" / "2025" / "downloads"
     province = next(p for p in sorted(downloads.glob("results-2025-*.xlsx")))
-    for n, (text, swap) in enumerate([("{not json", False), (json.dumps({**memo, "version": "other"}), False),
-                                      (json.dumps({**memo, "workbooks": []}), False), (json.dumps(memo), True)]):
+    for n, (value, swap) in enumerate([("{not json", False), ({**memo, "version": "other"}, False),
+                                       ({**memo, "workbooks": []}, False), (memo, True)]):
         site = tmp_path / f"s{n}"
         shutil.copytree(tmp_path / "first", site)
-        (tmp_path / f".s{n}.rows.json").write_text(text, encoding="utf-8")
+        if isinstance(value, dict):
+            write_memo(tmp_path / f".s{n}.rows.json", "download-rows", value)
+        else:
+            (tmp_path / f".s{n}.rows.json").write_text(value, encoding="utf-8")
         if swap:  # another workbook in the national one's place: the memo's rows are not in it
             (site / "2025" / "downloads" / "results-2025.xlsx").write_bytes(province.read_bytes())
         build_site(years, site)
         assert _files(site) == cold, n
     # And the memo made by the cold build leads an incremental one to the same bytes (the usual path).
-    shutil.copytree(tmp_path / "first", tmp_path / "warm")
-    shutil.copy(tmp_path / ".first.rows.json", tmp_path / ".warm.rows.json")
-    build_site(years, tmp_path / "warm")
-    assert _files(tmp_path / "warm") == cold
-    after = json.loads((tmp_path / ".warm.rows.json").read_text(encoding="utf-8"))["workbooks"]
+    # (on the site itself: a copy of a site is not what its manifest lists, so it is built cold.)
+    build_site(years, tmp_path / "first")
+    assert _files(tmp_path / "first") == cold
+    after = read_memo(tmp_path / ".first.rows.json", "download-rows")["workbooks"]
     assert after["2025/results-2025.xlsx"]["keys"] != national["keys"]
     assert sum(a == b for a, b in zip(after["2025/results-2025.xlsx"]["keys"], national["keys"])) >= len(halls) // 2
 
