@@ -253,7 +253,7 @@ def read_answer(path: Path) -> Answer:
     try:
         grids = read_grids(path, lambda: Budget(max_rows=20_000, max_cols=40, max_cells=400_000))
     except SheetTooLarge as exc:
-        raise DecisionError(f"上报名单 {name} 工作表 {exc.sheet}:超过上限({exc.what} {exc.found} > {exc.limit}),"
+        raise DecisionError(f"上报名单 {name} 工作表 {exc.sheet}:{exc.what_said} {exc.found},超过上限 {exc.limit},"
                             f"不是 hallscore 签发的名单,整份退回") from None
     except Exception as exc:  # zip/xml errors of a damaged or foreign file
         raise DecisionError(f"上报名单 {name}:无法读取({why(exc)}),应为 hallscore 签发的 .xlsx") from None

@@ -362,9 +362,7 @@ def check_file(path: Path, name: str, standard, register: dict, year: int, today
         grids = read_grids(path, lambda: Budget(limits.max_rows, limits.max_cols, limits.max_cells,
                                                      limits.max_part_bytes), parts)
     except SheetTooLarge as exc:
-        what = {"rows": "行数", "columns": "列数", "cells": "单元格数", "strings": "共享字符串数",
-                "bytes": "解压后大小(字节)"}[exc.what]
-        return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=what, found=exc.found,
+        return None, found + [problem("sheet-too-large", file=name, sheet=exc.sheet, what=exc.what_said, found=exc.found,
                                       limit=exc.limit)], ""
     except Exception as exc:  # any parser failure is a property of the file, not of our run
         detail = why(exc)

@@ -32,9 +32,16 @@ class _Unsupported(Exception):
 class SheetTooLarge(Exception):
     """A sheet holds more rows, columns or cells than any return can: reading stops at once (not handed on)."""
 
+    SAID = {"rows": "行数", "columns": "列数", "cells": "单元格数", "strings": "共享字符串数", "bytes": "解压后大小(字节)"}
+
     def __init__(self, sheet: str, what: str, found: int, limit: int):
         super().__init__(f"{sheet}: {what} {found} > {limit}")
         self.sheet, self.what, self.found, self.limit = sheet, what, found, limit
+
+    @property
+    def what_said(self) -> str:
+        """What was too large, as a user reads it."""
+        return self.SAID.get(self.what, self.what)
 
 
 class Budget:

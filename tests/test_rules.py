@@ -128,7 +128,9 @@ def test_rules_read_back_from_the_record_are_the_rules_scored_with(standard):
     assert back.config == config and back.bonus_cap == Decimal(3) and back.threshold("优秀") == Decimal("96.5")
     plain = Rules.from_record(standard, YEAR, evaluate([], [], standard, Config(year=YEAR))["config"])
     assert plain.bonus_cap == standard.bonus_cap and plain.score_step == standard.score_step
-    assert plain.item_total == Decimal(100) and plain.first_round("良好") == "省级复核"
+    # 良好 is recognised by the province's answered list alone: no round recognises it (逐级认定).
+    assert plain.item_total == Decimal(100) and plain.first_round("达标") == "市级检查"
+    assert plain.first_round("良好") is None
 
 
 ROUND_SCRIPT = r'''
@@ -204,7 +206,7 @@ def test_a_round_renamed_in_workbook_rounds_is_renamed_everywhere(tmp_path):
     site = out / "site"
     method = re.sub(r"\s+", "", page_text(site, f"{YEAR}/methodology.html"))
     assert "(自评、地市检查、省级复核、集团复核)" in method and "市级检查" not in method
-    assert "由市公司认定(地市检查)" in re.sub(r"\s+", "", page_text(site, f"{YEAR}/index.html"))
+    assert "由市公司认定(地市检查或更高轮次)" in re.sub(r"\s+", "", page_text(site, f"{YEAR}/index.html"))
     # Exports: the deciding round column and the notes.
     assert export_row(site, "H010000")["定级轮次"] == "地市检查"
     notes = openpyxl.load_workbook(site / str(YEAR) / "downloads" / export_name(YEAR), read_only=True)

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, make_halls, scored_returns
+from conftest import YEAR, full_fill, make_halls, scored_returns, write_return
 from sitedata import make_year, site_halls
 
 from generator.build import BuildOptions, build
@@ -116,15 +116,16 @@ def test_another_programs_sqlite_file_is_never_altered(inbox, tmp_path, how, cap
         assert not Path(f"{foreign}{suffix}").exists()
 
 
-def test_a_symlinked_journal_beside_our_store_is_not_followed(inbox, tmp_path, capfd):
+def test_a_symlinked_journal_beside_our_store_is_not_followed(inbox, standard, tmp_path, capfd):
     cache = tmp_path / "cache"
     _run(inbox, tmp_path / "a", cache)
     victim = tmp_path / "victim.txt"
     victim.write_text("不动", encoding="utf-8")
     (cache / "intake.sqlite-journal").symlink_to(victim)
     register, returns = inbox
-    # Another year: every key is new, so entries are written (SQLite's rollback journal would be opened).
-    build(BuildOptions.from_files([returns], register, tmp_path / "b" / "archive", YEAR + 1, cache_dir=cache))
+    # A return the cache has not seen: its entry is written (SQLite's rollback journal would be opened).
+    fresh = write_return(standard, HALLS[0], full_fill(standard, round_name="市级检查"), tmp_path / "fresh")
+    build(BuildOptions.from_files([returns, fresh], register, tmp_path / "b" / "archive", YEAR, cache_dir=cache))
     assert victim.read_text(encoding="utf-8") == "不动"
     # The store is not opened at all while a link sits at one of its SQLite side files' names.
     assert "不是 hallscore 自己的缓存" in capfd.readouterr().err
