@@ -411,7 +411,7 @@ def test_the_hall_page_shows_the_withdrawal_and_the_fix_list_drops_it(withdrawn)
     assert "已撤销" in events and "V02" in events and "复核确认资料系客户本人授权查看" in events
     assert "甲省服务评审组" in events and f"{YEAR}-10-08" in events
     records = page[page.index("认定与裁定记录"):page.index("整改清单")]
-    assert "已撤销V02" in records and "省级裁定" in records
+    assert "已撤销 V02" in records and "省级裁定" in records
     other = (out / "site" / str(YEAR) / "halls" / "H010004.html").read_text(encoding="utf-8")
     fix = other[other.index("整改清单"):other.index("加分、扣分与一票否决")]
     assert "K01" in fix and "K03" not in fix
@@ -467,3 +467,9 @@ def test_a_withdrawal_beyond_its_levels_authority_is_refused_whole(province, sta
     lowered = rows["H010003"]
     assert (lowered["tier"], lowered["override"]["rule_tier"], lowered["override"]["level"]) == ("达标", "良好", "省")
     assert [w["item"] for w in lowered["withdrawn"]] == ["V02"]
+
+
+def test_the_methodology_page_says_who_withdraws_what(withdrawn):
+    out, _, _, _ = withdrawn
+    page = (out / "site" / str(YEAR) / "methodology.html").read_text(encoding="utf-8")
+    assert "自评:市;市级检查:市;省级复核:省;集团复核:集团" in page and "撤销事项" in page
