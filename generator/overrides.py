@@ -130,10 +130,12 @@ def _refuse(problems: list[str]) -> None:
 
 def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], overrides: Iterable[Override],
                     config: Config, candidates: dict[str, Candidate],
-                    recognitions: dict[str, list[dict]] | None = None) -> dict[str, Placement]:
+                    recognitions: dict[str, list[dict]] | None = None,
+                    refused: Mapping[str, str] | None = None) -> dict[str, Placement]:
     """Return new placements with the decisions applied, or refuse them all with ``OverrideError``.
 
-    ``recognitions``: hall id → its rows in the applied answered lists (by_level, tier, result).
+    ``recognitions``: hall id → its rows in the applied answered lists (by_level, tier, result); ``refused``:
+    the withdrawals that cannot stand (``withdrawals``), named with the others in the file's order.
     """
     by_id = {h.hall_id: h for h in halls}
     seen: dict[str, str] = {}
@@ -141,6 +143,8 @@ def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], ove
     problems: list[str] = []
     for o in overrides:
         if o.withdraw:  # applied before the scores (``withdrawals``), not to a tier
+            if refused and o.where in refused:
+                problems.append(refused[o.where])
             continue
         problem = _refusal(o, by_id, seen, placements, candidates) or _beyond_authority(
             o, placements[o.hall_id], candidates.get(o.hall_id), config, (recognitions or {}).get(o.hall_id, []))
@@ -215,24 +219,26 @@ def _beyond_authority(o: Override, rule: Placement, cand: Candidate | None, conf
 
 
 def withdrawals(overrides: Iterable[Override], hall_ids: Collection[str],
-                recorded: Mapping[str, Mapping[str, Sequence[str]]], items: Mapping[str, str]) -> dict[str, dict]:
-    """The findings the file withdraws, hall id → item → the withdrawing decision; or the file refused whole.
+                recorded: Mapping[str, Mapping[str, Sequence[str]]],
+                items: Mapping[str, str]) -> tuple[dict[str, dict[str, Override]], dict[str, str]]:
+    """The findings the file withdraws (hall id → item → the withdrawing decision), and the withdrawals that
+    cannot stand (entry → why): ``apply_overrides`` refuses the file with them beside the tier decisions' own
+    problems, so every bad entry is named at once.
 
     ``recorded``: hall id → item → the rounds that recorded it in the hall's year (before any withdrawal);
     ``items``: every bonus, deduction and veto item of the standard → its kind as the page says it (加分 …).
     """
     out: dict[str, dict[str, Override]] = {}
-    problems = []
+    refused: dict[str, str] = {}
     for o in overrides:
         if not o.withdraw:
             continue
         problem = _withdrawal_refusal(o, hall_ids, recorded.get(o.hall_id, {}), items, out.get(o.hall_id, {}))
         if problem:
-            problems.append(f"裁定文件 {o.where}:厅编码 {o.hall_id} {problem}")
+            refused[o.where] = f"裁定文件 {o.where}:厅编码 {o.hall_id} {problem}"
         else:
             out.setdefault(o.hall_id, {})[o.withdraw] = o
-    _refuse(problems)
-    return out
+    return out, refused
 
 
 def _withdrawal_refusal(o: Override, hall_ids: Collection[str], recorded: Mapping[str, Sequence[str]],

@@ -75,7 +75,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
         by_hall.setdefault(record.hall_id, []).append(record)
     round_order = {name: n for n, name in enumerate(config.rounds)}
     others = _other_returns(files, replaced, standard, rules)
-    withdrawn = _withdrawn(halls, by_hall, overrides, standard, rules, round_order)
+    withdrawn, refused = _withdrawn(halls, by_hall, overrides, standard, rules, round_order)
 
     hall_rows: dict[str, dict] = {}
     candidates: dict[str, Candidate] = {}
@@ -111,7 +111,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
     if lists.pins or lists.bars:
         placements, quotas = assign_tiers(halls, candidates, config, veto_texts, lists.pins, lists.bars)
     if overrides:
-        placements = apply_overrides(halls, placements, overrides, config, candidates, lists.records)
+        placements = apply_overrides(halls, placements, overrides, config, candidates, lists.records, refused)
         quotas = quota_use(halls, placements, config)
     confirmed: dict[tuple[str, str], tuple] = {}  # (tier, round) → confirm(), for the halls no list answered
     for hall_id, row in hall_rows.items():
@@ -225,12 +225,12 @@ def _event_kinds(standard: Standard) -> dict[str, str]:
 
 
 def _withdrawn(halls: Sequence[Hall], by_hall: dict[str, list], overrides: Sequence[Override], standard: Standard,
-               rules: Rules, round_order: dict[str, int]) -> dict[str, dict[str, Override]]:
+               rules: Rules, round_order: dict[str, int]) -> tuple[dict[str, dict[str, Override]], dict[str, str]]:
     """The findings the decisions withdraw, checked against each named hall's year as recorded (which rounds
-    recorded which item): hall id → item → decision; a file with any bad withdrawal raises ``OverrideError``."""
+    recorded which item): hall id → item → decision, and the withdrawals refused (overrides.withdrawals)."""
     asked = [o for o in overrides if o.withdraw]
     if not asked:
-        return {}
+        return {}, {}
     recorded: dict[str, dict[str, list]] = {}
     for hall_id in sorted({o.hall_id for o in asked}):
         returns = sorted(by_hall.get(hall_id, []), key=lambda r: round_order.get(r.round, -1))

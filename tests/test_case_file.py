@@ -437,6 +437,9 @@ def test_a_withdrawal_beyond_its_levels_authority_is_refused_whole(province, sta
          "层级": "市"},
         {"厅编码": "H010004", "撤销事项": "V01", "理由": "误报", "裁定人": "甲省服务评审组", "日期": f"{YEAR}-10-08",
          "层级": "省"},
+        # A tier decision beside them, beyond what the score reaches: named in the same refusal.
+        {"厅编码": "H010009", "档次": "优秀", "理由": "暗访表现突出", "裁定人": "集团评审组", "日期": f"{YEAR}-11-08",
+         "层级": "集团"},
     ]
     decisions = tmp_path / "裁定.yaml"
     decisions.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
@@ -445,7 +448,8 @@ def test_a_withdrawal_beyond_its_levels_authority_is_refused_whole(province, sta
                   "--year", YEAR, "--archive", out / "archive", "--site-dir", out / "site", "--no-cache",
                   "--workers", 1, "--overrides", decisions)
     assert result.exit_code == 1, result.output
-    assert "裁定有 2 处问题" in result.output
+    assert "裁定有 3 处问题" in result.output
+    assert "裁定文件 裁定.yaml 第 4 条:厅编码 H010009 得分 94.0 只达到良好" in result.output
     assert ("裁定文件 裁定.yaml 第 2 条:厅编码 H010010 的扣分事项 K02 由省级复核记录,只能由省公司或更高一级撤销"
             "(本条层级为市)") in result.output
     assert "裁定文件 裁定.yaml 第 3 条:厅编码 H010004 本年度没有记录一票否决事项 V01,无可撤销" in result.output
@@ -455,7 +459,7 @@ def test_a_withdrawal_beyond_its_levels_authority_is_refused_whole(province, sta
     rows[1].update(层级="省", 裁定人="甲省服务评审组")
     rows[2] = {"厅编码": "H010003", "档次": "达标", "理由": "整改材料不全", "裁定人": "甲省服务评审组",
                "日期": f"{YEAR}-10-09", "层级": "省"}
-    decisions.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    decisions.write_text(yaml.safe_dump(rows[:3], allow_unicode=True), encoding="utf-8")
     again = _cli("build", province / "wave1", province / "wave2", review, "--register", province / "register.xlsx",
                  "--year", YEAR, "--archive", out / "archive", "--site-dir", out / "site", "--no-cache",
                  "--workers", 1, "--overrides", decisions)

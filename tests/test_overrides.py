@@ -280,14 +280,17 @@ def test_withdrawals_follow_the_owner_of_every_round_that_recorded_the_finding(t
     recorded = {"H1": {"V02": ["市级检查"], "K01": ["市级检查", "集团复核"]}, "H2": {"K02": ["自评"]}}
     rows = [withdrawal("H1", "V02", 层级="市"), withdrawal("H2", "K02", 层级="市"),
             withdrawal("H1", "K01", 层级="集团")]
-    got = withdrawals(load_overrides(write_yaml(tmp_path, rows)), {"H1", "H2", "H3"}, recorded, items)
-    assert {h: sorted(v) for h, v in got.items()} == {"H1": ["K01", "V02"], "H2": ["K02"]}
+    got, refused = withdrawals(load_overrides(write_yaml(tmp_path, rows)), {"H1", "H2", "H3"}, recorded, items)
+    assert {h: sorted(v) for h, v in got.items()} == {"H1": ["K01", "V02"], "H2": ["K02"]} and refused == {}
     assert got["H1"]["V02"].level == "市"
     bad = [withdrawal("H1", "K01"),  # 集团复核 recorded it too: the group's finding
            withdrawal("H1", "V02"), withdrawal("H1", "V02"),
            withdrawal("H3", "V02"), withdrawal("H4", "V02"), withdrawal("H1", "X9")]
-    with pytest.raises(OverrideError) as exc:
-        withdrawals(load_overrides(write_yaml(tmp_path, bad)), {"H1", "H2", "H3"}, recorded, items)
+    entries = load_overrides(write_yaml(tmp_path, bad))
+    got, refused = withdrawals(entries, {"H1", "H2", "H3"}, recorded, items)
+    assert {h: sorted(v) for h, v in got.items()} == {"H1": ["V02"]}
+    with pytest.raises(OverrideError) as exc:  # refused whole where the tier decisions are judged
+        apply_overrides([], {}, entries, CONFIG, {}, None, refused)
     assert str(exc.value).splitlines() == [
         "裁定有 5 处问题:",
         "裁定文件 裁定.yaml 第 1 条:厅编码 H1 的扣分事项 K01 由市级检查、集团复核记录,只能由集团公司或更高一级撤销"
