@@ -42,6 +42,9 @@ ROUND_AUTHORITY = dict(zip(ROUNDS, (
     (PASS, FAIL),  # 省级复核: scores and findings; 良好 is the province's answered list's alone
     (PASS, FAIL),  # 集团复核: likewise; 优秀 is the group's answered list's alone
 )))
+# The level that owns each round (its findings are withdrawn by a decision of that level or a higher one): the
+# city company answers for its halls' 自评 as for its own 市级检查. Keyed by position in workbook.ROUNDS.
+ROUND_OWNER = dict(zip(ROUNDS, (CITY, CITY, PROVINCE, GROUP)))
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high

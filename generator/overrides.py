@@ -1,19 +1,24 @@
-"""Recorded decisions (裁定): an overrides file places 需裁定 halls or lowers a tier, after the rules and lists.
+"""Recorded decisions (裁定): an overrides file places 需裁定 halls or lowers a tier, after the rules and lists, and
+withdraws findings (撤销事项) before the scores are made.
 
 The file is YAML (a list of mappings, or ``{overrides: [...]}``) or .xlsx (first sheet, a header row). Columns,
 in Chinese or English: 厅编码/hall_id, 档次/tier, 理由/reason, 裁定人/decided_by, 日期/date and 层级/level (市, 省
-or 集团: the level that made the decision) — all required.
+or 集团: the level that made the decision) — all required — and 撤销事项/withdraw, optional: an entry that names a
+bonus, deduction or veto item there withdraws that finding from the hall's year and leaves 档次 empty (the hall
+is then tiered by its score; a tier decision for it is an entry of its own).
 
 Each level decides within its authority only (standard.md, Decisions): a 需裁定 tied hall is placed by the level
 that owns the tier at stake; a tier is lowered by the level that owns it or a higher one; no decision raises a
 hall above the tier its score reaches, raises it at all otherwise, contradicts a higher level's recognition, or
 breaks a quota. A file with any decision that breaks these (or names an unknown hall, a hall that is not tiered,
 lifts a veto, repeats a hall) is refused as a whole (``OverrideError``), every bad entry named with its reason.
+A finding is withdrawn by the level that owns every round that recorded it (config.ROUND_OWNER) or a higher one,
+and only a finding the hall's year counts (``withdrawals``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +34,7 @@ from .config import (
     PASS,
     PROVINCE,
     RECOGNISED_ORDER,
+    ROUND_OWNER,
     TIER_OWNER,
 )
 from .errors import OverrideError
@@ -52,6 +58,7 @@ COLUMNS = {  # canonical field → accepted headers
     "decided_by": ("裁定人", "decided_by"),
     "date": ("日期", "date"),
     "level": ("层级", "level"),
+    "withdraw": ("撤销事项", "withdraw"),
 }
 
 
@@ -64,10 +71,12 @@ class Override:
     date: str
     level: str  # 市 / 省 / 集团
     where: str  # file and row, for messages
+    withdraw: str = ""  # a bonus, deduction or veto item withdrawn from the hall's year ("" for a tier decision)
 
 
 def load_overrides(path: str | Path) -> tuple[Override, ...]:
-    """Read an overrides file; every row must carry all five fields."""
+    """Read an overrides file; every row must carry its hall, reason, decider, date and level, and either a tier
+    or an item to withdraw."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
@@ -87,10 +96,20 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
         for key, names in COLUMNS.items():
             value = next((raw[n] for n in names if n in raw and raw[n] is not None), None)
             fields[key] = cell_text(value)
-        missing = [COLUMNS[k][0] for k, v in fields.items() if not v]
+        missing = [COLUMNS[k][0] for k, v in fields.items()
+                   if not v and k != "withdraw" and not (k == "tier" and fields["withdraw"])]
         if missing:
             problems.append(f"裁定文件 {path} {where}:缺少{'、'.join(missing)}(每条裁定须写明厅编码、档次、"
-                            f"理由、裁定人、日期和层级)")
+                            f"理由、裁定人、日期和层级;撤销事项的裁定写撤销事项,不写档次)")
+        elif fields["tier"] and fields["withdraw"]:
+            problems.append(f"裁定文件 {path} {where}:同时写了档次“{fields['tier']}”和撤销事项“{fields['withdraw']}”;"
+                            f"撤销事项的裁定不写档次(撤销后按得分重新定级),要裁定档次请另写一条")
+        elif fields["withdraw"]:
+            if fields["level"] not in LEVELS:
+                problems.append(f"裁定文件 {path} {where}:层级“{fields['level']}”不合法,应为{'、'.join(LEVELS)}之一"
+                                f"(作出裁定的是哪一级公司)")
+            else:
+                out.append(Override(where=f"{path.name} {where}", **fields))
         elif fields["tier"] not in DECIDABLE:
             problems.append(f"裁定文件 {path} {where}:档次“{fields['tier']}”不合法,应为{'、'.join(DECIDABLE)}之一")
         elif fields["level"] not in LEVELS:
@@ -111,16 +130,22 @@ def _refuse(problems: list[str]) -> None:
 
 def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], overrides: Iterable[Override],
                     config: Config, candidates: dict[str, Candidate],
-                    recognitions: dict[str, list[dict]] | None = None) -> dict[str, Placement]:
+                    recognitions: dict[str, list[dict]] | None = None,
+                    refused: Mapping[str, str] | None = None) -> dict[str, Placement]:
     """Return new placements with the decisions applied, or refuse them all with ``OverrideError``.
 
-    ``recognitions``: hall id → its rows in the applied answered lists (by_level, tier, result).
+    ``recognitions``: hall id → its rows in the applied answered lists (by_level, tier, result); ``refused``:
+    the withdrawals that cannot stand (``withdrawals``), named with the others in the file's order.
     """
     by_id = {h.hall_id: h for h in halls}
     seen: dict[str, str] = {}
     result = dict(placements)
     problems: list[str] = []
     for o in overrides:
+        if o.withdraw:  # applied before the scores (``withdrawals``), not to a tier
+            if refused and o.where in refused:
+                problems.append(refused[o.where])
+            continue
         problem = _refusal(o, by_id, seen, placements, candidates) or _beyond_authority(
             o, placements[o.hall_id], candidates.get(o.hall_id), config, (recognitions or {}).get(o.hall_id, []))
         if problem:
@@ -190,6 +215,51 @@ def _beyond_authority(o: Override, rule: Placement, cand: Candidate | None, conf
     if target > current:
         return (f"现为{rule.tier},裁定只能放置需裁定的并列厅(由该档次的认定单位)或降低档次,不能提高为{o.tier}"
                 f"(层级 {o.level})")
+    return None
+
+
+def withdrawals(overrides: Iterable[Override], hall_ids: Collection[str],
+                recorded: Mapping[str, Mapping[str, Sequence[str]]],
+                items: Mapping[str, str]) -> tuple[dict[str, dict[str, Override]], dict[str, str]]:
+    """The findings the file withdraws (hall id → item → the withdrawing decision), and the withdrawals that
+    cannot stand (entry → why): ``apply_overrides`` refuses the file with them beside the tier decisions' own
+    problems, so every bad entry is named at once.
+
+    ``recorded``: hall id → item → the rounds that recorded it in the hall's year (before any withdrawal);
+    ``items``: every bonus, deduction and veto item of the standard → its kind as the page says it (加分 …).
+    """
+    out: dict[str, dict[str, Override]] = {}
+    refused: dict[str, str] = {}
+    for o in overrides:
+        if not o.withdraw:
+            continue
+        problem = _withdrawal_refusal(o, hall_ids, recorded.get(o.hall_id, {}), items, out.get(o.hall_id, {}))
+        if problem:
+            refused[o.where] = f"裁定文件 {o.where}:厅编码 {o.hall_id} {problem}"
+        else:
+            out.setdefault(o.hall_id, {})[o.withdraw] = o
+    return out, refused
+
+
+def _withdrawal_refusal(o: Override, hall_ids: Collection[str], recorded: Mapping[str, Sequence[str]],
+                        items: Mapping[str, str], done: Mapping[str, Override]) -> str | None:
+    """Why one withdrawal cannot stand (None when it can): a finding of the hall's year, withdrawn once, by the
+    level that owns every round that recorded it or a higher one."""
+    if o.hall_id not in hall_ids:
+        return "不在营业厅清单中"
+    item = o.withdraw
+    if item not in items:
+        return f"撤销事项“{item}”不是评价标准中的加分、扣分或一票否决事项(应为{'、'.join(items)}之一)"
+    if item in done:
+        return f"的{items[item]}事项 {item} 已在 {done[item].where} 撤销过,同一事项只能撤销一次"
+    rounds = recorded.get(item)
+    if not rounds:
+        counted = "、".join(recorded) if recorded else "无"
+        return f"本年度没有记录{items[item]}事项 {item},无可撤销(本年度计入的加分、扣分和一票否决事项:{counted})"
+    owner = max((ROUND_OWNER.get(r, GROUP) for r in rounds), key=LEVELS.index)
+    if LEVELS.index(o.level) < LEVELS.index(owner):
+        return (f"的{items[item]}事项 {item} 由{'、'.join(rounds)}记录,只能由{owner}公司或更高一级撤销"
+                f"(本条层级为{o.level})")
     return None
 
 

@@ -30,7 +30,7 @@ from markupsafe import Markup, escape
 from . import charts, public
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import number, percent, plain
-from .record import HallRow, Shortlist, YearResults
+from .record import KIND_WORDS, HallRow, Shortlist, YearResults
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
 from .rules import RATED, TIER_NAMES, Rules
@@ -455,7 +455,8 @@ def hall_pages(view, env, history, common):
             return template.render(hall=hall, lost=_lost_items(hall, view.standard),
                                    veto_items=_veto_items(hall, view.standard),
                                    standing=_standing_deductions(hall, view.standard),
-                                   round_status=ROUND_STATUS, history=own, **common)
+                                   round_status=ROUND_STATUS, withdrawn_kinds=KIND_WORDS, history=own,
+                                   **common)
 
         yield HallPage(f"{y}/halls/{hall_slug(hall.hall_id)}", f"{hall.name}({hall.hall_id})",
                        functools.partial(_summary, hall, y), hall, own, render)

@@ -112,6 +112,28 @@ class Veto:
         return _noted(self.notes)
 
 
+KIND_WORDS = {"bonus": "加分", "deduction": "扣分", "veto": "一票否决"}  # a withdrawn finding's kind, as pages say it
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A finding of the hall's year that a recorded decision withdrew (overrides.py): it counts for nothing."""
+
+    id: str
+    kind: str  # bonus / deduction / veto
+    count: int
+    rounds: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...]
+    level: str  # the level that withdrew it (市 / 省 / 集团)
+    decided_by: str
+    date: str
+    reason: str
+
+    @property
+    def note(self) -> str:
+        return _noted(self.notes)
+
+
 @dataclass(frozen=True)
 class Decision:
     """One answer of a returned 上报名单 (decisions.py)."""
@@ -163,6 +185,8 @@ class HallRow:
     # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks): the ranks move with
     # other halls' returns. results.json has the key only where there are some.
     reason_ranks: tuple[tuple[int, int], ...] = ()
+    # Findings withdrawn by a recorded decision, with who, level, date and why; the key only where there are some.
+    withdrawn: tuple[Withdrawal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,6 +283,10 @@ def _hall(raw: dict) -> HallRow:
     values["rounds"] = tuple(map(_round, raw["rounds"]))
     values["decisions"] = tuple(Decision(**d) for d in raw.get("decisions") or ())
     values["reason_ranks"] = tuple((start, end) for start, end in raw.get("reason_ranks") or ())
+    if values["withdrawn"]:
+        values["withdrawn"] = tuple(
+            Withdrawal(w["item"], w["kind"], w["count"], tuple(w["rounds"]), tuple((r, t) for r, t in w["notes"]),
+                       w["level"], w["decided_by"], w["date"], w["reason"]) for w in values["withdrawn"])
     return _frozen(HallRow, values)  # every field is in ``values``, in order
 
 
@@ -280,6 +308,12 @@ def _hall_json(row: HallRow) -> dict:
         out["reason_ranks"] = [list(span) for span in row.reason_ranks]
     else:
         del out["reason_ranks"]
+    if row.withdrawn:
+        out["withdrawn"] = [{"item": w.id, "kind": w.kind, "count": w.count, "rounds": list(w.rounds),
+                             "notes": [list(n) for n in w.notes], "level": w.level, "decided_by": w.decided_by,
+                             "date": w.date, "reason": w.reason} for w in row.withdrawn]
+    else:
+        del out["withdrawn"]
     return out
 
 

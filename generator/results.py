@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,8 +23,8 @@ from .confirmation import confirm, recognise
 from .decisions import RECOGNISE
 from .fsutil import write_chunks_atomic
 from .numbers import number
-from .overrides import apply_overrides
-from .record import SCHEMA_VERSION
+from .overrides import apply_overrides, withdrawals
+from .record import KIND_WORDS, SCHEMA_VERSION
 from .rules import Rules
 from .scoring import decimal_of, figure, half_up, report_return
 from .standard import BUSINESS_SECTION, archived_text, load_standard
@@ -58,8 +58,8 @@ def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: S
     hall's case file: every return is listed, and an open rejection above the deciding round makes the hall
     待重报. ``decisions`` (answered 上报名单, decisions.py) are matched to the lists in the 办法's order and pin
     and bar halls inside the rules (confirmation.recognise); ``overrides`` (recorded decisions, overrides.py) are
-    applied after the rules. A refused list or decision raises ``DecisionError``/``OverrideError`` and nothing
-    is written.
+    applied after the rules, but a withdrawn finding (撤销事项) leaves the hall's year before it is scored. A
+    refused list or decision raises ``DecisionError``/``OverrideError`` and nothing is written.
     """
     with collector.paused():  # the rows hold no cycles: no collection walks them (collector.py)
         return _evaluate(halls, records, standard, config, intake_summary, overrides, decisions, files, replaced)
@@ -75,6 +75,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
         by_hall.setdefault(record.hall_id, []).append(record)
     round_order = {name: n for n, name in enumerate(config.rounds)}
     others = _other_returns(files, replaced, standard, rules)
+    withdrawn, refused = _withdrawn(halls, by_hall, overrides, standard, rules, round_order)
 
     hall_rows: dict[str, dict] = {}
     candidates: dict[str, Candidate] = {}
@@ -82,13 +83,14 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
     for hall in halls:
         returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
         cards = [(r, report_return(r, standard, rules.bonus_cap)) for r in returns]
-        year_card = _year_card(cards, standard, rules) if cards else None
+        gone = withdrawn.get(hall.hall_id, {})
+        year_card = _year_card(cards, standard, rules, gone) if cards else None
         pending = _pending_round(cards, others.get(hall.hall_id, ()), round_order)
         # Ranked: rated, and decided by 市级检查 or higher (a 待重报 市级检查 leaves the 自评 deciding: unranked).
         ranked = bool(cards) and config.evaluated(hall) and \
             round_order.get(cards[-1][0].round, -1) > round_order.get(rules.self_round, 0)
         hall_rows[hall.hall_id] = _hall_row(hall, cards, year_card, standard, rules.self_round, round_order,
-                                            others.get(hall.hall_id, ()), pending, ranked)
+                                            others.get(hall.hall_id, ()), pending, ranked, gone)
         if cards and year_card is not None:
             record, card = cards[-1][0], year_card[0]  # the highest accepted round decides, with the year's events
             business = dict(card.sections).get(BUSINESS_SECTION) if business_rate else None
@@ -109,7 +111,7 @@ def _evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: 
     if lists.pins or lists.bars:
         placements, quotas = assign_tiers(halls, candidates, config, veto_texts, lists.pins, lists.bars)
     if overrides:
-        placements = apply_overrides(halls, placements, overrides, config, candidates, lists.records)
+        placements = apply_overrides(halls, placements, overrides, config, candidates, lists.records, refused)
         quotas = quota_use(halls, placements, config)
     confirmed: dict[tuple[str, str], tuple] = {}  # (tier, round) → confirm(), for the halls no list answered
     for hall_id, row in hall_rows.items():
@@ -214,10 +216,39 @@ def _pending_round(cards: list, others: Iterable[dict], round_order: dict[str, i
     return max(open_rounds, key=lambda r: round_order.get(r, -1)) if open_rounds else None
 
 
-def _year_card(cards: list, standard: Standard, rules: Rules) -> tuple[Reported, dict, dict]:
+
+
+def _event_kinds(standard: Standard) -> dict[str, str]:
+    """Every bonus, deduction and veto item of the standard → its kind, in the standard's order."""
+    return {**{b.id: "bonus" for b in standard.bonus}, **{d.id: "deduction" for d in standard.deductions},
+            **{v.id: "veto" for v in standard.vetoes}}
+
+
+def _withdrawn(halls: Sequence[Hall], by_hall: dict[str, list], overrides: Sequence[Override], standard: Standard,
+               rules: Rules, round_order: dict[str, int]) -> tuple[dict[str, dict[str, Override]], dict[str, str]]:
+    """The findings the decisions withdraw, checked against each named hall's year as recorded (which rounds
+    recorded which item): hall id → item → decision, and the withdrawals refused (overrides.withdrawals)."""
+    asked = [o for o in overrides if o.withdraw]
+    if not asked:
+        return {}, {}
+    recorded: dict[str, dict[str, list]] = {}
+    for hall_id in sorted({o.hall_id for o in asked}):
+        returns = sorted(by_hall.get(hall_id, []), key=lambda r: round_order.get(r.round, -1))
+        if returns:
+            _, events, vetoes = _year_card([(r, report_return(r, standard, rules.bonus_cap)) for r in returns],
+                                           standard, rules)
+            recorded[hall_id] = {item: rounds for item, (_, rounds, _) in events.items()}
+            recorded[hall_id].update((item, rounds) for item, (rounds, _) in vetoes.items())
+    kinds = {item: KIND_WORDS[kind] for item, kind in _event_kinds(standard).items()}
+    return withdrawals(asked, {h.hall_id for h in halls}, recorded, kinds)
+
+
+def _year_card(cards: list, standard: Standard, rules: Rules,
+               drop: Collection[str] = ()) -> tuple[Reported, dict, dict]:
     """The deciding round's base with the year's events: per item the largest count any accepted inspection
     round recorded (自评's only while 自评 decides), each with the rounds that recorded it and their 说明.
-    ``(reported figures, {item: (count, rounds, notes)} for bonus and deduction items, {veto: (rounds, notes)})``."""
+    ``(reported figures, {item: (count, rounds, notes)} for bonus and deduction items, {veto: (rounds, notes)})``.
+    The items in ``drop`` (withdrawn by a decision) are still listed but count for nothing in the figures."""
     record, card = cards[-1]
     sources = [r for r, _ in cards if r.round != rules.self_round] or [record]
     if len(sources) == 1 and not any(record.events.values()) and not any(record.vetoes.values()):
@@ -238,15 +269,16 @@ def _year_card(cards: list, standard: Standard, rules: Rules) -> tuple[Reported,
         flags[veto.id] = bool(said)
         if said:
             vetoes[veto.id] = ([rnd for rnd, _ in said], [[rnd, t] for rnd, t in said if t])
-    if len(sources) == 1 and sources[0] is record:
+    if not drop and len(sources) == 1 and sources[0] is record:
         return card, events, vetoes
-    merged = dataclasses.replace(record, events=counts, vetoes=flags)
+    merged = dataclasses.replace(record, events={k: n for k, n in counts.items() if k not in drop},
+                                 vetoes={k: flag and k not in drop for k, flag in flags.items()})
     return report_return(merged, standard, rules.bonus_cap), events, vetoes
 
 
 def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], year_card: tuple | None, standard: Standard,
               self_round: str, round_order: dict[str, int], others: Iterable[dict], pending: str | None,
-              ranked: bool) -> dict:
+              ranked: bool, gone: Mapping[str, Override] | None = None) -> dict:
     listed = sorted([{"round": r.round, "status": "accepted", "date": r.date, "inspector": r.inspector,
                       "base_score": figure(c.base), "final_score": figure(c.final), "file": r.file, "sha256": r.sha256,
                       "note": "", "problems": []} for r, c in cards] + list(others),
@@ -270,7 +302,7 @@ def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], year_card:
         return [{"item": r.id, "count": events[r.id][0], "points": figure(points[r.id]), "rounds": events[r.id][1],
                  "notes": events[r.id][2]} for r in rules if r.id in points and r.id in events]
 
-    return {
+    row = {
         "hall_id": hall.hall_id, "name": hall.name, "province": hall.province, "city": hall.city,
         "district": hall.district, "level": hall.level, "type": hall.type,
         "round": record.round, "date": record.date, "inspector": record.inspector,
@@ -285,6 +317,17 @@ def _hall_row(hall: Hall, cards: list[tuple[ReturnRecord, Reported]], year_card:
         "rounds": listed, "self_gap": gap, "override": None, "tier": NOT_INSPECTED, "tier_reason": "",
         "confirmed_tier": None, "awaiting": None, "decisions": [], "pending_round": pending, "ranked": ranked,
     }
+    if gone:  # only where a decision withdrew a finding: every other hall's record stays as it was
+        row["withdrawn"] = [_withdrawal(item, kind, events, vetoes, gone[item])
+                            for item, kind in _event_kinds(standard).items() if item in gone]
+    return row
+
+
+def _withdrawal(item: str, kind: str, events: dict, vetoes: dict, o: Override) -> dict:
+    """A withdrawn finding as recorded (count, rounds, 说明) with the decision that withdrew it."""
+    count, rounds, notes = (1, *vetoes[item]) if kind == "veto" else events[item]
+    return {"item": item, "kind": kind, "count": count, "rounds": rounds, "notes": notes, "level": o.level,
+            "decided_by": o.decided_by, "date": o.date, "reason": o.reason}
 
 
 _ITEM_IDS: dict[int, tuple] = {}

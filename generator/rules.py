@@ -108,6 +108,10 @@ class Rules:
     def list_owner(self, tier: str) -> str | None:
         return cfg.LIST_OWNER.get(tier)
 
+    def round_owner(self, round_name: str) -> str | None:
+        """The level whose decision (or a higher one's) withdraws a finding ``round_name`` recorded."""
+        return cfg.ROUND_OWNER.get(round_name)
+
     def authority_table(self) -> list[dict]:
         """Each rated tier, highest first: who recognises it, by which rounds, or by whose answered list."""
         return [{"tier": tier, "owner": self.owner(tier),

@@ -328,3 +328,152 @@ def test_a_refusal_reaches_the_fix_list_with_its_source(built, province):
     page = (again / "site" / str(YEAR) / "halls" / "H010009.html").read_text(encoding="utf-8")
     fix = page[page.index("整改清单"):page.index("各检查项得分")]
     assert "不认定" in fix and "实名制执行不到位" in fix and "甲省公司评审委员会" in fix
+
+
+# -- a finding withdrawn by a recorded decision (standard.md, 案卷 and 裁定) ----------------------------------
+
+WITHDRAW_HEAD = ["厅编码", "档次", "撤销事项", "理由", "裁定人", "日期", "层级"]
+
+
+def _decisions_xlsx(path, rows):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(WITHDRAW_HEAD)
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def withdrawn(province):
+    """The province with two findings of 市级检查 withdrawn by the province: H010003's veto V02 and H010004's
+    K03 (−5). Worked by hand: H010003 is tiered by its score, 96; H010004 scores 95 − 2 = 93 and ranks before
+    H010006 (93) on its base (95 > 93). 优秀 (1): H010000 97. 良好 (4): 96, 94, 93 (H010004), 93 (H010006);
+    H010005 (92) and H010007 (91) fall to 达标."""
+    out = province / "withdrawn"
+    out.mkdir()
+    decisions = _decisions_xlsx(out / "裁定.xlsx", [
+        ["H010003", None, "V02", "复核确认资料系客户本人授权查看", "甲省服务评审组", date(YEAR, 10, 8), "省"],
+        ["H010004", None, "K03", "报道所涉为他厅,已由媒体更正", "甲省服务评审组", date(YEAR, 10, 9), "省"],
+    ])
+    result = _cli("build", province / "wave1", province / "wave2", "--register", province / "register.xlsx",
+                  "--year", YEAR, "--archive", out / "archive", "--site-dir", out / "site", "--no-cache",
+                  "--workers", 1, "--overrides", decisions)
+    assert result.exit_code == 0, result.output
+    text = (out / "archive" / str(YEAR) / "results.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return out, {h["hall_id"]: h for h in data["halls"]}, data, text
+
+
+def test_a_city_veto_withdrawn_by_the_province_leaves_the_hall_to_its_score(withdrawn):
+    _, rows, _, _ = withdrawn
+    got = {h: (rows[h]["tier"], rows[h]["final_score"], rows[h]["rank"])
+           for h in ("H010000", "H010003", "H010009", "H010004", "H010006", "H010005", "H010007")}
+    assert got == {"H010000": ("优秀", 97, 1), "H010003": ("良好", 96, 2), "H010009": ("良好", 94, 3),
+                   "H010004": ("良好", 93, 4), "H010006": ("良好", 93, 5), "H010005": ("达标", 92, 6),
+                   "H010007": ("达标", 91, 7)}
+    vetoed = rows["H010003"]
+    assert vetoed["veto_events"] == [] and "一票否决" not in vetoed["tier_reason"]
+    assert vetoed["withdrawn"] == [
+        {"item": "V02", "kind": "veto", "count": 1, "rounds": [CITY], "notes": [[CITY, "向无关人员出示客户资料"]],
+         "level": "省", "decided_by": "甲省服务评审组", "date": f"{YEAR}-10-08", "reason": "复核确认资料系客户本人授权查看"}]
+    # A withdrawn deduction no longer deducts; the one beside it stands.
+    cut = rows["H010004"]
+    assert (cut["base_score"], cut["deduction"]) == (95, 2)
+    assert cut["deduction_events"] == [
+        {"item": "K01", "count": 2, "points": 2, "rounds": [CITY], "notes": [[CITY, "两起有责投诉"]]}]
+    assert [(w["item"], w["kind"], w["count"], w["level"]) for w in cut["withdrawn"]] == [("K03", "deduction", 1, "省")]
+
+
+def test_halls_without_a_withdrawal_keep_their_record_as_it_was(built, withdrawn):
+    from generator.record import from_json, to_json
+
+    _, before, _ = built
+    _, after, data, text = withdrawn
+    assert [h for h, row in after.items() if "withdrawn" in row] == ["H010003", "H010004"]
+    # Halls the withdrawals cannot move (unranked, unrated, uninspected) are the same JSON line, byte for byte.
+    lines = {json.loads(line.rstrip(","))["hall_id"]: line.rstrip(",") for line in text.splitlines()
+             if line.startswith('{"awaiting"')}
+    for hall in ("H010001", "H010002", "H010019", L4.hall_id, PARTNER.hall_id):
+        assert json.loads(lines[hall]) == before[hall]
+        assert lines[hall] == json.dumps(before[hall], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert to_json(from_json(data)) == data  # the typed record reads and writes the withdrawals back
+
+
+def test_the_hall_page_shows_the_withdrawal_and_the_fix_list_drops_it(withdrawn):
+    out, _, _, _ = withdrawn
+    page = (out / "site" / str(YEAR) / "halls" / "H010003.html").read_text(encoding="utf-8")
+    fix = page[page.index("整改清单"):page.index("加分、扣分与一票否决")]
+    assert "V02" not in fix and "泄露客户个人信息" not in fix
+    events = page[page.index("加分、扣分与一票否决"):page.index("各检查项得分")]
+    assert "已撤销" in events and "V02" in events and "复核确认资料系客户本人授权查看" in events
+    assert "甲省服务评审组" in events and f"{YEAR}-10-08" in events
+    records = page[page.index("认定与裁定记录"):page.index("整改清单")]
+    assert "已撤销 V02" in records and "省级裁定" in records
+    other = (out / "site" / str(YEAR) / "halls" / "H010004.html").read_text(encoding="utf-8")
+    fix = other[other.index("整改清单"):other.index("加分、扣分与一票否决")]
+    assert "K01" in fix and "K03" not in fix
+
+
+def test_the_archive_rebuilds_the_withdrawals_byte_for_byte(withdrawn):
+    out, _, _, _ = withdrawn
+    result = _cli("verify", "--year", YEAR, "--archive", out / "archive")
+    assert result.exit_code == 0 and "一致" in result.output, result.output
+
+
+def test_a_withdrawal_beyond_its_levels_authority_is_refused_whole(province, standard, tmp_path):
+    import yaml
+
+    # H010010's 省级复核 records K02, which its 市级检查 did not: the province's finding, not the city's.
+    review = tmp_path / "wave3"
+    write_return(standard, H["H010010"], _fill(standard, 85, PROVINCE, date(YEAR, 9, 1), {"K02": 1},
+                                               {"K02": "工信部申诉经核实有责"}), review)
+    rows = [
+        {"厅编码": "H010003", "撤销事项": "V02", "理由": "复核确认", "裁定人": "甲省服务评审组", "日期": f"{YEAR}-10-08",
+         "层级": "省"},  # within authority, refused with the rest: the file is one
+        {"厅编码": "H010010", "撤销事项": "K02", "理由": "申诉已撤回", "裁定人": "甲市服务部", "日期": f"{YEAR}-10-08",
+         "层级": "市"},
+        {"厅编码": "H010004", "撤销事项": "V01", "理由": "误报", "裁定人": "甲省服务评审组", "日期": f"{YEAR}-10-08",
+         "层级": "省"},
+        # A tier decision beside them, beyond what the score reaches: named in the same refusal.
+        {"厅编码": "H010009", "档次": "优秀", "理由": "暗访表现突出", "裁定人": "集团评审组", "日期": f"{YEAR}-11-08",
+         "层级": "集团"},
+    ]
+    decisions = tmp_path / "裁定.yaml"
+    decisions.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    result = _cli("build", province / "wave1", province / "wave2", review, "--register", province / "register.xlsx",
+                  "--year", YEAR, "--archive", out / "archive", "--site-dir", out / "site", "--no-cache",
+                  "--workers", 1, "--overrides", decisions)
+    assert result.exit_code == 1, result.output
+    assert "裁定有 3 处问题" in result.output
+    assert "裁定文件 裁定.yaml 第 4 条:厅编码 H010009 得分 94.0 只达到良好" in result.output
+    assert ("裁定文件 裁定.yaml 第 2 条:厅编码 H010010 的扣分事项 K02 由省级复核记录,只能由省公司或更高一级撤销"
+            "(本条层级为市)") in result.output
+    assert "裁定文件 裁定.yaml 第 3 条:厅编码 H010004 本年度没有记录一票否决事项 V01,无可撤销" in result.output
+    assert "Traceback" not in result.output and not (out / "archive" / str(YEAR) / "results.json").exists()
+    # The province may withdraw its own finding; a tier decision for a hall whose veto is withdrawn is an entry of
+    # its own, judged on the hall as its score now places it (良好, the province's to lower).
+    rows[1].update(层级="省", 裁定人="甲省服务评审组")
+    rows[2] = {"厅编码": "H010003", "档次": "达标", "理由": "整改材料不全", "裁定人": "甲省服务评审组",
+               "日期": f"{YEAR}-10-09", "层级": "省"}
+    decisions.write_text(yaml.safe_dump(rows[:3], allow_unicode=True), encoding="utf-8")
+    again = _cli("build", province / "wave1", province / "wave2", review, "--register", province / "register.xlsx",
+                 "--year", YEAR, "--archive", out / "archive", "--site-dir", out / "site", "--no-cache",
+                 "--workers", 1, "--overrides", decisions)
+    assert again.exit_code == 0, again.output
+    rows = {h["hall_id"]: h for h in
+            json.loads((out / "archive" / str(YEAR) / "results.json").read_text(encoding="utf-8"))["halls"]}
+    row = rows["H010010"]
+    assert (row["final_score"], row["deduction_events"], [w["item"] for w in row["withdrawn"]]) == (85, [], ["K02"])
+    lowered = rows["H010003"]
+    assert (lowered["tier"], lowered["override"]["rule_tier"], lowered["override"]["level"]) == ("达标", "良好", "省")
+    assert [w["item"] for w in lowered["withdrawn"]] == ["V02"]
+
+
+def test_the_methodology_page_says_who_withdraws_what(withdrawn):
+    out, _, _, _ = withdrawn
+    page = (out / "site" / str(YEAR) / "methodology.html").read_text(encoding="utf-8")
+    assert "自评:市;市级检查:市;省级复核:省;集团复核:集团" in page and "撤销事项" in page

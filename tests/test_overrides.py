@@ -238,3 +238,73 @@ def test_a_decision_against_a_higher_levels_recognition_is_refused(tmp_path, tie
     after = apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, [decision("H010001", "良好")])),
                             CONFIG, cands, said)
     assert after["H010001"].tier == "良好" and after["H010001"].override["level"] == "集团"
+
+
+def withdrawal(hall_id, item, **changes):
+    row = {"厅编码": hall_id, "撤销事项": item, "理由": "复核确认不属实", "裁定人": "省评审组", "日期": "2025-10-08",
+           "层级": "省"}
+    row.update(changes)
+    return row
+
+
+def test_a_withdrawal_entry_names_an_item_and_no_tier(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["厅编码", "档次", "撤销事项", "理由", "裁定人", "日期", "层级"])
+    ws.append(["H010003", None, "V02", "复核确认不属实", "省评审组", datetime(2025, 10, 8), "省"])
+    ws.append(["H010003", "良好", None, "现场复核", "省评审组", datetime(2025, 10, 9), "省"])  # a tier, apart
+    wb.save(tmp_path / "裁定.xlsx")
+    gone, placed = load_overrides(tmp_path / "裁定.xlsx")
+    assert (gone.hall_id, gone.withdraw, gone.tier, gone.level, gone.date) == ("H010003", "V02", "", "省", "2025-10-08")
+    assert (placed.withdraw, placed.tier) == ("", "良好")
+    english = write_yaml(tmp_path, [{"hall_id": "H1", "withdraw": "K01", "reason": "r", "decided_by": "d",
+                                     "date": "2025-10-08", "level": "集团"}], "en.yaml")
+    assert load_overrides(english)[0].withdraw == "K01"
+
+
+@pytest.mark.parametrize("row, message", [
+    (withdrawal("H010003", "V02", 档次="良好"), "第 1 条:同时写了档次“良好”和撤销事项“V02”;撤销事项的裁定不写档次"),
+    (withdrawal("H010003", "V02", 理由=None), "第 1 条:缺少理由(每条裁定须写明"),
+    (withdrawal("H010003", None), "第 1 条:缺少档次("),
+    (withdrawal("H010003", "V02", 层级="县"), "层级“县”不合法,应为市、省、集团之一"),
+])
+def test_a_malformed_withdrawal_is_refused(tmp_path, row, message):
+    with pytest.raises(OverrideError, match=re.escape(message)):
+        load_overrides(write_yaml(tmp_path, [row]))
+
+
+def test_withdrawals_follow_the_owner_of_every_round_that_recorded_the_finding(tmp_path):
+    from generator.overrides import withdrawals
+
+    items = {"K01": "扣分", "K02": "扣分", "V02": "一票否决"}
+    recorded = {"H1": {"V02": ["市级检查"], "K01": ["市级检查", "集团复核"]}, "H2": {"K02": ["自评"]}}
+    rows = [withdrawal("H1", "V02", 层级="市"), withdrawal("H2", "K02", 层级="市"),
+            withdrawal("H1", "K01", 层级="集团")]
+    got, refused = withdrawals(load_overrides(write_yaml(tmp_path, rows)), {"H1", "H2", "H3"}, recorded, items)
+    assert {h: sorted(v) for h, v in got.items()} == {"H1": ["K01", "V02"], "H2": ["K02"]} and refused == {}
+    assert got["H1"]["V02"].level == "市"
+    bad = [withdrawal("H1", "K01"),  # 集团复核 recorded it too: the group's finding
+           withdrawal("H1", "V02"), withdrawal("H1", "V02"),
+           withdrawal("H3", "V02"), withdrawal("H4", "V02"), withdrawal("H1", "X9")]
+    entries = load_overrides(write_yaml(tmp_path, bad))
+    got, refused = withdrawals(entries, {"H1", "H2", "H3"}, recorded, items)
+    assert {h: sorted(v) for h, v in got.items()} == {"H1": ["V02"]}
+    with pytest.raises(OverrideError) as exc:  # refused whole where the tier decisions are judged
+        apply_overrides([], {}, entries, CONFIG, {}, None, refused)
+    assert str(exc.value).splitlines() == [
+        "裁定有 5 处问题:",
+        "裁定文件 裁定.yaml 第 1 条:厅编码 H1 的扣分事项 K01 由市级检查、集团复核记录,只能由集团公司或更高一级撤销"
+        "(本条层级为省)",
+        "裁定文件 裁定.yaml 第 3 条:厅编码 H1 的一票否决事项 V02 已在 裁定.yaml 第 2 条 撤销过,同一事项只能撤销一次",
+        "裁定文件 裁定.yaml 第 4 条:厅编码 H3 本年度没有记录一票否决事项 V02,无可撤销(本年度计入的加分、扣分和一票否决"
+        "事项:无)",
+        "裁定文件 裁定.yaml 第 5 条:厅编码 H4 不在营业厅清单中",
+        "裁定文件 裁定.yaml 第 6 条:厅编码 H1 撤销事项“X9”不是评价标准中的加分、扣分或一票否决事项(应为K01、K02、V02之一)",
+    ]
+
+
+def test_a_tier_decision_leaves_withdrawal_entries_alone(tmp_path, tied):
+    halls, cands, placed = tied
+    rows = [withdrawal("H010004", "V02", 层级="集团"), decision("H010002")]
+    after = apply_overrides(halls, placed, load_overrides(write_yaml(tmp_path, rows)), CONFIG, cands)
+    assert after["H010002"].tier == "优秀" and after["H010004"] == placed["H010004"]
