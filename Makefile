@@ -22,6 +22,7 @@ demo: $(STAMP)
 	@echo "查看演示站点:$(BIN)/hallscore serve --site-dir demo/site   然后在浏览器打开 http://127.0.0.1:8000/"
 	@echo "  (或不启动服务,直接用浏览器打开 demo/site/index.html)"
 	@echo "直接输入 hallscore 命令:先运行 source $(BIN)/activate,或每次写成 $(BIN)/hallscore …"
+	@echo "站点:$(CURDIR)/demo/site"
 
 # ruff and mypy (configured in pyproject.toml) before the tests: a lint error fails `make test`.
 lint: $(STAMP)
