@@ -262,10 +262,12 @@ def _trend_body(width: int, known: list[tuple[int, Any]], lo: float, high: float
     if not known:
         return body
     span = (high - lo) or 1
-    step = (width - left - right) / max(1, len(known) - 1)
+    # The first and last dots stand in from the axis ends, so their value labels clear the axis labels.
+    pad = 24 if len(known) > 1 else 0
+    step = (width - left - right - 2 * pad) / max(1, len(known) - 1)
     xy = []
     for i, (year, value) in enumerate(known):
-        x = left + (i * step if len(known) > 1 else (width - left - right) / 2)
+        x = left + (pad + i * step if len(known) > 1 else (width - left - right) / 2)
         y = bottom - (value - lo) / span * (bottom - top)
         xy.append((x, y))
         body.append(f'<circle class="hs-c-dot" cx="{x:.1f}" cy="{y:.1f}" r="4"/>')

@@ -533,8 +533,9 @@ def _standing_deductions(hall: HallRow, standard: Standard | None) -> list[dict]
 
 
 
-# A return's place in the hall's case file, as the rounds list says it.
-ROUND_STATUS = {"accepted": "已接收", "rejected": "已退回待重报", "superseded": "已更正/已替代"}
+# A return's place in the hall's case file, as the rounds list says it. A superseded return that had problems
+# was rejected and then corrected; one without was sent again or replaced.
+ROUND_STATUS = {"accepted": "已接收", "rejected": "已退回待重报", "superseded": "已被替代", "corrected": "已退回,已更正"}
 
 
 def _history(views):
@@ -558,7 +559,11 @@ def _make_history(views):
     trends = {"national": national, "provinces": provinces}
     for view in sorted(views, key=lambda v: v.year):
         for hall in view.halls:
-            history[hall.hall_id].append({"year": view.year, "final_score": hall.final_score, "tier": hall.tier})
+            # The 认定 state too: the 历年结果 table shows each year's tier as the hall's head does (a claim
+            # waiting for its 认定 is never drawn as a result).
+            history[hall.hall_id].append({"year": view.year, "final_score": hall.final_score, "tier": hall.tier,
+                                          "awaiting": hall.awaiting, "confirmed_tier": hall.confirmed_tier,
+                                          "needs_decision": hall.needs_decision, "pending_tier": hall.pending_tier})
         national.append({"year": view.year, "avg": view.avg, "halls": len(view.halls),
                                    "counts": view.tier_counts})
         for row in view.rows:

@@ -188,7 +188,9 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
         held = [c for c in pool if c.hall_id in pins and pins[c.hall_id][0] != tier]
         barred = [c for c in pool if tier in bars.get(c.hall_id, {}) and c.hall_id not in pins]
         for cand in barred:
-            falls.setdefault(cand.hall_id, []).append(bars[cand.hall_id][tier])
+            # A province's 不认定 bars 良好 and 优秀 with one record: the reason says it once.
+            if bars[cand.hall_id][tier] not in falls.get(cand.hall_id, []):
+                falls.setdefault(cand.hall_id, []).append(bars[cand.hall_id][tier])
         out = {c.hall_id for c in pinned + held + barred}
         pool = [c for c in pool if c.hall_id not in out]
         left = None if cap is None else max(0, cap - len(pinned))  # pinned halls take their places first

@@ -182,3 +182,21 @@ def test_the_ranks_a_reason_quotes_are_found_from_its_facts():
     assert said["H010000"] == ["1"] and said["H010005"] == ["6", "5"] and said["H010008"] == []
     assert said["H010006"] == said["H010007"] == ["6"]  # equal scores below the 良好 line quote a shared place
     assert all(placed[h].reason[a - 2:a] == "第 " for h, found in spans.items() for a, _b in found)
+
+
+def test_a_refusal_that_bars_two_tiers_is_said_once():
+    """A province's 不认定 bars 良好 and 优秀 with the same record (confirmation.py): a hall whose score reached
+    优秀 falls past both, and its reason names the refusal once, not once per tier."""
+    from generator.reasons import Fact
+
+    halls = make_halls({"甲": 40})
+    refusal = Fact.of("list-refused", tier="良好", said=Fact.of(
+        "list-said", owner="省", decided_by="省评比组", date="2025-09-20", result="不认定", tier="良好",
+        reason="投诉处理不及时", where="甲-良好上报名单.xlsx 工作表 良好 第 4 行"))
+    cands = {"H010000": cand("H010000", 98.9), "H010001": cand("H010001", 91)}
+    placed, _ = assign_tiers(halls, cands, Config(year=2025), bars={"H010000": {"良好": refusal, "优秀": refusal}})
+    reason = placed["H010000"].reason
+    assert placed["H010000"].tier == "达标"
+    assert reason.count("投诉处理不及时") == 1, reason
+    assert reason == ("得分 98.9,省(省评比组,2025-09-20)不认定为良好:投诉处理不及时(上报名单 甲-良好上报名单.xlsx"
+                      " 工作表 良好 第 4 行),不得评为良好,按规则评为达标。")
