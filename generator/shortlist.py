@@ -139,8 +139,8 @@ def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | N
 
     from .cache import code_version
     from .decisions import list_file_name, write_lists
-    from .fsutil import write_text_atomic
     from .installkey import keyed_digest
+    from .memo import write_memo
 
     year = results["year"]
     record = Path(cache_dir) / f"shortlists-{year}.json"
@@ -162,17 +162,21 @@ def issue_shortlists(results: dict, folder: str | Path, previous: str | Path | N
         issued[key] = (path.name, sha)
         paths.append(path)
     unanswered = {name for name, sha in known.values() if current.get(name) == sha}
-    write_text_atomic(record, json.dumps({"lists": issued}, ensure_ascii=False, sort_keys=True))
+    write_memo(record, _ISSUED_MEMO, {"lists": issued})
     return Issued(paths, unanswered)
 
 
+_ISSUED_MEMO = "shortlists-issued"
+
+
 def _issued_record(path: Path) -> dict[str, tuple[str, str]]:
-    """key → (file name, SHA-256) of the lists issued last; {} when missing or not of our shape."""
-    import json
+    """key → (file name, SHA-256) of the lists issued last, from the sealed memo (memo.py); {} when missing,
+    forged or not of our shape: a list is then made again, never taken from the archive on the memo's word."""
+    from .memo import read_memo
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        lists = data["lists"]
+        data = read_memo(path, _ISSUED_MEMO)
+        lists = data["lists"]  # type: ignore[index]
         return {k: (v[0], v[1]) for k, v in lists.items()
                 if isinstance(k, str) and isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
                 and v[0] == Path(v[0]).name and not v[0].startswith(".")}

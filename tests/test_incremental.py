@@ -161,11 +161,33 @@ def test_a_list_record_naming_another_province_file_is_not_trusted(inbox, tmp_pa
     run(register, returns, out, cache)
     run(register, returns, tmp_path / "cold", None)
     record = cache / f"shortlists-{YEAR}.json"
-    lists = json.loads(record.read_text(encoding="utf-8"))["lists"]
+    lists = read_memo(record, "shortlists-issued")["lists"]  # sealed: even a record under our own key is checked
     beijing = next(v for v in lists.values() if "北京" in v[0])
     guangdong = next(k for k, v in lists.items() if "广东" in v[0])
     swapped = {guangdong: beijing}  # 广东's content said to be 北京's file (true name and checksum)
-    record.write_text(json.dumps({"lists": swapped}, ensure_ascii=False), encoding="utf-8")
+    write_memo(record, "shortlists-issued", {"lists": swapped})
+    (out / "archive" / str(YEAR) / "备注.txt").write_text("改动\n", encoding="utf-8")  # so the year is made again
+    run(register, returns, out, cache)
+    made = {k: v for k, v in year_files(out).items() if k != "备注.txt"}
+    assert made == year_files(tmp_path / "cold")
+
+
+def test_an_unsealed_list_record_does_not_publish_a_planted_list(inbox, tmp_path):
+    """Whoever can write the cache and the archive plants a list of their own in 上报名单/ and a plain record
+    naming its checksum (the record's old, unsealed form): the build issues its own list all the same."""
+    import hashlib
+
+    register, returns = inbox
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run(register, returns, out, cache)
+    run(register, returns, tmp_path / "cold", None)
+    record = cache / f"shortlists-{YEAR}.json"
+    lists = read_memo(record, "shortlists-issued")["lists"]
+    key, (name, _sha) = next((k, v) for k, v in lists.items() if "广东" in v[0])
+    planted = out / "archive" / str(YEAR) / "上报名单" / name
+    planted.write_bytes(b"PK\x03\x04 planted")
+    record.write_text(json.dumps({"lists": {key: [name, hashlib.sha256(planted.read_bytes()).hexdigest()]}},
+                                 ensure_ascii=False), encoding="utf-8")
     (out / "archive" / str(YEAR) / "备注.txt").write_text("改动\n", encoding="utf-8")  # so the year is made again
     run(register, returns, out, cache)
     made = {k: v for k, v in year_files(out).items() if k != "备注.txt"}
