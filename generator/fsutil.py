@@ -78,6 +78,17 @@ def read_own_file(path: str | Path, limit: int = 1 << 30) -> bytes:
         os.close(fd)
 
 
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (a year's returns can be large)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def stat_status(st: os.stat_result) -> str:
     """Size, mtime, inode, device and ctime: any write to the file, or its replacement, changes it (the kernel
     sets ctime on every write and every utime, and nothing sets it back)."""

@@ -10,7 +10,6 @@ issued lists byte for byte.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import HallscoreError
-from .fsutil import write_chunks_atomic
+from .fsutil import file_sha256, write_chunks_atomic
 from .why import why
 
 FOLDER = "输入"
@@ -44,13 +43,6 @@ class Inputs:
     answers: Sequence[Path] = ()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None) -> None:
     """Keep ``inputs`` in ``year_folder/输入``: each content once, linked from ``previous`` (the year's folder as
@@ -67,7 +59,7 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
         try:
             if path.is_symlink() or not path.is_file():
                 return None  # a FIFO, a broken link: nothing to keep (the intake report names it)
-            sha = _sha256(path)
+            sha = file_sha256(path)
         except OSError:
             return None
         target = objects / sha
@@ -152,7 +144,7 @@ def verify_year(archive: Path, year: int, workers: int = 1) -> list[str]:
         path = objects / pair[1]
         if not path.is_file():
             raise VerifyError(f"档案 {folder} 缺少输入文件 {pair[0]}({FOLDER}/{OBJECTS}/{pair[1]}),无法核对")
-        if _sha256(path) != pair[1]:
+        if file_sha256(path) != pair[1]:
             differences.append(f"输入 {pair[0]} 的内容与输入清单记录的校验码不符(档案中的 {FOLDER}/{OBJECTS}/{pair[1]}"
                                f" 被改动过)")
         return path

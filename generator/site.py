@@ -26,7 +26,7 @@ import yaml
 from .compare import FILE as COMPARE_FILE
 from .compare import compare_script
 from .errors import SiteError
-from .fsutil import clean_leftovers, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
+from .fsutil import clean_leftovers, file_sha256, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
 from .province import PageCache
@@ -155,13 +155,6 @@ def _site_files(site_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
             yield os.path.relpath(path, site_dir).replace(os.sep, "/"), os.lstat(path)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def _identity(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
@@ -180,7 +173,7 @@ def write_site_manifest(site_dir: str | Path, known: dict[str, str]) -> None:
     for rel, st in _site_files(site_dir):
         if not stat_mod.S_ISREG(st.st_mode):
             continue  # never made by a build: the next check finds it and rebuilds
-        sha = known.get(_identity(st)) or _file_sha256(site_dir / rel)
+        sha = known.get(_identity(st)) or file_sha256(site_dir / rel)
         files[rel] = [stat_status(st), sha]
     write_memo(manifest_path(site_dir), "site-manifest", {"site": str(site_dir.resolve()), "files": files})
 
@@ -206,7 +199,7 @@ def site_intact(site_dir: str | Path) -> dict[str, str] | None:
             if not stat_mod.S_ISREG(st.st_mode) or not isinstance(entry, list) or len(entry) != 2:
                 return None
             status, sha = entry
-            if status != stat_status(st) and _file_sha256(site_dir / rel) != sha:
+            if status != stat_status(st) and file_sha256(site_dir / rel) != sha:
                 return None
             known[_identity(st)] = str(sha)
             seen += 1

@@ -30,6 +30,7 @@ from .container import check_container
 from .numbers import number
 from .problems import ERROR, Problem, problem
 from .standard import Standard
+from .textcell import cell_text
 from .xlsx import Budget, SheetTooLarge, read_sheets
 
 SHEET_INFO, SHEET_SECTIONS, SHEET_ITEMS = "说明", "环节", "评分项"
@@ -50,13 +51,6 @@ EXPORT_TIME = datetime(2016, 1, 1)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 WRAP = Alignment(wrap_text=True, vertical="top")
 
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
@@ -81,7 +75,7 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
         return None, problems
     raw: dict = {"_info_at": {}, "_info_sheet": SHEET_INFO, "_sheets": {}}
     for key, (value, cell) in _info(sheets[SHEET_INFO]).items():
-        raw[key] = _text(value) if key in ("id", "title", "version", "source") else value
+        raw[key] = cell_text(value) if key in ("id", "title", "version", "source") else value
         raw["_info_at"][key] = (SHEET_INFO, cell)
     for key in ("bonus_cap", "score_step"):
         if raw.get(key) in (None, ""):
@@ -101,15 +95,15 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
         raw["weights"] = {e["section"]: e["weight"] for e in entries if e.get("weight") not in (None, "")}
         raw["_weights_at"] = {e["section"]: e for e in entries}
     else:  # no 环节 sheet: the sections of the items, in their order, unweighted
-        raw["sections"] = list(dict.fromkeys(_text(e.get("section")) for e in raw.get("items", [])
-                                             if _text(e.get("section"))))
+        raw["sections"] = list(dict.fromkeys(cell_text(e.get("section")) for e in raw.get("items", [])
+                                             if cell_text(e.get("section"))))
     return raw, problems
 
 
 def _info(rows: list[list]) -> dict[str, tuple[object, str]]:
     """说明 either as label | value rows (项目 | 内容) or as one header row of labels with the values below it."""
     def label(value: object) -> str:
-        return _ALIASES.get(_text(value), _text(value))
+        return _ALIASES.get(cell_text(value), cell_text(value))
 
     for r, row in enumerate(rows[:5], 1):
         across = [(c, INFO_KEYS[label(v)]) for c, v in enumerate(row) if label(v) in INFO_KEYS]
@@ -137,9 +131,9 @@ HEADER_ROWS = 5  # a title above the header is fine: the header is the first row
 
 def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[str, ...], problems: list[Problem],
           name: str, key_field: str = "id") -> list[dict]:
-    at, header = 0, [_ALIASES.get(_text(v), _text(v)) for v in (rows[0] if rows else [])]
+    at, header = 0, [_ALIASES.get(cell_text(v), cell_text(v)) for v in (rows[0] if rows else [])]
     for n, row in enumerate(rows[:HEADER_ROWS]):
-        named = [_ALIASES.get(_text(v), _text(v)) for v in row]
+        named = [_ALIASES.get(cell_text(v), cell_text(v)) for v in row]
         if all(h in named for h in needed):
             at, header = n, named
             break
@@ -155,9 +149,9 @@ def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[st
     entries = []
     for r, row in enumerate(rows[at + 1:], at + 2):
         values = {f: (row[c] if c < len(row) else None) for f, c in cols.items()}
-        if all(_text(v) == "" for v in values.values()):
+        if all(cell_text(v) == "" for v in values.values()):
             continue  # blank rows between entries are fine
-        entry: dict = {f: (_text(v) if f in ("id", "section", "text", "guidance", "levels", "na") else v)
+        entry: dict = {f: (cell_text(v) if f in ("id", "section", "text", "guidance", "levels", "na") else v)
                        for f, v in values.items()}
         entry["_row"] = r
         entry["_at"] = {f: (sheet, f"{get_column_letter(c + 1)}{r}") for f, c in cols.items()}

@@ -16,18 +16,10 @@ import os
 from dataclasses import astuple
 from pathlib import Path
 
-from .fsutil import file_status, read_own_file, write_text_atomic
+from .fsutil import file_sha256, file_status, read_own_file, write_text_atomic
 from .installkey import digest_matches, keyed_digest
 from .memo import read_memo, write_memo
 from .register import LEVELS, Hall, load_register
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _hall_row(row: object) -> bool:
@@ -45,7 +37,7 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
         return load_register(path)
     from .cache import code_version
 
-    key = hashlib.sha256(f"{code_version()}\n{_sha256(Path(path))}".encode()).hexdigest()
+    key = hashlib.sha256(f"{code_version()}\n{file_sha256(Path(path))}".encode()).hexdigest()
     stored = Path(cache_dir) / f"register-{key[:32]}.json"
     try:
         # Only a copy this installation wrote for exactly these bytes (keyed digest over key and rows), read
