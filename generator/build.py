@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collector
-from .config import Config, load_config
+from .config import RECOGNISED_ORDER, Config, load_config
 from .decisions import load_decisions
 from .errors import ConfigError, NothingAcceptedError, SiteError
 from .fsutil import (
@@ -83,15 +83,18 @@ class BuildSummary:
 def _tally(results: dict) -> dict:
     """Tiers, recognitions and waits of the year's halls, for the command line's summary."""
     tiers: dict[str, int] = {}
+    claims: dict[str, int] = {}  # unranked halls' tiers: a 自评 claim (or one whose 市级检查 is 待重报), no place
     waiting: dict[str, int] = {}
     recognised = 0
     for hall in results["halls"]:
-        tiers[hall["tier"]] = tiers.get(hall["tier"], 0) + 1
+        counted = claims if hall.get("round") and hall.get("ranked") is False and hall["tier"] in RECOGNISED_ORDER else tiers
+        counted[hall["tier"]] = counted.get(hall["tier"], 0) + 1
         if hall.get("awaiting"):
             waiting[hall["awaiting"]] = waiting.get(hall["awaiting"], 0) + 1
         elif hall.get("confirmed_tier"):
             recognised += 1
-    return {"halls": len(results["halls"]), "tiers": tiers, "waiting": waiting, "recognised": recognised}
+    return {"halls": len(results["halls"]), "tiers": tiers, "claims": claims, "waiting": waiting,
+            "recognised": recognised}
 
 
 def _own_cache_dir(cache_dir):

@@ -728,6 +728,10 @@ def _print_build(summary: BuildSummary) -> None:
     order = {t: n for n, t in enumerate(TIERS)}
     click.echo(f"{summary.year} 年:{tally['halls']} 个营业厅," +
                ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
+    if tally.get("claims"):
+        claims = tally["claims"]
+        click.echo("另有未排名、不占名额的申报(只有自评,或市级检查待重报):" +
+                   ",".join(f"{t} {claims[t]}" for t in TIERS if t in claims))
     click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
                                                         for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
     for line in answer_lines(summary.answers, summary.filled_in_archive):
