@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from . import charts, public
-from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
+from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS, RECOGNISED_ORDER
 from .numbers import number, percent, plain
 from .record import KIND_WORDS, HallRow, Shortlist, YearResults
 from .regions import province_order, province_slug
@@ -210,6 +210,7 @@ class YearView:
                 self.scored_by_province[hall.province].append(hall)
         self.provinces = sorted(self.by_province, key=province_order)
         self.tier_counts = Counter(h.tier for h in self.halls)
+        self.claim_counts = _claims(self.halls)
         self.quotas = self.record.quotas
         self.shortlists = self.record.shortlists
         self.gaps = self.record.gaps
@@ -282,6 +283,7 @@ class YearView:
                 "scored": len(scored),
                 "avg": _avg_counts(Counter(h.final_score for h in scored)),
                 "counts": Counter(h.tier for h in halls),
+                "claims": _claims(halls),
                 "quotas": quotas.get(name, {}),
                 "self_gap": (by_province_gaps[name] if name in by_province_gaps
                              else _avg_counts(Counter(h.self_gap for h in halls))),
@@ -523,6 +525,11 @@ def _veto_items(hall: HallRow, standard: Standard | None) -> list[dict]:
     texts = {v.id: v.text for v in standard.vetoes} if standard else {}
     return [{"id": v.id, "text": texts.get(v.id, ""), "note": v.note, "source": "、".join(v.rounds)}
             for v in hall.vetoes]
+
+
+def _claims(halls: Iterable[HallRow]) -> Counter:
+    """Tiers that are claims only: an unranked hall's (自评 decides, or its 市级检查 is 待重报), which take no place."""
+    return Counter(h.tier for h in halls if h.round and not h.ranked and h.tier in RECOGNISED_ORDER)
 
 
 def _standing_deductions(hall: HallRow, standard: Standard | None) -> list[dict]:
