@@ -275,8 +275,13 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
         data = json.loads(json_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _Fatal(f"校验结果 {json_path} 不是 JSON 文件(请给 hallscore validate --json 写出的文件)") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
-        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 的输出(缺少 files)")
+    from .mail_compose import ReportFormError, report_from_dict
+
+    try:
+        report_from_dict(data)
+    except ReportFormError as exc:  # hand-edited, or another program's JSON: which entry, never a traceback
+        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 写出的校验结果({exc});请重新运行 "
+                     f"hallscore validate --json 生成,或改用 --archive 读取档案中的 intake.json") from None
     return data
 
 
