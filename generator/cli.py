@@ -206,7 +206,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
         year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
-                      [("JSON 文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
+                      [("校验结果文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
         # The suffix decides the format: a report named .csv is CSV, not an xlsx under a wrong name.
         if report_path is not None and report_path.suffix.lower() not in REPORT_SUFFIXES:
             raise click.BadParameter(f"文件名应以 {' 或 '.join(REPORT_SUFFIXES)} 结尾(按后缀写成 Excel 工作簿或 CSV),"
@@ -227,6 +227,13 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
         click.echo(f"JSON:{json_path}")
     if report_path:
         click.echo(f"问题清单:{report_path}")
+    # A wrong path is not "all well": nothing but other files found (hallscore's own mail means the right inbox).
+    if all(f.status == IGNORED for f in report.files) and not _own_files(report):
+        for f in report.files[:20]:
+            click.echo(f"  {f.path}:{f.note or '不是检查表'}")
+        click.echo(f"错误:在 {'、'.join(str(p) for p in paths)} 中没有找到检查表(.xlsx),共 {len(report.files)} 个文件,"
+                   f"都不是检查表;请核对路径是否是存放回收检查表的文件夹或邮件文件。", err=True)
+        raise SystemExit(1)
     raise SystemExit(0 if report.ok else 1)
 
 
@@ -340,6 +347,9 @@ def serve(site_dir, port):
         def handle_error(self, request, client_address):  # a broken connection: one Chinese line, no traceback
             click.echo(f"预览服务器处理一个请求时出错(来自 {client_address[0]}),已断开该连接。", err=True)
 
+    if not (Path(site_dir) / "index.html").is_file():  # the wrong folder: say so rather than serve a listing
+        raise click.ClickException(f"站点目录 {site_dir} 中没有 index.html,不是生成的站点:请用 --site-dir 指向 hallscore build "
+                                   f"或 hallscore site 生成的站点目录(make demo 的站点在 demo/site)")
     # Files are served only from within the site's real path: a link inside it that leads out is not followed.
     root = os.path.realpath(site_dir)
     handler = functools.partial(_chinese_handler(), directory=root)
@@ -349,7 +359,10 @@ def serve(site_dir, port):
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(f"端口 {port} 已被占用(可能另一个预览或程序正在使用它):"
                                        f"请用 --port 指定另一个端口,例如 --port {8001 if port != 8001 else 8002}") from None
-        raise click.ClickException(f"无法在 127.0.0.1:{port} 上启动预览服务器({exc.strerror or exc}):"
+        from .why import why
+
+        said = "1024 以下的端口需要管理员权限" if exc.errno in (errno.EACCES, errno.EPERM) else why(exc)
+        raise click.ClickException(f"无法在 127.0.0.1:{port} 上启动预览服务器({said}):"
                                    f"请用 --port 换一个端口再试") from None
     with httpd:
         click.echo(f"预览地址:http://127.0.0.1:{port}/ (Ctrl+C 退出)")
@@ -632,10 +645,14 @@ def problems_command():
         click.echo(f"{code:28} {'错误' if kind.severity == 'error' else '提示'}  {kind.title}")
 
 
+def _own_files(report: IntakeReport) -> list:
+    return [f for f in report.files if f.status == IGNORED and "hallscore" in f.note and "发出的" in f.note]
+
+
 def _print_intake(report: IntakeReport, details: bool) -> None:
     counts = report.counts
     click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
-    own = [f for f in report.files if f.status == IGNORED and "hallscore" in f.note and "发出的" in f.note]
+    own = _own_files(report)
     if own:  # said plainly: hallscore's own mail and lists are neither returns nor answered
         click.echo(f"其中 {len(own)} 项是 hallscore 自己发出的邮件或文件(如抄送给管理员的下发邮件、问题清单),"
                    "已列为已忽略,不作校验,也不会回复。")

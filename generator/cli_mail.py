@@ -94,8 +94,11 @@ def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None
 
 
 def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
+    """A path given on the command line that must be there: a missing one is a usage error (exit 2), as click
+    says for the other commands' paths."""
     if path is not None and not (path.is_dir() if folder else path.is_file()):
-        raise _Fatal(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件"))
+        raise _UsageError(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件") + ",请检查路径",
+                          click.get_current_context(silent=True))
     return path
 
 
@@ -105,7 +108,8 @@ def _day(text: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _Fatal(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”") from None
+        raise _UsageError(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”",
+                          click.get_current_context(silent=True)) from None
 
 
 def _deadline_text(text: str | None, sent: date | None = None) -> str:
@@ -240,6 +244,9 @@ def _templates_year(templates_dir: Path, given: int | None) -> int:
         listed = ";".join(f"{y} 年 {len(n)} 份(如 {n[0]})" for y, n in where.items())
         raise _Fatal(f"检查表目录 {templates_dir} 中的检查表年度不一:{listed};请只放同一年度的检查表")
     if not where:
+        if not any(templates_dir.glob("*/*.zip")):  # the wrong folder, or templates made without --zip
+            raise _Fatal(f"检查表目录 {templates_dir} 中没有各市的 zip 包(<省>/<市>.zip);请先运行 hallscore templates "
+                         f"--register 清单.xlsx --out {templates_dir} --zip,或用 --templates 指向它的输出目录")
         if given is None:
             raise _Fatal(f"检查表目录 {templates_dir} 的检查表中没有年度信息;请用 --year 指定年度")
         return given
@@ -264,12 +271,21 @@ def _reminders_year(json_path: Path | None, archive_dir: Path | None, given: int
     raise _Fatal("校验结果中没有年度信息;请用 --year 指定年度")
 
 
-def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
+def _report_given(json_path: Path | None, archive_dir: Path | None) -> None:
     if json_path is None and archive_dir is None:
-        raise _Fatal("请给出 --json(validate --json 的输出)或 --archive(年度档案目录)")
+        raise _UsageError("请给出 --json(validate --json 写出的校验结果)或 --archive(年度档案目录)",
+                          click.get_current_context(silent=True))
+
+
+def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
+    _report_given(json_path, archive_dir)
     if json_path is None:
         assert archive_dir is not None  # one of the two is given (checked above)
-        json_path = archive_dir / str(year or date.today().year) / "intake.json"
+        year = year or date.today().year
+        json_path = archive_dir / str(year) / "intake.json"
+        if not json_path.is_file():
+            raise _Fatal(f"档案目录 {archive_dir} 中没有 {year} 年的校验结果({year}/intake.json);请用 --year 指定"
+                         f"档案中已有的年度,或先用 hallscore build 生成该年度")
     _existing("校验结果", json_path)
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
@@ -378,6 +394,7 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     from .register import load_register
 
     sender = check_sender(sender, intranet)
+    _report_given(json_path, archive_dir)
     halls = load_register(_existing("营业厅清单", register_path))
     contacts = load_contacts(_existing("联系人清单", contacts_path), halls, intranet)
     year = _reminders_year(json_path, _existing("档案目录", archive_dir, folder=True), year)

@@ -266,7 +266,8 @@ def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict:
 
     chosen = [y for y in load_archive(archive_dir) if y.year <= year]
     if not any(y.year == year for y in chosen):
-        raise SiteError(f"档案中没有 {year} 年的结果,无法归档。")
+        raise SiteError(f"档案 {archive_dir} 中没有 {year} 年的结果({year}/results.json),无法归档:请核对 --archive "
+                        f"和 --year,或先用 hallscore build 生成该年度")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".site-{year}.", dir=out_dir))

@@ -5,15 +5,20 @@ exception name; README.md names every command and option that --help shows."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from conftest import make_halls
 
 from generator.cli import main
 from generator.contacts import Contact, write_contacts
+from generator.paths import SITE_MARKER
 from generator.register import write_register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +35,9 @@ def assert_said_well(output: str, exit_code: int, expected: int, says: str = "")
     assert not ENGLISH.search(words), output
     assert exit_code == expected, (exit_code, output)
     if expected:
-        assert CJK.search(output) and "错误:" in output, output
+        assert CJK.search(output), output
+    if expected == 2:  # a wrong command line: click's Chinese usage error
+        assert "错误:" in output, output
     assert says in output, output
 
 
@@ -88,3 +95,187 @@ def test_a_foreign_or_damaged_report_is_named(files, change, says, command):
     assert_said_well(result.output, result.exit_code, 1, says)
     assert "v.json" in result.output and "hallscore validate --json" in result.output
     assert not (files / "out").exists()
+
+
+# -- every command with a wrong argument, a missing file, a file of the wrong kind ------------------------------
+
+MAIL = ["--out", "out/m", "--from", SENDER]
+# (arguments, exit code, words the message must hold). Paths: see the ``files`` fixture; r.xlsx and c.xlsx are a
+# real register and contacts list.
+BAD = [
+    (["bogus"], 2, "没有命令"),
+    (["--bogus"], 2, "没有选项"),
+    (["validate"], 2, "缺少参数 '回收目录或文件...'。"),
+    (["validate", "nope"], 2, "不存在"),
+    (["validate", "adir", "--register", "nope.xlsx"], 2, "不存在"),
+    (["validate", "adir", "--register", "adir"], 2, "是目录,不是文件"),
+    (["validate", "adir", "--register", "x.txt"], 2, "营业厅清单"),
+    (["validate", "adir", "--register", "empty.xlsx"], 2, "营业厅清单"),
+    (["validate", "adir", "--register", "fake.xlsx"], 2, "营业厅清单"),
+    (["validate", "adir", "--register", "empty.csv"], 2, "是空的"),
+    (["validate", "x.txt", "--register", "r.xlsx", "--year", "2025"], 1, "没有找到检查表"),
+    (["validate", "adir", "--register", "r.xlsx", "--year", "2025"], 1, "请核对路径"),
+    (["validate", "empty.xlsx", "--register", "r.xlsx", "--year", "2025"], 1, "empty.xlsx"),
+    (["validate", "adir", "--register", "r.xlsx", "--year", "abc"], 2, "不是有效的整数"),
+    (["validate", "adir", "--register", "r.xlsx", "--standard", "fake.yaml"], 2, "评价标准"),
+    (["validate", "adir", "--register", "r.xlsx", "--standard", "empty.xlsx"], 2, "评价标准"),
+    (["validate", "adir", "--register", "r.xlsx", "--json", "x.txt"], 2, "应以 .json 结尾"),
+    (["validate", "adir", "--register", "r.xlsx", "--report", "x.txt"], 2, "--report"),
+    (["validate", "adir", "--register", "r.xlsx", "--json", "r.xlsx"], 2, "重叠"),
+    (["validate", "adir", "--register", "r.xlsx", "--workers", "0"], 2, "不在范围"),
+    (["build"], 2, "缺少参数"),
+    (["build", "adir", "--register", "r.xlsx", "--year", "2025", "--archive", "out/a", "--site-dir", "out/s"], 1,
+     "没有找到检查表"),
+    (["build", "adir", "--register", "r.xlsx", "--config", "bad.toml", "--archive", "out/a"], 1, "第 1 行第 3 列"),
+    (["build", "adir", "--register", "r.xlsx", "--config", "nope.toml"], 2, "不存在"),
+    (["build", "adir", "--register", "r.xlsx", "--overrides", "x.txt", "--archive", "out/a"], 1, "裁定文件"),
+    (["build", "adir", "--register", "r.xlsx", "--overrides", "empty.xlsx", "--archive", "out/a"], 1, "0 字节"),
+    (["build", "adir", "--register", "r.xlsx", "--decisions", "x.txt", "--archive", "out/a"], 1, "上报名单"),
+    (["build", "adir", "--register", "r.xlsx", "--decisions", "empty.xlsx", "--archive", "out/a"], 1, "上报名单"),
+    (["build", "adir", "--register", "r.xlsx", "--archive", "x.txt"], 2, "是文件,不是目录"),
+    (["build", "adir", "--register", "r.xlsx", "--archive", "adir"], 1, "重叠"),
+    (["site", "--archive", "nope", "--site-dir", "out/s"], 1, "站点未改动"),
+    (["site", "--archive", "adir", "--site-dir", "out/s"], 1, "没有任何年度的结果"),
+    (["site", "--archive", "x.txt"], 2, "是文件,不是目录"),
+    (["verify", "--year", "2025", "--archive", "adir"], 1, "hallscore build"),
+    (["verify"], 2, "缺少选项 '--year'。"),
+    (["archive", "--year", "2025", "--archive", "adir", "--out", "out/z"], 1, "请核对 --archive"),
+    (["archive", "--year", "2025", "--archive", "x.txt"], 2, "是文件,不是目录"),
+    (["templates", "--out", "out/t"], 2, "--register"),
+    (["templates", "--register", "x.txt", "--out", "out/t"], 1, "应为 .xlsx 或 .csv"),
+    (["templates", "--register", "empty.xlsx", "--out", "out/t"], 1, "另存为"),
+    (["templates", "--register", "r.xlsx", "--out", "x.txt"], 2, "是文件,不是目录"),
+    (["templates", "--register", "r.xlsx", "--out", "out/t", "--config", "bad.toml"], 1, "TOML"),
+    (["templates", "--register", "r.xlsx", "--out", "out/t", "--standard", "fake.yaml"], 1, "standard export"),
+    (["problems", "x"], 2, "多余的参数"),
+    (["config"], 2, "--example"),
+    (["config", "x"], 2, "多余的参数"),
+    (["serve", "--site-dir", "nope"], 2, "不存在"),
+    (["serve", "--site-dir", "x.txt"], 2, "是文件,不是目录"),
+    (["serve", "--site-dir", "adir"], 1, "没有 index.html"),
+    (["demo", "--halls", "3"], 2, "不在范围"),
+    (["demo", "--out", "x.txt"], 2, "是文件,不是目录"),
+    (["standard", "bogus"], 2, "没有命令"),
+    (["standard", "check"], 2, "缺少参数"),
+    (["standard", "check", "nope.xlsx"], 2, "不存在"),
+    (["standard", "check", "adir"], 2, "是目录,不是文件"),
+    (["standard", "check", "x.txt"], 1, "x.txt:共 1 个问题,未通过检查"),
+    (["standard", "check", "empty.xlsx"], 1, "评价标准"),
+    (["standard", "check", "fake.xlsx"], 1, "另存为 .xlsx"),
+    (["standard", "export", "--out", "x.txt"], 2, ".xlsx"),
+    (["standard", "export", "--out", "o.xlsx", "--example", "nope"], 2, "不在可选值"),
+    (["standard", "export", "--out", "o.xlsx", "--standard", "x.txt"], 1, "评价标准"),
+    (["mail", "bogus"], 2, "没有子命令"),
+    (["mail", "templates", "--bogus"], 2, "没有选项 --bogus"),
+    (["mail", "templates", "--contacts", "nope.xlsx", "--templates", "adir", *MAIL], 2, "联系人清单 nope.xlsx 不存在"),
+    (["mail", "templates", "--contacts", "x.txt", "--templates", "adir", *MAIL], 1, "联系人清单"),
+    (["mail", "templates", "--contacts", "empty.xlsx", "--templates", "adir", *MAIL], 1, "联系人清单"),
+    (["mail", "templates", "--contacts", "c.xlsx", "--templates", "x.txt", *MAIL], 2, "检查表目录 x.txt 不存在或不是目录"),
+    (["mail", "templates", "--contacts", "c.xlsx", "--templates", "adir", *MAIL], 1, "hallscore templates"),
+    (["mail", "templates", "--contacts", "c.xlsx", "--templates", "adir", *MAIL, "--date", "明天"], 2,
+     "YYYY-MM-DD"),
+    (["mail", "templates", "--contacts", "c.xlsx", "--templates", "adir", *MAIL, "--rate", "abc"], 2, "不是有效的数值"),
+    (["mail", "problems", "--contacts", "c.xlsx", *MAIL], 2, "请给出 --json"),
+    (["mail", "problems", "--json", "nope.json", "--contacts", "c.xlsx", *MAIL], 2, "校验结果 nope.json 不存在"),
+    (["mail", "problems", "--json", "adir", "--contacts", "c.xlsx", *MAIL], 2, "不存在或不是文件"),
+    (["mail", "problems", "--json", "x.txt", "--contacts", "c.xlsx", *MAIL], 1, "不是 JSON 文件"),
+    (["mail", "problems", "--json", "empty.json", "--contacts", "c.xlsx", *MAIL], 1, "不是 JSON 文件"),
+    (["mail", "problems", "--archive", "adir", "--year", "2025", "--contacts", "c.xlsx", *MAIL], 1,
+     "没有 2025 年的校验结果"),
+    (["mail", "problems", "--archive", "nope", "--contacts", "c.xlsx", *MAIL], 2, "档案目录 nope 不存在"),
+    (["mail", "reminders", "--register", "r.xlsx", "--contacts", "c.xlsx", *MAIL], 2, "请给出 --json"),
+    (["mail", "reminders", "--register", "x.txt", "--contacts", "c.xlsx", "--json", "x.txt", *MAIL], 1, "营业厅清单"),
+]
+
+
+@pytest.fixture
+def bench(files):
+    write_register(make_halls({"甲": 2}), files / "r.xlsx")
+    write_contacts([Contact("甲", "甲市", "王经理", ("w@x.cn",))], files / "c.xlsx")
+    return files
+
+
+@pytest.mark.parametrize("args, code, says", BAD, ids=[" ".join(a) for a, _, _ in BAD])
+def test_bad_invocations_are_said_in_chinese(bench, args, code, says):
+    result = CliRunner().invoke(main, args)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    assert_said_well(result.output, result.exit_code, code, says)
+    # A refused run leaves nothing of its outputs (a build may have cached the register: that costs only time).
+    left = {p.name for p in (bench / "out").iterdir()} if (bench / "out").exists() else set()
+    assert left <= {".hallscore-cache"}, left
+
+
+def test_an_empty_archive_folder_never_replaces_the_published_site(bench):
+    """An existing but wrong --archive (no year in it) is refused like a missing one: the site stays as it was."""
+    site = bench / "site"
+    site.mkdir()
+    (site / SITE_MARKER).write_text("", encoding="utf-8")  # a site hallscore made: one it may replace
+    (site / "index.html").write_text("已发布", encoding="utf-8")
+    result = CliRunner().invoke(main, ["site", "--archive", "adir", "--site-dir", "site"])
+    assert_said_well(result.output, result.exit_code, 1, "站点未改动")
+    assert sorted(p.name for p in site.iterdir()) == sorted([SITE_MARKER, "index.html"])
+    assert (site / "index.html").read_text(encoding="utf-8") == "已发布"
+
+
+@pytest.mark.parametrize("name", [None, *sorted(main.commands)])
+def test_every_help_page_is_chinese(name):
+    command = main.commands[name] if name else main
+    names = [[name]] if name else [[]]
+    if name and hasattr(command, "commands"):
+        names += [[name, sub] for sub in sorted(command.commands)]
+    for args in names:
+        result = CliRunner().invoke(main, [*args, "--help"])
+        assert_said_well(result.output, result.exit_code, 0, "用法:")
+
+
+# A few through a real process: what a user's terminal shows (stderr included), with the real exit status.
+PROCESS = [
+    (["bogus"], 2, "没有命令"),
+    (["validate", "adir", "--register", "nope.xlsx"], 2, "不存在"),
+    (["validate", "x.txt", "--register", "r.xlsx", "--year", "2025"], 1, "没有找到检查表"),
+    (["serve", "--site-dir", "adir"], 1, "没有 index.html"),
+    (["mail", "problems", "--json", "v.json", "--contacts", "c.xlsx", *MAIL], 1, "有校验结果中没有的字段 extra"),
+    (["standard", "check", "fake.xlsx"], 1, "另存为 .xlsx"),
+]
+
+
+@pytest.mark.parametrize("args, code, says", PROCESS, ids=[" ".join(a) for a, _, _ in PROCESS])
+def test_bad_invocations_in_a_real_process(bench, args, code, says):
+    (bench / "v.json").write_text(json.dumps(_damaged(lambda r, f: f["problems"][0].update(extra=1))),
+                                  encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "generator.cli", *args], capture_output=True, text=True,
+                          cwd=bench, env=env, timeout=120)
+    assert_said_well(done.stdout + done.stderr, done.returncode, code, says)
+
+
+# -- README names what --help shows --------------------------------------------------------------------------
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def _readme_sections() -> dict[str, str]:
+    """Each ``###`` heading of the command reference with its text, up to the next heading."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    parts = re.split(r"^(?=#{2,3} )", text, flags=re.M)
+    return {part.splitlines()[0]: part for part in parts if part.startswith("### ")}
+
+
+@pytest.mark.parametrize("path, command", list(_commands(main)), ids=[" ".join(p) for p, _ in _commands(main)])
+def test_readme_names_every_command_and_option_in_its_section(path, command):
+    # A command's section: the heading that names it (a group's subcommands may share one heading).
+    sections = _readme_sections()
+    group, name = " ".join(path[:-1]), path[-1]
+    own = [body for heading, body in sections.items()
+           if f"hallscore {' '.join(path)}" in heading or (group and f"hallscore {group}" in heading and name in heading)]
+    assert own, f"README.md has no section for hallscore {' '.join(path)}"
+    body = "".join(own)
+    shown = [o for p in command.params for o in p.opts if o.startswith("-") and not getattr(p, "hidden", False)]
+    missing = [o for o in shown if not re.search(re.escape(o) + r"(?![\w-])", body)]
+    assert not missing, f"README.md's section for hallscore {' '.join(path)} does not mention {missing}"
+    assert command.help, path
