@@ -80,17 +80,31 @@ def returns_inputs(func):
     return func
 
 
+def _said(exc: OSError) -> OSError | click.ClickException:
+    """A failed read or write as one Chinese line; a closed pipe (``… | head``) is left to click, which ends
+    quietly."""
+    import errno
+
+    from .errors import os_error_message
+
+    return exc if exc.errno == errno.EPIPE else click.ClickException(os_error_message(exc))
+
+
 class _Main(click.Group):
     """Every command: a failed read or write (disk full, read-only, permissions) is one Chinese line with the
     path and what to do, exit 1, never a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # --help and --version print while the arguments are parsed: a full disk there too
+            return super().make_context(info_name, args, parent, **extra)
+        except OSError as exc:
+            raise _said(exc) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except OSError as exc:
-            from .errors import os_error_message
-
-            raise click.ClickException(os_error_message(exc)) from None
+            raise _said(exc) from None
         except RecursionError:
             raise click.ClickException("输入文件嵌套过深,无法读取(可能被手工改坏):请检查最近改动过的档案或输入文件"
                                        "后重新运行") from None

@@ -77,7 +77,11 @@ def _run(func):
             return func(*args, **kwargs)
         except HallscoreError as exc:
             raise _Fatal(str(exc)) from exc
-        except (OSError, ValueError) as exc:  # a file that vanished, a JSON that is not a report …
+        except OSError as exc:  # an outbox that cannot be written, a file that vanished: the path and what to do
+            from .errors import os_error_message
+
+            raise _Fatal(os_error_message(exc)) from None
+        except ValueError as exc:
             raise _Fatal(f"无法完成:{why(exc)}") from exc
 
     return wrapper

@@ -279,3 +279,23 @@ def test_readme_names_every_command_and_option_in_its_section(path, command):
     missing = [o for o in shown if not re.search(re.escape(o) + r"(?![\w-])", body)]
     assert not missing, f"README.md's section for hallscore {' '.join(path)} does not mention {missing}"
     assert command.help, path
+
+
+def test_an_outbox_that_cannot_be_written_is_named(bench):
+    """/proc refuses new files: the outbox's path and what to do, not a bare "文件不存在"."""
+    (bench / "v.json").write_text(json.dumps(_damaged(lambda r, f: None), ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["mail", "problems", "--json", "v.json", "--contacts", "c.xlsx", "--out",
+                                       "/proc/hallscore-outbox", "--from", SENDER])
+    assert_said_well(result.output, result.exit_code, 1, "/proc/hallscore-outbox")
+    assert "请检查该路径" in result.output
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["validate", "--help"], ["problems"]])
+def test_a_full_disk_while_printing_is_said(bench, args):
+    """Help and version print while the arguments are parsed, before any command runs: a full disk there too."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "generator.cli", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, cwd=bench, env=env, timeout=120)
+    assert_said_well(done.stderr, done.returncode, 1, "磁盘已满")
