@@ -10,6 +10,7 @@ import os
 import resource
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,10 @@ def built(tmp_path_factory, standard):
     for name, inspector in (("a", "张三"), ("b", "李四")):
         for hall in HALLS:
             write_return(standard, hall, full_fill(standard, inspector=inspector), root / name)
-    for year in (YEAR - 1, YEAR):
-        done = subprocess.run(_cmd(root, "a", year), capture_output=True, text=True, cwd=root)
+    for hall in HALLS:  # last year's own returns: a build of returns from another year now publishes nothing
+        write_return(standard, hall, full_fill(standard, when=date(YEAR - 1, 5, 10)), root / "prev", year=YEAR - 1)
+    for year, returns in ((YEAR - 1, "prev"), (YEAR, "a")):
+        done = subprocess.run(_cmd(root, returns, year), capture_output=True, text=True, cwd=root)
         assert done.returncode == 0, done.stderr
     return root
 
