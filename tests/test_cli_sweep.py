@@ -299,3 +299,14 @@ def test_a_full_disk_while_printing_is_said(bench, args):
         done = subprocess.run([sys.executable, "-m", "generator.cli", *args], stdout=full, stderr=subprocess.PIPE,
                               text=True, cwd=bench, env=env, timeout=120)
     assert_said_well(done.stderr, done.returncode, 1, "磁盘已满")
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--body-template", "binary.bin"], "邮件模板 binary.bin 无法使用:不是 UTF-8 编码的文本"),
+    (["--send", "--smtp", "127.0.0.1:9", "--smtp-cafile", "x.txt"], "CA 证书文件 x.txt 无法使用(不是 PEM 格式的证书)"),
+])
+def test_a_body_template_or_ca_file_of_the_wrong_kind_is_named(bench, extra, says):
+    (bench / "binary.bin").write_bytes(bytes(range(256)))
+    (bench / "v.json").write_text(json.dumps(_damaged(lambda r, f: None), ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["mail", "problems", "--json", "v.json", "--contacts", "c.xlsx", *MAIL, *extra])
+    assert_said_well(result.output, result.exit_code, 1, says)
