@@ -310,3 +310,14 @@ def test_a_body_template_or_ca_file_of_the_wrong_kind_is_named(bench, extra, say
     (bench / "v.json").write_text(json.dumps(_damaged(lambda r, f: None), ensure_ascii=False), encoding="utf-8")
     result = CliRunner().invoke(main, ["mail", "problems", "--json", "v.json", "--contacts", "c.xlsx", *MAIL, *extra])
     assert_said_well(result.output, result.exit_code, 1, says)
+
+
+def test_the_annotated_defaults_are_written_in_chinese():
+    """config --example is read by a service manager: its comments are Chinese (key names and values stay)."""
+    result = CliRunner().invoke(main, ["config", "--example"])
+    assert result.exit_code == 0
+    comments = [line for line in result.output.splitlines() if line.startswith("#")]
+    assert comments
+    for line in comments:
+        plain = re.sub(r"`[^`]*`|\"[^\"]*\"|--?[a-z][a-z-]*|\w+\.toml|[a-z_]+ = \S+|YYYY-MM-DD|hallscore|TOML", "", line)
+        assert not re.search(r"[A-Za-z]{2,}\W+[A-Za-z]{2,}", plain), line
