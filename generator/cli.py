@@ -589,8 +589,8 @@ def demo(halls, seed, year, out_dir):
     )
     from .shortlist import FOLDER as LISTS
 
+    _demo_folder(out_dir)
     standard = load_standard()
-    out_dir.mkdir(parents=True, exist_ok=True)
     register = make_register(halls, seed)
     register_path = out_dir / "register.xlsx"
     write_register(register, register_path)
@@ -624,6 +624,24 @@ def demo(halls, seed, year, out_dir):
         summary = build(options(site_dir=out_dir / "site" if last else None, decisions_paths=[good, group, newer]))
         click.echo(f"{y} 年 6/6 按回收的检查表和答复的名单评分、定级、认定" + ("并生成站点" if last else ""))
     _print_build(summary)
+
+
+DEMO_MARKER = ".hallscore-demo"
+
+
+def _demo_folder(out_dir: Path) -> None:
+    """The demo rewrites register.xlsx, mail/, the year folders and the archive of ``out_dir``: only a folder that
+    is new, empty or an earlier demo's (its marker, or an older demo's register, archive and site) is used."""
+    from .paths import SITE_MARKER
+
+    earlier = (out_dir / DEMO_MARKER).is_file() or all(
+        (out_dir / name).exists() for name in ("register.xlsx", "archive", f"site/{SITE_MARKER}"))
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not earlier:
+        raise click.ClickException(f"演示输出目录 {out_dir} 已存在、不是空文件夹,也不是 hallscore demo 生成的(缺少 "
+                                   f"{DEMO_MARKER});演示会改写其中的 register.xlsx、mail/ 等,为免覆盖你的文件,已停止。"
+                                   f"请用 --out 另选一个新目录,或先清空该目录")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / DEMO_MARKER).write_text("hallscore demo 的输出目录:再次运行 demo 会改写其中的文件。\n", encoding="utf-8")
 
 
 def _demo_mail(standard: Standard, register: list[Hall], year: int, out_dir: Path, returns_dir: Path) -> dict:

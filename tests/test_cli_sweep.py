@@ -321,3 +321,15 @@ def test_the_annotated_defaults_are_written_in_chinese():
     for line in comments:
         plain = re.sub(r"`[^`]*`|\"[^\"]*\"|--?[a-z][a-z-]*|\w+\.toml|[a-z_]+ = \S+|YYYY-MM-DD|hallscore|TOML", "", line)
         assert not re.search(r"[A-Za-z]{2,}\W+[A-Za-z]{2,}", plain), line
+
+
+def test_demo_never_writes_into_a_folder_it_did_not_make(bench):
+    """The demo rewrites register.xlsx and mail/ of its --out: a user's folder holding them is refused, untouched."""
+    mine = bench / "工作"
+    (mine / "mail").mkdir(parents=True)
+    (mine / "register.xlsx").write_bytes(b"my register")
+    (mine / "mail" / "note.txt").write_text("我的邮件", encoding="utf-8")
+    result = CliRunner().invoke(main, ["demo", "--out", "工作", "--halls", "31"])
+    assert_said_well(result.output, result.exit_code, 1, "为免覆盖你的文件")
+    assert sorted(p.name for p in mine.rglob("*")) == ["mail", "note.txt", "register.xlsx"]
+    assert (mine / "register.xlsx").read_bytes() == b"my register"
