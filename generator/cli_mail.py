@@ -283,6 +283,7 @@ def _report_given(json_path: Path | None, archive_dir: Path | None) -> None:
 
 def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
     _report_given(json_path, archive_dir)
+    advice = "请重新运行 hallscore validate --json 生成,或改用 --archive 读取档案中的 intake.json"
     if json_path is None:
         assert archive_dir is not None  # one of the two is given (checked above)
         year = year or date.today().year
@@ -290,18 +291,18 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
         if not json_path.is_file():
             raise _Fatal(f"档案目录 {archive_dir} 中没有 {year} 年的校验结果({year}/intake.json);请用 --year 指定"
                          f"档案中已有的年度,或先用 hallscore build 生成该年度")
+        advice = "该文件已损坏或被手工改动,请从备份恢复,或用 hallscore build 重新生成该年度"
     _existing("校验结果", json_path)
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _Fatal(f"校验结果 {json_path} 不是 JSON 文件(请给 hallscore validate --json 写出的文件)") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _Fatal(f"校验结果 {json_path} 不是有效的 JSON 文件(或嵌套过深);{advice}") from None
     from .mail_compose import ReportFormError, report_from_dict
 
     try:
         report_from_dict(data)
     except ReportFormError as exc:  # hand-edited, or another program's JSON: which entry, never a traceback
-        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 写出的校验结果({exc});请重新运行 "
-                     f"hallscore validate --json 生成,或改用 --archive 读取档案中的 intake.json") from None
+        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 写出的校验结果({exc});{advice}") from None
     return data
 
 

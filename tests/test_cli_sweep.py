@@ -178,11 +178,14 @@ BAD = [
     (["mail", "problems", "--contacts", "c.xlsx", *MAIL], 2, "请给出 --json"),
     (["mail", "problems", "--json", "nope.json", "--contacts", "c.xlsx", *MAIL], 2, "校验结果 nope.json 不存在"),
     (["mail", "problems", "--json", "adir", "--contacts", "c.xlsx", *MAIL], 2, "不存在或不是文件"),
-    (["mail", "problems", "--json", "x.txt", "--contacts", "c.xlsx", *MAIL], 1, "不是 JSON 文件"),
-    (["mail", "problems", "--json", "empty.json", "--contacts", "c.xlsx", *MAIL], 1, "不是 JSON 文件"),
+    (["mail", "problems", "--json", "x.txt", "--contacts", "c.xlsx", *MAIL], 1, "不是有效的 JSON 文件"),
+    (["mail", "problems", "--json", "empty.json", "--contacts", "c.xlsx", *MAIL], 1, "不是有效的 JSON 文件"),
     (["mail", "problems", "--archive", "adir", "--year", "2025", "--contacts", "c.xlsx", *MAIL], 1,
      "没有 2025 年的校验结果"),
     (["mail", "problems", "--archive", "nope", "--contacts", "c.xlsx", *MAIL], 2, "档案目录 nope 不存在"),
+    (["mail", "problems", "--archive", "arch", "--year", "2025", "--contacts", "c.xlsx", *MAIL], 1,
+     "arch/2025/intake.json 不是有效的 JSON 文件(或嵌套过深);该文件已损坏或被手工改动,请从备份恢复"),
+    (["mail", "problems", "--json", "deep.json", "--contacts", "c.xlsx", *MAIL], 1, "deep.json 不是有效的 JSON"),
     (["mail", "reminders", "--register", "r.xlsx", "--contacts", "c.xlsx", *MAIL], 2, "请给出 --json"),
     (["mail", "reminders", "--register", "x.txt", "--contacts", "c.xlsx", "--json", "x.txt", *MAIL], 1, "营业厅清单"),
 ]
@@ -192,6 +195,9 @@ BAD = [
 def bench(files):
     write_register(make_halls({"甲": 2}), files / "r.xlsx")
     write_contacts([Contact("甲", "甲市", "王经理", ("w@x.cn",))], files / "c.xlsx")
+    (files / "arch" / "2025").mkdir(parents=True)
+    (files / "arch" / "2025" / "intake.json").write_text('{"files": [', encoding="utf-8")  # damaged by hand
+    (files / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     return files
 
 
