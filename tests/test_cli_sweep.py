@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import make_halls
+from conftest import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.contacts import Contact, write_contacts
@@ -339,3 +339,24 @@ def test_demo_never_writes_into_a_folder_it_did_not_make(bench):
     assert_said_well(result.output, result.exit_code, 1, "为免覆盖你的文件")
     assert sorted(p.name for p in mine.rglob("*")) == ["mail", "note.txt", "register.xlsx"]
     assert (mine / "register.xlsx").read_bytes() == b"my register"
+
+
+def test_two_folders_of_the_same_name_are_both_read(bench, standard):
+    """validate 2024/returns 2025/returns: the same relative names under both; every file is accounted for, each
+    under the folders that tell it apart (before, the second folder's files hid the first's)."""
+    halls = make_halls({"甲": 2})
+    write_register(halls, bench / "r.xlsx")
+    for year in ("2024", "2025"):
+        for hall in halls:
+            write_return(standard, hall, full_fill(standard), bench / year / "returns")
+    (bench / "2024" / "returns" / "说明.txt").write_text("旧", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "2024/returns", "2025/returns", "--register", "r.xlsx",
+                                       "--year", str(YEAR), "--json", "v.json"])
+    files = json.loads((bench / "v.json").read_text(encoding="utf-8"))["files"]
+    assert len(files) == 5, result.output
+    assert sum(f["path"].startswith("2024/returns/") for f in files) == 3
+    assert sum(f["path"].startswith("2025/returns/") for f in files) == 2
+    # One folder alone keeps its plain name.
+    CliRunner().invoke(main, ["validate", "2025/returns", "--register", "r.xlsx", "--year", str(YEAR), "--json",
+                              "w.json"])
+    assert all(f["path"].startswith("returns/") for f in json.loads((bench / "w.json").read_text())["files"])
