@@ -344,8 +344,8 @@ def site_command(archive_dir, site_dir, strict):
 
 
 @main.command()
-@click.option("--site-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_SITE,
-              show_default=True, help="要预览的站点目录。")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
+              show_default=True, help="要预览的站点目录(make demo 的站点在 demo/site)。")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="监听端口。")
 def serve(site_dir, port):
     """在本机预览生成的站点(仅监听 127.0.0.1)。
@@ -361,6 +361,9 @@ def serve(site_dir, port):
         def handle_error(self, request, client_address):  # a broken connection: one Chinese line, no traceback
             click.echo(f"预览服务器处理一个请求时出错(来自 {client_address[0]}),已断开该连接。", err=True)
 
+    if not Path(site_dir).is_dir():  # a newcomer's first try: the default site/ is not where make demo wrote
+        raise click.UsageError(f"站点目录 {site_dir} 不存在:请用 --site-dir 指向 hallscore build 或 hallscore site "
+                               f"生成的站点目录(make demo 的站点在 demo/site)")
     if not (Path(site_dir) / "index.html").is_file():  # the wrong folder: say so rather than serve a listing
         raise click.ClickException(f"站点目录 {site_dir} 中没有 index.html,不是生成的站点:请用 --site-dir 指向 hallscore build "
                                    f"或 hallscore site 生成的站点目录(make demo 的站点在 demo/site)")

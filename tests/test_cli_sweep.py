@@ -151,6 +151,7 @@ BAD = [
     (["config"], 2, "--example"),
     (["config", "x"], 2, "多余的参数"),
     (["serve", "--site-dir", "nope"], 2, "不存在"),
+    (["serve"], 2, "make demo 的站点在 demo/site"),
     (["serve", "--site-dir", "x.txt"], 2, "是文件,不是目录"),
     (["serve", "--site-dir", "adir"], 1, "没有 index.html"),
     (["demo", "--halls", "3"], 2, "不在范围"),
