@@ -361,7 +361,7 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
                              body_template, contacts)
     unmailed = replies.unmailed
     if unmailed:
-        click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信(见问题清单):"
+        click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信,请用 hallscore validate --report 写出问题清单另行发给检查人:"
                    + "、".join(unmailed[:10]) + ("……" if len(unmailed) > 10 else ""))
     if replies.closed:
         click.echo(f"{len(replies.closed)} 份退回的检查表已另有通过校验的检查表(已更正),不再回复。")
