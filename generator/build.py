@@ -548,4 +548,8 @@ def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float |
     with collector.paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
         recover_year(archive_dir)
         clean_leftovers(archive_dir, ".stage-")  # a killed build's staging folder (emptied by the commit)
-        return build_site(load_archive(archive_dir), site_dir, strict=strict)["pages"]
+        years = load_archive(archive_dir)
+        if not years:  # a wrong but existing folder: the published site is not replaced by an empty one either
+            raise SiteError(f"档案目录 {archive_dir} 中没有任何年度的结果(<年度>/results.json):请检查 --archive 的路径,"
+                            f"或先用 hallscore build 生成年度结果(站点未改动)")
+        return build_site(years, site_dir, strict=strict)["pages"]

@@ -80,17 +80,31 @@ def returns_inputs(func):
     return func
 
 
+def _said(exc: OSError) -> OSError | click.ClickException:
+    """A failed read or write as one Chinese line; a closed pipe (``… | head``) is left to click, which ends
+    quietly."""
+    import errno
+
+    from .errors import os_error_message
+
+    return exc if exc.errno == errno.EPIPE else click.ClickException(os_error_message(exc))
+
+
 class _Main(click.Group):
     """Every command: a failed read or write (disk full, read-only, permissions) is one Chinese line with the
     path and what to do, exit 1, never a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # --help and --version print while the arguments are parsed: a full disk there too
+            return super().make_context(info_name, args, parent, **extra)
+        except OSError as exc:
+            raise _said(exc) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except OSError as exc:
-            from .errors import os_error_message
-
-            raise click.ClickException(os_error_message(exc)) from None
+            raise _said(exc) from None
         except RecursionError:
             raise click.ClickException("输入文件嵌套过深,无法读取(可能被手工改坏):请检查最近改动过的档案或输入文件"
                                        "后重新运行") from None
@@ -206,7 +220,7 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
         year = _year_of_returns(paths, year)
     try:
         check_outputs([("检查表路径", p) for p in paths] + [("营业厅清单", register_path), ("评价标准", standard_path)],
-                      [("JSON 文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
+                      [("校验结果文件", json_path), ("问题清单", report_path), ("缓存目录", cache_dir)])
         # The suffix decides the format: a report named .csv is CSV, not an xlsx under a wrong name.
         if report_path is not None and report_path.suffix.lower() not in REPORT_SUFFIXES:
             raise click.BadParameter(f"文件名应以 {' 或 '.join(REPORT_SUFFIXES)} 结尾(按后缀写成 Excel 工作簿或 CSV),"
@@ -227,6 +241,13 @@ def validate_command(paths, register_path, year, standard_path, json_path, repor
         click.echo(f"JSON:{json_path}")
     if report_path:
         click.echo(f"问题清单:{report_path}")
+    # A wrong path is not "all well": nothing but other files found (hallscore's own mail means the right inbox).
+    if all(f.status == IGNORED for f in report.files) and not _own_files(report):
+        for f in report.files[:20]:
+            click.echo(f"  {f.path}:{f.note or '不是检查表'}")
+        click.echo(f"错误:在 {'、'.join(str(p) for p in paths)} 中没有找到检查表(.xlsx),共 {len(report.files)} 个文件,"
+                   f"都不是检查表;请核对路径是否是存放回收检查表的文件夹或邮件文件。", err=True)
+        raise SystemExit(1)
     raise SystemExit(0 if report.ok else 1)
 
 
@@ -323,8 +344,8 @@ def site_command(archive_dir, site_dir, strict):
 
 
 @main.command()
-@click.option("--site-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_SITE,
-              show_default=True, help="要预览的站点目录。")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SITE,
+              show_default=True, help="要预览的站点目录(make demo 的站点在 demo/site)。")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="监听端口。")
 def serve(site_dir, port):
     """在本机预览生成的站点(仅监听 127.0.0.1)。
@@ -340,6 +361,12 @@ def serve(site_dir, port):
         def handle_error(self, request, client_address):  # a broken connection: one Chinese line, no traceback
             click.echo(f"预览服务器处理一个请求时出错(来自 {client_address[0]}),已断开该连接。", err=True)
 
+    if not Path(site_dir).is_dir():  # a newcomer's first try: the default site/ is not where make demo wrote
+        raise click.UsageError(f"站点目录 {site_dir} 不存在:请用 --site-dir 指向 hallscore build 或 hallscore site "
+                               f"生成的站点目录(make demo 的站点在 demo/site)")
+    if not (Path(site_dir) / "index.html").is_file():  # the wrong folder: say so rather than serve a listing
+        raise click.ClickException(f"站点目录 {site_dir} 中没有 index.html,不是生成的站点:请用 --site-dir 指向 hallscore build "
+                                   f"或 hallscore site 生成的站点目录(make demo 的站点在 demo/site)")
     # Files are served only from within the site's real path: a link inside it that leads out is not followed.
     root = os.path.realpath(site_dir)
     handler = functools.partial(_chinese_handler(), directory=root)
@@ -349,7 +376,10 @@ def serve(site_dir, port):
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(f"端口 {port} 已被占用(可能另一个预览或程序正在使用它):"
                                        f"请用 --port 指定另一个端口,例如 --port {8001 if port != 8001 else 8002}") from None
-        raise click.ClickException(f"无法在 127.0.0.1:{port} 上启动预览服务器({exc.strerror or exc}):"
+        from .why import why
+
+        said = "1024 以下的端口需要管理员权限" if exc.errno in (errno.EACCES, errno.EPERM) else why(exc)
+        raise click.ClickException(f"无法在 127.0.0.1:{port} 上启动预览服务器({said}):"
                                    f"请用 --port 换一个端口再试") from None
     with httpd:
         click.echo(f"预览地址:http://127.0.0.1:{port}/ (Ctrl+C 退出)")
@@ -562,8 +592,8 @@ def demo(halls, seed, year, out_dir):
     )
     from .shortlist import FOLDER as LISTS
 
+    _demo_folder(out_dir)
     standard = load_standard()
-    out_dir.mkdir(parents=True, exist_ok=True)
     register = make_register(halls, seed)
     register_path = out_dir / "register.xlsx"
     write_register(register, register_path)
@@ -599,6 +629,24 @@ def demo(halls, seed, year, out_dir):
     _print_build(summary)
 
 
+DEMO_MARKER = ".hallscore-demo"
+
+
+def _demo_folder(out_dir: Path) -> None:
+    """The demo rewrites register.xlsx, mail/, the year folders and the archive of ``out_dir``: only a folder that
+    is new, empty or an earlier demo's (its marker, or an older demo's register, archive and site) is used."""
+    from .paths import SITE_MARKER
+
+    earlier = (out_dir / DEMO_MARKER).is_file() or all(
+        (out_dir / name).exists() for name in ("register.xlsx", "archive", f"site/{SITE_MARKER}"))
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not earlier:
+        raise click.ClickException(f"演示输出目录 {out_dir} 已存在、不是空文件夹,也不是 hallscore demo 生成的(缺少 "
+                                   f"{DEMO_MARKER});演示会改写其中的 register.xlsx、mail/ 等,为免覆盖你的文件,已停止。"
+                                   f"请用 --out 另选一个新目录,或先清空该目录")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / DEMO_MARKER).write_text("hallscore demo 的输出目录:再次运行 demo 会改写其中的文件。\n", encoding="utf-8")
+
+
 def _demo_mail(standard: Standard, register: list[Hall], year: int, out_dir: Path, returns_dir: Path) -> dict:
     from .demo import make_mail_demo
 
@@ -632,10 +680,14 @@ def problems_command():
         click.echo(f"{code:28} {'错误' if kind.severity == 'error' else '提示'}  {kind.title}")
 
 
+def _own_files(report: IntakeReport) -> list:
+    return [f for f in report.files if f.status == IGNORED and "hallscore" in f.note and "发出的" in f.note]
+
+
 def _print_intake(report: IntakeReport, details: bool) -> None:
     counts = report.counts
     click.echo(f"共 {len(report.files)} 个文件:" + ",".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES))
-    own = [f for f in report.files if f.status == IGNORED and "hallscore" in f.note and "发出的" in f.note]
+    own = _own_files(report)
     if own:  # said plainly: hallscore's own mail and lists are neither returns nor answered
         click.echo(f"其中 {len(own)} 项是 hallscore 自己发出的邮件或文件(如抄送给管理员的下发邮件、问题清单),"
                    "已列为已忽略,不作校验,也不会回复。")

@@ -77,7 +77,11 @@ def _run(func):
             return func(*args, **kwargs)
         except HallscoreError as exc:
             raise _Fatal(str(exc)) from exc
-        except (OSError, ValueError) as exc:  # a file that vanished, a JSON that is not a report …
+        except OSError as exc:  # an outbox that cannot be written, a file that vanished: the path and what to do
+            from .errors import os_error_message
+
+            raise _Fatal(os_error_message(exc)) from None
+        except ValueError as exc:
             raise _Fatal(f"无法完成:{why(exc)}") from exc
 
     return wrapper
@@ -94,8 +98,11 @@ def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None
 
 
 def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None:
+    """A path given on the command line that must be there: a missing one is a usage error (exit 2), as click
+    says for the other commands' paths."""
     if path is not None and not (path.is_dir() if folder else path.is_file()):
-        raise _Fatal(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件"))
+        raise _UsageError(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件") + ",请检查路径",
+                          click.get_current_context(silent=True))
     return path
 
 
@@ -105,7 +112,8 @@ def _day(text: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _Fatal(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”") from None
+        raise _UsageError(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”",
+                          click.get_current_context(silent=True)) from None
 
 
 def _deadline_text(text: str | None, sent: date | None = None) -> str:
@@ -240,6 +248,9 @@ def _templates_year(templates_dir: Path, given: int | None) -> int:
         listed = ";".join(f"{y} 年 {len(n)} 份(如 {n[0]})" for y, n in where.items())
         raise _Fatal(f"检查表目录 {templates_dir} 中的检查表年度不一:{listed};请只放同一年度的检查表")
     if not where:
+        if not any(templates_dir.glob("*/*.zip")):  # the wrong folder, or templates made without --zip
+            raise _Fatal(f"检查表目录 {templates_dir} 中没有各市的 zip 包(<省>/<市>.zip);请先运行 hallscore templates "
+                         f"--register 清单.xlsx --out {templates_dir} --zip,或用 --templates 指向它的输出目录")
         if given is None:
             raise _Fatal(f"检查表目录 {templates_dir} 的检查表中没有年度信息;请用 --year 指定年度")
         return given
@@ -264,19 +275,34 @@ def _reminders_year(json_path: Path | None, archive_dir: Path | None, given: int
     raise _Fatal("校验结果中没有年度信息;请用 --year 指定年度")
 
 
-def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
+def _report_given(json_path: Path | None, archive_dir: Path | None) -> None:
     if json_path is None and archive_dir is None:
-        raise _Fatal("请给出 --json(validate --json 的输出)或 --archive(年度档案目录)")
+        raise _UsageError("请给出 --json(validate --json 写出的校验结果)或 --archive(年度档案目录)",
+                          click.get_current_context(silent=True))
+
+
+def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
+    _report_given(json_path, archive_dir)
+    advice = "请重新运行 hallscore validate --json 生成,或改用 --archive 读取档案中的 intake.json"
     if json_path is None:
         assert archive_dir is not None  # one of the two is given (checked above)
-        json_path = archive_dir / str(year or date.today().year) / "intake.json"
+        year = year or date.today().year
+        json_path = archive_dir / str(year) / "intake.json"
+        if not json_path.is_file():
+            raise _Fatal(f"档案目录 {archive_dir} 中没有 {year} 年的校验结果({year}/intake.json);请用 --year 指定"
+                         f"档案中已有的年度,或先用 hallscore build 生成该年度")
+        advice = "该文件已损坏或被手工改动,请从备份恢复,或用 hallscore build 重新生成该年度"
     _existing("校验结果", json_path)
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _Fatal(f"校验结果 {json_path} 不是 JSON 文件(请给 hallscore validate --json 写出的文件)") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
-        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 的输出(缺少 files)")
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _Fatal(f"校验结果 {json_path} 不是有效的 JSON 文件(或嵌套过深);{advice}") from None
+    from .mail_compose import ReportFormError, report_from_dict
+
+    try:
+        report_from_dict(data)
+    except ReportFormError as exc:  # hand-edited, or another program's JSON: which entry, never a traceback
+        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 写出的校验结果({exc});{advice}") from None
     return data
 
 
@@ -335,7 +361,7 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
                              body_template, contacts)
     unmailed = replies.unmailed
     if unmailed:
-        click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信(见问题清单):"
+        click.echo(f"{len(unmailed)} 份退回的检查表不是从邮件读取的,没有可回复的来信,请用 hallscore validate --report 写出问题清单另行发给检查人:"
                    + "、".join(unmailed[:10]) + ("……" if len(unmailed) > 10 else ""))
     if replies.closed:
         click.echo(f"{len(replies.closed)} 份退回的检查表已另有通过校验的检查表(已更正),不再回复。")
@@ -373,6 +399,7 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     from .register import load_register
 
     sender = check_sender(sender, intranet)
+    _report_given(json_path, archive_dir)
     halls = load_register(_existing("营业厅清单", register_path))
     contacts = load_contacts(_existing("联系人清单", contacts_path), halls, intranet)
     year = _reminders_year(json_path, _existing("档案目录", archive_dir, folder=True), year)

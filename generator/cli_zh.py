@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 import click
+import click.exceptions
 import click.types
 
 CATALOGUE = {
@@ -117,6 +118,16 @@ def install() -> None:
             cls.name = label
     for instance in (click.INT, click.FLOAT, click.STRING, click.BOOL, click.UUID):
         instance.name = TYPE_NAMES.get(type(instance).__name__, instance.name)
+    missing = click.exceptions.MissingParameter
+    if not getattr(missing.format_message, "chinese", False):  # its full stop is written outside the catalogue
+        english_stop = missing.format_message
+
+        def format_message(self: click.exceptions.MissingParameter) -> str:
+            text = english_stop(self)
+            return text[:-1] + "。" if text.endswith(".") else text.replace(". ", "。", 1)
+
+        format_message.chinese = True  # type: ignore[attr-defined]
+        missing.format_message = format_message  # type: ignore[method-assign]
 
 
 def chinese_usage(command: click.Command) -> None:

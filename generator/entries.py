@@ -23,18 +23,17 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     are told apart by a ``~2`` suffix, in the order of their bytes.
     """
     raw: dict[bytes, tuple[Path, str]] = {}
-    for given in paths:
-        given = Path(given)
+    given_paths = [Path(p) for p in paths]
+    labels = _labels(given_paths)
+    for given in given_paths:
+        label = labels[given]
         if given.is_dir():
             for entry, relative in _entries(str(given), ""):
                 # An unreadable folder is listed itself (relative "" for the given one): never passed over.
-                if not relative:
-                    name = given.name or str(given)
-                else:
-                    name = f"{given.name}/{relative}" if given.name else relative
+                name = (f"{label}/{relative}" if label else relative) if relative else (label or str(given))
                 raw[os.fsencode(name)] = (Path(entry), name)
         elif os.path.lexists(given):
-            raw[os.fsencode(given.name)] = (given, given.name)
+            raw[os.fsencode(label)] = (given, label)
     found: dict[str, Path] = {}
     for key in sorted(raw):
         path, name = raw[key]
@@ -45,6 +44,30 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
             unique = f"{shown}~{n}"
         found[unique] = path
     return [(found[name], name) for name in sorted(found)]
+
+
+def _labels(given: list[Path]) -> dict[Path, str]:
+    """What each given path's entries are named under: its own name, or, where two different paths share a name
+    (2024/returns and 2025/returns), as many of its last folders as tell them apart, so that no entry of one
+    hides an entry of the other."""
+    full = {p: Path(os.path.abspath(p)) for p in given}
+    depth = dict.fromkeys(given, 1)
+
+    def label(p: Path) -> str:
+        if depth[p] == 1:
+            return p.name
+        parts = full[p].parts
+        return "/".join(parts[-depth[p]:]) if depth[p] < len(parts) else full[p].as_posix().lstrip("/")
+
+    while True:
+        owners: dict[str, set[Path]] = {}
+        for p in given:
+            owners.setdefault(label(p), set()).add(full[p])
+        clashing = [p for p in given if len(owners[label(p)]) > 1 and depth[p] < len(full[p].parts)]
+        if not clashing:
+            return {p: label(p) for p in given}
+        for p in clashing:
+            depth[p] += 1
 
 
 def _entries(folder: str, prefix: str) -> Iterator[tuple[str, str]]:

@@ -61,7 +61,7 @@ def os_error_message(exc: OSError) -> str:
     """One Chinese line for a failed read or write: the path, why, and what to do."""
     import errno
 
-    where = exc.filename if exc.filename is not None else "(未知路径)"
+    where = f"{exc.filename}" if exc.filename is not None else ""  # none: the terminal or a pipe
     if exc.filename2 is not None:
         where = f"{where} → {exc.filename2}"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
@@ -72,4 +72,4 @@ def os_error_message(exc: OSError) -> str:
         advice = "请检查该路径后重新运行"
     from .why import os_reason
 
-    return f"读写 {where} 时出错({os_reason(exc)}):{advice}。本次运行未完成,已发布的档案和站点保持原样。"
+    return f"{f'读写 {where} 时' if where else '读写时'}出错({os_reason(exc)}):{advice}。本次运行未完成,已发布的档案和站点保持原样。"

@@ -135,7 +135,8 @@ def verify_year(archive: Path, year: int, workers: int = 1) -> list[str]:
 
     folder = Path(archive) / str(year)
     if not (folder / RESULTS_FILE).is_file():
-        raise VerifyError(f"档案 {archive} 中没有 {year} 年的结果({year}/{RESULTS_FILE})")
+        raise VerifyError(f"档案 {archive} 中没有 {year} 年的结果({year}/{RESULTS_FILE}):请核对 --archive 和 --year,"
+                          f"或先用 hallscore build 生成该年度")
     data = _manifest(folder)
     objects = folder / FOLDER / OBJECTS
     differences: list[str] = []

@@ -132,8 +132,9 @@ def render(template: str | Path | None, default: str, **context: object) -> tupl
         env = Environment(loader=FileSystemLoader(str(path.parent)), undefined=StrictUndefined,
                           keep_trailing_newline=True, autoescape=False)
         text = env.get_template(path.name).render(**context)
-    except (OSError, TemplateError) as exc:
-        raise MailError(f"邮件模板 {path} 无法使用:{why(exc)}") from exc
+    except (OSError, TemplateError, UnicodeError) as exc:  # a binary or GBK file: named, not "编码无法识别" alone
+        said = "不是 UTF-8 编码的文本(请用记事本等另存为 UTF-8)" if isinstance(exc, UnicodeError) else why(exc)
+        raise MailError(f"邮件模板 {path} 无法使用:{said}") from exc
     subject, _, body = text.lstrip("\n").partition("\n")
     subject = re.sub(r"^(主题|Subject)[::]\s*", "", subject).strip()
     if not subject:
@@ -202,6 +203,11 @@ def send(drafts: Iterable[Draft], outbox: str | Path, host: str, port: int, secu
     interval = 60.0 / rate
     try:
         context = ssl.create_default_context(cafile=cafile)  # certificates checked; an own CA via cafile
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a file that holds no PEM certificate
+        said = "不是 PEM 格式的证书" if isinstance(exc, ssl.SSLError) else why(exc)
+        raise MailError(f"CA 证书文件 {cafile} 无法使用({said}):请给出单位 CA 的证书文件(PEM 格式,"
+                        f"以 -----BEGIN CERTIFICATE----- 开头);一封也没有发送") from exc
+    try:
         server: smtplib.SMTP
         if security == "ssl":
             server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)

@@ -14,7 +14,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from .forms import safe_name
-from .intake import ACCEPTED, REJECTED, FileStatus, IntakeReport
+from .intake import ACCEPTED, REJECTED, STATUSES, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
@@ -69,14 +69,55 @@ def template_drafts(contacts: dict, templates_dir: str | Path, year: int, sender
     return drafts
 
 
+class ReportFormError(ValueError):
+    """A JSON that is not an intake report as hallscore writes it; the message says which entry, in Chinese."""
+
+
+_FILE_TEXTS = ("path", "status", "hall_id", "round", "note", "corrected_by")
+_PROBLEM_TEXTS = ("code", "severity", "message", "file", "sheet", "cell")
+_MAIL_TEXTS = ("mail", "message_id", "sender", "date", "subject", "digest", "reply_to", "references")
+
+
+def _texts(entry: object, known: tuple[str, ...], required: tuple[str, ...], where: str) -> dict:
+    """``entry`` as a dict of text fields: an object, no field outside ``known``, ``required`` ones present."""
+    if not isinstance(entry, dict):
+        raise ReportFormError(f"{where}不是一个对象")
+    foreign = sorted(str(k) for k in entry if k not in known)
+    if foreign:
+        raise ReportFormError(f"{where}有校验结果中没有的字段 {'、'.join(foreign[:5])}")
+    missing = [k for k in required if k not in entry]
+    if missing:
+        raise ReportFormError(f"{where}缺少字段 {'、'.join(missing)}")
+    for key, value in entry.items():
+        if not isinstance(value, str):
+            raise ReportFormError(f"{where}的字段 {key} 应为文字")
+    return entry
+
+
 def report_from_dict(intake: dict) -> IntakeReport:
-    """An intake report back from its JSON form (enough for the 问题清单 and for mail)."""
+    """An intake report back from its JSON form (enough for the 问题清单 and for mail), checked entry by entry:
+    a hand-edited or foreign JSON raises :class:`ReportFormError` naming the entry, never a Python error."""
+    entries = intake.get("files") if isinstance(intake, dict) else None
+    if not isinstance(entries, list):
+        raise ReportFormError("没有文件列表 files")
     files = []
-    for f in intake.get("files", []):
-        status = FileStatus(f["path"], f["status"], f.get("hall_id", ""), f.get("round", ""),
-                            [Problem(**p) for p in f.get("problems", [])], f.get("note", ""))
-        status.mail = f.get("mail") or {}
-        status.corrected_by = f.get("corrected_by", "")
+    for n, f in enumerate(entries, 1):
+        where = f"files 第 {n} 项"
+        if not isinstance(f, dict):
+            raise ReportFormError(f"{where}不是一个对象")
+        texts = _texts({k: v for k, v in f.items() if k not in ("problems", "mail")}, _FILE_TEXTS,
+                       ("path", "status"), where)
+        if texts["status"] not in STATUSES:
+            raise ReportFormError(f"{where}的状态 status“{texts['status'][:40]}”不是 {'、'.join(STATUSES)} 之一")
+        problems = f.get("problems", [])
+        if not isinstance(problems, list):
+            raise ReportFormError(f"{where}的问题列表(problems)不是列表")
+        status = FileStatus(texts["path"], texts["status"], texts.get("hall_id", ""), texts.get("round", ""),
+                            [Problem(**_texts(p, _PROBLEM_TEXTS, ("code", "severity", "message"),
+                                              f"{where}的问题第 {m} 条")) for m, p in enumerate(problems, 1)],
+                            texts.get("note", ""))
+        status.mail = _texts(f.get("mail") or {}, _MAIL_TEXTS, (), f"{where}的邮件来源(mail)")
+        status.corrected_by = texts.get("corrected_by", "")
         files.append(status)
     return IntakeReport(files, [])
 
@@ -208,12 +249,11 @@ def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: i
     order = {r: n for n, r in enumerate(ROUNDS)}
     top: dict[str, int] = {}  # hall → its highest accepted round
     open_rounds: dict[str, dict[int, str]] = {}  # hall → {round: file} of open rejections
-    for f in intake.get("files", []):
-        hall_id, rnd = f.get("hall_id"), f.get("round", "")
-        if f.get("status") == ACCEPTED:
-            top[hall_id] = max(top.get(hall_id, -1), order.get(rnd, -1))
-        elif f.get("status") == REJECTED and hall_id:
-            open_rounds.setdefault(hall_id, {})[order.get(rnd, -1)] = f.get("path", "")
+    for f in report_from_dict(intake).files:
+        if f.status == ACCEPTED:
+            top[f.hall_id] = max(top.get(f.hall_id, -1), order.get(f.round, -1))
+        elif f.status == REJECTED and f.hall_id:
+            open_rounds.setdefault(f.hall_id, {})[order.get(f.round, -1)] = f.path
 
     def owing(hall: Hall) -> str | None:
         """Why the hall is chased ("" for no return at all), or None."""

@@ -27,6 +27,7 @@ from .container import DEFAULT_LIMITS, megabytes
 from .entries import OTHER_SUFFIXES, is_regular
 from .mail_zip import clean_name, read_zip
 from .problems import problem
+from .why import why
 
 if TYPE_CHECKING:
     from .intake import FileStatus
@@ -184,9 +185,9 @@ class MailInputs:
         for path, name in entries:
             try:
                 messages.append(BytesParser(policy=policy.default).parsebytes(path.read_bytes()))
-            except (OSError, ValueError):  # unreadable now (permissions, vanished): said with its name
+            except (OSError, ValueError) as exc:  # unreadable now (permissions, vanished): said with its name
                 self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
-                    "mail-unreadable", file=name, detail="文件无法读取")]))
+                    "mail-unreadable", file=name, detail=why(exc))]))
         self._messages(messages, root, single=False)
 
     def _expand(self, path: Path, name: str) -> None:
@@ -194,6 +195,10 @@ class MailInputs:
 
         try:
             messages = read_messages(path)
+        except OSError as exc:  # unreadable (permissions, vanished, a folder): why, in Chinese
+            self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
+                "mail-unreadable", file=name, detail=why(exc))]))
+            return
         except Exception:  # noqa: BLE001 - not a mail file after all, or a damaged one
             self.statuses.append(FileStatus(name, REJECTED, problems=[problem(
                 "mail-unreadable", file=name, detail="不是可读的 .eml 或 mbox 邮件文件")]))

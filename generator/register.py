@@ -46,7 +46,7 @@ def read_register(path: str | Path) -> tuple[tuple[Hall, ...], str]:
     try:
         return _halls(path, rows), how
     except RegisterError as exc:
-        raise RegisterError(f"{exc}\n(按{how}读取)") from None
+        raise RegisterError(f"{exc}\n(读取方式:{how})") from None
 
 
 def _halls(path: Path, rows: list[list]) -> tuple[Hall, ...]:

@@ -26,7 +26,7 @@ import yaml
 from .compare import FILE as COMPARE_FILE
 from .compare import compare_script
 from .errors import SiteError
-from .fsutil import clean_leftovers, file_sha256, replace_dir, work_prefix, write_bytes_atomic, write_text_atomic
+from .fsutil import clean_leftovers, file_sha256, replace_dir, work_prefix, write_bytes_atomic
 from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
 from .province import PageCache
@@ -259,7 +259,8 @@ def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict:
 
     chosen = [y for y in load_archive(archive_dir) if y.year <= year]
     if not any(y.year == year for y in chosen):
-        raise SiteError(f"档案中没有 {year} 年的结果,无法归档。")
+        raise SiteError(f"档案 {archive_dir} 中没有 {year} 年的结果({year}/results.json),无法归档:请核对 --archive "
+                        f"和 --year,或先用 hallscore build 生成该年度")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".site-{year}.", dir=out_dir))
@@ -279,8 +280,15 @@ def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict:
         data = zip_path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         target = out_dir / f"site-{year}.zip"
+        sums = f"{digest}  {target.name}\n".encode()
+        # A frozen year is a record: the same bytes again are kept, anything else there is never replaced.
+        other = [p.name for p, new in ((target, data), (out_dir / f"{target.name}.sha256", sums))
+                 if (p.exists() or p.is_symlink()) and not (p.is_file() and p.read_bytes() == new)]
+        if other:
+            raise SiteError(f"{out_dir} 中已有内容不同的 {'、'.join(other)}(以前冻结的归档或别的文件),归档不覆盖它:"
+                            f"请用 --out 另选目录,或先把它移走后重新运行")
         write_bytes_atomic(target, data)
-        write_text_atomic(out_dir / f"site-{year}.zip.sha256", f"{digest}  {target.name}\n")
+        write_bytes_atomic(out_dir / f"{target.name}.sha256", sums)
         return {"zip": str(target), "sha256": digest, "files": len(files)}
     finally:
         shutil.rmtree(work, ignore_errors=True)

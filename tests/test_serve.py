@@ -75,6 +75,7 @@ def test_serve_stays_inside_the_site_and_answers_every_malformed_url_cleanly(ser
 def test_a_busy_port_is_named_with_what_to_do(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
+    (site / "index.html").write_text("<p>首页</p>", encoding="utf-8")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

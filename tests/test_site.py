@@ -215,6 +215,12 @@ def test_archive_freezes_a_year_with_manifest(tmp_path):
             assert hashlib.sha256(zf.read(f"site-2024/{rel}")).hexdigest() == sha
     assert runner.invoke(main, args).exit_code == 0
     assert zip_path.read_bytes() == first  # same archive, same bytes
+    # A zip there that is not this one (an earlier freeze, a user's file) is never replaced.
+    zip_path.write_bytes(b"my own zip")
+    refused = runner.invoke(main, args)
+    assert refused.exit_code == 1 and "site-2024.zip" in refused.output and "不覆盖" in refused.output
+    assert zip_path.read_bytes() == b"my own zip"
+    zip_path.write_bytes(first)
     missing = runner.invoke(main, ["archive", "--year", "2023", "--archive", str(tmp_path / "archive"),
                                    "--out", str(tmp_path / "out")])
     assert missing.exit_code == 1 and "没有 2023 年的结果" in missing.output
