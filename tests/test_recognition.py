@@ -263,7 +263,7 @@ def test_a_list_past_the_bounds_is_refused(standard, tmp_path):
     wb = openpyxl.load_workbook(lists / GOOD_LIST)
     wb["良好"].cell(row=30000, column=1, value="x")
     wb.save(tmp_path / "big.xlsx")
-    with pytest.raises(DecisionError, match="big.xlsx 工作表 良好:超过上限"):
+    with pytest.raises(DecisionError, match="big.xlsx 工作表 良好:行数 30000,超过上限 20000"):
         load_decisions([tmp_path / "big.xlsx"])
 
 

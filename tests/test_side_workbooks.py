@@ -62,7 +62,7 @@ def _huge(path, cells: int) -> None:
 
 
 @pytest.mark.parametrize("load, error, said", [(load_overrides, OverrideError, "单元格,超过上限"),
-                                               (lambda p: load_decisions([p]), DecisionError, "解压后大小(字节) \\d+,超过上限")])
+                                               (lambda p: load_decisions([p]), DecisionError, r"解压后大小\(字节\) \d+,超过上限")])
 def test_a_crafted_sheet_of_a_million_cells_is_refused_quickly(tmp_path, load, error, said):
     path = tmp_path / "大-上报名单.xlsx"
     _huge(path, 1_000_000)
