@@ -186,8 +186,8 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         _hall_entries(index, entries, segment, memo_path, known, memo)
         if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
             _write_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
-    # No bytecode cache: compiled templates stay in this process's memory. Jinja's FileSystemBytecodeCache
-    # loads them with marshal, so whoever can write that folder could run code at the next build.
+    # No bytecode cache: compiled templates stay in this process's memory. Jinja's file-system bytecode
+    # cache loads them with marshal, so whoever can write that folder could run code at the next build.
     env.bytecode_cache = None
     return env
 
