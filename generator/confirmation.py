@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 def confirm(tier: str, deciding_round: str, recognised: Iterable[str] = ()) -> tuple[str | None, str | None]:
     """``(confirmed_tier, awaiting)`` of a hall with rule/final ``tier`` decided by ``deciding_round``.
 
-    ``recognised``: tiers an answered list 认定 for the hall. A claim waits for the level that owns the claimed
-    tier (standard.md, 逐级认定 step 4): 优秀 for 集团, 良好 for 省, 达标 for 市; a hall nothing recognised yet
-    waits for 市 (its city check). The lists that lead there come in the 办法's order (confirmation.recognise).
+    ``recognised``: tiers an answered list 认定 for the hall. A claim waits for the level whose turn it is in
+    the 办法's order 市 → 省 → 集团 (standard.md, 逐级认定), the one that can act on it now: a hall nothing
+    recognised yet waits for 市 (its city check); a 良好 or 优秀 claim the city has recognised 达标 waits for
+    省 (the 良好 list comes first, and the group's list is issued only from the province's answer); an 优秀
+    claim the province has recognised waits for 集团.
     """
     if tier not in RECOGNISED_ORDER:
         return None, None
@@ -43,7 +45,9 @@ def confirm(tier: str, deciding_round: str, recognised: Iterable[str] = ()) -> t
     confirmed = next((t for t in reversed(RECOGNISED_ORDER[:ceiling + 1]) if t in allowed), None)
     if confirmed is None:
         return None, CITY
-    return confirmed, (None if confirmed == tier else TIER_OWNER[tier])
+    if confirmed == tier:
+        return confirmed, None
+    return confirmed, TIER_OWNER[RECOGNISED_ORDER[RECOGNISED_ORDER.index(confirmed) + 1]]
 
 
 def label(tier: str, confirmed: str | None, awaiting: str | None) -> str:

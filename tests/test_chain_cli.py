@@ -52,7 +52,7 @@ def test_the_chain_end_to_end(chain):
     assert "本次没有交回上报名单答复" in first.output
     data, rows = halls_of(root)
     got = {h: (rows[h]["tier"], rows[h]["confirmed_tier"], rows[h]["awaiting"]) for h in PLAN}
-    assert got == {"H010000": ("优秀", "达标", "集团"), "H010001": ("优秀", "达标", "集团"),
+    assert got == {"H010000": ("优秀", "达标", "省"), "H010001": ("优秀", "达标", "省"),
                    "H010002": ("良好", "达标", "省"), "H010003": ("良好", "达标", "省"),
                    "H010004": ("良好", None, "市"), "H010005": ("良好", "达标", "省"),
                    "H010006": ("达标", "达标", None), "H010007": ("不达标", "不达标", None)}

@@ -33,9 +33,9 @@ CONFIG = Config(year=2025)
     ("良好", "集团复核", (), ("达标", "省")),
     ("优秀", "自评", (), (None, "市")),              # 自评 confirms nothing, whatever the score
     # 市 → 省 → 集团: an 优秀 claim the city recognised 达标 waits for the province's 良好 list first
-    ("优秀", "市级检查", (), ("达标", "集团")),
-    ("优秀", "省级复核", (), ("达标", "集团")),
-    ("优秀", "集团复核", (), ("达标", "集团")),
+    ("优秀", "市级检查", (), ("达标", "省")),
+    ("优秀", "省级复核", (), ("达标", "省")),
+    ("优秀", "集团复核", (), ("达标", "省")),
     ("优秀", "市级检查", ("优秀",), ("优秀", None)),
     ("优秀", "市级检查", ("良好",), ("良好", "集团")),
     ("达标", "市级检查", ("优秀",), ("达标", None)),  # never above the tier
@@ -61,8 +61,8 @@ def test_examples_of_the_standard_through_evaluate(standard):
     got = {h: (rows[h]["final_score"], rows[h]["tier"], rows[h]["confirmed_tier"], rows[h]["awaiting"])
            for h in ("H010000", "H020000", "H030000")}
     # Whatever round a workbook declares, only the answered lists recognise 良好 and 优秀.
-    assert got == {"H010000": (96, "优秀", "达标", "集团"), "H020000": (96, "优秀", "达标", "集团"),
-                   "H030000": (96, "优秀", "达标", "集团")}
+    assert got == {"H010000": (96, "优秀", "达标", "省"), "H020000": (96, "优秀", "达标", "省"),
+                   "H030000": (96, "优秀", "达标", "省")}
     assert rows["H010001"]["tier"] == "未检查" and rows["H010001"]["awaiting"] is None
 
 
@@ -147,7 +147,7 @@ def test_province_refusal_bars_good_and_above(tmp_path, standard, issued):
     got = tiers_of(after)
     assert got["H010000"] == ("达标", "达标", None)  # 99.0 refused by the province: falls to 达标
     assert got["H010001"] == ("优秀", "良好", "集团")
-    assert got["H010002"] == ("优秀", "达标", "集团")  # blank: a claim, waiting for the level that owns 优秀
+    assert got["H010002"] == ("优秀", "达标", "省")  # blank: a claim, still waiting for the province (the 良好 list comes first)
 
 
 def test_group_answer_over_the_quota_is_refused(tmp_path, standard, issued):

@@ -152,7 +152,8 @@ def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     assert (excellent["used"], excellent["pending"]) == (1, 1)
     # Recognised 达标 by their city check (only ranked halls take places): both nominated, the 裁定 tier a claim.
     assert [n["hall_id"] for n in results["shortlists"][0]["nominees"]] == ["H010000", "H010001"]
-    assert (rows["H010001"]["confirmed_tier"], rows["H010001"]["awaiting"]) == ("达标", "集团")
+    # The 优秀 claim the city recognised 达标 waits for the province's 良好 list first (市 → 省 → 集团).
+    assert (rows["H010001"]["confirmed_tier"], rows["H010001"]["awaiting"]) == ("达标", "省")
 
 
 def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):

@@ -76,7 +76,7 @@ def answer(folder: Path, name: str, tier: str, said: dict[str, str], out: Path, 
 STAGE1 = {
     "H010000": ("良好", "达标", "省"), "H010001": ("良好", "达标", "省"), "H010002": ("良好", "达标", "省"),
     "H010003": ("良好", "达标", "省"), "H010004": ("达标", "达标", None), "H010005": ("达标", "达标", None),
-    "H010006": ("达标", "达标", None), "H010007": ("达标", None, "市"), "H010008": ("优秀", "达标", "集团"),
+    "H010006": ("达标", "达标", None), "H010007": ("达标", None, "市"), "H010008": ("优秀", "达标", "省"),
     "H010009": ("达标", "达标", None), "H010010": ("不达标", "不达标", None), "H010011": ("不达标", "不达标", None),
 }
 
@@ -115,7 +115,7 @@ def test_stage1_returns_only(standard, tmp_path):
 
 def test_rounds_above_the_city_recognise_nothing(standard):
     row = next(h for h in run(standard)["halls"] if h["hall_id"] == "H010008")
-    assert (row["round"], row["final_score"], row["confirmed_tier"], row["awaiting"]) == ("省级复核", 99, "达标", "集团")
+    assert (row["round"], row["final_score"], row["confirmed_tier"], row["awaiting"]) == ("省级复核", 99, "达标", "省")
 
 
 def test_stage2_province_answer(standard, province_answer):
@@ -159,7 +159,7 @@ def test_stage4_late_return_sets_answers_aside(standard, province_answer, group_
     assert "请集团公司" in by_tier["优秀"]["why"]
     got = states(results)
     assert got["H010003"] == ("达标", "达标", None)
-    assert got["H010008"] == ("优秀", "达标", "集团") and got["H010000"] == ("良好", "达标", "省")
+    assert got["H010008"] == ("优秀", "达标", "省") and got["H010000"] == ("良好", "达标", "省")
 
 
 def test_stage5_newer_province_answer_fills_the_freed_place(standard, tmp_path, province_answer, group_answer):
