@@ -40,11 +40,17 @@ def _pair(tmp_path: Path) -> str:
     return next(k for k, v in INSPECTORS.items() if v == archive_side)
 
 
-def test_builds_killed_at_random_moments_never_split_the_year(tmp_path, standard, write_reg):
+def _two_return_sets(tmp_path, standard, write_reg):
+    """The register, and one return set per inspector (``a``, ``b``): a page or results.json names its run."""
     register = write_reg(HALLS)
     for name, inspector in INSPECTORS.items():
         for hall in HALLS:
             write_return(standard, hall, full_fill(standard, inspector=inspector), tmp_path / name)
+    return register
+
+
+def test_builds_killed_at_random_moments_never_split_the_year(tmp_path, standard, write_reg):
+    register = _two_return_sets(tmp_path, standard, write_reg)
     started = time.monotonic()
     first = subprocess.run(_cmd(tmp_path, register, "a"), cwd=tmp_path, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
@@ -77,10 +83,7 @@ def test_builds_killed_at_random_moments_never_split_the_year(tmp_path, standard
 def test_a_journal_left_by_a_killed_commit_is_completed_by_the_next_build(tmp_path, standard, write_reg):
     """Killed right after the journal was written (the commit point), before any folder moved: the next build
     finishes the commit of the staged pair first, then does its own work."""
-    register = write_reg(HALLS)
-    for name, inspector in INSPECTORS.items():
-        for hall in HALLS:
-            write_return(standard, hall, full_fill(standard, inspector=inspector), tmp_path / name)
+    register = _two_return_sets(tmp_path, standard, write_reg)
     assert subprocess.run(_cmd(tmp_path, register, "a"), cwd=tmp_path, capture_output=True).returncode == 0
     # A build of "b" that stops inside journal.commit just after the journal is written (os._exit: no cleanup).
     script = ("import os, sys\nimport generator.journal as j\n"
@@ -117,10 +120,7 @@ def test_a_forged_journal_moves_nothing(tmp_path, standard, write_reg):
 def test_a_commit_that_fails_half_way_is_completed_by_the_next_command(tmp_path, standard, write_reg):
     """The archive's year moved, then the site's move fails (an error, not a kill): the run's own clean-up
     must not delete the staged site the journal names; the next command finishes the pair."""
-    register = write_reg(HALLS)
-    for name, inspector in INSPECTORS.items():
-        for hall in HALLS:
-            write_return(standard, hall, full_fill(standard, inspector=inspector), tmp_path / name)
+    register = _two_return_sets(tmp_path, standard, write_reg)
     assert subprocess.run(_cmd(tmp_path, register, "a"), cwd=tmp_path, capture_output=True).returncode == 0
     script = ("import os, sys\nimport generator.journal as j\n"
               "real = os.rename\ncalls = []\n"
