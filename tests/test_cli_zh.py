@@ -6,8 +6,8 @@ import re
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
-from conftest import fill_scoring, make_halls, write_return
+from support.builds import invoke as run
+from support.returns import fill_scoring, make_halls, write_return
 
 from generator.cli import main
 from generator.register import write_register
@@ -18,10 +18,6 @@ CLICK_ENGLISH = re.compile(
     r"Error|Invalid value|does not exist|is a directory|is not a valid|not in the range|Missing|No such|"
     r"Try '|Did you mean|Got unexpected|requires an argument|version|Aborted|"
     r"\b(?:OPTIONS|COMMAND|ARGS|INTEGER|RANGE|FILE|DIRECTORY|PATH|PATHS|TEXT|FLOAT|BOOLEAN)\b")
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def english(text: str) -> list[str]:
