@@ -121,12 +121,15 @@ def test_a_private_name_from_another_module_is_found(tmp_path: Path) -> None:
         "owner.py": "def _hidden() -> int:\n    return 1\n\n\nX = _hidden()\n",
         "by_name.py": "from .owner import _hidden\n",
         "by_attribute.py": "from . import owner\n\nY = owner._hidden()\nZ = getattr(owner, '_hidden')\n",
+        "by_path.py": "import pkg.owner\n\nW = pkg.owner._hidden()\n",
+        "own.py": "def _mine() -> int:\n    return 2\n\n\nV = _mine()\n",
     })
     found = findings(package)
     assert [line.split(": ")[0:2] for line in found] == [
         [f"{package / 'by_attribute.py'}:3", "private-name"],
         [f"{package / 'by_attribute.py'}:4", "private-name"],
         [f"{package / 'by_name.py'}:1", "private-name"],
+        [f"{package / 'by_path.py'}:3", "private-name"],
     ], found
 
 

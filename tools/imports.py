@@ -350,20 +350,32 @@ def private_findings(module: Module, modules: dict[str, Module], root: str) -> I
         if owner is None or attr is None or not _is_private(attr):
             continue
         owner_module = module_aliases.get(owner)
+        if owner_module is None and owner.startswith(root + ".") and owner[len(root) + 1:] in modules:
+            owner_module = owner[len(root) + 1:]  # `import generator.pages` then `generator.pages._x`
         if owner_module is not None and owner_module != module.name:
             yield Finding(module.shown_path, getattr(node, "lineno", 1), "private-name",
                           f"uses private `{attr}` of {modules[owner_module].shown_name}")
 
 
 def _attribute_use(node: ast.AST) -> tuple[str | None, str | None]:
-    """`alias._x` and `getattr(alias, "_x")` as (alias, "_x"); anything else as (None, None)."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return node.value.id, node.attr
+    """`owner._x` and `getattr(owner, "_x")` as ("owner", "_x"), the owner a dotted name (`pages`,
+    `generator.pages`); anything else as (None, None)."""
+    if isinstance(node, ast.Attribute):
+        return _dotted(node.value), node.attr
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr")
-            and len(node.args) >= 2 and isinstance(node.args[0], ast.Name)
-            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
-        return node.args[0].id, node.args[1].value
+            and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)):
+        return _dotted(node.args[0]), node.args[1].value
     return None, None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr}" if head is not None else None
+    return None
 
 
 def size_findings(module: Module) -> Iterator[Finding]:
