@@ -13,7 +13,7 @@ from .standard import EXAMPLES, check_standard, load_standard, place_said
 
 
 @click.group(name="standard")
-def standard_group():
+def standard_group() -> None:
     """评价标准:检查集团编写的评价标准工作簿,或把任一评价标准导出为工作簿。
 
     \b
