@@ -12,10 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import (
-    __version__,
-    cli_zh,  # first: click's own texts in Chinese before any option is declared
-)
+from . import __version__
 from .cli_demo import demo
 from .cli_errors import MainGroup, user_errors
 from .cli_mail import mail
@@ -23,6 +20,7 @@ from .cli_options import standard_option, year_option
 from .cli_serve import serve
 from .cli_standard import standard_group
 from .cli_year import archive_command, build_command, site_command, validate_command, verify_command
+from .cli_zh import chinese_usage
 from .config import Config, load_config
 from .forms import issue_templates, write_master
 from .paths import check_outputs
@@ -134,7 +132,7 @@ def problems_command() -> None:
 for command in (validate_command, build_command, site_command, serve, verify_command, archive_command, demo, mail,
                 standard_group):
     main.add_command(command)
-cli_zh.chinese_usage(main)
+chinese_usage(main)
 
 if __name__ == "__main__":
     main()

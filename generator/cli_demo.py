@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .build import BuildOptions, build
-from .cli_errors import user_errors
+from .cli_errors import UserError, user_errors
 from .cli_summary import print_build
 from .demo import make_demo, make_register, province_reviews
 from .demo_answers import answer_excellent_lists, answer_good_lists, fill_freed_places
@@ -81,7 +81,7 @@ def _demo_folder(out_dir: Path) -> None:
     earlier = (out_dir / DEMO_MARKER).is_file() or all(
         (out_dir / name).exists() for name in ("register.xlsx", "archive", f"site/{SITE_MARKER}"))
     if out_dir.is_dir() and any(out_dir.iterdir()) and not earlier:
-        raise click.ClickException(f"演示输出目录 {out_dir} 已存在、不是空文件夹,也不是 hallscore demo 生成的(缺少 "
+        raise UserError(f"演示输出目录 {out_dir} 已存在、不是空文件夹,也不是 hallscore demo 生成的(缺少 "
                                    f"{DEMO_MARKER});演示会改写其中的 register.xlsx、mail/ 等,为免覆盖你的文件,已停止。"
                                    f"请用 --out 另选一个新目录,或先清空该目录")
     out_dir.mkdir(parents=True, exist_ok=True)

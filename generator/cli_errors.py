@@ -15,9 +15,11 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 
-from . import cli_zh  # noqa: F401  (click's own texts in Chinese)
+from .cli_zh import install as install_chinese_texts
 from .errors import HallscoreError, os_error_message
 from .why import why
+
+install_chinese_texts()  # before a command module that uses these declares its options (click.Path names itself)
 
 P = ParamSpec("P")
 R = TypeVar("R")

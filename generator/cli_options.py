@@ -10,7 +10,9 @@ from typing import TypeVar
 
 import click
 
-from . import cli_zh  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
+from .cli_zh import install as install_chinese_texts
+
+install_chinese_texts()  # before any option is declared: click.Path names itself (文件/目录) when made
 
 F = TypeVar("F", bound=Callable[..., object])
 

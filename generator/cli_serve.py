@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 import click
 
+from .cli_errors import UserError
 from .cli_options import DEFAULT_SITE
 from .why import why
 
@@ -156,7 +157,7 @@ def serve(site_dir: Path, port: int) -> None:
         raise click.UsageError(f"站点目录 {site_dir} 不存在:请用 --site-dir 指向 hallscore build 或 hallscore site "
                                f"生成的站点目录(make demo 的站点在 demo/site)")
     if not (Path(site_dir) / "index.html").is_file():  # the wrong folder: say so rather than serve a listing
-        raise click.ClickException(f"站点目录 {site_dir} 中没有 index.html,不是生成的站点:请用 --site-dir 指向 hallscore build "
+        raise UserError(f"站点目录 {site_dir} 中没有 index.html,不是生成的站点:请用 --site-dir 指向 hallscore build "
                                    f"或 hallscore site 生成的站点目录(make demo 的站点在 demo/site)")
     # Files are served only from within the site's real path: a link inside it that leads out is not followed.
     handler = functools.partial(ChineseRequestHandler, directory=os.path.realpath(site_dir))
@@ -172,10 +173,10 @@ def serve(site_dir: Path, port: int) -> None:
             pass
 
 
-def _cannot_listen(exc: OSError, port: int) -> click.ClickException:
+def _cannot_listen(exc: OSError, port: int) -> UserError:
     if exc.errno == errno.EADDRINUSE:
-        return click.ClickException(f"端口 {port} 已被占用(可能另一个预览或程序正在使用它):"
+        return UserError(f"端口 {port} 已被占用(可能另一个预览或程序正在使用它):"
                                     f"请用 --port 指定另一个端口,例如 --port {8001 if port != 8001 else 8002}")
     said = "1024 以下的端口需要管理员权限" if exc.errno in (errno.EACCES, errno.EPERM) else why(exc)
-    return click.ClickException(f"无法在 127.0.0.1:{port} 上启动预览服务器({said}):"
+    return UserError(f"无法在 127.0.0.1:{port} 上启动预览服务器({said}):"
                                 f"请用 --port 换一个端口再试")
