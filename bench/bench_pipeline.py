@@ -167,7 +167,7 @@ def change_one_return(data: Path, inbox: Path) -> Path:
     """One hall resends its self-assessment with other scores: a new file in place of the linked one."""
     import random
 
-    from generator.demo import _write_one, plan_fill
+    from generator.demo import plan_fill, write_planned_return
     from generator.register import load_register
     from generator.standard import load_standard
 
@@ -177,7 +177,7 @@ def change_one_return(data: Path, inbox: Path) -> Path:
     standard = load_standard()
     fill = plan_fill(standard, hall, YEAR, random.Random(99), quality=0.6)
     target.unlink()  # a hard link to the dataset: never write through it
-    _write_one((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
+    write_planned_return((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
     return target
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.demo import FAULTS, ROUND_CITY, ROUND_SELF, _write_one, make_register, plan_fill  # noqa: E402
+from generator.demo import FAULTS, ROUND_CITY, ROUND_SELF, make_register, plan_fill, write_planned_return  # noqa: E402
 from generator.forms import template_path  # noqa: E402
 from generator.register import write_register  # noqa: E402
 from generator.standard import load_standard  # noqa: E402
@@ -67,7 +67,7 @@ def _init(standard: Standard) -> None:
 
 def _write(job):
     hall, fill, fault, path = job
-    return _write_one((_STANDARD, hall, YEAR, fill, fault, path, datetime(YEAR, 1, 1, tzinfo=UTC)))
+    return write_planned_return((_STANDARD, hall, YEAR, fill, fault, path, datetime(YEAR, 1, 1, tzinfo=UTC)))
 
 
 def make(count: int, out: Path, seed: int, workers: int) -> dict[str, Any]:

@@ -78,10 +78,10 @@ def test_serve_answers_404_in_chinese(tmp_path):
     import http.server
     import threading
 
-    from generator.cli import _chinese_handler
+    from generator.cli_serve import ChineseRequestHandler
 
     (tmp_path / "index.html").write_text("<p>首页</p>", encoding="utf-8")
-    handler = functools.partial(_chinese_handler(), directory=str(tmp_path))
+    handler = functools.partial(ChineseRequestHandler, directory=str(tmp_path))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
