@@ -21,13 +21,15 @@ from . import (
 )
 from .build import BuildOptions, BuildSummary, build, rebuild_site, validate
 from .config import TIERS
-from .errors import HallscoreError, NothingAcceptedError
+from .errors import HallscoreError
 from .forms import issue_templates, write_master
 from .fsutil import write_json_atomic
 from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
+from .intake_errors import NothingAcceptedError
 from .problems import CATALOGUE
 from .register import Hall, load_register, write_register
-from .standard import Standard, load_standard
+from .rules_standard_load import load_standard
+from .standard import Standard
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")

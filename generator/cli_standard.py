@@ -9,7 +9,8 @@ import click
 from .errors import HallscoreError
 from .fsutil import write_bytes_atomic
 from .numbers import plain
-from .standard import EXAMPLES, check_standard, load_standard, place_said
+from .rules_standard_load import check_standard, load_standard, place_said
+from .standard import EXAMPLES
 
 
 @click.group(name="standard")

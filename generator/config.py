@@ -9,19 +9,18 @@ optional and falls back to its default. A bad value raises ``ConfigError`` namin
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import ConfigError
+from .register import Hall
 from .why import why
 from .workbook import HALL_TYPES, ROUNDS
-
-if TYPE_CHECKING:
-    from .register import Hall
 
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "达标", "不达标"
 NOT_RATED, NOT_INSPECTED = "不参评", "未检查"
@@ -273,8 +272,6 @@ def _progress(value: object, bad: Bad) -> dict[str, Decimal] | None:
 
 
 def _deadline(value: object, bad: Bad) -> str | None:
-    import datetime as dt
-
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value.isoformat()
     if value == "":

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
+
 from .xlsx import Budget, SheetTooLarge, read_sheets
 
 __all__ = ["Budget", "Grid", "SheetTooLarge", "read_grids", "read_grids_fast", "read_grids_openpyxl"]
@@ -69,8 +71,6 @@ def read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[
 
 
 def _read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
-    import openpyxl
-
     budget = budget or Budget()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from openpyxl.utils import get_column_letter
 
 from .errors import RegisterError
+from .reader import read_grids_fast
 from .textcell import unsafe_chars
 from .why import why
 from .workbook import COVER_HALL_FIELDS, HALL_TYPES
+from .xlsx import Budget
+from .xlsxout import write_only_row
 
 COLUMNS = COVER_HALL_FIELDS
 LEVELS = (1, 2, 3, 4)
@@ -136,8 +141,6 @@ def read_rows(path: Path) -> tuple[list[list], str]:
         if suffix in (".csv", ".tsv") or (suffix == ".txt" and _utf16(path)):  # .txt: Excel's “Unicode 文本”
             return _csv_rows(path)
         if suffix in (".xlsx", ".xlsm"):
-            import openpyxl
-
             if path.stat().st_size > MAX_REGISTER_BYTES:
                 raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_BYTES // 1024 // 1024} MB,不像是营业厅清单")
 
@@ -176,9 +179,6 @@ def _fast_rows(path: Path) -> tuple[list[list], str] | None:
     """The register through the returns' fast reader (≈ 6× openpyxl at 20,000 halls), or None for openpyxl to
     decide: on anything the fast reader does not take, past its bounds, or when a cell holds a formula (the
     fast reader gives a formula's text, the register wants the value Excel last computed)."""
-    from .reader import read_grids_fast
-    from .xlsx import Budget
-
     # A cell past column 64 (a stray one in XFD): openpyxl reads it, keeping only the first 64 columns.
     budget = Budget(max_rows=MAX_REGISTER_ROWS, max_cols=MAX_REGISTER_COLS, max_cells=MAX_REGISTER_ROWS * MAX_REGISTER_COLS,
                     max_part_bytes=MAX_REGISTER_BYTES)
@@ -238,8 +238,6 @@ def _csv_rows(path: Path) -> tuple[list[list], str]:
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     if delimiter == "\t":
         label += ",制表符分隔"
-    import io
-
     return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], label
 
 
@@ -253,10 +251,6 @@ def write_register(halls: Iterable[Hall], path: str | Path) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             csv.writer(fh).writerows(rows)
         return
-    import openpyxl
-
-    from .xlsxout import write_only_row
-
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("营业厅清单")
     for row in rows:

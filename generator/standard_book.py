@@ -25,10 +25,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.functions import tostring
 
-from .container import check_container
 from .numbers import number
 from .problems import ERROR, Problem, problem
+from .rules_container_check import check_container
 from .standard import Standard
 from .textcell import cell_text
 from .xlsx import Budget, SheetTooLarge, read_sheets
@@ -230,8 +231,6 @@ def book_bytes(standard: Standard) -> bytes:
     wb.save(buffer)  # openpyxl stamps "modified" with the time of saving: the core part is written again below
     wb.properties.created = wb.properties.modified = EXPORT_TIME
     wb.properties.lastModifiedBy = None
-    from openpyxl.xml.functions import tostring
-
     core = tostring(wb.properties.to_tree())
     out = io.BytesIO()
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

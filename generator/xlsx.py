@@ -18,11 +18,13 @@ import posixpath
 import re
 import warnings
 import zipfile
-from typing import TYPE_CHECKING
 from xml.parsers import expat
 
-if TYPE_CHECKING:
-    from openpyxl.formula.translate import Translator
+from openpyxl import Workbook
+from openpyxl.formula.translate import Translator
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 
 class _Unsupported(Exception):
@@ -155,8 +157,6 @@ def _read_sheets(zf: _Unzipped, budget: Budget) -> dict[str, list[list]]:
     # a package without one (or with it elsewhere) has no date formats for it, and so none here.
     styles_part = "xl/styles.xml"
     date_styles, td_styles = _date_styles(zf.read(styles_part)) if styles_part in names else (set(), set())
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
     epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
     grids = {}
     for title, rid in sheets:
@@ -321,8 +321,6 @@ def _date_styles(xml: bytes) -> tuple[set[int], set[int]]:
     A stylesheet openpyxl cannot apply (a cell style naming a missing cellStyleXfs entry, say) is not read here
     either: the file goes to openpyxl, whose error is the one reported. Memoised, so this costs once per stylesheet.
     """
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-
     _openpyxl_applies(xml)
 
     custom: dict[int, str] = {}
@@ -362,9 +360,6 @@ class _OnePart:
 
 
 def _openpyxl_applies(xml: bytes) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles.stylesheet import apply_stylesheet
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "no default style" and the like: openpyxl's notes, not ours
@@ -495,8 +490,6 @@ class _SheetParser:
         if kind == "n":
             number = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
             if cell["s"] in self.date_styles:
-                from openpyxl.utils.datetime import from_excel
-
                 try:
                     return from_excel(number, self.epoch, timedelta=cell["s"] in self.td_styles)
                 except (OverflowError, ValueError):
@@ -509,8 +502,6 @@ class _SheetParser:
         if kind == "b":
             return bool(int(value))
         if kind == "d":
-            from openpyxl.utils.datetime import from_ISO8601
-
             return from_ISO8601(value)
         raise _Unsupported(kind)
 
@@ -520,8 +511,6 @@ class _SheetParser:
         kind = attrs.get("t")
         if kind == "shared":
             idx = attrs.get("si")
-            from openpyxl.formula.translate import Translator
-
             if idx in self.shared_formulae:
                 return self.shared_formulae[idx].translate_formula(cell["ref"])
             if cell["f"]:

@@ -14,7 +14,7 @@ from generator import workbook as wbk
 from generator.demo import Fill, apply_fill
 from generator.forms import build_workbook, template_path
 from generator.register import Hall, write_register
-from generator.standard import load_standard
+from generator.rules_standard_load import load_standard
 
 YEAR = 2025
 

@@ -13,7 +13,7 @@ from conftest import YEAR, fill_scoring, full_fill, make_halls, scored_returns, 
 from markupsafe import escape
 
 from generator.build import BuildOptions, build
-from generator.errors import NothingAcceptedError
+from generator.intake_errors import NothingAcceptedError
 from generator.pages import hall_slug
 from generator.regions import province_slug
 from generator.register import write_register

@@ -12,8 +12,9 @@ import openpyxl.xml
 import pytest
 from conftest import YEAR, full_fill, make_halls, write_return
 
-from generator.container import Limits, check_container
+from generator.container import Limits
 from generator.intake import check_file, run_intake
+from generator.rules_container_check import check_container
 
 TODAY = date(YEAR, 12, 1)
 MB = 1024 * 1024
