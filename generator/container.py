@@ -58,7 +58,7 @@ KEEP_BYTES = 32 * 1024 * 1024  # the most of one file's unzipped XML kept for th
 _BANG = b"!"
 
 
-class Parts(dict):
+class Parts(dict[str, bytes]):
     """The XML parts the container check unzipped, by name, with the size of every part of the zip.
 
     Knowing every part's size, the reader need not open the zip again for the parts kept here."""
@@ -188,7 +188,7 @@ def workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
 
 # Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):
 # returns of one template share their theme, styles, workbook and relationships byte for byte.
-_INFLATED: dict[tuple, bytes] = {}
+_INFLATED: dict[tuple[int, int, int, int, bytes], bytes] = {}
 _INFLATED_MAX_PART = 16 * 1024
 _INFLATED_MAX = 256
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader: a part's local header
@@ -204,7 +204,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     are those of a part inflated before is that part's bytes (same input, same output). Anything unusual goes
     to zipfile, whose result or error is the one that counts."""
     raw = _compressed(zf, info)
-    key = None
+    key: tuple[int, int, int, int, bytes] | None = None
     if raw is not None:
         if info.file_size <= _INFLATED_MAX_PART:
             key = (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)

@@ -263,7 +263,7 @@ class BuildLock:
         site = Path(site_dir).resolve()
         return cls(site.parent, wait, name=f".{site.name}{cls.NAME}", what="站点目录", shown=site)
 
-    def __enter__(self):
+    def __enter__(self) -> BuildLock:
         self.created = not self.folder.exists()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -301,7 +301,7 @@ class BuildLock:
             self.fd, self.held = fd, True
             return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.held and self.fd is not None:
             # Unlinked while still locked: a waiter that opened this file re-checks the path and opens anew.
             self.path.unlink(missing_ok=True)

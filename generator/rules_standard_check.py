@@ -7,22 +7,36 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .numbers import plain
 from .problems import Problem, problem
-from .standard import BASE_TOTAL, NOT_APPLICABLE, BonusRule, DeductionRule, Item, Level, Standard, VetoRule
+from .standard import (
+    BASE_TOTAL,
+    NOT_APPLICABLE,
+    BonusRule,
+    DeductionRule,
+    Entry,
+    Item,
+    Level,
+    RawStandard,
+    Standard,
+    VetoRule,
+)
 
 # An entry is a dict of fields; a workbook's entries carry "_at" (field → (sheet, cell)) and "_row" so that a
 # problem names the cell; a YAML file's entries name their list and id instead.
 
-def _spot(entry: dict, fld: str = "id") -> tuple[str, str]:
-    return entry.get("_at", {}).get(fld, (entry.get("_sheet", ""), entry.get("_cell", "")))
+def _spot(entry: Entry, fld: str = "id") -> tuple[str, str]:
+    spot: tuple[str, str] = entry.get("_at", {}).get(fld, (entry.get("_sheet", ""), entry.get("_cell", "")))
+    return spot
 
 
-def _label(entry: dict, kind: str) -> str:
+def _label(entry: Entry, kind: str) -> str:
     """How a message names the entry: 编号 A05 (a workbook row), items A05 (a YAML entry), or its row."""
     if "_label" in entry:
-        return entry["_label"]
+        label: str = entry["_label"]
+        return label
     rid = entry.get("id")
     if "_at" in entry:
         return f"编号 {rid}" if rid not in (None, "") else f"第 {entry.get('_row', '?')} 行"
@@ -35,12 +49,12 @@ class _Said:
     def __init__(self, problems: list[Problem], name: str):
         self.problems, self.name = problems, name
 
-    def at(self, entry: dict | None, fld: str, code: str, **fields: object) -> None:
+    def at(self, entry: Entry | None, fld: str, code: str, **fields: object) -> None:
         sheet, cell = _spot(entry or {}, fld)
         self.problems.append(problem(code, file=self.name, sheet=sheet, cell=cell, **fields))
 
 
-def _number(value: object, entry: dict, fld: str, what: str, said: _Said, kind: str) -> Decimal | None:
+def _number(value: object, entry: Entry, fld: str, what: str, said: _Said, kind: str) -> Decimal | None:
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
@@ -52,8 +66,8 @@ def _number(value: object, entry: dict, fld: str, what: str, said: _Said, kind: 
     return number
 
 
-def _entries(raw: dict, key: str, fields: tuple[str, ...], names: dict[str, str], said: _Said,
-             required: bool) -> list[dict]:
+def _entries(raw: RawStandard, key: str, fields: tuple[str, ...], names: dict[str, str], said: _Said,
+             required: bool) -> list[Entry]:
     entries = raw.get(key)
     if entries is None or entries == []:
         if required and not raw.get("_items_unread"):
@@ -119,10 +133,11 @@ def parse_levels(text: str, max_points: Decimal) -> tuple[tuple[Level, ...], str
 def _tidy(value: Decimal) -> Decimal:
     """10.00 → 10, 2.40 → 2.4: one spelling per value (the checksum hashes the text)."""
     value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # an int: the value is finite
+    return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
 
 
-def _yes_no(value: object, entry: dict, said: _Said) -> bool:
+def _yes_no(value: object, entry: Entry, said: _Said) -> bool:
     if isinstance(value, bool) or value is None or value == "":
         return bool(value)
     text = str(value).strip()
@@ -132,8 +147,43 @@ def _yes_no(value: object, entry: dict, said: _Said) -> bool:
     return False
 
 
-def parse_standard(raw: dict, problems: list[Problem], name: str) -> Standard | None:
+def parse_standard(raw: RawStandard, problems: list[Problem], name: str) -> Standard | None:
     said = _Said(problems, name)
+    _check_info(raw, said)
+    sections = raw.get("sections")
+    if not isinstance(sections, list) or not sections:
+        said.at(None, "", "standard-list-missing", list="环节(sections)")
+        sections = []
+    weights = _weights(raw, sections, said)
+    step, cap = _step_and_cap(raw, said)
+    items = _items(raw, said)
+    bonus = [BonusRule(id=str(e["id"]).strip(), text=str(e["text"]).strip(),
+                       per_event=_number(e["per"], e, "per", "每次", said, "bonus") or Decimal(0),
+                       cap=_number(e["cap"], e, "cap", "本项上限", said, "bonus") or Decimal(0))
+             for e in _entries(raw, "bonus", ("id", "text", "per", "cap"), _BONUS_NAMES, said, False)]
+    deductions = [DeductionRule(id=str(e["id"]).strip(), text=str(e["text"]).strip(),
+                                per_event=_number(e["per"], e, "per", "每次", said, "deductions") or Decimal(0))
+                  for e in _entries(raw, "deductions", ("id", "text", "per"), _MINUS_NAMES, said, False)]
+    vetoes = [VetoRule(id=str(e["id"]).strip(), text=str(e["text"]).strip())
+              for e in _entries(raw, "vetoes", ("id", "text"), _VETO_NAMES, said, False)]
+    return Standard(
+        id=str(raw.get("id") or "").strip(),
+        version=str(raw.get("version") or "").strip(),
+        title=str(raw.get("title") or "").strip(),
+        score_step=step,
+        bonus_cap=cap,
+        sections=tuple(str(s).strip() for s in sections),
+        items=tuple(items),
+        bonus=tuple(bonus),
+        deductions=tuple(deductions),
+        vetoes=tuple(vetoes),
+        source=str(raw.get("source") or "").strip(),
+        weights=tuple(weights),
+    )
+
+
+def _check_info(raw: RawStandard, said: _Said) -> None:
+    """标识, 版本, 名称 and 来源 present (a workbook's 名称 standing in for a 标识 left out)."""
     info_at = raw.get("_info_at", {})
     for key, label in (("id", "标识"), ("version", "版本"), ("title", "名称"), ("source", "来源")):
         if key == "source" and "_info_at" not in raw and "source" not in raw:
@@ -142,11 +192,12 @@ def parse_standard(raw: dict, problems: list[Problem], name: str) -> Standard | 
             raw["id"] = raw.get("title", "")  # a workbook may leave 标识 out: its name stands in
         if not str(raw.get(key) or "").strip():
             sheet, cell = info_at.get(key, (raw.get("_info_sheet", ""), ""))
-            problems.append(problem("standard-info-missing", file=name, sheet=sheet, cell=cell, field=label))
-    sections = raw.get("sections")
-    if not isinstance(sections, list) or not sections:
-        said.at(None, "", "standard-list-missing", list="环节(sections)")
-        sections = []
+            said.problems.append(problem("standard-info-missing", file=said.name, sheet=sheet, cell=cell,
+                                         field=label))
+
+
+def _weights(raw: RawStandard, sections: list[Any], said: _Said) -> list[tuple[str, Decimal]]:
+    """The sections' weights as written, each checked, in the sections' order."""
     weights: list[tuple[str, Decimal]] = []
     written_weights = raw.get("weights") or {}
     if not isinstance(written_weights, dict):
@@ -168,14 +219,22 @@ def parse_standard(raw: dict, problems: list[Problem], name: str) -> Standard | 
     if weights:  # kept in the sections' order, whatever order they were written in
         order = {str(s): n for n, s in enumerate(sections)}
         weights.sort(key=lambda sw: order[sw[0]])
+    return weights
+
+
+def _step_and_cap(raw: RawStandard, said: _Said) -> tuple[Decimal, Decimal]:
+    """分值步长 and 加分上限 as numbers (0 when not one; ``raw["_numbers_bad"]`` then says so)."""
+    info_at = raw.get("_info_at", {})
     where = "“说明”" if "_info_at" in raw else "文件"
     step = _number(raw.get("score_step", "0.5"), {"_at": {"x": info_at.get("score_step", ("", ""))}, "_label": where},
                    "x", "分值步长", said, "score_step")
     cap = _number(raw.get("bonus_cap", "5"), {"_at": {"x": info_at.get("bonus_cap", ("", ""))}, "_label": where},
                   "x", "加分上限", said, "bonus_cap")
     raw["_numbers_bad"] = step is None or cap is None  # said once: not again as "步长应大于 0"
-    step, cap = step or Decimal(0), cap or Decimal(0)
+    return step or Decimal(0), cap or Decimal(0)
 
+
+def _items(raw: RawStandard, said: _Said) -> list[Item]:
     items = []
     for e in _entries(raw, "items", ("id", "section", "text", "max"), _ITEM_NAMES, said, True):
         points = _number(e["max"], e, "max", "分值", said, "items")
@@ -188,43 +247,18 @@ def parse_standard(raw: dict, problems: list[Problem], name: str) -> Standard | 
         items.append(Item(id=str(e["id"]).strip(), section=str(e["section"]).strip(), text=str(e["text"]).strip(),
                           guidance=str(e.get("guidance") or "").strip(), max_points=points or Decimal(0),
                           allow_na=_yes_no(e.get("na", False), e, said), levels=levels))
-    bonus = []
-    for e in _entries(raw, "bonus", ("id", "text", "per", "cap"), _BONUS_NAMES, said, False):
-        bonus.append(BonusRule(id=str(e["id"]).strip(), text=str(e["text"]).strip(),
-                               per_event=_number(e["per"], e, "per", "每次", said, "bonus") or Decimal(0),
-                               cap=_number(e["cap"], e, "cap", "本项上限", said, "bonus") or Decimal(0)))
-    deductions = []
-    for e in _entries(raw, "deductions", ("id", "text", "per"), _MINUS_NAMES, said, False):
-        deductions.append(DeductionRule(id=str(e["id"]).strip(), text=str(e["text"]).strip(),
-                                        per_event=_number(e["per"], e, "per", "每次", said, "deductions")
-                                        or Decimal(0)))
-    vetoes = [VetoRule(id=str(e["id"]).strip(), text=str(e["text"]).strip())
-              for e in _entries(raw, "vetoes", ("id", "text"), _VETO_NAMES, said, False)]
-    return Standard(
-        id=str(raw.get("id") or "").strip(),
-        version=str(raw.get("version") or "").strip(),
-        title=str(raw.get("title") or "").strip(),
-        score_step=step,
-        bonus_cap=cap,
-        sections=tuple(str(s).strip() for s in sections),
-        items=tuple(items),
-        bonus=tuple(bonus),
-        deductions=tuple(deductions),
-        vetoes=tuple(vetoes),
-        source=str(raw.get("source") or "").strip(),
-        weights=tuple(weights),
-    )
+    return items
 
 
-def check_rules(std: Standard, raw: dict, problems: list[Problem], name: str) -> None:
+def check_rules(std: Standard, raw: RawStandard, problems: list[Problem], name: str) -> None:
     said = _Said(problems, name)
-    entries: dict[str, list[dict]] = {}
+    entries: dict[str, list[Entry]] = {}
     for key in ("items", "bonus", "deductions", "vetoes"):
         listed = raw.get(key)
         for e in listed if isinstance(listed, list) else []:
             if isinstance(e, dict) and e.get("id") not in (None, ""):
                 entries.setdefault(str(e["id"]).strip(), []).append(e)
-    first: Callable[[str], dict] = lambda rid: entries.get(rid, [{}])[0]  # noqa: E731
+    first: Callable[[str], Entry] = lambda rid: entries.get(rid, [{}])[0]  # noqa: E731
     for rid, found in entries.items():
         for e in found[1:]:
             sheet, cell = _spot(found[0])
@@ -235,13 +269,7 @@ def check_rules(std: Standard, raw: dict, problems: list[Problem], name: str) ->
         if section in seen:
             said.at(entry, "section", "standard-section-duplicate", section=section)
         seen.add(section)
-    if std.score_step <= 0 and not raw.get("_numbers_bad"):
-        problems.append(problem("standard-step-invalid", file=name, sheet=raw.get("_info_at", {}).get(
-            "score_step", ("", ""))[0], cell=raw.get("_info_at", {}).get("score_step", ("", ""))[1],
-            found=plain(std.score_step)))
-    if std.bonus_cap < 0 and not raw.get("_numbers_bad"):
-        sheet, cell = raw.get("_info_at", {}).get("bonus_cap", ("", ""))
-        problems.append(problem("standard-cap-invalid", file=name, sheet=sheet, cell=cell, found=plain(std.bonus_cap)))
+    _check_step_and_cap(std, raw, said)
     for item in std.items:
         e = first(item.id)
         if item.section not in std.sections:
@@ -253,6 +281,23 @@ def check_rules(std: Standard, raw: dict, problems: list[Problem], name: str) ->
                     step=plain(std.score_step))
     if raw.get("_items_unread"):  # the 评分项 header is said already: no problem follows from items unread
         return
+    _check_sections_and_total(std, raw, said)
+    _check_event_rules(std, first, said)
+
+
+def _check_step_and_cap(std: Standard, raw: RawStandard, said: _Said) -> None:
+    if std.score_step <= 0 and not raw.get("_numbers_bad"):
+        said.problems.append(problem("standard-step-invalid", file=said.name, sheet=raw.get("_info_at", {}).get(
+            "score_step", ("", ""))[0], cell=raw.get("_info_at", {}).get("score_step", ("", ""))[1],
+            found=plain(std.score_step)))
+    if std.bonus_cap < 0 and not raw.get("_numbers_bad"):
+        sheet, cell = raw.get("_info_at", {}).get("bonus_cap", ("", ""))
+        said.problems.append(problem("standard-cap-invalid", file=said.name, sheet=sheet, cell=cell,
+                                     found=plain(std.bonus_cap)))
+
+
+def _check_sections_and_total(std: Standard, raw: RawStandard, said: _Said) -> None:
+    """Every section has items (or a weight would weigh nothing), and the points add up to 100 where they count."""
     for n, section in enumerate(std.sections):
         if not std.items_in(section) and section not in dict(std.weights):
             said.at(raw.get("_sections_at", {}).get(n, {}), "section", "standard-section-empty", section=section)
@@ -264,7 +309,10 @@ def check_rules(std: Standard, raw: dict, problems: list[Problem], name: str) ->
     weighs_by_points = any(std.weight_written(s) is None for s in std.sections if std.items_in(s))
     if std.items and weighs_by_points and total != BASE_TOTAL:
         sheet = "评分项" if "_info_at" in raw else ""
-        problems.append(problem("standard-points-total", file=name, sheet=sheet, found=plain(total)))
+        said.problems.append(problem("standard-points-total", file=said.name, sheet=sheet, found=plain(total)))
+
+
+def _check_event_rules(std: Standard, first: Callable[[str], Entry], said: _Said) -> None:
     for rule in std.bonus:
         e = first(rule.id)
         if rule.per_event <= 0 or rule.cap <= 0:

@@ -14,7 +14,7 @@ import yaml
 from .errors import StandardError
 from .problems import Problem, problem
 from .rules_standard_check import check_rules, parse_standard
-from .standard import DEFAULT_STANDARD, Standard
+from .standard import DEFAULT_STANDARD, RawStandard, Standard
 from .standard_book import SHEET_ORDER, canonical_yaml, read_book
 from .why import why
 from .yamlsafe import load_yaml
@@ -56,7 +56,7 @@ def check_standard(path: str | Path) -> tuple[Standard | None, list[Problem]]:
     if standard is not None:
         check_rules(standard, raw, problems, path.name)
     if is_workbook(path):  # in the workbook's order: sheet by sheet, row by row, as the group reads it
-        def place(p: Problem) -> tuple:
+        def place(p: Problem) -> tuple[int, int, int, str]:
             m = re.match(r"([A-Z]*)(\d*)$", p.cell)
             col, row = (m[1], int(m[2] or 0)) if m else ("", 0)
             return (SHEET_ORDER.index(p.sheet) if p.sheet in SHEET_ORDER else 99, row, len(col), col)
@@ -84,7 +84,7 @@ def place_said(p: Problem) -> str:
     return f"工作表“{p.sheet}”第 {p.cell} 行:" if p.cell.isdigit() else f"工作表“{p.sheet}”:"
 
 
-def _read_yaml(path: Path) -> tuple[dict | None, list[Problem]]:
+def _read_yaml(path: Path) -> tuple[RawStandard | None, list[Problem]]:
     name = path.name
     try:
         raw = load_yaml(path)  # no aliases, bounded size

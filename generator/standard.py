@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .numbers import plain
 
@@ -23,6 +24,10 @@ BASE_TOTAL = Decimal(100)
 # The 业务办理 section breaks the last ties in quota ranking (standard.md).
 BUSINESS_SECTION = "业务办理"
 NOT_APPLICABLE = "不适用"
+# A standard as read from its file, before it is checked: a YAML mapping, or a workbook's sheets in the same shape.
+# Its values are whatever the file held; the checks (rules_standard_check) find out what each one is.
+RawStandard = dict[str, Any]
+Entry = dict[str, Any]  # one entry of a list (an item, a rule) as read: field → value, and where it was read
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ class Standard:
         Weights and levels enter only when a standard has them, so a standard without either keeps the checksum
         (and the workbooks made from it) it always had.
         """
-        shape: dict = {
+        shape: dict[str, object] = {
             "id": self.id,
             "version": self.version,
             "step": str(self.score_step),

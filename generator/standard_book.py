@@ -30,7 +30,7 @@ from openpyxl.xml.functions import tostring
 from .numbers import number
 from .problems import ERROR, Problem, problem
 from .rules_container_check import check_container
-from .standard import Standard
+from .standard import Entry, RawStandard, Standard
 from .textcell import cell_text
 from .xlsx import Budget, SheetTooLarge, read_sheets
 
@@ -54,7 +54,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 
-def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
+def read_book(path: Path) -> tuple[RawStandard | None, list[Problem]]:
     """The workbook as the neutral shape, and the problems of its layout (sheets, headers)."""
     name = path.name
     try:
@@ -74,7 +74,7 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
             problems.append(problem("standard-sheet-missing", file=name, sheet=sheet))
     if problems:
         return None, problems
-    raw: dict = {"_info_at": {}, "_info_sheet": SHEET_INFO, "_sheets": {}}
+    raw: RawStandard = {"_info_at": {}, "_info_sheet": SHEET_INFO, "_sheets": {}}
     for key, (value, cell) in _info(sheets[SHEET_INFO]).items():
         raw[key] = cell_text(value) if key in ("id", "title", "version", "source") else value
         raw["_info_at"][key] = (SHEET_INFO, cell)
@@ -101,7 +101,7 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
     return raw, problems
 
 
-def _info(rows: list[list]) -> dict[str, tuple[object, str]]:
+def _info(rows: list[list[object]]) -> dict[str, tuple[object, str]]:
     """说明 either as label | value rows (项目 | 内容) or as one header row of labels with the values below it."""
     def label(value: object) -> str:
         return _ALIASES.get(cell_text(value), cell_text(value))
@@ -130,8 +130,8 @@ _ALIASES = {"可填不适用": "可不适用", "是否可不适用": "可不适�
 HEADER_ROWS = 5  # a title above the header is fine: the header is the first row naming the needed columns
 
 
-def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[str, ...], problems: list[Problem],
-          name: str, key_field: str = "id") -> list[dict]:
+def _rows(rows: list[list[object]], sheet: str, fields: dict[str, str], needed: tuple[str, ...], problems: list[Problem],
+          name: str, key_field: str = "id") -> list[Entry]:
     at, header = 0, [_ALIASES.get(cell_text(v), cell_text(v)) for v in (rows[0] if rows else [])]
     for n, row in enumerate(rows[:HEADER_ROWS]):
         named = [_ALIASES.get(cell_text(v), cell_text(v)) for v in row]
@@ -152,7 +152,7 @@ def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[st
         values = {f: (row[c] if c < len(row) else None) for f, c in cols.items()}
         if all(cell_text(v) == "" for v in values.values()):
             continue  # blank rows between entries are fine
-        entry: dict = {f: (cell_text(v) if f in ("id", "section", "text", "guidance", "levels", "na") else v)
+        entry: Entry = {f: (cell_text(v) if f in ("id", "section", "text", "guidance", "levels", "na") else v)
                        for f, v in values.items()}
         entry["_row"] = r
         entry["_at"] = {f: (sheet, f"{get_column_letter(c + 1)}{r}") for f, c in cols.items()}
@@ -247,7 +247,7 @@ def canonical_yaml(standard: Standard) -> str:
     def num(value: Decimal) -> int | float:
         return number(value)
 
-    data: dict = {"id": standard.id, "version": standard.version, "title": standard.title, "source": standard.source,
+    data: dict[str, object] = {"id": standard.id, "version": standard.version, "title": standard.title, "source": standard.source,
                   "score_step": num(standard.score_step), "bonus_cap": num(standard.bonus_cap),
                   "sections": list(standard.sections)}
     if standard.weights:

@@ -119,7 +119,7 @@ def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, fi
     return "".join(out)
 
 
-def probe_row(ws: Any, fmt: str | None) -> list:
+def probe_row(ws: Any, fmt: str | None) -> list[Any]:
     """The row openpyxl writes in place of the data: one number cell, with ``fmt`` when any data cell has a
     number format, so the workbook's styles come out as they would with the real rows."""
     cell = WriteOnlyCell(ws, 0)
@@ -172,7 +172,7 @@ class RowReuse:
 
     def __init__(self, context: str, digests: Sequence[str], old: Any, load_sheet: Callable[[str], bytes | None]):
         self.context, self.digests, self.old, self._load = context, digests, old, load_sheet
-        self.made: dict | None = None
+        self.made: dict[str, object] | None = None
         self.reused = 0
 
     def keys(self, extra: Sequence[object], context: str) -> tuple[str, list[str]]:
