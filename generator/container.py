@@ -35,18 +35,18 @@ CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """Sane bounds for a returned workbook: a filled 120-item return is ~40 KB zipped, ~400 KB unzipped."""
+    """Sane bounds for a returned workbook, far above what a filled return holds."""
 
     max_file_bytes: int = 20 * 1024 * 1024
     max_entries: int = 1000
     max_total_bytes: int = 100 * 1024 * 1024
     max_ratio: int = 100  # per part, checked once the part is larger than ratio_floor
     ratio_floor: int = 1024 * 1024
-    # What the reader may hold of one file (a return has ~150 rows of ~10 columns on its largest sheet).
+    # What the reader may hold of one file (far more than a return's largest sheet).
     max_rows: int = 5_000
     max_cols: int = 200
     max_cells: int = 200_000
-    max_part_bytes: int = 16 * 1024 * 1024  # one sheet's XML unzipped (a filled return's is ~100 KB)
+    max_part_bytes: int = 16 * 1024 * 1024  # one sheet's XML unzipped
     max_problems: int = 100  # per file; the rest are counted in one problems-truncated problem
 
 

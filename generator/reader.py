@@ -19,7 +19,8 @@ from pathlib import Path
 
 import openpyxl
 
-from .xlsx import Budget, SheetTooLarge, read_sheets
+from .xlsx import read_sheets
+from .xlsx_bounds import Budget, SheetTooLarge
 
 __all__ = ["Budget", "Grid", "SheetTooLarge", "read_grids", "read_grids_fast", "read_grids_openpyxl"]
 

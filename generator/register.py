@@ -17,7 +17,7 @@ from .reader import read_grids_fast
 from .textcell import unsafe_chars
 from .why import why
 from .workbook import COVER_HALL_FIELDS, HALL_TYPES
-from .xlsx import Budget
+from .xlsx_bounds import Budget
 from .xlsxout import write_only_row
 
 COLUMNS = COVER_HALL_FIELDS

@@ -19,7 +19,8 @@ def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
 
 
 # Workbooks given beside the returns (--overrides, --decisions): bounded like a return before openpyxl loads
-# them, since a full load of a crafted sheet takes minutes and gigabytes. A national list has ~20,000 rows.
+# them, since a full load of a crafted sheet costs far more time and memory than any real list; the bounds
+# leave room for a national list.
 SIDE_LIMITS = Limits(max_file_bytes=20 * 1024 * 1024, max_total_bytes=64 * 1024 * 1024,
                      max_part_bytes=48 * 1024 * 1024, max_cells=600_000)
 _CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")

@@ -32,7 +32,8 @@ from .problems import ERROR, Problem, problem
 from .rules_container_check import check_container
 from .standard import Entry, RawStandard, Standard
 from .textcell import cell_text
-from .xlsx import Budget, SheetTooLarge, read_sheets
+from .xlsx import read_sheets
+from .xlsx_bounds import Budget, SheetTooLarge
 
 SHEET_INFO, SHEET_SECTIONS, SHEET_ITEMS = "说明", "环节", "评分项"
 SHEET_BONUS, SHEET_DEDUCTIONS, SHEET_VETOES = "加分项", "扣分项", "否决项"
