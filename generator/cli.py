@@ -544,13 +544,13 @@ def archive_command(archive_dir, year, out_dir):
     示例:
       hallscore archive --year 2025 --archive archive --out 归档/
     """
-    from .paths import SITE_MARKER, OutputPathError, _inside, _real
+    from .paths import SITE_MARKER, OutputPathError, is_inside, real_path
     from .site import freeze_year
 
     # The zip is an output like any other: never into the archive it is made from, nor into a site folder
     # that the next build replaces whole.
-    out, archive = _real(out_dir), _real(archive_dir)
-    if _inside(out, archive):
+    out, archive = real_path(out_dir), real_path(archive_dir)
+    if is_inside(out, archive):
         raise OutputPathError(f"输出目录 {out_dir} 在档案目录 {archive_dir} 之中(或就是它);归档文件会混入档案,已停止。"
                               f"请用 --out 另选一个档案目录之外的目录。")
     for folder in (out, *out.parents):

@@ -188,7 +188,7 @@ def workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
 
 # Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):
 # returns of one template share their theme, styles, workbook and relationships byte for byte.
-_INFLATED: dict[tuple[int, int, int, int, bytes], bytes] = {}
+INFLATED_PARTS: dict[tuple[int, int, int, int, bytes], bytes] = {}
 _INFLATED_MAX_PART = 16 * 1024
 _INFLATED_MAX = 256
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader: a part's local header
@@ -208,15 +208,15 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     if raw is not None:
         if info.file_size <= _INFLATED_MAX_PART:
             key = (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)
-            known = _INFLATED.get(key)
+            known = INFLATED_PARTS.get(key)
             if known is not None:
                 return known
         data = _inflated(info, raw)
         if data is not None:
             if key is not None:
-                if len(_INFLATED) >= _INFLATED_MAX:
-                    _INFLATED.clear()
-                _INFLATED[key] = data
+                if len(INFLATED_PARTS) >= _INFLATED_MAX:
+                    INFLATED_PARTS.clear()
+                INFLATED_PARTS[key] = data
             return data
     with zf.open(info) as part:
         return part.read(info.file_size or 1)

@@ -161,7 +161,7 @@ def test_parts_shared_with_earlier_files_are_their_own_bytes(tmp_path, good, sta
             assert dict(parts) == {i.filename: zf.read(i) for i in zf.infolist()
                                    if i.filename.endswith((".xml", ".rels"))}
         assert parts.sizes == {i.filename: i.file_size for i in zipfile.ZipFile(source).infolist()}
-    assert any(key[3] == len(data) for key, data in container._INFLATED.items())  # some were remembered
+    assert any(key[3] == len(data) for key, data in container.INFLATED_PARTS.items())  # some were remembered
     # The stylesheet, the same in every return, damaged in one: its CRC gives it away as before.
     flipped = ff.flip_compressed_byte(path, tmp_path / "crc.xlsx", "xl/styles.xml")
     record, codes, _ = checked(flipped, standard, halls)
