@@ -7,9 +7,9 @@ in row 1, so their order is free, and a sheet the standard does not need may be 
 - 评分项: 编号, 环节, 检查内容, 评分标准, 分值, 可不适用, 等级.
 - 加分项 (编号, 项目, 每次, 本项上限), 扣分项 (编号, 项目, 每次), 否决项 (编号, 项目): optional.
 
-:func:`read_book` turns a workbook into the neutral shape :mod:`generator.standard` checks (every entry knowing
-its sheet and cell); :func:`book_bytes` writes any standard back as such a workbook, byte for byte the same on
-every run; :func:`canonical_yaml` is the text the year's archive keeps of the standard used.
+:func:`read_book` turns a workbook into the neutral shape :mod:`generator.rules_standard_check` checks (every
+entry knowing its sheet and cell); :func:`book_bytes` writes any standard back as such a workbook, byte for byte
+the same on every run; :func:`canonical_yaml` is the text the year's archive keeps of the standard used.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Data rows of a write-only sheet serialized directly, byte for byte what openpyxl would write for them.
 
-openpyxl builds a cell object and an element per value (≈ 25 µs a cell): a national results workbook of
-20,000 rows was most of a one-return site rebuild. The rows of a sheet here hold only text (always a text
+openpyxl builds a cell object and an element per value, which for a national results workbook was most of a
+one-return site rebuild (docs/benchmarks.md). The rows of a sheet here hold only text (always a text
 cell, never a formula: :mod:`generator.xlsxout`), ints and floats, each optionally with one number format, so
 their XML is simple to write exactly. openpyxl still writes everything else (sheet head and tail, styles,
 workbook parts): it gets one probe row in place of the data, which registers the number format's style as
