@@ -2,12 +2,15 @@
 
 Sheets come back as plain rows (lists of values), cell for cell what openpyxl's read-only worksheet gives after
 ``reset_dimensions()``: a row per row number up to the last one present, each as wide as its last cell. Formulas
-are ``"=..."`` text; cached values are never looked at. Every rule here follows openpyxl's WorkSheetParser, and
+are ``"=..."`` text; cached values are never looked at. Every rule follows openpyxl's WorkSheetParser, and
 tests/test_reader.py holds the two side by side.
 
-Returns made from one template repeat most of their bytes, so work is remembered across files of one process by
-the exact text it was done on: a row's values, the well-formedness of a sheet's head, rows and later elements
-(each on its own). Nothing is remembered by a digest or a name; a text seen for the first time is read in full.
+This module reads the package (workbook, relationships, shared strings, date styles) and hands each worksheet to
+the scanner (:mod:`generator.xlsx_scan`), or to the expat parser (:mod:`generator.xlsx_sheet_parser`) when the
+scanner does not take its layout. Returns made from one template repeat most of their bytes, so work is
+remembered across files of one process by the exact text it was done on: a part's parse here, a row's values
+and the well-formedness of a sheet's head, rows and later elements (each on its own) in the scanner. Nothing is
+remembered by a digest or a name; a text seen for the first time is read in full.
 """
 
 from __future__ import annotations
