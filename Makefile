@@ -27,7 +27,7 @@ demo: $(STAMP)
 # ruff and mypy (configured in pyproject.toml) before the tests: a lint error fails `make test`.
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests bench
-	$(BIN)/mypy generator
+	$(BIN)/mypy --strict generator
 
 test: lint
 	$(BIN)/python -m pytest

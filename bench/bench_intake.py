@@ -19,7 +19,7 @@ from bench_pipeline import PeakMemory, cpu_seconds, reader_loops  # noqa: E402
 
 from generator.intake import WORKBOOK_SUFFIXES, discover, run_intake  # noqa: E402
 from generator.register import load_register  # noqa: E402
-from generator.standard import load_standard  # noqa: E402
+from generator.rules_standard_load import load_standard  # noqa: E402
 
 
 def main() -> None:

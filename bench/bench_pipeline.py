@@ -169,7 +169,7 @@ def change_one_return(data: Path, inbox: Path) -> Path:
 
     from generator.demo import plan_fill, write_planned_return
     from generator.register import load_register
-    from generator.standard import load_standard
+    from generator.rules_standard_load import load_standard
 
     halls = {h.hall_id: h for h in load_register(data / "register.xlsx")}
     target = next(p for p in sorted((inbox / "自评").rglob("*.xlsx")) if p.name.split("_", 1)[0] in halls)
@@ -196,7 +196,7 @@ def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: in
     from generator.register import load_register
     from generator.results import evaluate
     from generator.rules import Rules
-    from generator.standard import load_standard
+    from generator.rules_standard_load import load_standard
 
     report = validate([inbox], data / "register.xlsx", YEAR, workers=workers, cache_dir=cache)
     standard, halls = load_standard(), load_register(data / "register.xlsx")

@@ -23,7 +23,7 @@ from pathlib import Path
 from generator.demo import make_register
 from generator.forms import build_workbook
 from generator.register import write_register
-from generator.standard import load_standard
+from generator.rules_standard_load import load_standard
 
 
 def machine() -> str:

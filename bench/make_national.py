@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generator.demo import FAULTS, ROUND_CITY, ROUND_SELF, make_register, plan_fill, write_planned_return  # noqa: E402
 from generator.forms import template_path  # noqa: E402
 from generator.register import write_register  # noqa: E402
-from generator.standard import load_standard  # noqa: E402
+from generator.rules_standard_load import load_standard  # noqa: E402
 
 YEAR = 2025
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import collector
 from .config import RECOGNISED_ORDER, Config, load_config
 from .decisions import load_decisions
-from .errors import ConfigError, NothingAcceptedError, SiteError
+from .errors import ConfigError, SiteError
 from .fsutil import (
     BuildLock,
     clean_leftovers,
@@ -28,6 +28,7 @@ from .fsutil import (
 )
 from .inputs_store import Inputs, store_inputs
 from .intake import IntakeReport, run_intake
+from .intake_errors import NothingAcceptedError
 from .journal import clean_asides
 from .journal import commit as commit_year
 from .journal import recover as recover_year
@@ -36,10 +37,11 @@ from .paths import check_outputs, check_site_dir
 from .register import load_register
 from .results import RESULTS_FILE, evaluate, load_archive, save_year
 from .rules import Rules
+from .rules_standard_load import load_standard
 from .shortlist import FOLDER as SHORTLIST_FOLDER
 from .shortlist import issue_shortlists
 from .site import build_site
-from .standard import DEFAULT_STANDARD, load_standard
+from .standard import DEFAULT_STANDARD
 from .unchanged import archive_current, last_results, register_cached, remember_archive, remember_results
 
 

@@ -28,7 +28,8 @@ from .problems import CATALOGUE
 from .register import load_register
 from .resources import example_config
 from .rules import Rules
-from .standard import Standard, load_standard
+from .rules_standard_load import load_standard
+from .standard import Standard
 
 
 @click.group(cls=MainGroup, context_settings={"help_option_names": ["-h", "--help"]})

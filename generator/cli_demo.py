@@ -16,8 +16,9 @@ from .demo_answers import answer_excellent_lists, answer_good_lists, fill_freed_
 from .demo_mail import MailDemo, make_mail_demo
 from .paths import SITE_MARKER
 from .register import Hall, write_register
+from .rules_standard_load import load_standard
 from .shortlist import FOLDER as LISTS
-from .standard import Standard, load_standard
+from .standard import Standard
 
 
 @click.command()

@@ -11,7 +11,8 @@ from .errors import HallscoreError
 from .fsutil import write_bytes_atomic
 from .numbers import plain
 from .paths import check_outputs
-from .standard import EXAMPLES, check_standard, load_standard, place_said
+from .rules_standard_load import check_standard, load_standard, place_said
+from .standard import EXAMPLES
 from .standard_book import book_bytes
 
 

@@ -14,9 +14,10 @@ from .build import BuildOptions, build, rebuild_site, validate
 from .cli_errors import InputError, user_errors
 from .cli_options import DEFAULT_SITE, archive_option, cache_option, no_cache_option, returns_inputs, workers_option
 from .cli_summary import Progress, own_files, print_build, print_intake
-from .errors import HallscoreError, NothingAcceptedError
+from .errors import HallscoreError
 from .fsutil import BuildLock, write_json_atomic
 from .intake import IGNORED
+from .intake_errors import NothingAcceptedError
 from .journal import journal_path
 from .journal import recover as recover_journal
 from .meta_year import years_found

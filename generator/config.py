@@ -9,19 +9,18 @@ optional and falls back to its default. A bad value raises ``ConfigError`` namin
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import ConfigError
+from .register import Hall
 from .why import why
 from .workbook import HALL_TYPES, ROUNDS
-
-if TYPE_CHECKING:
-    from .register import Hall
 
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "达标", "不达标"
 NOT_RATED, NOT_INSPECTED = "不参评", "未检查"
@@ -58,7 +57,7 @@ DEFAULT_PROGRESS = {"coverage": Decimal("100"), "answered_lists": Decimal("1"), 
                     "on_time": Decimal("90")}
 
 
-Bad = Callable[[str, str], Any]  # records one bad key and what is allowed; returns None (``return bad(...)``)
+Bad = Callable[[str, str], None]  # records one bad key and what is allowed
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def load_config(path: str | Path, year: int | None = None, default_year: int | N
     return config_from_dict(data, year, source=str(path), default_year=default_year)
 
 
-def config_from_dict(data: dict, year: int | None = None, source: str = "配置", default_year: int | None = None
+def config_from_dict(data: dict[str, Any], year: int | None = None, source: str = "配置", default_year: int | None = None
                      ) -> Config:
     """Check every key, then raise one ``ConfigError`` listing all that are wrong (as the standard does)."""
     problems: list[str] = []
@@ -125,7 +124,7 @@ def config_from_dict(data: dict, year: int | None = None, source: str = "配置"
     if unknown:
         problems.append(f"未知的配置项 {'、'.join(unknown)}(可用:{'、'.join(KEYS)})")
     default = Config(year=0)
-    kwargs: dict = {}
+    kwargs: dict[str, Any] = {}  # each key checked to its field's type
 
     file_year = data.get("year")
     if file_year is not None and (not _is_int(file_year) or not 2000 <= file_year <= 2100):
@@ -155,65 +154,74 @@ def _problem_text(source: str, problems: list[str]) -> str:
     return f"配置文件 {source} 有 {len(problems)} 处问题:{listed}"
 
 
-def _levels(levels, bad):
+def _levels(levels: object, bad: Bad) -> tuple[int, ...] | None:
     if (not isinstance(levels, list) or not levels or not all(_is_int(x) and 1 <= x <= 4 for x in levels)
             or len(set(levels)) != len(levels)):
-        return bad("levels", "不重复的级别列表,取值 1、2、3、4,至少一个")
+        bad("levels", "不重复的级别列表,取值 1、2、3、4,至少一个")
+        return None
     return tuple(sorted(levels))
 
 
-def _hall_types(types, bad):
+def _hall_types(types: object, bad: Bad) -> tuple[str, ...] | None:
     if (not isinstance(types, list) or not types or not all(t in HALL_TYPES for t in types)
             or len(set(types)) != len(types)):
-        return bad("hall_types", f"不重复的厅类型列表,取值 {'、'.join(HALL_TYPES)},至少一个")
+        bad("hall_types", f"不重复的厅类型列表,取值 {'、'.join(HALL_TYPES)},至少一个")
+        return None
     return tuple(types)
 
 
-def _quota_scope(value, bad):
-    if value not in SCOPES:
-        return bad("quota_scope", " province(各省分别计算)或 national(全国统一计算)")
+def _quota_scope(value: object, bad: Bad) -> str | None:
+    if not isinstance(value, str) or value not in SCOPES:
+        bad("quota_scope", " province(各省分别计算)或 national(全国统一计算)")
+        return None
     return value
 
 
-def _cap_rounding(value, bad):
-    if value not in CAP_ROUNDINGS:
-        return bad("cap_rounding", " down(名额“不超过”,向下取整)")
+def _cap_rounding(value: object, bad: Bad) -> str | None:
+    if not isinstance(value, str) or value not in CAP_ROUNDINGS:
+        bad("cap_rounding", " down(名额“不超过”,向下取整)")
+        return None
     return value
 
 
-def _shortlist_ratio(value, bad):
+def _shortlist_ratio(value: object, bad: Bad) -> Decimal | None:
     ratio = _decimal(value)
     if ratio is None or not 0 <= ratio <= 1:
-        return bad("shortlist_ratio", " 0 到 1 之间的小数(差额 20% 写作 0.2)")
+        bad("shortlist_ratio", " 0 到 1 之间的小数(差额 20% 写作 0.2)")
+        return None
     return ratio
 
 
-def _bonus_cap(value, bad):
+def _bonus_cap(value: object, bad: Bad) -> Decimal | None:
     cap = _decimal(value)
     if cap is None or cap < 0 or cap > 100:
-        return bad("bonus_cap", " 0 到 100 之间的数(加分项合计上限)")
+        bad("bonus_cap", " 0 到 100 之间的数(加分项合计上限)")
+        return None
     return cap
 
 
-def _rounds(rounds, bad):
+def _rounds(rounds: object, bad: Bad) -> tuple[str, ...] | None:
     if (not isinstance(rounds, list) or sorted(rounds, key=str) != sorted(ROUNDS)
             or len(set(rounds)) != len(rounds)):
-        return bad("rounds", f"由低到高排列的全部轮次,恰好包含 {'、'.join(ROUNDS)} 各一次")
+        bad("rounds", f"由低到高排列的全部轮次,恰好包含 {'、'.join(ROUNDS)} 各一次")
+        return None
     return tuple(rounds)
 
 
-def _good_shortlist(value, bad):
+def _good_shortlist(value: object, bad: Bad) -> bool | None:
     # Kept as a key so that older configuration files still load; the 良好 list can no longer be switched off.
     if value is not True:
-        return bad("good_shortlist", " true(良好上报名单是逐级认定的第一步,省公司答复后才签发优秀上报名单,不能关闭)")
-    return value
+        bad("good_shortlist", " true(良好上报名单是逐级认定的第一步,省公司答复后才签发优秀上报名单,不能关闭)")
+        return None
+    return True
 
 
 def _thresholds(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = f"包含 {EXCELLENT}、{GOOD}、{PASS} 三个分数线的表,0 到 100 之间且 {EXCELLENT} > {GOOD} > {PASS}"
     if not isinstance(value, dict) or set(value) != {EXCELLENT, GOOD, PASS}:
-        return bad("thresholds", allowed)
-    out = {}
+        bad("thresholds", allowed)
+        return None
+    out: dict[str, Decimal] = {}
     for tier in (EXCELLENT, GOOD, PASS):
         number = _decimal(value[tier])
         if number is None or not 0 <= number <= 100:
@@ -223,20 +231,24 @@ def _thresholds(value: object, bad: Bad) -> dict[str, Decimal] | None:
     if len(out) < 3:
         return None
     if not out[EXCELLENT] > out[GOOD] > out[PASS]:
-        return bad("thresholds", allowed)
+        bad("thresholds", allowed)
+        return None
     return out
 
 
 def _quotas(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = f"只含 {EXCELLENT}、{GOOD} 的表,比例在 0 到 1 之间(5% 写作 0.05)"
     if not isinstance(value, dict) or not set(value) <= {EXCELLENT, GOOD}:
-        return bad("quotas", allowed)
-    out, ok = {}, True
+        bad("quotas", allowed)
+        return None
+    out: dict[str, Decimal] = {}
+    ok = True
     for tier in (EXCELLENT, GOOD):
         if tier in value:
             ratio = _decimal(value[tier])
             if ratio is None or not 0 <= ratio <= 1:
-                ok = bad(f"quotas.{tier}", " 0 到 1 之间的小数(5% 写作 0.05)") or False
+                bad(f"quotas.{tier}", " 0 到 1 之间的小数(5% 写作 0.05)")
+                ok = False
             else:
                 out[tier] = ratio
     return out if ok else None
@@ -245,12 +257,14 @@ def _quotas(value: object, bad: Bad) -> dict[str, Decimal] | None:
 def _improvement(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = " 含 average(平均分提高,分)和/或 pass_rate(达标率提高,百分点)的表,取值 0 到 100"
     if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_IMPROVEMENT):
-        return bad("improvement", allowed)
+        bad("improvement", allowed)
+        return None
     out, ok = dict(DEFAULT_IMPROVEMENT), True
     for key, raw in value.items():
         number = _decimal(raw)
         if number is None or not 0 <= number <= 100:
-            ok = bad(f"improvement.{key}", allowed) or False
+            bad(f"improvement.{key}", allowed)
+            ok = False
         else:
             out[key] = number
     return out if ok else None
@@ -260,30 +274,33 @@ def _progress(value: object, bad: Bad) -> dict[str, Decimal] | None:
     allowed = (" 含 coverage(检查覆盖率下限,%)、answered_lists(1 要求上报名单均已答复,0 不要求)、"
                "open_rejections(待重报上限,个)、on_time(按期回传下限,%)的表,取值 0 到 100")
     if not isinstance(value, dict) or not value or not set(value) <= set(DEFAULT_PROGRESS):
-        return bad("progress", allowed)
+        bad("progress", allowed)
+        return None
     out, ok = dict(DEFAULT_PROGRESS), True
     for key, raw in value.items():
         number = _decimal(raw)
         if number is None or not 0 <= number <= (1 if key == "answered_lists" else 100000 if key == "open_rejections"
                                                  else 100):
-            ok = bad(f"progress.{key}", allowed) or False
+            bad(f"progress.{key}", allowed)
+            ok = False
         else:
             out[key] = number
     return out if ok else None
 
 
 def _deadline(value: object, bad: Bad) -> str | None:
-    import datetime as dt
-
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value.isoformat()
     if value == "":
         return ""
+    if not isinstance(value, str):
+        bad("deadline", " 日期 YYYY-MM-DD(回传截止日期)")
+        return None
     try:
-        return dt.date.fromisoformat(value).isoformat() if isinstance(value, str) else bad(
-            "deadline", " 日期 YYYY-MM-DD(回传截止日期)")
+        return dt.date.fromisoformat(value).isoformat()
     except ValueError:
-        return bad("deadline", " 日期 YYYY-MM-DD(回传截止日期)")
+        bad("deadline", " 日期 YYYY-MM-DD(回传截止日期)")
+        return None
 
 
 _CHECKS = {"levels": _levels, "hall_types": _hall_types, "thresholds": _thresholds, "quotas": _quotas,
@@ -307,7 +324,7 @@ def _decimal(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _dig(data: dict, dotted: str) -> object:
+def _dig(data: dict[str, Any], dotted: str) -> object:
     value: object = data
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None

@@ -16,7 +16,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .problems import Problem, problem
 from .why import why
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -36,18 +35,18 @@ CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """Sane bounds for a returned workbook: a filled 120-item return is ~40 KB zipped, ~400 KB unzipped."""
+    """Sane bounds for a returned workbook, far above what a filled return holds."""
 
     max_file_bytes: int = 20 * 1024 * 1024
     max_entries: int = 1000
     max_total_bytes: int = 100 * 1024 * 1024
     max_ratio: int = 100  # per part, checked once the part is larger than ratio_floor
     ratio_floor: int = 1024 * 1024
-    # What the reader may hold of one file (a return has ~150 rows of ~10 columns on its largest sheet).
+    # What the reader may hold of one file (far more than a return's largest sheet).
     max_rows: int = 5_000
     max_cols: int = 200
     max_cells: int = 200_000
-    max_part_bytes: int = 16 * 1024 * 1024  # one sheet's XML unzipped (a filled return's is ~100 KB)
+    max_part_bytes: int = 16 * 1024 * 1024  # one sheet's XML unzipped
     max_problems: int = 100  # per file; the rest are counted in one problems-truncated problem
 
 
@@ -59,7 +58,7 @@ KEEP_BYTES = 32 * 1024 * 1024  # the most of one file's unzipped XML kept for th
 _BANG = b"!"
 
 
-class Parts(dict):
+class Parts(dict[str, bytes]):
     """The XML parts the container check unzipped, by name, with the size of every part of the zip.
 
     Knowing every part's size, the reader need not open the zip again for the parts kept here."""
@@ -69,57 +68,68 @@ class Parts(dict):
         self.sizes: dict[str, int] | None = None  # set once the zip's directory has been checked
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One thing wrong with a file as a container: a problem code of the catalogue and the fields its message
+    quotes (the catalogue, one floor up, says it in words)."""
+
+    code: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **fields: str) -> Fault:
+        return cls(code, tuple(fields.items()))
+
+
 def _dangerous(data: bytes) -> bool:
     # A declaration starts "<!" in UTF-8, "<\0!" in UTF-16 (LE or BE): the full search only where one is.
     return _BANG in data and (b"<!" in data or b"<\x00!" in data) and any(token in data for token in DANGEROUS)
 
 
-def check_container(path: Path, name: str, limits: Limits = DEFAULT_LIMITS,
-                    parts: dict[str, bytes] | None = None) -> list[Problem]:
-    """Problems of the file as a container; an error among them means it must not be parsed.
+def inspect_container(path: Path, limits: Limits = DEFAULT_LIMITS,
+                      parts: dict[str, bytes] | None = None) -> list[Fault]:
+    """What is wrong with the file as a container; a fault other than a warning means it must not be parsed.
 
     ``parts``, when given, receives the XML parts the entity scan unzipped (those of at most
     ``limits.max_part_bytes``, up to ``KEEP_BYTES`` in all), so that the reader need not unzip them again;
     a :class:`Parts` also receives every part's size, so that the reader need not open the zip at all."""
     size = path.stat().st_size
     if size == 0:
-        return [problem("file-empty", file=name)]
+        return [Fault("file-empty")]
     if size > limits.max_file_bytes:
-        return [problem("file-too-large", file=name, found=megabytes(size), limit=megabytes(limits.max_file_bytes))]
+        return [Fault.of("file-too-large", found=megabytes(size), limit=megabytes(limits.max_file_bytes))]
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head == OLE_SIGNATURE:
         data = path.read_bytes()
         if any(marker in data for marker in ENCRYPTED_MARKERS):
-            return [problem("file-encrypted", file=name)]
-        return [problem("file-legacy-xls", file=name)]
+            return [Fault("file-encrypted")]
+        return [Fault("file-legacy-xls")]
     if not head.startswith(b"PK"):
-        return [problem("file-not-zip", file=name)]
+        return [Fault("file-not-zip")]
     try:
         with zipfile.ZipFile(path) as zf:
-            return _check_zip(zf, path, name, limits, parts)
+            return _inspect_zip(zf, path, limits, parts)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as exc:
         # Truncated by a mail gateway, bytes flipped (CRC error), an unsupported compression method …
-        return [problem("file-damaged", file=name, detail=why(exc))]
+        return [Fault.of("file-damaged", detail=why(exc))]
 
 
-def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
-               parts: dict[str, bytes] | None = None) -> list[Problem]:
+def _inspect_zip(zf: zipfile.ZipFile, path: Path, limits: Limits,
+                 parts: dict[str, bytes] | None = None) -> list[Fault]:
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
-        return [problem("file-zip-limits", file=name, detail=f"包含 {len(infos)} 个部件,上限 {limits.max_entries}")]
+        return [Fault.of("file-zip-limits", detail=f"包含 {len(infos)} 个部件,上限 {limits.max_entries}")]
     total = sum(i.file_size for i in infos)
     if total > limits.max_total_bytes:
-        return [problem("file-zip-limits", file=name,
-                        detail=f"解压后共 {megabytes(total)},上限 {megabytes(limits.max_total_bytes)}")]
+        return [Fault.of("file-zip-limits", detail=f"解压后共 {megabytes(total)},上限 {megabytes(limits.max_total_bytes)}")]
     for info in infos:
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
-            return [problem("file-zip-limits", file=name,
-                            detail=f"部件 {info.filename[:60]} 压缩比 {ratio}:1,上限 {limits.max_ratio}:1")]
+            return [Fault.of("file-zip-limits", detail=f"部件 {info.filename[:60]} 压缩比 {ratio}:1,上限 {limits.max_ratio}:1")]
     if any(i.flag_bits & 0x1 for i in infos):
-        return [problem("file-encrypted", file=name)]
+        return [Fault("file-encrypted")]
     names = {i.filename for i in infos}
     if isinstance(parts, Parts):
         parts.sizes = {i.filename: i.file_size for i in infos}
@@ -128,11 +138,11 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
     if workbook is None:
         missing.append(STANDARD_WORKBOOK)
     if missing:
-        return [problem("file-not-xlsx", file=name, detail="缺少 " + "、".join(missing))]
+        return [Fault.of("file-not-xlsx", detail="缺少 " + "、".join(missing))]
     assert workbook is not None
     with zf.open(workbook) as part:  # strict OOXML names its own namespace at the top of the part
         if b"purl.oclc.org/ooxml/spreadsheetml" in part.read(4096):
-            return [problem("file-strict-ooxml", file=name)]
+            return [Fault("file-strict-ooxml")]
     kept = 0
     for info in infos:
         if not info.filename.lower().endswith(XML_SUFFIXES):
@@ -141,16 +151,16 @@ def _check_zip(zf: zipfile.ZipFile, path: Path, name: str, limits: Limits,
             data = _inflate(zf, info)
             if _dangerous(data):
                 parts.clear()
-                return [problem("file-xml-entities", file=name, part=info.filename[:80])]
+                return [Fault.of("file-xml-entities", part=info.filename[:80])]
             parts[info.filename] = data
             kept += len(data)
         elif _declares_entities(zf, info):
             if parts is not None:
                 parts.clear()
-            return [problem("file-xml-entities", file=name, part=info.filename[:80])]
-    found: list[Problem] = []
+            return [Fault.of("file-xml-entities", part=info.filename[:80])]
+    found: list[Fault] = []
     if path.suffix.lower() == ".xlsm" or any(n.lower().endswith("vbaproject.bin") for n in names):
-        found.append(problem("file-macros", file=name))
+        found.append(Fault("file-macros"))
     return found
 
 
@@ -178,7 +188,7 @@ def workbook_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
 
 # Parts inflated before, by everything their inflation depends on (the compressed bytes themselves included):
 # returns of one template share their theme, styles, workbook and relationships byte for byte.
-_INFLATED: dict[tuple, bytes] = {}
+INFLATED_PARTS: dict[tuple[int, int, int, int, bytes], bytes] = {}
 _INFLATED_MAX_PART = 16 * 1024
 _INFLATED_MAX = 256
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader: a part's local header
@@ -194,19 +204,19 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     are those of a part inflated before is that part's bytes (same input, same output). Anything unusual goes
     to zipfile, whose result or error is the one that counts."""
     raw = _compressed(zf, info)
-    key = None
+    key: tuple[int, int, int, int, bytes] | None = None
     if raw is not None:
         if info.file_size <= _INFLATED_MAX_PART:
             key = (info.compress_type, info.flag_bits, info.CRC, info.file_size, raw)
-            known = _INFLATED.get(key)
+            known = INFLATED_PARTS.get(key)
             if known is not None:
                 return known
         data = _inflated(info, raw)
         if data is not None:
             if key is not None:
-                if len(_INFLATED) >= _INFLATED_MAX:
-                    _INFLATED.clear()
-                _INFLATED[key] = data
+                if len(INFLATED_PARTS) >= _INFLATED_MAX:
+                    INFLATED_PARTS.clear()
+                INFLATED_PARTS[key] = data
             return data
     with zf.open(info) as part:
         return part.read(info.file_size or 1)
@@ -268,57 +278,3 @@ def _declares_entities(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 
 def megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
-
-
-# Workbooks given beside the returns (--overrides, --decisions): bounded like a return before openpyxl loads
-# them, since a full load of a crafted sheet takes minutes and gigabytes. A national list has ~20,000 rows.
-SIDE_LIMITS = Limits(max_file_bytes=20 * 1024 * 1024, max_total_bytes=64 * 1024 * 1024,
-                     max_part_bytes=48 * 1024 * 1024, max_cells=600_000)
-_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3}[0-9]{1,7})\"[^>]*>(?:(?!</(?:\w+:)?c>).){0,400}?"
-                           rb"<(?:\w+:)?f[\s>/]", re.S)
-
-
-def side_workbook_fault(path: Path, limits: Limits = SIDE_LIMITS) -> str | None:
-    """Why a workbook given with --overrides or --decisions must not be read (in Chinese), or None.
-
-    The container checks of a return, then each sheet's size and cell count, then any formula: those workbooks
-    are read by value, and a formula's value is what the program that saved it computed (none at all when it
-    was written by a script), so a formula cell is named rather than read as empty."""
-    parts = Parts()
-    found = [p for p in check_container(path, path.name, limits, parts) if p.severity == "error"]
-    if found:
-        return found[0].message
-    sizes = getattr(parts, "sizes", {})
-    for part, size in sorted(sizes.items()):
-        if not part.startswith("xl/worksheets/") or not part.endswith(".xml"):
-            continue
-        data = parts.get(part)
-        if data is None or size > limits.max_part_bytes:
-            return f"工作表部件 {part} 解压后为 {megabytes(size)},超过上限 {megabytes(limits.max_part_bytes)};请提交下发的工作簿"
-        cells = len(_CELL.findall(data))
-        if cells > limits.max_cells:
-            return f"工作表部件 {part} 有 {cells} 个单元格,超过上限 {limits.max_cells};请提交下发的工作簿"
-        formula = _FORMULA_CELL.search(data)
-        if formula:
-            sheet = _sheet_title(parts, part)
-            return (f"工作表 {sheet} 单元格 {formula.group(1).decode('ascii')} 是公式,系统只读取直接填写的值;"
-                    f"请把公式改为直接填写的内容(复制后“选择性粘贴 → 数值”)再提交")
-    return None
-
-
-def _sheet_title(parts: dict[str, bytes], part: str) -> str:
-    """The title the user sees for a worksheet part (its file name when the workbook does not say)."""
-    rels, book = parts.get("xl/_rels/workbook.xml.rels", b""), parts.get("xl/workbook.xml", b"")
-    target = part[len("xl/"):]
-    rel = re.search(rb"<Relationship\b[^>]*Id=\"([^\"]+)\"[^>]*Target=\"/?(?:xl/)?" + re.escape(target.encode())
-                    + rb"\"", rels) or re.search(rb"<Relationship\b[^>]*Target=\"/?(?:xl/)?" +
-                                                 re.escape(target.encode()) + rb"\"[^>]*Id=\"([^\"]+)\"", rels)
-    if rel:
-        sheet = re.search(rb"<(?:\w+:)?sheet\b[^>]*name=\"([^\"]*)\"[^>]*r:id=\"" + re.escape(rel.group(1)) + rb"\"",
-                          book)
-        if sheet:
-            import html
-
-            return html.unescape(sheet.group(1).decode("utf-8", "replace"))
-    return part.rsplit("/", 1)[-1]

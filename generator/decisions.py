@@ -237,8 +237,9 @@ def load_decisions(paths: Iterable[str | Path]) -> tuple[Answer, ...]:
 
 
 def read_answer(path: Path) -> Answer:
-    from .container import Limits, check_container
+    from .container import Limits
     from .reader import Budget, SheetTooLarge, read_grids
+    from .rules_container_check import check_container
 
     name = path.name
     try:

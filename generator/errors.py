@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import errno
+import sys
+from collections.abc import Iterable
 
-if TYPE_CHECKING:
-    from .intake import IntakeReport
+from .why import os_reason
 
 
 class HallscoreError(Exception):
@@ -15,7 +16,7 @@ class HallscoreError(Exception):
 class StandardError(HallscoreError):
     """The standard file is unreadable or inconsistent; ``problems`` lists each problem found (problems.Problem)."""
 
-    def __init__(self, message: str, problems: list | tuple = ()) -> None:
+    def __init__(self, message: str, problems: Iterable[object] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
 
@@ -36,31 +37,17 @@ class OverrideError(HallscoreError):
     """The overrides file (recorded decisions) is unreadable or would break a rule."""
 
 
-class NothingAcceptedError(HallscoreError):
-    """No return was accepted (none found, or every one rejected): a year built from nothing is not published.
-    ``report`` is the intake report, for the list of rejected files."""
-
-    def __init__(self, message: str, report: IntakeReport):
-        super().__init__(message)
-        self.report = report
-
-
 class DecisionError(HallscoreError):
     """A returned 上报名单 is unreadable, edited, foreign or breaks a rule: it is refused whole."""
 
 
 def notice(message: str) -> None:
     """A Chinese line on stderr for something that costs only time (a cache not used), never a stop."""
-    import sys
-
     print(message, file=sys.stderr)
-
 
 
 def os_error_message(exc: OSError) -> str:
     """One Chinese line for a failed read or write: the path, why, and what to do."""
-    import errno
-
     where = f"{exc.filename}" if exc.filename is not None else ""  # none: the terminal or a pipe
     if exc.filename2 is not None:
         where = f"{where} → {exc.filename2}"
@@ -70,6 +57,4 @@ def os_error_message(exc: OSError) -> str:
         advice = "请检查该位置的权限(当前用户需要可读写),或换一个可写的目录后重新运行"
     else:
         advice = "请检查该路径后重新运行"
-    from .why import os_reason
-
     return f"{f'读写 {where} 时' if where else '读写时'}出错({os_reason(exc)}):{advice}。本次运行未完成,已发布的档案和站点保持原样。"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+from .errors import HallscoreError
+from .why import os_reason
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -29,8 +35,6 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
     When ``same_as`` is a file with exactly these bytes, ``path`` becomes a hard link to it instead (a copy where
     links are not possible): an output whose bytes did not change is not written again.
     """
-    import hashlib
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
@@ -65,8 +69,6 @@ def write_chunks_atomic(path: str | Path, chunks: Iterable[bytes], same_as: str 
 def read_own_file(path: str | Path, limit: int = 1 << 30) -> bytes:
     """A cache or memo file's bytes, never through a symlink and only from a regular file of at most ``limit``
     bytes (OSError otherwise: the caller then does without it)."""
-    import stat
-
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         st = os.fstat(fd)
@@ -80,8 +82,6 @@ def read_own_file(path: str | Path, limit: int = 1 << 30) -> bytes:
 
 def file_sha256(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, read in blocks (a year's returns can be large)."""
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -104,8 +104,6 @@ def file_status(path: str | Path) -> str | None:
 
 
 def _same_bytes(path: Path, size: int, sha256: str) -> bool:
-    import hashlib
-
     try:
         if not path.is_file() or path.is_symlink() or path.stat().st_size != size:
             return False
@@ -265,12 +263,7 @@ class BuildLock:
         site = Path(site_dir).resolve()
         return cls(site.parent, wait, name=f".{site.name}{cls.NAME}", what="站点目录", shown=site)
 
-    def __enter__(self):
-        import fcntl
-
-        from .errors import HallscoreError
-        from .why import os_reason
-
+    def __enter__(self) -> BuildLock:
         self.created = not self.folder.exists()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -308,7 +301,7 @@ class BuildLock:
             self.fd, self.held = fd, True
             return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.held and self.fd is not None:
             # Unlinked while still locked: a waiter that opened this file re-checks the path and opens anew.
             self.path.unlink(missing_ok=True)

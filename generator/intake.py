@@ -19,10 +19,11 @@ from openpyxl.utils import get_column_letter
 
 from . import collector, entries
 from . import workbook as wbk
-from .container import DEFAULT_LIMITS, Limits, Parts, check_container
+from .container import DEFAULT_LIMITS, Limits, Parts
 from .numbers import plain
 from .problems import ERROR, Problem, problem
 from .reader import Budget, Grid, SheetTooLarge, read_grids
+from .rules_container_check import check_container
 from .textcell import clean as clean_text
 from .textcell import unsafe_chars
 from .why import why

@@ -280,7 +280,7 @@ MAX_ROWS, MAX_COLS = 100_000, 64
 def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     from openpyxl import load_workbook
 
-    from .container import side_workbook_fault
+    from .rules_container_check import side_workbook_fault
 
     if path.stat().st_size > 20 * 1024 * 1024:
         raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")

@@ -19,12 +19,12 @@ class OutputPathError(HallscoreError):
     """An output would overwrite or sit inside an input, or replace a folder that is not hallscore's."""
 
 
-def _real(path: str | Path) -> Path:
+def real_path(path: str | Path) -> Path:
     # resolve() follows links and `..`, so `a/../returns` and a link to returns are seen for what they are.
     return Path(os.path.abspath(path)).resolve()
 
 
-def _inside(a: Path, b: Path) -> bool:
+def is_inside(a: Path, b: Path) -> bool:
     """True when ``a`` is ``b`` or lies inside it."""
     return a == b or b in a.parents
 
@@ -35,17 +35,17 @@ def check_outputs(inputs: Iterable[tuple[str, str | Path | None]],
 
     ``inputs``/``outputs`` are ``(Chinese label, path)`` pairs (“检查表”, “站点目录”…); None paths are skipped.
     """
-    ins = [(label, Path(p), _real(p)) for label, p in inputs if p is not None]
-    outs = [(label, Path(p), _real(p)) for label, p in outputs if p is not None]
+    ins = [(label, Path(p), real_path(p)) for label, p in inputs if p is not None]
+    outs = [(label, Path(p), real_path(p)) for label, p in outputs if p is not None]
     for out_label, out_given, out in outs:
         for in_label, in_given, inp in ins:
-            if _inside(out, inp) or _inside(inp, out):
+            if is_inside(out, inp) or is_inside(inp, out):
                 raise OutputPathError(
                     f"{out_label} {out_given} 与{in_label} {in_given} 重叠(是同一位置或一个在另一个里面);"
                     f"输出会覆盖输入,已停止。请另选{out_label}。")
     for i, (label_a, given_a, a) in enumerate(outs):
         for label_b, given_b, b in outs[i + 1:]:
-            if _inside(a, b) or _inside(b, a):
+            if is_inside(a, b) or is_inside(b, a):
                 raise OutputPathError(f"{label_a} {given_a} 与{label_b} {given_b} 重叠;请分开存放。")
 
 
@@ -82,8 +82,8 @@ def mark_site(site_dir: str | Path) -> None:
 def check_frozen_out(out_dir: str | Path, archive_dir: str | Path) -> None:
     """The zip of a frozen year is an output like any other: never into the archive it is made from, nor into a
     site folder that the next build replaces whole."""
-    out, archive = _real(out_dir), _real(archive_dir)
-    if _inside(out, archive):
+    out, archive = real_path(out_dir), real_path(archive_dir)
+    if is_inside(out, archive):
         raise OutputPathError(f"输出目录 {out_dir} 在档案目录 {archive_dir} 之中(或就是它);归档文件会混入档案,已停止。"
                               f"请用 --out 另选一个档案目录之外的目录。")
     for folder in (out, *out.parents):

@@ -37,7 +37,7 @@ class Problem:
     sheet: str = ""
     cell: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
         return asdict(self)
 
 
@@ -158,12 +158,12 @@ FIELD_LIMIT = 60  # a value quoted from a cell is cut to this many characters in
 def problem(code: str, file: str = "", sheet: str = "", cell: str = "", **fields: object) -> Problem:
     """Build a problem of a catalogued type, its message filled from ``fields``."""
     kind = CATALOGUE[code]
-    fields = {k: _short(v) for k, v in fields.items()}
+    said = {k: _short(v) for k, v in fields.items()}
     # sheet and cell are fields too: a template may name the sheet ("缺少工作表“{sheet}”").
-    return Problem(code, kind.severity, kind.template.format(sheet=sheet, cell=cell, **fields), file, sheet, cell)
+    return Problem(code, kind.severity, kind.template.format(sheet=sheet, cell=cell, **said), file, sheet, cell)
 
 
-def _short(value):
+def _short(value: object) -> str:
     text = str(value)
     return text if len(text) <= FIELD_LIMIT else text[:FIELD_LIMIT] + "…"
 

@@ -4,8 +4,8 @@ Formulas come back as their text (starting with ``=``) and cached values are nev
 openpyxl has none, and a cached value can disagree with what the inspector typed. Sheet ``dimension`` tags are
 ignored, since Excel, WPS and some mail gateways write wrong ones.
 
-The fast path (:mod:`generator.xlsx`, about twenty times faster than openpyxl, which matters at 20,000 returns
-a year) gives exactly what openpyxl's read-only mode gives: the same rows, the same int/float split, shared and
+The fast path (:mod:`generator.xlsx`, much faster than openpyxl, which matters at a national year's returns)
+gives exactly what openpyxl's read-only mode gives: the same rows, the same int/float split, shared and
 inline strings, dates for cells with a date number format. Anything it does not expect (an odd package layout,
 strict OOXML, a broken zip or XML) goes to openpyxl, whose error, if any, is what the caller sees.
 """
@@ -17,7 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .xlsx import Budget, SheetTooLarge, read_sheets
+import openpyxl
+
+from .xlsx import read_sheets
+from .xlsx_bounds import Budget, SheetTooLarge
 
 __all__ = ["Budget", "Grid", "SheetTooLarge", "read_grids", "read_grids_fast", "read_grids_openpyxl"]
 
@@ -26,7 +29,7 @@ __all__ = ["Budget", "Grid", "SheetTooLarge", "read_grids", "read_grids_fast", "
 class Grid:
     """The cells of one sheet: ``rows[r][c]`` with 0-based indexes, ragged rows allowed."""
 
-    rows: list[list] = field(default_factory=list)
+    rows: list[list[object]] = field(default_factory=list)
 
     def value(self, row: int, col: int) -> object:
         """Cell value by 1-based row and column, None when outside the data."""
@@ -69,8 +72,6 @@ def read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[
 
 
 def _read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict[str, Grid]:
-    import openpyxl
-
     budget = budget or Budget()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
@@ -92,7 +93,7 @@ def _read_grids_openpyxl(path: str | Path, budget: Budget | None = None) -> dict
         wb.close()
 
 
-def _formula_text(value):
+def _formula_text(value: object) -> object:
     # openpyxl gives array formulas as objects; intake wants every formula as "=..." text.
     text = getattr(value, "text", None)
     return text if isinstance(text, str) and type(value).__name__ == "ArrayFormula" else value

@@ -49,7 +49,7 @@ def province_slug(name: str) -> str:
     return _CODES.get(name) or "p" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
 
 
-def province_order(name: str) -> tuple:
+def province_order(name: str) -> tuple[int, str, str]:
     """Sort key in the customary order (北京, 天津, 河北 … 新疆), other names after them by name."""
     code = _CODES.get(name)
     return (0, code, "") if code else (1, "", name)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import openpyxl
 from openpyxl.utils import get_column_letter
 
 from .errors import RegisterError
+from .reader import read_grids_fast
 from .textcell import unsafe_chars
 from .why import why
 from .workbook import COVER_HALL_FIELDS, HALL_TYPES
+from .xlsx_bounds import Budget
+from .xlsxout import write_only_row
 
 COLUMNS = COVER_HALL_FIELDS
 LEVELS = (1, 2, 3, 4)
@@ -49,7 +54,7 @@ def read_register(path: str | Path) -> tuple[tuple[Hall, ...], str]:
         raise RegisterError(f"{exc}\n(读取方式:{how})") from None
 
 
-def _halls(path: Path, rows: list[list]) -> tuple[Hall, ...]:
+def _halls(path: Path, rows: list[list[object]]) -> tuple[Hall, ...]:
     header = [str(c).strip() if c is not None else "" for c in rows[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -129,19 +134,17 @@ MAX_REGISTER_BYTES = 64 * 1024 * 1024
 SHEET_NAMES = ("清单", "营业厅清单")
 
 
-def read_rows(path: Path) -> tuple[list[list], str]:
+def read_rows(path: Path) -> tuple[list[list[object]], str]:
     """Rows of a register-shaped spreadsheet (xlsx, CSV in its detected encoding, UTF-16 text) and how it was read."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv") or (suffix == ".txt" and _utf16(path)):  # .txt: Excel's “Unicode 文本”
             return _csv_rows(path)
         if suffix in (".xlsx", ".xlsm"):
-            import openpyxl
-
             if path.stat().st_size > MAX_REGISTER_BYTES:
                 raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_BYTES // 1024 // 1024} MB,不像是营业厅清单")
 
-            fast = _fast_rows(path)
+            fast = fast_register_rows(path)
             if fast is not None:
                 return fast
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -159,12 +162,13 @@ def read_rows(path: Path) -> tuple[list[list], str]:
     raise RegisterError(f"营业厅清单 {path} 应为 .xlsx 或 .csv 文件(或 Excel 另存的“Unicode 文本” .txt)")
 
 
-MAX_REGISTER_ROWS = 500_000  # a national register has ~20,000 halls
+SheetT = TypeVar("SheetT")  # a sheet as one reader or the other gives it: its name, or an openpyxl worksheet
+MAX_REGISTER_ROWS = 500_000  # far above a national register
 MAX_REGISTER_COLS = 64  # the columns needed are in the first few; a stray cell in column XFD is not kept
 
 
-def _bounded_rows(ws: Any, path: Path) -> list[list]:
-    rows: list[list] = []
+def _bounded_rows(ws: Any, path: Path) -> list[list[object]]:
+    rows: list[list[object]] = []
     for row in ws.iter_rows(values_only=True):
         if len(rows) >= MAX_REGISTER_ROWS:
             raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_ROWS} 行,不像是营业厅清单")
@@ -172,13 +176,10 @@ def _bounded_rows(ws: Any, path: Path) -> list[list]:
     return rows
 
 
-def _fast_rows(path: Path) -> tuple[list[list], str] | None:
-    """The register through the returns' fast reader (≈ 6× openpyxl at 20,000 halls), or None for openpyxl to
+def fast_register_rows(path: Path) -> tuple[list[list[object]], str] | None:
+    """The register through the returns' fast reader (much faster than openpyxl), or None for openpyxl to
     decide: on anything the fast reader does not take, past its bounds, or when a cell holds a formula (the
     fast reader gives a formula's text, the register wants the value Excel last computed)."""
-    from .reader import read_grids_fast
-    from .xlsx import Budget
-
     # A cell past column 64 (a stray one in XFD): openpyxl reads it, keeping only the first 64 columns.
     budget = Budget(max_rows=MAX_REGISTER_ROWS, max_cols=MAX_REGISTER_COLS, max_cells=MAX_REGISTER_ROWS * MAX_REGISTER_COLS,
                     max_part_bytes=MAX_REGISTER_BYTES)
@@ -200,14 +201,15 @@ def _utf16(path: Path) -> bool:
         return fh.read(2) in (b"\xff\xfe", b"\xfe\xff")
 
 
-def _register_sheet(wb):
+def _register_sheet(wb: Any) -> Any:
     if not wb.worksheets:
         raise RegisterError("营业厅清单中没有工作表")
     return _pick_sheet(wb.worksheets, lambda ws: ws.title,
                        lambda ws: next(ws.iter_rows(max_row=1, values_only=True), ()))
 
 
-def _pick_sheet(sheets: list, title: Callable[[Any], str], first_row: Callable[[Any], Iterable]) -> Any:
+def _pick_sheet(sheets: list[SheetT], title: Callable[[SheetT], str],
+                first_row: Callable[[SheetT], Iterable[object]]) -> SheetT:
     """A sheet named 清单 (or 营业厅清单), else the first sheet whose first row has 厅编码, else the first sheet
     (whichever reader gave the sheets)."""
     for sheet in [s for s in sheets if title(s).strip() in SHEET_NAMES] + sheets:
@@ -216,7 +218,7 @@ def _pick_sheet(sheets: list, title: Callable[[Any], str], first_row: Callable[[
     return sheets[0]
 
 
-def _csv_rows(path: Path) -> tuple[list[list], str]:
+def _csv_rows(path: Path) -> tuple[list[list[object]], str]:
     if path.stat().st_size > MAX_REGISTER_BYTES:
         raise RegisterError(f"营业厅清单 {path} 超过 {MAX_REGISTER_BYTES // 1024 // 1024} MB,不像是营业厅清单")
     data = path.read_bytes()
@@ -238,9 +240,7 @@ def _csv_rows(path: Path) -> tuple[list[list], str]:
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     if delimiter == "\t":
         label += ",制表符分隔"
-    import io
-
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], label
+    return [list[object](row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], label
 
 
 def write_register(halls: Iterable[Hall], path: str | Path) -> None:
@@ -253,10 +253,6 @@ def write_register(halls: Iterable[Hall], path: str | Path) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             csv.writer(fh).writerows(rows)
         return
-    import openpyxl
-
-    from .xlsxout import write_only_row
-
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("营业厅清单")
     for row in rows:

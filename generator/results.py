@@ -26,8 +26,9 @@ from .numbers import number
 from .overrides import apply_overrides, withdrawals
 from .record import KIND_WORDS, SCHEMA_VERSION
 from .rules import Rules
+from .rules_standard_load import archived_text, load_standard
 from .scoring import decimal_of, figure, half_up, report_return
-from .standard import BUSINESS_SECTION, archived_text, load_standard
+from .standard import BUSINESS_SECTION
 from .tiering import Candidate, assign_tiers, quota_use
 from .workbook import NOT_APPLICABLE
 

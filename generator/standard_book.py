@@ -7,9 +7,9 @@ in row 1, so their order is free, and a sheet the standard does not need may be 
 - 评分项: 编号, 环节, 检查内容, 评分标准, 分值, 可不适用, 等级.
 - 加分项 (编号, 项目, 每次, 本项上限), 扣分项 (编号, 项目, 每次), 否决项 (编号, 项目): optional.
 
-:func:`read_book` turns a workbook into the neutral shape :mod:`generator.standard` checks (every entry knowing
-its sheet and cell); :func:`book_bytes` writes any standard back as such a workbook, byte for byte the same on
-every run; :func:`canonical_yaml` is the text the year's archive keeps of the standard used.
+:func:`read_book` turns a workbook into the neutral shape :mod:`generator.rules_standard_check` checks (every
+entry knowing its sheet and cell); :func:`book_bytes` writes any standard back as such a workbook, byte for byte
+the same on every run; :func:`canonical_yaml` is the text the year's archive keeps of the standard used.
 """
 
 from __future__ import annotations
@@ -25,13 +25,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.functions import tostring
 
-from .container import check_container
 from .numbers import number
 from .problems import ERROR, Problem, problem
-from .standard import Standard
+from .rules_container_check import check_container
+from .standard import Entry, RawStandard, Standard
 from .textcell import cell_text
-from .xlsx import Budget, SheetTooLarge, read_sheets
+from .xlsx import read_sheets
+from .xlsx_bounds import Budget, SheetTooLarge
 
 SHEET_INFO, SHEET_SECTIONS, SHEET_ITEMS = "说明", "环节", "评分项"
 SHEET_BONUS, SHEET_DEDUCTIONS, SHEET_VETOES = "加分项", "扣分项", "否决项"
@@ -53,7 +55,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 
-def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
+def read_book(path: Path) -> tuple[RawStandard | None, list[Problem]]:
     """The workbook as the neutral shape, and the problems of its layout (sheets, headers)."""
     name = path.name
     try:
@@ -73,7 +75,7 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
             problems.append(problem("standard-sheet-missing", file=name, sheet=sheet))
     if problems:
         return None, problems
-    raw: dict = {"_info_at": {}, "_info_sheet": SHEET_INFO, "_sheets": {}}
+    raw: RawStandard = {"_info_at": {}, "_info_sheet": SHEET_INFO, "_sheets": {}}
     for key, (value, cell) in _info(sheets[SHEET_INFO]).items():
         raw[key] = cell_text(value) if key in ("id", "title", "version", "source") else value
         raw["_info_at"][key] = (SHEET_INFO, cell)
@@ -100,7 +102,7 @@ def read_book(path: Path) -> tuple[dict | None, list[Problem]]:
     return raw, problems
 
 
-def _info(rows: list[list]) -> dict[str, tuple[object, str]]:
+def _info(rows: list[list[object]]) -> dict[str, tuple[object, str]]:
     """说明 either as label | value rows (项目 | 内容) or as one header row of labels with the values below it."""
     def label(value: object) -> str:
         return _ALIASES.get(cell_text(value), cell_text(value))
@@ -129,8 +131,8 @@ _ALIASES = {"可填不适用": "可不适用", "是否可不适用": "可不适�
 HEADER_ROWS = 5  # a title above the header is fine: the header is the first row naming the needed columns
 
 
-def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[str, ...], problems: list[Problem],
-          name: str, key_field: str = "id") -> list[dict]:
+def _rows(rows: list[list[object]], sheet: str, fields: dict[str, str], needed: tuple[str, ...], problems: list[Problem],
+          name: str, key_field: str = "id") -> list[Entry]:
     at, header = 0, [_ALIASES.get(cell_text(v), cell_text(v)) for v in (rows[0] if rows else [])]
     for n, row in enumerate(rows[:HEADER_ROWS]):
         named = [_ALIASES.get(cell_text(v), cell_text(v)) for v in row]
@@ -151,7 +153,7 @@ def _rows(rows: list[list], sheet: str, fields: dict[str, str], needed: tuple[st
         values = {f: (row[c] if c < len(row) else None) for f, c in cols.items()}
         if all(cell_text(v) == "" for v in values.values()):
             continue  # blank rows between entries are fine
-        entry: dict = {f: (cell_text(v) if f in ("id", "section", "text", "guidance", "levels", "na") else v)
+        entry: Entry = {f: (cell_text(v) if f in ("id", "section", "text", "guidance", "levels", "na") else v)
                        for f, v in values.items()}
         entry["_row"] = r
         entry["_at"] = {f: (sheet, f"{get_column_letter(c + 1)}{r}") for f, c in cols.items()}
@@ -230,8 +232,6 @@ def book_bytes(standard: Standard) -> bytes:
     wb.save(buffer)  # openpyxl stamps "modified" with the time of saving: the core part is written again below
     wb.properties.created = wb.properties.modified = EXPORT_TIME
     wb.properties.lastModifiedBy = None
-    from openpyxl.xml.functions import tostring
-
     core = tostring(wb.properties.to_tree())
     out = io.BytesIO()
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -248,7 +248,7 @@ def canonical_yaml(standard: Standard) -> str:
     def num(value: Decimal) -> int | float:
         return number(value)
 
-    data: dict = {"id": standard.id, "version": standard.version, "title": standard.title, "source": standard.source,
+    data: dict[str, object] = {"id": standard.id, "version": standard.version, "title": standard.title, "source": standard.source,
                   "score_step": num(standard.score_step), "bonus_cap": num(standard.bonus_cap),
                   "sections": list(standard.sections)}
     if standard.weights:

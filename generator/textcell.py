@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import TypeVar, overload
+
+_Value = TypeVar("_Value")
 
 # C0 except \t \n \r, DEL, C1, surrogates, the noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF of every plane.
 UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
@@ -17,7 +20,15 @@ UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\uf
                     + "]")
 
 
-def clean(value):
+@overload
+def clean(value: str) -> str: ...
+
+
+@overload
+def clean(value: _Value) -> _Value: ...
+
+
+def clean(value: object) -> object:
     """``value`` with the unsafe characters removed when it is a string; anything else unchanged."""
     return UNSAFE.sub("", value) if isinstance(value, str) else value
 

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import errno
 import re
+import smtplib
+import socket
+import ssl
+import struct
+import zipfile
+import zlib
+from xml.parsers.expat import ExpatError
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _CJK = re.compile("[\u4e00-\u9fff]")
@@ -15,14 +22,6 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 
 def why(exc: BaseException) -> str:
     """A short Chinese phrase for ``exc`` (no trailing punctuation)."""
-    import smtplib
-    import socket
-    import ssl
-    import struct
-    import zipfile
-    import zlib
-    from xml.parsers.expat import ExpatError
-
     name = type(exc).__name__
     mark = getattr(exc, "problem_mark", None)
     if name.endswith(("ComposerError", "ScannerError", "ParserError", "ConstructorError")) or mark is not None:

@@ -8,10 +8,8 @@ returns made from older forms.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .standard import Standard
+from collections.abc import Sequence
+from typing import Protocol
 
 SHEET_GUIDE = "说明"
 SHEET_COVER = "封面"
@@ -54,14 +52,44 @@ TEMPLATE_PREFIX = "hallscore"
 FILE_HALL_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*)_")
 
 
-def template_id(standard: Standard) -> str:
+class Listed(Protocol):
+    """An entry of a standard with its 编号 (an item, a bonus, deduction or veto rule)."""
+
+    @property
+    def id(self) -> str: ...
+
+
+class StandardLayout(Protocol):
+    """What of a standard decides a workbook's sheets and rows (the standard itself has it): the contract
+    names no richer type, so that it stays below the standard."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def items(self) -> Sequence[Listed]: ...
+
+    @property
+    def bonus(self) -> Sequence[Listed]: ...
+
+    @property
+    def deductions(self) -> Sequence[Listed]: ...
+
+    @property
+    def vetoes(self) -> Sequence[Listed]: ...
+
+
+def template_id(standard: StandardLayout) -> str:
     return f"{TEMPLATE_PREFIX}:{standard.id}:{standard.version}"
 
 
-def sheets_for(standard: Standard) -> tuple[str, ...]:
+def sheets_for(standard: StandardLayout) -> tuple[str, ...]:
     """The sheets a workbook of ``standard`` has: one with nothing to fill (no bonus or deduction items, no veto
     items) is left out, and a return need not have it."""
-    left_out = set()
+    left_out: set[str] = set()
     if not standard.bonus and not standard.deductions:
         left_out.add(SHEET_EVENTS)
     if not standard.vetoes:
@@ -69,18 +97,18 @@ def sheets_for(standard: Standard) -> tuple[str, ...]:
     return tuple(s for s in SHEETS if s not in left_out)
 
 
-def item_rows(standard: Standard) -> dict[str, int]:
+def item_rows(standard: StandardLayout) -> dict[str, int]:
     """Row of each base item on 检查表 in a fresh template."""
     return {item.id: HEADER_ROW + 1 + n for n, item in enumerate(standard.items)}
 
 
-def event_rows(standard: Standard) -> dict[str, int]:
+def event_rows(standard: StandardLayout) -> dict[str, int]:
     """Row of each bonus and deduction item on 加分扣分 in a fresh template."""
     ids = [r.id for r in standard.bonus] + [r.id for r in standard.deductions]
     return {rid: HEADER_ROW + 1 + n for n, rid in enumerate(ids)}
 
 
-def veto_rows(standard: Standard) -> dict[str, int]:
+def veto_rows(standard: StandardLayout) -> dict[str, int]:
     return {v.id: HEADER_ROW + 1 + n for n, v in enumerate(standard.vetoes)}
 
 

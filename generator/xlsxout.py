@@ -87,7 +87,7 @@ def stable_zip(data: bytes, year: int, rewrite: dict[str, Callable[[bytes], byte
                 body = rewrite[name](body)
             info = zipfile.ZipInfo(name, date_time=moment)
             info.compress_type = zipfile.ZIP_DEFLATED
-            # The national sheet (20,000 rows, ~10 MB of XML) is made again on every new return: zlib's fastest
-            # level there (the file ~15 % larger), its default for the rest.
+            # The national sheet, the largest by far, is made again on every new return: zlib's fastest level
+            # there (the file somewhat larger), its default for the rest.
             dst.writestr(info, body, compresslevel=1 if len(body) > FAST_DEFLATE_BYTES else None)
     return out.getvalue()

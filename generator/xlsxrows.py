@@ -1,7 +1,7 @@
 """Data rows of a write-only sheet serialized directly, byte for byte what openpyxl would write for them.
 
-openpyxl builds a cell object and an element per value (≈ 25 µs a cell): a national results workbook of
-20,000 rows was most of a one-return site rebuild. The rows of a sheet here hold only text (always a text
+openpyxl builds a cell object and an element per value, which for a national results workbook was most of a
+one-return site rebuild (docs/benchmarks.md). The rows of a sheet here hold only text (always a text
 cell, never a formula: :mod:`generator.xlsxout`), ints and floats, each optionally with one number format, so
 their XML is simple to write exactly. openpyxl still writes everything else (sheet head and tail, styles,
 workbook parts): it gets one probe row in place of the data, which registers the number format's style as
@@ -73,7 +73,7 @@ def rows_xml(rows: Sequence[Sequence[Any]], formatted: Iterable[int], style: str
     return _rows_xml(rows, formatted, style, first, unsafe=True) if has_unsafe("".join(made)) else xml
 
 
-# textcell.UNSAFE's characters of the Basic Multilingual Plane: a plain class, ten times faster to search
+# textcell.UNSAFE's characters of the Basic Multilingual Plane: a plain class, much faster to search
 # than UNSAFE itself; the rest of UNSAFE is looked for only in text that has characters beyond that plane.
 _BMP_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -119,7 +119,7 @@ def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, fi
     return "".join(out)
 
 
-def probe_row(ws: Any, fmt: str | None) -> list:
+def probe_row(ws: Any, fmt: str | None) -> list[Any]:
     """The row openpyxl writes in place of the data: one number cell, with ``fmt`` when any data cell has a
     number format, so the workbook's styles come out as they would with the real rows."""
     cell = WriteOnlyCell(ws, 0)
@@ -172,7 +172,7 @@ class RowReuse:
 
     def __init__(self, context: str, digests: Sequence[str], old: Any, load_sheet: Callable[[str], bytes | None]):
         self.context, self.digests, self.old, self._load = context, digests, old, load_sheet
-        self.made: dict | None = None
+        self.made: dict[str, object] | None = None
         self.reused = 0
 
     def keys(self, extra: Sequence[object], context: str) -> tuple[str, list[str]]:

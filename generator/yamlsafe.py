@@ -15,11 +15,12 @@ MAX_BYTES = 4 * 1024 * 1024
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # The stubs leave Parser.peek_event untyped (types-PyYAML): the ignores below are for that alone.
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(None, None, "不允许使用 YAML 别名(*alias)", event.start_mark)
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise yaml.composer.ComposerError(None, None, "不允许使用 YAML 锚点(&anchor)", event.start_mark)
         return super().compose_node(parent, index)

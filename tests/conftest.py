@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from generator.register import write_register
-from generator.standard import load_standard
+from generator.rules_standard_load import load_standard
 
 # The installation key (generator.installkey) of the test run: never the user's own, shared with the
 # hallscore processes the tests start.

@@ -157,7 +157,7 @@ def built_site(tmp_path_factory):
     from support import faults as intake_faults
     from support.returns import full_fill, write_return
 
-    from generator.standard import load_standard
+    from generator.rules_standard_load import load_standard
 
     bad = write_return(load_standard(), halls[0], full_fill(load_standard(), when=date(2025, 5, 10)),
                        root / "returns-2025" / "退回", year=2025, name="44010000_广州中山路营业厅_第二次重新填写版.xlsx")

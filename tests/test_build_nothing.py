@@ -7,7 +7,7 @@ from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.register import write_register
-from generator.standard import load_standard
+from generator.rules_standard_load import load_standard
 
 HALLS = make_halls({"广东": 3})
 

@@ -14,7 +14,7 @@ from support.builds import build_year as run
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, scored_returns, write_return
 
 from generator.build import BuildOptions, build
-from generator.errors import NothingAcceptedError
+from generator.intake_errors import NothingAcceptedError
 from generator.pages import hall_slug
 from generator.regions import province_slug
 from generator.register import write_register

@@ -12,8 +12,9 @@ import pytest
 from support import faults as ff
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.container import Limits, check_container
+from generator.container import Limits
 from generator.intake import check_file, run_intake
+from generator.rules_container_check import check_container
 
 TODAY = date(YEAR, 12, 1)
 MB = 1024 * 1024
@@ -160,7 +161,7 @@ def test_parts_shared_with_earlier_files_are_their_own_bytes(tmp_path, good, sta
             assert dict(parts) == {i.filename: zf.read(i) for i in zf.infolist()
                                    if i.filename.endswith((".xml", ".rels"))}
         assert parts.sizes == {i.filename: i.file_size for i in zipfile.ZipFile(source).infolist()}
-    assert any(key[3] == len(data) for key, data in container._INFLATED.items())  # some were remembered
+    assert any(key[3] == len(data) for key, data in container.INFLATED_PARTS.items())  # some were remembered
     # The stylesheet, the same in every return, damaged in one: its CRC gives it away as before.
     flipped = ff.flip_compressed_byte(path, tmp_path / "crc.xlsx", "xl/styles.xml")
     record, codes, _ = checked(flipped, standard, halls)

@@ -13,7 +13,7 @@ from generator.demo import apply_fill
 from generator.errors import ConfigError
 from generator.forms import write_master
 from generator.intake import run_intake
-from generator.standard import load_standard
+from generator.rules_standard_load import load_standard
 
 ENGLISH = re.compile(r"[A-Za-z]{4,}")  # an exception name or a parser's sentence; codes and sheet names are shorter
 HALLS = make_halls({"广东": 2})

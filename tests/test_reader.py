@@ -20,7 +20,7 @@ from support.returns import YEAR, full_fill, make_halls, write_return
 from generator import workbook as wbk
 from generator.demo import plan_fill
 from generator.forms import build_workbook
-from generator.reader import SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
+from generator.reader import Budget, SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
 
 HALL = make_halls({"广东": 1})[0]
 
@@ -202,13 +202,13 @@ def test_saved_by_libreoffice(standard, tmp_path):
 def test_scanner_takes_the_scoring_sheet_with_quoted_sheet_names_in_formulas(filled):
     """Every return's scoring sheet has formulas like SUM('加分扣分'!H2:H5): an apostrophe in text, not a
     single-quoted attribute, so the regular-expression scanner reads it (the same grid as openpyxl)."""
-    from generator import xlsx
+    from generator import xlsx_scan
 
     part = _sheet_part(filled, wbk.SHEET_ITEMS)
     with zipfile.ZipFile(filled) as zf:
         xml = zf.read(part)
     assert b"'!" in xml
-    grid = xlsx._scan_sheet(xml, [], set(), set(), None, xlsx.Budget())
+    grid = xlsx_scan.scan_sheet(xml, [], set(), set(), None, Budget())
     assert grid is not None
     assert_same(filled)
 
@@ -219,9 +219,9 @@ def _items_xml(path: Path) -> bytes:
 
 
 def _scan(xml: bytes, budget=None):
-    from generator import xlsx
+    from generator import xlsx_scan
 
-    return xlsx._scan_sheet(xml, [], set(), set(), None, budget or xlsx.Budget())
+    return xlsx_scan.scan_sheet(xml, [], set(), set(), None, budget or Budget())
 
 
 def test_rows_seen_before_give_the_same_grids_as_openpyxl(standard, tmp_path):
@@ -287,19 +287,19 @@ def test_bounds_hold_on_remembered_rows(filled):
     and too large is reported as broken, as a parse of the whole part would."""
     from xml.parsers import expat
 
-    from generator import xlsx
+    from generator import xlsx_scan
 
     xml = _items_xml(filled)
-    xlsx._ROW_MEMO.clear()
+    xlsx_scan.ROW_MEMO.clear()
     with pytest.raises(SheetTooLarge) as cold:
-        _scan(xml, xlsx.Budget(max_cells=100))
+        _scan(xml, Budget(max_cells=100))
     assert _scan(xml) is not None
     with pytest.raises(SheetTooLarge) as warm:
-        _scan(xml, xlsx.Budget(max_cells=100))
+        _scan(xml, Budget(max_cells=100))
     assert (warm.value.what, warm.value.found, warm.value.limit) == (cold.value.what, cold.value.found, 100)
     broken = xml.replace(b"</sheetData>", b"</sheetData><bad a='1' a='2'/>")
     with pytest.raises(expat.ExpatError):
-        _scan(broken, xlsx.Budget(max_cells=100))
+        _scan(broken, Budget(max_cells=100))
 
 
 def test_halves_of_an_element_are_never_remembered(filled):

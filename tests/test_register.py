@@ -56,7 +56,7 @@ def test_fast_and_openpyxl_readings_of_a_register_agree(tmp_path):
 
     import openpyxl
 
-    from generator.register import _fast_rows, read_register
+    from generator.register import fast_register_rows, read_register
 
     wb = openpyxl.Workbook()
     wb.active.title = "说明"
@@ -69,7 +69,7 @@ def test_fast_and_openpyxl_readings_of_a_register_agree(tmp_path):
     ws.append(["11010003", "朝阳 营业厅", "北京", "朝阳", "朝阳区", 3, "自营", "x" * 300])
     path = tmp_path / "清单.xlsx"
     wb.save(path)
-    fast = _fast_rows(path)
+    fast = fast_register_rows(path)
     assert fast is not None and fast[1] == "xlsx 工作表“清单 ”"
     ref = openpyxl.load_workbook(path, read_only=True, data_only=True)["清单 "]
     expected = [list(r) for r in ref.iter_rows(values_only=True)]
@@ -80,6 +80,6 @@ def test_fast_and_openpyxl_readings_of_a_register_agree(tmp_path):
     # A formula: Excel's last computed value is wanted, which only openpyxl's data_only reading gives.
     ws["B3"] = '=CONCAT("西城","营业厅")'
     wb.save(path)
-    assert _fast_rows(path) is None
+    assert fast_register_rows(path) is None
     with pytest.raises(RegisterError, match="第 3 行:厅名称 为空"):  # written by openpyxl: no cached value
         load_register(path)

@@ -145,7 +145,7 @@ from generator.config import Config
 from generator.demo import apply_fill
 from generator.register import write_register
 from generator.rules import Rules
-from generator.standard import load_standard
+from generator.rules_standard_load import load_standard
 from generator.forms import write_templates
 from support.returns import fill_scoring, make_halls
 

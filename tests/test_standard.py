@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 
 from generator.errors import StandardError
-from generator.standard import DEFAULT_STANDARD, load_standard
+from generator.rules_standard_load import load_standard
+from generator.standard import DEFAULT_STANDARD
 
 
 def test_default_standard_matches_standard_md(standard):
@@ -85,7 +86,8 @@ def test_any_malformed_data_file_gets_coded_chinese_problems_never_a_traceback(t
     import yaml
 
     from generator.problems import CATALOGUE
-    from generator.standard import EXAMPLES, check_standard
+    from generator.rules_standard_load import check_standard
+    from generator.standard import EXAMPLES
 
     shipped = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXAMPLES.values()]
     rng = random.Random(seed)

@@ -18,7 +18,8 @@ from generator import workbook as wbk
 from generator.cli import main
 from generator.forms import template_path
 from generator.register import Hall, write_register
-from generator.standard import EXAMPLES, check_standard, load_standard
+from generator.rules_standard_load import check_standard, load_standard
+from generator.standard import EXAMPLES
 from generator.standard_book import book_bytes
 
 YEAR = 2025

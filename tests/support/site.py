@@ -11,7 +11,8 @@ from generator.demo import plan_fill
 from generator.intake import run_intake
 from generator.register import Hall
 from generator.results import evaluate, save_year
-from generator.standard import DEFAULT_STANDARD, load_standard
+from generator.rules_standard_load import load_standard
+from generator.standard import DEFAULT_STANDARD
 from support.returns import fill_scoring, full_fill, write_return
 
 
