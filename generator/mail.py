@@ -33,12 +33,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from .errors import HallscoreError
 from .forms import safe_name
 from .fsutil import write_bytes_atomic
+from .mailbox_intake import DOMAIN, MARK
 from .why import why
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
-DOMAIN = "hallscore.invalid"
 SENT_LOG = "sent.jsonl"
-MARK = "X-Hallscore"  # on every message hallscore writes: read back from a mailbox, it is known as its own
 POLICY = email_policy.SMTP
 
 

@@ -14,7 +14,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from .forms import safe_name
-from .intake import ACCEPTED, REJECTED, STATUSES, FileStatus, IntakeReport
+from .intake_status import ACCEPTED, REJECTED, STATUSES, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall

@@ -14,7 +14,8 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
-from .intake import ISSUED_PROPERTY, STATUS_LABELS, IntakeReport
+from .intake_check import ISSUED_PROPERTY
+from .intake_status import STATUS_LABELS, IntakeReport
 from .register import Hall
 from .workbook import FILE_HALL_ID
 from .xlsxout import append_text_row, stable_bytes
