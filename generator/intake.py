@@ -41,7 +41,7 @@ from .register import Hall
 from .standard import Standard
 
 # Importers may keep reaching the report's types and check_file through this module.
-__all__ = ["ACCEPTED", "IGNORED", "REJECTED", "STATUSES", "STATUS_LABELS", "SUPERSEDED", "CheckCache",
+__all__ = ["ACCEPTED", "IGNORED", "REJECTED", "STATUSES", "STATUS_LABELS", "SUPERSEDED", "WORKBOOK_SUFFIXES", "CheckCache",
            "FileStatus", "IntakeReport", "ReturnRecord", "check_file", "discover", "init_worker", "run_intake"]
 
 
