@@ -6,14 +6,18 @@ anything is raised, so one run tells the user everything to fix.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HallscoreError
-from .register import Hall, RegisterError, read_rows
+import openpyxl
+
+from .errors import HallscoreError, RegisterError
+from .register import Hall, read_rows
 from .textcell import cell_text
+from .xlsxout import append_text_row
 
 COLUMNS = ("省", "市", "联系人", "邮箱")
 OPTIONAL = ("抄送",)
@@ -138,8 +142,6 @@ def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None,
 
 def write_contacts(contacts: Iterable[Contact], path: str | Path) -> None:
     """Write a contacts list as .xlsx or .csv (used by the demo and by tests)."""
-    import csv
-
     path = Path(path)
     rows = [list(COLUMNS + OPTIONAL)] + [[c.province, c.city, c.name, ";".join(c.to), ";".join(c.cc)]
                                           for c in contacts]
@@ -147,10 +149,6 @@ def write_contacts(contacts: Iterable[Contact], path: str | Path) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             csv.writer(fh).writerows(rows)
         return
-    import openpyxl
-
-    from .xlsxout import append_text_row
-
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "联系人"

@@ -11,8 +11,12 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .intake_status import IGNORED, Outcome
 from .problems import problem
 from .why import os_reason, why
+
+# .xls is not readable, but a return saved in it must be sent back with a reason, not silently ignored.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
 def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -149,7 +153,7 @@ def is_regular(path: Path) -> bool:
         return False
 
 
-def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ignored: object) -> object:
+def early_outcome(path: Path, name: str) -> Outcome | None:
     """The outcome of an entry that must not be opened (not a regular file, or another spreadsheet format).
 
     None when the entry is a regular file intake may go on with.
@@ -166,14 +170,14 @@ def early_outcome(path: Path, name: str, workbook_suffixes: tuple[str, ...], ign
     except OSError as exc:
         kind = f"无法访问的文件({why(exc)})"
     if kind is not None:
-        if suffix in workbook_suffixes or suffix in OTHER_FORMATS:
+        if suffix in WORKBOOK_SUFFIXES or suffix in OTHER_FORMATS:
             return None, [problem("file-not-regular", file=name, kind=kind)], ""
-        return ignored
+        return IGNORED
     if suffix in OTHER_SUFFIXES and not path.name.startswith(("~$", ".~lock")):
         found = other_format(path)
         if found is not None:
             return None, [problem(found[1], file=name, format=found[0])], ""
-    if suffix in workbook_suffixes and not path.name.startswith(("~$", ".~lock")) and not os.access(path, os.R_OK):
+    if suffix in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", ".~lock")) and not os.access(path, os.R_OK):
         return None, [problem("file-no-permission", file=name, path=name, reason="没有读取权限")], ""
     return None
 

@@ -1,6 +1,6 @@
 """Downloads: a year's results as .xlsx, national and per province, with the 上报名单 when the year has one.
 
-Files are written with openpyxl's write-only mode (rows stream; a national year is ~20,000 rows) through
+Files are written with openpyxl's write-only mode (rows stream: a national year has a row per hall) through
 :mod:`generator.xlsxout`, so strings stay text and the same results give the same bytes.
 
 Made to be used as opened: bold frozen header with a filter, column widths, number formats, a rank column
@@ -10,7 +10,7 @@ Made to be used as opened: bold frozen header with a filter, column widths, numb
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from .numbers import number
 from .record import HallRow, Shortlist
+from .regions import province_slug
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, stable_zip, write_only_row
 from .xlsxrows import RowReuse, plain, probe_row, rows_xml, splice, style_id
@@ -38,6 +39,13 @@ SECTION_WIDTH = 12
 SCORE_FORMAT = "0.0"
 SCORE_HEADERS = {"最终得分", "基础分", "加分", "扣分", "自评差值"}
 HEADER_FONT, HEADER_FILL = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+# A cell as written: text, a number as results.json holds it, or empty.
+Cell = int | float | str | None
+Row = list[Cell]
+# A table's row: its cells, or (reused from the last build) its XML.
+TableRow = Row | str
+RankKey = tuple[int, int, Decimal | None]
+
 NOTES = (
     ("营业厅", "每个营业厅一行,顺序与营业厅清单一致;第一行为表头,已冻结并可筛选。"),
     ("最终得分", "基础分 + 加分 − 扣分,最低 0 分;保留一位小数(四舍五入)。未检查的营业厅为空。"),
@@ -53,17 +61,18 @@ NOTES = (
 )
 
 
-def hall_rows(halls: Iterable[HallRow], section_names: Sequence[str]) -> Iterator[list]:
+def hall_rows(halls: Iterable[HallRow], section_names: Sequence[str]) -> Iterator[Row]:
     # Scores go in as results.json holds them (int when whole, else float): the same cells as ever.
     for h in halls:
-        yield [h.hall_id, h.name, h.province, h.city, h.district, h.level, h.type, h.round,
+        row: Row = [h.hall_id, h.name, h.province, h.city, h.district, h.level, h.type, h.round,
                h.tier, h.tier_reason, "是" if h.needs_decision else "",
                number(h.final_score), number(h.base_score), number(h.bonus), number(h.deduction), number(h.self_gap),
-               h.confirmed_tier or "", f"待{h.awaiting}认定" if h.awaiting else ""] + [
-            _cell(h.sections.get(name)) for name in section_names]
+               h.confirmed_tier or "", f"待{h.awaiting}认定" if h.awaiting else "",
+               *(_cell(h.sections.get(name)) for name in section_names)]
+        yield row
 
 
-def shortlist_rows(shortlists: Iterable[Shortlist] | None, scope: str | None = None) -> Iterator[list]:
+def shortlist_rows(shortlists: Iterable[Shortlist] | None, scope: str | None = None) -> Iterator[Row]:
     for s in shortlists or ():
         if scope is not None and s.scope != scope:
             continue
@@ -81,7 +90,7 @@ def _cell(value: Decimal | str | None) -> int | float | str | None:
 _TIER_RANK = {"优秀": 3, "良好": 2, "达标": 1, "不达标": 0}
 
 
-def _rank_key(h: HallRow) -> tuple:
+def _rank_key(h: HallRow) -> RankKey:
     """Recognised tier, then rule tier (a vetoed hall's is 不达标), then final score: larger is better."""
     return (_TIER_RANK.get(h.confirmed_tier or "", -1), _TIER_RANK[h.tier], h.final_score)
 
@@ -90,14 +99,14 @@ def ranks(halls: Sequence[HallRow]) -> list[int | None]:
     """Competition ranks (1, 2, 2, 4) of the rated halls with a score, by :func:`_rank_key`; None for the others
     (不参评 and 未检查 halls are not ranked, whatever they scored)."""
     keys = sorted((_rank_key(h) for h in halls if h.tier in _TIER_RANK and h.final_score is not None), reverse=True)
-    first: dict[tuple, int] = {}
+    first: dict[RankKey, int] = {}
     for n, key in enumerate(keys, 1):
         first.setdefault(key, n)
     return [first[_rank_key(h)] if h.tier in _TIER_RANK and h.final_score is not None else None for h in halls]
 
 
-def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str],
-           splices: dict | None = None) -> None:
+def _table(ws: Any, headers: list[str], rows: Sequence[TableRow], formats: dict[int, str],
+           splices: dict[Any, str] | None = None) -> None:
     """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only).
     With ``splices``, the data rows are serialized directly (xlsxrows.py) and spliced in when saved."""
     for n, header in enumerate(headers, 1):
@@ -124,7 +133,7 @@ def _table(ws: Any, headers: list[str], rows: list[list], formats: dict[int, str
         ws.append(out)
 
 
-def _fast_rows(ws: Any, rows: list[list], formats: dict[int, str], splices: dict) -> bool:
+def _fast_rows(ws: Any, rows: Sequence[TableRow], formats: dict[int, str], splices: dict[Any, str]) -> bool:
     """Rows as xlsxrows.py writes them (the same bytes as openpyxl's), when they hold only text and numbers
     with at most one number format; False: openpyxl is to write them."""
     if not rows:
@@ -140,7 +149,7 @@ def _fast_rows(ws: Any, rows: list[list], formats: dict[int, str], splices: dict
     return True
 
 
-def _save(wb: Any, year: int, splices: dict | None, sheets: dict | None = None) -> bytes:
+def _save(wb: Any, year: int, splices: dict[Any, str] | None, sheets: dict[Any, SheetNote] | None = None) -> bytes:
     """stable_bytes, with the directly serialized rows put in place of each sheet's probe row; ``sheets``:
     a sheet whose final bytes are wanted → the function given its part name and bytes."""
     if not splices:
@@ -156,6 +165,10 @@ def _save(wb: Any, year: int, splices: dict | None, sheets: dict | None = None) 
     return stable_zip(buffer.getvalue(), year, rewrite)
 
 
+# Told a sheet's part name, then given its final bytes (what RowReuse saves for the next build).
+SheetNote = Callable[[str, bytes], None]
+
+
 def _noted(make: Callable[[bytes], bytes], note: Callable[[bytes], None], body: bytes) -> bytes:
     body = make(body)
     note(body)
@@ -163,7 +176,7 @@ def _noted(make: Callable[[bytes], bytes], note: Callable[[bytes], None], body: 
 
 
 def _hall_table_rows(halls: Sequence[HallRow], section_names: Sequence[str], reuse: RowReuse | None,
-                     context: str, sheets: dict, ws: Any) -> list:
+                     context: str, sheets: dict[Any, SheetNote], ws: Any) -> list[TableRow]:
     """The 营业厅 rows with their ranks; with ``reuse``, the rows whose hall and rank are as at the last
     build are the XML saved then (xlsxrows.RowReuse), and only the others are made."""
     order = ranks(halls)
@@ -173,10 +186,8 @@ def _hall_table_rows(halls: Sequence[HallRow], section_names: Sequence[str], reu
     sheets[ws] = partial(reuse.saved, context, keys)
     kept = reuse.kept(context, keys)
     fresh = [n for n, xml in enumerate(kept) if xml is None]
-    rows: list = kept
-    for n, row in zip(fresh, hall_rows([halls[n] for n in fresh], section_names)):
-        rows[n] = row + [order[n]]
-    return rows
+    made = dict(zip(fresh, hall_rows([halls[n] for n in fresh], section_names)))
+    return [xml if xml is not None else made[n] + [order[n]] for n, xml in enumerate(kept)]
 
 
 def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Sequence[str],
@@ -186,8 +197,8 @@ def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Se
     sheet 上报名单, and 说明. ``fast=False``: openpyxl writes every row (same bytes; the tests' reference).
     ``reuse``: the 营业厅 rows of the last build whose halls did not change are taken from it (same bytes)."""
     wb = Workbook(write_only=True)
-    splices: dict | None = {} if fast else None
-    sheets: dict = {}
+    splices: dict[Any, str] | None = {} if fast else None
+    sheets: dict[Any, SheetNote] = {}
     if halls is not None:
         ws = wb.create_sheet("营业厅")
         headers = HALL_HEADERS + [f"{name}得分率(%)" for name in section_names] + [RANK_HEADER]
@@ -218,8 +229,6 @@ SHORTLIST_NAME = "shortlist-{year}.xlsx"
 
 
 def export_name(year: int, scope: str | None = None) -> str:
-    from .regions import province_slug
-
     return f"results-{year}.xlsx" if scope is None else f"results-{year}-{province_slug(scope)}.xlsx"
 
 
@@ -232,15 +241,13 @@ ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "
 
 
 def application_name(year: int, scope: str | None = None) -> str:
-    from .regions import province_slug
-
     return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
 
 
-def application_bytes(year: int, application: dict, provinces: Iterable[str], fast: bool = True) -> bytes:
+def application_bytes(year: int, application: Mapping[str, Any], provinces: Iterable[str], fast: bool = True) -> bytes:
     """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
     wb = Workbook(write_only=True)
-    splices: dict | None = {} if fast else None
+    splices: dict[Any, str] | None = {} if fast else None
     provinces = list(provinces)
     wanted = set(provinces)
     assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]

@@ -10,6 +10,7 @@ templates whose first line is the subject.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -24,21 +25,21 @@ from email import policy as email_policy
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import Policy
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, getaddresses
 from pathlib import Path
 from typing import TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
+from .contacts import address_problem, name_problem, valid_address
 from .errors import HallscoreError
 from .forms import safe_name
 from .fsutil import write_bytes_atomic
+from .mailbox_intake import DOMAIN, MARK
 from .why import why
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "mail_templates"
-DOMAIN = "hallscore.invalid"
 SENT_LOG = "sent.jsonl"
-MARK = "X-Hallscore"  # on every message hallscore writes: read back from a mailbox, it is known as its own
 POLICY = email_policy.SMTP
 
 
@@ -239,8 +240,6 @@ def _login(server: smtplib.SMTP, user: str, password: str) -> None:
     if (user + password).isascii():
         server.login(user, password)
         return
-    import base64
-
     server.ehlo_or_helo_if_needed()
     token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
     code, answer = server.docmd("AUTH", "PLAIN " + token)
@@ -282,10 +281,6 @@ def _text(answer: object) -> str:
 
 def check_sender(text: str, intranet: Iterable[str] = ()) -> str:
     """The From of every message: one valid address, with or without a display name."""
-    from email.utils import getaddresses
-
-    from .contacts import address_problem, name_problem, valid_address
-
     found = getaddresses([text])
     if len(found) != 1 or not valid_address(found[0][1], intranet):
         why = address_problem(found[0][1], intranet) if len(found) == 1 and found[0][1] else ""

@@ -7,20 +7,24 @@ archive's intake.json), so these work from a saved report without rereading any 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
+from .config import Config
+from .contacts import Contact
 from .forms import safe_name
-from .intake import ACCEPTED, REJECTED, STATUSES, FileStatus, IntakeReport
+from .intake_status import ACCEPTED, REJECTED, STATUSES, FileStatus, IntakeReport
 from .mail import Draft, MailError, address, draft_name, new_message, render
 from .problems import Problem
 from .register import Hall
+from .report_xlsx import build_report
 from .why import why
 from .workbook import ROUNDS
 
+Contacts = Mapping[tuple[str, str], Contact]  # by (省, 市)
 CHINA = timezone(timedelta(hours=8))
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -35,7 +39,7 @@ def city_zip(templates_dir: str | Path, province: str, city: str) -> Path:
     return Path(templates_dir) / safe_name(province) / f"{safe_name(city)}.zip"
 
 
-def template_drafts(contacts: dict, templates_dir: str | Path, year: int, sender: str, deadline: str = "",
+def template_drafts(contacts: Contacts, templates_dir: str | Path, year: int, sender: str, deadline: str = "",
                     halls: Iterable[Hall] | None = None, when: datetime | None = None,
                     body_template: str | Path | None = None) -> list[Draft]:
     """One message per contact city with that city's zip; every missing zip is named before any is written."""
@@ -78,7 +82,7 @@ _PROBLEM_TEXTS = ("code", "severity", "message", "file", "sheet", "cell")
 _MAIL_TEXTS = ("mail", "message_id", "sender", "date", "subject", "digest", "reply_to", "references")
 
 
-def _texts(entry: object, known: tuple[str, ...], required: tuple[str, ...], where: str) -> dict:
+def _texts(entry: object, known: tuple[str, ...], required: tuple[str, ...], where: str) -> dict[str, str]:
     """``entry`` as a dict of text fields: an object, no field outside ``known``, ``required`` ones present."""
     if not isinstance(entry, dict):
         raise ReportFormError(f"{where}不是一个对象")
@@ -94,7 +98,7 @@ def _texts(entry: object, known: tuple[str, ...], required: tuple[str, ...], whe
     return entry
 
 
-def report_from_dict(intake: dict) -> IntakeReport:
+def report_from_dict(intake: Mapping[str, object]) -> IntakeReport:
     """An intake report back from its JSON form (enough for the 问题清单 and for mail), checked entry by entry:
     a hand-edited or foreign JSON raises :class:`ReportFormError` naming the entry, never a Python error."""
     entries = intake.get("files") if isinstance(intake, dict) else None
@@ -132,17 +136,15 @@ class ProblemReplies:
     closed: list[str] = field(default_factory=list)  # rejected once, corrected since (intake's corrected_by)
 
 
-def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadline: str = "",
+def problem_drafts(intake: Mapping[str, object], sender: str, halls: Iterable[Hall] = (), deadline: str = "",
                    when: datetime | None = None, body_template: str | Path | None = None,
-                   contacts: dict | None = None) -> ProblemReplies:
+                   contacts: Contacts | None = None) -> ProblemReplies:
     """A reply to every message with an open rejected return, to its sender when the contacts list has them.
 
     One reply per message (grouped by what the message is, not by the Message-ID it claims); its Message-ID is
     made of that message and the problems, so a renamed or re-exported mailbox gives the same reply, which the
     sent log then skips. A rejection the intake found corrected (superseded, ``corrected_by``) gets no reply.
     """
-    from .report_xlsx import build_report
-
     report = report_from_dict(intake)
     own = _addr(sender)
     known = _known_addresses(contacts or {})
@@ -192,7 +194,7 @@ def problem_drafts(intake: dict, sender: str, halls: Iterable[Hall] = (), deadli
     return result
 
 
-def _known_addresses(contacts: dict) -> dict[str, str]:
+def _known_addresses(contacts: Contacts) -> dict[str, str]:
     """The contacts' 邮箱 addresses (lower case), with the name to greet each by. The 抄送 addresses are the
     managers kept informed, not the people who fill the workbooks: they are not answered."""
     known: dict[str, str] = {}
@@ -202,7 +204,7 @@ def _known_addresses(contacts: dict) -> dict[str, str]:
     return known
 
 
-def _reply_recipients(mail: dict, own: str, known: dict[str, str]) -> tuple[list[tuple[str, str]], str]:
+def _reply_recipients(mail: Mapping[str, str], own: str, known: dict[str, str]) -> tuple[list[tuple[str, str]], str]:
     """Who the reply goes to, as (display name, address), or nobody and why.
 
     The sender must be in the contacts list; a Reply-To is followed only to addresses that are in it too;
@@ -225,7 +227,7 @@ def _addr(text: str) -> str:
     return found[0][1].lower() if found else ""
 
 
-def _message_key(mail: dict) -> str:
+def _message_key(mail: Mapping[str, str]) -> str:
     """What identifies the message a status came from: its digest (older reports: the Message-ID)."""
     if not mail:
         return ""
@@ -237,14 +239,12 @@ def _attachment(status: FileStatus) -> str:
     return status.path.rpartition("/")[2]
 
 
-def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: int, sender: str, deadline: str = "",
+def reminder_drafts(intake: Mapping[str, object], halls: Iterable[Hall], contacts: Contacts, year: int, sender: str, deadline: str = "",
                     when: datetime | None = None, body_template: str | Path | None = None,
                     rated: Callable[[Hall], bool] | None = None) -> list[Draft]:
     """Per city, the rated halls still owing a return: none accepted yet, or 待重报 (their highest round exists
     only as an open rejection); cities with everything in get nothing. ``rated`` (the year's Config.evaluated
     by default) keeps 不参评 halls out: they are never chased."""
-    from .config import Config
-
     rated = rated or Config(year=year).evaluated
     order = {r: n for n, r in enumerate(ROUNDS)}
     top: dict[str, int] = {}  # hall → its highest accepted round
@@ -265,7 +265,7 @@ def reminder_drafts(intake: dict, halls: Iterable[Hall], contacts: dict, year: i
             return f"{said}已退回待重报({above[n].rpartition('/')[2]})"
         return "" if best is None else None
 
-    by_city: dict[tuple[str, str], list] = {}
+    by_city: dict[tuple[str, str], list[Hall]] = {}
     for hall in halls:
         if rated(hall):
             by_city.setdefault((hall.province, hall.city), []).append(hall)

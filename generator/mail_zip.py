@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .container import DEFAULT_LIMITS
-from .entries import OTHER_SUFFIXES
+from .entries import OTHER_SUFFIXES, WORKBOOK_SUFFIXES
 from .why import why
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 MAX_MEMBERS = 5_000  # a province's zip of every hall is ~1,000 workbooks
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # what one zip may unpack to, in all (held in memory until stored)
 _UNSAFE = re.compile(r'[\\:*?"<>|\x00-\x1f#]')

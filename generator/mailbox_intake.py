@@ -21,19 +21,18 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .container import DEFAULT_LIMITS, megabytes
-from .entries import OTHER_SUFFIXES, is_regular
+from .entries import OTHER_SUFFIXES, WORKBOOK_SUFFIXES, is_regular
+from .intake_status import IGNORED, REJECTED, FileStatus
 from .mail_zip import clean_name, read_zip
 from .problems import problem
 from .why import why
 
-if TYPE_CHECKING:
-    from .intake import FileStatus
-
 MAIL_SUFFIXES = (".eml", ".mbox")
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+# How hallscore's own mail is known when it comes back among the returns: the mail it writes carries both.
+DOMAIN = "hallscore.invalid"  # of every Message-ID hallscore writes
+MARK = "X-Hallscore"  # a header on every message hallscore writes
 _LINK = re.compile(r"https?://\S+", re.I)
 
 
@@ -67,16 +66,12 @@ def maildir_root(path: Path, name: str) -> str | None:
     return "/".join(parts[:-2]) if len(parts) > 2 else box.name
 
 
-def _ignored(name: str, note: str, source: dict | None = None) -> FileStatus:
-    from .intake import IGNORED, FileStatus
-
+def _ignored(name: str, note: str, source: dict[str, str] | None = None) -> FileStatus:
     return FileStatus(name, IGNORED, note=note, mail=source or {})
 
 
 def own_mail(msg: EmailMessage) -> str:
     """Why ``msg`` is one hallscore wrote (its Message-ID domain, or its header mark), or "" when it is not."""
-    from .mail import DOMAIN, MARK
-
     try:
         message_id = str(msg.get("Message-ID") or "").strip()
         mark = str(msg.get(MARK) or "").strip()
@@ -121,9 +116,9 @@ def read_messages(path: Path) -> list[EmailMessage]:
         box.close()
 
 
-def provenance(msg: EmailMessage, name: str) -> dict:
+def provenance(msg: EmailMessage, name: str) -> dict[str, str]:
     """Who sent the message, when, about what: what the data-quality page and the replies need."""
-    def header(key):
+    def header(key: str) -> str:
         try:
             value = msg.get(key)
             return " ".join(str(value).split()) if value is not None else ""
@@ -152,9 +147,11 @@ class MailInputs:
     The temporary folder goes when :meth:`cleanup` is called or the object is collected.
     """
 
-    def __init__(self, found):
-        self.found, self.statuses, self.provenance = [], [], {}
-        self._tmp: tempfile.TemporaryDirectory | None = None
+    def __init__(self, found: Iterable[tuple[Path, str]]) -> None:
+        self.found: list[tuple[Path, str]] = []
+        self.statuses: list[FileStatus] = []
+        self.provenance: dict[str, dict[str, str]] = {}
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._stored = 0
         maildirs: dict[str, list[tuple[Path, str]]] = {}
         for path, name in found:
@@ -179,8 +176,6 @@ class MailInputs:
     def _maildir(self, root: str, entries: list[tuple[Path, str]]) -> None:
         """A Maildir's messages (cur/ and new/) as one mailbox named by its folder, like an mbox: a message
         keeps its name when the client moves it from new/ to cur/ or changes its flags (the file name)."""
-        from .intake import REJECTED, FileStatus
-
         messages = []
         for path, name in entries:
             try:
@@ -191,8 +186,6 @@ class MailInputs:
         self._messages(messages, root, single=False)
 
     def _expand(self, path: Path, name: str) -> None:
-        from .intake import REJECTED, FileStatus
-
         try:
             messages = read_messages(path)
         except OSError as exc:  # unreadable (permissions, vanished, a folder): why, in Chinese
@@ -222,14 +215,10 @@ class MailInputs:
             try:
                 self._message(msg, where, source, index)
             except Exception:  # noqa: BLE001 - a malformed MIME structure: this message is reported, the others go on
-                from .intake import REJECTED, FileStatus
-
-                self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
+                        self.statuses.append(FileStatus(where, REJECTED, mail=source, problems=[problem(
                     "mail-unreadable", file=where, detail="邮件的 MIME 结构已损坏")]))
 
-    def _message(self, msg: EmailMessage, where: str, source: dict, index: int) -> None:
-        from .intake import REJECTED, FileStatus
-
+    def _message(self, msg: EmailMessage, where: str, source: dict[str, str], index: int) -> None:
         found = _Found()
         _gather(msg, "", 0, found)
         self._emit(found, where + "/", source)
@@ -249,10 +238,8 @@ class MailInputs:
             "mail-no-workbook", file=where, detail=detail, subject=source["subject"] or "(无主题)",
             sender=source["sender"] or "(未知)")], note=f"邮件第 {index} 封", mail=source))
 
-    def _emit(self, found: _Found, prefix: str, source: dict | None) -> None:
+    def _emit(self, found: _Found, prefix: str, source: dict[str, str] | None) -> None:
         """What ``found`` holds, as inputs (workbooks) and statuses, named under ``prefix``."""
-        from .intake import IGNORED, REJECTED, FileStatus
-
         for filename, data in found.workbooks:
             name = prefix + filename
             self.found.append((self._store(data, filename), name))
@@ -295,10 +282,10 @@ class _Found:
     """What one message carries: workbooks (name, bytes), ignored entries (name, note), rejected (name, code,
     fields); names unique within the message."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.workbooks: list[tuple[str, bytes]] = []
         self.ignored: list[tuple[str, str]] = []
-        self.rejected: list[tuple[str, str, dict]] = []
+        self.rejected: list[tuple[str, str, dict[str, str]]] = []
         self._used: set[str] = set()
         self.count = 0
 

@@ -8,13 +8,16 @@ to a mail (the same unpacking intake does), so that the year is known before any
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .intake import discover
+from . import workbook as wbk
+from .entries import discover
 from .mailbox_intake import MailInputs
+from .reader import read_grids
 
 _YEAR = re.compile(rb'name="hallscore\.year"[^>]*>\s*<vt:lpwstr>(\d{4})</vt:lpwstr>')
 
@@ -55,9 +58,6 @@ def _property_year(path: Path) -> int | None:
 
 def _sheet_year(path: Path) -> int | None:
     """The ``_meta`` sheet's year, for a file saved by a program that dropped the custom properties."""
-    from . import workbook as wbk
-    from .reader import read_grids
-
     try:
         grid = read_grids(path).get(wbk.SHEET_META)
     except Exception:  # noqa: BLE001 - unreadable files are intake's to report, with their code
@@ -71,8 +71,6 @@ def _sheet_year(path: Path) -> int | None:
 def templates_years(folder: str | Path) -> dict[int, list[str]]:
     """Each year the issued templates under ``folder`` carry: one workbook looked at per city zip (a zip holds one
     city's templates of one run), every loose workbook; named as the zip or the workbook."""
-    import io
-
     years: dict[int, list[str]] = {}
     root = Path(folder)
     for path in sorted(root.rglob("*")):

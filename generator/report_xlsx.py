@@ -6,6 +6,8 @@ through :mod:`generator.xlsxout` (strings stay text, times fixed to the year).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,7 +16,8 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 
 from .fsutil import write_bytes_atomic
-from .intake import ISSUED_PROPERTY, STATUS_LABELS, IntakeReport
+from .intake_check import ISSUED_PROPERTY
+from .intake_status import STATUS_LABELS, IntakeReport
 from .register import Hall
 from .workbook import FILE_HALL_ID
 from .xlsxout import append_text_row, stable_bytes
@@ -24,11 +27,11 @@ HEADERS = ("省", "市", "文件", "厅编码", "厅名称", "状态", "工作�
 WIDTHS = (8, 10, 40, 12, 24, 8, 10, 8, 24, 6, 80)
 
 
-def report_rows(report: IntakeReport, halls: Iterable[Hall]) -> list[tuple]:
+def report_rows(report: IntakeReport, halls: Iterable[Hall]) -> list[tuple[str, ...]]:
     """One row per problem, sorted by 省, 市, file; problems of a file keep the order they were found in. A
     corrected rejection (已更正) is left out."""
     register = {h.hall_id: h for h in halls}
-    rows = []
+    rows: list[tuple[tuple[str, str, str, int], tuple[str, ...]]] = []
     for f in report.files:
         if f.corrected_by:  # a rejection whose correction was accepted: nothing left to send back
             continue
@@ -66,7 +69,7 @@ def build_report(report: IntakeReport, halls: Iterable[Hall], year: int) -> byte
     summary.append(("省", "市", "有问题的文件", "错误", "提示"))
     for cell in summary[1]:
         cell.font = Font(bold=True)
-    groups: dict[tuple[str, str], list] = {}
+    groups: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for row in rows:
         groups.setdefault((row[0], row[1]), []).append(row)
     for (province, city), group in sorted(groups.items()):
@@ -90,9 +93,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def build_report_csv(report: IntakeReport, halls: Iterable[Hall]) -> bytes:
     """The 问题清单 as CSV: UTF-8 with a BOM (Excel then reads the Chinese right), one row per problem; a cell
     that a spreadsheet would take for a formula starts with an apostrophe, so it stays text."""
-    import csv
-    import io
-
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADERS)

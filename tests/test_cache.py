@@ -340,11 +340,11 @@ def test_a_build_runs_with_the_collector_paused_and_puts_it_back(inbox, tmp_path
     assert built.pages and {"intake", "scoring", "archive", "site"} <= seen.keys()
     assert not any(seen.values()) and gc.isenabled()
     assert len(reading) == sum(1 for p in returns.rglob("*.xlsx")) and all(reading)
-    saved = intake._WORKER_CONTEXT
+    saved = intake.worker_context
     gc.disable()
     try:
-        intake._init_worker(saved)
+        intake.init_worker(saved)
         assert gc.isenabled()
     finally:
         gc.enable()
-        intake._WORKER_CONTEXT = saved
+        intake.worker_context = saved

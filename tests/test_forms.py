@@ -310,7 +310,7 @@ def test_cli_templates_zip_and_master(tmp_path, standard):
 
 def test_cover_shows_the_live_total_beside_the_signatures(wb):
     """The 封面 carries 合计得分 as a formula of the 检查表 sheet's 预计最终得分, above the signature lines."""
-    from generator.forms import COVER_SCORE
+    from generator.workbooks_form_sheets import COVER_SCORE
 
     cover, items = wb[wbk.SHEET_COVER], wb[wbk.SHEET_ITEMS]
     labels = {cover.cell(row=r, column=1).value: r for r in range(1, cover.max_row + 1)}
