@@ -26,18 +26,16 @@ import stat
 import time
 from collections.abc import Iterable
 from datetime import date, timedelta
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import notice
 from .fsutil import stat_status
 from .installkey import digest_matches, keyed_digest
-from .outcomes import decode_outcome, encode_outcome
-
-if TYPE_CHECKING:
-    from .register import Hall
-    from .standard import Standard
+from .outcomes import Outcome, decode_outcome, encode_outcome
+from .register import Hall
+from .standard import Standard
 
 _FORMAT = 5  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key;
 # 4: a rejection's hint names its round too (intake.split_hint)
@@ -125,10 +123,10 @@ class IntakeCache:
         self._today = today.isoformat()
         self._standard = standard
 
-    def day_mark(self, outcome: Any) -> str:
+    def day_mark(self, outcome: Outcome) -> str:
         """The day an outcome also depends on ("" for most): what the intake's inputs key must hold beside the
         entry's key."""
-        problems = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else ()
+        problems = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else []
         return self._today if any(p.code == FUTURE_CODE for p in problems) else ""
 
     def key(self, name: str, content_sha256: str) -> str:
@@ -136,11 +134,11 @@ class IntakeCache:
             raise RuntimeError("IntakeCache.bind() must come first")
         return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode()).hexdigest()
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> Outcome | None:
         """The stored ``(record, problems, hall_hint)``, or None."""
         return self.get_many([key]).get(key)
 
-    def get_many(self, keys: list[str]) -> dict[str, Any]:
+    def get_many(self, keys: list[str]) -> dict[str, Outcome]:
         """The stored outcome of each of ``keys`` that has one, looked up in a few queries, not one per key."""
         if not self._today:
             raise RuntimeError("IntakeCache.bind() must come first")
@@ -164,7 +162,7 @@ class IntakeCache:
                                 self._touched.append(key)
             except sqlite3.Error:
                 rows = {}
-        found = {}
+        found: dict[str, Outcome] = {}
         for key in keys:
             value = decode_outcome(rows.get(key)) if key in rows else None
             if value is not None and not self._within_standard(value):
@@ -176,7 +174,7 @@ class IntakeCache:
                 found[key] = value
         return found
 
-    def _within_standard(self, outcome: tuple) -> bool:
+    def _within_standard(self, outcome: Outcome) -> bool:
         """An entry's record holds only what intake can find in a return of this standard: known item ids with
         scores within 0 and each item's maximum, known bonus/deduction/veto ids, counts >= 0."""
         record, std = outcome[0], self._standard
@@ -193,7 +191,7 @@ class IntakeCache:
         vetoes = {v.id for v in std.vetoes}
         return all(k in vetoes for k in record.vetoes)
 
-    def put(self, key: str, value: tuple) -> None:
+    def put(self, key: str, value: Outcome) -> None:
         text, day, exact = encode_outcome(value), self._today, int(bool(self.day_mark(value)))
         self._pending.append((key, text, day, exact, self._today, keyed_digest(_ENTRY, _row(key, text, day, exact))))
 
@@ -361,8 +359,6 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
 
     A build whose key equals the last successful one's can keep ``site/`` as it is: same inputs, same bytes.
     """
-    from importlib import metadata
-
     digest = hashlib.sha256(f"{code_version()}\n{Path(site_dir).resolve()}\n{strict}\n".encode())
     for dist in ("mkdocs", "mkdocs-material", "jieba", "jinja2"):
         try:
