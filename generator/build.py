@@ -8,11 +8,9 @@ files are.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import resource
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import record as record_io
+from .archive_year import clean_archive, issue_lists, stage_year
 from .cache import IntakeCache
 from .config import RECOGNISED_ORDER, Config, load_config
 from .decisions import Answer, decision_files, load_decisions
@@ -31,14 +30,10 @@ from .evaluate_inputs import YearInputs
 from .fsutil import (
     BuildLock,
     clean_leftovers,
-    clean_temp_files,
     file_status,
-    recover_swap,
-    work_prefix,
 )
 from .incremental_layer import IncrementalLayer, SitePublished
-from .incremental_lists import IssueLists
-from .inputs_store import Inputs, store_inputs
+from .inputs_store import Inputs
 from .intake import REJECTED, IntakeReport, run_intake
 from .journal import clean_asides
 from .journal import commit as commit_year
@@ -48,7 +43,7 @@ from .overrides import Override, load_overrides
 from .paths import check_outputs, check_site_dir
 from .problems import CATALOGUE
 from .register import Hall, load_register
-from .results import RESULTS_FILE, evaluate, load_archive, save_year
+from .results import RESULTS_FILE, evaluate, load_archive
 from .rules import Rules
 from .shortlist import FOLDER as SHORTLIST_FOLDER
 from .site import build_site, site_intact
@@ -254,7 +249,7 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
     intake = report.to_dict()  # what intake.json holds
     target = o.archive_dir / str(year)
     staged = layer.archive(partial(stage_year, o.archive_dir, results, intake, sources.standard_path,
-                                   o.kept_inputs()), year, intake, target)
+                                   o.kept_inputs(), layer.content_sha256), year, intake, target)
     del intake
     summary = BuildSummary(year, report, results, o.archive_dir, o.site_dir, workers=o.workers,
                            tally=tally(results), answers=list(results.get("answers", [])),
@@ -359,56 +354,6 @@ def clean_after_killed_builds(o: BuildOptions, layer: IncrementalLayer) -> None:
         clean_asides(site.parent, (site.name,), journal=o.archive_dir)
 
 
-def clean_archive(archive_dir: Path) -> None:
-    """Leftovers of killed runs: half-done swaps put right, staging folders and temporary files removed."""
-    if not archive_dir.is_dir():
-        return
-    for entry in archive_dir.iterdir():
-        name = entry.name
-        if name.startswith(".") and name.endswith(".old") and name[1:-4].isdigit():
-            recover_swap(archive_dir / name[1:-4])
-    clean_leftovers(archive_dir, ".stage-")
-    clean_asides(archive_dir)
-    for folder in [archive_dir, *(p for p in archive_dir.iterdir() if p.is_dir() and p.name.isdigit())]:
-        clean_temp_files(folder)
-
-
-def stage_year(archive_dir: Path, results: dict[str, Any], intake: dict[str, Any], standard_path: Path,
-               inputs: Inputs | None = None) -> Path:
-    """The archive stage: every output of the year (results, intake, standard) and every input that made it
-    (inputs_store.py) in a folder beside the archive's years; files whose bytes did not change are hard links to
-    the current ones. The 上报名单 come next (``issue_lists``)."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
-    current = archive_dir / str(results["year"])
-    try:
-        folder = save_year(root, results, intake, standard_path, previous=current)
-        if inputs is not None:
-            store_inputs(folder, inputs, current if current.is_dir() else None)
-        carry_over(current, folder)
-    except BaseException:
-        shutil.rmtree(root, ignore_errors=True)
-        raise
-    return folder
-
-
-def carry_over(old: Path, new: Path) -> None:
-    """Files in the year's folder that this run does not write (someone's notes, say) go into the new folder.
-
-    This run's own outputs replace their old copies; the 上报名单 folder is this run's alone (a province's list
-    left from an earlier run is dropped).
-    """
-    if not old.is_dir():
-        return
-    for entry in old.iterdir():
-        if entry.name.startswith(".") or entry.name == SHORTLIST_FOLDER or (new / entry.name).exists():
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, new / entry.name, symlinks=True)
-        else:
-            shutil.copy2(entry, new / entry.name, follow_symlinks=False)
-
-
 def keep_inputs_apart(decisions_paths: Iterable[Path], archive_dir: Path) -> None:
     """The build rewrites the archive's issued lists: an answer kept among them would be lost, so refuse it."""
     archive = archive_dir.resolve()
@@ -416,43 +361,6 @@ def keep_inputs_apart(decisions_paths: Iterable[Path], archive_dir: Path) -> Non
         if archive in path.resolve().parents:
             raise DecisionError(f"上报名单 {path.name}:放在档案目录 {archive} 中,生成时签发目录会被新签发的名单替换;"
                                 f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
-
-
-def issue_lists(results: dict[str, Any], staged: Path, previous: Path, issue: IssueLists) -> list[str]:
-    """The lists stage: this run's 上报名单 into the staged year; from the ``previous`` issue what is not ours.
-
-    A province's list left from an earlier run is dropped, but a list someone has already answered in place
-    (any 认定结果 filled in) is kept beside as ``<name>-答复留存-<hash>.xlsx`` for the user to send back with
-    --decisions, and any other file found there (not named like our lists) is carried over untouched. Gives the
-    names of the lists found answered in place (kept aside, not applied).
-    """
-    folder = staged / SHORTLIST_FOLDER
-    issued = issue(results, folder, previous)  # a file still as it was issued has not been answered: not read
-    filled: list[str] = []
-    if not previous.is_dir():
-        return filled
-    ours = f"{SHORTLIST_FOLDER}.xlsx"
-    for old in sorted(previous.iterdir()):
-        if old.name.startswith(".") or old.is_dir() or old.is_symlink():
-            continue
-        if not old.name.endswith(ours) or "-答复留存-" in old.name:
-            shutil.copy2(old, folder / old.name)
-            continue
-        if old.name in issued.unanswered or not answered_in_place(old):
-            continue
-        digest = hashlib.sha256(old.read_bytes()).hexdigest()[:8]
-        kept = f"{old.stem}-答复留存-{digest}.xlsx"
-        shutil.copy2(old, folder / kept)
-        filled.append(f"{old.name}(已另存为 {kept})")
-    return filled
-
-
-def answered_in_place(path: Path) -> bool:
-    """Whether an issued list in the archive has an answer filled in (one of ours gone bad has not)."""
-    try:
-        return any(a.decisions for a in load_decisions([path]))
-    except DecisionError:
-        return False
 
 
 def publish_site(archive_dir: Path, site_dir: Path, strict: bool, staged: Path | None, target: Path) -> SitePublished:

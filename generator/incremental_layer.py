@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -19,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from . import collector
+from .archive_year import Issued
 from .cache import IntakeCache, code_version, site_key
 from .errors import notice
 from .evaluate_inputs import YearInputs
-from .fsutil import clean_temp_files
-from .incremental_lists import Issued, issue_linked, write_all
+from .fsutil import clean_temp_files, file_sha256, stat_status
+from .incremental_lists import issue_linked, write_all
 from .intake import IntakeReport
 from .memo import read_memo, write_memo
 from .register import Hall
@@ -75,6 +77,7 @@ class IncrementalLayer:
         self.results_reused = False
         self._results_key: str | None = None
         self._archive_key: str | None = None
+        self._digests: dict[bytes, tuple[str, str]] = {}
 
     @classmethod
     def at(cls, folder: Path | None) -> IncrementalLayer:
@@ -106,10 +109,19 @@ class IncrementalLayer:
             report = stage(cache)
         finally:
             if cache is not None:
+                self._digests = cache.known_digests()
                 cache.close()
         if cache is not None:
             self.intake_hits, self.intake_misses = cache.hits, cache.misses
         return report
+
+    def content_sha256(self, path: Path) -> str:
+        """A file's SHA-256: the one intake knew when the file's status is still the one it was known by (the rule
+        of cache.py), else read from its bytes."""
+        known = self._digests.get(os.fsencode(os.path.abspath(path)))
+        if known is not None and known[0] == stat_status(os.stat(path)):
+            return known[1]
+        return file_sha256(path)
 
     def files_read(self, report: IntakeReport) -> int:
         """Files this build read: those the cache did not know, or every file intake looked at."""

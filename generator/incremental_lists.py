@@ -13,28 +13,16 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .archive_year import Issued
 from .cache import code_version
 from .decisions import list_file_name, write_lists
 from .installkey import keyed_digest
 from .memo import read_memo, write_memo
 
 ISSUED_MEMO = "shortlists-issued"
-
-
-@dataclass
-class Issued:
-    """The lists of one build: their paths, and the names of the current lists still exactly as issued."""
-
-    paths: list[Path]
-    unanswered: set[str] = field(default_factory=set)
-
-
-IssueLists = Callable[[dict[str, Any], Path, Path], Issued]
 
 
 def write_all(results: dict[str, Any], folder: Path, previous: Path) -> Issued:

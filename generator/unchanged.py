@@ -68,18 +68,29 @@ _REGISTER = "register-cache"
 
 
 def folder_state(folder: Path) -> list[list[str | int]]:
-    """Every file under ``folder``: relative path, size, mtime and ctime in ns (dot names are ours: temporary)."""
+    """Every file under ``folder``: relative path, size, mtime and ctime in ns, in a fixed order (each folder's
+    files by name, then its subfolders by name; links to folders are not followed)."""
     state: list[list[str | int]] = []
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(root) / name
+    pending = [("", str(folder))]
+    while pending:
+        prefix, where = pending.pop()
+        try:
+            entries = sorted(os.scandir(where), key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
             try:
-                st = path.stat()
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        subfolders.append((f"{prefix}{entry.name}/", entry.path))
+                    continue
+                st = entry.stat()
             except OSError:
                 continue
             # ctime too: a file rewritten in place with its size and mtime put back is not as the build left it.
-            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+            state.append([f"{prefix}{entry.name}", st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+        pending.extend(reversed(subfolders))
     return state
 
 
