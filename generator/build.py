@@ -1,6 +1,9 @@
-"""The main job, as named stages: returns → intake → scoring and tiering → results → pages → site.
+"""The main job as the pipeline's named stages: load → intake → evaluate → archive → lists → site.
 
-Each stage takes the value the previous one gave; the CLI decides where the files are.
+Each stage is a function from typed inputs to typed outputs and does not know whether it is cached: ``build``
+runs them through an :class:`~generator.incremental_layer.IncrementalLayer`, which keeps between builds what did
+not change (without a cache folder it keeps nothing: the pure pipeline, same bytes). The CLI decides where the
+files are.
 """
 
 from __future__ import annotations
@@ -8,41 +11,47 @@ from __future__ import annotations
 import os
 import resource
 import shutil
-import tempfile
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from . import collector
+from . import record as record_io
+from .archive_year import clean_archive, issue_lists, stage_year
+from .cache import IntakeCache
 from .config import RECOGNISED_ORDER, Config, load_config
-from .decisions import load_decisions
-from .errors import ConfigError, SiteError
+from .decisions import Answer, decision_files, load_decisions
+from .errors import ConfigError, DecisionError, SiteError
+from .evaluate_inputs import YearInputs
 from .fsutil import (
     BuildLock,
     clean_leftovers,
-    clean_temp_files,
     file_status,
-    recover_swap,
-    work_prefix,
 )
-from .inputs_store import Inputs, store_inputs
-from .intake import IntakeReport, run_intake
+from .incremental_layer import IncrementalLayer, SitePublished
+from .inputs_store import Inputs
+from .intake import REJECTED, IntakeReport, run_intake
 from .intake_errors import NothingAcceptedError
 from .journal import clean_asides
 from .journal import commit as commit_year
 from .journal import recover as recover_year
-from .overrides import load_overrides
+from .meta_year import returns_year
+from .overrides import Override, load_overrides
 from .paths import check_outputs, check_site_dir
-from .register import load_register
-from .results import RESULTS_FILE, evaluate, load_archive, save_year
+from .problems import CATALOGUE
+from .register import Hall, load_register
+from .results import RESULTS_FILE, evaluate, load_archive
 from .rules import Rules
 from .rules_standard_load import load_standard
 from .shortlist import FOLDER as SHORTLIST_FOLDER
-from .shortlist import issue_shortlists
-from .site import build_site
-from .standard import DEFAULT_STANDARD
-from .unchanged import archive_current, last_results, register_cached, remember_archive, remember_results
+from .site import build_site, site_intact
+from .standard import DEFAULT_STANDARD, Standard
+
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
@@ -53,7 +62,7 @@ class BuildSummary:
 
     year: int
     intake: IntakeReport  # the files' fates; without the records, which the results hold
-    results_data: dict | None
+    results_data: dict[str, Any] | None
     archive_dir: Path
     site_dir: Path | None
     pages: int = 0
@@ -63,18 +72,16 @@ class BuildSummary:
     files_read: int = 0
     workers: int = 1
     site_reused: bool = False
-    hall_pages: dict = field(default_factory=dict)  # stamped: written, linked (kept from the last site), seconds
-    tally: dict = field(default_factory=dict)
-    answers: list = field(default_factory=list)  # every answered list read and what was done with it (逐级认定)
-    filled_in_archive: list = field(default_factory=list)  # lists answered in place inside the archive: not applied
+    hall_pages: dict[str, Any] = field(default_factory=dict)  # stamped: written, linked (kept), seconds
+    tally: dict[str, Any] = field(default_factory=dict)
+    answers: list[Any] = field(default_factory=list)  # every answered list read and what was done with it (逐级认定)
+    filled_in_archive: list[str] = field(default_factory=list)  # lists answered in place in the archive: not applied
 
     results_status: str | None = None  # the archive's results.json as this build left it, once results_data goes
 
     @property
-    def results(self) -> dict:
+    def results(self) -> dict[str, Any]:
         if self.results_data is None:
-            from . import record as record_io
-
             path = self.archive_dir / str(self.year) / RESULTS_FILE
             if file_status(path) != self.results_status:  # a later build rewrote it: not this build's results
                 raise RuntimeError(f"{path} changed after this build; read its results before the next build")
@@ -82,7 +89,7 @@ class BuildSummary:
         return self.results_data
 
 
-def _tally(results: dict) -> dict:
+def tally(results: dict[str, Any]) -> dict[str, Any]:
     """Tiers, recognitions and waits of the year's halls, for the command line's summary."""
     tiers: dict[str, int] = {}
     claims: dict[str, int] = {}  # unranked halls' tiers: a 自评 claim (or one whose 市级检查 is 待重报), no place
@@ -99,47 +106,53 @@ def _tally(results: dict) -> dict:
             "recognised": recognised}
 
 
-def _own_cache_dir(cache_dir):
-    """The cache folder, or None when it is a symlink: a link planted at the default ``.hallscore-cache`` would
-    have hallscore write and prune files in someone else's folder."""
-    if cache_dir is not None and Path(cache_dir).is_symlink():
-        from .errors import notice
-
-        notice(f"提示:缓存目录 {cache_dir} 是符号链接,本次不使用缓存(也不改动链接指向的位置);"
-               f"请删除该链接,或用 --cache-dir 指定一个普通目录。")
+def intake_ticks(progress: Progress | None) -> Callable[[int, int], None] | None:
+    """The intake's progress callback, reporting to the build's."""
+    if progress is None:
         return None
-    return cache_dir
+    return lambda done, total: progress("intake", done, total)
 
 
-def _intake_options(workers, cache_dir, progress):
-    """The cache object and intake progress callback for one run."""
-    cache = None
-    if cache_dir is not None:
-        from .cache import IntakeCache
-
-        cache = IntakeCache(cache_dir)
-    tick = (lambda done, total: progress("intake", done, total)) if progress is not None else None
-    return cache, tick
-
-
-def validate(paths, register_path, year: int, standard_path=None, workers: int = 1, cache_dir=None,
-             progress=None) -> IntakeReport:
+def validate(paths: Sequence[Path], register_path: Path, year: int, standard_path: Path | None = None,
+             workers: int = 1, cache_dir: Path | None = None, progress: Progress | None = None) -> IntakeReport:
     """Intake only: what `hallscore validate` reports."""
     standard = load_standard(standard_path)
     halls = load_register(register_path)
-    cache, tick = _intake_options(workers, _own_cache_dir(cache_dir), progress)
-    try:
-        with collector.paused():
-            return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
-    finally:
-        if cache is not None:
-            cache.close()
+    layer = IncrementalLayer.at(cache_dir)
+    with layer.paused():
+        return layer.intake(partial(check_returns, paths, standard, halls, year, workers, intake_ticks(progress)))
 
 
-def _cpu() -> float:
+def check_returns(paths: Sequence[Path], standard: Standard, halls: Sequence[Hall], year: int, workers: int,
+                  tick: Callable[[int, int], None] | None, cache: IntakeCache | None) -> IntakeReport:
+    """The intake stage: every file found under ``paths`` checked against the standard and the register."""
+    return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
+
+
+def cpu_seconds() -> float:
     """CPU seconds of this process and of its finished children (the intake workers)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class StageClock:
+    """Wall and CPU seconds of each stage, and the progress callback told of each stage as it starts."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), cpu_seconds()
+
+    def announce(self, stage: str) -> None:
+        if self.progress is not None:
+            self.progress(stage, 0, None)
+
+    def lap(self, stage: str) -> None:
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        self.seconds[stage] = wall - self._wall
+        self.cpu_seconds[stage] = cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
 
 
 @dataclass(frozen=True)
@@ -148,7 +161,7 @@ class BuildOptions:
 
     ``site_dir=None`` stops after the archive (score only). The 上报名单 workbooks go into
     ``archive/<year>/上报名单/``, next to results.json. ``workers`` processes check the returns; ``cache_dir``
-    keeps intake results between builds (:mod:`generator.cache`); ``decisions_paths`` are returned 上报名单
+    keeps what did not change between builds (incremental_layer.py); ``decisions_paths`` are returned 上报名单
     (files or folders, decisions.py); ``overrides_path`` a file of recorded decisions. ``config_path`` names the
     file ``config`` was read from, so that no output is written over it.
     """
@@ -168,8 +181,9 @@ class BuildOptions:
     config_path: Path | None = None
 
     @classmethod
-    def from_files(cls, paths, register_path, archive_dir, year: int | None = None, config_path=None,
-                   year_explicit: bool = True, **options) -> BuildOptions:
+    def from_files(cls, paths: Iterable[str | Path], register_path: str | Path, archive_dir: str | Path,
+                   year: int | None = None, config_path: str | Path | None = None, year_explicit: bool = True,
+                   **options: Any) -> BuildOptions:
         """Options with the year's configuration read from ``config_path`` (TOML) when given.
 
         The file's ``year`` wins over a ``year`` that was not given explicitly (``year_explicit=False``, the
@@ -191,8 +205,12 @@ class BuildOptions:
         return cls(tuple(Path(p) for p in paths), Path(register_path), Path(archive_dir), config,
                    config_path=Path(config_path) if config_path is not None else None, **options)
 
+    def kept_inputs(self) -> Inputs:
+        """The inputs as the archive keeps them (inputs_store.py)."""
+        return Inputs(self.paths, self.register_path, self.config_path, self.overrides_path, self.decisions_paths)
 
-def build(options: BuildOptions, progress=None) -> BuildSummary:
+
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildSummary:
     """Run the whole pipeline for one year as ``options`` say.
 
     ``progress(stage, done, total)`` hears of each stage (``total`` None when a stage cannot count its steps).
@@ -200,25 +218,101 @@ def build(options: BuildOptions, progress=None) -> BuildSummary:
     o = options
     inputs = [("检查表路径", p) for p in o.paths] + [("营业厅清单", o.register_path), ("评价标准", o.standard_path),
                                                    ("年度配置", o.config_path), ("裁定文件", o.overrides_path)]
-    _keep_inputs_apart(o.decisions_paths, o.archive_dir)
+    keep_inputs_apart(o.decisions_paths, o.archive_dir)
     inputs += [("上报名单答复", p) for p in o.decisions_paths]
     check_outputs(inputs, [("档案目录", o.archive_dir), ("站点目录", o.site_dir), ("缓存目录", o.cache_dir)])
     if o.site_dir is not None:
         check_site_dir(o.site_dir)
-    wait = _lock_wait(o.lock_wait)
-    with collector.paused(), BuildLock(o.archive_dir, wait), _site_lock(o.site_dir, wait):
-        return _build_locked(o, progress)
+    wait = wait_seconds(o.lock_wait)
+    layer = IncrementalLayer.at(o.cache_dir)
+    with layer.paused(), BuildLock(o.archive_dir, wait), site_lock(o.site_dir, wait):
+        return run_pipeline(o, layer, progress)
+
+
+def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | None) -> BuildSummary:
+    """The stages in order, each through ``layer``: the year's archive and its site change together or not at all."""
+    clock = StageClock(progress)
+    clean_after_killed_builds(o, layer)
+    sources = load_sources(o, layer)
+    clock.lap("load")
+    report = layer.intake(partial(check_returns, o.paths, sources.standard, sources.halls, o.config.year, o.workers,
+                                  intake_ticks(progress)))
+    clock.lap("intake")
+    if not report.records:
+        raise NothingAcceptedError(nothing_accepted(report, o.config.year, o.paths), report)
+    clock.announce("scoring")
+    inputs = YearInputs(sources.halls, report, sources.standard, sources.rules, sources.overrides, sources.decisions)
+    results = layer.evaluate(evaluate_year, inputs, o.archive_dir / str(o.config.year) / RESULTS_FILE)
+    del inputs  # the records are in the results now: the year is not held twice through the archive and site
+    report = IntakeReport(report.files, [], report.inputs_key)
+    clock.lap("scoring")
+    clock.announce("archive")
+    year = results["year"]
+    intake = report.to_dict()  # what intake.json holds
+    target = o.archive_dir / str(year)
+    staged = layer.archive(partial(stage_year, o.archive_dir, results, intake, sources.standard_path,
+                                   o.kept_inputs(), layer.content_sha256), year, intake, target)
+    del intake
+    summary = BuildSummary(year, report, results, o.archive_dir, o.site_dir, workers=o.workers,
+                           tally=tally(results), answers=list(results.get("answers", [])),
+                           cache_hits=layer.intake_hits, files_read=layer.files_read(report))
+    try:
+        if staged is not None:
+            summary.filled_in_archive = issue_lists(results, staged, target / SHORTLIST_FOLDER, layer.issue_lists)
+            if o.site_dir is None:
+                commit_year(o.archive_dir, [(staged, target)])  # the year's folder is complete before anyone sees it
+        clock.lap("archive")
+        if o.site_dir is not None:
+            clock.announce("site")
+            # The pages read the archive's copy: the build's is let go (the peak of memory is in the pages).
+            summary.results_data = None
+            del results
+            published = layer.site(partial(publish_site, o.archive_dir, o.site_dir, o.strict, staged, target),
+                                   o.archive_dir, o.site_dir, o.strict, staged is not None, still_published)
+            summary.pages, summary.site_reused, summary.hall_pages = (published.pages, published.reused,
+                                                                      published.hall_pages)
+            summary.results_status = file_status(target / RESULTS_FILE)
+            clock.lap("site")
+    finally:
+        if staged is not None:
+            shutil.rmtree(staged.parent, ignore_errors=True)  # empty once committed
+    layer.remember(year, target, target / RESULTS_FILE, staged is not None)
+    summary.seconds, summary.cpu_seconds = clock.seconds, clock.cpu_seconds
+    return summary
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the year is evaluated from besides the returns."""
+
+    standard_path: Path
+    standard: Standard
+    halls: tuple[Hall, ...]
+    overrides: tuple[Override, ...]
+    decisions: tuple[Answer, ...]
+    rules: Rules
+
+
+def load_sources(o: BuildOptions, layer: IncrementalLayer) -> Sources:
+    """The load stage: standard, register, recorded decisions and answered lists, and the year's rules."""
+    standard_path = o.standard_path or DEFAULT_STANDARD
+    standard = load_standard(standard_path)
+    halls = layer.register(o.register_path)
+    overrides = load_overrides(o.overrides_path) if o.overrides_path is not None else ()
+    decisions = load_decisions(o.decisions_paths) if o.decisions_paths else ()
+    return Sources(standard_path, standard, halls, overrides, decisions, Rules.of(standard, o.config))
+
+
+def evaluate_year(inputs: YearInputs) -> dict[str, Any]:
+    """The evaluation stage: scores, tiers and recognitions of the year (results.py)."""
+    report = inputs.report
+    return evaluate(inputs.halls, report.records, inputs.standard, inputs.rules, report.summary(), inputs.overrides,
+                    inputs.decisions, report.files, report.replaced)
 
 
 def nothing_accepted(report: IntakeReport, year: int, paths: Sequence[Path]) -> str:
     """Why a build has no return to score, with the likely cause: a wrong year, a wrong folder, or the returns'
     own problems."""
-    from collections import Counter
-
-    from .intake import REJECTED
-    from .meta_year import returns_year
-    from .problems import CATALOGUE
-
     rejected = [f for f in report.files if f.status == REJECTED]
     kept = "档案和站点都没有改动,没有发布任何内容。"
     if not rejected:
@@ -237,13 +331,11 @@ def nothing_accepted(report: IntakeReport, year: int, paths: Sequence[Path]) -> 
             f"最常见的问题:{common}。请用 hallscore validate 查看每个文件的问题,改正后重新提交。")
 
 
-def _site_lock(site_dir, wait: float):
-    from contextlib import nullcontext
-
+def site_lock(site_dir: Path | None, wait: float) -> AbstractContextManager[object]:
     return BuildLock.for_site(site_dir, wait) if site_dir is not None else nullcontext()
 
 
-def _lock_wait(wait: float | None) -> float:
+def wait_seconds(wait: float | None) -> float:
     """Seconds a build waits for another build of the same archive (HALLSCORE_LOCK_WAIT, default 10)."""
     if wait is not None:
         return wait
@@ -253,166 +345,19 @@ def _lock_wait(wait: float | None) -> float:
         return 10.0
 
 
-def _build_locked(o: BuildOptions, progress) -> BuildSummary:
-    archive_dir, site_dir, cache_dir, workers = o.archive_dir, o.site_dir, _own_cache_dir(o.cache_dir), o.workers
-    seconds: dict[str, float] = {}
-    cpu_seconds: dict[str, float] = {}
-    clock, cpu_clock = time.perf_counter(), _cpu()
-
-    def lap(stage: str) -> None:
-        nonlocal clock, cpu_clock
-        now, cpu_now = time.perf_counter(), _cpu()
-        seconds[stage] = now - clock
-        cpu_seconds[stage] = cpu_now - cpu_clock
-        clock, cpu_clock = now, cpu_now
-
-    def announce(stage: str) -> None:
-        if progress is not None:
-            progress(stage, 0, None)
-
-    recover_year(archive_dir)  # first: a commit a killed run left is completed (journal.py)
-    _clean_archive(archive_dir, cache_dir)
-    if site_dir is not None:  # also when the site is reused and build_site (which cleans too) is not called
-        site = Path(site_dir).resolve()
+def clean_after_killed_builds(o: BuildOptions, layer: IncrementalLayer) -> None:
+    """First a commit a killed run left is completed (journal.py), then its leftovers go."""
+    recover_year(o.archive_dir)
+    clean_archive(o.archive_dir)
+    layer.clean()
+    if o.site_dir is not None:  # also when the site is kept and build_site (which cleans too) is not called
+        site = Path(o.site_dir).resolve()
         clean_leftovers(site.parent, f".{site.name}.build-")
-        clean_asides(site.parent, (site.name,), journal=archive_dir)
-    config = o.config
-    year = config.year
-    standard_path = o.standard_path or DEFAULT_STANDARD
-    standard = load_standard(standard_path)
-    halls = register_cached(o.register_path, cache_dir)
-    overrides = load_overrides(o.overrides_path) if o.overrides_path is not None else ()
-    decisions = load_decisions(o.decisions_paths) if o.decisions_paths else ()
-    lap("load")
-    # Intake first: it needs nothing but the inputs, and its report is part of the record.
-    cache, tick = _intake_options(workers, cache_dir, progress)
-    try:
-        report = run_intake(o.paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
-    finally:
-        if cache is not None:
-            cache.close()
-    lap("intake")
-    if not report.records:
-        raise NothingAcceptedError(nothing_accepted(report, year, o.paths), report)
-    announce("scoring")
-    rules = Rules.of(standard, config)  # the year's rules, made once
-    results, results_key, reused = _evaluate(halls, report, standard, rules, overrides, cache_dir, decisions,
-                                             archive_dir)
-    # The records are in the results now: the national year is not held twice through the archive and site.
-    report = IntakeReport(report.files, [], report.inputs_key)
-    lap("scoring")
-    announce("archive")
-    intake = report.to_dict()  # what intake.json holds: part of the archive's work
-    target = archive_dir / str(results["year"])
-    archive_key = _archive_key(results_key, intake)
-    # Nothing changed and the folder is as the last build left it: no staging, no swap (unchanged.py).
-    current = archive_current(cache_dir, results["year"], archive_key, target)
-    staged = None
-    filled: list[str] = []
-    if not current:
-        kept = Inputs(o.paths, o.register_path, o.config_path, o.overrides_path, o.decisions_paths)
-        staged, filled = _stage_year(archive_dir, results, intake, standard_path, cache_dir, kept)
-    try:
-        if staged is not None and site_dir is None:
-            commit_year(archive_dir, [(staged, target)])  # the year's folder is complete before anyone sees it
-        del intake  # written; the site reads the staged copy
-        lap("archive")
-        summary = BuildSummary(year, report, results, archive_dir, Path(site_dir) if site_dir else None,
-                               seconds=seconds, cpu_seconds=cpu_seconds, workers=workers, tally=_tally(results),
-                               answers=list(results.get("answers", [])), filled_in_archive=filled)
-        if cache is not None:
-            summary.cache_hits, summary.files_read = cache.hits, cache.misses
-        else:
-            summary.files_read = sum(1 for f in report.files if f.status != "ignored")
-        if site_dir is not None:
-            announce("site")
-            # The pages read the archive's copy: the build's is let go (about 100 MB at 20,000 halls).
-            summary.results_data = results = None  # type: ignore[assignment]
-            # The site is built from the staged year and committed with it: both change or neither does.
-            summary.pages, summary.site_reused, summary.hall_pages = _site(
-                archive_dir, Path(site_dir), o.strict, cache_dir,
-                staged=(summary.year, staged, target) if staged is not None else None)
-            summary.results_status = file_status(target / RESULTS_FILE)
-            lap("site")
-    finally:
-        if staged is not None:
-            shutil.rmtree(staged.parent, ignore_errors=True)  # empty once committed
-    if not reused:
-        remember_results(cache_dir, summary.year, results_key, target / RESULTS_FILE)
-    if staged is not None:
-        remember_archive(cache_dir, summary.year, archive_key, target)
-    return summary
+        clean_asides(site.parent, (site.name,), journal=o.archive_dir)
 
 
-def _archive_key(results_key: str | None, intake: dict) -> str | None:
-    """The results' key and the intake report: together, every byte of the archive's year folder."""
-    if results_key is None:
-        return None
-    import hashlib
-    import json
-
-    report = json.dumps(intake, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
-    return hashlib.sha256(results_key.encode() + b"\n" + report).hexdigest()
-
-
-def _clean_archive(archive_dir: Path, cache_dir) -> None:
-    """Leftovers of killed runs: half-done swaps put right, staging folders and temporary files removed."""
-    if not archive_dir.is_dir():
-        return
-    for entry in archive_dir.iterdir():
-        name = entry.name
-        if name.startswith(".") and name.endswith(".old") and name[1:-4].isdigit():
-            recover_swap(archive_dir / name[1:-4])
-    clean_leftovers(archive_dir, ".stage-")
-    clean_asides(archive_dir)
-    for folder in [archive_dir, *(p for p in archive_dir.iterdir() if p.is_dir() and p.name.isdigit())]:
-        clean_temp_files(folder)
-    if cache_dir is not None:
-        clean_temp_files(cache_dir)
-
-
-def _stage_year(archive_dir: Path, results: dict, intake: dict, standard_path, cache_dir=None,
-                inputs: Inputs | None = None) -> tuple[Path, list[str]]:
-    """Every output of the year (results, intake, standard, 上报名单) and every input that made it (inputs_store.py)
-    in a folder beside the archive's years; files whose bytes did not change are hard links to the current ones.
-    With the names of the lists found answered in place inside the archive (kept aside, not applied)."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
-    current = archive_dir / str(results["year"])
-    try:
-        folder = save_year(root, results, intake, standard_path, previous=current)
-        filled = _replace_shortlists(results, folder / SHORTLIST_FOLDER, current / SHORTLIST_FOLDER, cache_dir)
-        if inputs is not None:
-            store_inputs(folder, inputs, current if current.is_dir() else None)
-        _carry_over(archive_dir / str(results["year"]), folder)
-    except BaseException:
-        shutil.rmtree(root, ignore_errors=True)
-        raise
-    return folder, filled
-
-
-def _carry_over(old: Path, new: Path) -> None:
-    """Files in the year's folder that this run does not write (someone's notes, say) go into the new folder.
-
-    This run's own outputs replace their old copies; the 上报名单 folder is this run's alone (a province's list
-    left from an earlier run is dropped).
-    """
-    if not old.is_dir():
-        return
-    for entry in old.iterdir():
-        if entry.name.startswith(".") or entry.name == SHORTLIST_FOLDER or (new / entry.name).exists():
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, new / entry.name, symlinks=True)
-        else:
-            shutil.copy2(entry, new / entry.name, follow_symlinks=False)
-
-
-def _keep_inputs_apart(decisions_paths, archive_dir: Path) -> None:
+def keep_inputs_apart(decisions_paths: Iterable[Path], archive_dir: Path) -> None:
     """The build rewrites the archive's issued lists: an answer kept among them would be lost, so refuse it."""
-    from .decisions import decision_files
-    from .errors import DecisionError
-
     archive = archive_dir.resolve()
     for path in decision_files(decisions_paths or ()):
         if archive in path.resolve().parents:
@@ -420,125 +365,30 @@ def _keep_inputs_apart(decisions_paths, archive_dir: Path) -> None:
                                 f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
 
 
-def _replace_shortlists(results: dict, folder: Path, previous: Path, cache_dir=None) -> list[str]:
-    """Write this run's lists into the staged ``folder``; carry over from the ``previous`` issue what is not ours.
+def publish_site(archive_dir: Path, site_dir: Path, strict: bool, staged: Path | None, target: Path) -> SitePublished:
+    """The site stage: pages from the archive, not from memory (every published year is re-derivable from it).
 
-    A province's list left from an earlier run is dropped, but a list someone has already answered in place
-    (any 认定结果 filled in) is kept beside as ``<name>-答复留存-<hash>.xlsx`` for the user to send back with
-    --decisions, and any other file found there (not named like our lists) is carried over untouched.
-    """
-    import hashlib
-
-    from .decisions import load_decisions
-    from .errors import DecisionError
-
-    # Lists whose content is what the current file was issued for are linked, not made again (shortlist.py);
-    # a file still as it was issued has not been answered in place, so it need not be read.
-    issued = issue_shortlists(results, folder, previous, cache_dir)
-    filled: list[str] = []
-    if not previous.is_dir():
-        return filled
-    ours = f"{SHORTLIST_FOLDER}.xlsx"
-    for old in sorted(previous.iterdir()):
-        if old.name.startswith(".") or old.is_dir() or old.is_symlink():
-            continue
-        if not old.name.endswith(ours) or "-答复留存-" in old.name:
-            shutil.copy2(old, folder / old.name)
-            continue
-        if old.name in issued.unanswered:
-            continue
-        try:
-            answered = any(a.decisions for a in load_decisions([old]))
-        except DecisionError:
-            answered = False  # one of ours gone bad: replaced as before
-        if answered:
-            digest = hashlib.sha256(old.read_bytes()).hexdigest()[:8]
-            kept = f"{old.stem}-答复留存-{digest}.xlsx"
-            shutil.copy2(old, folder / kept)
-            filled.append(f"{old.name}(已另存为 {kept})")
-    return filled
-
-
-def _evaluate(halls, report: IntakeReport, standard, config, overrides, cache_dir,
-              decisions=(), archive_dir: Path | None = None) -> tuple[dict, str | None, bool]:
-    """Scores and tiers, or the last ones when nothing they are computed from changed (read back from the
-    archive's results.json, which holds exactly them); with the key of what they were computed from (None
-    without a cache) and whether they were read back."""
-    records, summary, inputs_key = report.records, report.summary(), report.inputs_key
-    files, replaced = report.files, report.replaced  # every return of each hall's case file
-    if cache_dir is None:
-        return evaluate(halls, records, standard, config, summary, overrides, decisions, files, replaced), None, False
-    import hashlib
-    import json
-
-    from .cache import code_version
-
-    # The intake's inputs key stands for the records and the register (every record is a function of its file's
-    # cache key, which holds the register's fingerprint, the standard, the year and the code, and of the day
-    # where a date was found in the future); without it, repr of the dataclasses: every field, Decimals with
-    # their exponent, dicts in order.
-    digest = hashlib.sha256(f"{code_version()}\n".encode())
-    inputs = (f"inputs:{inputs_key}",) if inputs_key else (repr(tuple(halls)), repr(list(records)),
-                                                          repr(report.files), repr(report.replaced))
-    for part in (*inputs, repr(standard), repr(config.config), repr(tuple(overrides)),
-                 repr(tuple(decisions)), json.dumps(summary, ensure_ascii=False, sort_keys=True)):
-        digest.update(part.encode("utf-8") + b"\x1e")
-    key = digest.hexdigest()
-    if archive_dir is not None:
-        year = config.year  # config: the year's Rules
-        last = last_results(cache_dir, year, key, Path(archive_dir) / str(year) / RESULTS_FILE)
-        if last is not None:
-            return last, key, True
-    return evaluate(halls, records, standard, config, summary, overrides, decisions, files, replaced), key, False
-
-
-def _site(archive_dir: Path, site_dir: Path, strict: bool, cache_dir,
-          staged: tuple[int, Path, Path] | None = None) -> tuple[int, bool, dict]:
-    """Build the site, or keep it when nothing it is made from changed since the last successful build.
-
-    ``staged``: (year, staged folder, its place in the archive): the site is built from it and both are committed
-    together (journal.py)."""
-    stamp = key = None
-    if cache_dir is not None and staged is None:
-        from .cache import site_key
-        from .memo import read_memo
-        from .site import site_intact
-
-        stamp = Path(cache_dir) / "site.key"
-        key = site_key(archive_dir, site_dir, strict)
-        try:
-            last_key, pages = str(read_memo(stamp, "site-key")).split()  # sealed: a forged stamp reads as none
-            # Kept only when it is still what the last build published (a deleted or edited page: rebuilt).
-            if last_key == key and (site_dir / "index.html").is_file() and site_intact(site_dir) is not None:
-                return int(pages), True, {}
-        except (OSError, ValueError):
-            pass
-    # Pages come from the archive, not from memory: every published year is re-derivable from it.
-    years = load_archive(archive_dir, staged[:2] if staged is not None else None)
+    ``staged``: the year's staged folder, whose place in the archive is ``target``: the site is built from it and
+    both are committed together (journal.py)."""
+    years = load_archive(archive_dir, (int(target.name), staged) if staged is not None else None)
     for year in years:
         year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
         year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory
     commit = None
     if staged is not None:
-        folder, target = staged[1], staged[2]
-
         def commit(new_site: Path) -> None:
-            commit_year(archive_dir, [(folder, target), (new_site, site_dir)])
+            commit_year(archive_dir, [(staged, target), (new_site, site_dir)])
 
-    built = build_site(years, site_dir, strict=strict, cache_dir=cache_dir, commit=commit)
-    if cache_dir is not None:
-        from .cache import site_key
-
-        stamp = Path(cache_dir) / "site.key"
-        key = site_key(archive_dir, site_dir, strict)
-    if stamp is not None:
-        from .memo import write_memo
-
-        write_memo(stamp, "site-key", f"{key} {built['pages']}")
-    return built["pages"], False, built.get("hall_pages", {})
+    built = build_site(years, site_dir, strict=strict, commit=commit)
+    return SitePublished(built["pages"], built.get("hall_pages", {}))
 
 
-def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float | None = None) -> int:
+def still_published(site_dir: Path) -> bool:
+    """The site is as the last build published it (site.py's manifest)."""
+    return site_intact(site_dir) is not None
+
+
+def rebuild_site(archive_dir: Path, site_dir: Path, strict: bool = False, lock_wait: float | None = None) -> int:
     """Pages and site from the archive alone; an archive folder that does not exist is refused (a mistyped path
     would otherwise replace the published site with an empty one)."""
     check_outputs([("档案目录", archive_dir)], [("站点目录", site_dir)])
@@ -546,12 +396,13 @@ def rebuild_site(archive_dir, site_dir, strict: bool = False, lock_wait: float |
     if not Path(archive_dir).is_dir():
         raise SiteError(f"档案目录 {archive_dir} 不存在或不是文件夹:没有可以生成站点的年度结果;"
                         f"请检查 --archive 的路径(站点未改动)")
-    wait = _lock_wait(lock_wait)
-    with collector.paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
+    wait = wait_seconds(lock_wait)
+    with IncrementalLayer().paused(), BuildLock(archive_dir, wait), BuildLock.for_site(site_dir, wait):
         recover_year(archive_dir)
         clean_leftovers(archive_dir, ".stage-")  # a killed build's staging folder (emptied by the commit)
         years = load_archive(archive_dir)
         if not years:  # a wrong but existing folder: the published site is not replaced by an empty one either
             raise SiteError(f"档案目录 {archive_dir} 中没有任何年度的结果(<年度>/results.json):请检查 --archive 的路径,"
                             f"或先用 hallscore build 生成年度结果(站点未改动)")
-        return build_site(years, site_dir, strict=strict)["pages"]
+        pages: int = build_site(years, site_dir, strict=strict)["pages"]
+        return pages

@@ -25,24 +25,25 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import notice
 from .fsutil import stat_status
-from .installkey import digest_matches, keyed_digest
-from .outcomes import decode_outcome, encode_outcome
-
-if TYPE_CHECKING:
-    from .register import Hall
-    from .standard import Standard
+from .installkey import Signer
+from .intake import ReturnRecord
+from .outcomes import Outcome, decode_outcome, encode_outcome
+from .register import Hall
+from .standard import Standard
 
 _FORMAT = 5  # 2: entries are JSON text (generator.outcomes), no longer pickles; 3: the day out of the key;
 # 4: a rejection's hint names its round too (intake.split_hint)
 # 5: every row carries a keyed digest (generator.installkey) and the header our application id
-FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's _Checker)
+FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's checks)
 KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection season is 1-2 months)
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
@@ -70,6 +71,31 @@ def register_fingerprint(halls: Iterable[Hall]) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class StandardBounds:
+    """What intake can find in a return of one standard: known item ids with scores within 0 and each item's
+    maximum, known bonus/deduction/veto ids, counts >= 0 (an entry holding anything else is checked again)."""
+
+    maxima: dict[str, Decimal]
+    events: frozenset[str]
+    vetoes: frozenset[str]
+
+    @classmethod
+    def of(cls, standard: Standard) -> StandardBounds:
+        return cls({item.id: item.max_points for item in standard.items},
+                   frozenset(rule.id for rule in standard.bonus) | {rule.id for rule in standard.deductions},
+                   frozenset(v.id for v in standard.vetoes))
+
+    def holds(self, record: ReturnRecord) -> bool:
+        for item_id, score in record.scores.items():
+            top = self.maxima.get(item_id)
+            if top is None or (score is not None and not 0 <= score <= top):
+                return False
+        if any(k not in self.events or not 0 <= v <= 10_000 for k, v in record.events.items()):
+            return False
+        return all(k in self.vetoes for k in record.vetoes)
+
+
 class IntakeCache:
     """Results of ``check_file`` by content key, stored in ``<folder>/intake.sqlite``."""
 
@@ -87,7 +113,8 @@ class IntakeCache:
         self._today = ""
         self._touched: list[str] = []  # keys hit today whose last use was an earlier day
         self._refused = False
-        self._standard: Standard | None = None
+        self._signers: dict[str, Signer] = {}
+        self._bounds: StandardBounds | None = None
 
     def content_sha256(self, path: Path) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
@@ -102,8 +129,23 @@ class IntakeCache:
             return known[1]
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_SECONDS * 1e9:
-            self._pending_stats.append((name, status, digest, keyed_digest(_STATS, _row(name, status, digest))))
+            seal = self._signer(_STATS).digest(_row(name, status, digest))
+            self._pending_stats.append((name, status, digest, seal))
         return digest
+
+    def _signer(self, purpose: str) -> Signer:
+        """The keyed digest of one kind of row (the installation key read once per store)."""
+        signer = self._signers.get(purpose)
+        if signer is None:
+            signer = self._signers[purpose] = Signer(purpose)
+        return signer
+
+    def known_digests(self) -> dict[bytes, tuple[str, str]]:
+        """(status, SHA-256) of each file by its absolute path (bytes): those remembered and those learnt this run,
+        only where the status was not taken in the clock tick of a write (``RACY_SECONDS``)."""
+        known = dict(self._stats or {})
+        known.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
+        return known
 
     def _load_stats(self) -> dict[bytes, tuple[str, str]]:
         db = self._open()
@@ -114,7 +156,7 @@ class IntakeCache:
             return {path: (status, digest) for path, status, digest, mac in
                     db.execute("SELECT path, status, sha256, mac FROM stats")
                     if isinstance(path, bytes) and isinstance(status, str) and isinstance(digest, str)
-                    and isinstance(mac, str) and digest_matches(_STATS, _row(path, status, digest), mac)}
+                    and isinstance(mac, str) and self._signer(_STATS).matches(_row(path, status, digest), mac)}
         except sqlite3.Error:
             return {}
 
@@ -123,12 +165,12 @@ class IntakeCache:
         parts = (standard.checksum, register_fingerprint(halls), str(year), code_version())
         self._context = hashlib.sha256("\n".join(parts).encode()).hexdigest()
         self._today = today.isoformat()
-        self._standard = standard
+        self._bounds = StandardBounds.of(standard)
 
-    def day_mark(self, outcome: Any) -> str:
+    def day_mark(self, outcome: Outcome | str) -> str:
         """The day an outcome also depends on ("" for most): what the intake's inputs key must hold beside the
         entry's key."""
-        problems = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else ()
+        problems = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else []
         return self._today if any(p.code == FUTURE_CODE for p in problems) else ""
 
     def key(self, name: str, content_sha256: str) -> str:
@@ -136,11 +178,11 @@ class IntakeCache:
             raise RuntimeError("IntakeCache.bind() must come first")
         return hashlib.sha256(f"{self._context}\n{name}\n{content_sha256}".encode()).hexdigest()
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> Outcome | None:
         """The stored ``(record, problems, hall_hint)``, or None."""
         return self.get_many([key]).get(key)
 
-    def get_many(self, keys: list[str]) -> dict[str, Any]:
+    def get_many(self, keys: list[str]) -> dict[str, Outcome]:
         """The stored outcome of each of ``keys`` that has one, looked up in a few queries, not one per key."""
         if not self._today:
             raise RuntimeError("IntakeCache.bind() must come first")
@@ -155,7 +197,7 @@ class IntakeCache:
                              f" WHERE key IN ({','.join('?' * len(batch))})")
                     for key, value, day, exact, used, mac in db.execute(query, batch):
                         if not (isinstance(value, str) and isinstance(mac, str)
-                                and digest_matches(_ENTRY, _row(key, value, day, exact), mac)):
+                                and self._signer(_ENTRY).matches(_row(key, value, day, exact), mac)):
                             continue  # not written by this installation, or edited since: checked again
                         # Made on `day`: good for every later day, or for that day only when it found a future date.
                         if (day == self._today) if exact else (day <= self._today):
@@ -164,7 +206,7 @@ class IntakeCache:
                                 self._touched.append(key)
             except sqlite3.Error:
                 rows = {}
-        found = {}
+        found: dict[str, Outcome] = {}
         for key in keys:
             value = decode_outcome(rows.get(key)) if key in rows else None
             if value is not None and not self._within_standard(value):
@@ -176,26 +218,15 @@ class IntakeCache:
                 found[key] = value
         return found
 
-    def _within_standard(self, outcome: tuple) -> bool:
-        """An entry's record holds only what intake can find in a return of this standard: known item ids with
-        scores within 0 and each item's maximum, known bonus/deduction/veto ids, counts >= 0."""
-        record, std = outcome[0], self._standard
-        if record is None or std is None:
-            return True
-        maxima = {item.id: item.max_points for item in std.items}
-        for item_id, score in record.scores.items():
-            top = maxima.get(item_id)
-            if top is None or (score is not None and not 0 <= score <= top):
-                return False
-        events = {rule.id for rule in std.bonus} | {rule.id for rule in std.deductions}
-        if any(k not in events or not 0 <= v <= 10_000 for k, v in record.events.items()):
-            return False
-        vetoes = {v.id for v in std.vetoes}
-        return all(k in vetoes for k in record.vetoes)
+    def _within_standard(self, outcome: Outcome) -> bool:
+        """An entry's record holds only what intake can find in a return of this standard."""
+        record, bounds = outcome[0], self._bounds
+        return record is None or bounds is None or bounds.holds(record)
 
-    def put(self, key: str, value: tuple) -> None:
+    def put(self, key: str, value: Outcome) -> None:
         text, day, exact = encode_outcome(value), self._today, int(bool(self.day_mark(value)))
-        self._pending.append((key, text, day, exact, self._today, keyed_digest(_ENTRY, _row(key, text, day, exact))))
+        seal = self._signer(_ENTRY).digest(_row(key, text, day, exact))
+        self._pending.append((key, text, day, exact, self._today, seal))
 
     def flush(self) -> None:
         """Write what this run learnt, in one transaction; drop what no build has used for ``KEEP_DAYS``."""
@@ -220,6 +251,8 @@ class IntakeCache:
                 db.executemany("DELETE FROM stats WHERE path = ?", gone)
         except sqlite3.Error:
             pass  # a cache that cannot be written costs time next run, nothing else
+        if self._stats is not None:
+            self._stats.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
         self._pending.clear()
         self._pending_stats.clear()
         self._touched.clear()
@@ -361,8 +394,6 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
 
     A build whose key equals the last successful one's can keep ``site/`` as it is: same inputs, same bytes.
     """
-    from importlib import metadata
-
     digest = hashlib.sha256(f"{code_version()}\n{Path(site_dir).resolve()}\n{strict}\n".encode())
     for dist in ("mkdocs", "mkdocs-material", "jieba", "jinja2"):
         try:
@@ -372,15 +403,24 @@ def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str
     roots = [("archive", Path(archive_dir)), ("templates", _PACKAGE.parent / "templates"),
              ("assets", _PACKAGE / "assets")]
     for label, root in roots:
-        # Dot names are the archive's lock, staging folders and temporary files, not part of any page; a year's
-        # kept inputs (输入/, inputs_store.py) are no page's either, and are most of the archive's bytes.
-        for path in sorted(p for p in root.rglob("*") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(root).parts)
-                           and not (label == "archive" and p.relative_to(root).parts[1:2] == ("输入",))) \
-                if root.is_dir() else []:
-            digest.update(f"{label}/{path.relative_to(root).as_posix()}\n".encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        for name in page_sources(root, skip_inputs=label == "archive"):
+            digest.update(f"{label}/{name}\n".encode())
+            digest.update(hashlib.sha256((root / name).read_bytes()).digest())
     base = _PACKAGE.parent / "mkdocs.yml"
     if base.is_file():
         digest.update(base.read_bytes())
     return digest.hexdigest()
+
+
+def page_sources(root: Path, skip_inputs: bool = False) -> list[str]:
+    """The files under ``root`` a page may be made from, as sorted relative paths. Dot names are the archive's
+    lock, staging folders and temporary files, not part of any page; with ``skip_inputs`` a year's kept inputs
+    (``<year>/输入/``, inputs_store.py) are left out too: no page's, and most of the archive's bytes."""
+    found: list[str] = []
+    for where, folders, files in os.walk(root):
+        relative = Path(where).relative_to(root)
+        folders[:] = [f for f in folders if not f.startswith(".")
+                      and not (skip_inputs and len(relative.parts) == 1 and f == "输入")]
+        found.extend((relative / f).as_posix() for f in files
+                     if not f.startswith(".") and os.path.isfile(os.path.join(where, f)))
+    return sorted(found)

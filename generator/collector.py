@@ -1,10 +1,10 @@
 """When the cyclic garbage collector runs: not while a build runs.
 
 A build makes millions of small objects that hold no cycles (records, rows, page data) and keeps most of them
-to its end, and every full collection walks all of them: 16 of them were 2.2 s of an 11 s one-return rebuild at
-20,000 halls. Reference counting frees objects as ever; the few cycles a build makes (MkDocs' Markdown
-instances, openpyxl's workbooks) wait for the collector until the build is over (peak memory measured the same,
-docs/benchmarks.md). Returns are read with the collector on, in this process or in the intake's workers.
+to its end, and every full collection walks all of them again, for nothing. Reference counting frees objects as
+ever; the few cycles a build makes (MkDocs' Markdown instances, openpyxl's workbooks) wait for the collector
+until the build is over. Returns are read with the collector on, in this process or in the intake's workers.
+The figures are in docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict, cast
@@ -59,9 +59,11 @@ class Manifest(TypedDict):
     answers: list[StoredFile]
 
 
-def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None) -> None:
+def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None,
+                 sha256_of: Callable[[Path], str] = file_sha256) -> None:
     """Keep ``inputs`` in ``year_folder/输入``: each content once, linked from ``previous`` (the year's folder as
-    it stands) when it already holds it."""
+    it stands) when it already holds it. ``sha256_of`` gives a file's SHA-256 (the incremental layer's knows those
+    of unchanged files without reading them)."""
     root = year_folder / FOLDER
     objects = root / OBJECTS
     objects.mkdir(parents=True, exist_ok=True)
@@ -71,7 +73,7 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
         try:
             if path.is_symlink() or not path.is_file():
                 return None  # a FIFO, a broken link: nothing to keep (the intake report names it)
-            sha = file_sha256(path)
+            sha = sha256_of(path)
         except OSError:
             return None
         target = objects / sha

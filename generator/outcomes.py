@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
+from .intake import ReturnRecord
 from .problems import CATALOGUE, Problem
 
 FORMAT = "hallscore-outcome-1"
 # A year's scores are a few distinct values: each Decimal made once (they are immutable). None is 不适用.
 _DECIMALS: dict[str | None, Decimal | None] = {None: None}
-_RECORD: list = []  # ReturnRecord, imported on first use (intake imports this module's users)
+Outcome = tuple[ReturnRecord | None, list[Problem], str]  # what checking one file gives
 
 
-def encode_outcome(outcome: tuple) -> str:
+def encode_outcome(outcome: Outcome) -> str:
     """JSON text of a ``check_file`` outcome (ASCII: file names may hold undecodable bytes as surrogates)."""
     record, problems, hint = outcome
     rec = None
@@ -33,7 +33,7 @@ def encode_outcome(outcome: tuple) -> str:
     return json.dumps([FORMAT, rec, probs, hint], separators=(",", ":"))
 
 
-def decode_outcome(text: object) -> tuple | None:
+def decode_outcome(text: object) -> Outcome | None:
     """The outcome stored as ``text``, or None when it is not one this code wrote."""
     if not isinstance(text, str):
         return None
@@ -86,11 +86,7 @@ def _texts(value: object) -> dict[str, str]:
     return value
 
 
-def _record(rec: object) -> Any:
-    if not _RECORD:
-        from .intake import ReturnRecord
-
-        _RECORD.append(ReturnRecord)
+def _record(rec: object) -> ReturnRecord:
     if type(rec) is not list or len(rec) != 12:
         raise _Foreign
     hall_id, rnd, when, inspector, scores, reasons, events, event_notes, vetoes, veto_notes, file, sha = rec
@@ -104,5 +100,5 @@ def _record(rec: object) -> Any:
         raise _Foreign  # (True is not a count: its type is bool)
     if type(vetoes) is not dict or not set(map(type, vetoes.values())) <= _BOOL:
         raise _Foreign
-    return _RECORD[0](hall_id, rnd, when, inspector, decoded, _texts(reasons), events, _texts(event_notes),
+    return ReturnRecord(hall_id, rnd, when, inspector, decoded, _texts(reasons), events, _texts(event_notes),
                         vetoes, _texts(veto_notes), file, sha)

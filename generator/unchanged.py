@@ -2,8 +2,8 @@
 
 - The register is parsed once per distinct file content (its SHA-256), kept as JSON in the cache.
 - The results of the last build are read back from the archive's results.json when their key and the
-  file's status are those the last build noted (build._evaluate).
-- The archive's year folder is staged and swapped only when the results' key (build._evaluate) changed or the
+  file's status are those the last build noted (incremental_layer.results_key).
+- The archive's year folder is staged and swapped only when the results' key (incremental_layer) changed or the
   folder is not as the last build left it (any file added, removed, resized or touched since, for example a
   上报名单 answered in place): an unchanged rebuild writes nothing into the archive and swaps nothing.
 """
@@ -15,10 +15,14 @@ import json
 import os
 from dataclasses import astuple
 from pathlib import Path
+from typing import Any
 
+from . import collector
+from .cache import code_version
 from .fsutil import file_sha256, file_status, read_own_file, write_text_atomic
 from .installkey import digest_matches, keyed_digest
 from .memo import read_memo, write_memo
+from .record import SCHEMA_VERSION
 from .register import LEVELS, Hall, load_register
 
 
@@ -35,8 +39,6 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
     """
     if cache_dir is None:
         return load_register(path)
-    from .cache import code_version
-
     key = hashlib.sha256(f"{code_version()}\n{file_sha256(Path(path))}".encode()).hexdigest()
     stored = Path(cache_dir) / f"register-{key[:32]}.json"
     try:
@@ -65,19 +67,30 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
 _REGISTER = "register-cache"
 
 
-def folder_state(folder: Path) -> list:
-    """Every file under ``folder``: relative path, size, mtime and ctime in ns (dot names are ours: temporary)."""
-    state = []
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(root) / name
+def folder_state(folder: Path) -> list[list[str | int]]:
+    """Every file under ``folder``: relative path, size, mtime and ctime in ns, in a fixed order (each folder's
+    files by name, then its subfolders by name; links to folders are not followed)."""
+    state: list[list[str | int]] = []
+    pending = [("", str(folder))]
+    while pending:
+        prefix, where = pending.pop()
+        try:
+            entries = sorted(os.scandir(where), key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
             try:
-                st = path.stat()
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        subfolders.append((f"{prefix}{entry.name}/", entry.path))
+                    continue
+                st = entry.stat()
             except OSError:
                 continue
             # ctime too: a file rewritten in place with its size and mtime put back is not as the build left it.
-            state.append([path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+            state.append([f"{prefix}{entry.name}", st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+        pending.extend(reversed(subfolders))
     return state
 
 
@@ -116,7 +129,7 @@ def remember_results(cache_dir: str | Path | None, year: int, results_key: str |
         write_memo(_results_stamp(cache_dir, year), "results-stamp", {"key": results_key, "file": status})
 
 
-def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> dict | None:
+def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> dict[str, Any] | None:
     """The results of ``results_key`` read back from ``results_file`` when it is the file the last build left for
     that key, untouched since; None otherwise (a missing, damaged or foreign stamp, another key, a changed file)."""
     if cache_dir is None:
@@ -126,14 +139,10 @@ def last_results(cache_dir: str | Path | None, year: int, results_key: str, resu
         if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != file_status(
                 results_file):
             return None
-        from . import collector
-
         with collector.paused():  # a national year is a million small objects: no collection walks them
             data = json.loads(results_file.read_bytes())
     except (OSError, ValueError, TypeError):
         return None
-    from .record import SCHEMA_VERSION
-
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION or data.get("year") != year \
             or not isinstance(data.get("halls"), list):
         return None

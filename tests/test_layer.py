@@ -1,0 +1,65 @@
+"""The pure pipeline and the pipeline through the incremental layer give the same bytes: results.json, intake.json,
+the 上报名单 and every page of the site, after a cold build and after a build in which one return changed, an
+answered list came back and a return arrived (incremental_layer.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import YEAR, fill_scoring, make_halls, write_return
+from listfill import fill_list
+
+from generator.build import BuildOptions, BuildSummary, build
+from generator.config import GOOD
+from generator.register import write_register
+
+HALLS = make_halls({"广东": 6, "北京": 6})
+REVIEW = "市级检查"  # the city's round: its halls are on the 上报名单
+
+
+def run(register: Path, returns: Path, out: Path, cache: Path | None, answers: tuple[Path, ...] = ()) -> BuildSummary:
+    return build(BuildOptions.from_files([returns], register, out / "archive", YEAR, site_dir=out / "site",
+                                         cache_dir=cache, decisions_paths=answers))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """What the year publishes: the archive's year folder but the kept inputs, and the whole site."""
+    year = {f"archive/{k}": v for k, v in tree(out / "archive" / str(YEAR)).items() if not k.startswith("输入/")}
+    return {**year, **{f"site/{k}": v for k, v in tree(out / "site").items()}}
+
+
+def test_the_pipeline_with_and_without_the_layer_gives_the_same_bytes(standard, tmp_path):
+    register, returns = tmp_path / "register.xlsx", tmp_path / "returns"
+    write_register(HALLS, register)
+    for n, hall in enumerate(HALLS[:-1]):  # the last hall's return arrives later
+        write_return(standard, hall, fill_scoring(standard, 99 - n, round_name=REVIEW), returns)
+    layered, cache = tmp_path / "layered", tmp_path / "cache"
+    first = run(register, returns, layered, cache)
+    run(register, returns, layered, cache)  # nothing changed: everything kept
+    assert outputs(layered) == outputs_of_pure(register, returns, tmp_path / "pure-1")
+    assert first.files_read == len(HALLS) - 1
+
+    changed = next((returns / REVIEW).rglob(f"{HALLS[3].hall_id}*.xlsx"))
+    write_return(standard, HALLS[3], fill_scoring(standard, 60, round_name=REVIEW), changed.parent, name=changed.name)
+    write_return(standard, HALLS[-1], fill_scoring(standard, 98.5, round_name=REVIEW), returns)
+    lists = sorted((layered / "archive" / str(YEAR) / "上报名单").glob("*良好*.xlsx"))
+    assert lists, "the city's round puts each province's halls on a 良好 list"
+    # The province answers its 良好 list: 认定 for its best hall (the quota is one).
+    best = next(h for h in HALLS if lists[0].name.startswith(f"{h.province}-"))
+    answered = fill_list(lists[0], GOOD, {best.hall_id: "认定"}, tmp_path / "answers" / lists[0].name,
+                         by="省评审组")
+    warm = run(register, returns, layered, cache, (answered,))
+    assert warm.files_read == 2 and not warm.site_reused  # only what changed was read again
+    pure = tmp_path / "pure-2"
+    assert outputs(layered) == outputs_of_pure(register, returns, pure, (answered,))
+    assert any(name.startswith("site/") and name.endswith(".html") for name in outputs(pure))
+
+
+def outputs_of_pure(register: Path, returns: Path, out: Path, answers: tuple[Path, ...] = ()) -> dict[str, bytes]:
+    summary = run(register, returns, out, None, answers)
+    assert summary.cache_hits == 0 and not summary.site_reused
+    return outputs(out)
