@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import YEAR, fill_scoring, make_halls, write_return
-from listfill import fill_list
+from support.lists import fill_list
+from support.returns import YEAR, fill_scoring, make_halls, write_return
 
 from generator.build import BuildOptions, BuildSummary, build
 from generator.config import GOOD
