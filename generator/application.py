@@ -20,13 +20,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS, EXCELLENT, FAIL, GOOD, NOT_RATED, PASS
+from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS
+from .model import HallRow
 from .numbers import number
-from .record import HallRow
 from .regions import province_order
 from .scoring import half_up
+from .terms import EXCELLENT, FAIL, GOOD, NOT_RATED, PASS, RATED
 
-TIERS = (EXCELLENT, GOOD, PASS, FAIL)
+TIERS = RATED
 REWARD, PENALTY, NONE = "奖励", "扣罚", "—"
 IMPROVED = "服务能力提升明显"
 PROGRESSED = "推进落实到位"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collector
-from .config import RECOGNISED_ORDER, Config, load_config
+from .config import Config, load_config
 from .decisions import load_decisions
 from .errors import ConfigError, NothingAcceptedError, SiteError
 from .fsutil import (
@@ -26,6 +26,7 @@ from .fsutil import (
     recover_swap,
     work_prefix,
 )
+from .incremental_lists import issue_shortlists
 from .inputs_store import Inputs, store_inputs
 from .intake import IntakeReport, run_intake
 from .journal import clean_asides
@@ -37,9 +38,9 @@ from .register import load_register
 from .results import RESULTS_FILE, evaluate, load_archive, save_year
 from .rules import Rules
 from .shortlist import FOLDER as SHORTLIST_FOLDER
-from .shortlist import issue_shortlists
 from .site import build_site
 from .standard import DEFAULT_STANDARD, load_standard
+from .terms import RECOGNISED_ORDER
 from .unchanged import archive_current, last_results, register_cached, remember_archive, remember_results
 
 

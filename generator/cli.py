@@ -20,7 +20,6 @@ from . import (
     cli_zh,  # noqa: F401  (first: click's own texts in Chinese before any option is declared)
 )
 from .build import BuildOptions, BuildSummary, build, rebuild_site, validate
-from .config import TIERS
 from .errors import HallscoreError, NothingAcceptedError
 from .forms import issue_templates, write_master
 from .fsutil import write_json_atomic
@@ -28,6 +27,7 @@ from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
 from .register import Hall, load_register, write_register
 from .standard import Standard, load_standard
+from .terms import TIERS
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .config import NOT_RATED
-from .record import HallRow
+from .model import HallRow
 from .regions import province_order
+from .terms import NOT_RATED
 
 
 def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:

@@ -12,7 +12,7 @@ that owns the tier at stake; a tier is lowered by the level that owns it or a hi
 hall above the tier its score reaches, raises it at all otherwise, contradicts a higher level's recognition, or
 breaks a quota. A file with any decision that breaks these (or names an unknown hall, a hall that is not tiered,
 lifts a veto, repeats a hall) is refused as a whole (``OverrideError``), every bad entry named with its reason.
-A finding is withdrawn by the level that owns every round that recorded it (config.ROUND_OWNER) or a higher one,
+A finding is withdrawn by the level that owns every round that recorded it (terms.ROUND_OWNER) or a higher one,
 and only a finding the hall's year counts (``withdrawals``).
 """
 
@@ -23,22 +23,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import (
-    CITY,
-    EXCELLENT,
+from openpyxl import load_workbook
+
+from .container import side_workbook_fault
+from .errors import OverrideError
+from .reasons import Fact, said_with_ranks
+from .terms import (
     FAIL,
-    GOOD,
     GROUP,
+    LEVELS,
     NOT_INSPECTED,
     NOT_RATED,
-    PASS,
-    PROVINCE,
+    RATED,
     RECOGNISED_ORDER,
     ROUND_OWNER,
     TIER_OWNER,
 )
-from .errors import OverrideError
-from .reasons import Fact, said_with_ranks
 from .textcell import cell_text
 from .tiering import quota_use, raw_tier
 from .why import why
@@ -49,8 +49,7 @@ if TYPE_CHECKING:
     from .register import Hall
     from .tiering import Candidate, Placement
 
-DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
-LEVELS = (CITY, PROVINCE, GROUP)  # low → high
+DECIDABLE = RATED
 COLUMNS = {  # canonical field → accepted headers
     "hall_id": ("厅编码", "hall_id"),
     "tier": ("档次", "tier"),
@@ -278,10 +277,6 @@ MAX_ROWS, MAX_COLS = 100_000, 64
 
 
 def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    from openpyxl import load_workbook
-
-    from .container import side_workbook_fault
-
     if path.stat().st_size > 20 * 1024 * 1024:
         raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")
     fault = side_workbook_fault(path)  # bounded like a return, and a formula named, before openpyxl reads it

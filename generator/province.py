@@ -83,7 +83,7 @@ def derived(view: YearView, name: str) -> dict:
 
 
 def _plain(hidden: set[str]) -> Callable[[object], object]:
-    from .record import HallRow
+    from .model import HallRow
     from .stamp import hall_digest
 
     def plain(value: object) -> object:

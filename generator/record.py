@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .config import RECOGNISED_ORDER
 from .confirmation import confirm
 from .errors import SiteError
+from .evaluate_year import SCHEMA_VERSION
 from .fsutil import write_chunks_atomic
+from .model import Decision, Event, HallRow, Nominee, Quota, RoundScore, Shortlist, Veto, Withdrawal, YearResults
 from .numbers import number
-from .tiering import Quota  # the same figures tiering computes, as results.json stores them
+from .terms import GOOD, NOT_INSPECTED, NOT_RATED, RECOGNISED_ORDER, SELF_ROUND
 from .why import why
+from .workbook import NOT_APPLICABLE
 
-SCHEMA_VERSION = 3  # 2: confirmed_tier, awaiting, decisions (逐级认定); 3: the hall's case file (rounds with
-# their status, events of the year with their rounds, veto_events, pending_round, ranked)
+# The typed year's values are model.py's; they are named here too for readers of the record.
+__all__ = ["SCHEMA_VERSION", "Decision", "Event", "HallRow", "Nominee", "RoundScore", "Shortlist", "Veto",
+           "Withdrawal", "YearResults", "checked", "dump_chunks", "dumps", "exact", "from_json", "load", "save",
+           "shortlist_json", "shortlists_from_json", "to_json", "upgrade_v1", "upgrade_v2"]
+
 KNOWN_VERSIONS = (1, 2, 3)
 
-Score = Decimal | None
 
 
 # A year holds few distinct figures (points on a 0.5 step, one-decimal scores): each JSON number becomes its
@@ -64,169 +68,6 @@ exact = _dec  # for readers of the untyped mapping (pages): the same exact figur
 
 def _out(value: Any) -> Any:
     return number(value) if isinstance(value, Decimal) else value
-
-
-@dataclass(frozen=True)
-class RoundScore:
-    """One return of the hall's year: accepted, rejected (open) or superseded; scores None when rejected."""
-
-    round: str
-    status: str
-    date: str
-    inspector: str
-    base_score: Score
-    final_score: Score
-    file: str
-    sha256: str
-    note: str
-    problems: tuple[str, ...]
-
-
-def _noted(notes: tuple[tuple[str, str], ...]) -> str:
-    return ";".join(f"{rnd}:{text}" for rnd, text in notes) if len(notes) > 1 else "".join(t for _, t in notes)
-
-
-@dataclass(frozen=True)
-class Event:
-    """A bonus or deduction item as a fact of the year: the largest count any accepted round recorded."""
-
-    id: str
-    count: int
-    points: Score
-    rounds: tuple[str, ...] = ()
-    notes: tuple[tuple[str, str], ...] = ()  # (round, 说明)
-
-    @property
-    def note(self) -> str:
-        return _noted(self.notes)
-
-
-@dataclass(frozen=True)
-class Veto:
-    id: str
-    rounds: tuple[str, ...] = ()
-    notes: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def note(self) -> str:
-        return _noted(self.notes)
-
-
-KIND_WORDS = {"bonus": "加分", "deduction": "扣分", "veto": "一票否决"}  # a withdrawn finding's kind, as pages say it
-
-
-@dataclass(frozen=True)
-class Withdrawal:
-    """A finding of the hall's year that a recorded decision withdrew (overrides.py): it counts for nothing."""
-
-    id: str
-    kind: str  # bonus / deduction / veto
-    count: int
-    rounds: tuple[str, ...]
-    notes: tuple[tuple[str, str], ...]
-    level: str  # the level that withdrew it (市 / 省 / 集团)
-    decided_by: str
-    date: str
-    reason: str
-
-    @property
-    def note(self) -> str:
-        return _noted(self.notes)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One answer of a returned 上报名单 (decisions.py)."""
-
-    tier: str
-    result: str
-    by_level: str
-    decided_by: str
-    date: str
-    reason: str
-    source: str
-
-
-@dataclass(frozen=True)
-class HallRow:
-    hall_id: str
-    name: str
-    province: str
-    city: str
-    district: str
-    level: int
-    type: str
-    round: str
-    date: str
-    inspector: str
-    base_score: Score
-    bonus: Score
-    deduction: Score
-    final_score: Score
-    items: dict  # item id → Decimal, or 不适用
-    reasons: dict[str, str]
-    sections: dict  # section → Decimal rate, or 不适用
-    bonus_events: tuple[Event, ...]
-    deduction_events: tuple[Event, ...]
-    vetoes: tuple[Veto, ...]
-    rounds: tuple[RoundScore, ...]
-    self_gap: Score
-    override: dict | None
-    tier: str
-    tier_reason: str
-    confirmed_tier: str | None
-    awaiting: str | None
-    decisions: tuple[Decision, ...]
-    needs_decision: bool = False
-    pending_tier: str | None = None
-    rank: int | None = None
-    pending_round: str | None = None  # the round the hall is 待重报 at (an open rejection above its deciding round)
-    ranked: bool = False  # takes part in quota places: rated, and 市级检查 or higher decides
-    # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks): the ranks move with
-    # other halls' returns. results.json has the key only where there are some.
-    reason_ranks: tuple[tuple[int, int], ...] = ()
-    # Findings withdrawn by a recorded decision, with who, level, date and why; the key only where there are some.
-    withdrawn: tuple[Withdrawal, ...] = ()
-
-
-@dataclass(frozen=True)
-class Nominee:
-    hall_id: str
-    name: str
-    final_score: Score
-    rank: int
-    decision: str | None
-    confirmed: bool
-    city: str = ""
-    level: int | str = ""
-    round: str = ""
-
-
-@dataclass(frozen=True)
-class Shortlist:
-    scope: str
-    tier: str
-    quota: int
-    size: int
-    nominees: tuple[Nominee, ...]
-    needs_decision: tuple[str, ...]
-    level: str = ""  # the level that answers it (省 for 良好, 集团 for 优秀)
-    waiting: tuple[str, ...] = ()  # provinces whose 良好 answer the 优秀 list still waits for
-    free: int | None = None  # 良好 places an answered list leaves free (None: not answered)
-
-
-@dataclass(frozen=True)
-class YearResults:
-    schema_version: int
-    year: int
-    standard: dict  # id, version, title, checksum
-    config: dict  # the configuration as recorded (rules.Rules.from_record reads it back)
-    quotas: tuple[Quota, ...]
-    intake: dict
-    shortlists: tuple[Shortlist, ...]
-    gaps: dict
-    halls: tuple[HallRow, ...] = field(default=())
-    answers: tuple[dict, ...] = ()  # every answered list read, and what the build did with it (逐级认定)
 
 
 _SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
@@ -290,8 +131,11 @@ def _hall(raw: dict) -> HallRow:
     return _frozen(HallRow, values)  # every field is in ``values``, in order
 
 
-def _hall_json(row: HallRow) -> dict:
-    out = {f.name: _out(getattr(row, f.name)) for f in fields(HallRow)}
+_HALL_NAMES = tuple(f.name for f in fields(HallRow))
+
+
+def _hall_json(row: HallRow) -> dict[str, Any]:
+    out = {name: _out(getattr(row, name)) for name in _HALL_NAMES}
     out["items"] = {k: _out(v) for k, v in row.items.items()}
     out["sections"] = {k: _out(v) for k, v in row.sections.items()}
     for key in ("bonus_events", "deduction_events"):
@@ -405,10 +249,6 @@ _SCORE_LIMIT = Decimal(10_000)  # far beyond any score the standard allows, bonu
 def _check_scores(results: YearResults, where: str) -> None:
     """Every hall has its fields and every score is a finite number in range: a results.json edited by hand
     (a score missing, written as text, NaN) is named, not rendered or exported as nonsense."""
-    from dataclasses import MISSING
-
-    from .workbook import NOT_APPLICABLE
-
     for n, hall in enumerate(results.halls, 1):
         for name in ("hall_id", "name", "province", "city", "tier"):
             if not isinstance(getattr(hall, name), str):
@@ -438,7 +278,18 @@ def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
                  for s in entries)
 
 
-def to_json(results: YearResults) -> dict:
+def shortlist_json(s: Shortlist) -> dict[str, Any]:
+    """One 上报名单 as results.json records it (the issued workbook is written from this form)."""
+    return {"scope": s.scope, "tier": s.tier, "quota": s.quota, "size": s.size,
+            "nominees": [{"hall_id": n.hall_id, "name": n.name, "final_score": _out(n.final_score),
+                          "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed,
+                          "city": n.city, "level": n.level, "round": n.round}
+                         for n in s.nominees],
+            "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting),
+            **({"free": s.free} if s.tier == GOOD else {})}
+
+
+def to_json(results: YearResults) -> dict[str, Any]:
     """The mapping results.json holds (sorted on writing, see :func:`dumps`)."""
     return {
         "schema_version": results.schema_version,
@@ -447,14 +298,7 @@ def to_json(results: YearResults) -> dict:
         "config": results.config,
         "quotas": [{f.name: getattr(q, f.name) for f in fields(Quota)} for q in results.quotas],
         "intake": results.intake,
-        "shortlists": [{"scope": s.scope, "tier": s.tier, "quota": s.quota, "size": s.size,
-                        "nominees": [{"hall_id": n.hall_id, "name": n.name, "final_score": _out(n.final_score),
-                                      "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed,
-                                      "city": n.city, "level": n.level, "round": n.round}
-                                     for n in s.nominees],
-                        "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting),
-                        **({"free": s.free} if s.tier == "良好" else {})}
-                       for s in results.shortlists],
+        "shortlists": [shortlist_json(s) for s in results.shortlists],
         "answers": list(results.answers),
         "gaps": {"national": _out(results.gaps.get("national")),
                  "by_province": {p: _out(v) for p, v in results.gaps.get("by_province", {}).items()}},
@@ -517,6 +361,6 @@ def upgrade_v2(data: dict) -> dict:
                                    for e in hall.pop("vetoes", [])]
         hall["rounds"] = [{"status": "accepted", "note": "", "problems": [], **r} for r in hall.get("rounds", [])]
         hall.setdefault("pending_round", None)
-        hall.setdefault("ranked", bool(rnd) and rnd != "自评" and hall.get("tier") not in ("不参评", "未检查"))
+        hall.setdefault("ranked", bool(rnd) and rnd != SELF_ROUND and hall.get("tier") not in (NOT_RATED, NOT_INSPECTED))
         halls.append(hall)
     return {**data, "schema_version": SCHEMA_VERSION, "halls": halls}

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .config import CITY, EXCELLENT, FAIL, GOOD, GROUP, NOT_INSPECTED, NOT_RATED, PASS, PROVINCE, TIER_OWNER, Config
+from .config import Config
+from .model import Quota
 from .numbers import percent
 from .reasons import Fact, said_with_ranks, waits_for_decision
+from .terms import EXCELLENT, FAIL, GOOD, LEVEL_COMPANIES, NOT_INSPECTED, NOT_RATED, PASS, TIER_OWNER
 
 if TYPE_CHECKING:
     from .register import Hall
@@ -67,15 +69,6 @@ def placed(hall_id: str, tier: str, fact: Fact, **more: Any) -> Placement:
     reason, ranks = said_with_ranks(fact)
     return Placement(hall_id, tier, reason, fact=fact, ranks=ranks, **more)
 
-
-@dataclass(frozen=True)
-class Quota:
-    scope: str
-    tier: str
-    base: int
-    cap: int
-    used: int
-    pending: int  # 需裁定 halls waiting for a decision on this tier
 
 
 def quota_caps(config: Config, base: int) -> dict[str, int]:
@@ -206,7 +199,7 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
             pending.setdefault(cand.hall_id, tier)
             falls.setdefault(cand.hall_id, []).append(Fact.of(
                 "tie", others=len(tied) - 1, tied_with=_tied_with(cand, tied, names), rank=places[cand.hall_id],
-                scope=label, tier=tier, cap=cap, left=(left or 0) - len(winners), owner=_DECIDES[TIER_OWNER[tier]]))
+                scope=label, tier=tier, cap=cap, left=(left or 0) - len(winners), owner=LEVEL_COMPANIES[TIER_OWNER[tier]]))
         for cand in rest:
             if cap == 0:
                 why = Fact.of("quota-zero", scope=label, tier=tier, base=len(members),
@@ -221,8 +214,6 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
     return done
 
 
-# Who settles a tie on a capped tier's cut line: the level that recognises the tier (config.TIER_OWNER).
-_DECIDES = {PROVINCE: "省公司", GROUP: "集团", CITY: "市公司"}
 _NAMED = 3  # a tie names this many of the other halls, then says how many more
 
 

@@ -11,10 +11,11 @@ from test_scoring import lose_points
 
 from generator.config import Config
 from generator.confirmation import confirm, label
-from generator.decisions import load_decisions, write_lists
+from generator.decisions import load_decisions
 from generator.errors import DecisionError
 from generator.fsutil import dumps_stable
 from generator.results import evaluate
+from generator.workbooks_lists import write_lists
 
 CONFIG = Config(year=2025)
 

@@ -27,10 +27,11 @@ from listfill import fill_list
 from test_scoring import lose_points
 
 from generator.config import Config
-from generator.decisions import list_file_name, load_decisions, write_lists
+from generator.decisions import list_file_name, load_decisions
 from generator.errors import DecisionError
 from generator.fsutil import dumps_stable
 from generator.results import evaluate
+from generator.workbooks_lists import write_lists
 
 CONFIG = Config(year=2025)
 HALLS = make_halls({"甲": 20})
