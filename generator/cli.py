@@ -27,7 +27,7 @@ from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, IntakeReport
 from .problems import CATALOGUE
 from .register import Hall, load_register, write_register
 from .standard import Standard, load_standard
-from .terms import TIERS
+from .terms import LEVELS, TIERS
 
 DEFAULT_ARCHIVE = Path("archive")
 DEFAULT_SITE = Path("site")
@@ -785,7 +785,7 @@ def _print_build(summary: BuildSummary) -> None:
         click.echo("另有未排名、不占名额的申报(只有自评,或市级检查待重报):" +
                    ",".join(f"{t} {claims[t]}" for t in TIERS if t in claims))
     click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
-                                                        for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
+                                                        for level in LEVELS if level in waiting) or "无待认定"))
     for line in answer_lines(summary.answers, summary.filled_in_archive):
         click.echo(line)
     times = ",".join(f"{_STAGE_LABELS.get(k, k)} {v:.1f} 秒" for k, v in summary.seconds.items())

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
-from .terms import EXCELLENT, GOOD, PASS
+from .terms import EXCELLENT, GOOD, NATIONAL, PASS
 from .why import why
 from .workbook import HALL_TYPES, ROUNDS
 
 if TYPE_CHECKING:
     from .register import Hall
 
-SCOPES = {"province": "本省", "national": "全国"}
+SCOPES = {"province": "本省", "national": NATIONAL}
 CAP_ROUNDINGS = ("down",)  # 不超过: a cap is never rounded up
 KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "cap_rounding", "shortlist_ratio",
         "bonus_cap", "rounds", "good_shortlist", "improvement", "progress", "deadline")
@@ -69,7 +69,7 @@ class Config:
         return hall.type in self.hall_types and hall.level in self.levels
 
     def scope_key(self, hall: Hall) -> str:
-        return hall.province if self.quota_scope == "province" else "全国"
+        return hall.province if self.quota_scope == "province" else NATIONAL
 
     @property
     def scope_label(self) -> str:

@@ -63,11 +63,11 @@ def label(tier: str, confirmed: str | None, awaiting: str | None) -> str:
 class Recognition:
     """The lists of the year in the 办法's order and what their answers decided."""
 
-    shortlists: list[dict]
+    shortlists: list[dict[str, Any]]  # the lists as results.json records them, before their answers are marked
     pins: dict[str, tuple[str, Fact | str]] = field(default_factory=dict)  # hall id → (tier, why) for tiering
     bars: dict[str, dict[str, Fact | str]] = field(default_factory=dict)  # hall id → {tier: why}
-    records: dict[str, list[dict]] = field(default_factory=dict)  # hall id → its rows in the applied answers
-    outcomes: list[dict] = field(default_factory=list)  # every answer read, and what was done with it
+    records: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # hall id → its rows in the applied answers
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # every answer read, and what was done with it
 
 
 def deciding_file(row: HallRow) -> str:

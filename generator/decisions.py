@@ -214,7 +214,7 @@ def _cell_name(row: int, col: int) -> str:
     return f"{get_column_letter(col + 1)}{row + 1}"
 
 
-def _check_locked(name: str, tier: str, rows: list[list], issued: tuple[tuple[str, ...], ...], count: int) -> None:
+def _check_locked(name: str, tier: str, rows: list[list[Any]], issued: tuple[tuple[str, ...], ...], count: int) -> None:
     """Every cell but the input cells of the nominee rows must read as issued; the first difference is named."""
     answer_rows = range(FIRST_ROW - 1, FIRST_ROW - 1 + count)
     height = max(len(rows), len(issued))
@@ -272,7 +272,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _whole(value):
+def _whole(value: object) -> Any:  # an issued cell as read: checked by _is_int before use
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.isdigit():
@@ -287,10 +287,10 @@ class Settled:
     """The answers that apply to the current lists, and what was done with every answer read."""
 
     applied: dict[tuple[str, str], Answer] = field(default_factory=dict)  # (scope, tier) → the answer
-    outcomes: list[dict] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def settle(answers: Iterable[Answer], lists: Iterable[dict], year: int, tier: str,
+def settle(answers: Iterable[Answer], lists: Iterable[dict[str, Any]], year: int, tier: str,
            deciding: Mapping[str, tuple[str, str]]) -> Settled:
     """Match the answers to the ``tier`` lists as they stand now (``lists``).
 
@@ -328,17 +328,17 @@ def settle(answers: Iterable[Answer], lists: Iterable[dict], year: int, tier: st
     return done
 
 
-def _said(a: Answer) -> tuple:
+def _said(a: Answer) -> tuple[tuple[str, str, str, str, str], ...]:
     return tuple((d.hall_id, d.result, d.reason, d.decided_by, d.date) for d in a.decisions)
 
 
-def _outcome(a: Answer, status: str, reason: str, changed_by: Sequence[str] = ()) -> dict:
+def _outcome(a: Answer, status: str, reason: str, changed_by: Sequence[str] = ()) -> dict[str, Any]:
     return {"file": a.file, "sha256": a.sha256, "scope": a.scope, "tier": a.tier, "level": a.level, "date": a.date,
             "status": status, "recognised": sum(1 for d in a.decisions if d.result == RECOGNISE),
             "refused": sum(1 for d in a.decisions if d.result == REFUSE), "why": reason, "changed_by": list(changed_by)}
 
 
-def _set_aside(a: Answer, entry: Mapping[str, Any] | None, deciding: Mapping[str, tuple[str, str]]) -> dict:
+def _set_aside(a: Answer, entry: Mapping[str, Any] | None, deciding: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     again = f"请{a.level}公司在新签发的 {list_file_name(a.scope, a.tier)} 上重新答复"
     if entry is None:
         return _outcome(a, "set-aside", f"本年度已没有{a.scope}{a.tier}上报名单,答复未采用;{again}")
@@ -359,14 +359,14 @@ def _set_aside(a: Answer, entry: Mapping[str, Any] | None, deciding: Mapping[str
                     changed)
 
 
-def list_records(answer: Answer) -> dict[str, dict]:
+def list_records(answer: Answer) -> dict[str, dict[str, str]]:
     """hall id → the record of its row in an applied answer (the hall page shows it)."""
     owner = LIST_OWNER[answer.tier]
     return {d.hall_id: {"tier": d.tier, "result": d.result, "by_level": owner, "decided_by": d.decided_by,
                         "date": d.date, "reason": d.reason, "source": d.where} for d in answer.decisions}
 
 
-def list_fact(record: dict) -> Fact:
+def list_fact(record: Mapping[str, str]) -> Fact:
     said = Fact.of("list-said", owner=record["by_level"], decided_by=record["decided_by"], date=record["date"],
                    result=record["result"], tier=record["tier"], reason=record["reason"], where=record["source"])
     return Fact.of("list-recognised" if record["result"] == RECOGNISE else "list-refused", said=said,

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from .model import HallRow, Shortlist
 from .numbers import number
+from .terms import EXCELLENT, GOOD, RATED, RECOGNISED_ORDER
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, stable_zip, write_only_row
 from .xlsxrows import RowReuse, plain, probe_row, rows_xml, splice, style_id
@@ -78,7 +79,7 @@ def _cell(value: Decimal | str | None) -> int | float | str | None:
     return number(value) if isinstance(value, Decimal) else str(value)
 
 
-_TIER_RANK = {"优秀": 3, "良好": 2, "达标": 1, "不达标": 0}
+_TIER_RANK = {tier: n for n, tier in enumerate(RECOGNISED_ORDER)}
 
 
 def _rank_key(h: HallRow) -> tuple:
@@ -225,7 +226,7 @@ def export_name(year: int, scope: str | None = None) -> str:
 
 # -- 结果应用 (application.py) --------------------------------------------------------------------------
 
-ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
+ASSESSMENT_HEADERS = ["省", "参评厅数", *RATED, f"已认定{EXCELLENT}", f"已认定{GOOD}", "达标率(%)",
                       "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显", "待重报", "推进落实到位"]
 REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
 ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
@@ -243,8 +244,8 @@ def application_bytes(year: int, application: dict, provinces: Iterable[str], fa
     splices: dict | None = {} if fast else None
     provinces = list(provinces)
     wanted = set(provinces)
-    assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
-                  + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["coverage"], r["average"],
+    assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in RATED]
+                  + [r["recognised"][EXCELLENT], r["recognised"][GOOD], r["pass_rate"], r["coverage"], r["average"],
                      r["average_change"], r["pass_rate_change"], "是" if r["improved"] else "",
                      r["progress"]["open_rejections"], "是" if r["progress"]["passed"] else ""]
                   for r in application["assessment"] if r["province"] in wanted]

@@ -21,13 +21,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl import load_workbook
 
+from .config import Config
 from .container import side_workbook_fault
 from .errors import OverrideError
 from .reasons import Fact, said_with_ranks
+from .register import Hall
 from .terms import (
     FAIL,
     GROUP,
@@ -40,14 +42,9 @@ from .terms import (
     TIER_OWNER,
 )
 from .textcell import cell_text
-from .tiering import quota_use, raw_tier
+from .tiering import Candidate, Placement, quota_use, raw_tier
 from .why import why
 from .yamlsafe import load_yaml
-
-if TYPE_CHECKING:
-    from .config import Config
-    from .register import Hall
-    from .tiering import Candidate, Placement
 
 DECIDABLE = RATED
 COLUMNS = {  # canonical field → accepted headers
@@ -129,7 +126,7 @@ def _refuse(problems: list[str]) -> None:
 
 def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], overrides: Iterable[Override],
                     config: Config, candidates: dict[str, Candidate],
-                    recognitions: dict[str, list[dict]] | None = None,
+                    recognitions: Mapping[str, list[dict[str, str]]] | None = None,
                     refused: Mapping[str, str] | None = None) -> dict[str, Placement]:
     """Return new placements with the decisions applied, or refuse them all with ``OverrideError``.
 
@@ -188,7 +185,7 @@ def _refusal(o: Override, by_id: dict[str, Hall], seen: dict[str, str], placemen
 
 
 def _beyond_authority(o: Override, rule: Placement, cand: Candidate | None, config: Config,
-                      recognitions: list[dict]) -> str | None:
+                      recognitions: list[dict[str, str]]) -> str | None:
     """Why a decision is beyond its level's authority (None when it is within it)."""
     if cand is None:
         return None
@@ -284,7 +281,7 @@ def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         raise OverrideError(f"无法读取裁定文件 {path}:{fault}")
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for row in wb.worksheets[0].iter_rows(values_only=True):  # bounded while streaming
             if len(rows) >= MAX_ROWS:
                 raise OverrideError(f"裁定文件 {path} 超过 {MAX_ROWS} 行")

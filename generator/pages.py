@@ -39,6 +39,7 @@ from .terms import (
     FAIL,
     GOOD,
     KIND_WORDS,
+    LEVELS,
     NOT_INSPECTED,
     NOT_RATED,
     PASS,
@@ -339,7 +340,7 @@ class YearView:
         return rows[:limit]
 
 
-WAITING_LEVELS = ("市", "省", "集团")
+WAITING_LEVELS = LEVELS
 
 
 _HALL_ID = attrgetter("hall_id")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import MISSING, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .confirmation import confirm
 from .errors import SiteError
@@ -77,18 +77,19 @@ _HALL_FIELDS = tuple((f.name, f.default) for f in fields(HallRow))
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
 _ROUND_KEYS = frozenset(_ROUND_FIELDS)
 _new = object.__new__
+_Frozen = TypeVar("_Frozen")
 
 
-def _frozen(cls: type, values: dict) -> Any:
+def _frozen(cls: type[_Frozen], values: dict[str, Any]) -> _Frozen:
     """``cls(**values)`` for a frozen dataclass without __post_init__, ``values`` holding every field in order:
     the same row without the frozen __init__'s object.__setattr__ per field (a tenth of typing a national
     year); test_record checks the two agree."""
-    row: Any = _new(cls)
+    row: _Frozen = _new(cls)
     row.__dict__.update(values)
     return row
 
 
-def _round(raw: dict) -> RoundScore:
+def _round(raw: dict[str, Any]) -> RoundScore:
     if raw.keys() != _ROUND_KEYS:  # a field missing or unknown: the constructor says which (a SiteError)
         return RoundScore(**{**raw, "base_score": _dec(raw["base_score"]), "final_score": _dec(raw["final_score"]),
                              "problems": tuple(raw.get("problems") or ())})
@@ -98,7 +99,7 @@ def _round(raw: dict) -> RoundScore:
     return _frozen(RoundScore, values)
 
 
-def _decs(mapping: dict) -> dict:
+def _decs(mapping: dict[str, Any]) -> dict[str, Any]:
     """``{k: _dec(v)}``, with the memo looked up in line: a national year has 700,000 item scores."""
     floats, ints = _FLOATS, _INTS
     out = {}
@@ -109,7 +110,7 @@ def _decs(mapping: dict) -> dict:
     return out
 
 
-def _hall(raw: dict) -> HallRow:
+def _hall(raw: dict[str, Any]) -> HallRow:
     get = raw.get
     values = {name: get(name, default) for name, default in _HALL_FIELDS}
     for key in _SCORES:
@@ -161,7 +162,7 @@ def _hall_json(row: HallRow) -> dict[str, Any]:
     return out
 
 
-def checked(data: Any, where: str = "results.json") -> dict:
+def checked(data: Any, where: str = "results.json") -> dict[str, Any]:
     """The mapping of a readable version, upgraded to this one in memory; any other version refused."""
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version not in KNOWN_VERSIONS:
@@ -176,7 +177,7 @@ def checked(data: Any, where: str = "results.json") -> dict:
     return upgrade_v2(data) if data["schema_version"] == 2 else data
 
 
-def load(path: Path) -> dict:
+def load(path: Path) -> dict[str, Any]:
     """Read results.json: the checked (and, for an older version, upgraded) mapping."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -188,7 +189,7 @@ def load(path: Path) -> dict:
     return checked(data, str(path))
 
 
-def save(path: Path, results: YearResults | dict, same_as: Path | None = None) -> str:
+def save(path: Path, results: YearResults | dict[str, Any], same_as: Path | None = None) -> str:
     """Write results.json (typed results or the mapping ``evaluate`` gives) in the one stable form (:func:`dumps`);
     a hard link to ``same_as`` when that file already holds these bytes. Gives the SHA-256 of the bytes."""
     data = to_json(results) if isinstance(results, YearResults) else results
@@ -201,7 +202,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", 
 LISTED = ("halls", "files")  # the long lists: one element a line
 
 
-def dump_chunks(data: dict, batch: int = 512) -> Iterator[bytes]:
+def dump_chunks(data: dict[str, Any], batch: int = 512) -> Iterator[bytes]:
     """The bytes of :func:`dumps`, a few hundred lines at a time (the national year is never one string)."""
     keys = sorted(data)
     yield b"{\n"
@@ -219,12 +220,12 @@ def dump_chunks(data: dict, batch: int = 512) -> Iterator[bytes]:
     yield b"}\n"
 
 
-def dumps(data: dict) -> str:
+def dumps(data: dict[str, Any]) -> str:
     """The one text form of results.json and intake.json: sorted keys, UTF-8, compact, one hall a line."""
     return b"".join(dump_chunks(data)).decode("utf-8")
 
 
-def from_json(data: dict, where: str = "results.json") -> YearResults:
+def from_json(data: dict[str, Any], where: str = "results.json") -> YearResults:
     """Typed results from a results.json mapping; an archive of a newer or unknown version is refused."""
     data = checked(data, where)
     try:
@@ -266,7 +267,7 @@ def _check_scores(results: YearResults, where: str) -> None:
                                 f"该文件已损坏或被手工改动;请从备份恢复,或用 hallscore build 重新生成该年度")
 
 
-def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
+def shortlists_from_json(entries: Iterable[dict[str, Any]]) -> tuple[Shortlist, ...]:
     """results.json's 上报名单 entries, typed (also for the lists written straight from ``evaluate``)."""
     return tuple(Shortlist(s["scope"], s["tier"], s["quota"], s["size"],
                            tuple(Nominee(n["hall_id"], n["name"], _dec(n["final_score"]), n["rank"],
@@ -306,7 +307,7 @@ def to_json(results: YearResults) -> dict[str, Any]:
     }
 
 
-def upgrade_v1(data: dict) -> dict:
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
     """A schema-1 record (before 逐级认定) as schema 2, in memory: what it did not record is derived or null.
 
     Confirmed tier and awaiting level follow from the tier and the deciding round (no list was answered
@@ -338,7 +339,7 @@ def upgrade_v1(data: dict) -> dict:
             "gaps": data.get("gaps") or {"national": None, "by_province": {}}}
 
 
-def upgrade_v2(data: dict) -> dict:
+def upgrade_v2(data: dict[str, Any]) -> dict[str, Any]:
     """A schema-2 record (events of the deciding workbook only) as schema 3, in memory: its events were
     recorded by its deciding round, its rounds were all accepted, nothing was 待重报, and a hall was ranked when
     it was tiered from a round above 自评."""
@@ -347,7 +348,7 @@ def upgrade_v2(data: dict) -> dict:
         hall = dict(raw)
         rnd = hall.get("round", "")
 
-        def upgraded(e: dict, rnd: str = rnd) -> dict:
+        def upgraded(e: dict[str, Any], rnd: str = rnd) -> dict[str, Any]:
             if "item" in e:  # already in this version's form
                 return e
             note = e.get("note", "")

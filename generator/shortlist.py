@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping
 from fractions import Fraction
+from typing import Any
 
 from .config import Config
 from .numbers import number
@@ -40,8 +41,8 @@ def _rated_by_province(halls: Iterable[Hall], config: Config) -> dict[str, list[
     return provinces
 
 
-def _entry(scope: str, tier: str, quota: int, size: int, pool: list[Candidate], info: Mapping[str, dict],
-           waiting: Iterable[str] = ()) -> dict:
+def _entry(scope: str, tier: str, quota: int, size: int, pool: list[Candidate], info: Mapping[str, dict[str, Any]],
+           waiting: Iterable[str] = ()) -> dict[str, Any]:
     # Equal halls listed by hall id, so the list does not depend on the register's order.
     pool.sort(key=lambda c: (tuple(-x for x in c.rank_key()), c.hall_id))
     chosen, tied, _below = take_until_tie(pool, size)
@@ -56,10 +57,10 @@ def _entry(scope: str, tier: str, quota: int, size: int, pool: list[Candidate], 
 
 
 def good_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], config: Config,
-               ranked: Collection[str], info: Mapping[str, dict]) -> list[dict]:
+               ranked: Collection[str], info: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Step 1: every province's 良好 list from the ``ranked`` halls (their case file's ``ranked``: rated, and
     市级检查 or higher decides); ``info``: hall id → name, city, level, round as the list prints them."""
-    lists: list[dict] = []
+    lists: list[dict[str, Any]] = []
     line = config.thresholds[GOOD]
     for province, members in sorted(_rated_by_province(halls, config).items()):
         pool = [candidates[h.hall_id] for h in members if h.hall_id in candidates
@@ -73,12 +74,12 @@ def good_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], confi
 
 
 def excellent_lists(halls: Iterable[Hall], candidates: Mapping[str, Candidate], config: Config,
-                    recognised: Mapping[str, set[str]], info: Mapping[str, dict]) -> list[dict]:
+                    recognised: Mapping[str, set[str]], info: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Step 2: the group's 优秀 lists from ``recognised`` (province → the halls its applied answer 认定).
 
     A province missing from ``recognised`` has not answered: its list (or its share of the national list)
     waits for it and holds no nominee of it."""
-    lists: list[dict] = []
+    lists: list[dict[str, Any]] = []
     if EXCELLENT not in config.quotas:
         return lists
     line = config.thresholds[EXCELLENT]

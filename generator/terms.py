@@ -1,13 +1,11 @@
 """Every tier, round and level name, their orders, and who owns what under 逐级认定 (standard.md): one place.
 
 The evaluation, the pages, the exports and the reason texts read these names from here; the year's
-configuration (config.py) and the rules object (rules.py) build on them. Rounds are the workbook contract's
-(workbook.ROUNDS, written on every return's cover): this module orders and owns them, it does not rename them.
+configuration (config.py), the rules object (rules.py) and the workbook contract (workbook.py, whose cover
+names a return's round) build on them.
 """
 
 from __future__ import annotations
-
-from .workbook import ROUNDS
 
 # -- tiers ---------------------------------------------------------------------------------------------
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "达标", "不达标"
@@ -27,12 +25,14 @@ LEVEL_COMPANIES = {CITY: "市公司", PROVINCE: "省公司", GROUP: "集团"}  #
 NATIONAL = "全国"  # the scope of a national quota and of the national 优秀 list
 
 # -- rounds --------------------------------------------------------------------------------------------
+# Rounds in ascending authority: the highest present decides the tier (自评上报,逐级认定).
+ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")
 SELF_ROUND = ROUNDS[0]  # 自评: the hall's own check, which recognises nothing
 
 # -- who owns what (the one table of authority) -----------------------------------------------------------
 # Each tier's owner: the level that recognises it. A tier is a claim until its owner has spoken.
 TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
-# Per round, the tiers a return of that round recognises; keyed by position in workbook.ROUNDS.
+# Per round, the tiers a return of that round recognises; keyed by position in ROUNDS.
 ROUND_AUTHORITY: dict[str, tuple[str, ...]] = dict(zip(ROUNDS, (
     (),  # 自评: 营业厅自查 recognises nothing
     (PASS, FAIL),  # 市级检查

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+# A return's cover names its round: the names and their order are terms.py's, read here under the same name.
+from .terms import ROUNDS as ROUNDS
+
 if TYPE_CHECKING:
     from .standard import Standard
 
@@ -41,8 +44,6 @@ NOT_APPLICABLE = "不适用"
 YES, NO = "是", "否"
 EVENT_BONUS, EVENT_DEDUCTION = "加分", "扣分"
 
-# Rounds in ascending authority: the highest present decides the tier (自评上报,逐级认定).
-ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")
 
 # _meta keys (also written as custom document properties, always as strings).
 META_KEYS = ("template_id", "standard_id", "standard_version", "standard_checksum", "hall_id", "year", "created")
