@@ -6,7 +6,6 @@ results.json. No timestamps and no paths outside the inputs' own names go in: th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from .confirmation import Recognition, confirm, recognise
@@ -152,9 +151,11 @@ def _tiered(rows: Mapping[str, HallRow], placements: Mapping[str, Placement],
         else:
             known = confirmed.get((place.tier, row.round)) or confirmed.setdefault(
                 (place.tier, row.round), confirm(place.tier, row.round, ()))
-        out[hall_id] = replace(row, tier=place.tier, tier_reason=place.reason, needs_decision=place.needs_decision,
-                               pending_tier=place.pending_tier, rank=place.rank, override=place.override,
-                               reason_ranks=place.ranks, decisions=said, confirmed_tier=known[0], awaiting=known[1])
+        # dataclasses.replace, without its per-field introspection (once per hall of the year)
+        out[hall_id] = HallRow(**{**row.__dict__, "tier": place.tier, "tier_reason": place.reason,
+                                  "needs_decision": place.needs_decision, "pending_tier": place.pending_tier,
+                                  "rank": place.rank, "override": place.override, "reason_ranks": place.ranks,
+                                  "decisions": said, "confirmed_tier": known[0], "awaiting": known[1]})
     return out
 
 

@@ -132,33 +132,57 @@ def _hall(raw: dict[str, Any]) -> HallRow:
     return _frozen(HallRow, values)  # every field is in ``values``, in order
 
 
-_HALL_NAMES = tuple(f.name for f in fields(HallRow))
+# results.json's hall keys in three kinds: written as they are, scores (Decimal → JSON number), and the ones
+# with a shape of their own (written below, field by field).
+_SHAPED = {"items", "sections", "bonus_events", "deduction_events", "vetoes", "rounds", "decisions", "reason_ranks",
+           "withdrawn"}
+_PLAIN = tuple(f.name for f in fields(HallRow) if f.name not in _SHAPED and f.name not in _SCORES)
+_SCORE_NAMES = tuple(sorted(_SCORES))
+# A year's item scores are a few distinct figures: each one's JSON number is looked up, not made again.
+_AS_JSON: dict[object, object] = {None: None, NOT_APPLICABLE: NOT_APPLICABLE}
+
+
+def _json_scores(scores: dict[str, Any]) -> dict[str, Any]:
+    """``{k: _out(v)}`` for item and section scores, in C when every value was seen before."""
+    try:
+        return dict(zip(scores, map(_AS_JSON.__getitem__, scores.values()), strict=True))
+    except (KeyError, TypeError):  # a figure not seen yet, or one that cannot be a key (a signalling NaN)
+        out = {}
+        for key, value in scores.items():
+            out[key] = got = _out(value)
+            if type(value) is Decimal and value.is_finite() and len(_AS_JSON) < _MEMO_LIMIT:
+                _AS_JSON[value] = got
+        return out
+
+
+def _notes_json(notes: tuple[tuple[str, str], ...]) -> list[list[str]]:
+    return [[rnd, text] for rnd, text in notes]
 
 
 def _hall_json(row: HallRow) -> dict[str, Any]:
-    out = {name: _out(getattr(row, name)) for name in _HALL_NAMES}
-    out["items"] = {k: _out(v) for k, v in row.items.items()}
-    out["sections"] = {k: _out(v) for k, v in row.sections.items()}
-    for key in ("bonus_events", "deduction_events"):
-        out[key] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
-                     "notes": [list(n) for n in e.notes]} for e in getattr(row, key)]
-    del out["vetoes"]
-    out["veto_events"] = [{"item": v.id, "count": 1, "rounds": list(v.rounds), "notes": [list(n) for n in v.notes]}
+    values = row.__dict__
+    out = {name: values[name] for name in _PLAIN}
+    for name in _SCORE_NAMES:
+        out[name] = _out(values[name])
+    out["items"] = _json_scores(row.items)
+    out["sections"] = _json_scores(row.sections)
+    out["bonus_events"] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
+                            "notes": _notes_json(e.notes)} for e in row.bonus_events]
+    out["deduction_events"] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
+                                "notes": _notes_json(e.notes)} for e in row.deduction_events]
+    out["veto_events"] = [{"item": v.id, "count": 1, "rounds": list(v.rounds), "notes": _notes_json(v.notes)}
                           for v in row.vetoes]
-    out["rounds"] = [{f.name: _out(getattr(r, f.name)) for f in fields(RoundScore)} for r in row.rounds]
-    for entry in out["rounds"]:
-        entry["problems"] = list(entry["problems"])
-    out["decisions"] = [{f.name: getattr(d, f.name) for f in fields(Decision)} for d in row.decisions]
+    out["rounds"] = [{"round": r.round, "status": r.status, "date": r.date, "inspector": r.inspector,
+                      "base_score": _out(r.base_score), "final_score": _out(r.final_score), "file": r.file,
+                      "sha256": r.sha256, "note": r.note, "problems": list(r.problems)} for r in row.rounds]
+    out["decisions"] = [{"tier": d.tier, "result": d.result, "by_level": d.by_level, "decided_by": d.decided_by,
+                         "date": d.date, "reason": d.reason, "source": d.source} for d in row.decisions]
     if row.reason_ranks:
         out["reason_ranks"] = [list(span) for span in row.reason_ranks]
-    else:
-        del out["reason_ranks"]
     if row.withdrawn:
         out["withdrawn"] = [{"item": w.id, "kind": w.kind, "count": w.count, "rounds": list(w.rounds),
-                             "notes": [list(n) for n in w.notes], "level": w.level, "decided_by": w.decided_by,
+                             "notes": _notes_json(w.notes), "level": w.level, "decided_by": w.decided_by,
                              "date": w.date, "reason": w.reason} for w in row.withdrawn]
-    else:
-        del out["withdrawn"]
     return out
 
 
