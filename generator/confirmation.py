@@ -2,8 +2,8 @@
 
 :func:`recognise` runs the 办法's order (市 → 省 → 集团) over the lists and their answers. Beside the tier, the
 confirmed tier is the highest tier, at most the tier, that the deciding round has the authority for
-(``ROUND_AUTHORITY``: 达标/不达标 only, whatever the round) or that an answered 上报名单 recognised (认定 优秀
-implies 良好). A hall waits for the level that owns its tier (``TIER_OWNER``) while that tier is not yet
+(terms.ROUND_AUTHORITY: 达标/不达标 only, whatever the round) or that an answered 上报名单 recognised (认定 优秀
+implies 良好). A hall waits for the level that owns its tier (terms.TIER_OWNER) while that tier is not yet
 confirmed; a hall known only from 自评 waits for 市 and has nothing confirmed. Halls that are not tiered
 (不参评, 未检查) have neither.
 """

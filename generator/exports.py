@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from .model import HallRow, Shortlist
 from .numbers import number
-from .terms import EXCELLENT, GOOD, RATED, RECOGNISED_ORDER
+from .terms import EXCELLENT, GOOD, LEVELS, RATED, RECOGNISED_ORDER, owners_said
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, stable_zip, write_only_row
 from .xlsxrows import RowReuse, plain, probe_row, rows_xml, splice, style_id
@@ -48,8 +48,8 @@ NOTES = (
     ("各环节得分率(%)", "该环节得分占适用分值的百分比。"),
     (RANK_HEADER, "参评营业厅的名次:先按已认定等级,再按规则等级(一票否决为不达标),再按最终得分从高到低"
                   "(全国表为全国名次,分省表为本省名次);完全相同的同名次,未检查和不参评的为空。"),
-    ("已认定等级", "该等级已由其认定单位认定(市认定达标/不达标,省认定良好,集团认定优秀);为空表示尚无认定。"),
-    ("待认定", "还需哪一级认定(市、省或集团);为空表示已认定完毕或不参与定级。"),
+    ("已认定等级", f"该等级已由其认定单位认定({owners_said()});为空表示尚无认定。"),
+    ("待认定", f"还需哪一级认定({'、'.join(LEVELS[:-1])}或{LEVELS[-1]});为空表示已认定完毕或不参与定级。"),
     ("上报名单", f"各省按排名取名额 ×(1 + 差额比例)个已经{ROUNDS[1]}的营业厅上报;“认定结果”为上级答复的认定或不认定。"),
 )
 

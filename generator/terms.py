@@ -45,5 +45,12 @@ ROUND_OWNER = dict(zip(ROUNDS, (CITY, CITY, PROVINCE, GROUP), strict=True))
 # The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
 LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
 
+
+
+def owners_said() -> str:
+    """Who recognises which tier, as a sentence says it: 市认定达标/不达标,省认定良好,集团认定优秀."""
+    return ",".join(f"{level}认定{'/'.join(t for t in RATED if TIER_OWNER[t] == level)}" for level in LEVELS)
+
+
 # -- findings ------------------------------------------------------------------------------------------
 KIND_WORDS = {"bonus": "加分", "deduction": "扣分", "veto": "一票否决"}  # a withdrawn finding's kind, as pages say it
