@@ -7,14 +7,17 @@ process of its own, as `hallscore build` does, and its memory is sampled there (
 
     python bench/bench_pipeline.py --data /tmp/national/subset-1000 --work /tmp/bench-1000 --workers 2
 
-The openpyxl loop is single-process, as is the "our reader" loop beside it; ``--baseline-sample N`` limits both to
-N files spread over the set (every k-th), since openpyxl needs minutes for 20,000. Prints Markdown and writes
-``<work>/bench.json``.
+The openpyxl loop is single-process, as are the "our reader" and python-calamine loops beside it;
+``--baseline-sample N`` limits them to N files spread over the set (every k-th), since openpyxl needs minutes for
+20,000. python-calamine is the bench extra (``pip install -e '.[bench]'``), never a dependency of hallscore.
+Prints Markdown for docs/benchmarks.md (the headline first: machine, load, date, command, then the figures) and
+writes ``<work>/bench.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -24,8 +27,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+try:
+    import python_calamine as calamine  # the bench extra: a reference loop only, hallscore never reads with it
+except ImportError:
+    calamine_module: ModuleType | None = None
+else:
+    calamine_module = calamine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,12 +47,13 @@ from generator.intake import WORKBOOK_SUFFIXES, discover  # noqa: E402
 from generator.reader import read_grids, read_grids_openpyxl  # noqa: E402
 
 YEAR = 2025
+Info = dict[str, Any]  # what bench.json holds: plain JSON values
 
 
 class PeakMemory:
     """Peak resident memory of this process and all its descendants together, sampled every 50 ms."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.peak = 0
         self.peak_pss = 0  # proportional: pages shared by the forked intake workers counted once in all
         self.stage = "load"  # set from the build's progress callback: which stage the peak fell in
@@ -47,15 +61,15 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
 
-    def _run(self):
+    def _run(self) -> None:
         while not self._stop.is_set():
             rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
             self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
@@ -64,22 +78,7 @@ class PeakMemory:
 
 
 def tree_rss(pid: int) -> int:
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        try:
-            proc = psutil.Process(pid)
-            total = proc.memory_info().rss
-            for child in proc.children(recursive=True):
-                try:
-                    total += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            return total
-        except psutil.Error:
-            return 0
+    """Sum of VmRSS over the process tree."""
     total, stack = 0, [pid]
     while stack:  # /proc: VmRSS of each process, children from /proc/<pid>/task/*/children
         p = stack.pop()
@@ -120,27 +119,28 @@ def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def reader_loops(files: list[Path]) -> dict:
-    """Single-process loops over the same files: openpyxl read-only (the old reader) and ours."""
-    out = {}
-    for label, func in (("openpyxl", read_grids_openpyxl), ("ours", read_grids)):
+def read_calamine(path: Path) -> None:
+    """Every sheet's values, as python-calamine gives them (no formulas, numbers as floats)."""
+    assert calamine_module is not None
+    workbook = calamine_module.CalamineWorkbook.from_path(str(path))
+    for name in workbook.sheet_names:
+        workbook.get_sheet_by_name(name).to_python()
+
+
+def reader_loops(files: list[Path]) -> Info:
+    """Single-process loops over the same files: openpyxl read-only (the old reader), ours and python-calamine
+    (None when the bench extra is not installed)."""
+    out: Info = {}
+    loops: list[tuple[str, Callable[[Path], object]]] = [("openpyxl", read_grids_openpyxl), ("ours", read_grids)]
+    if calamine_module is not None:
+        loops.append(("calamine", read_calamine))
+    for label, func in loops:
         started, cpu0 = time.perf_counter(), cpu_seconds()
         for path in files:
             func(path)
         wall = time.perf_counter() - started
         out[label] = {"files": len(files), "wall": wall, "cpu": cpu_seconds() - cpu0, "rate": len(files) / wall}
-    try:
-        import python_calamine  # reference only: not used by hallscore (no formulas, floats only)
-
-        started = time.perf_counter()
-        for path in files:
-            wb = python_calamine.CalamineWorkbook.from_path(str(path))
-            for name in wb.sheet_names:
-                wb.get_sheet_by_name(name).to_python()
-        wall = time.perf_counter() - started
-        out["calamine"] = {"files": len(files), "wall": wall, "rate": len(files) / wall}
-    except ImportError:
-        pass
+    out.setdefault("calamine", None)
     return out
 
 
@@ -167,7 +167,7 @@ def change_one_return(data: Path, inbox: Path) -> Path:
     """One hall resends its self-assessment with other scores: a new file in place of the linked one."""
     import random
 
-    from generator.demo import _write_one, plan_fill
+    from generator.demo import plan_fill, write_planned_return
     from generator.register import load_register
     from generator.standard import load_standard
 
@@ -177,7 +177,7 @@ def change_one_return(data: Path, inbox: Path) -> Path:
     standard = load_standard()
     fill = plan_fill(standard, hall, YEAR, random.Random(99), quality=0.6)
     target.unlink()  # a hard link to the dataset: never write through it
-    _write_one((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
+    write_planned_return((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
     return target
 
 
@@ -185,7 +185,7 @@ def inodes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_ino for p in folder.glob("*.html")} if folder.is_dir() else {}
 
 
-def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: int = 3) -> dict:
+def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: int = 3) -> Info:
     """evaluate() alone (scoring and tiering, what the build's scoring stage runs), ``repeats`` times on the same
     records (the intake from the warm cache, as `hallscore validate` reads it): its best and median, less at the
     mercy of a busy host than the one cold stage."""
@@ -210,7 +210,7 @@ def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: in
             "rate_best": count / min(times), "rate_median": count / statistics.median(times)}
 
 
-def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None = None) -> dict:
+def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None = None) -> Info:
     """One build in a fresh process, as `hallscore build` is run: memory an earlier build left in this process
     (Python keeps freed arenas) would otherwise be counted in the next build's peak."""
     out = work.parent / f".one-build-{time.monotonic_ns()}.json"
@@ -220,7 +220,7 @@ def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
         command += ["--inbox", str(inbox)]
     launched = time.time()
     subprocess.run(command, check=True)
-    info = json.loads(out.read_text(encoding="utf-8"))
+    info: Info = json.loads(out.read_text(encoding="utf-8"))
     out.unlink()
     # From the launch to the end of build() in the child: with the interpreter's start and the imports, without
     # the bench's own counting of the site afterwards.
@@ -228,16 +228,14 @@ def run_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
     return info
 
 
-def one_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None) -> dict:
+def one_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | None) -> Info:
     """The measured build itself (run in the child process)."""
-    import hashlib
-
     archive, site = work / "archive", work / "site"
     halls_dir = site / str(YEAR) / "halls"
     before = inodes(halls_dir)
     started, cpu0 = time.perf_counter(), cpu_seconds()
     with PeakMemory() as mem:
-        def progress(stage, done, total):
+        def progress(stage: str, done: int, total: int | None) -> None:
             mem.stage = stage
 
         summary = build(BuildOptions.from_files([inbox or data / "returns"], data / "register.xlsx", archive, YEAR,
@@ -266,7 +264,7 @@ def one_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
     }
 
 
-def machine() -> dict:
+def machine() -> Info:
     model = ""
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -343,17 +341,53 @@ def mb(size: int | None) -> str:
     return f"{size / 2**20:.0f}" if size else "—"
 
 
-def report(info: dict) -> str:
-    m, cold, warm, rd = info["machine"], info["cold"], info["warm"], info["readers"]
+def rate(loop: Info | None) -> str:
+    return f"{loop['rate']:.0f}" if loop else "not installed (pip install -e '.[bench]')"
+
+
+def headline(info: Info) -> list[str]:
+    """What docs/benchmarks.md quotes: where and how it ran, the five builds, peak memory and the intake rates."""
+    m, cold, rd = info["machine"], info["cold"], info["readers"]
+    builds = [("cold", cold), ("nothing changed (second build)", info["warm"]),
+              ("nothing changed (third build)", info.get("warm_again")),
+              ("one return changed", info["one_changed"]), (f"{info['arrived']['count']} returns arrived",
+                                                            info["arrived"])]
+    intake = cold["stages"]["intake"]["rate"]
+    calamine = rd.get("calamine")
+    return [
+        f"### {cold['halls']} halls, {info['date']}",
+        "",
+        f"- machine: {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; load average "
+        f"before the run {m['load_before']}, after {info['load_after']}",
+        f"- date: {info['date']}; command: `{info['command']}`",
+        f"- dataset: {cold['halls']} halls, {cold['files']} files ({cold['accepted']} accepted, "
+        f"{cold['rejected']} rejected); intake workers: {info['workers']}",
+        "",
+        "| build | wall s | CPU s | peak PSS MB | files read | hall pages written |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| {name} | {row['wall']:.2f} | {row['cpu']:.2f} | {mb(row['peak_pss'])} | {row['files_read']} | "
+          f"{row['hall_pages_written']} |" for name, row in builds if row is not None],
+        "",
+        "| files/s | intake of the cold build | our reader loop | openpyxl loop | python-calamine loop |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| rate | {intake:.0f} | {rate(rd['ours'])} | {rate(rd['openpyxl'])} | {rate(calamine)} |",
+        "",
+        f"- the build's intake checks {cold['files']} files with {info['workers']} workers; the three loops read the "
+        f"same {rd['ours']['files']} workbooks in this one process",
+        f"- intake ÷ openpyxl loop = **{intake / rd['openpyxl']['rate']:.1f}×**"
+        + (f"; intake ÷ python-calamine loop = {intake / calamine['rate']:.1f}×" if calamine else ""),
+    ]
+
+
+def report(info: Info) -> str:
+    return "\n".join(headline(info) + ["", "#### Details", ""] + details(info))
+
+
+def details(info: Info) -> list[str]:
+    cold, warm, rd = info["cold"], info["warm"], info["readers"]
     one, arr = info["one_changed"], info["arrived"]
     intake = cold["stages"]["intake"]
     lines = [
-        f"- machine: {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
-        f"load average before the run {m['load_before']}",
-        f"- date: {info['date']}; command: `{info['command']}`",
-        f"- dataset: {cold['halls']} halls, {cold['files']} files ({cold['accepted']} accepted, "
-        f"{cold['rejected']} rejected)",
-        "",
         "| stage | wall s | CPU s | rate |",
         "| --- | ---: | ---: | ---: |",
     ]
@@ -384,7 +418,7 @@ def report(info: dict) -> str:
         f"- intake: {intake['rate']:.0f} workbooks/s with {info['workers']} workers; single-process reader loops "
         f"over {rd['openpyxl']['files']} of the same files: openpyxl read-only {rd['openpyxl']['rate']:.0f}/s, "
         f"ours {rd['ours']['rate']:.0f}/s" + (f", python-calamine {rd['calamine']['rate']:.0f}/s (reference)"
-                                              if "calamine" in rd else "")
+                                              if rd.get("calamine") else "")
         + f"; intake ÷ openpyxl loop = **{intake['rate'] / rd['openpyxl']['rate']:.1f}×**",
         *([f"- scoring and tiering alone (evaluate() on the last build's records in this process, "
            f"{info['scoring_loop']['repeats']} runs): best {info['scoring_loop']['rate_best']:.0f} halls/s, "
@@ -399,7 +433,6 @@ def report(info: dict) -> str:
         f"- each build runs in its own process, as `hallscore build` does; with the interpreter's start and imports: "
         f"cold {cold['process_wall']:.1f} s, unchanged {warm['process_wall']:.1f} s, one changed "
         f"{one['process_wall']:.1f} s, arrived {arr['process_wall']:.1f} s",
-        f"- load average after the run: {info['load_after']}",
         f"- hall pages stamped into the shell (cold build): {cold['stamp'].get('written', 0)} in "
         f"{cold['stamp'].get('seconds', 0):.2f} s = **{cold['stamp'].get('written', 0) / max(cold['stamp'].get('seconds', 0), 1e-9):.0f} pages/s**; "
         f"one return changed: {one['stamp'].get('written', 0)} written, {one['stamp'].get('linked', 0)} kept",
@@ -407,7 +440,7 @@ def report(info: dict) -> str:
         f"search index {cold['search_index_bytes'] / 2**20:.2f} MB",
         f"- results.json of the second build identical to the cold one: {info['same_results']}",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 if __name__ == "__main__":

@@ -49,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
     hallscore = str(Path(sys.executable).with_name("hallscore"))
     print(f"date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
-    with tempfile.TemporaryDirectory(prefix="bench-templates-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="bench-templates-") as tmp_name:
+        tmp = Path(tmp_name)
         halls = make_register(args.halls, args.seed)
         write_register(halls, tmp / "register.xlsx")
         base = [hallscore, "templates", "--register", str(tmp / "register.xlsx"), "--year", "2025"]

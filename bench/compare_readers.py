@@ -14,14 +14,17 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generator.reader import Budget, SheetTooLarge, read_grids_openpyxl  # noqa: E402
 from generator.xlsx import read_sheets  # noqa: E402
 
+Typed = dict[str, list[list[tuple[str, Any]]]]  # each sheet's rows, each value beside its type's name
 
-def typed(grids: dict) -> dict:
+
+def typed(grids: dict[str, Any]) -> Typed:
     return {name: [[(type(v).__name__, v) for v in row] for row in rows] for name, rows in grids.items()}
 
 
@@ -49,10 +52,11 @@ def compare(path: Path) -> tuple[str, str]:
         return "differ", f"openpyxl fails ({ref_error}), fast path reads it"
     if fast == ref:
         return "agree", ""
+    assert fast is not None and ref is not None  # both read: neither error is set
     return "differ", _first_difference(fast, ref)
 
 
-def _first_difference(fast: dict, ref: dict) -> str:
+def _first_difference(fast: Typed, ref: Typed) -> str:
     if list(fast) != list(ref):
         return f"sheets {list(fast)[:5]} vs {list(ref)[:5]}"
     for name in fast:
@@ -68,7 +72,7 @@ def _first_difference(fast: dict, ref: dict) -> str:
     return "?"
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--show", type=int, default=30, help="disagreements to list")
@@ -76,7 +80,7 @@ def main(argv=None) -> int:
     files = sorted(p for folder in args.folders for p in folder.rglob("*")
                    if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file())
     counts = {k: 0 for k in ("agree", "handed", "differ", "bounded", "both-fail")}
-    listed = {"differ": [], "handed": []}
+    listed: dict[str, list[str]] = {"differ": [], "handed": []}
     for path in files:
         verdict, detail = compare(path)
         counts[verdict] += 1

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import intake_faults as ff  # noqa: E402
-from conftest import YEAR, full_fill, make_halls, write_return  # noqa: E402
+from support import faults as ff  # noqa: E402
+from support.returns import YEAR, full_fill, make_halls, write_return  # noqa: E402
 
 from generator.container import check_container  # noqa: E402
 from generator.intake import check_file  # noqa: E402
@@ -22,7 +23,7 @@ from generator.reader import read_grids  # noqa: E402
 from generator.standard import load_standard  # noqa: E402
 
 
-def per_call(func, n: int) -> float:
+def per_call(func: Callable[[], object], n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
         func()

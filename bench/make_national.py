@@ -23,10 +23,16 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.demo import Fill
+    from generator.register import Hall
+    from generator.standard import Standard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.demo import FAULTS, ROUND_CITY, ROUND_SELF, _write_one, make_register, plan_fill  # noqa: E402
+from generator.demo import FAULTS, ROUND_CITY, ROUND_SELF, make_register, plan_fill, write_planned_return  # noqa: E402
 from generator.forms import template_path  # noqa: E402
 from generator.register import write_register  # noqa: E402
 from generator.standard import load_standard  # noqa: E402
@@ -34,7 +40,8 @@ from generator.standard import load_standard  # noqa: E402
 YEAR = 2025
 
 
-def plan(halls, standard, seed: int, fault_rate: float = 0.01):
+def plan(halls: list[Hall], standard: Standard, seed: int,
+         fault_rate: float = 0.01) -> list[tuple[Hall, Fill, str | None, Path]]:
     """One job per return: (hall, fill, fault, relative path)."""
     rng = random.Random(seed + 1)
     jobs = []
@@ -50,20 +57,20 @@ def plan(halls, standard, seed: int, fault_rate: float = 0.01):
     return jobs
 
 
-_STANDARD = None
+_STANDARD: Standard | None = None
 
 
-def _init(standard):
+def _init(standard: Standard) -> None:
     global _STANDARD
     _STANDARD = standard
 
 
 def _write(job):
     hall, fill, fault, path = job
-    return _write_one((_STANDARD, hall, YEAR, fill, fault, path, datetime(YEAR, 1, 1, tzinfo=UTC)))
+    return write_planned_return((_STANDARD, hall, YEAR, fill, fault, path, datetime(YEAR, 1, 1, tzinfo=UTC)))
 
 
-def make(count: int, out: Path, seed: int, workers: int) -> dict:
+def make(count: int, out: Path, seed: int, workers: int) -> dict[str, Any]:
     standard = load_standard()
     halls = make_register(count, seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +93,7 @@ def make(count: int, out: Path, seed: int, workers: int) -> dict:
     return {"halls": halls, "jobs": jobs, "seconds": time.perf_counter() - started}
 
 
-def subset(made: dict, out: Path, size: int) -> Path:
+def subset(made: dict[str, Any], out: Path, size: int) -> Path:
     """Every k-th hall of the big set and hard links to its returns."""
     halls = made["halls"]
     step = len(halls) / size

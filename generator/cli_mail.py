@@ -7,84 +7,24 @@ import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, overload
+from typing import TypeVar, cast, overload
 
 import click
 
-from .errors import HallscoreError
-from .why import why
+from .cli_errors import ChineseGroup, ChineseUsageError, UserError, user_errors
+from .config import Config
+from .contacts import load_contacts
+from .mail import Draft, check_sender, parse_server, write_drafts
+from .mail import send as send_mail
+from .mail_compose import ReportFormError, at_nine, problem_drafts, reminder_drafts, report_from_dict, template_drafts
+from .meta_year import templates_years
+from .register import Hall, load_register
 
-if TYPE_CHECKING:
-    from .mail import Draft
+F = TypeVar("F", bound=Callable[..., object])
+# An intake report as validate --json (or the archive's intake.json) wrote it, checked by report_from_dict.
+IntakeJson = dict[str, object]
 
 PASSWORD_ENV = "HALLSCORE_SMTP_PASSWORD"
-
-
-class _Fatal(click.ClickException):
-    """One clear line in Chinese, exit status 1."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"错误:{self.format_message()}", err=True)
-
-
-class _UsageError(click.UsageError):
-    """Click's usage error, shown in Chinese."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        ctx = self.ctx
-        if ctx is not None:
-            click.echo(f"用法: {ctx.command_path} [选项]", err=True)  # worded as cli_zh words every other command
-            click.echo(f"运行 '{ctx.command_path} --help' 查看帮助。\n", err=True)
-        click.echo(f"错误:{self.format_message()}", err=True)
-
-
-class _Command(click.Command):
-    """Argument errors in Chinese: the people running this read Chinese."""
-
-    def parse_args(self, ctx, args):
-        try:
-            return super().parse_args(ctx, args)
-        except click.NoSuchOption as exc:
-            hint = f";是否想用 {'、'.join(sorted(exc.possibilities))}?" if exc.possibilities else ""
-            raise _UsageError(f"没有选项 {exc.option_name}{hint}", ctx) from exc
-        except click.MissingParameter as exc:
-            names = "、".join(exc.param.opts) if exc.param is not None else ""
-            raise _UsageError(f"缺少必填选项 {names}", ctx) from exc
-        except click.BadParameter as exc:
-            names = "、".join(exc.param.opts) if exc.param is not None else ""
-            raise _UsageError(f"选项 {names} 的值无效:{exc.message}", ctx) from exc
-        except click.UsageError as exc:
-            raise _UsageError(f"参数有误:{exc.message}", ctx) from exc
-
-
-class _Group(click.Group):
-    command_class = _Command
-
-    def resolve_command(self, ctx, args):
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            raise _UsageError(f"没有子命令“{args[0] if args else ''}”;可用:{'、'.join(self.list_commands(ctx))}",
-                              ctx) from exc
-
-
-def _run(func):
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except HallscoreError as exc:
-            raise _Fatal(str(exc)) from exc
-        except OSError as exc:  # an outbox that cannot be written, a file that vanished: the path and what to do
-            from .errors import os_error_message
-
-            raise _Fatal(os_error_message(exc)) from None
-        except ValueError as exc:
-            raise _Fatal(f"无法完成:{why(exc)}") from exc
-
-    return wrapper
 
 
 @overload
@@ -101,7 +41,7 @@ def _existing(kind: str, path: Path | None, folder: bool = False) -> Path | None
     """A path given on the command line that must be there: a missing one is a usage error (exit 2), as click
     says for the other commands' paths."""
     if path is not None and not (path.is_dir() if folder else path.is_file()):
-        raise _UsageError(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件") + ",请检查路径",
+        raise ChineseUsageError(f"{kind} {path} 不存在" + ("或不是目录" if folder else "或不是文件") + ",请检查路径",
                           click.get_current_context(silent=True))
     return path
 
@@ -112,7 +52,7 @@ def _day(text: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _UsageError(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”",
+        raise ChineseUsageError(f"{what}应为 YYYY-MM-DD 格式的日期,实际为“{text}”",
                           click.get_current_context(silent=True)) from None
 
 
@@ -123,11 +63,11 @@ def _deadline_text(text: str | None, sent: date | None = None) -> str:
         return ""
     sent = sent or date.today()
     if day < sent:
-        raise _Fatal(f"截止日期 --deadline {day.isoformat()} 早于邮件日期 {sent.isoformat()};请给出今后的日期")
+        raise UserError(f"截止日期 --deadline {day.isoformat()} 早于邮件日期 {sent.isoformat()};请给出今后的日期")
     return f"{day.year} 年 {day.month} 月 {day.day} 日"
 
 
-def _common(func):
+def _common(func: F) -> F:
     options = [
         click.option("--out", "outbox", required=True, type=click.Path(file_okay=False, path_type=Path),
                      help="发件箱目录:写入 .eml 草稿(Outlook 打开即可发送),以及已发送记录 sent.jsonl。"),
@@ -155,21 +95,18 @@ def _common(func):
 
 def _deliver(drafts: list[Draft], outbox: Path, send: bool, smtp_server: str | None, starttls: bool, use_ssl: bool,
              smtp_user: str | None, smtp_cafile: Path | None, rate: float, what: str) -> None:
-    from .mail import parse_server, write_drafts
-    from .mail import send as send_mail
-
     if not send:
         paths = write_drafts(drafts, outbox)
         click.echo(f"已写入 {len(paths)} 封{what}草稿(X-Unsent,Outlook 打开即可发送):{Path(outbox).resolve()}")
         return
     if not smtp_server:
-        raise _Fatal("使用 --send 时须给出 --smtp 主机:端口")
+        raise UserError("使用 --send 时须给出 --smtp 主机:端口")
     if starttls and use_ssl:
-        raise _Fatal("--starttls 与 --ssl 只能选一个")
+        raise UserError("--starttls 与 --ssl 只能选一个")
     host, port = parse_server(smtp_server)
     password = os.environ.get(PASSWORD_ENV)
     if smtp_user and password is None:
-        raise _Fatal(f"给了 --smtp-user,但环境变量 {PASSWORD_ENV} 中没有密码")
+        raise UserError(f"给了 --smtp-user,但环境变量 {PASSWORD_ENV} 中没有密码")
     result = send_mail(drafts, outbox, host, port, "ssl" if use_ssl else "starttls" if starttls else "none",
                        smtp_user, password, rate,
                        cafile=str(_existing("CA 证书文件", smtp_cafile)) if smtp_cafile else None)
@@ -184,8 +121,8 @@ def _deliver(drafts: list[Draft], outbox: Path, send: bool, smtp_server: str | N
         raise SystemExit(1)
 
 
-@click.group(cls=_Group)
-def mail():
+@click.group(cls=ChineseGroup)
+def mail() -> None:
     """邮件:向各市下发检查表、给被退回的检查人回信、催报未回传的营业厅。
 
     \b
@@ -209,9 +146,11 @@ def mail():
 @click.option("--year", type=click.IntRange(2000, 2100),
               help="评价年度,写入主题和附件名;默认取检查表 _meta 中的年度,给出时须与之相符。")
 @_common
-@_run
-def templates_command(contacts_path, templates_dir, deadline, register_path, year, outbox, sender, date_text,
-                      body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, intranet):
+@user_errors
+def templates_command(contacts_path: Path, templates_dir: Path, deadline: str | None, register_path: Path | None,
+                      year: int | None, outbox: Path, sender: str, date_text: str | None, body_template: Path | None,
+                      send: bool, smtp_server: str | None, starttls: bool, use_ssl: bool, smtp_user: str | None,
+                      smtp_cafile: Path | None, rate: float, intranet: tuple[str, ...]) -> None:
     """每个市一封邮件,附该市检查表 zip 包;默认写成 .eml 草稿,加 --send 直接发送。
 
     邮件日期默认为检查表生成的时间(zip 包内的时间),同样的输入重跑得到相同的文件。
@@ -221,11 +160,6 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
       hallscore mail templates --contacts 联系人.xlsx --templates 检查表/ --out 发件箱/ \\
         --from "省公司 <fw@example.cn>" --deadline 2025-06-30 --register 清单.xlsx --year 2025
     """
-    from .contacts import load_contacts
-    from .mail import check_sender
-    from .mail_compose import at_nine, template_drafts
-    from .register import load_register
-
     sender = check_sender(sender, intranet)
     _existing("联系人清单", contacts_path)
     _existing("检查表目录", templates_dir, folder=True)
@@ -241,22 +175,20 @@ def templates_command(contacts_path, templates_dir, deadline, register_path, yea
 
 def _templates_year(templates_dir: Path, given: int | None) -> int:
     """The year the templates carry in _meta; --year must agree with it (a typo would label every mail wrongly)."""
-    from .meta_year import templates_years
-
     where = templates_years(templates_dir)
     if len(where) > 1:
         listed = ";".join(f"{y} 年 {len(n)} 份(如 {n[0]})" for y, n in where.items())
-        raise _Fatal(f"检查表目录 {templates_dir} 中的检查表年度不一:{listed};请只放同一年度的检查表")
+        raise UserError(f"检查表目录 {templates_dir} 中的检查表年度不一:{listed};请只放同一年度的检查表")
     if not where:
         if not any(templates_dir.glob("*/*.zip")):  # the wrong folder, or templates made without --zip
-            raise _Fatal(f"检查表目录 {templates_dir} 中没有各市的 zip 包(<省>/<市>.zip);请先运行 hallscore templates "
+            raise UserError(f"检查表目录 {templates_dir} 中没有各市的 zip 包(<省>/<市>.zip);请先运行 hallscore templates "
                          f"--register 清单.xlsx --out {templates_dir} --zip,或用 --templates 指向它的输出目录")
         if given is None:
-            raise _Fatal(f"检查表目录 {templates_dir} 的检查表中没有年度信息;请用 --year 指定年度")
+            raise UserError(f"检查表目录 {templates_dir} 的检查表中没有年度信息;请用 --year 指定年度")
         return given
     (found,) = where
     if given is not None and given != found:
-        raise _Fatal(f"--year {given} 与检查表 _meta 中的年度 {found} 不符;请去掉 --year 或改为 {found}")
+        raise UserError(f"--year {given} 与检查表 _meta 中的年度 {found} 不符;请去掉 --year 或改为 {found}")
     return found
 
 
@@ -265,23 +197,23 @@ def _reminders_year(json_path: Path | None, archive_dir: Path | None, given: int
     if given is not None:
         return given
     if json_path is not None:
-        data = _intake(json_path, None, None)
-        if isinstance(data.get("year"), int):
-            return data["year"]
+        found = _intake(json_path, None, None).get("year")
+        if isinstance(found, int):
+            return found
     elif archive_dir is not None:
         years = sorted(int(p.parent.name) for p in archive_dir.glob("*/intake.json") if p.parent.name.isdigit())
         if years:
             return years[-1]
-    raise _Fatal("校验结果中没有年度信息;请用 --year 指定年度")
+    raise UserError("校验结果中没有年度信息;请用 --year 指定年度")
 
 
 def _report_given(json_path: Path | None, archive_dir: Path | None) -> None:
     if json_path is None and archive_dir is None:
-        raise _UsageError("请给出 --json(validate --json 写出的校验结果)或 --archive(年度档案目录)",
+        raise ChineseUsageError("请给出 --json(validate --json 写出的校验结果)或 --archive(年度档案目录)",
                           click.get_current_context(silent=True))
 
 
-def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> dict:
+def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) -> IntakeJson:
     _report_given(json_path, archive_dir)
     advice = "请重新运行 hallscore validate --json 生成,或改用 --archive 读取档案中的 intake.json"
     if json_path is None:
@@ -289,27 +221,23 @@ def _intake(json_path: Path | None, archive_dir: Path | None, year: int | None) 
         year = year or date.today().year
         json_path = archive_dir / str(year) / "intake.json"
         if not json_path.is_file():
-            raise _Fatal(f"档案目录 {archive_dir} 中没有 {year} 年的校验结果({year}/intake.json);请用 --year 指定"
+            raise UserError(f"档案目录 {archive_dir} 中没有 {year} 年的校验结果({year}/intake.json);请用 --year 指定"
                          f"档案中已有的年度,或先用 hallscore build 生成该年度")
         advice = "该文件已损坏或被手工改动,请从备份恢复,或用 hallscore build 重新生成该年度"
     _existing("校验结果", json_path)
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _Fatal(f"校验结果 {json_path} 不是有效的 JSON 文件(或嵌套过深);{advice}") from None
-    from .mail_compose import ReportFormError, report_from_dict
-
+        raise UserError(f"校验结果 {json_path} 不是有效的 JSON 文件(或嵌套过深);{advice}") from None
     try:
         report_from_dict(data)
     except ReportFormError as exc:  # hand-edited, or another program's JSON: which entry, never a traceback
-        raise _Fatal(f"校验结果 {json_path} 不是 hallscore validate --json 写出的校验结果({exc});{advice}") from None
-    return data
+        raise UserError(f"校验结果 {json_path} 不是 hallscore validate --json 写出的校验结果({exc});{advice}") from None
+    return cast(IntakeJson, data)  # report_from_dict accepted it: a JSON object
 
 
-def _rated(archive_dir: Path | None, year: int) -> Callable[[Any], bool]:
+def _rated(archive_dir: Path | None, year: int) -> Callable[[Hall], bool]:
     """Which halls the year rates: as its archived results recorded the configuration, else the default."""
-    from .config import Config
-
     recorded = archive_dir / str(year) / "results.json" if archive_dir is not None else None
     if recorded is not None and recorded.is_file():
         try:
@@ -332,9 +260,12 @@ def _rated(archive_dir: Path | None, year: int) -> Callable[[Any], bool]:
               help="营业厅清单:给出时问题清单里写明省、市和厅名称。")
 @click.option("--deadline", help="重新发送的截止日期 YYYY-MM-DD。")
 @_common
-@_run
-def problems_command(json_path, archive_dir, year, contacts_path, register_path, deadline, outbox, sender, date_text,
-                     body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate, intranet):
+@user_errors
+def problems_command(json_path: Path | None, archive_dir: Path | None, year: int | None, contacts_path: Path,
+                     register_path: Path | None, deadline: str | None, outbox: Path, sender: str,
+                     date_text: str | None, body_template: Path | None, send: bool, smtp_server: str | None,
+                     starttls: bool, use_ssl: bool, smtp_user: str | None, smtp_cafile: Path | None, rate: float,
+                     intranet: tuple[str, ...]) -> None:
     """给每封有被退回检查表的来信写回复(In-Reply-To),逐条列出问题并附该发件人的问题清单.xlsx。
 
     只回复联系人清单中的发件人;每封来信只回复一次(重新导出或改名的邮箱不会再发);已另有通过校验的
@@ -346,11 +277,6 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
       hallscore mail problems --json 校验结果.json --contacts 联系人.xlsx --register 清单.xlsx \\
         --out 发件箱/退回/ --from fw@example.cn
     """
-    from .contacts import load_contacts
-    from .mail import check_sender
-    from .mail_compose import at_nine, problem_drafts
-    from .register import load_register
-
     sender = check_sender(sender, intranet)
     intake = _intake(json_path, _existing("档案目录", archive_dir, folder=True), year)
     _existing("邮件模板", body_template)
@@ -382,10 +308,12 @@ def problems_command(json_path, archive_dir, year, contacts_path, register_path,
               help="评价年度,写入主题;默认取校验结果中的年度(--archive 时为档案中最近的年度),给出时须与之相符。")
 @click.option("--deadline", help="回传截止日期 YYYY-MM-DD(不得早于邮件日期)。")
 @_common
-@_run
-def reminders_command(register_path, contacts_path, json_path, archive_dir, year, deadline, outbox, sender,
-                      date_text, body_template, send, smtp_server, starttls, use_ssl, smtp_user, smtp_cafile, rate,
-                      intranet):
+@user_errors
+def reminders_command(register_path: Path, contacts_path: Path, json_path: Path | None, archive_dir: Path | None,
+                      year: int | None, deadline: str | None, outbox: Path, sender: str, date_text: str | None,
+                      body_template: Path | None, send: bool, smtp_server: str | None, starttls: bool,
+                      use_ssl: bool, smtp_user: str | None, smtp_cafile: Path | None, rate: float,
+                      intranet: tuple[str, ...]) -> None:
     """每个市一封催报邮件,列出尚无通过校验的检查表的营业厅;全部收齐的市不发。邮件日期默认为今天。
 
     \b
@@ -393,11 +321,6 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
       hallscore mail reminders --register 清单.xlsx --contacts 联系人.xlsx --json 校验结果.json \\
         --out 发件箱/催报/ --from fw@example.cn --deadline 2025-06-30
     """
-    from .contacts import load_contacts
-    from .mail import check_sender
-    from .mail_compose import at_nine, reminder_drafts
-    from .register import load_register
-
     sender = check_sender(sender, intranet)
     _report_given(json_path, archive_dir)
     halls = load_register(_existing("营业厅清单", register_path))
@@ -405,7 +328,7 @@ def reminders_command(register_path, contacts_path, json_path, archive_dir, year
     year = _reminders_year(json_path, _existing("档案目录", archive_dir, folder=True), year)
     intake = _intake(json_path, archive_dir, year)
     if json_path is not None and intake.get("year") not in (None, year):
-        raise _Fatal(f"--year {year} 与校验结果 {json_path} 的年度 {intake['year']} 不符;请去掉 --year 或改为 {intake['year']}")
+        raise UserError(f"--year {year} 与校验结果 {json_path} 的年度 {intake['year']} 不符;请去掉 --year 或改为 {intake['year']}")
     _existing("邮件模板", body_template)
     day = _day(date_text, "邮件日期 --date ")
     drafts = reminder_drafts(intake, halls, contacts, year, sender, _deadline_text(deadline, day),

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import click
 
+from .cli_errors import UserError
 from .errors import HallscoreError
 from .fsutil import write_bytes_atomic
 from .numbers import plain
+from .paths import check_outputs
 from .standard import EXAMPLES, check_standard, load_standard, place_said
+from .standard_book import book_bytes
 
 
 @click.group(name="standard")
-def standard_group():
+def standard_group() -> None:
     """评价标准:检查集团编写的评价标准工作簿,或把任一评价标准导出为工作簿。
 
     \b
@@ -53,9 +56,6 @@ def check_command(path: Path) -> None:
               help="输出的评价标准工作簿(.xlsx)。同一标准每次导出的文件逐字节相同。")
 def export_command(standard_path: Path | None, example: str | None, out_path: Path) -> None:
     """把评价标准写成评价标准工作簿(说明、环节、评分项、加分项、扣分项、否决项)。"""
-    from .paths import check_outputs
-    from .standard_book import book_bytes
-
     if standard_path is not None and example is not None:
         raise click.UsageError("--standard 与 --example 只能选一个")
     if out_path.suffix.lower() != ".xlsx":
@@ -64,12 +64,12 @@ def export_command(standard_path: Path | None, example: str | None, out_path: Pa
         check_outputs([("评价标准", standard_path)], [("输出文件", out_path)])
         standard = load_standard(standard_path or (EXAMPLES[example] if example else None))
     except HallscoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     data = book_bytes(standard)
     if out_path.exists():
         if not out_path.is_file() or out_path.read_bytes() != data:
             # Never over a file hallscore did not make just now: the user may have edited it.
-            raise click.ClickException(f"{out_path} 已存在且内容不同;为免覆盖已编辑的工作簿,请换一个文件名或先移走它。")
+            raise UserError(f"{out_path} 已存在且内容不同;为免覆盖已编辑的工作簿,请换一个文件名或先移走它。")
         click.echo(f"{out_path} 已是该标准的工作簿,未改动。")
         return
     write_bytes_atomic(out_path, data)

@@ -104,6 +104,15 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return PLURALS.get((singular, plural)) or (singular if n == 1 else plural)
 
 
+# click's own wording of a missing parameter, kept before install() replaces it.
+_english_missing = click.exceptions.MissingParameter.format_message
+
+
+def _missing_with_chinese_stop(self: click.exceptions.MissingParameter) -> str:
+    text = _english_missing(self)
+    return text[:-1] + "。" if text.endswith(".") else text.replace(". ", "。", 1)
+
+
 def install() -> None:
     """Rebind click's lookups and type names; safe to call more than once."""
     for name, module in list(sys.modules.items()):
@@ -119,15 +128,8 @@ def install() -> None:
     for instance in (click.INT, click.FLOAT, click.STRING, click.BOOL, click.UUID):
         instance.name = TYPE_NAMES.get(type(instance).__name__, instance.name)
     missing = click.exceptions.MissingParameter
-    if not getattr(missing.format_message, "chinese", False):  # its full stop is written outside the catalogue
-        english_stop = missing.format_message
-
-        def format_message(self: click.exceptions.MissingParameter) -> str:
-            text = english_stop(self)
-            return text[:-1] + "。" if text.endswith(".") else text.replace(". ", "。", 1)
-
-        format_message.chinese = True  # type: ignore[attr-defined]
-        missing.format_message = format_message  # type: ignore[method-assign]
+    if missing.format_message is not _missing_with_chinese_stop:  # its full stop is written outside the catalogue
+        setattr(missing, "format_message", _missing_with_chinese_stop)  # noqa: B010  (mypy refuses a method assigned)
 
 
 def chinese_usage(command: click.Command) -> None:

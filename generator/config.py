@@ -9,6 +9,7 @@ optional and falls back to its default. A bad value raises ``ConfigError`` namin
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -253,8 +254,6 @@ def _progress(value: object, bad: Bad) -> dict[str, Decimal] | None:
 
 
 def _deadline(value: object, bad: Bad) -> str | None:
-    import datetime as dt
-
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value.isoformat()
     if value == "":

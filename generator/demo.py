@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from openpyxl import Workbook
 
@@ -91,7 +92,7 @@ class Fill:
     veto_notes: dict[str, str] = field(default_factory=dict)
 
 # What one worker process writes: (standard, hall, year, fill, fault, path, created).
-_Job = tuple[Standard, Hall, int, Fill, str | None, Path, datetime]
+ReturnJob = tuple[Standard, Hall, int, Fill, str | None, Path, datetime]
 
 
 def plan_fill(standard: Standard, hall: Hall, year: int, rng: random.Random, round_name: str = ROUND_SELF,
@@ -195,7 +196,8 @@ def _break(wb: Workbook, standard: Standard, fault: str) -> None:
         wb[wbk.SHEET_COVER].cell(row=wbk.cover_rows()["厅编码"], column=2).value = "99999999"
 
 
-def _write_one(job: _Job) -> str:
+def write_planned_return(job: ReturnJob) -> str:
+    """Write one return as ``job`` says (a blank template filled, perhaps with a fault); its path."""
     standard, hall, year, fill, fault, path, created = job
     wb = build_workbook(standard, hall, year, created)
     if fill is not None:
@@ -223,8 +225,17 @@ def _when(year: int, month: int, rng: random.Random, span: int = 55) -> date:
     return date(year, month, 1) + timedelta(days=rng.randrange(span))
 
 
-def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2, earlier: bool = False,
-              subdir: str = "", city_share: float = 0.25) -> dict:
+class DemoReturns(TypedDict):
+    """What :func:`make_demo` made, and where."""
+
+    templates: Path
+    returns: Path
+    return_count: int
+    faulty: int
+
+
+def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed: int, workers: int = 2,
+              earlier: bool = False, subdir: str = "", city_share: float = 0.25) -> DemoReturns:
     """Write blank templates and filled returns for ``halls`` under ``out`` (``out/subdir``); return what was made.
 
     Every inspected hall sends its 自评 (March-April); ``city_share`` of them get a 市级检查 (May-July) that
@@ -237,7 +248,7 @@ def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed:
     templates_dir, returns_dir = base / "templates", base / "returns"
     if not earlier:
         write_templates(halls, standard, templates_dir, year, created)  # the blank ones, as they are emailed
-    jobs: list[_Job] = []
+    jobs: list[ReturnJob] = []
     inspected = [h for h in halls if rng.random() < 0.96]  # a few halls never send a return
     faulty = {h.hall_id: FAULTS[n % len(FAULTS)] for n, h in enumerate(rng.sample(inspected, min(len(FAULTS), len(inspected))))}
     returns = 0
@@ -270,18 +281,18 @@ def make_demo(standard: Standard, halls: list[Hall], year: int, out: Path, seed:
     return {"templates": templates_dir, "returns": returns_dir, "return_count": returns, "faulty": len(faulty)}
 
 
-def _case_stories(standard: Standard, halls: list[Hall], year: int, jobs: list[_Job], faulty: dict[str, str],
+def _case_stories(standard: Standard, halls: list[Hall], year: int, jobs: list[ReturnJob], faulty: dict[str, str],
                   returns_dir: Path, created: datetime, seed: int) -> int:
     """The hall's year as one case file, on the demo (standard.md, 案卷): a rejected 自评 corrected and sent again
     (已更正), a 市级检查 rejected and not yet sent again (待重报), a city veto a later 省级复核 did not repeat (it
     stands), and a partner hall's 市级检查 that arrived although the hall is 不参评. Returns how many files."""
     rng = random.Random(f"{seed}-{year}-案卷")
-    by_round: dict[str, dict[str, _Job]] = {}
+    by_round: dict[str, dict[str, ReturnJob]] = {}
     for job in jobs:
         by_round.setdefault(job[3].round, {})[job[1].hall_id] = job
     selfs, cities = by_round.get(ROUND_SELF, {}), by_round.get(ROUND_CITY, {})
     rated = Config(year=year).evaluated
-    written: list[_Job] = []
+    written: list[ReturnJob] = []
     # 已更正: the first faulty 自评 whose hall and round intake can read, sent again without the fault.
     fixable = [h for h in sorted(faulty) if faulty[h] != "wrong-hall" and h in selfs]
     if fixable:
@@ -317,13 +328,13 @@ def _case_stories(standard: Standard, halls: list[Hall], year: int, jobs: list[_
     return len(written)
 
 
-def _write_all(jobs: list[_Job], workers: int) -> None:
+def _write_all(jobs: list[ReturnJob], workers: int) -> None:
     if workers <= 1 or len(jobs) < 32:
         for job in jobs:
-            _write_one(job)
+            write_planned_return(job)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(_write_one, jobs, chunksize=16))
+        list(pool.map(write_planned_return, jobs, chunksize=16))
 
 
 def province_reviews(standard: Standard, halls: list[Hall], year: int, returns_dir: Path, nominees: Iterable[str],
@@ -332,7 +343,7 @@ def province_reviews(standard: Standard, halls: list[Hall], year: int, returns_d
     """省级复核 (August-September) of the halls the province put on its lists; returns how many were written."""
     by_id = {h.hall_id: h for h in halls}
     created = datetime(year, 1, 1, tzinfo=UTC)
-    jobs: list[_Job] = []
+    jobs: list[ReturnJob] = []
     for hall_id in sorted(set(nominees)):
         hall = by_id[hall_id]
         rng = random.Random(f"{seed}-{hall_id}-{year}-省级复核")
@@ -342,181 +353,3 @@ def province_reviews(standard: Standard, halls: list[Hall], year: int, returns_d
         jobs.append((standard, hall, year, fill, None, template_path(Path(returns_dir) / ROUND_PROVINCE, hall), created))
     _write_all(jobs, workers)
     return len(jobs)
-
-
-# -- 逐级认定: the province answers its 良好 list, then the group its 优秀 list ---------------------------------
-# Its own step of the demo (the returns above are another's): each function fills the issued list workbooks by
-# their published headers, as a service manager would, and saves the answers outside the archive.
-
-def _fill_answer(issued: Path, tier: str, said: dict[str, tuple[str, str]], by: str, when: datetime,
-                 out: Path) -> None:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(issued)
-    ws = wb[tier]
-    header = next(r for r in ws.iter_rows() if any(c.value == "厅编码" for c in r))
-    col = {c.value: c.column for c in header if c.value}
-    for row in ws.iter_rows(min_row=header[0].row + 1):
-        hall_id = row[col["厅编码"] - 1].value
-        if hall_id in said:
-            r = row[0].row
-            result, reason = said[hall_id]
-            ws.cell(row=r, column=col["认定结果"], value=result)
-            ws.cell(row=r, column=col["理由"], value=reason)
-            ws.cell(row=r, column=col["认定人"], value=by)
-            ws.cell(row=r, column=col["认定日期"], value=when)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-
-
-def _lists(results: dict, tier: str) -> list[dict]:
-    return [s for s in results["shortlists"] if s["tier"] == tier and s["quota"] and s["nominees"]]
-
-
-def answer_good_lists(issued_dir: Path, out_dir: Path, results: dict) -> Path:
-    """Each province answers its 良好 list: 认定 in rank order up to the quota; in every other province it 不认定
-    the second nominee (it falls by the rules) and 认定 the next instead. The spares are left blank."""
-    from .decisions import list_file_name
-
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for n, entry in enumerate(_lists(results, "良好")):
-        ids = [x["hall_id"] for x in entry["nominees"]]
-        said = {h: ("认定", "省公司评比:服务规范") for h in ids[:entry["quota"]]}
-        if n % 2 == 1 and len(ids) > entry["quota"] > 1:
-            said[ids[1]] = ("不认定", "省公司评比:投诉处理不及时,本年度不认定为良好")
-            said[ids[entry["quota"]]] = ("认定", "省公司评比:服务规范")
-        name = list_file_name(entry["scope"], "良好")
-        _fill_answer(Path(issued_dir) / name, "良好", said, f"{entry['scope']}省公司评比组",
-                     datetime(results["year"], 9, 20), Path(out_dir) / name)
-    return Path(out_dir)
-
-
-def answer_excellent_lists(issued_dir: Path, out_dir: Path, results: dict) -> Path:
-    """The group answers the 优秀 lists: 认定 in rank order up to the quota; in every other province it 不认定 the
-    first nominee (who stays the province's 良好) and 认定 the spare. The last list is left unanswered, so the
-    site still shows halls 待集团认定."""
-    from .decisions import list_file_name
-
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    lists = _lists(results, "优秀")
-    for n, entry in enumerate(lists[:-1] if len(lists) > 1 else lists):
-        ids = [x["hall_id"] for x in entry["nominees"]]
-        said = {h: ("认定", "集团复评:服务规范、现场表现突出") for h in ids[:entry["quota"]]}
-        if n % 2 == 1 and len(ids) > entry["quota"]:
-            said[ids[0]] = ("不认定", "集团暗访发现实名制执行不到位,本年度不认定为优秀")
-            said[ids[entry["quota"]]] = ("认定", "集团复评:服务规范、现场表现突出")
-        name = list_file_name(entry["scope"], "优秀")
-        _fill_answer(Path(issued_dir) / name, "优秀", said, "集团客户服务部评审组", datetime(results["year"], 11, 20),
-                     Path(out_dir) / name)
-    return Path(out_dir)
-
-
-def fill_freed_places(issued_dir: Path, earlier: Path, out_dir: Path, results: dict) -> tuple[Path, int]:
-    """Where the group recognised 优秀, the province's newer answer (a later 认定日期, replacing its first one)
-    认定 as many blank spares of its 良好 list below the 优秀 line, so the 优秀 list it made stays the same."""
-    from openpyxl import load_workbook
-
-    from .decisions import list_file_name
-
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    rows = {h["hall_id"]: h for h in results["halls"]}
-    filled = 0
-    for entry in _lists(results, "良好"):
-        name = list_file_name(entry["scope"], "良好")
-        if not (Path(earlier) / name).is_file():
-            continue
-        ws = load_workbook(Path(earlier) / name)["良好"]
-        said = {}
-        for row in ws.iter_rows(min_row=3, values_only=True):
-            if row[1] and row[4]:
-                said[row[1]] = (row[4], row[5])
-        freed = sum(1 for d in (h for x in entry["nominees"] for h in rows[x["hall_id"]]["decisions"])
-                    if d["tier"] == "优秀" and d["result"] == "认定")
-        spares = [x["hall_id"] for x in entry["nominees"] if x["hall_id"] not in said
-                  and x["final_score"] < float(results["config"]["thresholds"]["优秀"])][:freed]
-        if not spares:
-            continue
-        said.update({h: ("认定", "集团认定优秀后空出名额,省公司补充认定") for h in spares})
-        _fill_answer(Path(issued_dir) / name, "良好", said, f"{entry['scope']}省公司评比组",
-                     datetime(results["year"], 12, 5), Path(out_dir) / name)
-        filled += len(spares)
-    return Path(out_dir), filled
-
-
-def _zip_bytes(members: list[tuple[str, bytes]], year: int) -> bytes:
-    """A zip of ``members`` with fixed dates, so the demo's mailbox is the same every run."""
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(members):
-            info = zipfile.ZipInfo(name, date_time=(year, 5, 21, 9, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    return buffer.getvalue()
-
-
-def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> dict:
-    """The email loop on demo data: a contacts list, one draft per city with its zip in ``out/mail/发件箱``,
-    and the self-assessments of the first ``cities`` cities moved out of ``returns_dir`` into replies in
-    ``out/mail/inbox.mbox``, the second city's as one zip (plus one reply with only a link, which intake rejects
-    under the mail)."""
-    import mailbox
-    from email import policy
-    from email.message import EmailMessage
-    from email.utils import format_datetime
-
-    from .contacts import Contact, write_contacts
-    from .mail import write_drafts
-    from .mail_compose import template_drafts
-
-    folder = out / "mail"
-    if folder.exists():
-        shutil.rmtree(folder)
-    created = datetime(year, 1, 1, tzinfo=UTC)
-    write_templates(halls, standard, folder / "检查表", year, created, zip_by_city=True)
-    keys = sorted({(h.province, h.city) for h in halls})
-    contacts = {key: Contact(*key, f"{key[1]}联系人", (f"city{n:03d}@example.cn",)) for n, key in enumerate(keys, 1)}
-    write_contacts(contacts.values(), folder / "联系人.xlsx")
-    drafts = template_drafts(contacts, folder / "检查表", year, "省公司服务管理 <fw@example.cn>", f"{year} 年 6 月 30 日",
-                             halls)
-    write_drafts(drafts, folder / "发件箱")
-    by_id = {d.file_name: d.message for d in drafts}
-    box = mailbox.mbox(str(folder / "inbox.mbox"))
-    moved = 0
-    for n, key in enumerate(keys[:cities]):
-        original = by_id[f"{key[0]}_{key[1]}.eml"]
-        reply = EmailMessage(policy=policy.SMTP)
-        reply["From"] = f"{contacts[key].name} <{contacts[key].to[0]}>"
-        reply["To"] = original["From"]
-        reply["Subject"] = "回复:" + original["Subject"]
-        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=UTC))
-        reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
-        reply["In-Reply-To"] = original["Message-ID"]
-        reply.set_content("附件是本市填好的检查表,请查收。")
-        zipped: list[tuple[str, bytes]] = []  # the second city sends its workbooks back as one zip
-        for hall in (h for h in halls if (h.province, h.city) == key):
-            path = template_path(returns_dir / ROUND_SELF, hall)
-            if path.is_file():
-                if n % 2:
-                    zipped.append((path.name, path.read_bytes()))
-                else:
-                    reply.add_attachment(path.read_bytes(), maintype="application",
-                                         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                         filename=path.name)
-                path.unlink()  # this return now arrives by mail only
-                moved += 1
-        if zipped:
-            reply.add_attachment(_zip_bytes(zipped, year), maintype="application", subtype="zip",
-                                 filename=f"{key[1]}检查表.zip")
-        box.add(reply.as_bytes(policy=policy.SMTP))
-    link = EmailMessage(policy=policy.SMTP)
-    link["From"], link["To"] = f"{contacts[keys[-1]].name} <{contacts[keys[-1]].to[0]}>", "fw@example.cn"
-    link["Subject"], link["Message-ID"] = "回复:检查表", "<demo-link@example.cn>"
-    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=UTC))
-    link.set_content("检查表已上传网盘:https://pan.example.cn/s/demo")
-    box.add(link.as_bytes(policy=policy.SMTP))
-    box.close()
-    return {"outbox": folder / "发件箱", "drafts": len(drafts), "inbox": folder / "inbox.mbox", "mails": cities + 1,
-            "moved": moved, "contacts": folder / "联系人.xlsx"}

@@ -175,11 +175,26 @@ def withdrawal(item: str, kind: str, found: YearCard, o: Override) -> Withdrawal
 
 def item_scores(scores: Mapping[str, Decimal | None], standard: Standard) -> dict[str, ItemScore]:
     """Every item's score in the standard's order; 不适用 where the return has none."""
-    out: dict[str, ItemScore] = {}
-    for item in standard.items:
-        score = scores.get(item.id)
-        out[item.id] = NOT_APPLICABLE if score is None else score
+    ids = item_ids(standard)
+    out: dict[str, ItemScore] = dict(zip(ids, map(scores.get, ids), strict=True))  # in C: once per hall
+    if None in out.values():
+        for item, score in out.items():
+            if score is None:
+                out[item] = NOT_APPLICABLE
     return out
+
+
+_ITEM_IDS: dict[int, tuple[Standard, tuple[str, ...]]] = {}
+
+
+def item_ids(standard: Standard) -> tuple[str, ...]:
+    """The standard's item ids in order, made once per standard (a year asks for them once per hall)."""
+    got = _ITEM_IDS.get(id(standard))
+    if got is None or got[0] is not standard:
+        if len(_ITEM_IDS) > 16:
+            _ITEM_IDS.clear()
+        got = _ITEM_IDS[id(standard)] = (standard, tuple(i.id for i in standard.items))
+    return got[1]
 
 
 def average_gaps(halls: Iterable[Hall], rows: Mapping[str, HallRow]) -> dict[str, object]:

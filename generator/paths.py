@@ -77,3 +77,16 @@ def mark_site(site_dir: str | Path) -> None:
     """Put the marker into a freshly built site (before it is swapped into place)."""
     (Path(site_dir) / SITE_MARKER).write_text("hallscore site: this folder is replaced by every build\n",
                                               encoding="utf-8")
+
+
+def check_frozen_out(out_dir: str | Path, archive_dir: str | Path) -> None:
+    """The zip of a frozen year is an output like any other: never into the archive it is made from, nor into a
+    site folder that the next build replaces whole."""
+    out, archive = _real(out_dir), _real(archive_dir)
+    if _inside(out, archive):
+        raise OutputPathError(f"输出目录 {out_dir} 在档案目录 {archive_dir} 之中(或就是它);归档文件会混入档案,已停止。"
+                              f"请用 --out 另选一个档案目录之外的目录。")
+    for folder in (out, *out.parents):
+        if (folder / SITE_MARKER).is_file():
+            raise OutputPathError(f"输出目录 {out_dir} 在 hallscore 生成的站点 {folder} 之中,下次生成站点时会被整体替换;"
+                                  f"已停止。请用 --out 另选站点之外的目录。")

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, make_halls, write_return
-from crafted import append_rows, rewrite, sheet_part
+from support.returns import YEAR, full_fill, make_halls, write_return
+from support.zip_parts import append_rows, rewrite, sheet_part
 
 from generator.cli import main
 from generator.container import Limits

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sitedata import make_year, site_halls
+from support.site import make_year, site_halls
 
 from generator.pages import hall_slug
 from generator.regions import province_slug
@@ -154,8 +154,8 @@ def built_site(tmp_path_factory):
                         Hall("11010001", "西城西单营业厅", "北京", "北京", "西城区", 2, "自营")])
     make_year(root, root / "archive", halls, 2024, reviewed=0)
     # Rejected returns, so that the quality page shows its tables of files, sheets, cells and codes.
-    import intake_faults
-    from conftest import full_fill, write_return
+    from support import faults as intake_faults
+    from support.returns import full_fill, write_return
 
     from generator.standard import load_standard
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, write_return
+from support.returns import YEAR, full_fill, write_return
 from test_browser import CHROMIUM, Browser
 
 from generator.cli import main

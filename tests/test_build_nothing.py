@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.register import write_register

@@ -9,8 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, fill_scoring, full_fill, make_halls, scored_returns, write_return
 from markupsafe import escape
+from support.builds import build_year as run
+from support.returns import YEAR, fill_scoring, full_fill, make_halls, scored_returns, write_return
 
 from generator.build import BuildOptions, build
 from generator.errors import NothingAcceptedError
@@ -26,11 +27,6 @@ def inbox(standard, tmp_path):
     register, returns = scored_returns(standard, tmp_path, HALLS, lambda n: 100 - 2.5 * n)
     (returns / "说明.txt").write_text("附件\n", encoding="utf-8")
     return register, returns
-
-
-def run(register, returns, out: Path, cache: Path | None, site=False, workers=1):
-    return build(BuildOptions.from_files([returns], register, out / "archive", YEAR,
-                                         site_dir=out / "site" if site else None, cache_dir=cache, workers=workers))
 
 
 def test_cached_build_equals_cold_build(inbox, tmp_path):

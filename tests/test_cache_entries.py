@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, full_fill, make_halls, scored_returns, write_return
+from support.builds import build_year as run
+from support.returns import YEAR, full_fill, make_halls, scored_returns, write_return
 
-from generator.build import BuildOptions, build
 from generator.cache import IntakeCache
 from generator.intake import check_file
 from generator.outcomes import FORMAT, decode_outcome, encode_outcome
@@ -23,10 +23,6 @@ HALLS = make_halls({"广东": 3})
 def inbox(standard, tmp_path):
     register, returns = scored_returns(standard, tmp_path, HALLS, lambda n: 97.5 - 3 * n)
     return register, returns
-
-
-def run(register, returns, out: Path, cache: Path | None):
-    return build(BuildOptions.from_files([returns], register, out / "archive", YEAR, cache_dir=cache))
 
 
 def test_outcomes_come_back_equal_with_their_types(standard, inbox):

@@ -24,10 +24,10 @@ import json
 from datetime import date
 from decimal import Decimal
 
-import intake_faults as ff
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR, fill_scoring, make_halls, write_return
+from support import faults as ff
+from support.returns import YEAR, fill_scoring, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.cli import main
@@ -307,7 +307,7 @@ def test_service_assessment_counts_rated_halls_and_measures_progress(built):
 
 
 def test_a_refusal_reaches_the_fix_list_with_its_source(built, province):
-    from listfill import fill_list
+    from support.lists import fill_list
 
     from generator.decisions import list_file_name
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from conftest import fill_scoring, make_halls, write_return
-from listfill import fill_list
+from support.lists import fill_list
+from support.returns import fill_scoring, make_halls, write_return
 
 from generator.cli import main
 

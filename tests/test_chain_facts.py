@@ -3,7 +3,7 @@ and a 自评 dated after a higher round is flagged (real workbooks through intak
 
 from datetime import date
 
-from conftest import fill_scoring, full_fill, make_halls, write_return
+from support.returns import fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.config import Config

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR
+from support.returns import YEAR
 
 from generator.cli import main
 from generator.register import Hall

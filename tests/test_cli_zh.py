@@ -6,8 +6,8 @@ import re
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
-from conftest import fill_scoring, make_halls, write_return
+from support.builds import invoke as run
+from support.returns import fill_scoring, make_halls, write_return
 
 from generator.cli import main
 from generator.register import write_register
@@ -18,10 +18,6 @@ CLICK_ENGLISH = re.compile(
     r"Error|Invalid value|does not exist|is a directory|is not a valid|not in the range|Missing|No such|"
     r"Try '|Did you mean|Got unexpected|requires an argument|version|Aborted|"
     r"\b(?:OPTIONS|COMMAND|ARGS|INTEGER|RANGE|FILE|DIRECTORY|PATH|PATHS|TEXT|FLOAT|BOOLEAN)\b")
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def english(text: str) -> list[str]:
@@ -82,10 +78,10 @@ def test_serve_answers_404_in_chinese(tmp_path):
     import http.server
     import threading
 
-    from generator.cli import _chinese_handler
+    from generator.cli_serve import ChineseRequestHandler
 
     (tmp_path / "index.html").write_text("<p>首页</p>", encoding="utf-8")
-    handler = functools.partial(_chinese_handler(), directory=str(tmp_path))
+    handler = functools.partial(ChineseRequestHandler, directory=str(tmp_path))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()

@@ -107,7 +107,7 @@ def test_unknown_key_and_broken_file(tmp_path):
 
 def test_cli_build_reports_a_bad_config_in_one_line(tmp_path):
     from click.testing import CliRunner
-    from conftest import make_halls
+    from support.returns import make_halls
 
     from generator.cli import main
     from generator.register import write_register

@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.builds import build_command as _cmd
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.fsutil import BuildLock
 from generator.journal import NAME as JOURNAL
@@ -21,12 +22,6 @@ from generator.journal import recover
 
 HALLS = make_halls({"广东": 3, "北京": 2})
 INSPECTORS = {"a": "张三", "b": "李四"}
-
-
-def _cmd(tmp_path: Path, register: Path, returns: str) -> list[str]:
-    return [sys.executable, "-m", "generator.cli", "build", str(tmp_path / returns), "--register", str(register),
-            "--year", str(YEAR), "--archive", str(tmp_path / "archive"), "--site-dir", str(tmp_path / "site"),
-            "--workers", "1"]
 
 
 def _pair(tmp_path: Path) -> str:

@@ -5,9 +5,8 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from conftest import make_halls
-from listfill import fill_list
-from test_scoring import lose_points
+from support.lists import fill_list
+from support.returns import lose_points, make_halls
 
 from generator.config import Config
 from generator.confirmation import confirm, label
@@ -236,7 +235,7 @@ def test_a_list_answered_and_saved_by_libreoffice_is_read_the_same(tmp_path, sta
     import os
     import shutil
 
-    from test_libreoffice import convert
+    from support.libreoffice import convert
 
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found is None:

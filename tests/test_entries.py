@@ -7,8 +7,8 @@ import os
 import threading
 
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, make_halls, write_return
-from crafted import rewrite
+from support.returns import YEAR, full_fill, make_halls, write_return
+from support.zip_parts import rewrite
 
 from generator.cli import main
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.register import write_register
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR, fill_scoring
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
+from support.returns import YEAR, fill_scoring
 
 from generator import workbook as wbk
 from generator.cli import main
@@ -334,7 +334,7 @@ def test_veto_and_event_sheets_mark_a_missing_note_red(wb):
 def test_a_bonus_without_a_note_is_rejected_with_its_cell(written, standard, tmp_path):
     """A gained point needs its evidence: a bonus count without 说明 is an error naming the cell; a deduction
     without one stays a hint."""
-    from conftest import full_fill, write_return
+    from support.returns import full_fill, write_return
 
     bonus, deduction = standard.bonus[0], standard.deductions[0]
     fill = full_fill(standard)

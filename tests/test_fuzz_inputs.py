@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 import yaml
-from conftest import YEAR, full_fill, make_halls, write_return
-from crafted import rewrite, sheet_part
+from support.returns import YEAR, full_fill, make_halls, write_return
+from support.zip_parts import rewrite, sheet_part
 
 from generator.errors import RegisterError
 from generator.intake import check_file

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, fill_scoring, make_halls, write_return
+from support.builds import build_year as run
+from support.returns import YEAR, fill_scoring, make_halls, write_return
 
-from generator.build import BuildOptions, build
 from generator.fsutil import dumps_stable
 from generator.memo import read_memo, write_memo
 from generator.register import write_register
@@ -37,10 +37,6 @@ def inbox(standard, tmp_path):
         if n % 3 == 0:
             write_return(standard, hall, fill_scoring(standard, _score(n) - 2), returns)  # a 自评 too
     return register, returns
-
-
-def run(register, returns, out: Path, cache: Path | None):
-    return build(BuildOptions.from_files([returns], register, out / "archive", YEAR, cache_dir=cache))
 
 
 def year_files(out: Path) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.register import Hall, write_register
 
@@ -86,7 +86,7 @@ def test_two_register_ids_never_share_a_page_file(tmp_path, standard):
 
 def test_archive_out_is_kept_apart_from_the_archive_and_a_site(tmp_path):
     from click.testing import CliRunner
-    from sitedata import make_year, site_halls
+    from support.site import make_year, site_halls
 
     from generator.cli import main
     from generator.paths import mark_site

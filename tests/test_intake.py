@@ -5,7 +5,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.intake import run_intake

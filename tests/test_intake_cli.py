@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-import intake_faults as ff
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+from support import faults as ff
+from support.builds import invoke as run
+from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
-from generator.cli import main
 from generator.register import write_register
 
 
@@ -33,10 +32,6 @@ def season(tmp_path_factory, standard):
     (returns / "~$lock.xlsx").write_bytes(b"")
     (returns / "说明.txt").write_text("附件", encoding="utf-8")
     return root, halls
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def fingerprints(folder):

@@ -7,10 +7,10 @@ import tracemalloc
 import zipfile
 from datetime import date
 
-import intake_faults as ff
 import openpyxl.xml
 import pytest
-from conftest import YEAR, full_fill, make_halls, write_return
+from support import faults as ff
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.container import Limits, check_container
 from generator.intake import check_file, run_intake

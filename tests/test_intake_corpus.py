@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import intake_faults as ff
 import pytest
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+from support import faults as ff
+from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.forms import template_path

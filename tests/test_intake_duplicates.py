@@ -6,8 +6,8 @@ import hashlib
 import os
 from datetime import date
 
-import intake_faults as ff
-from conftest import YEAR, fill_scoring, full_fill, make_halls, write_return
+from support import faults as ff
+from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator.intake import run_intake
 

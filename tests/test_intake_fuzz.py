@@ -7,10 +7,10 @@ import random
 import zipfile
 from datetime import date, datetime
 
-import intake_faults as ff
 import openpyxl
 import pytest
-from conftest import YEAR, fill_scoring, make_halls, write_return
+from support import faults as ff
+from support.returns import YEAR, fill_scoring, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.intake import check_file

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import YEAR, fill_scoring, make_halls
+from support.libreoffice import convert
+from support.returns import YEAR, fill_scoring, make_halls
 
 from generator import workbook as wbk
 from generator.config import Config
@@ -37,18 +38,6 @@ def soffice():
             pytest.fail("CI 中找不到 LibreOffice(soffice):.ci/run 应安装 libreoffice-calc-nogui")
         pytest.skip("LibreOffice (soffice) is not installed")
     return found
-
-
-def convert(soffice: str, files: list[Path], out_dir: Path, profile: Path) -> list[Path]:
-    """``soffice --headless --convert-to xlsx`` with a private profile; every output must exist."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-           "--convert-to", "xlsx", "--outdir", str(out_dir), *map(str, files)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    outputs = [out_dir / f.name for f in files]
-    missing = [p.name for p in outputs if not p.exists()]
-    assert done.returncode == 0 and not missing, (done.returncode, missing, done.stderr[-2000:])
-    return outputs
 
 
 @pytest.fixture(scope="module")

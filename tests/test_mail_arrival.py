@@ -11,7 +11,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from conftest import YEAR, full_fill, write_return
+from support.returns import YEAR, full_fill, write_return
 from test_mail import SENDER, XLSX, parse, run, setup, smtp_server  # noqa: F401 - fixtures used by name
 
 from generator.intake import run_intake
@@ -84,7 +84,7 @@ def test_maildir_messages_are_read_and_keep_their_names_when_moved(setup, standa
 def test_year_is_taken_from_workbooks_in_mails_and_zips(standard, tmp_path):
     import zipfile
 
-    from conftest import make_halls
+    from support.returns import make_halls
 
     from generator.register import write_register
 

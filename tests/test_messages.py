@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import YEAR, full_fill, make_halls
+from support.returns import YEAR, full_fill, make_halls
 
 from generator.config import load_config
 from generator.demo import apply_fill

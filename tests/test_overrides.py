@@ -7,7 +7,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import yaml
-from conftest import make_halls
+from support.returns import make_halls
 
 from generator.config import Config
 from generator.errors import OverrideError
@@ -133,7 +133,7 @@ def test_xlsx_overrides_and_english_yaml_keys(tmp_path, tied):
 
 
 def test_evaluate_records_the_decision_in_results(tmp_path, standard):
-    from test_scoring import lose_points
+    from support.returns import lose_points
 
     from generator.results import evaluate
 
@@ -160,7 +160,7 @@ def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):
     import tracemalloc
 
     from click.testing import CliRunner
-    from conftest import make_halls
+    from support.returns import make_halls
 
     from generator.cli import main
     from generator.register import write_register

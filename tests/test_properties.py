@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_scoring import lose_points
+from support.returns import lose_points
 
 from generator.config import Config
 from generator.fsutil import dumps_stable

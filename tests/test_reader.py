@@ -14,7 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.readers import assert_same
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.demo import plan_fill
@@ -22,18 +23,6 @@ from generator.forms import build_workbook
 from generator.reader import SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
 
 HALL = make_halls({"广东": 1})[0]
-
-
-def typed(grids):
-    """Rows with the type of every value: 4 and 4.0, None and '' must not pass for each other."""
-    return {name: [[(type(v).__name__, v) for v in row] for row in grid.rows] for name, grid in grids.items()}
-
-
-def assert_same(path):
-    fast = read_grids_fast(path)
-    assert typed(fast) == typed(read_grids_openpyxl(path))
-    assert typed(read_grids(path)) == typed(fast)
-    return fast
 
 
 def test_blank_template(standard, tmp_path):

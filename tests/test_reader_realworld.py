@@ -7,8 +7,8 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from crafted import rewrite
-from test_reader import assert_same
+from support.readers import assert_same
+from support.zip_parts import rewrite
 
 from generator.reader import read_grids, read_grids_openpyxl
 from generator.xlsx import read_sheets

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import make_halls
-from listfill import fill_list
-from test_scoring import lose_points
+from support.lists import fill_list
+from support.returns import lose_points, make_halls
 
 from generator.config import Config
 from generator.decisions import list_file_name, load_decisions

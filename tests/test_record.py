@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
-from sitedata import make_year, site_halls
+from support.site import make_year, site_halls
 
 from generator.build import rebuild_site
 from generator.cli import main

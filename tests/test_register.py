@@ -1,5 +1,5 @@
 import pytest
-from conftest import make_halls
+from support.returns import make_halls
 
 from generator.errors import RegisterError
 from generator.register import load_register, write_register

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from conftest import YEAR, fill_scoring, make_halls
+from support.returns import YEAR, fill_scoring, make_halls
 
 from generator import workbook as wbk
 from generator.build import BuildOptions, build
@@ -147,7 +147,7 @@ from generator.register import write_register
 from generator.rules import Rules
 from generator.standard import load_standard
 from generator.forms import write_templates
-from conftest import fill_scoring, make_halls
+from support.returns import fill_scoring, make_halls
 
 root = Path(sys.argv[1])
 assert wbk.ROUNDS[1] == "地市检查", wbk.ROUNDS

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.paths import SITE_MARKER

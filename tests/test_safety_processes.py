@@ -6,12 +6,12 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.builds import build_command as _cmd
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 
@@ -24,12 +24,6 @@ def _setup(tmp_path, standard, write_reg):
         for hall in HALLS:
             write_return(standard, hall, full_fill(standard, inspector=inspector), tmp_path / name)
     return register
-
-
-def _cmd(tmp_path, register, returns):
-    return [sys.executable, "-m", "generator.cli", "build", str(tmp_path / returns), "--register", str(register),
-            "--year", str(YEAR), "--archive", str(tmp_path / "archive"), "--site-dir", str(tmp_path / "site"),
-            "--workers", "1"]
 
 
 def _consistent(archive: Path) -> str:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from support.returns import lose_points
 
 from generator.intake import ReturnRecord
 from generator.scoring import half_up, score_return
@@ -91,20 +92,8 @@ def test_repeating_base_is_kept_exact(standard):
     assert card.section("业务办理").rate == Fraction(1600, 25)
 
 
-def lose_points(standard, hall_id, round_name, lose=Decimal(0), events=None, vetoes=(), date="2025-05-01"):
-    """A return at full marks minus ``lose`` points taken from the first items, in order."""
-    scores = {}
-    for item in standard.items:
-        cut = min(Decimal(item.max_points), lose)
-        scores[item.id] = Decimal(item.max_points) - cut
-        lose -= cut
-    return ReturnRecord(hall_id, round_name, date, "王五", scores, {}, events or {}, {},
-                        {v.id: v.id in vetoes for v in standard.vetoes}, {}, file=f"{round_name}/{hall_id}.xlsx",
-                        sha256=f"{hall_id}-{round_name}")
-
-
 def test_rounds_highest_present_decides_all_kept_and_gaps(standard):
-    from conftest import make_halls
+    from support.returns import make_halls
 
     from generator.config import Config
     from generator.results import evaluate

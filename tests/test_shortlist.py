@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import yaml
-from conftest import fill_scoring, make_halls, write_return
-from test_scoring import lose_points
+from support.returns import fill_scoring, lose_points, make_halls, write_return
 
 from generator.build import BuildOptions, build
 from generator.config import Config

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from sitedata import make_year, site_halls
+from support.site import make_year, site_halls
 
 from generator.build import BuildOptions, build
 from generator.cli import main
@@ -246,7 +246,7 @@ def test_charts_count_every_score_and_escape_labels():
 def test_export_keeps_formula_like_text_as_text():
     import io
 
-    from rows import hall_row
+    from support.rows import hall_row
 
     from generator.exports import workbook_bytes
 
@@ -279,7 +279,7 @@ def test_charts_start_where_the_data_starts_and_say_so():
 def test_export_opens_ready_to_use():
     import io
 
-    from rows import hall_row
+    from support.rows import hall_row
 
     from generator.exports import workbook_bytes
 

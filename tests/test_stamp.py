@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitedata import make_year, site_halls
+from support.site import make_year, site_halls
 
 from generator.memo import read_memo, write_memo
 from generator.register import Hall
@@ -258,7 +258,7 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
     from dataclasses import fields, replace
     from decimal import Decimal
 
-    from rows import hall_row
+    from support.rows import hall_row
 
     from generator.record import Decision, Event, RoundScore, Veto
     from generator.stamp import forget_digests, hall_digest

@@ -237,7 +237,7 @@ def test_export_is_byte_stable_and_reads_back_the_same_standard(tmp_path, exampl
 
 
 def test_exported_default_standard_gives_byte_identical_results(tmp_path, standard):
-    from tests.conftest import fill_scoring, make_halls, write_return
+    from support.returns import fill_scoring, make_halls, write_return
 
     halls = make_halls({"甲省": 6, "乙省": 4})
     register = tmp_path / "清单.xlsx"

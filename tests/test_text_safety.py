@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import YEAR, full_fill, make_halls, write_return
+from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator.cli import main
 from generator.register import COLUMNS, Hall, read_register

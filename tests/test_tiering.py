@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from conftest import make_halls
+from support.returns import make_halls
 
 from generator.config import Config
 from generator.register import Hall

@@ -12,8 +12,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import YEAR, full_fill, make_halls, scored_returns, write_return
-from sitedata import make_year, site_halls
+from support.returns import YEAR, full_fill, make_halls, scored_returns, write_return
+from support.site import make_year, site_halls
 
 from generator.build import BuildOptions, build
 from generator.installkey import keyed_digest

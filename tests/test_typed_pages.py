@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 
 import openpyxl
-from sitedata import make_year, site_halls
+from support.site import make_year, site_halls
 
 from generator import charts
 from generator.exports import workbook_bytes

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from conftest import make_halls
-from test_scoring import lose_points
+from support.returns import lose_points, make_halls
 
 from generator import terms
 from generator.config import Config

@@ -8,7 +8,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from rows import hall_row
+from support.rows import hall_row
 
 from generator.application import eligible, reward_list, service_assessment
 from generator.exports import application_bytes, workbook_bytes

@@ -10,7 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
-from rows import hall_row, shortlist
+from support.rows import hall_row, shortlist
 
 from generator.exports import application_bytes, ranks, workbook_bytes
 from generator.textcell import UNSAFE

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import openpyxl
 
+from support.zip_parts import sheet_part  # noqa: F401 - the faults' callers find it here too
+
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -70,19 +72,6 @@ def rezip(path: Path, out: Path, replace: dict[str, bytes | None] | None = None,
             zf.writestr(name, body)
     out.write_bytes(buf.getvalue())
     return out
-
-
-def sheet_part(path: Path, title: str) -> str:
-    """The zip part holding sheet ``title`` (via workbook.xml and its relationships)."""
-    import re
-
-    content = parts(path)
-    workbook = content["xl/workbook.xml"].decode()
-    rels = content["xl/_rels/workbook.xml.rels"].decode()
-    rid = re.search(rf'<sheet [^>]*name="{title}"[^>]*r:id="([^"]+)"', workbook)[1]
-    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or re.search(
-        rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels)
-    return "xl/" + target[1].lstrip("/").removeprefix("xl/")
 
 
 def truncated(path: Path, out: Path) -> Path:

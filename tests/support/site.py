@@ -6,14 +6,13 @@ import random
 from datetime import date
 from pathlib import Path
 
-from conftest import fill_scoring, full_fill, write_return
-
 from generator.config import Config
 from generator.demo import plan_fill
 from generator.intake import run_intake
 from generator.register import Hall
 from generator.results import evaluate, save_year
 from generator.standard import DEFAULT_STANDARD, load_standard
+from support.returns import fill_scoring, full_fill, write_return
 
 
 def site_halls(extra: list[Hall] = ()) -> list[Hall]:
