@@ -20,19 +20,20 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS, EXCELLENT, FAIL, GOOD, NOT_RATED, PASS
+from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS
+from .model import HallRow
 from .numbers import number
-from .record import HallRow
 from .regions import province_order
 from .scoring import half_up
+from .terms import EXCELLENT, FAIL, GOOD, NOT_RATED, PASS, RATED
 
-TIERS = (EXCELLENT, GOOD, PASS, FAIL)
+TIERS = RATED
 REWARD, PENALTY, NONE = "奖励", "扣罚", "—"
 IMPROVED = "服务能力提升明显"
 PROGRESSED = "推进落实到位"
 
 
-def province_stats(halls: Iterable[HallRow]) -> dict:
+def province_stats(halls: Iterable[HallRow]) -> dict[str, Any]:
     """One province's 服务考核 figures over its rated halls (未检查 included, 不参评 left out): counts per rule tier
     and per recognised tier, 达标率 (%, recognised 达标 or better ÷ rated), 检查覆盖率 (%, decided by 市级检查 or
     higher ÷ rated) and the average deciding score over those inspected halls."""
@@ -52,7 +53,7 @@ def province_stats(halls: Iterable[HallRow]) -> dict:
     }
 
 
-def progress_of(halls: Sequence[HallRow], lists: Iterable[Any], lines: Mapping[str, Decimal], deadline: str) -> dict:
+def progress_of(halls: Sequence[HallRow], lists: Iterable[Any], lines: Mapping[str, Decimal], deadline: str) -> dict[str, Any]:
     """推进落实到位 of one province against the configured lines (config.DEFAULT_PROGRESS): coverage, its
     上报名单 answered, open rejections and returns dated on or before the deadline (not measured without one)."""
     rated = [h for h in halls if h.tier != NOT_RATED]
@@ -74,8 +75,8 @@ def progress_of(halls: Sequence[HallRow], lists: Iterable[Any], lines: Mapping[s
 
 
 def service_assessment(by_province: Mapping[str, Sequence[HallRow]], provinces: Iterable[str],
-                       previous: Mapping[str, Sequence[HallRow]] | None, lines: dict | None = None,
-                       progress: dict | None = None, deadline: str = "", shortlists: Iterable[Any] = ()) -> list[dict]:
+                       previous: Mapping[str, Sequence[HallRow]] | None, lines: dict[str, Decimal] | None = None,
+                       progress: dict[str, Decimal] | None = None, deadline: str = "", shortlists: Iterable[Any] = ()) -> list[dict[str, Any]]:
     """The 省公司服务考核 table, one row per province in ``provinces`` order."""
     lines = {k: Decimal(str(v)) for k, v in (lines or DEFAULT_IMPROVEMENT).items()}
     bars = {k: Decimal(str(v)) for k, v in {**DEFAULT_PROGRESS, **(progress or {})}.items()}
@@ -109,7 +110,7 @@ def consequence(confirmed: str | None) -> str:
     return NONE
 
 
-def reward_list(halls: Iterable[HallRow]) -> list[dict]:
+def reward_list(halls: Iterable[HallRow]) -> list[dict[str, Any]]:
     """划小承包 奖惩清单 of one province: every rated hall (未检查 included, 不参评 never), by hall id."""
     rows = []
     for h in sorted(halls, key=lambda h: h.hall_id):

@@ -23,7 +23,7 @@ from typing import Any
 from . import record as record_io
 from .archive_year import clean_archive, issue_lists, stage_year
 from .cache import IntakeCache
-from .config import RECOGNISED_ORDER, Config, load_config
+from .config import Config, load_config
 from .decisions import Answer, decision_files, load_decisions
 from .errors import ConfigError, DecisionError, SiteError
 from .evaluate_inputs import YearInputs
@@ -50,6 +50,7 @@ from .rules_standard_load import load_standard
 from .shortlist import FOLDER as SHORTLIST_FOLDER
 from .site import build_site, site_intact
 from .standard import DEFAULT_STANDARD, Standard
+from .terms import RECOGNISED_ORDER
 
 Progress = Callable[[str, int, int | None], None]
 

@@ -13,9 +13,9 @@ from typing import Protocol
 import click
 
 from .build import BuildSummary
-from .config import TIERS
 from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, FileStatus, IntakeReport
 from .problems import CATALOGUE
+from .terms import LEVELS, TIERS
 
 STAGE_LABELS = {"intake": "读取并校验检查表", "scoring": "评分定级", "archive": "写入档案", "site": "生成站点",
                 "load": "载入标准和清单"}
@@ -162,4 +162,4 @@ def _print_year(year: int, tally: Mapping[str, object]) -> None:
         click.echo("另有未排名、不占名额的申报(只有自评,或市级检查待重报):" +
                    ",".join(f"{t} {claims[t]}" for t in TIERS if t in claims))
     click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
-                                                        for level in ("市", "省", "集团") if level in waiting) or "无待认定"))
+                                                        for level in LEVELS if level in waiting) or "无待认定"))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from .config import NOT_RATED
-from .record import HallRow
+from .model import HallRow
 from .regions import province_order
+from .terms import NOT_RATED
 
 
-def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
+def collection_rows(halls: Sequence[HallRow], files: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per city, in 省, 市 order: expected, received, accepted, rejected, missing halls, latest return.
 
     Only rated halls are expected (a 不参评 hall is neither 应收 nor 未回传, whatever it sent); ``rejected`` counts
@@ -33,7 +34,7 @@ def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
         dates = [r.date or "" for r in hall.rounds]
         if hall.hall_id not in latest and any(dates):
             latest[hall.hall_id] = max(dates)
-    rows: dict[tuple[str, str], dict] = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for hall in halls:
         if hall.tier == NOT_RATED:
             continue
@@ -50,7 +51,7 @@ def collection_rows(halls: Sequence[HallRow], files: list[dict]) -> list[dict]:
     return [rows[k] for k in sorted(rows, key=lambda pc: (province_order(pc[0]), pc[1]))]
 
 
-def mail_returns(files: list[dict]) -> list[dict]:
+def mail_returns(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The files that came by mail with their provenance, for the page's table (sorted by path already)."""
     return [f for f in files if f.get("mail")]
 

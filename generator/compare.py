@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 
 from .pages import YearView, fmt
+from .terms import RATED
 
 FILE = "compare.js"
-ROW_TIERS = ("优秀", "良好", "达标", "不达标")
+ROW_TIERS = RATED
 
 
 def _numbers(averages: dict) -> dict:

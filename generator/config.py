@@ -19,34 +19,14 @@ from typing import Any
 
 from .errors import ConfigError
 from .register import Hall
+from .terms import EXCELLENT, GOOD, NATIONAL, PASS
 from .why import why
 from .workbook import HALL_TYPES, ROUNDS
 
-EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "达标", "不达标"
-NOT_RATED, NOT_INSPECTED = "不参评", "未检查"
-TIERS = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
-SCOPES = {"province": "本省", "national": "全国"}
+SCOPES = {"province": "本省", "national": NATIONAL}
 CAP_ROUNDINGS = ("down",)  # 不超过: a cap is never rounded up
 KEYS = ("year", "levels", "hall_types", "thresholds", "quotas", "quota_scope", "cap_rounding", "shortlist_ratio",
         "bonus_cap", "rounds", "good_shortlist", "improvement", "progress", "deadline")
-
-# 逐级认定 (standard.md): the one table of authority. Each tier's owner (the level that recognises it) and, per
-# round, the tiers a return of that round recognises. A tier is a claim until its owner has spoken.
-CITY, PROVINCE, GROUP = "市", "省", "集团"
-TIER_OWNER = {FAIL: CITY, PASS: CITY, GOOD: PROVINCE, EXCELLENT: GROUP}
-# Keyed by position in workbook.ROUNDS, so a round is named there only.
-ROUND_AUTHORITY = dict(zip(ROUNDS, (
-    (),  # 自评: 营业厅自查 recognises nothing
-    (PASS, FAIL),  # 市级检查
-    (PASS, FAIL),  # 省级复核: scores and findings; 良好 is the province's answered list's alone
-    (PASS, FAIL),  # 集团复核: likewise; 优秀 is the group's answered list's alone
-)))
-# The level that owns each round (its findings are withdrawn by a decision of that level or a higher one): the
-# city company answers for its halls' 自评 as for its own 市级检查. Keyed by position in workbook.ROUNDS.
-ROUND_OWNER = dict(zip(ROUNDS, (CITY, CITY, PROVINCE, GROUP)))
-# The level whose returned 上报名单 recognises a tier (the sheet of that tier is filled by that level).
-LIST_OWNER = {GOOD: PROVINCE, EXCELLENT: GROUP}
-RECOGNISED_ORDER = (FAIL, PASS, GOOD, EXCELLENT)  # low → high
 # 服务能力提升明显 (结果应用): a province passes when either line is reached against its previous archived year.
 DEFAULT_IMPROVEMENT = {"average": Decimal("2.0"), "pass_rate": Decimal("5")}
 # 推进落实到位 (结果应用), this tool's reading of the 办法's other half: a province passes when every line holds —
@@ -88,7 +68,7 @@ class Config:
         return hall.type in self.hall_types and hall.level in self.levels
 
     def scope_key(self, hall: Hall) -> str:
-        return hall.province if self.quota_scope == "province" else "全国"
+        return hall.province if self.quota_scope == "province" else NATIONAL
 
     @property
     def scope_label(self) -> str:

@@ -2,8 +2,8 @@
 
 :func:`recognise` runs the 办法's order (市 → 省 → 集团) over the lists and their answers. Beside the tier, the
 confirmed tier is the highest tier, at most the tier, that the deciding round has the authority for
-(``ROUND_AUTHORITY``: 达标/不达标 only, whatever the round) or that an answered 上报名单 recognised (认定 优秀
-implies 良好). A hall waits for the level that owns its tier (``TIER_OWNER``) while that tier is not yet
+(terms.ROUND_AUTHORITY: 达标/不达标 only, whatever the round) or that an answered 上报名单 recognised (认定 优秀
+implies 良好). A hall waits for the level that owns its tier (terms.TIER_OWNER) while that tier is not yet
 confirmed; a hall known only from 自评 waits for 市 and has nothing confirmed. Halls that are not tiered
 (不参评, 未检查) have neither.
 """
@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .config import CITY, EXCELLENT, GOOD, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER, Config
+from .config import Config
 from .decisions import RECOGNISE, REFUSE, Answer, list_fact, list_records, settle
 from .errors import DecisionError
+from .intake import ACCEPTED
+from .model import HallRow
+from .numbers import number
+from .reasons import Fact
+from .register import Hall
 from .shortlist import excellent_lists, good_lists
+from .terms import CITY, EXCELLENT, GOOD, RECOGNISED_ORDER, ROUND_AUTHORITY, TIER_OWNER
 from .textcell import cell_text
-
-if TYPE_CHECKING:
-    from .reasons import Fact
-    from .register import Hall
-    from .tiering import Candidate, Placement
+from .tiering import Candidate, Placement
 
 
 def confirm(tier: str, deciding_round: str, recognised: Iterable[str] = ()) -> tuple[str | None, str | None]:
@@ -61,21 +63,20 @@ def label(tier: str, confirmed: str | None, awaiting: str | None) -> str:
 class Recognition:
     """The lists of the year in the 办法's order and what their answers decided."""
 
-    shortlists: list[dict]
+    shortlists: list[dict[str, Any]]  # the lists as results.json records them, before their answers are marked
     pins: dict[str, tuple[str, Fact | str]] = field(default_factory=dict)  # hall id → (tier, why) for tiering
     bars: dict[str, dict[str, Fact | str]] = field(default_factory=dict)  # hall id → {tier: why}
-    records: dict[str, list[dict]] = field(default_factory=dict)  # hall id → its rows in the applied answers
-    outcomes: list[dict] = field(default_factory=list)  # every answer read, and what was done with it
+    records: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # hall id → its rows in the applied answers
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # every answer read, and what was done with it
 
 
-def _deciding_file(row: Mapping) -> str:
+def deciding_file(row: HallRow) -> str:
     """The accepted return of the deciding round (a case file lists rejected and corrected returns too)."""
-    return next((r["file"] for r in reversed(row["rounds"]) if r["round"] == row["round"] and r["status"] == "accepted"),
-                "")
+    return next((r.file for r in reversed(row.rounds) if r.round == row.round and r.status == ACCEPTED), "")
 
 
 def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config: Config,
-              hall_rows: Mapping[str, dict], answers: Iterable[Answer], placements: Mapping[str, Placement],
+              hall_rows: Mapping[str, HallRow], answers: Iterable[Answer], placements: Mapping[str, Placement],
               ) -> Recognition:
     """Steps 1-4 of 逐级认定 (standard.md): the 良好 lists, the province's answers, the 优秀 lists made from what
     the provinces recognised, the group's answers, the bound; then the pins and bars tiering applies.
@@ -85,10 +86,10 @@ def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config
     """
     answers = tuple(answers)
     year = config.year
-    ranked = {h for h, row in hall_rows.items() if row["ranked"]}
-    info = {h: {"name": row["name"], "city": row["city"], "level": row["level"], "round": row["round"]}
-            for h, row in hall_rows.items()}
-    files = {h: (cell_text(row["final_score"]), _deciding_file(row)) for h, row in hall_rows.items() if row["round"]}
+    ranked = {h for h, row in hall_rows.items() if row.ranked}
+    info: dict[str, dict[str, Any]] = {h: {"name": row.name, "city": row.city, "level": row.level, "round": row.round}
+                                       for h, row in hall_rows.items()}
+    files = {h: (cell_text(number(row.final_score)), deciding_file(row)) for h, row in hall_rows.items() if row.round}
     good = good_lists(halls, candidates, config, ranked, info)
     province = settle(answers, good, year, GOOD, files)
     recognised = {scope: {d.hall_id for d in a.decisions if d.result == RECOGNISE}

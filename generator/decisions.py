@@ -1,4 +1,5 @@
-"""上报名单 as a round trip: the list workbook issued to the level that answers it, and that level's answer.
+"""上报名单 as a round trip: what the list workbook issued to the level that answers it must hold (its sheet, cell
+for cell, and the keyed digest over it; workbooks_lists.py writes the workbook), and that level's answer.
 
 Each list is its own workbook (standard.md, 逐级认定): the province's 良好 list on a sheet named 良好, the group's
 优秀 list on a sheet named 优秀. 认定结果 (a 认定/不认定 dropdown), 理由, 认定人 and 认定日期 are open, every other
@@ -20,11 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import EXCELLENT, GOOD, LIST_OWNER
+from openpyxl.utils import get_column_letter
+
+from .container import Limits
 from .errors import DecisionError
-from .fsutil import write_bytes_atomic
-from .installkey import digest_matches, keyed_digest
+from .installkey import digest_matches
+from .reader import Budget, SheetTooLarge, read_grids
 from .reasons import Fact
+from .rules_container_check import check_container
+from .terms import LIST_OWNER
 from .textcell import cell_text
 from .why import why
 
@@ -37,7 +42,6 @@ META = ("等级", "年度", "范围", "答复层级", "名额", "名单人数", 
 RECOGNISE, REFUSE = "认定", "不认定"
 HEADER_ROW, FIRST_ROW = 2, 3
 COPY_ROW = 4  # the hidden sheet's copy of the issued sheet starts here
-LIST_TIERS = (EXCELLENT, GOOD)
 MAX_LIST_BYTES = 20 * 1024 * 1024
 
 
@@ -104,7 +108,7 @@ def sheet_rows(year: int, entry: Mapping[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def _texts(rows: Iterable[Sequence[Any]]) -> tuple[tuple[str, ...], ...]:
+def grid_texts(rows: Iterable[Sequence[Any]]) -> tuple[tuple[str, ...], ...]:
     """Rows as text, trailing empty cells dropped, trailing empty rows dropped: how a grid is compared."""
     out = [tuple(_rstrip(tuple(cell_text(v) for v in row))) for row in rows]
     while out and not out[-1]:
@@ -121,90 +125,17 @@ def _rstrip(row: tuple[str, ...]) -> list[str]:
 
 def list_grid(year: int, entry: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
     """What an answer to ``entry`` must carry as its locked cells to answer it."""
-    return _texts(sheet_rows(year, entry))
+    return grid_texts(sheet_rows(year, entry))
 
 
-def _purpose(level: str) -> str:
+def digest_purpose(level: str) -> str:
     return f"上报名单/{level}"
 
 
-def _signed(year: int, scope: str, tier: str, level: str, quota: int, size: int, nominees: int,
+def signed_payload(year: int, scope: str, tier: str, level: str, quota: int, size: int, nominees: int,
             grid: Sequence[Sequence[str]]) -> bytes:
     return json.dumps([year, scope, tier, level, quota, size, nominees, [list(r) for r in grid]],
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-# -- writing ---------------------------------------------------------------------------------------------
-
-def write_lists(results: dict, folder: str | Path) -> list[Path]:
-    """Write one workbook per list of ``results['shortlists']`` into ``folder``; byte-stable for the same lists."""
-    folder = Path(folder)
-    paths = []
-    for entry in results.get("shortlists", []):
-        path = folder / list_file_name(entry["scope"], entry["tier"])
-        write_bytes_atomic(path, list_workbook_bytes(results["year"], entry))
-        paths.append(path)
-    return paths
-
-
-def list_workbook_bytes(year: int, entry: Mapping[str, Any]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill, Protection
-    from openpyxl.workbook.protection import WorkbookProtection
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    from .xlsxout import append_text_row, stable_bytes
-
-    tier, scope = entry["tier"], entry["scope"]
-    level = LIST_OWNER[tier]
-    rows = sheet_rows(year, entry)
-    count = len(entry["nominees"])
-    wb = Workbook()
-    wb.remove(wb.active)
-    ws = wb.create_sheet(tier)
-    for row in rows:
-        append_text_row(ws, row)
-    for cell in ws[HEADER_ROW]:
-        cell.font = Font(bold=True)
-    last = FIRST_ROW + count - 1
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for row_no in range(FIRST_ROW, last + 1):
-        for col in (c + 1 for c in INPUT_COLUMNS):
-            cell = ws.cell(row=row_no, column=col)
-            cell.protection = Protection(locked=False)
-            cell.fill = fill
-        ws.cell(row=row_no, column=8).number_format = "yyyy-mm-dd"
-    if count:
-        dv = DataValidation(type="list", formula1=f'"{RECOGNISE},{REFUSE}"', allow_blank=True,
-                            showErrorMessage=True, showInputMessage=True, errorStyle="stop",
-                            promptTitle="认定结果", prompt="认定 或 不认定;留空为未认定",
-                            errorTitle="认定结果", error="只能选择 认定 或 不认定")
-        dv.add(f"E{FIRST_ROW}:E{last}")
-        ws.add_data_validation(dv)
-        when = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
-                              formula2="DATE(2100,12,31)", allow_blank=True, showErrorMessage=True,
-                              errorTitle="认定日期", error="请填写日期,例如 2025-11-30")
-        when.add(f"H{FIRST_ROW}:H{last}")
-        ws.add_data_validation(when)
-    for letter, width in zip("ABCDEFGHIJK", (8, 14, 30, 10, 12, 30, 12, 14, 12, 8, 12)):
-        ws.column_dimensions[letter].width = width
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    grid = _texts(rows)
-    signed = _signed(year, scope, tier, level, entry["quota"], entry["size"], count, grid)
-    record = wb.create_sheet(ISSUED_SHEET)
-    append_text_row(record, list(META))
-    append_text_row(record, [tier, year, scope, level, entry["quota"], entry["size"], count,
-                             keyed_digest(_purpose(level), signed)])
-    append_text_row(record, ["以下为签发时锁定单元格的内容"])
-    for texts in grid:
-        append_text_row(record, list(texts))
-    record.sheet_state = "veryHidden"  # not offered by Excel's 取消隐藏
-    record.protection.sheet = True
-    wb.active = 0
-    wb.security = WorkbookProtection(lockStructure=True)
-    return stable_bytes(wb, year)
 
 
 def list_file_name(scope: str, tier: str) -> str:
@@ -237,10 +168,6 @@ def load_decisions(paths: Iterable[str | Path]) -> tuple[Answer, ...]:
 
 
 def read_answer(path: Path) -> Answer:
-    from .container import Limits
-    from .reader import Budget, SheetTooLarge, read_grids
-    from .rules_container_check import check_container
-
     name = path.name
     try:
         data = path.read_bytes() if path.stat().st_size <= MAX_LIST_BYTES else b""
@@ -264,10 +191,10 @@ def read_answer(path: Path) -> Answer:
     meta = [record.value(2, c + 1) for c in range(len(META))]
     tier, year, scope, level, quota, size, count, digest = meta
     year, quota, size, count = (_whole(v) for v in (year, quota, size, count))
-    copy = _texts(record.rows[COPY_ROW - 1:])
+    copy = grid_texts(record.rows[COPY_ROW - 1:])
     ok = (isinstance(tier, str) and tier in LIST_OWNER and LIST_OWNER[tier] == level and isinstance(scope, str)
           and all(_is_int(v) for v in (year, quota, size, count)) and isinstance(digest, str)
-          and digest_matches(_purpose(str(level)), _signed(year, scope, tier, str(level), quota, size, count, copy),
+          and digest_matches(digest_purpose(str(level)), signed_payload(year, scope, tier, str(level), quota, size, count, copy),
                              digest))
     if not ok:
         raise DecisionError(f"上报名单 {name} 工作表 {ISSUED_SHEET}:签发记录与校验码不符(不是本机签发的名单,"
@@ -286,12 +213,10 @@ def read_answer(path: Path) -> Answer:
 
 
 def _cell_name(row: int, col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return f"{get_column_letter(col + 1)}{row + 1}"
 
 
-def _check_locked(name: str, tier: str, rows: list[list], issued: tuple[tuple[str, ...], ...], count: int) -> None:
+def _check_locked(name: str, tier: str, rows: list[list[Any]], issued: tuple[tuple[str, ...], ...], count: int) -> None:
     """Every cell but the input cells of the nominee rows must read as issued; the first difference is named."""
     answer_rows = range(FIRST_ROW - 1, FIRST_ROW - 1 + count)
     height = max(len(rows), len(issued))
@@ -349,7 +274,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _whole(value):
+def _whole(value: object) -> Any:  # an issued cell as read: checked by _is_int before use
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.isdigit():
@@ -364,10 +289,10 @@ class Settled:
     """The answers that apply to the current lists, and what was done with every answer read."""
 
     applied: dict[tuple[str, str], Answer] = field(default_factory=dict)  # (scope, tier) → the answer
-    outcomes: list[dict] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def settle(answers: Iterable[Answer], lists: Iterable[dict], year: int, tier: str,
+def settle(answers: Iterable[Answer], lists: Iterable[dict[str, Any]], year: int, tier: str,
            deciding: Mapping[str, tuple[str, str]]) -> Settled:
     """Match the answers to the ``tier`` lists as they stand now (``lists``).
 
@@ -405,17 +330,17 @@ def settle(answers: Iterable[Answer], lists: Iterable[dict], year: int, tier: st
     return done
 
 
-def _said(a: Answer) -> tuple:
+def _said(a: Answer) -> tuple[tuple[str, str, str, str, str], ...]:
     return tuple((d.hall_id, d.result, d.reason, d.decided_by, d.date) for d in a.decisions)
 
 
-def _outcome(a: Answer, status: str, reason: str, changed_by: Sequence[str] = ()) -> dict:
+def _outcome(a: Answer, status: str, reason: str, changed_by: Sequence[str] = ()) -> dict[str, Any]:
     return {"file": a.file, "sha256": a.sha256, "scope": a.scope, "tier": a.tier, "level": a.level, "date": a.date,
             "status": status, "recognised": sum(1 for d in a.decisions if d.result == RECOGNISE),
             "refused": sum(1 for d in a.decisions if d.result == REFUSE), "why": reason, "changed_by": list(changed_by)}
 
 
-def _set_aside(a: Answer, entry: Mapping[str, Any] | None, deciding: Mapping[str, tuple[str, str]]) -> dict:
+def _set_aside(a: Answer, entry: Mapping[str, Any] | None, deciding: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     again = f"请{a.level}公司在新签发的 {list_file_name(a.scope, a.tier)} 上重新答复"
     if entry is None:
         return _outcome(a, "set-aside", f"本年度已没有{a.scope}{a.tier}上报名单,答复未采用;{again}")
@@ -436,14 +361,14 @@ def _set_aside(a: Answer, entry: Mapping[str, Any] | None, deciding: Mapping[str
                     changed)
 
 
-def list_records(answer: Answer) -> dict[str, dict]:
+def list_records(answer: Answer) -> dict[str, dict[str, str]]:
     """hall id → the record of its row in an applied answer (the hall page shows it)."""
     owner = LIST_OWNER[answer.tier]
     return {d.hall_id: {"tier": d.tier, "result": d.result, "by_level": owner, "decided_by": d.decided_by,
                         "date": d.date, "reason": d.reason, "source": d.where} for d in answer.decisions}
 
 
-def list_fact(record: dict) -> Fact:
+def list_fact(record: Mapping[str, str]) -> Fact:
     said = Fact.of("list-said", owner=record["by_level"], decided_by=record["decided_by"], date=record["date"],
                    result=record["result"], tier=record["tier"], reason=record["reason"], where=record["source"])
     return Fact.of("list-recognised" if record["result"] == RECOGNISE else "list-refused", said=said,

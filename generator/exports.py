@@ -20,9 +20,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .model import HallRow, Shortlist
 from .numbers import number
-from .record import HallRow, Shortlist
 from .regions import province_slug
+from .terms import EXCELLENT, GOOD, LEVELS, RATED, RECOGNISED_ORDER, owners_said
 from .workbook import ROUNDS
 from .xlsxout import stable_bytes, stable_zip, write_only_row
 from .xlsxrows import RowReuse, plain, probe_row, rows_xml, splice, style_id
@@ -55,8 +56,8 @@ NOTES = (
     ("各环节得分率(%)", "该环节得分占适用分值的百分比。"),
     (RANK_HEADER, "参评营业厅的名次:先按已认定等级,再按规则等级(一票否决为不达标),再按最终得分从高到低"
                   "(全国表为全国名次,分省表为本省名次);完全相同的同名次,未检查和不参评的为空。"),
-    ("已认定等级", "该等级已由其认定单位认定(市认定达标/不达标,省认定良好,集团认定优秀);为空表示尚无认定。"),
-    ("待认定", "还需哪一级认定(市、省或集团);为空表示已认定完毕或不参与定级。"),
+    ("已认定等级", f"该等级已由其认定单位认定({owners_said()});为空表示尚无认定。"),
+    ("待认定", f"还需哪一级认定({'、'.join(LEVELS[:-1])}或{LEVELS[-1]});为空表示已认定完毕或不参与定级。"),
     ("上报名单", f"各省按排名取名额 ×(1 + 差额比例)个已经{ROUNDS[1]}的营业厅上报;“认定结果”为上级答复的认定或不认定。"),
 )
 
@@ -87,7 +88,7 @@ def _cell(value: Decimal | str | None) -> int | float | str | None:
     return number(value) if isinstance(value, Decimal) else str(value)
 
 
-_TIER_RANK = {"优秀": 3, "良好": 2, "达标": 1, "不达标": 0}
+_TIER_RANK = {tier: n for n, tier in enumerate(RECOGNISED_ORDER)}
 
 
 def _rank_key(h: HallRow) -> RankKey:
@@ -234,7 +235,7 @@ def export_name(year: int, scope: str | None = None) -> str:
 
 # -- 结果应用 (application.py) --------------------------------------------------------------------------
 
-ASSESSMENT_HEADERS = ["省", "参评厅数", "优秀", "良好", "达标", "不达标", "已认定优秀", "已认定良好", "达标率(%)",
+ASSESSMENT_HEADERS = ["省", "参评厅数", *RATED, f"已认定{EXCELLENT}", f"已认定{GOOD}", "达标率(%)",
                       "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显", "待重报", "推进落实到位"]
 REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
 ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
@@ -250,8 +251,8 @@ def application_bytes(year: int, application: Mapping[str, Any], provinces: Iter
     splices: dict[Any, str] | None = {} if fast else None
     provinces = list(provinces)
     wanted = set(provinces)
-    assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in ("优秀", "良好", "达标", "不达标")]
-                  + [r["recognised"]["优秀"], r["recognised"]["良好"], r["pass_rate"], r["coverage"], r["average"],
+    assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in RATED]
+                  + [r["recognised"][EXCELLENT], r["recognised"][GOOD], r["pass_rate"], r["coverage"], r["average"],
                      r["average_change"], r["pass_rate_change"], "是" if r["improved"] else "",
                      r["progress"]["open_rejections"], "是" if r["progress"]["passed"] else ""]
                   for r in application["assessment"] if r["province"] in wanted]

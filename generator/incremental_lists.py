@@ -18,9 +18,10 @@ from typing import Any
 
 from .archive_year import Issued
 from .cache import code_version
-from .decisions import list_file_name, write_lists
+from .decisions import list_file_name
 from .installkey import keyed_digest
 from .memo import read_memo, write_memo
+from .workbooks_lists import write_lists
 
 ISSUED_MEMO = "shortlists-issued"
 

@@ -12,7 +12,7 @@ that owns the tier at stake; a tier is lowered by the level that owns it or a hi
 hall above the tier its score reaches, raises it at all otherwise, contradicts a higher level's recognition, or
 breaks a quota. A file with any decision that breaks these (or names an unknown hall, a hall that is not tiered,
 lifts a veto, repeats a hall) is refused as a whole (``OverrideError``), every bad entry named with its reason.
-A finding is withdrawn by the level that owns every round that recorded it (config.ROUND_OWNER) or a higher one,
+A finding is withdrawn by the level that owns every round that recorded it (terms.ROUND_OWNER) or a higher one,
 and only a finding the hall's year counts (``withdrawals``).
 """
 
@@ -21,36 +21,32 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import (
-    CITY,
-    EXCELLENT,
+from openpyxl import load_workbook
+
+from .config import Config
+from .errors import OverrideError
+from .reasons import Fact, said_with_ranks
+from .register import Hall
+from .rules_container_check import side_workbook_fault
+from .terms import (
     FAIL,
-    GOOD,
     GROUP,
+    LEVELS,
     NOT_INSPECTED,
     NOT_RATED,
-    PASS,
-    PROVINCE,
+    RATED,
     RECOGNISED_ORDER,
     ROUND_OWNER,
     TIER_OWNER,
 )
-from .errors import OverrideError
-from .reasons import Fact, said_with_ranks
 from .textcell import cell_text
-from .tiering import quota_use, raw_tier
+from .tiering import Candidate, Placement, quota_use, raw_tier
 from .why import why
 from .yamlsafe import load_yaml
 
-if TYPE_CHECKING:
-    from .config import Config
-    from .register import Hall
-    from .tiering import Candidate, Placement
-
-DECIDABLE = (EXCELLENT, GOOD, PASS, FAIL)
-LEVELS = (CITY, PROVINCE, GROUP)  # low → high
+DECIDABLE = RATED
 COLUMNS = {  # canonical field → accepted headers
     "hall_id": ("厅编码", "hall_id"),
     "tier": ("档次", "tier"),
@@ -130,7 +126,7 @@ def _refuse(problems: list[str]) -> None:
 
 def apply_overrides(halls: Iterable[Hall], placements: dict[str, Placement], overrides: Iterable[Override],
                     config: Config, candidates: dict[str, Candidate],
-                    recognitions: dict[str, list[dict]] | None = None,
+                    recognitions: Mapping[str, list[dict[str, str]]] | None = None,
                     refused: Mapping[str, str] | None = None) -> dict[str, Placement]:
     """Return new placements with the decisions applied, or refuse them all with ``OverrideError``.
 
@@ -189,7 +185,7 @@ def _refusal(o: Override, by_id: dict[str, Hall], seen: dict[str, str], placemen
 
 
 def _beyond_authority(o: Override, rule: Placement, cand: Candidate | None, config: Config,
-                      recognitions: list[dict]) -> str | None:
+                      recognitions: list[dict[str, str]]) -> str | None:
     """Why a decision is beyond its level's authority (None when it is within it)."""
     if cand is None:
         return None
@@ -278,10 +274,6 @@ MAX_ROWS, MAX_COLS = 100_000, 64
 
 
 def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    from openpyxl import load_workbook
-
-    from .rules_container_check import side_workbook_fault
-
     if path.stat().st_size > 20 * 1024 * 1024:
         raise OverrideError(f"裁定文件 {path} 超过 20 MB,不像是裁定文件")
     fault = side_workbook_fault(path)  # bounded like a return, and a formula named, before openpyxl reads it
@@ -289,7 +281,7 @@ def _xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         raise OverrideError(f"无法读取裁定文件 {path}:{fault}")
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for row in wb.worksheets[0].iter_rows(values_only=True):  # bounded while streaming
             if len(rows) >= MAX_ROWS:
                 raise OverrideError(f"裁定文件 {path} 超过 {MAX_ROWS} 行")

@@ -28,21 +28,33 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from . import charts, public
-from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS, RECOGNISED_ORDER
+from .model import HallRow, Quota, Shortlist, YearResults
 from .numbers import number, percent, plain
-from .record import KIND_WORDS, HallRow, Shortlist, YearResults
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
-from .rules import RATED, TIER_NAMES, Rules
+from .rules import Rules
 from .scoring import half_up
-from .tiering import Quota
+from .terms import (
+    EXCELLENT,
+    FAIL,
+    GOOD,
+    KIND_WORDS,
+    LEVELS,
+    NOT_INSPECTED,
+    NOT_RATED,
+    PASS,
+    RATED,
+    RECOGNISED_ORDER,
+    TIER_NAMES,
+    TIERS,
+)
 
 if TYPE_CHECKING:
     from .results import YearData
     from .standard import Standard
 
 TEMPLATE_DIR = PAGE_TEMPLATES
-TIER_ORDER = (EXCELLENT, GOOD, PASS, FAIL, NOT_RATED, NOT_INSPECTED)
+TIER_ORDER = TIERS  # kept under this name for the province pages (terms.TIERS)
 TIER_CLASSES = {EXCELLENT: "excellent", GOOD: "good", PASS: "pass", FAIL: "fail",
                 NOT_RATED: "unrated", NOT_INSPECTED: "uninspected"}
 
@@ -328,7 +340,7 @@ class YearView:
         return rows[:limit]
 
 
-WAITING_LEVELS = ("市", "省", "集团")
+WAITING_LEVELS = LEVELS
 
 
 _HALL_ID = attrgetter("hall_id")

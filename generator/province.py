@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import charts
 from .fsutil import read_own_file
 from .memo import seal, unseal
+from .terms import NATIONAL
 
 if TYPE_CHECKING:
     from .pages import YearView
@@ -66,7 +67,7 @@ def province_inputs(view: YearView, row: dict, trends: dict) -> dict:
         # Without the province's national rank: compare.js shows it (the template cannot reach it).
         "province": {k: v for k, v in row.items() if k != "rank"}, "halls": view.by_province[name], "averages": view.province_avgs[name],
         "shortlists": view.shortlist(name),
-        "answers": [a for a in view.record.answers if a.get("scope") in (name, "全国")],
+        "answers": [a for a in view.record.answers if a.get("scope") in (name, NATIONAL)],
         "view": ProvinceView(view, name), "tiers": TIER_ORDER, "charts": charts, "rules": view.rules,
         "trends": {"provinces": {name: points} if points is not None else {}},
         "downloads": {"provinces": {name: downloads["provinces"][name]},
@@ -83,7 +84,7 @@ def derived(view: YearView, name: str) -> dict:
 
 
 def _plain(hidden: set[str]) -> Callable[[object], object]:
-    from .record import HallRow
+    from .model import HallRow
     from .stamp import hall_digest
 
     def plain(value: object) -> object:

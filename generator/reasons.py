@@ -68,7 +68,7 @@ class Fact:
         return dict(self.values).get(key, default)
 
 
-def say(part: Fact | str | list | tuple) -> str:
+def say(part: Fact | str | list[Any] | tuple[Any, ...]) -> str:
     """A fact (or a list of facts, or ready text from a caller outside the catalogue) as Chinese."""
     return said_with_ranks(part)[0]
 
@@ -77,7 +77,7 @@ _FORMATTER = string.Formatter()
 RANK_FIELD = "rank"  # a hall's place in a quota: it moves whenever another hall of the scope gets a new score
 
 
-def said_with_ranks(part: Fact | str | list | tuple) -> tuple[str, tuple[tuple[int, int], ...]]:
+def said_with_ranks(part: Fact | str | list[Any] | tuple[Any, ...]) -> tuple[str, tuple[tuple[int, int], ...]]:
     """The sentence for ``part`` (the catalogue's templates filled with the facts' values, nested facts said in
     place, a list joined with ;) and where each rank stands in it, as (start, end) offsets in order: a hall page
     shows the sentence with the ranks taken from its province's ranks file, so that a rank moved by another
@@ -88,17 +88,17 @@ def said_with_ranks(part: Fact | str | list | tuple) -> tuple[str, tuple[tuple[i
     return "".join(pieces), tuple(spans)
 
 
-def _parsed(code: str) -> list[tuple[str, str | None, str, str | None]]:
+def _parsed(code: str) -> list[tuple[str, str | None, str | None, str | None]]:
     got = _PARSED.get(code)
     if got is None:
         got = _PARSED[code] = list(_FORMATTER.parse(CATALOGUE[code]))
     return got
 
 
-_PARSED: dict[str, list] = {}
+_PARSED: dict[str, list[tuple[str, str | None, str | None, str | None]]] = {}
 
 
-def _pieces(part: Fact | str | list | tuple, pieces: list[str], spans: list[tuple[int, int]], at: list[int]) -> None:
+def _pieces(part: Fact | str | list[Any] | tuple[Any, ...], pieces: list[str], spans: list[tuple[int, int]], at: list[int]) -> None:
     if isinstance(part, str):
         pieces.append(part)
         at[0] += len(part)

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .config import RECOGNISED_ORDER
 from .confirmation import confirm
 from .errors import SiteError
+from .evaluate_year import SCHEMA_VERSION
 from .fsutil import write_chunks_atomic
+from .model import Decision, Event, HallRow, Nominee, Quota, RoundScore, Shortlist, Veto, Withdrawal, YearResults
 from .numbers import number
-from .tiering import Quota  # the same figures tiering computes, as results.json stores them
+from .terms import GOOD, NOT_INSPECTED, NOT_RATED, RECOGNISED_ORDER, SELF_ROUND
 from .why import why
+from .workbook import NOT_APPLICABLE
 
-SCHEMA_VERSION = 3  # 2: confirmed_tier, awaiting, decisions (逐级认定); 3: the hall's case file (rounds with
-# their status, events of the year with their rounds, veto_events, pending_round, ranked)
+# The typed year's values are model.py's; they are named here too for readers of the record.
+__all__ = ["SCHEMA_VERSION", "Decision", "Event", "HallRow", "Nominee", "RoundScore", "Shortlist", "Veto",
+           "Withdrawal", "YearResults", "checked", "dump_chunks", "dumps", "exact", "from_json", "load", "save",
+           "shortlist_json", "shortlists_from_json", "to_json", "upgrade_v1", "upgrade_v2"]
+
 KNOWN_VERSIONS = (1, 2, 3)
 
-Score = Decimal | None
 
 
 # A year holds few distinct figures (points on a 0.5 step, one-decimal scores): each JSON number becomes its
@@ -66,169 +70,6 @@ def _out(value: Any) -> Any:
     return number(value) if isinstance(value, Decimal) else value
 
 
-@dataclass(frozen=True)
-class RoundScore:
-    """One return of the hall's year: accepted, rejected (open) or superseded; scores None when rejected."""
-
-    round: str
-    status: str
-    date: str
-    inspector: str
-    base_score: Score
-    final_score: Score
-    file: str
-    sha256: str
-    note: str
-    problems: tuple[str, ...]
-
-
-def _noted(notes: tuple[tuple[str, str], ...]) -> str:
-    return ";".join(f"{rnd}:{text}" for rnd, text in notes) if len(notes) > 1 else "".join(t for _, t in notes)
-
-
-@dataclass(frozen=True)
-class Event:
-    """A bonus or deduction item as a fact of the year: the largest count any accepted round recorded."""
-
-    id: str
-    count: int
-    points: Score
-    rounds: tuple[str, ...] = ()
-    notes: tuple[tuple[str, str], ...] = ()  # (round, 说明)
-
-    @property
-    def note(self) -> str:
-        return _noted(self.notes)
-
-
-@dataclass(frozen=True)
-class Veto:
-    id: str
-    rounds: tuple[str, ...] = ()
-    notes: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def note(self) -> str:
-        return _noted(self.notes)
-
-
-KIND_WORDS = {"bonus": "加分", "deduction": "扣分", "veto": "一票否决"}  # a withdrawn finding's kind, as pages say it
-
-
-@dataclass(frozen=True)
-class Withdrawal:
-    """A finding of the hall's year that a recorded decision withdrew (overrides.py): it counts for nothing."""
-
-    id: str
-    kind: str  # bonus / deduction / veto
-    count: int
-    rounds: tuple[str, ...]
-    notes: tuple[tuple[str, str], ...]
-    level: str  # the level that withdrew it (市 / 省 / 集团)
-    decided_by: str
-    date: str
-    reason: str
-
-    @property
-    def note(self) -> str:
-        return _noted(self.notes)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One answer of a returned 上报名单 (decisions.py)."""
-
-    tier: str
-    result: str
-    by_level: str
-    decided_by: str
-    date: str
-    reason: str
-    source: str
-
-
-@dataclass(frozen=True)
-class HallRow:
-    hall_id: str
-    name: str
-    province: str
-    city: str
-    district: str
-    level: int
-    type: str
-    round: str
-    date: str
-    inspector: str
-    base_score: Score
-    bonus: Score
-    deduction: Score
-    final_score: Score
-    items: dict  # item id → Decimal, or 不适用
-    reasons: dict[str, str]
-    sections: dict  # section → Decimal rate, or 不适用
-    bonus_events: tuple[Event, ...]
-    deduction_events: tuple[Event, ...]
-    vetoes: tuple[Veto, ...]
-    rounds: tuple[RoundScore, ...]
-    self_gap: Score
-    override: dict | None
-    tier: str
-    tier_reason: str
-    confirmed_tier: str | None
-    awaiting: str | None
-    decisions: tuple[Decision, ...]
-    needs_decision: bool = False
-    pending_tier: str | None = None
-    rank: int | None = None
-    pending_round: str | None = None  # the round the hall is 待重报 at (an open rejection above its deciding round)
-    ranked: bool = False  # takes part in quota places: rated, and 市级检查 or higher decides
-    # Where quota ranks stand in tier_reason, (start, end) each (reasons.said_with_ranks): the ranks move with
-    # other halls' returns. results.json has the key only where there are some.
-    reason_ranks: tuple[tuple[int, int], ...] = ()
-    # Findings withdrawn by a recorded decision, with who, level, date and why; the key only where there are some.
-    withdrawn: tuple[Withdrawal, ...] = ()
-
-
-@dataclass(frozen=True)
-class Nominee:
-    hall_id: str
-    name: str
-    final_score: Score
-    rank: int
-    decision: str | None
-    confirmed: bool
-    city: str = ""
-    level: int | str = ""
-    round: str = ""
-
-
-@dataclass(frozen=True)
-class Shortlist:
-    scope: str
-    tier: str
-    quota: int
-    size: int
-    nominees: tuple[Nominee, ...]
-    needs_decision: tuple[str, ...]
-    level: str = ""  # the level that answers it (省 for 良好, 集团 for 优秀)
-    waiting: tuple[str, ...] = ()  # provinces whose 良好 answer the 优秀 list still waits for
-    free: int | None = None  # 良好 places an answered list leaves free (None: not answered)
-
-
-@dataclass(frozen=True)
-class YearResults:
-    schema_version: int
-    year: int
-    standard: dict  # id, version, title, checksum
-    config: dict  # the configuration as recorded (rules.Rules.from_record reads it back)
-    quotas: tuple[Quota, ...]
-    intake: dict
-    shortlists: tuple[Shortlist, ...]
-    gaps: dict
-    halls: tuple[HallRow, ...] = field(default=())
-    answers: tuple[dict, ...] = ()  # every answered list read, and what the build did with it (逐级认定)
-
-
 _SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
 
 
@@ -236,18 +77,19 @@ _HALL_FIELDS = tuple((f.name, f.default) for f in fields(HallRow))
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
 _ROUND_KEYS = frozenset(_ROUND_FIELDS)
 _new = object.__new__
+_Frozen = TypeVar("_Frozen")
 
 
-def _frozen(cls: type, values: dict) -> Any:
+def _frozen(cls: type[_Frozen], values: dict[str, Any]) -> _Frozen:
     """``cls(**values)`` for a frozen dataclass without __post_init__, ``values`` holding every field in order:
     the same row without the frozen __init__'s object.__setattr__ per field (a tenth of typing a national
     year); test_record checks the two agree."""
-    row: Any = _new(cls)
+    row: _Frozen = _new(cls)
     row.__dict__.update(values)
     return row
 
 
-def _round(raw: dict) -> RoundScore:
+def _round(raw: dict[str, Any]) -> RoundScore:
     if raw.keys() != _ROUND_KEYS:  # a field missing or unknown: the constructor says which (a SiteError)
         return RoundScore(**{**raw, "base_score": _dec(raw["base_score"]), "final_score": _dec(raw["final_score"]),
                              "problems": tuple(raw.get("problems") or ())})
@@ -257,7 +99,7 @@ def _round(raw: dict) -> RoundScore:
     return _frozen(RoundScore, values)
 
 
-def _decs(mapping: dict) -> dict:
+def _decs(mapping: dict[str, Any]) -> dict[str, Any]:
     """``{k: _dec(v)}``, with the memo looked up in line: a national year has 700,000 item scores."""
     floats, ints = _FLOATS, _INTS
     out = {}
@@ -268,7 +110,7 @@ def _decs(mapping: dict) -> dict:
     return out
 
 
-def _hall(raw: dict) -> HallRow:
+def _hall(raw: dict[str, Any]) -> HallRow:
     get = raw.get
     values = {name: get(name, default) for name, default in _HALL_FIELDS}
     for key in _SCORES:
@@ -290,34 +132,61 @@ def _hall(raw: dict) -> HallRow:
     return _frozen(HallRow, values)  # every field is in ``values``, in order
 
 
-def _hall_json(row: HallRow) -> dict:
-    out = {f.name: _out(getattr(row, f.name)) for f in fields(HallRow)}
-    out["items"] = {k: _out(v) for k, v in row.items.items()}
-    out["sections"] = {k: _out(v) for k, v in row.sections.items()}
-    for key in ("bonus_events", "deduction_events"):
-        out[key] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
-                     "notes": [list(n) for n in e.notes]} for e in getattr(row, key)]
-    del out["vetoes"]
-    out["veto_events"] = [{"item": v.id, "count": 1, "rounds": list(v.rounds), "notes": [list(n) for n in v.notes]}
+# results.json's hall keys in three kinds: written as they are, scores (Decimal → JSON number), and the ones
+# with a shape of their own (written below, field by field).
+_SHAPED = {"items", "sections", "bonus_events", "deduction_events", "vetoes", "rounds", "decisions", "reason_ranks",
+           "withdrawn"}
+_PLAIN = tuple(f.name for f in fields(HallRow) if f.name not in _SHAPED and f.name not in _SCORES)
+_SCORE_NAMES = tuple(sorted(_SCORES))
+# A year's item scores are a few distinct figures: each one's JSON number is looked up, not made again.
+_AS_JSON: dict[object, object] = {None: None, NOT_APPLICABLE: NOT_APPLICABLE}
+
+
+def _json_scores(scores: dict[str, Any]) -> dict[str, Any]:
+    """``{k: _out(v)}`` for item and section scores, in C when every value was seen before."""
+    try:
+        return dict(zip(scores, map(_AS_JSON.__getitem__, scores.values()), strict=True))
+    except (KeyError, TypeError):  # a figure not seen yet, or one that cannot be a key (a signalling NaN)
+        out = {}
+        for key, value in scores.items():
+            out[key] = got = _out(value)
+            if type(value) is Decimal and value.is_finite() and len(_AS_JSON) < _MEMO_LIMIT:
+                _AS_JSON[value] = got
+        return out
+
+
+def _notes_json(notes: tuple[tuple[str, str], ...]) -> list[list[str]]:
+    return [[rnd, text] for rnd, text in notes]
+
+
+def _hall_json(row: HallRow) -> dict[str, Any]:
+    values = row.__dict__
+    out = {name: values[name] for name in _PLAIN}
+    for name in _SCORE_NAMES:
+        out[name] = _out(values[name])
+    out["items"] = _json_scores(row.items)
+    out["sections"] = _json_scores(row.sections)
+    out["bonus_events"] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
+                            "notes": _notes_json(e.notes)} for e in row.bonus_events]
+    out["deduction_events"] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
+                                "notes": _notes_json(e.notes)} for e in row.deduction_events]
+    out["veto_events"] = [{"item": v.id, "count": 1, "rounds": list(v.rounds), "notes": _notes_json(v.notes)}
                           for v in row.vetoes]
-    out["rounds"] = [{f.name: _out(getattr(r, f.name)) for f in fields(RoundScore)} for r in row.rounds]
-    for entry in out["rounds"]:
-        entry["problems"] = list(entry["problems"])
-    out["decisions"] = [{f.name: getattr(d, f.name) for f in fields(Decision)} for d in row.decisions]
+    out["rounds"] = [{"round": r.round, "status": r.status, "date": r.date, "inspector": r.inspector,
+                      "base_score": _out(r.base_score), "final_score": _out(r.final_score), "file": r.file,
+                      "sha256": r.sha256, "note": r.note, "problems": list(r.problems)} for r in row.rounds]
+    out["decisions"] = [{"tier": d.tier, "result": d.result, "by_level": d.by_level, "decided_by": d.decided_by,
+                         "date": d.date, "reason": d.reason, "source": d.source} for d in row.decisions]
     if row.reason_ranks:
         out["reason_ranks"] = [list(span) for span in row.reason_ranks]
-    else:
-        del out["reason_ranks"]
     if row.withdrawn:
         out["withdrawn"] = [{"item": w.id, "kind": w.kind, "count": w.count, "rounds": list(w.rounds),
-                             "notes": [list(n) for n in w.notes], "level": w.level, "decided_by": w.decided_by,
+                             "notes": _notes_json(w.notes), "level": w.level, "decided_by": w.decided_by,
                              "date": w.date, "reason": w.reason} for w in row.withdrawn]
-    else:
-        del out["withdrawn"]
     return out
 
 
-def checked(data: Any, where: str = "results.json") -> dict:
+def checked(data: Any, where: str = "results.json") -> dict[str, Any]:
     """The mapping of a readable version, upgraded to this one in memory; any other version refused."""
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version not in KNOWN_VERSIONS:
@@ -332,7 +201,7 @@ def checked(data: Any, where: str = "results.json") -> dict:
     return upgrade_v2(data) if data["schema_version"] == 2 else data
 
 
-def load(path: Path) -> dict:
+def load(path: Path) -> dict[str, Any]:
     """Read results.json: the checked (and, for an older version, upgraded) mapping."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -344,7 +213,7 @@ def load(path: Path) -> dict:
     return checked(data, str(path))
 
 
-def save(path: Path, results: YearResults | dict, same_as: Path | None = None) -> str:
+def save(path: Path, results: YearResults | dict[str, Any], same_as: Path | None = None) -> str:
     """Write results.json (typed results or the mapping ``evaluate`` gives) in the one stable form (:func:`dumps`);
     a hard link to ``same_as`` when that file already holds these bytes. Gives the SHA-256 of the bytes."""
     data = to_json(results) if isinstance(results, YearResults) else results
@@ -357,7 +226,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", 
 LISTED = ("halls", "files")  # the long lists: one element a line
 
 
-def dump_chunks(data: dict, batch: int = 512) -> Iterator[bytes]:
+def dump_chunks(data: dict[str, Any], batch: int = 512) -> Iterator[bytes]:
     """The bytes of :func:`dumps`, a few hundred lines at a time (the national year is never one string)."""
     keys = sorted(data)
     yield b"{\n"
@@ -375,12 +244,12 @@ def dump_chunks(data: dict, batch: int = 512) -> Iterator[bytes]:
     yield b"}\n"
 
 
-def dumps(data: dict) -> str:
+def dumps(data: dict[str, Any]) -> str:
     """The one text form of results.json and intake.json: sorted keys, UTF-8, compact, one hall a line."""
     return b"".join(dump_chunks(data)).decode("utf-8")
 
 
-def from_json(data: dict, where: str = "results.json") -> YearResults:
+def from_json(data: dict[str, Any], where: str = "results.json") -> YearResults:
     """Typed results from a results.json mapping; an archive of a newer or unknown version is refused."""
     data = checked(data, where)
     try:
@@ -405,10 +274,6 @@ _SCORE_LIMIT = Decimal(10_000)  # far beyond any score the standard allows, bonu
 def _check_scores(results: YearResults, where: str) -> None:
     """Every hall has its fields and every score is a finite number in range: a results.json edited by hand
     (a score missing, written as text, NaN) is named, not rendered or exported as nonsense."""
-    from dataclasses import MISSING
-
-    from .workbook import NOT_APPLICABLE
-
     for n, hall in enumerate(results.halls, 1):
         for name in ("hall_id", "name", "province", "city", "tier"):
             if not isinstance(getattr(hall, name), str):
@@ -426,7 +291,7 @@ def _check_scores(results: YearResults, where: str) -> None:
                                 f"该文件已损坏或被手工改动;请从备份恢复,或用 hallscore build 重新生成该年度")
 
 
-def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
+def shortlists_from_json(entries: Iterable[dict[str, Any]]) -> tuple[Shortlist, ...]:
     """results.json's 上报名单 entries, typed (also for the lists written straight from ``evaluate``)."""
     return tuple(Shortlist(s["scope"], s["tier"], s["quota"], s["size"],
                            tuple(Nominee(n["hall_id"], n["name"], _dec(n["final_score"]), n["rank"],
@@ -438,7 +303,18 @@ def shortlists_from_json(entries: Iterable[dict]) -> tuple[Shortlist, ...]:
                  for s in entries)
 
 
-def to_json(results: YearResults) -> dict:
+def shortlist_json(s: Shortlist) -> dict[str, Any]:
+    """One 上报名单 as results.json records it (the issued workbook is written from this form)."""
+    return {"scope": s.scope, "tier": s.tier, "quota": s.quota, "size": s.size,
+            "nominees": [{"hall_id": n.hall_id, "name": n.name, "final_score": _out(n.final_score),
+                          "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed,
+                          "city": n.city, "level": n.level, "round": n.round}
+                         for n in s.nominees],
+            "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting),
+            **({"free": s.free} if s.tier == GOOD else {})}
+
+
+def to_json(results: YearResults) -> dict[str, Any]:
     """The mapping results.json holds (sorted on writing, see :func:`dumps`)."""
     return {
         "schema_version": results.schema_version,
@@ -447,14 +323,7 @@ def to_json(results: YearResults) -> dict:
         "config": results.config,
         "quotas": [{f.name: getattr(q, f.name) for f in fields(Quota)} for q in results.quotas],
         "intake": results.intake,
-        "shortlists": [{"scope": s.scope, "tier": s.tier, "quota": s.quota, "size": s.size,
-                        "nominees": [{"hall_id": n.hall_id, "name": n.name, "final_score": _out(n.final_score),
-                                      "rank": n.rank, "decision": n.decision, "confirmed": n.confirmed,
-                                      "city": n.city, "level": n.level, "round": n.round}
-                                     for n in s.nominees],
-                        "needs_decision": list(s.needs_decision), "level": s.level, "waiting": list(s.waiting),
-                        **({"free": s.free} if s.tier == "良好" else {})}
-                       for s in results.shortlists],
+        "shortlists": [shortlist_json(s) for s in results.shortlists],
         "answers": list(results.answers),
         "gaps": {"national": _out(results.gaps.get("national")),
                  "by_province": {p: _out(v) for p, v in results.gaps.get("by_province", {}).items()}},
@@ -462,7 +331,7 @@ def to_json(results: YearResults) -> dict:
     }
 
 
-def upgrade_v1(data: dict) -> dict:
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
     """A schema-1 record (before 逐级认定) as schema 2, in memory: what it did not record is derived or null.
 
     Confirmed tier and awaiting level follow from the tier and the deciding round (no list was answered
@@ -494,7 +363,7 @@ def upgrade_v1(data: dict) -> dict:
             "gaps": data.get("gaps") or {"national": None, "by_province": {}}}
 
 
-def upgrade_v2(data: dict) -> dict:
+def upgrade_v2(data: dict[str, Any]) -> dict[str, Any]:
     """A schema-2 record (events of the deciding workbook only) as schema 3, in memory: its events were
     recorded by its deciding round, its rounds were all accepted, nothing was 待重报, and a hall was ranked when
     it was tiered from a round above 自评."""
@@ -503,7 +372,7 @@ def upgrade_v2(data: dict) -> dict:
         hall = dict(raw)
         rnd = hall.get("round", "")
 
-        def upgraded(e: dict, rnd: str = rnd) -> dict:
+        def upgraded(e: dict[str, Any], rnd: str = rnd) -> dict[str, Any]:
             if "item" in e:  # already in this version's form
                 return e
             note = e.get("note", "")
@@ -517,6 +386,6 @@ def upgrade_v2(data: dict) -> dict:
                                    for e in hall.pop("vetoes", [])]
         hall["rounds"] = [{"status": "accepted", "note": "", "problems": [], **r} for r in hall.get("rounds", [])]
         hall.setdefault("pending_round", None)
-        hall.setdefault("ranked", bool(rnd) and rnd != "自评" and hall.get("tier") not in ("不参评", "未检查"))
+        hall.setdefault("ranked", bool(rnd) and rnd != SELF_ROUND and hall.get("tier") not in (NOT_RATED, NOT_INSPECTED))
         halls.append(hall)
     return {**data, "schema_version": SCHEMA_VERSION, "halls": halls}

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .model import HallRow
     from .pages import YearView
-    from .record import HallRow
 
 from .exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
 from .memo import read_memo, write_memo
@@ -125,7 +125,7 @@ class Downloads:
 
 
 def _part(value: object) -> object:
-    from .record import HallRow
+    from .model import HallRow
     from .stamp import hall_digest
 
     if isinstance(value, HallRow):

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from . import config as cfg
-from .config import Config, config_from_dict
+from .config import KEYS, Config, config_from_dict
 from .standard import Standard
-
-RATED = (cfg.EXCELLENT, cfg.GOOD, cfg.PASS, cfg.FAIL)  # the rated tiers, highest first
-TIER_NAMES = {"excellent": cfg.EXCELLENT, "good": cfg.GOOD, "pass": cfg.PASS, "fail": cfg.FAIL,
-              "not_rated": cfg.NOT_RATED, "not_inspected": cfg.NOT_INSPECTED}
+from .terms import LIST_OWNER, RATED, ROUND_AUTHORITY, ROUND_OWNER, TIER_NAMES, TIER_OWNER, TIERS
 
 
 @dataclass(frozen=True)
@@ -31,10 +28,10 @@ class Rules:
         return cls(standard, config if config is not None else Config(year=year or 0))
 
     @classmethod
-    def from_record(cls, standard: Standard | None, year: int, recorded: dict) -> Rules:
+    def from_record(cls, standard: Standard | None, year: int, recorded: dict[str, Any]) -> Rules:
         """The rules an archived year was scored with: results.json's ``config`` read back as configuration."""
         # bonus_cap null: the standard's own; a key this version does not know is not a rule it can show.
-        known = {k: v for k, v in recorded.items() if v is not None and k in cfg.KEYS}
+        known = {k: v for k, v in recorded.items() if v is not None and k in KEYS}
         return cls(standard, config_from_dict({**known, "year": year}, source=f"{year} 年档案"))
 
     # -- the year -----------------------------------------------------------------------------------
@@ -71,7 +68,7 @@ class Rules:
 
     @property
     def all_tiers(self) -> tuple[str, ...]:
-        return cfg.TIERS
+        return TIERS
 
     @property
     def capped(self) -> tuple[str, ...]:
@@ -96,23 +93,23 @@ class Rules:
 
     def authority(self, round_name: str) -> tuple[str, ...]:
         """Tiers a return of ``round_name`` recognises."""
-        return cfg.ROUND_AUTHORITY.get(round_name, ())
+        return ROUND_AUTHORITY.get(round_name, ())
 
     def first_round(self, tier: str) -> str | None:
         """The lowest round whose return recognises ``tier``."""
         return next((r for r in self.rounds if tier in self.authority(r)), None)
 
     def owner(self, tier: str) -> str | None:
-        return cfg.TIER_OWNER.get(tier)
+        return TIER_OWNER.get(tier)
 
     def list_owner(self, tier: str) -> str | None:
-        return cfg.LIST_OWNER.get(tier)
+        return LIST_OWNER.get(tier)
 
     def round_owner(self, round_name: str) -> str | None:
         """The level whose decision (or a higher one's) withdraws a finding ``round_name`` recorded."""
-        return cfg.ROUND_OWNER.get(round_name)
+        return ROUND_OWNER.get(round_name)
 
-    def authority_table(self) -> list[dict]:
+    def authority_table(self) -> list[dict[str, Any]]:
         """Each rated tier, highest first: who recognises it, by which rounds, or by whose answered list."""
         return [{"tier": tier, "owner": self.owner(tier),
                  "rounds": [r for r in self.rounds if tier in self.authority(r)],

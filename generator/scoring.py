@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    from .intake import ReturnRecord
-    from .standard import Standard
+from .intake import ReturnRecord
+from .standard import Standard
 
 
 @dataclass(frozen=True)
@@ -72,10 +71,10 @@ def _halves(value: Any) -> int | None:
     return 2 * n if d == 1 else n if d == 2 else None
 
 
-_PLANS: dict[int, tuple] = {}
+_PLANS: dict[int, tuple[Any, ...]] = {}  # id(standard) → (standard, plan, exact): see _plan
 
 
-def _plan(standard: Standard) -> tuple:
+def _plan(standard: Standard) -> tuple[Any, ...]:
     """Per standard, once: each section's items with their maximum in half-points (None: not all exact)."""
     entry = _PLANS.get(id(standard))
     if entry is None or entry[0] is not standard:
@@ -88,7 +87,11 @@ def _plan(standard: Standard) -> tuple:
     return entry
 
 
-def _base_in_halves(record, standard):
+# A return's base as sums: its sections, earned and applicable points, and the base score (0-100).
+BaseSums = tuple[list["SectionScore"], Fraction, Fraction, Fraction]
+
+
+def _base_in_halves(record: ReturnRecord, standard: Standard) -> BaseSums | None:
     """Sections, earned, applicable and base score summed as integers of half-points; None when some score is
     not a multiple of 0.5 (then the exact Fraction sums below do it)."""
     _, plan, exact = _plan(standard)
@@ -138,7 +141,7 @@ def weighted_base(sections: list[SectionScore], standard: Standard) -> Fraction:
     return 100 * weighted / total if total else Fraction(0)
 
 
-def _base_exact(record, standard):
+def _base_exact(record: ReturnRecord, standard: Standard) -> BaseSums:
     sections = []
     earned_total = Fraction(0)
     max_total = Fraction(0)
@@ -211,10 +214,10 @@ def _tenths_of(n: int, d: int) -> int:
     return (20 * n + d) // (2 * d)
 
 
-_EVENT_PLANS: dict[tuple, tuple | None] = {}
+_EVENT_PLANS: dict[tuple[int, Decimal | None], tuple[Any, ...] | None] = {}
 
 
-def _event_plan(standard: Standard, bonus_cap: Decimal | None) -> tuple | None:
+def _event_plan(standard: Standard, bonus_cap: Decimal | None) -> tuple[Any, ...] | None:
     """Bonus rules (id, per, cap), deductions (id, per) and the total cap, all in half-points; None when one
     of them is not a multiple of 0.5."""
     key = (id(standard), bonus_cap)
@@ -253,10 +256,10 @@ def report_return(record: ReturnRecord, standard: Standard, bonus_cap: Decimal |
                     {k: tenths(v) for k, v in card.deduction_items.items()}, card.vetoes)
 
 
-_KNOWN_HALVES: dict = {}
+_KNOWN_HALVES: dict[Decimal | None, int] = {}
 
 
-def _reported_in_halves(record: ReturnRecord, events: tuple) -> Reported | None:
+def _reported_in_halves(record: ReturnRecord, events: tuple[Any, ...]) -> Reported | None:
     _, bonus_rules, minus_rules, total_cap, veto_ids, plan = events
     scores, known = record.scores, _KNOWN_HALVES
     sections = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .config import TIERS
+from .terms import TIERS
 
 if TYPE_CHECKING:
     from .pages import YearView

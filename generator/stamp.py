@@ -25,8 +25,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from .model import HallRow, RoundScore
 from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
-from .record import HallRow, RoundScore
 
 SHELL = "_hallscore_shell"              # docs/<year>/halls/_hallscore_shell.md, removed after stamping
 TITLE_MARK = "HALLSCORE-SHELL-TITLE"

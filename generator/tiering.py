@@ -16,14 +16,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import CITY, EXCELLENT, FAIL, GOOD, GROUP, NOT_INSPECTED, NOT_RATED, PASS, PROVINCE, TIER_OWNER, Config
+from .config import Config
+from .model import Quota
 from .numbers import percent
 from .reasons import Fact, said_with_ranks, waits_for_decision
-
-if TYPE_CHECKING:
-    from .register import Hall
+from .register import Hall
+from .terms import EXCELLENT, FAIL, GOOD, LEVEL_COMPANIES, NOT_INSPECTED, NOT_RATED, PASS, TIER_OWNER
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Candidate:
     ranked: bool = True
     claim: tuple[str, str] = ("", "")  # (deciding round, round 待重报 or "") of an unranked hall, for its reason
 
-    def rank_key(self) -> tuple:
+    def rank_key(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         """Larger is better; no hall id in it, on purpose."""
         business = self.business if self.business is not None else Decimal(-1)
         return (self.final, self.base, -self.deduction, business)
@@ -56,7 +56,7 @@ class Placement:
     pending_tier: str | None = None  # the capped tier a 需裁定 hall waits for
     rank: int | None = None  # overall rank within the quota scope (competition ranking); the 定级说明 quotes the
     # place in the tier's own order instead (the places the tiers above took do not count there)
-    override: dict | None = None  # recorded decision applied after the rules (overrides.py)
+    override: dict[str, str] | None = None  # recorded decision applied after the rules (overrides.py)
     fact: Fact | None = None  # why, as structured facts (scope, cap, rank, tie, fell from, decision, veto...)
     ranks: tuple[tuple[int, int], ...] = ()  # where the quota ranks stand in ``reason`` (reasons.said_with_ranks)
     ranked: bool = True  # False: a claim that takes no quota place (Candidate.ranked)
@@ -67,15 +67,6 @@ def placed(hall_id: str, tier: str, fact: Fact, **more: Any) -> Placement:
     reason, ranks = said_with_ranks(fact)
     return Placement(hall_id, tier, reason, fact=fact, ranks=ranks, **more)
 
-
-@dataclass(frozen=True)
-class Quota:
-    scope: str
-    tier: str
-    base: int
-    cap: int
-    used: int
-    pending: int  # 需裁定 halls waiting for a decision on this tier
 
 
 def quota_caps(config: Config, base: int) -> dict[str, int]:
@@ -102,7 +93,7 @@ def assign_tiers(halls: Iterable[Hall], candidates: dict[str, Candidate], config
     veto_texts = veto_texts or {}
     pins, bars = pins or {}, bars or {}
     placements: dict[str, Placement] = {}
-    scopes: dict[str, list] = {}
+    scopes: dict[str, list[Hall]] = {}
     for hall in halls:
         if not config.evaluated(hall):
             types = "、".join(config.hall_types)
@@ -123,7 +114,7 @@ def assign_tiers(halls: Iterable[Hall], candidates: dict[str, Candidate], config
 
 def quota_use(halls: Iterable[Hall], placements: dict[str, Placement], config: Config) -> list[Quota]:
     """Caps, halls placed and halls waiting for a decision, per quota scope and capped tier."""
-    scopes: dict[str, list] = {}
+    scopes: dict[str, list[str]] = {}
     for hall in halls:
         if config.evaluated(hall):
             scopes.setdefault(config.scope_key(hall), []).append(hall.hall_id)
@@ -144,12 +135,11 @@ def _levels(config: Config) -> str:
     return "、".join(str(x) for x in levels)
 
 
-def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
-    pins, bars = pins or {}, bars or {}
+def _placed_outside_quotas(members: list[Hall], candidates: dict[str, Candidate], config: Config,
+                           veto_texts: dict[str, str], done: dict[str, Placement]) -> dict[str, list[Candidate]]:
+    """Place in ``done`` the halls no quota decides (not inspected, vetoed, unranked claims, below 达标); the
+    others by the tier their score reaches, for the quotas to decide."""
     label = config.scope_label
-    names = {hall.hall_id: hall.name for hall in members}
-    caps = quota_caps(config, len(members))
-    done: dict[str, Placement] = {}
     pool_by_tier: dict[str, list[Candidate]] = {EXCELLENT: [], GOOD: [], PASS: []}
     for hall in members:
         cand = candidates.get(hall.hall_id)
@@ -171,9 +161,20 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
                                                                    line=config.thresholds[PASS], tier=FAIL))
             continue
         pool_by_tier[tier].append(cand)
+    return pool_by_tier
 
+
+def _place_scope(members: list[Hall], candidates: dict[str, Candidate], config: Config, veto_texts: dict[str, str],
+                 pins: dict[str, tuple[str, Fact | str]] | None = None,
+                 bars: dict[str, dict[str, Fact | str]] | None = None) -> dict[str, Placement]:
+    pins, bars = pins or {}, bars or {}
+    label = config.scope_label
+    names = {hall.hall_id: hall.name for hall in members}
+    caps = quota_caps(config, len(members))
+    done: dict[str, Placement] = {}
+    pool_by_tier = _placed_outside_quotas(members, candidates, config, veto_texts, done)
     pool: list[Candidate] = []
-    falls: dict[str, list] = {}  # hall id → why it sits below the tier its score reached (facts)
+    falls: dict[str, list[Fact | str]] = {}  # hall id → why it sits below the tier its score reached (facts)
     pending: dict[str, str] = {}  # hall id → the capped tier it waits for a decision on
     # One ranking over every tierable hall of the scope: the rank a committee sees is the overall one.
     ranks = competition_ranks(sorted((c for group in pool_by_tier.values() for c in group), key=Candidate.rank_key, reverse=True))
@@ -206,7 +207,7 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
             pending.setdefault(cand.hall_id, tier)
             falls.setdefault(cand.hall_id, []).append(Fact.of(
                 "tie", others=len(tied) - 1, tied_with=_tied_with(cand, tied, names), rank=places[cand.hall_id],
-                scope=label, tier=tier, cap=cap, left=(left or 0) - len(winners), owner=_DECIDES[TIER_OWNER[tier]]))
+                scope=label, tier=tier, cap=cap, left=(left or 0) - len(winners), owner=LEVEL_COMPANIES[TIER_OWNER[tier]]))
         for cand in rest:
             if cap == 0:
                 why = Fact.of("quota-zero", scope=label, tier=tier, base=len(members),
@@ -221,8 +222,6 @@ def _place_scope(members, candidates, config, veto_texts, pins=None, bars=None):
     return done
 
 
-# Who settles a tie on a capped tier's cut line: the level that recognises the tier (config.TIER_OWNER).
-_DECIDES = {PROVINCE: "省公司", GROUP: "集团", CITY: "市公司"}
 _NAMED = 3  # a tie names this many of the other halls, then says how many more
 
 
@@ -268,7 +267,7 @@ def competition_ranks(pool: list[Candidate]) -> dict[str, int]:
     return ranks
 
 
-def _reason(cand: Candidate, tier: str, config: Config, cap: int | None, rank: int, falls: dict[str, list],
+def _reason(cand: Candidate, tier: str, config: Config, cap: int | None, rank: int, falls: dict[str, list[Fact | str]],
             label: str) -> Fact:
     if cand.hall_id in falls:
         code = "fell-awaiting" if waits_for_decision(falls[cand.hall_id]) else "fell"

@@ -11,6 +11,9 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+# A return's cover names its round: the names and their order are terms.py's, read here under the same name.
+from .terms import ROUNDS as ROUNDS
+
 SHEET_GUIDE = "说明"
 SHEET_COVER = "封面"
 SHEET_ITEMS = "检查表"
@@ -39,8 +42,6 @@ NOT_APPLICABLE = "不适用"
 YES, NO = "是", "否"
 EVENT_BONUS, EVENT_DEDUCTION = "加分", "扣分"
 
-# Rounds in ascending authority: the highest present decides the tier (自评上报,逐级认定).
-ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")
 
 # _meta keys (also written as custom document properties, always as strings).
 META_KEYS = ("template_id", "standard_id", "standard_version", "standard_checksum", "hall_id", "year", "created")

@@ -10,10 +10,11 @@ from support.returns import lose_points, make_halls
 
 from generator.config import Config
 from generator.confirmation import confirm, label
-from generator.decisions import load_decisions, write_lists
+from generator.decisions import load_decisions
 from generator.errors import DecisionError
 from generator.fsutil import dumps_stable
 from generator.results import evaluate
+from generator.workbooks_lists import write_lists
 
 CONFIG = Config(year=2025)
 

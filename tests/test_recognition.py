@@ -26,10 +26,11 @@ from support.lists import fill_list
 from support.returns import lose_points, make_halls
 
 from generator.config import Config
-from generator.decisions import list_file_name, load_decisions, write_lists
+from generator.decisions import list_file_name, load_decisions
 from generator.errors import DecisionError
 from generator.fsutil import dumps_stable
 from generator.results import evaluate
+from generator.workbooks_lists import write_lists
 
 CONFIG = Config(year=2025)
 HALLS = make_halls({"甲": 20})

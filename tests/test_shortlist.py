@@ -13,8 +13,9 @@ from generator.config import Config
 from generator.fsutil import dumps_stable
 from generator.register import write_register
 from generator.results import evaluate
-from generator.shortlist import shortlist_size, write_shortlists
+from generator.shortlist import shortlist_size
 from generator.tiering import Candidate
+from generator.workbooks_lists import write_shortlists
 
 CONFIG = Config(year=2025)
 

@@ -11,12 +11,12 @@ import pytest
 from support.rows import hall_row
 
 from generator.application import eligible, reward_list, service_assessment
-from generator.decisions import list_workbook_bytes
 from generator.exports import application_bytes, workbook_bytes
 from generator.intake import REJECTED, FileStatus, IntakeReport
 from generator.problems import Problem
 from generator.register import Hall
 from generator.report_xlsx import build_report
+from generator.workbooks_lists import list_workbook_bytes
 from generator.xlsxout import stable_zip
 
 YEAR = 2024

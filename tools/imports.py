@@ -39,7 +39,7 @@ MOVE = {
     "mailbox_intake": "intake.mailbox", "mail_zip": "intake.mail_zip",
     "scoring": "evaluate.scoring", "tiering": "evaluate.tiering", "shortlist": "evaluate.shortlist",
     "decisions": "evaluate.decisions", "overrides": "evaluate.overrides", "application": "evaluate.application",
-    "confirmation": "evaluate.recognition", "reasons": "evaluate.tier_reasons", "results": "evaluate.year",
+    "confirmation": "evaluate.recognition", "reasons": "evaluate.tier_reasons", "results": "archive.year",
     "record": "archive.record", "inputs_store": "archive.inputs",
     "forms": "workbooks.forms", "exports": "workbooks.exports", "report_xlsx": "workbooks.problem_report",
     "mail": "mail.send", "mail_compose": "mail.compose", "contacts": "mail.contacts",
