@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .numbers import number
+from .site_format import fmt
 
 ROW = 22          # height of one bar row
 LABEL_W = 150     # room for the labels on the left of horizontal bars
@@ -31,8 +32,6 @@ def _real(value: Any) -> Any:
 
 
 def _num(value: float, places: int = 1) -> str:
-    from .pages import fmt
-
     return fmt(value, places)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from .pages import YearView, fmt
+from .site_format import fmt
+from .site_view import YearView
 
 FILE = "compare.js"
 ROW_TIERS = ("优秀", "良好", "达标", "不达标")

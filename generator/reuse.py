@@ -21,14 +21,13 @@ import zipfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .pages import YearView
-    from .record import HallRow
-
+from .cache import code_version
 from .exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
 from .memo import read_memo, write_memo
+from .record import HallRow
+from .site_page_keys import hall_digest
+from .site_view import YearView
 from .xlsxrows import RowReuse
 
 KEYS = ".hallscore-keys.json"
@@ -40,8 +39,6 @@ class Downloads:
 
     def __init__(self, previous_site: Path | None, memo: Path | None = None):
         """``memo``: where the rows' keys are kept (beside the site); by default beside ``previous_site``."""
-        from .cache import code_version
-
         self.previous = previous_site
         self.version = code_version()
         self.keys: dict[str, dict[str, str]] = {}
@@ -64,8 +61,6 @@ class Downloads:
         return self._old_rows
 
     def row_reuse(self, year: int, name: str, halls: Sequence[HallRow]) -> RowReuse:
-        from .stamp import hall_digest
-
         def load(part: str) -> bytes | None:
             if self.previous is None:
                 return None
@@ -125,9 +120,6 @@ class Downloads:
 
 
 def _part(value: object) -> object:
-    from .record import HallRow
-    from .stamp import hall_digest
-
     if isinstance(value, HallRow):
         # Every field (the digest the hall pages' keys use, made once per build) and the rank; a return's
         # checksum is in no workbook (exports.hall_rows).
