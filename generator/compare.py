@@ -9,6 +9,8 @@ from this file. A script tag (not fetch) loads it, so it works from ``file://`` 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from .site_format import fmt
 from .site_view import YearView
@@ -17,15 +19,15 @@ FILE = "compare.js"
 ROW_TIERS = ("优秀", "良好", "达标", "不达标")
 
 
-def _numbers(averages: dict) -> dict:
+def _numbers(averages: Mapping[str, object]) -> dict[str, float | None]:
     return {name: (float(v) if isinstance(v, (int, float)) else None) for name, v in averages.items()}
 
 
-def _texts(averages: dict) -> dict:
+def _texts(averages: Mapping[str, object]) -> dict[str, str]:
     return {name: fmt(v) for name, v in averages.items()}
 
 
-def compare_data(view: YearView) -> dict:
+def compare_data(view: YearView) -> dict[str, Any]:
     """What the pages compare against: section averages (numbers for charts, texts for cells), ranks, the
     national row of the province pages."""
     national = {**_texts(view.national), "row:halls": str(len(view.halls)), "row:scored": str(len(view.scored)),
@@ -46,7 +48,7 @@ def compare_script(view: YearView) -> str:
     return _script("hallscoreCompare", str(view.year), compare_data(view))
 
 
-def _script(name: str, year: str, value: dict) -> str:
+def _script(name: str, year: str, value: dict[str, Any]) -> str:
     data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # No markup from a register in any file, even as data: <, >, & as JSON escapes (still the same strings).
     for char in "<>&\u2028\u2029":

@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .cache import code_version
 from .exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
@@ -47,10 +48,10 @@ class Downloads:
         if memo is None and previous_site is not None:
             memo = Path(previous_site).parent / f".{Path(previous_site).name}.rows.json"
         self.memo_path = memo
-        self._old_rows: dict | None = None
+        self._old_rows: dict[str, Any] | None = None
         self.rows: dict[str, object] = {}  # "<year>/<name>" → memo entry of its 营业厅 rows
 
-    def _old_row_memo(self) -> dict:
+    def _old_row_memo(self) -> dict[str, Any]:
         if self._old_rows is None:
             self._old_rows = {}
             if self.memo_path is not None and self.previous is not None:

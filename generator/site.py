@@ -217,7 +217,7 @@ def site_intact(site_dir: str | Path) -> dict[str, str] | None:
     if not isinstance(memo, dict) or memo.get("site") != str(site_dir.resolve()) \
             or not isinstance(memo.get("files"), dict):
         return None
-    listed: dict = memo["files"]
+    listed: dict[str, Any] = memo["files"]
     seen, known = 0, {}
     try:
         for rel, st in _site_files(site_dir):
@@ -271,7 +271,7 @@ def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
 MANIFEST = "SHA256SUMS"
 
 
-def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict: bool = False) -> dict:
+def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict: bool = False) -> dict[str, Any]:
     """Build the site as it stood for ``year`` (that year and the ones before it) and zip it reproducibly.
 
     The zip holds ``SHA256SUMS`` (one ``<sha256>  <path>`` line per file, sha256sum's format); the zip's

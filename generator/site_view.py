@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from markupsafe import Markup, escape
 
 from . import application as app
-from .config import NOT_INSPECTED, NOT_RATED, RECOGNISED_ORDER, TIERS
+from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS, NOT_INSPECTED, NOT_RATED, RECOGNISED_ORDER, TIERS
 from .exports import application_name, export_name
 from .numbers import number
 from .record import HallRow, Shortlist, YearResults
@@ -244,12 +244,10 @@ class YearView:
             if isinstance(score, Decimal) and item_id in maxima:
                 lost[item_id] += (maxima[item_id] - score) * times
                 applicable[item_id] += times
-        rows = []
-        for item in self.standard.items:
-            if lost[item.id] > 0:
-                rows.append({"item": item, "lost": lost[item.id], "per_hall": lost[item.id] / applicable[item.id]})
-        rows.sort(key=lambda r: (-r["lost"], r["item"].id))
-        return rows[:limit]
+        worst = sorted((item for item in self.standard.items if lost[item.id] > 0),
+                       key=lambda item: (-lost[item.id], item.id))
+        return [{"item": item, "lost": lost[item.id], "per_hall": lost[item.id] / applicable[item.id]}
+                for item in worst[:limit]]
 
 
 def attach_application(views: Iterable[YearView]) -> None:
@@ -264,8 +262,8 @@ def attach_application(views: Iterable[YearView]) -> None:
         deadline = view.record.config.get("deadline") or ""
         view.application = {
             "previous_year": previous.year if previous else None,
-            "lines": lines or {k: str(v) for k, v in app.DEFAULT_IMPROVEMENT.items()},
-            "progress_lines": progress or {k: str(v) for k, v in app.DEFAULT_PROGRESS.items()},
+            "lines": lines or {k: str(v) for k, v in DEFAULT_IMPROVEMENT.items()},
+            "progress_lines": progress or {k: str(v) for k, v in DEFAULT_PROGRESS.items()},
             "deadline": deadline,
             "assessment": app.service_assessment(view.by_province, view.provinces,
                                                  previous.by_province if previous else None, lines, progress,
