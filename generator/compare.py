@@ -1,7 +1,7 @@
 """The year's shared comparison figures as one small script, ``<year>/compare.js``.
 
 National and province averages and ranks change with every return. Printed into each hall page they would make
-one new score rewrite 20,000 pages; instead hall and province pages carry their own numbers and mark the cells
+one new score rewrite every hall page; instead hall and province pages carry their own numbers and mark the cells
 and charts that compare them (``data-hs-cell``, ``data-hs-deviation``), and ``assets/hallscore.js`` fills those
 from this file. A script tag (not fetch) loads it, so it works from ``file://`` as well.
 """

@@ -1,12 +1,12 @@
 """MkDocs hook: pages that hallscore rendered to HTML skip Markdown parsing; hall pages get a compact search entry.
 
 A page whose front matter says ``hallscore: html`` already holds escaped, finished HTML. Re-parsing it as
-Markdown is the slowest part of a national build (design.md) and could mangle text from workbooks, so the
+Markdown would be the costliest part of a national build and could mangle text from workbooks, so the
 hook stashes the body before Markdown sees it and hands it back as the page content.
 
-Hall pages are excluded from the full-text index (≈ 32 KB each with their item tables). Instead each gets one
+Hall pages are excluded from the full-text index (their item tables would swell it). Instead each gets one
 short entry — name, 厅编码, 省, 市, 区县, tier, score — taken from its front matter (``hallscore_search``) and
-segmented the way the search plugin segments everything else, so halls stay findable at a few hundred bytes each.
+segmented the way the search plugin segments everything else, so halls stay findable by a short entry each.
 
 Search quality (issue 13): jieba gets the year's user dictionary before any page is segmented; province pages
 carry their cities in the search title and a document boost, so a place name finds the place before its halls;
@@ -70,7 +70,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def _dictionary() -> None:
     """jieba's dictionary as shipped plus this build's words, made before the first cut the memo does not hold
-    (loading jieba's dictionary is half a second: a build whose runs were all cut before never loads it)."""
+    (loading jieba's dictionary is slow: a build whose runs were all cut before never loads it)."""
     if _CUTS.get("ready"):
         return
     jieba = _CUTS["jieba"]
@@ -320,7 +320,7 @@ def _digest(title: str, text: str) -> str:
 
 def _read_memo(path: object, context: str) -> dict[str, tuple[str, str]]:
     """Hall search entries segmented by the last build (site.py keeps the file beside the site): re-cutting
-    20,000 of them with jieba is seconds, and the cut of the same text under the same context is the same."""
+    every hall's entry with jieba is slow, and the cut of the same text under the same context is the same."""
     try:
         memo = read_memo(str(path), "search-halls")
         if not isinstance(memo, dict) or memo.get("context") != context:
@@ -412,7 +412,7 @@ def _title_with_cities(page: Page, config: MkDocsConfig) -> None:
     province = next((p for p in sorted(places, key=len, reverse=True) if title.endswith(p)), None)
     if index is None or province is None or not places[province]:
         return
-    # From the end: the search plugin has just added the page's entries after the 20,000 hall entries.
+    # From the end: the search plugin has just added the page's entries after every hall's entry.
     for entry in reversed(index.entries):
         if entry["location"] == page.url:
             text = f"{title}({'、'.join(places[province])})"

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup
 
-from . import charts, public
+from . import charts
 from .collection import collection_rows, mail_returns
 from .config import EXCELLENT, FAIL, GOOD, NOT_INSPECTED, NOT_RATED, PASS
 from .numbers import number, percent
 from .problems import CATALOGUE
 from .province import PageCache, render_province
+from .public import file_name, scrub, sender_name
 from .record import KIND_WORDS, HallRow
 from .regions import province_order, province_slug
 from .resources import PAGE_TEMPLATES
@@ -74,9 +75,9 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["province_slug"] = province_slug
     env.filters["problem_title"] = _problem_title
     # The public site names a return by its file name and a sender by name (public.py says why).
-    env.filters["file_name"] = public.file_name
-    env.filters["sender_name"] = public.sender_name
-    env.filters["scrub"] = public.scrub
+    env.filters["file_name"] = file_name
+    env.filters["sender_name"] = sender_name
+    env.filters["scrub"] = scrub
     # Tier names, for every template and macro (rules.py holds them).
     env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env

@@ -1,7 +1,7 @@
 """Downloads that would come out byte-identical are taken from the site being replaced, not written again.
 
-Writing the year's workbooks with openpyxl costs more than every other part of an incremental build (about
-2 ms per hall row); a new return changes the national workbooks and those of its province only. Each
+Writing the year's workbooks with openpyxl is the costliest part of an incremental build; a new return
+changes the national workbooks and those of its province only. Each
 download gets a key of what it is made of (the rows it holds, the code); the keys of a site's downloads are
 kept in ``<year>/downloads/.hallscore-keys.json`` (a dot file: MkDocs does not publish it from docs/, so it is
 written into the built site directly). A download whose key matches the previous site's is copied from there.
@@ -130,7 +130,7 @@ def _part(value: object) -> object:
 
 def halls_part(halls: Sequence[HallRow], rows: RowReuse) -> str:
     """What a list of rows contributes to a download's key: each row's digest (``rows``) and rank, hashed in
-    one go (not a JSON list of 20,000 pairs)."""
+    one go (not a JSON list of a pair per hall)."""
     text = "\n".join(f"{d}:{h.rank}" for d, h in zip(rows.digests, halls, strict=True))
     return "halls:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 

@@ -11,11 +11,12 @@ unchanged but for its file's bytes leaves the pages as they were.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import operator
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -88,7 +89,17 @@ def page_row(hall: HallRow) -> HallRow:
     """``hall`` as page templates are handed it: every field, its returns without their checksums."""
     if not any(getattr(r, WITHHELD_ROUND_FIELD) for r in hall.rounds):
         return hall
-    return replace(hall, rounds=tuple(replace(r, sha256="") for r in hall.rounds))  # WITHHELD_ROUND_FIELD
+    # Copies with one field set, as dataclasses.replace makes them, without running the frozen __init__ over
+    # every field again (rendering a province page copies every hall of it).
+    shown = copy.copy(hall)
+    object.__setattr__(shown, "rounds", tuple(map(_without_checksum, hall.rounds)))
+    return shown
+
+
+def _without_checksum(score: RoundScore) -> RoundScore:
+    shown = copy.copy(score)
+    object.__setattr__(shown, WITHHELD_ROUND_FIELD, "")
+    return shown
 
 
 def page_row_digest(hall: HallRow) -> tuple[str, int | None]:

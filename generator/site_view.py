@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from markupsafe import Markup, escape
 
-from . import application as app
+from .application import eligible, reward_list, service_assessment
 from .config import DEFAULT_IMPROVEMENT, DEFAULT_PROGRESS, NOT_INSPECTED, NOT_RATED, RECOGNISED_ORDER, TIERS
 from .exports import application_name, export_name
 from .numbers import number
@@ -265,11 +265,11 @@ def attach_application(views: Iterable[YearView]) -> None:
             "lines": lines or {k: str(v) for k, v in DEFAULT_IMPROVEMENT.items()},
             "progress_lines": progress or {k: str(v) for k, v in DEFAULT_PROGRESS.items()},
             "deadline": deadline,
-            "assessment": app.service_assessment(view.by_province, view.provinces,
-                                                 previous.by_province if previous else None, lines, progress,
-                                                 deadline, view.record.shortlists),
-            "rewards": {p: app.reward_list(view.by_province[p]) for p in view.provinces},
-            "eligible": app.eligible(view.halls),
+            "assessment": service_assessment(view.by_province, view.provinces,
+                                             previous.by_province if previous else None, lines, progress,
+                                             deadline, view.record.shortlists),
+            "rewards": {p: reward_list(view.by_province[p]) for p in view.provinces},
+            "eligible": eligible(view.halls),
         }
         view.application["assessment_by"] = {r["province"]: r for r in view.application["assessment"]}
 

@@ -68,7 +68,7 @@ _TAIL = len(KEY_PREFIX) + 64 + 6
 
 
 def _old_key(path: str) -> str | None:
-    # One open, fstat and pread (no file object): done for each of 20,000 pages.
+    # One open, fstat and pread (no file object): done for every hall page of every build.
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -99,7 +99,7 @@ def stamp_halls(views: list[YearView], site: Path, previous: Path | None,
         shells[str(view.year)] = (head, tail, hashlib.sha256(text.encode("utf-8")).hexdigest())
         shell.unlink()
     written = linked = 0
-    # Paths as strings: 20,000 pages, two paths each.
+    # Paths as strings: every hall page, two paths each.
     site_s, previous_s = os.fspath(site), os.fspath(previous) if previous is not None else None
     for page in iter_hall_pages(None, template_dir, views=views):
         year = page.rel.split("/", 1)[0]

@@ -324,3 +324,24 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
     page = {"sha256", "rank"}
     assert hall_digest(moved, page)[0] != hall_digest(ranked, page)[0]
     forget_digests()
+
+
+def test_pages_are_handed_a_row_without_its_returns_checksums_and_every_other_field():
+    from dataclasses import fields, replace
+    from decimal import Decimal
+
+    from rows import hall_row
+
+    from generator.record import RoundScore
+    from generator.site_page_keys import forget_digests, page_row, page_row_digest
+
+    one = RoundScore("市级检查", "accepted", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64, "",
+                     ())
+    hall = hall_row(final_score=94.5, rank=2, rounds=[{f.name: getattr(one, f.name) for f in fields(RoundScore)}])
+    shown = page_row(hall)
+    assert shown == replace(hall, rounds=(replace(hall.rounds[0], sha256=""),)) and hall.rounds[0].sha256 == "0" * 64
+    assert page_row(shown) is shown  # nothing withheld: the row itself
+    # The key of a row is the key of what a page is handed of it: a new checksum alone leaves it as it was.
+    resent = replace(hall, rounds=(replace(hall.rounds[0], sha256="1" * 64),))
+    assert page_row_digest(resent) == page_row_digest(hall) == (page_row_digest(shown)[0], 2)
+    forget_digests()
