@@ -158,11 +158,7 @@ class HallPageYear:
         self.standard = view.standard
         self.section_names = view.section_names
         self.rules = view.rules
-        self._view = view
-
-    @property
-    def item_heads(self) -> list[tuple[str, Markup]]:
-        return self._view.item_heads  # made from the standard
+        self.item_heads: list[tuple[str, Markup]] = view.item_heads  # made from the standard, once a year
 
     @functools.cached_property
     def key(self) -> str:
