@@ -18,7 +18,7 @@ import operator
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from .cache import code_version
 from .record import HallRow, RoundScore
@@ -26,13 +26,6 @@ from .record import HallRow, RoundScore
 # The field of a return no page is handed (page_row), and so no page key holds.
 WITHHELD_ROUND_FIELD = "sha256"
 _WITHHELD = frozenset({WITHHELD_ROUND_FIELD})
-
-
-@runtime_checkable
-class KeyedInput(Protocol):
-    """A value handed to a template that says what of it the template may read (``key_data``)."""
-
-    def key_data(self) -> object: ...
 
 
 def template_set_digest(template_dir: Path) -> str:
@@ -110,8 +103,10 @@ def page_row_digest(hall: HallRow) -> tuple[str, int | None]:
 def _plain(value: object) -> object:
     if isinstance(value, HallRow):
         return page_row_digest(value)  # every field a page is handed, and the rank
-    if isinstance(value, KeyedInput):
-        return value.key_data()
+    # A part of the year made for one page (province.ProvinceView) says what of it the template may read.
+    key_data = getattr(value, "key_data", None)
+    if callable(key_data):
+        return key_data()
     return repr(value)  # frozen dataclasses and Decimals: every field and value, exactly
 
 
