@@ -10,7 +10,7 @@ saying what to read from it, and where its axis starts when that is not 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .numbers import number
+from .site_format import fmt
 
 ROW = 22          # height of one bar row
 LABEL_W = 150     # room for the labels on the left of horizontal bars
@@ -31,8 +32,6 @@ def _real(value: Any) -> Any:
 
 
 def _num(value: float, places: int = 1) -> str:
-    from .pages import fmt
-
     return fmt(value, places)
 
 
@@ -109,16 +108,20 @@ def hbars(title: str, rows: list[tuple[str, float | None]], scale_max: float = 1
     return _svg(WIDTH, 12 + ROW * max(1, len(rows)) + (14 if start else 0), title, body, note, _stacked(narrow))
 
 
-def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], reference: dict,
+def _difference(value: object, reference: object) -> float | None:
+    if isinstance(value, (int, float)) and isinstance(reference, (int, float)):
+        return value - reference
+    return None
+
+
+def deviation(title: str, labels: list[str], series: list[tuple[str, Mapping[str, object]]], reference: Mapping[str, object],
               unit: str = "", note: str = "") -> Markup:
     """Each series' difference from ``reference`` per label, as bars left (below) or right (above) of a zero line.
 
     Section rates all sit near 93 %; the differences from the nation are what a reader compares."""
-    series = [(name, {k: _real(v) for k, v in values.items()}) for name, values in series]
-    reference = {k: _real(v) for k, v in reference.items()}
-    diffs = [[(values.get(label) - reference[label])
-              if isinstance(values.get(label), (int, float)) and isinstance(reference.get(label), (int, float))
-              else None for label in labels] for _, values in series]
+    reals = [(name, {k: _real(v) for k, v in values.items()}) for name, values in series]
+    against = {k: _real(v) for k, v in reference.items()}
+    diffs = [[_difference(values.get(label), against.get(label)) for label in labels] for _, values in reals]
     reach = math.ceil(max([abs(d) for row in diffs for d in row if d is not None] + [1.0]))
     legend_h, bar_h = 22, ROW * 0.7 - 3
     group_h = (bar_h + 3) * len(series) + 8
@@ -151,7 +154,7 @@ def deviation(title: str, labels: list[str], series: list[tuple[str, dict]], ref
     return _svg(WIDTH, int(height), title, body, note or "向右高于全国平均,向左低于全国平均")
 
 
-def grouped_bars(title: str, labels: list[str], series: list[tuple[str, dict]], scale_max: float = 100.0) -> Markup:
+def grouped_bars(title: str, labels: list[str], series: list[tuple[str, Mapping[str, object]]], scale_max: float = 100.0) -> Markup:
     """Several series per label (e.g. 本厅 / 本省 / 全国 per section), with a legend on top."""
     body, legend_h = [], 22
     for s, (name, _) in enumerate(series):

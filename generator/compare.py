@@ -1,7 +1,7 @@
 """The year's shared comparison figures as one small script, ``<year>/compare.js``.
 
 National and province averages and ranks change with every return. Printed into each hall page they would make
-one new score rewrite 20,000 pages; instead hall and province pages carry their own numbers and mark the cells
+one new score rewrite every hall page; instead hall and province pages carry their own numbers and mark the cells
 and charts that compare them (``data-hs-cell``, ``data-hs-deviation``), and ``assets/hallscore.js`` fills those
 from this file. A script tag (not fetch) loads it, so it works from ``file://`` as well.
 """
@@ -9,23 +9,26 @@ from this file. A script tag (not fetch) loads it, so it works from ``file://`` 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from .pages import YearView, fmt
+from .site_format import fmt
+from .site_view import YearView
 from .terms import RATED
 
 FILE = "compare.js"
 ROW_TIERS = RATED
 
 
-def _numbers(averages: dict) -> dict:
+def _numbers(averages: Mapping[str, object]) -> dict[str, float | None]:
     return {name: (float(v) if isinstance(v, (int, float)) else None) for name, v in averages.items()}
 
 
-def _texts(averages: dict) -> dict:
+def _texts(averages: Mapping[str, object]) -> dict[str, str]:
     return {name: fmt(v) for name, v in averages.items()}
 
 
-def compare_data(view: YearView) -> dict:
+def compare_data(view: YearView) -> dict[str, Any]:
     """What the pages compare against: section averages (numbers for charts, texts for cells), ranks, the
     national row of the province pages."""
     national = {**_texts(view.national), "row:halls": str(len(view.halls)), "row:scored": str(len(view.scored)),
@@ -46,7 +49,7 @@ def compare_script(view: YearView) -> str:
     return _script("hallscoreCompare", str(view.year), compare_data(view))
 
 
-def _script(name: str, year: str, value: dict) -> str:
+def _script(name: str, year: str, value: dict[str, Any]) -> str:
     data = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # No markup from a register in any file, even as data: <, >, & as JSON escapes (still the same strings).
     for char in "<>&\u2028\u2029":

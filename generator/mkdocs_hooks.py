@@ -1,12 +1,12 @@
 """MkDocs hook: pages that hallscore rendered to HTML skip Markdown parsing; hall pages get a compact search entry.
 
 A page whose front matter says ``hallscore: html`` already holds escaped, finished HTML. Re-parsing it as
-Markdown is the slowest part of a national build (design.md) and could mangle text from workbooks, so the
+Markdown would be the costliest part of a national build and could mangle text from workbooks, so the
 hook stashes the body before Markdown sees it and hands it back as the page content.
 
-Hall pages are excluded from the full-text index (≈ 32 KB each with their item tables). Instead each gets one
+Hall pages are excluded from the full-text index (their item tables would swell it). Instead each gets one
 short entry — name, 厅编码, 省, 市, 区县, tier, score — taken from its front matter (``hallscore_search``) and
-segmented the way the search plugin segments everything else, so halls stay findable at a few hundred bytes each.
+segmented the way the search plugin segments everything else, so halls stay findable by a short entry each.
 
 Search quality (issue 13): jieba gets the year's user dictionary before any page is segmented; province pages
 carry their cities in the search title and a document boost, so a place name finds the place before its halls;
@@ -15,10 +15,27 @@ table cells get a space between them so that snippets do not run numbers togethe
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import re
+import sys
+from importlib import metadata
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from mkdocs.exceptions import PluginError
+
+from generator.memo import read_memo, write_memo
+
+# The search plugin segments Chinese only with jieba; without it there is nothing to cut.
+try:
+    import jieba
+
+    JIEBA: ModuleType | None = jieba
+except ImportError:
+    JIEBA = None
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -43,19 +60,17 @@ _SEARCH_ATTRS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    try:
-        import jieba
-    except ImportError:
+    if JIEBA is None:
         return config
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
+    JIEBA.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
     terms = (config.get("extra") or {}).get("hallscore_search") or {}
-    _cut_with_memo(jieba, terms)
+    _cut_with_memo(JIEBA, terms)
     return config
 
 
 def _dictionary() -> None:
     """jieba's dictionary as shipped plus this build's words, made before the first cut the memo does not hold
-    (loading jieba's dictionary is half a second: a build whose runs were all cut before never loads it)."""
+    (loading jieba's dictionary is slow: a build whose runs were all cut before never loads it)."""
     if _CUTS.get("ready"):
         return
     jieba = _CUTS["jieba"]
@@ -75,7 +90,7 @@ _ORIGINAL = "_hallscore_original"  # on our cut: the one it stands in for
 _CUTS_LIMIT = 400_000  # runs kept beside the site; past it, only those of the latest build
 
 
-def _cut_with_memo(jieba: Any, terms: dict) -> None:
+def _cut_with_memo(jieba: Any, terms: dict[str, Any]) -> None:
     """jieba's cut of each run of Han characters made once: the search plugin cuts every run on its own
     (SearchIndex._segment_chinese), provinces, cities, tiers and labels recur in thousands of entries, and the
     same run under the same context (:func:`_memo_context`) gives the same cut, so the index is what it would
@@ -86,7 +101,7 @@ def _cut_with_memo(jieba: Any, terms: dict) -> None:
     known = _read_cuts(str(path), context) if path else {}
     # jieba's own cut, also when a build stopped before putting it back (an interrupt: no build_error event).
     original = getattr(jieba.cut, _ORIGINAL, jieba.cut)
-    used: dict[str, list] = {}
+    used: dict[str, list[str]] = {}
 
     def cut(sentence: Any, *args: Any, **kwargs: Any) -> Any:
         key = sentence
@@ -119,9 +134,7 @@ def _restore_cut() -> None:
     _CUTS.clear()
 
 
-def _read_cuts(path: str, context: str) -> dict:
-    from generator.memo import read_memo
-
+def _read_cuts(path: str, context: str) -> dict[str, list[str]]:
     try:
         memo = read_memo(path, "search-cuts")  # sealed: a planted or edited memo reads as none
         if not isinstance(memo, dict) or memo.get("format") != _CUTS_FORMAT or memo.get("context") != context:
@@ -137,8 +150,6 @@ def _read_cuts(path: str, context: str) -> dict:
 def _save_cuts() -> None:
     """Keep the cuts for the next build, when this one made new ones (the memo is the runs of every build
     under this context, and only the latest build's once there are too many)."""
-    from generator.memo import write_memo
-
     path, known, used = _CUTS.get("path"), _CUTS.get("known") or {}, _CUTS.get("used") or {}
     if not path or all(run in known for run in used):
         return
@@ -173,7 +184,6 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     path = ((config.get("extra") or {}).get("hallscore_search") or {}).get("halls_file")
     index = _search_index(config) if path else None
     if index is not None:
-        import json
 
         with open(str(path), encoding="utf-8") as f:
             entries = json.load(f)
@@ -192,7 +202,8 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     return env
 
 
-def _hall_entries(index: Any, entries: list, segment: bool, memo_path: object, known: dict, memo: list) -> None:
+def _hall_entries(index: Any, entries: list[dict[str, str]], segment: bool, memo_path: object,
+                  known: dict[str, tuple[str, str]], memo: list[list[str]]) -> None:
     for entry in entries:
         # The index holds HTML that the browser renders: the title comes escaped, the summary not.
         title, text = entry["title"], html.escape(entry["text"], quote=False)
@@ -221,19 +232,14 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
 
 
 def _plugin_digest(index: Any) -> str:
-    import hashlib
-    import json
-
     return hashlib.sha256(json.dumps(index.config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _page_digest(page: Page, content: str | None = None) -> str:
     """Everything the search plugin reads of a page to make its entries (SearchIndex.add_entry_from_context);
     ``content``: the page as this hook got it, before it took out what search skips (the same thing, earlier)."""
-    import hashlib
-    import json
 
-    def toc(items: Any) -> list:
+    def toc(items: Any) -> list[object]:
         return [[item.id, item.title, item.url, item.level, toc(item.children)] for item in items]
 
     meta = {k: page.meta.get(k) for k in ("search", "title", "tags")}
@@ -247,7 +253,7 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
     taken from that build (parsing a province page's HTML and cutting it with jieba is most of its build);
     the memo beside the site holds each page's entries by a digest of what they are made of."""
     known = _read_pages_memo(path, context)
-    fresh: dict[str, list] = {}
+    fresh: dict[str, list[dict[str, Any]]] = {}
     original = index.add_entry_from_context
 
     def add_entry_from_context(page: Page) -> None:
@@ -265,9 +271,7 @@ def _memoize_page_entries(index: Any, path: str, context: str) -> None:
     _PAGES.update(path=path, context=context, entries=fresh, known=known)
 
 
-def _read_pages_memo(path: str, context: str) -> dict:
-    from generator.memo import read_memo
-
+def _read_pages_memo(path: str, context: str) -> dict[str, list[dict[str, Any]]]:
     try:
         memo = read_memo(path, "search-pages")
         if not isinstance(memo, dict) or memo.get("context") != context or not isinstance(memo.get("pages"), dict):
@@ -281,21 +285,16 @@ def on_post_build(config: MkDocsConfig) -> None:
     _save_cuts()
     _restore_cut()
     if _PAGES.get("path"):
-        from generator.memo import write_memo
 
         # No memo only means indexing every page again next time.
         write_memo(_PAGES["path"], "search-pages", {"context": _PAGES["context"], "pages": _PAGES["entries"]})
     _PAGES.clear()
 
 
-def _memo_context(extra: dict) -> str:
+def _memo_context(extra: dict[str, Any]) -> str:
     """What jieba's cut of a text depends on besides the text: jieba, the search plugin, the user words, this
     hook's code. A memo made under another context is not used. Made once per build and words (the three
     memos ask for it)."""
-    import hashlib
-    import json
-    from importlib import metadata
-
     words = json.dumps(list(extra.get("words") or ()), ensure_ascii=False)
     known = _CONTEXTS.get(words)
     if known is not None:
@@ -316,16 +315,12 @@ _CONTEXTS: dict[str, str] = {}  # this build's (the module is loaded anew for ev
 
 
 def _digest(title: str, text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(f"{title}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _read_memo(path: object, context: str) -> dict:
+def _read_memo(path: object, context: str) -> dict[str, tuple[str, str]]:
     """Hall search entries segmented by the last build (site.py keeps the file beside the site): re-cutting
-    20,000 of them with jieba is seconds, and the cut of the same text under the same context is the same."""
-    from generator.memo import read_memo
-
+    every hall's entry with jieba is slow, and the cut of the same text under the same context is the same."""
     try:
         memo = read_memo(str(path), "search-halls")
         if not isinstance(memo, dict) or memo.get("context") != context:
@@ -336,9 +331,7 @@ def _read_memo(path: object, context: str) -> dict:
         return {}  # a missing or damaged memo: every entry is cut again
 
 
-def _write_memo(path: object, context: str, memo: list) -> None:
-    from generator.memo import write_memo
-
+def _write_memo(path: object, context: str, memo: list[list[str]]) -> None:
     write_memo(str(path), "search-halls", {"context": context, "entries": memo})  # none: cut again next time
 
 
@@ -352,14 +345,13 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if markdown.lstrip().startswith("---"):
         # Front matter MkDocs could not parse: rendering the page as Markdown could turn text from a register
         # into live links, so the build stops instead.
-        from mkdocs.exceptions import PluginError
 
         raise PluginError(f"页面 {page.file.src_uri} 的页首信息无法解析,已停止生成站点")
     return markdown
 
 
 def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    ready = getattr(page, _READY, None)
+    ready: str | None = getattr(page, _READY, None)
     if ready is None or page.meta.get("hallscore_search"):
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
@@ -420,7 +412,7 @@ def _title_with_cities(page: Page, config: MkDocsConfig) -> None:
     province = next((p for p in sorted(places, key=len, reverse=True) if title.endswith(p)), None)
     if index is None or province is None or not places[province]:
         return
-    # From the end: the search plugin has just added the page's entries after the 20,000 hall entries.
+    # From the end: the search plugin has just added the page's entries after every hall's entry.
     for entry in reversed(index.entries):
         if entry["location"] == page.url:
             text = f"{title}({'、'.join(places[province])})"
@@ -438,7 +430,5 @@ def _search_index(config: MkDocsConfig) -> Any:  # the search plugin's own index
 
 def _jieba_ready(index: Any) -> bool:
     """The search plugin segments Chinese only when jieba imported; do exactly what it does."""
-    import sys
-
     module = sys.modules.get(type(index).__module__)
     return hasattr(index, "_segment_chinese") and getattr(module, "jieba", None) is not None

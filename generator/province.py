@@ -1,40 +1,46 @@
 """What a province page is made of, and its rendered body kept between builds when that did not change.
 
 A province page shows its own province's figures; the national ones and its rank come from compare.js. So a
-new return elsewhere leaves it as it was, yet rendering the 31 pages (each lists every hall of its province)
-was a second of every one-return rebuild at 5,000 halls. The template gets the year's view through
-:class:`ProvinceView`, which holds that one province's parts only: anything else the template reached for
-would fail the build (StrictUndefined) instead of going unnoticed in the key. The key is a digest of every
-input (all fields of every hall, quotas, lists, trends, rules), the templates and the code; a body whose key
-the last build rendered is read from ``.<site>.pages/<key>`` beside the site.
+new return elsewhere leaves it as it was, and its body need not be rendered again. The template gets the
+year's view through :class:`ProvinceView`, which holds that one province's parts only: anything else the
+template reached for would fail the build (StrictUndefined) instead of going unnoticed in the key. The key is
+a digest of every input (all fields of every hall, quotas, lists, trends, rules), the templates and the code
+(site_page_keys.py); a body whose key the last build rendered is read from ``.<site>.pages/<key>`` beside the
+site.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from jinja2 import Template
 
 from . import charts
 from .fsutil import read_own_file
 from .memo import seal, unseal
+from .model import HallRow
+from .site_page_keys import page_row, render_inputs_key, template_set_digest
+from .site_view import TIER_ORDER, YearView, download_names
 from .terms import NATIONAL
 
-if TYPE_CHECKING:
-    from .pages import YearView
+
+def _as_is(hall: HallRow) -> HallRow:
+    return hall
 
 
 class ProvinceView:
-    """The parts of a :class:`pages.YearView` one province's page reads."""
+    """The parts of a :class:`site_view.YearView` one province's page reads."""
 
-    def __init__(self, view: YearView, name: str):
+    def __init__(self, view: YearView, name: str, shown: Callable[[HallRow], HallRow] = _as_is):
+        """``shown``: each hall row as the template gets it (site_page_keys.page_row)."""
         self.name = name
         self.year = view.year
         self.thresholds = view.thresholds
-        self.todo_by_province = {name: view.todo_by_province[name]}
+        self.todo_by_province = {name: {k: [shown(h) for h in v] for k, v in view.todo_by_province[name].items()}}
         self._confirmed = view.confirmed_counts_of(name)
         app = view.application or {}
         self.application = {
@@ -42,33 +48,33 @@ class ProvinceView:
             "progress_lines": app.get("progress_lines"), "deadline": app.get("deadline"),
             "assessment_by": {name: app["assessment_by"][name]} if name in app.get("assessment_by", {}) else {},
             "rewards": {name: app["rewards"][name]} if name in app.get("rewards", {}) else {},
-            "eligible": [h for h in app.get("eligible", ()) if h.province == name],
+            "eligible": [shown(h) for h in app.get("eligible", ()) if h.province == name],
         }
 
-    def confirmed_counts_of(self, province: str) -> Any:
+    def confirmed_counts_of(self, province: str) -> Counter[str]:
         if province != self.name:
             raise KeyError(province)
         return self._confirmed
 
-    def key_data(self) -> dict:
+    def key_data(self) -> dict[str, object]:
         return {"year": self.year, "thresholds": self.thresholds, "todo": self.todo_by_province,
                 "confirmed": sorted(self._confirmed.items()), "application": self.application}
 
 
-def province_inputs(view: YearView, row: dict, trends: dict) -> dict:
+def province_inputs(view: YearView, row: dict[str, Any], trends: dict[str, Any],
+                    shown: Callable[[HallRow], HallRow] = _as_is) -> dict[str, Any]:
     """What the province template is rendered with, but for the parts made from its halls and the standard
-    alone (:func:`derived`), which the key covers through those."""
-    from .pages import TIER_ORDER, _downloads
-
+    alone (:func:`derived`), which the key covers through those. ``shown``: each hall row as the template gets
+    it; the key is made of the rows themselves (site_page_keys: what of a row a page is handed)."""
     name = row["name"]
-    downloads = _downloads(view)
+    downloads = download_names(view)
     points = trends["provinces"].get(name)
     return {
         # Without the province's national rank: compare.js shows it (the template cannot reach it).
-        "province": {k: v for k, v in row.items() if k != "rank"}, "halls": view.by_province[name], "averages": view.province_avgs[name],
-        "shortlists": view.shortlist(name),
+        "province": {k: v for k, v in row.items() if k != "rank"}, "halls": [shown(h) for h in view.by_province[name]],
+        "averages": view.province_avgs[name], "shortlists": view.shortlist(name),
         "answers": [a for a in view.record.answers if a.get("scope") in (name, NATIONAL)],
-        "view": ProvinceView(view, name), "tiers": TIER_ORDER, "charts": charts, "rules": view.rules,
+        "view": ProvinceView(view, name, shown), "tiers": TIER_ORDER, "charts": charts, "rules": view.rules,
         "trends": {"provinces": {name: points} if points is not None else {}},
         "downloads": {"provinces": {name: downloads["provinces"][name]},
                       "application_provinces": {name: downloads["application_provinces"][name]}},
@@ -76,33 +82,28 @@ def province_inputs(view: YearView, row: dict, trends: dict) -> dict:
     }
 
 
-def derived(view: YearView, name: str) -> dict:
+def derived(view: YearView, name: str) -> dict[str, Any]:
     """The parts computed from the province's halls and the year's standard: its cities and weakest items."""
     halls = view.by_province[name]
     return {"cities": view.cities(name),
             "weakest": view.weakest_items([h for h in halls if h.final_score is not None])}
 
 
-def _plain(hidden: set[str]) -> Callable[[object], object]:
-    from .model import HallRow
-    from .stamp import hall_digest
-
-    def plain(value: object) -> object:
-        if isinstance(value, ProvinceView):
-            return value.key_data()
-        if isinstance(value, HallRow):
-            return hall_digest(value, hidden)  # every field's digest and the rank
-        return repr(value)  # frozen dataclasses and Decimals: every field and value, exactly
-
-    return plain
+def inputs_key(base: str, inputs: dict[str, Any]) -> str:
+    """The key of a province page rendered with ``inputs`` (charts, a module, is code: in ``base``)."""
+    return render_inputs_key(base, {k: v for k, v in inputs.items() if k != "charts"})
 
 
-def inputs_key(base: str, inputs: dict, hidden: Iterable[str] = ()) -> str:
-    """``hidden``: row fields no template shows (stamp.py's rule; a province page lists ranks, so not those)."""
-    data = {k: v for k, v in inputs.items() if k != "charts"}  # a module: its code is in ``base``
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True,
-                      default=_plain(set(hidden) - {"rank"}))
-    return hashlib.sha256(f"{base}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()
+def render_province(template: Template, view: YearView, row: dict[str, Any], trends: dict[str, Any],
+                    cache: PageCache | None = None) -> str:
+    """A province page's body, from its own province's figures only; from ``cache`` when its key was rendered."""
+    inputs = province_inputs(view, row, trends)
+
+    def render() -> str:
+        shown = province_inputs(view, row, trends, page_row)
+        return template.render(**{k: v for k, v in shown.items() if k != "standard"}, **derived(view, row["name"]))
+
+    return render() if cache is None else cache.get(inputs, render)
 
 
 class PageCache:
@@ -110,20 +111,18 @@ class PageCache:
     keeps only the ones it used."""
 
     def __init__(self, folder: Path, template_dir: Path):
-        from .stamp import _templates
-
         self.folder = Path(folder)
         # A link planted in the folder's place is not used: pruning would delete files where it points.
         self.usable = not self.folder.is_symlink()
-        self.base, self.hidden = _templates(template_dir)
+        self.base = template_set_digest(template_dir)
         self.used: set[str] = set()
         self.reused = self.rendered = 0
 
-    def get(self, inputs: dict, render: Callable[[], str]) -> str:
+    def get(self, inputs: dict[str, Any], render: Callable[[], str]) -> str:
         if not self.usable:
             self.rendered += 1
             return render()
-        key = inputs_key(self.base, inputs, self.hidden)
+        key = inputs_key(self.base, inputs)
         self.used.add(key)
         path = self.folder / key
         try:

@@ -1,7 +1,7 @@
 """Downloads that would come out byte-identical are taken from the site being replaced, not written again.
 
-Writing the year's workbooks with openpyxl costs more than every other part of an incremental build (about
-2 ms per hall row); a new return changes the national workbooks and those of its province only. Each
+Writing the year's workbooks with openpyxl is the costliest part of an incremental build; a new return
+changes the national workbooks and those of its province only. Each
 download gets a key of what it is made of (the rows it holds, the code); the keys of a site's downloads are
 kept in ``<year>/downloads/.hallscore-keys.json`` (a dot file: MkDocs does not publish it from docs/, so it is
 written into the built site directly). A download whose key matches the previous site's is copied from there.
@@ -21,14 +21,14 @@ import zipfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from .model import HallRow
-    from .pages import YearView
-
+from .cache import code_version
 from .exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
 from .memo import read_memo, write_memo
+from .model import HallRow
+from .site_page_keys import hall_digest
+from .site_view import YearView
 from .xlsxrows import RowReuse
 
 KEYS = ".hallscore-keys.json"
@@ -40,8 +40,6 @@ class Downloads:
 
     def __init__(self, previous_site: Path | None, memo: Path | None = None):
         """``memo``: where the rows' keys are kept (beside the site); by default beside ``previous_site``."""
-        from .cache import code_version
-
         self.previous = previous_site
         self.version = code_version()
         self.keys: dict[str, dict[str, str]] = {}
@@ -50,10 +48,10 @@ class Downloads:
         if memo is None and previous_site is not None:
             memo = Path(previous_site).parent / f".{Path(previous_site).name}.rows.json"
         self.memo_path = memo
-        self._old_rows: dict | None = None
+        self._old_rows: dict[str, Any] | None = None
         self.rows: dict[str, object] = {}  # "<year>/<name>" → memo entry of its 营业厅 rows
 
-    def _old_row_memo(self) -> dict:
+    def _old_row_memo(self) -> dict[str, Any]:
         if self._old_rows is None:
             self._old_rows = {}
             if self.memo_path is not None and self.previous is not None:
@@ -64,8 +62,6 @@ class Downloads:
         return self._old_rows
 
     def row_reuse(self, year: int, name: str, halls: Sequence[HallRow]) -> RowReuse:
-        from .stamp import hall_digest
-
         def load(part: str) -> bytes | None:
             if self.previous is None:
                 return None
@@ -125,9 +121,6 @@ class Downloads:
 
 
 def _part(value: object) -> object:
-    from .model import HallRow
-    from .stamp import hall_digest
-
     if isinstance(value, HallRow):
         # Every field (the digest the hall pages' keys use, made once per build) and the rank; a return's
         # checksum is in no workbook (exports.hall_rows).
@@ -137,7 +130,7 @@ def _part(value: object) -> object:
 
 def halls_part(halls: Sequence[HallRow], rows: RowReuse) -> str:
     """What a list of rows contributes to a download's key: each row's digest (``rows``) and rank, hashed in
-    one go (not a JSON list of 20,000 pairs)."""
+    one go (not a JSON list of a pair per hall)."""
     text = "\n".join(f"{d}:{h.rank}" for d, h in zip(rows.digests, halls, strict=True))
     return "halls:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 

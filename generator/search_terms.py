@@ -9,12 +9,9 @@ dictionary of the year's tier names, the standard's terms and the register's pla
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from .site_view import YearView
 from .terms import TIERS
-
-if TYPE_CHECKING:
-    from .pages import YearView
 
 TERMS = ("整改", "整改清单", "上报名单", "差额", "认定", "逐级认定", "自评", "市级检查", "省级复核", "集团复核",
          "一票否决", "加分", "扣分", "基础分", "最终得分", "得分率", "名额", "需裁定", "认定结果", "已认定", "营业厅")

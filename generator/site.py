@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import stat as stat_mod
 import tempfile
 import time
 import zipfile
@@ -19,31 +20,35 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import MkDocsException
 
 from .compare import FILE as COMPARE_FILE
 from .compare import compare_script
 from .errors import SiteError
-from .fsutil import clean_leftovers, file_sha256, replace_dir, work_prefix, write_bytes_atomic
-from .pages import TEMPLATE_DIR, YearView, attach_application, iter_pages, navigation
+from .fsutil import clean_leftovers, file_sha256, replace_dir, stat_status, work_prefix, write_bytes_atomic
+from .memo import read_memo, write_memo
+from .pages import TEMPLATE_DIR, iter_pages, navigation
 from .paths import SITE_MARKER, check_site_dir, mark_site
 from .province import PageCache
 from .resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
+from .results import YearData, load_archive
 from .reuse import Downloads, write_downloads
 from .search_terms import places, search_words
-from .stamp import SHELL, forget_digests, link_unchanged, search_entries, shell_source, stamp_halls
+from .site_page_keys import forget_digests
+from .site_view import YearView, attach_application
+from .stamp import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
 from .why import why
-
-if TYPE_CHECKING:
-    from .results import YearData
 
 
 def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
                stamp: bool = True, cache_dir: str | Path | None = None,
-               commit: Callable[[Path], None] | None = None) -> dict:
+               commit: Callable[[Path], None] | None = None) -> dict[str, Any]:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
@@ -57,75 +62,30 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
     clean_leftovers(site_dir.parent, f".{site_dir.name}.build-")
     work = Path(tempfile.mkdtemp(prefix=work_prefix(f".{site_dir.name}.build-"), dir=site_dir.parent))
     try:
-        docs = work / "docs"
-        pages = 0
         views = [YearView(y) for y in years]
         attach_application(views)
         # The published site is reused (unchanged pages linked, downloads copied) only when it is, file for file,
         # what the last build published: a page deleted, edited or planted since makes this a full build.
         known = site_intact(site_dir) if (site_dir / SITE_MARKER).is_file() else None
         previous = site_dir if known is not None else None
-        downloads = Downloads(previous, site_dir.parent / f".{site_dir.name}.rows.json")
-        for view in views:
-            write_downloads(view, docs, downloads)  # exports.py's workbooks, unchanged ones from the last site
-            (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
-            (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
-            if stamp:
-                (docs / str(view.year) / "halls").mkdir(exist_ok=True)
-                (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
+        downloads = Downloads(previous, _beside(site_dir, "rows.json"))
+        _year_files(views, work / "docs", downloads, stamp)
         # Province page bodies whose inputs did not change, from the last build (province.py).
-        cache = PageCache(site_dir.parent / f".{site_dir.name}.pages", template_dir) if stamp else None
-        for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp, cache=cache):
-            path = docs / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            pages += 1
-        search_extra = {"words": search_words(views), "places": places(views),
-                        "latest": max((v.year for v in views), default=0)}
-        if stamp:
-            halls_file = work / "hall-search.json"
-            halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
-            search_extra["halls_file"] = str(halls_file)
-            # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
-            search_extra["halls_memo"] = str(site_dir.parent / f".{site_dir.name}.search-memo.json")
-            # The other pages' search entries (data, checked), for the next build too.
-            search_extra["pages_memo"] = str(site_dir.parent / f".{site_dir.name}.search-pages.json")
-            # jieba's cut of each run of Han characters: a build that cuts no new run never loads its dictionary.
-            search_extra["cuts_memo"] = str(site_dir.parent / f".{site_dir.name}.search-cuts.json")
-        shutil.copytree(ASSETS, docs / "assets")
-        config_path = work / "mkdocs.yml"
-        config = {
-            "INHERIT": str(Path(base_config).resolve()),
-            "docs_dir": str(docs),
-            "site_dir": str(work / "site"),
-            "nav": navigation(years),
-            "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
-            "hooks": [str(HOOKS)],
-            # Read by mkdocs_hooks: jieba's user words and each province's cities (search only).
-            "extra": {"hallscore_search": search_extra},
-        }
-        config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        cache = PageCache(_beside(site_dir, "pages"), template_dir) if stamp else None
+        pages = _write_pages(years, views, work / "docs", template_dir, stamp, cache)
+        config_path = _mkdocs_config(years, views, work, site_dir, base_config, stamp)
         _mkdocs_build(config_path, strict, _build_epoch(years))
         _drop_source_maps(work / "site")
         downloads.save_keys(work / "site")
-        stamped: dict[str, float] = {"written": 0, "linked": 0, "seconds": 0.0}
-        if stamp:
-            started = time.perf_counter()
-            stamped = stamp_halls(views, work / "site", previous, template_dir)
-            stamped["seconds"] = time.perf_counter() - started
-            pages += int(stamped["written"] + stamped["linked"])
+        stamped = _stamp(views, work / "site", previous, template_dir) if stamp else {"written": 0, "linked": 0,
+                                                                                        "seconds": 0.0}
+        pages += int(stamped["written"] + stamped["linked"])
         link_unchanged(work / "site", previous)
         if keep_docs is not None:
             if Path(keep_docs).exists():
                 shutil.rmtree(keep_docs)
-            shutil.copytree(docs, keep_docs)
-        mark_site(work / "site")
-        check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
-        if commit is None:
-            replace_dir(work / "site", site_dir)
-        else:  # together with the archive's new year, through the archive's journal (journal.py)
-            commit(work / "site")
-        write_site_manifest(site_dir, known or {})
+            shutil.copytree(work / "docs", keep_docs)
+        _publish(work / "site", site_dir, known or {}, commit)
         if cache is not None:
             cache.prune()
         provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
@@ -133,6 +93,82 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
     finally:
         forget_digests()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _beside(site_dir: Path, what: str) -> Path:
+    """A file or folder a build keeps for the next one, beside the site: ``.<site>.<what>``."""
+    return site_dir.parent / f".{site_dir.name}.{what}"
+
+
+def _year_files(views: list[YearView], docs: Path, downloads: Downloads, stamp: bool) -> None:
+    """Each year's downloads (unchanged ones from the last site), compare.js and, when stamping, its shell."""
+    for view in views:
+        write_downloads(view, docs, downloads)
+        (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
+        (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
+        if stamp:
+            (docs / str(view.year) / "halls").mkdir(exist_ok=True)
+            (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
+
+
+def _write_pages(years: list[YearData], views: list[YearView], docs: Path, template_dir: Path, stamp: bool,
+                 cache: PageCache | None) -> int:
+    pages = 0
+    for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp, cache=cache):
+        path = docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        pages += 1
+    return pages
+
+
+def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, site_dir: Path,
+                   base_config: str | Path, stamp: bool) -> Path:
+    """The build's mkdocs.yml (inheriting the base configuration), with what the hook reads for search."""
+    docs = work / "docs"
+    search_extra: dict[str, Any] = {"words": search_words(views), "places": places(views),
+                                    "latest": max((v.year for v in views), default=0)}
+    if stamp:
+        halls_file = work / "hall-search.json"
+        halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
+        search_extra["halls_file"] = str(halls_file)
+        # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
+        search_extra["halls_memo"] = str(_beside(site_dir, "search-memo.json"))
+        # The other pages' search entries (data, checked), for the next build too.
+        search_extra["pages_memo"] = str(_beside(site_dir, "search-pages.json"))
+        # jieba's cut of each run of Han characters: a build that cuts no new run never loads its dictionary.
+        search_extra["cuts_memo"] = str(_beside(site_dir, "search-cuts.json"))
+    shutil.copytree(ASSETS, docs / "assets")
+    config_path = work / "mkdocs.yml"
+    config = {
+        "INHERIT": str(Path(base_config).resolve()),
+        "docs_dir": str(docs),
+        "site_dir": str(work / "site"),
+        "nav": navigation(years),
+        "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
+        "hooks": [str(HOOKS)],
+        # Read by mkdocs_hooks: jieba's user words and each province's cities (search only).
+        "extra": {"hallscore_search": search_extra},
+    }
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config_path
+
+
+def _stamp(views: list[YearView], site: Path, previous: Path | None, template_dir: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    stamped: dict[str, Any] = dict(stamp_halls(views, site, previous, template_dir))
+    stamped["seconds"] = time.perf_counter() - started
+    return stamped
+
+
+def _publish(built: Path, site_dir: Path, known: dict[str, str], commit: Callable[[Path], None] | None) -> None:
+    mark_site(built)
+    check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
+    if commit is None:
+        replace_dir(built, site_dir)
+    else:  # together with the archive's new year, through the archive's journal (journal.py)
+        commit(built)
+    write_site_manifest(site_dir, known)
 
 
 def _drop_source_maps(site: Path) -> None:
@@ -163,11 +199,6 @@ def _identity(st: os.stat_result) -> str:
 def write_site_manifest(site_dir: str | Path, known: dict[str, str]) -> None:
     """Every file of the published site with its status and SHA-256, sealed beside it. ``known``: SHA-256 by
     identity of files checked at the start of this build (linked into this one, so not read again)."""
-    import stat as stat_mod
-
-    from .fsutil import stat_status
-    from .memo import write_memo
-
     site_dir = Path(site_dir)
     files = {}
     for rel, st in _site_files(site_dir):
@@ -181,17 +212,12 @@ def write_site_manifest(site_dir: str | Path, known: dict[str, str]) -> None:
 def site_intact(site_dir: str | Path) -> dict[str, str] | None:
     """SHA-256 by identity of the site's files when the site is exactly what its sealed manifest lists (no file
     missing, added, linked out or changed); None otherwise, or when there is no manifest."""
-    import stat as stat_mod
-
-    from .fsutil import stat_status
-    from .memo import read_memo
-
     site_dir = Path(site_dir)
     memo = read_memo(manifest_path(site_dir), "site-manifest")
     if not isinstance(memo, dict) or memo.get("site") != str(site_dir.resolve()) \
             or not isinstance(memo.get("files"), dict):
         return None
-    listed: dict = memo["files"]
+    listed: dict[str, Any] = memo["files"]
     seen, known = 0, {}
     try:
         for rel, st in _site_files(site_dir):
@@ -232,10 +258,6 @@ def _environment(epoch: int) -> Iterator[None]:
 
 
 def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
     with _environment(epoch):
         try:
             cfg = load_config(str(config_path), strict=strict)
@@ -249,14 +271,12 @@ def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
 MANIFEST = "SHA256SUMS"
 
 
-def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict: bool = False) -> dict:
+def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict: bool = False) -> dict[str, Any]:
     """Build the site as it stood for ``year`` (that year and the ones before it) and zip it reproducibly.
 
     The zip holds ``SHA256SUMS`` (one ``<sha256>  <path>`` line per file, sha256sum's format); the zip's
     own digest goes to ``site-<Y>.zip.sha256`` so a copy on a file share can be checked years later.
     """
-    from .results import load_archive
-
     chosen = [y for y in load_archive(archive_dir) if y.year <= year]
     if not any(y.year == year for y in chosen):
         raise SiteError(f"档案 {archive_dir} 中没有 {year} 年的结果({year}/results.json),无法归档:请核对 --archive "

@@ -1,32 +1,31 @@
 """Hall pages stamped into the Material shell: MkDocs renders one placeholder hall page per year, and each
-hall's body and title go into a copy of it (the way the inspectors' workbooks are stamped, templates.py).
+hall's body and title go into a copy of it (the way the inspectors' workbooks are stamped from a template).
 
-Asking MkDocs to render 20,000 hall pages was most of a national build; a hall page differs from its
-neighbours only in its title and its article, so the shell is rendered once and the rest is string work. The
-shell is a real page of the MkDocs build (same theme, header, tabs, scripts, relative paths at the same depth),
-so a stamped page is what MkDocs would have written for it (tests/test_stamp.py compares the two).
+A hall page differs from its neighbours only in its title and its article, so the shell is rendered once and
+the rest is string work. The shell is a real page of the MkDocs build (same theme, header, tabs, scripts,
+relative paths at the same depth), so a stamped page is what MkDocs would have written for it
+(tests/test_stamp.py compares the two).
 
-A page also carries a key of what it is made of (its hall's row and history, the shell, the templates and the
-code) in a last-line comment. When the previous site holds a page with the same key, that file is hard-linked
-into the new build instead of being rendered and written again: a changed return rewrites its own hall's page
-and leaves the other hall pages as they were, byte for byte and inode for inode.
+A page also carries a key of what it is made of in a last-line comment: the code and template set, the shell,
+and what its template is handed (site_page_keys.py). When the previous site holds a page with the same key,
+that file is hard-linked into the new build instead of being rendered and written again: a changed return
+rewrites its own hall's page and leaves the other hall pages as they were, byte for byte and inode for inode.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-import operator
 import os
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
-from .model import HallRow, RoundScore
-from .pages import TEMPLATE_DIR, HallPage, YearView, hall_slug, iter_hall_pages
+from .pages import TEMPLATE_DIR, HallPage, iter_hall_pages
+from .site_format import hall_slug
+from .site_page_keys import page_row_digest, template_set_digest
+from .site_view import YearView
 
 SHELL = "_hallscore_shell"              # docs/<year>/halls/_hallscore_shell.md, removed after stamping
 TITLE_MARK = "HALLSCORE-SHELL-TITLE"
@@ -50,83 +49,26 @@ def shell_source() -> str:
             f"{BODY_MARK}")
 
 
-def search_entries(views: Iterable[YearView]) -> list[dict]:
+def search_entries(views: Iterable[YearView]) -> list[dict[str, str]]:
     """The compact search entries of every hall page (title and summary), as mkdocs_hooks adds them."""
     return [{"location": f"{page.rel}.html", "title": html.escape(page.title, quote=False), "text": page.summary}
             for page in iter_hall_pages(None, views=views)]
 
 
-# Row fields no hall page shows, yet which change when other halls' returns come in (the hall's rank) or when
-# a workbook is resent unchanged (its checksum): left out of the key, so the page is not rendered again for
-# them, as long as no template mentions them (then they count like any other field).
-_RANK_USE = re.compile(rb"hall(\.rank|\[.rank.\]|\.get\(.rank.)")
-
-
-def _templates(template_dir: Path) -> tuple[str, set[str]]:
-    """Digest of the code and templates, and which unshown row fields the key may leave out."""
-    from .cache import code_version
-
-    digest, hidden = hashlib.sha256(code_version().encode()), {"rank", "sha256"}
-    for path in sorted(Path(template_dir).glob("*.j2")):
-        data = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + data)
-        if b"sha256" in data:
-            hidden.discard("sha256")
-        if _RANK_USE.search(data):
-            hidden.discard("rank")
-    return digest.hexdigest(), hidden
-
-
-def _page_key(base: str, page: HallPage, hidden: set[str]) -> str:
-    digest, rank = hall_digest(page.hall, hidden)
+def hall_page_key(base: str, page: HallPage) -> str:
+    """The key of a hall page: ``base`` (code, templates, shell) and every value its template is handed: the
+    hall's row as pages get it (site_page_keys.page_row) and its rank, its history and the year's parts; the
+    rest (its 整改清单 lines, the round words) is made from those by code."""
     # reprs (the history's years, Decimals and tiers, exactly), not JSON with a default= call per score.
-    data = repr((page.rel, digest, None if "rank" in hidden else rank, page.history))
+    data = repr((page.rel, page_row_digest(page.hall), page.history, page.year.key))
     return hashlib.sha256(f"{base}\n{data}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# Digests of rows this build has made already (province.py keys its pages by them too), by the row's identity:
-# a hash of every field but the rank and the 定级说明, which each caller adds as it shows it; site.py empties it
-# after each build.
-_DIGESTS: dict[tuple[int, bool], tuple[HallRow, Any]] = {}
-
-
-def hall_digest(hall: HallRow, hidden: set[str]) -> tuple[str, int | None]:
-    """A digest of every field of ``hall`` but its rank and the ``hidden`` ones, and its rank. The 定级说明 counts
-    with the quota ranks it quotes: the hall page shows them, so a moved rank writes the page again."""
-    blank = "sha256" in hidden
-    known = _DIGESTS.get((id(hall), blank))
-    if known is None or known[0] is not hall:
-        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(_hall_repr(hall, blank).encode(
-            "utf-8", "surrogatepass")))
-    digest = known[1].copy()
-    reason = repr((hall.tier_reason, hall.reason_ranks))
-    digest.update(b"\x1f" + reason.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest(), hall.rank
-
-
-def _hall_repr(hall: HallRow, blank: bool) -> str:
-    """Every field's value but the rank and the 定级说明 (with ``blank``, but a return's checksum too: no page
-    shows it) in one repr of a tuple: fields in their fixed order (the code is in every key), and the reprs of
-    frozen dataclasses and Decimals name every value exactly; made without a copy of the row."""
-    rounds = tuple(map(_ROUND_SHOWN, hall.rounds)) if blank else hall.rounds
-    return repr((rounds, _HALL_SHOWN(hall)))
-
-
-def forget_digests() -> None:
-    _DIGESTS.clear()
-
-
-_HALL_FIELDS = tuple(f.name for f in fields(HallRow))
-_ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
-_HALL_SHOWN = operator.attrgetter(*(f for f in _HALL_FIELDS if f not in ("rounds", "rank", "tier_reason", "reason_ranks")))
-_ROUND_SHOWN = operator.attrgetter(*(f for f in _ROUND_FIELDS if f != "sha256"))
 
 
 _TAIL = len(KEY_PREFIX) + 64 + 6
 
 
 def _old_key(path: str) -> str | None:
-    # One open, fstat and pread (no file object): done for each of 20,000 pages.
+    # One open, fstat and pread (no file object): done for every hall page of every build.
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -144,10 +86,11 @@ def _old_key(path: str) -> str | None:
     return tail[at + len(KEY_PREFIX):at + len(KEY_PREFIX) + 64] if at >= 0 else None
 
 
-def stamp_halls(views: list[YearView], site: Path, previous: Path | None, template_dir: Path = TEMPLATE_DIR) -> dict:
+def stamp_halls(views: list[YearView], site: Path, previous: Path | None,
+                template_dir: Path = TEMPLATE_DIR) -> dict[str, int]:
     """Write every hall page into the freshly built ``site``; reuse ``previous`` pages whose key matches."""
     site = Path(site)
-    base, hidden = _templates(template_dir)
+    base = template_set_digest(template_dir)
     shells: dict[str, tuple[str, str, str]] = {}
     for view in views:
         shell = site / str(view.year) / "halls" / f"{SHELL}.html"
@@ -156,12 +99,12 @@ def stamp_halls(views: list[YearView], site: Path, previous: Path | None, templa
         shells[str(view.year)] = (head, tail, hashlib.sha256(text.encode("utf-8")).hexdigest())
         shell.unlink()
     written = linked = 0
-    # Paths as strings: 20,000 pages, two paths each.
+    # Paths as strings: every hall page, two paths each.
     site_s, previous_s = os.fspath(site), os.fspath(previous) if previous is not None else None
     for page in iter_hall_pages(None, template_dir, views=views):
         year = page.rel.split("/", 1)[0]
         head, tail, shell_digest = shells[year]
-        key = _page_key(f"{base}\n{shell_digest}", page, hidden)
+        key = hall_page_key(f"{base}\n{shell_digest}", page)
         target = f"{site_s}/{page.rel}.html"
         old = f"{previous_s}/{page.rel}.html" if previous_s is not None else None
         if old is not None and _old_key(old) == key:

@@ -12,9 +12,11 @@ from pathlib import Path
 from support.site import make_year, site_halls
 
 from generator.memo import read_memo, write_memo
+from generator.pages import TEMPLATE_DIR
 from generator.register import Hall
 from generator.results import load_archive
 from generator.site import build_site
+from generator.site_format import hall_slug
 from generator.stamp import SHELL, strip_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +76,33 @@ def test_incremental_site_equals_a_cold_build(tmp_path):
     build_site(years, tmp_path / "site")
     assert _files(tmp_path / "site") == cold
     assert all(p.stat().st_ino == inode for p, inode in inodes.items() if p.name != ".hallscore-site")
+
+
+def test_a_hall_page_shows_a_moved_rank_whatever_name_its_template_reads_it_by(tmp_path):
+    """A page's key is made of what its template is handed, never of what the template text seems to read: a
+    hall template that shows the hall's rank under another name (no scan of the text for ``hall.rank`` finds
+    it) shows the new rank once the rank moves, as a cold build does, instead of the last build's page."""
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, templates)
+    hall_template = templates / "hall.html.j2"
+    hall_template.write_text(hall_template.read_text(encoding="utf-8")
+                             + '{% set row = hall %}<p class="hs-rank">第 {{ row.rank }} 名</p>\n', encoding="utf-8")
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=7)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site", template_dir=templates)
+    # Two halls trade places (as another return would move them), and nothing else of theirs changes.
+    results = tmp_path / "archive" / "2025" / "results.json"
+    data = json.loads(results.read_text(encoding="utf-8"))
+    first, second = sorted((h for h in data["halls"] if h.get("rank")), key=lambda h: h["rank"])[:2]
+    first["rank"], second["rank"] = second["rank"], first["rank"]
+    results.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    page = tmp_path / "site" / "2025" / "halls" / f"{hall_slug(first['hall_id'])}.html"
+    assert f"第 {second['rank']} 名" in page.read_text(encoding="utf-8")
+    years = load_archive(tmp_path / "archive")
+    build_site(years, tmp_path / "site", template_dir=templates)
+    assert f"第 {first['rank']} 名" in page.read_text(encoding="utf-8")
+    build_site(years, tmp_path / "cold", template_dir=templates)
+    assert _files(tmp_path / "site") == _files(tmp_path / "cold")
 
 
 def test_hall_search_entries_cut_once_and_a_foreign_memo_is_not_used(tmp_path):
@@ -261,7 +290,7 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
     from support.rows import hall_row
 
     from generator.record import Decision, Event, RoundScore, Veto
-    from generator.stamp import forget_digests, hall_digest
+    from generator.site_page_keys import forget_digests, hall_digest
 
     one = RoundScore("市级检查", "accepted", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64, "",
                      ())
@@ -294,4 +323,25 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
     moved = replace(ranked, tier_reason="良好名额 4 个已满(本厅为良好第 7 名)")
     page = {"sha256", "rank"}
     assert hall_digest(moved, page)[0] != hall_digest(ranked, page)[0]
+    forget_digests()
+
+
+def test_pages_are_handed_a_row_without_its_returns_checksums_and_every_other_field():
+    from dataclasses import fields, replace
+    from decimal import Decimal
+
+    from rows import hall_row
+
+    from generator.record import RoundScore
+    from generator.site_page_keys import forget_digests, page_row, page_row_digest
+
+    one = RoundScore("市级检查", "accepted", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64, "",
+                     ())
+    hall = hall_row(final_score=94.5, rank=2, rounds=[{f.name: getattr(one, f.name) for f in fields(RoundScore)}])
+    shown = page_row(hall)
+    assert shown == replace(hall, rounds=(replace(hall.rounds[0], sha256=""),)) and hall.rounds[0].sha256 == "0" * 64
+    assert page_row(shown) is shown  # nothing withheld: the row itself
+    # The key of a row is the key of what a page is handed of it: a new checksum alone leaves it as it was.
+    resent = replace(hall, rounds=(replace(hall.rounds[0], sha256="1" * 64),))
+    assert page_row_digest(resent) == page_row_digest(hall) == (page_row_digest(shown)[0], 2)
     forget_digests()

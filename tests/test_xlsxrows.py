@@ -80,7 +80,7 @@ def test_the_quick_unsafe_check_misses_no_unsafe_character():
 
 
 def _reuse(halls, old=None, previous: bytes | None = None, context="v1"):
-    from generator.stamp import hall_digest
+    from generator.site_page_keys import hall_digest
 
     def load(part: str) -> bytes | None:
         return None if previous is None else zipfile.ZipFile(io.BytesIO(previous)).read(part)
