@@ -7,16 +7,21 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import fields, replace
+from decimal import Decimal
 from pathlib import Path
 
+from support.rows import hall_row
 from support.site import make_year, site_halls
 
 from generator.memo import read_memo, write_memo
+from generator.model import RoundScore
 from generator.pages import TEMPLATE_DIR
 from generator.register import Hall
 from generator.results import load_archive
 from generator.site import build_site
 from generator.site_format import hall_slug
+from generator.site_page_keys import forget_digests, page_row, page_row_digest
 from generator.stamp import SHELL, strip_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,14 +332,6 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
 
 
 def test_pages_are_handed_a_row_without_its_returns_checksums_and_every_other_field():
-    from dataclasses import fields, replace
-    from decimal import Decimal
-
-    from rows import hall_row
-
-    from generator.record import RoundScore
-    from generator.site_page_keys import forget_digests, page_row, page_row_digest
-
     one = RoundScore("市级检查", "accepted", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64, "",
                      ())
     hall = hall_row(final_score=94.5, rank=2, rounds=[{f.name: getattr(one, f.name) for f in fields(RoundScore)}])
