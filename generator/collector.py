@@ -24,21 +24,3 @@ def paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-@contextmanager
-def resumed() -> Iterator[None]:
-    """Collections as usual inside (reading file after file, where a workbook openpyxl reads, or an error's
-    traceback, can hold a cycle); the collector as it was after."""
-    enabled = gc.isenabled()
-    gc.enable()
-    try:
-        yield
-    finally:
-        if not enabled:
-            gc.disable()
-
-
-def in_worker() -> None:
-    """A worker process forked from a paused build collects as usual: it reads file after file."""
-    gc.enable()
