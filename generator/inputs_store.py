@@ -69,7 +69,8 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
     objects = root / OBJECTS
     fresh = not objects.exists()  # a new folder holds only what this call kept: no need to look at it
     objects.mkdir(parents=True, exist_ok=True)
-    old = (previous / FOLDER / OBJECTS) if previous is not None else None
+    # Plain strings: one path joined per kept input, not a Path object each.
+    into, old = os.fspath(objects), os.fspath(previous / FOLDER / OBJECTS) if previous is not None else None
     kept: set[str] = set()
 
     def keep(path: Path) -> str | None:
@@ -79,13 +80,13 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
             sha = sha256_of(path)
         except OSError:
             return None
-        target = objects / sha
-        if sha in kept or (not fresh and target.exists()):
+        target = os.path.join(into, sha)
+        if sha in kept or (not fresh and os.path.exists(target)):
             return sha
         kept.add(sha)
-        if old is not None and regular_file(old / sha):
+        if old is not None and regular_file(os.path.join(old, sha)):
             try:
-                os.link(old / sha, target)
+                os.link(os.path.join(old, sha), target)
                 return sha
             except OSError:
                 pass
@@ -113,7 +114,7 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
                         (previous / FOLDER / MANIFEST) if previous is not None else None)
 
 
-def regular_file(path: Path) -> bool:
+def regular_file(path: str | Path) -> bool:
     """``path`` is a regular file itself (not a link to one)."""
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
