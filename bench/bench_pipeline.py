@@ -244,7 +244,7 @@ def one_build(data: Path, work: Path, workers: int, cache: Path, inbox: Path | N
     files = len(summary.intake.files)
     # A hall page kept from the last site is the same file (hard link); a written one has a new inode.
     written = sum(1 for name, ino in inodes(halls_dir).items() if before.get(name) != ino)
-    halls = summary.tally["halls"]
+    halls = summary.tally.halls
     hall_pages = sum(1 for _ in (site / str(YEAR) / "halls").glob("*.html"))
     index = site / "search" / "search_index.json"
     stages = {}

@@ -16,6 +16,7 @@ from .errors import DecisionError
 from .fsutil import clean_leftovers, clean_temp_files, file_sha256, recover_swap, work_prefix
 from .inputs_store import Inputs, store_inputs
 from .journal import clean_asides
+from .model import YearResults
 from .results import save_year
 from .shortlist import FOLDER as SHORTLIST_FOLDER
 
@@ -29,7 +30,7 @@ class Issued:
 
 
 # How the lists stage issues the lists: (results, staged 上报名单 folder, the current one) → what was issued.
-IssueLists = Callable[[dict[str, Any], Path, Path], Issued]
+IssueLists = Callable[[YearResults, Path, Path], Issued]
 
 
 def clean_archive(archive_dir: Path) -> None:
@@ -46,14 +47,14 @@ def clean_archive(archive_dir: Path) -> None:
         clean_temp_files(folder)
 
 
-def stage_year(archive_dir: Path, results: dict[str, Any], intake: dict[str, Any], standard_path: Path,
+def stage_year(archive_dir: Path, results: YearResults, intake: dict[str, Any], standard_path: Path,
                inputs: Inputs | None = None, sha256_of: Callable[[Path], str] = file_sha256) -> Path:
     """The archive stage: every output of the year (results, intake, standard) and every input that made it
     (inputs_store.py) in a folder beside the archive's years; files whose bytes did not change are hard links to
     the current ones. The 上报名单 come next (``issue_lists``)."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
-    current = archive_dir / str(results["year"])
+    current = archive_dir / str(results.year)
     try:
         folder = save_year(root, results, intake, standard_path, previous=current)
         if inputs is not None:
@@ -82,7 +83,7 @@ def carry_over(old: Path, new: Path) -> None:
             shutil.copy2(entry, new / entry.name, follow_symlinks=False)
 
 
-def issue_lists(results: dict[str, Any], staged: Path, previous: Path, issue: IssueLists) -> list[str]:
+def issue_lists(results: YearResults, staged: Path, previous: Path, issue: IssueLists) -> list[str]:
     """The lists stage: this run's 上报名单 into the staged year; from the ``previous`` issue what is not ours.
 
     A province's list left from an earlier run is dropped, but a list someone has already answered in place

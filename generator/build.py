@@ -27,6 +27,7 @@ from .config import Config, load_config
 from .decisions import Answer, decision_files, load_decisions
 from .errors import ConfigError, DecisionError, SiteError
 from .evaluate_inputs import YearInputs
+from .evaluate_year import Tally, evaluate_year
 from .fsutil import (
     BuildLock,
     clean_leftovers,
@@ -40,30 +41,31 @@ from .journal import clean_asides
 from .journal import commit as commit_year
 from .journal import recover as recover_year
 from .meta_year import returns_year
+from .model import YearResults
 from .overrides import Override, load_overrides
 from .paths import check_outputs, check_site_dir
 from .problems import CATALOGUE
 from .register import Hall, load_register
-from .results import RESULTS_FILE, evaluate, load_archive
+from .results import RESULTS_FILE, load_archive
 from .rules import Rules
 from .rules_standard_load import load_standard
 from .shortlist import FOLDER as SHORTLIST_FOLDER
 from .site import build_site, site_intact
 from .standard import DEFAULT_STANDARD, Standard
-from .terms import RECOGNISED_ORDER
 
 Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
 class BuildSummary:
-    """What one build did. ``results`` is the year's results: held from the build, or read back from the archive
-    when asked for after a site build (the build lets go of its copy before the pages, the peak of memory);
-    ``tally`` has what the command line prints of them."""
+    """What one build did. ``results_data`` is the year's typed results while the build holds them (it lets go of
+    them before the pages, the peak of memory, and never reads back a year it kept unchanged); ``results`` gives
+    them as results.json holds them, read back from the archive when they are not held; ``tally`` has what the
+    command line prints of them."""
 
     year: int
     intake: IntakeReport  # the files' fates; without the records, which the results hold
-    results_data: dict[str, Any] | None
+    results_data: YearResults | None
     archive_dir: Path
     site_dir: Path | None
     pages: int = 0
@@ -74,37 +76,28 @@ class BuildSummary:
     workers: int = 1
     site_reused: bool = False
     hall_pages: dict[str, Any] = field(default_factory=dict)  # stamped: written, linked (kept), seconds
-    tally: dict[str, Any] = field(default_factory=dict)
-    answers: list[Any] = field(default_factory=list)  # every answered list read and what was done with it (逐级认定)
+    tally: Tally = field(default_factory=lambda: Tally(0))
+    # every answered list read and what was done with it (逐级认定)
+    answers: tuple[dict[str, Any], ...] = ()
     filled_in_archive: list[str] = field(default_factory=list)  # lists answered in place in the archive: not applied
 
-    results_status: str | None = None  # the archive's results.json as this build left it, once results_data goes
+    results_status: str | None = None  # the archive's results.json as this build left it
+    results_json: dict[str, Any] | None = None  # ``results`` once asked for
 
     @property
     def results(self) -> dict[str, Any]:
-        if self.results_data is None:
-            path = self.archive_dir / str(self.year) / RESULTS_FILE
-            if file_status(path) != self.results_status:  # a later build rewrote it: not this build's results
-                raise RuntimeError(f"{path} changed after this build; read its results before the next build")
-            self.results_data = record_io.load(path)
-        return self.results_data
+        """The year's results as results.json holds them (read back once when the build does not hold them)."""
+        if self.results_json is None:
+            self.results_json = self.read_results()
+        return self.results_json
 
-
-def tally(results: dict[str, Any]) -> dict[str, Any]:
-    """Tiers, recognitions and waits of the year's halls, for the command line's summary."""
-    tiers: dict[str, int] = {}
-    claims: dict[str, int] = {}  # unranked halls' tiers: a 自评 claim (or one whose 市级检查 is 待重报), no place
-    waiting: dict[str, int] = {}
-    recognised = 0
-    for hall in results["halls"]:
-        counted = claims if hall.get("round") and hall.get("ranked") is False and hall["tier"] in RECOGNISED_ORDER else tiers
-        counted[hall["tier"]] = counted.get(hall["tier"], 0) + 1
-        if hall.get("awaiting"):
-            waiting[hall["awaiting"]] = waiting.get(hall["awaiting"], 0) + 1
-        elif hall.get("confirmed_tier"):
-            recognised += 1
-    return {"halls": len(results["halls"]), "tiers": tiers, "claims": claims, "waiting": waiting,
-            "recognised": recognised}
+    def read_results(self) -> dict[str, Any]:
+        if self.results_data is not None:
+            return record_io.to_json(self.results_data)
+        path = self.archive_dir / str(self.year) / RESULTS_FILE
+        if file_status(path) != self.results_status:  # a later build rewrote it: not this build's results
+            raise RuntimeError(f"{path} changed after this build; read its results before the next build")
+        return record_io.load(path)
 
 
 def intake_ticks(progress: Progress | None) -> Callable[[int, int], None] | None:
@@ -243,41 +236,43 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
         raise NothingAcceptedError(nothing_accepted(report, o.config.year, o.paths), report)
     clock.announce("scoring")
     inputs = YearInputs(sources.halls, report, sources.standard, sources.rules, sources.overrides, sources.decisions)
-    results = layer.evaluate(evaluate_year, inputs, o.archive_dir / str(o.config.year) / RESULTS_FILE)
+    evaluated = layer.evaluate(evaluate_stage, inputs, o.archive_dir / str(o.config.year) / RESULTS_FILE)
     del inputs  # the records are in the results now: the year is not held twice through the archive and site
     report = IntakeReport(report.files, [], report.inputs_key)
     clock.lap("scoring")
     clock.announce("archive")
-    year = results["year"]
+    year = o.config.year
     intake = report.to_dict()  # what intake.json holds
     target = o.archive_dir / str(year)
-    staged = layer.archive(partial(stage_year, o.archive_dir, results, intake, sources.standard_path,
-                                   o.kept_inputs(), layer.content_sha256), year, intake, target)
+    staged = layer.archive(partial(stage_year, o.archive_dir, intake=intake, standard_path=sources.standard_path,
+                                   inputs=o.kept_inputs(), sha256_of=layer.content_sha256),
+                           evaluated, year, intake, target)
     del intake
-    summary = BuildSummary(year, report, results, o.archive_dir, o.site_dir, workers=o.workers,
-                           tally=tally(results), answers=list(results.get("answers", [])),
-                           cache_hits=layer.intake_hits, files_read=layer.files_read(report))
+    summary = BuildSummary(year, report, None, o.archive_dir, o.site_dir, workers=o.workers, tally=evaluated.tally,
+                           answers=evaluated.answers, cache_hits=layer.intake_hits, files_read=layer.files_read(report))
     try:
         if staged is not None:
-            summary.filled_in_archive = issue_lists(results, staged, target / SHORTLIST_FOLDER, layer.issue_lists)
+            summary.filled_in_archive = issue_lists(evaluated.results(), staged, target / SHORTLIST_FOLDER,
+                                                    layer.issue_lists)
             if o.site_dir is None:
                 commit_year(o.archive_dir, [(staged, target)])  # the year's folder is complete before anyone sees it
         clock.lap("archive")
-        if o.site_dir is not None:
+        if o.site_dir is None:
+            summary.results_data = evaluated.held()
+        else:
             clock.announce("site")
             # The pages read the archive's copy: the build's is let go (the peak of memory is in the pages).
-            summary.results_data = None
-            del results
+            evaluated.let_go()
             published = layer.site(partial(publish_site, o.archive_dir, o.site_dir, o.strict, staged, target),
                                    o.archive_dir, o.site_dir, o.strict, staged is not None, still_published)
             summary.pages, summary.site_reused, summary.hall_pages = (published.pages, published.reused,
                                                                       published.hall_pages)
-            summary.results_status = file_status(target / RESULTS_FILE)
             clock.lap("site")
     finally:
         if staged is not None:
             shutil.rmtree(staged.parent, ignore_errors=True)  # empty once committed
-    layer.remember(year, target, target / RESULTS_FILE, staged is not None)
+    summary.results_status = file_status(target / RESULTS_FILE)
+    layer.remember(year, target, target / RESULTS_FILE, staged is not None, evaluated)
     summary.seconds, summary.cpu_seconds = clock.seconds, clock.cpu_seconds
     return summary
 
@@ -304,10 +299,10 @@ def load_sources(o: BuildOptions, layer: IncrementalLayer) -> Sources:
     return Sources(standard_path, standard, halls, overrides, decisions, Rules.of(standard, o.config))
 
 
-def evaluate_year(inputs: YearInputs) -> dict[str, Any]:
-    """The evaluation stage: scores, tiers and recognitions of the year (results.py)."""
+def evaluate_stage(inputs: YearInputs) -> YearResults:
+    """The evaluation stage: scores, tiers and recognitions of the year (evaluate_year.py)."""
     report = inputs.report
-    return evaluate(inputs.halls, report.records, inputs.standard, inputs.rules, report.summary(), inputs.overrides,
+    return evaluate_year(inputs.halls, report.records, inputs.standard, inputs.rules, report.summary(), inputs.overrides,
                     inputs.decisions, report.files, report.replaced)
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 import click
 
 from .build import BuildSummary
+from .evaluate_year import Tally
 from .intake import IGNORED, REJECTED, STATUS_LABELS, STATUSES, FileStatus, IntakeReport
 from .problems import CATALOGUE
 from .terms import LEVELS, TIERS
@@ -150,16 +151,12 @@ def print_build(summary: BuildSummary) -> None:
         click.echo(f"站点:{(summary.site_dir / 'index.html').resolve()}")
 
 
-def _print_year(year: int, tally: Mapping[str, object]) -> None:
-    tiers, waiting, recognised = tally["tiers"], tally["waiting"], tally["recognised"]
-    assert isinstance(tiers, dict) and isinstance(waiting, dict)
+def _print_year(year: int, tally: Tally) -> None:
     order = {t: n for n, t in enumerate(TIERS)}
-    click.echo(f"{year} 年:{tally['halls']} 个营业厅," +
-               ",".join(f"{t} {n}" for t, n in sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
-    claims = tally.get("claims")
-    if claims:
-        assert isinstance(claims, dict)
+    click.echo(f"{year} 年:{tally.halls} 个营业厅," + ",".join(
+        f"{t} {n}" for t, n in sorted(tally.tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))))
+    if tally.claims:
         click.echo("另有未排名、不占名额的申报(只有自评,或市级检查待重报):" +
-                   ",".join(f"{t} {claims[t]}" for t in TIERS if t in claims))
-    click.echo(f"逐级认定:已认定 {recognised} 个;" + (",".join(f"待{level}认定 {waiting[level]}"
-                                                        for level in LEVELS if level in waiting) or "无待认定"))
+                   ",".join(f"{t} {tally.claims[t]}" for t in TIERS if t in tally.claims))
+    click.echo(f"逐级认定:已认定 {tally.recognised} 个;" + (",".join(
+        f"待{level}认定 {tally.waiting[level]}" for level in LEVELS if level in tally.waiting) or "无待认定"))

@@ -6,6 +6,7 @@ results.json. No timestamps and no paths outside the inputs' own names go in: th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .confirmation import Recognition, confirm, recognise
@@ -36,6 +37,34 @@ from .tiering import Candidate, Placement, assign_tiers, quota_use
 
 SCHEMA_VERSION = 3  # 2: confirmed_tier, awaiting, decisions (逐级认定); 3: the hall's case file (rounds with
 # their status, events of the year with their rounds, veto_events, pending_round, ranked)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The year's halls counted: by tier, unranked claims by tier, waits by level, recognitions (the command
+    line's summary of a build)."""
+
+    halls: int
+    tiers: dict[str, int] = field(default_factory=dict)
+    claims: dict[str, int] = field(default_factory=dict)  # a 自评 claim (or 市级检查 待重报): no quota place
+    waiting: dict[str, int] = field(default_factory=dict)
+    recognised: int = 0
+
+
+def tally(results: YearResults) -> Tally:
+    """Tiers, recognitions and waits of the year's halls."""
+    tiers: dict[str, int] = {}
+    claims: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    recognised = 0
+    for hall in results.halls:
+        counted = claims if hall.round and not hall.ranked and hall.tier in RECOGNISED_ORDER else tiers
+        counted[hall.tier] = counted.get(hall.tier, 0) + 1
+        if hall.awaiting:
+            waiting[hall.awaiting] = waiting.get(hall.awaiting, 0) + 1
+        elif hall.confirmed_tier:
+            recognised += 1
+    return Tally(len(results.halls), tiers, claims, waiting, recognised)
 
 
 def evaluate_year(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, rules: Rules,

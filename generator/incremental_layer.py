@@ -24,12 +24,22 @@ from .archive_year import Issued
 from .cache import IntakeCache, code_version, site_key
 from .errors import notice
 from .evaluate_inputs import YearInputs
+from .evaluate_year import Tally, tally
 from .fsutil import clean_temp_files, file_sha256, stat_status
 from .incremental_lists import issue_linked, write_all
 from .intake import IntakeReport
 from .memo import read_memo, write_memo
+from .model import YearResults
 from .register import Hall
-from .unchanged import archive_current, last_results, register_cached, remember_archive, remember_results
+from .unchanged import (
+    KeptResults,
+    archive_current,
+    last_results,
+    read_results,
+    register_cached,
+    remember_archive,
+    remember_results,
+)
 
 SITE_MEMO = "site-key"
 
@@ -41,6 +51,41 @@ class SitePublished:
     pages: int
     hall_pages: dict[str, Any] = field(default_factory=dict)
     reused: bool = False  # the site was kept as the last build published it
+
+
+class EvaluatedYear:
+    """The year's results as the evaluation stage gave them, or kept from the last build: the summary at hand, the
+    typed year (:meth:`results`) made or read back once, when a stage first asks for it."""
+
+    def __init__(self, tally: Tally, answers: tuple[dict[str, Any], ...], make: Callable[[], YearResults],
+                 results: YearResults | None = None) -> None:
+        self.tally = tally
+        self.answers = answers
+        self._make = make
+        self._results = results
+
+    @classmethod
+    def of(cls, results: YearResults) -> EvaluatedYear:
+        """Results just evaluated."""
+        return cls(tally(results), results.answers, lambda: results, results)
+
+    def held(self) -> YearResults | None:
+        """The typed year if it was made or read back, else None (never read back for this)."""
+        return self._results
+
+    def let_go(self) -> None:
+        """No more stage asks for the year: its memory is freed."""
+        self._results = None
+        self._make = self.gone
+
+    @staticmethod
+    def gone() -> YearResults:
+        raise RuntimeError("the year's results were let go")
+
+    def results(self) -> YearResults:
+        if self._results is None:
+            self._results = self._make()
+        return self._results
 
 
 def results_key(inputs: YearInputs) -> str:
@@ -129,29 +174,39 @@ class IncrementalLayer:
             return self.intake_misses
         return sum(1 for f in report.files if f.status != "ignored")
 
-    def evaluate(self, stage: Callable[[YearInputs], dict[str, Any]], inputs: YearInputs,
-                 results_file: Path) -> dict[str, Any]:
-        """The evaluation stage, or the last build's results read back from ``results_file`` (the archive's
-        results.json, which holds exactly them) when nothing they are computed from changed."""
+    def evaluate(self, stage: Callable[[YearInputs], YearResults], inputs: YearInputs,
+                 results_file: Path) -> EvaluatedYear:
+        """The evaluation stage, or the last build's results kept in ``results_file`` (the archive's results.json,
+        which holds exactly them) when nothing they are computed from changed: then only their noted summary is
+        at hand, and the file is read back when a later stage asks for the year."""
         if self.folder is None:
-            return stage(inputs)
+            return EvaluatedYear.of(stage(inputs))
         self._results_key = results_key(inputs)
-        last = last_results(self.folder, inputs.year, self._results_key, results_file)
-        if last is not None:
-            self.results_reused = True
-            return last
-        return stage(inputs)
+        kept = last_results(self.folder, inputs.year, self._results_key, results_file)
+        if kept is None:
+            return EvaluatedYear.of(stage(inputs))
+        self.results_reused = True
 
-    def archive(self, stage: Callable[[], Path], year: int, intake: dict[str, Any], target: Path) -> Path | None:
+        def read_back() -> YearResults:
+            results = read_results(results_file, inputs.year)
+            if results is None:  # changed or damaged since it was checked: evaluated again, and noted again
+                self.results_reused = False
+                results = stage(inputs)
+            return results
+
+        return EvaluatedYear(kept.tally, kept.answers, read_back)
+
+    def archive(self, stage: Callable[[YearResults], Path], evaluated: EvaluatedYear, year: int,
+                intake: dict[str, Any], target: Path) -> Path | None:
         """The archive stage (it stages the year's folder and gives it), or None when ``target`` is exactly what
         the last build wrote for these results and this intake report: nothing to stage, nothing to swap."""
         if self._results_key is not None:
             self._archive_key = archive_key(self._results_key, intake)
             if archive_current(self.folder, year, self._archive_key, target):
                 return None
-        return stage()
+        return stage(evaluated.results())
 
-    def issue_lists(self, results: dict[str, Any], folder: Path, previous: Path) -> Issued:
+    def issue_lists(self, results: YearResults, folder: Path, previous: Path) -> Issued:
         """The 上报名单 into ``folder``; with a cache folder, the ones that did not change linked from
         ``previous`` (incremental_lists.py)."""
         if self.folder is None:
@@ -184,11 +239,12 @@ class IncrementalLayer:
             pass
         return None
 
-    def remember(self, year: int, target: Path, results_file: Path, staged: bool) -> None:
+    def remember(self, year: int, target: Path, results_file: Path, staged: bool, evaluated: EvaluatedYear) -> None:
         """Note what this build left in the archive, for the next build's keys."""
         if self.folder is None:
             return
         if not self.results_reused:
-            remember_results(self.folder, year, self._results_key, results_file)
+            remember_results(self.folder, year, self._results_key, results_file,
+                             KeptResults(evaluated.tally, evaluated.answers))
         if staged:
             remember_archive(self.folder, year, self._archive_key, target)

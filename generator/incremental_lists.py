@@ -14,27 +14,28 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 from .archive_year import Issued
 from .cache import code_version
 from .decisions import list_file_name
 from .installkey import keyed_digest
 from .memo import read_memo, write_memo
+from .model import YearResults
+from .record import shortlist_json
 from .workbooks_lists import write_lists
 
 ISSUED_MEMO = "shortlists-issued"
 
 
-def write_all(results: dict[str, Any], folder: Path, previous: Path) -> Issued:
+def write_all(results: YearResults, folder: Path, previous: Path) -> Issued:
     """Every list written anew (nothing is known of the files issued before)."""
     return Issued(write_lists(results, folder))
 
 
-def issue_linked(cache_dir: Path, results: dict[str, Any], folder: Path, previous: Path) -> Issued:
+def issue_linked(cache_dir: Path, results: YearResults, folder: Path, previous: Path) -> Issued:
     """Every list of ``results`` in ``folder``: linked from ``previous`` (the year's current 上报名单 folder) when
     its file there is still the one issued for the same content, written otherwise. Same content, same bytes."""
-    year = results["year"]
+    year = results.year
     record = cache_dir / f"shortlists-{year}.json"
     known = issued_record(record)
     code = code_version()
@@ -42,7 +43,8 @@ def issue_linked(cache_dir: Path, results: dict[str, Any], folder: Path, previou
     current = {name: file_sha256(previous / name) for _key, (name, _sha) in known.items()}
     issued: dict[str, tuple[str, str]] = {}
     paths = []
-    for entry in results.get("shortlists", []):
+    for shortlist in results.shortlists:
+        entry = shortlist_json(shortlist)  # as results.json holds it
         content = json.dumps([code, signer, year, entry], ensure_ascii=False, sort_keys=True)
         key = hashlib.sha256(content.encode("utf-8")).hexdigest()
         name = list_file_name(entry["scope"], entry["tier"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,22 +67,26 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
     of unchanged files without reading them)."""
     root = year_folder / FOLDER
     objects = root / OBJECTS
+    fresh = not objects.exists()  # a new folder holds only what this call kept: no need to look at it
     objects.mkdir(parents=True, exist_ok=True)
-    old = (previous / FOLDER / OBJECTS) if previous is not None else None
+    # Plain strings: one path joined per kept input, not a Path object each.
+    into, old = os.fspath(objects), os.fspath(previous / FOLDER / OBJECTS) if previous is not None else None
+    kept: set[str] = set()
 
     def keep(path: Path) -> str | None:
         try:
-            if path.is_symlink() or not path.is_file():
-                return None  # a FIFO, a broken link: nothing to keep (the intake report names it)
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                return None  # a FIFO, a link, a folder: nothing to keep (the intake report names it)
             sha = sha256_of(path)
         except OSError:
             return None
-        target = objects / sha
-        if target.exists():
+        target = os.path.join(into, sha)
+        if sha in kept or (not fresh and os.path.exists(target)):
             return sha
-        if old is not None and (old / sha).is_file() and not (old / sha).is_symlink():
+        kept.add(sha)
+        if old is not None and regular_file(os.path.join(old, sha)):
             try:
-                os.link(old / sha, target)
+                os.link(os.path.join(old, sha), target)
                 return sha
             except OSError:
                 pass
@@ -107,6 +112,14 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
     text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
     write_chunks_atomic(root / MANIFEST, [text.encode("utf-8")],
                         (previous / FOLDER / MANIFEST) if previous is not None else None)
+
+
+def regular_file(path: str | Path) -> bool:
+    """``path`` is a regular file itself (not a link to one)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def read_manifest(year_folder: Path) -> Manifest:

@@ -1,8 +1,9 @@
 """Content keys that let a build skip work whose inputs did not change (used only with a cache folder).
 
 - The register is parsed once per distinct file content (its SHA-256), kept as JSON in the cache.
-- The results of the last build are read back from the archive's results.json when their key and the
-  file's status are those the last build noted (incremental_layer.results_key).
+- The results of the last build are kept in the archive's results.json when their key and the file's status are
+  those the last build noted (incremental_layer.results_key); the summary noted with them serves a build that
+  needs no more, and the file is read back only for a stage that needs the year.
 - The archive's year folder is staged and swapped only when the results' key (incremental_layer) changed or the
   folder is not as the last build left it (any file added, removed, resized or touched since, for example a
   上报名单 answered in place): an unchanged rebuild writes nothing into the archive and swaps nothing.
@@ -13,16 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import astuple
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import Any
 
 from . import collector
 from .cache import code_version
+from .errors import SiteError
+from .evaluate_year import Tally
 from .fsutil import file_sha256, file_status, read_own_file, write_text_atomic
 from .installkey import digest_matches, keyed_digest
 from .memo import read_memo, write_memo
-from .record import SCHEMA_VERSION
+from .model import YearResults
+from .record import SCHEMA_VERSION, from_json
 from .register import LEVELS, Hall, load_register
 
 
@@ -118,20 +122,32 @@ def _results_stamp(cache_dir: str | Path, year: int) -> Path:
     return Path(cache_dir) / f"results-{year}.json"
 
 
-def remember_results(cache_dir: str | Path | None, year: int, results_key: str | None, results_file: Path) -> None:
+@dataclass(frozen=True)
+class KeptResults:
+    """What the last build noted of its results besides their key: the summary the command line prints."""
+
+    tally: Tally
+    answers: tuple[dict[str, Any], ...]
+
+
+def remember_results(cache_dir: str | Path | None, year: int, results_key: str | None, results_file: Path,
+                     kept: KeptResults) -> None:
     """Note that ``results_file`` (the archive's results.json, just written or found current) holds the results
-    of ``results_key``; nothing but the key and the file's status is kept (no second copy of the year)."""
+    of ``results_key``; besides the key and the file's status only their summary is kept (no second copy of the
+    year)."""
     if cache_dir is None or results_key is None:
         return
     status = file_status(results_file)
     (Path(cache_dir) / f"results-{year}.marshal").unlink(missing_ok=True)  # the cache of an earlier version
     if status is not None:
-        write_memo(_results_stamp(cache_dir, year), "results-stamp", {"key": results_key, "file": status})
+        write_memo(_results_stamp(cache_dir, year), "results-stamp", {
+            "key": results_key, "file": status, "tally": asdict(kept.tally), "answers": list(kept.answers)})
 
 
-def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> dict[str, Any] | None:
-    """The results of ``results_key`` read back from ``results_file`` when it is the file the last build left for
-    that key, untouched since; None otherwise (a missing, damaged or foreign stamp, another key, a changed file)."""
+def last_results(cache_dir: str | Path | None, year: int, results_key: str, results_file: Path) -> KeptResults | None:
+    """The summary of the results of ``results_key`` when ``results_file`` is the file the last build left for
+    that key, untouched since; None otherwise (a missing, damaged or foreign stamp, another key, a changed file).
+    The file itself is not read: :func:`read_results` does that when a stage needs the year."""
     if cache_dir is None:
         return None
     try:
@@ -139,11 +155,41 @@ def last_results(cache_dir: str | Path | None, year: int, results_key: str, resu
         if not isinstance(last, dict) or last.get("key") != results_key or last.get("file") != file_status(
                 results_file):
             return None
+    except (OSError, ValueError, TypeError):
+        return None
+    return kept_results(last.get("tally"), last.get("answers"))
+
+
+def counts(value: object) -> dict[str, int] | None:
+    """A mapping of names to counts as the memo holds it, or None when it is not one."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and type(n) is int for k, n in value.items()):
+        return None
+    return {str(k): int(n) for k, n in value.items()}
+
+
+def kept_results(tally: object, answers: object) -> KeptResults | None:
+    """The noted summary, or None when it is not of our shape."""
+    if not isinstance(tally, dict) or not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+        return None
+    halls, recognised = tally.get("halls"), tally.get("recognised")
+    tiers, claims, waiting = counts(tally.get("tiers")), counts(tally.get("claims")), counts(tally.get("waiting"))
+    if type(halls) is not int or type(recognised) is not int or tiers is None or claims is None or waiting is None:
+        return None
+    return KeptResults(Tally(halls, tiers, claims, waiting, recognised), tuple(answers))
+
+
+def read_results(results_file: Path, year: int) -> YearResults | None:
+    """The year's results read back from ``results_file`` and typed; None when it is not a readable year of this
+    version (then the year is evaluated again)."""
+    try:
         with collector.paused():  # a national year is a million small objects: no collection walks them
             data = json.loads(results_file.read_bytes())
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION or data.get("year") != year \
             or not isinstance(data.get("halls"), list):
         return None
-    return data
+    try:
+        return from_json(data, str(results_file))
+    except SiteError:
+        return None

@@ -308,7 +308,7 @@ def test_a_site_build_lets_go_of_its_results_and_reads_them_back_only_while_they
     assert first.results_data is None  # let go before the pages were made
     # Every hall counted once: as a ranked tier, or as an unranked claim (these returns are 自评s).
     tally = first.tally
-    assert tally["halls"] == len(HALLS) == sum(tally["tiers"].values()) + sum(tally["claims"].values())
+    assert tally.halls == len(HALLS) == sum(tally.tiers.values()) + sum(tally.claims.values())
     assert [h["hall_id"] for h in first.results["halls"]] == sorted(h.hall_id for h in HALLS)  # read back
     second = run(register, returns, out, None, site=True)
     os.utime(out / "archive" / str(YEAR) / "results.json")  # as if rewritten since
