@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_pipeline import PeakMemory, cpu_seconds, reader_loops  # noqa: E402
 
-from generator.intake import WORKBOOK_SUFFIXES, discover, run_intake  # noqa: E402
-from generator.register import load_register  # noqa: E402
-from generator.rules_standard_load import load_standard  # noqa: E402
+from generator.intake.run import WORKBOOK_SUFFIXES, discover, run_intake  # noqa: E402
+from generator.rules.register import load_register  # noqa: E402
+from generator.rules.standard_load import load_standard  # noqa: E402
 
 
 def main() -> None:

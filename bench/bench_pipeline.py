@@ -43,8 +43,8 @@ else:
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator.build import BuildOptions, build  # noqa: E402
-from generator.intake import WORKBOOK_SUFFIXES, discover  # noqa: E402
-from generator.reader import read_grids, read_grids_openpyxl  # noqa: E402
+from generator.intake.run import WORKBOOK_SUFFIXES, discover  # noqa: E402
+from generator.xlsx.reader import read_grids, read_grids_openpyxl  # noqa: E402
 
 YEAR = 2025
 Info = dict[str, Any]  # what bench.json holds: plain JSON values
@@ -168,8 +168,8 @@ def change_one_return(data: Path, inbox: Path) -> Path:
     import random
 
     from generator.demo import plan_fill, write_planned_return
-    from generator.register import load_register
-    from generator.rules_standard_load import load_standard
+    from generator.rules.register import load_register
+    from generator.rules.standard_load import load_standard
 
     halls = {h.hall_id: h for h in load_register(data / "register.xlsx")}
     target = next(p for p in sorted((inbox / "自评").rglob("*.xlsx")) if p.name.split("_", 1)[0] in halls)
@@ -191,12 +191,12 @@ def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: in
     mercy of a busy host than the one cold stage."""
     import statistics
 
+    from generator.archive.store import evaluate
     from generator.build import validate
-    from generator.config import Config
-    from generator.register import load_register
-    from generator.results import evaluate
-    from generator.rules import Rules
-    from generator.rules_standard_load import load_standard
+    from generator.rules.config import Config
+    from generator.rules.register import load_register
+    from generator.rules.standard_load import load_standard
+    from generator.rules.year_rules import Rules
 
     report = validate([inbox], data / "register.xlsx", YEAR, workers=workers, cache_dir=cache)
     standard, halls = load_standard(), load_register(data / "register.xlsx")

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.demo import make_register
-from generator.forms import build_workbook
-from generator.register import write_register
-from generator.rules_standard_load import load_standard
+from generator.rules.register import write_register
+from generator.rules.standard_load import load_standard
+from generator.workbooks.forms import build_workbook
 
 
 def machine() -> str:

@@ -1,4 +1,4 @@
-"""Compare the fast reader (generator.xlsx) with openpyxl over a folder of real .xlsx files.
+"""Compare the fast reader (generator.xlsx.fast) with openpyxl over a folder of real .xlsx files.
 
     python bench/compare_readers.py DIR [DIR ...] [--show N]
 
@@ -18,8 +18,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator.reader import Budget, SheetTooLarge, read_grids_openpyxl  # noqa: E402
-from generator.xlsx import read_sheets  # noqa: E402
+from generator.xlsx.fast import read_sheets  # noqa: E402
+from generator.xlsx.reader import Budget, SheetTooLarge, read_grids_openpyxl  # noqa: E402
 
 Typed = dict[str, list[list[tuple[str, Any]]]]  # each sheet's rows, each value beside its type's name
 

@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support import faults as ff  # noqa: E402
 from support.returns import YEAR, full_fill, make_halls, write_return  # noqa: E402
 
-from generator.intake import check_file  # noqa: E402
-from generator.reader import read_grids  # noqa: E402
-from generator.rules_container_check import check_container  # noqa: E402
-from generator.rules_standard_load import load_standard  # noqa: E402
+from generator.intake.run import check_file  # noqa: E402
+from generator.rules.container_check import check_container  # noqa: E402
+from generator.rules.standard_load import load_standard  # noqa: E402
+from generator.xlsx.reader import read_grids  # noqa: E402
 
 
 def per_call(func: Callable[[], object], n: int) -> float:

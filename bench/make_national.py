@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from generator.demo import Fill
-    from generator.register import Hall
-    from generator.standard import Standard
+    from generator.rules.register import Hall
+    from generator.rules.standard import Standard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator.demo import FAULTS, ROUND_CITY, ROUND_SELF, make_register, plan_fill, write_planned_return  # noqa: E402
-from generator.forms import template_path  # noqa: E402
-from generator.register import write_register  # noqa: E402
-from generator.rules_standard_load import load_standard  # noqa: E402
+from generator.rules.register import write_register  # noqa: E402
+from generator.rules.standard_load import load_standard  # noqa: E402
+from generator.workbooks.forms import template_path  # noqa: E402
 
 YEAR = 2025
 

@@ -1,7 +1,7 @@
 """The main job as the pipeline's named stages: load → intake → evaluate → archive → lists → site.
 
 Each stage is a function from typed inputs to typed outputs and does not know whether it is cached: ``build``
-runs them through an :class:`~generator.incremental_layer.IncrementalLayer`, which keeps between builds what did
+runs them through an :class:`~generator.incremental.layer.IncrementalLayer`, which keeps between builds what did
 not change (without a cache folder it keeps nothing: the pure pipeline, same bytes). The CLI decides where the
 files are.
 """
@@ -20,38 +20,38 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import record as record_io
-from .archive_year import clean_archive, issue_lists, stage_year
-from .cache import IntakeCache
-from .config import Config, load_config
-from .decisions import Answer, decision_files, load_decisions
-from .errors import ConfigError, DecisionError, SiteError
-from .evaluate_inputs import YearInputs
-from .evaluate_year import Tally, evaluate_year
-from .fsutil import (
+from generator.archive import codec as record_io
+from generator.archive.inputs import Inputs
+from generator.archive.store import RESULTS_FILE, load_archive
+from generator.archive.year import clean_archive, issue_lists, stage_year
+from generator.errors import ConfigError, DecisionError, SiteError
+from generator.evaluate.decisions import Answer, decision_files, load_decisions
+from generator.evaluate.inputs import YearInputs
+from generator.evaluate.overrides import Override, load_overrides
+from generator.evaluate.shortlist import FOLDER as SHORTLIST_FOLDER
+from generator.evaluate.year import Tally, evaluate_year
+from generator.fs.files import (
     BuildLock,
     clean_leftovers,
     file_status,
 )
-from .incremental_layer import IncrementalLayer, SitePublished
-from .inputs_store import Inputs
-from .intake import REJECTED, IntakeReport, run_intake
-from .intake_errors import NothingAcceptedError
-from .journal import clean_asides
-from .journal import commit as commit_year
-from .journal import recover as recover_year
-from .meta_year import returns_year
-from .model import YearResults
-from .overrides import Override, load_overrides
-from .paths import check_outputs, check_site_dir
-from .problems import CATALOGUE
-from .register import Hall, load_register
-from .results import RESULTS_FILE, load_archive
-from .rules import Rules
-from .rules_standard_load import load_standard
-from .shortlist import FOLDER as SHORTLIST_FOLDER
-from .site import build_site, site_intact
-from .standard import DEFAULT_STANDARD, Standard
+from generator.fs.journal import clean_asides
+from generator.fs.journal import commit as commit_year
+from generator.fs.journal import recover as recover_year
+from generator.fs.paths import check_outputs, check_site_dir
+from generator.incremental.intake_cache import IntakeCache
+from generator.incremental.layer import IncrementalLayer, SitePublished
+from generator.intake.errors import NothingAcceptedError
+from generator.intake.meta_year import returns_year
+from generator.intake.run import REJECTED, IntakeReport, run_intake
+from generator.model import YearResults
+from generator.rules.config import Config, load_config
+from generator.rules.problems import CATALOGUE
+from generator.rules.register import Hall, load_register
+from generator.rules.standard import DEFAULT_STANDARD, Standard
+from generator.rules.standard_load import load_standard
+from generator.rules.year_rules import Rules
+from generator.site.render import build_site, site_intact
 
 Progress = Callable[[str, int, int | None], None]
 

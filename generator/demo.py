@@ -17,12 +17,12 @@ from typing import TypedDict
 
 from openpyxl import Workbook
 
-from . import workbook as wbk
-from .config import Config
-from .forms import build_workbook, template_path, write_templates
-from .regions import PROVINCES
-from .register import Hall
-from .standard import Standard
+from generator.rules import contract as wbk
+from generator.rules.config import Config
+from generator.rules.regions import PROVINCES
+from generator.rules.register import Hall
+from generator.rules.standard import Standard
+from generator.workbooks.forms import build_workbook, template_path, write_templates
 
 # A national shape: a few large provinces, many middle ones, a few small — so quotas bite and 优秀 places
 # exist in several provinces (a province needs 20 evaluated halls for one 优秀 place).
@@ -143,7 +143,7 @@ def visit_month(year: int, rng: random.Random) -> str:
 
 
 def apply_fill(wb: Workbook, standard: Standard, fill: Fill) -> None:
-    """Type ``fill`` into a workbook made by :func:`generator.forms.build_workbook`."""
+    """Type ``fill`` into a workbook made by :func:`generator.workbooks.forms.build_workbook`."""
     cover = wb[wbk.SHEET_COVER]
     rows = wbk.cover_rows()
     cover.cell(row=rows["检查轮次"], column=2, value=fill.round)

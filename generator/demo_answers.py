@@ -12,7 +12,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from .decisions import list_file_name
+from generator.evaluate.decisions import list_file_name
 
 # The year's results as results.json holds them, and one province's list in them.
 Results = dict[str, Any]

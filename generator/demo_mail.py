@@ -13,13 +13,13 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import TypedDict
 
-from .contacts import Contact, write_contacts
-from .demo import ROUND_SELF
-from .forms import template_path, write_templates
-from .mail import write_drafts
-from .mail_compose import template_drafts
-from .register import Hall
-from .standard import Standard
+from generator.demo import ROUND_SELF
+from generator.mail.compose import template_drafts
+from generator.mail.contacts import Contact, write_contacts
+from generator.mail.send import write_drafts
+from generator.rules.register import Hall
+from generator.rules.standard import Standard
+from generator.workbooks.forms import template_path, write_templates
 
 
 class MailDemo(TypedDict):

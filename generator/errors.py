@@ -6,7 +6,7 @@ import errno
 import sys
 from collections.abc import Iterable
 
-from .why import os_reason
+from generator.why import os_reason
 
 
 class HallscoreError(Exception):

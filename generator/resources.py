@@ -26,7 +26,10 @@ BASE_CONFIG = _shipped("mkdocs.yml")
 EXAMPLE_CONFIG = _shipped("hallscore.toml")
 ASSETS = _PACKAGE / "assets"
 THEME_OVERRIDES = _PACKAGE / "theme"
-HOOKS = _PACKAGE / "mkdocs_hooks.py"
+HOOKS = _PACKAGE / "site" / "mkdocs_hooks.py"
+PACKAGE_DIR = _PACKAGE  # the package's own source, which the intake cache's key covers
+MAIL_TEMPLATES = _PACKAGE / "mail_templates"
+STANDARDS = _PACKAGE / "standards"
 
 
 def example_config() -> str:

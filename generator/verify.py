@@ -13,12 +13,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import BuildOptions, build
-from .config import Config, load_config
-from .decisions import FOLDER as LISTS
-from .fsutil import file_sha256
-from .inputs_store import FOLDER, OBJECTS, Manifest, StoredFile, VerifyError, read_manifest
-from .results import RESULTS_FILE, STANDARD_FILE
+from generator.archive.inputs import FOLDER, OBJECTS, Manifest, StoredFile, VerifyError, read_manifest
+from generator.archive.store import RESULTS_FILE, STANDARD_FILE
+from generator.build import BuildOptions, build
+from generator.evaluate.decisions import FOLDER as LISTS
+from generator.fs.files import file_sha256
+from generator.rules.config import Config, load_config
 
 
 def verify_year(archive: Path, year: int, workers: int = 1) -> list[str]:

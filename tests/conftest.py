@@ -7,10 +7,10 @@ import tempfile
 
 import pytest
 
-from generator.register import write_register
-from generator.rules_standard_load import load_standard
+from generator.rules.register import write_register
+from generator.rules.standard_load import load_standard
 
-# The installation key (generator.installkey) of the test run: never the user's own, shared with the
+# The installation key (generator.fs.installkey) of the test run: never the user's own, shared with the
 # hallscore processes the tests start.
 os.environ.setdefault("HALLSCORE_KEY_FILE", os.path.join(tempfile.mkdtemp(prefix="hallscore-key-"), "key"))
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import openpyxl
 
-from generator.application import eligible, reward_list, service_assessment
-from generator.exports import application_bytes
-from generator.record import HallRow
+from generator.archive.codec import HallRow
+from generator.evaluate.application import eligible, reward_list, service_assessment
+from generator.workbooks.exports import application_bytes
 
 
 def hall(hall_id, province, tier, final, confirmed=None, awaiting=None, name="厅", ranked=None):

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 from support.zip_parts import append_rows, rewrite, sheet_part
 
-from generator.cli import main
-from generator.container import Limits
-from generator.intake import check_file
-from generator.reader import Budget, SheetTooLarge, read_grids_fast, read_grids_openpyxl
+from generator.cli.app import main
+from generator.intake.run import check_file
+from generator.xlsx.container import Limits
+from generator.xlsx.reader import Budget, SheetTooLarge, read_grids_fast, read_grids_openpyxl
 
 HALLS = make_halls({"广东": 2})
 PEAK_LIMIT = 64 * 1024 * 1024
@@ -114,7 +114,7 @@ def test_problems_per_file_are_capped_and_summed_up(tmp_path, standard):
 def test_a_register_with_a_cell_in_column_xfd_on_every_row_stays_small(tmp_path):
     import openpyxl
 
-    from generator.register import COLUMNS, load_register
+    from generator.rules.register import COLUMNS, load_register
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -130,7 +130,7 @@ def test_a_register_with_a_cell_in_column_xfd_on_every_row_stays_small(tmp_path)
 def test_an_overrides_workbook_with_column_xfd_stays_small(tmp_path):
     import openpyxl
 
-    from generator.overrides import load_overrides
+    from generator.evaluate.overrides import load_overrides
 
     wb = openpyxl.Workbook()
     ws = wb.active

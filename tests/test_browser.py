@@ -27,11 +27,11 @@ from pathlib import Path
 import pytest
 from support.site import make_year, site_halls
 
-from generator.pages import hall_slug
-from generator.regions import province_slug
-from generator.register import Hall
-from generator.results import load_archive
-from generator.site import build_site
+from generator.archive.store import load_archive
+from generator.rules.regions import province_slug
+from generator.rules.register import Hall
+from generator.site.pages import hall_slug
+from generator.site.render import build_site
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
@@ -157,7 +157,7 @@ def built_site(tmp_path_factory):
     from support import faults as intake_faults
     from support.returns import full_fill, write_return
 
-    from generator.rules_standard_load import load_standard
+    from generator.rules.standard_load import load_standard
 
     bad = write_return(load_standard(), halls[0], full_fill(load_standard(), when=date(2025, 5, 10)),
                        root / "returns-2025" / "退回", year=2025, name="44010000_广州中山路营业厅_第二次重新填写版.xlsx")

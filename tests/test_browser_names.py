@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from support.returns import YEAR, full_fill, write_return
 from test_browser import CHROMIUM, Browser
 
-from generator.cli import main
-from generator.pages import hall_slug
-from generator.register import Hall
+from generator.cli.app import main
+from generator.rules.register import Hall
+from generator.site.pages import hall_slug
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() and not os.environ.get("CI"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.cli import main
-from generator.register import write_register
-from generator.rules_standard_load import load_standard
+from generator.cli.app import main
+from generator.rules.register import write_register
+from generator.rules.standard_load import load_standard
 
 HALLS = make_halls({"广东": 3})
 

@@ -14,10 +14,10 @@ from support.builds import build_year as run
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, scored_returns, write_return
 
 from generator.build import BuildOptions, build
-from generator.intake_errors import NothingAcceptedError
-from generator.pages import hall_slug
-from generator.regions import province_slug
-from generator.register import write_register
+from generator.intake.errors import NothingAcceptedError
+from generator.rules.regions import province_slug
+from generator.rules.register import write_register
+from generator.site.pages import hall_slug
 
 HALLS = make_halls({"广东": 6, "北京": 4, "西藏": 3})
 
@@ -253,9 +253,9 @@ def test_the_next_day_is_not_a_cold_build_and_a_future_date_is_looked_at_again(s
     in the future (its message names the day), which holds on its day only."""
     from datetime import date, timedelta
 
-    from generator.cache import IntakeCache
-    from generator.intake import run_intake
-    from generator.register import load_register
+    from generator.incremental.intake_cache import IntakeCache
+    from generator.intake.run import run_intake
+    from generator.rules.register import load_register
 
     register, returns = inbox
     halls = load_register(register)
@@ -264,7 +264,7 @@ def test_the_next_day_is_not_a_cold_build_and_a_future_date_is_looked_at_again(s
     write_return(standard, HALLS[1], future, returns / "补交", name=f"{HALLS[1].hall_id}_补交.xlsx")
     workbooks = sum(1 for _ in returns.rglob("*.xlsx"))
     cache_dir = tmp_path / "cache"
-    monkeypatch.setattr("generator.cache.RACY_SECONDS", -1.0)  # statuses remembered at once, to see them pruned
+    monkeypatch.setattr("generator.incremental.intake_cache.RACY_SECONDS", -1.0)  # statuses remembered at once, to see them pruned
 
     def intake(day):
         cache = IntakeCache(cache_dir)

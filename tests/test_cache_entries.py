@@ -12,9 +12,9 @@ import pytest
 from support.builds import build_year as run
 from support.returns import YEAR, full_fill, make_halls, scored_returns, write_return
 
-from generator.cache import IntakeCache
-from generator.intake import check_file
-from generator.outcomes import FORMAT, decode_outcome, encode_outcome
+from generator.incremental.intake_cache import IntakeCache
+from generator.incremental.outcomes import FORMAT, decode_outcome, encode_outcome
+from generator.intake.run import check_file
 
 HALLS = make_halls({"广东": 3})
 

@@ -30,8 +30,8 @@ from support import faults as ff
 from support.returns import YEAR, fill_scoring, make_halls, write_return
 
 from generator import workbook as wbk
-from generator.cli import main
-from generator.register import Hall, write_register
+from generator.cli.app import main
+from generator.rules.register import Hall, write_register
 
 RATED = make_halls({"甲": 20})
 L4 = Hall("H019001", "甲四级厅", "甲", "甲市", "甲区", 4, "自营")
@@ -264,8 +264,8 @@ def test_templates_never_overwrite_a_filled_workbook_and_skip_unrated_halls(prov
 
 
 def test_export_ranks_rated_halls_by_recognised_tier_rule_tier_then_score(built):
-    from generator.exports import ranks
-    from generator.record import from_json
+    from generator.archive.codec import from_json
+    from generator.workbooks.exports import ranks
 
     out, _, data = built
     halls = from_json(data).halls
@@ -278,7 +278,7 @@ def test_export_ranks_rated_halls_by_recognised_tier_rule_tier_then_score(built)
 
 
 def test_mail_problems_drafts_nothing_for_corrected_files(built):
-    from generator.mail_compose import problem_drafts
+    from generator.mail.compose import problem_drafts
 
     out, _, _ = built
     intake = json.loads((out / "archive" / str(YEAR) / "intake.json").read_text(encoding="utf-8"))
@@ -289,8 +289,8 @@ def test_mail_problems_drafts_nothing_for_corrected_files(built):
 
 
 def test_service_assessment_counts_rated_halls_and_measures_progress(built):
-    from generator.application import service_assessment
-    from generator.record import from_json
+    from generator.archive.codec import from_json
+    from generator.evaluate.application import service_assessment
 
     _, _, data = built
     record = from_json(data)
@@ -309,7 +309,7 @@ def test_service_assessment_counts_rated_halls_and_measures_progress(built):
 def test_a_refusal_reaches_the_fix_list_with_its_source(built, province):
     from support.lists import fill_list
 
-    from generator.decisions import list_file_name
+    from generator.evaluate.decisions import list_file_name
 
     out, _, data = built
     good = next(s for s in data["shortlists"] if s["tier"] == "良好")
@@ -388,7 +388,7 @@ def test_a_city_veto_withdrawn_by_the_province_leaves_the_hall_to_its_score(with
 
 
 def test_halls_without_a_withdrawal_keep_their_record_as_it_was(built, withdrawn):
-    from generator.record import from_json, to_json
+    from generator.archive.codec import from_json, to_json
 
     _, before, _ = built
     _, after, data, text = withdrawn

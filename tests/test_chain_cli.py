@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from support.lists import fill_list
 from support.returns import fill_scoring, make_halls, write_return
 
-from generator.cli import main
+from generator.cli.app import main
 
 HALLS = make_halls({"甲": 40})  # 优秀 quota ⌊2⌋ → list 3; 良好 quota 8 → list 10
 # hall → (自评 base, 市级检查 base or None)
@@ -21,7 +21,7 @@ PLAN = {"H010000": (99, 99), "H010001": (99, 98), "H010002": (98, 97), "H010003"
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory, standard):
     root = tmp_path_factory.mktemp("chain")
-    from generator.register import write_register
+    from generator.rules.register import write_register
 
     write_register(HALLS, root / "register.xlsx")
     by_id = {h.hall_id: h for h in HALLS}

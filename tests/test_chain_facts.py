@@ -6,11 +6,11 @@ from datetime import date
 from support.returns import fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
-from generator.config import Config
-from generator.intake import run_intake
-from generator.pages import iter_pages
-from generator.results import evaluate, load_archive, save_year
-from generator.standard import DEFAULT_STANDARD
+from generator.archive.store import evaluate, load_archive, save_year
+from generator.intake.run import run_intake
+from generator.rules.config import Config
+from generator.rules.standard import DEFAULT_STANDARD
+from generator.site.pages import iter_pages
 
 YEAR = 2025
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from support.returns import YEAR
 
-from generator.cli import main
-from generator.register import Hall
+from generator.cli.app import main
+from generator.rules.register import Hall
 
 HALLS = [Hall(f"GD{n:04d}", f"广州第{n}营业厅", "广东", "广州", "天河区", 2, "自营") for n in range(25)] + [
     Hall("GD9001", "广州四级厅", "广东", "广州", "越秀区", 4, "自营"),
@@ -51,7 +51,7 @@ def fill_template(path: Path, lose: dict[str, tuple[float, str]], round_name="�
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
-    from generator.register import write_register
+    from generator.rules.register import write_register
 
     write_register(HALLS, root / "register.xlsx")
     runner = CliRunner()

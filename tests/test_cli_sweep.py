@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.cli import main
-from generator.contacts import Contact, write_contacts
-from generator.paths import SITE_MARKER
-from generator.register import write_register
+from generator.cli.app import main
+from generator.fs.paths import SITE_MARKER
+from generator.mail.contacts import Contact, write_contacts
+from generator.rules.register import write_register
 
 ROOT = Path(__file__).resolve().parent.parent
 SENDER = "fw@example.cn"

@@ -9,8 +9,8 @@ import pytest
 from support.builds import invoke as run
 from support.returns import fill_scoring, make_halls, write_return
 
-from generator.cli import main
-from generator.register import write_register
+from generator.cli.app import main
+from generator.rules.register import write_register
 
 # click's English as it would print without the catalogue: words of its usage lines, help and errors.
 CLICK_ENGLISH = re.compile(
@@ -78,7 +78,7 @@ def test_serve_answers_404_in_chinese(tmp_path):
     import http.server
     import threading
 
-    from generator.cli_serve import ChineseRequestHandler
+    from generator.cli.serve import ChineseRequestHandler
 
     (tmp_path / "index.html").write_text("<p>首页</p>", encoding="utf-8")
     handler = functools.partial(ChineseRequestHandler, directory=str(tmp_path))

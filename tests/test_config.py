@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import Config, load_config
 from generator.errors import ConfigError
+from generator.rules.config import Config, load_config
 
 SAMPLE = Path(__file__).resolve().parent.parent / "hallscore.toml"
 
@@ -87,7 +87,7 @@ def test_bad_value_names_key_and_allowed(tmp_path, text, key, allowed):
 
 
 def test_improvement_lines_default_and_from_the_file(tmp_path):
-    from generator.config import Config
+    from generator.rules.config import Config
 
     assert Config(year=2025).improvement == {"average": Decimal("2.0"), "pass_rate": Decimal(5)}
     config = load_config(write(tmp_path, "[improvement]\npass_rate = 3.5\n"), 2016)
@@ -109,8 +109,8 @@ def test_cli_build_reports_a_bad_config_in_one_line(tmp_path):
     from click.testing import CliRunner
     from support.returns import make_halls
 
-    from generator.cli import main
-    from generator.register import write_register
+    from generator.cli.app import main
+    from generator.rules.register import write_register
 
     write_register(make_halls({"甲": 3}), tmp_path / "register.xlsx")
     (tmp_path / "returns").mkdir()
@@ -152,7 +152,7 @@ def test_build_options_take_the_year_from_the_config_file_unless_given(tmp_path)
 def test_config_example_prints_the_annotated_defaults(tmp_path):
     from click.testing import CliRunner
 
-    from generator.cli import main
+    from generator.cli.app import main
 
     result = CliRunner().invoke(main, ["config", "--example"])
     assert result.exit_code == 0 and result.output == SAMPLE.read_text(encoding="utf-8")

@@ -16,9 +16,9 @@ from pathlib import Path
 from support.builds import build_command as _cmd
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.fsutil import BuildLock
-from generator.journal import NAME as JOURNAL
-from generator.journal import recover
+from generator.fs.files import BuildLock
+from generator.fs.journal import NAME as JOURNAL
+from generator.fs.journal import recover
 
 HALLS = make_halls({"广东": 3, "北京": 2})
 INSPECTORS = {"a": "张三", "b": "李四"}
@@ -81,9 +81,9 @@ def test_a_journal_left_by_a_killed_commit_is_completed_by_the_next_build(tmp_pa
     register = _two_return_sets(tmp_path, standard, write_reg)
     assert subprocess.run(_cmd(tmp_path, register, "a"), cwd=tmp_path, capture_output=True).returncode == 0
     # A build of "b" that stops inside journal.commit just after the journal is written (os._exit: no cleanup).
-    script = ("import os, sys\nimport generator.journal as j\n"
+    script = ("import os, sys\nimport generator.fs.journal as j\n"
               "def stop(path, plan):\n    os._exit(9)\n"
-              "j._finish = stop\nfrom generator.cli import main\nmain(sys.argv[1:])\n")
+              "j._finish = stop\nfrom generator.cli.app import main\nmain(sys.argv[1:])\n")
     killed = subprocess.run([sys.executable, "-c", script, *_cmd(tmp_path, register, "b")[3:]], cwd=tmp_path,
                             capture_output=True, text=True)
     assert killed.returncode == 9, killed.stderr
@@ -117,13 +117,13 @@ def test_a_commit_that_fails_half_way_is_completed_by_the_next_command(tmp_path,
     must not delete the staged site the journal names; the next command finishes the pair."""
     register = _two_return_sets(tmp_path, standard, write_reg)
     assert subprocess.run(_cmd(tmp_path, register, "a"), cwd=tmp_path, capture_output=True).returncode == 0
-    script = ("import os, sys\nimport generator.journal as j\n"
+    script = ("import os, sys\nimport generator.fs.journal as j\n"
               "real = os.rename\ncalls = []\n"
               "def rename(a, b):\n"
               "    calls.append(b)\n"
               "    if '.site.old-' in str(b):\n        raise OSError(28, 'No space left on device', str(b))\n"
               "    return real(a, b)\n"
-              "j.os.rename = rename\nfrom generator.cli import main\nmain(sys.argv[1:])\n")
+              "j.os.rename = rename\nfrom generator.cli.app import main\nmain(sys.argv[1:])\n")
     failed = subprocess.run([sys.executable, "-c", script, *_cmd(tmp_path, register, "b")[3:]], cwd=tmp_path,
                             capture_output=True, text=True)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
@@ -136,7 +136,7 @@ def test_a_commit_that_fails_half_way_is_completed_by_the_next_command(tmp_path,
 def test_each_move_is_done_once_whatever_step_a_kill_stopped_at(tmp_path):
     """journal.commit on real folders, stopped (os._exit in a child) after each of its steps in turn: recovery
     always ends with the new folders in place and the old ones gone, never undoing a move already made."""
-    import generator.journal as journal
+    import generator.fs.journal as journal
 
     # Counted steps: two renames beside the targets, then per folder the exchange and the old one aside.
     recovered = 0
@@ -150,7 +150,7 @@ def test_each_move_is_done_once_whatever_step_a_kill_stopped_at(tmp_path):
             (root / "stage" / name).mkdir(parents=True)
             (root / "stage" / name / "which").write_text("new")
         script = (
-            "import os, sys\nimport generator.journal as j\nn = [0]\nlimit = int(sys.argv[1])\n"
+            "import os, sys\nimport generator.fs.journal as j\nn = [0]\nlimit = int(sys.argv[1])\n"
             "def counted(f):\n    def g(*a, **k):\n        r = f(*a, **k)\n        n[0] += 1\n"
             "        if n[0] >= limit:\n            os._exit(9)\n        return r\n    return g\n"
             "j.os.rename = counted(os.rename)\nj._exchange = counted(j._exchange)\n"

@@ -8,13 +8,13 @@ import pytest
 from support.lists import fill_list
 from support.returns import lose_points, make_halls
 
-from generator.config import Config
-from generator.confirmation import confirm, label
-from generator.decisions import load_decisions
+from generator.archive.store import evaluate
 from generator.errors import DecisionError
-from generator.fsutil import dumps_stable
-from generator.results import evaluate
-from generator.workbooks_lists import write_lists
+from generator.evaluate.decisions import load_decisions
+from generator.evaluate.recognition import confirm, label
+from generator.fs.files import dumps_stable
+from generator.rules.config import Config
+from generator.workbooks.lists import write_lists
 
 CONFIG = Config(year=2025)
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 from support.zip_parts import rewrite
 
-from generator.cli import main
+from generator.cli.app import main
 
 HALLS = make_halls({"广东": 3})
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.register import write_register
+from generator.rules.register import write_register
 
 ROOT = Path(__file__).resolve().parent.parent
 HALLS = make_halls({"广东": 2, "北京": 1})

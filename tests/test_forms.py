@@ -12,11 +12,11 @@ from openpyxl.utils.datetime import from_excel
 from support.returns import YEAR, fill_scoring
 
 from generator import workbook as wbk
-from generator.cli import main
+from generator.cli.app import main
 from generator.demo import apply_fill
-from generator.forms import build_workbook, master_path, safe_name, write_master, write_templates
-from generator.intake import ACCEPTED, run_intake
-from generator.register import Hall, write_register
+from generator.intake.run import ACCEPTED, run_intake
+from generator.rules.register import Hall, write_register
+from generator.workbooks.forms import build_workbook, master_path, safe_name, write_master, write_templates
 
 CREATED = datetime(YEAR, 1, 2, 3, 4, 5, tzinfo=UTC)
 MASTER_DIR = Path(__file__).resolve().parent.parent / "input_templates"
@@ -228,8 +228,8 @@ def content(path) -> dict:
 
 def test_stamped_workbooks_equal_built_ones(written, standard, tmp_path):
     """write_templates stamps halls into saved bytes; the result must be what build_workbook describes."""
-    from generator.forms import unrated_reason
-    from generator.rules import Rules
+    from generator.rules.year_rules import Rules
+    from generator.workbooks.forms import unrated_reason
 
     out, paths = written
     rules = Rules.of(standard, year=YEAR)
@@ -310,7 +310,7 @@ def test_cli_templates_zip_and_master(tmp_path, standard):
 
 def test_cover_shows_the_live_total_beside_the_signatures(wb):
     """The 封面 carries 合计得分 as a formula of the 检查表 sheet's 预计最终得分, above the signature lines."""
-    from generator.workbooks_form_sheets import COVER_SCORE
+    from generator.workbooks.form_sheets import COVER_SCORE
 
     cover, items = wb[wbk.SHEET_COVER], wb[wbk.SHEET_ITEMS]
     labels = {cover.cell(row=r, column=1).value: r for r in range(1, cover.max_row + 1)}

@@ -13,11 +13,11 @@ from support.returns import YEAR, full_fill, make_halls, write_return
 from support.zip_parts import rewrite, sheet_part
 
 from generator.errors import RegisterError
-from generator.intake import check_file
-from generator.pages import _front_matter
-from generator.problems import CATALOGUE
-from generator.register import COLUMNS, load_register
-from generator.textcell import UNSAFE
+from generator.intake.run import check_file
+from generator.rules.problems import CATALOGUE
+from generator.rules.register import COLUMNS, load_register
+from generator.site.pages import _front_matter
+from generator.xlsx.textcell import UNSAFE
 
 SEED = 20251201
 PEAK = 64 * 1024 * 1024

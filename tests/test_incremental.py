@@ -12,9 +12,9 @@ import pytest
 from support.builds import build_year as run
 from support.returns import YEAR, fill_scoring, make_halls, write_return
 
-from generator.fsutil import dumps_stable
-from generator.memo import read_memo, write_memo
-from generator.register import write_register
+from generator.fs.files import dumps_stable
+from generator.fs.memo import read_memo, write_memo
+from generator.rules.register import write_register
 
 HALLS = make_halls({"广东": 10, "北京": 10, "西藏": 5})
 BEIJING = [h for h in HALLS if h.province == "北京"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.register import Hall, write_register
+from generator.rules.register import Hall, write_register
 
 ROOT = Path(__file__).resolve().parent.parent
 HALLS = make_halls({"广东": 2})
@@ -73,7 +73,7 @@ def test_an_outlook_msg_is_named_as_a_mail_to_save_as_eml(world):
 
 def test_two_register_ids_never_share_a_page_file(tmp_path, standard):
     """Two ids whose sanitised page names are the same each get their own page."""
-    from generator.pages import hall_slug
+    from generator.site.pages import hall_slug
 
     halls = [Hall("A/B", "甲厅", "广东", "广州", "天河", 2, "自营"), Hall("A:B", "乙厅", "广东", "广州", "天河", 2, "自营"),
              Hall("a/b", "丙厅", "广东", "广州", "天河", 2, "自营"), Hall("AB1", "丁厅", "广东", "广州", "天河", 2, "自营"),
@@ -88,8 +88,8 @@ def test_archive_out_is_kept_apart_from_the_archive_and_a_site(tmp_path):
     from click.testing import CliRunner
     from support.site import make_year, site_halls
 
-    from generator.cli import main
-    from generator.paths import mark_site
+    from generator.cli.app import main
+    from generator.fs.paths import mark_site
 
     make_year(tmp_path, tmp_path / "archive", site_halls(), 2025, reviewed=0)
     site = tmp_path / "site"

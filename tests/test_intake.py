@@ -8,8 +8,8 @@ import pytest
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
-from generator.intake import run_intake
-from generator.problems import CATALOGUE
+from generator.intake.run import run_intake
+from generator.rules.problems import CATALOGUE
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from generator.problems import CATALOGUE, ROWS, catalogue_markdown, problem
+from generator.rules.problems import CATALOGUE, ROWS, catalogue_markdown, problem
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "problems.md"
 
@@ -34,7 +34,7 @@ def test_every_code_is_documented_and_the_page_is_current():
     text = DOC.read_text(encoding="utf-8")
     for code in CATALOGUE:
         assert f"| `{code}` |" in text
-    assert text == catalogue_markdown(), "regenerate: python -m generator.problems > docs/problems.md"
+    assert text == catalogue_markdown(), "regenerate: python -m generator.rules.problems > docs/problems.md"
 
 
 def test_every_template_formats_and_says_something_in_chinese():

@@ -11,7 +11,7 @@ from support import faults as ff
 from support.builds import invoke as run
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
-from generator.register import write_register
+from generator.rules.register import write_register
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +127,9 @@ def test_the_report_files_suffix_decides_its_format_or_is_refused(season, tmp_pa
 
     cells = [c for row in csv.reader(text.splitlines()) for c in row]
     assert "returns/=HYPERLINK(1).xlsx" in cells and not any(c.startswith(("=", "+", "-", "@")) for c in cells)
-    from generator.intake import REJECTED, FileStatus, IntakeReport
-    from generator.problems import problem
-    from generator.report_xlsx import build_report_csv
+    from generator.intake.run import REJECTED, FileStatus, IntakeReport
+    from generator.rules.problems import problem
+    from generator.workbooks.problem_report import build_report_csv
 
     named = IntakeReport([FileStatus("=HYPERLINK(1).xlsx", REJECTED, problems=[problem("file-empty", file="x")])],
                          [], "")

@@ -12,9 +12,9 @@ import pytest
 from support import faults as ff
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.container import Limits
-from generator.intake import check_file, run_intake
-from generator.rules_container_check import check_container
+from generator.intake.run import check_file, run_intake
+from generator.rules.container_check import check_container
+from generator.xlsx.container import Limits
 
 TODAY = date(YEAR, 12, 1)
 MB = 1024 * 1024
@@ -133,7 +133,7 @@ def test_macros_warn_but_the_return_is_accepted(tmp_path, good, standard):
 def test_container_check_hands_the_reader_what_it_unzipped(good):
     """One inflation per part: the entity scan keeps the XML it unzipped, and the reader's grids from those
     bytes are the ones it reads from the zip."""
-    from generator.reader import read_grids
+    from generator.xlsx.reader import read_grids
 
     path, _halls = good
     parts: dict[str, bytes] = {}
@@ -150,7 +150,7 @@ def test_parts_shared_with_earlier_files_are_their_own_bytes(tmp_path, good, sta
     damaged in transfer, or named differently in its local header, is not such a part: the same errors as
     always. And the parts handed on are each file's own bytes."""
     from generator import container
-    from generator.container import Parts
+    from generator.xlsx.container import Parts
 
     path, halls = good
     other = write_return(standard, halls[1], full_fill(standard, inspector="李四"), tmp_path / "other")
@@ -185,7 +185,7 @@ def test_parts_shared_with_earlier_files_are_their_own_bytes(tmp_path, good, sta
 def test_parts_inflated_here_are_zipfiles_bytes(tmp_path, good, standard, method):
     """Stored, deflated or (left to zipfile) bzip2 parts: the parts handed to the reader are what zipfile
     reads, and the return is accepted the same way."""
-    from generator.container import Parts
+    from generator.xlsx.container import Parts
 
     path, halls = good
     copy = ff.rezip(path, tmp_path / "copy.xlsx", method=method)

@@ -10,9 +10,9 @@ from support import faults as ff
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
-from generator.forms import template_path
-from generator.intake import run_intake
-from generator.register import Hall
+from generator.intake.run import run_intake
+from generator.rules.register import Hall
+from generator.workbooks.forms import template_path
 
 TODAY = date(YEAR, 12, 1)
 C, I, E, V, M = wbk.SHEET_COVER, wbk.SHEET_ITEMS, wbk.SHEET_EVENTS, wbk.SHEET_VETO, wbk.SHEET_META  # noqa: E741 - sheet initials, read as a table

@@ -9,7 +9,7 @@ from datetime import date
 from support import faults as ff
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
-from generator.intake import run_intake
+from generator.intake.run import run_intake
 
 TODAY = date(YEAR, 12, 1)
 HALLS = make_halls({"甲": 3})

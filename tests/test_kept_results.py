@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-from generator.evaluate_year import Tally
-from generator.fsutil import file_status
-from generator.memo import write_memo
-from generator.unchanged import KeptResults, kept_results, last_results, remember_results
+from generator.evaluate.year import Tally
+from generator.fs.files import file_status
+from generator.fs.memo import write_memo
+from generator.incremental.unchanged import KeptResults, kept_results, last_results, remember_results
 
 YEAR = 2025
 

@@ -10,8 +10,8 @@ from support.lists import fill_list
 from support.returns import YEAR, fill_scoring, make_halls, write_return
 
 from generator.build import BuildOptions, BuildSummary, build
-from generator.config import GOOD
-from generator.register import write_register
+from generator.rules.config import GOOD
+from generator.rules.register import write_register
 
 HALLS = make_halls({"广东": 6, "北京": 6})
 REVIEW = "市级检查"  # the city's round: its halls are on the 上报名单

@@ -18,13 +18,13 @@ from support.libreoffice import convert
 from support.returns import YEAR, fill_scoring, make_halls
 
 from generator import workbook as wbk
-from generator.config import Config
+from generator.archive.store import evaluate
 from generator.demo import apply_fill, plan_fill
-from generator.forms import write_templates
-from generator.intake import ACCEPTED, run_intake
-from generator.reader import read_grids
-from generator.results import evaluate
-from generator.scoring import score_return
+from generator.evaluate.scoring import score_return
+from generator.intake.run import ACCEPTED, run_intake
+from generator.rules.config import Config
+from generator.workbooks.forms import write_templates
+from generator.xlsx.reader import read_grids
 
 CREATED = datetime(YEAR, 1, 2, tzinfo=UTC)
 TODAY = date(YEAR, 12, 31)

@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.cli import main
-from generator.contacts import Contact, ContactsError, load_contacts, write_contacts
-from generator.forms import write_templates
-from generator.intake import run_intake
-from generator.mail import send, sent_ids
-from generator.mail_compose import template_drafts
-from generator.register import write_register
+from generator.cli.app import main
+from generator.intake.run import run_intake
+from generator.mail.compose import template_drafts
+from generator.mail.contacts import Contact, ContactsError, load_contacts, write_contacts
+from generator.mail.send import send, sent_ids
+from generator.rules.register import write_register
+from generator.workbooks.forms import write_templates
 
 SENDER = "省公司服务管理 <fw@example.cn>"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -525,7 +525,7 @@ def test_send_with_tls_and_login(setup, mode, monkeypatch):
 
 
 def test_mail_returns_through_the_cache_give_the_same_report(setup, standard, tmp_path):
-    from generator.cache import IntakeCache
+    from generator.incremental.intake_cache import IntakeCache
 
     hall = setup["halls"][1]
     path = write_return(standard, hall, full_fill(standard), tmp_path / "f")

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from support.returns import YEAR, full_fill, write_return
 from test_mail import SENDER, XLSX, parse, run, setup, smtp_server  # noqa: F401 - fixtures used by name
 
-from generator.intake import run_intake
+from generator.intake.run import run_intake
 
 
 def _mail(sender: str, n: int, attachments=(), subject: str = "回复:检查表", **headers) -> EmailMessage:
@@ -86,7 +86,7 @@ def test_year_is_taken_from_workbooks_in_mails_and_zips(standard, tmp_path):
 
     from support.returns import make_halls
 
-    from generator.register import write_register
+    from generator.rules.register import write_register
 
     last_year = date.today().year - 1
     halls = make_halls({"甲": 4})
@@ -224,7 +224,7 @@ def test_own_mail_left_out_one_reply_per_message_and_closed_by_a_correction(setu
 
 
 def test_hostile_contact_names_refused_and_intranet_domains_only_when_given(setup, tmp_path):  # noqa: F811
-    from generator.contacts import Contact, ContactsError, load_contacts, write_contacts
+    from generator.mail.contacts import Contact, ContactsError, load_contacts, write_contacts
 
     path = tmp_path / "c.csv"  # a CSV keeps the control character an xlsx writer would drop
     write_contacts([
@@ -347,7 +347,7 @@ def _renamed_parts(source, target) -> None:
 def test_packages_with_unusual_part_names_are_read_through_their_relationships(setup, standard, tmp_path):
     import zipfile
 
-    from generator.reader import read_grids_fast, read_grids_openpyxl
+    from generator.xlsx.reader import read_grids_fast, read_grids_openpyxl
 
     hall = setup["halls"][0]
     source = write_return(standard, hall, full_fill(standard), tmp_path / "filled")
@@ -465,8 +465,8 @@ def test_mail_year_comes_from_the_workbooks_and_a_past_deadline_is_refused(setup
 
 
 def test_problem_lists_hallscore_issued_are_its_own_not_returns(setup, standard, tmp_path):
-    from generator.intake import IntakeReport
-    from generator.report_xlsx import build_report
+    from generator.intake.run import IntakeReport
+    from generator.workbooks.problem_report import build_report
 
     bad = write_return(standard, setup["halls"][3], full_fill(standard, inspector=""), tmp_path / "filled")
     first = run_intake([bad], standard, setup["halls"], YEAR, today=date(YEAR, 12, 1))

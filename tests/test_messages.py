@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 from support.returns import YEAR, full_fill, make_halls
 
-from generator.config import load_config
 from generator.demo import apply_fill
 from generator.errors import ConfigError
-from generator.forms import write_master
-from generator.intake import run_intake
-from generator.rules_standard_load import load_standard
+from generator.intake.run import run_intake
+from generator.rules.config import load_config
+from generator.rules.standard_load import load_standard
+from generator.workbooks.forms import write_master
 
 ENGLISH = re.compile(r"[A-Za-z]{4,}")  # an exception name or a parser's sentence; codes and sheet names are shorter
 HALLS = make_halls({"广东": 2})

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from support.returns import make_halls
 
-from generator.config import Config
 from generator.errors import OverrideError
-from generator.overrides import apply_overrides, load_overrides
-from generator.register import Hall
-from generator.tiering import Candidate, assign_tiers, quota_use
+from generator.evaluate.overrides import apply_overrides, load_overrides
+from generator.evaluate.tiering import Candidate, assign_tiers, quota_use
+from generator.rules.config import Config
+from generator.rules.register import Hall
 
 CONFIG = Config(year=2025)
 
@@ -135,7 +135,7 @@ def test_xlsx_overrides_and_english_yaml_keys(tmp_path, tied):
 def test_evaluate_records_the_decision_in_results(tmp_path, standard):
     from support.returns import lose_points
 
-    from generator.results import evaluate
+    from generator.archive.store import evaluate
 
     halls = make_halls({"甲": 20})  # 优秀 cap 1: two halls tie at 97
     records = [lose_points(standard, h, "市级检查", Decimal(3)) for h in ("H010000", "H010001")]
@@ -162,8 +162,8 @@ def test_an_alias_bomb_is_refused_at_once_through_the_cli(tmp_path):
     from click.testing import CliRunner
     from support.returns import make_halls
 
-    from generator.cli import main
-    from generator.register import write_register
+    from generator.cli.app import main
+    from generator.rules.register import write_register
 
     write_register(make_halls({"甲": 3}), tmp_path / "register.xlsx")
     (tmp_path / "returns").mkdir()
@@ -189,7 +189,7 @@ def test_an_oversized_overrides_file_is_refused(tmp_path):
     import pytest
 
     from generator.errors import OverrideError
-    from generator.overrides import load_overrides
+    from generator.evaluate.overrides import load_overrides
 
     path = tmp_path / "big.yaml"
     path.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
@@ -275,7 +275,7 @@ def test_a_malformed_withdrawal_is_refused(tmp_path, row, message):
 
 
 def test_withdrawals_follow_the_owner_of_every_round_that_recorded_the_finding(tmp_path):
-    from generator.overrides import withdrawals
+    from generator.evaluate.overrides import withdrawals
 
     items = {"K01": "扣分", "K02": "扣分", "V02": "一票否决"}
     recorded = {"H1": {"V02": ["市级检查"], "K01": ["市级检查", "集团复核"]}, "H2": {"K02": ["自评"]}}

@@ -7,11 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.returns import lose_points
 
-from generator.config import Config
-from generator.fsutil import dumps_stable
-from generator.register import Hall
-from generator.results import evaluate
-from generator.tiering import Candidate, assign_tiers
+from generator.archive.store import evaluate
+from generator.evaluate.tiering import Candidate, assign_tiers
+from generator.fs.files import dumps_stable
+from generator.rules.config import Config
+from generator.rules.register import Hall
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ORDER = ("优秀", "良好", "达标", "不达标")  # best first
@@ -147,7 +147,7 @@ def test_the_docstring_example_provisional_tier_can_drop_claimed_cannot():
 @given(worlds(), st.randoms(use_true_random=False))
 def test_decisions_pin_bar_and_never_break_a_quota(world, rnd):
     """Random lists answered within the rules, in the 办法's order: quotas hold, 认定 pins, 不认定 bars."""
-    from generator.shortlist import excellent_lists, good_lists
+    from generator.evaluate.shortlist import excellent_lists, good_lists
 
     halls, cands, config = world
     info = {h.hall_id: {"name": h.name, "city": h.city, "level": h.level, "round": "市级检查"} for h in halls}

@@ -19,8 +19,8 @@ from support.returns import YEAR, full_fill, make_halls, write_return
 
 from generator import workbook as wbk
 from generator.demo import plan_fill
-from generator.forms import build_workbook
-from generator.reader import Budget, SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
+from generator.workbooks.forms import build_workbook
+from generator.xlsx.reader import Budget, SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
 
 HALL = make_halls({"广东": 1})[0]
 

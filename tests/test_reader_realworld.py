@@ -10,8 +10,8 @@ import pytest
 from support.readers import assert_same
 from support.zip_parts import rewrite
 
-from generator.reader import read_grids, read_grids_openpyxl
-from generator.xlsx import read_sheets
+from generator.xlsx.fast import read_sheets
+from generator.xlsx.reader import read_grids, read_grids_openpyxl
 
 
 def _book(tmp_path, name="src.xlsx"):

@@ -25,12 +25,12 @@ import pytest
 from support.lists import fill_list
 from support.returns import lose_points, make_halls
 
-from generator.config import Config
-from generator.decisions import list_file_name, load_decisions
+from generator.archive.store import evaluate
 from generator.errors import DecisionError
-from generator.fsutil import dumps_stable
-from generator.results import evaluate
-from generator.workbooks_lists import write_lists
+from generator.evaluate.decisions import list_file_name, load_decisions
+from generator.fs.files import dumps_stable
+from generator.rules.config import Config
+from generator.workbooks.lists import write_lists
 
 CONFIG = Config(year=2025)
 HALLS = make_halls({"甲": 20})

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from support.site import make_year, site_halls
 
+from generator.archive.codec import SCHEMA_VERSION, HallRow, RoundScore, dumps, from_json, to_json
+from generator.archive.store import RESULTS_FILE, load_archive
 from generator.build import rebuild_site
-from generator.cli import main
+from generator.cli.app import main
 from generator.errors import SiteError
-from generator.record import SCHEMA_VERSION, HallRow, RoundScore, dumps, from_json, to_json
-from generator.results import RESULTS_FILE, load_archive
 
 YEAR = 2025
 
@@ -65,7 +65,7 @@ def test_a_schema_1_archive_is_upgraded_on_load_and_still_makes_a_site(archived,
     pages = rebuild_site(archived, tmp_path / "site")
     assert pages > 0 and (tmp_path / "site" / str(YEAR) / "index.html").is_file()
     waiting = next(h for h in year.results["halls"] if h["awaiting"])
-    from generator.pages import hall_slug
+    from generator.site.pages import hall_slug
 
     page = (tmp_path / "site" / str(YEAR) / "halls" / f"{hall_slug(waiting['hall_id'])}.html").read_text(encoding="utf-8")
     assert f"待{waiting['awaiting']}认定" in page
@@ -119,7 +119,7 @@ def test_an_archive_of_another_version_is_refused_in_chinese(archived, tmp_path,
 
 
 def test_each_json_number_is_typed_as_its_own_text_whatever_was_typed_before():
-    from generator.record import _dec
+    from generator.archive.codec import _dec
 
     # The memo keys on the number: values that are equal but written differently must not share a Decimal.
     for first, second in [(1, 1.0), (1.0, 1), (0.0, -0.0), (-0.0, 0.0), (2.5, 2.5), (True, 1), (1, True)]:

@@ -2,7 +2,7 @@ import pytest
 from support.returns import make_halls
 
 from generator.errors import RegisterError
-from generator.register import load_register, write_register
+from generator.rules.register import load_register, write_register
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
@@ -56,7 +56,7 @@ def test_fast_and_openpyxl_readings_of_a_register_agree(tmp_path):
 
     import openpyxl
 
-    from generator.register import fast_register_rows, read_register
+    from generator.rules.register import fast_register_rows, read_register
 
     wb = openpyxl.Workbook()
     wb.active.title = "说明"

@@ -17,13 +17,13 @@ from support.returns import YEAR, fill_scoring, make_halls
 
 from generator import workbook as wbk
 from generator.build import BuildOptions, build
-from generator.config import Config, config_from_dict
 from generator.demo import apply_fill
-from generator.exports import export_name
-from generator.forms import build_workbook, write_templates
-from generator.pages import hall_slug
-from generator.register import write_register
-from generator.rules import Rules
+from generator.rules.config import Config, config_from_dict
+from generator.rules.register import write_register
+from generator.rules.year_rules import Rules
+from generator.site.pages import hall_slug
+from generator.workbooks.exports import export_name
+from generator.workbooks.forms import build_workbook, write_templates
 
 
 def run_year(tmp_path, standard, config: Config, fills: dict):
@@ -121,7 +121,7 @@ def test_a_threshold_changed_in_the_config_changes_tiers_pages_and_exports(tmp_p
 def test_rules_read_back_from_the_record_are_the_rules_scored_with(standard):
     config = config_from_dict({"bonus_cap": 3, "thresholds": {"优秀": 96.5, "良好": 90, "达标": 80},
                                "rounds": ["自评", "市级检查", "省级复核", "集团复核"]}, YEAR)
-    from generator.results import evaluate
+    from generator.archive.store import evaluate
 
     recorded = evaluate([], [], standard, config)["config"]
     back = Rules.from_record(standard, YEAR, recorded)
@@ -141,12 +141,12 @@ import openpyxl
 
 from generator import workbook as wbk
 from generator.build import BuildOptions, build
-from generator.config import Config
+from generator.rules.config import Config
 from generator.demo import apply_fill
-from generator.register import write_register
-from generator.rules import Rules
-from generator.rules_standard_load import load_standard
-from generator.forms import write_templates
+from generator.rules.register import write_register
+from generator.rules.year_rules import Rules
+from generator.rules.standard_load import load_standard
+from generator.workbooks.forms import write_templates
 from support.returns import fill_scoring, make_halls
 
 root = Path(sys.argv[1])
@@ -228,7 +228,7 @@ def test_the_workbook_guide_says_the_standards_score_step(tmp_path, standard, st
 def test_templates_command_issues_workbooks_with_the_years_bonus_cap(tmp_path):
     from click.testing import CliRunner
 
-    from generator.cli import main
+    from generator.cli.app import main
 
     write_register(make_halls({"甲": 1}), tmp_path / "register.xlsx")
     (tmp_path / "y.toml").write_text("year = 2025\nbonus_cap = 2.5\n", encoding="utf-8")

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.cli import main
-from generator.paths import SITE_MARKER
+from generator.cli.app import main
+from generator.fs.paths import SITE_MARKER
 
 HALLS = make_halls({"广东": 2})
 

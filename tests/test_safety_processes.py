@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from support.builds import build_command as _cmd
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.cli import main
+from generator.cli.app import main
 
 HALLS = make_halls({"广东": 3, "北京": 2})
 

@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 from support.returns import lose_points
 
-from generator.intake import ReturnRecord
-from generator.scoring import half_up, score_return
+from generator.evaluate.scoring import half_up, score_return
+from generator.intake.run import ReturnRecord
 
 
 def record(standard, scores=None, events=None, vetoes=None):
@@ -95,8 +95,8 @@ def test_repeating_base_is_kept_exact(standard):
 def test_rounds_highest_present_decides_all_kept_and_gaps(standard):
     from support.returns import make_halls
 
-    from generator.config import Config
-    from generator.results import evaluate
+    from generator.archive.store import evaluate
+    from generator.rules.config import Config
 
     halls = make_halls({"甲": 20, "乙": 20})  # each province: 优秀 cap 1; H01… is 乙, H02… is 甲 (sorted)
     records = [
@@ -142,7 +142,7 @@ def test_integer_figures_equal_the_exact_fractions_rounded(standard):
     on random returns: any score step, 不适用, events up to past every cap, vetoes, a zero bonus cap."""
     import random
 
-    from generator.scoring import report_return
+    from generator.evaluate.scoring import report_return
 
     rnd = random.Random(15)
     checked = 0
@@ -166,7 +166,7 @@ def test_integer_figures_equal_the_exact_fractions_rounded(standard):
 
 
 def test_scores_off_the_half_point_grid_take_the_exact_path(standard):
-    from generator.scoring import report_return
+    from generator.evaluate.scoring import report_return
 
     rec = record(standard, {"A01": Decimal("3.3")}, {standard.bonus[0].id: 1})
     got = report_return(rec, standard)

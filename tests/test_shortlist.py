@@ -8,14 +8,14 @@ import openpyxl
 import yaml
 from support.returns import fill_scoring, lose_points, make_halls, write_return
 
+from generator.archive.store import evaluate
 from generator.build import BuildOptions, build
-from generator.config import Config
-from generator.fsutil import dumps_stable
-from generator.register import write_register
-from generator.results import evaluate
-from generator.shortlist import shortlist_size
-from generator.tiering import Candidate
-from generator.workbooks_lists import write_shortlists
+from generator.evaluate.shortlist import shortlist_size
+from generator.evaluate.tiering import Candidate
+from generator.fs.files import dumps_stable
+from generator.rules.config import Config
+from generator.rules.register import write_register
+from generator.workbooks.lists import write_shortlists
 
 CONFIG = Config(year=2025)
 
@@ -27,7 +27,7 @@ def cand(hall_id, final, vetoes=()):
 
 def lists(halls, scores, config=CONFIG, vetoed=(), good=False):
     """The 优秀 lists as if every province had recognised all its halls (or, with ``good``, both lists)."""
-    from generator.shortlist import excellent_lists, good_lists
+    from generator.evaluate.shortlist import excellent_lists, good_lists
 
     cands = {h: cand(h, s, ("V01",) if h in vetoed else ()) for h, s in scores.items()}
     info = {h.hall_id: {"name": h.name, "city": h.city, "level": h.level, "round": "市级检查"} for h in halls}

@@ -11,9 +11,9 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from generator.decisions import load_decisions
 from generator.errors import DecisionError, OverrideError
-from generator.overrides import load_overrides
+from generator.evaluate.decisions import load_decisions
+from generator.evaluate.overrides import load_overrides
 
 
 def _overrides(path, date_cell="2025-07-01"):

@@ -13,15 +13,15 @@ import pytest
 from click.testing import CliRunner
 from support.site import make_year, site_halls
 
+from generator.archive.store import load_archive, save_year
 from generator.build import BuildOptions, build
-from generator.cli import main
+from generator.cli.app import main
 from generator.demo import make_demo, make_register
-from generator.pages import hall_slug
-from generator.regions import province_slug
-from generator.register import Hall, write_register
-from generator.results import load_archive, save_year
-from generator.site import build_site
-from generator.standard import DEFAULT_STANDARD
+from generator.rules.regions import province_slug
+from generator.rules.register import Hall, write_register
+from generator.rules.standard import DEFAULT_STANDARD
+from generator.site.pages import hall_slug
+from generator.site.render import build_site
 
 TEXT_SUFFIXES = {".html", ".js", ".json", ".xml", ".css", ".txt", ".md"}
 FOREIGN = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.I)
@@ -180,7 +180,7 @@ def test_fields_from_tiering_render_when_present(tmp_path):
     overview = (site / "index.html").read_text(encoding="utf-8")
     listed = overview[overview.index("<h2>上报名单</h2>"):]
     listed = listed[:listed.index("<h2>", 5)]
-    from generator.regions import province_order
+    from generator.rules.regions import province_order
 
     order = sorted((first["province"], other["province"]), key=province_order)
     assert listed.count("<h3") == 2 and listed.index(order[0] + " ·") < listed.index(order[1] + " ·")
@@ -248,7 +248,7 @@ def test_export_keeps_formula_like_text_as_text():
 
     from support.rows import hall_row
 
-    from generator.exports import workbook_bytes
+    from generator.workbooks.exports import workbook_bytes
 
     hall = hall_row(hall_id="H1", name='=HYPERLINK("http://x")', province="甲", city="乙", district="丙",
                     level=2, type="自营", round="自评", tier="达标", tier_reason="", final_score=85.5,
@@ -281,7 +281,7 @@ def test_export_opens_ready_to_use():
 
     from support.rows import hall_row
 
-    from generator.exports import workbook_bytes
+    from generator.workbooks.exports import workbook_bytes
 
     def hall(n, score):
         return hall_row(hall_id=f"H{n}", name=f"厅{n}", province="甲", city="乙", district="丙", level=2,

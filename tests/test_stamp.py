@@ -14,15 +14,15 @@ from pathlib import Path
 from support.rows import hall_row
 from support.site import make_year, site_halls
 
-from generator.memo import read_memo, write_memo
+from generator.archive.store import load_archive
+from generator.fs.memo import read_memo, write_memo
 from generator.model import RoundScore
-from generator.pages import TEMPLATE_DIR
-from generator.register import Hall
-from generator.results import load_archive
-from generator.site import build_site
-from generator.site_format import hall_slug
-from generator.site_page_keys import forget_digests, page_row, page_row_digest
-from generator.stamp import SHELL, strip_key
+from generator.rules.register import Hall
+from generator.site.format import hall_slug
+from generator.site.hall_pages import SHELL, strip_key
+from generator.site.page_keys import forget_digests, page_row, page_row_digest
+from generator.site.pages import TEMPLATE_DIR
+from generator.site.render import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>&amp;\"营业厅\""
@@ -187,7 +187,7 @@ def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp
 
     def fresh_build() -> str:
         script = ("import jieba\n"
-                  "from generator.results import load_archive\nfrom generator.site import build_site\n"
+                  "from generator.archive.store import load_archive\nfrom generator.site.render import build_site\n"
                   f"build_site(load_archive({str(tmp_path / 'archive')!r}), {str(tmp_path / 'site')!r})\n"
                   "print(jieba.dt.initialized)\n")
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -294,8 +294,8 @@ def test_a_hall_digest_changes_with_every_field_but_the_rank_and_a_returns_check
 
     from support.rows import hall_row
 
-    from generator.record import Decision, Event, RoundScore, Veto
-    from generator.site_page_keys import forget_digests, hall_digest
+    from generator.archive.codec import Decision, Event, RoundScore, Veto
+    from generator.site.page_keys import forget_digests, hall_digest
 
     one = RoundScore("市级检查", "accepted", "2025-05-01", "张三", Decimal("90"), Decimal("90"), "a.xlsx", "0" * 64, "",
                      ())

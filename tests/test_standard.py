@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 
 from generator.errors import StandardError
-from generator.rules_standard_load import load_standard
-from generator.standard import DEFAULT_STANDARD
+from generator.rules.standard import DEFAULT_STANDARD
+from generator.rules.standard_load import load_standard
 
 
 def test_default_standard_matches_standard_md(standard):
@@ -85,9 +85,9 @@ def test_any_malformed_data_file_gets_coded_chinese_problems_never_a_traceback(t
 
     import yaml
 
-    from generator.problems import CATALOGUE
-    from generator.rules_standard_load import check_standard
-    from generator.standard import EXAMPLES
+    from generator.rules.problems import CATALOGUE
+    from generator.rules.standard import EXAMPLES
+    from generator.rules.standard_load import check_standard
 
     shipped = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXAMPLES.values()]
     rng = random.Random(seed)

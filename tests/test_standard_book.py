@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from generator import workbook as wbk
-from generator.cli import main
-from generator.forms import template_path
-from generator.register import Hall, write_register
-from generator.rules_standard_load import check_standard, load_standard
-from generator.standard import EXAMPLES
-from generator.standard_book import book_bytes
+from generator.cli.app import main
+from generator.rules.register import Hall, write_register
+from generator.rules.standard import EXAMPLES
+from generator.rules.standard_book import book_bytes
+from generator.rules.standard_load import check_standard, load_standard
+from generator.workbooks.forms import template_path
 
 YEAR = 2025
 
@@ -264,8 +264,8 @@ def test_exported_default_standard_gives_byte_identical_results(tmp_path, standa
 def test_kefu_example_forms_and_scoring(tmp_path):
     """The 客服部门 example: every item rated by level, weights 20/30/20/15/15, no event or veto sheet."""
     from generator.demo import Fill, apply_fill
-    from generator.forms import build_workbook
-    from generator.intake import check_file
+    from generator.intake.run import check_file
+    from generator.workbooks.forms import build_workbook
 
     std = load_standard(EXAMPLES["kefu"])
     hall = Hall("K1", "客服一部", "甲省", "乙市", "丙区", 1, "自营")
@@ -281,7 +281,7 @@ def test_kefu_example_forms_and_scoring(tmp_path):
     wb.save(path)
     record, problems, _ = check_file(path, "k.xlsx", std, {"K1": hall}, YEAR, today=datetime(YEAR, 12, 1).date())
     assert record is not None, problems
-    from generator.scoring import report_return
+    from generator.evaluate.scoring import report_return
 
     reported = report_return(record, std)
     # base = 100 × (20·1 + 30·0.3 + 20·1 + 15·1 + 15·1) / 100 = 79.0
@@ -294,9 +294,9 @@ def test_level_rated_return_saved_again_by_libreoffice_scores_the_same(tmp_path)
     import shutil
 
     from generator.demo import Fill, apply_fill
-    from generator.forms import build_workbook
-    from generator.intake import check_file
-    from generator.scoring import report_return
+    from generator.evaluate.scoring import report_return
+    from generator.intake.run import check_file
+    from generator.workbooks.forms import build_workbook
     from tests.test_libreoffice import convert
 
     office = shutil.which("soffice") or shutil.which("libreoffice")

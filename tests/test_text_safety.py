@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator.cli import main
-from generator.register import COLUMNS, Hall, read_register
+from generator.cli.app import main
+from generator.rules.register import COLUMNS, Hall, read_register
 
 EVIL = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "[x](javascript:alert(1))",
         "<script>alert(1)</script>"]

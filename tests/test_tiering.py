@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from support.returns import make_halls
 
-from generator.config import Config
-from generator.register import Hall
-from generator.tiering import Candidate, assign_tiers
+from generator.evaluate.tiering import Candidate, assign_tiers
+from generator.rules.config import Config
+from generator.rules.register import Hall
 
 
 def cand(hall_id, final, base=None, deduction=0, business=100, vetoes=()):
@@ -149,7 +149,7 @@ def test_reasons_are_facts_said_by_the_catalogue():
     """Placements carry structured facts; the sentence is the catalogue's, and a tie is known from the facts."""
     import pytest
 
-    from generator.reasons import CATALOGUE, Fact, say, waits_for_decision
+    from generator.evaluate.tier_reasons import CATALOGUE, Fact, say, waits_for_decision
 
     halls = make_halls({"甲": 20})
     cands = {h.hall_id: cand(h.hall_id, 96) for h in halls[:2]}  # two tie for the one 优秀 place
@@ -170,7 +170,7 @@ def test_the_ranks_a_reason_quotes_are_found_from_its_facts():
     """reasons.said_with_ranks: where each quota rank stands in the sentence, made from the facts the way say()
     fills the catalogue (one rank, two ranks in one sentence, a tie, none); every placement's sentence is its
     facts'."""
-    from generator.reasons import said_with_ranks, say
+    from generator.evaluate.tier_reasons import said_with_ranks, say
 
     halls = make_halls({"甲": 20})
     scores = {"H010000": 99, "H010001": 98, "H010002": 97, "H010003": 96, "H010004": 95.5, "H010005": 95.2,
@@ -187,7 +187,7 @@ def test_the_ranks_a_reason_quotes_are_found_from_its_facts():
 def test_a_refusal_that_bars_two_tiers_is_said_once():
     """A province's 不认定 bars 良好 and 优秀 with the same record (confirmation.py): a hall whose score reached
     优秀 falls past both, and its reason names the refusal once, not once per tier."""
-    from generator.reasons import Fact
+    from generator.evaluate.tier_reasons import Fact
 
     halls = make_halls({"甲": 40})
     refusal = Fact.of("list-refused", tier="良好", said=Fact.of(

@@ -15,11 +15,11 @@ import pytest
 from support.returns import YEAR, full_fill, make_halls, scored_returns, write_return
 from support.site import make_year, site_halls
 
+from generator.archive.store import load_archive
 from generator.build import BuildOptions, build
-from generator.installkey import keyed_digest
+from generator.fs.installkey import keyed_digest
 from generator.resources import THEME_OVERRIDES
-from generator.results import load_archive
-from generator.site import build_site
+from generator.site.render import build_site
 
 
 class _Run:

@@ -10,11 +10,11 @@ import openpyxl
 from support.site import make_year, site_halls
 
 from generator import charts
-from generator.exports import workbook_bytes
-from generator.pages import _lost_items, iter_pages
-from generator.record import HallRow, Shortlist
-from generator.results import load_archive
-from generator.site_view import YearView, todo_lists
+from generator.archive.codec import HallRow, Shortlist
+from generator.archive.store import load_archive
+from generator.site.pages import _lost_items, iter_pages
+from generator.site.view import YearView, todo_lists
+from generator.workbooks.exports import workbook_bytes
 
 
 def test_charts_draw_a_records_decimals_as_the_json_numbers():
@@ -67,8 +67,8 @@ def test_averages_from_counts_are_the_per_hall_mean_to_the_last_bit():
     import random
     from collections import Counter
 
-    from generator.site_view import average as _avg
-    from generator.site_view import average_counts as _avg_counts
+    from generator.site.view import average as _avg
+    from generator.site.view import average_counts as _avg_counts
 
     rng = random.Random(15)
     cases = [[], [None, "不适用"], [Decimal("95"), Decimal("97")], [Decimal("95"), Decimal("96")],

@@ -9,13 +9,13 @@ from decimal import Decimal
 from support.returns import lose_points, make_halls
 
 from generator import terms
-from generator.config import Config
-from generator.evaluate_year import evaluate_year
+from generator.archive.codec import dumps, from_json, to_json
+from generator.evaluate.year import evaluate_year
 from generator.model import Event, HallRow, Nominee, RoundScore, Shortlist, YearResults
-from generator.record import dumps, from_json, to_json
-from generator.rules import Rules
-from generator.workbook import NOT_APPLICABLE
-from generator.workbook import ROUNDS as CONTRACT_ROUNDS
+from generator.rules.config import Config
+from generator.rules.contract import NOT_APPLICABLE
+from generator.rules.contract import ROUNDS as CONTRACT_ROUNDS
+from generator.rules.year_rules import Rules
 
 YEAR = 2025
 

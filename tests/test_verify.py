@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from support.lists import fill_list
 from support.returns import fill_scoring, make_halls, write_return
 
-from generator.cli import main
-from generator.register import write_register
+from generator.cli.app import main
+from generator.rules.register import write_register
 
 HALLS = make_halls({"甲": 20, "乙": 20})
 

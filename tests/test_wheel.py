@@ -49,4 +49,4 @@ def test_wheel_installs_and_runs_the_demo_outside_the_checkout(tmp_path):
     example = _run([str(env_dir / "bin" / "hallscore"), "config", "--example"], work, env=env)
     assert example.stdout == (ROOT / "hallscore.toml").read_text(encoding="utf-8")
     (work / "mine.toml").write_text(example.stdout, encoding="utf-8")
-    _run([str(python), "-c", "from generator.config import load_config; load_config('mine.toml', 2025)"], work, env=env)
+    _run([str(python), "-c", "from generator.rules.config import load_config; load_config('mine.toml', 2025)"], work, env=env)

@@ -10,14 +10,14 @@ import openpyxl
 import pytest
 from support.rows import hall_row
 
-from generator.application import eligible, reward_list, service_assessment
-from generator.exports import application_bytes, workbook_bytes
-from generator.intake import REJECTED, FileStatus, IntakeReport
-from generator.problems import Problem
-from generator.register import Hall
-from generator.report_xlsx import build_report
-from generator.workbooks_lists import list_workbook_bytes
-from generator.xlsxout import stable_zip
+from generator.evaluate.application import eligible, reward_list, service_assessment
+from generator.intake.run import REJECTED, FileStatus, IntakeReport
+from generator.rules.problems import Problem
+from generator.rules.register import Hall
+from generator.workbooks.exports import application_bytes, workbook_bytes
+from generator.workbooks.lists import list_workbook_bytes
+from generator.workbooks.problem_report import build_report
+from generator.xlsx.write import stable_zip
 
 YEAR = 2024
 EVIL = '=HYPERLINK("http://x","y")'
@@ -88,8 +88,8 @@ def test_stable_zip_does_not_depend_on_when_the_workbook_was_saved():
 
 
 def test_demo_register_and_contacts_keep_formula_like_text(tmp_path):
-    from generator.contacts import Contact, load_contacts, write_contacts
-    from generator.register import load_register, write_register
+    from generator.mail.contacts import Contact, load_contacts, write_contacts
+    from generator.rules.register import load_register, write_register
 
     write_register([Hall("H1", EVIL, "甲", "乙", "丙", 2, "自营")], tmp_path / "r.xlsx")
     assert load_register(tmp_path / "r.xlsx")[0].name == EVIL

@@ -12,9 +12,9 @@ from decimal import Decimal
 import openpyxl
 from support.rows import hall_row, shortlist
 
-from generator.exports import application_bytes, ranks, workbook_bytes
-from generator.textcell import UNSAFE
-from generator.xlsxrows import RowReuse, has_unsafe, plain
+from generator.workbooks.exports import application_bytes, ranks, workbook_bytes
+from generator.xlsx.rows import RowReuse, has_unsafe, plain
+from generator.xlsx.textcell import UNSAFE
 
 NASTY = ["=HYPERLINK(\"http://x\",\"点我\")", "<b>&amp;</b>", "  前后空格 ", "\t制表", "换\n行\r", "   ", "",
          "a\x01b\x7fc\ufffe", "x" * 40000, "🙂 emoji", "@SUM(A1)", "#N/A", "-1"]
@@ -80,7 +80,7 @@ def test_the_quick_unsafe_check_misses_no_unsafe_character():
 
 
 def _reuse(halls, old=None, previous: bytes | None = None, context="v1"):
-    from generator.site_page_keys import hall_digest
+    from generator.site.page_keys import hall_digest
 
     def load(part: str) -> bytes | None:
         return None if previous is None else zipfile.ZipFile(io.BytesIO(previous)).read(part)

@@ -3,7 +3,6 @@
     python tools/imports.py            print the picture by subpackage (Mermaid)
     python tools/imports.py --write    rewrite the picture between the markers in docs/architecture.md
     python tools/imports.py --check    list the structural findings, exit 1 if there is any
-    python tools/imports.py --moved    read today's flat modules under the names the move gives them
 
 A room is a subpackage (intake/, site/, ...) or a module at the package root (errors.py, build.py): the
 picture draws rooms and the arrows between them, importer above what it imports. Every import counts as an
@@ -25,34 +24,6 @@ BEGIN_MARKER = "<!-- import picture: begin (python tools/imports.py --write) -->
 END_MARKER = "<!-- import picture: end -->"
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
-
-# Today's flat module → its place after the move (dotted, relative to the package); used by --moved only.
-MOVE = {
-    "xlsx": "xlsx.fast", "reader": "xlsx.reader", "container": "xlsx.container", "xlsxout": "xlsx.write",
-    "xlsxrows": "xlsx.rows", "textcell": "xlsx.textcell",
-    "fsutil": "fs.files", "paths": "fs.paths", "yamlsafe": "fs.yamlsafe", "installkey": "fs.installkey",
-    "memo": "fs.memo", "journal": "fs.journal",
-    "standard": "rules.standard", "standard_book": "rules.standard_book", "config": "rules.config",
-    "rules": "rules.year_rules", "register": "rules.register", "regions": "rules.regions",
-    "workbook": "rules.contract", "problems": "rules.problems", "terms": "rules.terms",
-    "intake": "intake.run", "entries": "intake.discover", "meta_year": "intake.meta_year",
-    "mailbox_intake": "intake.mailbox", "mail_zip": "intake.mail_zip",
-    "scoring": "evaluate.scoring", "tiering": "evaluate.tiering", "shortlist": "evaluate.shortlist",
-    "decisions": "evaluate.decisions", "overrides": "evaluate.overrides", "application": "evaluate.application",
-    "confirmation": "evaluate.recognition", "reasons": "evaluate.tier_reasons", "results": "archive.year",
-    "record": "archive.record", "inputs_store": "archive.inputs",
-    "forms": "workbooks.forms", "exports": "workbooks.exports", "report_xlsx": "workbooks.problem_report",
-    "mail": "mail.send", "mail_compose": "mail.compose", "contacts": "mail.contacts",
-    "cache": "incremental.intake_cache", "outcomes": "incremental.outcomes", "unchanged": "incremental.unchanged",
-    "collector": "incremental.collector",
-    "pages": "site.pages", "province": "site.province", "charts": "site.charts", "search_terms": "site.search_terms",
-    "mkdocs_hooks": "site.mkdocs_hooks", "collection": "site.collection", "public": "site.public",
-    "stamp": "site.hall_pages", "compare": "site.compare_js", "site": "site.render", "reuse": "site.downloads",
-    "cli": "cli.app", "cli_mail": "cli.mail", "cli_standard": "cli.standard", "cli_zh": "cli.zh",
-}
-# A new flat module is named after its future subpackage: intake_status → intake.status.
-MOVE_PREFIXES = ("xlsx", "fs", "rules", "intake", "evaluate", "archive", "workbooks", "mail", "incremental",
-                 "site", "cli")
 
 
 @dataclass(frozen=True)
@@ -91,18 +62,6 @@ class Module:
     arrows: list[Arrow] = field(default_factory=list)
 
 
-def moved_name(flat: str) -> str:
-    """Where today's flat module `flat` lands after the move."""
-    if "." in flat or flat in ("", "__init__"):
-        return flat
-    if flat in MOVE:
-        return MOVE[flat]
-    for prefix in MOVE_PREFIXES:
-        if flat.startswith(prefix + "_"):
-            return f"{prefix}.{flat[len(prefix) + 1:]}"
-    return flat
-
-
 def room_of(module: str) -> str:
     """The room a module lives in: its first dotted part (a subpackage), or the module itself at the root."""
     if module == "":
@@ -110,17 +69,15 @@ def room_of(module: str) -> str:
     return module.split(".")[0]
 
 
-def load_package(package: Path, moved: bool) -> dict[str, Module]:
-    """Every .py file under `package`, parsed, keyed by its dotted name (`intake.run`; `` for the root __init__).
-
-    With `moved` a flat module is shown, and put in a room, under the name the move gives it."""
+def load_package(package: Path) -> dict[str, Module]:
+    """Every .py file under `package`, parsed, keyed by its dotted name (`intake.run`; `` for the root __init__)."""
     modules: dict[str, Module] = {}
     for path in sorted(package.rglob("*.py")):
         parts = list(path.relative_to(package).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]
         name = ".".join(parts)
-        shown_name = moved_name(name) if moved else name
+        shown_name = name
         text = path.read_text(encoding="utf-8")
         try:
             shown = str(path.relative_to(REPO))
@@ -458,11 +415,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the document whose picture --write rewrites")
     parser.add_argument("--write", action="store_true", help="rewrite the picture in --doc")
     parser.add_argument("--check", action="store_true", help="list the findings; exit 1 if there is any")
-    parser.add_argument("--moved", action="store_true", help="name today's flat modules as the move will")
     args = parser.parse_args(argv)
     package: Path = args.package.resolve()
     root = package.name
-    modules = load_package(package, args.moved)
+    modules = load_package(package)
     collect_arrows(modules, root)
     if args.check:
         findings = check(modules, root)

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from generator.build import BuildOptions, BuildSummary, build
-from generator.cli import main
+from generator.cli.app import main
 from support.returns import YEAR
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.reader import read_grids, read_grids_fast, read_grids_openpyxl
+from generator.xlsx.reader import read_grids, read_grids_fast, read_grids_openpyxl
 
 
 def typed(grids):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from generator import workbook as wbk
 from generator.demo import Fill, apply_fill
-from generator.forms import build_workbook, template_path
-from generator.intake import ReturnRecord
-from generator.register import Hall, write_register
+from generator.intake.run import ReturnRecord
+from generator.rules.register import Hall, write_register
+from generator.workbooks.forms import build_workbook, template_path
 
 YEAR = 2025
 

@@ -6,13 +6,13 @@ import random
 from datetime import date
 from pathlib import Path
 
-from generator.config import Config
+from generator.archive.store import evaluate, save_year
 from generator.demo import plan_fill
-from generator.intake import run_intake
-from generator.register import Hall
-from generator.results import evaluate, save_year
-from generator.rules_standard_load import load_standard
-from generator.standard import DEFAULT_STANDARD
+from generator.intake.run import run_intake
+from generator.rules.config import Config
+from generator.rules.register import Hall
+from generator.rules.standard import DEFAULT_STANDARD
+from generator.rules.standard_load import load_standard
 from support.returns import fill_scoring, full_fill, write_return
 
 

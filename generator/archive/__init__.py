@@ -1,0 +1,1 @@
+"""The year's record: results.json codec, the stored inputs."""

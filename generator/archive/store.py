@@ -1,0 +1,108 @@
+"""The archive: one folder per year (``archive/<Y>/``) holding results.json, intake.json and the standard used.
+
+``save_year`` writes a year's record (the typed year through record.py, the intake report, the standard) and
+``load_archive`` reads every archived year back, from which every page can be rebuilt. ``evaluate`` gives the
+evaluated year as results.json holds it (the mapping tests and byte comparisons read).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.archive import codec as record_io
+from generator.errors import SiteError
+from generator.evaluate.decisions import Answer
+from generator.evaluate.overrides import Override
+from generator.evaluate.year import evaluate_year
+from generator.fs.files import write_chunks_atomic
+from generator.intake.run import FileStatus, ReturnRecord
+from generator.model import YearResults
+from generator.rules.config import Config
+from generator.rules.register import Hall
+from generator.rules.standard import Standard
+from generator.rules.standard_load import archived_text, load_standard
+from generator.rules.year_rules import Rules
+
+RESULTS_FILE = "results.json"
+INTAKE_FILE = "intake.json"
+STANDARD_FILE = "standard.yaml"
+
+
+def evaluate(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Standard, config: Config | Rules,
+             intake_summary: Mapping[str, Any] | None = None, overrides: Sequence[Override] = (),
+             decisions: Sequence[Answer] = (), files: Sequence[FileStatus] = (),
+             replaced: Sequence[ReturnRecord] = ()) -> dict[str, Any]:
+    """The year :func:`evaluate_year.evaluate_year` gives, as results.json holds it (record.to_json)."""
+    rules = config if isinstance(config, Rules) else Rules.of(standard, config)
+    return record_io.to_json(evaluate_year(halls, records, standard, rules, intake_summary, overrides, decisions,
+                                           files, replaced))
+
+
+@dataclass
+class YearData:
+    """One archived year as read back: results.json's mapping, its intake report and the standard used."""
+
+    year: int
+    results: dict[str, Any]  # results.json's mapping, upgraded to this version
+    intake: dict[str, Any]
+    standard: Standard | None
+    source: str = "results.json"  # where the results were read from, for messages
+
+    @functools.cached_property
+    def record(self) -> YearResults:
+        """The same results typed (record.py): attributes and exact Decimal scores."""
+        return record_io.from_json(self.results, self.source)
+
+
+def save_year(archive: str | Path, results: YearResults | dict[str, Any], intake: dict[str, Any],
+              standard_path: str | Path, previous: str | Path | None = None) -> Path:
+    """Write a year's record (results, intake report, the standard used) into ``archive/<year>/``.
+
+    ``results``: the typed year, or the mapping of a results.json read back unchanged (a build that reuses it).
+    A file whose bytes are those of the same file in ``previous`` (the year's folder as it stands) is a hard
+    link to it, not written again.
+    """
+    folder = Path(archive) / str(results.year if isinstance(results, YearResults) else results["year"])
+
+    def same(name: str) -> Path | None:
+        return Path(previous) / name if previous is not None else None
+
+    record_io.save(folder / RESULTS_FILE, results, same(RESULTS_FILE))
+    write_chunks_atomic(folder / INTAKE_FILE, record_io.dump_chunks(intake), same(INTAKE_FILE))
+    write_chunks_atomic(folder / STANDARD_FILE, [archived_text(standard_path).encode("utf-8")], same(STANDARD_FILE))
+    return folder
+
+
+def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) -> list[YearData]:
+    """Every archived year, latest first; ``staged``: (year, folder) read in place of the archive's folder of that
+    year (the state a build is about to commit)."""
+    years: list[YearData] = []
+    root = Path(archive)
+    if not root.is_dir():
+        return years
+    folders = [f for f in root.iterdir() if staged is None or f.name != str(staged[0])]
+    if staged is not None:
+        folders.append(staged[1])
+    for folder in folders:
+        if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
+            results = record_io.load(folder / RESULTS_FILE)  # version checked, older ones upgraded
+            try:
+                intake_path = folder / INTAKE_FILE
+                intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
+            except (OSError, ValueError, RecursionError):  # a hand-edited or damaged record: say which
+                raise SiteError(f"档案 {folder / INTAKE_FILE} 无法读取(不是有效的 JSON 或嵌套过深):该文件已损坏或被"
+                                f"手工改动;请从备份恢复,或用 hallscore build 重新生成该年度") from None
+            files = intake.get("files", []) if isinstance(intake, dict) else None
+            if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+                raise SiteError(f"档案 {folder / INTAKE_FILE} 不是 hallscore 写的校验报告:请从备份恢复,"
+                                f"或用 hallscore build 重新生成该年度")
+            standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
+            year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE))
+            year.record  # noqa: B018 (typed and checked here: a damaged year is named before anything is built)
+            years.append(year)
+    return sorted(years, key=lambda y: -y.year)

@@ -1,0 +1,5 @@
+"""The command line: a thin shell over the stages."""
+
+from generator.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""File safety: atomic writes, paths, the installation key, sealed memos and the crash-safe journal."""

@@ -1,0 +1,1 @@
+"""The incremental layer: caches, memos of unchanged work, the GC pause."""

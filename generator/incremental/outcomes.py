@@ -1,0 +1,104 @@
+"""The intake cache's entries as data: one checked file's outcome to and from JSON text.
+
+An outcome is ``(record or None, problems, hall id as far as known)``. The cache is a file anyone with access
+to the build folder can write, so an entry is never unpickled or evaluated: it is parsed as JSON and every
+field's type is checked; anything else (a damaged entry, another format, a problem code not in the catalogue)
+decodes to None and counts as absent, so the file is checked again.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from generator.intake.run import ReturnRecord
+from generator.rules.problems import CATALOGUE, Problem
+
+FORMAT = "hallscore-outcome-1"
+# A year's scores are a few distinct values: each Decimal made once (they are immutable). None is 不适用.
+_DECIMALS: dict[str | None, Decimal | None] = {None: None}
+Outcome = tuple[ReturnRecord | None, list[Problem], str]  # what checking one file gives
+
+
+def encode_outcome(outcome: Outcome) -> str:
+    """JSON text of a ``check_file`` outcome (ASCII: file names may hold undecodable bytes as surrogates)."""
+    record, problems, hint = outcome
+    rec = None
+    if record is not None:
+        rec = [record.hall_id, record.round, record.date, record.inspector,
+               {k: None if v is None else str(v) for k, v in record.scores.items()},
+               record.reasons, record.events, record.event_notes, record.vetoes, record.veto_notes,
+               record.file, record.sha256]
+    probs = [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in problems]
+    return json.dumps([FORMAT, rec, probs, hint], separators=(",", ":"))
+
+
+def decode_outcome(text: object) -> Outcome | None:
+    """The outcome stored as ``text``, or None when it is not one this code wrote."""
+    if not isinstance(text, str):
+        return None
+    try:
+        data = json.loads(text)
+        if type(data) is not list or len(data) != 4 or data[0] != FORMAT:
+            return None
+        _, rec, probs, hint = data
+        if type(hint) is not str or type(probs) is not list:
+            return None
+        problems = [_problem(p) for p in probs]
+        record = None if rec is None else _record(rec)
+    except (ValueError, TypeError, InvalidOperation, _Foreign, RecursionError):
+        return None
+    return record, problems, hint
+
+
+_STR, _INT, _BOOL = {str}, {int}, {bool}
+
+
+class _Foreign(Exception):
+    """Part of an entry is not what encode_outcome writes."""
+
+
+def _problem(fields: object) -> Problem:
+    if type(fields) is not list or len(fields) != 6 or not set(map(type, fields)) <= _STR:
+        raise _Foreign
+    kind = CATALOGUE.get(fields[0])
+    if kind is None or kind.severity != fields[1]:
+        raise _Foreign
+    return Problem(*fields)
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Foreign
+    number = Decimal(value)
+    if not number.is_finite():
+        raise _Foreign
+    if len(_DECIMALS) < 4096:
+        _DECIMALS[value] = number
+    return number
+
+
+def _texts(value: object) -> dict[str, str]:
+    if type(value) is not dict or not set(map(type, value.values())) <= _STR:
+        raise _Foreign
+    return value
+
+
+def _record(rec: object) -> ReturnRecord:
+    if type(rec) is not list or len(rec) != 12:
+        raise _Foreign
+    hall_id, rnd, when, inspector, scores, reasons, events, event_notes, vetoes, veto_notes, file, sha = rec
+    if not set(map(type, (hall_id, rnd, when, inspector, file, sha))) <= _STR or type(scores) is not dict:
+        raise _Foreign
+    try:
+        decoded = {item: _DECIMALS[value] for item, value in scores.items()}
+    except (KeyError, TypeError):  # a value not seen before (or not text at all)
+        decoded = {item: _decimal(value) for item, value in scores.items()}
+    if type(events) is not dict or not set(map(type, events.values())) <= _INT:
+        raise _Foreign  # (True is not a count: its type is bool)
+    if type(vetoes) is not dict or not set(map(type, vetoes.values())) <= _BOOL:
+        raise _Foreign
+    return ReturnRecord(hall_id, rnd, when, inspector, decoded, _texts(reasons), events, _texts(event_notes),
+                        vetoes, _texts(veto_notes), file, sha)

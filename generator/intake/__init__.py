@@ -1,0 +1,1 @@
+"""Finding, checking and classifying the returned workbooks, from folders and from the mailbox."""

@@ -1,0 +1,1 @@
+"""Mail out: contacts, drafts, sending."""

@@ -1,0 +1,1 @@
+"""What the year is judged by: the standard, the year's configuration, the register, the terms."""

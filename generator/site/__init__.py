@@ -1,0 +1,1 @@
+"""The MkDocs site: page views, hall pages, province pages, charts, search, the build of the site."""

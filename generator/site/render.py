@@ -1,0 +1,321 @@
+"""Site: pages → ``mkdocs build`` → ``site/``, swapped in only when the whole build succeeded.
+
+``freeze_year`` keeps a year's site as the record: ``site-<Y>.zip`` with a SHA-256 manifest inside and beside it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import stat as stat_mod
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import MkDocsException
+
+from generator.archive.store import YearData, load_archive
+from generator.errors import SiteError
+from generator.fs.files import clean_leftovers, file_sha256, replace_dir, stat_status, work_prefix, write_bytes_atomic
+from generator.fs.memo import read_memo, write_memo
+from generator.fs.paths import SITE_MARKER, check_site_dir, mark_site
+from generator.resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
+from generator.site.compare_js import FILE as COMPARE_FILE
+from generator.site.compare_js import compare_script
+from generator.site.downloads import Downloads, write_downloads
+from generator.site.hall_pages import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
+from generator.site.page_keys import forget_digests
+from generator.site.pages import TEMPLATE_DIR, iter_pages, navigation
+from generator.site.province import PageCache
+from generator.site.search_terms import places, search_words
+from generator.site.view import YearView, attach_application
+from generator.why import why
+
+
+def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
+               template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
+               stamp: bool = True, cache_dir: str | Path | None = None,
+               commit: Callable[[Path], None] | None = None) -> dict[str, Any]:
+    """Render every archived year and build the static site into ``site_dir``; return build figures.
+
+    ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (stamp.py), reusing unchanged
+    pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
+    compare stamped pages with). ``cache_dir``: unused by the site (kept for callers); nothing compiled is
+    ever read back from a folder: templates are compiled in memory for each build. ``commit``: puts the built
+    site in place together with the archive's new year (journal.py); by default the site alone is swapped in."""
+    check_site_dir(site_dir)
+    site_dir = Path(site_dir).resolve()
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(site_dir.parent, f".{site_dir.name}.build-")
+    work = Path(tempfile.mkdtemp(prefix=work_prefix(f".{site_dir.name}.build-"), dir=site_dir.parent))
+    try:
+        views = [YearView(y) for y in years]
+        attach_application(views)
+        # The published site is reused (unchanged pages linked, downloads copied) only when it is, file for file,
+        # what the last build published: a page deleted, edited or planted since makes this a full build.
+        known = site_intact(site_dir) if (site_dir / SITE_MARKER).is_file() else None
+        previous = site_dir if known is not None else None
+        downloads = Downloads(previous, _beside(site_dir, "rows.json"))
+        _year_files(views, work / "docs", downloads, stamp)
+        # Province page bodies whose inputs did not change, from the last build (province.py).
+        cache = PageCache(_beside(site_dir, "pages"), template_dir) if stamp else None
+        pages = _write_pages(years, views, work / "docs", template_dir, stamp, cache)
+        config_path = _mkdocs_config(years, views, work, site_dir, base_config, stamp)
+        _mkdocs_build(config_path, strict, _build_epoch(years))
+        _drop_source_maps(work / "site")
+        downloads.save_keys(work / "site")
+        stamped = _stamp(views, work / "site", previous, template_dir) if stamp else {"written": 0, "linked": 0,
+                                                                                        "seconds": 0.0}
+        pages += int(stamped["written"] + stamped["linked"])
+        link_unchanged(work / "site", previous)
+        if keep_docs is not None:
+            if Path(keep_docs).exists():
+                shutil.rmtree(keep_docs)
+            shutil.copytree(work / "docs", keep_docs)
+        _publish(work / "site", site_dir, known or {}, commit)
+        if cache is not None:
+            cache.prune()
+        provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
+        return {"pages": pages, "site": str(site_dir), "hall_pages": stamped, "province_pages": provinces}
+    finally:
+        forget_digests()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _beside(site_dir: Path, what: str) -> Path:
+    """A file or folder a build keeps for the next one, beside the site: ``.<site>.<what>``."""
+    return site_dir.parent / f".{site_dir.name}.{what}"
+
+
+def _year_files(views: list[YearView], docs: Path, downloads: Downloads, stamp: bool) -> None:
+    """Each year's downloads (unchanged ones from the last site), compare.js and, when stamping, its shell."""
+    for view in views:
+        write_downloads(view, docs, downloads)
+        (docs / str(view.year)).mkdir(parents=True, exist_ok=True)
+        (docs / str(view.year) / COMPARE_FILE).write_text(compare_script(view), encoding="utf-8")
+        if stamp:
+            (docs / str(view.year) / "halls").mkdir(exist_ok=True)
+            (docs / str(view.year) / "halls" / f"{SHELL}.md").write_text(shell_source(), encoding="utf-8")
+
+
+def _write_pages(years: list[YearData], views: list[YearView], docs: Path, template_dir: Path, stamp: bool,
+                 cache: PageCache | None) -> int:
+    pages = 0
+    for rel, text in iter_pages(years, template_dir, views=views, hall_pages_too=not stamp, cache=cache):
+        path = docs / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        pages += 1
+    return pages
+
+
+def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, site_dir: Path,
+                   base_config: str | Path, stamp: bool) -> Path:
+    """The build's mkdocs.yml (inheriting the base configuration), with what the hook reads for search."""
+    docs = work / "docs"
+    search_extra: dict[str, Any] = {"words": search_words(views), "places": places(views),
+                                    "latest": max((v.year for v in views), default=0)}
+    if stamp:
+        halls_file = work / "hall-search.json"
+        halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
+        search_extra["halls_file"] = str(halls_file)
+        # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
+        search_extra["halls_memo"] = str(_beside(site_dir, "search-memo.json"))
+        # The other pages' search entries (data, checked), for the next build too.
+        search_extra["pages_memo"] = str(_beside(site_dir, "search-pages.json"))
+        # jieba's cut of each run of Han characters: a build that cuts no new run never loads its dictionary.
+        search_extra["cuts_memo"] = str(_beside(site_dir, "search-cuts.json"))
+    shutil.copytree(ASSETS, docs / "assets")
+    config_path = work / "mkdocs.yml"
+    config = {
+        "INHERIT": str(Path(base_config).resolve()),
+        "docs_dir": str(docs),
+        "site_dir": str(work / "site"),
+        "nav": navigation(years),
+        "theme": {"name": "material", "custom_dir": str(THEME_OVERRIDES)},
+        "hooks": [str(HOOKS)],
+        # Read by mkdocs_hooks: jieba's user words and each province's cities (search only).
+        "extra": {"hallscore_search": search_extra},
+    }
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config_path
+
+
+def _stamp(views: list[YearView], site: Path, previous: Path | None, template_dir: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    stamped: dict[str, Any] = dict(stamp_halls(views, site, previous, template_dir))
+    stamped["seconds"] = time.perf_counter() - started
+    return stamped
+
+
+def _publish(built: Path, site_dir: Path, known: dict[str, str], commit: Callable[[Path], None] | None) -> None:
+    mark_site(built)
+    check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
+    if commit is None:
+        replace_dir(built, site_dir)
+    else:  # together with the archive's new year, through the archive's journal (journal.py)
+        commit(built)
+    write_site_manifest(site_dir, known)
+
+
+def _drop_source_maps(site: Path) -> None:
+    """The theme's *.js.map files: a developer's aid no page loads (a few MB, and they quote their authors' mail
+    addresses, which a company-wide site should not carry)."""
+    for path in (site / "assets").rglob("*.map"):
+        path.unlink()
+
+
+def manifest_path(site_dir: str | Path) -> Path:
+    site_dir = Path(site_dir).resolve()
+    return site_dir.parent / f".{site_dir.name}.manifest"
+
+
+def _site_files(site_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
+    for root, dirs, files in os.walk(site_dir):
+        dirs.sort()
+        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(root, d))):
+            path = os.path.join(root, name)
+            yield os.path.relpath(path, site_dir).replace(os.sep, "/"), os.lstat(path)
+
+
+
+def _identity(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def write_site_manifest(site_dir: str | Path, known: dict[str, str]) -> None:
+    """Every file of the published site with its status and SHA-256, sealed beside it. ``known``: SHA-256 by
+    identity of files checked at the start of this build (linked into this one, so not read again)."""
+    site_dir = Path(site_dir)
+    files = {}
+    for rel, st in _site_files(site_dir):
+        if not stat_mod.S_ISREG(st.st_mode):
+            continue  # never made by a build: the next check finds it and rebuilds
+        sha = known.get(_identity(st)) or file_sha256(site_dir / rel)
+        files[rel] = [stat_status(st), sha]
+    write_memo(manifest_path(site_dir), "site-manifest", {"site": str(site_dir.resolve()), "files": files})
+
+
+def site_intact(site_dir: str | Path) -> dict[str, str] | None:
+    """SHA-256 by identity of the site's files when the site is exactly what its sealed manifest lists (no file
+    missing, added, linked out or changed); None otherwise, or when there is no manifest."""
+    site_dir = Path(site_dir)
+    memo = read_memo(manifest_path(site_dir), "site-manifest")
+    if not isinstance(memo, dict) or memo.get("site") != str(site_dir.resolve()) \
+            or not isinstance(memo.get("files"), dict):
+        return None
+    listed: dict[str, Any] = memo["files"]
+    seen, known = 0, {}
+    try:
+        for rel, st in _site_files(site_dir):
+            entry = listed.get(rel)
+            if not stat_mod.S_ISREG(st.st_mode) or not isinstance(entry, list) or len(entry) != 2:
+                return None
+            status, sha = entry
+            if status != stat_status(st) and file_sha256(site_dir / rel) != sha:
+                return None
+            known[_identity(st)] = str(sha)
+            seen += 1
+    except OSError:
+        return None
+    return known if seen == len(listed) else None
+
+
+def _build_epoch(years: Iterable[YearData]) -> int:
+    """A build date fixed by the data (the end of the latest year), so that sitemaps are reproducible."""
+    latest = max((y.year for y in years), default=2000)
+    return calendar.timegm(datetime(latest, 12, 31).timetuple())
+
+
+@contextmanager
+def _environment(epoch: int) -> Iterator[None]:
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
+    with _environment(epoch):
+        try:
+            cfg = load_config(str(config_path), strict=strict)
+            build(cfg)
+        except (MkDocsException, SystemExit, OSError) as exc:
+            # Our hook's own errors are Chinese; MkDocs' and the system's are said by why().
+            said = str(exc) if re.search("[\u4e00-\u9fff]", str(exc)) else why(exc)
+            raise SiteError(f"站点构建失败:{said};请检查档案是否完整,或用 hallscore build 重新生成") from exc
+
+
+MANIFEST = "SHA256SUMS"
+
+
+def freeze_year(archive_dir: str | Path, year: int, out_dir: str | Path, strict: bool = False) -> dict[str, Any]:
+    """Build the site as it stood for ``year`` (that year and the ones before it) and zip it reproducibly.
+
+    The zip holds ``SHA256SUMS`` (one ``<sha256>  <path>`` line per file, sha256sum's format); the zip's
+    own digest goes to ``site-<Y>.zip.sha256`` so a copy on a file share can be checked years later.
+    """
+    chosen = [y for y in load_archive(archive_dir) if y.year <= year]
+    if not any(y.year == year for y in chosen):
+        raise SiteError(f"档案 {archive_dir} 中没有 {year} 年的结果({year}/results.json),无法归档:请核对 --archive "
+                        f"和 --year,或先用 hallscore build 生成该年度")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".site-{year}.", dir=out_dir))
+    try:
+        site = work / f"site-{year}"
+        build_site(chosen, site, strict=strict)
+        files = sorted(p for p in site.rglob("*") if p.is_file())
+        lines, stamp = [], (year, 12, 31, 0, 0, 0)
+        zip_path = work / f"site-{year}.zip"
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in files:
+                rel = path.relative_to(site).as_posix()
+                data = path.read_bytes()
+                lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}")
+                _zip_write(zf, f"site-{year}/{rel}", data, stamp)
+            _zip_write(zf, f"site-{year}/{MANIFEST}", ("\n".join(lines) + "\n").encode("utf-8"), stamp)
+        data = zip_path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        target = out_dir / f"site-{year}.zip"
+        sums = f"{digest}  {target.name}\n".encode()
+        # A frozen year is a record: the same bytes again are kept, anything else there is never replaced.
+        other = [p.name for p, new in ((target, data), (out_dir / f"{target.name}.sha256", sums))
+                 if (p.exists() or p.is_symlink()) and not (p.is_file() and p.read_bytes() == new)]
+        if other:
+            raise SiteError(f"{out_dir} 中已有内容不同的 {'、'.join(other)}(以前冻结的归档或别的文件),归档不覆盖它:"
+                            f"请用 --out 另选目录,或先把它移走后重新运行")
+        write_bytes_atomic(target, data)
+        write_bytes_atomic(out_dir / f"{target.name}.sha256", sums)
+        return {"zip": str(target), "sha256": digest, "files": len(files)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, int, int, int, int, int]) -> None:
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)

@@ -1,0 +1,1 @@
+"""Workbooks written for people: forms, lists, exports, problem lists."""

@@ -1,0 +1,1 @@
+"""Reading and writing workbooks: the fast reader, container checks, text-safe writers."""
