@@ -226,7 +226,7 @@ def test_unchanged_build_leaves_the_archive_alone(inbox, tmp_path):
 def test_file_status_stands_for_its_bytes_until_anything_changes(standard, inbox, tmp_path, monkeypatch):
     """With every status remembered (no racy window), an unchanged file is found by its status; a file
     rewritten in place with its old size and mtime put back still has a new ctime, and is read again."""
-    from generator import cache as cache_module
+    from generator.incremental import intake_cache as cache_module
 
     monkeypatch.setattr(cache_module, "RACY_SECONDS", -1.0)
     register, returns = inbox
@@ -322,7 +322,7 @@ def test_a_build_runs_with_the_collector_paused_and_puts_it_back(inbox, tmp_path
     file seen by the real check_file) and in the intake's worker processes (forked from the paused build)."""
     import gc
 
-    from generator import intake
+    from generator.intake import run as intake
 
     register, returns = inbox
     seen: dict[str, bool] = {}

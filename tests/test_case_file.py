@@ -29,8 +29,8 @@ from click.testing import CliRunner
 from support import faults as ff
 from support.returns import YEAR, fill_scoring, make_halls, write_return
 
-from generator import workbook as wbk
 from generator.cli.app import main
+from generator.rules import contract as wbk
 from generator.rules.register import Hall, write_register
 
 RATED = make_halls({"甲": 20})

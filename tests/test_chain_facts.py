@@ -5,9 +5,9 @@ from datetime import date
 
 from support.returns import fill_scoring, full_fill, make_halls, write_return
 
-from generator import workbook as wbk
 from generator.archive.store import evaluate, load_archive, save_year
 from generator.intake.run import run_intake
+from generator.rules import contract as wbk
 from generator.rules.config import Config
 from generator.rules.standard import DEFAULT_STANDARD
 from generator.site.pages import iter_pages

@@ -11,10 +11,10 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import from_excel
 from support.returns import YEAR, fill_scoring
 
-from generator import workbook as wbk
 from generator.cli.app import main
 from generator.demo import apply_fill
 from generator.intake.run import ACCEPTED, run_intake
+from generator.rules import contract as wbk
 from generator.rules.register import Hall, write_register
 from generator.workbooks.forms import build_workbook, master_path, safe_name, write_master, write_templates
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from generator import installkey
+from generator.fs import installkey
 
 
 def test_key_is_made_owner_only_and_reused(tmp_path, monkeypatch):

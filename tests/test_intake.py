@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
-from generator import workbook as wbk
 from generator.intake.run import run_intake
+from generator.rules import contract as wbk
 from generator.rules.problems import CATALOGUE
 
 

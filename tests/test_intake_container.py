@@ -149,7 +149,7 @@ def test_parts_shared_with_earlier_files_are_their_own_bytes(tmp_path, good, sta
     """Small parts byte-identical (compressed) to a part of an earlier return are taken as inflated then; a part
     damaged in transfer, or named differently in its local header, is not such a part: the same errors as
     always. And the parts handed on are each file's own bytes."""
-    from generator import container
+    from generator.xlsx import container
     from generator.xlsx.container import Parts
 
     path, halls = good

@@ -9,8 +9,8 @@ import pytest
 from support import faults as ff
 from support.returns import YEAR, fill_scoring, full_fill, make_halls, write_return
 
-from generator import workbook as wbk
 from generator.intake.run import run_intake
+from generator.rules import contract as wbk
 from generator.rules.register import Hall
 from generator.workbooks.forms import template_path
 

@@ -12,8 +12,8 @@ import pytest
 from support import faults as ff
 from support.returns import YEAR, fill_scoring, make_halls, write_return
 
-from generator import workbook as wbk
 from generator.intake.run import check_file
+from generator.rules import contract as wbk
 
 TODAY = date(YEAR, 12, 1)
 VALUES = (None, "", " ", "不适用", "是", "否", "满分", "8分", "=A1", "=1/0", "#DIV/0!", 0, -1, 0.5, 3.3, 4, 1e308,

@@ -17,11 +17,11 @@ import pytest
 from support.libreoffice import convert
 from support.returns import YEAR, fill_scoring, make_halls
 
-from generator import workbook as wbk
 from generator.archive.store import evaluate
 from generator.demo import apply_fill, plan_fill
 from generator.evaluate.scoring import score_return
 from generator.intake.run import ACCEPTED, run_intake
+from generator.rules import contract as wbk
 from generator.rules.config import Config
 from generator.workbooks.forms import write_templates
 from generator.xlsx.reader import read_grids

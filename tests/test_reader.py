@@ -17,8 +17,8 @@ import pytest
 from support.readers import assert_same
 from support.returns import YEAR, full_fill, make_halls, write_return
 
-from generator import workbook as wbk
 from generator.demo import plan_fill
+from generator.rules import contract as wbk
 from generator.workbooks.forms import build_workbook
 from generator.xlsx.reader import Budget, SheetTooLarge, read_grids, read_grids_fast, read_grids_openpyxl
 
@@ -202,7 +202,7 @@ def test_saved_by_libreoffice(standard, tmp_path):
 def test_scanner_takes_the_scoring_sheet_with_quoted_sheet_names_in_formulas(filled):
     """Every return's scoring sheet has formulas like SUM('加分扣分'!H2:H5): an apostrophe in text, not a
     single-quoted attribute, so the regular-expression scanner reads it (the same grid as openpyxl)."""
-    from generator import xlsx_scan
+    from generator.xlsx import scan as xlsx_scan
 
     part = _sheet_part(filled, wbk.SHEET_ITEMS)
     with zipfile.ZipFile(filled) as zf:
@@ -219,7 +219,7 @@ def _items_xml(path: Path) -> bytes:
 
 
 def _scan(xml: bytes, budget=None):
-    from generator import xlsx_scan
+    from generator.xlsx import scan as xlsx_scan
 
     return xlsx_scan.scan_sheet(xml, [], set(), set(), None, budget or Budget())
 
@@ -287,7 +287,7 @@ def test_bounds_hold_on_remembered_rows(filled):
     and too large is reported as broken, as a parse of the whole part would."""
     from xml.parsers import expat
 
-    from generator import xlsx_scan
+    from generator.xlsx import scan as xlsx_scan
 
     xml = _items_xml(filled)
     xlsx_scan.ROW_MEMO.clear()

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 from support.returns import YEAR, fill_scoring, make_halls
 
-from generator import workbook as wbk
 from generator.build import BuildOptions, build
 from generator.demo import apply_fill
+from generator.rules import contract as wbk
 from generator.rules.config import Config, config_from_dict
 from generator.rules.register import write_register
 from generator.rules.year_rules import Rules
@@ -139,7 +139,7 @@ from pathlib import Path
 
 import openpyxl
 
-from generator import workbook as wbk
+from generator.rules import contract as wbk
 from generator.build import BuildOptions, build
 from generator.rules.config import Config
 from generator.demo import apply_fill

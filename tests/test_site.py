@@ -227,7 +227,7 @@ def test_archive_freezes_a_year_with_manifest(tmp_path):
 
 
 def test_charts_count_every_score_and_escape_labels():
-    from generator import charts
+    from generator.site import charts
 
     scores = [59.5, 80, 89.9, 90, 95, 100]
     svg = str(charts.histogram("分布<x>", scores, marks={"优秀": 95, "良好": 90, "达标": 80}))
@@ -262,7 +262,7 @@ def test_export_keeps_formula_like_text_as_text():
 
 
 def test_charts_start_where_the_data_starts_and_say_so():
-    from generator import charts
+    from generator.site import charts
 
     bars = str(charts.hbars("各省平均得分", [("甲", 89.8), ("乙", 96.0)], low="auto"))
     widths = [float(w) for w in re.findall(r'<rect class="hs-c1"[^>]*width="([\d.]+)"', bars)]

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from generator import workbook as wbk
 from generator.cli.app import main
+from generator.rules import contract as wbk
 from generator.rules.register import Hall, write_register
 from generator.rules.standard import EXAMPLES
 from generator.rules.standard_book import book_bytes

@@ -9,9 +9,9 @@ from decimal import Decimal
 import openpyxl
 from support.site import make_year, site_halls
 
-from generator import charts
 from generator.archive.codec import HallRow, Shortlist
 from generator.archive.store import load_archive
+from generator.site import charts
 from generator.site.pages import _lost_items, iter_pages
 from generator.site.view import YearView, todo_lists
 from generator.workbooks.exports import workbook_bytes

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from support.returns import lose_points, make_halls
 
-from generator import terms
 from generator.archive.codec import dumps, from_json, to_json
 from generator.evaluate.year import evaluate_year
 from generator.model import Event, HallRow, Nominee, RoundScore, Shortlist, YearResults
+from generator.rules import terms
 from generator.rules.config import Config
 from generator.rules.contract import NOT_APPLICABLE
 from generator.rules.contract import ROUNDS as CONTRACT_ROUNDS

@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from generator import workbook as wbk
 from generator.demo import Fill, apply_fill
 from generator.intake.run import ReturnRecord
+from generator.rules import contract as wbk
 from generator.rules.register import Hall, write_register
 from generator.workbooks.forms import build_workbook, template_path
 

@@ -3,7 +3,7 @@ archive is read (record.py), so scores become the exact Decimals those modules g
 
 from __future__ import annotations
 
-from generator import record
+from generator.archive import codec as record
 
 DEFAULTS = {"hall_id": "H1", "name": "厅", "province": "甲", "city": "甲市", "district": "", "level": 1, "type": "",
             "round": "", "date": "", "inspector": "", "base_score": None, "bonus": None, "deduction": None,
