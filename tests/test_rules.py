@@ -181,7 +181,7 @@ def test_a_round_renamed_in_workbook_rounds_is_renamed_everywhere(tmp_path):
     shutil.copytree(repo / "generator", copy / "generator", ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
     shutil.copytree(repo / "templates", copy / "templates")
     shutil.copy(repo / "mkdocs.yml", copy / "mkdocs.yml")
-    source = copy / "generator" / "terms.py"
+    source = copy / "generator" / "rules" / "terms.py"
     text = source.read_text(encoding="utf-8")
     line = 'ROUNDS = ("自评", "市级检查", "省级复核", "集团复核")'
     assert text.count(line) == 1
