@@ -167,15 +167,6 @@ def recover_swap(target: Path) -> Path:
     return old
 
 
-def undo_swap(old: Path | None, target: Path) -> None:
-    """Put the folder :func:`swap_dir` moved aside back in place (the new one is removed)."""
-    target = Path(target)
-    if target.exists():
-        shutil.rmtree(target)
-    if old is not None:
-        os.replace(old, target)
-
-
 def pid_alive(pid: int) -> bool:
     """Whether a process of that id runs on this machine (a signal-0 probe sends nothing)."""
     if pid <= 0:
