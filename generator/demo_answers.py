@@ -6,7 +6,7 @@ published headers, as a service manager would, and saves the answers outside the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ Results = dict[str, Any]
 Shortlist = dict[str, Any]
 
 
-def _fill_answer(issued: Path, tier: str, said: dict[str, tuple[str, str]], by: str, when: datetime,
-                 out: Path) -> None:
+def fill_answer(issued: Path, tier: str, said: dict[str, tuple[str, str]], by: str, when: date, out: Path) -> Path:
+    """Write ``said`` (厅编码 → (认定结果, 理由)) with ``by`` and ``when`` into the ``tier`` sheet of the issued list
+    ``issued``, found by its published headers; save it as ``out``."""
     wb = load_workbook(issued)
     ws = wb[tier]
     header = next(r for r in ws.iter_rows() if any(c.value == "厅编码" for c in r))
@@ -36,6 +37,7 @@ def _fill_answer(issued: Path, tier: str, said: dict[str, tuple[str, str]], by: 
             ws.cell(row=r, column=col["认定日期"], value=when)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
+    return out
 
 
 def _lists(results: Results, tier: str) -> list[Shortlist]:
@@ -53,8 +55,8 @@ def answer_good_lists(issued_dir: Path, out_dir: Path, results: Results) -> Path
             said[ids[1]] = ("不认定", "省公司评比:投诉处理不及时,本年度不认定为良好")
             said[ids[entry["quota"]]] = ("认定", "省公司评比:服务规范")
         name = list_file_name(entry["scope"], "良好")
-        _fill_answer(Path(issued_dir) / name, "良好", said, f"{entry['scope']}省公司评比组",
-                     datetime(results["year"], 9, 20), Path(out_dir) / name)
+        fill_answer(Path(issued_dir) / name, "良好", said, f"{entry['scope']}省公司评比组",
+                    datetime(results["year"], 9, 20), Path(out_dir) / name)
     return Path(out_dir)
 
 
@@ -71,7 +73,7 @@ def answer_excellent_lists(issued_dir: Path, out_dir: Path, results: Results) ->
             said[ids[0]] = ("不认定", "集团暗访发现实名制执行不到位,本年度不认定为优秀")
             said[ids[entry["quota"]]] = ("认定", "集团复评:服务规范、现场表现突出")
         name = list_file_name(entry["scope"], "优秀")
-        _fill_answer(Path(issued_dir) / name, "优秀", said, "集团客户服务部评审组", datetime(results["year"], 11, 20),
+        fill_answer(Path(issued_dir) / name, "优秀", said, "集团客户服务部评审组", datetime(results["year"], 11, 20),
                      Path(out_dir) / name)
     return Path(out_dir)
 
@@ -98,7 +100,7 @@ def fill_freed_places(issued_dir: Path, earlier: Path, out_dir: Path, results: R
         if not spares:
             continue
         said.update({h: ("认定", "集团认定优秀后空出名额,省公司补充认定") for h in spares})
-        _fill_answer(Path(issued_dir) / name, "良好", said, f"{entry['scope']}省公司评比组",
-                     datetime(results["year"], 12, 5), Path(out_dir) / name)
+        fill_answer(Path(issued_dir) / name, "良好", said, f"{entry['scope']}省公司评比组",
+                    datetime(results["year"], 12, 5), Path(out_dir) / name)
         filled += len(spares)
     return Path(out_dir), filled
