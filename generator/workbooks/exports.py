@@ -20,6 +20,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from generator.evaluate.application import IMPROVED, PROGRESSED
 from generator.model import HallRow, Shortlist
 from generator.numbers import number
 from generator.rules.contract import ROUNDS
@@ -236,7 +237,7 @@ def export_name(year: int, scope: str | None = None) -> str:
 # -- 结果应用 (application.py) --------------------------------------------------------------------------
 
 ASSESSMENT_HEADERS = ["省", "参评厅数", *RATED, f"已认定{EXCELLENT}", f"已认定{GOOD}", "达标率(%)",
-                      "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", "服务能力提升明显", "待重报", "推进落实到位"]
+                      "检查覆盖率(%)", "平均得分", "平均得分变化", "达标率变化(百分点)", IMPROVED, "待重报", PROGRESSED]
 REWARD_HEADERS = ["省", "厅编码", "厅名称", "市", "按规则等级", "已认定等级", "奖惩", "说明"]
 ELIGIBLE_HEADERS = ["省", "厅编码", "厅名称", "市", "已认定等级", "最终得分"]
 
