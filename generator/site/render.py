@@ -47,14 +47,15 @@ from generator.why import why
 
 def build_site(years: list[YearData], site_dir: str | Path, base_config: str | Path = BASE_CONFIG,
                template_dir: Path = TEMPLATE_DIR, strict: bool = False, keep_docs: Path | None = None,
-               stamp: bool = True, commit: Callable[[Path], None] | None = None) -> dict[str, Any]:
+               stamp: bool = True, cache_dir: str | Path | None = None,
+               commit: Callable[[Path], None] | None = None) -> dict[str, Any]:
     """Render every archived year and build the static site into ``site_dir``; return build figures.
 
     ``stamp``: hall pages are stamped into a shell MkDocs renders once per year (hall_pages.py), reusing unchanged
     pages of the site being replaced; ``stamp=False`` has MkDocs render each of them (the reference the tests
-    compare stamped pages with). Nothing compiled is ever read back from a folder: templates are compiled in
-    memory for each build. ``commit``: puts the built site in place together with the archive's new year
-    (fs/journal.py); by default the site alone is swapped in."""
+    compare stamped pages with). ``cache_dir``: unused by the site (kept for callers); nothing compiled is
+    ever read back from a folder: templates are compiled in memory for each build. ``commit``: puts the built
+    site in place together with the archive's new year (fs/journal.py); by default the site alone is swapped in."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
