@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,7 +34,16 @@ from generator import __version__
 from generator.errors import notice
 from generator.fs.files import stat_status
 from generator.fs.installkey import Signer
-from generator.incremental.outcomes import Outcome, decode_outcome, encode_outcome
+from generator.incremental.intake_snapshot import Snapshot, drop_snapshot, read_snapshot, write_snapshot
+from generator.incremental.intake_store import APPLICATION_ID, own_store
+from generator.incremental.outcomes import (
+    KeyTable,
+    Outcome,
+    decode_outcome,
+    encode_outcome,
+    pack_outcome,
+    unpack_outcome,
+)
 from generator.intake.run import ReturnRecord
 from generator.resources import ASSETS, BASE_CONFIG, PACKAGE_DIR, PAGE_TEMPLATES, STANDARDS
 from generator.rules.register import Hall
@@ -115,13 +123,21 @@ class IntakeCache:
         self._refused = False
         self._signers: dict[str, Signer] = {}
         self._bounds: StandardBounds | None = None
+        self._snapshot: Snapshot | None = None  # the last build's, when it stands for the store as it is
+        self._snapshot_read = False
+        # This build's entries, for the next snapshot: as the last snapshot packed them, or as outcomes.
+        self._used: dict[str, list[object]] = {}
+        self._learnt: dict[str, tuple[str, int, Outcome]] = {}
+        self._table = KeyTable()
+        self._current = False  # the snapshot on disk is this build's: nothing to write
 
     def content_sha256(self, path: Path) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
         st = os.stat(path)
         status = stat_status(st)
         if self._stats is None:
-            self._stats = self._load_stats()
+            snapshot = self._last_build()
+            self._stats = dict(snapshot.stats) if snapshot is not None else self._load_stats()
         name = os.fsencode(os.path.abspath(path))  # bytes: names need not be UTF-8
         self._seen_stats.add(name)
         known = self._stats.get(name)
@@ -146,6 +162,23 @@ class IntakeCache:
         known = dict(self._stats or {})
         known.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
         return known
+
+    def _last_build(self) -> Snapshot | None:
+        """The last build's sealed snapshot, when the store is ours and unchanged since it was written."""
+        if not self._snapshot_read:
+            self._snapshot_read = True
+            state = own_store(self.path)
+            if state == "foreign":
+                self._refuse()
+            elif state == "ours":
+                try:
+                    store = stat_status(os.stat(self.path))
+                except OSError:
+                    return None
+                self._snapshot = read_snapshot(self.folder, store)
+                if self._snapshot is not None:
+                    self._table = KeyTable(self._snapshot.lists)
+        return self._snapshot
 
     def _load_stats(self) -> dict[bytes, tuple[str, str]]:
         db = self._open()
@@ -183,40 +216,74 @@ class IntakeCache:
         return self.get_many([key]).get(key)
 
     def get_many(self, keys: list[str]) -> dict[str, Outcome]:
-        """The stored outcome of each of ``keys`` that has one, looked up in a few queries, not one per key."""
+        """The stored outcome of each of ``keys`` that has one: from the last build's snapshot, the others from
+        the store's rows, looked up in a few queries, not one per key."""
         if not self._today:
             raise RuntimeError("IntakeCache.bind() must come first")
-        db = self._open()
-        rows: dict[str, object] = {}
-        if db is not None:
-            wanted = sorted(set(keys))
-            try:
-                for i in range(0, len(wanted), _BATCH):
-                    batch = wanted[i:i + _BATCH]
-                    query = (f"SELECT key, value, day, exact, used, mac FROM intake"
-                             f" WHERE key IN ({','.join('?' * len(batch))})")
-                    for key, value, day, exact, used, mac in db.execute(query, batch):
-                        if not (isinstance(value, str) and isinstance(mac, str)
-                                and self._signer(_ENTRY).matches(_row(key, value, day, exact), mac)):
-                            continue  # not written by this installation, or edited since: checked again
-                        # Made on `day`: good for every later day, or for that day only when it found a future date.
-                        if (day == self._today) if exact else (day <= self._today):
-                            rows[key] = value
-                            if used != self._today:
-                                self._touched.append(key)
-            except sqlite3.Error:
-                rows = {}
-        found: dict[str, Outcome] = {}
-        for key in keys:
-            value = decode_outcome(rows.get(key)) if key in rows else None
-            if value is not None and not self._within_standard(value):
-                value = None
-            if value is None:  # absent, or an entry this code did not write: the file is checked again
-                self.misses += 1
-            else:
-                self.hits += 1
+        found = self._from_snapshot(keys)
+        rest = [key for key in keys if key not in found]
+        rows = self._rows(rest) if rest else {}
+        for key in rest:
+            value = decode_outcome(rows[key][0]) if key in rows else None
+            if value is not None and self._within_standard(value):  # else absent, or not this code's: checked again
                 found[key] = value
+                self._learnt[key] = (rows[key][1], rows[key][2], value)
+        hits = sum(1 for key in keys if key in found)
+        self.hits += hits
+        self.misses += len(keys) - hits
         return found
+
+    def _from_snapshot(self, keys: list[str]) -> dict[str, Outcome]:
+        """The outcomes the last build's snapshot holds for ``keys``: its seal is this installation's over
+        entries this code made in this context (the standard's checksum is in it), so they are not range-checked
+        again one by one."""
+        snapshot = self._last_build()
+        found: dict[str, Outcome] = {}
+        if snapshot is None or snapshot.context != self._context:
+            return found
+        entries, lists, today, stale = snapshot.entries, snapshot.lists, self._today, snapshot.day != self._today
+        for key in keys:
+            entry = entries.get(key)
+            if entry is None:
+                continue
+            try:
+                day, exact, packed = entry
+                # Made on `day`: good for every later day, or for that day only when it found a future date.
+                if not ((day == today) if exact else (day <= today)):
+                    continue
+                found[key] = unpack_outcome(packed, lists)
+            except (ValueError, TypeError, KeyError, IndexError, ArithmeticError):
+                continue  # not as this code packs it: looked up in the store
+            self._used[key] = entry
+            if stale:  # the store notes each entry's last day of use
+                self._touched.append(key)
+        return found
+
+    def _rows(self, keys: list[str]) -> dict[str, tuple[str, str, int]]:
+        """``(value, day, exact)`` of each of ``keys`` whose row carries this installation's keyed digest and holds
+        today."""
+        db = self._open()
+        rows: dict[str, tuple[str, str, int]] = {}
+        if db is None:
+            return rows
+        wanted = sorted(set(keys))
+        try:
+            for i in range(0, len(wanted), _BATCH):
+                batch = wanted[i:i + _BATCH]
+                query = (f"SELECT key, value, day, exact, used, mac FROM intake"
+                         f" WHERE key IN ({','.join('?' * len(batch))})")
+                for key, value, day, exact, used, mac in db.execute(query, batch):
+                    if not (isinstance(value, str) and isinstance(mac, str)
+                            and self._signer(_ENTRY).matches(_row(key, value, day, exact), mac)):
+                        continue  # not written by this installation, or edited since: checked again
+                    # Made on `day`: good for every later day, or for that day only when it found a future date.
+                    if (day == self._today) if exact else (day <= self._today):
+                        rows[key] = (value, day, exact)
+                        if used != self._today:
+                            self._touched.append(key)
+        except sqlite3.Error:
+            return {}
+        return rows
 
     def _within_standard(self, outcome: Outcome) -> bool:
         """An entry's record holds only what intake can find in a return of this standard."""
@@ -227,35 +294,66 @@ class IntakeCache:
         text, day, exact = encode_outcome(value), self._today, int(bool(self.day_mark(value)))
         seal = self._signer(_ENTRY).digest(_row(key, text, day, exact))
         self._pending.append((key, text, day, exact, self._today, seal))
+        self._learnt[key] = (day, exact, value)
 
     def flush(self) -> None:
-        """Write what this run learnt, in one transaction; drop what no build has used for ``KEEP_DAYS``."""
+        """Write what this run learnt, in one transaction; drop what no build has used for ``KEEP_DAYS``; then
+        the snapshot of this build, unless the one there already is."""
         if not self._pending and not self._pending_stats and not self._touched:
+            self._keep_snapshot(wrote=False)
             return
         db = self._open(create=True)
-        if db is None:
-            self._pending.clear()
-            self._pending_stats.clear()
-            return
-        try:
-            with db:
-                db.executemany("INSERT OR REPLACE INTO intake (key, value, day, exact, used, mac)"
-                               " VALUES (?, ?, ?, ?, ?, ?)", self._pending)
-                db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256, mac) VALUES (?, ?, ?, ?)",
-                               self._pending_stats)
-                if self._touched:  # once a day per entry, not once per build
-                    db.executemany("UPDATE intake SET used = ? WHERE key = ?", [(self._today, k) for k in self._touched])
-                    cutoff = (date.fromisoformat(self._today) - timedelta(days=KEEP_DAYS)).isoformat()
-                    db.execute("DELETE FROM intake WHERE used < ?", (cutoff,))
-                gone = [(p,) for p in (self._stats or {}) if p not in self._seen_stats and not os.path.lexists(p)]
-                db.executemany("DELETE FROM stats WHERE path = ?", gone)
-        except sqlite3.Error:
-            pass  # a cache that cannot be written costs time next run, nothing else
+        wrote = db is not None
+        if db is not None:
+            try:
+                self._write(db)
+            except sqlite3.Error:
+                wrote = False  # a cache that cannot be written costs time next run, nothing else
         if self._stats is not None:
             self._stats.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
         self._pending.clear()
         self._pending_stats.clear()
         self._touched.clear()
+        if wrote:
+            self._current = False  # the store changed: so must the snapshot that stands for it
+            self._keep_snapshot(wrote=True)
+        elif not self._refused:
+            drop_snapshot(self.folder)
+
+    def _write(self, db: sqlite3.Connection) -> None:
+        with db:
+            db.executemany("INSERT OR REPLACE INTO intake (key, value, day, exact, used, mac)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+            db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256, mac) VALUES (?, ?, ?, ?)",
+                           self._pending_stats)
+            if self._touched:  # once a day per entry, not once per build
+                db.executemany("UPDATE intake SET used = ? WHERE key = ?", [(self._today, k) for k in self._touched])
+                cutoff = (date.fromisoformat(self._today) - timedelta(days=KEEP_DAYS)).isoformat()
+                db.execute("DELETE FROM intake WHERE used < ?", (cutoff,))
+            gone = [p for p in (self._stats or {}) if p not in self._seen_stats and not os.path.lexists(p)]
+            db.executemany("DELETE FROM stats WHERE path = ?", [(p,) for p in gone])
+        for path in gone:
+            (self._stats or {}).pop(path, None)
+
+    def _keep_snapshot(self, wrote: bool) -> None:
+        """Seal this build's statuses and entries beside the store as it is now, when they are not what the
+        snapshot there already holds (a build where nothing changed writes nothing)."""
+        if self._current or self._refused or not self._context or self._stats is None:
+            return
+        last = self._snapshot
+        self._current = True
+        if not wrote and last is not None and (last.context, last.day) == (self._context, self._today) \
+                and not self._learnt and self._used.keys() == last.entries.keys() and self._stats == last.stats:
+            return
+        try:
+            store = stat_status(os.stat(self.path))
+        except OSError:
+            return
+        entries = dict(self._used)
+        entries.update({key: [day, exact, pack_outcome(value, self._table)]
+                        for key, (day, exact, value) in self._learnt.items()})
+        write_snapshot(self.folder, Snapshot(store, self._context, self._today, dict(self._stats), self._table.lists,
+                                             entries))
 
     def close(self) -> None:
         self.flush()
@@ -268,7 +366,7 @@ class IntakeCache:
         does not carry our application id (another program's database is neither read nor altered)."""
         if self._db is not None or self._refused:
             return self._db
-        state = _own_store(self.path)
+        state = own_store(self.path)
         if state == "foreign":
             self._refuse()
             return None
@@ -286,7 +384,7 @@ class IntakeCache:
         try:
             db = sqlite3.connect(self.path)
             db.execute("PRAGMA schema_version").fetchone()  # SQLite opens the file here
-            if _own_store(self.path) != "ours":  # swapped for a link or another file since it was checked
+            if own_store(self.path) != "ours":  # swapped for a link or another file since it was checked
                 db.close()
                 self._refuse()
                 return None
@@ -308,7 +406,7 @@ class IntakeCache:
                 db.close()
             except (sqlite3.Error, UnboundLocalError):
                 pass
-            if create and not retry and _own_store(self.path) == "ours":
+            if create and not retry and own_store(self.path) == "ours":
                 self.path.unlink(missing_ok=True)
                 return self._open(create, retry=True)
             return None
@@ -327,66 +425,6 @@ _ENTRY, _STATS = "intake-entry", "intake-stats"  # the keyed digests' purposes
 def _row(*fields: object) -> bytes:
     return "\x1f".join(os.fsdecode(f) if isinstance(f, bytes) else str(f) for f in fields).encode("utf-8",
                                                                                                 "surrogateescape")
-
-
-APPLICATION_ID = 0x48534331  # "HSC1" in the SQLite header (offset 68): marks the store as hallscore's own
-_SIDECARS = ("", "-journal", "-wal", "-shm")
-
-
-def _own_store(path: Path) -> str:
-    """"absent", "ours" (a regular file, not linked, whose header carries our id, or the empty file we make
-    first) or "foreign" (a symlink, anything else, or a sidecar of it that is a symlink)."""
-    for suffix in _SIDECARS:
-        try:
-            if stat.S_ISLNK(os.lstat(f"{path}{suffix}").st_mode):
-                return "foreign"
-        except FileNotFoundError:
-            if not suffix:
-                return "absent"
-        except OSError:
-            return "foreign"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return "foreign"
-    try:
-        st = os.fstat(fd)
-        header = os.read(fd, 100)
-    finally:
-        os.close(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-        return "foreign"
-    if not header and st.st_size == 0:
-        return "ours"
-    if len(header) < 72 or not header.startswith(b"SQLite format 3\x00"):
-        return "foreign"
-    if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
-        return "ours"
-    return "ours" if _earlier_store(path, header) else "foreign"
-
-
-# The exact schema hallscore's store had before it carried an application id (format 3): such a store is
-# taken over (its entries dropped), so that an upgrade does not leave the cache unused.
-_EARLIER_SCHEMA = {
-    "intake": "CREATE TABLE intake (key TEXT PRIMARY KEY, value TEXT NOT NULL, day TEXT NOT NULL,"
-              " exact INTEGER NOT NULL, used TEXT NOT NULL)",
-    "stats": "CREATE TABLE stats (path BLOB PRIMARY KEY, status TEXT NOT NULL, sha256 TEXT NOT NULL)"}
-
-
-def _earlier_store(path: Path, header: bytes) -> bool:
-    if int.from_bytes(header[68:72], "big") != 0 or int.from_bytes(header[60:64], "big") != 3:
-        return False
-    try:  # read-only and immutable: SQLite neither writes nor rolls back a journal of it
-        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-        try:
-            rows = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return False
-    tables = {name: sql for kind, name, sql in rows if kind == "table"}
-    others = [name for kind, name, _sql in rows if kind != "table" and not name.startswith("sqlite_autoindex_")]
-    return tables == _EARLIER_SCHEMA and not others
 
 
 def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:

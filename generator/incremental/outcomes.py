@@ -9,7 +9,9 @@ decodes to None and counts as absent, so the file is checked again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from generator.intake.run import ReturnRecord
 from generator.rules.problems import CATALOGUE, Problem
@@ -18,6 +20,7 @@ FORMAT = "hallscore-outcome-1"
 # A year's scores are a few distinct values: each Decimal made once (they are immutable). None is 不适用.
 _DECIMALS: dict[str | None, Decimal | None] = {None: None}
 Outcome = tuple[ReturnRecord | None, list[Problem], str]  # what checking one file gives
+_V = TypeVar("_V")
 
 
 def encode_outcome(outcome: Outcome) -> str:
@@ -54,7 +57,7 @@ def decode_outcome(text: object) -> Outcome | None:
 _STR, _INT, _BOOL = {str}, {int}, {bool}
 
 
-class _Foreign(Exception):
+class _Foreign(ValueError):
     """Part of an entry is not what encode_outcome writes."""
 
 
@@ -102,3 +105,55 @@ def _record(rec: object) -> ReturnRecord:
         raise _Foreign
     return ReturnRecord(hall_id, rnd, when, inspector, decoded, _texts(reasons), events, _texts(event_notes),
                         vetoes, _texts(veto_notes), file, sha)
+
+
+class KeyTable:
+    """The key lists of a year's score, event and veto dicts, each kept once: every return of a standard has the
+    same items, so a packed record names its list by number instead of repeating it."""
+
+    def __init__(self, lists: list[list[str]] | None = None) -> None:
+        self.lists: list[list[str]] = lists if lists is not None else []
+        self._index = {tuple(keys): n for n, keys in enumerate(self.lists)}
+
+    def number(self, keys: Iterable[str]) -> int:
+        found = tuple(keys)
+        n = self._index.get(found)
+        if n is None:
+            n = self._index[found] = len(self.lists)
+            self.lists.append(list(found))
+        return n
+
+
+def pack_outcome(outcome: Outcome, table: KeyTable) -> list[object]:
+    """An outcome as JSON-ready lists for a sealed snapshot (:mod:`generator.incremental.intake_snapshot`)."""
+    record, problems, hint = outcome
+    rec: list[object] | None = None
+    if record is not None:
+        rec = [record.hall_id, record.round, record.date, record.inspector,
+               _packed(record.scores, table, lambda v: None if v is None else str(v)), record.reasons,
+               _packed(record.events, table, int), record.event_notes, _packed(record.vetoes, table, bool),
+               record.veto_notes, record.file, record.sha256]
+    return [rec, [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in problems], hint]
+
+
+def _packed(values: Mapping[str, _V], table: KeyTable, form: Callable[[_V], object]) -> list[object]:
+    return [table.number(values), [form(v) for v in values.values()]]
+
+
+def unpack_outcome(packed: list[Any], lists: list[list[str]]) -> Outcome:
+    """The outcome :func:`pack_outcome` packed. Only for a snapshot whose seal holds (this installation wrote it
+    from an outcome this code made): the fields are not typed one by one as :func:`decode_outcome` does; a
+    snapshot that does not unpack raises ValueError, TypeError, KeyError or IndexError."""
+    rec, probs, hint = packed
+    problems = [Problem(*fields) for fields in probs]
+    if rec is None:
+        return None, problems, hint
+    hall_id, rnd, when, inspector, (sk, sv), reasons, (ek, ev), event_notes, (vk, vv), veto_notes, file, sha = rec
+    try:
+        scores = [_DECIMALS[value] for value in sv]
+    except KeyError:
+        scores = [_decimal(value) for value in sv]
+    record = ReturnRecord(hall_id, rnd, when, inspector, dict(zip(lists[sk], scores, strict=True)), reasons,
+                          dict(zip(lists[ek], ev, strict=True)), event_notes, dict(zip(lists[vk], vv, strict=True)),
+                          veto_notes, file, sha)
+    return record, problems, hint

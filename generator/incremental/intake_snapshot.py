@@ -1,0 +1,87 @@
+"""The intake cache's last build in one sealed file, so that a build where little changed reads one file.
+
+The store (``intake.sqlite``) keeps every entry with a keyed digest per row, and each row read back is checked
+on its own: right for a few entries, costly for a whole year's. Beside it, ``intake-snapshot.bin`` holds what the
+last build used: the remembered file statuses and the entries of its context, under ONE keyed digest
+(:mod:`generator.fs.memo`). It stands for the store only as the store was when it was written: it names the
+store's file status (:func:`generator.fs.files.stat_status`), and a store written since (by a later build, or
+edited by hand) makes it absent; the store's rows are then read and checked one by one as before. A damaged,
+forged or foreign snapshot reads as absent too: it costs only that time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.fs.files import read_own_file, write_chunks_atomic
+from generator.fs.memo import seal, unseal
+
+NAME = "intake-snapshot.bin"
+_PURPOSE = "intake-snapshot"
+_FORMAT = "hallscore-intake-snapshot-1"
+_STATS_SEPARATOR = b"\x00"  # a path never holds a NUL byte
+Stats = dict[bytes, tuple[str, str]]  # a file's absolute path -> (its status, its SHA-256)
+
+
+@dataclass
+class Snapshot:
+    """What one build used: the statuses remembered, and the entries of its context by key, each
+    ``[day made, exact, packed outcome]`` (:func:`generator.incremental.outcomes.pack_outcome`, whose key lists
+    are ``lists``)."""
+
+    store: str
+    context: str
+    day: str
+    stats: Stats
+    lists: list[list[str]] = field(default_factory=list)
+    entries: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def read_snapshot(folder: Path, store: str) -> Snapshot | None:
+    """The snapshot in ``folder`` when it is sealed by this installation and was written for the store whose
+    status is ``store``; else None."""
+    try:
+        body = unseal(_PURPOSE, read_own_file(folder / NAME))
+        if body is None:
+            return None
+        head, _, rest = body.partition(b"\n")
+        meta = json.loads(head)
+        if type(meta) is not dict or meta.get("format") != _FORMAT or meta.get("store") != store:
+            return None
+        size = meta["stats"]
+        fields = rest[:size].split(_STATS_SEPARATOR) if size else []
+        paths, statuses, digests = fields[0::3], fields[1::3], fields[2::3]
+        if len(paths) != len(statuses) or len(paths) != len(digests):
+            return None
+        stats = dict(zip(paths, zip([s.decode("ascii") for s in statuses], [d.decode("ascii") for d in digests])))
+        lists, entries = json.loads(rest[size:].decode("utf-8", "surrogatepass"))
+        return Snapshot(store, str(meta["context"]), str(meta["day"]), stats, lists, dict(entries))
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None
+
+
+def write_snapshot(folder: Path, snapshot: Snapshot) -> None:
+    """Keep ``snapshot`` sealed in ``folder``; one that cannot be written only costs time next build."""
+    stats = _STATS_SEPARATOR.join(_STATS_SEPARATOR.join((path, status.encode("ascii"), digest.encode("ascii")))
+                                  for path, (status, digest) in snapshot.stats.items())
+    meta = {"format": _FORMAT, "store": snapshot.store, "context": snapshot.context, "day": snapshot.day,
+            "stats": len(stats)}
+    entries = json.dumps([snapshot.lists, list(snapshot.entries.items())], ensure_ascii=False,
+                         separators=(",", ":")).encode("utf-8", "surrogatepass")
+    body = b"".join((json.dumps(meta).encode("ascii"), b"\n", stats, entries))
+    try:
+        write_chunks_atomic(folder / NAME, (seal(_PURPOSE, body),))
+    except OSError:
+        pass
+
+
+def drop_snapshot(folder: Path) -> None:
+    """No snapshot: the next build reads the store's rows (a store that could not be written)."""
+    try:
+        os.unlink(folder / NAME)
+    except OSError:
+        pass

@@ -1,0 +1,117 @@
+"""The intake cache's sealed snapshot of the last build: a build where nothing changed reads it alone (not one
+store row), and a damaged, forged, foreign or linked snapshot, or a store edited since, costs only time: the
+report is the one a cold intake gives, byte for byte."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from support.returns import YEAR, make_halls, scored_returns
+
+from generator.fs.memo import seal
+from generator.incremental import intake_cache as cache_module
+from generator.incremental.intake_cache import IntakeCache
+from generator.incremental.intake_snapshot import NAME
+from generator.intake.run import run_intake
+from generator.rules.register import load_register
+
+HALLS = make_halls({"广东": 3, "北京": 2})
+DAY = date(YEAR, 9, 10)
+
+
+@pytest.fixture
+def inbox(standard, tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", -1.0)  # statuses remembered at once
+    register, returns = scored_returns(standard, tmp_path, HALLS, lambda n: 97.5 - 3 * n)
+    return load_register(register), returns
+
+
+def _intake(standard, inbox, cache_dir, opened=None):
+    halls, returns = inbox
+    cache = IntakeCache(cache_dir)
+    if opened is not None:
+        real = cache._open
+
+        def counting(*args, **kwargs):
+            opened.append(args)
+            return real(*args, **kwargs)
+
+        cache._open = counting
+    try:
+        report = run_intake([returns], standard, halls, YEAR, today=DAY, cache=cache)
+    finally:
+        cache.close()
+    return report, cache
+
+
+def _cold(standard, inbox):
+    halls, returns = inbox
+    return json.dumps(run_intake([returns], standard, halls, YEAR, today=DAY).to_dict(), ensure_ascii=False)
+
+
+def _same(report, cold):
+    assert json.dumps(report.to_dict(), ensure_ascii=False) == cold
+
+
+def test_nothing_changed_reads_the_snapshot_alone_and_writes_nothing(standard, inbox, tmp_path):
+    cache_dir = tmp_path / "cache"
+    first, cache = _intake(standard, inbox, cache_dir)
+    workbooks = cache.misses
+    snapshot = (cache_dir / NAME).read_bytes()
+    opened: list[object] = []
+    second, cache = _intake(standard, inbox, cache_dir, opened)
+    assert (cache.hits, cache.misses) == (workbooks, 0) and not opened
+    assert (cache_dir / NAME).read_bytes() == snapshot
+    assert second.inputs_key == first.inputs_key and second.records == first.records
+    _same(second, _cold(standard, inbox))
+
+
+@pytest.mark.parametrize("how", ["damaged", "forged", "unsealed", "foreign", "linked", "store-edited"])
+def test_a_bad_snapshot_costs_only_time(standard, inbox, tmp_path, how):
+    cache_dir = tmp_path / "cache"
+    _, cache = _intake(standard, inbox, cache_dir)
+    workbooks = cache.misses
+    path = cache_dir / NAME
+    data = path.read_bytes()
+    head, _, body = data.partition(b"\n")
+    victim = tmp_path / "victim.bin"
+    assert b'"4"' in body  # a score the forgeries below inflate
+    if how == "damaged":
+        path.write_bytes(data[:-40] + b"\xff" * 40)
+    elif how == "forged":  # a score inflated, the seal kept
+        path.write_bytes(head + b"\n" + body.replace(b'"4"', b'"34000"', 1))
+    elif how == "unsealed":  # sealed for another purpose (a memo's)
+        path.write_bytes(seal("site-pages", body.replace(b'"4"', b'"34000"', 1)))
+    elif how == "foreign":  # another cache folder's snapshot: it names another store
+        _intake(standard, inbox, tmp_path / "other")
+        shutil.copyfile(tmp_path / "other" / NAME, path)
+    elif how == "linked":
+        path.unlink()
+        victim.write_bytes(data)
+        path.symlink_to(victim)
+    else:  # the store written since the snapshot: its rows are read and checked one by one
+        real = IntakeCache(cache_dir)
+        db = real._open()
+        assert db is not None
+        with db:
+            db.execute("UPDATE intake SET used = used")
+        db.execute("VACUUM")
+        real.close()
+    before = victim.read_bytes() if how == "linked" else None
+    opened: list[object] = []
+    report, cache = _intake(standard, inbox, cache_dir, opened)
+    assert (cache.hits, cache.misses) == (workbooks, 0) and opened  # every entry from the store's rows
+    assert b"34000" not in json.dumps(report.to_dict()).encode() and all(
+        s is None or s <= 100 for r in report.records for s in r.scores.values())
+    _same(report, _cold(standard, inbox))
+    if before is not None:
+        assert victim.read_bytes() == before
+    # The snapshot is made again: the next build reads it alone.
+    assert not path.is_symlink()
+    opened.clear()
+    again, cache = _intake(standard, inbox, cache_dir, opened)
+    assert (cache.hits, cache.misses) == (workbooks, 0) and not opened
+    _same(again, _cold(standard, inbox))
