@@ -131,9 +131,10 @@ class IntakeCache:
         self._table = KeyTable()
         self._current = False  # the snapshot on disk is this build's: nothing to write
 
-    def content_sha256(self, path: Path) -> str:
-        """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes."""
-        st = os.stat(path)
+    def content_sha256(self, path: Path, taken: os.stat_result | None = None) -> str:
+        """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes;
+        ``taken`` is the file's ``os.stat`` when the caller has just taken it."""
+        st = os.stat(path) if taken is None else taken
         status = stat_status(st)
         if self._stats is None:
             snapshot = self._last_build()

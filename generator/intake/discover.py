@@ -153,16 +153,31 @@ def is_regular(path: Path) -> bool:
         return False
 
 
+def suffix_of(name: str) -> str:
+    """``Path(name).suffix`` of a file's own name, without making a Path."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def early_outcome(path: Path, name: str) -> Outcome | None:
     """The outcome of an entry that must not be opened (not a regular file, or another spreadsheet format).
 
     None when the entry is a regular file intake may go on with.
     """
-    suffix = path.suffix.lower()
+    return examine(path, name)[0]
+
+
+def examine(path: Path, name: str) -> tuple[Outcome | None, os.stat_result | None]:
+    """:func:`early_outcome`, and the status of a regular file intake may go on with (one ``stat`` serves the
+    check and the cache's look-up)."""
+    base = path.name
+    suffix = suffix_of(base).lower()
+    st = None
     try:
-        mode = os.stat(path).st_mode
+        st = os.stat(path)
+        mode = st.st_mode
         if stat.S_ISDIR(mode):  # only a folder discover could not list comes here
-            return None, [problem("folder-unreadable", file=name, path=name, reason=_reason(path))], ""
+            return (None, [problem("folder-unreadable", file=name, path=name, reason=_reason(path))], ""), None
         kind = None if stat.S_ISREG(mode) else (
             "命名管道(FIFO)" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode) else "设备或特殊文件")
     except FileNotFoundError:
@@ -171,15 +186,15 @@ def early_outcome(path: Path, name: str) -> Outcome | None:
         kind = f"无法访问的文件({why(exc)})"
     if kind is not None:
         if suffix in WORKBOOK_SUFFIXES or suffix in OTHER_FORMATS:
-            return None, [problem("file-not-regular", file=name, kind=kind)], ""
-        return IGNORED
-    if suffix in OTHER_SUFFIXES and not path.name.startswith(("~$", ".~lock")):
+            return (None, [problem("file-not-regular", file=name, kind=kind)], ""), None
+        return IGNORED, None
+    if suffix in OTHER_SUFFIXES and not base.startswith(("~$", ".~lock")):
         found = other_format(path)
         if found is not None:
-            return None, [problem(found[1], file=name, format=found[0])], ""
-    if suffix in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", ".~lock")) and not os.access(path, os.R_OK):
-        return None, [problem("file-no-permission", file=name, path=name, reason="没有读取权限")], ""
-    return None
+            return (None, [problem(found[1], file=name, format=found[0])], ""), None
+    if suffix in WORKBOOK_SUFFIXES and not base.startswith(("~$", ".~lock")) and not os.access(path, os.R_OK):
+        return (None, [problem("file-no-permission", file=name, path=name, reason="没有读取权限")], ""), None
+    return None, st
 
 
 def _reason(path: Path) -> str:

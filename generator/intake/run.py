@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -49,7 +50,7 @@ class CheckCache(Protocol):
     """What intake asks of a store of earlier check outcomes (the incremental layer provides one)."""
 
     def bind(self, standard: Standard, halls: Iterable[Hall], year: int, today: date) -> None: ...
-    def content_sha256(self, path: Path) -> str: ...
+    def content_sha256(self, path: Path, taken: os.stat_result | None = None) -> str: ...
     def key(self, name: str, content_sha256: str) -> str: ...
     def get_many(self, keys: list[str]) -> Mapping[str, CheckOutcome]: ...
     def put(self, key: str, value: CheckOutcome) -> None: ...
@@ -116,16 +117,17 @@ def _sort_entries(found: list[tuple[Path, str]],
     todo: list[CheckJob] = []
     keys: dict[int, str] = {}
     for index, (path, name) in enumerate(found):
-        early = entries.early_outcome(path, name)
+        early, status = entries.examine(path, name)
         if early is not None:  # never opened: a FIFO would block, a broken link cannot be read
             outcomes[index] = early
             continue
-        if path.name.startswith(("~$", ".~lock")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        base = path.name
+        if base.startswith(("~$", ".~lock")) or entries.suffix_of(base).lower() not in WORKBOOK_SUFFIXES:
             outcomes[index] = IGNORED
             continue
         if cache is not None:
             try:
-                keys[index] = cache.key(name, cache.content_sha256(path))
+                keys[index] = cache.key(name, cache.content_sha256(path, status))
             except OSError:
                 keys[index] = ""  # unreadable now: check_file will say why
         todo.append((index, path, name))
