@@ -115,3 +115,31 @@ def test_a_bad_snapshot_costs_only_time(standard, inbox, tmp_path, how):
     again, cache = _intake(standard, inbox, cache_dir, opened)
     assert (cache.hits, cache.misses) == (workbooks, 0) and not opened
     _same(again, _cold(standard, inbox))
+
+
+def test_a_new_return_adds_a_section_and_many_sections_are_written_again_as_one(standard, inbox, tmp_path):
+    from generator.incremental.intake_snapshot import read_snapshot
+
+    halls, returns = inbox
+    cache_dir = tmp_path / "cache"
+    _, cache = _intake(standard, inbox, cache_dir)
+    workbooks = cache.misses
+    original = sorted(returns.rglob("*.xlsx"))[0]
+
+    def sections() -> int:
+        from generator.fs.files import stat_status
+
+        snapshot = read_snapshot(cache_dir, stat_status((cache_dir / "intake.sqlite").stat()))
+        assert snapshot is not None
+        return len(snapshot.sections)
+
+    assert sections() == 1
+    for n in range(1, cache_module._SECTIONS + 1):
+        shutil.copyfile(original, original.with_name(f"副本{n}.xlsx"))
+        report, cache = _intake(standard, inbox, cache_dir)
+        assert (cache.hits, cache.misses) == (workbooks + n - 1, 1)
+        assert sections() == (n + 1 if n < cache_module._SECTIONS else 1)
+        opened: list[object] = []
+        again, cache = _intake(standard, inbox, cache_dir, opened)
+        assert (cache.hits, cache.misses) == (workbooks + n, 0) and not opened
+        _same(again, _cold(standard, inbox))

@@ -55,6 +55,7 @@ _FORMAT = 5  # 2: entries are JSON text (generator.incremental.outcomes), no lon
 FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's checks)
 KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection season is 1-2 months)
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
+_SECTIONS = 8  # a snapshot of more sections is written again as one
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
 
 
@@ -338,23 +339,27 @@ class IntakeCache:
 
     def _keep_snapshot(self, wrote: bool) -> None:
         """Seal this build's statuses and entries beside the store as it is now, when they are not what the
-        snapshot there already holds (a build where nothing changed writes nothing)."""
+        snapshot there already holds (a build where nothing changed writes nothing). The sections of the last
+        snapshot are kept as they were while few of their entries went unused (:class:`Snapshot`)."""
         if self._current or self._refused or not self._context or self._stats is None:
             return
         last = self._snapshot
         self._current = True
-        if not wrote and last is not None and (last.context, last.day) == (self._context, self._today) \
-                and not self._learnt and self._used.keys() == last.entries.keys() and self._stats == last.stats:
-            return
+        if not wrote and not self._learnt and last is not None and self._stats == last.stats \
+                and (last.context, last.day) == (self._context, self._today):
+            return  # every entry used this build came from it
         try:
             store = stat_status(os.stat(self.path))
         except OSError:
             return
-        entries = dict(self._used)
-        entries.update({key: [day, exact, pack_outcome(value, self._table)]
-                        for key, (day, exact, value) in self._learnt.items()})
+        learnt = {key: [day, exact, pack_outcome(value, self._table)] for key, (day, exact, value) in self._learnt.items()}
+        if last is not None and last.context == self._context and len(last.sections) < _SECTIONS \
+                and 4 * (len(last.entries) - len(self._used)) <= len(self._used):
+            sections, entries = last.sections, learnt
+        else:  # one section of what this build used
+            sections, entries = [], {**self._used, **learnt}
         write_snapshot(self.folder, Snapshot(store, self._context, self._today, dict(self._stats), self._table.lists,
-                                             entries))
+                                             entries, sections))
 
     def close(self) -> None:
         self.flush()

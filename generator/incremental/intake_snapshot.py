@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.fs.files import read_own_file, write_chunks_atomic
+from generator.fs.files import read_own_file, work_prefix
 from generator.fs.memo import seal, unseal
 
 NAME = "intake-snapshot.bin"
 _PURPOSE = "intake-snapshot"
-_FORMAT = "hallscore-intake-snapshot-1"
+_FORMAT = "hallscore-intake-snapshot-2"
 _STATS_SEPARATOR = b"\x00"  # a path never holds a NUL byte
 Stats = dict[bytes, tuple[str, str]]  # a file's absolute path -> (its status, its SHA-256)
 
@@ -31,7 +32,12 @@ Stats = dict[bytes, tuple[str, str]]  # a file's absolute path -> (its status, i
 class Snapshot:
     """What one build used: the statuses remembered, and the entries of its context by key, each
     ``[day made, exact, packed outcome]`` (:func:`generator.incremental.outcomes.pack_outcome`, whose key lists
-    are ``lists``)."""
+    are ``lists``).
+
+    The entries are kept in ``sections``, each one JSON text, a later one's entry standing over an earlier one's:
+    a build that learnt a few entries writes the sections it read as they were and one more for them, instead of
+    encoding the whole year again. Read back, ``entries`` holds every section's; to be written, ``entries`` are
+    those of the new section only."""
 
     store: str
     context: str
@@ -39,6 +45,7 @@ class Snapshot:
     stats: Stats
     lists: list[list[str]] = field(default_factory=list)
     entries: dict[str, list[Any]] = field(default_factory=dict)
+    sections: list[bytes] = field(default_factory=list)
 
 
 def read_snapshot(folder: Path, store: str) -> Snapshot | None:
@@ -58,8 +65,15 @@ def read_snapshot(folder: Path, store: str) -> Snapshot | None:
         if len(paths) != len(statuses) or len(paths) != len(digests):
             return None
         stats = dict(zip(paths, zip([s.decode("ascii") for s in statuses], [d.decode("ascii") for d in digests])))
-        lists, entries = json.loads(rest[size:].decode("utf-8", "surrogatepass"))
-        return Snapshot(store, str(meta["context"]), str(meta["day"]), stats, lists, dict(entries))
+        entries: dict[str, list[Any]] = {}
+        sections: list[bytes] = []
+        for length in meta["sections"]:
+            sections.append(rest[size:size + length])
+            entries.update(json.loads(sections[-1].decode("utf-8", "surrogatepass")))
+            size += length
+        if size != len(rest):
+            return None
+        return Snapshot(store, str(meta["context"]), str(meta["day"]), stats, meta["lists"], entries, sections)
     except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None
 
@@ -68,15 +82,30 @@ def write_snapshot(folder: Path, snapshot: Snapshot) -> None:
     """Keep ``snapshot`` sealed in ``folder``; one that cannot be written only costs time next build."""
     stats = _STATS_SEPARATOR.join(_STATS_SEPARATOR.join((path, status.encode("ascii"), digest.encode("ascii")))
                                   for path, (status, digest) in snapshot.stats.items())
+    sections = list(snapshot.sections)
+    if snapshot.entries:
+        sections.append(json.dumps(list(snapshot.entries.items()), ensure_ascii=False,
+                                   separators=(",", ":")).encode("utf-8", "surrogatepass"))
     meta = {"format": _FORMAT, "store": snapshot.store, "context": snapshot.context, "day": snapshot.day,
-            "stats": len(stats)}
-    entries = json.dumps([snapshot.lists, list(snapshot.entries.items())], ensure_ascii=False,
-                         separators=(",", ":")).encode("utf-8", "surrogatepass")
-    body = b"".join((json.dumps(meta).encode("ascii"), b"\n", stats, entries))
+            "stats": len(stats), "sections": [len(section) for section in sections], "lists": snapshot.lists}
+    body = b"".join((json.dumps(meta).encode("ascii"), b"\n", stats, *sections))
     try:
-        write_chunks_atomic(folder / NAME, (seal(_PURPOSE, body),))
+        _replace(folder / NAME, seal(_PURPOSE, body))
     except OSError:
         pass
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """``path`` holds ``data`` or what it held before, never a part (a temporary file renamed over it, owner-only).
+    Not synced to disk: a snapshot a crash cut short fails its seal and reads as absent."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def drop_snapshot(folder: Path) -> None:
