@@ -9,9 +9,9 @@ decodes to None and counts as absent, so the file is checked again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from generator.intake.run import ReturnRecord
 from generator.rules.problems import CATALOGUE, Problem
@@ -20,7 +20,6 @@ FORMAT = "hallscore-outcome-1"
 # A year's scores are a few distinct values: each Decimal made once (they are immutable). None is 不适用.
 _DECIMALS: dict[str | None, Decimal | None] = {None: None}
 Outcome = tuple[ReturnRecord | None, list[Problem], str]  # what checking one file gives
-_V = TypeVar("_V")
 
 
 def encode_outcome(outcome: Outcome) -> str:
@@ -129,15 +128,12 @@ def pack_outcome(outcome: Outcome, table: KeyTable) -> list[object]:
     record, problems, hint = outcome
     rec: list[object] | None = None
     if record is not None:
+        scores, events, vetoes = record.scores, record.events, record.vetoes
         rec = [record.hall_id, record.round, record.date, record.inspector,
-               _packed(record.scores, table, lambda v: None if v is None else str(v)), record.reasons,
-               _packed(record.events, table, int), record.event_notes, _packed(record.vetoes, table, bool),
-               record.veto_notes, record.file, record.sha256]
+               [table.number(scores), [None if v is None else str(v) for v in scores.values()]], record.reasons,
+               [table.number(events), list(events.values())], record.event_notes,
+               [table.number(vetoes), list(vetoes.values())], record.veto_notes, record.file, record.sha256]
     return [rec, [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in problems], hint]
-
-
-def _packed(values: Mapping[str, _V], table: KeyTable, form: Callable[[_V], object]) -> list[object]:
-    return [table.number(values), [form(v) for v in values.values()]]
 
 
 def unpack_outcome(packed: list[Any], lists: list[list[str]]) -> Outcome:
