@@ -157,10 +157,11 @@ def hall_row(hall: Hall, cards: Sequence[Card], found: YearCard, standard: Stand
 
     withdrawn = tuple(withdrawal(item, kind, found, gone[item]) for item, kind in event_kinds(standard).items()
                       if item in gone) if gone else ()
-    return HallRow(
-        hall.hall_id, hall.name, hall.province, hall.city, hall.district, hall.level, hall.type,
-        record.round, record.date, record.inspector,
-        decimal_of(card.base), decimal_of(card.bonus), decimal_of(card.deduction), decimal_of(card.final),
+    return new_row(
+        hall_id=hall.hall_id, name=hall.name, province=hall.province, city=hall.city, district=hall.district,
+        level=hall.level, type=hall.type, round=record.round, date=record.date, inspector=record.inspector,
+        base_score=decimal_of(card.base), bonus=decimal_of(card.bonus), deduction=decimal_of(card.deduction),
+        final_score=decimal_of(card.final),
         items=item_scores(record.scores, standard),
         reasons=dict(sorted(record.reasons.items())) if record.reasons else {},
         sections={s: (NOT_APPLICABLE if rate is None else decimal_of(rate)) for s, rate in card.sections},
@@ -168,7 +169,21 @@ def hall_row(hall: Hall, cards: Sequence[Card], found: YearCard, standard: Stand
         deduction_events=event_rows(standard.deductions, card.deduction_items, events) if card.deduction_items else (),
         vetoes=tuple(Veto(v, tuple(vetoes[v][0]), tuple(vetoes[v][1])) for v in card.vetoes) if card.vetoes else (),
         rounds=listed, self_gap=gap, override=None, tier=NOT_INSPECTED, tier_reason="", confirmed_tier=None,
-        awaiting=None, decisions=(), pending_round=pending, ranked=ranked, withdrawn=withdrawn)
+        awaiting=None, decisions=(), needs_decision=False, pending_tier=None, rank=None, pending_round=pending,
+        ranked=ranked, reason_ranks=(), withdrawn=withdrawn)
+
+
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(HallRow))
+
+
+def new_row(**fields: object) -> HallRow:
+    """``HallRow(**fields)`` with every field named, in the class's order (a TypeError otherwise), without the
+    frozen ``__init__``'s one object.__setattr__ per field (once per inspected hall of the year)."""
+    if tuple(fields) != _ROW_FIELDS:
+        raise TypeError(f"HallRow takes every field, in order: {', '.join(_ROW_FIELDS)}")
+    out: HallRow = object.__new__(HallRow)
+    out.__dict__.update(fields)
+    return out
 
 
 def with_fields(row: HallRow, **changes: object) -> HallRow:
