@@ -186,13 +186,15 @@ def inodes(folder: Path) -> dict[str, int]:
 
 
 def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: int = 3) -> Info:
-    """evaluate() alone (scoring and tiering, what the build's scoring stage runs), ``repeats`` times on the same
-    records (the intake from the warm cache, as `hallscore validate` reads it): its best and median, less at the
-    mercy of a busy host than the one cold stage."""
+    """The evaluation stage alone (evaluate_year: scoring, tiering, recognition; what the build's scoring stage
+    runs, without results.json's encoding), ``repeats`` times on the same records (the intake from the warm cache,
+    as `hallscore validate` reads it), each with the cyclic collector paused as in a build: its best and median,
+    less at the mercy of a busy host than the one cold stage."""
     import statistics
 
-    from generator.archive.store import evaluate
     from generator.build import validate
+    from generator.evaluate.year import evaluate_year
+    from generator.incremental.collector import paused
     from generator.rules.config import Config
     from generator.rules.register import load_register
     from generator.rules.standard_load import load_standard
@@ -201,11 +203,15 @@ def scoring_loop(data: Path, inbox: Path, cache: Path, workers: int, repeats: in
     report = validate([inbox], data / "register.xlsx", YEAR, workers=workers, cache_dir=cache)
     standard, halls = load_standard(), load_register(data / "register.xlsx")
     rules, summary, times = Rules.of(standard, Config(year=YEAR)), report.summary(), []
-    for _ in range(repeats):  # evaluate pauses the collector itself, as in a build
-        started = time.perf_counter()
-        results = evaluate(halls, report.records, standard, rules, summary, (), ())
-        times.append(time.perf_counter() - started)
-    count = len(results["halls"])
+    count = 0
+    for _ in range(repeats):
+        with paused():
+            started = time.perf_counter()
+            results = evaluate_year(halls, report.records, standard, rules, summary, (), (), report.files,
+                                    report.replaced)
+            times.append(time.perf_counter() - started)
+        count = len(results.halls)
+        del results  # the next run does not hold two years at once
     return {"halls": count, "best": min(times), "median": statistics.median(times), "repeats": repeats,
             "rate_best": count / min(times), "rate_median": count / statistics.median(times)}
 

@@ -11,6 +11,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import repeat
+from operator import is_
 
 from generator.evaluate.overrides import Override
 from generator.evaluate.scoring import Reported, decimal_of, half_up, report_return
@@ -87,18 +89,25 @@ def year_card(cards: Sequence[Card], standard: Standard, rules: Rules, drop: Col
     sources = [r for r, _ in cards if r.round != rules.self_round] or [record]
     if len(sources) == 1 and not any(record.events.values()) and not any(record.vetoes.values()):
         return YearCard(card, {}, {})  # the usual return: nothing recorded, nothing to merge
+    # Only the items some round recorded are looked at (a return records a few of the standard's items).
+    noted = {item for r in sources for item, n in r.events.items() if n}
     counts: dict[str, int] = {}
     events: dict[str, Found] = {}
     event_rules: list[BonusRule | DeductionRule] = [*standard.bonus, *standard.deductions]
     for rule in event_rules:
+        if rule.id not in noted:
+            continue
         found = [(r.round, r.events.get(rule.id, 0), r.event_notes.get(rule.id, "")) for r in sources]
         best = max(n for _, n, _ in found)
         if best:
             counts[rule.id] = best
             events[rule.id] = (best, [rnd for rnd, n, _ in found if n], [(rnd, t) for rnd, n, t in found if n and t])
-    flags: dict[str, bool] = {}
+    flagged = {item for r in sources for item, flag in r.vetoes.items() if flag}
+    flags: dict[str, bool] = dict.fromkeys((v.id for v in standard.vetoes), False)
     vetoes: dict[str, Vetoed] = {}
     for veto in standard.vetoes:
+        if veto.id not in flagged:
+            continue
         said = [(r.round, r.veto_notes.get(veto.id, "")) for r in sources if r.vetoes.get(veto.id)]
         flags[veto.id] = bool(said)
         if said:
@@ -123,7 +132,10 @@ def listed_rounds(cards: Sequence[Card], others: Iterable[RoundScore],
     """Every return of the hall's year, accepted or not, in round order, then date and file."""
     accepted = [RoundScore(r.round, ACCEPTED, r.date, r.inspector, decimal_of(c.base), decimal_of(c.final), r.file,
                            r.sha256, "", ()) for r, c in cards]
-    return tuple(sorted(accepted + list(others), key=lambda e: (round_order.get(e.round, -1), e.date, e.file)))
+    rest = list(others)
+    if not rest and len(accepted) == 1:
+        return (accepted[0],)  # the usual hall: one return, nothing to order
+    return tuple(sorted(accepted + rest, key=lambda e: (round_order.get(e.round, -1), e.date, e.file)))
 
 
 def uninspected_row(hall: Hall, listed: tuple[RoundScore, ...], pending: str | None) -> HallRow:
@@ -143,24 +155,50 @@ def hall_row(hall: Hall, cards: Sequence[Card], found: YearCard, standard: Stand
     # Gap between the deciding review (with the year's events) and the self-assessment, both as reported.
     gap = decimal_of(card.final - first.final) if len(cards) > 1 and first_record.round == rules.self_round else None
 
-    def event_rows(rules_of_kind: Iterable[BonusRule | DeductionRule], points: dict[str, int]) -> tuple[Event, ...]:
-        return tuple(Event(r.id, events[r.id][0], decimal_of(points[r.id]), tuple(events[r.id][1]),
-                           tuple(events[r.id][2])) for r in rules_of_kind if r.id in points and r.id in events)
-
     withdrawn = tuple(withdrawal(item, kind, found, gone[item]) for item, kind in event_kinds(standard).items()
                       if item in gone) if gone else ()
-    return HallRow(
-        hall.hall_id, hall.name, hall.province, hall.city, hall.district, hall.level, hall.type,
-        record.round, record.date, record.inspector,
-        decimal_of(card.base), decimal_of(card.bonus), decimal_of(card.deduction), decimal_of(card.final),
+    return new_row(
+        hall_id=hall.hall_id, name=hall.name, province=hall.province, city=hall.city, district=hall.district,
+        level=hall.level, type=hall.type, round=record.round, date=record.date, inspector=record.inspector,
+        base_score=decimal_of(card.base), bonus=decimal_of(card.bonus), deduction=decimal_of(card.deduction),
+        final_score=decimal_of(card.final),
         items=item_scores(record.scores, standard),
-        reasons=dict(sorted(record.reasons.items())),
+        reasons=dict(sorted(record.reasons.items())) if record.reasons else {},
         sections={s: (NOT_APPLICABLE if rate is None else decimal_of(rate)) for s, rate in card.sections},
-        bonus_events=event_rows(standard.bonus, card.bonus_items),
-        deduction_events=event_rows(standard.deductions, card.deduction_items),
-        vetoes=tuple(Veto(v, tuple(vetoes[v][0]), tuple(vetoes[v][1])) for v in card.vetoes),
+        bonus_events=event_rows(standard.bonus, card.bonus_items, events) if card.bonus_items else (),
+        deduction_events=event_rows(standard.deductions, card.deduction_items, events) if card.deduction_items else (),
+        vetoes=tuple(Veto(v, tuple(vetoes[v][0]), tuple(vetoes[v][1])) for v in card.vetoes) if card.vetoes else (),
         rounds=listed, self_gap=gap, override=None, tier=NOT_INSPECTED, tier_reason="", confirmed_tier=None,
-        awaiting=None, decisions=(), pending_round=pending, ranked=ranked, withdrawn=withdrawn)
+        awaiting=None, decisions=(), needs_decision=False, pending_tier=None, rank=None, pending_round=pending,
+        ranked=ranked, reason_ranks=(), withdrawn=withdrawn)
+
+
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(HallRow))
+
+
+def new_row(**fields: object) -> HallRow:
+    """``HallRow(**fields)`` with every field named, in the class's order (a TypeError otherwise), without the
+    frozen ``__init__``'s one object.__setattr__ per field (once per inspected hall of the year)."""
+    if tuple(fields) != _ROW_FIELDS:
+        raise TypeError(f"HallRow takes every field, in order: {', '.join(_ROW_FIELDS)}")
+    out: HallRow = object.__new__(HallRow)
+    out.__dict__.update(fields)
+    return out
+
+
+def with_fields(row: HallRow, **changes: object) -> HallRow:
+    """``dataclasses.replace(row, **changes)`` for the names of HallRow's fields, without running the frozen
+    ``__init__`` again (once per hall of the year: the tier added to each row). ``changes`` are field names only."""
+    out: HallRow = object.__new__(HallRow)
+    out.__dict__.update(row.__dict__, **changes)
+    return out
+
+
+def event_rows(rules_of_kind: Iterable[BonusRule | DeductionRule], points: Mapping[str, int],
+               events: Mapping[str, Found]) -> tuple[Event, ...]:
+    """The bonus or deduction items that count in the figures, in the standard's order, with the year's facts."""
+    return tuple(Event(r.id, events[r.id][0], decimal_of(points[r.id]), tuple(events[r.id][1]),
+                       tuple(events[r.id][2])) for r in rules_of_kind if r.id in points and r.id in events)
 
 
 def withdrawal(item: str, kind: str, found: YearCard, o: Override) -> Withdrawal:
@@ -176,12 +214,11 @@ def withdrawal(item: str, kind: str, found: YearCard, o: Override) -> Withdrawal
 def item_scores(scores: Mapping[str, Decimal | None], standard: Standard) -> dict[str, ItemScore]:
     """Every item's score in the standard's order; 不适用 where the return has none."""
     ids = item_ids(standard)
-    out: dict[str, ItemScore] = dict(zip(ids, map(scores.get, ids), strict=True))  # in C: once per hall
-    if None in out.values():
-        for item, score in out.items():
-            if score is None:
-                out[item] = NOT_APPLICABLE
-    return out
+    values: list[ItemScore] = list(map(scores.get, ids))
+    # An identity test: ``None in values`` would compare each Decimal with None, a slow path of Decimal's ==.
+    if any(map(is_, values, repeat(None))):
+        values = [NOT_APPLICABLE if v is None else v for v in values]
+    return dict(zip(ids, values))
 
 
 _ITEM_IDS: dict[int, tuple[Standard, tuple[str, ...]]] = {}

@@ -89,7 +89,9 @@ def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config
     ranked = {h for h, row in hall_rows.items() if row.ranked}
     info: dict[str, dict[str, Any]] = {h: {"name": row.name, "city": row.city, "level": row.level, "round": row.round}
                                        for h, row in hall_rows.items()}
-    files = {h: (cell_text(number(row.final_score)), deciding_file(row)) for h, row in hall_rows.items() if row.round}
+    # Which returns changed a list: asked only of an answer that no longer matches its list.
+    files = {h: (cell_text(number(row.final_score)), deciding_file(row)) for h, row in hall_rows.items()
+             if row.round} if answers else {}
     good = good_lists(halls, candidates, config, ranked, info)
     province = settle(answers, good, year, GOOD, files)
     recognised = {scope: {d.hall_id for d in a.decisions if d.result == RECOGNISE}

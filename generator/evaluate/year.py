@@ -20,6 +20,7 @@ from generator.evaluate.case import (
     pending_round,
     recorded_findings,
     uninspected_row,
+    with_fields,
     year_card,
 )
 from generator.evaluate.decisions import RECOGNISE, Answer
@@ -118,9 +119,13 @@ def _cases(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Sta
     others = other_returns(files, replaced, standard, rules)
     withdrawn, refused = _withdrawn(halls, by_hall, overrides, standard, rules, round_order)
     cases = _Cases({v.id: v.text for v in standard.vetoes}, refused)
+    self_order, cap = round_order.get(rules.self_round, 0), rules.bonus_cap
+    business = _business_at(standard)
     for hall in halls:
-        returns = sorted(by_hall.get(hall.hall_id, []), key=lambda r: round_order.get(r.round, -1))
-        cards: list[Card] = [(r, report_return(r, standard, rules.bonus_cap)) for r in returns]
+        returns = by_hall.get(hall.hall_id, [])
+        if len(returns) > 1:
+            returns = sorted(returns, key=lambda r: round_order.get(r.round, -1))
+        cards: list[Card] = [(r, report_return(r, standard, cap)) for r in returns]
         gone = withdrawn.get(hall.hall_id, {})
         own_others = others.get(hall.hall_id, ())
         pending = pending_round(cards, own_others, round_order)
@@ -130,18 +135,26 @@ def _cases(halls: Sequence[Hall], records: Iterable[ReturnRecord], standard: Sta
             continue
         found = year_card(cards, standard, rules, gone)
         # Ranked: rated, and decided by 市级检查 or higher (a 待重报 市级检查 leaves the 自评 deciding: unranked).
-        ranked = rules.config.evaluated(hall) and \
-            round_order.get(cards[-1][0].round, -1) > round_order.get(rules.self_round, 0)
+        ranked = rules.config.evaluated(hall) and round_order.get(cards[-1][0].round, -1) > self_order
         cases.rows[hall.hall_id] = hall_row(hall, cards, found, standard, rules, listed, pending, ranked, gone)
-        cases.candidates[hall.hall_id] = _candidate(hall, cards[-1][0], found, standard, ranked, pending)
+        cases.candidates[hall.hall_id] = _candidate(hall, cards[-1][0], found, business, ranked, pending)
     return cases
 
 
-def _candidate(hall: Hall, record: ReturnRecord, found: YearCard, standard: Standard, ranked: bool,
+def _business_at(standard: Standard) -> int | None:
+    """Where the 业务办理 section stands among a return's sections (which follow the standard's); None without."""
+    return standard.sections.index(BUSINESS_SECTION) if BUSINESS_SECTION in standard.sections else None
+
+
+def _candidate(hall: Hall, record: ReturnRecord, found: YearCard, business_at: int | None, ranked: bool,
                pending: str | None) -> Candidate:
     """What tiering ranks a hall by: the highest accepted round decides, with the year's events."""
     card = found.reported
-    business = dict(card.sections).get(BUSINESS_SECTION) if BUSINESS_SECTION in standard.sections else None
+    business = None
+    if business_at is not None:
+        section, business = card.sections[business_at]
+        if section != BUSINESS_SECTION:  # never: the sections follow the standard's
+            business = dict(card.sections).get(BUSINESS_SECTION)
     return Candidate(hall.hall_id, final=decimal_of(card.final), base=decimal_of(card.base),
                      deduction=decimal_of(card.deduction),
                      business=decimal_of(business) if business is not None else None,
@@ -173,18 +186,17 @@ def _tiered(rows: Mapping[str, HallRow], placements: Mapping[str, Placement],
     out: dict[str, HallRow] = {}
     for hall_id, row in rows.items():
         place = placements[hall_id]
-        said = tuple(Decision(**record) for record in lists.records.get(hall_id, []))
+        said = tuple(Decision(**record) for record in lists.records[hall_id]) if hall_id in lists.records else ()
         recognised = [d.tier for d in said if d.result == RECOGNISE]
         if recognised:
             known = confirm(place.tier, row.round, recognised)
         else:
             known = confirmed.get((place.tier, row.round)) or confirmed.setdefault(
                 (place.tier, row.round), confirm(place.tier, row.round, ()))
-        # dataclasses.replace, without its per-field introspection (once per hall of the year)
-        out[hall_id] = HallRow(**{**row.__dict__, "tier": place.tier, "tier_reason": place.reason,
-                                  "needs_decision": place.needs_decision, "pending_tier": place.pending_tier,
-                                  "rank": place.rank, "override": place.override, "reason_ranks": place.ranks,
-                                  "decisions": said, "confirmed_tier": known[0], "awaiting": known[1]})
+        out[hall_id] = with_fields(row, tier=place.tier, tier_reason=place.reason,
+                                   needs_decision=place.needs_decision, pending_tier=place.pending_tier,
+                                   rank=place.rank, override=place.override, reason_ranks=place.ranks,
+                                   decisions=said, confirmed_tier=known[0], awaiting=known[1])
     return out
 
 
