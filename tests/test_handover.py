@@ -83,3 +83,11 @@ def test_the_manifest_is_the_indented_json_it_always_was():
                     "register": ["r.xlsx", "0" * 64], "config": None, "overrides": None,
                     "answers": sorted([[x, "1" * 64] for x in names[:2]])}
         assert manifest_text(manifest) == json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+
+def test_scores_are_typed_by_their_text_however_often_seen():
+    raw = {"a": 90, "b": 90.0, "c": True, "d": -0.0, "e": 0.0, "f": 94.3, "g": None, "h": "不适用", "i": 1}
+    for _ in range(3):  # the first time fills the memo, then it is read in C
+        typed = codec._decs(raw)
+        assert repr(typed) == repr({k: codec._dec(v) for k, v in raw.items()})
+        assert repr(typed["b"]) == "Decimal('90.0')" and typed["c"] is True and str(typed["d"]) == "-0.0"

@@ -42,8 +42,6 @@ __all__ = ["SCHEMA_VERSION", "Decision", "Event", "HallRow", "Nominee", "RoundSc
 
 KNOWN_VERSIONS = (1, 2, 3)
 
-
-
 # A year holds few distinct figures (points on a 0.5 step, one-decimal scores): each JSON number becomes its
 # Decimal once per process, not once per hall and item (a national year has ~900,000 of them).
 _FLOATS: dict[float, Decimal] = {}
@@ -85,6 +83,8 @@ _SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
 
 
 _HALL_FIELDS = tuple((f.name, f.default) for f in fields(HallRow))
+_HALL_NAMES = tuple(name for name, _default in _HALL_FIELDS)
+_HALL_DEFAULTS = tuple(default for _name, default in _HALL_FIELDS)
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
 _ROUND_KEYS = frozenset(_ROUND_FIELDS)
 _new = object.__new__
@@ -110,20 +110,30 @@ def _round(raw: dict[str, Any]) -> RoundScore:
     return _frozen(RoundScore, values)
 
 
+# (type, JSON value) → the figure it is typed as, for the values _dec's memo keeps (and the two non-figures an item
+# may hold): a mapping of scores is typed in C when all its values were seen before.
+_TYPED: dict[tuple[type, Any], Any] = {(type(None), None): None, (str, NOT_APPLICABLE): NOT_APPLICABLE}
+
+
 def _decs(mapping: dict[str, Any]) -> dict[str, Any]:
-    """``{k: _dec(v)}``, with the memo looked up in line: a national year has 700,000 item scores."""
-    floats, ints = _FLOATS, _INTS
+    """``{k: _dec(v)}``: a national year has 700,000 item scores."""
+    values = mapping.values()
+    try:
+        return dict(zip(mapping, map(_TYPED.__getitem__, zip(map(type, values), values))))
+    except (KeyError, TypeError):  # a value not seen yet (or one that cannot be a key)
+        pass
     out = {}
     for key, value in mapping.items():
+        out[key] = got = _dec(value)
         kind = type(value)
-        got = floats.get(value) if kind is float else ints.get(value) if kind is int else None
-        out[key] = _dec(value) if got is None else got
+        # as _dec's memo: 0.0 and -0.0 are one key with two texts, and NaN never finds itself
+        if (kind is int or (kind is float and value and value == value)) and len(_TYPED) < _MEMO_LIMIT:
+            _TYPED[kind, value] = got
     return out
 
 
 def _hall(raw: dict[str, Any]) -> HallRow:
-    get = raw.get
-    values = {name: get(name, default) for name, default in _HALL_FIELDS}
+    values = dict(zip(_HALL_NAMES, map(raw.get, _HALL_NAMES, _HALL_DEFAULTS)))
     for key in _SCORES:
         values[key] = _dec(values[key])
     values["items"] = _decs(raw["items"])
@@ -232,9 +242,9 @@ def save(path: Path, results: YearResults | dict[str, Any], same_as: Path | None
 
 
 def save_as_read(path: Path, results: YearResults, same_as: Path | None = None) -> YearResults | None:
-    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads the written bytes back (the
-    same figures, dicts in the file's key order, the same checks), made while each hall is written instead of
-    by parsing the file again. None for a year of an older schema (read it back)."""
+    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads the bytes back (same figures,
+    mappings in the file's key order, same checks), typed as each hall is written, not parsed again; None for a
+    year of an older schema (read it back)."""
     if results.schema_version != SCHEMA_VERSION:
         save(path, results, same_as)
         return None
@@ -250,23 +260,35 @@ def save_as_read(path: Path, results: YearResults, same_as: Path | None = None) 
 
     head["halls"] = list(results.halls)
     write_chunks_atomic(path, dump_chunks(head, encode_hall=encode), same_as)
-    year = replace(typed, halls=tuple(rows))
-    _check_scores(year, str(path))
+    _check_scores(year := replace(typed, halls=tuple(rows)), str(path))
     return year
 
 
 def _as_read_hall(raw: dict[str, Any]) -> dict[str, Any]:
-    """A hall's mapping as :func:`_hall_json` gives it, as JSON reads its line back for :func:`_hall`: the keys
-    of every mapping :func:`_hall` keeps as it is sorted, sequences in them lists (the rest :func:`_hall` reads
-    field by field)."""
-    for name in ("items", "sections"):
-        scores = raw[name]
-        raw[name] = {key: scores[key] for key in sorted(scores)}
+    """A hall's :func:`_hall_json` mapping as JSON reads its line back for :func:`_hall`: keys of the mappings
+    it keeps as they are sorted, sequences in them lists (the rest :func:`_hall` reads field by field)."""
+    raw["items"] = _in_key_order(raw["items"])
+    raw["sections"] = _in_key_order(raw["sections"])
     for name in _PLAIN:
         value = raw[name]
         if type(value) in (dict, list, tuple):
             raw[name] = _as_read(value)
     return raw
+
+
+# Each hall's items (and sections) are the standard's, in its order: their sorted order is found once.
+_KEY_ORDER: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _in_key_order(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping with its keys sorted, as JSON writes it (its values JSON's own scalars)."""
+    keys = tuple(mapping)
+    order = _KEY_ORDER.get(keys)
+    if order is None:
+        order = tuple(sorted(keys))
+        if len(_KEY_ORDER) < 256:
+            _KEY_ORDER[keys] = order
+    return dict(zip(order, map(mapping.__getitem__, order)))
 
 
 def _as_read(value: Any) -> Any:
@@ -364,7 +386,7 @@ def _scores_known(hall: HallRow) -> bool:
 
 
 def _check_hall(hall: HallRow, where: str) -> None:
-    values = [(key, getattr(hall, key)) for key in sorted(_SCORES)]
+    values = [(key, getattr(hall, key)) for key in _SCORE_NAMES]
     values += [(f"items.{k}", v) for k, v in hall.items.items()]
     values += [(f"sections.{k}", v) for k, v in hall.sections.items()]
     for key, value in values:
