@@ -293,13 +293,13 @@ def _in_key_order(mapping: dict[str, Any]) -> dict[str, Any]:
 
 def _as_read(value: Any) -> Any:
     """``json.loads(dumps(value))`` for the plain values of a hall (mappings of text, mostly)."""
-    if type(value) is dict:
-        if not all(type(key) is str for key in value):
-            return json.loads(_ENCODE(value))
-        return {key: _as_read(value[key]) for key in sorted(value)}
     if type(value) in (list, tuple):
         return [_as_read(v) for v in value]
-    return value
+    if type(value) is not dict:
+        return value
+    if not all(type(key) is str for key in value):
+        return json.loads(_ENCODE(value))
+    return {key: value[key] if type(value[key]) is str else _as_read(value[key]) for key in sorted(value)}
 
 
 # One hall (or intake file) a line, everything else compact: the C encoder writes it (the indented form is
