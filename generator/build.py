@@ -43,7 +43,7 @@ from generator.incremental.intake_cache import IntakeCache
 from generator.incremental.layer import IncrementalLayer, SitePublished
 from generator.intake.errors import NothingAcceptedError
 from generator.intake.meta_year import returns_year
-from generator.intake.run import REJECTED, IntakeReport, run_intake
+from generator.intake.run import REJECTED, IntakeReport, discover, run_intake
 from generator.model import YearResults
 from generator.rules.config import Config, load_config
 from generator.rules.problems import CATALOGUE
@@ -118,9 +118,11 @@ def validate(paths: Sequence[Path], register_path: Path, year: int, standard_pat
 
 
 def check_returns(paths: Sequence[Path], standard: Standard, halls: Sequence[Hall], year: int, workers: int,
-                  tick: Callable[[int, int], None] | None, cache: IntakeCache | None) -> IntakeReport:
-    """The intake stage: every file found under ``paths`` checked against the standard and the register."""
-    return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick)
+                  tick: Callable[[int, int], None] | None, cache: IntakeCache | None,
+                  found: Sequence[tuple[Path, str]] | None = None) -> IntakeReport:
+    """The intake stage: every file found under ``paths`` (``found``: as discover found them) checked against
+    the standard and the register."""
+    return run_intake(paths, standard, halls, year, workers=workers, cache=cache, progress=tick, found=found)
 
 
 def cpu_seconds() -> float:
@@ -199,9 +201,11 @@ class BuildOptions:
         return cls(tuple(Path(p) for p in paths), Path(register_path), Path(archive_dir), config,
                    config_path=Path(config_path) if config_path is not None else None, **options)
 
-    def kept_inputs(self) -> Inputs:
-        """The inputs as the archive keeps them (inputs_store.py)."""
-        return Inputs(self.paths, self.register_path, self.config_path, self.overrides_path, self.decisions_paths)
+    def kept_inputs(self, found: Sequence[tuple[Path, str]] | None = None) -> Inputs:
+        """The inputs as the archive keeps them (inputs_store.py); ``found``: the entries under the paths as the
+        intake found them."""
+        return Inputs(self.paths, self.register_path, self.config_path, self.overrides_path, self.decisions_paths,
+                      found)
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildSummary:
@@ -229,8 +233,9 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
     clean_after_killed_builds(o, layer)
     sources = load_sources(o, layer)
     clock.lap("load")
+    found = discover(o.paths)  # once: the intake checks these entries and the archive keeps them
     report = layer.intake(partial(check_returns, o.paths, sources.standard, sources.halls, o.config.year, o.workers,
-                                  intake_ticks(progress)))
+                                  intake_ticks(progress), found=found))
     clock.lap("intake")
     if not report.records:
         raise NothingAcceptedError(nothing_accepted(report, o.config.year, o.paths), report)
@@ -244,10 +249,11 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
     year = o.config.year
     intake = report.to_dict()  # what intake.json holds
     target = o.archive_dir / str(year)
-    staged = layer.archive(partial(stage_year, o.archive_dir, intake=intake, standard_path=sources.standard_path,
-                                   inputs=o.kept_inputs(), sha256_of=layer.content_sha256),
-                           evaluated, year, intake, target)
+    staged_year = layer.archive(partial(stage_year, o.archive_dir, intake=intake, standard_path=sources.standard_path,
+                                        inputs=o.kept_inputs(found), sha256_of=layer.content_sha256),
+                                evaluated, year, intake, target)
     del intake
+    staged = staged_year.folder if staged_year is not None else None
     summary = BuildSummary(year, report, None, o.archive_dir, o.site_dir, workers=o.workers, tally=evaluated.tally,
                            answers=evaluated.answers, cache_hits=layer.intake_hits, files_read=layer.files_read(report))
     try:
@@ -261,10 +267,14 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
             summary.results_data = evaluated.held()
         else:
             clock.announce("site")
-            # The pages read the archive's copy: the build's is let go (the peak of memory is in the pages).
+            # The pages read the staged year as its results.json reads back (made while it was written, so not
+            # parsed again): the build's own copy is let go (the peak of memory is in the pages).
             evaluated.let_go()
-            published = layer.site(partial(publish_site, o.archive_dir, o.site_dir, o.strict, staged, target),
+            as_read = staged_year.as_read if staged_year is not None else None
+            staged_year = None
+            published = layer.site(partial(publish_site, o.archive_dir, o.site_dir, o.strict, staged, target, as_read),
                                    o.archive_dir, o.site_dir, o.strict, staged is not None, still_published)
+            del as_read
             summary.pages, summary.site_reused, summary.hall_pages = (published.pages, published.reused,
                                                                       published.hall_pages)
             clock.lap("site")
@@ -361,12 +371,15 @@ def keep_inputs_apart(decisions_paths: Iterable[Path], archive_dir: Path) -> Non
                                 f"请把答复的名单复制到档案目录之外再用 --decisions 交回")
 
 
-def publish_site(archive_dir: Path, site_dir: Path, strict: bool, staged: Path | None, target: Path) -> SitePublished:
-    """The site stage: pages from the archive, not from memory (every published year is re-derivable from it).
+def publish_site(archive_dir: Path, site_dir: Path, strict: bool, staged: Path | None, target: Path,
+                 as_read: YearResults | None = None) -> SitePublished:
+    """The site stage: pages from the archive (every published year is re-derivable from it).
 
     ``staged``: the year's staged folder, whose place in the archive is ``target``: the site is built from it and
-    both are committed together (journal.py)."""
-    years = load_archive(archive_dir, (int(target.name), staged) if staged is not None else None)
+    both are committed together (journal.py); ``as_read``: its results exactly as its results.json reads back
+    (archive/store.write_year), taken instead of parsing that file again."""
+    years = load_archive(archive_dir, (int(target.name), staged) if staged is not None else None, as_read)
+    del as_read
     for year in years:
         year.record  # noqa: B018 (typed once and kept: the pages read nothing else of results.json)
         year.results = {}  # the parsed mapping besides it would be a second copy of the year in memory

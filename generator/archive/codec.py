@@ -8,8 +8,8 @@ and written again is the same bytes. Scores are ``Decimal`` here: the exact repo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import MISSING, fields
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import MISSING, fields, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,11 +38,9 @@ from generator.why import why
 # The typed year's values are model.py's; they are named here too for readers of the record.
 __all__ = ["SCHEMA_VERSION", "Decision", "Event", "HallRow", "Nominee", "RoundScore", "Shortlist", "Veto",
            "Withdrawal", "YearResults", "checked", "dump_chunks", "dumps", "exact", "from_json", "load", "save",
-           "shortlist_json", "shortlists_from_json", "to_json", "upgrade_v1", "upgrade_v2"]
+           "save_as_read", "shortlist_json", "shortlists_from_json", "to_json", "upgrade_v1", "upgrade_v2"]
 
 KNOWN_VERSIONS = (1, 2, 3)
-
-
 
 # A year holds few distinct figures (points on a 0.5 step, one-decimal scores): each JSON number becomes its
 # Decimal once per process, not once per hall and item (a national year has ~900,000 of them).
@@ -85,6 +83,8 @@ _SCORES = {"base_score", "bonus", "deduction", "final_score", "self_gap"}
 
 
 _HALL_FIELDS = tuple((f.name, f.default) for f in fields(HallRow))
+_HALL_NAMES = tuple(name for name, _default in _HALL_FIELDS)
+_HALL_DEFAULTS = tuple(default for _name, default in _HALL_FIELDS)
 _ROUND_FIELDS = tuple(f.name for f in fields(RoundScore))
 _ROUND_KEYS = frozenset(_ROUND_FIELDS)
 _new = object.__new__
@@ -110,20 +110,30 @@ def _round(raw: dict[str, Any]) -> RoundScore:
     return _frozen(RoundScore, values)
 
 
+# (type, JSON value) → the figure it is typed as, for the values _dec's memo keeps (and the two non-figures an item
+# may hold): a mapping of scores is typed in C when all its values were seen before.
+_TYPED: dict[tuple[type, Any], Any] = {(type(None), None): None, (str, NOT_APPLICABLE): NOT_APPLICABLE}
+
+
 def _decs(mapping: dict[str, Any]) -> dict[str, Any]:
-    """``{k: _dec(v)}``, with the memo looked up in line: a national year has 700,000 item scores."""
-    floats, ints = _FLOATS, _INTS
+    """``{k: _dec(v)}``: a national year has 700,000 item scores."""
+    values = mapping.values()
+    try:
+        return dict(zip(mapping, map(_TYPED.__getitem__, zip(map(type, values), values))))
+    except (KeyError, TypeError):  # a value not seen yet (or one that cannot be a key)
+        pass
     out = {}
     for key, value in mapping.items():
+        out[key] = got = _dec(value)
         kind = type(value)
-        got = floats.get(value) if kind is float else ints.get(value) if kind is int else None
-        out[key] = _dec(value) if got is None else got
+        # as _dec's memo: 0.0 and -0.0 are one key with two texts, and NaN never finds itself
+        if (kind is int or (kind is float and value and value == value)) and len(_TYPED) < _MEMO_LIMIT:
+            _TYPED[kind, value] = got
     return out
 
 
 def _hall(raw: dict[str, Any]) -> HallRow:
-    get = raw.get
-    values = {name: get(name, default) for name, default in _HALL_FIELDS}
+    values = dict(zip(_HALL_NAMES, map(raw.get, _HALL_NAMES, _HALL_DEFAULTS)))
     for key in _SCORES:
         values[key] = _dec(values[key])
     values["items"] = _decs(raw["items"])
@@ -231,14 +241,77 @@ def save(path: Path, results: YearResults | dict[str, Any], same_as: Path | None
     return write_chunks_atomic(path, dump_chunks(data), same_as)
 
 
+def save_as_read(path: Path, results: YearResults, same_as: Path | None = None) -> YearResults | None:
+    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads the bytes back (same figures,
+    mappings in the file's key order, same checks), typed as each hall is written, not parsed again; None for a
+    year of an older schema (read it back)."""
+    if results.schema_version != SCHEMA_VERSION:
+        save(path, results, same_as)
+        return None
+    head = to_json(replace(results, halls=()))
+    typed = from_json(json.loads(dumps(head)), str(path))  # the year's small parts exactly as read back
+    rows: list[HallRow] = []
+
+    def encode(row: HallRow) -> str:
+        raw = _hall_json(row)
+        line: str = _ENCODE(raw)
+        rows.append(_hall(_as_read_hall(raw)))
+        return line
+
+    head["halls"] = list(results.halls)
+    write_chunks_atomic(path, dump_chunks(head, encode_hall=encode), same_as)
+    _check_scores(year := replace(typed, halls=tuple(rows)), str(path))
+    return year
+
+
+def _as_read_hall(raw: dict[str, Any]) -> dict[str, Any]:
+    """A hall's :func:`_hall_json` mapping as JSON reads its line back for :func:`_hall`: keys of the mappings
+    it keeps as they are sorted, sequences in them lists (the rest :func:`_hall` reads field by field)."""
+    raw["items"] = _in_key_order(raw["items"])
+    raw["sections"] = _in_key_order(raw["sections"])
+    for name in _PLAIN:
+        value = raw[name]
+        if type(value) in (dict, list, tuple):
+            raw[name] = _as_read(value)
+    return raw
+
+
+# Each hall's items (and sections) are the standard's, in its order: their sorted order is found once.
+_KEY_ORDER: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _in_key_order(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping with its keys sorted, as JSON writes it (its values JSON's own scalars)."""
+    keys = tuple(mapping)
+    order = _KEY_ORDER.get(keys)
+    if order is None:
+        order = tuple(sorted(keys))
+        if len(_KEY_ORDER) < 256:
+            _KEY_ORDER[keys] = order
+    return dict(zip(order, map(mapping.__getitem__, order)))
+
+
+def _as_read(value: Any) -> Any:
+    """``json.loads(dumps(value))`` for the plain values of a hall (mappings of text, mostly)."""
+    if type(value) in (list, tuple):
+        return [_as_read(v) for v in value]
+    if type(value) is not dict:
+        return value
+    if not all(type(key) is str for key in value):
+        return json.loads(_ENCODE(value))
+    return {key: value[key] if type(value[key]) is str else _as_read(value[key]) for key in sorted(value)}
+
+
 # One hall (or intake file) a line, everything else compact: the C encoder writes it (the indented form is
 # Python's pure-Python encoder, ten times slower), and a changed hall is still a one-line diff.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 LISTED = ("halls", "files")  # the long lists: one element a line
 
 
-def dump_chunks(data: dict[str, Any], batch: int = 512) -> Iterator[bytes]:
-    """The bytes of :func:`dumps`, a few hundred lines at a time (the national year is never one string)."""
+def dump_chunks(data: dict[str, Any], batch: int = 512,
+                encode_hall: Callable[[Any], str] = _ENCODE) -> Iterator[bytes]:
+    """The bytes of :func:`dumps`, a few hundred lines at a time (the national year is never one string);
+    ``encode_hall`` gives the line of each element of ``halls``."""
     keys = sorted(data)
     yield b"{\n"
     for n, key in enumerate(keys):
@@ -247,7 +320,7 @@ def dump_chunks(data: dict[str, Any], batch: int = 512) -> Iterator[bytes]:
             yield f"{_ENCODE(key)}:[\n".encode()
             for start in range(0, len(value), batch):
                 last = start + batch >= len(value)
-                lines = ",\n".join(map(_ENCODE, value[start:start + batch]))
+                lines = ",\n".join(map(encode_hall if key == "halls" else _ENCODE, value[start:start + batch]))
                 yield (lines + ("\n" if last else ",\n")).encode("utf-8")
             yield f"]{end}".encode()
         else:
@@ -290,16 +363,41 @@ def _check_scores(results: YearResults, where: str) -> None:
             if not isinstance(getattr(hall, name), str):
                 raise SiteError(f"档案 {where} 第 {n} 个营业厅缺少有效的 {name}:该文件已损坏或被手工改动;"
                                 f"请从备份恢复,或用 hallscore build 重新生成该年度")
-        values = [(key, getattr(hall, key)) for key in sorted(_SCORES)]
-        values += [(f"items.{k}", v) for k, v in hall.items.items()]
-        values += [(f"sections.{k}", v) for k, v in hall.sections.items()]
-        for key, value in values:
-            if value is None or (value is MISSING and key == "self_gap") or (value == NOT_APPLICABLE and "." in key):
-                continue
-            if not isinstance(value, Decimal) or not value.is_finite() or abs(value) > _SCORE_LIMIT:
-                shown = "缺失" if value is MISSING else f"“{str(value)[:40]}”"
-                raise SiteError(f"档案 {where} 中营业厅 {hall.hall_id} 的 {key} 为{shown},不是有效的分数:"
-                                f"该文件已损坏或被手工改动;请从备份恢复,或用 hallscore build 重新生成该年度")
+        if not _scores_known(hall):
+            _check_hall(hall, where)
+
+
+# Item and section figures already found finite and in range (with the two non-figures an item may hold): a
+# year's 900,000 of them are a few hundred distinct values, checked once each, the rest by set lookups in C.
+_IN_RANGE: set[object] = {None, NOT_APPLICABLE}
+_FIGURE_TYPES = frozenset({Decimal, str, type(None)})
+
+
+def _scores_known(hall: HallRow) -> bool:
+    """The hall's item and section figures are all ones found good before, and its own scores are in range."""
+    values = [*hall.items.values(), *hall.sections.values()]
+    try:  # exact types first: an int or bool equals a Decimal in a set but is no score
+        for value in (hall.base_score, hall.bonus, hall.deduction, hall.final_score, hall.self_gap):
+            if value is not None and (type(value) is not Decimal or value not in _IN_RANGE):
+                return False
+        return _FIGURE_TYPES.issuperset(map(type, values)) and _IN_RANGE.issuperset(values)
+    except TypeError:  # a signalling NaN cannot be hashed: the full check names it
+        return False
+
+
+def _check_hall(hall: HallRow, where: str) -> None:
+    values = [(key, getattr(hall, key)) for key in _SCORE_NAMES]
+    values += [(f"items.{k}", v) for k, v in hall.items.items()]
+    values += [(f"sections.{k}", v) for k, v in hall.sections.items()]
+    for key, value in values:
+        if value is None or (value is MISSING and key == "self_gap") or (value == NOT_APPLICABLE and "." in key):
+            continue
+        if not isinstance(value, Decimal) or not value.is_finite() or abs(value) > _SCORE_LIMIT:
+            shown = "缺失" if value is MISSING else f"“{str(value)[:40]}”"
+            raise SiteError(f"档案 {where} 中营业厅 {hall.hall_id} 的 {key} 为{shown},不是有效的分数:"
+                            f"该文件已损坏或被手工改动;请从备份恢复,或用 hallscore build 重新生成该年度")
+        if type(value) is Decimal and len(_IN_RANGE) < _MEMO_LIMIT:
+            _IN_RANGE.add(value)
 
 
 def shortlists_from_json(entries: Iterable[dict[str, Any]]) -> tuple[Shortlist, ...]:

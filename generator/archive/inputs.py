@@ -36,13 +36,24 @@ class VerifyError(HallscoreError):
 
 @dataclass(frozen=True)
 class Inputs:
-    """What one build read, as the build was given it."""
+    """What one build read, as the build was given it; ``found``: the entries under ``returns`` with the names
+    they were reported by, as the intake found them (None: found here again)."""
 
     returns: Sequence[Path]
     register: Path
     config: Path | None = None
     overrides: Path | None = None
     answers: Sequence[Path] = ()
+    found: Sequence[tuple[Path, str]] | None = None
+
+
+# A file's SHA-256 from its path and its status (os.lstat's, a regular file's).
+Digest = Callable[[Path, os.stat_result], str]
+
+
+def bytes_sha256(path: Path, _status: os.stat_result) -> str:
+    """The SHA-256 of the file's bytes, read."""
+    return file_sha256(path)
 
 
 # One kept file: [the name the build knew it by, the sha256 of its content].
@@ -61,7 +72,7 @@ class Manifest(TypedDict):
 
 
 def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None,
-                 sha256_of: Callable[[Path], str] = file_sha256) -> None:
+                 sha256_of: Digest = bytes_sha256) -> None:
     """Keep ``inputs`` in ``year_folder/输入``: each content once, linked from ``previous`` (the year's folder as
     it stands) when it already holds it. ``sha256_of`` gives a file's SHA-256 (the incremental layer's knows those
     of unchanged files without reading them)."""
@@ -71,20 +82,22 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
     objects.mkdir(parents=True, exist_ok=True)
     # Plain strings: one path joined per kept input, not a Path object each.
     into, old = os.fspath(objects), os.fspath(previous / FOLDER / OBJECTS) if previous is not None else None
+    linkable = regular_files(old) if old is not None else set()  # one listing, not a look per input
     kept: set[str] = set()
 
     def keep(path: Path) -> str | None:
         try:
-            if not stat.S_ISREG(os.lstat(path).st_mode):
+            status = os.lstat(path)
+            if not stat.S_ISREG(status.st_mode):
                 return None  # a FIFO, a link, a folder: nothing to keep (the intake report names it)
-            sha = sha256_of(path)
+            sha = sha256_of(path, status)
         except OSError:
             return None
         target = os.path.join(into, sha)
         if sha in kept or (not fresh and os.path.exists(target)):
             return sha
         kept.add(sha)
-        if old is not None and regular_file(os.path.join(old, sha)):
+        if old is not None and sha in linkable:
             try:
                 os.link(os.path.join(old, sha), target)
                 return sha
@@ -99,7 +112,8 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
         sha = keep(path)
         return [name or path.name, sha] if sha else None
 
-    returns = [[name, sha] for path, name in discover(inputs.returns) if (sha := keep(path))]
+    found = inputs.found if inputs.found is not None else discover(inputs.returns)
+    returns = [[name, sha] for path, name in found if (sha := keep(path))]
     answers = [[p.name, sha] for p in decision_files(inputs.answers) if (sha := keep(p))]
     manifest: dict[str, object] = {
         "version": VERSION,
@@ -109,9 +123,33 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
         "overrides": named(inputs.overrides),
         "answers": sorted(answers),
     }
-    text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
-    write_chunks_atomic(root / MANIFEST, [text.encode("utf-8")],
+    write_chunks_atomic(root / MANIFEST, [manifest_text(manifest).encode("utf-8")],
                         (previous / FOLDER / MANIFEST) if previous is not None else None)
+
+
+_MARK = "\x00returns\x00"
+
+
+def manifest_text(manifest: dict[str, object]) -> str:
+    """``json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1)`` and a newline, with the list of
+    returns (a [name, sha256] pair each, thousands of them) written by the C encoder, not the indenting one."""
+    returns = manifest["returns"]
+    if not isinstance(returns, list) or not returns or not all(
+            type(pair) is list and len(pair) == 2 and all(type(x) is str for x in pair) for pair in returns):
+        return json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    text = json.dumps({**manifest, "returns": _MARK}, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    quote = json.encoder.encode_basestring
+    pairs = ",\n".join(f"  [\n   {quote(name)},\n   {quote(sha)}\n  ]" for name, sha in returns)
+    return text.replace(quote(_MARK), f"[\n{pairs}\n ]", 1)
+
+
+def regular_files(folder: str) -> set[str]:
+    """The names of the regular files in ``folder`` (not links to one); none when it cannot be listed."""
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name for e in entries if e.is_file(follow_symlinks=False)}
+    except OSError:
+        return set()
 
 
 def regular_file(path: str | Path) -> bool:

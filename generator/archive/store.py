@@ -67,20 +67,34 @@ def save_year(archive: str | Path, results: YearResults | dict[str, Any], intake
     A file whose bytes are those of the same file in ``previous`` (the year's folder as it stands) is a hard
     link to it, not written again.
     """
+    return write_year(archive, results, intake, standard_path, previous)[0]
+
+
+def write_year(archive: str | Path, results: YearResults | dict[str, Any], intake: dict[str, Any],
+               standard_path: str | Path, previous: str | Path | None = None) -> tuple[Path, YearResults | None]:
+    """:func:`save_year`, giving also the typed year exactly as :func:`load_archive` would read it back from
+    the folder (codec.save_as_read), so that the site need not parse what was just written; None when it must
+    be read back (an untyped or older year)."""
     folder = Path(archive) / str(results.year if isinstance(results, YearResults) else results["year"])
 
     def same(name: str) -> Path | None:
         return Path(previous) / name if previous is not None else None
 
-    record_io.save(folder / RESULTS_FILE, results, same(RESULTS_FILE))
+    as_read = None
+    if isinstance(results, YearResults):
+        as_read = record_io.save_as_read(folder / RESULTS_FILE, results, same(RESULTS_FILE))
+    else:
+        record_io.save(folder / RESULTS_FILE, results, same(RESULTS_FILE))
     write_chunks_atomic(folder / INTAKE_FILE, record_io.dump_chunks(intake), same(INTAKE_FILE))
     write_chunks_atomic(folder / STANDARD_FILE, [archived_text(standard_path).encode("utf-8")], same(STANDARD_FILE))
-    return folder
+    return folder, as_read
 
 
-def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) -> list[YearData]:
+def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None,
+                 held: YearResults | None = None) -> list[YearData]:
     """Every archived year, latest first; ``staged``: (year, folder) read in place of the archive's folder of that
-    year (the state a build is about to commit)."""
+    year (the state a build is about to commit); ``held``: the staged year's results as :func:`write_year` gave
+    them (exactly what its results.json reads back as), taken instead of reading that file again."""
     years: list[YearData] = []
     root = Path(archive)
     if not root.is_dir():
@@ -90,7 +104,9 @@ def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) ->
         folders.append(staged[1])
     for folder in folders:
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
-            results = record_io.load(folder / RESULTS_FILE)  # version checked, older ones upgraded
+            mine = held if staged is not None and folder == staged[1] else None
+            # version checked, older ones upgraded
+            results = record_io.load(folder / RESULTS_FILE) if mine is None else {}
             try:
                 intake_path = folder / INTAKE_FILE
                 intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
@@ -103,6 +119,8 @@ def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None) ->
                                 f"或用 hallscore build 重新生成该年度")
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
             year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE))
+            if mine is not None:
+                year.__dict__["record"] = mine  # functools.cached_property's own slot
             year.record  # noqa: B018 (typed and checked here: a damaged year is named before anything is built)
             years.append(year)
     return sorted(years, key=lambda y: -y.year)

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.archive.inputs import Inputs, store_inputs
-from generator.archive.store import save_year
+from generator.archive.inputs import Digest, Inputs, bytes_sha256, store_inputs
+from generator.archive.store import write_year
 from generator.errors import DecisionError
 from generator.evaluate.decisions import load_decisions
 from generator.evaluate.shortlist import FOLDER as SHORTLIST_FOLDER
-from generator.fs.files import clean_leftovers, clean_temp_files, file_sha256, recover_swap, work_prefix
+from generator.fs.files import clean_leftovers, clean_temp_files, recover_swap, work_prefix
 from generator.fs.journal import clean_asides
 from generator.model import YearResults
 
@@ -47,8 +47,17 @@ def clean_archive(archive_dir: Path) -> None:
         clean_temp_files(folder)
 
 
+@dataclass
+class StagedYear:
+    """The year's staged folder, and its results exactly as the folder's results.json reads back (None: read it
+    back): the site takes them from here instead of parsing the file just written."""
+
+    folder: Path
+    as_read: YearResults | None = None
+
+
 def stage_year(archive_dir: Path, results: YearResults, intake: dict[str, Any], standard_path: Path,
-               inputs: Inputs | None = None, sha256_of: Callable[[Path], str] = file_sha256) -> Path:
+               inputs: Inputs | None = None, sha256_of: Digest = bytes_sha256) -> StagedYear:
     """The archive stage: every output of the year (results, intake, standard) and every input that made it
     (inputs_store.py) in a folder beside the archive's years; files whose bytes did not change are hard links to
     the current ones. The 上报名单 come next (``issue_lists``)."""
@@ -56,14 +65,14 @@ def stage_year(archive_dir: Path, results: YearResults, intake: dict[str, Any], 
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))
     current = archive_dir / str(results.year)
     try:
-        folder = save_year(root, results, intake, standard_path, previous=current)
+        folder, as_read = write_year(root, results, intake, standard_path, previous=current)
         if inputs is not None:
             store_inputs(folder, inputs, current if current.is_dir() else None, sha256_of)
         carry_over(current, folder)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return folder
+    return StagedYear(folder, as_read)
 
 
 def carry_over(old: Path, new: Path) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.archive.year import Issued
+from generator.archive.year import Issued, StagedYear
 from generator.errors import notice
 from generator.evaluate.inputs import YearInputs
 from generator.evaluate.year import Tally, tally
@@ -160,11 +160,12 @@ class IncrementalLayer:
             self.intake_hits, self.intake_misses = cache.hits, cache.misses
         return report
 
-    def content_sha256(self, path: Path) -> str:
-        """A file's SHA-256: the one intake knew when the file's status is still the one it was known by (the rule
-        of cache.py), else read from its bytes."""
+    def content_sha256(self, path: Path, status: os.stat_result | None = None) -> str:
+        """A file's SHA-256: the one intake knew when the file's status (``status``, a regular file's os.lstat,
+        when the caller has it) is still the one it was known by (the rule of cache.py), else read from its
+        bytes."""
         known = self._digests.get(os.fsencode(os.path.abspath(path)))
-        if known is not None and known[0] == stat_status(os.stat(path)):
+        if known is not None and known[0] == stat_status(status if status is not None else os.stat(path)):
             return known[1]
         return file_sha256(path)
 
@@ -196,8 +197,8 @@ class IncrementalLayer:
 
         return EvaluatedYear(kept.tally, kept.answers, read_back)
 
-    def archive(self, stage: Callable[[YearResults], Path], evaluated: EvaluatedYear, year: int,
-                intake: dict[str, Any], target: Path) -> Path | None:
+    def archive(self, stage: Callable[[YearResults], StagedYear], evaluated: EvaluatedYear, year: int,
+                intake: dict[str, Any], target: Path) -> StagedYear | None:
         """The archive stage (it stages the year's folder and gives it), or None when ``target`` is exactly what
         the last build wrote for these results and this intake report: nothing to stage, nothing to swap."""
         if self._results_key is not None:

@@ -70,7 +70,7 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
 def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[Hall], year: int,
                today: date | None = None, workers: int = 1, cache: CheckCache | None = None,
                progress: Callable[[int, int], None] | None = None,
-               limits: Limits = DEFAULT_LIMITS) -> IntakeReport:
+               limits: Limits = DEFAULT_LIMITS, found: Iterable[tuple[Path, str]] | None = None) -> IntakeReport:
     """Check every file found under ``paths`` against the standard and the register.
 
     ``workers`` > 1 checks files in that many processes; ``cache`` skips files already checked with the same
@@ -79,7 +79,8 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     """
     today = today or date.today()
     register = {h.hall_id: h for h in halls}
-    mail = MailInputs(discover(paths))  # .eml/mbox → their attachments, in a temporary folder
+    # .eml/mbox → their attachments, in a temporary folder; ``found``: discover(paths) as the caller has it
+    mail = MailInputs(discover(paths) if found is None else found)
     found = mail.found
     if cache is not None:
         cache.bind(standard, halls, year, today)
