@@ -107,13 +107,28 @@ def _plain(value: object) -> object:
     # A part of the year made for one page (province.ProvinceView) says what of it the template may read.
     key_data = getattr(value, "key_data", None)
     if callable(key_data):
-        return key_data()
+        return _condensed(key_data())
     return repr(value)  # frozen dataclasses and Decimals: every field and value, exactly
+
+
+_ROWS_MARK = "\0rows"
+
+
+def _condensed(value: object) -> object:
+    """``value`` with each list of rows (a province's halls, its 待办 lists) made one digest of the rows'
+    :func:`page_row_digest` and ranks, in their order: the same thing for the key as the rows one by one, hashed
+    in one go rather than handed to JSON as a pair per row."""
+    if isinstance(value, dict):
+        return {k: _condensed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and all(type(v) is HallRow for v in value):
+        text = "\n".join(f"{d}:{r}" for d, r in map(page_row_digest, value))
+        return [_ROWS_MARK, len(value), hashlib.sha256(text.encode("ascii")).hexdigest()]
+    return value
 
 
 def render_inputs_key(base: str, inputs: Mapping[str, object]) -> str:
     """The key of a page rendered with ``inputs`` under ``base`` (:func:`template_set_digest` and whatever else
     the caller's pages share). Inputs made from the others by code alone (a module, a list computed from the
     rows) may be left out by the caller: the code is in ``base``."""
-    text = json.dumps(dict(inputs), ensure_ascii=False, sort_keys=True, default=_plain)
+    text = json.dumps(_condensed(dict(inputs)), ensure_ascii=False, sort_keys=True, default=_plain)
     return hashlib.sha256(f"{base}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()

@@ -38,7 +38,7 @@ from generator.site.compare_js import compare_script
 from generator.site.downloads import Downloads, write_downloads
 from generator.site.hall_pages import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
 from generator.site.page_keys import forget_digests
-from generator.site.pages import TEMPLATE_DIR, iter_pages, navigation
+from generator.site.pages import TEMPLATE_DIR, HallPage, iter_hall_pages, iter_pages, navigation
 from generator.site.province import PageCache
 from generator.site.search_terms import places, search_words
 from generator.site.view import YearView, attach_application
@@ -74,12 +74,14 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         # Province page bodies whose inputs did not change, from the last build (province.py).
         cache = PageCache(_beside(site_dir, "pages"), template_dir) if stamp else None
         pages = _write_pages(years, views, work / "docs", template_dir, stamp, cache)
-        config_path = _mkdocs_config(years, views, work, site_dir, base_config, stamp)
+        # The hall pages, made once for their search entries and their stamping.
+        halls = list(iter_hall_pages(None, template_dir, views=views)) if stamp else []
+        config_path = _mkdocs_config(years, views, work, site_dir, base_config, halls if stamp else None)
         _mkdocs_build(config_path, strict, _build_epoch(years))
         _drop_source_maps(work / "site")
         downloads.save_keys(work / "site")
         keys: dict[str, str] = {}
-        stamped = _stamp(views, work / "site", previous, template_dir, old_keys, keys) if stamp else {
+        stamped = _stamp(views, work / "site", previous, template_dir, old_keys, keys, halls) if stamp else {
             "written": 0, "linked": 0, "seconds": 0.0}
         pages += int(stamped["written"] + stamped["linked"])
         link_unchanged(work / "site", previous)
@@ -125,14 +127,15 @@ def _write_pages(years: list[YearData], views: list[YearView], docs: Path, templ
 
 
 def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, site_dir: Path,
-                   base_config: str | Path, stamp: bool) -> Path:
-    """The build's mkdocs.yml (inheriting the base configuration), with what the hook reads for search."""
+                   base_config: str | Path, halls: list[HallPage] | None) -> Path:
+    """The build's mkdocs.yml (inheriting the base configuration), with what the hook reads for search.
+    ``halls``: the hall pages when they are stamped (their search entries come from a file the hook reads)."""
     docs = work / "docs"
     search_extra: dict[str, Any] = {"words": search_words(views), "places": places(views),
                                     "latest": max((v.year for v in views), default=0)}
-    if stamp:
+    if halls is not None:
         halls_file = work / "hall-search.json"
-        halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
+        halls_file.write_text(json.dumps(search_entries(views, halls), ensure_ascii=False), encoding="utf-8")
         search_extra["halls_file"] = str(halls_file)
         # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
         search_extra["halls_memo"] = str(_beside(site_dir, "search-memo.json"))
@@ -157,9 +160,9 @@ def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, sit
 
 
 def _stamp(views: list[YearView], site: Path, previous: Path | None, template_dir: Path,
-           old_keys: dict[str, str] | None, keys: dict[str, str]) -> dict[str, Any]:
+           old_keys: dict[str, str] | None, keys: dict[str, str], halls: list[HallPage]) -> dict[str, Any]:
     started = time.perf_counter()
-    stamped: dict[str, Any] = dict(stamp_halls(views, site, previous, template_dir, old_keys, keys))
+    stamped: dict[str, Any] = dict(stamp_halls(views, site, previous, template_dir, old_keys, keys, halls))
     stamped["seconds"] = time.perf_counter() - started
     return stamped
 
