@@ -19,7 +19,7 @@ import html
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from generator.site.format import hall_slug
@@ -49,10 +49,11 @@ def shell_source() -> str:
             f"{BODY_MARK}")
 
 
-def search_entries(views: Iterable[YearView]) -> list[dict[str, str]]:
-    """The compact search entries of every hall page (title and summary), as mkdocs_hooks adds them."""
+def search_entries(views: Iterable[YearView], pages: Iterable[HallPage] | None = None) -> list[dict[str, str]]:
+    """The compact search entries of every hall page (title and summary), as mkdocs_hooks adds them. ``pages``:
+    the years' hall pages when the caller has them already (iter_hall_pages)."""
     return [{"location": f"{page.rel}.html", "title": html.escape(page.title, quote=False), "text": page.summary}
-            for page in iter_hall_pages(None, views=views)]
+            for page in (pages if pages is not None else iter_hall_pages(None, views=views))]
 
 
 def hall_page_key(base: str, page: HallPage) -> str:
@@ -87,8 +88,14 @@ def _old_key(path: str) -> str | None:
 
 
 def stamp_halls(views: list[YearView], site: Path, previous: Path | None,
-                template_dir: Path = TEMPLATE_DIR) -> dict[str, int]:
-    """Write every hall page into the freshly built ``site``; reuse ``previous`` pages whose key matches."""
+                template_dir: Path = TEMPLATE_DIR, old_keys: Mapping[str, str] | None = None,
+                keys: dict[str, str] | None = None, pages: Iterable[HallPage] | None = None) -> dict[str, int]:
+    """Write every hall page into the freshly built ``site``; reuse ``previous`` pages whose key matches.
+
+    ``old_keys``: the key of each page of ``previous`` by its path in the site, as the site's sealed manifest
+    lists them (render.py checks the site against it first); without it each page's key is read from its last
+    line. ``keys``: filled with the key of every page written or linked, for the new manifest. ``pages``: the
+    years' hall pages when the caller has them already (iter_hall_pages)."""
     site = Path(site)
     base = template_set_digest(template_dir)
     shells: dict[str, tuple[str, str, str]] = {}
@@ -96,18 +103,21 @@ def stamp_halls(views: list[YearView], site: Path, previous: Path | None,
         shell = site / str(view.year) / "halls" / f"{SHELL}.html"
         text = shell.read_text(encoding="utf-8")
         head, tail = text.split(BODY_MARK, 1)
-        shells[str(view.year)] = (head, tail, hashlib.sha256(text.encode("utf-8")).hexdigest())
+        shells[str(view.year)] = (head, tail, f"{base}\n{hashlib.sha256(text.encode('utf-8')).hexdigest()}")
         shell.unlink()
     written = linked = 0
     # Paths as strings: every hall page, two paths each.
     site_s, previous_s = os.fspath(site), os.fspath(previous) if previous is not None else None
-    for page in iter_hall_pages(None, template_dir, views=views):
+    for page in pages if pages is not None else iter_hall_pages(None, template_dir, views=views):
         year = page.rel.split("/", 1)[0]
-        head, tail, shell_digest = shells[year]
-        key = hall_page_key(f"{base}\n{shell_digest}", page)
-        target = f"{site_s}/{page.rel}.html"
-        old = f"{previous_s}/{page.rel}.html" if previous_s is not None else None
-        if old is not None and _old_key(old) == key:
+        head, tail, shell_base = shells[year]
+        key = hall_page_key(shell_base, page)
+        name = f"{page.rel}.html"
+        target = f"{site_s}/{name}"
+        old = f"{previous_s}/{name}" if previous_s is not None else None
+        if keys is not None:
+            keys[name] = key
+        if old is not None and (old_keys.get(name) if old_keys is not None else _old_key(old)) == key:
             _link(old, target)
             linked += 1
             continue

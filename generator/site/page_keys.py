@@ -18,7 +18,6 @@ import operator
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 from generator.incremental.intake_cache import code_version
 from generator.model import HallRow, RoundScore
@@ -38,9 +37,10 @@ def template_set_digest(template_dir: Path) -> str:
     return digest.hexdigest()
 
 
-# Digests of rows this build has made already, by the row's identity: a hash of every field but the rank and the
-# 定级说明, which each caller adds as it uses them; site.py empties it after each build.
-_DIGESTS: dict[tuple[int, bool], tuple[HallRow, Any]] = {}
+# Digests of rows this build has made already, by the row's identity (the row is kept with it, so an identity
+# reused by another object is not taken for it): each row's key is made once per build, however many pages and
+# downloads ask for it; render.py empties it after each build.
+_DIGESTS: dict[tuple[int, bool], tuple[HallRow, tuple[str, int | None]]] = {}
 
 
 def hall_digest(hall: HallRow, hidden: set[str] | frozenset[str] = frozenset()) -> tuple[str, int | None]:
@@ -49,13 +49,14 @@ def hall_digest(hall: HallRow, hidden: set[str] | frozenset[str] = frozenset()) 
     The 定级说明 counts with the quota ranks it quotes."""
     blank = WITHHELD_ROUND_FIELD in hidden
     known = _DIGESTS.get((id(hall), blank))
-    if known is None or known[0] is not hall:
-        known = _DIGESTS[id(hall), blank] = (hall, hashlib.sha256(_hall_repr(hall, blank).encode(
-            "utf-8", "surrogatepass")))
-    digest = known[1].copy()
+    if known is not None and known[0] is hall:
+        return known[1]
+    digest = hashlib.sha256(_hall_repr(hall, blank).encode("utf-8", "surrogatepass"))
     reason = repr((hall.tier_reason, hall.reason_ranks))
     digest.update(b"\x1f" + reason.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest(), hall.rank
+    made = digest.hexdigest(), hall.rank
+    _DIGESTS[id(hall), blank] = (hall, made)
+    return made
 
 
 def _hall_repr(hall: HallRow, blank: bool) -> str:
@@ -106,13 +107,28 @@ def _plain(value: object) -> object:
     # A part of the year made for one page (province.ProvinceView) says what of it the template may read.
     key_data = getattr(value, "key_data", None)
     if callable(key_data):
-        return key_data()
+        return _condensed(key_data())
     return repr(value)  # frozen dataclasses and Decimals: every field and value, exactly
+
+
+_ROWS_MARK = "\0rows"
+
+
+def _condensed(value: object) -> object:
+    """``value`` with each list of rows (a province's halls, its 待办 lists) made one digest of the rows'
+    :func:`page_row_digest` and ranks, in their order: the same thing for the key as the rows one by one, hashed
+    in one go rather than handed to JSON as a pair per row."""
+    if isinstance(value, dict):
+        return {k: _condensed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and all(type(v) is HallRow for v in value):
+        text = "\n".join(f"{d}:{r}" for d, r in map(page_row_digest, value))
+        return [_ROWS_MARK, len(value), hashlib.sha256(text.encode("ascii")).hexdigest()]
+    return value
 
 
 def render_inputs_key(base: str, inputs: Mapping[str, object]) -> str:
     """The key of a page rendered with ``inputs`` under ``base`` (:func:`template_set_digest` and whatever else
     the caller's pages share). Inputs made from the others by code alone (a module, a list computed from the
     rows) may be left out by the caller: the code is in ``base``."""
-    text = json.dumps(dict(inputs), ensure_ascii=False, sort_keys=True, default=_plain)
+    text = json.dumps(_condensed(dict(inputs)), ensure_ascii=False, sort_keys=True, default=_plain)
     return hashlib.sha256(f"{base}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()

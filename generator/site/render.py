@@ -16,7 +16,7 @@ import stat as stat_mod
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ from generator.site.compare_js import compare_script
 from generator.site.downloads import Downloads, write_downloads
 from generator.site.hall_pages import SHELL, link_unchanged, search_entries, shell_source, stamp_halls
 from generator.site.page_keys import forget_digests
-from generator.site.pages import TEMPLATE_DIR, iter_pages, navigation
+from generator.site.pages import TEMPLATE_DIR, HallPage, iter_hall_pages, iter_pages, navigation
 from generator.site.province import PageCache
 from generator.site.search_terms import places, search_words
 from generator.site.view import YearView, attach_application
@@ -66,26 +66,30 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         attach_application(views)
         # The published site is reused (unchanged pages linked, downloads copied) only when it is, file for file,
         # what the last build published: a page deleted, edited or planted since makes this a full build.
-        known = site_intact(site_dir) if (site_dir / SITE_MARKER).is_file() else None
+        state = _site_state(site_dir) if (site_dir / SITE_MARKER).is_file() else None
+        known, old_keys = state if state is not None else (None, None)
         previous = site_dir if known is not None else None
         downloads = Downloads(previous, _beside(site_dir, "rows.json"))
         _year_files(views, work / "docs", downloads, stamp)
         # Province page bodies whose inputs did not change, from the last build (province.py).
         cache = PageCache(_beside(site_dir, "pages"), template_dir) if stamp else None
         pages = _write_pages(years, views, work / "docs", template_dir, stamp, cache)
-        config_path = _mkdocs_config(years, views, work, site_dir, base_config, stamp)
+        # The hall pages, made once for their search entries and their stamping.
+        halls = list(iter_hall_pages(None, template_dir, views=views)) if stamp else []
+        config_path = _mkdocs_config(years, views, work, site_dir, base_config, halls if stamp else None)
         _mkdocs_build(config_path, strict, _build_epoch(years))
         _drop_source_maps(work / "site")
         downloads.save_keys(work / "site")
-        stamped = _stamp(views, work / "site", previous, template_dir) if stamp else {"written": 0, "linked": 0,
-                                                                                        "seconds": 0.0}
+        keys: dict[str, str] = {}
+        stamped = _stamp(views, work / "site", previous, template_dir, old_keys, keys, halls) if stamp else {
+            "written": 0, "linked": 0, "seconds": 0.0}
         pages += int(stamped["written"] + stamped["linked"])
         link_unchanged(work / "site", previous)
         if keep_docs is not None:
             if Path(keep_docs).exists():
                 shutil.rmtree(keep_docs)
             shutil.copytree(work / "docs", keep_docs)
-        _publish(work / "site", site_dir, known or {}, commit)
+        _publish(work / "site", site_dir, known or {}, commit, keys)
         if cache is not None:
             cache.prune()
         provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
@@ -123,14 +127,15 @@ def _write_pages(years: list[YearData], views: list[YearView], docs: Path, templ
 
 
 def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, site_dir: Path,
-                   base_config: str | Path, stamp: bool) -> Path:
-    """The build's mkdocs.yml (inheriting the base configuration), with what the hook reads for search."""
+                   base_config: str | Path, halls: list[HallPage] | None) -> Path:
+    """The build's mkdocs.yml (inheriting the base configuration), with what the hook reads for search.
+    ``halls``: the hall pages when they are stamped (their search entries come from a file the hook reads)."""
     docs = work / "docs"
     search_extra: dict[str, Any] = {"words": search_words(views), "places": places(views),
                                     "latest": max((v.year for v in views), default=0)}
-    if stamp:
+    if halls is not None:
         halls_file = work / "hall-search.json"
-        halls_file.write_text(json.dumps(search_entries(views), ensure_ascii=False), encoding="utf-8")
+        halls_file.write_text(json.dumps(search_entries(views, halls), ensure_ascii=False), encoding="utf-8")
         search_extra["halls_file"] = str(halls_file)
         # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
         search_extra["halls_memo"] = str(_beside(site_dir, "search-memo.json"))
@@ -154,21 +159,23 @@ def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, sit
     return config_path
 
 
-def _stamp(views: list[YearView], site: Path, previous: Path | None, template_dir: Path) -> dict[str, Any]:
+def _stamp(views: list[YearView], site: Path, previous: Path | None, template_dir: Path,
+           old_keys: dict[str, str] | None, keys: dict[str, str], halls: list[HallPage]) -> dict[str, Any]:
     started = time.perf_counter()
-    stamped: dict[str, Any] = dict(stamp_halls(views, site, previous, template_dir))
+    stamped: dict[str, Any] = dict(stamp_halls(views, site, previous, template_dir, old_keys, keys, halls))
     stamped["seconds"] = time.perf_counter() - started
     return stamped
 
 
-def _publish(built: Path, site_dir: Path, known: dict[str, str], commit: Callable[[Path], None] | None) -> None:
+def _publish(built: Path, site_dir: Path, known: dict[str, str], commit: Callable[[Path], None] | None,
+             keys: dict[str, str]) -> None:
     mark_site(built)
     check_site_dir(site_dir)  # again: the folder may have been filled while the site was built
     if commit is None:
         replace_dir(built, site_dir)
     else:  # together with the archive's new year, through the archive's journal (journal.py)
         commit(built)
-    write_site_manifest(site_dir, known)
+    write_site_manifest(site_dir, known, keys)
 
 
 def _drop_source_maps(site: Path) -> None:
@@ -183,35 +190,68 @@ def manifest_path(site_dir: str | Path) -> Path:
     return site_dir.parent / f".{site_dir.name}.manifest"
 
 
-def _site_files(site_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
-    for root, dirs, files in os.walk(site_dir):
-        dirs.sort()
-        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(root, d))):
-            path = os.path.join(root, name)
-            yield os.path.relpath(path, site_dir).replace(os.sep, "/"), os.lstat(path)
+def _site_files(site_dir: Path) -> Iterator[tuple[str, str, os.stat_result]]:
+    """Every file of the site (a link to a folder counted as a file, not followed): its path relative to the site
+    (``/``-separated), its full path and its status, folders in name order; strings and one scandir per folder,
+    as the manifest is made and checked over every file of every build."""
+    yield from _folder_files(os.fspath(site_dir), "")
 
+
+def _folder_files(folder: str, rel: str) -> Iterator[tuple[str, str, os.stat_result]]:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:
+        return  # a folder that cannot be listed shows no files (the check then finds them missing)
+    files, links, dirs = [], [], []
+    for entry in entries:
+        if not entry.is_dir():
+            files.append(entry)
+        elif entry.is_symlink():
+            links.append(entry)
+        else:
+            dirs.append(entry)
+    for entry in sorted(files, key=_name) + sorted(links, key=_name):
+        yield rel + entry.name, entry.path, entry.stat(follow_symlinks=False)
+    for entry in sorted(dirs, key=_name):
+        yield from _folder_files(entry.path, f"{rel}{entry.name}/")
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _identity(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def write_site_manifest(site_dir: str | Path, known: dict[str, str]) -> None:
+def write_site_manifest(site_dir: str | Path, known: dict[str, str], keys: Mapping[str, str] | None = None) -> None:
     """Every file of the published site with its status and SHA-256, sealed beside it. ``known``: SHA-256 by
-    identity of files checked at the start of this build (linked into this one, so not read again)."""
+    identity of files checked at the start of this build (linked into this one, so not read again). ``keys``:
+    the key of each stamped hall page by its path (hall_pages.py), sealed with the files they describe so the
+    next build, having checked the files, takes a page's key from here rather than reading every page."""
     site_dir = Path(site_dir)
     files = {}
-    for rel, st in _site_files(site_dir):
+    for rel, path, st in _site_files(site_dir):
         if not stat_mod.S_ISREG(st.st_mode):
             continue  # never made by a build: the next check finds it and rebuilds
-        sha = known.get(_identity(st)) or file_sha256(site_dir / rel)
+        sha = known.get(_identity(st)) or file_sha256(path)
         files[rel] = [stat_status(st), sha]
-    write_memo(manifest_path(site_dir), "site-manifest", {"site": str(site_dir.resolve()), "files": files})
+    pages = {rel: key for rel, key in (keys or {}).items() if rel in files}
+    write_memo(manifest_path(site_dir), "site-manifest", {"site": str(site_dir.resolve()), "files": files,
+                                                          "keys": pages})
 
 
 def site_intact(site_dir: str | Path) -> dict[str, str] | None:
     """SHA-256 by identity of the site's files when the site is exactly what its sealed manifest lists (no file
     missing, added, linked out or changed); None otherwise, or when there is no manifest."""
+    state = _site_state(site_dir)
+    return state[0] if state is not None else None
+
+
+def _site_state(site_dir: str | Path) -> tuple[dict[str, str], dict[str, str] | None] | None:
+    """:func:`site_intact`'s SHA-256 by identity, and the hall pages' keys the manifest lists (None from a
+    manifest that lists none: each page's key is then read from the page)."""
     site_dir = Path(site_dir)
     memo = read_memo(manifest_path(site_dir), "site-manifest")
     if not isinstance(memo, dict) or memo.get("site") != str(site_dir.resolve()) \
@@ -220,18 +260,23 @@ def site_intact(site_dir: str | Path) -> dict[str, str] | None:
     listed: dict[str, Any] = memo["files"]
     seen, known = 0, {}
     try:
-        for rel, st in _site_files(site_dir):
+        for rel, path, st in _site_files(site_dir):
             entry = listed.get(rel)
             if not stat_mod.S_ISREG(st.st_mode) or not isinstance(entry, list) or len(entry) != 2:
                 return None
             status, sha = entry
-            if status != stat_status(st) and file_sha256(site_dir / rel) != sha:
+            if status != stat_status(st) and file_sha256(path) != sha:
                 return None
             known[_identity(st)] = str(sha)
             seen += 1
     except OSError:
         return None
-    return known if seen == len(listed) else None
+    if seen != len(listed):
+        return None
+    keys = memo.get("keys")
+    if not isinstance(keys, dict) or not all(isinstance(k, str) for k in keys.values()):
+        return known, None
+    return known, keys
 
 
 def _build_epoch(years: Iterable[YearData]) -> int:

@@ -182,6 +182,15 @@ class YearView:
                                  f"<td>{escape(fmt_points(item.max_points))}</td><td>"))
                 for item in self.standard.items]
 
+    @functools.cached_property
+    def recognition_counts(self) -> dict[str, int]:
+        """The methodology page's counts (_terms.html.j2): halls recognised (a confirmed tier and no 认定 awaited),
+        halls awaiting one, and inspected halls that lost points (a base score under 100); counted here in one
+        pass rather than by template filters over every hall."""
+        return {"recognised": sum(1 for h in self.halls if h.confirmed_tier and not h.awaiting),
+                "waiting": sum(1 for h in self.halls if h.awaiting),
+                "fixes": sum(1 for h in self.scored if h.base_score is not None and h.base_score < 100)}
+
     def confirmed_counts_of(self, province: str) -> Counter[str]:
         return Counter(h.confirmed_tier for h in self.by_province[province] if h.confirmed_tier)
 
@@ -279,3 +288,4 @@ def download_names(view: YearView) -> dict[str, Any]:
             "provinces": {p: export_name(view.year, p) for p in view.provinces},
             "application": application_name(view.year),
             "application_provinces": {p: application_name(view.year, p) for p in view.provinces}}
+
