@@ -44,8 +44,8 @@ HEADER_FONT, HEADER_FILL = Font(bold=True), PatternFill("solid", fgColor="DDEBF7
 # A cell as written: text, a number as results.json holds it, or empty.
 Cell = int | float | str | None
 Row = list[Cell]
-# A table's row: its cells, or (reused from the last build) its XML.
-TableRow = Row | str
+# A table's row: its cells, or (reused from the last build) its XML, UTF-8.
+TableRow = Row | bytes
 RankKey = tuple[int, int, Decimal | None]
 
 NOTES = (
@@ -108,7 +108,7 @@ def ranks(halls: Sequence[HallRow]) -> list[int | None]:
 
 
 def _table(ws: Any, headers: list[str], rows: Sequence[TableRow], formats: dict[int, str],
-           splices: dict[Any, str] | None = None) -> None:
+           splices: dict[Any, bytes] | None = None) -> None:
     """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only).
     With ``splices``, the data rows are serialized directly (xlsxrows.py) and spliced in when saved."""
     for n, header in enumerate(headers, 1):
@@ -135,7 +135,7 @@ def _table(ws: Any, headers: list[str], rows: Sequence[TableRow], formats: dict[
         ws.append(out)
 
 
-def _fast_rows(ws: Any, rows: Sequence[TableRow], formats: dict[int, str], splices: dict[Any, str]) -> bool:
+def _fast_rows(ws: Any, rows: Sequence[TableRow], formats: dict[int, str], splices: dict[Any, bytes]) -> bool:
     """Rows as xlsxrows.py writes them (the same bytes as openpyxl's), when they hold only text and numbers
     with at most one number format; False: openpyxl is to write them."""
     if not rows:
@@ -151,7 +151,7 @@ def _fast_rows(ws: Any, rows: Sequence[TableRow], formats: dict[int, str], splic
     return True
 
 
-def _save(wb: Any, year: int, splices: dict[Any, str] | None, sheets: dict[Any, SheetNote] | None = None) -> bytes:
+def _save(wb: Any, year: int, splices: dict[Any, bytes] | None, sheets: dict[Any, SheetNote] | None = None) -> bytes:
     """stable_bytes, with the directly serialized rows put in place of each sheet's probe row; ``sheets``:
     a sheet whose final bytes are wanted → the function given its part name and bytes."""
     if not splices:
@@ -199,7 +199,7 @@ def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Se
     sheet 上报名单, and 说明. ``fast=False``: openpyxl writes every row (same bytes; the tests' reference).
     ``reuse``: the 营业厅 rows of the last build whose halls did not change are taken from it (same bytes)."""
     wb = Workbook(write_only=True)
-    splices: dict[Any, str] | None = {} if fast else None
+    splices: dict[Any, bytes] | None = {} if fast else None
     sheets: dict[Any, SheetNote] = {}
     if halls is not None:
         ws = wb.create_sheet("营业厅")
@@ -207,7 +207,7 @@ def workbook_bytes(year: int, halls: Sequence[HallRow] | None, section_names: Se
         formats = {n: SCORE_FORMAT for n, h in enumerate(headers) if h in SCORE_HEADERS or h.endswith("(%)")}
         context = repr([headers, sorted(formats.items())])
         rows = _hall_table_rows(halls, section_names, reuse if fast else None, context, sheets, ws)
-        if any(type(row) is str for row in rows) and plain(rows, formats) is None:
+        if any(type(row) is bytes for row in rows) and plain(rows, formats) is None:
             rows = _hall_table_rows(halls, section_names, None, context, sheets, ws)  # openpyxl writes them all
             sheets.clear()
         _table(ws, headers, rows, formats, splices)
@@ -249,7 +249,7 @@ def application_name(year: int, scope: str | None = None) -> str:
 def application_bytes(year: int, application: Mapping[str, Any], provinces: Iterable[str], fast: bool = True) -> bytes:
     """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
     wb = Workbook(write_only=True)
-    splices: dict[Any, str] | None = {} if fast else None
+    splices: dict[Any, bytes] | None = {} if fast else None
     provinces = list(provinces)
     wanted = set(provinces)
     assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in RATED]

@@ -10,7 +10,8 @@ the first formatted data cell would have, and the saved sheet has that row repla
 caller lets openpyxl write the rows as before. ``tests/test_xlsxrows.py`` compares both ways.
 
 A row's XML depends only on its values and its row number, so a rebuild takes the rows whose hall did not
-change from the sheet the last build saved (:class:`RowReuse`): a row given as a string is that XML, as is.
+change from the sheet the last build saved (:class:`RowReuse`): a row given as bytes is that XML, as is (the
+saved sheet's bytes are sliced, never decoded and encoded again).
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ def _text(value: str, unsafe: bool) -> str:
 def plain(rows: Sequence[Sequence[Any]], formatted: Iterable[int]) -> bool | None:
     """Whether any formatted column (indices from 0) holds a number; None when a value is of a type
     :func:`rows_xml` does not write (a date, a bool, NaN): openpyxl then writes the rows. A kept row (its
-    XML, a string) is styled when one of its cells carries a style."""
+    XML, bytes) is styled when one of its cells carries a style."""
     formatted = set(formatted)
     styled = False
     for row in rows:
-        if type(row) is str:
+        if type(row) is bytes:
             styled = styled or _STYLED.search(row) is not None
             continue
         for c, value in enumerate(row):
@@ -62,15 +63,34 @@ def plain(rows: Sequence[Sequence[Any]], formatted: Iterable[int]) -> bool | Non
     return styled
 
 
-def rows_xml(rows: Sequence[Sequence[Any]], formatted: Iterable[int], style: str, first: int = 2) -> str:
-    """The ``<row>`` elements of ``rows`` (checked by :func:`plain`) from row number ``first``; numbers in the
-    ``formatted`` columns carry style number ``style``."""
+def rows_xml(rows: Sequence[Sequence[Any] | bytes], formatted: Iterable[int], style: str, first: int = 2) -> bytes:
+    """The ``<row>`` elements of ``rows`` (checked by :func:`plain`) from row number ``first``, UTF-8; numbers
+    in the ``formatted`` columns carry style number ``style``."""
     formatted = set(formatted)
     made: list[str] = []
-    xml = _rows_xml(rows, formatted, style, first, unsafe=False, made=made)
+    parts = _rows_xml(rows, formatted, style, first, unsafe=False, made=made)
     # Text almost never holds a character XML cannot: look for one in the rows made here (kept rows were
     # cleaned when they were made), clean each text only then.
-    return _rows_xml(rows, formatted, style, first, unsafe=True) if has_unsafe("".join(made)) else xml
+    if has_unsafe("".join(made)):
+        parts = _rows_xml(rows, formatted, style, first, unsafe=True)
+    return _joined(parts)
+
+
+def _joined(parts: list[str | bytes]) -> bytes:
+    """``parts`` as UTF-8 bytes, each run of made rows (strings) encoded in one go."""
+    out: list[bytes] = []
+    run: list[str] = []
+    for part in parts:
+        if isinstance(part, bytes):
+            if run:
+                out.append("".join(run).encode("utf-8"))
+                run = []
+            out.append(part)
+        else:
+            run.append(part)
+    if run:
+        out.append("".join(run).encode("utf-8"))
+    return b"".join(out)
 
 
 # textcell.UNSAFE's characters of the Basic Multilingual Plane: a plain class, much faster to search
@@ -86,37 +106,41 @@ def has_unsafe(text: str) -> bool:
     return _ASTRAL.search(text) is not None and UNSAFE.search(text) is not None
 
 
-def _rows_xml(rows: Sequence[Sequence[Any]], formatted: set[int], style: str, first: int, unsafe: bool,
-              made: list[str] | None = None) -> str:
-    letters: list[str] = []
-    out: list[str] = []
+def _rows_xml(rows: Sequence[Sequence[Any] | bytes], formatted: set[int], style: str, first: int, unsafe: bool,
+              made: list[str] | None = None) -> list[str | bytes]:
+    starts: list[str] = []  # per column, a cell's start up to its row number: '<c r="B'
+    numbers: list[str] = []  # per column, what follows a number cell's row number (its style, when formatted)
+    out: list[str | bytes] = []
     for r, row in enumerate(rows, first):
-        if type(row) is str:  # a row kept from the last build: its XML (RowReuse)
+        if type(row) is bytes:  # a row kept from the last build: its XML (RowReuse)
             out.append(row)
             continue
-        if len(row) > len(letters):
-            letters += [get_column_letter(n) for n in range(len(letters) + 1, len(row) + 1)]
+        if len(row) > len(starts):
+            for n in range(len(starts), len(row)):
+                starts.append(f'<c r="{get_column_letter(n + 1)}')
+                numbers.append(f'" s="{style}" t="n"><v>' if n in formatted else '" t="n"><v>')
         cells = [f'<row r="{r}">']
         for c, value in enumerate(row):
             if value is None:
                 continue
             if type(value) is str:
                 text = _text(value, unsafe)
-                stripped = text.strip()
                 if not text:
-                    cells.append(f'<c r="{letters[c]}{r}" t="inlineStr" />')
-                    continue
-                space = ' xml:space="preserve"' if stripped and stripped != text else ""
-                cells.append(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                    cells.append(f'{starts[c]}{r}" t="inlineStr" />')
+                elif (text[0].isspace() or text[-1].isspace()) and not text.isspace():
+                    # what text.strip() would take off, leaving something: kept, with xml:space
+                    cells.append(f'{starts[c]}{r}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                else:
+                    cells.append(f'{starts[c]}{r}" t="inlineStr"><is><t>{text}</t></is></c>')
             else:
-                s = f' s="{style}"' if c in formatted else ""
                 # openpyxl's safe_string, exactly
-                cells.append(f'<c r="{letters[c]}{r}"{s} t="n"><v>{"%.16g" % value}</v></c>')  # noqa: UP031
+                cells.append(f'{starts[c]}{r}{numbers[c]}{"%.16g" % value}</v></c>')  # noqa: UP031
         cells.append("</row>")
-        out.append("".join(cells))
+        xml = "".join(cells)
+        out.append(xml)
         if made is not None:
-            made.append(out[-1])
-    return "".join(out)
+            made.append(xml)
+    return out
 
 
 def probe_row(ws: Any, fmt: str | None) -> list[Any]:
@@ -138,23 +162,23 @@ def style_id(ws: Any, fmt: str) -> str:
 _PROBE = re.compile(rb'<row r="2">.*?</row>', re.S)
 
 
-def splice(sheet: bytes, rows: str) -> bytes:
-    """The saved sheet with its probe row replaced by the real rows."""
+def splice(sheet: bytes, rows: bytes) -> bytes:
+    """The saved sheet with its probe row replaced by the real rows (their UTF-8 XML)."""
     match = _PROBE.search(sheet)
     if match is None:
         raise ValueError("probe row missing from the saved sheet")
-    return sheet[:match.start()] + rows.encode("utf-8") + sheet[match.end():]
+    return b"".join((sheet[:match.start()], rows, sheet[match.end():]))
 
 
 # A styled cell of a kept row ("<" never occurs unescaped in a cell's text, so this matches a cell's tag only).
-_STYLED = re.compile(r'<c r="[A-Z]+[0-9]+" s="')
-_ROW_START = re.compile(r'<row r="([0-9]+)"')
+_STYLED = re.compile(rb'<c r="[A-Z]+[0-9]+" s="')
+_ROW_START = re.compile(rb'<row r="([0-9]+)"')
 
 
-def split_rows(sheet: str, count: int, first: int = 2) -> list[str] | None:
-    """The XML of the ``count`` data rows of a saved sheet, numbered from ``first``; None when the sheet
-    does not hold exactly those rows."""
-    start, end = sheet.find("<sheetData>"), sheet.find("</sheetData>")
+def split_rows(sheet: bytes, count: int, first: int = 2) -> list[bytes] | None:
+    """The XML of the ``count`` data rows of a saved sheet's bytes, numbered from ``first``; None when the
+    sheet does not hold exactly those rows."""
+    start, end = sheet.find(b"<sheetData>"), sheet.find(b"</sheetData>")
     if start < 0 or end < start:
         return None
     marks = [m for m in _ROW_START.finditer(sheet, start, end) if int(m[1]) >= first]
@@ -179,9 +203,9 @@ class RowReuse:
         context = hashlib.sha256(f"{self.context}\n{context}".encode("utf-8", "surrogatepass")).hexdigest()
         return context, [f"{d}:{x}" for d, x in zip(self.digests, extra, strict=True)]
 
-    def kept(self, context: str, keys: list[str]) -> list[str | None]:
+    def kept(self, context: str, keys: list[str]) -> list[bytes | None]:
         """Per row, the last build's XML of it when its key is the same, else None."""
-        nothing: list[str | None] = [None] * len(keys)
+        nothing: list[bytes | None] = [None] * len(keys)
         old = self.old
         if not (isinstance(old, dict) and old.get("context") == context and isinstance(old.get("keys"), list)
                 and isinstance(old.get("sheet"), str) and isinstance(old.get("part"), str)
@@ -193,7 +217,7 @@ class RowReuse:
         data = self._load(old["part"])
         if data is None or hashlib.sha256(data).hexdigest() != old["sheet"]:
             return nothing  # not the sheet the memo was made with: a damaged or foreign file
-        rows = split_rows(data.decode("utf-8", "replace"), len(keys))
+        rows = split_rows(data, len(keys))
         if rows is None:
             return nothing
         self.reused = sum(same)
