@@ -128,6 +128,12 @@ def _part(value: object) -> object:
     return str(value)
 
 
+def _digest(value: object) -> str:
+    """A digest of ``value`` as a download's key holds it."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=_part)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def halls_part(halls: Sequence[HallRow], rows: RowReuse) -> str:
     """What a list of rows contributes to a download's key: each row's digest (``rows``) and rank, hashed in
     one go (not a JSON list of a pair per hall)."""
@@ -156,11 +162,14 @@ def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:
                         lambda: workbook_bytes(year, None, [], shortlists))
     app = view.application
     assert app is not None, "attach_application runs before the downloads (site.py)"
-    downloads.write(docs, year, application_name(year), [app["assessment"], app["rewards"], app["eligible"],
+    # Each province's 奖惩 rows (most of the 结果应用 workbooks' data) counted once, in its workbook's key and in
+    # the national one's.
+    rewards = {p: _digest(app["rewards"].get(p, [])) for p in view.provinces}
+    downloads.write(docs, year, application_name(year), [app["assessment"], rewards, app["eligible"],
                                                           view.provinces],
                     lambda: application_bytes(year, app, view.provinces))
     for province in view.provinces:
-        parts = [app["assessment_by"].get(province), app["rewards"].get(province, []),
+        parts = [app["assessment_by"].get(province), rewards[province],
                  [h for h in app["eligible"] if h.province == province]]
         downloads.write(docs, year, application_name(year, province), parts,
                         partial(application_bytes, year, app, [province]))

@@ -100,11 +100,11 @@ def _rank_key(h: HallRow) -> RankKey:
 def ranks(halls: Sequence[HallRow]) -> list[int | None]:
     """Competition ranks (1, 2, 2, 4) of the rated halls with a score, by :func:`_rank_key`; None for the others
     (不参评 and 未检查 halls are not ranked, whatever they scored)."""
-    keys = sorted((_rank_key(h) for h in halls if h.tier in _TIER_RANK and h.final_score is not None), reverse=True)
+    each = [_rank_key(h) if h.tier in _TIER_RANK and h.final_score is not None else None for h in halls]
     first: dict[RankKey, int] = {}
-    for n, key in enumerate(keys, 1):
+    for n, key in enumerate(sorted((k for k in each if k is not None), reverse=True), 1):
         first.setdefault(key, n)
-    return [first[_rank_key(h)] if h.tier in _TIER_RANK and h.final_score is not None else None for h in halls]
+    return [None if key is None else first[key] for key in each]
 
 
 def _table(ws: Any, headers: list[str], rows: Sequence[TableRow], formats: dict[int, str],

@@ -35,8 +35,12 @@ def _text(value: str, unsafe: bool) -> str:
     # What openpyxl keeps (clean: no unsafe characters; at most 32,767 characters) and ElementTree escapes.
     value = (clean(value) if unsafe else value)[:32767]
     if "&" in value or "<" in value or ">" in value:
-        value = _ESCAPE.sub(lambda m: _ENTITIES[m[0]], value)
+        value = _ESCAPE.sub(_entity, value)
     return value
+
+
+def _entity(match: re.Match[str]) -> str:
+    return _ENTITIES[match[0]]
 
 
 def plain(rows: Sequence[Sequence[Any]], formatted: Iterable[int]) -> bool | None:
@@ -124,7 +128,12 @@ def _rows_xml(rows: Sequence[Sequence[Any] | bytes], formatted: set[int], style:
             if value is None:
                 continue
             if type(value) is str:
-                text = _text(value, unsafe)
+                if unsafe:
+                    text = _text(value, True)
+                else:  # _text without the call: most cells
+                    text = value if len(value) <= 32767 else value[:32767]
+                    if "&" in text or "<" in text or ">" in text:
+                        text = _ESCAPE.sub(_entity, text)
                 if not text:
                     cells.append(f'{starts[c]}{r}" t="inlineStr" />')
                 elif (text[0].isspace() or text[-1].isspace()) and not text.isspace():
