@@ -13,7 +13,7 @@ import openpyxl
 from support.rows import hall_row, shortlist
 
 from generator.workbooks.exports import application_bytes, ranks, workbook_bytes
-from generator.xlsx.rows import RowReuse, has_unsafe, plain
+from generator.xlsx.rows import RowReuse, has_unsafe, plain, split_rows
 from generator.xlsx.textcell import UNSAFE
 
 NASTY = ["=HYPERLINK(\"http://x\",\"点我\")", "<b>&amp;</b>", "  前后空格 ", "\t制表", "换\n行\r", "   ", "",
@@ -124,3 +124,16 @@ def test_rows_kept_from_the_last_workbook_give_a_cold_workbooks_bytes():
     assert workbook_bytes(2025, changed, ["环境"], None, reuse=other) == workbook_bytes(2025, changed, ["环境"], None,
                                                                                        fast=False)
     assert other.reused == 0
+
+
+def test_text_with_any_kind_of_space_at_either_end_gives_openpyxls_bytes():
+    odd = ["\u3000全角\u3000", "\xa0前", "后\u2028", "\u3000", " \xa0 ", "中 间", "a&b<c>d ", " ", "\u2003x\u2003"]
+    halls = [hall_row(hall_id=f"S{n}", name=text, city=odd[-n - 1], tier="未检查") for n, text in enumerate(odd)]
+    assert workbook_bytes(2025, halls, [], None) == workbook_bytes(2025, halls, [], None, fast=False)
+
+
+def test_a_saved_sheet_whose_rows_are_not_numbered_as_expected_gives_no_rows():
+    sheet = b'<sheetData><row r="1"><c/></row><row r="2">a</row><row r="3">b</row></sheetData>'
+    assert split_rows(sheet, 2) == [b'<row r="2">a</row>', b'<row r="3">b</row>']
+    assert split_rows(sheet, 3) is None and split_rows(sheet.replace(b'r="3"', b'r="4"'), 2) is None
+    assert split_rows(b"<worksheet/>", 0) is None
