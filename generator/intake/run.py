@@ -11,7 +11,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -84,7 +84,8 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     found = mail.found
     if cache is not None:
         cache.bind(standard, halls, year, today)
-    outcomes, todo, keys = _sort_entries(found, cache)
+    outcomes: list[Outcome | None] = [None] * len(found)
+    keys: dict[int, str] = {}
     total = len(found)
     tick: Progress | None = None
     if progress is not None:
@@ -93,8 +94,8 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
         def tick(n: int) -> None:
             report_progress(n, total)
 
-        tick(total - len(todo))
-    for index, outcome in _check_all(todo, (standard, register, year, today, limits), workers, tick):
+    batches = _sort_entries(found, cache, outcomes, keys, tick)
+    for index, outcome in _check_all(batches, (standard, register, year, today, limits), workers, tick):
         outcomes[index] = outcome
         if cache is not None and keys.get(index):
             cache.put(keys[index], outcome)
@@ -110,35 +111,38 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     return IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
 
 
-def _sort_entries(found: list[tuple[Path, str]],
-                  cache: CheckCache | None) -> tuple[list[Outcome | None], list[CheckJob], dict[int, str]]:
-    """``(outcomes, jobs, cache keys)``: the outcome of every entry known without checking it (never opened,
-    no workbook, or in the cache), and the jobs of the files left to check."""
-    outcomes: list[Outcome | None] = [None] * len(found)
-    todo: list[CheckJob] = []
-    keys: dict[int, str] = {}
-    for index, (path, name) in enumerate(found):
-        early, status = entries.examine(path, name)
-        if early is not None:  # never opened: a FIFO would block, a broken link cannot be read
-            outcomes[index] = early
-            continue
-        base = path.name
-        if base.startswith(("~$", ".~lock")) or entries.suffix_of(base).lower() not in WORKBOOK_SUFFIXES:
-            outcomes[index] = IGNORED
-            continue
-        if cache is not None:
-            try:
-                keys[index] = cache.key(name, cache.content_sha256(path, status))
-            except OSError:
-                keys[index] = ""  # unreadable now: check_file will say why
-        todo.append((index, path, name))
-    if cache is not None:  # looked up together: a few queries, not one per file
-        hits = cache.get_many([keys[index] for index, _, _ in todo if keys[index]])
-        for index, _, _ in todo:
-            if keys[index] in hits:
-                outcomes[index] = hits[keys[index]]
-        todo = [job for job in todo if outcomes[job[0]] is None]
-    return outcomes, todo, keys
+def _sort_entries(found: list[tuple[Path, str]], cache: CheckCache | None, outcomes: list[Outcome | None],
+                  keys: dict[int, str], progress: Progress | None) -> Iterator[list[CheckJob]]:
+    """The jobs of the files left to check, batch after batch of entries (``SORT_BATCH``), so that workers
+    check the first files while the next are still hashed; sets in ``outcomes`` the outcome of every entry known
+    without checking it (never opened, no workbook, or in the cache) and in ``keys`` each file's cache key."""
+    for start in range(0, max(len(found), 1), SORT_BATCH):  # one batch, maybe empty, when nothing is found
+        todo: list[CheckJob] = []
+        for index in range(start, min(start + SORT_BATCH, len(found))):
+            path, name = found[index]
+            early, status = entries.examine(path, name)
+            if early is not None:  # never opened: a FIFO would block, a broken link cannot be read
+                outcomes[index] = early
+                continue
+            base = path.name
+            if base.startswith(("~$", ".~lock")) or entries.suffix_of(base).lower() not in WORKBOOK_SUFFIXES:
+                outcomes[index] = IGNORED
+                continue
+            if cache is not None:
+                try:
+                    keys[index] = cache.key(name, cache.content_sha256(path, status))
+                except OSError:
+                    keys[index] = ""  # unreadable now: check_file will say why
+            todo.append((index, path, name))
+        if cache is not None:  # looked up together: a few queries per batch, not one per file
+            hits = cache.get_many([keys[index] for index, _, _ in todo if keys[index]])
+            for index, _, _ in todo:
+                if keys[index] in hits:
+                    outcomes[index] = hits[keys[index]]
+            todo = [job for job in todo if outcomes[job[0]] is None]
+        if progress is not None:
+            progress(min(SORT_BATCH, len(found) - start) - len(todo))
+        yield todo
 
 
 def _statuses(found: list[tuple[Path, str]], outcomes: list[Outcome]) -> tuple[
@@ -224,6 +228,7 @@ def _flag_round_dates(candidates: list[tuple[FileStatus, ReturnRecord]], records
 # What every check of one run shares: the standard, the register, the year, today and the limits.
 CheckContext = tuple[Standard, dict[str, Hall], int, date, Limits]
 CHUNK = 32  # files per job sent to a worker process
+SORT_BATCH = 256  # entries examined and looked up in the cache before their jobs go out
 worker_context: CheckContext | None = None  # set in each worker process by init_worker
 
 
@@ -255,26 +260,46 @@ def _check_chunk(jobs: list[CheckJob]) -> list[tuple[int, CheckOutcome]]:
     return [(index, check_file(path, name, standard, register, year, today, limits)) for index, path, name in jobs]
 
 
-def _check_all(todo: list[CheckJob], context: CheckContext, workers: int,
+def _check_all(batches: Iterable[list[CheckJob]], context: CheckContext, workers: int,
                progress: Progress | None) -> Iterator[tuple[int, CheckOutcome]]:
-    """``(index, check_file outcome)`` for every job, in processes when it pays."""
-    if workers <= 1 or len(todo) < 2 * CHUNK:
-        standard, register, year, today, limits = context
-        for index, path, name in todo:
-            with _collecting():
-                outcome = check_file(path, name, standard, register, year, today, limits)
-            yield index, outcome
-            if progress is not None:
-                progress(1)
-        return
-    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(context,)) as pool:
-        futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
+    """``(index, check_file outcome)`` for every job, in processes when it pays: when there are ``workers`` > 1
+    and at least ``2 * CHUNK`` jobs. Chunks go to the workers as their batch comes, before the next is sorted."""
+    pending: list[CheckJob] = []
+    futures: list[Future[list[tuple[int, CheckOutcome]]]] = []
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for batch in batches:
+            pending.extend(batch)
+            if pool is None and workers > 1 and len(pending) >= 2 * CHUNK:
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(context,))
+            while pool is not None and len(pending) >= CHUNK:
+                futures.append(pool.submit(_check_chunk, pending[:CHUNK]))
+                del pending[:CHUNK]
+        if pool is None:
+            yield from _check_here(pending, context, progress)
+            return
+        if pending:
+            futures.append(pool.submit(_check_chunk, pending))
         for future in as_completed(futures):
             done = future.result()
             yield from done
             if progress is not None:
                 progress(len(done))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _check_here(todo: list[CheckJob], context: CheckContext,
+                progress: Progress | None) -> Iterator[tuple[int, CheckOutcome]]:
+    """``(index, check_file outcome)`` for every job, in this process."""
+    standard, register, year, today, limits = context
+    for index, path, name in todo:
+        with _collecting():
+            outcome = check_file(path, name, standard, register, year, today, limits)
+        yield index, outcome
+        if progress is not None:
+            progress(1)
 
 
 def _settle_duplicates(candidates: list[tuple[FileStatus, ReturnRecord]]) -> tuple[list[ReturnRecord], list[ReturnRecord]]:
