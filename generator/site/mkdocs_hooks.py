@@ -352,6 +352,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     ready: str | None = getattr(page, _READY, None)
+    if ready is not None:
+        setattr(page, _READY, None)  # read once: the page's body is not held twice until the build ends
     if ready is None or page.meta.get("hallscore_search"):
         return html_text if ready is None else ready  # hall pages are not full-text indexed
     # Whitespace between cells changes nothing on screen but separates them in the search text.
@@ -369,6 +371,14 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     if slim != text:
         setattr(page, _FULL, text)
     return slim
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """The page is written once this returns and nothing reads its content again (the search plugin indexed it,
+    anchors are checked from what the page's render collected): MkDocs would hold every page's HTML to the end
+    of the build."""
+    page.content = None
+    return output
 
 
 def _boost(page: Page, config: MkDocsConfig) -> int:
