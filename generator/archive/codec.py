@@ -159,6 +159,11 @@ _SHAPED = {"items", "sections", "bonus_events", "deduction_events", "vetoes", "r
            "withdrawn"}
 _PLAIN = tuple(f.name for f in fields(HallRow) if f.name not in _SHAPED and f.name not in _SCORES)
 _SCORE_NAMES = tuple(sorted(_SCORES))
+_ALWAYS = (*_PLAIN, *_SCORE_NAMES, "items", "sections", "bonus_events", "deduction_events", "veto_events", "rounds",
+           "decisions")
+# A hall's keys in the order JSON writes them, by whether it has reason_ranks and withdrawn (keys only then).
+_HALL_KEYS = {(ranks, withdrawn): tuple(sorted((*_ALWAYS, *("reason_ranks",) * ranks, *("withdrawn",) * withdrawn)))
+              for ranks in (False, True) for withdrawn in (False, True)}
 # A year's item scores are a few distinct figures: each one's JSON number is looked up, not made again.
 _AS_JSON: dict[object, object] = {None: None, NOT_APPLICABLE: NOT_APPLICABLE}
 
@@ -181,10 +186,11 @@ def _notes_json(notes: tuple[tuple[str, str], ...]) -> list[list[str]]:
 
 
 def _hall_json(row: HallRow, scores: Callable[[dict[str, Any]], dict[str, Any]] = _json_scores) -> dict[str, Any]:
-    """A hall as results.json holds it; each mapping made here has its keys in sorted order (the order JSON
-    writes them in), so that :func:`_as_read_json` need not sort them again."""
+    """A hall as results.json holds it; the hall's own keys and those of each mapping made here are in sorted
+    order (the order JSON writes them in), so that :func:`_as_read_json` need not sort them again."""
     values = row.__dict__
-    out = {name: values[name] for name in _PLAIN}
+    out = dict.fromkeys(_HALL_KEYS[bool(row.reason_ranks), bool(row.withdrawn)])  # each key set below, in place
+    out.update(zip(_PLAIN, map(values.__getitem__, _PLAIN)))
     for name in _SCORE_NAMES:
         out[name] = _out(values[name])
     out["items"] = scores(row.items)
@@ -248,7 +254,7 @@ def _as_read_json(row: HallRow) -> dict[str, Any] | None:
             if type(value) is not dict or not _SCALARS.issuperset(map(type, value.values())):
                 return None
             out[name] = _as_read(value)
-    return _in_key_order(out)
+    return out
 
 
 def checked(data: Any, where: str = "results.json") -> dict[str, Any]:
