@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from generator.archive.lines import keep_line_keys, line_key
 from generator.archive.upgrade import upgrade_v1, upgrade_v2
 from generator.errors import SiteError
 from generator.evaluate.year import SCHEMA_VERSION
@@ -186,8 +187,7 @@ def _notes_json(notes: tuple[tuple[str, str], ...]) -> list[list[str]]:
 
 
 def _hall_json(row: HallRow, scores: Callable[[dict[str, Any]], dict[str, Any]] = _json_scores) -> dict[str, Any]:
-    """A hall as results.json holds it; the hall's own keys and those of each mapping made here are in sorted
-    order (the order JSON writes them in), so that :func:`_as_read_json` need not sort them again."""
+    """A hall as results.json holds it, its keys and those of the mappings made here in sorted order."""
     values = row.__dict__
     out = dict.fromkeys(_HALL_KEYS[bool(row.reason_ranks), bool(row.withdrawn)])  # each key set below, in place
     out.update(zip(_PLAIN, map(values.__getitem__, _PLAIN)))
@@ -216,14 +216,13 @@ def _hall_json(row: HallRow, scores: Callable[[dict[str, Any]], dict[str, Any]] 
     return out
 
 
-# The JSON scalars a hall's fields and figures are written as (anything else takes the general path).
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # a hall's usual values (else: the general path)
 _MAPPED = ("reasons", "override")  # the plain fields that are mappings of text
 _SCALAR_PLAIN = tuple(name for name in _PLAIN if name not in _MAPPED)
 
 
-class _Unusual(Exception):
-    """A hall holding a value of another type than its fields' usual ones: it takes the general path."""
+class _Unusual(Exception):  # a hall holding a value of an unusual type: it takes the general path
+    pass
 
 
 def _sorted_scores(scores: dict[str, Any]) -> dict[str, Any]:
@@ -239,9 +238,8 @@ def _sorted_scores(scores: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_read_json(row: HallRow) -> dict[str, Any] | None:
-    """:func:`_hall_json` as JSON reads the hall's line back (every mapping in sorted key order, sequences
-    lists): written by the encoder that keeps the order it is given, the same line; typed, the same row as read
-    back. None when a field holds a value of another type than usual (the general path writes the hall)."""
+    """:func:`_hall_json` as JSON reads the line back (mappings sorted, sequences lists): written keeping the order
+    given, the same line; typed, the row read back. None when a value is of an unusual type (general path)."""
     try:
         out = _hall_json(row, _sorted_scores)
     except _Unusual:
@@ -292,15 +290,15 @@ def save(path: Path, results: YearResults | dict[str, Any], same_as: Path | None
 
 
 def save_as_read(path: Path, results: YearResults, same_as: Path | None = None) -> YearResults | None:
-    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads the bytes back (same figures,
-    mappings in the file's key order, same checks), typed as each hall is written, not parsed again; None for a
-    year of an older schema (read it back)."""
+    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads it back (typed as each hall is
+    written, not parsed again; each row's line key kept: lines.py); None for an older schema (read it back)."""
     if results.schema_version != SCHEMA_VERSION:
         save(path, results, same_as)
         return None
     head = to_json(replace(results, halls=()))
     typed = from_json(json.loads(dumps(head)), str(path))  # the year's small parts exactly as read back
     rows: list[HallRow] = []
+    keys: list[str | None] = []
 
     def encode(row: HallRow) -> str:
         raw = _as_read_json(row)
@@ -310,12 +308,14 @@ def save_as_read(path: Path, results: YearResults, same_as: Path | None = None) 
             raw = _as_read_hall(raw)
         else:  # already in the order JSON writes (sort_keys would give the same line)
             line = _ENCODE_AS_GIVEN(raw)
-        rows.append(_hall(raw))
+        rows.append(typed := _hall(raw))
+        keys.append(line_key(typed, line))
         return line
 
     head["halls"] = list(results.halls)
     write_chunks_atomic(path, dump_chunks(head, encode_hall=encode), same_as)
     _check_scores(year := replace(typed, halls=tuple(rows)), str(path))
+    keep_line_keys(year.halls, keys)
     return year
 
 
