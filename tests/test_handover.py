@@ -56,9 +56,18 @@ def odd(row):
                            for e in row.bonus_events))
 
 
+def unusual(row):
+    """The same hall with values of other types than its fields' usual ones (the general path writes it)."""
+    return dataclasses.replace(row, override={"z": "1", "a": 2},
+                               reasons={"b": {"y": 1, "x": [1, (2, "3")]}, "a": "因"}, district=("区", "县"))
+
+
 def test_the_handed_year_is_the_year_read_back(tmp_path):
     results, intake = typed_year(tmp_path)
-    results = dataclasses.replace(results, halls=(*results.halls, *map(odd, results.halls)))
+    assert all(codec._as_read_json(h) is not None for h in (*results.halls, *map(odd, results.halls)))
+    assert not any(codec._as_read_json(unusual(h)) for h in results.halls)
+    results = dataclasses.replace(results, halls=(*results.halls, *map(odd, results.halls),
+                                                  *map(unusual, results.halls)))
     folder, as_read = write_year(tmp_path / "archive", results, intake, DEFAULT_STANDARD)
     read = codec.load(folder / RESULTS_FILE)
     assert repr(as_read) == repr(codec.from_json(read))

@@ -12,7 +12,7 @@ from decimal import Decimal
 import openpyxl
 from support.rows import hall_row, shortlist
 
-from generator.workbooks.exports import application_bytes, ranks, workbook_bytes
+from generator.workbooks.exports import application_bytes, ranks, reward_rows, workbook_bytes
 from generator.xlsx.rows import RowReuse, has_unsafe, plain, split_rows
 from generator.xlsx.textcell import UNSAFE
 
@@ -50,9 +50,9 @@ def test_fast_rows_give_openpyxls_bytes():
     assert sheet["B9"].value == "abc" and len(sheet["B10"].value) == 32767
 
 
-def test_application_rows_give_openpyxls_bytes():
+def _application():
     halls = _halls()
-    application = {
+    return {
         "assessment": [{"province": "甲", "tiered": 3, "counts": {"优秀": 1, "良好": 1, "达标": 0, "不达标": 1},
                         "recognised": {"优秀": 0, "良好": 1}, "pass_rate": 66.7, "coverage": 100, "average": 90.25,
                         "average_change": None, "pass_rate_change": -1.5, "improved": True,
@@ -61,6 +61,10 @@ def test_application_rows_give_openpyxls_bytes():
                             "confirmed_tier": None, "consequence": NASTY[1], "note": h.name} for h in halls]},
         "eligible": [h for h in halls if h.final_score is not None],
     }
+
+
+def test_application_rows_give_openpyxls_bytes():
+    application = _application()
     for provinces in (["甲"], ["乙"], []):
         assert application_bytes(2025, application, provinces) == application_bytes(2025, application, provinces,
                                                                                      fast=False)
@@ -137,3 +141,40 @@ def test_a_saved_sheet_whose_rows_are_not_numbered_as_expected_gives_no_rows():
     assert split_rows(sheet, 2) == [b'<row r="2">a</row>', b'<row r="3">b</row>']
     assert split_rows(sheet, 3) is None and split_rows(sheet.replace(b'r="3"', b'r="4"'), 2) is None
     assert split_rows(b"<worksheet/>", 0) is None
+
+
+def _sheet_reuse(rows, old=None, previous: bytes | None = None):
+    def load(part: str) -> bytes | None:
+        return None if previous is None else zipfile.ZipFile(io.BytesIO(previous)).read(part)
+
+    return RowReuse("v1", [repr(row) for row in rows], old, load)
+
+
+def test_reward_rows_kept_from_the_last_workbook_give_a_cold_workbooks_bytes():
+    application = _application()
+    first = _sheet_reuse(reward_rows(application, ["甲"]))
+    made = application_bytes(2025, application, ["甲"], reuse=first)
+    assert made == application_bytes(2025, application, ["甲"], fast=False) and first.made and first.reused == 0
+    rewards = [dict(r) for r in application["rewards"]["甲"]]
+    rewards[2]["note"] = "改<了>"
+    changed = {**application, "rewards": {"甲": rewards}}
+    cold = application_bytes(2025, changed, ["甲"], fast=False)
+    second = _sheet_reuse(reward_rows(changed, ["甲"]), first.made, made)
+    assert application_bytes(2025, changed, ["甲"], reuse=second) == cold and second.reused == len(rewards) - 1
+    # A workbook that is not the one the memo describes, or no memo: every row made.
+    part = first.made["part"]
+    edited = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(made)) as src, zipfile.ZipFile(edited, "w") as dst:
+        for name in src.namelist():
+            body = src.read(name)
+            dst.writestr(name, body.replace(b'<row r="3">', b'<row r="3" >', 1) if name == part else body)
+    for reuse in (_sheet_reuse(reward_rows(changed, ["甲"]), first.made, edited.getvalue()),
+                  _sheet_reuse(reward_rows(changed, ["甲"]), "not a memo", made),
+                  _sheet_reuse(reward_rows(changed, ["甲"]), first.made, None)):
+        assert application_bytes(2025, changed, ["甲"], reuse=reuse) == cold and reuse.reused == 0
+    # A value openpyxl is to write among kept rows: it writes them all.
+    odd = [dict(r) for r in rewards]
+    odd[1]["note"] = True
+    strange = {**application, "rewards": {"甲": odd}}
+    third = _sheet_reuse(reward_rows(strange, ["甲"]), second.made, application_bytes(2025, changed, ["甲"]))
+    assert application_bytes(2025, strange, ["甲"], reuse=third) == application_bytes(2025, strange, ["甲"], fast=False)

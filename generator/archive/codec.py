@@ -14,8 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from generator.archive.lines import keep_line_keys, line_key
+from generator.archive.upgrade import upgrade_v1, upgrade_v2
 from generator.errors import SiteError
-from generator.evaluate.recognition import confirm
 from generator.evaluate.year import SCHEMA_VERSION
 from generator.fs.files import write_chunks_atomic
 from generator.model import (
@@ -32,7 +33,7 @@ from generator.model import (
 )
 from generator.numbers import number
 from generator.rules.contract import NOT_APPLICABLE
-from generator.rules.terms import GOOD, NOT_INSPECTED, NOT_RATED, RECOGNISED_ORDER, SELF_ROUND
+from generator.rules.terms import GOOD
 from generator.why import why
 
 # The typed year's values are model.py's; they are named here too for readers of the record.
@@ -159,6 +160,11 @@ _SHAPED = {"items", "sections", "bonus_events", "deduction_events", "vetoes", "r
            "withdrawn"}
 _PLAIN = tuple(f.name for f in fields(HallRow) if f.name not in _SHAPED and f.name not in _SCORES)
 _SCORE_NAMES = tuple(sorted(_SCORES))
+_ALWAYS = (*_PLAIN, *_SCORE_NAMES, "items", "sections", "bonus_events", "deduction_events", "veto_events", "rounds",
+           "decisions")
+# A hall's keys in the order JSON writes them, by whether it has reason_ranks and withdrawn (keys only then).
+_HALL_KEYS = {(ranks, withdrawn): tuple(sorted((*_ALWAYS, *("reason_ranks",) * ranks, *("withdrawn",) * withdrawn)))
+              for ranks in (False, True) for withdrawn in (False, True)}
 # A year's item scores are a few distinct figures: each one's JSON number is looked up, not made again.
 _AS_JSON: dict[object, object] = {None: None, NOT_APPLICABLE: NOT_APPLICABLE}
 
@@ -180,30 +186,72 @@ def _notes_json(notes: tuple[tuple[str, str], ...]) -> list[list[str]]:
     return [[rnd, text] for rnd, text in notes]
 
 
-def _hall_json(row: HallRow) -> dict[str, Any]:
+def _hall_json(row: HallRow, scores: Callable[[dict[str, Any]], dict[str, Any]] = _json_scores) -> dict[str, Any]:
+    """A hall as results.json holds it, its keys and those of the mappings made here in sorted order."""
     values = row.__dict__
-    out = {name: values[name] for name in _PLAIN}
+    out = dict.fromkeys(_HALL_KEYS[bool(row.reason_ranks), bool(row.withdrawn)])  # each key set below, in place
+    out.update(zip(_PLAIN, map(values.__getitem__, _PLAIN)))
     for name in _SCORE_NAMES:
         out[name] = _out(values[name])
-    out["items"] = _json_scores(row.items)
-    out["sections"] = _json_scores(row.sections)
-    out["bonus_events"] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
-                            "notes": _notes_json(e.notes)} for e in row.bonus_events]
-    out["deduction_events"] = [{"item": e.id, "count": e.count, "points": _out(e.points), "rounds": list(e.rounds),
-                                "notes": _notes_json(e.notes)} for e in row.deduction_events]
-    out["veto_events"] = [{"item": v.id, "count": 1, "rounds": list(v.rounds), "notes": _notes_json(v.notes)}
+    out["items"] = scores(row.items)
+    out["sections"] = scores(row.sections)
+    out["bonus_events"] = [{"count": e.count, "item": e.id, "notes": _notes_json(e.notes), "points": _out(e.points),
+                            "rounds": list(e.rounds)} for e in row.bonus_events]
+    out["deduction_events"] = [{"count": e.count, "item": e.id, "notes": _notes_json(e.notes),
+                                "points": _out(e.points), "rounds": list(e.rounds)} for e in row.deduction_events]
+    out["veto_events"] = [{"count": 1, "item": v.id, "notes": _notes_json(v.notes), "rounds": list(v.rounds)}
                           for v in row.vetoes]
-    out["rounds"] = [{"round": r.round, "status": r.status, "date": r.date, "inspector": r.inspector,
-                      "base_score": _out(r.base_score), "final_score": _out(r.final_score), "file": r.file,
-                      "sha256": r.sha256, "note": r.note, "problems": list(r.problems)} for r in row.rounds]
-    out["decisions"] = [{"tier": d.tier, "result": d.result, "by_level": d.by_level, "decided_by": d.decided_by,
-                         "date": d.date, "reason": d.reason, "source": d.source} for d in row.decisions]
+    out["rounds"] = [{"base_score": _out(r.base_score), "date": r.date, "file": r.file,
+                      "final_score": _out(r.final_score), "inspector": r.inspector, "note": r.note,
+                      "problems": list(r.problems), "round": r.round, "sha256": r.sha256, "status": r.status}
+                     for r in row.rounds]
+    out["decisions"] = [{"by_level": d.by_level, "date": d.date, "decided_by": d.decided_by, "reason": d.reason,
+                         "result": d.result, "source": d.source, "tier": d.tier} for d in row.decisions]
     if row.reason_ranks:
         out["reason_ranks"] = [list(span) for span in row.reason_ranks]
     if row.withdrawn:
-        out["withdrawn"] = [{"item": w.id, "kind": w.kind, "count": w.count, "rounds": list(w.rounds),
-                             "notes": _notes_json(w.notes), "level": w.level, "decided_by": w.decided_by,
-                             "date": w.date, "reason": w.reason} for w in row.withdrawn]
+        out["withdrawn"] = [{"count": w.count, "date": w.date, "decided_by": w.decided_by, "item": w.id,
+                             "kind": w.kind, "level": w.level, "notes": _notes_json(w.notes), "reason": w.reason,
+                             "rounds": list(w.rounds)} for w in row.withdrawn]
+    return out
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # a hall's usual values (else: the general path)
+_MAPPED = ("reasons", "override")  # the plain fields that are mappings of text
+_SCALAR_PLAIN = tuple(name for name in _PLAIN if name not in _MAPPED)
+
+
+class _Unusual(Exception):  # a hall holding a value of an unusual type: it takes the general path
+    pass
+
+
+def _sorted_scores(scores: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_json_scores` with its keys sorted, as JSON writes and reads them back."""
+    order = _key_order(tuple(scores))
+    try:
+        return dict(zip(order, map(_AS_JSON.__getitem__, map(scores.__getitem__, order)), strict=True))
+    except (KeyError, TypeError):  # a figure not seen yet (_json_scores keeps it), or one that cannot be a key
+        out = _json_scores(scores)
+        if not _SCALARS.issuperset(map(type, out.values())):
+            raise _Unusual from None
+        return dict(zip(order, map(out.__getitem__, order)))
+
+
+def _as_read_json(row: HallRow) -> dict[str, Any] | None:
+    """:func:`_hall_json` as JSON reads the line back (mappings sorted, sequences lists): written keeping the order
+    given, the same line; typed, the row read back. None when a value is of an unusual type (general path)."""
+    try:
+        out = _hall_json(row, _sorted_scores)
+    except _Unusual:
+        return None
+    if not _SCALARS.issuperset(map(type, map(out.__getitem__, _SCALAR_PLAIN))):
+        return None
+    for name in _MAPPED:
+        value = out[name]
+        if value is not None:
+            if type(value) is not dict or not _SCALARS.issuperset(map(type, value.values())):
+                return None
+            out[name] = _as_read(value)
     return out
 
 
@@ -242,25 +290,32 @@ def save(path: Path, results: YearResults | dict[str, Any], same_as: Path | None
 
 
 def save_as_read(path: Path, results: YearResults, same_as: Path | None = None) -> YearResults | None:
-    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads the bytes back (same figures,
-    mappings in the file's key order, same checks), typed as each hall is written, not parsed again; None for a
-    year of an older schema (read it back)."""
+    """:func:`save` the typed year, and give it exactly as :func:`from_json` reads it back (typed as each hall is
+    written, not parsed again; each row's line key kept: lines.py); None for an older schema (read it back)."""
     if results.schema_version != SCHEMA_VERSION:
         save(path, results, same_as)
         return None
     head = to_json(replace(results, halls=()))
     typed = from_json(json.loads(dumps(head)), str(path))  # the year's small parts exactly as read back
     rows: list[HallRow] = []
+    keys: list[str | None] = []
 
     def encode(row: HallRow) -> str:
-        raw = _hall_json(row)
-        line: str = _ENCODE(raw)
-        rows.append(_hall(_as_read_hall(raw)))
+        raw = _as_read_json(row)
+        if raw is None:
+            raw = _hall_json(row)
+            line: str = _ENCODE(raw)
+            raw = _as_read_hall(raw)
+        else:  # already in the order JSON writes (sort_keys would give the same line)
+            line = _ENCODE_AS_GIVEN(raw)
+        rows.append(typed := _hall(raw))
+        keys.append(line_key(typed, line))
         return line
 
     head["halls"] = list(results.halls)
     write_chunks_atomic(path, dump_chunks(head, encode_hall=encode), same_as)
     _check_scores(year := replace(typed, halls=tuple(rows)), str(path))
+    keep_line_keys(year.halls, keys)
     return year
 
 
@@ -282,13 +337,17 @@ _KEY_ORDER: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 def _in_key_order(mapping: dict[str, Any]) -> dict[str, Any]:
     """The mapping with its keys sorted, as JSON writes it (its values JSON's own scalars)."""
-    keys = tuple(mapping)
+    order = _key_order(tuple(mapping))
+    return dict(zip(order, map(mapping.__getitem__, order)))
+
+
+def _key_order(keys: tuple[Any, ...]) -> tuple[Any, ...]:
     order = _KEY_ORDER.get(keys)
     if order is None:
         order = tuple(sorted(keys))
         if len(_KEY_ORDER) < 256:
             _KEY_ORDER[keys] = order
-    return dict(zip(order, map(mapping.__getitem__, order)))
+    return order
 
 
 def _as_read(value: Any) -> Any:
@@ -305,6 +364,7 @@ def _as_read(value: Any) -> Any:
 # One hall (or intake file) a line, everything else compact: the C encoder writes it (the indented form is
 # Python's pure-Python encoder, ten times slower), and a changed hall is still a one-line diff.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_ENCODE_AS_GIVEN = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 LISTED = ("halls", "files")  # the long lists: one element a line
 
 
@@ -438,63 +498,3 @@ def to_json(results: YearResults) -> dict[str, Any]:
                  "by_province": {p: _out(v) for p, v in results.gaps.get("by_province", {}).items()}},
         "halls": [_hall_json(h) for h in results.halls],
     }
-
-
-def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
-    """A schema-1 record (before 逐级认定) as schema 2, in memory: what it did not record is derived or null.
-
-    Confirmed tier and awaiting level follow from the tier and the deciding round (no list was answered
-    then); a nominee is confirmed when that tier is; no hall has decisions.
-    """
-    halls = []
-    for raw in data.get("halls", []):
-        hall = dict(raw)
-        hall.setdefault("decisions", [])
-        if "confirmed_tier" not in hall or "awaiting" not in hall:
-            hall["confirmed_tier"], hall["awaiting"] = confirm(hall.get("tier", ""), hall.get("round", ""))
-        halls.append(hall)
-    confirmed = {h["hall_id"]: h["confirmed_tier"] for h in halls}
-    shortlists = []
-    for raw in data.get("shortlists") or []:
-        entry = dict(raw)
-        nominees = []
-        for n in entry.get("nominees", []):
-            n = dict(n)
-            n.setdefault("decision", None)
-            got = confirmed.get(n["hall_id"])
-            n["confirmed"] = (got is not None and entry["tier"] in RECOGNISED_ORDER
-                              and RECOGNISED_ORDER.index(got) >= RECOGNISED_ORDER.index(entry["tier"]))
-            nominees.append(n)
-        entry["nominees"] = nominees
-        entry.setdefault("needs_decision", [])
-        shortlists.append(entry)
-    return {**data, "schema_version": 2, "halls": halls, "shortlists": shortlists,
-            "gaps": data.get("gaps") or {"national": None, "by_province": {}}}
-
-
-def upgrade_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """A schema-2 record (events of the deciding workbook only) as schema 3, in memory: its events were
-    recorded by its deciding round, its rounds were all accepted, nothing was 待重报, and a hall was ranked when
-    it was tiered from a round above 自评."""
-    halls = []
-    for raw in data.get("halls", []):
-        hall = dict(raw)
-        rnd = hall.get("round", "")
-
-        def upgraded(e: dict[str, Any], rnd: str = rnd) -> dict[str, Any]:
-            if "item" in e:  # already in this version's form
-                return e
-            note = e.get("note", "")
-            return {"item": e["id"], "count": e.get("count", 1), "points": e.get("points"), "rounds": [rnd],
-                    "notes": [[rnd, note]] if note else []}
-
-        hall["bonus_events"] = [upgraded(e) for e in hall.get("bonus_events", [])]
-        hall["deduction_events"] = [upgraded(e) for e in hall.get("deduction_events", [])]
-        if "veto_events" not in hall:
-            hall["veto_events"] = [{k: v for k, v in upgraded(e).items() if k != "points"} | {"count": 1}
-                                   for e in hall.pop("vetoes", [])]
-        hall["rounds"] = [{"status": "accepted", "note": "", "problems": [], **r} for r in hall.get("rounds", [])]
-        hall.setdefault("pending_round", None)
-        hall.setdefault("ranked", bool(rnd) and rnd != SELF_ROUND and hall.get("tier") not in (NOT_RATED, NOT_INSPECTED))
-        halls.append(hall)
-    return {**data, "schema_version": SCHEMA_VERSION, "halls": halls}

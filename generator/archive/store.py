@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.archive import codec as record_io
+from generator.archive.lines import keep_line_keys, line_key, read_lines
 from generator.errors import SiteError
 from generator.evaluate.decisions import Answer
 from generator.evaluate.overrides import Override
@@ -52,11 +53,17 @@ class YearData:
     intake: dict[str, Any]
     standard: Standard | None
     source: str = "results.json"  # where the results were read from, for messages
+    lines: list[str] | None = None  # each hall's line in the file (read_lines), until the year is typed
 
     @functools.cached_property
     def record(self) -> YearResults:
-        """The same results typed (record.py): attributes and exact Decimal scores."""
-        return record_io.from_json(self.results, self.source)
+        """The same results typed (record.py): attributes and exact Decimal scores; each row typed from a line of
+        the file keeps that line's key (lines.py)."""
+        record = record_io.from_json(self.results, self.source)
+        if self.lines is not None and len(self.lines) == len(record.halls):
+            keep_line_keys(record.halls, map(line_key, record.halls, self.lines))
+        self.lines = None
+        return record
 
 
 def save_year(archive: str | Path, results: YearResults | dict[str, Any], intake: dict[str, Any],
@@ -106,7 +113,7 @@ def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None,
         if folder.is_dir() and folder.name.isdigit() and (folder / RESULTS_FILE).is_file():
             mine = held if staged is not None and folder == staged[1] else None
             # version checked, older ones upgraded
-            results = record_io.load(folder / RESULTS_FILE) if mine is None else {}
+            results, lines = _load(folder / RESULTS_FILE) if mine is None else ({}, None)
             try:
                 intake_path = folder / INTAKE_FILE
                 intake = json.loads(intake_path.read_text(encoding="utf-8")) if intake_path.is_file() else {}
@@ -118,9 +125,20 @@ def load_archive(archive: str | Path, staged: tuple[int, Path] | None = None,
                 raise SiteError(f"档案 {folder / INTAKE_FILE} 不是 hallscore 写的校验报告:请从备份恢复,"
                                 f"或用 hallscore build 重新生成该年度")
             standard = load_standard(folder / STANDARD_FILE) if (folder / STANDARD_FILE).is_file() else None
-            year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE))
+            year = YearData(int(folder.name), results, intake, standard, str(folder / RESULTS_FILE), lines)
             if mine is not None:
                 year.__dict__["record"] = mine  # functools.cached_property's own slot
             year.record  # noqa: B018 (typed and checked here: a damaged year is named before anything is built)
             years.append(year)
     return sorted(years, key=lambda y: -y.year)
+
+
+def _load(path: Path) -> tuple[dict[str, Any], list[str] | None]:
+    """record_io.load, a hall line at a time when the file is laid out so (lines.read_lines): with the lines."""
+    try:
+        got = read_lines(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        got = None
+    if got is None:
+        return record_io.load(path), None  # names what is wrong, if anything
+    return record_io.checked(got[0], str(path)), got[1]

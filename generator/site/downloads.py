@@ -28,7 +28,14 @@ from generator.incremental.intake_cache import code_version
 from generator.model import HallRow
 from generator.site.page_keys import hall_digest
 from generator.site.view import YearView
-from generator.workbooks.exports import SHORTLIST_NAME, application_bytes, application_name, export_name, workbook_bytes
+from generator.workbooks.exports import (
+    SHORTLIST_NAME,
+    application_bytes,
+    application_name,
+    export_name,
+    reward_rows,
+    workbook_bytes,
+)
 from generator.xlsx.rows import RowReuse
 
 KEYS = ".hallscore-keys.json"
@@ -62,6 +69,11 @@ class Downloads:
         return self._old_rows
 
     def row_reuse(self, year: int, name: str, halls: Sequence[HallRow]) -> RowReuse:
+        # A row shows every field but a return's checksum (exports.hall_rows): the digest hall pages use.
+        return self.sheet_reuse(year, name, [hall_digest(h, {"sha256"})[0] for h in halls])
+
+    def sheet_reuse(self, year: int, name: str, digests: Sequence[str] = ()) -> RowReuse:
+        """The rows of a sheet of download ``name`` across builds, a digest of what each row is made of each."""
         def load(part: str) -> bytes | None:
             if self.previous is None:
                 return None
@@ -71,9 +83,7 @@ class Downloads:
             except (OSError, KeyError, ValueError, zipfile.BadZipFile):
                 return None
 
-        # A row shows every field but a return's checksum (exports.hall_rows): the digest hall pages use.
-        digests = [hall_digest(h, {"sha256"})[0] for h in halls]
-        return RowReuse(self.version, digests, self._old_row_memo().get(f"{year}/{name}"), load)
+        return RowReuse(self.version, list(digests), self._old_row_memo().get(f"{year}/{name}"), load)
 
     def _old_keys(self, year: str) -> dict[str, str]:
         if year not in self._old:
@@ -134,6 +144,11 @@ def _digest(value: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _row_digest(row: Sequence[object]) -> str:
+    """A digest of a row of plain values (text, numbers, None): their repr names each exactly."""
+    return hashlib.sha256(repr(row).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def halls_part(halls: Sequence[HallRow], rows: RowReuse) -> str:
     """What a list of rows contributes to a download's key: each row's digest (``rows``) and rank, hashed in
     one go (not a JSON list of a pair per hall)."""
@@ -165,9 +180,14 @@ def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:
     # Each province's 奖惩 rows (most of the 结果应用 workbooks' data) counted once, in its workbook's key and in
     # the national one's.
     rewards = {p: _digest(app["rewards"].get(p, [])) for p in view.provinces}
-    downloads.write(docs, year, application_name(year), [app["assessment"], rewards, app["eligible"],
-                                                          view.provinces],
-                    lambda: application_bytes(year, app, view.provinces))
+    name = application_name(year)
+    rows = downloads.sheet_reuse(year, name)  # its 奖惩 rows (most of it) kept across builds
+
+    def national() -> bytes:
+        rows.digests = [_row_digest(row) for row in reward_rows(app, view.provinces)]
+        return application_bytes(year, app, view.provinces, reuse=rows)
+
+    downloads.write(docs, year, name, [app["assessment"], rewards, app["eligible"], view.provinces], national, rows)
     for province in view.provinces:
         parts = [app["assessment_by"].get(province), rewards[province],
                  [h for h in app["eligible"] if h.province == province]]

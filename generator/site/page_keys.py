@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 
+from generator.archive.lines import line_digest
 from generator.incremental.intake_cache import code_version
 from generator.model import HallRow, RoundScore
 
@@ -51,10 +52,14 @@ def hall_digest(hall: HallRow, hidden: set[str] | frozenset[str] = frozenset()) 
     known = _DIGESTS.get((id(hall), blank))
     if known is not None and known[0] is hall:
         return known[1]
-    digest = hashlib.sha256(_hall_repr(hall, blank).encode("utf-8", "surrogatepass"))
-    reason = repr((hall.tier_reason, hall.reason_ranks))
-    digest.update(b"\x1f" + reason.encode("utf-8", "surrogatepass"))
-    made = digest.hexdigest(), hall.rank
+    line = line_digest(hall) if blank else None  # a row typed from its results.json line: that line's key
+    if line is not None:
+        made = line, hall.rank
+    else:
+        digest = hashlib.sha256(_hall_repr(hall, blank).encode("utf-8", "surrogatepass"))
+        reason = repr((hall.tier_reason, hall.reason_ranks))
+        digest.update(b"\x1f" + reason.encode("utf-8", "surrogatepass"))
+        made = digest.hexdigest(), hall.rank
     _DIGESTS[id(hall), blank] = (hall, made)
     return made
 

@@ -246,10 +246,23 @@ def application_name(year: int, scope: str | None = None) -> str:
     return f"application-{year}.xlsx" if scope is None else f"application-{year}-{province_slug(scope)}.xlsx"
 
 
-def application_bytes(year: int, application: Mapping[str, Any], provinces: Iterable[str], fast: bool = True) -> bytes:
-    """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text."""
+REWARDS_TITLE = "划小承包奖惩清单"
+
+
+def reward_rows(application: Mapping[str, Any], provinces: Iterable[str]) -> list[Row]:
+    """The 划小承包奖惩清单 rows of ``provinces``, in their order."""
+    return [[province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
+             r["consequence"], r["note"]]
+            for province in provinces for r in application["rewards"].get(province, [])]
+
+
+def application_bytes(year: int, application: Mapping[str, Any], provinces: Iterable[str], fast: bool = True,
+                      reuse: RowReuse | None = None) -> bytes:
+    """省公司服务考核, 划小承包奖惩清单 and 创先评优 of ``provinces`` as one workbook; text stays text. ``reuse``
+    (its digests one per :func:`reward_rows` row): the 奖惩 rows as at the last build are taken from it."""
     wb = Workbook(write_only=True)
     splices: dict[Any, bytes] | None = {} if fast else None
+    sheets: dict[Any, SheetNote] = {}
     provinces = list(provinces)
     wanted = set(provinces)
     assessment = [[r["province"], r["tiered"]] + [r["counts"][t] for t in RATED]
@@ -257,17 +270,30 @@ def application_bytes(year: int, application: Mapping[str, Any], provinces: Iter
                      r["average_change"], r["pass_rate_change"], "是" if r["improved"] else "",
                      r["progress"]["open_rejections"], "是" if r["progress"]["passed"] else ""]
                   for r in application["assessment"] if r["province"] in wanted]
-    rewards = [[province, r["hall_id"], r["name"], r["city"], r["tier"], r["confirmed_tier"] or "",
-                r["consequence"], r["note"]]
-               for province in provinces for r in application["rewards"].get(province, [])]
+    rewards = reward_rows(application, provinces)
     eligible = [[h.province, h.hall_id, h.name, h.city, h.confirmed_tier, number(h.final_score)]
                 for h in application["eligible"] if h.province in wanted]
     for title, headers, rows in (("省公司服务考核", ASSESSMENT_HEADERS, assessment),
-                                 ("划小承包奖惩清单", REWARD_HEADERS, rewards), ("创先评优", ELIGIBLE_HEADERS, eligible)):
+                                 (REWARDS_TITLE, REWARD_HEADERS, rewards), ("创先评优", ELIGIBLE_HEADERS, eligible)):
         ws = wb.create_sheet(title)
         ws.append(headers)
-        if splices is not None and _fast_rows(ws, rows, {}, splices):
+        table: Sequence[TableRow] = rows
+        if reuse is not None and splices is not None and title == REWARDS_TITLE:
+            table = _kept_rows(rows, reuse, repr(headers), partial(sheets.__setitem__, ws))
+        if splices is not None and _fast_rows(ws, table, {}, splices):
             continue
         for row in rows:
             ws.append(write_only_row(ws, row))
-    return _save(wb, year, splices)
+    return _save(wb, year, splices, sheets)
+
+
+def _kept_rows(rows: list[Row], reuse: RowReuse, context: str, note: Callable[[SheetNote], None]) -> list[TableRow]:
+    """``rows`` with those as at the last build taken from it (xlsxrows.RowReuse: same row, same place); ``note``
+    is given what wants the saved sheet (the memo entry for the next build)."""
+    context, keys = reuse.keys([""] * len(rows), context)
+    kept = reuse.kept(context, keys)
+    table: list[TableRow] = [row if xml is None else xml for row, xml in zip(rows, kept, strict=True)]
+    if any(type(row) is bytes for row in table) and plain(table, {}) is None:
+        return list(rows)  # a row openpyxl is to write: it writes them all
+    note(partial(reuse.saved, context, keys))
+    return table
