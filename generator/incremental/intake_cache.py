@@ -23,19 +23,19 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
 
 from generator import __version__
 from generator.errors import notice
-from generator.fs.files import stat_status
+from generator.fs.files import file_status, stat_status
 from generator.fs.installkey import Signer
+from generator.incremental import intake_snapshot
+from generator.incremental.intake_result import read_report, write_report
 from generator.incremental.intake_snapshot import Snapshot, drop_snapshot, read_snapshot, write_snapshot
-from generator.incremental.intake_store import APPLICATION_ID, own_store
+from generator.incremental.intake_store import APPLICATION_ID, StandardBounds, own_store
 from generator.incremental.outcomes import (
     KeyTable,
     Outcome,
@@ -44,7 +44,7 @@ from generator.incremental.outcomes import (
     pack_outcome,
     unpack_outcome,
 )
-from generator.intake.run import ReturnRecord
+from generator.intake.run import IntakeReport
 from generator.resources import ASSETS, BASE_CONFIG, PACKAGE_DIR, PAGE_TEMPLATES, STANDARDS
 from generator.rules.register import Hall
 from generator.rules.standard import Standard
@@ -80,31 +80,6 @@ def register_fingerprint(halls: Iterable[Hall]) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class StandardBounds:
-    """What intake can find in a return of one standard: known item ids with scores within 0 and each item's
-    maximum, known bonus/deduction/veto ids, counts >= 0 (an entry holding anything else is checked again)."""
-
-    maxima: dict[str, Decimal]
-    events: frozenset[str]
-    vetoes: frozenset[str]
-
-    @classmethod
-    def of(cls, standard: Standard) -> StandardBounds:
-        return cls({item.id: item.max_points for item in standard.items},
-                   frozenset(rule.id for rule in standard.bonus) | {rule.id for rule in standard.deductions},
-                   frozenset(v.id for v in standard.vetoes))
-
-    def holds(self, record: ReturnRecord) -> bool:
-        for item_id, score in record.scores.items():
-            top = self.maxima.get(item_id)
-            if top is None or (score is not None and not 0 <= score <= top):
-                return False
-        if any(k not in self.events or not 0 <= v <= 10_000 for k, v in record.events.items()):
-            return False
-        return all(k in self.vetoes for k in record.vetoes)
-
-
 class IntakeCache:
     """Results of ``check_file`` by content key, stored in ``<folder>/intake.sqlite``."""
 
@@ -131,6 +106,7 @@ class IntakeCache:
         self._learnt: dict[str, tuple[str, int, Outcome]] = {}
         self._table = KeyTable()
         self._current = False  # the snapshot on disk is this build's: nothing to write
+        self._known: Mapping[bytes, tuple[str, str]] | None = None  # the files' digests, with a kept report
 
     def content_sha256(self, path: Path, taken: os.stat_result | None = None) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes;
@@ -158,12 +134,46 @@ class IntakeCache:
             signer = self._signers[purpose] = Signer(purpose)
         return signer
 
-    def known_digests(self) -> dict[bytes, tuple[str, str]]:
+    def known_digests(self) -> Mapping[bytes, tuple[str, str]]:
         """(status, SHA-256) of each file by its absolute path (bytes): those remembered and those learnt this run,
         only where the status was not taken in the clock tick of a write (``RACY_SECONDS``)."""
+        if self._known is not None:
+            return self._known
         known = dict(self._stats or {})
         known.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
         return known
+
+    def last_report(self, listing: str) -> IntakeReport | None:
+        """The last build's report when it was made today in this context from entries whose ``listing``
+        (:func:`generator.intake.discover.listing`) is this one, and the store and snapshot are as it found them
+        (intake_result.py); the entries it found in the cache count as hits again."""
+        standing = self._standing()
+        kept = read_report(self.folder, self._report_key(listing), standing) if standing is not None else None
+        if kept is None:
+            return None
+        report, hits, self._known = kept
+        self.hits += hits
+        return report
+
+    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport) -> None:
+        """Keep this run's ``report`` for the next build of the same ``listing``, after :meth:`flush`; not when
+        the newest entry was set less than ``RACY_SECONDS`` (``settled_ns``) before it was listed."""
+        standing = self._standing()
+        if standing is None or self._refused or settled_ns <= RACY_SECONDS * 1e9:
+            return
+        stats = self._stats or {}
+        known = {name: stats[name] for name in sorted(self._seen_stats) if name in stats}
+        write_report(self.folder, self._report_key(listing), standing, self.hits + self.misses, report, known)
+
+    def _report_key(self, listing: str) -> str:
+        if not self._context:
+            raise RuntimeError("IntakeCache.bind() must come first")
+        return hashlib.sha256(f"{self._context}\n{self._today}\n{listing}".encode()).hexdigest()
+
+    def _standing(self) -> list[str] | None:
+        """The file statuses of the store and of its snapshot (None when either is missing)."""
+        store, snapshot = file_status(self.path), file_status(self.folder / intake_snapshot.NAME)
+        return None if store is None or snapshot is None else [store, snapshot]
 
     def _last_build(self) -> Snapshot | None:
         """The last build's sealed snapshot, when the store is ours and unchanged since it was written."""

@@ -56,6 +56,8 @@ class CheckCache(Protocol):
     def put(self, key: str, value: CheckOutcome) -> None: ...
     def flush(self) -> None: ...
     def day_mark(self, outcome: Outcome) -> str: ...
+    def last_report(self, listing: str) -> IntakeReport | None: ...
+    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport) -> None: ...
 
 
 Progress = Callable[[int], None]  # called with how many more files are done
@@ -78,12 +80,20 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     ``total``). The report is the same whatever the workers, the cache or the order of completion.
     """
     today = today or date.today()
-    register = {h.hall_id: h for h in halls}
-    # .eml/mbox → their attachments, in a temporary folder; ``found``: discover(paths) as the caller has it
-    mail = MailInputs(discover(paths) if found is None else found)
-    found = mail.found
+    entered = discover(paths) if found is None else list(found)  # ``found``: discover(paths) as the caller has it
+    listing = ("", 0)
     if cache is not None:
         cache.bind(standard, halls, year, today)
+        # Every entry as the last build found it: its report, as that build gave it (never with mail: see below).
+        listing = entries.listing(entered, limits)
+        kept = cache.last_report(listing[0])
+        if kept is not None:
+            if progress is not None:
+                progress(len(entered), len(entered))
+            return kept
+    register = {h.hall_id: h for h in halls}
+    mail = MailInputs(entered)  # .eml/mbox → their attachments, in a temporary folder
+    found = mail.found
     outcomes: list[Outcome | None] = [None] * len(found)
     keys: dict[int, str] = {}
     total = len(found)
@@ -108,7 +118,10 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     _flag_round_dates(candidates, records)
     _close_corrected(statuses, records, dated)
     mail.cleanup()
-    return IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
+    report = IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
+    if cache is not None and mail.plain and report.inputs_key:  # the entries found are all the inputs, all keyed
+        cache.keep_report(listing[0], listing[1], report)
+    return report
 
 
 def _sort_entries(found: list[tuple[Path, str]], cache: CheckCache | None, outcomes: list[Outcome | None],
