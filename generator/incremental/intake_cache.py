@@ -25,6 +25,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -59,8 +60,10 @@ _SECTIONS = 8  # a snapshot of more sections is written again as one
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
 
 
+@cache
 def code_version() -> str:
-    """Hash of the package's own source: any change to the code that checks gives new keys."""
+    """Hash of the package's own source: any change to the code that checks gives new keys (made once per
+    process: the code that runs is the code that was imported)."""
     digest = hashlib.sha256(f"{__version__}:{_FORMAT}".encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())

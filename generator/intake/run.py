@@ -64,7 +64,7 @@ Progress = Callable[[int], None]  # called with how many more files are done
 CheckJob = tuple[int, Path, str]  # (index among the entries found, path, reported name)
 
 
-def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+def discover(paths: Iterable[str | Path]) -> entries.Found:
     """Every entry under ``paths`` with the name to report it by, sorted (see :func:`generator.intake.discover.discover`)."""
     return entries.discover(paths)
 
@@ -80,7 +80,7 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     ``total``). The report is the same whatever the workers, the cache or the order of completion.
     """
     today = today or date.today()
-    entered = discover(paths) if found is None else list(found)  # ``found``: discover(paths) as the caller has it
+    entered = discover(paths) if found is None else entries.Found.of(found)  # ``found``: discover(paths), as given
     listing = ("", 0)
     if cache is not None:
         cache.bind(standard, halls, year, today)
