@@ -197,3 +197,9 @@ def test_no_report_is_kept_for_files_just_written_or_for_mail(standard, inbox, t
     again, _ = _intake(standard, inbox, cache_dir)
     assert not isinstance(again, KeptReport)
     assert again.to_dict() == _cold(standard, inbox).to_dict()
+
+
+def test_a_status_gives_each_problem_as_problem_to_dict(standard, inbox):
+    report = _cold(standard, inbox)
+    problems = [f for f in report.files if f.problems]
+    assert problems and all(f.to_dict()["problems"] == [p.to_dict() for p in f.problems] for f in problems)

@@ -70,7 +70,9 @@ class FileStatus:
             "hall_id": self.hall_id,
             "round": self.round,
             "note": self.note,
-            "problems": [p.to_dict() for p in self.problems],
+            # Problem.to_dict's mapping (its fields in order), made without dataclasses.asdict's deep copy.
+            "problems": [{"code": p.code, "severity": p.severity, "message": p.message, "file": p.file, "sheet": p.sheet,
+                          "cell": p.cell} for p in self.problems],
             **({"corrected_by": self.corrected_by} if self.corrected_by else {}),
             **({"mail": self.mail} if self.mail else {}),
         }
