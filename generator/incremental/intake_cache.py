@@ -45,7 +45,7 @@ from generator.incremental.outcomes import (
     pack_outcome,
     unpack_outcome,
 )
-from generator.intake.run import IntakeReport
+from generator.intake.run import IntakeReport, ReturnRecord
 from generator.resources import ASSETS, BASE_CONFIG, PACKAGE_DIR, PAGE_TEMPLATES, STANDARDS
 from generator.rules.register import Hall
 from generator.rules.standard import Standard
@@ -158,15 +158,27 @@ class IntakeCache:
         self.hits += hits
         return report
 
-    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport) -> None:
+    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport,
+                    keys: tuple[list[str], list[str]]) -> None:
         """Keep this run's ``report`` for the next build of the same ``listing``, after :meth:`flush`; not when
-        the newest entry was set less than ``RACY_SECONDS`` (``settled_ns``) before it was listed."""
+        the newest entry was set less than ``RACY_SECONDS`` (``settled_ns``) before it was listed. ``keys``: the
+        cache keys of its records' outcomes (and of those replaced): packed as the snapshot has them."""
         standing = self._standing()
         if standing is None or self._refused or settled_ns <= RACY_SECONDS * 1e9:
             return
         stats = self._stats or {}
         known = {name: stats[name] for name in sorted(self._seen_stats) if name in stats}
-        write_report(self.folder, self._report_key(listing), standing, self.hits + self.misses, report, known)
+        packed = [[self._packed(key, record) for key, record in zip(ks, rs, strict=True)]
+                  for ks, rs in zip(keys, (report.records, report.replaced), strict=True)]
+        write_report(self.folder, self._report_key(listing), standing, self.hits + self.misses, report, known,
+                     [self._table.lists, *packed])
+
+    def _packed(self, key: str, record: ReturnRecord) -> object:
+        """A record as :func:`pack_outcome` packs it: as the last snapshot held it when its entry came from there."""
+        entry = self._used.get(key)
+        if entry is not None and isinstance(entry[2], list):
+            return entry[2][0]
+        return pack_outcome((record, [], ""), self._table)[0]
 
     def _report_key(self, listing: str) -> str:
         if not self._context:

@@ -22,7 +22,7 @@ from typing import Any
 from generator.fs.files import read_own_file
 from generator.fs.memo import seal, unseal
 from generator.incremental.intake_snapshot import Stats, write_unsynced
-from generator.incremental.outcomes import KeyTable, pack_outcome, unpack_outcome
+from generator.incremental.outcomes import unpack_outcome
 from generator.intake.status import FileStatus, IntakeReport, KeptReport, ReturnRecord
 from generator.rules.problems import Problem
 
@@ -59,19 +59,19 @@ class KnownDigests(Mapping[bytes, tuple[str, str]]):
 
 
 def write_report(folder: Path, key: str, stands_for: list[str], hits: int, report: IntakeReport,
-                 known: Stats) -> None:
+                 known: Stats, packed: list[Any]) -> None:
     """Keep ``report`` sealed in ``folder`` for the next build of ``key`` (listing, context and day), standing
     for the store and snapshot statuses ``stands_for``; ``hits``: the entries found in the cache; ``known``: the
-    files' (status, SHA-256) by absolute path. One that cannot be written only costs time next build."""
+    files' (status, SHA-256) by absolute path; ``packed``: the key lists, then the report's records and those
+    replaced as :func:`generator.incremental.outcomes.pack_outcome` packs a record. One that cannot be written
+    only costs time next build."""
     files = [[f.path, f.status, f.hall_id, f.round] if not (f.note or f.problems or f.mail or f.corrected_by) else
              [f.path, f.status, f.hall_id, f.round, f.note, f.corrected_by,
               [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in f.problems], f.mail]
              for f in report.files]
-    table = KeyTable()
-    records = [[pack_outcome((r, [], ""), table)[0] for r in rs] for rs in (report.records, report.replaced)]
     stats = _SEPARATOR.join(_SEPARATOR.join((path, status.encode("ascii"), digest.encode("ascii")))
                             for path, (status, digest) in known.items())
-    sections = [_json(files), _json([table.lists, *records]), stats]
+    sections = [_json(files), _json(packed), stats]
     meta = {"format": _FORMAT, "key": key, "stands_for": stands_for, "hits": hits, "inputs_key": report.inputs_key,
             "records": len(report.records), "sections": [len(section) for section in sections]}
     try:

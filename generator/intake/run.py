@@ -57,7 +57,8 @@ class CheckCache(Protocol):
     def flush(self) -> None: ...
     def day_mark(self, outcome: Outcome) -> str: ...
     def last_report(self, listing: str) -> IntakeReport | None: ...
-    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport) -> None: ...
+    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport,
+                    keys: tuple[list[str], list[str]]) -> None: ...
 
 
 Progress = Callable[[int], None]  # called with how many more files are done
@@ -120,8 +121,16 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     mail.cleanup()
     report = IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
     if cache is not None and mail.plain and report.inputs_key:  # the entries found are all the inputs, all keyed
-        cache.keep_report(listing[0], listing[1], report)
+        cache.keep_report(listing[0], listing[1], report, _record_keys(settled, keys, records, replaced))
     return report
+
+
+def _record_keys(outcomes: list[Outcome], keys: dict[int, str], records: list[ReturnRecord],
+                 replaced: list[ReturnRecord]) -> tuple[list[str], list[str]]:
+    """The cache key of each record's outcome, for the records and for those replaced."""
+    key_of = {id(outcome[0]): keys[index] for index, outcome in enumerate(outcomes)
+              if not isinstance(outcome, str) and outcome[0] is not None}
+    return [key_of[id(r)] for r in records], [key_of[id(r)] for r in replaced]
 
 
 def _sort_entries(found: list[tuple[Path, str]], cache: CheckCache | None, outcomes: list[Outcome | None],
