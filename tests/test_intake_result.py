@@ -17,9 +17,9 @@ from support.returns import YEAR, make_halls, scored_returns
 from generator.fs.memo import seal
 from generator.incremental import intake_cache as cache_module
 from generator.incremental.intake_cache import IntakeCache
-from generator.incremental.intake_result import NAME
+from generator.incremental.intake_result import NAME, still_held
 from generator.incremental.intake_snapshot import NAME as SNAPSHOT
-from generator.intake.run import run_intake
+from generator.intake.run import discover, run_intake
 from generator.intake.status import KeptReport
 from generator.rules.register import load_register
 
@@ -184,12 +184,32 @@ def test_another_day_goes_through_the_store(standard, inbox, tmp_path):
     _same(again, _cold(standard, inbox, later))
 
 
-def test_no_report_is_kept_for_files_just_written_or_for_mail(standard, inbox, tmp_path, monkeypatch):
+def test_files_just_written_are_read_again_to_take_the_report(standard, inbox, tmp_path, monkeypatch):
+    """A status taken in the clock tick of a write may not show a second write: the report names such entries,
+    and is taken only while their bytes are still the ones it was made from; an entry without a cache key (its
+    bytes were never hashed) keeps it from being kept at all."""
     cache_dir = tmp_path / "cache"
     monkeypatch.setattr(cache_module, "RACY_SECONDS", 3600.0)  # every file was written "just now"
+    _, returns = inbox
     _intake(standard, inbox, cache_dir)
-    assert not (cache_dir / NAME).exists()
-    monkeypatch.setattr(cache_module, "RACY_SECONDS", -1.0)
+    assert not (cache_dir / NAME).exists()  # 说明.txt: no key
+    (returns / "说明.txt").unlink()
+    first, cache = _intake(standard, inbox, cache_dir)
+    workbooks = cache.hits + cache.misses
+    head = (cache_dir / NAME).read_bytes().split(b"\n")[1]
+    assert len(json.loads(head)["racy"]) == workbooks
+    again, cache = _intake(standard, inbox, cache_dir)
+    assert isinstance(again, KeptReport) and cache.hits == workbooks
+    _same(again, _cold(standard, inbox))
+    found = discover([returns])
+    racy = [(name, cache.key(name, hashlib.sha256(path.read_bytes()).hexdigest())) for path, name in found]
+    assert still_held(racy, found, cache.key)
+    assert not still_held([(racy[0][0], "0" * 64), *racy[1:]], found, cache.key)  # other bytes than it knew
+    assert not still_held([("gone.xlsx", racy[0][1])], found, cache.key)
+
+
+def test_no_report_is_kept_for_mail(standard, inbox, tmp_path):
+    cache_dir = tmp_path / "cache"
     _, returns = inbox
     (returns / "来信.eml").write_bytes(b"From: a@b.c\r\nSubject: x\r\nMessage-ID: <1@b.c>\r\n\r\nno attachment\r\n")
     first, _ = _intake(standard, inbox, cache_dir)

@@ -31,10 +31,10 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import notice
-from generator.fs.files import file_status, stat_status
+from generator.fs.files import stat_status
 from generator.fs.installkey import Signer
 from generator.incremental import intake_snapshot
-from generator.incremental.intake_result import read_report, write_report
+from generator.incremental.intake_result import read_report, standing, still_held, write_report
 from generator.incremental.intake_snapshot import Snapshot, drop_snapshot, read_snapshot, write_snapshot
 from generator.incremental.intake_store import APPLICATION_ID, StandardBounds, own_store
 from generator.incremental.outcomes import (
@@ -45,6 +45,7 @@ from generator.incremental.outcomes import (
     pack_outcome,
     unpack_outcome,
 )
+from generator.intake.discover import Found
 from generator.intake.run import IntakeReport, ReturnRecord
 from generator.resources import ASSETS, BASE_CONFIG, PACKAGE_DIR, PAGE_TEMPLATES, STANDARDS
 from generator.rules.register import Hall
@@ -146,32 +147,41 @@ class IntakeCache:
         known.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
         return known
 
-    def last_report(self, listing: str) -> IntakeReport | None:
+    def racy_window(self) -> int:
+        """Nanoseconds within which a file's status may not show a write (``RACY_SECONDS``)."""
+        return int(RACY_SECONDS * 1e9)
+
+    def last_report(self, listing: str, found: Found) -> IntakeReport | None:
         """The last build's report when it was made today in this context from entries whose ``listing``
         (:func:`generator.intake.discover.listing`) is this one, and the store and snapshot are as it found them
-        (intake_result.py); the entries it found in the cache count as hits again."""
-        standing = self._standing()
-        kept = read_report(self.folder, self._report_key(listing), standing) if standing is not None else None
+        (intake_result.py), and the entries it named as set in the racy window (of ``found``) still hold the bytes
+        it knew; the entries it found in the cache count as hits again."""
+        stands = standing(self.path, self.folder / intake_snapshot.NAME)  # the store and snapshot as they are
+        kept = read_report(self.folder, self._report_key(listing), stands) if stands is not None else None
         if kept is None:
             return None
-        report, hits, self._known = kept
+        report, hits, known, racy = kept
+        if not still_held(racy, found, self.key):
+            return None
         self.hits += hits
+        self._known = known
         return report
 
-    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport,
+    def keep_report(self, listing: str, racy: list[tuple[str, str]] | None, report: IntakeReport,
                     keys: tuple[list[str], list[str]]) -> None:
-        """Keep this run's ``report`` for the next build of the same ``listing``, after :meth:`flush`; not when
-        the newest entry was set less than ``RACY_SECONDS`` (``settled_ns``) before it was listed. ``keys``: the
-        cache keys of its records' outcomes (and of those replaced): packed as the snapshot has them."""
-        standing = self._standing()
-        if standing is None or self._refused or settled_ns <= RACY_SECONDS * 1e9:
+        """Keep this run's ``report`` for the next build of the same ``listing``, after :meth:`flush`; ``racy``:
+        (name, cache key) of the entries set in the racy window, checked by their bytes when it is taken (None:
+        not kept). ``keys``: the cache keys of its records' outcomes (and of those replaced): packed as the
+        snapshot has them."""
+        stands = standing(self.path, self.folder / intake_snapshot.NAME)
+        if stands is None or self._refused or racy is None:
             return
         stats = self._stats or {}
         known = {name: stats[name] for name in sorted(self._seen_stats) if name in stats}
         packed = [[self._packed(key, record) for key, record in zip(ks, rs, strict=True)]
                   for ks, rs in zip(keys, (report.records, report.replaced), strict=True)]
-        write_report(self.folder, self._report_key(listing), standing, self.hits + self.misses, report, known,
-                     [self._table.lists, *packed])
+        write_report(self.folder, self._report_key(listing), stands, self.hits + self.misses, report, known,
+                     [self._table.lists, *packed], [list(pair) for pair in racy])
 
     def _packed(self, key: str, record: ReturnRecord) -> object:
         """A record as :func:`pack_outcome` packs it: as the last snapshot held it when its entry came from there."""
@@ -184,12 +194,6 @@ class IntakeCache:
         if not self._context:
             raise RuntimeError("IntakeCache.bind() must come first")
         return hashlib.sha256(f"{self._context}\n{self._today}\n{listing}".encode()).hexdigest()
-
-    def _standing(self) -> list[str] | None:
-        """The file statuses of the store and of its snapshot (None when either is missing)."""
-        store, snapshot = file_status(self.path), file_status(self.folder / intake_snapshot.NAME)
-        return None if store is None or snapshot is None else [store, snapshot]
-
     def _last_build(self) -> Snapshot | None:
         """The last build's sealed snapshot, when the store is ours and unchanged since it was written."""
         if not self._snapshot_read:

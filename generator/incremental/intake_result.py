@@ -15,14 +15,15 @@ the files' SHA-256 by path (for the archive's kept inputs) when first looked up.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from generator.fs.files import read_own_file
+from generator.fs.files import file_sha256, file_status, read_own_file
 from generator.fs.memo import seal, unseal
 from generator.incremental.intake_snapshot import Stats, write_unsynced
 from generator.incremental.outcomes import unpack_outcome
+from generator.intake.discover import Found
 from generator.intake.status import FileStatus, IntakeReport, KeptReport, ReturnRecord
 from generator.rules.problems import Problem
 
@@ -59,12 +60,13 @@ class KnownDigests(Mapping[bytes, tuple[str, str]]):
 
 
 def write_report(folder: Path, key: str, stands_for: list[str], hits: int, report: IntakeReport,
-                 known: Stats, packed: list[Any]) -> None:
+                 known: Stats, packed: list[Any], racy: list[list[str]]) -> None:
     """Keep ``report`` sealed in ``folder`` for the next build of ``key`` (listing, context and day), standing
     for the store and snapshot statuses ``stands_for``; ``hits``: the entries found in the cache; ``known``: the
     files' (status, SHA-256) by absolute path; ``packed``: the key lists, then the report's records and those
-    replaced as :func:`generator.incremental.outcomes.pack_outcome` packs a record. One that cannot be written
-    only costs time next build."""
+    replaced as :func:`generator.incremental.outcomes.pack_outcome` packs a record; ``racy``: [name, cache key] of
+    the entries whose bytes must be read again to take it. One that cannot be written only costs time next
+    build."""
     files = [[f.path, f.status, f.hall_id, f.round] if not (f.note or f.problems or f.mail or f.corrected_by) else
              [f.path, f.status, f.hall_id, f.round, f.note, f.corrected_by,
               [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in f.problems], f.mail]
@@ -73,7 +75,7 @@ def write_report(folder: Path, key: str, stands_for: list[str], hits: int, repor
                             for path, (status, digest) in known.items())
     sections = [_json(files), _json(packed), stats]
     meta = {"format": _FORMAT, "key": key, "stands_for": stands_for, "hits": hits, "inputs_key": report.inputs_key,
-            "records": len(report.records), "sections": [len(section) for section in sections]}
+            "records": len(report.records), "racy": racy, "sections": [len(section) for section in sections]}
     try:
         write_unsynced(folder / NAME, seal(_PURPOSE, b"".join((json.dumps(meta).encode("ascii"), b"\n", *sections))))
     except OSError:
@@ -84,9 +86,11 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
 
 
-def read_report(folder: Path, key: str, stands_for: list[str]) -> tuple[KeptReport, int, KnownDigests] | None:
+def read_report(folder: Path, key: str, stands_for: list[str]) -> tuple[
+        KeptReport, int, KnownDigests, list[tuple[str, str]]] | None:
     """The report kept in ``folder`` for ``key`` when this installation sealed it and the store and snapshot
-    statuses are still ``stands_for``; with the hits it counts and the files' digests. Else None."""
+    statuses are still ``stands_for``; with the hits it counts, the files' digests and the (name, cache key) of
+    the entries to read again. Else None."""
     try:
         body = unseal(_PURPOSE, read_own_file(folder / NAME))
         if body is None:
@@ -102,7 +106,8 @@ def read_report(folder: Path, key: str, stands_for: list[str]) -> tuple[KeptRepo
         files = [_status(row) for row in json.loads(rest[:size_files].decode("utf-8", "surrogatepass"))]
         records = rest[size_files:size_files + size_records]
         report = KeptReport(files, lambda: _records(records), str(meta["inputs_key"]), int(meta["records"]))
-        return report, int(meta["hits"]), KnownDigests(rest[size_files + size_records:])
+        racy = [(str(name), str(entry)) for name, entry in meta["racy"]]
+        return report, int(meta["hits"]), KnownDigests(rest[size_files + size_records:]), racy
     except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None
 
@@ -127,3 +132,21 @@ def _record(rec: list[Any], lists: list[list[str]]) -> ReturnRecord:
     if record is None:
         raise ValueError("a kept report's record is missing")
     return record
+
+
+def standing(store: Path, snapshot: Path) -> list[str] | None:
+    """The file statuses of the store and of its snapshot (None when either is missing)."""
+    statuses = [file_status(store), file_status(snapshot)]
+    return None if None in statuses else [s for s in statuses if s is not None]
+
+
+def still_held(racy: list[tuple[str, str]], found: Found, key: Callable[[str, str], str]) -> bool:
+    """Each entry named in ``racy`` (set in the racy window when the report was kept) holds the bytes its cache key
+    ``key(name, SHA-256)`` was made from."""
+    if not racy:
+        return True
+    place = dict(zip(found.names, found.places))
+    try:
+        return all(key(name, file_sha256(place[name])) == entry for name, entry in racy)
+    except (OSError, KeyError):
+        return False

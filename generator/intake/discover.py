@@ -142,17 +142,18 @@ def _entries(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
         yield entry.path, f"{prefix}{entry.name}"
 
 
-def listing(found: Found, limits: object) -> tuple[str, int]:
-    """What the entries found are, as one digest, and how settled they were when it was taken.
+def listing(found: Found, limits: object, window_ns: int) -> tuple[str, list[str] | None]:
+    """What the entries found are, as one digest, and the names of those whose status may not show a write.
 
     The digest holds each entry's name, path and status (``os.stat``: size, mtime, inode, device, ctime, mode,
     owner and group; for an entry that cannot be stat'ed, the error and its own ``lstat``), who reads them (the
     user's and groups' ids, which ``os.access`` answers by), the working folder and the reading ``limits``: two
-    equal digests mean every entry would be checked as it was. The second value is how many nanoseconds before
-    the digest was begun the newest of those statuses was set (0 when an entry vanished): a status taken in the
-    clock tick of a write may not show a second write in that tick."""
+    equal digests mean every entry would be checked as it was, but for the entries named second: those set less
+    than ``window_ns`` before the listing began (a status taken in the clock tick of a write may not show a second
+    write in that tick), whose bytes only tell. None instead when an entry vanished since it was found."""
     began = time.time_ns()
-    newest = 0
+    horizon = began - window_ns
+    racy: list[str] | None = []
     lines = [f"{os.getcwd()}\x1f{os.geteuid()}:{os.getegid()}:{sorted(os.getgroups())}\x1f{limits!r}"]
     for path, name in zip(found.places, found.names):
         try:
@@ -161,18 +162,17 @@ def listing(found: Found, limits: object) -> tuple[str, int]:
             try:
                 st = os.lstat(path)
             except OSError:
-                newest = began  # gone since it was found: nothing to stand for
+                racy = None  # gone since it was found: nothing to stand for
                 lines.append(f"{name}\x1f{path}\x1f!")
                 continue
-            lines.append(f"{name}\x1f{path}\x1f!{exc.errno}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:"
-                         f"{st.st_dev}:{st.st_ctime_ns}:{st.st_mode}:{st.st_uid}:{st.st_gid}")
+            lines.append(f"{name}\x1f{path}\x1f!{exc.errno}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:"
+                         f"{st.st_ctime_ns}:{st.st_mode}:{st.st_uid}:{st.st_gid}")
         else:
             lines.append(f"{name}\x1f{path}\x1f{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:"
                          f"{st.st_ctime_ns}:{st.st_mode}:{st.st_uid}:{st.st_gid}")
-        if st.st_ctime_ns > newest or st.st_mtime_ns > newest:
-            newest = max(newest, st.st_ctime_ns, st.st_mtime_ns)
-    digest = hashlib.sha256("\x1e".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
-    return digest, began - newest
+        if (st.st_ctime_ns > horizon or st.st_mtime_ns > horizon) and racy is not None:
+            racy.append(name)
+    return hashlib.sha256("\x1e".join(lines).encode("utf-8", "surrogateescape")).hexdigest(), racy
 
 
 def display_name(name: str) -> str:

@@ -56,8 +56,9 @@ class CheckCache(Protocol):
     def put(self, key: str, value: CheckOutcome) -> None: ...
     def flush(self) -> None: ...
     def day_mark(self, outcome: Outcome) -> str: ...
-    def last_report(self, listing: str) -> IntakeReport | None: ...
-    def keep_report(self, listing: str, settled_ns: int, report: IntakeReport,
+    def racy_window(self) -> int: ...
+    def last_report(self, listing: str, found: entries.Found) -> IntakeReport | None: ...
+    def keep_report(self, listing: str, racy: list[tuple[str, str]] | None, report: IntakeReport,
                     keys: tuple[list[str], list[str]]) -> None: ...
 
 
@@ -82,12 +83,12 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     """
     today = today or date.today()
     entered = discover(paths) if found is None else entries.Found.of(found)  # ``found``: discover(paths), as given
-    listing = ("", 0)
+    listing: tuple[str, list[str] | None] = ("", None)
     if cache is not None:
         cache.bind(standard, halls, year, today)
         # Every entry as the last build found it: its report, as that build gave it (never with mail: see below).
-        listing = entries.listing(entered, limits)
-        kept = cache.last_report(listing[0])
+        listing = entries.listing(entered, limits, cache.racy_window())
+        kept = cache.last_report(listing[0], entered)
         if kept is not None:
             if progress is not None:
                 progress(len(entered), len(entered))
@@ -121,8 +122,20 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     mail.cleanup()
     report = IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
     if cache is not None and mail.plain and report.inputs_key:  # the entries found are all the inputs, all keyed
-        cache.keep_report(listing[0], listing[1], report, _record_keys(settled, keys, records, replaced))
+        cache.keep_report(listing[0], _racy_keys(listing[1], found, keys), report,
+                          _record_keys(settled, keys, records, replaced))
     return report
+
+
+def _racy_keys(racy: list[str] | None, found: list[tuple[Path, str]],
+               keys: dict[int, str]) -> list[tuple[str, str]] | None:
+    """(name, cache key) of each entry named in ``racy``; None when one of them has no key (its bytes did not
+    decide its outcome alone, or it could not be read)."""
+    if racy is None:
+        return None
+    index_of = {name: index for index, (_path, name) in enumerate(found)}
+    named = [(name, keys.get(index_of.get(name, -1), "")) for name in racy]
+    return None if any(not key for _name, key in named) else named
 
 
 def _record_keys(outcomes: list[Outcome], keys: dict[int, str], records: list[ReturnRecord],
