@@ -206,6 +206,11 @@ def test_files_just_written_are_read_again_to_take_the_report(standard, inbox, t
     assert still_held(racy, found, cache.key)
     assert not still_held([(racy[0][0], "0" * 64), *racy[1:]], found, cache.key)  # other bytes than it knew
     assert not still_held([("gone.xlsx", racy[0][1])], found, cache.key)
+    # More than RACY_KEPT of them (a batch just arrived): none kept, the next build remembers their statuses.
+    monkeypatch.setattr(cache_module, "RACY_KEPT", workbooks - 1)
+    (cache_dir / NAME).unlink()
+    _intake(standard, inbox, cache_dir)
+    assert not (cache_dir / NAME).exists()
 
 
 def test_no_report_is_kept_for_mail(standard, inbox, tmp_path):

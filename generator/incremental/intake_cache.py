@@ -59,6 +59,7 @@ KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection seaso
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
 _SECTIONS = 8  # a snapshot of more sections is written again as one
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
+RACY_KEPT = 64  # a kept report names at most this many such files (each build that takes it reads them again)
 
 
 @cache
@@ -174,8 +175,8 @@ class IntakeCache:
         not kept). ``keys``: the cache keys of its records' outcomes (and of those replaced): packed as the
         snapshot has them."""
         stands = standing(self.path, self.folder / intake_snapshot.NAME)
-        if stands is None or self._refused or racy is None:
-            return
+        if stands is None or self._refused or racy is None or len(racy) > RACY_KEPT:
+            return  # many just written (a batch arrived): the next build remembers their statuses, then keeps one
         stats = self._stats or {}
         known = {name: stats[name] for name in sorted(self._seen_stats) if name in stats}
         packed = [[self._packed(key, record) for key, record in zip(ks, rs, strict=True)]
