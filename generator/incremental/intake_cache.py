@@ -195,6 +195,7 @@ class IntakeCache:
         if not self._context:
             raise RuntimeError("IntakeCache.bind() must come first")
         return hashlib.sha256(f"{self._context}\n{self._today}\n{listing}".encode()).hexdigest()
+
     def _last_build(self) -> Snapshot | None:
         """The last build's sealed snapshot, when the store is ours and unchanged since it was written."""
         if not self._snapshot_read:
