@@ -237,7 +237,7 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
     report = layer.intake(partial(check_returns, o.paths, sources.standard, sources.halls, o.config.year, o.workers,
                                   intake_ticks(progress), found=found))
     clock.lap("intake")
-    if not report.records:
+    if not report.has_records():
         raise NothingAcceptedError(nothing_accepted(report, o.config.year, o.paths), report)
     clock.announce("scoring")
     inputs = YearInputs(sources.halls, report, sources.standard, sources.rules, sources.overrides, sources.decisions)

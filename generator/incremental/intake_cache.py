@@ -23,10 +23,9 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from decimal import Decimal
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -34,8 +33,10 @@ from generator import __version__
 from generator.errors import notice
 from generator.fs.files import stat_status
 from generator.fs.installkey import Signer
+from generator.incremental import intake_snapshot
+from generator.incremental.intake_result import read_report, standing, still_held, write_report
 from generator.incremental.intake_snapshot import Snapshot, drop_snapshot, read_snapshot, write_snapshot
-from generator.incremental.intake_store import APPLICATION_ID, own_store
+from generator.incremental.intake_store import APPLICATION_ID, StandardBounds, own_store
 from generator.incremental.outcomes import (
     KeyTable,
     Outcome,
@@ -44,7 +45,8 @@ from generator.incremental.outcomes import (
     pack_outcome,
     unpack_outcome,
 )
-from generator.intake.run import ReturnRecord
+from generator.intake.discover import Found
+from generator.intake.run import IntakeReport, ReturnRecord
 from generator.resources import ASSETS, BASE_CONFIG, PACKAGE_DIR, PAGE_TEMPLATES, STANDARDS
 from generator.rules.register import Hall
 from generator.rules.standard import Standard
@@ -57,10 +59,13 @@ KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection seaso
 _BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
 _SECTIONS = 8  # a snapshot of more sections is written again as one
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
+RACY_KEPT = 64  # a kept report names at most this many such files (each build that takes it reads them again)
 
 
+@cache
 def code_version() -> str:
-    """Hash of the package's own source: any change to the code that checks gives new keys."""
+    """Hash of the package's own source: any change to the code that checks gives new keys (made once per
+    process: the code that runs is the code that was imported)."""
     digest = hashlib.sha256(f"{__version__}:{_FORMAT}".encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
@@ -78,31 +83,6 @@ def register_fingerprint(halls: Iterable[Hall]) -> str:
         fields = (hall.hall_id, hall.name, hall.province, hall.city, hall.district, str(hall.level), hall.type)
         digest.update("\x1f".join(fields).encode("utf-8") + b"\x1e")
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class StandardBounds:
-    """What intake can find in a return of one standard: known item ids with scores within 0 and each item's
-    maximum, known bonus/deduction/veto ids, counts >= 0 (an entry holding anything else is checked again)."""
-
-    maxima: dict[str, Decimal]
-    events: frozenset[str]
-    vetoes: frozenset[str]
-
-    @classmethod
-    def of(cls, standard: Standard) -> StandardBounds:
-        return cls({item.id: item.max_points for item in standard.items},
-                   frozenset(rule.id for rule in standard.bonus) | {rule.id for rule in standard.deductions},
-                   frozenset(v.id for v in standard.vetoes))
-
-    def holds(self, record: ReturnRecord) -> bool:
-        for item_id, score in record.scores.items():
-            top = self.maxima.get(item_id)
-            if top is None or (score is not None and not 0 <= score <= top):
-                return False
-        if any(k not in self.events or not 0 <= v <= 10_000 for k, v in record.events.items()):
-            return False
-        return all(k in self.vetoes for k in record.vetoes)
 
 
 class IntakeCache:
@@ -131,6 +111,7 @@ class IntakeCache:
         self._learnt: dict[str, tuple[str, int, Outcome]] = {}
         self._table = KeyTable()
         self._current = False  # the snapshot on disk is this build's: nothing to write
+        self._known: Mapping[bytes, tuple[str, str]] | None = None  # the files' digests, with a kept report
 
     def content_sha256(self, path: Path, taken: os.stat_result | None = None) -> str:
         """The file's SHA-256, read from the store when its status is the one remembered, else from its bytes;
@@ -158,12 +139,62 @@ class IntakeCache:
             signer = self._signers[purpose] = Signer(purpose)
         return signer
 
-    def known_digests(self) -> dict[bytes, tuple[str, str]]:
+    def known_digests(self) -> Mapping[bytes, tuple[str, str]]:
         """(status, SHA-256) of each file by its absolute path (bytes): those remembered and those learnt this run,
         only where the status was not taken in the clock tick of a write (``RACY_SECONDS``)."""
+        if self._known is not None:
+            return self._known
         known = dict(self._stats or {})
         known.update({name: (status, digest) for name, status, digest, _seal in self._pending_stats})
         return known
+
+    def racy_window(self) -> int:
+        """Nanoseconds within which a file's status may not show a write (``RACY_SECONDS``)."""
+        return int(RACY_SECONDS * 1e9)
+
+    def last_report(self, listing: str, found: Found) -> IntakeReport | None:
+        """The last build's report when it was made today in this context from entries whose ``listing``
+        (:func:`generator.intake.discover.listing`) is this one, and the store and snapshot are as it found them
+        (intake_result.py), and the entries it named as set in the racy window (of ``found``) still hold the bytes
+        it knew; the entries it found in the cache count as hits again."""
+        stands = standing(self.path, self.folder / intake_snapshot.NAME)  # the store and snapshot as they are
+        kept = read_report(self.folder, self._report_key(listing), stands) if stands is not None else None
+        if kept is None:
+            return None
+        report, hits, known, racy = kept
+        if not still_held(racy, found, self.key):
+            return None
+        self.hits += hits
+        self._known = known
+        return report
+
+    def keep_report(self, listing: str, racy: list[tuple[str, str]] | None, report: IntakeReport,
+                    keys: tuple[list[str], list[str]]) -> None:
+        """Keep this run's ``report`` for the next build of the same ``listing``, after :meth:`flush`; ``racy``:
+        (name, cache key) of the entries set in the racy window, checked by their bytes when it is taken (None:
+        not kept). ``keys``: the cache keys of its records' outcomes (and of those replaced): packed as the
+        snapshot has them."""
+        stands = standing(self.path, self.folder / intake_snapshot.NAME)
+        if stands is None or self._refused or racy is None or len(racy) > RACY_KEPT:
+            return  # many just written (a batch arrived): the next build remembers their statuses, then keeps one
+        stats = self._stats or {}
+        known = {name: stats[name] for name in sorted(self._seen_stats) if name in stats}
+        packed = [[self._packed(key, record) for key, record in zip(ks, rs, strict=True)]
+                  for ks, rs in zip(keys, (report.records, report.replaced), strict=True)]
+        write_report(self.folder, self._report_key(listing), stands, self.hits + self.misses, report, known,
+                     [self._table.lists, *packed], [list(pair) for pair in racy])
+
+    def _packed(self, key: str, record: ReturnRecord) -> object:
+        """A record as :func:`pack_outcome` packs it: as the last snapshot held it when its entry came from there."""
+        entry = self._used.get(key)
+        if entry is not None and isinstance(entry[2], list):
+            return entry[2][0]
+        return pack_outcome((record, [], ""), self._table)[0]
+
+    def _report_key(self, listing: str) -> str:
+        if not self._context:
+            raise RuntimeError("IntakeCache.bind() must come first")
+        return hashlib.sha256(f"{self._context}\n{self._today}\n{listing}".encode()).hexdigest()
 
     def _last_build(self) -> Snapshot | None:
         """The last build's sealed snapshot, when the store is ours and unchanged since it was written."""

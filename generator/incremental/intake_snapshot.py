@@ -90,12 +90,12 @@ def write_snapshot(folder: Path, snapshot: Snapshot) -> None:
             "stats": len(stats), "sections": [len(section) for section in sections], "lists": snapshot.lists}
     body = b"".join((json.dumps(meta).encode("ascii"), b"\n", stats, *sections))
     try:
-        _replace(folder / NAME, seal(_PURPOSE, body))
+        write_unsynced(folder / NAME, seal(_PURPOSE, body))
     except OSError:
         pass
 
 
-def _replace(path: Path, data: bytes) -> None:
+def write_unsynced(path: Path, data: bytes) -> None:
     """``path`` holds ``data`` or what it held before, never a part (a temporary file renamed over it, owner-only).
     Not synced to disk: a snapshot a crash cut short fails its seal and reads as absent."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")

@@ -1,4 +1,5 @@
-"""Whether ``intake.sqlite`` is hallscore's own store: the one check before it is read or written.
+"""Whether ``intake.sqlite`` is hallscore's own store: the one check before it is read or written; and what a row
+read back from it may hold (:class:`StandardBounds`).
 
 A symlink, another program's database or any other file at the store's name (or a link at one of SQLite's side
 files) is neither read nor altered; a store of the format before the application id is taken over.
@@ -9,7 +10,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+
+from generator.intake.status import ReturnRecord
+from generator.rules.standard import Standard
 
 APPLICATION_ID = 0x48534331  # "HSC1" in the SQLite header (offset 68): marks the store as hallscore's own
 _SIDECARS = ("", "-journal", "-wal", "-shm")
@@ -69,3 +75,28 @@ def _earlier_store(path: Path, header: bytes) -> bool:
     tables = {name: sql for kind, name, sql in rows if kind == "table"}
     others = [name for kind, name, _sql in rows if kind != "table" and not name.startswith("sqlite_autoindex_")]
     return tables == _EARLIER_SCHEMA and not others
+
+
+@dataclass(frozen=True)
+class StandardBounds:
+    """What intake can find in a return of one standard: known item ids with scores within 0 and each item's
+    maximum, known bonus/deduction/veto ids, counts >= 0 (an entry holding anything else is checked again)."""
+
+    maxima: dict[str, Decimal]
+    events: frozenset[str]
+    vetoes: frozenset[str]
+
+    @classmethod
+    def of(cls, standard: Standard) -> StandardBounds:
+        return cls({item.id: item.max_points for item in standard.items},
+                   frozenset(rule.id for rule in standard.bonus) | {rule.id for rule in standard.deductions},
+                   frozenset(v.id for v in standard.vetoes))
+
+    def holds(self, record: ReturnRecord) -> bool:
+        for item_id, score in record.scores.items():
+            top = self.maxima.get(item_id)
+            if top is None or (score is not None and not 0 <= score <= top):
+                return False
+        if any(k not in self.events or not 0 <= v <= 10_000 for k, v in record.events.items()):
+            return False
+        return all(k in self.vetoes for k in record.vetoes)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,7 +122,7 @@ class IncrementalLayer:
         self.results_reused = False
         self._results_key: str | None = None
         self._archive_key: str | None = None
-        self._digests: dict[bytes, tuple[str, str]] = {}
+        self._digests: Mapping[bytes, tuple[str, str]] = {}
 
     @classmethod
     def at(cls, folder: Path | None) -> IncrementalLayer:

@@ -6,10 +6,13 @@ a reader, a broken link cannot be read) and spreadsheets in other formats get th
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
 from generator.intake.status import IGNORED, Outcome
 from generator.rules.problems import problem
@@ -19,14 +22,14 @@ from generator.why import os_reason, why
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
-def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+def discover(paths: Iterable[str | Path]) -> Found:
     """Every entry under ``paths`` (files, and also FIFOs, broken links …) with the name to report it by, sorted.
 
     Names are the file system's bytes shown as UTF-8, undecodable bytes (GBK names from old mail and zip tools)
     as U+FFFD, so that every name can be printed, hashed and written to JSON; two names that look the same then
     are told apart by a ``~2`` suffix, in the order of their bytes.
     """
-    raw: dict[bytes, tuple[Path, str]] = {}
+    raw: dict[bytes, tuple[str, str]] = {}
     given_paths = [Path(p) for p in paths]
     labels = _labels(given_paths)
     for given in given_paths:
@@ -35,19 +38,61 @@ def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
             for entry, relative in _entries(str(given), ""):
                 # An unreadable folder is listed itself (relative "" for the given one): never passed over.
                 name = (f"{label}/{relative}" if label else relative) if relative else (label or str(given))
-                raw[os.fsencode(name)] = (Path(entry), name)
+                raw[os.fsencode(name)] = (entry, name)
         elif os.path.lexists(given):
-            raw[os.fsencode(label)] = (given, label)
-    found: dict[str, Path] = {}
+            raw[os.fsencode(label)] = (os.fspath(given), label)
+    found: dict[str, str] = {}
     for key in sorted(raw):
-        path, name = raw[key]
+        place, name = raw[key]
         shown = display_name(name)
         unique, n = shown, 1
         while unique in found:
             n += 1
             unique = f"{shown}~{n}"
-        found[unique] = path
-    return [(found[name], name) for name in sorted(found)]
+        found[unique] = place
+    names = sorted(found)
+    return Found([found[name] for name in names], names)
+
+
+class Found(Sequence[tuple[Path, str]]):
+    """The entries found, sorted by name, as ``(path, name)``. Each path is kept as the text the walk gave
+    (``places``) and made a Path when a caller first goes through the entries: a build that finds every entry as
+    the last one did only stats them (:func:`listing`)."""
+
+    def __init__(self, places: list[str], names: list[str]) -> None:
+        self.places = places
+        self.names = names
+        self._pairs: list[tuple[Path, str]] | None = None
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[Path, str]]) -> Found:
+        """``pairs`` (as :func:`discover` gives them) as found entries."""
+        if isinstance(pairs, Found):
+            return pairs
+        listed = list(pairs)
+        found = cls([os.fspath(path) for path, _ in listed], [name for _, name in listed])
+        found._pairs = listed
+        return found
+
+    def pairs(self) -> list[tuple[Path, str]]:
+        if self._pairs is None:
+            self._pairs = [(Path(place), name) for place, name in zip(self.places, self.names)]
+        return self._pairs
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Path, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Path, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Path, str] | list[tuple[Path, str]]:
+        return self.pairs()[index]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[tuple[Path, str]]:
+        return iter(self.pairs())
 
 
 def _labels(given: list[Path]) -> dict[Path, str]:
@@ -95,6 +140,39 @@ def _entries(folder: str, prefix: str) -> Iterator[tuple[str, str]]:
                 yield from _entries(entry.path, f"{prefix}{entry.name}/")
             continue
         yield entry.path, f"{prefix}{entry.name}"
+
+
+def listing(found: Found, limits: object, window_ns: int) -> tuple[str, list[str] | None]:
+    """What the entries found are, as one digest, and the names of those whose status may not show a write.
+
+    The digest holds each entry's name, path and status (``os.stat``: size, mtime, inode, device, ctime, mode,
+    owner and group; for an entry that cannot be stat'ed, the error and its own ``lstat``), who reads them (the
+    user's and groups' ids, which ``os.access`` answers by), the working folder and the reading ``limits``: two
+    equal digests mean every entry would be checked as it was, but for the entries named second: those set less
+    than ``window_ns`` before the listing began (a status taken in the clock tick of a write may not show a second
+    write in that tick), whose bytes only tell. None instead when an entry vanished since it was found."""
+    began = time.time_ns()
+    horizon = began - window_ns
+    racy: list[str] | None = []
+    lines = [f"{os.getcwd()}\x1f{os.geteuid()}:{os.getegid()}:{sorted(os.getgroups())}\x1f{limits!r}"]
+    for path, name in zip(found.places, found.names):
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            try:
+                st = os.lstat(path)
+            except OSError:
+                racy = None  # gone since it was found: nothing to stand for
+                lines.append(f"{name}\x1f{path}\x1f!")
+                continue
+            lines.append(f"{name}\x1f{path}\x1f!{exc.errno}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:"
+                         f"{st.st_ctime_ns}:{st.st_mode}:{st.st_uid}:{st.st_gid}")
+        else:
+            lines.append(f"{name}\x1f{path}\x1f{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}:"
+                         f"{st.st_ctime_ns}:{st.st_mode}:{st.st_uid}:{st.st_gid}")
+        if (st.st_ctime_ns > horizon or st.st_mtime_ns > horizon) and racy is not None:
+            racy.append(name)
+    return hashlib.sha256("\x1e".join(lines).encode("utf-8", "surrogateescape")).hexdigest(), racy
 
 
 def display_name(name: str) -> str:

@@ -153,8 +153,13 @@ class MailInputs:
         self.provenance: dict[str, dict[str, str]] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._stored = 0
+        # Every entry passed on as it was, none even shaped like a Maildir message (whether it is one depends on
+        # folders beside it): the inputs are then the entries found and nothing else.
+        self.plain = True
         maildirs: dict[str, list[tuple[Path, str]]] = {}
         for path, name in found:
+            if self.plain and "/" in name and path.parent.name in ("cur", "new", "tmp"):
+                self.plain = False
             root = maildir_root(path, name)
             if root is not None:
                 if path.parent.name == "tmp":  # a delivery still being written: the MTA moves it to new/
@@ -169,6 +174,8 @@ class MailInputs:
                 self._emit(zipped, "", None)
             else:
                 self.found.append((path, name))
+                continue
+            self.plain = False
         for root in sorted(maildirs):
             self._maildir(root, sorted(maildirs[root], key=lambda pn: pn[1]))
         self.found.sort(key=lambda pn: pn[1])

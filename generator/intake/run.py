@@ -56,13 +56,17 @@ class CheckCache(Protocol):
     def put(self, key: str, value: CheckOutcome) -> None: ...
     def flush(self) -> None: ...
     def day_mark(self, outcome: Outcome) -> str: ...
+    def racy_window(self) -> int: ...
+    def last_report(self, listing: str, found: entries.Found) -> IntakeReport | None: ...
+    def keep_report(self, listing: str, racy: list[tuple[str, str]] | None, report: IntakeReport,
+                    keys: tuple[list[str], list[str]]) -> None: ...
 
 
 Progress = Callable[[int], None]  # called with how many more files are done
 CheckJob = tuple[int, Path, str]  # (index among the entries found, path, reported name)
 
 
-def discover(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+def discover(paths: Iterable[str | Path]) -> entries.Found:
     """Every entry under ``paths`` with the name to report it by, sorted (see :func:`generator.intake.discover.discover`)."""
     return entries.discover(paths)
 
@@ -78,12 +82,20 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     ``total``). The report is the same whatever the workers, the cache or the order of completion.
     """
     today = today or date.today()
-    register = {h.hall_id: h for h in halls}
-    # .eml/mbox → their attachments, in a temporary folder; ``found``: discover(paths) as the caller has it
-    mail = MailInputs(discover(paths) if found is None else found)
-    found = mail.found
+    entered = discover(paths) if found is None else entries.Found.of(found)  # ``found``: discover(paths), as given
+    listing: tuple[str, list[str] | None] = ("", None)
     if cache is not None:
         cache.bind(standard, halls, year, today)
+        # Every entry as the last build found it: its report, as that build gave it (never with mail: see below).
+        listing = entries.listing(entered, limits, cache.racy_window())
+        kept = cache.last_report(listing[0], entered)
+        if kept is not None:
+            if progress is not None:
+                progress(len(entered), len(entered))
+            return kept
+    register = {h.hall_id: h for h in halls}
+    mail = MailInputs(entered)  # .eml/mbox → their attachments, in a temporary folder
+    found = mail.found
     outcomes: list[Outcome | None] = [None] * len(found)
     keys: dict[int, str] = {}
     total = len(found)
@@ -108,7 +120,30 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     _flag_round_dates(candidates, records)
     _close_corrected(statuses, records, dated)
     mail.cleanup()
-    return IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
+    report = IntakeReport(mail.annotate(statuses), records, _inputs_key(cache, found, settled, keys, mail), replaced)
+    if cache is not None and mail.plain and report.inputs_key:  # the entries found are all the inputs, all keyed
+        cache.keep_report(listing[0], _racy_keys(listing[1], found, keys), report,
+                          _record_keys(settled, keys, records, replaced))
+    return report
+
+
+def _racy_keys(racy: list[str] | None, found: list[tuple[Path, str]],
+               keys: dict[int, str]) -> list[tuple[str, str]] | None:
+    """(name, cache key) of each entry named in ``racy``; None when one of them has no key (its bytes did not
+    decide its outcome alone, or it could not be read)."""
+    if racy is None:
+        return None
+    index_of = {name: index for index, (_path, name) in enumerate(found)}
+    named = [(name, keys.get(index_of.get(name, -1), "")) for name in racy]
+    return None if any(not key for _name, key in named) else named
+
+
+def _record_keys(outcomes: list[Outcome], keys: dict[int, str], records: list[ReturnRecord],
+                 replaced: list[ReturnRecord]) -> tuple[list[str], list[str]]:
+    """The cache key of each record's outcome, for the records and for those replaced."""
+    key_of = {id(outcome[0]): keys[index] for index, outcome in enumerate(outcomes)
+              if not isinstance(outcome, str) and outcome[0] is not None}
+    return [key_of[id(r)] for r in records], [key_of[id(r)] for r in replaced]
 
 
 def _sort_entries(found: list[tuple[Path, str]], cache: CheckCache | None, outcomes: list[Outcome | None],

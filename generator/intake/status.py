@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
@@ -69,7 +70,9 @@ class FileStatus:
             "hall_id": self.hall_id,
             "round": self.round,
             "note": self.note,
-            "problems": [p.to_dict() for p in self.problems],
+            # Problem.to_dict's mapping (its fields in order), made without dataclasses.asdict's deep copy.
+            "problems": [{"code": p.code, "severity": p.severity, "message": p.message, "file": p.file, "sheet": p.sheet,
+                          "cell": p.cell} for p in self.problems],
             **({"corrected_by": self.corrected_by} if self.corrected_by else {}),
             **({"mail": self.mail} if self.mail else {}),
         }
@@ -87,6 +90,10 @@ class IntakeReport:
     @property
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for f in self.files if f.status == s) for s in STATUSES}
+
+    def has_records(self) -> bool:
+        """Some return was accepted (asked without decoding the records of a kept report)."""
+        return bool(self.records)
 
     @property
     def ok(self) -> bool:
@@ -106,6 +113,49 @@ class IntakeReport:
 
     def to_dict(self) -> dict[str, object]:
         return {"summary": self.summary(), "files": [f.to_dict() for f in self.files]}
+
+
+class KeptReport(IntakeReport):
+    """A report an earlier intake gave, kept: its records and those replaced are decoded by ``load`` only when
+    first asked for (a build that keeps its results from the last build never asks)."""
+
+    _records: list[ReturnRecord]
+    _replaced: list[ReturnRecord]
+
+    def __init__(self, files: list[FileStatus], load: Callable[[], tuple[list[ReturnRecord], list[ReturnRecord]]],
+                 inputs_key: str, count: int) -> None:
+        super().__init__(files, [], inputs_key, [])
+        self._load: Callable[[], tuple[list[ReturnRecord], list[ReturnRecord]]] | None = load
+        self._count = count
+
+    def has_records(self) -> bool:
+        return self._count > 0 if self.__dict__.get("_load") is not None else bool(self._records)
+
+    def _loaded(self) -> None:
+        load = self.__dict__.get("_load")
+        if load is not None:
+            self._load = None
+            self._records, self._replaced = load()
+
+    @property
+    def records(self) -> list[ReturnRecord]:
+        self._loaded()
+        return self._records
+
+    @records.setter
+    def records(self, value: list[ReturnRecord]) -> None:
+        self._loaded()
+        self._records = value
+
+    @property
+    def replaced(self) -> list[ReturnRecord]:
+        self._loaded()
+        return self._replaced
+
+    @replaced.setter
+    def replaced(self, value: list[ReturnRecord]) -> None:
+        self._loaded()
+        self._replaced = value
 
 
 def split_hint(hint: str) -> tuple[str, str, str]:
