@@ -71,10 +71,11 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
 _REGISTER = "register-cache"
 
 
-def folder_state(folder: Path) -> list[list[str | int]]:
-    """Every file under ``folder``: relative path, size, mtime and ctime in ns, in a fixed order (each folder's
-    files by name, then its subfolders by name; links to folders are not followed)."""
-    state: list[list[str | int]] = []
+def folder_state(folder: Path) -> str:
+    """A digest of every file under ``folder``: relative path, size, mtime and ctime in ns, in a fixed order (each
+    folder's files by name, then its subfolders by name; links to folders are not followed). One digest, not a
+    list kept and written out: a year's folder holds every kept return."""
+    digest = hashlib.sha256()
     pending = [("", str(folder))]
     while pending:
         prefix, where = pending.pop()
@@ -93,9 +94,11 @@ def folder_state(folder: Path) -> list[list[str | int]]:
             except OSError:
                 continue
             # ctime too: a file rewritten in place with its size and mtime put back is not as the build left it.
-            state.append([f"{prefix}{entry.name}", st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+            # NUL ends each field: no file name holds one.
+            digest.update(f"{prefix}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0".encode(
+                "utf-8", "surrogateescape"))
         pending.extend(reversed(subfolders))
-    return state
+    return digest.hexdigest()
 
 
 def _stamp(cache_dir: str | Path, year: int) -> Path:
@@ -107,13 +110,13 @@ def archive_current(cache_dir: str | Path | None, year: int, results_key: str | 
     if cache_dir is None or results_key is None or not target.is_dir():
         return False
     last = read_memo(_stamp(cache_dir, year), "archive-stamp")  # sealed: a forged stamp reads as none
-    return isinstance(last, dict) and last.get("key") == results_key and last.get("state") == folder_state(target)
+    return isinstance(last, dict) and last.get("key") == results_key and last.get("files") == folder_state(target)
 
 
 def remember_archive(cache_dir: str | Path | None, year: int, results_key: str | None, target: Path) -> None:
     if cache_dir is None or results_key is None:
         return
-    write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "state": folder_state(target)})
+    write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "files": folder_state(target)})
 
 
 # -- the results of the last build: read back from the archive's results.json ------------------------------
