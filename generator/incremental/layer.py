@@ -219,6 +219,7 @@ class IncrementalLayer:
              staged: bool, intact: Callable[[Path], bool]) -> SitePublished:
         """The site stage, or the site as the last build published it when nothing it is made from changed and
         ``intact`` finds it as published (never when a year was staged: the site is then committed with it)."""
+        self._digests = {}  # the intake's digests served the archive stage's kept inputs: not held through the site
         if self.folder is None:
             return stage()
         memo = self.folder / "site.key"
