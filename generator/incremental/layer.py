@@ -26,7 +26,7 @@ from generator.evaluate.year import Tally, tally
 from generator.fs.files import clean_temp_files, file_sha256, stat_status
 from generator.fs.memo import read_memo, write_memo
 from generator.incremental import collector
-from generator.incremental.intake_cache import IntakeCache, code_version, site_key
+from generator.incremental.intake_cache import IntakeCache, code_version
 from generator.incremental.lists import issue_linked, write_all
 from generator.incremental.unchanged import (
     KeptResults,
@@ -36,6 +36,7 @@ from generator.incremental.unchanged import (
     register_cached,
     remember_archive,
     remember_results,
+    site_key,
 )
 from generator.intake.run import IntakeReport
 from generator.model import YearResults
@@ -218,6 +219,7 @@ class IncrementalLayer:
              staged: bool, intact: Callable[[Path], bool]) -> SitePublished:
         """The site stage, or the site as the last build published it when nothing it is made from changed and
         ``intact`` finds it as published (never when a year was staged: the site is then committed with it)."""
+        self._digests = {}  # the intake's digests served the archive stage's kept inputs: not held through the site
         if self.folder is None:
             return stage()
         memo = self.folder / "site.key"

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, astuple, dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ from generator.fs.files import file_sha256, file_status, read_own_file, write_te
 from generator.fs.installkey import digest_matches, keyed_digest
 from generator.fs.memo import read_memo, write_memo
 from generator.incremental import collector
-from generator.incremental.intake_cache import code_version
+from generator.incremental.intake_cache import code_version, page_sources
 from generator.model import YearResults
+from generator.resources import ASSETS, BASE_CONFIG, PAGE_TEMPLATES
 from generator.rules.register import LEVELS, Hall, load_register
 
 
@@ -71,10 +73,11 @@ def register_cached(path: str | Path, cache_dir: str | Path | None) -> tuple[Hal
 _REGISTER = "register-cache"
 
 
-def folder_state(folder: Path) -> list[list[str | int]]:
-    """Every file under ``folder``: relative path, size, mtime and ctime in ns, in a fixed order (each folder's
-    files by name, then its subfolders by name; links to folders are not followed)."""
-    state: list[list[str | int]] = []
+def folder_state(folder: Path) -> str:
+    """A digest of every file under ``folder``: relative path, size, mtime and ctime in ns, in a fixed order (each
+    folder's files by name, then its subfolders by name; links to folders are not followed). One digest, not a
+    list kept and written out: a year's folder holds every kept return."""
+    digest = hashlib.sha256()
     pending = [("", str(folder))]
     while pending:
         prefix, where = pending.pop()
@@ -93,9 +96,11 @@ def folder_state(folder: Path) -> list[list[str | int]]:
             except OSError:
                 continue
             # ctime too: a file rewritten in place with its size and mtime put back is not as the build left it.
-            state.append([f"{prefix}{entry.name}", st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+            # NUL ends each field: no file name holds one.
+            digest.update(f"{prefix}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0".encode(
+                "utf-8", "surrogateescape"))
         pending.extend(reversed(subfolders))
-    return state
+    return digest.hexdigest()
 
 
 def _stamp(cache_dir: str | Path, year: int) -> Path:
@@ -107,13 +112,37 @@ def archive_current(cache_dir: str | Path | None, year: int, results_key: str | 
     if cache_dir is None or results_key is None or not target.is_dir():
         return False
     last = read_memo(_stamp(cache_dir, year), "archive-stamp")  # sealed: a forged stamp reads as none
-    return isinstance(last, dict) and last.get("key") == results_key and last.get("state") == folder_state(target)
+    return isinstance(last, dict) and last.get("key") == results_key and last.get("files") == folder_state(target)
 
 
 def remember_archive(cache_dir: str | Path | None, year: int, results_key: str | None, target: Path) -> None:
     if cache_dir is None or results_key is None:
         return
-    write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "state": folder_state(target)})
+    write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "files": folder_state(target)})
+
+
+def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:
+    """What the site is a function of: the archive's bytes, the code, templates, assets, base config, MkDocs.
+
+    A build whose key equals the last successful one's can keep ``site/`` as it is: same inputs, same bytes.
+    Each file is hashed in blocks (a year's results.json is tens of MB: read whole, it was the peak of memory
+    at the end of a national build)."""
+    digest = hashlib.sha256(f"{code_version()}\n{Path(site_dir).resolve()}\n{strict}\n".encode())
+    for dist in ("mkdocs", "mkdocs-material", "jieba", "jinja2"):
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{dist}=-\n".encode())
+    roots = [("archive", Path(archive_dir)), ("templates", PAGE_TEMPLATES), ("assets", ASSETS)]
+    for label, root in roots:
+        for name in page_sources(root, skip_inputs=label == "archive"):
+            digest.update(f"{label}/{name}\n".encode())
+            with open(root / name, "rb") as f:
+                digest.update(hashlib.file_digest(f, "sha256").digest())
+    base = BASE_CONFIG
+    if base.is_file():
+        digest.update(base.read_bytes())
+    return digest.hexdigest()
 
 
 # -- the results of the last build: read back from the archive's results.json ------------------------------

@@ -164,19 +164,21 @@ def on_build_error(error: Exception) -> None:
 
 
 def _pristine_dictionary(tokenizer: Any) -> None:
-    """jieba's dictionary as it ships, before this build adds its words.
+    """jieba's dictionary as it ships, before this build adds its words: loaded afresh.
 
     The dictionary is global to the process: words added for an earlier build (another year's cities, another
-    register) would change how this build segments, and so the search index, for the same inputs. The pristine
-    copy is kept on the tokenizer itself because MkDocs loads this hook module anew for every build.
-    """
+    register) or by anything else would change how this build segments, and so the search index, for the same
+    inputs. It is let go first and jieba loads it again as it ships (no second copy of it is kept in memory: it
+    is the largest thing a cold build holds besides the year)."""
+    _drop_dictionary(tokenizer)
     tokenizer.check_initialized()
-    saved = getattr(tokenizer, "_hallscore_pristine", None)
-    if saved is None:
-        tokenizer._hallscore_pristine = (dict(tokenizer.FREQ), tokenizer.total, dict(tokenizer.user_word_tag_tab))
-    else:
-        freq, total, tags = saved
-        tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab = dict(freq), total, dict(tags)
+
+
+def _drop_dictionary(tokenizer: Any) -> None:
+    """jieba's tokenizer as before its first cut: dictionary not loaded (its next cut loads it as it ships)."""
+    with tokenizer.lock:
+        tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab = {}, 0, {}
+        tokenizer.initialized = False
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:

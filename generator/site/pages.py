@@ -181,9 +181,8 @@ class HallPage:
 
     @property
     def summary(self) -> str:
-        if callable(self._summary):
-            self._summary = self._summary()
-        return self._summary
+        # Made when asked, not kept: it is read once (the search entries), and the pages live through the build.
+        return self._summary() if callable(self._summary) else self._summary
 
     def render(self) -> str:
         return self._render()

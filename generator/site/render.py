@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import calendar
+import gc
 import hashlib
 import json
 import logging
@@ -83,6 +84,10 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         keys: dict[str, str] = {}
         stamped = _stamp(views, work / "site", previous, template_dir, old_keys, keys, halls) if stamp else {
             "written": 0, "linked": 0, "seconds": 0.0}
+        # Every page is made: what they were made from is let go before the site is published (its manifest is
+        # made over every file), so that memory is used again rather than added to.
+        del views, halls, downloads
+        forget_digests()
         pages += int(stamped["written"] + stamped["linked"])
         link_unchanged(work / "site", previous)
         if keep_docs is not None:
@@ -303,14 +308,24 @@ def _environment(epoch: int) -> Iterator[None]:
 
 
 def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
-    with _environment(epoch):
-        try:
-            cfg = load_config(str(config_path), strict=strict)
-            build(cfg)
-        except (MkDocsException, SystemExit, OSError) as exc:
-            # Our hook's own errors are Chinese; MkDocs' and the system's are said by why().
-            said = str(exc) if re.search("[\u4e00-\u9fff]", str(exc)) else why(exc)
-            raise SiteError(f"站点构建失败:{said};请检查档案是否完整,或用 hallscore build 重新生成") from exc
+    # MkDocs' pages, nav, theme files, plugins and search index hold reference cycles: with the collector paused
+    # for the build (incremental/collector.py) they would stay in memory to its end. They are collected once
+    # MkDocs is done, the collection walking only what was made since: what the build held before is frozen.
+    gc.freeze()
+    try:
+        with _environment(epoch):
+            try:
+                cfg = load_config(str(config_path), strict=strict)
+                build(cfg)
+            except (MkDocsException, SystemExit, OSError) as exc:
+                # Our hook's own errors are Chinese; MkDocs' and the system's are said by why().
+                said = str(exc) if re.search("[\u4e00-\u9fff]", str(exc)) else why(exc)
+                raise SiteError(f"站点构建失败:{said};请检查档案是否完整,或用 hallscore build 重新生成") from exc
+            finally:
+                cfg = None  # type: ignore[assignment]
+    finally:
+        gc.collect()
+        gc.unfreeze()
 
 
 MANIFEST = "SHA256SUMS"
