@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,34 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
             memo_path.write_text(damaged, encoding="utf-8")
         build_site(years, tmp_path / "site")
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
+
+
+def test_jiebas_marshal_cache_in_the_temporary_folder_is_never_read_nor_written(tmp_path):
+    """jieba's own first load trusts ``jieba.cache`` (marshal) in the shared temporary folder as found and writes
+    one when it is absent. A file planted there (here: a dictionary of one word, which would cut every run into
+    its characters) is not read: the fresh process's index is the one built without it, and nothing is written."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=9)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "cold")
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    planted = shared / "jieba.cache"
+    planted.write_bytes(marshal.dumps(({"营": 1}, 1)))
+    before = planted.read_bytes()
+    for site in ("site", "again"):
+        script = ("import jieba\n"
+                  f"jieba.dt.tmp_dir = {str(shared)!r}\n"
+                  "from generator.archive.store import load_archive\nfrom generator.site.render import build_site\n"
+                  f"build_site(load_archive({str(tmp_path / 'archive')!r}), {str(tmp_path / site)!r})\n"
+                  "print(jieba.dt.initialized, len(jieba.dt.FREQ) > 100000)\n")
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["True", "True"]  # the dictionary was loaded, from its text
+        assert _files(tmp_path / site) == _files(tmp_path / "cold")
+        if site == "site":
+            assert planted.read_bytes() == before  # left as it was
+            planted.unlink()  # and with nothing there, nothing is written
+    assert sorted(p.name for p in shared.iterdir()) == []
 
 
 def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp_path):

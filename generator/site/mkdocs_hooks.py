@@ -171,7 +171,16 @@ def _pristine_dictionary(tokenizer: Any) -> None:
     inputs. It is let go first and jieba loads it again as it ships (no second copy of it is kept in memory: it
     is the largest thing a cold build holds besides the year)."""
     _drop_dictionary(tokenizer)
-    tokenizer.check_initialized()
+    _load_shipped(tokenizer)
+
+
+def _load_shipped(tokenizer: Any) -> None:
+    """jieba's dictionary parsed from the text file it ships. jieba's own first load reads a marshal file in the
+    shared temporary folder (``jieba.cache``, trusted as found, written when absent): anyone who can write there
+    could plant it, and hallscore reads back nothing in a code format."""
+    with tokenizer.lock:
+        tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
+        tokenizer.initialized = True
 
 
 def _drop_dictionary(tokenizer: Any) -> None:
