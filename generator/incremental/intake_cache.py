@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 from generator import __version__
@@ -47,7 +46,7 @@ from generator.incremental.outcomes import (
 )
 from generator.intake.discover import Found
 from generator.intake.run import IntakeReport, ReturnRecord
-from generator.resources import ASSETS, BASE_CONFIG, PACKAGE_DIR, PAGE_TEMPLATES, STANDARDS
+from generator.resources import PACKAGE_DIR, STANDARDS
 from generator.rules.register import Hall
 from generator.rules.standard import Standard
 
@@ -462,28 +461,6 @@ _ENTRY, _STATS = "intake-entry", "intake-stats"  # the keyed digests' purposes
 def _row(*fields: object) -> bytes:
     return "\x1f".join(os.fsdecode(f) if isinstance(f, bytes) else str(f) for f in fields).encode("utf-8",
                                                                                                 "surrogateescape")
-
-
-def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:
-    """What the site is a function of: the archive's bytes, the code, templates, assets, base config, MkDocs.
-
-    A build whose key equals the last successful one's can keep ``site/`` as it is: same inputs, same bytes.
-    """
-    digest = hashlib.sha256(f"{code_version()}\n{Path(site_dir).resolve()}\n{strict}\n".encode())
-    for dist in ("mkdocs", "mkdocs-material", "jieba", "jinja2"):
-        try:
-            digest.update(f"{dist}={metadata.version(dist)}\n".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{dist}=-\n".encode())
-    roots = [("archive", Path(archive_dir)), ("templates", PAGE_TEMPLATES), ("assets", ASSETS)]
-    for label, root in roots:
-        for name in page_sources(root, skip_inputs=label == "archive"):
-            digest.update(f"{label}/{name}\n".encode())
-            digest.update(hashlib.sha256((root / name).read_bytes()).digest())
-    base = BASE_CONFIG
-    if base.is_file():
-        digest.update(base.read_bytes())
-    return digest.hexdigest()
 
 
 def page_sources(root: Path, skip_inputs: bool = False) -> list[str]:
