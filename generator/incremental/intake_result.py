@@ -19,9 +19,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from generator.fs.files import file_sha256, file_status, read_own_file
-from generator.fs.memo import seal, unseal
-from generator.incremental.intake_snapshot import Stats, write_unsynced
+from generator.fs.files import file_sha256, file_status
+from generator.incremental.intake_snapshot import (
+    Stats,
+    compact_json,
+    pack_stats,
+    read_sealed,
+    unpack_stats,
+    write_sealed,
+)
 from generator.incremental.outcomes import unpack_outcome
 from generator.intake.discover import Found
 from generator.intake.status import FileStatus, IntakeReport, KeptReport, ReturnRecord
@@ -30,7 +36,6 @@ from generator.rules.problems import Problem
 NAME = "intake-report.bin"
 _PURPOSE = "intake-report"
 _FORMAT = "hallscore-intake-report-1"
-_SEPARATOR = b"\x00"  # a path never holds a NUL byte
 
 
 class KnownDigests(Mapping[bytes, tuple[str, str]]):
@@ -39,14 +44,12 @@ class KnownDigests(Mapping[bytes, tuple[str, str]]):
 
     def __init__(self, section: bytes) -> None:
         self._section: bytes | None = section
-        self._known: dict[bytes, tuple[str, str]] = {}
+        self._known: Stats = {}
 
-    def _parsed(self) -> dict[bytes, tuple[str, str]]:
+    def _parsed(self) -> Stats:
         if self._section is not None:
-            fields = self._section.split(_SEPARATOR) if self._section else []
-            self._section = None
-            self._known = dict(zip(fields[0::3], zip([s.decode("ascii") for s in fields[1::3]],
-                                                     [d.decode("ascii") for d in fields[2::3]], strict=True)))
+            section, self._section = self._section, None
+            self._known = unpack_stats(section)
         return self._known
 
     def __getitem__(self, path: bytes) -> tuple[str, str]:
@@ -71,19 +74,10 @@ def write_report(folder: Path, key: str, stands_for: list[str], hits: int, repor
              [f.path, f.status, f.hall_id, f.round, f.note, f.corrected_by,
               [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in f.problems], f.mail]
              for f in report.files]
-    stats = _SEPARATOR.join(_SEPARATOR.join((path, status.encode("ascii"), digest.encode("ascii")))
-                            for path, (status, digest) in known.items())
-    sections = [_json(files), _json(packed), stats]
+    sections = [compact_json(files), compact_json(packed), pack_stats(known)]
     meta = {"format": _FORMAT, "key": key, "stands_for": stands_for, "hits": hits, "inputs_key": report.inputs_key,
             "records": len(report.records), "racy": racy, "sections": [len(section) for section in sections]}
-    try:
-        write_unsynced(folder / NAME, seal(_PURPOSE, b"".join((json.dumps(meta).encode("ascii"), b"\n", *sections))))
-    except OSError:
-        pass
-
-
-def _json(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    write_sealed(folder / NAME, _PURPOSE, meta, sections)
 
 
 def read_report(folder: Path, key: str, stands_for: list[str]) -> tuple[
@@ -92,13 +86,11 @@ def read_report(folder: Path, key: str, stands_for: list[str]) -> tuple[
     statuses are still ``stands_for``; with the hits it counts, the files' digests and the (name, cache key) of
     the entries to read again. Else None."""
     try:
-        body = unseal(_PURPOSE, read_own_file(folder / NAME))
-        if body is None:
+        sealed = read_sealed(folder / NAME, _PURPOSE, _FORMAT)
+        if sealed is None:
             return None
-        head, _, rest = body.partition(b"\n")
-        meta = json.loads(head)
-        if type(meta) is not dict or meta.get("format") != _FORMAT or meta.get("key") != key \
-                or meta.get("stands_for") != stands_for:
+        meta, rest = sealed
+        if meta.get("key") != key or meta.get("stands_for") != stands_for:
             return None
         size_files, size_records, size_stats = meta["sections"]
         if size_files + size_records + size_stats != len(rest):

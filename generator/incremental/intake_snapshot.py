@@ -52,19 +52,14 @@ def read_snapshot(folder: Path, store: str) -> Snapshot | None:
     """The snapshot in ``folder`` when it is sealed by this installation and was written for the store whose
     status is ``store``; else None."""
     try:
-        body = unseal(_PURPOSE, read_own_file(folder / NAME))
-        if body is None:
+        sealed = read_sealed(folder / NAME, _PURPOSE, _FORMAT)
+        if sealed is None:
             return None
-        head, _, rest = body.partition(b"\n")
-        meta = json.loads(head)
-        if type(meta) is not dict or meta.get("format") != _FORMAT or meta.get("store") != store:
+        meta, rest = sealed
+        if meta.get("store") != store:
             return None
         size = meta["stats"]
-        fields = rest[:size].split(_STATS_SEPARATOR) if size else []
-        paths, statuses, digests = fields[0::3], fields[1::3], fields[2::3]
-        if len(paths) != len(statuses) or len(paths) != len(digests):
-            return None
-        stats = dict(zip(paths, zip([s.decode("ascii") for s in statuses], [d.decode("ascii") for d in digests])))
+        stats = unpack_stats(rest[:size])
         entries: dict[str, list[Any]] = {}
         sections: list[bytes] = []
         for length in meta["sections"]:
@@ -80,19 +75,56 @@ def read_snapshot(folder: Path, store: str) -> Snapshot | None:
 
 def write_snapshot(folder: Path, snapshot: Snapshot) -> None:
     """Keep ``snapshot`` sealed in ``folder``; one that cannot be written only costs time next build."""
-    stats = _STATS_SEPARATOR.join(_STATS_SEPARATOR.join((path, status.encode("ascii"), digest.encode("ascii")))
-                                  for path, (status, digest) in snapshot.stats.items())
+    stats = pack_stats(snapshot.stats)
     sections = list(snapshot.sections)
     if snapshot.entries:
-        sections.append(json.dumps(list(snapshot.entries.items()), ensure_ascii=False,
-                                   separators=(",", ":")).encode("utf-8", "surrogatepass"))
+        sections.append(compact_json(list(snapshot.entries.items())))
     meta = {"format": _FORMAT, "store": snapshot.store, "context": snapshot.context, "day": snapshot.day,
             "stats": len(stats), "sections": [len(section) for section in sections], "lists": snapshot.lists}
-    body = b"".join((json.dumps(meta).encode("ascii"), b"\n", stats, *sections))
+    write_sealed(folder / NAME, _PURPOSE, meta, [stats, *sections])
+
+
+def pack_stats(stats: Stats) -> bytes:
+    """Each file's absolute path, status and SHA-256, NUL-separated (a path never holds a NUL byte)."""
+    return _STATS_SEPARATOR.join(_STATS_SEPARATOR.join((path, status.encode("ascii"), digest.encode("ascii")))
+                                 for path, (status, digest) in stats.items())
+
+
+def unpack_stats(section: bytes) -> Stats:
+    """The statuses :func:`pack_stats` packed; ValueError when the fields do not come in threes."""
+    fields = section.split(_STATS_SEPARATOR) if section else []
+    if len(fields) % 3:
+        raise ValueError("a sealed file's statuses are cut short")
+    return dict(zip(fields[0::3], zip([s.decode("ascii") for s in fields[1::3]],
+                                      [d.decode("ascii") for d in fields[2::3]], strict=True), strict=True))
+
+
+def compact_json(value: object) -> bytes:
+    """``value`` as compact UTF-8 JSON (the paths of the files found may hold lone surrogates)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def write_sealed(path: Path, purpose: str, meta: dict[str, Any], sections: list[bytes]) -> None:
+    """``path`` holds ``meta`` as one line of JSON, then ``sections``, under one keyed digest for ``purpose``
+    (:func:`generator.fs.memo.seal`). One that cannot be written only costs time next build."""
     try:
-        write_unsynced(folder / NAME, seal(_PURPOSE, body))
+        write_unsynced(path, seal(purpose, b"".join((json.dumps(meta).encode("ascii"), b"\n", *sections))))
     except OSError:
         pass
+
+
+def read_sealed(path: Path, purpose: str, fmt: str) -> tuple[dict[str, Any], bytes] | None:
+    """The meta line and the sections after it of a file :func:`write_sealed` wrote for ``purpose`` in format
+    ``fmt``; None when it is not sealed by this installation or is of another format. Raises OSError or
+    ValueError on a file that cannot be read or a meta line that is not JSON."""
+    body = unseal(purpose, read_own_file(path))
+    if body is None:
+        return None
+    head, _, rest = body.partition(b"\n")
+    meta = json.loads(head)
+    if type(meta) is not dict or meta.get("format") != fmt:
+        return None
+    return meta, rest
 
 
 def write_unsynced(path: Path, data: bytes) -> None:
