@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import calendar
-import gc
 import hashlib
 import json
 import logging
@@ -33,6 +32,7 @@ from generator.errors import SiteError
 from generator.fs.files import clean_leftovers, file_sha256, replace_dir, stat_status, work_prefix, write_bytes_atomic
 from generator.fs.memo import read_memo, write_memo
 from generator.fs.paths import SITE_MARKER, check_site_dir, mark_site
+from generator.incremental.collector import collected_after
 from generator.resources import ASSETS, BASE_CONFIG, HOOKS, THEME_OVERRIDES
 from generator.site.compare_js import FILE as COMPARE_FILE
 from generator.site.compare_js import compare_script
@@ -308,24 +308,16 @@ def _environment(epoch: int) -> Iterator[None]:
 
 
 def _mkdocs_build(config_path: Path, strict: bool, epoch: int) -> None:
-    # MkDocs' pages, nav, theme files, plugins and search index hold reference cycles: with the collector paused
-    # for the build (incremental/collector.py) they would stay in memory to its end. They are collected once
-    # MkDocs is done, the collection walking only what was made since: what the build held before is frozen.
-    gc.freeze()
-    try:
-        with _environment(epoch):
-            try:
-                cfg = load_config(str(config_path), strict=strict)
-                build(cfg)
-            except (MkDocsException, SystemExit, OSError) as exc:
-                # Our hook's own errors are Chinese; MkDocs' and the system's are said by why().
-                said = str(exc) if re.search("[\u4e00-\u9fff]", str(exc)) else why(exc)
-                raise SiteError(f"站点构建失败:{said};请检查档案是否完整,或用 hallscore build 重新生成") from exc
-            finally:
-                cfg = None  # type: ignore[assignment]
-    finally:
-        gc.collect()
-        gc.unfreeze()
+    with collected_after(), _environment(epoch):
+        try:
+            cfg = load_config(str(config_path), strict=strict)
+            build(cfg)
+        except (MkDocsException, SystemExit, OSError) as exc:
+            # Our hook's own errors are Chinese; MkDocs' and the system's are said by why().
+            said = str(exc) if re.search("[\u4e00-\u9fff]", str(exc)) else why(exc)
+            raise SiteError(f"站点构建失败:{said};请检查档案是否完整,或用 hallscore build 重新生成") from exc
+        finally:
+            cfg = None  # type: ignore[assignment]
 
 
 MANIFEST = "SHA256SUMS"
