@@ -108,6 +108,7 @@ class IntakeCache:
         # This build's entries, for the next snapshot: as the last snapshot packed them, or as outcomes.
         self._used: dict[str, list[object]] = {}
         self._learnt: dict[str, tuple[str, int, Outcome]] = {}
+        self._written: dict[str, list[object]] = {}  # the learnt entries as the snapshot written packed them
         self._table = KeyTable()
         self._current = False  # the snapshot on disk is this build's: nothing to write
         self._known: Mapping[bytes, tuple[str, str]] | None = None  # the files' digests, with a kept report
@@ -184,8 +185,9 @@ class IntakeCache:
                      [self._table.lists, *packed], [list(pair) for pair in racy])
 
     def _packed(self, key: str, record: ReturnRecord) -> object:
-        """A record as :func:`pack_outcome` packs it: as the last snapshot held it when its entry came from there."""
-        entry = self._used.get(key)
+        """A record as :func:`pack_outcome` packs it: as a snapshot, the last one or this build's, holds it when
+        its entry is there (records are not changed once checked)."""
+        entry = self._used.get(key) or self._written.get(key)
         if entry is not None and isinstance(entry[2], list):
             return entry[2][0]
         return pack_outcome((record, [], ""), self._table)[0]
@@ -383,6 +385,7 @@ class IntakeCache:
         except OSError:
             return
         learnt = {key: [day, exact, pack_outcome(value, self._table)] for key, (day, exact, value) in self._learnt.items()}
+        self._written = learnt
         if last is not None and last.context == self._context and len(last.sections) < _SECTIONS \
                 and 4 * (len(last.entries) - len(self._used)) <= len(self._used):
             sections, entries = last.sections, learnt
