@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 from support.returns import YEAR, make_halls, scored_returns
+from support.sealed import SPOILED, spoil, write_store_again
 
-from generator.fs.memo import seal
 from generator.incremental import intake_cache as cache_module
 from generator.incremental.intake_cache import IntakeCache
 from generator.incremental.intake_result import NAME, still_held
@@ -92,44 +92,28 @@ def test_nothing_changed_takes_the_last_report_without_reading_the_cache(standar
         os.fsencode(os.path.abspath(p)): hashlib.sha256(p.read_bytes()).hexdigest() for p in returns.rglob("*.xlsx")}
 
 
-@pytest.mark.parametrize("how", ["damaged", "forged", "unsealed", "foreign", "linked", "store-written",
-                                 "snapshot-written"])
+@pytest.mark.parametrize("how", [*SPOILED, "store-written", "snapshot-written"])
 def test_a_bad_or_stale_report_costs_only_time(standard, inbox, tmp_path, snapshots_read, how):
     cache_dir = tmp_path / "cache"
     _, cache = _intake(standard, inbox, cache_dir)
     workbooks = cache.misses
     path = cache_dir / NAME
-    data = path.read_bytes()
-    head, _, body = data.partition(b"\n")
     victim = tmp_path / "victim.bin"
-    assert b'"4"' in body  # a score the forgeries below inflate
-    if how == "damaged":
-        path.write_bytes(data[:-40] + b"\xff" * 40)
-    elif how == "forged":  # a score inflated, the seal kept
-        path.write_bytes(head + b"\n" + body.replace(b'"4"', b'"34000"', 1))
-    elif how == "unsealed":  # sealed for another purpose (a memo's)
-        path.write_bytes(seal("site-pages", body.replace(b'"4"', b'"34000"', 1)))
-    elif how == "foreign":  # another cache folder's report: it stands for another store
+    before = None
+
+    def other_folders():
         _intake(standard, inbox, tmp_path / "other")
-        shutil.copyfile(tmp_path / "other" / NAME, path)
-    elif how == "linked":
-        path.unlink()
-        victim.write_bytes(data)
-        path.symlink_to(victim)
+        return tmp_path / "other" / NAME
+
+    if how in SPOILED:
+        before = spoil(path, how, victim, other_folders)
     elif how == "store-written":
-        real = IntakeCache(cache_dir)
-        db = real._open()
-        assert db is not None
-        with db:
-            db.execute("UPDATE intake SET used = used")
-        db.execute("VACUUM")
-        real.close()
+        write_store_again(cache_dir)
     else:  # the snapshot written again since (its bytes the same)
         snapshot = cache_dir / SNAPSHOT
         again = snapshot.read_bytes()
         snapshot.unlink()
         snapshot.write_bytes(again)
-    before = victim.read_bytes() if how == "linked" else None
     snapshots_read.clear()
     report, cache = _intake(standard, inbox, cache_dir)
     assert not isinstance(report, KeptReport) and snapshots_read

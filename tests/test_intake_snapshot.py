@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 from support.returns import YEAR, make_halls, scored_returns
+from support.sealed import SPOILED, spoil, write_store_again
 
-from generator.fs.memo import seal
 from generator.incremental import intake_cache as cache_module
 from generator.incremental.intake_cache import IntakeCache
 from generator.incremental.intake_snapshot import NAME
@@ -69,38 +69,23 @@ def test_nothing_changed_reads_the_snapshot_alone_and_writes_nothing(standard, i
     _same(second, _cold(standard, inbox))
 
 
-@pytest.mark.parametrize("how", ["damaged", "forged", "unsealed", "foreign", "linked", "store-edited"])
+@pytest.mark.parametrize("how", [*SPOILED, "store-edited"])
 def test_a_bad_snapshot_costs_only_time(standard, inbox, tmp_path, how):
     cache_dir = tmp_path / "cache"
     _, cache = _intake(standard, inbox, cache_dir)
     workbooks = cache.misses
     path = cache_dir / NAME
-    data = path.read_bytes()
-    head, _, body = data.partition(b"\n")
     victim = tmp_path / "victim.bin"
-    assert b'"4"' in body  # a score the forgeries below inflate
-    if how == "damaged":
-        path.write_bytes(data[:-40] + b"\xff" * 40)
-    elif how == "forged":  # a score inflated, the seal kept
-        path.write_bytes(head + b"\n" + body.replace(b'"4"', b'"34000"', 1))
-    elif how == "unsealed":  # sealed for another purpose (a memo's)
-        path.write_bytes(seal("site-pages", body.replace(b'"4"', b'"34000"', 1)))
-    elif how == "foreign":  # another cache folder's snapshot: it names another store
+    before = None
+
+    def other_folders():
         _intake(standard, inbox, tmp_path / "other")
-        shutil.copyfile(tmp_path / "other" / NAME, path)
-    elif how == "linked":
-        path.unlink()
-        victim.write_bytes(data)
-        path.symlink_to(victim)
+        return tmp_path / "other" / NAME
+
+    if how in SPOILED:
+        before = spoil(path, how, victim, other_folders)
     else:  # the store written since the snapshot: its rows are read and checked one by one
-        real = IntakeCache(cache_dir)
-        db = real._open()
-        assert db is not None
-        with db:
-            db.execute("UPDATE intake SET used = used")
-        db.execute("VACUUM")
-        real.close()
-    before = victim.read_bytes() if how == "linked" else None
+        write_store_again(cache_dir)
     opened: list[object] = []
     report, cache = _intake(standard, inbox, cache_dir, opened)
     assert (cache.hits, cache.misses) == (workbooks, 0) and opened  # every entry from the store's rows
