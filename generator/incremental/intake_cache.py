@@ -465,16 +465,3 @@ def _row(*fields: object) -> bytes:
     return "\x1f".join(os.fsdecode(f) if isinstance(f, bytes) else str(f) for f in fields).encode("utf-8",
                                                                                                 "surrogateescape")
 
-
-def page_sources(root: Path, skip_inputs: bool = False) -> list[str]:
-    """The files under ``root`` a page may be made from, as sorted relative paths. Dot names are the archive's
-    lock, staging folders and temporary files, not part of any page; with ``skip_inputs`` a year's kept inputs
-    (``<year>/输入/``, inputs_store.py) are left out too: no page's, and most of the archive's bytes."""
-    found: list[str] = []
-    for where, folders, files in os.walk(root):
-        relative = Path(where).relative_to(root)
-        folders[:] = [f for f in folders if not f.startswith(".")
-                      and not (skip_inputs and len(relative.parts) == 1 and f == "输入")]
-        found.extend((relative / f).as_posix() for f in files
-                     if not f.startswith(".") and os.path.isfile(os.path.join(where, f)))
-    return sorted(found)

@@ -26,7 +26,7 @@ from generator.fs.files import file_sha256, file_status, read_own_file, write_te
 from generator.fs.installkey import digest_matches, keyed_digest
 from generator.fs.memo import read_memo, write_memo
 from generator.incremental import collector
-from generator.incremental.intake_cache import code_version, page_sources
+from generator.incremental.intake_cache import code_version
 from generator.model import YearResults
 from generator.resources import ASSETS, BASE_CONFIG, PAGE_TEMPLATES
 from generator.rules.register import LEVELS, Hall, load_register
@@ -119,6 +119,20 @@ def remember_archive(cache_dir: str | Path | None, year: int, results_key: str |
     if cache_dir is None or results_key is None:
         return
     write_memo(_stamp(cache_dir, year), "archive-stamp", {"key": results_key, "files": folder_state(target)})
+
+
+def page_sources(root: Path, skip_inputs: bool = False) -> list[str]:
+    """The files under ``root`` a page may be made from, as sorted relative paths. Dot names are the archive's
+    lock, staging folders and temporary files, not part of any page; with ``skip_inputs`` a year's kept inputs
+    (``<year>/输入/``, inputs_store.py) are left out too: no page's, and most of the archive's bytes."""
+    found: list[str] = []
+    for where, folders, files in os.walk(root):
+        relative = Path(where).relative_to(root)
+        folders[:] = [f for f in folders if not f.startswith(".")
+                      and not (skip_inputs and len(relative.parts) == 1 and f == "输入")]
+        found.extend((relative / f).as_posix() for f in files
+                     if not f.startswith(".") and os.path.isfile(os.path.join(where, f)))
+    return sorted(found)
 
 
 def site_key(archive_dir: str | Path, site_dir: str | Path, strict: bool) -> str:
