@@ -133,6 +133,8 @@ def _racy_keys(racy: list[str] | None, found: list[tuple[Path, str]],
     decide its outcome alone, or it could not be read)."""
     if racy is None:
         return None
+    if not racy:  # none in the window (most builds): no index of the entries to make
+        return []
     index_of = {name: index for index, (_path, name) in enumerate(found)}
     named = [(name, keys.get(index_of.get(name, -1), "")) for name in racy]
     return None if any(not key for _name, key in named) else named
