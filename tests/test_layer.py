@@ -9,7 +9,8 @@ from pathlib import Path
 from support.lists import fill_list
 from support.returns import YEAR, fill_scoring, make_halls, write_return
 
-from generator.build import BuildOptions, BuildSummary, build
+from generator.build import BuildOptions, build
+from generator.build_summary import BuildSummary
 from generator.rules.config import GOOD
 from generator.rules.register import write_register
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import click
 
-from generator.build import BuildSummary
+from generator.build_summary import BuildSummary
 from generator.evaluate.year import Tally
 from generator.intake.run import IGNORED, REJECTED, STATUS_LABELS, STATUSES, FileStatus, IntakeReport
 from generator.rules.problems import CATALOGUE

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from generator.build import BuildOptions, BuildSummary, build
+from generator.build import BuildOptions, build
+from generator.build_summary import BuildSummary
 from generator.cli.app import main
 from support.returns import YEAR
 
