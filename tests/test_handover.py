@@ -11,7 +11,7 @@ from decimal import Decimal
 from support.returns import full_fill, write_return
 from support.site import site_halls
 
-from generator.archive import codec
+from generator.archive import codec, hall_json
 from generator.archive.inputs import manifest_text
 from generator.archive.store import RESULTS_FILE, load_archive, write_year
 from generator.demo import plan_fill
@@ -64,8 +64,8 @@ def unusual(row):
 
 def test_the_handed_year_is_the_year_read_back(tmp_path):
     results, intake = typed_year(tmp_path)
-    assert all(codec._as_read_json(h) is not None for h in (*results.halls, *map(odd, results.halls)))
-    assert not any(codec._as_read_json(unusual(h)) for h in results.halls)
+    assert all(hall_json.as_read_json(h) is not None for h in (*results.halls, *map(odd, results.halls)))
+    assert not any(hall_json.as_read_json(unusual(h)) for h in results.halls)
     results = dataclasses.replace(results, halls=(*results.halls, *map(odd, results.halls),
                                                   *map(unusual, results.halls)))
     folder, as_read = write_year(tmp_path / "archive", results, intake, DEFAULT_STANDARD)
@@ -97,6 +97,6 @@ def test_the_manifest_is_the_indented_json_it_always_was():
 def test_scores_are_typed_by_their_text_however_often_seen():
     raw = {"a": 90, "b": 90.0, "c": True, "d": -0.0, "e": 0.0, "f": 94.3, "g": None, "h": "不适用", "i": 1}
     for _ in range(3):  # the first time fills the memo, then it is read in C
-        typed = codec._decs(raw)
-        assert repr(typed) == repr({k: codec._dec(v) for k, v in raw.items()})
+        typed = hall_json.exact_scores(raw)
+        assert repr(typed) == repr({k: hall_json.exact(v) for k, v in raw.items()})
         assert repr(typed["b"]) == "Decimal('90.0')" and typed["c"] is True and str(typed["d"]) == "-0.0"

@@ -8,7 +8,7 @@ import json
 
 from test_handover import typed_year
 
-from generator.archive import codec
+from generator.archive import hall_json
 from generator.archive.lines import line_digest, line_key, read_lines
 from generator.archive.store import RESULTS_FILE, load_archive, write_year
 from generator.rules.standard import DEFAULT_STANDARD
@@ -33,7 +33,7 @@ def test_the_handed_over_and_the_read_back_rows_have_the_same_keys(tmp_path):
 
 
 def _key(row):
-    return line_key(row, codec._ENCODE(codec._hall_json(row)))
+    return line_key(row, hall_json.ENCODE(hall_json.hall_to_json(row)))
 
 
 def test_a_key_changes_with_every_field_but_a_returns_checksum(tmp_path):

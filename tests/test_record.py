@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from support.site import make_year, site_halls
 
 from generator.archive.codec import SCHEMA_VERSION, HallRow, RoundScore, dumps, from_json, to_json
+from generator.archive.hall_json import exact
 from generator.archive.store import RESULTS_FILE, load_archive
 from generator.build import rebuild_site
 from generator.cli.app import main
@@ -119,17 +120,15 @@ def test_an_archive_of_another_version_is_refused_in_chinese(archived, tmp_path,
 
 
 def test_each_json_number_is_typed_as_its_own_text_whatever_was_typed_before():
-    from generator.archive.codec import _dec
-
     # The memo keys on the number: values that are equal but written differently must not share a Decimal.
     for first, second in [(1, 1.0), (1.0, 1), (0.0, -0.0), (-0.0, 0.0), (2.5, 2.5), (True, 1), (1, True)]:
         for value in (first, second, first):
-            got = _dec(value)
+            got = exact(value)
             expected = value if isinstance(value, bool) else Decimal(str(value))
             assert type(got) is type(expected) and str(got) == str(expected), (first, second, value)
-    nan = _dec(float("nan"))
-    assert nan.is_nan() and _dec(float("nan")).is_nan()
-    assert _dec("不适用") == "不适用" and _dec(None) is None
+    nan = exact(float("nan"))
+    assert nan.is_nan() and exact(float("nan")).is_nan()
+    assert exact("不适用") == "不适用" and exact(None) is None
 
 
 def test_typed_rows_are_the_rows_the_dataclass_makes(archived):

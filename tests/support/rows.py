@@ -4,6 +4,7 @@ archive is read (record.py), so scores become the exact Decimals those modules g
 from __future__ import annotations
 
 from generator.archive import codec as record
+from generator.archive.hall_json import hall_from_json
 
 DEFAULTS = {"hall_id": "H1", "name": "厅", "province": "甲", "city": "甲市", "district": "", "level": 1, "type": "",
             "round": "", "date": "", "inspector": "", "base_score": None, "bonus": None, "deduction": None,
@@ -14,7 +15,7 @@ DEFAULTS = {"hall_id": "H1", "name": "厅", "province": "甲", "city": "甲市",
 
 
 def hall_row(**given) -> record.HallRow:
-    return record._hall({**DEFAULTS, **given})
+    return hall_from_json({**DEFAULTS, **given})
 
 
 def shortlist(entry: dict) -> record.Shortlist:
