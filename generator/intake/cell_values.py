@@ -1,0 +1,76 @@
+"""The values of workbook cells as the checks read them: text, numbers, dates, column letters.
+
+A cell holds whatever the filler typed or Excel stored (str, int, float, datetime, None); the checks of
+``cover_check`` and ``return_checker`` compare and report them through these, so every sheet reads a value the
+same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from openpyxl.utils import get_column_letter
+
+from generator.numbers import plain
+
+
+def column_letter(n: int) -> str:
+    return str(get_column_letter(n))
+
+
+def cell_text(value: object) -> str:
+    if type(value) is str:  # most cells: the quick way first
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def cell_decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            # repr of a float is its shortest round-trip text: 7.5 stays 7.5, never 7.4999…
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        else:
+            number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def fmt_points(number: Decimal) -> str:
+    return plain(number)
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+
+
+def cell_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = cell_text(value)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None
