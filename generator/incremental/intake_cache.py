@@ -5,7 +5,8 @@ reported by, the standard's checksum, the register's fingerprint, the year and t
 not in the key, so the first build of a day is not a cold one: the day enters a check only as "is the 检查日期 after
 today", so an entry made on day D holds for every later day, except one that found the date in the future
 (``cover-date-future``, whose message names D): that one holds on D only. Entries not used for ``KEEP_DAYS`` days,
-and remembered statuses of files that are gone, are dropped. The store is one SQLite file; a missing, locked or
+and remembered statuses of files that are gone, are dropped. The store is one SQLite file (its tables opened,
+read and written by :mod:`generator.incremental.intake_tables`, which holds ``KEEP_DAYS``); a missing, locked or
 damaged store only means a cold build, never a wrong one. Entries are data (JSON, :mod:`generator.incremental.outcomes`),
 never pickles: an entry that does not decode as this code writes it is taken as absent.
 
@@ -24,18 +25,26 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
-from functools import cache
+from datetime import date
 from pathlib import Path
 
-from generator import __version__
 from generator.errors import notice
 from generator.fs.files import stat_status
 from generator.fs.installkey import Signer
 from generator.incremental import intake_snapshot
+from generator.incremental.fingerprints import code_version, register_fingerprint
 from generator.incremental.intake_result import read_report, standing, still_held, write_report
 from generator.incremental.intake_snapshot import Snapshot, drop_snapshot, read_snapshot, write_snapshot
-from generator.incremental.intake_store import APPLICATION_ID, StandardBounds, own_store
+from generator.incremental.intake_store import StandardBounds, own_store
+from generator.incremental.intake_tables import (
+    ENTRY_PURPOSE,
+    STATS_PURPOSE,
+    open_store,
+    read_entries,
+    read_stats,
+    row_bytes,
+    write_rows,
+)
 from generator.incremental.outcomes import (
     KeyTable,
     Outcome,
@@ -46,42 +55,13 @@ from generator.incremental.outcomes import (
 )
 from generator.intake.discover import Found
 from generator.intake.run import IntakeReport, ReturnRecord
-from generator.resources import PACKAGE_DIR, STANDARDS
 from generator.rules.register import Hall
 from generator.rules.standard import Standard
 
-_FORMAT = 5  # 2: entries are JSON text (generator.incremental.outcomes), no longer pickles; 3: the day out of the key;
-# 4: a rejection's hint names its round too (intake.split_hint)
-# 5: every row carries a keyed digest (generator.fs.installkey) and the header our application id
 FUTURE_CODE = "cover-date-future"  # the one check that depends on the day (intake's checks)
-KEEP_DAYS = 45  # an entry not used for this long is dropped (a collection season is 1-2 months)
-_BATCH = 500  # keys per look-up query (SQLite allows 32,766 parameters since 3.32, 999 before)
 _SECTIONS = 8  # a snapshot of more sections is written again as one
 RACY_SECONDS = 2.0  # a file whose ctime or mtime is this recent is hashed again next time
 RACY_KEPT = 64  # a kept report names at most this many such files (each build that takes it reads them again)
-
-
-@cache
-def code_version() -> str:
-    """Hash of the package's own source: any change to the code that checks gives new keys (made once per
-    process: the code that runs is the code that was imported)."""
-    digest = hashlib.sha256(f"{__version__}:{_FORMAT}".encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    for path in sorted(STANDARDS.glob("*")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def register_fingerprint(halls: Iterable[Hall]) -> str:
-    """Hash of every register field, in a fixed order."""
-    digest = hashlib.sha256()
-    for hall in sorted(halls, key=lambda h: h.hall_id):
-        fields = (hall.hall_id, hall.name, hall.province, hall.city, hall.district, str(hall.level), hall.type)
-        digest.update("\x1f".join(fields).encode("utf-8") + b"\x1e")
-    return digest.hexdigest()
 
 
 class IntakeCache:
@@ -128,7 +108,7 @@ class IntakeCache:
             return known[1]
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_SECONDS * 1e9:
-            seal = self._signer(_STATS).digest(_row(name, status, digest))
+            seal = self._signer(STATS_PURPOSE).digest(row_bytes(name, status, digest))
             self._pending_stats.append((name, status, digest, seal))
         return digest
 
@@ -218,14 +198,7 @@ class IntakeCache:
         db = self._open()
         if db is None:
             return {}
-        try:
-            # A row edited by hand (another file's digest for this status) fails its keyed digest: read again.
-            return {path: (status, digest) for path, status, digest, mac in
-                    db.execute("SELECT path, status, sha256, mac FROM stats")
-                    if isinstance(path, bytes) and isinstance(status, str) and isinstance(digest, str)
-                    and isinstance(mac, str) and self._signer(_STATS).matches(_row(path, status, digest), mac)}
-        except sqlite3.Error:
-            return {}
+        return read_stats(db, self._signer)
 
     def bind(self, standard: Standard, halls: Iterable[Hall], year: int, today: date) -> None:
         """Fix everything but the file for the keys of one run."""
@@ -297,27 +270,9 @@ class IntakeCache:
         """``(value, day, exact)`` of each of ``keys`` whose row carries this installation's keyed digest and holds
         today."""
         db = self._open()
-        rows: dict[str, tuple[str, str, int]] = {}
         if db is None:
-            return rows
-        wanted = sorted(set(keys))
-        try:
-            for i in range(0, len(wanted), _BATCH):
-                batch = wanted[i:i + _BATCH]
-                query = (f"SELECT key, value, day, exact, used, mac FROM intake"
-                         f" WHERE key IN ({','.join('?' * len(batch))})")
-                for key, value, day, exact, used, mac in db.execute(query, batch):
-                    if not (isinstance(value, str) and isinstance(mac, str)
-                            and self._signer(_ENTRY).matches(_row(key, value, day, exact), mac)):
-                        continue  # not written by this installation, or edited since: checked again
-                    # Made on `day`: good for every later day, or for that day only when it found a future date.
-                    if (day == self._today) if exact else (day <= self._today):
-                        rows[key] = (value, day, exact)
-                        if used != self._today:
-                            self._touched.append(key)
-        except sqlite3.Error:
             return {}
-        return rows
+        return read_entries(db, keys, self._today, self._touched, self._signer)
 
     def _within_standard(self, outcome: Outcome) -> bool:
         """An entry's record holds only what intake can find in a return of this standard."""
@@ -326,7 +281,7 @@ class IntakeCache:
 
     def put(self, key: str, value: Outcome) -> None:
         text, day, exact = encode_outcome(value), self._today, int(bool(self.day_mark(value)))
-        seal = self._signer(_ENTRY).digest(_row(key, text, day, exact))
+        seal = self._signer(ENTRY_PURPOSE).digest(row_bytes(key, text, day, exact))
         self._pending.append((key, text, day, exact, self._today, seal))
         self._learnt[key] = (day, exact, value)
 
@@ -355,19 +310,8 @@ class IntakeCache:
             drop_snapshot(self.folder)
 
     def _write(self, db: sqlite3.Connection) -> None:
-        with db:
-            db.executemany("INSERT OR REPLACE INTO intake (key, value, day, exact, used, mac)"
-                           " VALUES (?, ?, ?, ?, ?, ?)", self._pending)
-            db.executemany("INSERT OR REPLACE INTO stats (path, status, sha256, mac) VALUES (?, ?, ?, ?)",
-                           self._pending_stats)
-            if self._touched:  # once a day per entry, not once per build
-                db.executemany("UPDATE intake SET used = ? WHERE key = ?", [(self._today, k) for k in self._touched])
-                cutoff = (date.fromisoformat(self._today) - timedelta(days=KEEP_DAYS)).isoformat()
-                db.execute("DELETE FROM intake WHERE used < ?", (cutoff,))
-            gone = [p for p in (self._stats or {}) if p not in self._seen_stats and not os.path.lexists(p)]
-            db.executemany("DELETE FROM stats WHERE path = ?", [(p,) for p in gone])
-        for path in gone:
-            (self._stats or {}).pop(path, None)
+        write_rows(db, self._pending, self._pending_stats, self._touched, self._today, self._stats or {},
+                   self._seen_stats)
 
     def _keep_snapshot(self, wrote: bool) -> None:
         """Seal this build's statuses and entries beside the store as it is now, when they are not what the
@@ -405,63 +349,13 @@ class IntakeCache:
         does not carry our application id (another program's database is neither read nor altered)."""
         if self._db is not None or self._refused:
             return self._db
-        state = own_store(self.path)
-        if state == "foreign":
-            self._refuse()
-            return None
-        if state == "absent":
-            if not create:
-                return None
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                # Made by us, empty, owner-only; SQLite then finds an empty file and makes the database in it.
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
-            except FileExistsError:
-                return self._open(create, retry)  # another run made it just now: check it like any existing one
-            except OSError:
-                return None
-        try:
-            db = sqlite3.connect(self.path)
-            db.execute("PRAGMA schema_version").fetchone()  # SQLite opens the file here
-            if own_store(self.path) != "ours":  # swapped for a link or another file since it was checked
-                db.close()
-                self._refuse()
-                return None
-            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID or \
-                    db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
-                # Ours but of another format (format 1 held pickles), or the empty file we just made.
-                db.execute("DROP TABLE IF EXISTS intake")
-                db.execute("DROP TABLE IF EXISTS stats")
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {_FORMAT}")
-            db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
-                       " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL, mac TEXT NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
-                       " sha256 TEXT NOT NULL, mac TEXT NOT NULL)")
-            db.commit()
-        except (sqlite3.Error, OSError):
-            # A damaged store of ours: a cold build; it is made again only when it is still ours and whole gone.
-            try:
-                db.close()
-            except (sqlite3.Error, UnboundLocalError):
-                pass
-            if create and not retry and own_store(self.path) == "ours":
-                self.path.unlink(missing_ok=True)
-                return self._open(create, retry=True)
-            return None
-        self._db = db
+        db = open_store(self.folder, self.path, create, retry, self._refuse, self._open)
+        if db is not None:
+            self._db = db
         return db
 
     def _refuse(self) -> None:
         self._refused = True
         notice(f"提示:缓存文件 {self.path} 不是 hallscore 自己的缓存(是符号链接、其他程序的数据库或其他文件),"
                "本次不使用缓存,也不改动它;请移走该文件,或用 --cache-dir 指定另一个缓存目录。")
-
-
-_ENTRY, _STATS = "intake-entry", "intake-stats"  # the keyed digests' purposes
-
-
-def _row(*fields: object) -> bytes:
-    return "\x1f".join(os.fsdecode(f) if isinstance(f, bytes) else str(f) for f in fields).encode("utf-8",
-                                                                                                "surrogateescape")
 

@@ -26,7 +26,8 @@ from generator.evaluate.year import Tally, tally
 from generator.fs.files import clean_temp_files, file_sha256, stat_status
 from generator.fs.memo import read_memo, write_memo
 from generator.incremental import collector
-from generator.incremental.intake_cache import IntakeCache, code_version
+from generator.incremental.fingerprints import code_version
+from generator.incremental.intake_cache import IntakeCache
 from generator.incremental.lists import issue_linked, write_all
 from generator.incremental.unchanged import (
     KeptResults,

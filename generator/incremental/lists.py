@@ -20,7 +20,7 @@ from generator.archive.year import Issued
 from generator.evaluate.decisions import list_file_name
 from generator.fs.installkey import keyed_digest
 from generator.fs.memo import read_memo, write_memo
-from generator.incremental.intake_cache import code_version
+from generator.incremental.fingerprints import code_version
 from generator.model import YearResults
 from generator.workbooks.lists import write_lists
 

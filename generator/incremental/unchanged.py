@@ -26,7 +26,7 @@ from generator.fs.files import file_sha256, file_status, read_own_file, write_te
 from generator.fs.installkey import digest_matches, keyed_digest
 from generator.fs.memo import read_memo, write_memo
 from generator.incremental import collector
-from generator.incremental.intake_cache import code_version
+from generator.incremental.fingerprints import code_version
 from generator.model import YearResults
 from generator.resources import ASSETS, BASE_CONFIG, PAGE_TEMPLATES
 from generator.rules.register import LEVELS, Hall, load_register

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.fs.memo import read_memo, write_memo
-from generator.incremental.intake_cache import code_version
+from generator.incremental.fingerprints import code_version
 from generator.model import HallRow
 from generator.site.page_keys import hall_digest
 from generator.site.view import YearView

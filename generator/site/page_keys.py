@@ -20,7 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from generator.archive.lines import line_digest
-from generator.incremental.intake_cache import code_version
+from generator.incremental.fingerprints import code_version
 from generator.model import HallRow, RoundScore
 
 # The field of a return no page is handed (page_row), and so no page key holds.
