@@ -142,7 +142,7 @@ def _mkdocs_config(years: list[YearData], views: list[YearView], work: Path, sit
         halls_file = work / "hall-search.json"
         halls_file.write_text(json.dumps(search_entries(views, halls), ensure_ascii=False), encoding="utf-8")
         search_extra["halls_file"] = str(halls_file)
-        # Hall entries as jieba cut them, kept beside the site for the next build (mkdocs_hooks.py).
+        # Hall entries as jieba cut them, kept beside the site for the next build (search_memo.py).
         search_extra["halls_memo"] = str(_beside(site_dir, "search-memo.json"))
         # The other pages' search entries (data, checked), for the next build too.
         search_extra["pages_memo"] = str(_beside(site_dir, "search-pages.json"))
