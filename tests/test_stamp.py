@@ -19,6 +19,7 @@ from generator.archive.store import load_archive
 from generator.fs.memo import read_memo, write_memo
 from generator.model import RoundScore
 from generator.rules.register import Hall
+from generator.site import mkdocs_hooks, search_memo
 from generator.site.format import hall_slug
 from generator.site.hall_pages import SHELL, strip_key
 from generator.site.page_keys import forget_digests, page_row, page_row_digest
@@ -371,3 +372,23 @@ def test_pages_are_handed_a_row_without_its_returns_checksums_and_every_other_fi
     resent = replace(hall, rounds=(replace(hall.rounds[0], sha256="1" * 64),))
     assert page_row_digest(resent) == page_row_digest(hall) == (page_row_digest(shown)[0], 2)
     forget_digests()
+
+
+def test_search_memos_go_stale_when_the_hooks_or_the_memo_code_change(tmp_path, monkeypatch):
+    """The search memos' context is made from the code that cuts and makes the entries: the memo module and the
+    hooks that call it, both (an edit to either is a new context, so no memo made by the old code is used)."""
+    assert {p.resolve() for p in search_memo._SOURCES} == {Path(search_memo.__file__).resolve(),
+                                                         Path(mkdocs_hooks.__file__).resolve()}
+    copies = []
+    for source in search_memo._SOURCES:
+        copy = tmp_path / source.name
+        copy.write_bytes(source.read_bytes())
+        copies.append(copy)
+    monkeypatch.setattr(search_memo, "_SOURCES", tuple(copies))
+    contexts = []
+    for copy in [None, *copies]:
+        if copy is not None:
+            copy.write_bytes(copy.read_bytes() + b"\n# edited\n")
+        monkeypatch.setattr(search_memo, "_CONTEXTS", {})
+        contexts.append(search_memo.memo_context({"words": ["营业厅"]}))
+    assert len(set(contexts)) == 3

@@ -15,6 +15,7 @@ import hashlib
 import html
 import json
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.fs.memo import read_memo, write_memo
@@ -232,15 +233,17 @@ def _read_pages_memo(path: str, context: str) -> dict[str, list[dict[str, Any]]]
 
 
 def memo_context(extra: dict[str, Any]) -> str:
-    """What jieba's cut of a text depends on besides the text: jieba, the search plugin, the user words, this
-    module's code. A memo made under another context is not used. Made once per process and words (the three
-    memos ask for it)."""
+    """What jieba's cut of a text depends on besides the text: jieba, the search plugin, the user words, the code
+    that cuts and makes the entries (this module and the hooks that call it, read as files: the hooks import this
+    module). A memo made under another context is not used. Made once per process and words (the three memos ask
+    for it)."""
     words = json.dumps(list(extra.get("words") or ()), ensure_ascii=False)
     known = _CONTEXTS.get(words)
     if known is not None:
         return known
-    with open(__file__, "rb") as f:
-        digest = hashlib.sha256(f.read())
+    digest = hashlib.sha256()
+    for source in _SOURCES:
+        digest.update(source.read_bytes() + b"\0")
     for dist in ("jieba", "mkdocs-material"):
         try:
             digest.update(f"{dist}={metadata.version(dist)}\n".encode())
@@ -251,4 +254,5 @@ def memo_context(extra: dict[str, Any]) -> str:
     return _CONTEXTS[words]
 
 
+_SOURCES = (Path(__file__), Path(__file__).with_name("mkdocs_hooks.py"))
 _CONTEXTS: dict[str, str] = {}  # by words (the module is imported once per process)
