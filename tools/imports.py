@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BEGIN_MARKER = "<!-- import picture: begin (python tools/imports.py --write) -->"
 END_MARKER = "<!-- import picture: end -->"
-MAX_MODULE_LINES = 500
+MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 
