@@ -22,6 +22,25 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 
 def why(exc: BaseException) -> str:
     """A short Chinese phrase for ``exc`` (no trailing punctuation)."""
+    # The first that knows ``exc`` speaks: the order of the checks is kept across the helpers (an
+    # SSLCertVerificationError is also an SSLError, a ConnectionRefusedError also a ConnectionError and an OSError).
+    for reason_of in (_reader_reason, _network_reason, _file_reason, _content_reason):
+        reason = reason_of(exc)
+        if reason is not None:
+            return reason
+    if isinstance(exc, ConnectionError):
+        return "网络连接中断"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
+    if isinstance(exc, MemoryError):
+        return "内存不足"
+    if isinstance(exc, KeyError):
+        return "缺少必需的组成部分"
+    return "内容无法解析"
+
+
+def _reader_reason(exc: BaseException) -> str | None:
+    """What a YAML, TOML, template or xlsx reader (or our own Chinese ValueError) means; None for other errors."""
     name = type(exc).__name__
     mark = getattr(exc, "problem_mark", None)
     if name.endswith(("ComposerError", "ScannerError", "ParserError", "ConstructorError")) or mark is not None:
@@ -38,6 +57,11 @@ def why(exc: BaseException) -> str:
         return f"第 {getattr(exc, 'lineno', '?')} 行的模板语法有误"
     if name == "InvalidFileException":
         return "不是 xlsx 格式的文件"
+    return None
+
+
+def _network_reason(exc: BaseException) -> str | None:
+    """What went wrong talking to the mail server (SMTP, TLS, name, connection, timeout); None for other errors."""
     code = f"(服务器代码 {exc.smtp_code})" if isinstance(exc, smtplib.SMTPResponseException) else ""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return "服务器拒绝了用户名或密码" + code
@@ -55,12 +79,22 @@ def why(exc: BaseException) -> str:
         return "找不到这个服务器名称(请核对主机名)"
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return "连接超时(请核对主机、端口和网络)"
+    return None
+
+
+def _file_reason(exc: BaseException) -> str | None:
+    """Why a file could not be opened (missing, not allowed, a folder); None for other errors."""
     if isinstance(exc, FileNotFoundError):
         return "文件不存在"
     if isinstance(exc, PermissionError):
         return "没有读取或写入的权限"
     if isinstance(exc, IsADirectoryError):
         return "这是一个文件夹,不是文件"
+    return None
+
+
+def _content_reason(exc: BaseException) -> str | None:
+    """What is wrong inside a file (its zip, compression, text encoding or XML); None for other errors."""
     if isinstance(exc, (zipfile.BadZipFile, zipfile.LargeZipFile, struct.error)):
         return "zip 结构损坏,不是完整的 zip 文件(可能已损坏或在传输中被截断)"
     if isinstance(exc, NotImplementedError):
@@ -69,17 +103,9 @@ def why(exc: BaseException) -> str:
         return "不是完整的 zip 文件,可能已损坏或在传输中被截断"
     if isinstance(exc, UnicodeError):
         return "文字编码无法识别"
-    if isinstance(exc, (ExpatError, SyntaxError)) or name == "ParseError":
+    if isinstance(exc, (ExpatError, SyntaxError)) or type(exc).__name__ == "ParseError":
         return "内部的 XML 内容格式不正确"
-    if isinstance(exc, ConnectionError):
-        return "网络连接中断"
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return os_reason(exc)
-    if isinstance(exc, MemoryError):
-        return "内存不足"
-    if isinstance(exc, KeyError):
-        return "缺少必需的组成部分"
-    return "内容无法解析"
+    return None
 
 
 def os_reason(exc: OSError) -> str:

@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from generator.numbers import number
@@ -170,6 +171,22 @@ def build_book(standard: Standard) -> Workbook:
     wb = Workbook()
     info = wb.active
     info.title = SHEET_INFO
+    _write_info(info, standard)
+    sections = wb.create_sheet(SHEET_SECTIONS)
+    sections.append(["环节", "权重"])
+    for section in standard.sections:
+        written = standard.weight_written(section)
+        sections.append([section, number(written) if written is not None else None])
+    _write_items(wb.create_sheet(SHEET_ITEMS), standard)
+    _write_rule_sheets(wb, standard)
+    _format_sheets(wb)
+    wb.properties.creator = "hallscore"
+    wb.properties.title = standard.title
+    return wb
+
+
+def _write_info(info: Worksheet, standard: Standard) -> None:
+    """The 说明 sheet: the standard's 项目 | 内容 rows, then how to fill the workbook in."""
     info.append(["项目", "内容"])
     for label, value in (("标识", standard.id), ("名称", standard.title), ("版本", standard.version),
                          ("来源", standard.source), ("加分上限", number(standard.bonus_cap)),
@@ -179,12 +196,10 @@ def build_book(standard: Standard) -> Workbook:
     info.append(["填写说明", "本工作簿按 hallscore 评价标准工作簿的约定填写:各表第 1 行为表头;环节的权重留空表示按该环节"
                             "分值合计计算;评分项的等级写成 优秀=100%;良好=80%;一般=60%;差=0%(百分比为占本项分值的比例),"
                             "留空表示按分值步长打分;加分项、扣分项、否决项没有时可删除该表。检查:hallscore standard check 本文件。"])
-    sections = wb.create_sheet(SHEET_SECTIONS)
-    sections.append(["环节", "权重"])
-    for section in standard.sections:
-        written = standard.weight_written(section)
-        sections.append([section, number(written) if written is not None else None])
-    items = wb.create_sheet(SHEET_ITEMS)
+
+
+def _write_items(items: Worksheet, standard: Standard) -> None:
+    """The 评分项 sheet, its 可不适用 column a 是/否 dropdown."""
     items.append(list(TABLES[SHEET_ITEMS][1]))
     for item in standard.items:
         items.append([item.id, item.section, item.text, item.guidance, number(item.max_points),
@@ -192,6 +207,10 @@ def build_book(standard: Standard) -> Workbook:
     yes_no = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
     yes_no.add(f"F2:F{max(2, len(standard.items) + 1)}")
     items.add_data_validation(yes_no)
+
+
+def _write_rule_sheets(wb: Workbook, standard: Standard) -> None:
+    """The 加分项, 扣分项 and 否决项 sheets, each only when the standard has such rules."""
     if standard.bonus:
         ws = wb.create_sheet(SHEET_BONUS)
         ws.append(list(TABLES[SHEET_BONUS][1]))
@@ -207,6 +226,10 @@ def build_book(standard: Standard) -> Workbook:
         ws.append(list(TABLES[SHEET_VETOES][1]))
         for v in standard.vetoes:
             ws.append([v.id, v.text])
+
+
+def _format_sheets(wb: Workbook) -> None:
+    """Every sheet: a bold header row kept in view, set column widths, wrapped cells whose texts stay texts."""
     widths = {SHEET_INFO: (12, 80), SHEET_SECTIONS: (24, 8), SHEET_ITEMS: (6, 14, 40, 50, 6, 8, 30),
               SHEET_BONUS: (6, 40, 6, 8), SHEET_DEDUCTIONS: (6, 40, 6), SHEET_VETOES: (6, 50)}
     for ws in wb.worksheets:
@@ -220,9 +243,6 @@ def build_book(standard: Standard) -> Workbook:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # text stays text: a "=…" text never becomes a formula
         ws.freeze_panes = "A2"
-    wb.properties.creator = "hallscore"
-    wb.properties.title = standard.title
-    return wb
 
 
 def book_bytes(standard: Standard) -> bytes:

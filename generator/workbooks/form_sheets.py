@@ -99,7 +99,21 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
         _events(wb.create_sheet(wbk.SHEET_EVENTS), standard)
     if wbk.SHEET_VETO in sheets:
         _vetoes(wb.create_sheet(wbk.SHEET_VETO), standard, lists)
+    _write_meta(wb, standard, hall, year, created)
+    wb.move_sheet(wbk.SHEET_LISTS, offset=len(wb.sheetnames))  # keep the contract's sheet order first
+    wb.properties.creator = "hallscore"
+    wb.properties.title = standard.title
+    if created is not None:
+        wb.properties.created = created.replace(tzinfo=None)
+        wb.properties.modified = created.replace(tzinfo=None)
+    _protect(wb, f"{hall.hall_id} {hall.name}" if hall else "营业厅服务评价检查表(空白母版)")
+    wb.active = 1
+    return wb
 
+
+def _write_meta(wb: Workbook, standard: Standard, hall: Hall | None, year: int | None,
+                created: datetime | None) -> None:
+    """What intake recognises the workbook by, on the hidden meta sheet and again as custom document properties."""
     meta = {
         "template_id": wbk.template_id(standard),
         "standard_id": standard.id,
@@ -116,14 +130,10 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
     for key in wbk.META_KEYS:
         # Strings only: LibreOffice turns integer properties into floats.
         wb.custom_doc_props.append(StringProperty(name=f"hallscore.{key}", value=meta[key]))
-    wb.move_sheet(wbk.SHEET_LISTS, offset=len(wb.sheetnames))  # keep the contract's sheet order first
-    wb.properties.creator = "hallscore"
-    wb.properties.title = standard.title
-    if created is not None:
-        wb.properties.created = created.replace(tzinfo=None)
-        wb.properties.modified = created.replace(tzinfo=None)
 
-    header = f"{hall.hall_id} {hall.name}" if hall else "营业厅服务评价检查表(空白母版)"
+
+def _protect(wb: Workbook, header: str) -> None:
+    """Lock every sheet and the workbook's structure; give each visible sheet its print layout under ``header``."""
     for sheet in wb.worksheets:
         sheet.protection.sheet = True
         # Inspectors may widen columns and rows to read long texts; nothing else.
@@ -132,8 +142,6 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
         if sheet.sheet_state == "visible":
             set_print_layout(sheet, header)
     wb.security = WorkbookProtection(lockStructure=True)  # no adding, deleting, renaming or unhiding sheets
-    wb.active = 1
-    return wb
 
 
 # -- sheets ------------------------------------------------------------------------------------------
