@@ -20,7 +20,7 @@ from typing import Any
 
 from generator.archive.inputs import Inputs
 from generator.archive.store import RESULTS_FILE, load_archive
-from generator.archive.year import clean_archive, issue_lists, stage_year
+from generator.archive.year import StagedYear, clean_archive, issue_lists, stage_year
 from generator.build_summary import BuildSummary, Progress, StageClock, intake_ticks
 from generator.errors import ConfigError, DecisionError, SiteError
 from generator.evaluate.decisions import Answer, decision_files, load_decisions
@@ -34,7 +34,7 @@ from generator.fs.journal import commit as commit_year
 from generator.fs.journal import recover as recover_year
 from generator.fs.paths import check_outputs, check_site_dir
 from generator.incremental.intake_cache import IntakeCache
-from generator.incremental.layer import IncrementalLayer, SitePublished
+from generator.incremental.layer import EvaluatedYear, IncrementalLayer, SitePublished
 from generator.intake.errors import NothingAcceptedError
 from generator.intake.meta_year import returns_year
 from generator.intake.run import REJECTED, IntakeReport, discover, run_intake
@@ -149,32 +149,21 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
     sources = load_sources(o, layer)
     clock.lap("load")
     found = discover(o.paths)  # once: the intake checks these entries and the archive keeps them
-    report = layer.intake(partial(check_returns, o.paths, sources.standard, sources.halls, o.config.year, o.workers,
-                                  intake_ticks(progress), found=found))
+    report = intake_stage(o, layer, sources, found, progress)
     clock.lap("intake")
     if not report.has_records():
         raise NothingAcceptedError(nothing_accepted(report, o.config.year, o.paths), report)
     clock.announce("scoring")
-    inputs = YearInputs(sources.halls, report, sources.standard, sources.rules, sources.overrides, sources.decisions)
-    evaluated = layer.evaluate(evaluate_stage, inputs, o.archive_dir / str(o.config.year) / RESULTS_FILE)
-    del inputs  # the records are in the results now: the year is not held twice through the archive and site
-    report = IntakeReport(report.files, [], report.inputs_key)
+    evaluated, report = scoring_stage(o, layer, sources, report)
     clock.lap("scoring")
     clock.announce("archive")
-    year = o.config.year
-    intake = report.to_dict()  # what intake.json holds
-    target = o.archive_dir / str(year)
-    staged_year = layer.archive(partial(stage_year, o.archive_dir, intake=intake, standard_path=sources.standard_path,
-                                        inputs=o.kept_inputs(found), sha256_of=layer.content_sha256),
-                                evaluated, year, intake, target)
-    del intake
+    target = o.archive_dir / str(o.config.year)
+    staged_year = archive_stage(o, layer, sources, found, report, evaluated, target)
     staged = staged_year.folder if staged_year is not None else None
-    summary = BuildSummary(year, report, None, o.archive_dir, o.site_dir, workers=o.workers, tally=evaluated.tally,
-                           answers=evaluated.answers, cache_hits=layer.intake_hits, files_read=layer.files_read(report))
+    summary = start_summary(o, layer, report, evaluated)
     try:
         if staged is not None:
-            summary.filled_in_archive = issue_lists(evaluated.results(), staged, target / SHORTLIST_FOLDER,
-                                                    layer.issue_lists)
+            summary.filled_in_archive = lists_stage(layer, evaluated, staged, target)
             if o.site_dir is None:
                 commit_year(o.archive_dir, [(staged, target)])  # the year's folder is complete before anyone sees it
         clock.lap("archive")
@@ -187,19 +176,64 @@ def run_pipeline(o: BuildOptions, layer: IncrementalLayer, progress: Progress | 
             evaluated.let_go()
             as_read = staged_year.as_read if staged_year is not None else None
             staged_year = None
-            published = layer.site(partial(publish_site, o.archive_dir, o.site_dir, o.strict, staged, target, as_read),
-                                   o.archive_dir, o.site_dir, o.strict, staged is not None, still_published)
+            site_stage(o, o.site_dir, layer, summary, staged, target, as_read)
             del as_read
-            summary.pages, summary.site_reused, summary.hall_pages = (published.pages, published.reused,
-                                                                      published.hall_pages)
             clock.lap("site")
     finally:
         if staged is not None:
             shutil.rmtree(staged.parent, ignore_errors=True)  # empty once committed
     summary.results_status = file_status(target / RESULTS_FILE)
-    layer.remember(year, target, target / RESULTS_FILE, staged is not None, evaluated)
+    layer.remember(o.config.year, target, target / RESULTS_FILE, staged is not None, evaluated)
     summary.seconds, summary.cpu_seconds = clock.seconds, clock.cpu_seconds
     return summary
+
+
+def intake_stage(o: BuildOptions, layer: IncrementalLayer, sources: Sources, found: Sequence[tuple[Path, str]],
+                 progress: Progress | None) -> IntakeReport:
+    """The intake stage through ``layer``: the entries ``found`` checked against the standard and the register."""
+    return layer.intake(partial(check_returns, o.paths, sources.standard, sources.halls, o.config.year, o.workers,
+                                intake_ticks(progress), found=found))
+
+
+def scoring_stage(o: BuildOptions, layer: IncrementalLayer, sources: Sources,
+                  report: IntakeReport) -> tuple[EvaluatedYear, IntakeReport]:
+    """The evaluation stage through ``layer`` (or the results the archive keeps when nothing they come from
+    changed), and the intake report without its records, which the results now hold."""
+    inputs = YearInputs(sources.halls, report, sources.standard, sources.rules, sources.overrides, sources.decisions)
+    evaluated = layer.evaluate(evaluate_stage, inputs, o.archive_dir / str(o.config.year) / RESULTS_FILE)
+    del inputs  # the records are in the results now: the year is not held twice through the archive and site
+    return evaluated, IntakeReport(report.files, [], report.inputs_key)
+
+
+def archive_stage(o: BuildOptions, layer: IncrementalLayer, sources: Sources, found: Sequence[tuple[Path, str]],
+                  report: IntakeReport, evaluated: EvaluatedYear, target: Path) -> StagedYear | None:
+    """The archive stage through ``layer``: the year staged beside ``target``, or None when it is already there."""
+    intake = report.to_dict()  # what intake.json holds
+    return layer.archive(partial(stage_year, o.archive_dir, intake=intake, standard_path=sources.standard_path,
+                                 inputs=o.kept_inputs(found), sha256_of=layer.content_sha256),
+                         evaluated, o.config.year, intake, target)
+
+
+def lists_stage(layer: IncrementalLayer, evaluated: EvaluatedYear, staged: Path, target: Path) -> list[str]:
+    """The lists stage through ``layer``: the 上报名单 into the staged year; the names of those found answered."""
+    return issue_lists(evaluated.results(), staged, target / SHORTLIST_FOLDER, layer.issue_lists)
+
+
+def start_summary(o: BuildOptions, layer: IncrementalLayer, report: IntakeReport,
+                  evaluated: EvaluatedYear) -> BuildSummary:
+    """The build's summary as intake and evaluation leave it; the archive and site stages fill in the rest."""
+    return BuildSummary(o.config.year, report, None, o.archive_dir, o.site_dir, workers=o.workers,
+                        tally=evaluated.tally, answers=evaluated.answers, cache_hits=layer.intake_hits,
+                        files_read=layer.files_read(report))
+
+
+def site_stage(o: BuildOptions, site_dir: Path, layer: IncrementalLayer, summary: BuildSummary, staged: Path | None,
+               target: Path, as_read: YearResults | None) -> None:
+    """The site stage through ``layer`` into ``site_dir`` (``o.site_dir``), its figures into ``summary``."""
+    published = layer.site(partial(publish_site, o.archive_dir, site_dir, o.strict, staged, target, as_read),
+                           o.archive_dir, site_dir, o.strict, staged is not None, still_published)
+    summary.pages, summary.site_reused, summary.hall_pages = (published.pages, published.reused,
+                                                              published.hall_pages)
 
 
 @dataclass(frozen=True)

@@ -96,25 +96,8 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
     register = {h.hall_id: h for h in halls}
     mail = MailInputs(entered)  # .eml/mbox → their attachments, in a temporary folder
     found = mail.found
-    outcomes: list[Outcome | None] = [None] * len(found)
-    keys: dict[int, str] = {}
-    total = len(found)
-    tick: Progress | None = None
-    if progress is not None:
-        report_progress = progress
-
-        def tick(n: int) -> None:
-            report_progress(n, total)
-
-    batches = _sort_entries(found, cache, outcomes, keys, tick)
-    for index, outcome in _check_all(batches, (standard, register, year, today, limits), workers, tick):
-        outcomes[index] = outcome
-        if cache is not None and keys.get(index):
-            cache.put(keys[index], outcome)
-    if cache is not None:
-        cache.flush()
-    settled = [outcome for outcome in outcomes if outcome is not None]
-    assert len(settled) == len(found)  # every entry has its outcome by now
+    settled, keys = _check_entries(found, cache, (standard, register, year, today, limits), workers,
+                                   _ticker(progress, len(found)))
     statuses, candidates, dated = _statuses(found, settled)
     records, replaced = _settle_duplicates(candidates)
     _flag_round_dates(candidates, records)
@@ -125,6 +108,35 @@ def run_intake(paths: Iterable[str | Path], standard: Standard, halls: Iterable[
         cache.keep_report(listing[0], _racy_keys(listing[1], found, keys), report,
                           _record_keys(settled, keys, records, replaced))
     return report
+
+
+def _ticker(progress: Callable[[int, int], None] | None, total: int) -> Progress | None:
+    """``progress(done, total)`` told of files done as they come (``tick(n)``: ``n`` files more)."""
+    if progress is None:
+        return None
+
+    def tick(n: int) -> None:
+        progress(n, total)
+
+    return tick
+
+
+def _check_entries(found: list[tuple[Path, str]], cache: CheckCache | None, context: CheckContext, workers: int,
+                   tick: Progress | None) -> tuple[list[Outcome], dict[int, str]]:
+    """Every entry's outcome, in the order found (known without checking, from the cache, or checked, the new
+    ones then put in the cache), and each file's cache key by its index."""
+    outcomes: list[Outcome | None] = [None] * len(found)
+    keys: dict[int, str] = {}
+    batches = _sort_entries(found, cache, outcomes, keys, tick)
+    for index, outcome in _check_all(batches, context, workers, tick):
+        outcomes[index] = outcome
+        if cache is not None and keys.get(index):
+            cache.put(keys[index], outcome)
+    if cache is not None:
+        cache.flush()
+    settled = [outcome for outcome in outcomes if outcome is not None]
+    assert len(settled) == len(found)  # every entry has its outcome by now
+    return settled, keys
 
 
 def _racy_keys(racy: list[str] | None, found: list[tuple[Path, str]],

@@ -59,17 +59,13 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
     site in place together with the archive's new year (fs/journal.py); by default the site alone is swapped in."""
     check_site_dir(site_dir)
     site_dir = Path(site_dir).resolve()
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(site_dir.parent, f".{site_dir.name}.build-")
-    work = Path(tempfile.mkdtemp(prefix=work_prefix(f".{site_dir.name}.build-"), dir=site_dir.parent))
+    work = _work_folder(site_dir)
     try:
         views = [YearView(y) for y in years]
         attach_application(views)
         # The published site is reused (unchanged pages linked, downloads copied) only when it is, file for file,
         # what the last build published: a page deleted, edited or planted since makes this a full build.
-        state = _site_state(site_dir) if (site_dir / SITE_MARKER).is_file() else None
-        known, old_keys = state if state is not None else (None, None)
-        previous = site_dir if known is not None else None
+        known, old_keys, previous = _reusable_site(site_dir)
         downloads = Downloads(previous, _beside(site_dir, "rows.json"))
         _year_files(views, work / "docs", downloads, stamp)
         # Province page bodies whose inputs did not change, from the last build (province.py).
@@ -77,9 +73,7 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         pages = _write_pages(years, views, work / "docs", template_dir, stamp, cache)
         # The hall pages, made once for their search entries and their stamping.
         halls = list(iter_hall_pages(None, template_dir, views=views)) if stamp else []
-        config_path = _mkdocs_config(years, views, work, site_dir, base_config, halls if stamp else None)
-        _mkdocs_build(config_path, strict, _build_epoch(years))
-        _drop_source_maps(work / "site")
+        _mkdocs_site(years, views, work, site_dir, base_config, halls if stamp else None, strict)
         downloads.save_keys(work / "site")
         keys: dict[str, str] = {}
         stamped = _stamp(views, work / "site", previous, template_dir, old_keys, keys, halls) if stamp else {
@@ -90,18 +84,50 @@ def build_site(years: list[YearData], site_dir: str | Path, base_config: str | P
         forget_digests()
         pages += int(stamped["written"] + stamped["linked"])
         link_unchanged(work / "site", previous)
-        if keep_docs is not None:
-            if Path(keep_docs).exists():
-                shutil.rmtree(keep_docs)
-            shutil.copytree(work / "docs", keep_docs)
+        _keep_docs(work / "docs", keep_docs)
         _publish(work / "site", site_dir, known or {}, commit, keys)
-        if cache is not None:
-            cache.prune()
-        provinces = {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
+        provinces = _province_figures(cache)
         return {"pages": pages, "site": str(site_dir), "hall_pages": stamped, "province_pages": provinces}
     finally:
         forget_digests()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _work_folder(site_dir: Path) -> Path:
+    """A new build folder beside the site, once the folders of killed builds are gone."""
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(site_dir.parent, f".{site_dir.name}.build-")
+    return Path(tempfile.mkdtemp(prefix=work_prefix(f".{site_dir.name}.build-"), dir=site_dir.parent))
+
+
+def _reusable_site(site_dir: Path) -> tuple[dict[str, str] | None, dict[str, str] | None, Path | None]:
+    """The intact published site's SHA-256 by identity and page keys (:func:`_site_state`), and the site to reuse."""
+    state = _site_state(site_dir) if (site_dir / SITE_MARKER).is_file() else None
+    known, old_keys = state if state is not None else (None, None)
+    return known, old_keys, site_dir if known is not None else None
+
+
+def _mkdocs_site(years: list[YearData], views: list[YearView], work: Path, site_dir: Path, base_config: str | Path,
+                 halls: list[HallPage] | None, strict: bool) -> None:
+    """MkDocs builds ``work/site`` from ``work/docs`` and the build's mkdocs.yml; the theme's source maps go."""
+    config_path = _mkdocs_config(years, views, work, site_dir, base_config, halls)
+    _mkdocs_build(config_path, strict, _build_epoch(years))
+    _drop_source_maps(work / "site")
+
+
+def _keep_docs(docs: Path, keep_docs: Path | None) -> None:
+    """A copy of the pages' sources at ``keep_docs`` (replacing what is there), when asked for."""
+    if keep_docs is not None:
+        if Path(keep_docs).exists():
+            shutil.rmtree(keep_docs)
+        shutil.copytree(docs, keep_docs)
+
+
+def _province_figures(cache: PageCache | None) -> dict[str, int]:
+    """Province pages reused and rendered, once the cache has dropped the bodies this build did not use."""
+    if cache is not None:
+        cache.prune()
+    return {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
 
 
 def _beside(site_dir: Path, what: str) -> Path:
