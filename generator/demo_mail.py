@@ -44,6 +44,48 @@ def _zip_bytes(members: list[tuple[str, bytes]], year: int) -> bytes:
     return buffer.getvalue()
 
 
+def _reply_with_returns(n: int, original: EmailMessage, contact: Contact, halls: list[Hall], year: int,
+                        returns_dir: Path) -> tuple[EmailMessage, int]:
+    """The ``n``-th city's reply to ``original`` with its self-assessments, moved out of ``returns_dir``, and how
+    many it carries."""
+    key = (contact.province, contact.city)
+    reply = EmailMessage(policy=policy.SMTP)
+    reply["From"] = f"{contact.name} <{contact.to[0]}>"
+    reply["To"] = original["From"]
+    reply["Subject"] = "回复:" + original["Subject"]
+    reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=UTC))
+    reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
+    reply["In-Reply-To"] = original["Message-ID"]
+    reply.set_content("附件是本市填好的检查表,请查收。")
+    moved = 0
+    zipped: list[tuple[str, bytes]] = []  # the second city sends its workbooks back as one zip
+    for hall in (h for h in halls if (h.province, h.city) == key):
+        path = template_path(returns_dir / ROUND_SELF, hall)
+        if path.is_file():
+            if n % 2:
+                zipped.append((path.name, path.read_bytes()))
+            else:
+                reply.add_attachment(path.read_bytes(), maintype="application",
+                                     subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                     filename=path.name)
+            path.unlink()  # this return now arrives by mail only
+            moved += 1
+    if zipped:
+        reply.add_attachment(_zip_bytes(zipped, year), maintype="application", subtype="zip",
+                             filename=f"{key[1]}检查表.zip")
+    return reply, moved
+
+
+def _link_only_reply(contact: Contact, year: int) -> EmailMessage:
+    """A reply with only a link to a file share and no workbook (intake rejects it under the mail)."""
+    link = EmailMessage(policy=policy.SMTP)
+    link["From"], link["To"] = f"{contact.name} <{contact.to[0]}>", "fw@example.cn"
+    link["Subject"], link["Message-ID"] = "回复:检查表", "<demo-link@example.cn>"
+    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=UTC))
+    link.set_content("检查表已上传网盘:https://pan.example.cn/s/demo")
+    return link
+
+
 def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, returns_dir: Path, cities: int = 2) -> MailDemo:
     """The email loop on demo data: a contacts list, one draft per city with its zip in ``out/mail/发件箱``,
     and the self-assessments of the first ``cities`` cities moved out of ``returns_dir`` into replies in
@@ -64,37 +106,10 @@ def make_mail_demo(standard: Standard, halls: list[Hall], year: int, out: Path, 
     box = mailbox.mbox(str(folder / "inbox.mbox"))
     moved = 0
     for n, key in enumerate(keys[:cities]):
-        original = by_id[f"{key[0]}_{key[1]}.eml"]
-        reply = EmailMessage(policy=policy.SMTP)
-        reply["From"] = f"{contacts[key].name} <{contacts[key].to[0]}>"
-        reply["To"] = original["From"]
-        reply["Subject"] = "回复:" + original["Subject"]
-        reply["Date"] = format_datetime(datetime(year, 5, 20 + n, 10, 30, tzinfo=UTC))
-        reply["Message-ID"] = f"<demo-reply-{n}@example.cn>"
-        reply["In-Reply-To"] = original["Message-ID"]
-        reply.set_content("附件是本市填好的检查表,请查收。")
-        zipped: list[tuple[str, bytes]] = []  # the second city sends its workbooks back as one zip
-        for hall in (h for h in halls if (h.province, h.city) == key):
-            path = template_path(returns_dir / ROUND_SELF, hall)
-            if path.is_file():
-                if n % 2:
-                    zipped.append((path.name, path.read_bytes()))
-                else:
-                    reply.add_attachment(path.read_bytes(), maintype="application",
-                                         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                         filename=path.name)
-                path.unlink()  # this return now arrives by mail only
-                moved += 1
-        if zipped:
-            reply.add_attachment(_zip_bytes(zipped, year), maintype="application", subtype="zip",
-                                 filename=f"{key[1]}检查表.zip")
+        reply, count = _reply_with_returns(n, by_id[f"{key[0]}_{key[1]}.eml"], contacts[key], halls, year, returns_dir)
+        moved += count
         box.add(reply.as_bytes(policy=policy.SMTP))
-    link = EmailMessage(policy=policy.SMTP)
-    link["From"], link["To"] = f"{contacts[keys[-1]].name} <{contacts[keys[-1]].to[0]}>", "fw@example.cn"
-    link["Subject"], link["Message-ID"] = "回复:检查表", "<demo-link@example.cn>"
-    link["Date"] = format_datetime(datetime(year, 5, 25, 9, 0, tzinfo=UTC))
-    link.set_content("检查表已上传网盘:https://pan.example.cn/s/demo")
-    box.add(link.as_bytes(policy=policy.SMTP))
+    box.add(_link_only_reply(contacts[keys[-1]], year).as_bytes(policy=policy.SMTP))
     box.close()
     return {"outbox": folder / "发件箱", "drafts": len(drafts), "inbox": folder / "inbox.mbox", "mails": cities + 1,
             "moved": moved, "contacts": folder / "联系人.xlsx"}

@@ -148,21 +148,8 @@ def problem_drafts(intake: Mapping[str, object], sender: str, halls: Iterable[Ha
     report = report_from_dict(intake)
     own = _addr(sender)
     known = _known_addresses(contacts or {})
-    by_mail: dict[str, list[FileStatus]] = {}
-    accepted_by_mail: dict[str, list[str]] = {}
     result = ProblemReplies()
-    for f in report.files:
-        key = _message_key(f.mail)
-        if f.status == ACCEPTED and key:
-            accepted_by_mail.setdefault(key, []).append(_attachment(f))
-        if f.corrected_by:  # intake says the correction came: no more complaints about the old file
-            result.closed.append(f.path)
-        if f.status != REJECTED:  # only open rejections are answered (intake settles which are open)
-            continue
-        if key:
-            by_mail.setdefault(key, []).append(f)
-        else:
-            result.unmailed.append(f.path)
+    by_mail, accepted_by_mail = _group_by_message(report, result)
     for key, files in sorted(by_mail.items()):
         mail = files[0].mail
         message_id = mail.get("message_id", "")
@@ -192,6 +179,27 @@ def problem_drafts(intake: Mapping[str, object], sender: str, halls: Iterable[Ha
             msg["References"] = references
         result.drafts.append(Draft(draft_name("退回", recipients[0][1], key[:16]), msg))
     return result
+
+
+def _group_by_message(report: IntakeReport,
+                      result: ProblemReplies) -> tuple[dict[str, list[FileStatus]], dict[str, list[str]]]:
+    """The open rejections by the message they came from, and each message's accepted attachments; the
+    corrected and the unmailed files go into ``result``."""
+    by_mail: dict[str, list[FileStatus]] = {}
+    accepted_by_mail: dict[str, list[str]] = {}
+    for f in report.files:
+        key = _message_key(f.mail)
+        if f.status == ACCEPTED and key:
+            accepted_by_mail.setdefault(key, []).append(_attachment(f))
+        if f.corrected_by:  # intake says the correction came: no more complaints about the old file
+            result.closed.append(f.path)
+        if f.status != REJECTED:  # only open rejections are answered (intake settles which are open)
+            continue
+        if key:
+            by_mail.setdefault(key, []).append(f)
+        else:
+            result.unmailed.append(f.path)
+    return by_mail, accepted_by_mail
 
 
 def _known_addresses(contacts: Contacts) -> dict[str, str]:

@@ -92,14 +92,7 @@ def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None,
         rows, _encoding = read_rows(path)
     except RegisterError as exc:
         raise ContactsError(str(exc).replace("营业厅清单", "联系人清单")) from exc
-    if not rows:
-        raise ContactsError(f"联系人清单 {path} 是空的")
-    header = [cell_text(c) for c in rows[0]]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ContactsError(f"联系人清单 {path} 第 1 行缺少列:{'、'.join(missing)}"
-                            f"(应包含:{'、'.join(COLUMNS)},可选:{'、'.join(OPTIONAL)})")
-    col = {name: header.index(name) for name in COLUMNS + OPTIONAL if name in header}
+    col = _column_index(rows, path)
     cities = {(h.province, h.city) for h in halls} if halls is not None else None
     contacts: dict[tuple[str, str], Contact] = {}
     problems: list[str] = []
@@ -107,37 +100,59 @@ def load_contacts(path: str | Path, halls: Iterable[Hall] | None = None,
         cells = {name: cell_text(row[i] if i < len(row) else None) for name, i in col.items()}
         if not any(cells.values()):
             continue
-        where = f"第 {n} 行"
-        empty = [name for name in COLUMNS if not cells[name]]
-        if empty:
-            problems.append(f"{where}:{'、'.join(empty)} 为空")
-            continue
-        to, cc = split_addresses(cells["邮箱"]), split_addresses(cells.get("抄送", ""))
-        bad = [address_problem(a, intranet) for a in to + cc if not valid_address(a, intranet)]
-        if bad:
-            problems.append(f"{where}:邮箱地址无效:{'、'.join(bad)}")
-            continue
-        wrong_name = name_problem(cells["联系人"])
-        if wrong_name:
-            problems.append(f"{where}:{wrong_name}")
-            continue
-        key = (cells["省"], cells["市"])
-        if key in contacts:
-            problems.append(f"{where}:{key[0]}{key[1]} 重复")
-            continue
-        if cities is not None and key not in cities:
-            problems.append(f"{where}:{key[0]} {key[1]} 不在营业厅清单中")
-            continue
-        contacts[key] = Contact(key[0], key[1], cells["联系人"], tuple(to), tuple(a for a in cc if a not in to))
+        found = _row_contact(cells, intranet, contacts, cities)
+        if isinstance(found, Contact):
+            contacts[(found.province, found.city)] = found
+        else:
+            problems.append(f"第 {n} 行:{found}")
     if cities is not None:
-        lacking = sorted(cities - contacts.keys())
-        problems += [f"营业厅清单中的 {p} {c} 没有联系人" for p, c in lacking[:50]]
-        if len(lacking) > 50:
-            problems.append(f"……另有 {len(lacking) - 50} 个市没有联系人")
+        problems += _cities_without_contact(cities, contacts)
     if problems:
         shown = problems[:80] + ([f"……另有 {len(problems) - 80} 处"] if len(problems) > 80 else [])
         raise ContactsError(f"联系人清单 {path} 有误:\n  - " + "\n  - ".join(shown))
     return dict(sorted(contacts.items()))
+
+
+def _column_index(rows: list[list[object]], path: Path) -> dict[str, int]:
+    """Where each known column is, from the first row; an empty list or a missing column is raised."""
+    if not rows:
+        raise ContactsError(f"联系人清单 {path} 是空的")
+    header = [cell_text(c) for c in rows[0]]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ContactsError(f"联系人清单 {path} 第 1 行缺少列:{'、'.join(missing)}"
+                            f"(应包含:{'、'.join(COLUMNS)},可选:{'、'.join(OPTIONAL)})")
+    return {name: header.index(name) for name in COLUMNS + OPTIONAL if name in header}
+
+
+def _row_contact(cells: dict[str, str], intranet: tuple[str, ...], contacts: dict[tuple[str, str], Contact],
+                 cities: set[tuple[str, str]] | None) -> Contact | str:
+    """The contact a non-blank row gives, or the first thing wrong with it (checked against the rows before)."""
+    empty = [name for name in COLUMNS if not cells[name]]
+    if empty:
+        return f"{'、'.join(empty)} 为空"
+    to, cc = split_addresses(cells["邮箱"]), split_addresses(cells.get("抄送", ""))
+    bad = [address_problem(a, intranet) for a in to + cc if not valid_address(a, intranet)]
+    if bad:
+        return f"邮箱地址无效:{'、'.join(bad)}"
+    wrong_name = name_problem(cells["联系人"])
+    if wrong_name:
+        return wrong_name
+    key = (cells["省"], cells["市"])
+    if key in contacts:
+        return f"{key[0]}{key[1]} 重复"
+    if cities is not None and key not in cities:
+        return f"{key[0]} {key[1]} 不在营业厅清单中"
+    return Contact(key[0], key[1], cells["联系人"], tuple(to), tuple(a for a in cc if a not in to))
+
+
+def _cities_without_contact(cities: set[tuple[str, str]], contacts: dict[tuple[str, str], Contact]) -> list[str]:
+    """One problem per register city with no contact, the first 50 named and the rest counted."""
+    lacking = sorted(cities - contacts.keys())
+    problems = [f"营业厅清单中的 {p} {c} 没有联系人" for p, c in lacking[:50]]
+    if len(lacking) > 50:
+        problems.append(f"……另有 {len(lacking) - 50} 个市没有联系人")
+    return problems
 
 
 def write_contacts(contacts: Iterable[Contact], path: str | Path) -> None:
