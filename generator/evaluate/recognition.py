@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import DecisionError
-from generator.evaluate.decisions import RECOGNISE, REFUSE, Answer, list_fact, list_records, settle
+from generator.evaluate.decisions import RECOGNISE, REFUSE, Answer, Settled, list_fact, list_records, settle
 from generator.evaluate.shortlist import excellent_lists, good_lists
 from generator.evaluate.tier_reasons import Fact
 from generator.evaluate.tiering import Candidate, Placement
@@ -98,20 +98,7 @@ def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config
                   for (scope, _tier), a in province.applied.items()}
     excellent = excellent_lists(halls, candidates, config, recognised, info)
     group = settle(answers, excellent, year, EXCELLENT, files)
-    group_yes = {d.hall_id for a in group.applied.values() for d in a.decisions if d.result == RECOGNISE}
-    for a in group.applied.values():
-        _within(a, sum(1 for d in a.decisions if d.result == RECOGNISE), a.quota,
-                f"认定优秀 {{n}} 个,超过{a.scope}优秀名额 {a.quota} 个")
-    free: dict[str, int] = {}
-    for a in province.applied.values():
-        yes = {d.hall_id for d in a.decisions if d.result == RECOGNISE}
-        freed = len(yes & group_yes)
-        _within(a, len(yes) - freed, a.quota,
-                "认定良好 {n} 个" + (f"(其中 {freed} 个已由集团认定为优秀,空出名额)" if freed else "")
-                + f",超过{a.scope}良好名额 {a.quota} 个")
-        free[a.scope] = a.quota - (len(yes) - freed)
-    for entry in good:  # the province page shows the places its newer answer may still fill
-        entry["free"] = free.get(entry["scope"])
+    _check_bounds(province, group, good)
     done = Recognition(good + excellent, outcomes=sorted(province.outcomes + group.outcomes,
                                                         key=lambda o: (o["scope"], o["tier"], o["date"], o["sha256"])))
     line = config.thresholds[EXCELLENT]
@@ -132,6 +119,24 @@ def recognise(halls: Sequence[Hall], candidates: Mapping[str, Candidate], config
                                                    or placements[hall_id].tier != EXCELLENT):
                     done.pins[hall_id] = (GOOD, fact)  # 良好 (or above, until the group has spoken)
     return done
+
+
+def _check_bounds(province: Settled, group: Settled, good: list[dict[str, Any]]) -> None:
+    """Refuse an answer that recognises more halls than its quota; mark on each 良好 list the places left."""
+    group_yes = {d.hall_id for a in group.applied.values() for d in a.decisions if d.result == RECOGNISE}
+    for a in group.applied.values():
+        _within(a, sum(1 for d in a.decisions if d.result == RECOGNISE), a.quota,
+                f"认定优秀 {{n}} 个,超过{a.scope}优秀名额 {a.quota} 个")
+    free: dict[str, int] = {}
+    for a in province.applied.values():
+        yes = {d.hall_id for d in a.decisions if d.result == RECOGNISE}
+        freed = len(yes & group_yes)
+        _within(a, len(yes) - freed, a.quota,
+                "认定良好 {n} 个" + (f"(其中 {freed} 个已由集团认定为优秀,空出名额)" if freed else "")
+                + f",超过{a.scope}良好名额 {a.quota} 个")
+        free[a.scope] = a.quota - (len(yes) - freed)
+    for entry in good:  # the province page shows the places its newer answer may still fill
+        entry["free"] = free.get(entry["scope"])
 
 
 def _within(a: Answer, n: int, quota: int, what: str) -> None:

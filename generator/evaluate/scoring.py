@@ -288,7 +288,23 @@ def _reported_in_halves(record: ReturnRecord, events: tuple[Any, ...]) -> Report
         sections.append((section, _tenths_of(100 * earned, applicable) if applicable else None))
         earned_total += earned
         max_total += applicable
-    counts = record.events
+    bonus_items, bonus, deduction_items, deduction = _events_in_halves(record.events, bonus_rules, minus_rules)
+    bonus = min(bonus, total_cap)
+    # base = 100·E/M; final = max(0, base + (B − D)/2) = (200·E + (B − D)·M) / (2·M), all in half-points.
+    if max_total:
+        base = _tenths_of(100 * earned_total, max_total)
+        n, d = 200 * earned_total + (bonus - deduction) * max_total, 2 * max_total
+    else:
+        base, n, d = 0, bonus - deduction, 2
+    final = _tenths_of(n, d) if n > 0 else 0
+    flags = record.vetoes
+    vetoes = tuple(v for v in veto_ids if flags.get(v)) if any(flags.values()) else ()
+    return Reported(base, 5 * bonus, 5 * deduction, final, tuple(sections), bonus_items, deduction_items, vetoes)
+
+
+def _events_in_halves(counts: dict[str, int], bonus_rules: tuple[tuple[str, int, int], ...],
+                      minus_rules: tuple[tuple[str, int], ...]) -> tuple[dict[str, int], int, dict[str, int], int]:
+    """A return's bonus and deduction items in tenths and their totals in half-points (the bonus not yet capped)."""
     bonus_items, bonus = {}, 0
     deduction_items, deduction = {}, 0
     if any(counts.values()):  # most returns record no event at all
@@ -303,17 +319,7 @@ def _reported_in_halves(record: ReturnRecord, events: tuple[Any, ...]) -> Report
             if count:
                 deduction_items[rule_id] = 5 * count * per
                 deduction += count * per
-    bonus = min(bonus, total_cap)
-    # base = 100·E/M; final = max(0, base + (B − D)/2) = (200·E + (B − D)·M) / (2·M), all in half-points.
-    if max_total:
-        base = _tenths_of(100 * earned_total, max_total)
-        n, d = 200 * earned_total + (bonus - deduction) * max_total, 2 * max_total
-    else:
-        base, n, d = 0, bonus - deduction, 2
-    final = _tenths_of(n, d) if n > 0 else 0
-    flags = record.vetoes
-    vetoes = tuple(v for v in veto_ids if flags.get(v)) if any(flags.values()) else ()
-    return Reported(base, 5 * bonus, 5 * deduction, final, tuple(sections), bonus_items, deduction_items, vetoes)
+    return bonus_items, bonus, deduction_items, deduction
 
 
 def figure(value: int) -> int | float:

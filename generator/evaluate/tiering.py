@@ -181,19 +181,7 @@ def _place_scope(members: list[Hall], candidates: dict[str, Candidate], config: 
     for tier in (EXCELLENT, GOOD, PASS):
         pool = sorted(pool + pool_by_tier[tier], key=Candidate.rank_key, reverse=True)
         cap = caps.get(tier)
-        pinned = [c for c in pool if pins.get(c.hall_id, ("",))[0] == tier]
-        for cand in pinned:
-            done[cand.hall_id] = placed(cand.hall_id, tier, Fact.of("pinned", final=cand.final,
-                                                                   why=pins[cand.hall_id][1]), rank=ranks[cand.hall_id])
-        # Held: pinned to a lower tier, they wait for it without competing here.
-        held = [c for c in pool if c.hall_id in pins and pins[c.hall_id][0] != tier]
-        barred = [c for c in pool if tier in bars.get(c.hall_id, {}) and c.hall_id not in pins]
-        for cand in barred:
-            # A province's 不认定 bars 良好 and 优秀 with one record: the reason says it once.
-            if bars[cand.hall_id][tier] not in falls.get(cand.hall_id, []):
-                falls.setdefault(cand.hall_id, []).append(bars[cand.hall_id][tier])
-        out = {c.hall_id for c in pinned + held + barred}
-        pool = [c for c in pool if c.hall_id not in out]
+        pool, pinned, held, barred = _set_aside_decided(pool, tier, pins, bars, ranks, done, falls)
         left = None if cap is None else max(0, cap - len(pinned))  # pinned halls take their places first
         winners, tied, rest = take_until_tie(pool, left)
         # Places in this tier's order: the pinned halls first, then the pool as ranked.
@@ -220,6 +208,27 @@ def _place_scope(members: list[Hall], candidates: dict[str, Candidate], config: 
             falls.setdefault(cand.hall_id, []).append(why)
         pool = sorted(tied + rest + held + barred, key=Candidate.rank_key, reverse=True)
     return done
+
+
+def _set_aside_decided(pool: list[Candidate], tier: str, pins: dict[str, tuple[str, Fact | str]],
+                       bars: dict[str, dict[str, Fact | str]], ranks: dict[str, int], done: dict[str, Placement],
+                       falls: dict[str, list[Fact | str]],
+                       ) -> tuple[list[Candidate], list[Candidate], list[Candidate], list[Candidate]]:
+    """Place in ``done`` the halls pinned to ``tier``, note in ``falls`` why the barred skip it; return the pool
+    left to compete for ``tier``, then the pinned, held and barred halls."""
+    pinned = [c for c in pool if pins.get(c.hall_id, ("",))[0] == tier]
+    for cand in pinned:
+        done[cand.hall_id] = placed(cand.hall_id, tier, Fact.of("pinned", final=cand.final,
+                                                               why=pins[cand.hall_id][1]), rank=ranks[cand.hall_id])
+    # Held: pinned to a lower tier, they wait for it without competing here.
+    held = [c for c in pool if c.hall_id in pins and pins[c.hall_id][0] != tier]
+    barred = [c for c in pool if tier in bars.get(c.hall_id, {}) and c.hall_id not in pins]
+    for cand in barred:
+        # A province's 不认定 bars 良好 and 优秀 with one record: the reason says it once.
+        if bars[cand.hall_id][tier] not in falls.get(cand.hall_id, []):
+            falls.setdefault(cand.hall_id, []).append(bars[cand.hall_id][tier])
+    out = {c.hall_id for c in pinned + held + barred}
+    return [c for c in pool if c.hall_id not in out], pinned, held, barred
 
 
 _NAMED = 3  # a tie names this many of the other halls, then says how many more
