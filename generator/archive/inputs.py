@@ -77,7 +77,31 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
     it stands) when it already holds it. ``sha256_of`` gives a file's SHA-256 (the incremental layer's knows those
     of unchanged files without reading them)."""
     root = year_folder / FOLDER
-    objects = root / OBJECTS
+    keep = _keeper(root / OBJECTS, previous, sha256_of)
+
+    def named(path: Path | None, name: str | None = None) -> StoredFile | None:
+        if path is None:
+            return None
+        sha = keep(path)
+        return [name or path.name, sha] if sha else None
+
+    found = inputs.found if inputs.found is not None else discover(inputs.returns)
+    returns = [[name, sha] for path, name in found if (sha := keep(path))]
+    answers = [[p.name, sha] for p in decision_files(inputs.answers) if (sha := keep(p))]
+    manifest: dict[str, object] = {
+        "version": VERSION,
+        "returns": returns,
+        "register": named(inputs.register),
+        "config": named(inputs.config),
+        "overrides": named(inputs.overrides),
+        "answers": sorted(answers),
+    }
+    write_chunks_atomic(root / MANIFEST, [manifest_text(manifest).encode("utf-8")],
+                        (previous / FOLDER / MANIFEST) if previous is not None else None)
+
+
+def _keeper(objects: Path, previous: Path | None, sha256_of: Digest) -> Callable[[Path], str | None]:
+    """A function keeping a file's content in ``objects`` once and giving its SHA-256 (None: not a file kept)."""
     fresh = not objects.exists()  # a new folder holds only what this call kept: no need to look at it
     objects.mkdir(parents=True, exist_ok=True)
     # Plain strings: one path joined per kept input, not a Path object each.
@@ -106,25 +130,7 @@ def store_inputs(year_folder: Path, inputs: Inputs, previous: Path | None = None
         shutil.copyfile(path, target)
         return sha
 
-    def named(path: Path | None, name: str | None = None) -> StoredFile | None:
-        if path is None:
-            return None
-        sha = keep(path)
-        return [name or path.name, sha] if sha else None
-
-    found = inputs.found if inputs.found is not None else discover(inputs.returns)
-    returns = [[name, sha] for path, name in found if (sha := keep(path))]
-    answers = [[p.name, sha] for p in decision_files(inputs.answers) if (sha := keep(p))]
-    manifest: dict[str, object] = {
-        "version": VERSION,
-        "returns": returns,
-        "register": named(inputs.register),
-        "config": named(inputs.config),
-        "overrides": named(inputs.overrides),
-        "answers": sorted(answers),
-    }
-    write_chunks_atomic(root / MANIFEST, [manifest_text(manifest).encode("utf-8")],
-                        (previous / FOLDER / MANIFEST) if previous is not None else None)
+    return keep
 
 
 _MARK = "\x00returns\x00"

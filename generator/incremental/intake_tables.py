@@ -61,18 +61,7 @@ def open_store(folder: Path, path: Path, create: bool, retry: bool, refuse: Call
             db.close()
             refuse()
             return None
-        if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID or \
-                db.execute("PRAGMA user_version").fetchone()[0] != STORE_FORMAT:
-            # Ours but of another format (format 1 held pickles), or the empty file we just made.
-            db.execute("DROP TABLE IF EXISTS intake")
-            db.execute("DROP TABLE IF EXISTS stats")
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {STORE_FORMAT}")
-        db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
-                   " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL, mac TEXT NOT NULL)")
-        db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
-                   " sha256 TEXT NOT NULL, mac TEXT NOT NULL)")
-        db.commit()
+        _ensure_schema(db)
     except (sqlite3.Error, OSError):
         # A damaged store of ours: a cold build; it is made again only when it is still ours and whole gone.
         try:
@@ -84,6 +73,22 @@ def open_store(folder: Path, path: Path, create: bool, retry: bool, refuse: Call
             return again(create, True)
         return None
     return db
+
+
+def _ensure_schema(db: sqlite3.Connection) -> None:
+    """Give our store this format's header and tables, emptying it first when it holds another format."""
+    if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID or \
+            db.execute("PRAGMA user_version").fetchone()[0] != STORE_FORMAT:
+        # Ours but of another format (format 1 held pickles), or the empty file we just made.
+        db.execute("DROP TABLE IF EXISTS intake")
+        db.execute("DROP TABLE IF EXISTS stats")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {STORE_FORMAT}")
+    db.execute("CREATE TABLE IF NOT EXISTS intake (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
+               " day TEXT NOT NULL, exact INTEGER NOT NULL, used TEXT NOT NULL, mac TEXT NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS stats (path BLOB PRIMARY KEY, status TEXT NOT NULL,"
+               " sha256 TEXT NOT NULL, mac TEXT NOT NULL)")
+    db.commit()
 
 
 def read_stats(db: sqlite3.Connection, signer: Callable[[str], Signer]) -> dict[bytes, tuple[str, str]]:

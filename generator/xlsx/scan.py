@@ -104,12 +104,7 @@ def _scan_rows(xml: bytes, text: str, span: tuple[int, int], strings: list[str],
     # which every return's scoring sheet has) is not one. Only <row>, <c> and <f> attributes are read here.
     pieces = body.split("<row")  # one row per piece (a token never crosses a row in well-formed XML)
     cells_seen = 0
-    context: RowContext = (tuple(sorted(date_styles)), tuple(sorted(td_styles)), epoch, budget.max_rows, budget.max_cols)
-    memo = ROW_MEMO.get(context)
-    if memo is None:
-        if len(ROW_MEMO) >= 8:  # a run sees one or two stylesheets
-            ROW_MEMO.clear()
-        memo = ROW_MEMO[context] = {}
+    memo = _row_memo((tuple(sorted(date_styles)), tuple(sorted(td_styles)), epoch, budget.max_rows, budget.max_cols))
     scan = _RowScanner(strings, date_styles, td_styles, epoch, budget)
     rows: list[Row] = []
     row_no = 0
@@ -145,6 +140,16 @@ def _scan_rows(xml: bytes, text: str, span: tuple[int, int], strings: list[str],
             memo.clear()
         memo.update(learnt)  # only rows known well formed each on its own
     return rows
+
+
+def _row_memo(context: RowContext) -> dict[str, KnownRow]:
+    """The rows remembered for ``context``, a new empty memo when there are none."""
+    memo = ROW_MEMO.get(context)
+    if memo is None:
+        if len(ROW_MEMO) >= 8:  # a run sees one or two stylesheets
+            ROW_MEMO.clear()
+        memo = ROW_MEMO[context] = {}
+    return memo
 
 
 # Texts known well formed: a sheet's head (up to <sheetData>) and the elements after its rows.
@@ -223,13 +228,9 @@ class _RowScanner:
         # finditer, not findall: a row of a million cells must not become a million tuples before the limit.
         tokens = _TOKEN.finditer(text)
         first = next(tokens, None)
-        if first is None or first[1] is not None:
+        if first is None or first[1] is not None or "'" in first[7]:  # not a <row>, or not the scanner's layout
             return None
-        row_attrs = first[7]
-        if "'" in row_attrs:
-            return None
-        r = _ROW_R.search(row_attrs)
-        row_no = int(r[1]) if r else prev_row_no + 1
+        row_no = int(r[1]) if (r := _ROW_R.search(first[7])) else prev_row_no + 1
         budget.row(row_no)
         row_tag = str(row_no)
         cols: list[int] = []
@@ -266,13 +267,8 @@ class _RowScanner:
                 value = None
             cols.append(col)
             values.append(value)
-        row: list[object] = [None] * (cols[-1] if cols else 0)
-        for col, value in zip(cols, values):
-            if col > len(row):
-                raise Unsupported("cells out of order")
-            row[col - 1] = value
         keep = r is not None and 't="s"' not in text and "shared" not in text
-        return row_no, tuple(row), len(cols), keep
+        return row_no, _row_values(cols, values), len(cols), keep
 
     def _kind(self, attr_text: str) -> tuple[str, int] | None:
         """A cell's (type, style) from its attributes' text, remembered; None when not the scanner's layout."""
@@ -303,6 +299,16 @@ class _RowScanner:
 
 
 _NOT_OURS = object()  # a cell the scanner does not read (the whole sheet then goes to the expat parser)
+
+
+def _row_values(cols: list[int], values: list[object]) -> tuple[object, ...]:
+    """The row's values by column, None where it has no cell, from its cells' columns and values in order."""
+    row: list[object] = [None] * (cols[-1] if cols else 0)
+    for col, value in zip(cols, values):
+        if col > len(row):
+            raise Unsupported("cells out of order")
+        row[col - 1] = value
+    return tuple(row)
 
 
 _INNER = re.compile(r"\s*(?:<f\b([^>]*?)(?:/>|>(.*?)</f>)\s*)?(?:<v>(.*?)</v>\s*|<v\s*/>\s*)?(?:<is>(.*?)</is>\s*)?", re.S)
