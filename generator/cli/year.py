@@ -30,7 +30,7 @@ from generator.intake.errors import NothingAcceptedError
 from generator.intake.meta_year import years_found
 from generator.intake.run import IGNORED
 from generator.rules.register import load_register
-from generator.site.render import freeze_year
+from generator.site.freeze import freeze_year
 from generator.verify import verify_year
 from generator.workbooks.problem_report import REPORT_SUFFIXES, write_report
 
