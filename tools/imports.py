@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 BEGIN_MARKER = "<!-- import picture: begin (python tools/imports.py --write) -->"
 END_MARKER = "<!-- import picture: end -->"
 MAX_MODULE_LINES = 400
-MAX_FUNCTION_LINES = 60
+MAX_FUNCTION_LINES = 50
 
 
 @dataclass(frozen=True)
