@@ -344,15 +344,13 @@ class IntakeCache:
             self._db.close()
             self._db = None
 
-    def _open(self, create: bool = False, retry: bool = False) -> sqlite3.Connection | None:
+    def _open(self, create: bool = False) -> sqlite3.Connection | None:
         """The store, only when it is hallscore's own: never through a symlink, never a file whose SQLite header
         does not carry our application id (another program's database is neither read nor altered)."""
         if self._db is not None or self._refused:
             return self._db
-        db = open_store(self.folder, self.path, create, retry, self._refuse, self._open)
-        if db is not None:
-            self._db = db
-        return db
+        self._db = open_store(self.folder, self.path, create, self._refuse)
+        return self._db
 
     def _refuse(self) -> None:
         self._refused = True

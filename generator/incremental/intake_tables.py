@@ -33,12 +33,12 @@ def row_bytes(*fields: object) -> bytes:
                                                                                                 "surrogateescape")
 
 
-def open_store(folder: Path, path: Path, create: bool, retry: bool, refuse: Callable[[], None],
-               again: Callable[[bool, bool], sqlite3.Connection | None]) -> sqlite3.Connection | None:
+def open_store(folder: Path, path: Path, create: bool, refuse: Callable[[], None],
+               retry: bool = False) -> sqlite3.Connection | None:
     """The store at ``path`` (in ``folder``), only when it is hallscore's own: never through a symlink, never a
     file whose SQLite header does not carry our application id (another program's database is neither read nor
-    altered). ``refuse`` is called when it is not ours; ``again`` is the cache's own opening (which first looks
-    whether the store is open or refused already), called when the store is to be checked anew."""
+    altered). ``refuse`` is called when it is not ours. ``retry``: a damaged store was just removed, so this is
+    the one new try it gets."""
     state = own_store(path)
     if state == "foreign":
         refuse()
@@ -51,7 +51,8 @@ def open_store(folder: Path, path: Path, create: bool, retry: bool, refuse: Call
             # Made by us, empty, owner-only; SQLite then finds an empty file and makes the database in it.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
         except FileExistsError:
-            return again(create, retry)  # another run made it just now: check it like any existing one
+            # Another run made it just now: check it like any existing one.
+            return open_store(folder, path, create, refuse, retry)
         except OSError:
             return None
     try:
@@ -70,7 +71,7 @@ def open_store(folder: Path, path: Path, create: bool, retry: bool, refuse: Call
             pass
         if create and not retry and own_store(path) == "ours":
             path.unlink(missing_ok=True)
-            return again(create, True)
+            return open_store(folder, path, create, refuse, retry=True)
         return None
     return db
 

@@ -123,9 +123,10 @@ def _keep_docs(docs: Path, keep_docs: Path | None) -> None:
 
 def _province_figures(cache: PageCache | None) -> dict[str, int]:
     """Province pages reused and rendered, once the cache has dropped the bodies this build did not use."""
-    if cache is not None:
-        cache.prune()
-    return {"reused": cache.reused, "rendered": cache.rendered} if cache is not None else {}
+    if cache is None:
+        return {}
+    cache.prune()
+    return {"reused": cache.reused, "rendered": cache.rendered}
 
 
 def _beside(site_dir: Path, what: str) -> Path:
