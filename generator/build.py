@@ -72,7 +72,7 @@ class BuildOptions:
 
     ``site_dir=None`` stops after the archive (score only). The 上报名单 workbooks go into
     ``archive/<year>/上报名单/``, next to results.json. ``workers`` processes check the returns; ``cache_dir``
-    keeps what did not change between builds (incremental_layer.py); ``decisions_paths`` are returned 上报名单
+    keeps what did not change between builds (incremental/layer.py); ``decisions_paths`` are returned 上报名单
     (files or folders, decisions.py); ``overrides_path`` a file of recorded decisions. ``config_path`` names the
     file ``config`` was read from, so that no output is written over it.
     """
@@ -117,7 +117,7 @@ class BuildOptions:
                    config_path=Path(config_path) if config_path is not None else None, **options)
 
     def kept_inputs(self, found: Sequence[tuple[Path, str]] | None = None) -> Inputs:
-        """The inputs as the archive keeps them (inputs_store.py); ``found``: the entries under the paths as the
+        """The inputs as the archive keeps them (archive/inputs.py); ``found``: the entries under the paths as the
         intake found them."""
         return Inputs(self.paths, self.register_path, self.config_path, self.overrides_path, self.decisions_paths,
                       found)
@@ -259,7 +259,7 @@ def load_sources(o: BuildOptions, layer: IncrementalLayer) -> Sources:
 
 
 def evaluate_stage(inputs: YearInputs) -> YearResults:
-    """The evaluation stage: scores, tiers and recognitions of the year (evaluate_year.py)."""
+    """The evaluation stage: scores, tiers and recognitions of the year (evaluate/year.py)."""
     report = inputs.report
     return evaluate_year(inputs.halls, report.records, inputs.standard, inputs.rules, report.summary(), inputs.overrides,
                     inputs.decisions, report.files, report.replaced)
@@ -342,7 +342,7 @@ def publish_site(archive_dir: Path, site_dir: Path, strict: bool, staged: Path |
 
 
 def still_published(site_dir: Path) -> bool:
-    """The site is as the last build published it (site.py's manifest)."""
+    """The site is as the last build published it (site/render.py's manifest)."""
     return site_intact(site_dir) is not None
 
 

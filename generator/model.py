@@ -1,4 +1,4 @@
-"""The typed year: what the evaluation gives and the archive keeps (results.json, read and written by record.py).
+"""The typed year: what the evaluation gives and the archive keeps (results.json, read and written by archive/codec.py).
 
 Every stage after the evaluation reads these frozen values, never a mapping of string keys: the archive codec,
 the list workbooks, the exports and the pages. Scores are ``Decimal``: the exact reported figures, never floats.

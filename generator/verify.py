@@ -2,7 +2,7 @@
 ``archive/<Y>/输入/`` alone, in a temporary folder, and its results.json and issued lists are compared with the
 archived ones byte for byte.
 
-It sits above build (it runs one); the store of inputs it reads (``inputs_store.py``) stays below it.
+It sits above build (it runs one); the store of inputs it reads (``archive/inputs.py``) stays below it.
 """
 
 from __future__ import annotations

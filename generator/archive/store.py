@@ -1,6 +1,6 @@
 """The archive: one folder per year (``archive/<Y>/``) holding results.json, intake.json and the standard used.
 
-``save_year`` writes a year's record (the typed year through record.py, the intake report, the standard) and
+``save_year`` writes a year's record (the typed year through codec.py, the intake report, the standard) and
 ``load_archive`` reads every archived year back, from which every page can be rebuilt. ``evaluate`` gives the
 evaluated year as results.json holds it (the mapping tests and byte comparisons read).
 """
@@ -57,7 +57,7 @@ class YearData:
 
     @functools.cached_property
     def record(self) -> YearResults:
-        """The same results typed (record.py): attributes and exact Decimal scores; each row typed from a line of
+        """The same results typed (codec.py): attributes and exact Decimal scores; each row typed from a line of
         the file keeps that line's key (lines.py)."""
         record = record_io.from_json(self.results, self.source)
         if self.lines is not None and len(self.lines) == len(record.halls):

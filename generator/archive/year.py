@@ -59,7 +59,7 @@ class StagedYear:
 def stage_year(archive_dir: Path, results: YearResults, intake: dict[str, Any], standard_path: Path,
                inputs: Inputs | None = None, sha256_of: Digest = bytes_sha256) -> StagedYear:
     """The archive stage: every output of the year (results, intake, standard) and every input that made it
-    (inputs_store.py) in a folder beside the archive's years; files whose bytes did not change are hard links to
+    (inputs.py) in a folder beside the archive's years; files whose bytes did not change are hard links to
     the current ones. The 上报名单 come next (``issue_lists``)."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=work_prefix(".stage-"), dir=archive_dir))

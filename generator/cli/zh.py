@@ -4,7 +4,8 @@ click looks its texts up through gettext (``from gettext import gettext as _`` i
 machine's locale has no catalogue for it, so they come out in English. :func:`install` puts a small catalogue
 in their place by rebinding each click module's ``_`` and ``ngettext``, and gives click's parameter types
 Chinese names (they show as metavars, e.g. ``--year 整数``). It must run before the commands are declared,
-because ``click.Path`` names itself (文件/目录) when an option is made. cli.py imports this module first.
+because ``click.Path`` names itself (文件/目录) when an option is made: cli/options.py and cli/errors.py install it
+before any option is declared.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One hall's case file for the year: every return with its status, the year's findings and the deciding figures.
 
-The evaluation (evaluate_year.py) asks for a hall's :class:`~model.HallRow` before its tier is known; the tier,
+The evaluation (evaluate/year.py) asks for a hall's :class:`~model.HallRow` before its tier is known; the tier,
 its reason and what the lists recognised are added once the whole year is tiered.
 """
 

@@ -1,5 +1,5 @@
 """上报名单 as a round trip: what the list workbook issued to the level that answers it must hold (its sheet, cell
-for cell, and the keyed digest over it; workbooks_lists.py writes the workbook), and that level's answer.
+for cell, and the keyed digest over it; workbooks/lists.py writes the workbook), and that level's answer.
 
 Each list is its own workbook (standard.md, 逐级认定): the province's 良好 list on a sheet named 良好, the group's
 优秀 list on a sheet named 优秀. 认定结果 (a 认定/不认定 dropdown), 理由, 认定人 and 认定日期 are open, every other

@@ -51,7 +51,7 @@ class Candidate:
 class Placement:
     hall_id: str
     tier: str
-    reason: str  # ``fact`` said in Chinese (reasons.py)
+    reason: str  # ``fact`` said in Chinese (tier_reasons.py)
     needs_decision: bool = False
     pending_tier: str | None = None  # the capped tier a 需裁定 hall waits for
     rank: int | None = None  # overall rank within the quota scope (competition ranking); the 定级说明 quotes the

@@ -1,5 +1,5 @@
 """The evaluation of one year: score every accepted return, decide each hall's round, tier the halls, follow the
-lists of 逐级认定 and the recorded decisions. Gives the typed year (model.YearResults), which record.py writes as
+lists of 逐级认定 and the recorded decisions. Gives the typed year (model.YearResults), which archive/codec.py writes as
 results.json. No timestamps and no paths outside the inputs' own names go in: the same inputs, the same year.
 """
 

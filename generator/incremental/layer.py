@@ -2,8 +2,8 @@
 
 The stages (build.py) take typed inputs and give typed outputs and do not know whether they are cached.
 :class:`IncrementalLayer` owns everything that lets a build skip work: the cache folder and its stores (the intake
-cache, cache.py; the register, the results' and the archive's keys, unchanged.py; the issued lists' record,
-incremental_lists.py; the site's key), the hard links that keep unchanged files, and the pause of the cyclic
+cache, intake_cache.py; the register, the results' and the archive's keys, unchanged.py; the issued lists' record,
+lists.py; the site's key), the hard links that keep unchanged files, and the pause of the cyclic
 garbage collector (collector.py). A layer without a cache folder keeps nothing and runs every stage as it is: the
 pure pipeline, which gives the same bytes (tests/test_layer.py builds both).
 """
@@ -164,7 +164,7 @@ class IncrementalLayer:
 
     def content_sha256(self, path: Path, status: os.stat_result | None = None) -> str:
         """A file's SHA-256: the one intake knew when the file's status (``status``, a regular file's os.lstat,
-        when the caller has it) is still the one it was known by (the rule of cache.py), else read from its
+        when the caller has it) is still the one it was known by (the rule of intake_cache.py), else read from its
         bytes."""
         known = self._digests.get(os.fsencode(os.path.abspath(path)))
         if known is not None and known[0] == stat_status(status if status is not None else os.stat(path)):
@@ -211,7 +211,7 @@ class IncrementalLayer:
 
     def issue_lists(self, results: YearResults, folder: Path, previous: Path) -> Issued:
         """The 上报名单 into ``folder``; with a cache folder, the ones that did not change linked from
-        ``previous`` (incremental_lists.py)."""
+        ``previous`` (lists.py)."""
         if self.folder is None:
             return write_all(results, folder, previous)
         return issue_linked(self.folder, results, folder, previous)

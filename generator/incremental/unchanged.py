@@ -124,7 +124,7 @@ def remember_archive(cache_dir: str | Path | None, year: int, results_key: str |
 def page_sources(root: Path, skip_inputs: bool = False) -> list[str]:
     """The files under ``root`` a page may be made from, as sorted relative paths. Dot names are the archive's
     lock, staging folders and temporary files, not part of any page; with ``skip_inputs`` a year's kept inputs
-    (``<year>/输入/``, inputs_store.py) are left out too: no page's, and most of the archive's bytes."""
+    (``<year>/输入/``, archive/inputs.py) are left out too: no page's, and most of the archive's bytes."""
     found: list[str] = []
     for where, folders, files in os.walk(root):
         relative = Path(where).relative_to(root)

@@ -1,7 +1,7 @@
 """Every tier, round and level name, their orders, and who owns what under 逐级认定 (standard.md): one place.
 
 The evaluation, the pages, the exports and the reason texts read these names from here; the year's
-configuration (config.py), the rules object (rules.py) and the workbook contract (workbook.py, whose cover
+configuration (config.py), the rules object (year_rules.py) and the workbook contract (contract.py, whose cover
 names a return's round) build on them.
 """
 

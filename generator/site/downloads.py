@@ -176,7 +176,7 @@ def write_downloads(view: YearView, docs: Path, downloads: Downloads) -> None:
         downloads.write(docs, year, SHORTLIST_NAME.format(year=year), [shortlists],
                         lambda: workbook_bytes(year, None, [], shortlists))
     app = view.application
-    assert app is not None, "attach_application runs before the downloads (site.py)"
+    assert app is not None, "attach_application runs before the downloads (render.py)"
     # Each province's 奖惩 rows (most of the 结果应用 workbooks' data) counted once, in its workbook's key and in
     # the national one's.
     rewards = {p: _digest(app["rewards"].get(p, [])) for p in view.provinces}

@@ -7,7 +7,7 @@ relative paths at the same depth), so a stamped page is what MkDocs would have w
 (tests/test_stamp.py compares the two).
 
 A page also carries a key of what it is made of in a last-line comment: the code and template set, the shell,
-and what its template is handed (site_page_keys.py). When the previous site holds a page with the same key,
+and what its template is handed (page_keys.py). When the previous site holds a page with the same key,
 that file is hard-linked into the new build instead of being rendered and written again: a changed return
 rewrites its own hall's page and leaves the other hall pages as they were, byte for byte and inode for inode.
 """

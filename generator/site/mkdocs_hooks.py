@@ -89,7 +89,7 @@ def on_build_error(error: Exception) -> None:
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
-    """Hall pages are stamped after the build (stamp.py); their search entries come from the file it names."""
+    """Hall pages are stamped after the build (hall_pages.py); their search entries come from the file it names."""
     path = ((config.get("extra") or {}).get("hallscore_search") or {}).get("halls_file")
     index = _search_index(config) if path else None
     if index is not None:

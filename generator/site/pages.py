@@ -77,7 +77,7 @@ def _environment(template_dir: Path) -> Environment:
     env.filters["file_name"] = file_name
     env.filters["sender_name"] = sender_name
     env.filters["scrub"] = scrub
-    # Tier names, for every template and macro (rules.py holds them).
+    # Tier names, for every template and macro (rules/terms.py holds them).
     env.globals["rated"], env.globals["tier"] = RATED, TIER_NAMES
     return env
 
@@ -119,7 +119,7 @@ def iter_pages(years: Iterable[YearData] | None, template_dir: Path = TEMPLATE_D
                cache: PageCache | None = None) -> Iterator[tuple[str, str]]:
     """Yield ``(relative path, file text)`` for every page of the site, years latest first.
 
-    ``hall_pages_too=False`` leaves the hall pages out (stamp.py writes those into a shell MkDocs rendered once);
+    ``hall_pages_too=False`` leaves the hall pages out (hall_pages.py stamps those into a shell MkDocs rendered once);
     ``cache`` (province.py's PageCache) gives back province pages whose inputs the last build rendered."""
     env = _environment(template_dir)
     views = views if views is not None else [YearView(y) for y in years or ()]

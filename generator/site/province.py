@@ -5,7 +5,7 @@ new return elsewhere leaves it as it was, and its body need not be rendered agai
 year's view through :class:`ProvinceView`, which holds that one province's parts only: anything else the
 template reached for would fail the build (StrictUndefined) instead of going unnoticed in the key. The key is
 a digest of every input (all fields of every hall, quotas, lists, trends, rules), the templates and the code
-(site_page_keys.py); a body whose key the last build rendered is read from ``.<site>.pages/<key>`` beside the
+(page_keys.py); a body whose key the last build rendered is read from ``.<site>.pages/<key>`` beside the
 site.
 """
 

@@ -146,7 +146,7 @@ def _digest(title: str, text: str) -> str:
 
 
 def read_halls_memo(path: object, context: str) -> dict[str, tuple[str, str]]:
-    """Hall search entries segmented by the last build (site.py keeps the file beside the site): re-cutting
+    """Hall search entries segmented by the last build (render.py keeps the file beside the site): re-cutting
     every hall's entry with jieba is slow, and the cut of the same text under the same context is the same."""
     try:
         memo = read_memo(str(path), "search-halls")

@@ -3,7 +3,7 @@
 The search plugin segments Chinese with jieba at build time; the browser matches the query as typed against
 those segments. jieba's own dictionary splits 不达标 into 不 + 达标 and does not know every city, so a user
 dictionary of the year's tier names, the standard's terms and the register's places goes in first
-(``mkdocs_hooks.on_config``). Plain data only: site.py hands it to the hook through the MkDocs config.
+(``mkdocs_hooks.on_config``). Plain data only: render.py hands it to the hook through the MkDocs config.
 """
 
 from __future__ import annotations

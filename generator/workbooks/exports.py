@@ -110,7 +110,7 @@ def ranks(halls: Sequence[HallRow]) -> list[int | None]:
 def _table(ws: Any, headers: list[str], rows: Sequence[TableRow], formats: dict[int, str],
            splices: dict[Any, bytes] | None = None) -> None:
     """Header (bold, frozen, filtered), widths and number formats; set before the first row (write-only).
-    With ``splices``, the data rows are serialized directly (xlsxrows.py) and spliced in when saved."""
+    With ``splices``, the data rows are serialized directly (xlsx/rows.py) and spliced in when saved."""
     for n, header in enumerate(headers, 1):
         ws.column_dimensions[get_column_letter(n)].width = WIDTHS.get(header, SECTION_WIDTH)
     ws.freeze_panes = "A2"
@@ -136,7 +136,7 @@ def _table(ws: Any, headers: list[str], rows: Sequence[TableRow], formats: dict[
 
 
 def _fast_rows(ws: Any, rows: Sequence[TableRow], formats: dict[int, str], splices: dict[Any, bytes]) -> bool:
-    """Rows as xlsxrows.py writes them (the same bytes as openpyxl's), when they hold only text and numbers
+    """Rows as xlsx/rows.py writes them (the same bytes as openpyxl's), when they hold only text and numbers
     with at most one number format; False: openpyxl is to write them."""
     if not rows:
         return True

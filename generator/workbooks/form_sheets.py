@@ -79,7 +79,7 @@ def build_workbook(standard: Standard, hall: Hall | None, year: int | None, crea
     """The workbook for one hall, in memory; callers save it or fill it first.
 
     ``hall`` and ``year`` None give the blank master: no hall data, no year, no creation stamp. ``rules`` (the
-    year's, rules.py) give the rounds, the score step and the bonus cap in force; None: the standard's own.
+    year's, rules/year_rules.py) give the rounds, the score step and the bonus cap in force; None: the standard's own.
     ``unrated``: why the hall is 不参评 this year, said in the cover's title (templates --include-unrated).
     """
     rules = rules or Rules.of(standard, year=year)

@@ -85,7 +85,7 @@ def build_report(report: IntakeReport, halls: Iterable[Hall], year: int) -> byte
     return stable_bytes(wb, year)
 
 
-# The file's suffix decides its format; any other suffix is refused before anything is read (cli.py).
+# The file's suffix decides its format; any other suffix is refused before anything is read (cli/year.py).
 REPORT_SUFFIXES = (".xlsx", ".csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
