@@ -6,6 +6,7 @@ means the checks ran, not that they cannot find anything."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
@@ -161,3 +162,37 @@ def test_write_puts_the_picture_between_the_markers_and_keeps_the_rest(tmp_path:
     assert written.startswith("# Title\n\nbefore\n\n") and written.endswith(f"{tool.END_MARKER}\n\nafter\n")
     assert run_tool("--write", "--package", package, "--doc", doc).returncode == 0
     assert doc.read_text(encoding="utf-8") == written
+
+
+# Files of other packages the package's comments name, each by its path in that package.
+OTHER_PACKAGES = {"material/plugins/search/plugin.py"}
+MODULE_NAME = re.compile(r"[\w./-]*\b\w+\.py\b")
+
+
+def named_modules_that_do_not_exist(package: Path) -> list[str]:
+    """Every ``name.py`` the package's source names (comments, docstrings) that is no file of this repository:
+    a bare name must be some module's, a path (``archive/inputs.py``) must exist under the package or the repo."""
+    known = {p.name for folder in ("generator", "tests", "tools", "bench") for p in (REPO / folder).rglob("*.py")}
+    known |= {p.name for p in REPO.glob("*.py")} | {p.name for p in package.rglob("*.py")}
+    gone = []
+    for path in sorted(package.rglob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for match in MODULE_NAME.finditer(line):
+                name = match.group(0)
+                exists = ((package / name).is_file() or (REPO / name).is_file()) if "/" in name else name in known
+                if not exists and name not in OTHER_PACKAGES:
+                    gone.append(f"{path.relative_to(package.parent)}:{n}: {name}")
+    return gone
+
+
+def test_comments_name_only_modules_that_exist() -> None:
+    # A module moved or renamed leaves its old name behind in the prose around it (the move to subpackages left 33).
+    assert named_modules_that_do_not_exist(REPO / "generator") == []
+
+
+def test_a_comment_naming_a_module_that_is_gone_is_found(tmp_path: Path) -> None:
+    package = write_package(tmp_path, {"pages.py": '"""Stamped by stamp.py, keyed in site/page_keys.py."""\n',
+                                       "site/page_keys.py": "",
+                                       "hall.py": "# see pages.py, archive/inputs.py and material/plugins/search/plugin.py\n"})
+    assert named_modules_that_do_not_exist(package) == [f"{package.name}/hall.py:1: archive/inputs.py",
+                                                        f"{package.name}/pages.py:1: stamp.py"]
