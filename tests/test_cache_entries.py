@@ -130,3 +130,24 @@ def test_many_keys_are_looked_up_together(tmp_path, standard):
     found = again.get_many(keys)
     assert sorted(found) == sorted(keys[::2]) and (again.hits, again.misses) == (600, 600)
     assert [again.get(k) for k in keys[:4]] == [found[keys[0]], None, found[keys[2]], None]
+
+
+def test_packed_scores_keep_each_decimals_own_text_whatever_came_first():
+
+    from generator.incremental.outcomes import KeyTable, pack_outcome, unpack_outcome
+    from generator.intake.cell_values import cell_decimal
+    from generator.intake.status import ReturnRecord
+
+    # Equal numbers that are not the same figure: the memos must not hand one the other's object or text.
+    for order in ([7, 7.0, "7.00", -0.0, 0.0, "0"], ["0", 0.0, -0.0, "7.00", 7.0, 7]):
+        got = {(type(v), repr(v)): cell_decimal(v) for v in order}
+        assert {k: str(v) for k, v in got.items()} == {
+            (int, "7"): "7", (float, "7.0"): "7.0", (str, "'7.00'"): "7.00",
+            (float, "-0.0"): "-0.0", (float, "0.0"): "0.0", (str, "'0'"): "0"}
+        assert cell_decimal("7.00") is cell_decimal("7.00")  # one object per value: records share it
+        table = KeyTable()
+        scores = {f"1.{n}": value for n, value in enumerate(got.values())}
+        record = ReturnRecord("H1", "自评", "2025-05-01", "张", scores, {}, {}, {}, {}, {})
+        packed = json.loads(json.dumps(pack_outcome((record, [], "H1"), table)))
+        back, _problems, _hint = unpack_outcome(packed, table.lists)
+        assert [str(v) for v in back.scores.values()] == [str(v) for v in scores.values()]

@@ -48,3 +48,15 @@ def test_a_symlinked_key_is_not_followed(tmp_path, monkeypatch):
     monkeypatch.setenv("HALLSCORE_KEY_FILE", str(link))
     with pytest.raises(installkey.InstallKeyError):
         installkey.installation_key()
+
+
+def test_a_seal_written_in_parts_is_the_seal_of_the_parts_joined(tmp_path, monkeypatch):
+    from generator.fs.memo import seal, sealed_parts, unseal
+
+    monkeypatch.setenv("HALLSCORE_KEY_FILE", str(tmp_path / "key"))
+    parts = [b'{"format":1}', b"\n", "营业厅".encode(), b"", b"\x00" * 3]
+    written = b"".join(sealed_parts("snapshot", parts))
+    assert written == seal("snapshot", b"".join(parts))
+    assert unseal("snapshot", written) == b"".join(parts)
+    assert unseal("another purpose", written) is None
+    assert b"".join(sealed_parts("snapshot", [b"".join(parts)])) == written  # however the body is cut

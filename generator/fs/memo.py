@@ -7,16 +7,23 @@ not a regular file, or is a link) reads as absent, so a forged entry costs only 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from generator.fs.files import read_own_file, write_bytes_atomic
-from generator.fs.installkey import digest_matches, keyed_digest
+from generator.fs.installkey import digest_matches, keyed_digest, keyed_digest_of_parts
 
 _MAGIC = b"hallscore-memo/1 "
 
 
 def seal(purpose: str, body: bytes) -> bytes:
     return _MAGIC + keyed_digest(purpose, body).encode("ascii") + b"\n" + body
+
+
+def sealed_parts(purpose: str, parts: Sequence[bytes]) -> list[bytes]:
+    """The bytes of ``seal(purpose, b"".join(parts))`` as parts, to be written one after the other: a body of
+    many megabytes is never copied into one (nor twice, once joined and once behind its digest)."""
+    return [_MAGIC + keyed_digest_of_parts(purpose, parts).encode("ascii") + b"\n", *parts]
 
 
 def unseal(purpose: str, data: bytes) -> bytes | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.fs.files import read_own_file, work_prefix
-from generator.fs.memo import seal, unseal
+from generator.fs.memo import sealed_parts, unseal
 
 NAME = "intake-snapshot.bin"
 _PURPOSE = "intake-snapshot"
@@ -108,7 +108,7 @@ def write_sealed(path: Path, purpose: str, meta: dict[str, Any], sections: list[
     """``path`` holds ``meta`` as one line of JSON, then ``sections``, under one keyed digest for ``purpose``
     (:func:`generator.fs.memo.seal`). One that cannot be written only costs time next build."""
     try:
-        write_unsynced(path, seal(purpose, b"".join((json.dumps(meta).encode("ascii"), b"\n", *sections))))
+        write_unsynced(path, sealed_parts(purpose, [json.dumps(meta).encode("ascii"), b"\n", *sections]))
     except OSError:
         pass
 
@@ -127,13 +127,14 @@ def read_sealed(path: Path, purpose: str, fmt: str) -> tuple[dict[str, Any], byt
     return meta, rest
 
 
-def write_unsynced(path: Path, data: bytes) -> None:
-    """``path`` holds ``data`` or what it held before, never a part (a temporary file renamed over it, owner-only).
-    Not synced to disk: a snapshot a crash cut short fails its seal and reads as absent."""
+def write_unsynced(path: Path, parts: list[bytes]) -> None:
+    """``path`` holds ``parts``, one after the other, or what it held before, never a part of them (a temporary file
+    renamed over it, owner-only). Not synced to disk: a snapshot a crash cut short fails its seal and reads as
+    absent."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=work_prefix(f".{path.name}.tmp-"), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fh.writelines(parts)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

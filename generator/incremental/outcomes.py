@@ -123,6 +123,25 @@ class KeyTable:
         return n
 
 
+# The text of each score packed, made once per Decimal object: the intake's Decimals are shared (cell_values.py,
+# _DECIMALS above), so a year's packed scores hold a few strings, not one a cell. By id, with the object held:
+# Decimal 7 and 7.0 are equal keys but not the same text.
+_TEXTS: dict[int, tuple[Decimal, str]] = {}
+_TEXTS_LIMIT = 4096
+
+
+def _score_text(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    known = _TEXTS.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    text = str(value)
+    if len(_TEXTS) < _TEXTS_LIMIT:
+        _TEXTS[id(value)] = (value, text)
+    return text
+
+
 def pack_outcome(outcome: Outcome, table: KeyTable) -> list[object]:
     """An outcome as JSON-ready lists for a sealed snapshot (:mod:`generator.incremental.intake_snapshot`)."""
     record, problems, hint = outcome
@@ -130,7 +149,7 @@ def pack_outcome(outcome: Outcome, table: KeyTable) -> list[object]:
     if record is not None:
         scores, events, vetoes = record.scores, record.events, record.vetoes
         rec = [record.hall_id, record.round, record.date, record.inspector,
-               [table.number(scores), [None if v is None else str(v) for v in scores.values()]], record.reasons,
+               [table.number(scores), list(map(_score_text, scores.values()))], record.reasons,
                [table.number(events), list(events.values())], record.event_notes,
                [table.number(vetoes), list(vetoes.values())], record.veto_notes, record.file, record.sha256]
     return [rec, [[p.code, p.severity, p.message, p.file, p.sheet, p.cell] for p in problems], hint]

@@ -34,7 +34,29 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+# Each distinct cell value's Decimal made once per process: a return's scores are a handful of values, and a
+# record sent from a worker then holds the same object for each, which the pickle to the build writes once per
+# job instead of once per cell. Keyed by type too (7 and 7.0 are equal keys, Decimal 7 and 7.0 are not), and a
+# float by its repr (0.0 and -0.0 are equal keys too): the same value whatever the order cells come in.
+_DECIMALS: dict[tuple[type, object], Decimal | None] = {}
+_DECIMALS_LIMIT = 4096  # a sheet of distinct free-typed values does not grow it past this
+
+
 def cell_decimal(value: object) -> Decimal | None:
+    key = (float, repr(value)) if type(value) is float else (type(value), value)
+    try:
+        return _DECIMALS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value: never a cell's, but read as before
+        return _cell_decimal(value)
+    number = _cell_decimal(value)
+    if len(_DECIMALS) < _DECIMALS_LIMIT:
+        _DECIMALS[key] = number
+    return number
+
+
+def _cell_decimal(value: object) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
