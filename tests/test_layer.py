@@ -4,6 +4,7 @@ answered list came back and a return arrived (incremental_layer.py)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from support.lists import fill_list
@@ -64,3 +65,34 @@ def outputs_of_pure(register: Path, returns: Path, out: Path, answers: tuple[Pat
     summary = run(register, returns, out, None, answers)
     assert summary.cache_hits == 0 and not summary.site_reused
     return outputs(out)
+
+
+def test_the_lists_workbooks_are_collected_once_written_while_the_build_pauses_the_collector(standard, tmp_path):
+    import gc
+
+    from openpyxl import Workbook
+    from support.returns import lose_points
+
+    from generator.evaluate.year import evaluate_year
+    from generator.incremental import collector
+    from generator.incremental.layer import IncrementalLayer
+    from generator.rules.config import Config
+    from generator.rules.year_rules import Rules
+
+    halls = make_halls({"甲": 20})
+    records = [lose_points(standard, f"H01{n:04d}", REVIEW, Decimal(n)) for n in range(6)]
+    results = evaluate_year(halls, records, standard, Rules.of(standard, Config(year=YEAR)))
+    assert results.shortlists  # a 良好 list at least: workbooks to write
+
+    def workbooks() -> int:
+        return sum(isinstance(o, Workbook) for o in gc.get_objects())
+
+    gc.collect()
+    with collector.paused():
+        before = workbooks()
+        for folder in (None, tmp_path / "cache"):  # without and with a cache folder
+            out = tmp_path / f"lists-{folder is None}"
+            IncrementalLayer(folder).issue_lists(results, out, tmp_path / "none")
+            assert sorted(p.name for p in out.iterdir())  # the lists were written
+            # Their openpyxl cycles are gone already, not left for the end of the build.
+            assert workbooks() == before

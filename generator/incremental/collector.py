@@ -3,7 +3,7 @@
 A build makes millions of small objects that hold no cycles (records, rows, page data) and keeps most of them
 to its end, and every full collection walks all of them again, for nothing. Reference counting frees objects as
 ever; the few cycles a build makes (MkDocs' Markdown instances, openpyxl's workbooks) wait for the collector
-until the build is over, except MkDocs' (:func:`collected_after`). Returns are read with the collector on, in
+until the build is over, except MkDocs' and the 上报名单 workbooks' (:func:`collected_after`). Returns are read with the collector on, in
 this process or in the intake's workers. The figures are in docs/benchmarks.md.
 """
 
@@ -30,7 +30,8 @@ def paused() -> Iterator[None]:
 def collected_after() -> Iterator[None]:
     """The cycles made inside are collected once it is done, the collection walking only what was made inside:
     what the process held before is frozen for it. For MkDocs' build, whose pages, nav, theme files, plugins and
-    search index hold reference cycles that would stay in memory to the build's end with the collector paused."""
+    search index hold reference cycles that would stay in memory to the build's end with the collector paused,
+    and for openpyxl's workbooks (the 上报名单), whose cells and sheets point at each other."""
     gc.freeze()
     try:
         yield

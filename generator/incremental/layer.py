@@ -211,10 +211,12 @@ class IncrementalLayer:
 
     def issue_lists(self, results: YearResults, folder: Path, previous: Path) -> Issued:
         """The 上报名单 into ``folder``; with a cache folder, the ones that did not change linked from
-        ``previous`` (lists.py)."""
-        if self.folder is None:
-            return write_all(results, folder, previous)
-        return issue_linked(self.folder, results, folder, previous)
+        ``previous`` (lists.py). Each list is an openpyxl workbook, whose cells and sheets hold reference cycles:
+        collected once the lists are written, not held to the build's end (collector.py)."""
+        with collector.collected_after():
+            if self.folder is None:
+                return write_all(results, folder, previous)
+            return issue_linked(self.folder, results, folder, previous)
 
     def site(self, stage: Callable[[], SitePublished], archive_dir: Path, site_dir: Path, strict: bool,
              staged: bool, intact: Callable[[Path], bool]) -> SitePublished:
