@@ -8,7 +8,8 @@ from typing import overload
 # A year's figures repeat (scores on a fixed step), and number() runs for every cell of every export and chart.
 # The result depends on the numeric value alone (3 and 3.0 both give 3), so equal Decimals may share it.
 _NUMBERS: dict[Decimal, int | float] = {}
-_MEMO_LIMIT = 1 << 16
+# How many entries any memo of figures keeps (a year holds a few hundred distinct ones): past it, work is redone.
+MEMO_LIMIT = 1 << 16
 
 
 @overload
@@ -34,7 +35,7 @@ def number(value: Decimal | None) -> int | float | None:
         got = _NUMBERS.get(value)
         if got is None:
             got = int(value) if value == value.to_integral_value() else float(value)
-            if len(_NUMBERS) < _MEMO_LIMIT:
+            if len(_NUMBERS) < MEMO_LIMIT:
                 _NUMBERS[value] = got
         return got
     return int(value) if value == value.to_integral_value() else float(value)

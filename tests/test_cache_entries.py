@@ -133,6 +133,7 @@ def test_many_keys_are_looked_up_together(tmp_path, standard):
 
 
 def test_packed_scores_keep_each_decimals_own_text_whatever_came_first():
+    from decimal import Decimal
 
     from generator.incremental.outcomes import KeyTable, pack_outcome, unpack_outcome
     from generator.intake.cell_values import cell_decimal
@@ -145,6 +146,8 @@ def test_packed_scores_keep_each_decimals_own_text_whatever_came_first():
             (int, "7"): "7", (float, "7.0"): "7.0", (str, "'7.00'"): "7.00",
             (float, "-0.0"): "-0.0", (float, "0.0"): "0.0", (str, "'0'"): "0"}
         assert cell_decimal("7.00") is cell_decimal("7.00")  # one object per value: records share it
+        long = "7" * 40  # a long text is read as ever but not kept: a sheet of free text does not grow the memo
+        assert cell_decimal(long) == Decimal(long) and cell_decimal(long) is not cell_decimal(long)
         table = KeyTable()
         scores = {f"1.{n}": value for n, value in enumerate(got.values())}
         record = ReturnRecord("H1", "自评", "2025-05-01", "张", scores, {}, {}, {}, {}, {})

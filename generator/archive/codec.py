@@ -19,7 +19,6 @@ from typing import Any
 from generator.archive.hall_json import (
     ENCODE,
     ENCODE_AS_GIVEN,
-    MEMO_LIMIT,
     SCORE_NAMES,
     as_read_hall,
     as_read_json,
@@ -45,6 +44,7 @@ from generator.model import (
     Withdrawal,
     YearResults,
 )
+from generator.numbers import MEMO_LIMIT
 from generator.rules.contract import NOT_APPLICABLE
 from generator.rules.terms import GOOD
 from generator.why import why

@@ -17,14 +17,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from generator.model import Decision, Event, HallRow, RoundScore, Veto, Withdrawal
-from generator.numbers import number
+from generator.numbers import MEMO_LIMIT, number
 from generator.rules.contract import NOT_APPLICABLE
 
 # A year holds few distinct figures (points on a 0.5 step, one-decimal scores): each JSON number becomes its
 # Decimal once per process, not once per hall and item (a national year has ~900,000 of them).
 _FLOATS: dict[float, Decimal] = {}
 _INTS: dict[int, Decimal] = {}
-MEMO_LIMIT = 1 << 16
 
 
 def _dec(value: Any) -> Any:

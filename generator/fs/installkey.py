@@ -91,14 +91,19 @@ def installation_key() -> bytes:
     return key
 
 
+def _keyed(purpose: str) -> hmac.HMAC:
+    """The HMAC-SHA256 every keyed digest starts from: the installation's key, then ``purpose`` and a NUL."""
+    return hmac.new(installation_key(), purpose.encode("utf-8") + b"\x00", hashlib.sha256)
+
+
 def keyed_digest(purpose: str, data: bytes) -> str:
     """HMAC-SHA256 of ``data`` for one ``purpose`` (a digest for one purpose never passes for another)."""
-    return hmac.new(installation_key(), purpose.encode("utf-8") + b"\x00" + data, hashlib.sha256).hexdigest()
+    return keyed_digest_of_parts(purpose, (data,))
 
 
 def keyed_digest_of_parts(purpose: str, parts: Iterable[bytes]) -> str:
     """:func:`keyed_digest` of the parts joined, without joining them (a sealed file of many megabytes)."""
-    mac = hmac.new(installation_key(), purpose.encode("utf-8") + b"\x00", hashlib.sha256)
+    mac = _keyed(purpose)
     for part in parts:
         mac.update(part)
     return mac.hexdigest()
@@ -113,7 +118,7 @@ class Signer:
     check a digest on every row."""
 
     def __init__(self, purpose: str) -> None:
-        self._start = hmac.new(installation_key(), purpose.encode("utf-8") + b"\x00", hashlib.sha256)
+        self._start = _keyed(purpose)
 
     def digest(self, data: bytes) -> str:
         mac = self._start.copy()

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator.fs.files import read_own_file, write_bytes_atomic
-from generator.fs.installkey import digest_matches, keyed_digest, keyed_digest_of_parts
+from generator.fs.installkey import digest_matches, keyed_digest_of_parts
 
 _MAGIC = b"hallscore-memo/1 "
 
 
 def seal(purpose: str, body: bytes) -> bytes:
-    return _MAGIC + keyed_digest(purpose, body).encode("ascii") + b"\n" + body
+    return b"".join(sealed_parts(purpose, [body]))
 
 
 def sealed_parts(purpose: str, parts: Sequence[bytes]) -> list[bytes]:

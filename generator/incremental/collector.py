@@ -3,8 +3,8 @@
 A build makes millions of small objects that hold no cycles (records, rows, page data) and keeps most of them
 to its end, and every full collection walks all of them again, for nothing. Reference counting frees objects as
 ever; the few cycles a build makes (MkDocs' Markdown instances, openpyxl's workbooks) wait for the collector
-until the build is over, except MkDocs' and the 上报名单 workbooks' (:func:`collected_after`). Returns are read with the collector on, in
-this process or in the intake's workers. The figures are in docs/benchmarks.md.
+until the build is over, except MkDocs' and the 上报名单 workbooks' (:func:`collected_after`). Returns are read
+with the collector on, in this process or in the intake's workers. The figures are in docs/benchmarks.md.
 """
 
 from __future__ import annotations

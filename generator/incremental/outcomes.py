@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from generator.intake.run import ReturnRecord
+from generator.numbers import MEMO_LIMIT
 from generator.rules.problems import CATALOGUE, Problem
 
 FORMAT = "hallscore-outcome-1"
@@ -123,11 +124,10 @@ class KeyTable:
         return n
 
 
-# The text of each score packed, made once per Decimal object: the intake's Decimals are shared (cell_values.py,
-# _DECIMALS above), so a year's packed scores hold a few strings, not one a cell. By id, with the object held:
-# Decimal 7 and 7.0 are equal keys but not the same text.
+# The text of each score packed, made once per Decimal object: a record's Decimals are shared (those read from a
+# return by intake/cell_values.py, those decoded here by _DECIMALS), so a year's packed scores hold a few strings,
+# not one a cell. By id, with the object held: Decimal 7 and 7.0 are equal keys but not the same text.
 _TEXTS: dict[int, tuple[Decimal, str]] = {}
-_TEXTS_LIMIT = 4096
 
 
 def _score_text(value: Decimal | None) -> str | None:
@@ -137,7 +137,7 @@ def _score_text(value: Decimal | None) -> str | None:
     if known is not None and known[0] is value:
         return known[1]
     text = str(value)
-    if len(_TEXTS) < _TEXTS_LIMIT:
+    if len(_TEXTS) < MEMO_LIMIT:
         _TEXTS[id(value)] = (value, text)
     return text
 

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.utils import get_column_letter
 
-from generator.numbers import plain
+from generator.numbers import MEMO_LIMIT, plain
 
 
 def column_letter(n: int) -> str:
@@ -36,22 +36,24 @@ def cell_text(value: object) -> str:
 
 # Each distinct cell value's Decimal made once per process: a return's scores are a handful of values, and a
 # record sent from a worker then holds the same object for each, which the pickle to the build writes once per
-# job instead of once per cell. Keyed by type too (7 and 7.0 are equal keys, Decimal 7 and 7.0 are not), and a
-# float by its repr (0.0 and -0.0 are equal keys too): the same value whatever the order cells come in.
+# job instead of once per cell. Keyed by type too: 7 and 7.0 are equal keys, Decimal 7 and 7.0 are not. As in
+# archive/hall_json.py, 0.0 and -0.0 (one key, two figures) and NaN (never finds itself) are not kept, and only
+# short texts are (a score as typed, not whatever a cell holds): the same figures whatever order cells come in.
 _DECIMALS: dict[tuple[type, object], Decimal | None] = {}
-_DECIMALS_LIMIT = 4096  # a sheet of distinct free-typed values does not grow it past this
+_SHORT_TEXT = 32
 
 
 def cell_decimal(value: object) -> Decimal | None:
-    key = (float, repr(value)) if type(value) is float else (type(value), value)
+    if not (type(value) is int or (type(value) is float and value and value == value)
+            or (type(value) is str and len(value) <= _SHORT_TEXT)):
+        return _cell_decimal(value)
+    key = (type(value), value)
     try:
         return _DECIMALS[key]
     except KeyError:
         pass
-    except TypeError:  # an unhashable value: never a cell's, but read as before
-        return _cell_decimal(value)
     number = _cell_decimal(value)
-    if len(_DECIMALS) < _DECIMALS_LIMIT:
+    if len(_DECIMALS) < MEMO_LIMIT:
         _DECIMALS[key] = number
     return number
 
