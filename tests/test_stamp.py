@@ -175,10 +175,17 @@ def test_page_search_entries_reused_only_under_the_same_context(tmp_path):
         assert _files(tmp_path / "site") == _files(tmp_path / "cold")
 
 
+# In a fresh process: each parse of jieba's dictionary from its text, by the number of entries it made.
+_COUNTING_PARSES = ("parsed = []\n_parse = jieba.dt.gen_pfdict\n"
+                    "def _counted(f):\n    made = _parse(f)\n    parsed.append(len(made[0]))\n    return made\n"
+                    "jieba.dt.gen_pfdict = _counted\n")
+
+
 def test_jiebas_marshal_cache_in_the_temporary_folder_is_never_read_nor_written(tmp_path):
     """jieba's own first load trusts ``jieba.cache`` (marshal) in the shared temporary folder as found and writes
     one when it is absent. A file planted there (here: a dictionary of one word, which would cut every run into
-    its characters) is not read: the fresh process's index is the one built without it, and nothing is written."""
+    its characters) is not read: the fresh process's index is the one built without it, and nothing is written.
+    The dictionary is parsed from its text once, and let go when the build is done."""
     halls = site_halls()
     make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=9)
     build_site(load_archive(tmp_path / "archive"), tmp_path / "cold")
@@ -190,12 +197,14 @@ def test_jiebas_marshal_cache_in_the_temporary_folder_is_never_read_nor_written(
     for site in ("site", "again"):
         script = ("import jieba\n"
                   f"jieba.dt.tmp_dir = {str(shared)!r}\n"
+                  + _COUNTING_PARSES +
                   "from generator.archive.store import load_archive\nfrom generator.site.render import build_site\n"
                   f"build_site(load_archive({str(tmp_path / 'archive')!r}), {str(tmp_path / site)!r})\n"
-                  "print(jieba.dt.initialized, len(jieba.dt.FREQ) > 100000)\n")
+                  "print(len(parsed), parsed[0] > 100000, jieba.dt.initialized, len(jieba.dt.FREQ))\n")
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.split() == ["True", "True"]  # the dictionary was loaded, from its text
+        # Parsed from its text once (a planted cache would have been loaded without a parse), then let go.
+        assert done.stdout.split() == ["1", "True", "False", "0"]
         assert _files(tmp_path / site) == _files(tmp_path / "cold")
         if site == "site":
             assert planted.read_bytes() == before  # left as it was
@@ -217,14 +226,15 @@ def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp
 
     def fresh_build() -> str:
         script = ("import jieba\n"
+                  + _COUNTING_PARSES +
                   "from generator.archive.store import load_archive\nfrom generator.site.render import build_site\n"
                   f"build_site(load_archive({str(tmp_path / 'archive')!r}), {str(tmp_path / 'site')!r})\n"
-                  "print(jieba.dt.initialized)\n")
+                  "print(len(parsed), jieba.dt.initialized)\n")
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    assert fresh_build() == "False"
+    assert fresh_build() == "0 False"  # never parsed
     assert _files(tmp_path / "site") == _files(tmp_path / "cold")
     # Every run cut into its characters: the index shows it, so the cuts came from the memo.
     split = {run: list(run) for run in memo["cuts"]}
@@ -257,7 +267,7 @@ def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp
     assert restored is own and _files(tmp_path / "after-interrupt") == _files(tmp_path / "cold")
     # A new return brings a run no build cut before: the dictionary is loaded, and the index is the cold one's.
     make_year(tmp_path / "again", tmp_path / "archive", halls, 2025, seed=9, finals={halls[0].hall_id: 61.5})
-    assert fresh_build() == "True"
+    assert fresh_build() == "1 False"  # parsed, and let go once the build was done
     build_site(load_archive(tmp_path / "archive"), tmp_path / "cold-2")
     assert _files(tmp_path / "site") == _files(tmp_path / "cold-2")
 

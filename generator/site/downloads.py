@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.fs.memo import read_memo, write_memo
+from generator.incremental.collector import heap_given_back
 from generator.incremental.fingerprints import code_version
 from generator.model import HallRow
 from generator.site.page_keys import hall_digest
@@ -114,6 +115,7 @@ class Downloads:
             except OSError:
                 pass
         target.write_bytes(produce())
+        heap_given_back()  # the workbook's XML and zip, freed: not left to the heap's high-water mark
         self.written += 1
         if rows is not None and rows.made is not None:
             self.rows[f"{y}/{name}"] = rows.made

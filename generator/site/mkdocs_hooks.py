@@ -27,13 +27,17 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 
 from generator.fs.memo import write_memo
+from generator.incremental.collector import heap_given_back
 from generator.site.search_memo import (
     DIGEST,
+    HALLS,
     PAGES,
     cut_with_memo,
     hall_entries,
+    let_dictionary_go,
     memo_context,
     memoize_page_entries,
     page_digest,
@@ -86,6 +90,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_build_error(error: Exception) -> None:
     restore_cut()
     PAGES.clear()
+    HALLS.clear()
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
@@ -104,7 +109,8 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         memo: list[list[str]] = []
         hall_entries(index, entries, segment, memo_path, known, memo)
         if memo_path and not (len(memo) == len(known) and all(d in known for d, _t, _x in memo)):
-            write_halls_memo(memo_path, context, memo)  # unless the memo holds exactly these entries already
+            # Written at on_post_build, unless the memo holds exactly these entries already.
+            HALLS.update(path=memo_path, context=context, memo=memo)
     # No bytecode cache: compiled templates stay in this process's memory. Jinja's file-system bytecode
     # cache loads them with marshal, so whoever can write that folder could run code at the next build.
     env.bytecode_cache = None
@@ -120,14 +126,22 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
     return nav
 
 
+@event_priority(50)  # before the search plugin writes its index
 def on_post_build(config: MkDocsConfig) -> None:
+    # Every page is cut: jieba's dictionary goes before the memos and the index are written (the cold build's
+    # peak was those files' text with the dictionary still held).
+    let_dictionary_go()
     save_cuts()
     restore_cut()
+    if HALLS.get("path"):
+        write_halls_memo(HALLS["path"], HALLS["context"], HALLS["memo"])
+    HALLS.clear()
     if PAGES.get("path"):
 
         # No memo only means indexing every page again next time.
         write_memo(PAGES["path"], "search-pages", {"context": PAGES["context"], "pages": PAGES["entries"]})
     PAGES.clear()
+    heap_given_back()
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -173,6 +187,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     anchors are checked from what the page's render collected): MkDocs would hold every page's HTML to the end
     of the build."""
     page.content = None
+    heap_given_back()  # the page's HTML and what its render freed, not left to the heap's high-water mark
     return output
 
 

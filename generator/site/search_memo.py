@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.fs.memo import read_memo, write_memo
+from generator.incremental.collector import heap_given_back
 
 if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
@@ -44,6 +45,7 @@ def _dictionary() -> None:
     for word in sorted(_CUTS["words"], key=lambda w: (len(w), w)):
         jieba.add_word(word, freq=jieba.suggest_freq(word, tune=False))
     _CUTS["ready"] = True
+    heap_given_back()  # the tables the dictionary outgrew while it was parsed
 
 
 def cut_with_memo(jieba: Any, terms: dict[str, Any]) -> None:
@@ -86,8 +88,18 @@ def cut_with_memo(jieba: Any, terms: dict[str, Any]) -> None:
 
 def restore_cut() -> None:
     if "original" in _CUTS:
+        let_dictionary_go()
         _CUTS["jieba"].cut = _CUTS["original"]
     _CUTS.clear()
+
+
+def let_dictionary_go() -> None:
+    """The dictionary this build loaded let go once its last page is cut: it is the largest thing a cold build
+    holds besides the year, and the next build loads it afresh anyway (:func:`_pristine_dictionary`)."""
+    if _CUTS.get("ready"):
+        _drop_dictionary(_CUTS["jieba"].dt)
+        _CUTS["ready"] = False
+        heap_given_back()
 
 
 def _read_cuts(path: str, context: str) -> dict[str, list[str]]:
@@ -160,6 +172,9 @@ def read_halls_memo(path: object, context: str) -> dict[str, tuple[str, str]]:
 
 def write_halls_memo(path: object, context: str, memo: list[list[str]]) -> None:
     write_memo(str(path), "search-halls", {"context": context, "entries": memo})  # none: cut again next time
+
+
+HALLS: dict[str, Any] = {}  # this build's hall entries as cut, written beside the site once jieba is let go
 
 
 def hall_entries(index: Any, entries: list[dict[str, str]], segment: bool, memo_path: object,
