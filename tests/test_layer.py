@@ -123,3 +123,16 @@ def test_the_heaps_freed_pages_go_back_to_the_system(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 60_000  # kB: most of the 100 MB freed, given back
+
+
+def test_the_heap_is_left_alone_where_there_is_no_glibc(monkeypatch):
+    """On Windows or macOS (no malloc_trim, and no ctypes.CDLL(None) on Windows) the call is a no-op, not an
+    error at import."""
+    import sys
+
+    from generator.incremental import collector
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert collector._malloc_trim() is None
+    monkeypatch.setattr(collector, "_TRIM", None)
+    collector.heap_given_back()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -56,9 +57,11 @@ def heap_given_back() -> None:
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None  # glibc's call: other systems' allocators give freed memory back their own way
     try:
-        trim = ctypes.CDLL(None).malloc_trim  # the process's own C library; absent outside glibc
-    except (OSError, AttributeError):
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own C library; absent outside glibc (musl)
+    except (OSError, AttributeError, TypeError):
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
