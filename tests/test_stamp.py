@@ -212,6 +212,28 @@ def test_jiebas_marshal_cache_in_the_temporary_folder_is_never_read_nor_written(
     assert sorted(p.name for p in shared.iterdir()) == []
 
 
+def test_a_stopped_builds_search_state_is_not_taken_up_by_the_next(tmp_path):
+    """The hall entries' memo is written at the end of the build that cut them. A build stopped in this process
+    after cutting them (no on_post_build, no on_build_error) leaves them behind: the next build, whose own hall
+    entries are all in the memo already, neither writes the stopped build's nor reads its page entries."""
+    halls = site_halls()
+    make_year(tmp_path, tmp_path / "archive", halls, 2025, seed=9)
+    build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    memo_path = tmp_path / ".site.search-memo.json"  # the hall entries
+    memo_before = memo_path.read_bytes()
+    stray = tmp_path / "stray-halls-memo.json"
+    search_memo.HALLS.update(path=stray, context="stopped", memo=[["0" * 64, "t", "x"]])
+    search_memo.PAGES.update(path=str(tmp_path / "stray-pages-memo.json"), context="stopped", entries={},
+                             known={})
+    try:
+        build_site(load_archive(tmp_path / "archive"), tmp_path / "site")
+    finally:
+        search_memo.HALLS.clear()
+        search_memo.PAGES.clear()
+    assert not stray.exists() and not (tmp_path / "stray-pages-memo.json").exists()
+    assert memo_path.read_bytes() == memo_before
+
+
 def test_jieba_cuts_are_kept_and_its_dictionary_is_loaded_only_for_a_new_run(tmp_path):
     """jieba's cut of each run of Han characters is kept beside the site. A build (in a fresh process, where
     jieba has loaded nothing) that needs no run it lacks never loads jieba's dictionary and gives the cold

@@ -79,6 +79,10 @@ _SEARCH_ATTRS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    # What an earlier build in this process left (one stopped before on_post_build or on_build_error) is not this
+    # build's: its memos are not written, nor its pages' entries taken, by this one.
+    PAGES.clear()
+    HALLS.clear()
     if JIEBA is None:
         return config
     JIEBA.setLogLevel(logging.WARNING)  # no "Building prefix dict" / "Loading model cost" on stderr
