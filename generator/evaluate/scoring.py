@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from generator.intake.run import ReturnRecord
+from generator.numbers import MEMO_LIMIT
 from generator.rules.standard import Standard
 
 
@@ -334,7 +335,7 @@ def decimal_of(value: int) -> Decimal:
     """Tenths as the Decimal ``half_up`` gives (950 → Decimal('95.0')): the figure tiering ranks and says."""
     got = _DECIMALS.get(value)
     if got is None:
-        if len(_DECIMALS) > 1 << 16:
+        if len(_DECIMALS) > MEMO_LIMIT:
             _DECIMALS.clear()
         got = _DECIMALS[value] = Decimal(value).scaleb(-1)
     return got
