@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import subprocess
@@ -44,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator.build import BuildOptions, build  # noqa: E402
 from generator.intake.run import WORKBOOK_SUFFIXES, discover  # noqa: E402
+from generator.rules.register import Hall, load_register  # noqa: E402
+from generator.rules.standard import Standard  # noqa: E402
 from generator.xlsx.reader import read_grids, read_grids_openpyxl  # noqa: E402
 
 YEAR = 2025
@@ -165,20 +168,27 @@ def link_returns(data: Path, inbox: Path, held: int) -> list[tuple[Path, Path]]:
 
 def change_one_return(data: Path, inbox: Path) -> Path:
     """One hall resends its self-assessment with other scores: a new file in place of the linked one."""
-    import random
-
-    from generator.demo import plan_fill, write_planned_return
-    from generator.rules.register import load_register
     from generator.rules.standard_load import load_standard
 
+    halls, returns = self_assessments(data, inbox)
+    target = returns[0]
+    send_again(load_standard(), halls[target.name.split("_", 1)[0]], target, random.Random(99), 0.6)
+    return target
+
+
+def self_assessments(data: Path, inbox: Path) -> tuple[dict[str, Hall], list[Path]]:
+    """The register's halls by id, and the self-assessments in ``inbox`` of halls in it, sorted."""
     halls = {h.hall_id: h for h in load_register(data / "register.xlsx")}
-    target = next(p for p in sorted((inbox / "自评").rglob("*.xlsx")) if p.name.split("_", 1)[0] in halls)
-    hall = halls[target.name.split("_", 1)[0]]
-    standard = load_standard()
-    fill = plan_fill(standard, hall, YEAR, random.Random(99), quality=0.6)
+    return halls, [p for p in sorted((inbox / "自评").rglob("*.xlsx")) if p.name.split("_", 1)[0] in halls]
+
+
+def send_again(standard: Standard, hall: Hall, target: Path, rng: random.Random, quality: float) -> None:
+    """``hall``'s self-assessment at ``target`` written again against ``standard``, with scores drawn from ``rng``."""
+    from generator.demo import plan_fill, write_planned_return
+
+    fill = plan_fill(standard, hall, YEAR, rng, quality=quality)
     target.unlink()  # a hard link to the dataset: never write through it
     write_planned_return((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
-    return target
 
 
 def inodes(folder: Path) -> dict[str, int]:

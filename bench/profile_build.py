@@ -33,12 +33,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_pipeline import YEAR, self_assessments, send_again  # noqa: E402 (beside this script)
+
 from generator.build import BuildOptions, build  # noqa: E402
-from generator.demo import plan_fill, write_planned_return  # noqa: E402
-from generator.rules.register import load_register  # noqa: E402
 from generator.rules.standard_load import load_standard  # noqa: E402
 
-YEAR = 2025
 STAGES = ("load_sources", "intake_stage", "scoring_stage", "archive_stage", "lists_stage", "site_stage")
 Func = tuple[str, int, str]  # pstats' key of a function: file, line, name
 # The steps inside the stages, by the module that calls them (bench only: these names may move with the code).
@@ -80,16 +79,12 @@ def _clocked(func: Callable[..., Any], label: str, spent: dict[str, float]) -> C
 def change_returns(data: Path, inbox: Path, count: int, seed: int) -> list[Path]:
     """``count`` self-assessments of halls in the register, spread over the inbox, written again with other
     scores (a new file in place of each hard link)."""
-    halls = {h.hall_id: h for h in load_register(data / "register.xlsx")}
-    returns = [p for p in sorted((inbox / "自评").rglob("*.xlsx")) if p.name.split("_", 1)[0] in halls]
-    rng = random.Random(seed)
-    standard, changed = load_standard(), []
-    for target in rng.sample(returns, count):
-        hall = halls[target.name.split("_", 1)[0]]
-        fill = plan_fill(standard, hall, YEAR, random.Random(rng.random()), quality=rng.choice((0.4, 0.6, 0.9)))
-        target.unlink()  # a hard link to the dataset: never write through it
-        write_planned_return((standard, hall, YEAR, fill, None, target, datetime(YEAR, 6, 1, tzinfo=UTC)))
-        changed.append(target)
+    halls, returns = self_assessments(data, inbox)
+    rng, standard = random.Random(seed), load_standard()
+    changed = rng.sample(returns, count)
+    for target in changed:
+        send_again(standard, halls[target.name.split("_", 1)[0]], target, random.Random(rng.random()),
+                   rng.choice((0.4, 0.6, 0.9)))
     return changed
 
 
@@ -102,9 +97,10 @@ def callees(stats: dict[Func, Any]) -> dict[Func, dict[Func, float]]:
     return out
 
 
-def tree(stats: dict[Func, Any], root: Func, floor: float, depth: int = 7) -> Iterator[tuple[int, Func, float]]:
-    """(depth, function, cumulative seconds) from ``root`` down, heaviest first, calls of at least ``floor`` s."""
-    below = callees(stats)
+def tree(stats: dict[Func, Any], below: dict[Func, dict[Func, float]], root: Func, floor: float,
+         depth: int = 7) -> Iterator[tuple[int, Func, float]]:
+    """(depth, function, cumulative seconds) from ``root`` down, heaviest first, calls of at least ``floor`` s;
+    ``below``: :func:`callees` of ``stats``."""
 
     def walk(func: Func, seconds: float, level: int, seen: frozenset[Func]) -> Iterator[tuple[int, Func, float]]:
         yield level, func, seconds
@@ -162,10 +158,11 @@ def main() -> None:
     if profiler is None:
         return
     stats: dict[Func, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    below = callees(stats)
     print("\n| call (profiled) | cumulative s | share |\n| --- | ---: | ---: |")
     for root in sorted((f for f in stats if f[2] in STAGES and f[0].endswith("generator/build.py")),
                        key=lambda f: STAGES.index(f[2])):
-        for level, func, seconds in tree(stats, root, args.share * wall):
+        for level, func, seconds in tree(stats, below, root, args.share * wall):
             print(f"| {'· ' * level}{label(func)} | {seconds:.2f} | {seconds / wall:.0%} |")
 
 
